@@ -1,0 +1,1 @@
+console.log("crash demo: not built yet");

@@ -1,0 +1,48 @@
+import { badArgument } from './errors.js';
+
+/**
+ * When a store makes its writes durable on its own. Whatever the mode, `sync()` and
+ * `syncThrough()` always work and are the only way a caller learns that data is durable.
+ *
+ * - `none`: never fsyncs on its own, not even on close (OS page cache only).
+ * - `every-write`: every write starts a group commit; writes made in the same tick, or
+ *   while a sync is running, share the next fdatasync.
+ * - `every-n`: a group commit after every `n` writes.
+ * - `interval`: a group commit every `ms` milliseconds while there are unsynced writes.
+ * - `explicit`: only when the caller asks, and on close.
+ */
+export type DurabilityPolicy =
+  | { readonly mode: 'none' }
+  | { readonly mode: 'every-write' }
+  | { readonly mode: 'every-n'; readonly n: number }
+  | { readonly mode: 'interval'; readonly ms: number }
+  | { readonly mode: 'explicit' };
+
+export const DURABILITY_DEFAULT: DurabilityPolicy = Object.freeze({ mode: 'explicit' });
+export const DURABILITY_INTERVAL_MS_MIN = 1;
+
+export function normalizeDurability(policy: DurabilityPolicy | undefined): DurabilityPolicy {
+  if (policy === undefined) return DURABILITY_DEFAULT;
+  if (policy === null || typeof policy !== 'object') throw badArgument(`durability must be an object like { mode: 'explicit' }, got ${String(policy)}`);
+  switch (policy.mode) {
+    case 'none':
+    case 'every-write':
+    case 'explicit':
+      return Object.freeze({ mode: policy.mode });
+    case 'every-n':
+      if (!Number.isInteger(policy.n) || policy.n < 1) throw badArgument(`durability every-n needs an integer n >= 1, got ${String(policy.n)}`);
+      return Object.freeze({ mode: 'every-n', n: policy.n });
+    case 'interval':
+      if (!Number.isFinite(policy.ms) || policy.ms < DURABILITY_INTERVAL_MS_MIN) {
+        throw badArgument(`durability interval needs ms >= ${DURABILITY_INTERVAL_MS_MIN}, got ${String(policy.ms)}`);
+      }
+      return Object.freeze({ mode: 'interval', ms: policy.ms });
+    default:
+      throw badArgument(`unknown durability mode ${JSON.stringify((policy as { mode: unknown }).mode)}; use none, every-write, every-n, interval or explicit`);
+  }
+}
+
+/** Whether close() ends with a final sync under this policy. */
+export function syncsOnClose(policy: DurabilityPolicy): boolean {
+  return policy.mode !== 'none';
+}

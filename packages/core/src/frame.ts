@@ -1,0 +1,129 @@
+import { crc32c } from './crc.js';
+import { KeelError, badArgument } from './errors.js';
+
+/**
+ * A frame is the unit every keel file is made of:
+ *
+ *   magic   u32 big-endian     identifies the format and its version
+ *   length  u32 little-endian  payload bytes, at most `payloadBytesMax`
+ *   payload `length` bytes
+ *   crc     u32 little-endian  CRC-32C over magic + length + payload
+ *
+ * This is byte-for-byte the fsys 0.9 journal frame. Other backends use the same layout
+ * with their own magic, so one scanner and one recovery routine serve all of them.
+ */
+export const FRAME_HEADER_BYTES = 8;
+export const FRAME_TRAILER_BYTES = 4;
+export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
+/** The largest payload the length field may announce (2^28 − 1, as in fsys). */
+export const FRAME_PAYLOAD_BYTES_MAX = 0x0fff_ffff;
+
+export interface FrameFormat {
+  /** u32 written big-endian at the start of every frame. */
+  readonly magic: number;
+  /** Upper bound for the length field; never above FRAME_PAYLOAD_BYTES_MAX. */
+  readonly payloadBytesMax: number;
+}
+
+/** The fsys 0.9 journal frame: magic "FSY\x01". */
+export const FSYS_FRAME_FORMAT: FrameFormat = Object.freeze({
+  magic: 0x4653_5901,
+  payloadBytesMax: FRAME_PAYLOAD_BYTES_MAX,
+});
+
+export function defineFrameFormat(magic: number, payloadBytesMax = FRAME_PAYLOAD_BYTES_MAX): FrameFormat {
+  if (!Number.isInteger(magic) || magic < 0 || magic > 0xffff_ffff) throw badArgument(`frame magic must be a u32, got ${magic}`);
+  if (!Number.isInteger(payloadBytesMax) || payloadBytesMax < 0 || payloadBytesMax > FRAME_PAYLOAD_BYTES_MAX) {
+    throw badArgument(`payloadBytesMax must be an integer in [0, ${FRAME_PAYLOAD_BYTES_MAX}], got ${payloadBytesMax}`);
+  }
+  return Object.freeze({ magic, payloadBytesMax });
+}
+
+export function frameBytes(payloadLength: number): number {
+  return payloadLength + FRAME_OVERHEAD_BYTES;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Writes one frame into `target` at `offset`; returns the offset just past it. */
+export function encodeFrameInto(target: Uint8Array, offset: number, payload: Uint8Array, format: FrameFormat): number {
+  if (payload.length > format.payloadBytesMax) {
+    throw new KeelError('KEEL_TOO_LARGE', `payload of ${payload.length} bytes exceeds the maximum of ${format.payloadBytesMax}`);
+  }
+  const end = offset + frameBytes(payload.length);
+  if (end > target.length) throw badArgument(`frame of ${frameBytes(payload.length)} bytes does not fit at ${offset}`);
+  const view = viewOf(target);
+  view.setUint32(offset, format.magic, false);
+  view.setUint32(offset + 4, payload.length, true);
+  target.set(payload, offset + FRAME_HEADER_BYTES);
+  const crcEnd = offset + FRAME_HEADER_BYTES + payload.length;
+  view.setUint32(crcEnd, crc32c(target.subarray(offset, crcEnd)), true);
+  return end;
+}
+
+export function encodeFrame(payload: Uint8Array, format: FrameFormat): Uint8Array {
+  const frame = new Uint8Array(frameBytes(payload.length));
+  encodeFrameInto(frame, 0, payload, format);
+  return frame;
+}
+
+/** Encodes many payloads into one buffer so that a batch costs one write. */
+export function encodeFrames(payloads: readonly Uint8Array[], format: FrameFormat): Uint8Array {
+  let total = 0;
+  for (const payload of payloads) total += frameBytes(payload.length);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const payload of payloads) offset = encodeFrameInto(out, offset, payload, format);
+  return out;
+}
+
+/** What sits at a position of a frame stream. `clean-end` means nothing does. */
+export type TailState =
+  | 'clean-end'
+  | 'truncated-header'
+  | 'truncated-payload'
+  | 'checksum-mismatch'
+  | 'bad-magic'
+  | 'length-overflow';
+
+export type FrameCheck =
+  | { readonly ok: true; readonly payloadLength: number; readonly frameBytes: number }
+  | { readonly ok: false; readonly state: Exclude<TailState, 'clean-end'> };
+
+const MAGIC_BYTES = 4;
+
+/**
+ * Checks the frame starting at `offset` of `bytes`, where `bytes` ends where the stream
+ * ends (the caller passes a window reaching end of file, or one it knows holds the whole
+ * frame). The length is compared with its bound before anything else uses it.
+ */
+export function checkFrameAt(bytes: Uint8Array, offset: number, format: FrameFormat): FrameCheck {
+  const available = bytes.length - offset;
+  const view = viewOf(bytes);
+  const magicBytesPresent = Math.min(available, MAGIC_BYTES);
+  for (let i = 0; i < magicBytesPresent; i++) {
+    if (bytes[offset + i] !== (format.magic >>> (8 * (3 - i))) % 256) return { ok: false, state: 'bad-magic' };
+  }
+  if (available < FRAME_HEADER_BYTES) return { ok: false, state: 'truncated-header' };
+  const payloadLength = view.getUint32(offset + 4, true);
+  if (payloadLength > format.payloadBytesMax) return { ok: false, state: 'length-overflow' };
+  const total = frameBytes(payloadLength);
+  if (available < total) return { ok: false, state: 'truncated-payload' };
+  const crcEnd = offset + FRAME_HEADER_BYTES + payloadLength;
+  if (crc32c(bytes.subarray(offset, crcEnd)) !== view.getUint32(crcEnd, true)) return { ok: false, state: 'checksum-mismatch' };
+  return { ok: true, payloadLength, frameBytes: total };
+}
+
+/** Decodes a buffer that must hold exactly one valid frame; returns a view of its payload. */
+export function decodeFrame(bytes: Uint8Array, format: FrameFormat, where: { path?: string; offset?: number } = {}): Uint8Array {
+  const check = checkFrameAt(bytes, 0, format);
+  if (!check.ok) {
+    throw new KeelError('KEEL_CORRUPT', `frame${where.path ? ` in ${where.path}` : ''} at offset ${where.offset ?? 0} is damaged: ${check.state}`, where);
+  }
+  if (check.frameBytes !== bytes.length) {
+    throw new KeelError('KEEL_CORRUPT', `frame at offset ${where.offset ?? 0} is ${check.frameBytes} bytes, expected ${bytes.length}`, where);
+  }
+  return bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + check.payloadLength);
+}

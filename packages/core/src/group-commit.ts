@@ -1,0 +1,206 @@
+import { KeelError } from './errors.js';
+import type { DurabilityPolicy } from './durability.js';
+
+/**
+ * What a group commit makes durable. Positions are whatever the store counts in (byte
+ * offsets for a journal, record offsets for a segment log, sequence numbers for a
+ * key-value store) as long as they only grow.
+ */
+export interface GroupCommitTarget {
+  /** The position every completed write has reached: what a flush started now covers. */
+  writtenThrough(): number;
+  /**
+   * Makes everything written before the call durable (fdatasync, off the event loop).
+   * A store with buffered writes hands them to the OS first; a store with several files
+   * syncs every file (and directory) that the covered positions live in.
+   */
+  flush(): Promise<void>;
+}
+
+interface Waiter {
+  position: number;
+  resolve(durable: number): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * One fdatasync for many waiters. A waiter is resolved only by a flush that began after
+ * its position was written: the frontier is captured before the flush starts, so bytes
+ * an appender has reserved but not yet written are never reported durable (the fsys
+ * 0.9 bug). A failed flush poisons the commit: its waiters get the error, and every
+ * later call gets KEEL_POISONED, because a retried fsync can succeed after the kernel
+ * dropped the dirty pages (PostgreSQL's fsyncgate).
+ */
+export class GroupCommit {
+  readonly #target: GroupCommitTarget;
+  #durable: number;
+  #waiters: Waiter[] = [];
+  #inFlight: Promise<void> | null = null;
+  #again = false;
+  #poison: KeelError | null = null;
+  #flushes = 0;
+  #requested = false;
+
+  readonly #onFailure: ((error: unknown) => void) | undefined;
+
+  /** `onFailure` lets the store poison itself when a flush fails. */
+  constructor(target: GroupCommitTarget, durableThrough = 0, onFailure?: (error: unknown) => void) {
+    this.#target = target;
+    this.#durable = durableThrough;
+    this.#onFailure = onFailure;
+  }
+
+  /** Every position below this is durable. */
+  get durableThrough(): number {
+    return this.#durable;
+  }
+
+  /** How many flushes ran: N waiters sharing a flush cost one. */
+  get flushCount(): number {
+    return this.#flushes;
+  }
+
+  get poisoned(): KeelError | null {
+    return this.#poison;
+  }
+
+  get busy(): boolean {
+    return this.#inFlight !== null;
+  }
+
+  /** Resolves with the durable frontier once it reaches `position`. */
+  syncThrough(position: number): Promise<number> {
+    if (this.#poison) return Promise.reject(this.#poisonedError());
+    if (position <= this.#durable) return Promise.resolve(this.#durable);
+    const written = this.#target.writtenThrough();
+    if (position > written) {
+      return Promise.reject(new KeelError('KEEL_BAD_ARGUMENT', `cannot sync through ${position}: only ${written} has been written`));
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#waiters.push({ position, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** Makes everything written so far durable. */
+  sync(): Promise<number> {
+    return this.syncThrough(this.#target.writtenThrough());
+  }
+
+  /**
+   * Starts a flush soon if there is anything unsynced; failures poison but are not thrown
+   * here. Deferred to a microtask so that writes made in the same turn share one flush.
+   */
+  request(): void {
+    if (this.#requested) return;
+    this.#requested = true;
+    queueMicrotask(() => {
+      this.#requested = false;
+      if (this.#poison || this.#target.writtenThrough() <= this.#durable) return;
+      this.#kick();
+    });
+  }
+
+  /** Marks the commit failed from outside (a failed write): nothing after it may claim durability. */
+  poison(cause: unknown): void {
+    if (this.#poison) return;
+    this.#poison = new KeelError('KEEL_POISONED', 'an earlier write or sync failed; reopen the store to recover what is durable', { cause });
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(this.#poison);
+  }
+
+  /** Waits for the flush in flight, if any (used by close). */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight.catch(() => undefined);
+  }
+
+  #poisonedError(): KeelError {
+    return this.#poison as KeelError;
+  }
+
+  #kick(): void {
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    do {
+      this.#again = false;
+      const frontier = this.#target.writtenThrough();
+      this.#flushes++;
+      try {
+        await this.#target.flush();
+      } catch (error) {
+        const waiters = this.#waiters;
+        this.#waiters = [];
+        this.poison(error);
+        this.#onFailure?.(error);
+        for (const waiter of waiters) waiter.reject(error);
+        break;
+      }
+      if (frontier > this.#durable) this.#durable = frontier;
+      this.#settle();
+    } while (!this.#poison && (this.#again || this.#waiters.length > 0) && this.#target.writtenThrough() > this.#durable);
+    this.#inFlight = null;
+  }
+
+  #settle(): void {
+    const pending: Waiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (waiter.position <= this.#durable) waiter.resolve(this.#durable);
+      else pending.push(waiter);
+    }
+    this.#waiters = pending;
+  }
+}
+
+/**
+ * Applies a DurabilityPolicy to a GroupCommit: the store calls `afterWrite` after each
+ * write it acknowledges, and the driver decides when a flush starts.
+ */
+export class DurabilityDriver {
+  readonly #policy: DurabilityPolicy;
+  readonly #commit: GroupCommit;
+  #writesSinceFlush = 0;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(policy: DurabilityPolicy, commit: GroupCommit) {
+    this.#policy = policy;
+    this.#commit = commit;
+    if (policy.mode === 'interval') {
+      this.#timer = setInterval(() => commit.request(), policy.ms);
+      // A store left open must not keep the process alive on its own.
+      this.#timer.unref();
+    }
+  }
+
+  get policy(): DurabilityPolicy {
+    return this.#policy;
+  }
+
+  afterWrite(writes = 1): void {
+    switch (this.#policy.mode) {
+      case 'every-write':
+        this.#commit.request();
+        return;
+      case 'every-n':
+        this.#writesSinceFlush += writes;
+        if (this.#writesSinceFlush >= this.#policy.n) {
+          this.#writesSinceFlush = 0;
+          this.#commit.request();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}

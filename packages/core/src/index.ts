@@ -1,0 +1,12 @@
+export * from './errors.js';
+export type * from './io.js';
+export { nativeIo } from './native-io.js';
+export { crc32c, crc32 } from './crc.js';
+export { crc32cReference, crc32Reference } from './crc-reference.js';
+export * from './frame.js';
+export * from './frame-scanner.js';
+export * from './durability.js';
+export * from './group-commit.js';
+export * from './recovery.js';
+export * from './lifecycle.js';
+export * from './validate.js';

@@ -1,0 +1,79 @@
+/**
+ * The file-system interface every backend uses. A backend never touches disk any other
+ * way: the default implementation (`nativeIo`) is backed by @keel/native, and the
+ * conformance suite swaps in a FaultFs that records every write and sync so that it can
+ * materialise any state a crash could leave behind. Everything the suite proves rests on
+ * this rule.
+ *
+ * Contract for implementations:
+ * - every method throws a KeelError (see `fromSystemError`) on failure;
+ * - `*Sync` methods complete before returning; the others return promises that settle on
+ *   the libuv threadpool (native) so that the event loop never waits on a disk;
+ * - a write is visible to later reads at once, but durable only after a successful
+ *   `datasync`/`fsync` of that file, and a new, renamed or removed directory entry is
+ *   durable only after `syncDir` of its parent.
+ */
+export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed';
+
+export interface IoOpenOptions {
+  /** Open for writing as well as reading. */
+  write?: boolean;
+  /** Create the file when it does not exist (implies write). */
+  create?: boolean;
+  /** Fail with KEEL_IO/EEXIST when the file exists (implies create). */
+  createNew?: boolean;
+  /** Truncate to zero length on open. */
+  truncate?: boolean;
+  /** Take an exclusive advisory lock; a conflict throws KEEL_LOCKED. */
+  lock?: boolean;
+  /** Ask for O_DIRECT; falls back (reported by `isDirect`) where refused. */
+  direct?: boolean;
+}
+
+export interface IoStat {
+  size: number;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+export interface IoFile {
+  readonly path: string;
+  readonly isDirect: boolean;
+  /** Why O_DIRECT is not in effect although it was asked for, else null. */
+  readonly directFallback: string | null;
+  writeSync(data: Uint8Array, position: number): void;
+  writevSync(buffers: readonly Uint8Array[], position: number): void;
+  write(data: Uint8Array, position: number): Promise<void>;
+  writev(buffers: readonly Uint8Array[], position: number): Promise<void>;
+  /** Reads into `into`; returns the bytes read, fewer than asked only at end of file. */
+  readSync(into: Uint8Array, position: number): number;
+  read(into: Uint8Array, position: number): Promise<number>;
+  sizeSync(): number;
+  setLengthSync(length: number): void;
+  datasyncSync(): void;
+  datasync(): Promise<void>;
+  fsync(): Promise<void>;
+  /** Reserves space without changing the size; false when the file system cannot. */
+  preallocateSync(offset: number, length: number): boolean;
+  adviseSync(offset: number, length: number, advice: Advice): void;
+  /**
+   * A read-only view of bytes that exist and will not be truncated away while the view
+   * lives (sealed data only: a mapping over bytes a truncate removes is SIGBUS).
+   */
+  mapSync(offset: number, length: number): Uint8Array;
+  closeSync(): void;
+}
+
+export interface Io {
+  open(path: string, options?: IoOpenOptions): IoFile;
+  stat(path: string): IoStat | null;
+  /** Entry names in `dir`, sorted. */
+  list(dir: string): string[];
+  /** Creates `dir` and its missing parents. */
+  mkdir(dir: string): void;
+  remove(path: string): void;
+  /** Atomic rename; durable only after `syncDir` of the parents. */
+  rename(from: string, to: string): void;
+  syncDir(dir: string): Promise<void>;
+  syncDirSync(dir: string): void;
+}

@@ -1,0 +1,138 @@
+import * as native from '@keel/native';
+import { fromSystemError } from './errors.js';
+import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+
+/** Runs a native call and turns any OS error it throws into a KeelError. */
+function guarded<T>(path: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fromSystemError(error, path);
+  }
+}
+
+async function guardedAsync<T>(path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw fromSystemError(error, path);
+  }
+}
+
+class NativeIoFile implements IoFile {
+  readonly path: string;
+  readonly #file: native.NativeFile;
+
+  constructor(path: string, file: native.NativeFile) {
+    this.path = path;
+    this.#file = file;
+  }
+
+  get isDirect(): boolean {
+    return this.#file.isDirect;
+  }
+
+  get directFallback(): string | null {
+    return this.#file.directFallback;
+  }
+
+  writeSync(data: Uint8Array, position: number): void {
+    guarded(this.path, () => this.#file.writeSync(data, position));
+  }
+
+  writevSync(buffers: readonly Uint8Array[], position: number): void {
+    guarded(this.path, () => this.#file.writevSync(buffers as Uint8Array[], position));
+  }
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    await guardedAsync(this.path, () => this.#file.write(data, position));
+  }
+
+  async writev(buffers: readonly Uint8Array[], position: number): Promise<void> {
+    await guardedAsync(this.path, () => this.#file.writev(buffers as Uint8Array[], position));
+  }
+
+  readSync(into: Uint8Array, position: number): number {
+    return guarded(this.path, () => this.#file.readSync(into, position));
+  }
+
+  read(into: Uint8Array, position: number): Promise<number> {
+    return guardedAsync(this.path, () => this.#file.read(into, position));
+  }
+
+  sizeSync(): number {
+    return guarded(this.path, () => this.#file.sizeSync());
+  }
+
+  setLengthSync(length: number): void {
+    guarded(this.path, () => this.#file.setLengthSync(length));
+  }
+
+  datasyncSync(): void {
+    guarded(this.path, () => this.#file.datasyncSync());
+  }
+
+  datasync(): Promise<void> {
+    return guardedAsync(this.path, () => this.#file.datasync());
+  }
+
+  fsync(): Promise<void> {
+    return guardedAsync(this.path, () => this.#file.fsync());
+  }
+
+  preallocateSync(offset: number, length: number): boolean {
+    return guarded(this.path, () => this.#file.preallocateSync(offset, length));
+  }
+
+  adviseSync(offset: number, length: number, advice: Advice): void {
+    guarded(this.path, () => this.#file.adviseSync(offset, length, advice));
+  }
+
+  mapSync(offset: number, length: number): Uint8Array {
+    return guarded(this.path, () => this.#file.mapSync(offset, length));
+  }
+
+  closeSync(): void {
+    guarded(this.path, () => this.#file.closeSync());
+  }
+}
+
+/** The default Io: real files through @keel/native. */
+export const nativeIo: Io = {
+  open(path: string, options: IoOpenOptions = {}): IoFile {
+    const create = options.create === true || options.createNew === true;
+    const file = guarded(path, () =>
+      native.NativeFile.open(path, {
+        read: true,
+        write: options.write === true || create || options.truncate === true,
+        create,
+        createNew: options.createNew === true,
+        truncate: options.truncate === true,
+        lock: options.lock === true,
+        direct: options.direct === true,
+      }),
+    );
+    return new NativeIoFile(path, file);
+  },
+  stat(path: string): IoStat | null {
+    return guarded(path, () => native.statSync(path));
+  },
+  list(dir: string): string[] {
+    return guarded(dir, () => native.listDirSync(dir));
+  },
+  mkdir(dir: string): void {
+    guarded(dir, () => native.createDirSync(dir, true));
+  },
+  remove(path: string): void {
+    guarded(path, () => native.removeFileSync(path));
+  },
+  rename(from: string, to: string): void {
+    guarded(from, () => native.renameSync(from, to));
+  },
+  syncDir(dir: string): Promise<void> {
+    return guardedAsync(dir, () => native.syncDir(dir));
+  },
+  syncDirSync(dir: string): void {
+    guarded(dir, () => native.syncDirSync(dir));
+  },
+};

@@ -1,0 +1,168 @@
+import { KeelError, badArgument } from './errors.js';
+import type { FrameFormat, TailState } from './frame.js';
+import { FrameScanner, findNextValidFrame, type ScannedFrame } from './frame-scanner.js';
+import type { Io, IoFile } from './io.js';
+
+/**
+ * What open does with a file that did not end cleanly.
+ * - `truncate-tail` (default): a torn tail (nothing valid after the damage) is saved
+ *   beside the file and cut off; damage followed by valid frames is refused.
+ * - `strict`: refuse to open anything that is not clean, and change nothing.
+ * - `salvage`: the caller's explicit opt-in to keep the valid prefix even when valid
+ *   frames follow the damage; everything after the prefix is saved beside the file.
+ */
+export type RecoveryPolicy = 'truncate-tail' | 'strict' | 'salvage';
+
+export const RECOVERY_POLICY_DEFAULT: RecoveryPolicy = 'truncate-tail';
+
+export function normalizeRecoveryPolicy(policy: RecoveryPolicy | undefined): RecoveryPolicy {
+  if (policy === undefined) return RECOVERY_POLICY_DEFAULT;
+  if (policy === 'truncate-tail' || policy === 'strict' || policy === 'salvage') return policy;
+  throw badArgument(`recovery must be 'truncate-tail', 'strict' or 'salvage', got ${JSON.stringify(policy)}`);
+}
+
+export interface RecoveryAction {
+  kind:
+    | 'saved-tail'
+    | 'truncated-tail'
+    | 'rebuilt-index'
+    | 'removed-temporary'
+    | 'ignored-snapshot'
+    | 'loaded-snapshot'
+    | 'removed-file'
+    | 'completed-switch'
+    | 'created';
+  path: string;
+  offset?: number;
+  bytes?: number;
+  detail?: string;
+}
+
+/** What open found and what it did about it. Identical on a second open (idempotent). */
+export interface RecoveryReport {
+  tailState: TailState;
+  /** Bytes of whole, valid frames kept (summed over files for multi-file stores). */
+  validBytes: number;
+  /** Bytes cut off the tail. */
+  discardedBytes: number;
+  /** Records found valid. */
+  records: number;
+  /** Where the discarded bytes were saved, when any were. */
+  savedTailPath?: string;
+  actions: RecoveryAction[];
+}
+
+export function cleanReport(validBytes = 0, records = 0): RecoveryReport {
+  return { tailState: 'clean-end', validBytes, discardedBytes: 0, records, actions: [] };
+}
+
+export interface RecoverFrameLogOptions {
+  io: Io;
+  file: IoFile;
+  format: FrameFormat;
+  policy: RecoveryPolicy;
+  /** Where frames start (after any file header). */
+  from?: number;
+  /** Called for each valid frame in order; the payload view is valid only during the call. */
+  onFrame?: (frame: ScannedFrame) => void;
+  /**
+   * Whether bytes that are not a frame at `from`, and not all zero, mean the file is
+   * not ours (true for files whose first frame starts at `from`, such as a journal).
+   */
+  foreignIfBadStart?: boolean;
+}
+
+/** The bytes a recovery cut off are kept here: `<file>.torn-<offset>`. */
+export function savedTailPath(path: string, offset: number): string {
+  return `${path}.torn-${offset}`;
+}
+
+/**
+ * Scans a frame log, then decides what its end means and acts on it under `policy`.
+ * Nothing is modified unless the file is ours and the damage is a tail the policy lets us
+ * cut; the cut bytes are made durable beside the file before the file is truncated, so
+ * a crash during recovery loses nothing and a second recovery does the same thing.
+ */
+export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<RecoveryReport> {
+  const { io, file, format, policy } = options;
+  const from = options.from ?? 0;
+  const scanner = new FrameScanner(file, format, { from });
+  for (let frame = scanner.next(); frame !== null; frame = scanner.next()) options.onFrame?.(frame);
+  const tailState = scanner.tailState ?? 'clean-end';
+  const validBytes = scanner.validBytes;
+  const size = scanner.end;
+  const report: RecoveryReport = { tailState, validBytes, discardedBytes: 0, records: scanner.frames, actions: [] };
+  if (tailState === 'clean-end') return report;
+
+  const where = { path: file.path, offset: validBytes };
+  if (options.foreignIfBadStart && validBytes === from && tailState === 'bad-magic' && !isAllZero(file, from, size)) {
+    throw new KeelError('KEEL_CORRUPT', `${file.path} does not start with a keel frame (bad magic at offset ${from}); it is not ours and was left untouched`, where);
+  }
+  if (policy === 'strict') {
+    throw new KeelError('KEEL_CORRUPT', `${file.path} has a damaged tail at offset ${validBytes} (${tailState}); opened strict, nothing was changed`, where);
+  }
+  const nextValid = findNextValidFrame(file, format, validBytes + 1, size);
+  if (nextValid !== null && policy !== 'salvage') {
+    throw new KeelError(
+      'KEEL_CORRUPT',
+      `${file.path} is corrupt at offset ${validBytes} (${tailState}) and valid frames follow at ${nextValid}: this is not a torn tail. Nothing was changed; open with recovery 'salvage' to keep only the prefix`,
+      where,
+    );
+  }
+  const saved = await saveAndTruncateTail(io, file, validBytes, size);
+  report.discardedBytes = size - validBytes;
+  report.savedTailPath = saved;
+  report.actions.push(
+    { kind: 'saved-tail', path: saved, offset: validBytes, bytes: size - validBytes },
+    { kind: 'truncated-tail', path: file.path, offset: validBytes, bytes: size - validBytes, detail: tailState },
+  );
+  return report;
+}
+
+function isAllZero(file: IoFile, from: number, to: number): boolean {
+  const chunk = new Uint8Array(64 * 1024);
+  for (let position = from; position < to; ) {
+    const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, to - position)), position);
+    if (read === 0) break;
+    for (let i = 0; i < read; i++) if (chunk[i] !== 0) return false;
+    position += read;
+  }
+  return true;
+}
+
+const TAIL_COPY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Copies bytes [from, to) of `file` to `<file>.torn-<from>`, makes the copy and its
+ * directory entry durable, then truncates `file` to `from` and syncs it.
+ */
+export async function saveAndTruncateTail(io: Io, file: IoFile, from: number, to: number): Promise<string> {
+  const target = savedTailPath(file.path, from);
+  const copy = io.open(target, { create: true, truncate: true });
+  try {
+    const chunk = new Uint8Array(Math.min(TAIL_COPY_CHUNK_BYTES, Math.max(1, to - from)));
+    for (let position = from; position < to; ) {
+      const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, to - position)), position);
+      if (read === 0) break;
+      copy.writeSync(chunk.subarray(0, read), position - from);
+      position += read;
+    }
+    await copy.datasync();
+  } finally {
+    copy.closeSync();
+  }
+  await io.syncDir(parentDir(file.path));
+  file.setLengthSync(from);
+  await file.datasync();
+  return target;
+}
+
+export function parentDir(path: string): string {
+  const slash = path.lastIndexOf('/');
+  if (slash < 0) return '.';
+  return slash === 0 ? '/' : path.slice(0, slash);
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
