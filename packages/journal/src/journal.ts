@@ -1,0 +1,271 @@
+import {
+  DurabilityDriver,
+  GroupCommit,
+  KeelError,
+  Lifecycle,
+  assertArray,
+  assertBytes,
+  assertMaxBytes,
+  assertPosition,
+  badArgument,
+  frameBytes,
+  syncsOnClose,
+  type Advice,
+  type DurabilityPolicy,
+  type IoFile,
+  type RecoveryReport,
+} from '@keel/core';
+import { LSN_MAX, RECORD_BYTES_MAX } from './format.js';
+import { assertPath, normalizeJournalOptions, type JournalOptions } from './options.js';
+import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
+import { openJournalFiles } from './recovery.js';
+import { streamRecords } from './stream.js';
+import { JournalWriter } from './writer.js';
+
+export interface JournalStats {
+  path: string;
+  nextLsn: number;
+  syncedLsn: number;
+  /** Records appended since open. */
+  records: number;
+  /** Bytes appended but not yet handed to the OS. */
+  bufferedBytes: number;
+  /** Writes handed to the OS since open. */
+  writes: number;
+  /** fdatasyncs run since open (one serves every waiter of a group commit). */
+  syncs: number;
+  isDirect: boolean;
+  durability: DurabilityPolicy;
+  poisoned: boolean;
+  closed: boolean;
+}
+
+const ADVICE: ReadonlySet<string> = new Set(['normal', 'sequential', 'random', 'willneed', 'dontneed']);
+
+/**
+ * An append-only write-ahead journal in one file. `append` returns the record's LSN at
+ * once (the frame is in memory); `syncThrough(lsn)` resolves when every byte below the
+ * LSN is on stable storage, sharing one fdatasync among every waiter.
+ */
+export class Journal {
+  readonly path: string;
+  readonly recovery: RecoveryReport;
+  readonly #file: IoFile;
+  readonly #writeFile: IoFile;
+  readonly #writer: JournalWriter;
+  readonly #commit: GroupCommit;
+  readonly #driver: DurabilityDriver;
+  readonly #lifecycle: Lifecycle;
+
+  static async open(path: string, options?: JournalOptions): Promise<Journal> {
+    assertPath(path);
+    const normalized = normalizeJournalOptions(options);
+    const opened = await openJournalFiles(path, normalized);
+    return new Journal(path, opened.file, opened.writeFile, new JournalWriter(opened.writeFile, opened.buffer, normalized.writeBufferBytes), opened.recovery, normalized.durability);
+  }
+
+  private constructor(path: string, file: IoFile, writeFile: IoFile, writer: JournalWriter, recovery: RecoveryReport, durability: DurabilityPolicy) {
+    this.path = path;
+    this.recovery = recovery;
+    this.#file = file;
+    this.#writeFile = writeFile;
+    this.#writer = writer;
+    this.#lifecycle = new Lifecycle(`journal ${path}`);
+    const target = {
+      writtenThrough: () => this.#writer.nextLsn,
+      // The buffered frames are written synchronously before the fdatasync starts, so a
+      // flush never covers bytes that are not yet in the OS's hands.
+      flush: async () => {
+        this.#handToOs();
+        await this.#writeFile.datasync();
+      },
+    };
+    this.#commit = new GroupCommit(target, writer.nextLsn, (error: unknown) => this.#lifecycle.poison(error));
+    this.#driver = new DurabilityDriver(durability, this.#commit);
+  }
+
+  /** The LSN the next record will end after; every record appended so far ends at or below it. */
+  get nextLsn(): number {
+    return this.#writer.nextLsn;
+  }
+
+  /** Every byte below this LSN is durable. */
+  get syncedLsn(): number {
+    return this.#commit.durableThrough;
+  }
+
+  /** Whether writes bypass the page cache (false when O_DIRECT was not asked for or was refused). */
+  get isDirect(): boolean {
+    return this.#writeFile.isDirect;
+  }
+
+  /** Appends one record; returns its LSN. Durable only once a sync covers the LSN. */
+  append(payload: Uint8Array): number {
+    this.#lifecycle.assertWritable();
+    assertBytes(payload, 'payload');
+    assertMaxBytes(payload, RECORD_BYTES_MAX, 'payload');
+    this.#assertLsnRoom(frameBytes(payload.length));
+    const lsn = this.#guardWrite(() => this.#writer.append(payload));
+    this.#driver.afterWrite(1);
+    return lsn;
+  }
+
+  /** Appends many records in one call (one write, one CRC call per frame); returns the last LSN. */
+  appendBatch(payloads: readonly Uint8Array[]): number {
+    this.#lifecycle.assertWritable();
+    assertArray(payloads, 'payloads');
+    let total = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      const payload: unknown = payloads[i];
+      assertBytes(payload, `payloads[${i}]`);
+      assertMaxBytes(payload, RECORD_BYTES_MAX, `payloads[${i}]`);
+      total += frameBytes(payload.length);
+    }
+    this.#assertLsnRoom(total);
+    if (payloads.length === 0) return this.#writer.nextLsn;
+    const lsn = this.#guardWrite(() => this.#writer.appendBatch(payloads));
+    this.#driver.afterWrite(payloads.length);
+    return lsn;
+  }
+
+  /** Resolves with the durable frontier once every byte below `lsn` is durable. */
+  syncThrough(lsn: number): Promise<number> {
+    try {
+      this.#lifecycle.assertWritable();
+      assertPosition(lsn, 'lsn');
+      if (lsn > this.#writer.nextLsn) throw badArgument(`lsn ${lsn} is beyond the end of the journal (${this.#writer.nextLsn})`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#commit.syncThrough(lsn);
+  }
+
+  /** Makes everything appended so far durable; resolves with the durable frontier. */
+  sync(): Promise<number> {
+    try {
+      this.#lifecycle.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#commit.sync();
+  }
+
+  /** The records from `from` (an LSN, default 0) to the current end, buffered ones included. */
+  records(options: { from?: number } = {}): IterableIterator<JournalRecord> {
+    const from = this.#readStart(options);
+    const to = this.#visibleEnd();
+    const path = this.path;
+    return scanRecords(this.#file, from, to, (end: ScanEnd) => {
+      assertScanReachedEnd(end, from, to, path);
+    });
+  }
+
+  /** The records from `from` with asynchronous reads; sees appends made while it runs and ends when caught up. */
+  stream(options: { from?: number; signal?: AbortSignal } = {}): AsyncIterableIterator<JournalRecord> {
+    const from = this.#readStart(options);
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw badArgument('signal must be an AbortSignal');
+    return streamRecords({ file: this.#file, signal, refreshEnd: () => this.#visibleEnd() }, from);
+  }
+
+  /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */
+  preallocate(bytes: number): boolean {
+    this.#lifecycle.assertWritable();
+    assertPosition(bytes, 'bytes');
+    if (bytes === 0) return true;
+    return this.#file.preallocateSync(this.#writer.nextLsn, bytes);
+  }
+
+  /** Passes an access-pattern hint for a byte range to the OS. */
+  advise(offset: number, length: number, advice: Advice): void {
+    this.#lifecycle.assertOpen();
+    assertPosition(offset, 'offset');
+    assertPosition(length, 'length');
+    if (typeof advice !== 'string' || !ADVICE.has(advice)) throw badArgument(`advice must be one of ${[...ADVICE].join(', ')}`);
+    this.#file.adviseSync(offset, length, advice);
+  }
+
+  stats(): JournalStats {
+    return {
+      path: this.path,
+      nextLsn: this.#writer.nextLsn,
+      syncedLsn: this.#commit.durableThrough,
+      records: this.#writer.records,
+      bufferedBytes: this.#writer.pendingBytes,
+      writes: this.#writer.writes,
+      syncs: this.#commit.flushCount,
+      isDirect: this.isDirect,
+      durability: this.#driver.policy,
+      poisoned: this.#lifecycle.poisoned !== null,
+      closed: this.#lifecycle.closed,
+    };
+  }
+
+  /** Final sync (unless durability is 'none'), then releases the file and its lock. Idempotent. */
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => this.#closeOnce());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #closeOnce(): Promise<void> {
+    this.#driver.stop();
+    try {
+      if (this.#lifecycle.poisoned === null) await this.#finalSync();
+    } finally {
+      await this.#commit.drain();
+      if (this.#writeFile !== this.#file) this.#writeFile.closeSync();
+      this.#file.closeSync();
+    }
+  }
+
+  async #finalSync(): Promise<void> {
+    const syncs = syncsOnClose(this.#driver.policy);
+    if (syncs) await this.#commit.sync();
+    else this.#handToOs();
+    if (this.#writeFile !== this.#file && this.#file.sizeSync() !== this.#writer.nextLsn) {
+      // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
+      this.#guardWrite(() => this.#file.setLengthSync(this.#writer.nextLsn));
+      if (syncs) await this.#file.datasync();
+    }
+  }
+
+  #readStart(options: { from?: number }): number {
+    this.#lifecycle.assertOpen();
+    if (options === null || typeof options !== 'object') throw badArgument('options must be an object');
+    const from = options.from ?? 0;
+    assertPosition(from, 'from');
+    if (from > this.#writer.nextLsn) throw badArgument(`from ${from} is beyond the end of the journal (${this.#writer.nextLsn})`);
+    return from;
+  }
+
+  /** Hands buffered frames to the OS so a read sees them; a poisoned journal reads what it wrote. */
+  #visibleEnd(): number {
+    this.#lifecycle.assertOpen();
+    if (this.#lifecycle.poisoned !== null) return this.#writer.handedThrough;
+    this.#handToOs();
+    return this.#writer.nextLsn;
+  }
+
+  #handToOs(): void {
+    this.#guardWrite(() => this.#writer.handToOs());
+  }
+
+  #guardWrite<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      this.#lifecycle.poison(error);
+      this.#commit.poison(error);
+      throw error;
+    }
+  }
+
+  #assertLsnRoom(bytes: number): void {
+    if (this.#writer.nextLsn + bytes > LSN_MAX) {
+      throw new KeelError('KEEL_TOO_LARGE', `appending ${bytes} bytes would take the LSN past ${LSN_MAX} (2^53 − 1)`, { path: this.path });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { encodeFrameInto, frameBytes } from '@keel/core';
+import { JOURNAL_FRAME_FORMAT, alignDown, alignUp } from './format.js';
+import type { ByteStorage } from './storage.js';
+
+/** One write the log buffer wants handed to the OS. */
+export interface PendingWrite {
+  data: Uint8Array;
+  position: number;
+}
+
+/**
+ * Frames appended but not yet handed to the OS. `bytes[0]` sits at file offset `start`
+ * (a multiple of `alignment`), and `start + length` is the journal's next LSN.
+ *
+ * With alignment 1 (buffered IO) a flush writes the buffer and empties it. With
+ * alignment 4096 (O_DIRECT) a flush writes whole blocks, the last one padded with
+ * zeros, and keeps that partial block so that the next flush rewrites it with more
+ * frames in it: the bytes already written never change, only the padding does.
+ */
+export class LogBuffer {
+  readonly #storage: ByteStorage;
+  readonly #alignment: number;
+  #start: number;
+  #length: number;
+  /** File offset through which the frames have been handed to the OS. */
+  #handedThrough: number;
+
+  constructor(storage: ByteStorage, alignment: number, start: number, resident: Uint8Array = new Uint8Array(0)) {
+    if (start % alignment !== 0) throw new Error(`log buffer start ${start} is not aligned to ${alignment}`);
+    this.#storage = storage;
+    this.#alignment = alignment;
+    this.#start = start;
+    storage.grow(alignUp(resident.length + 1, alignment), 0);
+    storage.bytes.set(resident);
+    this.#length = resident.length;
+    this.#handedThrough = start + resident.length;
+  }
+
+  /** The LSN the next frame will end after: every byte below it is appended. */
+  get end(): number {
+    return this.#start + this.#length;
+  }
+
+  get handedThrough(): number {
+    return this.#handedThrough;
+  }
+
+  get pendingBytes(): number {
+    return this.end - this.#handedThrough;
+  }
+
+  /** Encodes one frame at the end of the buffer (the payload was validated by the caller). */
+  appendFrame(payload: Uint8Array): number {
+    this.#reserve(frameBytes(payload.length));
+    this.#length = encodeFrameInto(this.#storage.bytes, this.#length, payload, JOURNAL_FRAME_FORMAT);
+    return this.end;
+  }
+
+  /** The write that hands every pending frame to the OS, or null when there is none. */
+  pendingWrite(): PendingWrite | null {
+    if (this.pendingBytes === 0) return null;
+    const writeBytes = alignUp(this.#length, this.#alignment);
+    const bytes = this.#storage.bytes;
+    // The padding of the last block must be zeros: recovery cuts a zero tail on reopen.
+    bytes.fill(0, this.#length, writeBytes);
+    return { data: bytes.subarray(0, writeBytes), position: this.#start };
+  }
+
+  /** Called after `pendingWrite()` was written: drops every whole block that was written. */
+  written(): void {
+    const keepFrom = alignDown(this.#length, this.#alignment);
+    const bytes = this.#storage.bytes;
+    if (keepFrom > 0) bytes.copyWithin(0, keepFrom, this.#length);
+    this.#start += keepFrom;
+    this.#length -= keepFrom;
+    this.#handedThrough = this.end;
+  }
+
+  #reserve(bytes: number): void {
+    const needed = alignUp(this.#length + bytes, this.#alignment);
+    if (needed > this.#storage.bytes.length) this.#storage.grow(needed, this.#length);
+  }
+}

@@ -1,0 +1,61 @@
+import {
+  assertPosition,
+  badArgument,
+  nativeIo,
+  normalizeDurability,
+  normalizeRecoveryPolicy,
+  type DurabilityPolicy,
+  type Io,
+  type RecoveryPolicy,
+} from '@keel/core';
+import { WRITE_BUFFER_BYTES_DEFAULT, WRITE_BUFFER_BYTES_MAX, WRITE_BUFFER_BYTES_MIN } from './format.js';
+
+export interface JournalOptions {
+  /** When the journal syncs on its own (default `{ mode: 'explicit' }`: on sync/syncThrough and close). */
+  durability?: DurabilityPolicy;
+  /** Write with O_DIRECT through a 4096-aligned log buffer; falls back where refused (see `isDirect`). */
+  direct?: boolean;
+  /** Bytes to reserve past the end on open (fallocate KEEP_SIZE; the file size does not change). */
+  preallocate?: number;
+  /** What open does with a damaged tail (default 'truncate-tail'). */
+  recovery?: RecoveryPolicy;
+  /** The file system (default: the native Io). */
+  io?: Io;
+  /** Buffered bytes that trigger a write to the OS (default 1 MiB). */
+  writeBufferBytes?: number;
+}
+
+export interface NormalizedJournalOptions {
+  durability: DurabilityPolicy;
+  direct: boolean;
+  preallocate: number;
+  recovery: RecoveryPolicy;
+  io: Io;
+  writeBufferBytes: number;
+}
+
+export function assertPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
+    throw badArgument('path must be a non-empty string without NUL bytes');
+  }
+}
+
+export function normalizeJournalOptions(options: JournalOptions | undefined): NormalizedJournalOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw badArgument('options must be an object');
+  const given = options ?? {};
+  if (given.direct !== undefined && typeof given.direct !== 'boolean') throw badArgument('direct must be a boolean');
+  const preallocate = given.preallocate ?? 0;
+  assertPosition(preallocate, 'preallocate');
+  const writeBufferBytes = given.writeBufferBytes ?? WRITE_BUFFER_BYTES_DEFAULT;
+  if (!Number.isInteger(writeBufferBytes) || writeBufferBytes < WRITE_BUFFER_BYTES_MIN || writeBufferBytes > WRITE_BUFFER_BYTES_MAX) {
+    throw badArgument(`writeBufferBytes must be an integer in [${WRITE_BUFFER_BYTES_MIN}, ${WRITE_BUFFER_BYTES_MAX}]`);
+  }
+  return {
+    durability: normalizeDurability(given.durability),
+    direct: given.direct === true,
+    preallocate,
+    recovery: normalizeRecoveryPolicy(given.recovery),
+    io: given.io ?? nativeIo,
+    writeBufferBytes,
+  };
+}

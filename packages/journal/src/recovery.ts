@@ -1,0 +1,63 @@
+import { KeelError, parentDir, recoverFrameLog, type IoFile, type RecoveryReport } from '@keel/core';
+import { DIRECT_IO_ALIGNMENT_BYTES, JOURNAL_FRAME_FORMAT, alignDown } from './format.js';
+import { LogBuffer } from './log-buffer.js';
+import type { NormalizedJournalOptions } from './options.js';
+import { AlignedStorage, PlainStorage } from './storage.js';
+
+/** The files and buffer of an opened, recovered journal. */
+export interface OpenedJournal {
+  /** Holds the lock; every read, truncate and (when not direct) write goes through it. */
+  file: IoFile;
+  /** The O_DIRECT handle when direct IO is in effect, else `file`. */
+  writeFile: IoFile;
+  buffer: LogBuffer;
+  recovery: RecoveryReport;
+}
+
+/**
+ * Locks, recovers and prepares a journal for appends. Appends continue at the end of
+ * the last valid frame, never at the file length (fsys resumed at the length, behind a
+ * torn tail). A foreign or corrupt file is refused before anything is written to it.
+ */
+export async function openJournalFiles(path: string, options: NormalizedJournalOptions): Promise<OpenedJournal> {
+  const { io } = options;
+  const existed = io.stat(path) !== null;
+  const file = io.open(path, { create: true, lock: true });
+  let writeFile = file;
+  try {
+    const recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart: true });
+    if (!existed) {
+      // The new file's directory entry must be durable before anything in it can be.
+      await io.syncDir(parentDir(path));
+      recovery.actions.push({ kind: 'created', path });
+    } else if (options.durability.mode !== 'none' && recovery.validBytes > 0) {
+      // Bytes a previous process wrote without syncing may still be only in the page cache.
+      await file.datasync();
+    }
+    if (options.direct) writeFile = openDirect(path, options, file);
+    const buffer = createBuffer(file, writeFile !== file, recovery.validBytes);
+    if (options.preallocate > 0) file.preallocateSync(recovery.validBytes, options.preallocate);
+    return { file, writeFile, buffer, recovery };
+  } catch (error) {
+    if (writeFile !== file) writeFile.closeSync();
+    file.closeSync();
+    throw error;
+  }
+}
+
+/** A second handle with O_DIRECT, or the locked handle itself where the file system refuses it. */
+function openDirect(path: string, options: NormalizedJournalOptions, file: IoFile): IoFile {
+  const direct = options.io.open(path, { write: true, direct: true });
+  if (direct.isDirect) return direct;
+  direct.closeSync();
+  return file;
+}
+
+/** In direct mode the partial last block is read back so that the next write rewrites it whole. */
+function createBuffer(file: IoFile, direct: boolean, end: number): LogBuffer {
+  if (!direct) return new LogBuffer(new PlainStorage(64 * 1024), 1, end);
+  const start = alignDown(end, DIRECT_IO_ALIGNMENT_BYTES);
+  const resident = new Uint8Array(end - start);
+  if (file.readSync(resident, start) !== resident.length) throw new KeelError('KEEL_CORRUPT', `${file.path} changed while it was opened: short read of its last block`, { path: file.path, offset: start });
+  return new LogBuffer(new AlignedStorage(DIRECT_IO_ALIGNMENT_BYTES * 16), DIRECT_IO_ALIGNMENT_BYTES, start, resident);
+}

@@ -1,0 +1,71 @@
+import type { IoFile } from '@keel/core';
+import type { LogBuffer } from './log-buffer.js';
+
+/**
+ * The append path: frames go into the log buffer, and the buffer is handed to the OS in
+ * one positional write when it passes the threshold or when a sync needs it. Nothing
+ * here validates: the Journal checks every argument before calling in.
+ */
+export class JournalWriter {
+  readonly #file: IoFile;
+  readonly #buffer: LogBuffer;
+  readonly #thresholdBytes: number;
+  #writes = 0;
+  #records = 0;
+
+  constructor(file: IoFile, buffer: LogBuffer, thresholdBytes: number) {
+    this.#file = file;
+    this.#buffer = buffer;
+    this.#thresholdBytes = thresholdBytes;
+  }
+
+  get nextLsn(): number {
+    return this.#buffer.end;
+  }
+
+  /** Every byte below this has been handed to the OS (it is in the page cache or on disk). */
+  get handedThrough(): number {
+    return this.#buffer.handedThrough;
+  }
+
+  get pendingBytes(): number {
+    return this.#buffer.pendingBytes;
+  }
+
+  get writes(): number {
+    return this.#writes;
+  }
+
+  get records(): number {
+    return this.#records;
+  }
+
+  append(payload: Uint8Array): number {
+    const lsn = this.#buffer.appendFrame(payload);
+    this.#records++;
+    if (this.#buffer.pendingBytes >= this.#thresholdBytes) this.handToOs();
+    return lsn;
+  }
+
+  /**
+   * Encodes the whole batch, writing early only when the buffer would pass the threshold,
+   * so a batch below the threshold costs no write at all until the sync.
+   */
+  appendBatch(payloads: readonly Uint8Array[]): number {
+    for (const payload of payloads) {
+      if (this.#buffer.pendingBytes > 0 && this.#buffer.pendingBytes + payload.length >= this.#thresholdBytes) this.handToOs();
+      this.#buffer.appendFrame(payload);
+    }
+    this.#records += payloads.length;
+    return this.#buffer.end;
+  }
+
+  /** One synchronous write of everything pending, so a datasync started next covers it. */
+  handToOs(): void {
+    const write = this.#buffer.pendingWrite();
+    if (write === null) return;
+    this.#file.writeSync(write.data, write.position);
+    this.#writes++;
+    this.#buffer.written();
+  }
+}
