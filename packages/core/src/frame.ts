@@ -101,19 +101,29 @@ const MAGIC_BYTES = 4;
  */
 export function checkFrameAt(bytes: Uint8Array, offset: number, format: FrameFormat): FrameCheck {
   const available = bytes.length - offset;
-  const view = viewOf(bytes);
   const magicBytesPresent = Math.min(available, MAGIC_BYTES);
   for (let i = 0; i < magicBytesPresent; i++) {
-    if (bytes[offset + i] !== (format.magic >>> (8 * (3 - i))) % 256) return { ok: false, state: 'bad-magic' };
+    if (bytes[offset + i] !== (format.magic >>> (8 * (3 - i))) % 256) return BAD_MAGIC;
   }
-  if (available < FRAME_HEADER_BYTES) return { ok: false, state: 'truncated-header' };
-  const payloadLength = view.getUint32(offset + 4, true);
-  if (payloadLength > format.payloadBytesMax) return { ok: false, state: 'length-overflow' };
+  if (available < FRAME_HEADER_BYTES) return TRUNCATED_HEADER;
+  const payloadLength = readU32LittleEndian(bytes, offset + 4);
+  if (payloadLength > format.payloadBytesMax) return LENGTH_OVERFLOW;
   const total = frameBytes(payloadLength);
-  if (available < total) return { ok: false, state: 'truncated-payload' };
+  if (available < total) return TRUNCATED_PAYLOAD;
   const crcEnd = offset + FRAME_HEADER_BYTES + payloadLength;
-  if (crc32c(bytes.subarray(offset, crcEnd)) !== view.getUint32(crcEnd, true)) return { ok: false, state: 'checksum-mismatch' };
+  if (crc32c(bytes.subarray(offset, crcEnd)) !== readU32LittleEndian(bytes, crcEnd)) return CHECKSUM_MISMATCH;
   return { ok: true, payloadLength, frameBytes: total };
+}
+
+// Shared results: the scanner checks one frame per record, so failures allocate nothing.
+const BAD_MAGIC: FrameCheck = Object.freeze({ ok: false, state: 'bad-magic' });
+const TRUNCATED_HEADER: FrameCheck = Object.freeze({ ok: false, state: 'truncated-header' });
+const LENGTH_OVERFLOW: FrameCheck = Object.freeze({ ok: false, state: 'length-overflow' });
+const TRUNCATED_PAYLOAD: FrameCheck = Object.freeze({ ok: false, state: 'truncated-payload' });
+const CHECKSUM_MISMATCH: FrameCheck = Object.freeze({ ok: false, state: 'checksum-mismatch' });
+
+function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }
 
 /** Decodes a buffer that must hold exactly one valid frame; returns a view of its payload. */

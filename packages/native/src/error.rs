@@ -1,0 +1,174 @@
+//! The one place where failures become JavaScript errors.
+//!
+//! Every fallible compute function returns `Outcome<T>`; the JS-facing layer turns a
+//! `Failure` into a real `Error` object (built here, in Rust) that carries `code`,
+//! `errno`, `syscall`, `path` and a Node-style message, e.g.
+//! `ENOENT: no such file or directory, open '/x/y'`.
+
+use napi::bindgen_prelude::{Env, JsObjectValue, Object, Unknown};
+use napi::JsValue;
+
+/// Code for every operation attempted on a `NativeFile` after `close()`.
+pub const CODE_CLOSED: &str = "ECLOSED";
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+  pub code: &'static str,
+  /// The positive OS error number (`libc::ENOENT` = 2), not libuv's negated form.
+  pub errno: i32,
+  pub description: &'static str,
+  pub syscall: &'static str,
+  pub path: Option<String>,
+  /// Destination of a two-path call (`rename`), as Node reports it.
+  pub dest: Option<String>,
+}
+
+pub type Outcome<T> = std::result::Result<T, Failure>;
+
+impl Failure {
+  pub fn message(&self) -> String {
+    let head = format!("{}: {}, {}", self.code, self.description, self.syscall);
+    match (&self.path, &self.dest) {
+      (Some(path), Some(dest)) => format!("{head} '{path}' -> '{dest}'"),
+      (Some(path), None) => format!("{head} '{path}'"),
+      _ => head,
+    }
+  }
+
+  /// Builds the JS `Error` object and wraps it so napi-rs throws (sync) or rejects
+  /// with (async) exactly this object.
+  pub fn into_napi(self, env: &Env) -> napi::Error {
+    match self.build(env) {
+      Ok(error) => error,
+      Err(fallback) => fallback,
+    }
+  }
+
+  fn build(self, env: &Env) -> napi::Result<napi::Error> {
+    let base = napi::Error::new(napi::Status::GenericFailure, self.message());
+    let mut object: Object = env.create_error(base)?;
+    object.set_named_property("code", self.code)?;
+    object.set_named_property("errno", self.errno)?;
+    object.set_named_property("syscall", self.syscall)?;
+    if let Some(path) = self.path {
+      object.set_named_property("path", path)?;
+    }
+    if let Some(dest) = self.dest {
+      object.set_named_property("dest", dest)?;
+    }
+    let unknown: Unknown = object.to_unknown();
+    Ok(napi::Error::from(unknown))
+  }
+}
+
+/// The one `map_error`: an OS error number plus the call that produced it.
+pub fn map_error(errno: i32, syscall: &'static str, path: Option<&str>) -> Failure {
+  let (code, description) = describe_errno(errno);
+  Failure {
+    code,
+    errno,
+    description,
+    syscall,
+    path: path.map(str::to_owned),
+    dest: None,
+  }
+}
+
+/// `map_error` for the `errno` left behind by the last failed libc call.
+pub fn last_os_error(syscall: &'static str, path: Option<&str>) -> Failure {
+  let errno = std::io::Error::last_os_error()
+    .raw_os_error()
+    .unwrap_or(libc::EIO);
+  map_error(errno, syscall, path)
+}
+
+/// `map_error` for a `std::io::Error` (std file-system helpers).
+pub fn from_io(error: &std::io::Error, syscall: &'static str, path: Option<&str>) -> Failure {
+  let errno = match (error.raw_os_error(), error.kind()) {
+    (Some(errno), _) => errno,
+    // std refuses some arguments itself, e.g. a path with an interior NUL byte.
+    (None, std::io::ErrorKind::InvalidInput) => libc::EINVAL,
+    (None, _) => libc::EIO,
+  };
+  map_error(errno, syscall, path)
+}
+
+/// A keel-defined failure that is not an OS error number verbatim.
+pub fn custom(
+  code: &'static str,
+  errno: i32,
+  description: &'static str,
+  syscall: &'static str,
+  path: Option<&str>,
+) -> Failure {
+  Failure {
+    code,
+    errno,
+    description,
+    syscall,
+    path: path.map(str::to_owned),
+    dest: None,
+  }
+}
+
+pub fn closed(syscall: &'static str, path: &str) -> Failure {
+  custom(
+    CODE_CLOSED,
+    libc::EBADF,
+    "file is closed",
+    syscall,
+    Some(path),
+  )
+}
+
+pub fn invalid(description: &'static str, syscall: &'static str, path: Option<&str>) -> Failure {
+  custom("EINVAL", libc::EINVAL, description, syscall, path)
+}
+
+/// Code names and libuv-style descriptions (what Node prints) for Linux errnos.
+fn describe_errno(errno: i32) -> (&'static str, &'static str) {
+  match errno {
+    libc::EPERM => ("EPERM", "operation not permitted"),
+    libc::ENOENT => ("ENOENT", "no such file or directory"),
+    libc::EINTR => ("EINTR", "interrupted system call"),
+    libc::EIO => ("EIO", "i/o error"),
+    libc::ENXIO => ("ENXIO", "no such device or address"),
+    libc::E2BIG => ("E2BIG", "argument list too long"),
+    libc::EBADF => ("EBADF", "bad file descriptor"),
+    libc::EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
+    libc::ENOMEM => ("ENOMEM", "not enough memory"),
+    libc::EACCES => ("EACCES", "permission denied"),
+    libc::EFAULT => ("EFAULT", "bad address in system call argument"),
+    libc::EBUSY => ("EBUSY", "resource busy or locked"),
+    libc::EEXIST => ("EEXIST", "file already exists"),
+    libc::EXDEV => ("EXDEV", "cross-device link not permitted"),
+    libc::ENODEV => ("ENODEV", "no such device"),
+    libc::ENOTDIR => ("ENOTDIR", "not a directory"),
+    libc::EISDIR => ("EISDIR", "illegal operation on a directory"),
+    libc::EINVAL => ("EINVAL", "invalid argument"),
+    libc::ENFILE => ("ENFILE", "file table overflow"),
+    libc::EMFILE => ("EMFILE", "too many open files"),
+    libc::ETXTBSY => ("ETXTBSY", "text file is busy"),
+    libc::EFBIG => ("EFBIG", "file too large"),
+    libc::ENOSPC => ("ENOSPC", "no space left on device"),
+    libc::ESPIPE => ("ESPIPE", "invalid seek"),
+    libc::EROFS => ("EROFS", "read-only file system"),
+    libc::EMLINK => ("EMLINK", "too many links"),
+    libc::EPIPE => ("EPIPE", "broken pipe"),
+    libc::ERANGE => ("ERANGE", "result too large"),
+    libc::EDEADLK => ("EDEADLK", "resource deadlock avoided"),
+    libc::ENAMETOOLONG => ("ENAMETOOLONG", "name too long"),
+    libc::ENOLCK => ("ENOLCK", "no locks available"),
+    libc::ENOSYS => ("ENOSYS", "function not implemented"),
+    libc::ENOTEMPTY => ("ENOTEMPTY", "directory not empty"),
+    libc::ELOOP => ("ELOOP", "too many symbolic links encountered"),
+    libc::EOVERFLOW => ("EOVERFLOW", "value too large for defined data type"),
+    libc::EOPNOTSUPP => ("EOPNOTSUPP", "operation not supported"),
+    libc::ETIMEDOUT => ("ETIMEDOUT", "connection timed out"),
+    libc::ESTALE => ("ESTALE", "stale file handle"),
+    libc::EDQUOT => ("EDQUOT", "disk quota exceeded"),
+    libc::ECANCELED => ("ECANCELED", "operation canceled"),
+    libc::EILSEQ => ("EILSEQ", "illegal byte sequence"),
+    _ => ("EUNKNOWN", "unknown error"),
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * `@keel/native`: the public, ESM entry of keel's Rust IO addon.
+ *
+ * The addon itself is loaded through the CommonJS loader that `napi build` generates
+ * (`binding/index.cjs`, which picks the `.node` file for this platform). This module
+ * only gives it the stable, hand-written types below: the generated `.d.ts` is a build
+ * output and may not exist when a dependent package type-checks.
+ *
+ * Errors: every failure is an `Error` built in Rust with `code` (`ENOENT`, `EBUSY`,
+ * `ECLOSED`, `ERANGE`, …), `errno` (the positive OS number), `syscall`, `path` (and
+ * `dest` for renames) and a Node-style message: `ENOENT: no such file or directory,
+ * open '/x/y'`. See {@link NativeError}.
+ */
+import { createRequire } from 'node:module';
+
+export interface OpenOptions {
+  /** Open for reading. Default `true`; pass `false` for a write-only descriptor. */
+  read?: boolean;
+  write?: boolean;
+  /** O_CREAT. Implies `write`. */
+  create?: boolean;
+  /** O_TRUNC. Implies `write`. */
+  truncate?: boolean;
+  /** O_CREAT|O_EXCL: fail with `EEXIST` when the file exists. Implies `create`. */
+  createNew?: boolean;
+  /**
+   * Exclusive advisory lock, flock(LOCK_EX|LOCK_NB). A conflict — another process, or
+   * another open of the same file in this process — throws code `EBUSY`. Released by
+   * `close()`.
+   */
+  lock?: boolean;
+  /**
+   * O_DIRECT. Where the filesystem refuses it (tmpfs, …) the file is opened buffered,
+   * `isDirect` is `false` and `directFallback` says why. Direct IO needs buffers,
+   * positions and lengths aligned to the device's logical block size (see
+   * {@link allocAligned}); misaligned IO fails with `EINVAL`.
+   */
+  direct?: boolean;
+}
+
+export type Advice = 'normal' | 'sequential' | 'random' | 'willneed' | 'dontneed';
+
+export interface StatResult {
+  size: number;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+/** The shape of every error this package throws or rejects with. */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path?: string;
+  dest?: string;
+}
+
+/**
+ * An open file descriptor. Not constructible with `new`: use {@link NativeFile.open}.
+ * Positions and lengths are JS numbers: non-negative integers up to 2^53 − 1, anything
+ * else throws `EINVAL`. Every method throws `ECLOSED` after `close()`. Async methods run
+ * on the libuv threadpool; the buffers passed to them must not be touched until the
+ * promise settles.
+ */
+export interface NativeFile {
+  readonly path: string;
+  readonly isDirect: boolean;
+  /** Why O_DIRECT was not used although asked for, else `null`. */
+  readonly directFallback: string | null;
+  readonly closed: boolean;
+  /** pwrite until all of `data` is written. Returns `data.length`. */
+  writeSync(data: Uint8Array, position: number): number;
+  /** pwritev of all buffers back to back, looping on partial writes and IOV_MAX. */
+  writevSync(buffers: Uint8Array[], position: number): number;
+  write(data: Uint8Array, position: number): Promise<number>;
+  writev(buffers: Uint8Array[], position: number): Promise<number>;
+  /** pread into `into`; returns the bytes read, fewer than `into.length` only at EOF. */
+  readSync(into: Uint8Array, position: number): number;
+  read(into: Uint8Array, position: number): Promise<number>;
+  sizeSync(): number;
+  setLengthSync(length: number): void;
+  datasyncSync(): void;
+  datasync(): Promise<void>;
+  fsyncSync(): void;
+  fsync(): Promise<void>;
+  /** fallocate(FALLOC_FL_KEEP_SIZE). `false` (no throw) where the filesystem cannot. */
+  preallocateSync(offset: number, length: number): boolean;
+  adviseSync(offset: number, length: number, advice: Advice): void;
+  /**
+   * A read-only, zero-copy view of `[offset, offset + length)`, which must lie inside
+   * the file (`ERANGE` otherwise, and for `length === 0`). The mapping lives until the
+   * Buffer is garbage collected, also after `close()`. Never write to the Buffer (the
+   * pages are read-only: the process would crash) and never map bytes that may be
+   * truncated while mapped (reading them would raise SIGBUS).
+   */
+  mapSync(offset: number, length: number): Buffer;
+  /** Closes the descriptor (releasing a lock). A second close throws `ECLOSED`. */
+  closeSync(): void;
+  close(): Promise<void>;
+}
+
+export interface NativeFileConstructor {
+  /** Always throws: use {@link NativeFileConstructor.open}. */
+  new (notConstructible: never): NativeFile;
+  readonly prototype: NativeFile;
+  open(path: string, options?: OpenOptions): NativeFile;
+}
+
+interface Binding {
+  NativeFile: NativeFileConstructor;
+  syncDirSync(path: string): void;
+  syncDir(path: string): Promise<void>;
+  renameSync(from: string, to: string): void;
+  renameDurableSync(from: string, to: string): void;
+  renameDurable(from: string, to: string): Promise<void>;
+  removeFileSync(path: string): void;
+  createDirSync(path: string, recursive?: boolean): void;
+  listDirSync(path: string): string[];
+  statSync(path: string): StatResult | null;
+  crc32c(data: Uint8Array, seed?: number): number;
+  crc32(data: Uint8Array, seed?: number): number;
+  allocAligned(length: number, alignment?: number): Buffer;
+  isAligned(data: Uint8Array, alignment: number): boolean;
+}
+
+const require = createRequire(import.meta.url);
+// Same relative path from src/ (sources, tests) and dist/ (the published build).
+const binding = require('../binding/index.cjs') as Binding;
+
+export const NativeFile: NativeFileConstructor = binding.NativeFile;
+
+/** open(O_RDONLY|O_DIRECTORY) + fsync: makes entries created, renamed or removed in the directory durable. */
+export const syncDirSync: (path: string) => void = binding.syncDirSync;
+export const syncDir: (path: string) => Promise<void> = binding.syncDir;
+/** Plain rename(2); not durable until the parent directory is synced. */
+export const renameSync: (from: string, to: string) => void = binding.renameSync;
+/** rename(2), then fsync of the destination's directory and of the source's when different. */
+export const renameDurableSync: (from: string, to: string) => void = binding.renameDurableSync;
+export const renameDurable: (from: string, to: string) => Promise<void> = binding.renameDurable;
+/** unlink(2). */
+export const removeFileSync: (path: string) => void = binding.removeFileSync;
+/** mkdir(2); with `recursive`, like `mkdir -p` (an existing directory is fine). */
+export const createDirSync: (path: string, recursive: boolean) => void = binding.createDirSync;
+/** Entry names, sorted by their UTF-8 bytes, without `.` and `..`. */
+export const listDirSync: (path: string) => string[] = binding.listDirSync;
+/** stat(2) following symlinks; `null` when the path does not exist (ENOENT). */
+export const statSync: (path: string) => StatResult | null = binding.statSync;
+/**
+ * CRC-32C (Castagnoli), in hardware where the CPU has it. `seed` is a previous result:
+ * `crc32c(b, crc32c(a)) === crc32c(concat(a, b))`. Returns an unsigned 32-bit number.
+ */
+export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32c;
+/** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
+export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
+/**
+ * A zero-filled Buffer whose first byte sits at a multiple of `alignment` (a power of
+ * two, default 4096), as O_DIRECT needs. Node cannot allocate aligned memory itself.
+ */
+export const allocAligned: (length: number, alignment?: number) => Buffer = binding.allocAligned;
+/** Whether the first byte of `data` sits at a multiple of `alignment`. */
+export const isAligned: (data: Uint8Array, alignment: number) => boolean = binding.isAligned;

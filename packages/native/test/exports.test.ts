@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+
+import * as native from '../src/index.js';
+
+describe('@keel/native exports', () => {
+  it('exposes exactly the documented API', () => {
+    expect(Object.keys(native).sort()).toEqual(
+      [
+        'NativeFile',
+        'allocAligned',
+        'crc32',
+        'crc32c',
+        'createDirSync',
+        'isAligned',
+        'listDirSync',
+        'removeFileSync',
+        'renameDurable',
+        'renameDurableSync',
+        'renameSync',
+        'statSync',
+        'syncDir',
+        'syncDirSync',
+      ].sort(),
+    );
+    for (const [name, value] of Object.entries(native)) {
+      expect(typeof value, name).toBe('function');
+    }
+    for (const method of [
+      'writeSync', 'writevSync', 'write', 'writev', 'readSync', 'read', 'sizeSync', 'setLengthSync',
+      'datasyncSync', 'datasync', 'fsyncSync', 'fsync', 'preallocateSync', 'adviseSync', 'mapSync',
+      'closeSync', 'close',
+    ]) {
+      expect(typeof (native.NativeFile.prototype as unknown as Record<string, unknown>)[method], method).toBe('function');
+    }
+    expect(typeof native.NativeFile.open).toBe('function');
+  });
+});
