@@ -1,0 +1,119 @@
+import { summarize, type Summary } from './statistics.js';
+import type { BenchSystem, Scenario, ScenarioContext, ScenarioSizing, Target } from './types.js';
+
+const NANOSECONDS_PER_SECOND = 1e9;
+const BYTES_PER_MEGABYTE = 1e6;
+
+export interface SystemResult {
+  scenario: string;
+  backend: Scenario['backend'];
+  system: string;
+  unit: Scenario['unit'];
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
+  /** keel's advantage over this system: above 1 means keel is better, 1 for keel itself. */
+  ratio: number;
+  /** fdatasync + fsync + msync calls in one round, where measured. */
+  syncsPerRound?: number;
+  target?: string;
+  met?: boolean;
+  scaleNote?: string;
+}
+
+/** Runs the work between two `gc()`s so one system's garbage is not billed to the next. */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+}
+
+/** The value one round produced, in the scenario's unit. */
+export async function measureRound(scenario: Scenario, sizing: ScenarioSizing, system: BenchSystem): Promise<number> {
+  collectGarbage();
+  const started = process.hrtime.bigint();
+  const returned = await system.run();
+  const timedSeconds = Number(process.hrtime.bigint() - started) / NANOSECONDS_PER_SECOND;
+  if (scenario.measure === 'reported') {
+    if (typeof returned !== 'number') throw new Error(`${scenario.name}/${system.name}: a reported scenario must return its value`);
+    return returned;
+  }
+  const seconds = typeof returned === 'number' ? returned : timedSeconds;
+  if (scenario.measure === 'duration') return scenario.unit === 'µs' ? seconds * 1e6 : seconds * 1e3;
+  const work = scenario.unit === 'MB/s' ? sizing.workPerRound / BYTES_PER_MEGABYTE : sizing.workPerRound;
+  return work / seconds;
+}
+
+export function isLowerBetter(scenario: Scenario): boolean {
+  if (scenario.measure === 'duration') return true;
+  if (scenario.measure === 'throughput') return false;
+  return scenario.lowerIsBetter === true;
+}
+
+/**
+ * Sets every system up, runs the warm-up rounds, then the measured rounds interleaved
+ * (A B C A B C …) so that a slow patch of the shared machine hits every system alike.
+ */
+export async function runScenario(scenario: Scenario, context: ScenarioContext, log: (line: string) => void): Promise<SystemResult[]> {
+  const sizing = scenario.sizing(context.quick);
+  const systems = await scenario.systems(context, sizing);
+  const values = new Map<string, number[]>(systems.map((system) => [system.name, []]));
+  try {
+    for (const system of systems) await system.setup?.();
+    for (let round = 0; round < sizing.warmupRounds + sizing.rounds; round++) {
+      for (const system of systems) {
+        const value = await measureRound(scenario, sizing, system);
+        if (round >= sizing.warmupRounds) values.get(system.name)?.push(value);
+      }
+      log(`  round ${round + 1}/${sizing.warmupRounds + sizing.rounds}${round < sizing.warmupRounds ? ' (warm-up)' : ''}`);
+    }
+  } finally {
+    for (const system of systems) await system.teardown?.();
+  }
+  const summaries = new Map([...values].map(([name, list]) => [name, summarize(list)]));
+  return buildResults(scenario, sizing, summaries);
+}
+
+export function keelSystemName(names: readonly string[]): string {
+  const keel = names.find((name) => name.startsWith('keel'));
+  if (keel === undefined) throw new Error(`no keel system among ${names.join(', ')}`);
+  return keel;
+}
+
+function buildResults(scenario: Scenario, sizing: ScenarioSizing, summaries: Map<string, Summary>): SystemResult[] {
+  const keelName = keelSystemName([...summaries.keys()]);
+  const keelMedian = summaries.get(keelName)?.median ?? Number.NaN;
+  const lowerBetter = isLowerBetter(scenario);
+  return [...summaries].map(([name, summary]) => {
+    const ratio = lowerBetter ? summary.median / keelMedian : keelMedian / summary.median;
+    const result: SystemResult = {
+      scenario: scenario.name,
+      backend: scenario.backend,
+      system: name,
+      unit: scenario.unit,
+      median: summary.median,
+      min: summary.min,
+      max: summary.max,
+      rounds: summary.rounds,
+      ratio: name === keelName ? 1 : ratio,
+    };
+    if (sizing.scaleNote !== undefined) result.scaleNote = sizing.scaleNote;
+    applyTargets(result, scenario.targets, name === keelName, scenario.unit);
+    return result;
+  });
+}
+
+function applyTargets(result: SystemResult, targets: readonly Target[], isKeel: boolean, unit: string): void {
+  for (const target of targets) {
+    if (target.kind === 'ratio-at-least' && target.system === result.system) {
+      result.target = `keel ≥ ${target.factor}× ${target.system}`;
+      result.met = result.ratio >= target.factor;
+    } else if (target.kind === 'value-at-least' && isKeel) {
+      result.target = `≥ ${target.value} ${unit}`;
+      result.met = result.median >= target.value;
+    } else if (target.kind === 'value-at-most' && isKeel) {
+      result.target = `≤ ${target.value} ${unit}`;
+      result.met = result.median <= target.value;
+    }
+  }
+}

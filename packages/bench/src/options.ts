@@ -1,0 +1,51 @@
+/** Command-line options: `[scenario or prefix …] [--quick] [--no-syncs] [--output file] [--list]`. */
+export interface CliOptions {
+  selectors: string[];
+  quick: boolean;
+  countSyncs: boolean;
+  list: boolean;
+  output: string;
+  /** Internal: run one system of one scenario for the strace child. */
+  probe?: { scenario: string; system: string };
+}
+
+export const OUTPUT_DEFAULT = 'bench-results.json';
+
+export function parseArguments(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { selectors: [], quick: false, countSyncs: true, list: false, output: OUTPUT_DEFAULT };
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] as string;
+    switch (argument) {
+      case '--':
+        break;
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--no-syncs':
+        options.countSyncs = false;
+        break;
+      case '--list':
+        options.list = true;
+        break;
+      case '--output': {
+        const value = argv[++index];
+        if (value === undefined) throw new Error('--output needs a file name');
+        options.output = value;
+        break;
+      }
+      case '--probe-syncs': {
+        const scenario = argv[++index];
+        const system = argv[++index];
+        if (scenario === undefined || system === undefined) throw new Error('--probe-syncs needs a scenario and a system');
+        options.probe = { scenario, system };
+        break;
+      }
+      default:
+        if (argument.startsWith('--')) throw new Error(`unknown option ${argument}; use --quick, --no-syncs, --output <file> or --list`);
+        options.selectors.push(argument);
+    }
+  }
+  // Tracing costs a child process per system: a quick run never does it.
+  if (options.quick) options.countSyncs = false;
+  return options;
+}

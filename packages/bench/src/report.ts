@@ -1,0 +1,78 @@
+import type { SystemResult } from './harness.js';
+import type { MachineRecord } from './machine.js';
+
+/** Three significant digits, with k/M/G for large rates. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e9) return `${(value / 1e9).toPrecision(3)}G`;
+  if (magnitude >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
+  if (magnitude >= 1e4) return `${(value / 1e3).toPrecision(3)}k`;
+  if (magnitude >= 100) return value.toFixed(0);
+  return value.toPrecision(3);
+}
+
+export function formatRatio(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–';
+}
+
+function targetCell(result: SystemResult): string {
+  if (result.target === undefined) return '';
+  return `${result.target}: ${result.met ? 'met' : 'NOT met'}`;
+}
+
+const HEADERS = ['scenario', 'system', 'unit', 'median', 'min–max', 'keel ×', 'syncs/round', 'target'];
+
+function rowCells(result: SystemResult): string[] {
+  return [
+    result.scenario,
+    result.system,
+    result.unit,
+    formatNumber(result.median),
+    `${formatNumber(result.min)}–${formatNumber(result.max)}`,
+    formatRatio(result.ratio),
+    result.syncsPerRound === undefined ? '' : String(result.syncsPerRound),
+    targetCell(result),
+  ];
+}
+
+/** A fixed-width table for the terminal. */
+export function formatTable(results: readonly SystemResult[]): string {
+  const rows = [HEADERS, ...results.map(rowCells)];
+  const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows
+    .map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** The same rows as a Markdown table, for the READMEs and docs/BENCHMARKS.md. */
+export function formatMarkdown(results: readonly SystemResult[]): string {
+  const lines = [`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map(() => '---').join('|')}|`];
+  for (const result of results) lines.push(`| ${rowCells(result).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function formatMachine(machine: MachineRecord): string {
+  return [
+    `date: ${machine.date}`,
+    `cpu: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM`,
+    `kernel: ${machine.kernel}, node ${machine.node}`,
+    `temp dir file system: ${machine.fileSystem.type} on ${machine.fileSystem.device} (mounted at ${machine.fileSystem.mountPoint})`,
+    `fdatasync latency (4 KiB append, median of ${machine.fdatasyncSamples}): ${machine.fdatasyncMicrosecondsMedian.toFixed(0)} µs`,
+    `sequential write (${machine.sequentialWriteBytes >> 20} MiB, 1 MiB writes + fdatasync): ${machine.sequentialWriteMegabytesPerSecond.toFixed(0)} MB/s`,
+  ].join('\n');
+}
+
+export interface SkippedScenario {
+  scenario: string;
+  reason: string;
+}
+
+export interface BenchReport {
+  quick: boolean;
+  machine: MachineRecord;
+  startedAt: string;
+  finishedAt: string;
+  results: SystemResult[];
+  skipped: SkippedScenario[];
+}

@@ -1,0 +1,6 @@
+import type { Scenario } from '../types.js';
+import { JOURNAL_READ_SCENARIOS } from './journal-read.js';
+import { JOURNAL_WRITE_SCENARIOS } from './journal.js';
+
+/** Every scenario, in the order a full run takes them. */
+export const SCENARIOS: readonly Scenario[] = [...JOURNAL_WRITE_SCENARIOS, ...JOURNAL_READ_SCENARIOS];

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import { loadBackend, type Journal } from '../backends.js';
+import { makePayloads, RECORD_BYTES_PAGE, RECORD_BYTES_SMALL } from '../records.js';
+import type { BenchSystem, Scenario, ScenarioSizing } from '../types.js';
+import {
+  levelBatchAppender,
+  levelConcurrentWriters,
+  lmdbBatchAppender,
+  lmdbConcurrentWriters,
+  rawFsBatchAppender,
+  runWriters,
+  sqliteBatchAppender,
+  SYSTEM_CLASSIC_LEVEL,
+  SYSTEM_LMDB,
+  SYSTEM_RAW_FS,
+  SYSTEM_SQLITE,
+} from './peer-systems.js';
+import { singleDurableAppenders } from './single-append.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+const BATCH_RECORDS = 1000;
+
+function keelJournal(path: string, run: (journal: Journal) => Promise<void>): BenchSystem {
+  let journal: Journal | undefined;
+  return {
+    name: 'keel journal',
+    async setup() {
+      const { Journal } = await loadBackend('journal');
+      journal = await Journal.open(path, { durability: EXPLICIT });
+    },
+    run: () => run(journal as Journal),
+    async teardown() {
+      await journal?.close();
+    },
+  };
+}
+
+function batchScenario(name: string, recordBytes: number, targeted: boolean): Scenario {
+  return {
+    name,
+    backend: 'journal',
+    description: `durable appends of ${recordBytes}-byte records, ${BATCH_RECORDS} per sync`,
+    unit: 'records/s',
+    measure: 'throughput',
+    targets: targeted
+      ? [
+          { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 3 },
+          { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 3 },
+        ]
+      : [],
+    countSyncs: true,
+    sizing(quick): ScenarioSizing {
+      const batches = quick ? 4 : recordBytes > RECORD_BYTES_SMALL ? 8 : 40;
+      return { workPerRound: batches * BATCH_RECORDS, rounds: quick ? 2 : 5, warmupRounds: 1 };
+    },
+    async systems(context, sizing) {
+      const payloads = makePayloads(BATCH_RECORDS, recordBytes);
+      const batches = Array.from({ length: sizing.workPerRound / BATCH_RECORDS }, () => payloads);
+      return [
+        keelJournal(join(context.directory, 'journal.log'), async (journal) => {
+          for (const batch of batches) await journal.syncThrough(journal.appendBatch(batch));
+        }),
+        rawFsBatchAppender(context.directory, batches),
+        lmdbBatchAppender(context.directory, batches),
+        levelBatchAppender(context.directory, batches),
+        sqliteBatchAppender(context.directory, batches),
+      ];
+    },
+  };
+}
+
+const appendSingle: Scenario = {
+  name: 'journal-append-single',
+  backend: 'journal',
+  description: 'one 100-byte record at a time, each durable before the next',
+  unit: 'ops/s',
+  measure: 'throughput',
+  targets: [{ kind: 'ratio-at-least', system: SYSTEM_RAW_FS, factor: 0.9 }],
+  countSyncs: true,
+  sizing: (quick) => ({ workPerRound: quick ? 50 : 300, rounds: quick ? 2 : 5, warmupRounds: 1 }),
+  async systems(context, sizing) {
+    const [payload] = makePayloads(1, RECORD_BYTES_SMALL);
+    const record = payload as Buffer;
+    return [
+      keelJournal(join(context.directory, 'journal.log'), async (journal) => {
+        for (let index = 0; index < sizing.workPerRound; index++) await journal.syncThrough(journal.append(record));
+      }),
+      ...singleDurableAppenders(context.directory, sizing.workPerRound, record),
+    ];
+  },
+};
+
+/** Enough records that one round spans many group commits, few enough that one writer finishes fast. */
+function recordsPerWriter(writers: number, quick: boolean): number {
+  if (writers === 1) return quick ? 50 : 300;
+  return Math.max(2, Math.floor((quick ? 512 : 4096) / writers));
+}
+
+function concurrentScenario(writers: number): Scenario {
+  return {
+    name: `journal-concurrent-${writers}`,
+    backend: 'journal',
+    description: `${writers} async writers, each awaiting durability of each 100-byte record`,
+    unit: 'ops/s',
+    measure: 'throughput',
+    targets:
+      writers === 256
+        ? [
+            { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 2 },
+            { kind: 'ratio-at-least', system: SYSTEM_CLASSIC_LEVEL, factor: 20 },
+          ]
+        : [],
+    countSyncs: true,
+    sizing(quick) {
+      const perWriter = recordsPerWriter(writers, quick);
+      return { workPerRound: writers * perWriter, rounds: quick ? 2 : 5, warmupRounds: 1 };
+    },
+    async systems(context, sizing) {
+      const [payload] = makePayloads(1, RECORD_BYTES_SMALL);
+      const record = payload as Buffer;
+      const perWriter = sizing.workPerRound / writers;
+      return [
+        keelJournal(join(context.directory, 'journal.log'), async (journal) => {
+          await runWriters(writers, perWriter, () => journal.syncThrough(journal.append(record)));
+        }),
+        lmdbConcurrentWriters(context.directory, writers, perWriter, record),
+        levelConcurrentWriters(context.directory, writers, perWriter, record),
+      ];
+    },
+  };
+}
+
+export const JOURNAL_WRITE_SCENARIOS: Scenario[] = [
+  batchScenario('journal-append-batch', RECORD_BYTES_SMALL, true),
+  batchScenario('journal-append-batch-4k', RECORD_BYTES_PAGE, false),
+  appendSingle,
+  concurrentScenario(1),
+  concurrentScenario(16),
+  concurrentScenario(256),
+];

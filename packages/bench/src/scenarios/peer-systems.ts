@@ -1,0 +1,152 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Key, RootDatabase } from 'lmdb';
+import { levelPutBatch, openClassicLevel, SYNC, type LevelDatabase } from '../peers/classic-level.js';
+import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
+import { RawFsLog } from '../peers/raw-fs.js';
+import { createLogTable, openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
+import { sequenceKey } from '../records.js';
+import type { BenchSystem } from '../types.js';
+
+/**
+ * The peers doing what a durable log append is: a batch of records made durable with
+ * one sync. KV stores key each record by its sequence number; every round writes new
+ * keys, so a store grows over the rounds as a log does.
+ */
+export const SYSTEM_RAW_FS = 'node:fs';
+export const SYSTEM_LMDB = 'lmdb';
+export const SYSTEM_CLASSIC_LEVEL = 'classic-level';
+export const SYSTEM_SQLITE = 'better-sqlite3';
+
+export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
+  let log: RawFsLog | undefined;
+  return {
+    name: SYSTEM_RAW_FS,
+    async setup() {
+      log = new RawFsLog(directory);
+    },
+    async run() {
+      for (const batch of batches) log?.appendBatchDurably(batch);
+    },
+    async teardown() {
+      log?.close();
+    },
+  };
+}
+
+export function lmdbBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
+  let database: RootDatabase<Buffer, Key> | undefined;
+  let sequence = 0;
+  const path = join(directory, 'lmdb');
+  return {
+    name: SYSTEM_LMDB,
+    async setup() {
+      database = openLmdb(path);
+    },
+    async run() {
+      for (const batch of batches) {
+        const keys = batch.map(() => sequence++);
+        await lmdbPutBatch(database as RootDatabase<Buffer, Key>, keys, batch);
+      }
+    },
+    async teardown() {
+      await database?.close();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+export function levelBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
+  let database: LevelDatabase | undefined;
+  let sequence = 0;
+  const path = join(directory, 'classic-level');
+  return {
+    name: SYSTEM_CLASSIC_LEVEL,
+    async setup() {
+      database = await openClassicLevel(path);
+    },
+    async run() {
+      for (const batch of batches) {
+        const keys = batch.map(() => sequenceKey(sequence++));
+        await levelPutBatch(database as LevelDatabase, keys, batch as Buffer[]);
+      }
+    },
+    async teardown() {
+      await database?.close();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sqliteBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
+  let database: SqliteDatabase | undefined;
+  let insertBatch: ((rows: readonly Uint8Array[], firstSequence: number) => void) | undefined;
+  let sequence = 0;
+  return {
+    name: SYSTEM_SQLITE,
+    async setup() {
+      database = openSqlite(join(directory, 'sqlite.db'));
+      insertBatch = createLogTable(database);
+    },
+    async run() {
+      for (const batch of batches) {
+        insertBatch?.(batch, sequence);
+        sequence += batch.length;
+      }
+    },
+    async teardown() {
+      database?.close();
+    },
+  };
+}
+
+/** Writers that each await durability of every record before writing the next. */
+export async function runWriters(writers: number, recordsPerWriter: number, write: (writer: number, record: number) => Promise<unknown>): Promise<void> {
+  const loops: Promise<void>[] = [];
+  for (let writer = 0; writer < writers; writer++) {
+    loops.push(
+      (async () => {
+        for (let record = 0; record < recordsPerWriter; record++) await write(writer, record);
+      })(),
+    );
+  }
+  await Promise.all(loops);
+}
+
+export function lmdbConcurrentWriters(directory: string, writers: number, recordsPerWriter: number, payload: Buffer): BenchSystem {
+  let database: RootDatabase<Buffer, Key> | undefined;
+  let sequence = 0;
+  const path = join(directory, 'lmdb-concurrent');
+  return {
+    name: SYSTEM_LMDB,
+    async setup() {
+      database = openLmdb(path);
+    },
+    async run() {
+      await runWriters(writers, recordsPerWriter, () => (database as RootDatabase<Buffer, Key>).put(sequence++, payload));
+    },
+    async teardown() {
+      await database?.close();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+export function levelConcurrentWriters(directory: string, writers: number, recordsPerWriter: number, payload: Buffer): BenchSystem {
+  let database: LevelDatabase | undefined;
+  let sequence = 0;
+  const path = join(directory, 'classic-level-concurrent');
+  return {
+    name: SYSTEM_CLASSIC_LEVEL,
+    async setup() {
+      database = await openClassicLevel(path);
+    },
+    async run() {
+      await runWriters(writers, recordsPerWriter, () => (database as LevelDatabase).put(sequenceKey(sequence++), payload, SYNC));
+    },
+    async teardown() {
+      await database?.close();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}

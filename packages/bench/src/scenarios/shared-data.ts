@@ -1,0 +1,17 @@
+/**
+ * Large data sets (a 1 GiB journal, a 10M-record log) take seconds to build, so each is
+ * built once per run, in the run's shared directory, and reused by every scenario and
+ * round that reads it.
+ */
+const built = new Map<string, Promise<unknown>>();
+
+export function buildOnce<Value>(key: string, build: () => Promise<Value>): Promise<Value> {
+  let pending = built.get(key) as Promise<Value> | undefined;
+  if (pending === undefined) {
+    pending = build();
+    built.set(key, pending);
+    // A failed build is retried by the next scenario rather than cached.
+    pending.catch(() => built.delete(key));
+  }
+  return pending;
+}
