@@ -16,6 +16,8 @@ export interface RecordingIoOptions {
   failDatasync?: number;
   /** Fail the n-th write (1-based) with EIO. */
   failWrite?: number;
+  /** Called as each datasync begins (after the bytes it covers were written). */
+  onDatasyncStart?: (log: IoLog) => void;
   /** Pretend the file system refuses O_DIRECT. */
   refuseDirect?: boolean;
 }
@@ -46,6 +48,7 @@ function wrapFile(file: IoFile, log: IoLog, options: RecordingIoOptions, refused
     log.datasyncsStarted++;
     if (options.failDatasync === log.datasyncsStarted) throw ioError('EIO', 'fdatasync', file.path);
     const covered = log.writtenThrough;
+    options.onDatasyncStart?.(log);
     await file.datasync();
     log.datasyncsFinished++;
     log.coveredThrough.push(covered);
