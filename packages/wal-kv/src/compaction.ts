@@ -1,0 +1,80 @@
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, encodeFrame, joinPath, type Io, type IoFile } from '@keel/core';
+import { indexKeyBytes } from './encoding.js';
+import {
+  LOG_FORMAT_VERSION,
+  LOG_HEADER_FRAME_BYTES,
+  LOG_RECORD_FORMAT,
+  OPERATION_PUT,
+  TEMPORARY_SUFFIX,
+  encodeLogHeader,
+  encodeRecordPayload,
+  logFileName,
+  RECORD_COUNT_BYTES,
+  operationBytes,
+  type Operation,
+} from './format.js';
+import type { IndexEntry, KeyIndex } from './key-index.js';
+import { COMPACTION_RECORD_BYTES } from './limits.js';
+
+export interface CompactedLog {
+  file: IoFile;
+  temporaryPath: string;
+  finalPath: string;
+  generation: number;
+  end: number;
+  lastFrameStart: number;
+  /** The live entries in log order, and where each value lives in the new log. */
+  entries: IndexEntry[];
+  positions: Float64Array;
+}
+
+/**
+ * Writes every live value into `wal-<generation>.log.tmp`, in the order of the old log
+ * (so seqs stay increasing), each with its original seq. Runs synchronously so that the
+ * index it copies cannot change underneath it; the caller then switches to the new file
+ * and makes it durable before it renames it into place. Every value is verified against
+ * its CRC as it is read: compaction never launders corruption into a fresh log.
+ */
+export function writeCompactedLog(
+  io: Io,
+  dir: string,
+  generation: number,
+  baseSeq: number,
+  index: KeyIndex,
+  readValue: (entry: IndexEntry) => Uint8Array,
+): CompactedLog {
+  const finalPath = joinPath(dir, logFileName(generation));
+  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
+  const live = [...index.entries].sort((a, b) => a[1].position - b[1].position);
+  const file = io.open(temporaryPath, { create: true, truncate: true });
+  try {
+    file.writeSync(encodeLogHeader({ version: LOG_FORMAT_VERSION, generation, baseSeq }), 0);
+    const positions = new Float64Array(live.length);
+    let end = LOG_HEADER_FRAME_BYTES;
+    let lastFrameStart = 0;
+    for (let first = 0; first < live.length; ) {
+      const operations: Operation[] = [];
+      let payloadBytes = RECORD_COUNT_BYTES;
+      let next = first;
+      while (next < live.length && (operations.length === 0 || payloadBytes < COMPACTION_RECORD_BYTES)) {
+        const [key, entry] = live[next] as [string, IndexEntry];
+        const value = readValue(entry);
+        operations.push({ type: OPERATION_PUT, key: indexKeyBytes(key), value });
+        payloadBytes += operationBytes(key.length, value.length);
+        next++;
+      }
+      const payload = new Uint8Array(payloadBytes);
+      const valueOffsets = encodeRecordPayload(payload, operations, (i) => (live[first + i] as [string, IndexEntry])[1].seq);
+      file.writeSync(encodeFrame(payload, LOG_RECORD_FORMAT), end);
+      for (let i = 0; i < operations.length; i++) positions[first + i] = end + FRAME_HEADER_BYTES + (valueOffsets[i] as number);
+      lastFrameStart = end;
+      end += payloadBytes + FRAME_OVERHEAD_BYTES;
+      first = next;
+    }
+    return { file, temporaryPath, finalPath, generation, end, lastFrameStart, entries: live.map(([, entry]) => entry), positions };
+  } catch (error) {
+    file.closeSync();
+    io.remove(temporaryPath);
+    throw error;
+  }
+}

@@ -1,0 +1,195 @@
+import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame } from '@keel/core';
+import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
+
+/**
+ * Bytes on disk of the log (see the Format section of the README).
+ *
+ * A log file `wal-<generation>.log` is a sequence of core frames:
+ *   header frame  magic "WKVH": version u16, reserved u16, generation u32, base seq u64
+ *   record frames magic "WKVR": operation count u32, then per operation
+ *     type u8 (1 put, 2 delete) | key length u16 | value length u32 | seq u64 | key
+ *     and for a put: value CRC-32C u32 | value
+ * All integers little-endian. One record frame holds one put, one delete or one whole
+ * batch, so the frame CRC makes a batch all-or-nothing.
+ */
+export const LOG_FORMAT_VERSION = 1;
+export const LOG_HEADER_FORMAT = defineFrameFormat(0x574b_5648, 64);
+export const LOG_RECORD_FORMAT = defineFrameFormat(0x574b_5652, RECORD_PAYLOAD_BYTES_MAX);
+export const LOG_HEADER_PAYLOAD_BYTES = 16;
+export const LOG_HEADER_FRAME_BYTES = LOG_HEADER_PAYLOAD_BYTES + 12;
+
+export const OPERATION_PUT = 1;
+export const OPERATION_DELETE = 2;
+/** type + key length + value length + seq. */
+export const OPERATION_HEADER_BYTES = 15;
+export const VALUE_CRC_BYTES = 4;
+export const RECORD_COUNT_BYTES = 4;
+
+const TWO_TO_32 = 0x1_0000_0000;
+
+export function writeU64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset, value >>> 0, true);
+  view.setUint32(offset + 4, Math.floor(value / TWO_TO_32), true);
+}
+
+/** Reads a u64 that must be a safe integer; null when it is not. */
+export function readU64(view: DataView, offset: number): number | null {
+  const high = view.getUint32(offset + 4, true);
+  if (high > 0x1f_ffff) return null;
+  return high * TWO_TO_32 + view.getUint32(offset, true);
+}
+
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export interface LogHeader {
+  version: number;
+  generation: number;
+  /** The highest seq written before this generation began. */
+  baseSeq: number;
+}
+
+export function encodeLogHeader(header: LogHeader): Uint8Array {
+  const payload = new Uint8Array(LOG_HEADER_PAYLOAD_BYTES);
+  const view = viewOf(payload);
+  view.setUint16(0, header.version, true);
+  view.setUint32(4, header.generation, true);
+  writeU64(view, 8, header.baseSeq);
+  return encodeFrame(payload, LOG_HEADER_FORMAT);
+}
+
+/** Decodes the header frame at the start of `bytes`; throws KEEL_CORRUPT if it is not ours. */
+export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
+  const check = checkFrameAt(bytes, 0, LOG_HEADER_FORMAT);
+  if (!check.ok || check.payloadLength !== LOG_HEADER_PAYLOAD_BYTES) {
+    const state = check.ok ? 'wrong header length' : check.state;
+    throw new KeelError('KEEL_CORRUPT', `${path} does not start with a wal-kv log header (${state}); it was left untouched`, { path, offset: 0 });
+  }
+  const view = viewOf(bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + LOG_HEADER_PAYLOAD_BYTES));
+  const version = view.getUint16(0, true);
+  if (version !== LOG_FORMAT_VERSION) {
+    throw new KeelError('KEEL_UNSUPPORTED', `${path} is wal-kv log format version ${version}; this build reads version ${LOG_FORMAT_VERSION}`, { path, offset: 0 });
+  }
+  const baseSeq = readU64(view, 8);
+  if (baseSeq === null) throw new KeelError('KEEL_CORRUPT', `${path} has a base seq beyond 2^53`, { path, offset: 0 });
+  return { version, generation: view.getUint32(4, true), baseSeq };
+}
+
+/** One operation ready to be encoded: key and value already validated and in bytes. */
+export interface Operation {
+  type: typeof OPERATION_PUT | typeof OPERATION_DELETE;
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+export function operationBytes(keyLength: number, valueLength: number | null): number {
+  return OPERATION_HEADER_BYTES + keyLength + (valueLength === null ? 0 : VALUE_CRC_BYTES + valueLength);
+}
+
+export function recordPayloadBytes(operations: readonly Operation[]): number {
+  let total = RECORD_COUNT_BYTES;
+  for (const operation of operations) total += operationBytes(operation.key.length, operation.value?.length ?? null);
+  return total;
+}
+
+/**
+ * Encodes `operations` with consecutive seqs from `firstSeq` (or the seqs given) into
+ * `target`, which holds exactly `recordPayloadBytes(operations)` bytes. Returns, per
+ * operation, the payload offset of its value CRC (-1 for a delete).
+ */
+export function encodeRecordPayload(target: Uint8Array, operations: readonly Operation[], seqOf: (index: number) => number): Int32Array {
+  const view = viewOf(target);
+  const valueOffsets = new Int32Array(operations.length);
+  view.setUint32(0, operations.length, true);
+  let offset = RECORD_COUNT_BYTES;
+  for (let i = 0; i < operations.length; i++) {
+    const operation = operations[i] as Operation;
+    const valueLength = operation.value?.length ?? 0;
+    view.setUint8(offset, operation.type);
+    view.setUint16(offset + 1, operation.key.length, true);
+    view.setUint32(offset + 3, valueLength, true);
+    writeU64(view, offset + 7, seqOf(i));
+    target.set(operation.key, offset + OPERATION_HEADER_BYTES);
+    offset += OPERATION_HEADER_BYTES + operation.key.length;
+    if (operation.value === null) {
+      valueOffsets[i] = -1;
+      continue;
+    }
+    valueOffsets[i] = offset;
+    view.setUint32(offset, crc32c(operation.value), true);
+    target.set(operation.value, offset + VALUE_CRC_BYTES);
+    offset += VALUE_CRC_BYTES + valueLength;
+  }
+  if (offset !== target.length) throw new Error(`record encoding wrote ${offset} bytes into ${target.length}`);
+  return valueOffsets;
+}
+
+/** One decoded operation; `key` is a view into the payload, valid during the callback. */
+export interface DecodedOperation {
+  type: number;
+  key: Uint8Array;
+  seq: number;
+  /** Payload offset of the value CRC, -1 for a delete. */
+  valueOffset: number;
+  valueLength: number;
+}
+
+/**
+ * Walks the operations of a record payload whose frame CRC already checked out, and
+ * verifies every field before using it: a frame with a valid CRC but impossible content
+ * was not written by us and is reported as corruption at `fileOffset`.
+ */
+export function decodeRecordPayload(payload: Uint8Array, fileOffset: number, path: string, onOperation: (operation: DecodedOperation) => void): void {
+  const corrupt = (why: string): KeelError => new KeelError('KEEL_CORRUPT', `${path}: record at offset ${fileOffset} ${why}`, { path, offset: fileOffset });
+  if (payload.length < RECORD_COUNT_BYTES) throw corrupt('is shorter than its count');
+  const view = viewOf(payload);
+  const count = view.getUint32(0, true);
+  const decoded: DecodedOperation = { type: 0, key: payload.subarray(0, 0), seq: 0, valueOffset: -1, valueLength: 0 };
+  let offset = RECORD_COUNT_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (offset + OPERATION_HEADER_BYTES > payload.length) throw corrupt(`ends inside operation ${i}`);
+    const type = view.getUint8(offset);
+    const keyLength = view.getUint16(offset + 1, true);
+    const valueLength = view.getUint32(offset + 3, true);
+    const seq = readU64(view, offset + 7);
+    if (type !== OPERATION_PUT && type !== OPERATION_DELETE) throw corrupt(`has unknown operation type ${type}`);
+    if (keyLength === 0 || keyLength > KEY_BYTES_MAX) throw corrupt(`has a key length of ${keyLength}`);
+    if (valueLength > VALUE_BYTES_MAX || (type === OPERATION_DELETE && valueLength !== 0)) throw corrupt(`has a value length of ${valueLength}`);
+    if (seq === null) throw corrupt('has a seq beyond 2^53');
+    const keyStart = offset + OPERATION_HEADER_BYTES;
+    const end = keyStart + keyLength + (type === OPERATION_PUT ? VALUE_CRC_BYTES + valueLength : 0);
+    if (end > payload.length) throw corrupt(`operation ${i} runs past the record`);
+    decoded.type = type;
+    decoded.key = payload.subarray(keyStart, keyStart + keyLength);
+    decoded.seq = seq;
+    decoded.valueOffset = type === OPERATION_PUT ? keyStart + keyLength : -1;
+    decoded.valueLength = valueLength;
+    onOperation(decoded);
+    offset = end;
+  }
+  if (offset !== payload.length) throw corrupt(`has ${payload.length - offset} bytes after its last operation`);
+}
+
+const LOG_NAME = /^wal-(\d{1,10})\.log$/;
+const SNAPSHOT_NAME = /^snapshot-(\d{1,16})\.snap$/;
+export const LOCK_FILE_NAME = 'LOCK';
+export const TEMPORARY_SUFFIX = '.tmp';
+
+export function logFileName(generation: number): string {
+  return `wal-${generation}.log`;
+}
+
+export function snapshotFileName(seq: number): string {
+  return `snapshot-${seq}.snap`;
+}
+
+export function parseLogFileName(name: string): number | null {
+  const match = LOG_NAME.exec(name);
+  return match ? Number(match[1]) : null;
+}
+
+export function parseSnapshotFileName(name: string): number | null {
+  const match = SNAPSHOT_NAME.exec(name);
+  return match ? Number(match[1]) : null;
+}

@@ -1,0 +1,102 @@
+import { Buffer } from 'node:buffer';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
+import { LOG_RECORD_FORMAT, VALUE_CRC_BYTES, encodeRecordPayload, viewOf, type Operation } from './format.js';
+import { WRITE_BUFFER_BYTES } from './limits.js';
+
+/**
+ * The append side of one log file. Records are encoded straight into a write buffer and
+ * handed to the OS in one write when the buffer fills, at the next turn of the event
+ * loop, or before a sync; values still in the buffer are read from memory.
+ *
+ * Frames are written in core's frame layout (magic u32 BE, length u32 LE, payload,
+ * CRC-32C u32 LE over magic + length + payload) without an intermediate payload copy;
+ * replay reads them back with core's FrameScanner, so any difference would fail at once.
+ */
+export class LogWriter {
+  file: IoFile;
+  /** File offset where the write buffer starts: everything below it reached the OS. */
+  flushedThrough: number;
+  /** Offset of the last frame appended (the header's offset when none). */
+  lastFrameStart: number;
+  #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  #buffered = 0;
+
+  constructor(file: IoFile, end: number, lastFrameStart: number) {
+    this.file = file;
+    this.flushedThrough = end;
+    this.lastFrameStart = lastFrameStart;
+  }
+
+  /** Offset just past the last appended frame. */
+  get end(): number {
+    return this.flushedThrough + this.#buffered;
+  }
+
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Whether a frame of this payload size fits without flushing first. */
+  fits(payloadBytes: number): boolean {
+    return this.#buffered === 0 || this.#buffered + payloadBytes + FRAME_OVERHEAD_BYTES <= this.#buffer.length;
+  }
+
+  /**
+   * Appends one record frame; returns the file offset of each operation's value CRC
+   * (-1 for deletes). The caller has checked `fits` (and flushed) beforehand.
+   */
+  appendRecord(operations: readonly Operation[], payloadBytes: number, seqOf: (index: number) => number): Float64Array {
+    const frameBytes = payloadBytes + FRAME_OVERHEAD_BYTES;
+    this.#reserve(frameBytes);
+    const start = this.#buffered;
+    const payload = this.#buffer.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadBytes);
+    const valueOffsets = encodeRecordPayload(payload, operations, seqOf);
+    const view = viewOf(this.#buffer);
+    view.setUint32(start, LOG_RECORD_FORMAT.magic, false);
+    view.setUint32(start + 4, payloadBytes, true);
+    const crcAt = start + FRAME_HEADER_BYTES + payloadBytes;
+    view.setUint32(crcAt, crc32c(this.#buffer.subarray(start, crcAt)), true);
+    this.#buffered += frameBytes;
+    const frameStart = this.flushedThrough + start;
+    this.lastFrameStart = frameStart;
+    const positions = new Float64Array(operations.length);
+    for (let i = 0; i < operations.length; i++) {
+      const offset = valueOffsets[i] as number;
+      positions[i] = offset < 0 ? -1 : frameStart + FRAME_HEADER_BYTES + offset;
+    }
+    return positions;
+  }
+
+  /** Hands the buffered frames to the OS in one positional write. Throws on failure. */
+  flush(): void {
+    if (this.#buffered === 0) return;
+    this.file.writeSync(this.#buffer.subarray(0, this.#buffered), this.flushedThrough);
+    this.flushedThrough += this.#buffered;
+    this.#buffered = 0;
+    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  }
+
+  /** Reads a value (CRC-32C + bytes at `position`) and verifies it before returning it. */
+  readValue(position: number, length: number): Buffer {
+    if (position >= this.flushedThrough) {
+      const start = position - this.flushedThrough + VALUE_CRC_BYTES;
+      return Buffer.from(this.#buffer.subarray(start, start + length));
+    }
+    const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
+    const read = this.file.readSync(bytes, position);
+    const where = { path: this.file.path, offset: position };
+    if (read !== bytes.length) throw new KeelError('KEEL_CORRUPT', `${this.file.path}: value at offset ${position} is cut short`, where);
+    const value = bytes.subarray(VALUE_CRC_BYTES);
+    if (crc32c(value) !== bytes.readUInt32LE(0)) {
+      throw new KeelError('KEEL_CORRUPT', `${this.file.path}: value at offset ${position} fails its CRC-32C`, where);
+    }
+    return value;
+  }
+
+  #reserve(frameBytes: number): void {
+    if (this.#buffered + frameBytes <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));
+    grown.set(this.#buffer.subarray(0, this.#buffered));
+    this.#buffer = grown;
+  }
+}

@@ -1,0 +1,51 @@
+import { badArgument, nativeIo, normalizeDurability, normalizeRecoveryPolicy, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
+import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
+import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
+
+export interface WalKvOptions {
+  /** When writes become durable on their own (default `{ mode: 'explicit' }`). */
+  durability?: DurabilityPolicy;
+  /** Write an index snapshot once the log grew this many bytes since the last (default 10 MiB; Infinity: never). */
+  snapshotEveryBytes?: number;
+  /** Compact once dead bytes / log bytes exceeds this (default 0.5; 1: never). */
+  compactWhenGarbageRatio?: number;
+  /** How values are given and returned (default 'binary'). */
+  valueEncoding?: ValueEncoding;
+  /** How `keys()` and `entries()` return keys (default 'utf8'); any key may be given as string or bytes. */
+  keyEncoding?: KeyEncoding;
+  /** What open does with a damaged log (default 'truncate-tail'). */
+  recovery?: RecoveryPolicy;
+  /** The file system (default: the native one). */
+  io?: Io;
+}
+
+export interface NormalizedOptions {
+  durability: DurabilityPolicy;
+  snapshotEveryBytes: number;
+  compactWhenGarbageRatio: number;
+  valueEncoding: ValueEncoding;
+  keyEncoding: KeyEncoding;
+  recovery: RecoveryPolicy;
+  io: Io;
+}
+
+export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined): NormalizedOptions {
+  if (typeof dir !== 'string' || dir.length === 0) throw badArgument('dir must be a non-empty string');
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw badArgument('options must be an object');
+  const snapshotEveryBytes = options.snapshotEveryBytes ?? SNAPSHOT_EVERY_BYTES_DEFAULT;
+  if (!(snapshotEveryBytes === Infinity || (Number.isSafeInteger(snapshotEveryBytes) && snapshotEveryBytes >= 1))) {
+    throw badArgument(`snapshotEveryBytes must be a positive integer or Infinity, got ${String(snapshotEveryBytes)}`);
+  }
+  const ratio = options.compactWhenGarbageRatio ?? COMPACT_WHEN_GARBAGE_RATIO_DEFAULT;
+  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) throw badArgument(`compactWhenGarbageRatio must be in (0, 1], got ${String(ratio)}`);
+  return {
+    durability: normalizeDurability(options.durability),
+    snapshotEveryBytes,
+    compactWhenGarbageRatio: ratio,
+    valueEncoding: normalizeValueEncoding(options.valueEncoding),
+    keyEncoding: normalizeKeyEncoding(options.keyEncoding),
+    recovery: normalizeRecoveryPolicy(options.recovery),
+    io: options.io ?? nativeIo,
+  };
+}

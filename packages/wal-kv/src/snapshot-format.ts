@@ -1,0 +1,131 @@
+import { defineFrameFormat, encodeFrame } from '@keel/core';
+import { indexKeyBytes, indexKeyFromBytes } from './encoding.js';
+import { LOG_HEADER_FRAME_BYTES, VALUE_CRC_BYTES, readU64, viewOf, writeU64 } from './format.js';
+import { KeyIndex } from './key-index.js';
+import { KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
+
+/**
+ * Bytes of a snapshot file `snapshot-<seq>.snap`: core frames with magic "WKVS", each
+ * payload starting with a kind byte.
+ *   1 header : version u16, generation u32, seq u64, log position u64, last frame offset u64,
+ *              dead bytes u64, entry count u64
+ *   2 entries: count u32, then per entry key length u16, value length u32, position u64,
+ *              seq u64, key
+ *   3 trailer: entry count u64, frame count u32
+ * Every frame carries its CRC-32C; the trailer proves the file is complete.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT = defineFrameFormat(0x574b_5653, SNAPSHOT_FRAME_BYTES_MAX);
+const KIND_HEADER = 1;
+const KIND_ENTRIES = 2;
+const KIND_TRAILER = 3;
+const HEADER_PAYLOAD_BYTES = 47;
+const TRAILER_PAYLOAD_BYTES = 13;
+const ENTRY_FIXED_BYTES = 22;
+
+export interface SnapshotMeta {
+  generation: number;
+  seq: number;
+  /** Log offset the snapshot covers: replay continues from here. */
+  logPosition: number;
+  /** Offset of the record frame that ends at `logPosition` (checked on load). */
+  lastFrameOffset: number;
+  deadBytes: number;
+  entryCount: number;
+}
+
+/** Serialises the index into snapshot frames (called synchronously, so it is consistent). */
+export function encodeSnapshot(index: KeyIndex, meta: SnapshotMeta): Uint8Array[] {
+  const frames: Uint8Array[] = [encodeFrame(encodeHeader(meta), SNAPSHOT_FORMAT)];
+  let chunk = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
+  let used = 5;
+  let count = 0;
+  const finishChunk = (): void => {
+    chunk[0] = KIND_ENTRIES;
+    viewOf(chunk).setUint32(1, count, true);
+    frames.push(encodeFrame(chunk.subarray(0, used), SNAPSHOT_FORMAT));
+    chunk = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
+    used = 5;
+    count = 0;
+  };
+  for (const [key, entry] of index.entries) {
+    if (used + ENTRY_FIXED_BYTES + key.length > chunk.length) finishChunk();
+    const view = viewOf(chunk);
+    view.setUint16(used, key.length, true);
+    view.setUint32(used + 2, entry.length, true);
+    writeU64(view, used + 6, entry.position);
+    writeU64(view, used + 14, entry.seq);
+    chunk.set(indexKeyBytes(key), used + ENTRY_FIXED_BYTES);
+    used += ENTRY_FIXED_BYTES + key.length;
+    count++;
+  }
+  if (count > 0) finishChunk();
+  const trailer = new Uint8Array(TRAILER_PAYLOAD_BYTES);
+  trailer[0] = KIND_TRAILER;
+  writeU64(viewOf(trailer), 1, meta.entryCount);
+  viewOf(trailer).setUint32(9, frames.length + 1, true);
+  frames.push(encodeFrame(trailer, SNAPSHOT_FORMAT));
+  return frames;
+}
+
+function encodeHeader(meta: SnapshotMeta): Uint8Array {
+  const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);
+  const view = viewOf(payload);
+  payload[0] = KIND_HEADER;
+  view.setUint16(1, SNAPSHOT_FORMAT_VERSION, true);
+  view.setUint32(3, meta.generation, true);
+  writeU64(view, 7, meta.seq);
+  writeU64(view, 15, meta.logPosition);
+  writeU64(view, 23, meta.lastFrameOffset);
+  writeU64(view, 31, meta.deadBytes);
+  writeU64(view, 39, meta.entryCount);
+  return payload;
+}
+
+/** Thrown for anything that makes a snapshot unusable; the caller ignores the snapshot. */
+export class SnapshotRejected extends Error {}
+
+export function decodeHeader(payload: Uint8Array): SnapshotMeta {
+  if (payload.length !== HEADER_PAYLOAD_BYTES || payload[0] !== KIND_HEADER) throw new SnapshotRejected('first frame is not a snapshot header');
+  const view = viewOf(payload);
+  const version = view.getUint16(1, true);
+  if (version !== SNAPSHOT_FORMAT_VERSION) throw new SnapshotRejected(`format version ${version}`);
+  const fields = [7, 15, 23, 31, 39].map((offset) => readU64(view, offset));
+  if (fields.some((field) => field === null)) throw new SnapshotRejected('a field is beyond 2^53');
+  const [seq, logPosition, lastFrameOffset, deadBytes, entryCount] = fields as number[];
+  return { generation: view.getUint32(3, true), seq, logPosition, lastFrameOffset, deadBytes, entryCount } as SnapshotMeta;
+}
+
+/** Adds the entries of one chunk to `index`, checking every field against `meta`. */
+export function decodeEntries(payload: Uint8Array, meta: SnapshotMeta, index: KeyIndex): void {
+  if (payload.length < 5 || payload[0] !== KIND_ENTRIES) throw new SnapshotRejected('expected an entries frame');
+  const view = viewOf(payload);
+  const count = view.getUint32(1, true);
+  let offset = 5;
+  for (let i = 0; i < count; i++) {
+    if (offset + ENTRY_FIXED_BYTES > payload.length) throw new SnapshotRejected('entries frame ends inside an entry');
+    const keyLength = view.getUint16(offset, true);
+    const length = view.getUint32(offset + 2, true);
+    const position = readU64(view, offset + 6);
+    const seq = readU64(view, offset + 14);
+    const keyEnd = offset + ENTRY_FIXED_BYTES + keyLength;
+    if (keyLength === 0 || keyLength > KEY_BYTES_MAX || keyEnd > payload.length) throw new SnapshotRejected(`bad key length ${keyLength}`);
+    if (length > VALUE_BYTES_MAX || position === null || seq === null || seq > meta.seq) throw new SnapshotRejected('bad entry field');
+    if (position < LOG_HEADER_FRAME_BYTES || position + VALUE_CRC_BYTES + length > meta.logPosition) throw new SnapshotRejected('entry points outside the covered log');
+    const key = indexKeyFromBytes(payload.subarray(offset + ENTRY_FIXED_BYTES, keyEnd));
+    if (index.entries.has(key)) throw new SnapshotRejected('duplicate key');
+    index.entries.set(key, { position, length, seq });
+    offset = keyEnd;
+  }
+  if (offset !== payload.length) throw new SnapshotRejected('bytes after the last entry');
+}
+
+export function decodeTrailer(payload: Uint8Array, meta: SnapshotMeta, frames: number): void {
+  if (payload.length !== TRAILER_PAYLOAD_BYTES || payload[0] !== KIND_TRAILER) throw new SnapshotRejected('missing trailer');
+  const view = viewOf(payload);
+  if (readU64(view, 1) !== meta.entryCount || view.getUint32(9, true) !== frames) throw new SnapshotRejected('trailer counts do not match');
+}
+
+export function isTrailer(payload: Uint8Array): boolean {
+  return payload[0] === KIND_TRAILER;
+}

@@ -1,0 +1,93 @@
+import { FrameScanner, checkFrameAt, joinPath, type Io, type IoFile } from '@keel/core';
+import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
+import { KeyIndex } from './key-index.js';
+import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
+import { SNAPSHOT_FORMAT, SnapshotRejected, decodeEntries, decodeHeader, decodeTrailer, isTrailer, type SnapshotMeta } from './snapshot-format.js';
+
+/**
+ * Writes a snapshot the crash-safe way: `<name>.tmp`, written and fsynced, renamed over
+ * the final name, then the directory fsynced. A crash leaves either no snapshot (the
+ * `.tmp` is removed on open) or a complete one.
+ */
+export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames: readonly Uint8Array[]): Promise<string> {
+  const finalPath = joinPath(dir, snapshotFileName(seq));
+  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
+  const file = io.open(temporaryPath, { create: true, truncate: true });
+  try {
+    let position = 0;
+    for (const frame of frames) {
+      await file.write(frame, position);
+      position += frame.length;
+    }
+    await file.datasync();
+  } finally {
+    file.closeSync();
+  }
+  io.rename(temporaryPath, finalPath);
+  await io.syncDir(dir);
+  return finalPath;
+}
+
+export type SnapshotLoad =
+  | { kind: 'loaded'; index: KeyIndex; meta: SnapshotMeta }
+  | { kind: 'rejected'; reason: string; olderGeneration: boolean };
+
+/**
+ * Loads the snapshot at `path` for the log `log` (of `logSize` bytes), or says why it
+ * cannot be used: damaged, incomplete, for another generation, or covering more of the
+ * log than the log holds.
+ */
+export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogHeader, log: IoFile, logSize: number): SnapshotLoad {
+  let file: IoFile;
+  try {
+    file = io.open(path);
+  } catch (error) {
+    return { kind: 'rejected', reason: `cannot open: ${(error as Error).message}`, olderGeneration: false };
+  }
+  let meta: SnapshotMeta | null = null;
+  try {
+    const scanner = new FrameScanner(file, SNAPSHOT_FORMAT);
+    const first = scanner.next();
+    if (first === null) throw new SnapshotRejected(`no header frame (${scanner.tailState ?? 'empty'})`);
+    meta = decodeHeader(first.payload);
+    checkMeta(meta, nameSeq, header, log, logSize);
+    const index = new KeyIndex();
+    index.deadBytes = meta.deadBytes;
+    let trailerSeen = false;
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+      if (trailerSeen) throw new SnapshotRejected('frames after the trailer');
+      if (isTrailer(frame.payload)) {
+        decodeTrailer(frame.payload, meta, scanner.frames);
+        trailerSeen = true;
+      } else {
+        decodeEntries(frame.payload, meta, index);
+      }
+    }
+    if (scanner.tailState !== 'clean-end') throw new SnapshotRejected(`damaged frame at ${scanner.validBytes} (${scanner.tailState})`);
+    if (!trailerSeen || index.size !== meta.entryCount) throw new SnapshotRejected('incomplete');
+    return { kind: 'loaded', index, meta };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { kind: 'rejected', reason, olderGeneration: meta !== null && meta.generation < header.generation };
+  } finally {
+    file.closeSync();
+  }
+}
+
+function checkMeta(meta: SnapshotMeta, nameSeq: number, header: LogHeader, log: IoFile, logSize: number): void {
+  if (meta.seq !== nameSeq) throw new SnapshotRejected(`holds seq ${meta.seq} but is named for ${nameSeq}`);
+  if (meta.generation !== header.generation) throw new SnapshotRejected(`is for log generation ${meta.generation}, the log is ${header.generation}`);
+  if (meta.seq < header.baseSeq) throw new SnapshotRejected(`seq ${meta.seq} is older than the log's base seq ${header.baseSeq}`);
+  if (meta.logPosition > logSize) throw new SnapshotRejected(`covers ${meta.logPosition} log bytes, the log has ${logSize}`);
+  if (meta.logPosition < LOG_HEADER_FRAME_BYTES) throw new SnapshotRejected(`log position ${meta.logPosition} is inside the header`);
+  if (meta.logPosition === LOG_HEADER_FRAME_BYTES) return;
+  // The record that ends where the snapshot starts must be whole and valid in the log.
+  const frameBytes = meta.logPosition - meta.lastFrameOffset;
+  if (meta.lastFrameOffset < LOG_HEADER_FRAME_BYTES || frameBytes > RECORD_PAYLOAD_BYTES_MAX + 12 || frameBytes < 12) {
+    throw new SnapshotRejected(`last frame offset ${meta.lastFrameOffset} is impossible`);
+  }
+  const frame = new Uint8Array(frameBytes);
+  if (log.readSync(frame, meta.lastFrameOffset) !== frameBytes) throw new SnapshotRejected('the log is shorter than the snapshot says');
+  const check = checkFrameAt(frame, 0, LOG_RECORD_FORMAT);
+  if (!check.ok || check.frameBytes !== frameBytes) throw new SnapshotRejected(`the log has no valid record ending at ${meta.logPosition}`);
+}

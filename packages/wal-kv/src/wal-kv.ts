@@ -1,0 +1,325 @@
+import {
+  DurabilityDriver,
+  GroupCommit,
+  Lifecycle,
+  joinPath,
+  syncsOnClose,
+  type IoFile,
+  type RecoveryReport,
+} from '@keel/core';
+import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
+import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
+import { LOCK_FILE_NAME, OPERATION_PUT } from './format.js';
+import { KeyIndex } from './key-index.js';
+import { COMPACT_LOG_BYTES_MIN } from './limits.js';
+import { LogWriter } from './log-writer.js';
+import { Maintenance } from './maintenance.js';
+import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
+import { recoverLog } from './recovery.js';
+import type { WalKvStats } from './stats.js';
+
+/** The state the store and its maintenance share. */
+export interface StoreState {
+  readonly options: NormalizedOptions;
+  readonly dir: string;
+  readonly index: KeyIndex;
+  readonly lifecycle: Lifecycle;
+  readonly commit: GroupCommit;
+  writer: LogWriter;
+  generation: number;
+  lastSeq: number;
+  /** Log position and seq the newest snapshot covers, and its generation. */
+  snapshotPosition: number;
+  snapshotSeq: number | null;
+  snapshotGeneration: number;
+  /** While compaction switches logs: a flush must wait for the new log to be in place. */
+  switching: Promise<void> | null;
+  snapshotsWritten: number;
+  compactions: number;
+}
+
+/**
+ * A key-value store over a checksummed log with an in-memory index, index snapshots and
+ * log compaction. Writes are synchronous and return their seq; `sync()` says through
+ * which seq everything is durable. See the README for the guarantees and the format.
+ */
+export class WalKv<V = unknown> implements AsyncDisposable {
+  readonly recovery: RecoveryReport;
+  readonly #state: StoreState;
+  readonly #lock: IoFile;
+  readonly #driver: DurabilityDriver;
+  readonly #maintenance: Maintenance;
+  #flushScheduled = false;
+
+  private constructor(state: StoreState, lock: IoFile, recovery: RecoveryReport) {
+    this.#state = state;
+    this.#lock = lock;
+    this.recovery = recovery;
+    this.#driver = new DurabilityDriver(state.options.durability, state.commit);
+    this.#maintenance = new Maintenance(state);
+  }
+
+  static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
+    const normalized = normalizeOptions(dir, options);
+    const { io } = normalized;
+    io.mkdir(dir);
+    const lock = io.open(joinPath(dir, LOCK_FILE_NAME), { create: true, lock: true });
+    try {
+      const recovered = await recoverLog(io, dir, normalized.recovery);
+      // What was read back is what is on disk only once it is synced: only then may
+      // the recovered seqs be reported durable.
+      await recovered.file.datasync().catch((error: unknown) => {
+        recovered.file.closeSync();
+        throw error;
+      });
+      const lifecycle = new Lifecycle(`wal-kv store ${dir}`);
+      const state: StoreState = {
+        options: normalized,
+        dir,
+        index: recovered.index,
+        lifecycle,
+        commit: null as unknown as GroupCommit,
+        writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart),
+        generation: recovered.header.generation,
+        lastSeq: recovered.lastSeq,
+        snapshotPosition: recovered.snapshotPosition,
+        snapshotSeq: recovered.snapshotSeq,
+        snapshotGeneration: recovered.header.generation,
+        switching: null,
+        snapshotsWritten: 0,
+        compactions: 0,
+      };
+      (state as { commit: GroupCommit }).commit = new GroupCommit(groupCommitTarget(state), recovered.lastSeq, (error) => lifecycle.poison(error));
+      return new WalKv<V>(state, lock, recovered.report);
+    } catch (error) {
+      lock.closeSync();
+      throw error;
+    }
+  }
+
+  /** Writes `value` under `key`; returns its seq. */
+  put(key: Key, value: V): number {
+    this.#state.lifecycle.assertWritable();
+    const record = emptyRecord();
+    preparePut(key, value, this.#state.options.valueEncoding, record);
+    return this.#write(finish(record));
+  }
+
+  /** Deletes `key` (a no-op for the data when absent, still logged); returns its seq. */
+  delete(key: Key): number {
+    this.#state.lifecycle.assertWritable();
+    const record = emptyRecord();
+    prepareDelete(key, record);
+    return this.#write(finish(record));
+  }
+
+  /** Writes every pair as one atomic record; returns the seq of the last. */
+  putBatch(entries: ReadonlyArray<readonly [Key, V]>): number {
+    this.#state.lifecycle.assertWritable();
+    return this.#write(preparePutBatch(entries, this.#state.options.valueEncoding));
+  }
+
+  /** Applies puts and deletes as one atomic record; returns the seq of the last. */
+  batch(operations: ReadonlyArray<BatchOperation<V>>): number {
+    this.#state.lifecycle.assertWritable();
+    return this.#write(prepareBatch(operations, this.#state.options.valueEncoding));
+  }
+
+  /** The value of `key`, verified against its CRC-32C, or undefined. */
+  get(key: Key): V | undefined {
+    this.#state.lifecycle.assertOpen();
+    const entry = this.#state.index.entries.get(indexKeyOf(key));
+    if (entry === undefined) return undefined;
+    return decodeValue(this.#state.writer.readValue(entry.position, entry.length), this.#state.options.valueEncoding) as V;
+  }
+
+  has(key: Key): boolean {
+    this.#state.lifecycle.assertOpen();
+    return this.#state.index.entries.has(indexKeyOf(key));
+  }
+
+  get size(): number {
+    this.#state.lifecycle.assertOpen();
+    return this.#state.index.size;
+  }
+
+  /** Keys in byte order, optionally only those starting with `prefix`. */
+  *keys(options: { prefix?: Key } = {}): IterableIterator<string | Uint8Array> {
+    for (const indexKey of this.#matching(options.prefix)) yield decodeKey(indexKey, this.#state.options.keyEncoding);
+  }
+
+  /**
+   * [key, value] pairs in key byte order. The key set is taken when iteration starts;
+   * each value is read (and verified) when its pair is yielded, and keys deleted since
+   * are skipped.
+   */
+  *entries(options: { prefix?: Key } = {}): IterableIterator<[string | Uint8Array, V]> {
+    const { index, options: storeOptions } = this.#state;
+    for (const indexKey of this.#matching(options.prefix)) {
+      const entry = index.entries.get(indexKey);
+      if (entry === undefined) continue;
+      const value = decodeValue(this.#state.writer.readValue(entry.position, entry.length), storeOptions.valueEncoding) as V;
+      yield [decodeKey(indexKey, storeOptions.keyEncoding), value];
+    }
+  }
+
+  /** Makes every write so far durable; resolves with the seq through which all is durable. */
+  sync(): Promise<number> {
+    try {
+      this.#state.lifecycle.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#state.commit.sync();
+  }
+
+  /** Writes an index snapshot now (after the log is durable through it). */
+  snapshot(): Promise<void> {
+    try {
+      this.#state.lifecycle.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#maintenance.run('snapshot');
+  }
+
+  /** Rewrites the log with only its live records, then snapshots the new log. */
+  compact(): Promise<void> {
+    try {
+      this.#state.lifecycle.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#maintenance.run('compact');
+  }
+
+  stats(): WalKvStats {
+    this.#state.lifecycle.assertOpen();
+    const { writer, index, commit } = this.#state;
+    const logBytes = writer.end;
+    return {
+      generation: this.#state.generation,
+      keys: index.size,
+      lastSeq: this.#state.lastSeq,
+      durableSeq: commit.durableThrough,
+      logBytes,
+      bufferedBytes: writer.bufferedBytes,
+      deadBytes: index.deadBytes,
+      garbageRatio: logBytes === 0 ? 0 : index.deadBytes / logBytes,
+      snapshotPosition: this.#state.snapshotPosition,
+      snapshotsWritten: this.#state.snapshotsWritten,
+      compactions: this.#state.compactions,
+      flushes: commit.flushCount,
+      poisoned: this.#state.lifecycle.poisoned !== null,
+      lastMaintenanceError: this.#maintenance.lastError,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#state.lifecycle.close(async () => {
+      this.#driver.stop();
+      const { lifecycle, writer, commit, options } = this.#state;
+      let failure: unknown = null;
+      await this.#maintenance.idle();
+      if (lifecycle.poisoned === null) {
+        try {
+          writer.flush();
+          if (syncsOnClose(options.durability)) await commit.sync();
+        } catch (error) {
+          failure = error;
+        }
+      }
+      await commit.drain();
+      this.#state.writer.file.closeSync();
+      this.#lock.closeSync();
+      if (failure !== null) throw failure;
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #write(record: PreparedRecord): number {
+    const state = this.#state;
+    if (record.operations.length === 0) return state.lastSeq;
+    if (!state.writer.fits(record.payloadBytes)) this.#flushOrPoison();
+    const firstSeq = state.lastSeq + 1;
+    const positions = state.writer.appendRecord(record.operations, record.payloadBytes, (i) => firstSeq + i);
+    for (let i = 0; i < record.operations.length; i++) {
+      const operation = record.operations[i]!;
+      const key = record.indexKeys[i]!;
+      if (operation.type === OPERATION_PUT) state.index.applyPut(key, positions[i]!, operation.value!.length, firstSeq + i);
+      else state.index.applyDelete(key);
+    }
+    state.lastSeq += record.operations.length;
+    this.#scheduleFlush();
+    this.#driver.afterWrite(record.operations.length);
+    this.#maybeMaintain();
+    return state.lastSeq;
+  }
+
+  #flushOrPoison(): void {
+    try {
+      this.#state.writer.flush();
+    } catch (error) {
+      this.#state.lifecycle.poison(error);
+      this.#state.commit.poison(error);
+      throw error;
+    }
+  }
+
+  /** Hands buffered records to the OS at the next turn, so 'none' still reaches the page cache. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (this.#state.lifecycle.closed || this.#state.lifecycle.poisoned) return;
+      try {
+        this.#flushOrPoison();
+      } catch {
+        // Poisoned: the next call reports it.
+      }
+    });
+  }
+
+  #maybeMaintain(): void {
+    const { writer, index, options } = this.#state;
+    if (this.#maintenance.busy) return;
+    if (writer.end - this.#state.snapshotPosition >= options.snapshotEveryBytes) {
+      this.#maintenance.start('snapshot');
+    } else if (
+      writer.end >= Math.max(COMPACT_LOG_BYTES_MIN, this.#maintenance.compactRetryAt) &&
+      index.deadBytes / writer.end > options.compactWhenGarbageRatio
+    ) {
+      this.#maintenance.start('compact');
+    }
+  }
+
+  /** Index keys matching `prefix`, sorted in byte order (latin1 strings sort by byte). */
+  *#matching(prefix: Key | undefined): Generator<string> {
+    this.#state.lifecycle.assertOpen();
+    const prefixKey = indexPrefixOf(prefix);
+    const matched: string[] = [];
+    for (const indexKey of this.#state.index.entries.keys()) if (indexKey.startsWith(prefixKey)) matched.push(indexKey);
+    matched.sort();
+    for (const indexKey of matched) {
+      this.#state.lifecycle.assertOpen();
+      if (this.#state.index.entries.has(indexKey)) yield indexKey;
+    }
+  }
+}
+
+function groupCommitTarget(state: StoreState) {
+  return {
+    writtenThrough: (): number => state.lastSeq,
+    flush: async (): Promise<void> => {
+      // During a compaction switch the new log is not yet in place: syncing it would
+      // claim durability for a file a crash could still throw away.
+      while (state.switching !== null) await state.switching;
+      state.writer.flush();
+      await state.writer.file.datasync();
+    },
+  };
+}
