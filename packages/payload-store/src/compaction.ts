@@ -1,0 +1,161 @@
+import { KeelError, encodeFrames, frameBytes, isKeelError, joinPath, type Io, type IoFile } from '@keel/core';
+import {
+  PAYLOAD_FRAME_FORMAT,
+  SEGMENT_HEADER_BYTES,
+  compactingFileName,
+  encodeSegmentHeader,
+  mappingFileName,
+  segmentFileName,
+} from './format.js';
+import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
+import { PayloadRef } from './payload-ref.js';
+import type { SegmentState } from './segment.js';
+import { closeWriter } from './writer.js';
+
+/** Compaction output is written in batches of about this many bytes: one write each. */
+export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
+
+/** What compaction needs from the store. */
+export interface CompactionHost {
+  readonly io: Io;
+  readonly dir: string;
+  readonly segments: Map<number, SegmentState>;
+  allocateSegment(): number;
+  /** Reads and verifies one payload (zero-copy for sealed segments). */
+  read(ref: PayloadRef): Uint8Array;
+}
+
+/** The live refs that sit in `sources`, once each, in file order so the reads stream. */
+export function selectLive(liveRefs: readonly PayloadRef[], sources: ReadonlySet<number>): PayloadRef[] {
+  const unique = new Map<string, PayloadRef>();
+  for (const ref of liveRefs) if (sources.has(ref.segment)) unique.set(PayloadRef.key(ref), ref);
+  return [...unique.values()].sort((left, right) => left.segment - right.segment || left.offset - right.offset);
+}
+
+/** Reads every live payload before anything is written; one unreadable payload aborts all. */
+export function readLive(host: CompactionHost, live: readonly PayloadRef[]): Uint8Array[] {
+  return live.map((ref) => {
+    try {
+      return host.read(ref);
+    } catch (error) {
+      throw new KeelError('KEEL_CORRUPT', `compaction aborted, nothing was changed: live payload ${PayloadRef.key(ref)} cannot be read (${isKeelError(error) ? error.code : String(error)})`, {
+        path: joinPath(host.dir, segmentFileName(ref.segment)),
+        offset: ref.offset,
+        cause: error,
+      });
+    }
+  });
+}
+
+/**
+ * Phase one of compaction: writes the live payloads into a new segment and records the
+ * old-to-new map, both durably, and only then gives the segment its final name. When it
+ * returns, old and new refs both resolve; nothing has been deleted.
+ */
+export async function writeCompaction(host: CompactionHost, sources: readonly number[], live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingRecord> {
+  const { io, dir } = host;
+  const output = host.allocateSegment();
+  const temporaryPath = joinPath(dir, compactingFileName(output));
+  const finalPath = joinPath(dir, segmentFileName(output));
+  const mappingPath = joinPath(dir, mappingFileName(output));
+  try {
+    const entries = await writeOutputSegment(io, temporaryPath, output, live, payloads);
+    const record: MappingRecord = { output, sources, entries };
+    await writeDurably(io, mappingPath, encodeMapping(record));
+    await io.syncDir(dir);
+    io.rename(temporaryPath, finalPath);
+    await io.syncDir(dir);
+    return record;
+  } catch (error) {
+    for (const path of [temporaryPath, finalPath, mappingPath]) removeQuietly(io, path);
+    throw error;
+  }
+}
+
+async function writeOutputSegment(io: Io, path: string, output: number, live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingEntry[]> {
+  const entries: MappingEntry[] = [];
+  const file = io.open(path, { create: true, truncate: true });
+  try {
+    await file.write(encodeSegmentHeader(output, 'compaction'), 0);
+    let position = SEGMENT_HEADER_BYTES;
+    for (let start = 0; start < payloads.length; ) {
+      let end = start;
+      let bytes = 0;
+      while (end < payloads.length && (end === start || bytes + frameBytes((payloads[end] as Uint8Array).length) <= COMPACTION_WRITE_BYTES)) {
+        const from = live[end] as PayloadRef;
+        entries.push({ from, to: { segment: output, offset: position + bytes, length: from.length } });
+        bytes += frameBytes(from.length);
+        end++;
+      }
+      await file.write(encodeFrames(payloads.slice(start, end), PAYLOAD_FRAME_FORMAT), position);
+      position += bytes;
+      start = end;
+    }
+    await file.datasync();
+  } finally {
+    closeQuietly(file);
+  }
+  return entries;
+}
+
+async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {
+  const file = io.open(path, { create: true, truncate: true });
+  try {
+    await file.write(bytes, 0);
+    await file.datasync();
+  } finally {
+    closeQuietly(file);
+  }
+}
+
+/** Phase two: the caller has switched to the new refs, so the sources can go. */
+export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
+  for (const segment of record.sources) forgetSegment(host.segments, segment);
+  for (const segment of record.sources) removeIfPresent(host.io, joinPath(host.dir, segmentFileName(segment)));
+  await host.io.syncDir(host.dir);
+  removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
+  await host.io.syncDir(host.dir);
+}
+
+/** Undoes phase one: the output segment goes first, so a crash leaves no half-state that resolves new refs. */
+export async function deleteOutput(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
+  forgetSegment(host.segments, record.output);
+  removeIfPresent(host.io, joinPath(host.dir, segmentFileName(record.output)));
+  await host.io.syncDir(host.dir);
+  removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
+  await host.io.syncDir(host.dir);
+}
+
+function forgetSegment(segments: Map<number, SegmentState>, segment: number): void {
+  const state = segments.get(segment);
+  if (state === undefined) return;
+  closeWriter(state);
+  // Views already handed out keep their mapping alive; the store just stops using it.
+  state.view = null;
+  segments.delete(segment);
+}
+
+/** Removes a file; one that is already gone is what we wanted (a retried commit). */
+export function removeIfPresent(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch (error) {
+    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  }
+}
+
+function removeQuietly(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch {
+    // Clean-up after a failure is best effort; open removes whatever is left.
+  }
+}
+
+function closeQuietly(file: IoFile): void {
+  try {
+    file.closeSync();
+  } catch {
+    // A close error after a failed write must not replace that error.
+  }
+}

@@ -1,0 +1,50 @@
+import {
+  badArgument,
+  describeType,
+  nativeIo,
+  normalizeDurability,
+  normalizeRecoveryPolicy,
+  type DurabilityPolicy,
+  type Io,
+  type RecoveryPolicy,
+} from '@keel/core';
+import { SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './format.js';
+
+export interface PayloadStoreOptions {
+  /** Rotate to a new segment before a segment would grow past this (default 256 MiB). */
+  segmentBytes?: number;
+  /** When appends become durable on their own (default `{ mode: 'explicit' }`). */
+  durability?: DurabilityPolicy;
+  /** What open does with a torn active segment (default 'truncate-tail'). */
+  recovery?: RecoveryPolicy;
+  /** The file system (default: the native Io). */
+  io?: Io;
+}
+
+export interface NormalizedOptions {
+  readonly segmentBytes: number;
+  readonly durability: DurabilityPolicy;
+  readonly recovery: RecoveryPolicy;
+  readonly io: Io;
+}
+
+export function normalizeOptions(options: PayloadStoreOptions | undefined): NormalizedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw badArgument(`options must be an object, got ${describeType(options)}`);
+  const segmentBytes = options.segmentBytes ?? SEGMENT_BYTES_DEFAULT;
+  if (!Number.isInteger(segmentBytes) || segmentBytes < SEGMENT_BYTES_MIN || segmentBytes > SEGMENT_BYTES_MAX) {
+    throw badArgument(`segmentBytes must be an integer in [${SEGMENT_BYTES_MIN}, ${SEGMENT_BYTES_MAX}], got ${describeType(segmentBytes)}`);
+  }
+  const io = options.io ?? nativeIo;
+  if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement the Io interface, got ${describeType(io)}`);
+  return {
+    segmentBytes,
+    durability: normalizeDurability(options.durability),
+    recovery: normalizeRecoveryPolicy(options.recovery),
+    io,
+  };
+}
+
+export function assertDirectory(dir: unknown): asserts dir is string {
+  if (typeof dir !== 'string' || dir.length === 0) throw badArgument(`dir must be a non-empty path string, got ${describeType(dir)}`);
+}

@@ -1,0 +1,224 @@
+import {
+  KeelError,
+  joinPath,
+  recoverFrameLog,
+  saveAndTruncateTail,
+  type Io,
+  type RecoveryAction,
+  type RecoveryPolicy,
+  type RecoveryReport,
+} from '@keel/core';
+import {
+  PAYLOAD_FRAME_FORMAT,
+  SEGMENT_HEADER_BYTES,
+  checkSegmentHeader,
+  encodeSegmentHeader,
+  foreignSegmentError,
+  mappingFileName,
+  parseStoreFileName,
+  segmentFileName,
+  type SegmentKind,
+} from './format.js';
+import { readMapping, type MappingRecord } from './mapping-file.js';
+import type { SegmentState } from './segment.js';
+import { closeWriter, createSegmentFile } from './writer.js';
+import { removeIfPresent } from './compaction.js';
+
+export interface OpenedDirectory {
+  segments: Map<number, SegmentState>;
+  active: SegmentState;
+  nextSegment: number;
+  /** A compaction that finished phase one before the last close or crash. */
+  pending: MappingRecord | null;
+  report: RecoveryReport;
+}
+
+interface SurveyedSegment {
+  path: string;
+  size: number;
+  kind: SegmentKind | 'torn';
+}
+
+/** Everything open found in the directory, read without changing a byte. */
+interface Survey {
+  segments: Map<number, SurveyedSegment>;
+  temporaries: string[];
+  mappings: Map<number, MappingRecord | null>;
+  highest: number;
+}
+
+/** What open has to do; decided in full before anything is changed. */
+interface Decisions {
+  removeTemporaries: string[];
+  discardMappings: number[];
+  finishCommits: MappingRecord[];
+  repairHeaders: number[];
+  pending: MappingRecord | null;
+}
+
+/**
+ * Brings a store directory to a consistent state: surveys every file, refuses foreign
+ * or damaged ones before touching anything, finishes or rolls back an interrupted
+ * compaction, repairs a segment whose creation was torn, and recovers the active
+ * segment's tail. Running it twice does the same as running it once.
+ */
+export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy): Promise<OpenedDirectory> {
+  const found = survey(io, dir);
+  const decisions = decide(dir, found);
+  if (policy === 'strict' && needsChanges(decisions)) {
+    throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir });
+  }
+  const actions = await act(io, dir, found, decisions);
+  const segments = new Map<number, SegmentState>();
+  for (const [segment, surveyed] of found.segments) {
+    const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
+    segments.set(segment, { segment, kind, path: surveyed.path, end: surveyed.size, sealed: true, writer: null, dirty: false, view: null });
+  }
+  let nextSegment = found.highest + 1;
+  let active = chooseActive(segments, decisions.pending);
+  if (active === null) {
+    active = createSegmentFile(io, dir, nextSegment++, 'append');
+    await (active.writer as NonNullable<SegmentState['writer']>).datasync();
+    await io.syncDir(dir);
+    active.dirty = false;
+    segments.set(active.segment, active);
+    actions.push({ kind: 'created', path: active.path });
+  } else {
+    active.writer = io.open(active.path, { write: true });
+    active.sealed = false;
+  }
+  const tail = await recoverActive(io, active, policy);
+  if (decisions.pending !== null) {
+    actions.push({
+      kind: 'loaded-snapshot',
+      path: joinPath(dir, mappingFileName(decisions.pending.output)),
+      detail: 'pending compaction kept: old and new refs both resolve until pendingCompaction() is committed or aborted',
+    });
+  }
+  let validBytes = 0;
+  for (const state of segments.values()) validBytes += state.end;
+  const report: RecoveryReport = { ...tail, validBytes, actions: [...actions, ...tail.actions] };
+  return { segments, active, nextSegment, pending: decisions.pending, report };
+}
+
+function survey(io: Io, dir: string): Survey {
+  const found: Survey = { segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
+  for (const name of io.list(dir)) {
+    const parsed = parseStoreFileName(name);
+    if (parsed === null) continue;
+    const path = joinPath(dir, name);
+    found.highest = Math.max(found.highest, parsed.segment);
+    if (parsed.kind === 'compacting') found.temporaries.push(path);
+    else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, readMapping(io, path, parsed.segment));
+    else found.segments.set(parsed.segment, surveySegment(io, path, parsed.segment));
+  }
+  return found;
+}
+
+function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
+  const file = io.open(path);
+  try {
+    const size = file.sizeSync();
+    const header = new Uint8Array(Math.min(size, SEGMENT_HEADER_BYTES));
+    const read = file.readSync(header, 0);
+    const check = checkSegmentHeader(header.subarray(0, read), segment);
+    if (check.state === 'foreign') throw foreignSegmentError(path, check.reason);
+    return { path, size, kind: check.state === 'torn' ? 'torn' : check.kind };
+  } finally {
+    file.closeSync();
+  }
+}
+
+function decide(dir: string, found: Survey): Decisions {
+  const decisions: Decisions = { removeTemporaries: [...found.temporaries], discardMappings: [], finishCommits: [], repairHeaders: [], pending: null };
+  for (const [output, record] of found.mappings) {
+    const outputPresent = found.segments.has(output);
+    if (record === null && outputPresent) {
+      // The mapping is made durable before the output gets its name: this is media damage.
+      const path = joinPath(dir, mappingFileName(output));
+      throw new KeelError('KEEL_CORRUPT', `${path} is damaged although its compaction finished; nothing was changed`, { path });
+    }
+    if (record === null || !outputPresent) decisions.discardMappings.push(output);
+    else if (record.sources.every((source) => found.segments.has(source))) {
+      if (decisions.pending !== null) throw new KeelError('KEEL_CORRUPT', `${dir} holds two uncommitted compactions; nothing was changed`, { path: dir });
+      decisions.pending = record;
+    } else decisions.finishCommits.push(record);
+  }
+  for (const [segment, surveyed] of found.segments) if (surveyed.kind === 'torn') decisions.repairHeaders.push(segment);
+  return decisions;
+}
+
+function needsChanges(decisions: Decisions): boolean {
+  return decisions.removeTemporaries.length + decisions.discardMappings.length + decisions.finishCommits.length + decisions.repairHeaders.length > 0;
+}
+
+async function act(io: Io, dir: string, found: Survey, decisions: Decisions): Promise<RecoveryAction[]> {
+  const actions: RecoveryAction[] = [];
+  for (const record of decisions.finishCommits) {
+    for (const source of record.sources) {
+      if (!found.segments.delete(source)) continue;
+      const path = joinPath(dir, segmentFileName(source));
+      removeIfPresent(io, path);
+      actions.push({ kind: 'removed-file', path, detail: `source of committed compaction into segment ${record.output}` });
+    }
+    await io.syncDir(dir);
+    const mappingPath = joinPath(dir, mappingFileName(record.output));
+    removeIfPresent(io, mappingPath);
+    actions.push({ kind: 'completed-switch', path: mappingPath, detail: `finished committing compaction into segment ${record.output}` });
+  }
+  for (const output of decisions.discardMappings) {
+    const path = joinPath(dir, mappingFileName(output));
+    removeIfPresent(io, path);
+    actions.push({ kind: 'removed-temporary', path, detail: 'mapping of a compaction that never completed or was aborted' });
+  }
+  for (const path of decisions.removeTemporaries) {
+    removeIfPresent(io, path);
+    actions.push({ kind: 'removed-temporary', path, detail: 'unfinished compaction output' });
+  }
+  for (const segment of decisions.repairHeaders) actions.push(...(await repairTornHeader(io, found, segment)));
+  if (actions.length > 0) await io.syncDir(dir);
+  return actions;
+}
+
+/** A segment whose header never became durable held nothing acknowledged: keep its bytes aside, start it afresh. */
+async function repairTornHeader(io: Io, found: Survey, segment: number): Promise<RecoveryAction[]> {
+  const surveyed = found.segments.get(segment) as SurveyedSegment;
+  const file = io.open(surveyed.path, { write: true });
+  const actions: RecoveryAction[] = [];
+  try {
+    if (surveyed.size > 0) {
+      const saved = await saveAndTruncateTail(io, file, 0, surveyed.size);
+      actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes: surveyed.size });
+    }
+    file.writeSync(encodeSegmentHeader(segment, 'append'), 0);
+    await file.datasync();
+  } finally {
+    file.closeSync();
+  }
+  actions.push({ kind: 'truncated-tail', path: surveyed.path, offset: 0, bytes: surveyed.size, detail: 'torn segment header rewritten' });
+  surveyed.size = SEGMENT_HEADER_BYTES;
+  surveyed.kind = 'append';
+  return actions;
+}
+
+/** The newest append segment keeps taking appends; a pending compaction's sources never do. */
+function chooseActive(segments: Map<number, SegmentState>, pending: MappingRecord | null): SegmentState | null {
+  let active: SegmentState | null = null;
+  for (const state of segments.values()) {
+    if (state.kind !== 'append' || pending?.sources.includes(state.segment)) continue;
+    if (active === null || state.segment > active.segment) active = state;
+  }
+  return active;
+}
+
+async function recoverActive(io: Io, active: SegmentState, policy: RecoveryPolicy): Promise<Omit<RecoveryReport, 'validBytes'>> {
+  const file = active.writer as NonNullable<SegmentState['writer']>;
+  try {
+    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
+    active.end = file.sizeSync();
+    return report;
+  } catch (error) {
+    closeWriter(active);
+    throw error;
+  }
+}

@@ -1,0 +1,141 @@
+import { KeelError, encodeFrames, frameBytes, joinPath, type Io } from '@keel/core';
+import {
+  PAYLOAD_FRAME_FORMAT,
+  SEGMENT_HEADER_BYTES,
+  SEGMENT_NUMBER_MAX,
+  encodeSegmentHeader,
+  segmentFileName,
+  type SegmentKind,
+} from './format.js';
+import type { PayloadRef } from './payload-ref.js';
+import type { SegmentState } from './segment.js';
+
+/** Creates a segment file holding only its header; nothing is synced yet. */
+export function createSegmentFile(io: Io, dir: string, segment: number, kind: SegmentKind): SegmentState {
+  const path = joinPath(dir, segmentFileName(segment));
+  const writer = io.open(path, { createNew: true, write: true });
+  try {
+    writer.writeSync(encodeSegmentHeader(segment, kind), 0);
+  } catch (error) {
+    writer.closeSync();
+    throw error;
+  }
+  return { segment, kind, path, end: SEGMENT_HEADER_BYTES, sealed: false, writer, dirty: true, view: null };
+}
+
+/**
+ * Owns the active segment: appends frames to it, rotates it by size, and knows which
+ * files hold unsynced bytes so that one flush covers every one of them.
+ */
+export class SegmentWriter {
+  readonly #io: Io;
+  readonly #dir: string;
+  readonly #segments: Map<number, SegmentState>;
+  readonly #segmentBytes: number;
+  #active: SegmentState;
+  #nextSegment: number;
+  /** A segment file was created since the last directory sync. */
+  #directoryDirty = false;
+  /** Frame bytes appended in this session: the group commit's position. */
+  #writtenBytes = 0;
+
+  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number) {
+    this.#io = io;
+    this.#dir = dir;
+    this.#segments = segments;
+    this.#active = active;
+    this.#nextSegment = nextSegment;
+    this.#segmentBytes = segmentBytes;
+  }
+
+  get active(): SegmentState {
+    return this.#active;
+  }
+
+  get writtenBytes(): number {
+    return this.#writtenBytes;
+  }
+
+  /** Hands out a segment number no file in the directory has used. */
+  allocateSegment(): number {
+    const segment = this.#nextSegment;
+    if (segment > SEGMENT_NUMBER_MAX) throw new KeelError('KEEL_TOO_LARGE', `segment numbers are exhausted (maximum ${SEGMENT_NUMBER_MAX})`);
+    this.#nextSegment++;
+    return segment;
+  }
+
+  /** Writes the payloads (already validated) as frames, one write per segment touched. */
+  append(payloads: readonly Uint8Array[]): PayloadRef[] {
+    const refs: PayloadRef[] = new Array(payloads.length);
+    let index = 0;
+    while (index < payloads.length) {
+      if (!this.#fits(this.#active.end, payloads[index] as Uint8Array)) this.rotate();
+      const active = this.#active;
+      const start = index;
+      let end = active.end;
+      do {
+        const payload = payloads[index] as Uint8Array;
+        refs[index] = { segment: active.segment, offset: end, length: payload.length };
+        end += frameBytes(payload.length);
+        index++;
+      } while (index < payloads.length && this.#fits(end, payloads[index] as Uint8Array));
+      const frames = encodeFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), PAYLOAD_FRAME_FORMAT);
+      (active.writer as NonNullable<SegmentState['writer']>).writeSync(frames, active.end);
+      active.dirty = true;
+      this.#writtenBytes += end - active.end;
+      active.end = end;
+    }
+    return refs;
+  }
+
+  /** A segment takes a frame while it stays within segmentBytes, and always takes its first. */
+  #fits(end: number, payload: Uint8Array): boolean {
+    return end === SEGMENT_HEADER_BYTES || end + frameBytes(payload.length) <= this.#segmentBytes;
+  }
+
+  /** Seals the active segment and starts a new one; returns the sealed segment's number. */
+  rotate(): number {
+    const sealed = this.#active;
+    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), 'append');
+    this.#segments.set(next.segment, next);
+    this.#directoryDirty = true;
+    sealed.sealed = true;
+    if (!sealed.dirty) closeWriter(sealed);
+    this.#active = next;
+    return sealed.segment;
+  }
+
+  /**
+   * Makes every byte written before the call durable: each file with unsynced bytes,
+   * then the directory when a segment was created since its last sync.
+   */
+  async flush(): Promise<void> {
+    const files: SegmentState[] = [];
+    for (const state of this.#segments.values()) {
+      if (state.dirty && state.writer !== null) {
+        files.push(state);
+        state.dirty = false;
+      }
+    }
+    const directory = this.#directoryDirty;
+    this.#directoryDirty = false;
+    await Promise.all(files.map((state) => (state.writer as NonNullable<SegmentState['writer']>).datasync()));
+    if (directory) await this.#io.syncDir(this.#dir);
+    for (const state of files) if (state.sealed && !state.dirty) closeWriter(state);
+  }
+
+  closeAll(): void {
+    for (const state of this.#segments.values()) closeWriter(state);
+  }
+}
+
+export function closeWriter(state: SegmentState): void {
+  const writer = state.writer;
+  if (writer === null) return;
+  state.writer = null;
+  try {
+    writer.closeSync();
+  } catch {
+    // Closing a handle that already failed must not hide the error that failed it.
+  }
+}
