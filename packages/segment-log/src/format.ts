@@ -1,0 +1,133 @@
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, defineFrameFormat, joinPath } from '@keel/core';
+
+/**
+ * Bytes on disk. Every `.log` file starts with one header frame and then holds one
+ * record frame per record; both use core's frame layout (magic u32 BE, length u32 LE,
+ * payload, CRC-32C u32 LE) with their own magic, so the header and the records are
+ * checked by the same code. README.md "Format" describes every byte.
+ */
+export const FORMAT_VERSION = 1;
+
+/** "KSLH": the segment header frame. */
+export const HEADER_MAGIC = 0x4b53_4c48;
+/** version u16 + reserved u16 + base offset u64. */
+export const HEADER_PAYLOAD_BYTES = 12;
+export const HEADER_BYTES = HEADER_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
+export const HEADER_FORMAT = defineFrameFormat(HEADER_MAGIC, HEADER_PAYLOAD_BYTES);
+
+/** "KSL1": a record frame, format version 1. */
+export const RECORD_MAGIC = 0x4b53_4c31;
+/** Largest record payload (key + value + headers + fixed fields): 64 MiB. */
+export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
+export const RECORD_FORMAT = defineFrameFormat(RECORD_MAGIC, RECORD_PAYLOAD_BYTES_MAX);
+/** offset u64 + timestamp i64 + key length i32 + value length u32 + header count u16. */
+export const RECORD_FIXED_BYTES = 26;
+export const RECORD_FRAME_BYTES_MIN = RECORD_FIXED_BYTES + FRAME_OVERHEAD_BYTES;
+export const RECORD_FRAME_BYTES_MAX = RECORD_PAYLOAD_BYTES_MAX + FRAME_OVERHEAD_BYTES;
+export const HEADER_COUNT_MAX = 256;
+export const HEADER_NAME_BYTES_MAX = 1024;
+/** Key length field value that means "no key". */
+export const KEY_NULL = -1;
+
+/** Offset index entry: relative offset u32 LE + position u32 LE. */
+export const OFFSET_ENTRY_BYTES = 8;
+/** Time index entry: timestamp i64 LE + relative offset u32 LE. */
+export const TIME_ENTRY_BYTES = 12;
+
+export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
+export const SEGMENT_BYTES_MIN = HEADER_BYTES + RECORD_FRAME_BYTES_MIN;
+/** Positions in the offset index are u32: a segment (plus one oversized record) must fit. */
+export const SEGMENT_BYTES_MAX = 2 ** 31;
+export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
+export const INDEX_INTERVAL_BYTES_MIN = 1;
+/** Segment files are named by their base offset with this many decimal digits. */
+export const BASE_OFFSET_DIGITS = 20;
+export const LOCK_FILE_NAME = 'segment-log.lock';
+
+// Relations the code relies on, checked once where the constants live.
+if (RECORD_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('record payload bound exceeds the frame bound');
+if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');
+if (SEGMENT_BYTES_MAX / RECORD_FRAME_BYTES_MIN > 0xffff_ffff) throw new Error('relative offsets must fit a u32');
+
+export interface SegmentPaths {
+  log: string;
+  offsetIndex: string;
+  timeIndex: string;
+}
+
+export function segmentName(baseOffset: number): string {
+  return String(baseOffset).padStart(BASE_OFFSET_DIGITS, '0');
+}
+
+export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
+  const name = segmentName(baseOffset);
+  return {
+    log: joinPath(dir, `${name}.log`),
+    offsetIndex: joinPath(dir, `${name}.index`),
+    timeIndex: joinPath(dir, `${name}.timeindex`),
+  };
+}
+
+const SEGMENT_FILE_PATTERN = /^(\d{20})\.(log|index|timeindex)$/;
+
+/** Parses a directory entry; null for anything that is not a segment file. */
+export function parseSegmentFileName(name: string): { baseOffset: number; kind: 'log' | 'index' | 'timeindex' } | null {
+  const match = SEGMENT_FILE_PATTERN.exec(name);
+  if (!match) return null;
+  const baseOffset = Number(match[1]);
+  if (!Number.isSafeInteger(baseOffset)) return null;
+  return { baseOffset, kind: match[2] as 'log' | 'index' | 'timeindex' };
+}
+
+const TWO_POW_32 = 2 ** 32;
+
+/** Writes a non-negative safe integer as u64 little-endian. */
+export function setUint64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, value % TWO_POW_32, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
+}
+
+/** Reads a u64 little-endian; null when it is not a safe integer. */
+export function getUint64(view: DataView, at: number): number | null {
+  const high = view.getUint32(at + 4, true);
+  if (high >= 2 ** 21) return null;
+  return high * TWO_POW_32 + view.getUint32(at, true);
+}
+
+/** Writes a safe integer as i64 little-endian. */
+export function setInt64(view: DataView, at: number, value: number): void {
+  const high = Math.floor(value / TWO_POW_32);
+  view.setUint32(at, value - high * TWO_POW_32, true);
+  view.setInt32(at + 4, high, true);
+}
+
+/** Reads an i64 little-endian; null when it is not a safe integer. */
+export function getInt64(view: DataView, at: number): number | null {
+  const value = view.getInt32(at + 4, true) * TWO_POW_32 + view.getUint32(at, true);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function headerPayload(baseOffset: number): Uint8Array {
+  const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);
+  const view = viewOf(payload);
+  view.setUint16(0, FORMAT_VERSION, true);
+  view.setUint16(2, 0, true);
+  setUint64(view, 4, baseOffset);
+  return payload;
+}
+
+/** Checks a decoded header payload against the segment's name. */
+export function checkHeaderPayload(payload: Uint8Array, baseOffset: number, path: string): void {
+  const view = viewOf(payload);
+  const version = view.getUint16(0, true);
+  if (version !== FORMAT_VERSION) {
+    throw new KeelError('KEEL_CORRUPT', `${path} has segment format version ${version}; this build reads version ${FORMAT_VERSION}`, { path, offset: 0 });
+  }
+  if (getUint64(view, 4) !== baseOffset) {
+    throw new KeelError('KEEL_CORRUPT', `${path} header names base offset ${String(getUint64(view, 4))}, not the ${baseOffset} its name says`, { path, offset: 0 });
+  }
+}

@@ -1,0 +1,18 @@
+export { SegmentLog } from './segment-log.js';
+export type { ReadOptions, StreamOptions, SegmentInfo, SegmentLogStats } from './segment-log.js';
+export type { SegmentLogOptions, RetentionOptions } from './options.js';
+export type { AppendRecord, LogRecord } from './record.js';
+export type { VerifyReport } from './verify.js';
+export {
+  FORMAT_VERSION,
+  HEADER_MAGIC,
+  RECORD_MAGIC,
+  RECORD_PAYLOAD_BYTES_MAX,
+  HEADER_COUNT_MAX,
+  HEADER_NAME_BYTES_MAX,
+  SEGMENT_BYTES_DEFAULT,
+  SEGMENT_BYTES_MIN,
+  SEGMENT_BYTES_MAX,
+  INDEX_INTERVAL_BYTES_DEFAULT,
+  LOCK_FILE_NAME,
+} from './format.js';

@@ -1,0 +1,72 @@
+import {
+  badArgument,
+  describeType,
+  nativeIo,
+  normalizeDurability,
+  normalizeRecoveryPolicy,
+  type DurabilityPolicy,
+  type Io,
+  type RecoveryPolicy,
+} from '@keel/core';
+import { INDEX_INTERVAL_BYTES_DEFAULT, INDEX_INTERVAL_BYTES_MIN, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './format.js';
+
+export interface RetentionOptions {
+  /** Delete the oldest sealed segments while the log is larger than this. */
+  bytes?: number;
+  /** Delete sealed segments whose newest record is older than this many milliseconds. */
+  ms?: number;
+}
+
+export interface SegmentLogOptions {
+  segmentBytes?: number;
+  segmentMs?: number;
+  indexIntervalBytes?: number;
+  durability?: DurabilityPolicy;
+  retention?: RetentionOptions;
+  recovery?: RecoveryPolicy;
+  io?: Io;
+  /** Clock for default timestamps and age retention (milliseconds); defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface NormalizedOptions {
+  segmentBytes: number;
+  segmentMs: number;
+  indexIntervalBytes: number;
+  durability: DurabilityPolicy;
+  retentionBytes: number;
+  retentionMs: number;
+  recovery: RecoveryPolicy;
+  io: Io;
+  now: () => number;
+}
+
+function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badArgument(`${name} must be an integer in [${min}, ${max}], got ${describeType(value)}`);
+  }
+  return value;
+}
+
+export function normalizeOptions(dir: unknown, options: unknown): NormalizedOptions {
+  if (typeof dir !== 'string' || dir.length === 0) throw badArgument(`dir must be a non-empty string, got ${describeType(dir)}`);
+  if (options === null || typeof options !== 'object') throw badArgument(`options must be an object, got ${describeType(options)}`);
+  const given = options as SegmentLogOptions;
+  const retention = given.retention ?? {};
+  if (retention === null || typeof retention !== 'object') throw badArgument(`retention must be an object like { bytes, ms }, got ${describeType(retention)}`);
+  if (given.now !== undefined && typeof given.now !== 'function') throw badArgument(`now must be a function, got ${describeType(given.now)}`);
+  const io = given.io ?? nativeIo;
+  if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement core's Io, got ${describeType(io)}`);
+  return {
+    segmentBytes: integerIn(given.segmentBytes, 'segmentBytes', SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, SEGMENT_BYTES_DEFAULT),
+    segmentMs: integerIn(given.segmentMs, 'segmentMs', 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    indexIntervalBytes: integerIn(given.indexIntervalBytes, 'indexIntervalBytes', INDEX_INTERVAL_BYTES_MIN, SEGMENT_BYTES_MAX, INDEX_INTERVAL_BYTES_DEFAULT),
+    durability: normalizeDurability(given.durability),
+    retentionBytes: integerIn(retention.bytes, 'retention.bytes', 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    retentionMs: integerIn(retention.ms, 'retention.ms', 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    recovery: normalizeRecoveryPolicy(given.recovery),
+    io,
+    now: given.now ?? Date.now,
+  };
+}

@@ -1,0 +1,95 @@
+import type { LogRecord } from './record.js';
+import { decodeRecord } from './record-codec.js';
+import { lastAtOrBelow, type Segment } from './segment.js';
+import { corruptAt, scanRecords } from './segment-scan.js';
+
+export const READ_BYTES_DEFAULT = 1024 * 1024;
+/** Scans for reads allocate at most this much at once (a larger record grows it). */
+const READ_CHUNK_BYTES_MAX = 1024 * 1024;
+const READ_CHUNK_BYTES_MIN = 16 * 1024;
+
+/** Index of the segment holding `offset`: the last one whose base offset is <= it. */
+export function segmentIndexFor(segments: readonly Segment[], offset: number): number {
+  let low = 0;
+  let high = segments.length - 1;
+  let found = 0;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if ((segments[middle] as Segment).baseOffset <= offset) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
+
+/** Where to start scanning a segment for `offset`: an indexed record at or before it. */
+function seek(segment: Segment, offset: number): { position: number; offset: number } {
+  const relative = offset - segment.baseOffset;
+  const entry = lastAtOrBelow(segment.index.offsetRelative, relative);
+  if (entry < 0) return { position: segment.index.positionFor(0), offset: segment.baseOffset };
+  return { position: segment.index.offsetPosition[entry] as number, offset: segment.baseOffset + (segment.index.offsetRelative[entry] as number) };
+}
+
+export interface ReadLimits {
+  maxBytes: number;
+  maxRecords: number;
+}
+
+/**
+ * Reads records from `offset` (which must lie in [start, next)) through the following
+ * segments until a limit is reached; the first record is returned even when it alone
+ * exceeds `maxBytes`, so a reader always makes progress. Records are copies.
+ */
+export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
+  const records: LogRecord[] = [];
+  let bytes = 0;
+  let next = offset;
+  let full = false;
+  const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
+  for (let index = segmentIndexFor(segments, offset); index < segments.length && !full; index++) {
+    const segment = segments[index] as Segment;
+    if (next >= segment.nextOffset) continue;
+    const start = seek(segment, next);
+    const result = scanRecords(segment, start.position, start.offset, segment.size, (record) => {
+      if (record.offset < next) return true;
+      const frameBytes = record.end - record.position;
+      if (records.length > 0 && bytes + frameBytes > limits.maxBytes) {
+        full = true;
+        return false;
+      }
+      records.push(decodeRecord(record.payload, { path: segment.paths.log, offset: record.position }));
+      bytes += frameBytes;
+      next = record.offset + 1;
+      full = records.length >= limits.maxRecords;
+      return !full;
+    }, chunkBytes);
+    if (!full && next < segment.nextOffset) throw corruptAt(segment, result.end, `expected the record with offset ${next} here (${result.tailState})`);
+  }
+  return records;
+}
+
+/**
+ * First offset whose timestamp is >= `timestamp`. Segments are chosen by their max
+ * timestamp (the first whose max reaches the target holds the answer), then the time
+ * index names the last record known to be below the target, the offset index gives a
+ * position near it, and a short scan finds the record.
+ */
+export function offsetForTimestamp(segments: readonly Segment[], timestamp: number): number | undefined {
+  for (const segment of segments) {
+    if (segment.records === 0 || segment.maxTimestamp < timestamp) continue;
+    const fromOffset = segment.baseOffset + segment.index.relativeForTimestamp(timestamp);
+    const start = seek(segment, fromOffset);
+    let found: number | undefined;
+    const result = scanRecords(segment, start.position, start.offset, segment.size, (record) => {
+      if (record.offset < fromOffset || record.timestamp < timestamp) return true;
+      found = record.offset;
+      return false;
+    });
+    if (found !== undefined) return found;
+    throw corruptAt(segment, result.end, `no record reaches timestamp ${timestamp} although the segment's max timestamp is ${segment.maxTimestamp}`);
+  }
+  return undefined;
+}

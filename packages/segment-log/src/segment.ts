@@ -1,0 +1,144 @@
+import type { IoFile } from '@keel/core';
+import { HEADER_BYTES, type SegmentPaths } from './format.js';
+
+/**
+ * A sparse index held in memory. Entries are appended as the log grows; `guard` is the
+ * log position that must be durable before an entry may be written to its file (the end
+ * of the record that created it), so an index never points at bytes a crash can lose.
+ */
+export class SparseIndex {
+  /** Offset index: relative offset and position of an indexed record. */
+  readonly offsetRelative: number[] = [];
+  readonly offsetPosition: number[] = [];
+  readonly offsetGuard: number[] = [];
+  /** Time index: the max timestamp so far and the relative offset of the record that has it. */
+  readonly timeTimestamp: number[] = [];
+  readonly timeRelative: number[] = [];
+  readonly timeGuard: number[] = [];
+  /** How many entries of each are in the index files. */
+  offsetWritten = 0;
+  timeWritten = 0;
+
+  addOffset(relative: number, position: number, guard: number): void {
+    this.offsetRelative.push(relative);
+    this.offsetPosition.push(position);
+    this.offsetGuard.push(guard);
+  }
+
+  addTime(timestamp: number, relative: number, guard: number): void {
+    this.timeTimestamp.push(timestamp);
+    this.timeRelative.push(relative);
+    this.timeGuard.push(guard);
+  }
+
+  get lastTimestamp(): number {
+    return this.timeTimestamp.length === 0 ? -Infinity : (this.timeTimestamp[this.timeTimestamp.length - 1] as number);
+  }
+
+  /** Position to start scanning for `relative`: the last indexed record at or before it. */
+  positionFor(relative: number): number {
+    const index = lastAtOrBelow(this.offsetRelative, relative);
+    return index < 0 ? HEADER_BYTES : (this.offsetPosition[index] as number);
+  }
+
+  /** First relative offset that can hold a timestamp >= `timestamp` (max-so-far rule). */
+  relativeForTimestamp(timestamp: number): number {
+    const index = lastAtOrBelow(this.timeTimestamp, timestamp - 1);
+    // Every record up to that entry has a timestamp <= the entry's, which is below the target.
+    return index < 0 ? 0 : (this.timeRelative[index] as number) + 1;
+  }
+}
+
+/** Index of the last element <= `value` in an ascending array, or -1. */
+export function lastAtOrBelow(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] as number) <= value) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
+
+export interface IndexFiles {
+  offset: IoFile;
+  time: IoFile;
+}
+
+/** One segment: a `.log` of frames plus its sparse indexes, in memory and on disk. */
+export class Segment {
+  readonly baseOffset: number;
+  readonly paths: SegmentPaths;
+  readonly log: IoFile;
+  index = new SparseIndex();
+  /** Open only while the segment is active. */
+  indexFiles: IndexFiles | null = null;
+  /** Bytes of valid frames, header included. */
+  size = HEADER_BYTES;
+  /** Bytes known durable. */
+  durableBytes = HEADER_BYTES;
+  records = 0;
+  sealed = false;
+  /** Smallest timestamp, or undefined when not known yet (computed on demand for loaded sealed segments). */
+  minTimestamp: number | undefined = undefined;
+  maxTimestamp = -Infinity;
+  maxTimestampRelative = -1;
+  /** Timestamp of the first record: a segment rolls once records are `segmentMs` newer. */
+  firstTimestamp: number | undefined = undefined;
+  lastIndexedPosition = HEADER_BYTES;
+
+  constructor(baseOffset: number, paths: SegmentPaths, log: IoFile) {
+    this.baseOffset = baseOffset;
+    this.paths = paths;
+    this.log = log;
+  }
+
+  get nextOffset(): number {
+    return this.baseOffset + this.records;
+  }
+
+  /**
+   * Accounts for one record just placed at [position, end): timestamps, and the sparse
+   * index entries Kafka's rules call for (an offset entry once `intervalBytes` have passed
+   * since the last one, and with it a time entry when the max timestamp grew).
+   */
+  observe(timestamp: number, position: number, end: number, intervalBytes: number): void {
+    const relative = this.records;
+    if (this.records === 0) this.firstTimestamp = timestamp;
+    this.records++;
+    this.size = end;
+    if (this.minTimestamp === undefined || timestamp < this.minTimestamp) this.minTimestamp = timestamp;
+    if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+      this.maxTimestampRelative = relative;
+    }
+    if (position - this.lastIndexedPosition < intervalBytes) return;
+    this.lastIndexedPosition = position;
+    this.index.addOffset(relative, position, end);
+    if (this.maxTimestamp > this.index.lastTimestamp) this.index.addTime(this.maxTimestamp, this.maxTimestampRelative, end);
+  }
+
+  /** At seal the time index gets a last entry for the segment's max timestamp, so it can be read back from the index alone. */
+  addSealTimeEntry(): void {
+    if (this.records > 0 && this.maxTimestamp > this.index.lastTimestamp) this.index.addTime(this.maxTimestamp, this.maxTimestampRelative, this.size);
+  }
+
+  closeFiles(): void {
+    this.closeIndexFiles();
+    this.log.closeSync();
+  }
+
+  closeIndexFiles(): void {
+    if (!this.indexFiles) return;
+    const files = this.indexFiles;
+    this.indexFiles = null;
+    files.offset.closeSync();
+    files.time.closeSync();
+  }
+}
