@@ -1,4 +1,6 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, checkFrameAt, type FrameFormat, type TailState } from './frame.js';
+import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
+import { KeelError } from './errors.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, checkFrameAt, type FrameFormat, type TailState } from './frame.js';
 
 /** Where frames are read from: an IoFile satisfies this. */
 export interface FrameSource {
@@ -26,20 +28,33 @@ export interface FrameScannerOptions {
   chunkBytes?: number;
 }
 
+/** How `scanFrames` stop codes map to tail states (codes are @keel/native's). */
+const STOP_STATES: Record<number, TailState> = {
+  [FRAME_SCAN_STOP.badMagic]: 'bad-magic',
+  [FRAME_SCAN_STOP.lengthOverflow]: 'length-overflow',
+  [FRAME_SCAN_STOP.checksumMismatch]: 'checksum-mismatch',
+};
+
 /**
  * Walks whole, checksum-valid frames from `from` and stops at the first position that
- * does not hold one, recording why in `tailState`. It never allocates more than one
- * chunk, grown only for a frame whose length has already been checked against the
- * format's bound.
+ * does not hold one, recording why in `tailState`. Each chunk is validated by one native
+ * call (magic, bounded length, CRC-32C for every frame in it), so the per-record cost in
+ * JavaScript is a subarray. It never allocates more than one chunk, grown only for a
+ * frame whose length the native check has already compared with the format's bound.
  */
 export class FrameScanner {
   readonly #source: FrameSource;
   readonly #format: FrameFormat;
   readonly #end: number;
   #buffer: Uint8Array;
+  #ends: Uint32Array;
   /** File offset of #buffer[0], and how many bytes of #buffer hold file data. */
-  #bufferStart = 0;
+  #bufferStart: number;
   #bufferFilled = 0;
+  /** Frames validated in the current window: ends relative to #windowStart. */
+  #windowStart = 0;
+  #validated = 0;
+  #next = 0;
   #position: number;
   #state: TailState | null = null;
   #frames = 0;
@@ -50,6 +65,7 @@ export class FrameScanner {
     this.#position = options.from ?? 0;
     this.#end = options.to ?? source.sizeSync();
     this.#buffer = new Uint8Array(Math.max(options.chunkBytes ?? SCAN_CHUNK_BYTES_DEFAULT, FRAME_OVERHEAD_BYTES));
+    this.#ends = new Uint32Array(endsCapacity(this.#buffer.length));
     this.#bufferStart = this.#position;
   }
 
@@ -72,56 +88,75 @@ export class FrameScanner {
   }
 
   next(): ScannedFrame | null {
-    if (this.#state !== null) return null;
-    if (this.#position >= this.#end) {
-      this.#state = 'clean-end';
-      return null;
-    }
-    this.#ensure(FRAME_HEADER_BYTES);
-    let window = this.#window();
-    let check = checkFrameAt(window, 0, this.#format);
-    if (!check.ok && check.state === 'truncated-payload' && this.#windowReachesEnd() === false) {
-      // The header is bounded and valid; read the whole frame before judging it.
-      const announced = new DataView(window.buffer, window.byteOffset, window.byteLength).getUint32(4, true);
-      this.#ensure(announced + FRAME_OVERHEAD_BYTES);
-      window = this.#window();
-      check = checkFrameAt(window, 0, this.#format);
-    }
-    if (!check.ok) {
-      this.#state = check.state;
-      return null;
-    }
+    if (this.#next >= this.#validated && !this.#validateMore()) return null;
     const offset = this.#position;
-    const payload = window.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + check.payloadLength);
-    this.#position += check.frameBytes;
+    const end = this.#windowStart + this.#ends[this.#next++]!;
+    const base = this.#bufferStart;
+    const payload = this.#buffer.subarray(offset - base + FRAME_HEADER_BYTES, end - base - FRAME_TRAILER_BYTES);
+    this.#position = end;
     this.#frames++;
-    return { offset, end: this.#position, payload };
+    return { offset, end, payload };
   }
 
   *[Symbol.iterator](): Iterator<ScannedFrame> {
     for (let frame = this.next(); frame !== null; frame = this.next()) yield frame;
   }
 
-  /** Bytes from the current position to the end of the current buffer (capped at the scan end). */
-  #window(): Uint8Array {
-    const start = this.#position - this.#bufferStart;
-    const limit = Math.min(this.#bufferFilled, this.#end - this.#bufferStart);
-    return this.#buffer.subarray(start, Math.max(start, limit));
+  /** Reads and validates the next chunk from the current position; false when scanning is over. */
+  #validateMore(): boolean {
+    while (this.#state === null) {
+      if (this.#position >= this.#end) {
+        this.#state = 'clean-end';
+        return false;
+      }
+      const reachesEnd = this.#refill(this.#buffer.length);
+      const window = this.#buffer.subarray(0, this.#bufferFilled);
+      const { count, stop } = decodeScan(scanFrames(window, this.#format.magic, this.#format.payloadBytesMax, this.#ends));
+      if (count > 0) {
+        this.#windowStart = this.#position;
+        this.#validated = count;
+        this.#next = 0;
+        return true;
+      }
+      if (stop === FRAME_SCAN_STOP.partialHeader || stop === FRAME_SCAN_STOP.partialPayload) {
+        if (reachesEnd) {
+          this.#state = stop === FRAME_SCAN_STOP.partialHeader ? 'truncated-header' : 'truncated-payload';
+          return false;
+        }
+        // A frame larger than the chunk: its length is already bounded, so grow to fit it.
+        this.#grow(readU32LittleEndian(window, 4) + FRAME_OVERHEAD_BYTES);
+        continue;
+      }
+      this.#state = STOP_STATES[stop] ?? 'bad-magic';
+      return false;
+    }
+    return false;
   }
 
-  #windowReachesEnd(): boolean {
-    return this.#bufferStart + this.#bufferFilled >= this.#end;
-  }
-
-  /** Makes at least `bytes` bytes from the current position resident, when the file has them. */
-  #ensure(bytes: number): void {
-    const have = this.#bufferStart + this.#bufferFilled - this.#position;
-    if (have >= bytes || this.#windowReachesEnd()) return;
-    if (bytes > this.#buffer.length) this.#buffer = new Uint8Array(bytes);
-    const want = Math.min(this.#buffer.length, this.#end - this.#position);
+  /** Fills the buffer from the current position; returns whether it reaches the scan end. */
+  #refill(bytes: number): boolean {
+    const want = Math.min(bytes, this.#end - this.#position);
     this.#bufferStart = this.#position;
     this.#bufferFilled = this.#source.readSync(this.#buffer.subarray(0, want), this.#position);
+    return this.#bufferFilled < want || this.#position + this.#bufferFilled >= this.#end;
   }
+
+  #grow(bytes: number): void {
+    if (bytes <= this.#buffer.length) {
+      throw new KeelError('KEEL_CORRUPT', `frame scan made no progress at offset ${this.#position}`, { offset: this.#position });
+    }
+    this.#buffer = new Uint8Array(bytes);
+    this.#ends = new Uint32Array(endsCapacity(bytes));
+  }
+}
+
+/** Enough end slots that a chunk of this size can never fill them (the smallest frame is 12 bytes). */
+function endsCapacity(chunkBytes: number): number {
+  return Math.floor(chunkBytes / FRAME_OVERHEAD_BYTES) + 1;
+}
+
+function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }
 
 /**

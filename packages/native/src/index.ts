@@ -119,6 +119,7 @@ interface Binding {
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
   crc32(data: Uint8Array, seed?: number): number;
+  scanFrames(chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
 }
@@ -152,6 +153,30 @@ export const statSync: (path: string) => StatResult | null = binding.statSync;
 export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32c;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
+/**
+ * Validates every whole keel frame in `chunk` in one call (magic u32 BE, length u32 LE
+ * bounded by `payloadMax`, payload, CRC-32C u32 LE) and writes each frame's end offset,
+ * relative to the chunk, into `ends`. Returns `stop * 2^32 + count`; decode it with
+ * {@link decodeScan}. Stop codes are {@link FRAME_SCAN_STOP}.
+ */
+export const scanFrames: (chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array) => number = binding.scanFrames;
+
+/** Why `scanFrames` stopped. */
+export const FRAME_SCAN_STOP = Object.freeze({
+  end: 0,
+  full: 1,
+  badMagic: 2,
+  lengthOverflow: 3,
+  checksumMismatch: 4,
+  partialHeader: 5,
+  partialPayload: 6,
+} as const);
+
+export function decodeScan(result: number): { count: number; stop: number } {
+  const stop = Math.floor(result / 4_294_967_296);
+  return { count: result - stop * 4_294_967_296, stop };
+}
+
 /**
  * A zero-filled Buffer whose first byte sits at a multiple of `alignment` (a power of
  * two, default 4096), as O_DIRECT needs. Node cannot allocate aligned memory itself.

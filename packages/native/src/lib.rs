@@ -6,6 +6,7 @@
 //! twin of every blocking call). This file is the N-API surface only.
 
 mod error;
+mod frames;
 mod fs;
 mod io;
 mod map;
@@ -15,7 +16,9 @@ mod task;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, BufferSlice, Env, Uint8Array, Uint8ArraySlice};
+use napi::bindgen_prelude::{
+  AsyncTask, BufferSlice, Env, Uint32ArraySlice, Uint8Array, Uint8ArraySlice,
+};
 use napi_derive::napi;
 
 use crate::error::{closed, Failure, Outcome};
@@ -387,6 +390,32 @@ pub fn stat_sync(env: Env, path: String) -> napi::Result<Option<StatResult>> {
 #[napi(js_name = "crc32c")]
 pub fn crc32c(data: &[u8], seed: Option<u32>) -> u32 {
   ::crc32c::crc32c_append(seed.unwrap_or(0), data)
+}
+
+/// Validates every whole frame in `chunk` (at most 4 GiB) and writes each frame's end
+/// offset, relative to the chunk, into `ends`. Returns `stop * 2^32 + count`, where
+/// `stop` says why scanning ended (codes in `frames::Stop`).
+#[napi(js_name = "scanFrames")]
+pub fn scan_frames(
+  env: Env,
+  chunk: &[u8],
+  magic: u32,
+  payload_max: u32,
+  mut ends: Uint32ArraySlice,
+) -> napi::Result<f64> {
+  if chunk.len() > u32::MAX as usize {
+    return throw(
+      &env,
+      Err(error::invalid(
+        "chunk must be under 4 GiB",
+        "scanFrames",
+        None,
+      )),
+    );
+  }
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  let (count, stop) = frames::scan(chunk, magic, payload_max, unsafe { ends.as_mut() });
+  Ok((stop as u64 as f64) * 4_294_967_296.0 + count as f64)
 }
 
 /// CRC-32 (IEEE 802.3, zlib), with the same running-seed semantics as `crc32c`.
