@@ -36,7 +36,7 @@ export class SegmentWriter {
   #nextSegment: number;
   /** A segment file was created since the last directory sync. */
   #directoryDirty = false;
-  /** Frame bytes appended in this session: the group commit's position. */
+  /** Bytes written in this session (frames and new segment headers): the group commit's position. */
   #writtenBytes = 0;
 
   constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number) {
@@ -99,6 +99,8 @@ export class SegmentWriter {
     const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), 'append');
     this.#segments.set(next.segment, next);
     this.#directoryDirty = true;
+    // The new header is written but not durable: count it, so that the next sync flushes it.
+    this.#writtenBytes += SEGMENT_HEADER_BYTES;
     sealed.sealed = true;
     if (!sealed.dirty) closeWriter(sealed);
     this.#active = next;

@@ -13,6 +13,8 @@ export class FailingIo implements Io {
   operations = 0;
   failAfter = Number.POSITIVE_INFINITY;
   failOnly: ReadonlySet<MutatingOperation> | null = null;
+  /** Every mutating operation that went through, in order. */
+  readonly log: Array<{ operation: MutatingOperation; path: string }> = [];
   readonly #base: Io;
 
   constructor(base: Io = nativeIo) {
@@ -21,9 +23,13 @@ export class FailingIo implements Io {
 
   /** Counts one operation and throws when it is past the limit. */
   step(operation: MutatingOperation, path: string): void {
-    if (this.failOnly !== null && !this.failOnly.has(operation)) return;
+    if (this.failOnly !== null && !this.failOnly.has(operation)) {
+      this.log.push({ operation, path });
+      return;
+    }
     if (this.operations >= this.failAfter) throw ioError('EIO', operation, path);
     this.operations++;
+    this.log.push({ operation, path });
   }
 
   open(path: string, options: IoOpenOptions = {}): IoFile {
