@@ -13,7 +13,9 @@ import { WRITE_BUFFER_BYTES } from './limits.js';
  * replay reads them back with core's FrameScanner, so any difference would fail at once.
  */
 export class LogWriter {
-  file: IoFile;
+  readonly file: IoFile;
+  /** The log's name in the directory (the handle may have been opened under a temporary name). */
+  readonly path: string;
   /** File offset where the write buffer starts: everything below it reached the OS. */
   flushedThrough: number;
   /** Offset of the last frame appended (the header's offset when none). */
@@ -21,8 +23,9 @@ export class LogWriter {
   #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
   #buffered = 0;
 
-  constructor(file: IoFile, end: number, lastFrameStart: number) {
+  constructor(file: IoFile, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
+    this.path = path;
     this.flushedThrough = end;
     this.lastFrameStart = lastFrameStart;
   }
@@ -84,11 +87,11 @@ export class LogWriter {
     }
     const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
     const read = this.file.readSync(bytes, position);
-    const where = { path: this.file.path, offset: position };
-    if (read !== bytes.length) throw new KeelError('KEEL_CORRUPT', `${this.file.path}: value at offset ${position} is cut short`, where);
+    const where = { path: this.path, offset: position };
+    if (read !== bytes.length) throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} is cut short`, where);
     const value = bytes.subarray(VALUE_CRC_BYTES);
     if (crc32c(value) !== bytes.readUInt32LE(0)) {
-      throw new KeelError('KEEL_CORRUPT', `${this.file.path}: value at offset ${position} fails its CRC-32C`, where);
+      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C`, where);
     }
     return value;
   }

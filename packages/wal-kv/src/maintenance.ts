@@ -98,6 +98,7 @@ export class Maintenance {
     const { io } = state.options;
     this.#flush();
     const oldFile = state.writer.file;
+    const oldPath = state.writer.path;
     const reader = state.writer;
     const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (entry) => reader.readValue(entry.position, entry.length));
     this.#switchTo(compacted);
@@ -118,7 +119,7 @@ export class Maintenance {
     try {
       await this.#snapshot();
     } finally {
-      io.remove(oldFile.path);
+      io.remove(oldPath);
       const keep = state.snapshotGeneration === state.generation ? state.snapshotSeq : null;
       this.#removeSnapshots((seq) => seq !== keep);
       await io.syncDir(state.dir);
@@ -129,7 +130,7 @@ export class Maintenance {
   #switchTo(compacted: CompactedLog): void {
     const state = this.#state;
     for (let i = 0; i < compacted.entries.length; i++) compacted.entries[i]!.position = compacted.positions[i]!;
-    state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart);
+    state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart, compacted.finalPath);
     state.index.deadBytes = 0;
     state.generation = compacted.generation;
     state.snapshotPosition = compacted.end;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -35,4 +35,22 @@ export async function expectCode(action: () => unknown, code: string): Promise<v
   if (caught === null) throw new Error(`expected ${code}, nothing was thrown`);
   const actual = (caught as { code?: string }).code;
   if (actual !== code) throw new Error(`expected ${code}, got ${String(actual)}: ${(caught as Error).message}`);
+}
+
+/** The path of the one log generation in `dir`. */
+export function logPath(dir: string): string {
+  const logs = readdirSync(dir).filter((name) => /^wal-\d+\.log$/.test(name));
+  if (logs.length !== 1) throw new Error(`expected one log in ${dir}, found ${logs.join(', ')}`);
+  return join(dir, logs[0]!);
+}
+
+export function snapshotNames(dir: string): string[] {
+  return readdirSync(dir).filter((name) => /^snapshot-\d+\.snap$/.test(name));
+}
+
+/** Flips one bit of the byte at `offset` of `path`. */
+export function flipByte(path: string, offset: number): void {
+  const content = readFileSync(path);
+  content[offset] = (content[offset] ?? 0) ^ 0x40;
+  writeFileSync(path, content);
 }
