@@ -7,6 +7,8 @@ export const READ_BYTES_DEFAULT = 1024 * 1024;
 /** Scans for reads allocate at most this much at once (a larger record grows it). */
 const READ_CHUNK_BYTES_MAX = 1024 * 1024;
 const READ_CHUNK_BYTES_MIN = 16 * 1024;
+/** A timestamp lookup scans about one index interval; small reads keep it cheap. */
+const SEEK_CHUNK_BYTES = 8 * 1024;
 
 /** Index of the segment holding `offset`: the last one whose base offset is <= it. */
 export function segmentIndexFor(segments: readonly Segment[], offset: number): number {
@@ -87,7 +89,7 @@ export function offsetForTimestamp(segments: readonly Segment[], timestamp: numb
       if (record.offset < fromOffset || record.timestamp < timestamp) return true;
       found = record.offset;
       return false;
-    });
+    }, SEEK_CHUNK_BYTES);
     if (found !== undefined) return found;
     throw corruptAt(segment, result.end, `no record reaches timestamp ${timestamp} although the segment's max timestamp is ${segment.maxTimestamp}`);
   }

@@ -13,7 +13,7 @@ import { encodeOffsetEntries, encodeTimeEntries, loadIndexFiles, openIndexFiles,
 import type { NormalizedOptions } from './options.js';
 import { readRecordMeta } from './record-codec.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
-import { createSegment, headerFrame } from './segment-files.js';
+import { checkHeader, createSegment, headerFrame } from './segment-files.js';
 import { corruptAt, rebuildFromLog, scanRecords } from './segment-scan.js';
 
 export interface RecoveredLog {
@@ -57,7 +57,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       segments.push(new Segment(baseOffset, paths, io.open(paths.log, active ? { write: true } : {})));
     }
     const sealed = segments.slice(0, -1);
-    for (const segment of sealed) checkSealedHeader(segment);
+    for (const segment of sealed) checkHeader(segment);
     const active = segments[segments.length - 1];
     const activeHeader = active === undefined ? 'ok' : classifyActiveHeader(active, options);
     const stale: Segment[] = [];
@@ -89,13 +89,6 @@ function readHeaderWindow(segment: Segment): Uint8Array {
   const window = new Uint8Array(Math.min(HEADER_BYTES, segment.log.sizeSync()));
   segment.log.readSync(window, 0);
   return window;
-}
-
-function checkSealedHeader(segment: Segment): void {
-  const window = readHeaderWindow(segment);
-  const check = checkFrameAt(window, 0, HEADER_FORMAT);
-  if (!check.ok || check.frameBytes !== HEADER_BYTES) throw corruptAt(segment, 0, `no segment header (${check.ok ? 'wrong size' : check.state}); the file is not ours or is damaged, and was left untouched`);
-  checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
 }
 
 type ActiveHeader = 'ok' | 'empty' | 'torn';

@@ -1,7 +1,8 @@
-import { encodeFrame, type Io } from '@keel/core';
-import { HEADER_FORMAT, headerPayload, segmentPaths } from './format.js';
+import { checkFrameAt, encodeFrame, type Io } from '@keel/core';
+import { HEADER_BYTES, HEADER_FORMAT, checkHeaderPayload, headerPayload, segmentPaths } from './format.js';
 import { openIndexFiles, writeDurableEntries } from './index-files.js';
 import { Segment } from './segment.js';
+import { corruptAt } from './segment-scan.js';
 
 /** The header frame a segment with this base offset starts with. */
 export function headerFrame(baseOffset: number): Uint8Array {
@@ -48,3 +49,13 @@ export function sealSegment(segment: Segment): void {
   segment.closeIndexFiles();
   segment.sealed = true;
 }
+
+/** Refuses a segment whose header is missing, damaged, of another version or for another base offset. */
+export function checkHeader(segment: Segment): void {
+  const window = new Uint8Array(Math.min(HEADER_BYTES, segment.log.sizeSync()));
+  segment.log.readSync(window, 0);
+  const check = checkFrameAt(window, 0, HEADER_FORMAT);
+  if (!check.ok || check.frameBytes !== HEADER_BYTES) throw corruptAt(segment, 0, `no segment header (${check.ok ? 'wrong size' : check.state}); the file is not ours or is damaged, and was left untouched`);
+  checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
+}
+

@@ -1,5 +1,6 @@
-import { KeelError, checkFrameAt } from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, OFFSET_ENTRY_BYTES, TIME_ENTRY_BYTES, checkHeaderPayload } from './format.js';
+import { KeelError } from '@keel/core';
+import { HEADER_BYTES, OFFSET_ENTRY_BYTES, TIME_ENTRY_BYTES } from './format.js';
+import { checkHeader } from './segment-files.js';
 import type { Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
@@ -7,14 +8,6 @@ export interface VerifyReport {
   segments: number;
   records: number;
   bytes: number;
-}
-
-export function checkHeader(segment: Segment): void {
-  const window = new Uint8Array(Math.min(HEADER_BYTES, segment.log.sizeSync()));
-  segment.log.readSync(window, 0);
-  const check = checkFrameAt(window, 0, HEADER_FORMAT);
-  if (!check.ok || check.frameBytes !== HEADER_BYTES) throw corruptAt(segment, 0, `no segment header (${check.ok ? 'wrong size' : check.state}); the file is not ours or is damaged`);
-  checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { ioError, type Io, type IoFile } from '@keel/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -32,4 +33,67 @@ export async function codeOf(call: () => unknown): Promise<string> {
     return (error as { code?: string }).code ?? 'no-code';
   }
   return 'none';
+}
+
+export interface Faults {
+  /** Fail every datasync/fsync with EIO while true. */
+  failSync: boolean;
+  /** Fail every write with EIO while true. */
+  failWrite: boolean;
+  /** Bytes read through the Io so far. */
+  bytesRead: number;
+}
+
+/** An Io that forwards to `inner` and injects the failures `faults` asks for. */
+export function faultyIo(inner: Io, faults: Faults): Io {
+  const wrapFile = (file: IoFile): IoFile => {
+    const maybeFail = (what: 'sync' | 'write', syscall: string): void => {
+      if ((what === 'sync' && faults.failSync) || (what === 'write' && faults.failWrite)) throw ioError('EIO', syscall, file.path);
+    };
+    return {
+      get path() { return file.path; },
+      get isDirect() { return file.isDirect; },
+      get directFallback() { return file.directFallback; },
+      writeSync: (data, position) => { maybeFail('write', 'pwrite'); file.writeSync(data, position); },
+      writevSync: (buffers, position) => { maybeFail('write', 'pwritev'); file.writevSync(buffers, position); },
+      write: async (data, position) => { maybeFail('write', 'pwrite'); await file.write(data, position); },
+      writev: async (buffers, position) => { maybeFail('write', 'pwritev'); await file.writev(buffers, position); },
+      readSync: (into, position) => { const read = file.readSync(into, position); faults.bytesRead += read; return read; },
+      read: async (into, position) => { const read = await file.read(into, position); faults.bytesRead += read; return read; },
+      sizeSync: () => file.sizeSync(),
+      setLengthSync: (length) => file.setLengthSync(length),
+      datasyncSync: () => { maybeFail('sync', 'fdatasync'); file.datasyncSync(); },
+      datasync: async () => { maybeFail('sync', 'fdatasync'); await file.datasync(); },
+      fsync: async () => { maybeFail('sync', 'fsync'); await file.fsync(); },
+      preallocateSync: (offset, length) => file.preallocateSync(offset, length),
+      adviseSync: (offset, length, advice) => file.adviseSync(offset, length, advice),
+      mapSync: (offset, length) => file.mapSync(offset, length),
+      closeSync: () => file.closeSync(),
+    };
+  };
+  return {
+    open: (path, options) => wrapFile(inner.open(path, options)),
+    stat: (path) => inner.stat(path),
+    list: (dir) => inner.list(dir),
+    mkdir: (dir) => inner.mkdir(dir),
+    remove: (path) => inner.remove(path),
+    rename: (from, to) => inner.rename(from, to),
+    syncDir: async (dir) => { if (faults.failSync) throw ioError('EIO', 'fsync', dir); await inner.syncDir(dir); },
+    syncDirSync: (dir) => { if (faults.failSync) throw ioError('EIO', 'fsync', dir); inner.syncDirSync(dir); },
+  };
+}
+
+export function newFaults(): Faults {
+  return { failSync: false, failWrite: false, bytesRead: 0 };
+}
+
+/** Files of `dir` with a given suffix, sorted. */
+export function filesEndingWith(dir: string, suffix: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith(suffix)).sort().map((name) => join(dir, name));
+}
+
+export function flipByte(path: string, position: number): void {
+  const data = readFileSync(path);
+  data[position] = (data[position] as number) ^ 0xff;
+  writeFileSync(path, data);
 }

@@ -1,0 +1,81 @@
+import { readFileSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
+import { bytes, filesEndingWith, flipByte, tempDir } from './helpers.js';
+
+const OPTIONS: SegmentLogOptions = { segmentBytes: 4000, indexIntervalBytes: 200 };
+const FRAME_BYTES = 12 + 26 + 30;
+
+async function filled(dir: string, count: number): Promise<void> {
+  await using log = await SegmentLog.open(dir, OPTIONS);
+  for (let index = 0; index < count; index++) log.append({ value: bytes('v'.repeat(30)), timestamp: index });
+  await log.sync();
+}
+
+async function openError(dir: string, options: SegmentLogOptions = OPTIONS): Promise<{ code?: string; path?: string; offset?: number }> {
+  try {
+    const log = await SegmentLog.open(dir, options);
+    await log.close();
+  } catch (error) {
+    return error as { code?: string; path?: string; offset?: number };
+  }
+  return {};
+}
+
+describe('corruption', () => {
+  it('refuses damage in the middle of the active segment, changes nothing, and salvages on request', async () => {
+    const dir = tempDir();
+    await filled(dir, 20);
+    const segment = filesEndingWith(dir, '.log')[0]!;
+    const damagedAt = 24 + 5 * FRAME_BYTES + 20;
+    flipByte(segment, damagedAt);
+    const before = readFileSync(segment);
+    const error = await openError(dir);
+    expect(error.code).toBe('KEEL_CORRUPT');
+    expect(error.offset).toBe(24 + 5 * FRAME_BYTES);
+    expect(readFileSync(segment)).toEqual(before);
+    await using log = await SegmentLog.open(dir, { ...OPTIONS, recovery: 'salvage' });
+    expect(log.nextOffset).toBe(5);
+    expect(statSync(segment).size).toBe(24 + 5 * FRAME_BYTES);
+  });
+
+  it('finds damage inside a sealed segment with verify(), naming the segment and byte offset', async () => {
+    const dir = tempDir();
+    await filled(dir, 200);
+    const sealed = filesEndingWith(dir, '.log')[1]!;
+    // The second record: far from the tail that open checks cheaply.
+    const frameAt = 24 + FRAME_BYTES;
+    flipByte(sealed, frameAt + 30);
+    await using log = await SegmentLog.open(dir, OPTIONS);
+    expect(log.segments().length).toBeGreaterThan(3);
+    let caught: { code?: string; path?: string; offset?: number } = {};
+    await log.verify().catch((error: unknown) => {
+      caught = error as typeof caught;
+    });
+    expect(caught.code).toBe('KEEL_CORRUPT');
+    expect(caught.path).toBe(sealed);
+    expect(caught.offset).toBe(frameAt);
+  });
+
+  it('refuses to open when the cheaply checked tail of a sealed segment is damaged', async () => {
+    const dir = tempDir();
+    await filled(dir, 200);
+    const sealed = filesEndingWith(dir, '.log')[0]!;
+    flipByte(sealed, statSync(sealed).size - 2);
+    const before = readFileSync(sealed);
+    const error = await openError(dir);
+    expect(error.code).toBe('KEEL_CORRUPT');
+    expect(error.path).toBe(sealed);
+    expect(readFileSync(sealed)).toEqual(before);
+  });
+
+  it('refuses a sealed segment that was cut short (a hole between segments)', async () => {
+    const dir = tempDir();
+    await filled(dir, 200);
+    const sealed = filesEndingWith(dir, '.log')[0]!;
+    const data = readFileSync(sealed);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(sealed, data.subarray(0, data.length - FRAME_BYTES));
+    expect((await openError(dir)).code).toBe('KEEL_CORRUPT');
+  });
+});
