@@ -6,8 +6,11 @@ describe('@keel/native exports', () => {
   it('exposes exactly the documented API', () => {
     expect(Object.keys(native).sort()).toEqual(
       [
+        'FRAME_SCAN_STOP',
         'NativeFile',
         'allocAligned',
+        'decodeScan',
+        'scanFrames',
         'crc32',
         'crc32c',
         'createDirSync',
@@ -23,7 +26,7 @@ describe('@keel/native exports', () => {
       ].sort(),
     );
     for (const [name, value] of Object.entries(native)) {
-      expect(typeof value, name).toBe('function');
+      expect(typeof value, name).toBe(name === 'FRAME_SCAN_STOP' ? 'object' : 'function');
     }
     for (const method of [
       'writeSync', 'writevSync', 'write', 'writev', 'readSync', 'read', 'sizeSync', 'setLengthSync',
