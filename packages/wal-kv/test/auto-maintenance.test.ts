@@ -1,0 +1,43 @@
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { COMPACT_LOG_BYTES_MIN, WalKv } from '../src/index.js';
+import { logPath, snapshotNames, temporaryDir } from './helpers.js';
+
+describe('automatic snapshots and compaction', () => {
+  it('snapshots once the log grew snapshotEveryBytes, keeping the newest two', async () => {
+    const dir = temporaryDir();
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: 4096 });
+    for (let i = 0; i < 300; i++) {
+      kv.put(`key-${i}`, 'v'.repeat(100));
+      if (i % 50 === 0) await kv.sync();
+    }
+    await kv.close();
+    expect(snapshotNames(dir).length).toBeGreaterThanOrEqual(1);
+    expect(snapshotNames(dir).length).toBeLessThanOrEqual(2);
+    const again = await WalKv.open<string>(dir, { valueEncoding: 'utf8' });
+    expect(again.recovery.actions.map((action) => action.kind)).toContain('loaded-snapshot');
+    expect(again.size).toBe(300);
+    await again.close();
+  });
+
+  it('compacts once dead bytes exceed the ratio of a large enough log', async () => {
+    const dir = temporaryDir();
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: Infinity, compactWhenGarbageRatio: 0.5 });
+    const value = (i: number): string => `${i}:`.padEnd(1024, 'x');
+    const writes = Math.ceil((2 * COMPACT_LOG_BYTES_MIN) / 1024);
+    for (let i = 0; i < writes; i++) {
+      kv.put(`hot-${i % 4}`, value(i));
+      if (i % 100 === 0) await kv.sync();
+    }
+    await kv.sync();
+    await kv.close();
+    const again = await WalKv.open<string>(dir, { valueEncoding: 'utf8' });
+    expect(again.stats().generation).toBeGreaterThan(1);
+    expect(statSync(logPath(dir)).size).toBeLessThan(COMPACT_LOG_BYTES_MIN * 1.2);
+    for (let k = 0; k < 4; k++) {
+      const last = writes - 1 - ((writes - 1 - k) % 4);
+      expect(again.get(`hot-${k}`)).toBe(value(last));
+    }
+    await again.close();
+  });
+});
