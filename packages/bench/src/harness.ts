@@ -1,3 +1,4 @@
+import { formatNumber } from './report.js';
 import { summarize, type Summary } from './statistics.js';
 import type { BenchSystem, Scenario, ScenarioContext, ScenarioSizing, Target } from './types.js';
 
@@ -105,14 +106,14 @@ function buildResults(scenario: Scenario, sizing: ScenarioSizing, summaries: Map
 
 function applyTargets(result: SystemResult, targets: readonly Target[], isKeel: boolean, unit: string): void {
   for (const target of targets) {
-    if (target.kind === 'ratio-at-least' && target.system === result.system) {
+    if (target.kind === 'ratio-at-least' && (result.system === target.system || result.system.startsWith(`${target.system} `))) {
       result.target = `keel ≥ ${target.factor}× ${target.system}`;
       result.met = result.ratio >= target.factor;
     } else if (target.kind === 'value-at-least' && isKeel) {
-      result.target = `≥ ${target.value} ${unit}`;
+      result.target = `≥ ${formatNumber(target.value)} ${unit}`;
       result.met = result.median >= target.value;
     } else if (target.kind === 'value-at-most' && isKeel) {
-      result.target = `≤ ${target.value} ${unit}`;
+      result.target = `≤ ${formatNumber(target.value)} ${unit}`;
       result.met = result.median <= target.value;
     }
   }

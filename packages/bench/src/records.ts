@@ -68,3 +68,6 @@ export function shuffledIndexes(count: number, seed = 7): Uint32Array {
   }
   return order;
 }
+
+/** Record `index` of a timestamped log carries this timestamp plus `index` milliseconds. */
+export const TIMESTAMP_BASE_MS = 1_700_000_000_000;

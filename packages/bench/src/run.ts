@@ -6,6 +6,7 @@ import { formatMachine, formatTable, type BenchReport, type SkippedScenario } fr
 import { recordMachine } from './machine.js';
 import { parseArguments } from './options.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { closeSharedData } from './scenarios/shared-data.js';
 import { probeSyncs, straceAvailable, traceSyncs } from './sync-count.js';
 import type { Scenario, ScenarioContext } from './types.js';
 
@@ -91,6 +92,7 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
     log(`\nwrote ${options.output}`);
     return report;
   } finally {
+    await closeSharedData();
     rmSync(runDirectory, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,8 @@
 import type { Scenario } from '../types.js';
 import { JOURNAL_READ_SCENARIOS } from './journal-read.js';
 import { JOURNAL_WRITE_SCENARIOS } from './journal.js';
+import { PAYLOAD_STORE_SCENARIOS } from './payload-store.js';
+import { SEGMENT_LOG_SCENARIOS } from './segment-log.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [...JOURNAL_WRITE_SCENARIOS, ...JOURNAL_READ_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [...JOURNAL_WRITE_SCENARIOS, ...JOURNAL_READ_SCENARIOS, ...SEGMENT_LOG_SCENARIOS, ...PAYLOAD_STORE_SCENARIOS];

@@ -15,3 +15,16 @@ export function buildOnce<Value>(key: string, build: () => Promise<Value>): Prom
   }
   return pending;
 }
+
+const closers: (() => Promise<void>)[] = [];
+
+/** Registers the closing of a shared store, run once every scenario is done. */
+export function onRunEnd(close: () => Promise<void>): void {
+  closers.push(close);
+}
+
+/** Closes every shared store and forgets what was built (the run removes the files). */
+export async function closeSharedData(): Promise<void> {
+  for (const close of closers.splice(0).reverse()) await close();
+  built.clear();
+}

@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import type { Key, RootDatabase } from 'lmdb';
+import { loadBackend, type PayloadRef, type PayloadStore } from '../backends.js';
+import { openClassicLevel, type LevelDatabase } from '../peers/classic-level.js';
+import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
+import { openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
+import { makePayloads, RECORD_BYTES_KIBIBYTE, RECORD_BYTES_PAGE, sequenceKey, shuffledIndexes } from '../records.js';
+import type { BenchSystem, Scenario } from '../types.js';
+import { compaction } from './payload-store-compact.js';
+import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_RAW_FS, SYSTEM_SQLITE } from './peer-systems.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+const APPEND_BATCH_PAYLOADS = 256;
+const BUILD_BATCH_PAYLOADS = 256;
+
+async function openStore(directory: string): Promise<PayloadStore> {
+  const { PayloadStore } = await loadBackend('payload-store');
+  return PayloadStore.open(directory, { durability: EXPLICIT });
+}
+
+const append4k: Scenario = {
+  name: 'payload-store-append-4k',
+  backend: 'payload-store',
+  description: `appends of 4 KiB payloads, ${APPEND_BATCH_PAYLOADS} per batch (1 MiB), a sync per batch`,
+  unit: 'MB/s',
+  measure: 'throughput',
+  targets: [{ kind: 'ratio-at-least', system: SYSTEM_RAW_FS, factor: 0.8 }],
+  countSyncs: true,
+  sizing: (quick) => ({ workPerRound: (quick ? 4 : 24) * APPEND_BATCH_PAYLOADS * RECORD_BYTES_PAGE, rounds: quick ? 2 : 5, warmupRounds: 1 }),
+  async systems(context, sizing) {
+    const payloads = makePayloads(APPEND_BATCH_PAYLOADS, RECORD_BYTES_PAGE);
+    const batches = Array.from({ length: sizing.workPerRound / (APPEND_BATCH_PAYLOADS * RECORD_BYTES_PAGE) }, () => payloads);
+    let store: PayloadStore | undefined;
+    return [
+      {
+        name: 'keel payload-store',
+        setup: async () => void (store = await openStore(join(context.directory, 'payload-store'))),
+        async run() {
+          for (const batch of batches) {
+            (store as PayloadStore).appendBatch(batch);
+            await (store as PayloadStore).sync();
+          }
+        },
+        teardown: async () => store?.close(),
+      },
+      rawFsBatchAppender(context.directory, batches),
+      lmdbBatchAppender(context.directory, batches),
+      levelBatchAppender(context.directory, batches),
+      sqliteBatchAppender(context.directory, batches),
+    ];
+  },
+};
+
+/** The same 1 KiB payloads in keel (sealed segments) and in each peer keyed by index. */
+async function loadReadData(directory: string, payloads: readonly Buffer[]) {
+  const store = await openStore(join(directory, 'payload-store'));
+  const lmdb = openLmdb(join(directory, 'lmdb'));
+  const level = await openClassicLevel(join(directory, 'classic-level'));
+  const sqlite = openSqlite(join(directory, 'sqlite.db'));
+  const refs: PayloadRef[] = [];
+  sqlite.exec('create table payloads (id integer primary key, value blob not null)');
+  const insert = sqlite.prepare('insert into payloads (id, value) values (?, ?)');
+  const insertBatch = sqlite.transaction((first: number, batch: readonly Buffer[]) => batch.forEach((value, index) => insert.run(first + index, value)));
+  for (let first = 0; first < payloads.length; first += BUILD_BATCH_PAYLOADS) {
+    const batch = payloads.slice(first, first + BUILD_BATCH_PAYLOADS);
+    refs.push(...store.appendBatch(batch));
+    const keys = batch.map((_, index) => first + index);
+    await lmdbPutBatch(lmdb, keys, batch);
+    await level.batch(keys.map((key, index) => ({ type: 'put' as const, key: sequenceKey(key), value: batch[index] as Buffer })));
+    insertBatch(first, batch);
+  }
+  await store.sync();
+  store.seal();
+  return { store, lmdb, level, sqlite, refs };
+}
+
+const randomRead: Scenario = {
+  name: 'payload-store-random-read',
+  backend: 'payload-store',
+  description: 'random reads of 1 KiB payloads from sealed segments, warm cache',
+  unit: 'ops/s',
+  measure: 'throughput',
+  targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 2 }],
+  sizing: (quick) => ({
+    workPerRound: quick ? 50_000 : 200_000,
+    rounds: quick ? 2 : 5,
+    warmupRounds: 1,
+    scaleNote: quick ? 'quick run: 20k payloads (20 MiB)' : '100k payloads (100 MiB) in the store',
+  }),
+  async systems(context, sizing) {
+    const payloadCount = context.quick ? 20_000 : 100_000;
+    const order = shuffledIndexes(payloadCount);
+    let data: Awaited<ReturnType<typeof loadReadData>> | undefined;
+    const reader = (name: string, read: (index: number) => Uint8Array | undefined): BenchSystem => ({
+      name,
+      async run() {
+        for (let done = 0; done < sizing.workPerRound; done++) {
+          if (read(order[done % payloadCount] as number)?.length !== RECORD_BYTES_KIBIBYTE) throw new Error(`${name}: a payload is missing`);
+        }
+      },
+    });
+    return [
+      {
+        ...reader('keel payload-store', (index) => data?.store.read(data.refs[index] as PayloadRef)),
+        setup: async () => void (data = await loadReadData(context.directory, makePayloads(payloadCount, RECORD_BYTES_KIBIBYTE))),
+        async teardown() {
+          await data?.store.close();
+          await data?.lmdb.close();
+          await data?.level.close();
+          data?.sqlite.close();
+        },
+      },
+      reader(`${SYSTEM_LMDB} getBinary`, (index) => (data?.lmdb as RootDatabase<Buffer, Key>).getBinary(index)),
+      reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, (index) => (data?.level as LevelDatabase).getSync(sequenceKey(index))),
+      readerFromSqlite(reader, () => data?.sqlite),
+    ];
+  },
+};
+
+function readerFromSqlite(reader: (name: string, read: (index: number) => Uint8Array | undefined) => BenchSystem, database: () => SqliteDatabase | undefined): BenchSystem {
+  let select: ((index: number) => Buffer | undefined) | undefined;
+  const system = reader(`${SYSTEM_SQLITE} select`, (index) => select?.(index));
+  return {
+    ...system,
+    async setup() {
+      const statement = (database() as SqliteDatabase).prepare('select value from payloads where id = ?').pluck();
+      select = (index) => statement.get(index) as Buffer | undefined;
+    },
+  };
+}
+
+export const PAYLOAD_STORE_SCENARIOS: Scenario[] = [append4k, randomRead, compaction];

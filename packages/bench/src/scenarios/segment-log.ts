@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import { loadBackend, type SegmentLog } from '../backends.js';
+import { makePayloads, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
+import type { BenchSystem, Scenario } from '../types.js';
+import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
+import { buildOnce } from './shared-data.js';
+import type { ScenarioContext } from '../types.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+const BATCH_RECORDS = 1000;
+const BUILD_BATCH_RECORDS = 10_000;
+const READ_BYTES = 4 << 20;
+
+function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>): BenchSystem {
+  let log: SegmentLog | undefined;
+  return {
+    name: 'keel segment-log',
+    async setup() {
+      const { SegmentLog } = await loadBackend('segment-log');
+      log = await SegmentLog.open(directory, { durability: EXPLICIT });
+    },
+    run: () => run(log as SegmentLog),
+    async teardown() {
+      await log?.close();
+    },
+  };
+}
+
+/** A log of `records` 100-byte values with timestamps one millisecond apart, built once per run. */
+function sharedLog(context: ScenarioContext, records: number): Promise<string> {
+  const directory = join(context.sharedDirectory, `segment-log-${records}`);
+  return buildOnce(directory, async () => {
+    const { SegmentLog } = await loadBackend('segment-log');
+    const log = await SegmentLog.open(directory, { durability: EXPLICIT });
+    const values = makePayloads(BUILD_BATCH_RECORDS, RECORD_BYTES_SMALL, 5);
+    for (let first = 0; first < records; first += BUILD_BATCH_RECORDS) {
+      const count = Math.min(BUILD_BATCH_RECORDS, records - first);
+      log.appendBatch(values.slice(0, count).map((value, index) => ({ value, timestamp: TIMESTAMP_BASE_MS + first + index })));
+    }
+    await log.sync();
+    await log.close();
+    return directory;
+  });
+}
+
+const appendBatch: Scenario = {
+  name: 'segment-log-append-batch',
+  backend: 'segment-log',
+  description: `appends of 100-byte values, ${BATCH_RECORDS} per batch, a sync per batch`,
+  unit: 'records/s',
+  measure: 'throughput',
+  targets: [
+    { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 3 },
+    { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 3 },
+  ],
+  countSyncs: true,
+  sizing: (quick) => ({ workPerRound: (quick ? 4 : 40) * BATCH_RECORDS, rounds: quick ? 2 : 5, warmupRounds: 1 }),
+  async systems(context, sizing) {
+    const payloads = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL);
+    const batches = Array.from({ length: sizing.workPerRound / BATCH_RECORDS }, () => payloads);
+    const records = payloads.map((value) => ({ value }));
+    return [
+      keelLog(join(context.directory, 'segment-log'), async (log) => {
+        for (let batch = 0; batch < batches.length; batch++) {
+          log.appendBatch(records);
+          await log.sync();
+        }
+      }),
+      rawFsBatchAppender(context.directory, batches),
+      lmdbBatchAppender(context.directory, batches),
+      levelBatchAppender(context.directory, batches),
+      sqliteBatchAppender(context.directory, batches),
+    ];
+  },
+};
+
+const readSequential: Scenario = {
+  name: 'segment-log-read-1m',
+  backend: 'segment-log',
+  description: 'sequential read of every record from offset 0 (100-byte values), warm cache',
+  unit: 'records/s',
+  measure: 'throughput',
+  targets: [{ kind: 'value-at-least', value: 5_000_000 }],
+  sizing: (quick) => ({
+    workPerRound: quick ? 100_000 : 1_000_000,
+    rounds: quick ? 2 : 5,
+    warmupRounds: 1,
+    ...(quick ? { scaleNote: 'quick run: 100k records instead of 1M' } : {}),
+  }),
+  async systems(context, sizing) {
+    const directory = await sharedLog(context, sizing.workPerRound);
+    const peers = await sharedPeerLogs(context, sizing.workPerRound);
+    return [
+      keelLog(directory, async (log) => {
+        let records = 0;
+        for (let offset = 0; offset < log.nextOffset; ) {
+          const batch = log.read(offset, { maxBytes: READ_BYTES });
+          records += batch.length;
+          offset = (batch[batch.length - 1]?.offset ?? offset) + 1;
+        }
+        if (records !== sizing.workPerRound) throw new Error(`read ${records} records, expected ${sizing.workPerRound}`);
+      }),
+      ...peerRangeReaders(peers, sizing.workPerRound),
+    ];
+  },
+};
+
+const LOOKUPS_PER_ROUND = 20_000;
+
+function medianOf(samples: Float64Array): number {
+  samples.sort();
+  return samples[samples.length >> 1] as number;
+}
+
+const offsetForTimestamp: Scenario = {
+  name: 'segment-log-offset-for-timestamp',
+  backend: 'segment-log',
+  description: `offsetForTimestamp on a 10M-record log: median latency of ${LOOKUPS_PER_ROUND} random lookups`,
+  unit: 'µs',
+  measure: 'reported',
+  lowerIsBetter: true,
+  targets: [{ kind: 'value-at-most', value: 50 }],
+  sizing: (quick) => ({
+    workPerRound: quick ? 200_000 : 10_000_000,
+    rounds: quick ? 2 : 3,
+    warmupRounds: 1,
+    scaleNote: quick
+      ? 'quick run: a 200k-record log; SQLite peer on 200k rows'
+      : 'SQLite peer (indexed timestamp column) holds 1M rows, not 10M, to keep the default run short',
+  }),
+  async systems(context, sizing) {
+    const directory = await sharedLog(context, sizing.workPerRound);
+    const peerRecords = Math.min(sizing.workPerRound, 1_000_000);
+    const peers = await sharedPeerLogs(context, peerRecords);
+    const samples = new Float64Array(LOOKUPS_PER_ROUND);
+    const timed = (lookup: (timestamp: number) => unknown, records: number) => async () => {
+      for (let index = 0; index < samples.length; index++) {
+        const timestamp = TIMESTAMP_BASE_MS + Math.floor(Math.random() * records);
+        const started = process.hrtime.bigint();
+        if (lookup(timestamp) === undefined) throw new Error(`no offset for timestamp ${timestamp}`);
+        samples[index] = Number(process.hrtime.bigint() - started) / 1e3;
+      }
+      return medianOf(samples);
+    };
+    let log: SegmentLog | undefined;
+    return [
+      {
+        name: 'keel segment-log',
+        async setup() {
+          const { SegmentLog } = await loadBackend('segment-log');
+          log = await SegmentLog.open(directory, { durability: EXPLICIT });
+        },
+        run: timed((timestamp) => log?.offsetForTimestamp(timestamp), sizing.workPerRound),
+        async teardown() {
+          await log?.close();
+        },
+      },
+      { name: `${SYSTEM_SQLITE} (indexed, ${peerRecords / 1e6}M rows)`, run: timed(peers.sqliteOffsetForTimestamp, peerRecords) },
+    ];
+  },
+};
+
+export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, readSequential, offsetForTimestamp];
+
