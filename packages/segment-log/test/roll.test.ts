@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { SegmentLog } from '../src/index.js';
+import { bytes, tempDir } from './helpers.js';
+
+describe('rolling', () => {
+  it('rolls by age of the records in the segment', async () => {
+    const dir = tempDir();
+    await using log = await SegmentLog.open(dir, { segmentMs: 1000 });
+    log.appendBatch([0, 500, 1000, 1001, 1500, 2001, 2002].map((timestamp) => ({ value: bytes('v'), timestamp })));
+    expect(log.segments().map((segment) => [segment.baseOffset, segment.records])).toEqual([
+      [0, 3],
+      [3, 3],
+      [6, 1],
+    ]);
+    expect(log.segments().map((segment) => segment.sealed)).toEqual([true, true, false]);
+  });
+
+  it('gives a record larger than segmentBytes a segment of its own', async () => {
+    const dir = tempDir();
+    await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
+    log.append({ value: bytes('small'), timestamp: 1 });
+    log.append({ value: new Uint8Array(1000), timestamp: 2 });
+    log.append({ value: bytes('small'), timestamp: 3 });
+    expect(log.segments().map((segment) => segment.records)).toEqual([1, 1, 1]);
+    expect(log.read(1)[0]!.value.length).toBe(1000);
+  });
+
+  it('reports segment timestamps, including minimums learned after reopen', async () => {
+    const dir = tempDir();
+    {
+      await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
+      log.appendBatch([50, 20, 70, 10, 90, 30].map((timestamp) => ({ value: bytes('x'.repeat(30)), timestamp })));
+    }
+    await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
+    const segments = log.segments();
+    expect(segments.map((segment) => [segment.minTimestamp, segment.maxTimestamp])).toEqual([
+      [20, 50],
+      [10, 70],
+      [30, 90],
+    ]);
+  });
+});
