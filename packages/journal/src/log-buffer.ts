@@ -76,6 +76,12 @@ export class LogBuffer {
     this.#handedThrough = this.end;
   }
 
+  /** After a very large record, gives the memory back instead of keeping it for good. */
+  trim(maxBytes: number): void {
+    if (this.#storage.bytes.length <= maxBytes) return;
+    this.#storage.shrink(alignUp(Math.max(maxBytes / 2, this.#length + 1), this.#alignment), this.#length);
+  }
+
   #reserve(bytes: number): void {
     const needed = alignUp(this.#length + bytes, this.#alignment);
     if (needed > this.#storage.bytes.length) this.#storage.grow(needed, this.#length);

@@ -8,6 +8,8 @@ export interface ByteStorage {
   readonly bytes: Uint8Array;
   /** Makes `bytes.length >= minimumBytes`, keeping the first `keepBytes` bytes. */
   grow(minimumBytes: number, keepBytes: number): void;
+  /** Replaces the storage with a smaller one of about `bytes`, keeping the first `keepBytes` bytes. */
+  shrink(bytes: number, keepBytes: number): void;
 }
 
 const WASM_PAGE_BYTES = 64 * 1024;
@@ -32,10 +34,16 @@ export class PlainStorage implements ByteStorage {
     grown.set(this.bytes.subarray(0, keepBytes));
     this.bytes = grown;
   }
+
+  shrink(bytes: number, keepBytes: number): void {
+    const smaller = new Uint8Array(Math.max(bytes, keepBytes));
+    smaller.set(this.bytes.subarray(0, keepBytes));
+    this.bytes = smaller;
+  }
 }
 
 export class AlignedStorage implements ByteStorage {
-  readonly #memory: WasmMemory;
+  #memory: WasmMemory;
   bytes: Uint8Array;
 
   constructor(initialBytes: number) {
@@ -49,5 +57,13 @@ export class AlignedStorage implements ByteStorage {
     // Growing keeps the contents and the alignment; the old view is detached.
     this.#memory.grow(Math.ceil((wanted - this.bytes.length) / WASM_PAGE_BYTES));
     this.bytes = new Uint8Array(this.#memory.buffer);
+  }
+
+  shrink(bytes: number, keepBytes: number): void {
+    // A WebAssembly memory cannot shrink: a new one replaces it, and the old one is freed.
+    const kept = this.bytes.slice(0, keepBytes);
+    this.#memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(Math.max(bytes, keepBytes) / WASM_PAGE_BYTES)) });
+    this.bytes = new Uint8Array(this.#memory.buffer);
+    this.bytes.set(kept);
   }
 }

@@ -1,6 +1,9 @@
 import type { IoFile } from '@keel/core';
 import type { LogBuffer } from './log-buffer.js';
 
+/** The log buffer keeps at most this many thresholds' worth of memory after a write. */
+const BUFFER_KEPT_THRESHOLDS = 4;
+
 /**
  * The append path: frames go into the log buffer, and the buffer is handed to the OS in
  * one positional write when it passes the threshold or when a sync needs it. Nothing
@@ -67,5 +70,6 @@ export class JournalWriter {
     this.#file.writeSync(write.data, write.position);
     this.#writes++;
     this.#buffer.written();
+    this.#buffer.trim(this.#thresholdBytes * BUFFER_KEPT_THRESHOLDS);
   }
 }
