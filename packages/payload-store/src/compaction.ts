@@ -10,7 +10,7 @@ import {
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
-import { closeWriter } from './writer.js';
+import { closeFile } from './writer.js';
 
 /** Compaction output is written in batches of about this many bytes: one write each. */
 export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
@@ -129,7 +129,7 @@ export async function deleteOutput(host: Pick<CompactionHost, 'io' | 'dir' | 'se
 function forgetSegment(segments: Map<number, SegmentState>, segment: number): void {
   const state = segments.get(segment);
   if (state === undefined) return;
-  closeWriter(state);
+  closeFile(state);
   // Views already handed out keep their mapping alive; the store just stops using it.
   state.view = null;
   segments.delete(segment);

@@ -29,8 +29,14 @@ const SEGMENT_NAME_DIGITS = 10;
 export const SEGMENT_BYTES_DEFAULT = 256 * 1024 * 1024;
 /** Small enough for tests to rotate often; a segment always holds at least one frame. */
 export const SEGMENT_BYTES_MIN = SEGMENT_HEADER_BYTES + FRAME_OVERHEAD_BYTES;
-/** Offsets are exact JS integers far beyond this; the bound keeps mappings sane. */
-export const SEGMENT_BYTES_MAX = 2 ** 40;
+/** A segment this size still maps into one Buffer (Node's Buffer limit is 4 GiB). */
+export const SEGMENT_BYTES_MAX = 2 ** 31;
+/**
+ * Sealed segments up to this size are read through one mapping. Only a compaction
+ * output can be larger (it holds every live payload of its sources); it is read with
+ * positional reads instead.
+ */
+export const MAPPED_SEGMENT_BYTES_MAX = 2 ** 31;
 
 export const LOCK_FILE_NAME = 'payload-store.lock';
 

@@ -78,7 +78,8 @@ export class PayloadStore {
   readonly #driver: DurabilityDriver;
   readonly #recovery: RecoveryReport;
   #pending: CompactionPlan | null = null;
-  #compacting = false;
+  /** The compaction writing its output right now; close waits for it. */
+  #compacting: Promise<CompactionPlan> | null = null;
   #appendedPayloads = 0;
   #reads = 0;
   #compactions = 0;
@@ -210,12 +211,12 @@ export class PayloadStore {
     assertArray(liveRefs, 'liveRefs');
     const live = liveRefs.map((ref, index) => normalizeRef(ref, `liveRefs[${index}]`));
     const seal = normalizeSealOption(options);
-    if (this.#pending !== null || this.#compacting) throw badArgument('a compaction is already pending; commit or abort it first');
-    this.#compacting = true;
+    if (this.#pending !== null || this.#compacting !== null) throw badArgument('a compaction is already pending; commit or abort it first');
+    this.#compacting = this.#compact(live, seal);
     try {
-      return await this.#compact(live, seal);
+      return await this.#compacting;
     } finally {
-      this.#compacting = false;
+      this.#compacting = null;
     }
   }
 
@@ -241,7 +242,7 @@ export class PayloadStore {
       path,
       end: this.#io.stat(path)?.size ?? 0,
       sealed: true,
-      writer: null,
+      file: null,
       dirty: false,
       view: null,
     });
@@ -310,6 +311,7 @@ export class PayloadStore {
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
       this.#driver.stop();
+      await this.#compacting?.catch(() => undefined);
       await this.#commit.drain();
       try {
         if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();

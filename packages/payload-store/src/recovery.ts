@@ -21,7 +21,7 @@ import {
 } from './format.js';
 import { readMapping, type MappingRecord } from './mapping-file.js';
 import type { SegmentState } from './segment.js';
-import { closeWriter, createSegmentFile } from './writer.js';
+import { closeFile, createSegmentFile } from './writer.js';
 import { removeIfPresent } from './compaction.js';
 
 export interface OpenedDirectory {
@@ -72,19 +72,19 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   const segments = new Map<number, SegmentState>();
   for (const [segment, surveyed] of found.segments) {
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
-    segments.set(segment, { segment, kind, path: surveyed.path, end: surveyed.size, sealed: true, writer: null, dirty: false, view: null });
+    segments.set(segment, { segment, kind, path: surveyed.path, end: surveyed.size, sealed: true, file: null, dirty: false, view: null });
   }
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
   if (active === null) {
     active = createSegmentFile(io, dir, nextSegment++, 'append');
-    await (active.writer as NonNullable<SegmentState['writer']>).datasync();
+    await (active.file as NonNullable<SegmentState['file']>).datasync();
     await io.syncDir(dir);
     active.dirty = false;
     segments.set(active.segment, active);
     actions.push({ kind: 'created', path: active.path });
   } else {
-    active.writer = io.open(active.path, { write: true });
+    active.file = io.open(active.path, { write: true });
     active.sealed = false;
   }
   const tail = await recoverActive(io, active, policy);
@@ -212,13 +212,13 @@ function chooseActive(segments: Map<number, SegmentState>, pending: MappingRecor
 }
 
 async function recoverActive(io: Io, active: SegmentState, policy: RecoveryPolicy): Promise<Omit<RecoveryReport, 'validBytes'>> {
-  const file = active.writer as NonNullable<SegmentState['writer']>;
+  const file = active.file as NonNullable<SegmentState['file']>;
   try {
     const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
     active.end = file.sizeSync();
     return report;
   } catch (error) {
-    closeWriter(active);
+    closeFile(active);
     throw error;
   }
 }

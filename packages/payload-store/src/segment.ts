@@ -10,12 +10,21 @@ export interface SegmentState {
   end: number;
   /** A sealed segment never grows again and is read through a mapping. */
   sealed: boolean;
-  /** Open for writing while the segment is active or still has unsynced bytes. */
-  writer: IoFile | null;
+  /**
+   * An open handle: writable while the segment is active or still has unsynced bytes;
+   * read-only for a sealed segment too large to map.
+   */
+  file: IoFile | null;
   /** Bytes written since the last sync of this file. */
   dirty: boolean;
   /** The mapping of the whole sealed file, made on first read. */
-  view: Uint8Array | null;
+  view: MappedSegment | null;
+}
+
+/** A sealed segment's mapping with a DataView over it, so a read allocates only its result. */
+export interface MappedSegment {
+  readonly bytes: Uint8Array;
+  readonly data: DataView;
 }
 
 /** Public description of a segment, as `segments()` returns it. */

@@ -20,7 +20,7 @@ export function createSegmentFile(io: Io, dir: string, segment: number, kind: Se
     writer.closeSync();
     throw error;
   }
-  return { segment, kind, path, end: SEGMENT_HEADER_BYTES, sealed: false, writer, dirty: true, view: null };
+  return { segment, kind, path, end: SEGMENT_HEADER_BYTES, sealed: false, file: writer, dirty: true, view: null };
 }
 
 /**
@@ -80,7 +80,7 @@ export class SegmentWriter {
         index++;
       } while (index < payloads.length && this.#fits(end, payloads[index] as Uint8Array));
       const frames = encodeFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), PAYLOAD_FRAME_FORMAT);
-      (active.writer as NonNullable<SegmentState['writer']>).writeSync(frames, active.end);
+      (active.file as NonNullable<SegmentState['file']>).writeSync(frames, active.end);
       active.dirty = true;
       this.#writtenBytes += end - active.end;
       active.end = end;
@@ -102,7 +102,7 @@ export class SegmentWriter {
     // The new header is written but not durable: count it, so that the next sync flushes it.
     this.#writtenBytes += SEGMENT_HEADER_BYTES;
     sealed.sealed = true;
-    if (!sealed.dirty) closeWriter(sealed);
+    if (!sealed.dirty) closeFile(sealed);
     this.#active = next;
     return sealed.segment;
   }
@@ -114,29 +114,29 @@ export class SegmentWriter {
   async flush(): Promise<void> {
     const files: SegmentState[] = [];
     for (const state of this.#segments.values()) {
-      if (state.dirty && state.writer !== null) {
+      if (state.dirty && state.file !== null) {
         files.push(state);
         state.dirty = false;
       }
     }
     const directory = this.#directoryDirty;
     this.#directoryDirty = false;
-    await Promise.all(files.map((state) => (state.writer as NonNullable<SegmentState['writer']>).datasync()));
+    await Promise.all(files.map((state) => (state.file as NonNullable<SegmentState['file']>).datasync()));
     if (directory) await this.#io.syncDir(this.#dir);
-    for (const state of files) if (state.sealed && !state.dirty) closeWriter(state);
+    for (const state of files) if (state.sealed && !state.dirty) closeFile(state);
   }
 
   closeAll(): void {
-    for (const state of this.#segments.values()) closeWriter(state);
+    for (const state of this.#segments.values()) closeFile(state);
   }
 }
 
-export function closeWriter(state: SegmentState): void {
-  const writer = state.writer;
-  if (writer === null) return;
-  state.writer = null;
+export function closeFile(state: SegmentState): void {
+  const file = state.file;
+  if (file === null) return;
+  state.file = null;
   try {
-    writer.closeSync();
+    file.closeSync();
   } catch {
     // Closing a handle that already failed must not hide the error that failed it.
   }

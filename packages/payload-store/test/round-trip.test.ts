@@ -35,6 +35,7 @@ describe('round trip', () => {
     expect(plain(store.read(activeRef))).toEqual(bytes('active'));
     // Two reads of a sealed payload share one mapping.
     expect(store.read(sealedRef).buffer).toBe(store.read(sealedRef).buffer);
+    expect(store.read(sealedRef).buffer).not.toBe(store.read(activeRef).buffer);
     await store.sync();
   });
 });
