@@ -7,6 +7,8 @@ export interface CliOptions {
   output: string;
   /** Internal: run one system of one scenario for the strace child. */
   probe?: { scenario: string; system: string };
+  /** Internal: measure the memory one key-value system holds, in a child process. */
+  memoryProbe?: { system: string; paths: string; keys: number };
 }
 
 export const OUTPUT_DEFAULT = 'bench-results.json';
@@ -38,6 +40,13 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         const system = argv[++index];
         if (scenario === undefined || system === undefined) throw new Error('--probe-syncs needs a scenario and a system');
         options.probe = { scenario, system };
+        break;
+      }
+      case '--probe-memory': {
+        const [system, paths, keys] = argv.slice(index + 1, index + 4);
+        if (system === undefined || paths === undefined || keys === undefined) throw new Error('--probe-memory needs a system, the paths and a key count');
+        options.memoryProbe = { system, paths, keys: Number(keys) };
+        index += 3;
         break;
       }
       default:

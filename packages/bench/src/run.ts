@@ -7,6 +7,7 @@ import { recordMachine } from './machine.js';
 import { parseArguments } from './options.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { closeSharedData } from './scenarios/shared-data.js';
+import { probeMemory } from './scenarios/wal-kv-memory.js';
 import { probeSyncs, straceAvailable, traceSyncs } from './sync-count.js';
 import type { Scenario, ScenarioContext } from './types.js';
 
@@ -49,6 +50,10 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
     for (const scenario of SCENARIOS) log(`${scenario.name.padEnd(34)} ${scenario.description}`);
     return undefined;
   }
+  if (options.memoryProbe !== undefined) {
+    await probeMemory(options.memoryProbe.system, options.memoryProbe.paths, options.memoryProbe.keys);
+    return undefined;
+  }
   const runDirectory = mkdtempSync(join(tmpdir(), 'keel-bench-'));
   const sharedDirectory = join(runDirectory, 'shared');
   mkdirSync(sharedDirectory);
@@ -72,7 +77,7 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
       const started = Date.now();
       log(`\n${scenario.name}: ${scenario.description}`);
       try {
-        const scenarioResults = await runOne(scenario, { quick: options.quick, directory, sharedDirectory }, countSyncs, environment);
+        const scenarioResults = await runOne(scenario, { quick: options.quick, directory, sharedDirectory, ...(environment.cliPath === undefined ? {} : { cliPath: environment.cliPath }) }, countSyncs, environment);
         results.push(...scenarioResults);
         log(formatTable(scenarioResults));
         if (scenarioResults[0]?.scaleNote !== undefined) log(`  note: ${scenarioResults[0].scaleNote}`);

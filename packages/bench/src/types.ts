@@ -43,6 +43,8 @@ export interface ScenarioContext {
   readonly directory: string;
   /** A directory shared by every scenario of the run, for large data sets built once. */
   readonly sharedDirectory: string;
+  /** The compiled CLI, for scenarios that measure in a child process (absent in tests). */
+  readonly cliPath?: string;
 }
 
 export interface ScenarioSizing {

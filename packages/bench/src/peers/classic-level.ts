@@ -3,8 +3,8 @@ import { ClassicLevel } from 'classic-level';
 export type LevelDatabase = ClassicLevel<Buffer | string, Buffer>;
 
 /** LevelDB through classic-level with binary values; writes are made durable per call with `{ sync: true }`. */
-export async function openClassicLevel(path: string): Promise<LevelDatabase> {
-  const database = new ClassicLevel<Buffer | string, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+export async function openClassicLevel(path: string, keyEncoding: 'buffer' | 'utf8' = 'buffer'): Promise<LevelDatabase> {
+  const database = new ClassicLevel<Buffer | string, Buffer>(path, { keyEncoding, valueEncoding: 'buffer' });
   await database.open();
   return database;
 }

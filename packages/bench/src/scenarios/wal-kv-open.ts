@@ -1,0 +1,67 @@
+import { loadBackend } from '../backends.js';
+import { openClassicLevel } from '../peers/classic-level.js';
+import { openLmdb } from '../peers/lmdb.js';
+import { createKeyValueTable, openSqlite } from '../peers/sqlite.js';
+import { keyFor } from '../records.js';
+import type { BenchSystem, Scenario } from '../types.js';
+import { keyValueKeyCount, sharedKeyValueData, type KeyValuePaths } from './key-value-data.js';
+import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+/** Keeps open from writing a snapshot of its own, so the replay store stays without one. */
+const NO_MAINTENANCE = { snapshotEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
+
+/** Times open plus the first get (a store is not usable before that), then closes untimed. */
+function opener(name: string, open: () => Promise<{ get: (key: string) => unknown; close: () => Promise<void> }>): BenchSystem {
+  return {
+    name,
+    async run() {
+      const started = process.hrtime.bigint();
+      const store = await open();
+      if (store.get(keyFor(0)) === undefined) throw new Error(`${name}: key 0 is missing after open`);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      await store.close();
+      return seconds;
+    },
+  };
+}
+
+function keelOpener(name: string, path: string): BenchSystem {
+  return opener(name, async () => {
+    const { WalKv } = await loadBackend('wal-kv');
+    const kv = await WalKv.open(path, { durability: EXPLICIT, ...NO_MAINTENANCE });
+    return { get: (key) => kv.get(key), close: () => kv.close() };
+  });
+}
+
+function peerOpeners(paths: KeyValuePaths): BenchSystem[] {
+  return [
+    opener(SYSTEM_LMDB, async () => {
+      const lmdb = openLmdb(paths.lmdb);
+      return { get: (key) => lmdb.get(key), close: () => lmdb.close() };
+    }),
+    opener(SYSTEM_CLASSIC_LEVEL, async () => {
+      const level = await openClassicLevel(paths.level, 'utf8');
+      return { get: (key) => level.getSync(key), close: () => level.close() };
+    }),
+    opener(SYSTEM_SQLITE, async () => {
+      const sqlite = openSqlite(paths.sqlite);
+      const table = createKeyValueTable(sqlite);
+      return { get: table.get, close: async () => void sqlite.close() };
+    }),
+  ];
+}
+
+export const walKvOpenScenario: Scenario = {
+  name: 'wal-kv-open',
+  backend: 'wal-kv',
+  description: 'open (+ first get) of a store with 1M keys, from an index snapshot and by full log replay',
+  unit: 'ms',
+  measure: 'duration',
+  targets: [],
+  sizing: (quick) => ({ workPerRound: keyValueKeyCount(quick), rounds: quick ? 2 : 5, warmupRounds: 1, ...(quick ? { scaleNote: 'quick run: 50k keys' } : {}) }),
+  async systems(context) {
+    const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
+    return [keelOpener('keel wal-kv (snapshot)', paths.keelSnapshot), keelOpener('keel wal-kv (log replay)', paths.keelReplay), ...peerOpeners(paths)];
+  },
+};

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import type { Key, RootDatabase } from 'lmdb';
+import { loadBackend, type WalKv } from '../backends.js';
+import { openClassicLevel, SYNC, type LevelDatabase } from '../peers/classic-level.js';
+import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
+import { createKeyValueTable, openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
+import { keyFor, makePayloads, RECORD_BYTES_SMALL, shuffledIndexes } from '../records.js';
+import type { BenchSystem, Scenario } from '../types.js';
+import { keyValueKeyCount, sharedKeyValueData } from './key-value-data.js';
+import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+import { walKvMemoryScenario } from './wal-kv-memory.js';
+import { walKvOpenScenario } from './wal-kv-open.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+const BATCH_KEYS = 1000;
+
+/** A system that writes the pre-built batches of the next round on each run. */
+function batchWriter(name: string, rounds: readonly (readonly string[][])[], open: () => Promise<{ write: (keys: string[]) => Promise<void>; close: () => Promise<void> }>): BenchSystem {
+  let store: Awaited<ReturnType<typeof open>> | undefined;
+  let round = 0;
+  return {
+    name,
+    setup: async () => void (store = await open()),
+    async run() {
+      for (const batch of rounds[round++ % rounds.length] as string[][]) await store?.write(batch);
+    },
+    teardown: async () => store?.close(),
+  };
+}
+
+const putBatch: Scenario = {
+  name: 'wal-kv-put-batch',
+  backend: 'wal-kv',
+  description: `puts of 100-byte values in batches of ${BATCH_KEYS}, a sync per batch, into a store growing to 1M+ keys`,
+  unit: 'ops/s',
+  measure: 'throughput',
+  targets: [
+    { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 2 },
+    { kind: 'ratio-at-least', system: SYSTEM_CLASSIC_LEVEL, factor: 2 },
+    { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 2 },
+  ],
+  countSyncs: true,
+  sizing: (quick) => ({
+    workPerRound: (quick ? 10 : 200) * BATCH_KEYS,
+    rounds: quick ? 2 : 5,
+    warmupRounds: 1,
+    ...(quick ? { scaleNote: 'quick run: 30k puts in all' } : { scaleNote: '1.2M puts per system in all: one warm-up round and five measured rounds of 200k' }),
+  }),
+  async systems(context, sizing) {
+    const values = makePayloads(BATCH_KEYS, RECORD_BYTES_SMALL, 17);
+    const batchesPerRound = sizing.workPerRound / BATCH_KEYS;
+    const rounds = Array.from({ length: sizing.rounds + sizing.warmupRounds }, (_, round) =>
+      Array.from({ length: batchesPerRound }, (_, batch) => Array.from({ length: BATCH_KEYS }, (_, index) => keyFor((round * batchesPerRound + batch) * BATCH_KEYS + index))),
+    );
+    const directory = context.directory;
+    return [
+      batchWriter('keel wal-kv', rounds, async () => {
+        const { WalKv } = await loadBackend('wal-kv');
+        const kv = await WalKv.open(join(directory, 'wal-kv'), { durability: EXPLICIT });
+        return {
+          write: async (keys) => {
+            kv.putBatch(keys.map((key, index) => [key, values[index] as Buffer] as const));
+            await kv.sync();
+          },
+          close: () => kv.close(),
+        };
+      }),
+      batchWriter(SYSTEM_LMDB, rounds, async () => {
+        const lmdb = openLmdb(join(directory, 'lmdb'));
+        return { write: (keys) => lmdbPutBatch(lmdb, keys, values), close: () => lmdb.close() };
+      }),
+      batchWriter(SYSTEM_CLASSIC_LEVEL, rounds, async () => {
+        const level = await openClassicLevel(join(directory, 'classic-level'), 'utf8');
+        return {
+          write: (keys) => level.batch(keys.map((key, index) => ({ type: 'put' as const, key, value: values[index] as Buffer })), SYNC),
+          close: () => level.close(),
+        };
+      }),
+      batchWriter(SYSTEM_SQLITE, rounds, async () => {
+        const sqlite = openSqlite(join(directory, 'sqlite.db'));
+        const table = createKeyValueTable(sqlite);
+        return { write: async (keys) => table.putBatch(keys, values), close: async () => void sqlite.close() };
+      }),
+    ];
+  },
+};
+
+const getRandom: Scenario = {
+  name: 'wal-kv-get-random',
+  backend: 'wal-kv',
+  description: 'random gets of 100-byte values from a store of 1M keys, warm cache',
+  unit: 'ops/s',
+  measure: 'throughput',
+  targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 1 }],
+  sizing: (quick) => ({
+    workPerRound: quick ? 50_000 : 500_000,
+    rounds: quick ? 2 : 5,
+    warmupRounds: 1,
+    ...(quick ? { scaleNote: 'quick run: 50k keys' } : {}),
+  }),
+  async systems(context, sizing) {
+    const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
+    const order = shuffledIndexes(paths.keys);
+    const keys = Array.from(order, (index) => keyFor(index));
+    const reader = (name: string, open: () => Promise<{ get: (key: string) => Uint8Array | undefined; close: () => Promise<void> }>): BenchSystem => {
+      let store: Awaited<ReturnType<typeof open>> | undefined;
+      return {
+        name,
+        setup: async () => void (store = await open()),
+        async run() {
+          for (let done = 0; done < sizing.workPerRound; done++) {
+            if (store?.get(keys[done % keys.length] as string)?.length !== RECORD_BYTES_SMALL) throw new Error(`${name}: a value is missing`);
+          }
+        },
+        teardown: async () => store?.close(),
+      };
+    };
+    return [
+      reader('keel wal-kv', async () => {
+        const { WalKv } = await loadBackend('wal-kv');
+        const kv: WalKv = await WalKv.open(paths.keelSnapshot, { durability: EXPLICIT });
+        return { get: (key) => kv.get(key), close: () => kv.close() };
+      }),
+      reader(`${SYSTEM_LMDB} get`, async () => {
+        const lmdb: RootDatabase<Buffer, Key> = openLmdb(paths.lmdb);
+        return { get: (key) => lmdb.get(key), close: () => lmdb.close() };
+      }),
+      reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, async () => {
+        const level: LevelDatabase = await openClassicLevel(paths.level, 'utf8');
+        return { get: (key) => level.getSync(key), close: () => level.close() };
+      }),
+      reader(`${SYSTEM_SQLITE} select`, async () => {
+        const sqlite: SqliteDatabase = openSqlite(paths.sqlite);
+        const table = createKeyValueTable(sqlite);
+        return { get: table.get, close: async () => void sqlite.close() };
+      }),
+    ];
+  },
+};
+
+export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, getRandom, walKvOpenScenario, walKvMemoryScenario];
