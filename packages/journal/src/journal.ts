@@ -74,9 +74,10 @@ export class Journal {
     const target = {
       writtenThrough: () => this.#writer.nextLsn,
       // The buffered frames are written synchronously before the fdatasync starts, so a
-      // flush never covers bytes that are not yet in the OS's hands.
+      // flush never covers bytes that are not yet in the OS's hands. A failure here is
+      // the commit's to report: it rejects the waiters with it, then poisons (onFailure).
       flush: async () => {
-        this.#handToOs();
+        this.#writer.handToOs();
         await this.#writeFile.datasync();
       },
     };

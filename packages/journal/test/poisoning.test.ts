@@ -51,3 +51,14 @@ test('with every-write durability a failed background flush poisons the next app
   expect(() => journal.append(new Uint8Array(3))).toThrow(expect.objectContaining({ code: 'KEEL_POISONED' }));
   await journal.close();
 });
+
+test('a write that fails inside a sync rejects that sync with the write error, then poisons', async () => {
+  const path = join(tempDir(), 'wal');
+  const { io } = recordingIo({ failWrite: 1 });
+  const journal = await Journal.open(path, { durability, io });
+  const lsn = journal.append(new Uint8Array(10));
+  await expect(journal.syncThrough(lsn)).rejects.toMatchObject({ code: 'KEEL_IO', errno: 'EIO' });
+  expect(journal.syncedLsn).toBe(0);
+  expect(() => journal.append(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'KEEL_POISONED' }));
+  await journal.close();
+});
