@@ -1,4 +1,4 @@
-import { nativeIo, type Io, type IoFile, type TailState } from '@keel/core';
+import { KeelError, assertPosition, nativeIo, type Io, type IoFile, type TailState } from '@keel/core';
 import { assertPath } from './options.js';
 import { scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 
@@ -46,8 +46,9 @@ export class JournalReader {
 
   /** Whole, valid records from `from` (default 0) up to the first damaged or missing byte. */
   records(options: { from?: number } = {}): IterableIterator<JournalRecord> {
+    if (this.#closed) throw new KeelError('KEEL_CLOSED', `reader of ${this.path} is closed`, { path: this.path });
     const from = options.from ?? 0;
-    if (!Number.isSafeInteger(from) || from < 0) throw new TypeError('from must be a non-negative safe integer');
+    assertPosition(from, 'from');
     return scanRecords(this.#file, from, this.#file.sizeSync(), (end: ScanEnd) => {
       this.#position = end.position;
       // An iteration abandoned early does not know how the file ends.

@@ -79,3 +79,15 @@ test('every method refuses use after close with KEEL_CLOSED and the file is unto
   expect(journal.stats().closed).toBe(true);
   expect(readFileSync(path).equals(before)).toBe(true);
 });
+
+test('the offline reader refuses bad positions and use after close', async () => {
+  const { journal, path } = await openWithOneRecord();
+  await journal.close();
+  const { JournalReader } = await import('../src/index.js');
+  const reader = await JournalReader.open(path);
+  expect(() => reader.records({ from: -3 })).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
+  reader.close();
+  reader.close();
+  expect(() => reader.records()).toThrow(expect.objectContaining({ code: 'KEEL_CLOSED' }));
+  await expect(JournalReader.open(join(tempDir(), 'missing'))).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+});
