@@ -33,6 +33,16 @@ export const KEY_NULL = -1;
 export const OFFSET_ENTRY_BYTES = 8;
 /** Time index entry: timestamp i64 LE + relative offset u32 LE. */
 export const TIME_ENTRY_BYTES = 12;
+/**
+ * A sealed segment's index files each hold one frame whose payload is all the entries,
+ * so a flipped or cut index is caught by its CRC. "KSLX" and "KSLT".
+ */
+export const OFFSET_INDEX_MAGIC = 0x4b53_4c58;
+export const TIME_INDEX_MAGIC = 0x4b53_4c54;
+export const OFFSET_INDEX_FORMAT = defineFrameFormat(OFFSET_INDEX_MAGIC);
+export const TIME_INDEX_FORMAT = defineFrameFormat(TIME_INDEX_MAGIC);
+/** A segment stops adding index entries at this many (a sparser index is still correct). */
+export const INDEX_ENTRIES_MAX = Math.floor(FRAME_PAYLOAD_BYTES_MAX / TIME_ENTRY_BYTES);
 
 export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
 export const SEGMENT_BYTES_MIN = HEADER_BYTES + RECORD_FRAME_BYTES_MIN;

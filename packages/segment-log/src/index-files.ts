@@ -1,11 +1,24 @@
-import type { Io, IoFile } from '@keel/core';
-import { HEADER_BYTES, OFFSET_ENTRY_BYTES, RECORD_FRAME_BYTES_MIN, TIME_ENTRY_BYTES, getInt64, setInt64, viewOf } from './format.js';
+import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, type FrameFormat, type Io } from '@keel/core';
+import {
+  HEADER_BYTES,
+  OFFSET_ENTRY_BYTES,
+  OFFSET_INDEX_FORMAT,
+  RECORD_FRAME_BYTES_MIN,
+  TIME_ENTRY_BYTES,
+  TIME_INDEX_FORMAT,
+  getInt64,
+  setInt64,
+  viewOf,
+} from './format.js';
 import { SparseIndex, type Segment } from './segment.js';
 
 /**
  * `.index`: relative offset u32 LE + position u32 LE per entry.
  * `.timeindex`: timestamp i64 LE + relative offset u32 LE per entry.
- * No header: the files are caches, checked against the log on open and rebuilt from it.
+ * The active segment's files are those entries back to back, appended as the log they
+ * point into becomes durable; at seal each file is replaced by one frame holding all its
+ * entries, so a damaged sealed index fails its CRC. Either way the files are caches:
+ * checked against the log on open and rebuilt from it.
  */
 
 export function openIndexFiles(io: Io, segment: Segment, truncate: boolean): void {
@@ -65,13 +78,14 @@ export function encodeTimeEntries(index: SparseIndex, from: number, to: number):
 
 /**
  * Reads a sealed segment's index files and checks their shape against the log's size
- * and record count: whole entries, strictly increasing, in range. Returns null when a
- * file is missing or fails a check (the caller rebuilds from the log). The file sizes
- * are bounded by what the log could index before anything is allocated.
+ * and record count: one CRC-valid frame each, whole entries, strictly increasing, in
+ * range. Returns null when a file is missing or fails a check (the caller rebuilds from
+ * the log). The file sizes are bounded by what the log could index before anything is
+ * allocated.
  */
 export function loadIndexFiles(io: Io, segment: Segment, logSize: number, records: number): SparseIndex | null {
-  const offsetBytes = readBounded(io, segment.paths.offsetIndex, OFFSET_ENTRY_BYTES, logSize);
-  const timeBytes = readBounded(io, segment.paths.timeIndex, TIME_ENTRY_BYTES, logSize);
+  const offsetBytes = readSealedFile(io, segment.paths.offsetIndex, OFFSET_INDEX_FORMAT, OFFSET_ENTRY_BYTES, logSize);
+  const timeBytes = readSealedFile(io, segment.paths.timeIndex, TIME_INDEX_FORMAT, TIME_ENTRY_BYTES, logSize);
   if (offsetBytes === null || timeBytes === null) return null;
   const index = new SparseIndex();
   const offsetView = viewOf(offsetBytes);
@@ -97,39 +111,56 @@ export function loadIndexFiles(io: Io, segment: Segment, logSize: number, record
   return index;
 }
 
-function readBounded(io: Io, path: string, entryBytes: number, logSize: number): Uint8Array | null {
+/** The entries of a sealed index file, or null when it is missing, too large or damaged. */
+function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: number, logSize: number): Uint8Array | null {
   const stat = io.stat(path);
   if (stat === null || !stat.isFile) return null;
   // A log of `logSize` bytes holds at most this many records, hence index entries.
-  const bytesMax = Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes;
-  if (stat.size % entryBytes !== 0 || stat.size > bytesMax) return null;
+  const payloadMax = Math.min(format.payloadBytesMax, Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
+  if (stat.size > payloadMax + FRAME_OVERHEAD_BYTES) return null;
   const file = io.open(path);
+  let bytes: Uint8Array;
   try {
-    const bytes = new Uint8Array(stat.size);
+    bytes = new Uint8Array(stat.size);
     if (file.readSync(bytes, 0) !== stat.size) return null;
-    return bytes;
   } finally {
     file.closeSync();
   }
+  try {
+    const payload = decodeFrame(bytes, format, { path });
+    return payload.length % entryBytes === 0 ? payload : null;
+  } catch {
+    return null;
+  }
 }
 
-/** Replaces both index files with every entry in memory, then makes them durable. */
+/** The two sealed index files' contents: one frame of entries each. */
+export function sealedIndexFrames(index: SparseIndex): { offset: Uint8Array; time: Uint8Array } {
+  return {
+    offset: encodeFrame(encodeOffsetEntries(index, 0, index.offsetRelative.length), OFFSET_INDEX_FORMAT),
+    time: encodeFrame(encodeTimeEntries(index, 0, index.timeRelative.length), TIME_INDEX_FORMAT),
+  };
+}
+
+/**
+ * Replaces a sealed segment's index files with one frame each and makes them durable.
+ * The log must already be durable. A crash part-way leaves a file that fails its CRC
+ * or its size, which open rebuilds.
+ */
 export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void> {
-  const index = segment.index;
-  const offsetFile = io.open(segment.paths.offsetIndex, { create: true, truncate: true });
-  try {
-    offsetFile.writeSync(encodeOffsetEntries(index, 0, index.offsetRelative.length), 0);
-    await offsetFile.datasync();
-  } finally {
-    offsetFile.closeSync();
+  const frames = sealedIndexFrames(segment.index);
+  for (const [path, frame] of [
+    [segment.paths.offsetIndex, frames.offset],
+    [segment.paths.timeIndex, frames.time],
+  ] as const) {
+    const file = io.open(path, { create: true, truncate: true });
+    try {
+      file.writeSync(frame, 0);
+      await file.datasync();
+    } finally {
+      file.closeSync();
+    }
   }
-  const timeFile: IoFile = io.open(segment.paths.timeIndex, { create: true, truncate: true });
-  try {
-    timeFile.writeSync(encodeTimeEntries(index, 0, index.timeRelative.length), 0);
-    await timeFile.datasync();
-  } finally {
-    timeFile.closeSync();
-  }
-  index.offsetWritten = index.offsetRelative.length;
-  index.timeWritten = index.timeRelative.length;
+  segment.index.offsetWritten = segment.index.offsetRelative.length;
+  segment.index.timeWritten = segment.index.timeRelative.length;
 }

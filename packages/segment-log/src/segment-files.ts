@@ -1,6 +1,6 @@
 import { checkFrameAt, encodeFrame, type Io } from '@keel/core';
 import { HEADER_BYTES, HEADER_FORMAT, checkHeaderPayload, headerPayload, segmentPaths } from './format.js';
-import { openIndexFiles, writeDurableEntries } from './index-files.js';
+import { openIndexFiles, sealedIndexFrames } from './index-files.js';
 import { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
@@ -31,8 +31,8 @@ export function createSegment(io: Io, dir: string, baseOffset: number): Segment 
 }
 
 /**
- * Seals the active segment: log first, then its index entries (now pointing at durable
- * bytes), then the index files. Rolls are rare, so this runs synchronously inside the
+ * Seals the active segment: log first, then its index files, rewritten as one
+ * checksummed frame each (their entries now point at durable bytes). Rolls are rare, so this runs synchronously inside the
  * append that rolls; it runs in every durability mode because sealed segments must be
  * whole for open's cheap check.
  */
@@ -40,12 +40,20 @@ export function sealSegment(segment: Segment): void {
   segment.log.datasyncSync();
   segment.durableBytes = segment.size;
   segment.addSealTimeEntry();
-  writeDurableEntries(segment);
   const files = segment.indexFiles;
   if (files) {
-    files.offset.datasyncSync();
-    files.time.datasyncSync();
+    const frames = sealedIndexFrames(segment.index);
+    for (const [file, frame] of [
+      [files.offset, frames.offset],
+      [files.time, frames.time],
+    ] as const) {
+      file.setLengthSync(0);
+      file.writeSync(frame, 0);
+      file.datasyncSync();
+    }
   }
+  segment.index.offsetWritten = segment.index.offsetRelative.length;
+  segment.index.timeWritten = segment.index.timeRelative.length;
   segment.closeIndexFiles();
   segment.sealed = true;
 }

@@ -1,5 +1,5 @@
 import type { IoFile } from '@keel/core';
-import { HEADER_BYTES, type SegmentPaths } from './format.js';
+import { HEADER_BYTES, INDEX_ENTRIES_MAX, type SegmentPaths } from './format.js';
 
 /**
  * A sparse index held in memory. Entries are appended as the log grows; `guard` is the
@@ -118,7 +118,7 @@ export class Segment {
       this.maxTimestamp = timestamp;
       this.maxTimestampRelative = relative;
     }
-    if (position - this.lastIndexedPosition < intervalBytes) return;
+    if (position - this.lastIndexedPosition < intervalBytes || this.index.offsetRelative.length >= INDEX_ENTRIES_MAX - 1) return;
     this.lastIndexedPosition = position;
     this.index.addOffset(relative, position, end);
     if (this.maxTimestamp > this.index.lastTimestamp) this.index.addTime(this.maxTimestamp, this.maxTimestampRelative, end);
