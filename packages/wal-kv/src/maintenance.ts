@@ -110,11 +110,15 @@ export class Maintenance {
       // called durable. Reopening recovers the old generation.
       state.lifecycle.poison(error);
       state.commit.poison(error);
-      throw error;
-    } finally {
       state.switching = null;
+      await state.commit.drain();
+      oldFile.closeSync();
+      throw error;
     }
+    state.switching = null;
     state.compactions++;
+    // A group commit that began before the switch may still be syncing the old file.
+    await state.commit.drain();
     oldFile.closeSync();
     try {
       await this.#snapshot();
