@@ -6,9 +6,9 @@ import { makePayload } from './record-payload.js';
 
 const WRITERS = 8;
 const path = process.argv[2];
-if (path === undefined) throw new Error('usage: kill-child <journal path> <first sequence>');
+if (path === undefined) throw new Error('usage: kill-child <journal path> <first sequence> [direct]');
 
-const journal = await Journal.open(path, { durability: { mode: 'explicit' } });
+const journal = await Journal.open(path, { durability: { mode: 'explicit' }, direct: process.argv[4] === 'direct' });
 let sequence = Number(process.argv[3] ?? 0);
 
 async function writer(batchBytes: number): Promise<never> {
