@@ -1,5 +1,5 @@
 import type { LogRecord } from './record.js';
-import { decodeRecord } from './record-codec.js';
+import { collectRecords } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
@@ -43,32 +43,18 @@ export interface ReadLimits {
 /**
  * Reads records from `offset` (which must lie in [start, next)) through the following
  * segments until a limit is reached; the first record is returned even when it alone
- * exceeds `maxBytes`, so a reader always makes progress. Records are copies.
+ * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
   const records: LogRecord[] = [];
-  let bytes = 0;
-  let next = offset;
-  let full = false;
+  const state = { bytes: 0 };
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
-  for (let index = segmentIndexFor(segments, offset); index < segments.length && !full; index++) {
+  for (let index = segmentIndexFor(segments, offset); index < segments.length; index++) {
     const segment = segments[index] as Segment;
-    if (next >= segment.nextOffset) continue;
-    const start = seek(segment, next);
-    const result = scanRecords(segment, start.position, start.offset, segment.size, (record) => {
-      if (record.offset < next) return true;
-      const frameBytes = record.end - record.position;
-      if (records.length > 0 && bytes + frameBytes > limits.maxBytes) {
-        full = true;
-        return false;
-      }
-      records.push(decodeRecord(record.payload, { path: segment.paths.log, offset: record.position }));
-      bytes += frameBytes;
-      next = record.offset + 1;
-      full = records.length >= limits.maxRecords;
-      return !full;
-    }, chunkBytes);
-    if (!full && next < segment.nextOffset) throw corruptAt(segment, result.end, `expected the record with offset ${next} here (${result.tailState})`);
+    const from = records.length === 0 ? offset : segment.baseOffset;
+    if (from >= segment.nextOffset) continue;
+    const start = seek(segment, from);
+    if (collectRecords(segment, start.position, start.offset, from, records, limits, chunkBytes, state)) break;
   }
   return records;
 }

@@ -85,47 +85,49 @@ export function readRecordMeta(payload: Uint8Array): RecordMeta | null {
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Decodes a checksum-valid payload into a record whose byte arrays are copies, so the
- * record stays valid after the scanner's buffer is reused. Every length is checked
+ * Decodes the checksum-valid payload at [start, end) of `buffer` into a record whose byte
+ * arrays are views of `buffer`: the caller passes a buffer it owns and never reuses, so
+ * the record stays valid for as long as the caller keeps it. Every length is checked
  * against what remains (and its MAX) before it slices anything.
  */
-export function decodeRecord(payload: Uint8Array, where: { path: string; offset: number }): LogRecord {
-  const meta = readRecordMeta(payload);
-  if (meta === null) throw malformed(where, 'fixed fields');
-  const view = viewOf(payload);
-  let position = 16;
+export function decodeRecordAt(buffer: Uint8Array, view: DataView, start: number, end: number, where: { path: string; offset: number }): LogRecord {
+  if (end - start < RECORD_FIXED_BYTES) throw malformed(where, 'fixed fields');
+  const offset = getUint64(view, start);
+  const timestamp = getInt64(view, start + 8);
+  if (offset === null || timestamp === null) throw malformed(where, 'fixed fields');
+  let position = start + 16;
   const keyLength = view.getInt32(position, true);
   position += 4;
   let key: Uint8Array | null = null;
   if (keyLength !== KEY_NULL) {
-    if (keyLength < 0 || position + keyLength + 6 > payload.length) throw malformed(where, 'key length');
-    key = payload.slice(position, position + keyLength);
+    if (keyLength < 0 || position + keyLength + 6 > end) throw malformed(where, 'key length');
+    key = buffer.subarray(position, position + keyLength);
     position += keyLength;
   }
   const valueLength = view.getUint32(position, true);
   position += 4;
-  if (position + valueLength + 2 > payload.length) throw malformed(where, 'value length');
-  const value = payload.slice(position, position + valueLength);
+  if (position + valueLength + 2 > end) throw malformed(where, 'value length');
+  const value = buffer.subarray(position, position + valueLength);
   position += valueLength;
   const headerCount = view.getUint16(position, true);
   position += 2;
   if (headerCount > HEADER_COUNT_MAX) throw malformed(where, 'header count');
   const headers: [string, Uint8Array][] = [];
   for (let index = 0; index < headerCount; index++) {
-    if (position + 2 > payload.length) throw malformed(where, 'header name length');
+    if (position + 2 > end) throw malformed(where, 'header name length');
     const nameLength = view.getUint16(position, true);
     position += 2;
-    if (nameLength > HEADER_NAME_BYTES_MAX || position + nameLength + 4 > payload.length) throw malformed(where, 'header name length');
-    const name = decoder.decode(payload.subarray(position, position + nameLength));
+    if (nameLength > HEADER_NAME_BYTES_MAX || position + nameLength + 4 > end) throw malformed(where, 'header name length');
+    const name = decoder.decode(buffer.subarray(position, position + nameLength));
     position += nameLength;
     const headerValueLength = view.getUint32(position, true);
     position += 4;
-    if (position + headerValueLength > payload.length) throw malformed(where, 'header value length');
-    headers.push([name, payload.slice(position, position + headerValueLength)]);
+    if (position + headerValueLength > end) throw malformed(where, 'header value length');
+    headers.push([name, buffer.subarray(position, position + headerValueLength)]);
     position += headerValueLength;
   }
-  if (position !== payload.length) throw malformed(where, 'trailing bytes');
-  return { offset: meta.offset, timestamp: meta.timestamp, key, value, headers };
+  if (position !== end) throw malformed(where, 'trailing bytes');
+  return { offset, timestamp, key, value, headers };
 }
 
 function malformed(where: { path: string; offset: number }, field: string): KeelError {

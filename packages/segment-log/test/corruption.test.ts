@@ -55,6 +55,16 @@ describe('corruption', () => {
     expect(caught.code).toBe('KEEL_CORRUPT');
     expect(caught.path).toBe(sealed);
     expect(caught.offset).toBe(frameAt);
+    // Reads never return the damaged record; they report it the same way.
+    const baseOffset = log.segments()[1]!.baseOffset;
+    let readError: { code?: string; path?: string; offset?: number } = {};
+    try {
+      log.read(baseOffset);
+    } catch (error) {
+      readError = error as typeof readError;
+    }
+    expect(readError).toMatchObject({ code: 'KEEL_CORRUPT', path: sealed, offset: frameAt });
+    expect(log.read(baseOffset, { maxRecords: 1 }).length).toBe(1);
   });
 
   it('refuses to open when the cheaply checked tail of a sealed segment is damaged', async () => {
