@@ -6,6 +6,7 @@ import {
   encodeSegmentHeader,
   mappingFileName,
   segmentFileName,
+  type SegmentIdentity,
 } from './format.js';
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
@@ -25,11 +26,16 @@ export interface CompactionHost {
   read(ref: PayloadRef): Uint8Array;
 }
 
-/** The live refs that sit in `sources`, once each, in file order so the reads stream. */
-export function selectLive(liveRefs: readonly PayloadRef[], sources: ReadonlySet<number>): PayloadRef[] {
+/**
+ * The live refs that sit in `sources` (segment → order), once each, in append order:
+ * by the segment's order, then segment, then offset. The output keeps payloads in the
+ * order they were appended, and its reads stream through each source.
+ */
+export function selectLive(liveRefs: readonly PayloadRef[], sources: ReadonlyMap<number, number>): PayloadRef[] {
   const unique = new Map<string, PayloadRef>();
   for (const ref of liveRefs) if (sources.has(ref.segment)) unique.set(PayloadRef.key(ref), ref);
-  return [...unique.values()].sort((left, right) => left.segment - right.segment || left.offset - right.offset);
+  const orderOf = (ref: PayloadRef) => sources.get(ref.segment) as number;
+  return [...unique.values()].sort((left, right) => orderOf(left) - orderOf(right) || left.segment - right.segment || left.offset - right.offset);
 }
 
 /** Reads every live payload before anything is written; one unreadable payload aborts all. */
@@ -52,31 +58,38 @@ export function readLive(host: CompactionHost, live: readonly PayloadRef[]): Uin
  * old-to-new map, both durably, and only then gives the segment its final name. When it
  * returns, old and new refs both resolve; nothing has been deleted.
  */
-export async function writeCompaction(host: CompactionHost, sources: readonly number[], live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingRecord> {
+export async function writeCompaction(
+  host: CompactionHost,
+  sources: ReadonlyMap<number, number>,
+  live: readonly PayloadRef[],
+  payloads: readonly Uint8Array[],
+): Promise<{ record: MappingRecord; order: number }> {
   const { io, dir } = host;
   const output = host.allocateSegment();
+  const order = Math.min(...sources.values());
   const temporaryPath = joinPath(dir, compactingFileName(output));
   const finalPath = joinPath(dir, segmentFileName(output));
   const mappingPath = joinPath(dir, mappingFileName(output));
   try {
-    const entries = await writeOutputSegment(io, temporaryPath, output, live, payloads);
-    const record: MappingRecord = { output, sources, entries };
+    const entries = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
+    const record: MappingRecord = { output, sources: [...sources.keys()], entries };
     await writeDurably(io, mappingPath, encodeMapping(record));
     await io.syncDir(dir);
     io.rename(temporaryPath, finalPath);
     await io.syncDir(dir);
-    return record;
+    return { record, order };
   } catch (error) {
     for (const path of [temporaryPath, finalPath, mappingPath]) removeQuietly(io, path);
     throw error;
   }
 }
 
-async function writeOutputSegment(io: Io, path: string, output: number, live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingEntry[]> {
+async function writeOutputSegment(io: Io, path: string, identity: SegmentIdentity, live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingEntry[]> {
+  const output = identity.segment;
   const entries: MappingEntry[] = [];
   const file = io.open(path, { create: true, truncate: true });
   try {
-    await file.write(encodeSegmentHeader(output, 'compaction'), 0);
+    await file.write(encodeSegmentHeader(identity), 0);
     let position = SEGMENT_HEADER_BYTES;
     for (let start = 0; start < payloads.length; ) {
       let end = start;

@@ -13,8 +13,12 @@ import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, crc32c, defin
 /** "KPSG": the first four bytes of every segment file, big-endian. */
 export const SEGMENT_MAGIC = 0x4b50_5347;
 export const SEGMENT_FORMAT_VERSION = 1;
-/** magic u32 BE, version u16 LE, kind u16 LE, segment number u32 LE, CRC-32C u32 LE of the first 12 bytes. */
-export const SEGMENT_HEADER_BYTES = 16;
+/**
+ * magic u32 BE, version u16 LE, kind u16 LE, segment number u32 LE, order u32 LE,
+ * CRC-32C u32 LE of the first 16 bytes.
+ */
+export const SEGMENT_HEADER_BYTES = 20;
+const SEGMENT_HEADER_CHECKED_BYTES = 16;
 
 /** "KPL\x01": the magic of every payload frame (core's frame layout). */
 export const PAYLOAD_FRAME_MAGIC = 0x4b50_4c01;
@@ -71,19 +75,31 @@ export function parseStoreFileName(name: string): { kind: StoreFileKind; segment
   return { kind, segment };
 }
 
-export function encodeSegmentHeader(segment: number, kind: SegmentKind): Uint8Array {
+/**
+ * What a segment's header says about it. `order` places its payloads in append order: an
+ * append segment's order is its own number; a compaction output's is the lowest order
+ * of its sources (it holds their payloads, which were appended before anything newer).
+ */
+export interface SegmentIdentity {
+  readonly segment: number;
+  readonly kind: SegmentKind;
+  readonly order: number;
+}
+
+export function encodeSegmentHeader(identity: SegmentIdentity): Uint8Array {
   const header = new Uint8Array(SEGMENT_HEADER_BYTES);
   const view = new DataView(header.buffer);
   view.setUint32(0, SEGMENT_MAGIC, false);
   view.setUint16(4, SEGMENT_FORMAT_VERSION, true);
-  view.setUint16(6, KIND_CODES[kind], true);
-  view.setUint32(8, segment, true);
-  view.setUint32(12, crc32c(header.subarray(0, 12)), true);
+  view.setUint16(6, KIND_CODES[identity.kind], true);
+  view.setUint32(8, identity.segment, true);
+  view.setUint32(12, identity.order, true);
+  view.setUint32(16, crc32c(header.subarray(0, SEGMENT_HEADER_CHECKED_BYTES)), true);
   return header;
 }
 
 export type HeaderCheck =
-  | { readonly state: 'valid'; readonly kind: SegmentKind }
+  | { readonly state: 'valid'; readonly kind: SegmentKind; readonly order: number }
   /** Never fully written: a prefix of an append header followed by zeros (a crash during creation). */
   | { readonly state: 'torn' }
   | { readonly state: 'foreign'; readonly reason: string };
@@ -96,10 +112,12 @@ export type HeaderCheck =
 export function checkSegmentHeader(bytes: Uint8Array, segment: number): HeaderCheck {
   if (bytes.length >= SEGMENT_HEADER_BYTES) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
-    const complete = view.getUint32(0, false) === SEGMENT_MAGIC && crc32c(bytes.subarray(0, 12)) === view.getUint32(12, true);
+    const checksum = crc32c(bytes.subarray(0, SEGMENT_HEADER_CHECKED_BYTES));
+    const complete = view.getUint32(0, false) === SEGMENT_MAGIC && checksum === view.getUint32(SEGMENT_HEADER_CHECKED_BYTES, true);
     if (complete) return judgeCompleteHeader(view, segment);
   }
-  if (isTornPrefix(bytes.subarray(0, SEGMENT_HEADER_BYTES), encodeSegmentHeader(segment, 'append'))) return { state: 'torn' };
+  const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment });
+  if (isTornPrefix(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad segment magic or header checksum' };
 }
 
@@ -111,7 +129,9 @@ function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
   if (kind === undefined) return { state: 'foreign', reason: `unknown segment kind ${kindCode}` };
   const recorded = view.getUint32(8, true);
   if (recorded !== segment) return { state: 'foreign', reason: `header names segment ${recorded}, file name says ${segment}` };
-  return { state: 'valid', kind };
+  const order = view.getUint32(12, true);
+  if (order < SEGMENT_NUMBER_MIN || order > segment) return { state: 'foreign', reason: `order ${order} is outside [${SEGMENT_NUMBER_MIN}, ${segment}]` };
+  return { state: 'valid', kind, order };
 }
 
 /** True when `bytes` is some prefix of `expected` followed only by zeros. */

@@ -1,7 +1,8 @@
 export { PayloadStore, type CompactOptions, type PayloadStoreStats, type SealHandle } from './payload-store.js';
 export { PayloadRef, PAYLOAD_REF_ENCODED_BYTES } from './payload-ref.js';
 export { CompactionPlan, type CompactionState } from './compaction-plan.js';
-export type { PayloadStoreOptions } from './options.js';
+export type { PayloadStoreOptions, VerifyLevel } from './options.js';
+export type { ScannedPayload } from './scan.js';
 export type { SegmentInfo } from './segment.js';
 export {
   PAYLOAD_BYTES_MAX,

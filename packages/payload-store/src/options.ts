@@ -17,14 +17,23 @@ export interface PayloadStoreOptions {
   durability?: DurabilityPolicy;
   /** What open does with a torn active segment (default 'truncate-tail'). */
   recovery?: RecoveryPolicy;
+  /**
+   * How much open checks the sealed segments: 'headers' (default) reads each header and
+   * leaves payload checks to `read`; 'full' verifies every frame of every segment and
+   * refuses to open (KEEL_CORRUPT with file and offset, nothing changed) on damage.
+   */
+  verify?: VerifyLevel;
   /** The file system (default: the native Io). */
   io?: Io;
 }
+
+export type VerifyLevel = 'headers' | 'full';
 
 export interface NormalizedOptions {
   readonly segmentBytes: number;
   readonly durability: DurabilityPolicy;
   readonly recovery: RecoveryPolicy;
+  readonly verify: VerifyLevel;
   readonly io: Io;
 }
 
@@ -37,8 +46,11 @@ export function normalizeOptions(options: PayloadStoreOptions | undefined): Norm
   }
   const io = options.io ?? nativeIo;
   if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement the Io interface, got ${describeType(io)}`);
+  const verify = options.verify ?? 'headers';
+  if (verify !== 'headers' && verify !== 'full') throw badArgument(`verify must be 'headers' or 'full', got ${describeType(verify)}`);
   return {
     segmentBytes,
+    verify,
     durability: normalizeDurability(options.durability),
     recovery: normalizeRecoveryPolicy(options.recovery),
     io,

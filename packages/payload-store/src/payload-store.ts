@@ -23,6 +23,7 @@ import { assertDirectory, normalizeOptions, type NormalizedOptions, type Payload
 import { normalizeRef, type PayloadRef } from './payload-ref.js';
 import { readPayload } from './reader.js';
 import { recoverDirectory } from './recovery.js';
+import { inAppendOrder, scanSegment, type ScannedPayload } from './scan.js';
 import { describeSegment, type SegmentInfo, type SegmentState } from './segment.js';
 import { SegmentWriter } from './writer.js';
 
@@ -106,8 +107,9 @@ export class PayloadStore {
     io.mkdir(dir);
     const lock = io.open(joinPath(dir, LOCK_FILE_NAME), { create: true, lock: true });
     try {
-      const found = await recoverDirectory(io, dir, normalized.recovery);
-      const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes);
+      const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
+      const durableRotation = normalized.durability.mode !== 'none';
+      const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes, durableRotation);
       return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, report: found.report });
     } catch (error) {
       lock.closeSync();
@@ -180,6 +182,24 @@ export class PayloadStore {
     return readPayload(this.#io, state, clean);
   }
 
+  /**
+   * Every payload in the store, verified, in append order (compaction keeps that order).
+   * While a compaction is pending the old segments are scanned, not its output. A frame
+   * that does not verify throws KEEL_CORRUPT with its file and offset. Payloads appended
+   * during the scan may or may not be seen.
+   */
+  *scan(): Generator<ScannedPayload> {
+    this.#lifecycle.assertOpen();
+    const pendingOutput = this.#pending?.output ?? null;
+    for (const state of inAppendOrder(this.#segments.values())) {
+      if (state.segment === pendingOutput || !this.#segments.has(state.segment)) continue;
+      for (const scanned of scanSegment(this.#io, state)) {
+        this.#lifecycle.assertOpen();
+        yield scanned;
+      }
+    }
+  }
+
   /** Rotates the active segment now; payloads appended after this land in a newer segment. */
   seal(): SealHandle {
     this.#lifecycle.assertWritable();
@@ -222,23 +242,27 @@ export class PayloadStore {
 
   async #compact(live: readonly PayloadRef[], seal: boolean | SealHandle): Promise<CompactionPlan> {
     const bound = seal === true ? this.seal().sealed : seal === false ? Number.MAX_SAFE_INTEGER : seal.sealed;
-    const sources = [...this.#segments.values()].filter((state) => state.sealed && state.segment <= bound).map((state) => state.segment);
-    if (sources.length === 0) return new CompactionPlan(null, { commit: async () => undefined, abort: async () => undefined });
+    // Every segment holding payloads appended up to the bound: the sources always cover a prefix of append order.
+    const sources = new Map<number, number>();
+    for (const state of this.#segments.values()) if (state.sealed && state.order <= bound) sources.set(state.segment, state.order);
+    if (sources.size === 0) return new CompactionPlan(null, { commit: async () => undefined, abort: async () => undefined });
     // Everything appended so far (the sources and the active segment's creation) becomes durable first.
     await this.#commit.sync();
-    const selected = selectLive(live, new Set(sources));
+    const selected = selectLive(live, sources);
     const payloads = readLive(this.#host(), selected);
-    let record: MappingRecord;
+    let written: Awaited<ReturnType<typeof writeCompaction>>;
     try {
-      record = await writeCompaction(this.#host(), sources, selected, payloads);
+      written = await writeCompaction(this.#host(), sources, selected, payloads);
     } catch (error) {
       this.#poison(error);
       throw error;
     }
+    const { record, order } = written;
     const path = joinPath(this.dir, segmentFileName(record.output));
     this.#segments.set(record.output, {
       segment: record.output,
       kind: 'compaction',
+      order,
       path,
       end: this.#io.stat(path)?.size ?? 0,
       sealed: true,

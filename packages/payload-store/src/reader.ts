@@ -24,7 +24,7 @@ export function readPayload(io: Io, state: SegmentState, ref: PayloadRef): Uint8
 }
 
 /** Maps a sealed segment once; the mapping lives as long as any view of it does. */
-function mapSealed(io: Io, state: SegmentState): MappedSegment {
+export function mapSealed(io: Io, state: SegmentState): MappedSegment {
   const file = io.open(state.path);
   try {
     const bytes = file.mapSync(0, state.end);

@@ -20,6 +20,8 @@ import {
   type SegmentKind,
 } from './format.js';
 import { readMapping, type MappingRecord } from './mapping-file.js';
+import type { VerifyLevel } from './options.js';
+import { findDamage } from './scan.js';
 import type { SegmentState } from './segment.js';
 import { closeFile, createSegmentFile } from './writer.js';
 import { removeIfPresent } from './compaction.js';
@@ -37,6 +39,7 @@ interface SurveyedSegment {
   path: string;
   size: number;
   kind: SegmentKind | 'torn';
+  order: number;
 }
 
 /** Everything open found in the directory, read without changing a byte. */
@@ -62,9 +65,10 @@ interface Decisions {
  * compaction, repairs a segment whose creation was torn, and recovers the active
  * segment's tail. Running it twice does the same as running it once.
  */
-export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy): Promise<OpenedDirectory> {
+export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy, verify: VerifyLevel): Promise<OpenedDirectory> {
   const found = survey(io, dir);
   const decisions = decide(dir, found);
+  if (verify === 'full') verifySealed(io, found, decisions);
   if (policy === 'strict' && needsChanges(decisions)) {
     throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir });
   }
@@ -72,15 +76,12 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   const segments = new Map<number, SegmentState>();
   for (const [segment, surveyed] of found.segments) {
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
-    segments.set(segment, { segment, kind, path: surveyed.path, end: surveyed.size, sealed: true, file: null, dirty: false, view: null });
+    segments.set(segment, { segment, kind, order: surveyed.order, path: surveyed.path, end: surveyed.size, sealed: true, file: null, dirty: false, view: null });
   }
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
   if (active === null) {
-    active = createSegmentFile(io, dir, nextSegment++, 'append');
-    await (active.file as NonNullable<SegmentState['file']>).datasync();
-    await io.syncDir(dir);
-    active.dirty = false;
+    active = createSegmentFile(io, dir, nextSegment++, true);
     segments.set(active.segment, active);
     actions.push({ kind: 'created', path: active.path });
   } else {
@@ -123,7 +124,8 @@ function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
     const read = file.readSync(header, 0);
     const check = checkSegmentHeader(header.subarray(0, read), segment);
     if (check.state === 'foreign') throw foreignSegmentError(path, check.reason);
-    return { path, size, kind: check.state === 'torn' ? 'torn' : check.kind };
+    if (check.state === 'torn') return { path, size, kind: 'torn', order: segment };
+    return { path, size, kind: check.kind, order: check.order };
   } finally {
     file.closeSync();
   }
@@ -146,6 +148,26 @@ function decide(dir: string, found: Survey): Decisions {
   }
   for (const [segment, surveyed] of found.segments) if (surveyed.kind === 'torn') decisions.repairHeaders.push(segment);
   return decisions;
+}
+
+/**
+ * Full verification, before anything is changed: every frame of every segment that will
+ * stay sealed. The newest append segment is left to the tail recovery that follows.
+ */
+function verifySealed(io: Io, found: Survey, decisions: Decisions): void {
+  const leaving = new Set(decisions.finishCommits.flatMap((record) => record.sources));
+  const pendingSources = new Set(decisions.pending?.sources ?? []);
+  let active = 0;
+  for (const [segment, surveyed] of found.segments) {
+    if (surveyed.kind !== 'compaction' && !pendingSources.has(segment) && !leaving.has(segment)) active = Math.max(active, segment);
+  }
+  for (const [segment, surveyed] of found.segments) {
+    if (segment === active || surveyed.kind === 'torn' || leaving.has(segment)) continue;
+    const damage = findDamage(io, surveyed.path);
+    if (damage !== null) {
+      throw new KeelError('KEEL_CORRUPT', `${surveyed.path} is damaged at offset ${damage.offset} (${damage.state}); nothing was changed`, { path: surveyed.path, offset: damage.offset });
+    }
+  }
 }
 
 function needsChanges(decisions: Decisions): boolean {
@@ -190,7 +212,7 @@ async function repairTornHeader(io: Io, found: Survey, segment: number): Promise
       const saved = await saveAndTruncateTail(io, file, 0, surveyed.size);
       actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes: surveyed.size });
     }
-    file.writeSync(encodeSegmentHeader(segment, 'append'), 0);
+    file.writeSync(encodeSegmentHeader({ segment, kind: 'append', order: segment }), 0);
     await file.datasync();
   } finally {
     file.closeSync();

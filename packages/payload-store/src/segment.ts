@@ -5,6 +5,8 @@ import type { SegmentKind } from './format.js';
 export interface SegmentState {
   readonly segment: number;
   readonly kind: SegmentKind;
+  /** Where its payloads fall in append order (see SegmentIdentity). */
+  readonly order: number;
   readonly path: string;
   /** Bytes that hold a header and whole frames: writes land here, reads must end before it. */
   end: number;
@@ -31,11 +33,12 @@ export interface MappedSegment {
 export interface SegmentInfo {
   readonly segment: number;
   readonly kind: SegmentKind;
+  readonly order: number;
   readonly state: 'active' | 'sealed';
   readonly bytes: number;
   readonly path: string;
 }
 
 export function describeSegment(state: SegmentState): SegmentInfo {
-  return { segment: state.segment, kind: state.kind, state: state.sealed ? 'sealed' : 'active', bytes: state.end, path: state.path };
+  return { segment: state.segment, kind: state.kind, order: state.order, state: state.sealed ? 'sealed' : 'active', bytes: state.end, path: state.path };
 }

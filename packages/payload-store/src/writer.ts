@@ -1,26 +1,27 @@
 import { KeelError, encodeFrames, frameBytes, joinPath, type Io } from '@keel/core';
-import {
-  PAYLOAD_FRAME_FORMAT,
-  SEGMENT_HEADER_BYTES,
-  SEGMENT_NUMBER_MAX,
-  encodeSegmentHeader,
-  segmentFileName,
-  type SegmentKind,
-} from './format.js';
+import { PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, encodeSegmentHeader, segmentFileName } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 
-/** Creates a segment file holding only its header; nothing is synced yet. */
-export function createSegmentFile(io: Io, dir: string, segment: number, kind: SegmentKind): SegmentState {
+/**
+ * Creates an append segment holding only its header. With `durable`, the header and the
+ * directory entry are synced before any payload goes in, so a segment that exists after
+ * a crash starts with a whole header or is a torn creation that held nothing.
+ */
+export function createSegmentFile(io: Io, dir: string, segment: number, durable: boolean): SegmentState {
   const path = joinPath(dir, segmentFileName(segment));
-  const writer = io.open(path, { createNew: true, write: true });
+  const file = io.open(path, { createNew: true, write: true });
   try {
-    writer.writeSync(encodeSegmentHeader(segment, kind), 0);
+    file.writeSync(encodeSegmentHeader({ segment, kind: 'append', order: segment }), 0);
+    if (durable) {
+      file.datasyncSync();
+      io.syncDirSync(dir);
+    }
   } catch (error) {
-    writer.closeSync();
+    file.closeSync();
     throw error;
   }
-  return { segment, kind, path, end: SEGMENT_HEADER_BYTES, sealed: false, file: writer, dirty: true, view: null };
+  return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, dirty: !durable, view: null };
 }
 
 /**
@@ -32,6 +33,8 @@ export class SegmentWriter {
   readonly #dir: string;
   readonly #segments: Map<number, SegmentState>;
   readonly #segmentBytes: number;
+  /** Whether a rotation syncs (every durability mode except 'none'). */
+  readonly #durableRotation: boolean;
   #active: SegmentState;
   #nextSegment: number;
   /** A segment file was created since the last directory sync. */
@@ -39,8 +42,9 @@ export class SegmentWriter {
   /** Bytes written in this session (frames and new segment headers): the group commit's position. */
   #writtenBytes = 0;
 
-  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number) {
+  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number, durableRotation: boolean) {
     this.#io = io;
+    this.#durableRotation = durableRotation;
     this.#dir = dir;
     this.#segments = segments;
     this.#active = active;
@@ -93,14 +97,25 @@ export class SegmentWriter {
     return end === SEGMENT_HEADER_BYTES || end + frameBytes(payload.length) <= this.#segmentBytes;
   }
 
-  /** Seals the active segment and starts a new one; returns the sealed segment's number. */
+  /**
+   * Seals the active segment and starts a new one; returns the sealed segment's number.
+   * The sealed segment is made durable first, so a sealed segment is always whole and
+   * no payload of a newer segment can survive a crash that an older one did not. Rolls
+   * are rare (one per segmentBytes), so this runs synchronously inside the append.
+   */
   rotate(): number {
     const sealed = this.#active;
-    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), 'append');
+    if (this.#durableRotation && sealed.dirty) {
+      (sealed.file as NonNullable<SegmentState['file']>).datasyncSync();
+      sealed.dirty = false;
+    }
+    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), this.#durableRotation);
     this.#segments.set(next.segment, next);
-    this.#directoryDirty = true;
-    // The new header is written but not durable: count it, so that the next sync flushes it.
-    this.#writtenBytes += SEGMENT_HEADER_BYTES;
+    if (!this.#durableRotation) {
+      // The new header is written but not durable: count it, so that the next sync flushes it.
+      this.#directoryDirty = true;
+      this.#writtenBytes += SEGMENT_HEADER_BYTES;
+    }
     sealed.sealed = true;
     if (!sealed.dirty) closeFile(sealed);
     this.#active = next;

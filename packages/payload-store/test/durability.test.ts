@@ -21,12 +21,30 @@ function recordingIo(): { io: FailingIo; synced: () => string[]; mark: () => voi
 }
 
 describe('durability', () => {
-  it('one sync covers every segment with unsynced bytes, then the directory', async () => {
+  it('a rotation makes the sealed segment and the new header durable before the first payload goes in', async () => {
+    const { io } = recordingIo();
+    await using store = await PayloadStore.open(`${tempDir()}/store`, { io, segmentBytes: 64, durability: { mode: 'explicit' } });
+    const from = io.log.length;
+    store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30))]);
+    const steps = io.log.slice(from).map(({ operation, path }) => `${operation} ${path.slice(path.lastIndexOf('/') + 1)}`);
+    expect(steps).toEqual([
+      'write 0000000001.seg',
+      'datasync 0000000001.seg',
+      'open-create 0000000002.seg',
+      'write 0000000002.seg',
+      'datasync 0000000002.seg',
+      'sync-dir store',
+      'write 0000000002.seg',
+    ]);
+  });
+
+  it("under durability 'none' a rotation does not sync, and one sync() covers every segment, then the directory", async () => {
     const { io, synced, mark } = recordingIo();
-    await using store = await PayloadStore.open(tempDir(), { io, segmentBytes: 64, durability: { mode: 'explicit' } });
+    await using store = await PayloadStore.open(tempDir(), { io, segmentBytes: 64, durability: { mode: 'none' } });
     mark();
     store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30)), bytes('c'.repeat(30))]);
     expect(store.segments()).toHaveLength(3);
+    expect(synced()).toEqual([]);
     await store.sync();
     expect(synced().slice(0, 3).sort()).toEqual(['0000000001.seg', '0000000002.seg', '0000000003.seg']);
     expect(synced().slice(3)).toEqual(['<dir>']);

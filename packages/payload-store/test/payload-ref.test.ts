@@ -35,7 +35,7 @@ describe('PayloadRef', () => {
   });
 
   it('refuses malformed refs and encodings with KEEL_BAD_ARGUMENT', async () => {
-    const valid = PayloadRef.encode({ segment: 1, offset: 16, length: 3 });
+    const valid = PayloadRef.encode({ segment: 1, offset: SEGMENT_HEADER_BYTES, length: 3 });
     const badVersion = valid.slice();
     badVersion[0] = 9;
     const hugeOffset = valid.slice();
@@ -43,7 +43,7 @@ describe('PayloadRef', () => {
     for (const encoded of [new Uint8Array(3), badVersion, hugeOffset, 'text' as unknown as Uint8Array]) {
       expect(await codeOf(() => PayloadRef.decode(encoded))).toBe('KEEL_BAD_ARGUMENT');
     }
-    const malformed = [null, {}, { segment: 0, offset: 16, length: 1 }, { segment: 1, offset: 3, length: 1 }, { segment: 1, offset: 16, length: -1 }, { segment: 1.5, offset: 16, length: 1 }];
+    const malformed = [null, {}, { segment: 0, offset: SEGMENT_HEADER_BYTES, length: 1 }, { segment: 1, offset: SEGMENT_HEADER_BYTES - 1, length: 1 }, { segment: 1, offset: SEGMENT_HEADER_BYTES, length: -1 }, { segment: 1.5, offset: SEGMENT_HEADER_BYTES, length: 1 }];
     for (const ref of malformed) expect(await codeOf(() => PayloadRef.encode(ref as unknown as PayloadRef))).toBe('KEEL_BAD_ARGUMENT');
   });
 });

@@ -9,7 +9,7 @@ const SEAL_EVERY = 500;
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: kill-child <store dir> <first sequence>');
 
-const store = await PayloadStore.open(dir, { segmentBytes: 64 * 1024, durability: { mode: 'explicit' } });
+const store = await PayloadStore.open(dir, { segmentBytes: 256 * 1024, durability: { mode: 'explicit' } });
 let sequence = Number(process.argv[3] ?? 0);
 
 async function writer(batch: number): Promise<never> {

@@ -1,0 +1,63 @@
+import { FRAME_HEADER_BYTES, FrameScanner, KeelError, checkFrameAt, type Io } from '@keel/core';
+import { MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES } from './format.js';
+import type { PayloadRef } from './payload-ref.js';
+import { mapSealed } from './reader.js';
+import type { SegmentState } from './segment.js';
+
+/** One payload as `scan` yields it. */
+export interface ScannedPayload {
+  readonly ref: PayloadRef;
+  /** A view into the sealed segment's mapping, or a copy for the active segment. */
+  readonly payload: Uint8Array;
+}
+
+/** Segments in append order: by order, then number. */
+export function inAppendOrder(segments: Iterable<SegmentState>): SegmentState[] {
+  return [...segments].sort((left, right) => left.order - right.order || left.segment - right.segment);
+}
+
+/**
+ * Every payload of `state` up to its valid end, verified. A frame that does not verify
+ * throws KEEL_CORRUPT with its file and offset: a sealed segment is whole by
+ * construction, and the active one was recovered at open, so damage is never a tail.
+ */
+export function* scanSegment(io: Io, state: SegmentState): Generator<ScannedPayload> {
+  const end = state.end;
+  if (state.sealed && end <= MAPPED_SEGMENT_BYTES_MAX) {
+    const bytes = (state.view ?? mapSealed(io, state)).bytes.subarray(0, end);
+    for (let offset = SEGMENT_HEADER_BYTES; offset < end; ) {
+      const check = checkFrameAt(bytes, offset, PAYLOAD_FRAME_FORMAT);
+      if (!check.ok) throw damaged(state, offset, check.state);
+      yield { ref: { segment: state.segment, offset, length: check.payloadLength }, payload: bytes.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + check.payloadLength) };
+      offset += check.frameBytes;
+    }
+    return;
+  }
+  const file = state.file ?? (state.file = io.open(state.path));
+  const scanner = new FrameScanner(file, PAYLOAD_FRAME_FORMAT, { from: SEGMENT_HEADER_BYTES, to: end });
+  for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+    yield { ref: { segment: state.segment, offset: frame.offset, length: frame.payload.length }, payload: frame.payload.slice() };
+  }
+  if (scanner.tailState !== 'clean-end') throw damaged(state, scanner.validBytes, scanner.tailState ?? 'clean-end');
+}
+
+/**
+ * Reads a whole segment file (not mapped: open should not map what it only checks) and
+ * returns the offset of the first byte that is not a whole, verified frame, or null.
+ */
+export function findDamage(io: Io, path: string): { offset: number; state: string } | null {
+  const file = io.open(path);
+  try {
+    const scanner = new FrameScanner(file, PAYLOAD_FRAME_FORMAT, { from: SEGMENT_HEADER_BYTES });
+    while (scanner.next() !== null) {
+      // Verification is the point; the payloads are not needed.
+    }
+    return scanner.tailState === 'clean-end' ? null : { offset: scanner.validBytes, state: scanner.tailState ?? 'unknown' };
+  } finally {
+    file.closeSync();
+  }
+}
+
+function damaged(state: SegmentState, offset: number, what: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `${state.path} is damaged at offset ${offset} (${what})`, { path: state.path, offset });
+}
