@@ -1,0 +1,70 @@
+import type { DurabilityPolicy, Io, RecoveryPolicy, RecoveryReport } from '@keel/core';
+
+/** What a backend can do; the suite runs only what is supported. */
+export interface BackendSupports {
+  /** Under `{ mode: 'every-write' }` each write returns a promise that resolves once it is durable. */
+  everyWrite?: boolean;
+  /** `appendBatch` (logs) or `batch` (key-value stores). */
+  batch?: boolean;
+  /** Open with recovery 'salvage' keeps the valid prefix of a log that is corrupt in the middle. */
+  salvage?: boolean;
+  /** Files for which `isDerivedFile` is true exist (indexes, snapshots): damage them (fault 13). */
+  derivedFiles?: boolean;
+  /** Retention that drops records below a position (logs: `deleteBefore`). */
+  retention?: boolean;
+}
+
+export interface AdapterOpenOptions {
+  durability: DurabilityPolicy;
+  recovery: RecoveryPolicy;
+}
+
+/** Multi-file protocols the suite runs, and crashes inside (faults 6 and 12). */
+export type ProtocolName = 'roll' | 'seal' | 'compact' | 'snapshot';
+
+export interface AdapterBase<Store> {
+  readonly name: string;
+  readonly supports: BackendSupports;
+  /** Opens (creating when missing) the store kept in `dir` of `io`. */
+  open(io: Io, dir: string, options: AdapterOpenOptions): Promise<Store>;
+  /** Closes the store; under 'explicit' and 'every-write' this ends with a final sync. */
+  close(store: Store): Promise<void>;
+  /** Makes everything written so far durable; resolution is the acknowledgement. */
+  sync(store: Store): Promise<unknown>;
+  recovery(store: Store): RecoveryReport;
+  /** Files the store can rebuild or do without (indexes, snapshots). */
+  isDerivedFile?(path: string): boolean;
+  readonly protocols?: Partial<Record<ProtocolName, (store: Store) => Promise<unknown> | unknown>>;
+}
+
+/** A record as a log returns it: its position (offset, LSN, ref…) and its bytes. */
+export interface LogRecord {
+  position: number;
+  payload: Uint8Array;
+}
+
+export interface LogAdapter<Store> extends AdapterBase<Store> {
+  readonly kind: 'log';
+  /** Appends one record; under every-write, a returned promise is that record's acknowledgement. */
+  append(store: Store, payload: Uint8Array): unknown;
+  appendBatch?(store: Store, payloads: Uint8Array[]): unknown;
+  /** Every record from the start of the log, in order, verified. */
+  read(store: Store): Promise<LogRecord[]> | LogRecord[];
+  /** Drops records below `position` (whole segments at a time is fine). */
+  deleteBefore?(store: Store, position: number): Promise<unknown> | unknown;
+}
+
+export type KvOperation = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+export interface KvAdapter<Store> extends AdapterBase<Store> {
+  readonly kind: 'kv';
+  put(store: Store, key: string, value: Uint8Array): unknown;
+  delete(store: Store, key: string): unknown;
+  /** Atomic: after a crash all of it or none of it is visible. */
+  batch?(store: Store, operations: KvOperation[]): unknown;
+  /** Every live entry, verified. */
+  read(store: Store): Promise<Map<string, Uint8Array>> | Map<string, Uint8Array>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type BackendAdapter<Store = any> = LogAdapter<Store> | KvAdapter<Store>;

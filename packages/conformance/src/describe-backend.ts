@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { afterAll, describe, it } from 'vitest';
+import type { BackendAdapter } from './adapter.js';
+import { ScenarioRun } from './runner.js';
+import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
+import { FaultTally } from './tally.js';
+
+/** Generated crash scenarios per backend in `pnpm test`; KEEL_CONFORMANCE_RUNS raises it. */
+export const CONFORMANCE_RUNS_DEFAULT = 1000;
+
+export interface DescribeBackendOptions {
+  /** Scenarios to generate (default: KEEL_CONFORMANCE_RUNS or 1,000). */
+  runs?: number;
+  /** Replay: the seed and path fast-check printed (default: KEEL_CONFORMANCE_SEED / _PATH). */
+  seed?: number;
+  path?: string;
+  /** The test functions to register with (abstract-level style); vitest's by default. */
+  test?: (name: string, body: () => Promise<void>) => void;
+  describe?: (name: string, body: () => void) => void;
+}
+
+export interface ConformanceTestOptions {
+  runs: number;
+  seed?: number;
+  path?: string;
+}
+
+export function conformanceOptions(options: DescribeBackendOptions = {}): ConformanceTestOptions {
+  const environment = process.env;
+  const runs = options.runs ?? (environment.KEEL_CONFORMANCE_RUNS ? Number(environment.KEEL_CONFORMANCE_RUNS) : CONFORMANCE_RUNS_DEFAULT);
+  const seedText = environment.KEEL_CONFORMANCE_SEED;
+  const seed = options.seed ?? (seedText ? Number(seedText) : undefined);
+  const path = options.path ?? environment.KEEL_CONFORMANCE_PATH;
+  const out: ConformanceTestOptions = { runs };
+  if (seed !== undefined) out.seed = seed;
+  if (path !== undefined) out.path = path;
+  return out;
+}
+
+/**
+ * Runs the generated crash scenarios against `adapter` and returns the tally; throws
+ * (with fast-check's seed and path, shrunk) when an invariant breaks, and when a fault
+ * kind never fired.
+ */
+export async function runConformance(adapter: BackendAdapter, options: ConformanceTestOptions): Promise<FaultTally> {
+  const tally = new FaultTally(adapter.name, applicableFaults(adapter));
+  const property = fc.asyncProperty(scenarioArbitrary(adapter), async (scenario) => {
+    tally.add(await new ScenarioRun(adapter, scenario).run());
+  });
+  const parameters: fc.Parameters<[Scenario]> = { numRuns: options.runs };
+  if (options.seed !== undefined) parameters.seed = options.seed;
+  if (options.path !== undefined) parameters.path = options.path;
+  await fc.assert(property, parameters);
+  if (options.path === undefined) tally.assertAllFired();
+  return tally;
+}
+
+/** Runs the property without throwing: the mutant self-test inspects how it failed. */
+export async function checkConformance(adapter: BackendAdapter, options: ConformanceTestOptions): Promise<fc.RunDetails<[Scenario]>> {
+  const property = fc.asyncProperty(scenarioArbitrary(adapter), async (scenario) => {
+    await new ScenarioRun(adapter, scenario).run();
+  });
+  const parameters: fc.Parameters<[Scenario]> = { numRuns: options.runs };
+  if (options.seed !== undefined) parameters.seed = options.seed;
+  return fc.check(property, parameters);
+}
+
+/**
+ * A fixed small workload crashed at every disk operation, once keeping and once losing
+ * everything unsynced (fault 6, enumerated exhaustively). Returns the crash points run.
+ */
+export async function runEveryCrashPoint(adapter: BackendAdapter): Promise<number> {
+  const workload = crashPointWorkload(adapter);
+  const plain = (data: 'keep-all' | 'lose-all'): Scenario => ({
+    durability: 'explicit',
+    steps: workload,
+    fault: { kind: 'protocol-crash-point', mutation: 1, choice: 0, crash: { seed: 1, data: { mode: data }, entries: data } },
+    tail: [],
+  });
+  const dry = new ScenarioRun(adapter, plain('keep-all'));
+  await dry.run();
+  let points = 0;
+  for (let mutation = 1; mutation <= dry.mutationsBeforeFault; mutation++) {
+    for (const data of ['keep-all', 'lose-all'] as const) {
+      await new ScenarioRun(adapter, { ...plain(data), crashAtMutation: mutation }).run();
+      points++;
+    }
+  }
+  return points;
+}
+
+function crashPointWorkload(adapter: BackendAdapter): Step[] {
+  const write = (size: number, key: number): Step => ({ type: 'write', size, key, remove: false });
+  const steps: Step[] = [write(10, 0), write(30, 1), { type: 'sync' }];
+  for (const name of protocolsOf(adapter)) steps.push(write(20, 2), { type: 'protocol', name }, { type: 'sync' });
+  if (adapter.supports.batch) steps.push({ type: 'batch', sizes: [5, 40, 12], keys: [0, 1, 3], removes: [false, adapter.kind === 'kv', false] });
+  steps.push(write(25, 3), { type: 'sync' }, { type: 'reopen' }, write(12, 0), { type: 'sync' });
+  return steps;
+}
+
+/**
+ * The whole conformance suite for one backend, from a one-line test file:
+ * `describeBackend(adapter)`.
+ */
+export function describeBackend(adapter: BackendAdapter, options: DescribeBackendOptions = {}): void {
+  const register = options.describe ?? describe;
+  const test = options.test ?? ((name: string, body: () => Promise<void>) => it(name, body));
+  const settings = conformanceOptions(options);
+  register(`conformance: ${adapter.name}`, () => {
+    const tables: string[] = [];
+    test(`survives ${settings.runs} generated crash scenarios`, async () => {
+      const tally = await runConformance(adapter, settings);
+      tables.push(tally.table());
+    });
+    test('survives a crash at every disk operation of a small workload', async () => {
+      const points = await runEveryCrashPoint(adapter);
+      tables.push(`exhaustive crash points: ${points} (${adapter.name})`);
+    });
+    afterAll(() => {
+      if (tables.length > 0) console.log(tables.join('\n'));
+    });
+  });
+}

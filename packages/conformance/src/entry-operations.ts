@@ -1,0 +1,13 @@
+import type { EntryOperation } from './fs-state.js';
+
+/** Replays directory entry operations onto a name → node map, in order. */
+export function applyEntryOperationsTo(entries: Map<string, number>, operations: readonly EntryOperation[]): void {
+  for (const operation of operations) {
+    if (operation.kind === 'link') entries.set(operation.name, operation.node);
+    else if (operation.kind === 'unlink') entries.delete(operation.name);
+    else {
+      entries.delete(operation.from);
+      entries.set(operation.to, operation.node);
+    }
+  }
+}

@@ -1,0 +1,346 @@
+import { ioError, type Io, type IoFile, type IoOpenOptions, type IoStat } from '@keel/core';
+import { writeAt, setLength, applyOperations } from './file-image.js';
+import { FaultFsFile } from './fault-fs-file.js';
+import {
+  cloneState,
+  currentFiles,
+  emptyDirectory,
+  emptyState,
+  normalizePath,
+  splitPath,
+  type DirectoryNode,
+  type FileNode,
+  type FsState,
+} from './fs-state.js';
+import { applyEntryOperationsTo } from './entry-operations.js';
+import { materialiseCrash, type CrashPlan, type CrashEffects } from './crash.js';
+
+/** The classes of operation an injected error can target. */
+export type IoOperationClass = 'write' | 'sync' | 'read' | 'open';
+
+/** An error on the `nth` operation of a class, counted from when it is armed (1-based). */
+export interface Injection {
+  operation: IoOperationClass;
+  nth: number;
+  errno: 'EIO' | 'ENOSPC';
+  /** For writes: persist the first half of the data, then fail (a short write). */
+  short?: boolean;
+  /** Keep failing every later operation of the class (a dead disk), not just the nth. */
+  persistent?: boolean;
+}
+
+export interface CrashResult {
+  fs: FaultFs;
+  effects: CrashEffects;
+}
+
+/**
+ * An `Io` that keeps, per file, the durable bytes and the writes since the last sync, and
+ * per directory the durable entries and the entry operations since the last syncDir. It
+ * can materialise any state a crash could leave (see `crash`), inject errors on the nth
+ * operation, freeze itself at the nth mutating operation (a crash point inside a
+ * protocol), and hold syncs pending so that a crash can land while writers wait.
+ */
+export class FaultFs implements Io {
+  #state: FsState;
+  readonly #locks = new Map<number, FaultFsFile>();
+  #injection: Injection | null = null;
+  #injectionCount = 0;
+  #injectionsFired = 0;
+  #mutations = 0;
+  #crashAt: number | null = null;
+  #frozen: FsState | null = null;
+  #holding = false;
+  readonly #held: Array<() => void> = [];
+
+  constructor(state: FsState = emptyState()) {
+    this.#state = state;
+  }
+
+  /** Mutating operations performed so far (writes, syncs, creates, renames, removes). */
+  get mutations(): number {
+    return this.#mutations;
+  }
+
+  /** True once a crash point armed with `crashAtMutation` was reached. */
+  get frozen(): boolean {
+    return this.#frozen !== null;
+  }
+
+  /** How many operations failed because of an injection. */
+  get injectionsFired(): number {
+    return this.#injectionsFired;
+  }
+
+  get heldSyncs(): number {
+    return this.#held.length;
+  }
+
+  inject(injection: Injection | null): void {
+    this.#injection = injection;
+    this.#injectionCount = 0;
+  }
+
+  /** Freezes the disk just before the `count`-th mutating operation from now. */
+  crashAtMutation(count: number): void {
+    this.#crashAt = this.#mutations + count;
+  }
+
+  /** From now on syncs do not complete (nor take effect) until released. */
+  holdSyncs(): void {
+    this.#holding = true;
+  }
+
+  /** Completes the oldest `count` held syncs, in order; stops holding when all are released. */
+  releaseSyncs(count = Number.POSITIVE_INFINITY): void {
+    const release = this.#held.splice(0, Math.min(count, this.#held.length));
+    if (count === Number.POSITIVE_INFINITY) this.#holding = false;
+    for (const complete of release) complete();
+  }
+
+  /** The state a crash now (or at the frozen crash point) leaves behind, as a fresh FaultFs. */
+  crash(plan: CrashPlan): CrashResult {
+    const { state, effects } = materialiseCrash(this.#frozen ?? this.#state, plan);
+    return { fs: new FaultFs(state), effects };
+  }
+
+  /** Path → bytes a read sees now (the frozen state after a crash point). */
+  files(): Map<string, Uint8Array> {
+    return currentFiles(this.#frozen ?? this.#state);
+  }
+
+  /** A copy of this disk as it is now, durable and pending alike. */
+  clone(): FaultFs {
+    return new FaultFs(cloneState(this.#state));
+  }
+
+  // ---- Io ----
+
+  open(path: string, options: IoOpenOptions = {}): IoFile {
+    const normal = normalizePath(path);
+    const { dir, name } = splitPath(normal);
+    const create = options.create === true || options.createNew === true;
+    const directory = this.#directory(dir, 'open', normal);
+    const existing = directory.current.get(name);
+    const mutating = (existing === undefined && create) || options.truncate === true;
+    this.begin('open', mutating, 'open', normal);
+    if (existing !== undefined && options.createNew) throw ioError('EEXIST', 'open', normal);
+    if (existing === undefined && !create) throw ioError('ENOENT', 'open', normal);
+    if (this.#state.directories.has(normal)) throw ioError('EISDIR', 'open', normal);
+    const node = existing === undefined ? this.#createFile(dir, directory, name) : this.node(existing);
+    if (options.lock) {
+      const holder = this.#locks.get(node.id);
+      if (holder !== undefined && !holder.closed) throw ioError('EBUSY', 'flock', normal);
+    }
+    const writable = options.write === true || create || options.truncate === true;
+    const file = new FaultFsFile(this, normal, node.id, writable, options.direct === true);
+    if (options.lock) this.#locks.set(node.id, file);
+    if (options.truncate && node.current.length > 0) this.setLength(node, 0);
+    return file;
+  }
+
+  stat(path: string): IoStat | null {
+    const normal = normalizePath(path);
+    this.#assertAlive('stat', normal);
+    if (this.#state.directories.has(normal)) return { size: 0, isFile: false, isDirectory: true };
+    const { dir, name } = splitPath(normal);
+    const id = this.#state.directories.get(dir)?.current.get(name);
+    if (id === undefined) return null;
+    return { size: this.node(id).current.length, isFile: true, isDirectory: false };
+  }
+
+  list(dir: string): string[] {
+    const normal = normalizePath(dir);
+    const directory = this.#directory(normal, 'scandir', normal);
+    this.#assertAlive('scandir', normal);
+    const names = new Set(directory.current.keys());
+    for (const path of this.#state.directories.keys()) {
+      if (path !== normal && splitPath(path).dir === normal) names.add(splitPath(path).name);
+    }
+    return [...names].sort();
+  }
+
+  mkdir(dir: string): void {
+    const normal = normalizePath(dir);
+    if (this.#state.directories.has(normal)) return;
+    this.begin(null, true, 'mkdir', normal);
+    // Directories are treated as durable once made: the suite is about files and entries.
+    const parent = splitPath(normal).dir;
+    if (parent !== normal) this.mkdir(parent);
+    if (this.#state.directories.get(parent)?.current.has(splitPath(normal).name)) throw ioError('EEXIST', 'mkdir', normal);
+    this.#state.directories.set(normal, emptyDirectory());
+  }
+
+  remove(path: string): void {
+    const normal = normalizePath(path);
+    const { dir, name } = splitPath(normal);
+    const directory = this.#directory(dir, 'unlink', normal);
+    this.begin(null, true, 'unlink', normal);
+    if (!directory.current.has(name)) {
+      if (this.#state.directories.has(normal)) return this.#removeDirectory(normal);
+      throw ioError('ENOENT', 'unlink', normal);
+    }
+    directory.current.delete(name);
+    directory.pending.push({ kind: 'unlink', sequence: this.#sequence(), name });
+  }
+
+  rename(from: string, to: string): void {
+    const source = splitPath(normalizePath(from));
+    const target = splitPath(normalizePath(to));
+    const sourceDirectory = this.#directory(source.dir, 'rename', from);
+    const targetDirectory = this.#directory(target.dir, 'rename', to);
+    this.begin(null, true, 'rename', normalizePath(from));
+    const node = sourceDirectory.current.get(source.name);
+    if (node === undefined) throw ioError('ENOENT', 'rename', normalizePath(from));
+    if (source.dir === target.dir && source.name === target.name) return;
+    sourceDirectory.current.delete(source.name);
+    targetDirectory.current.set(target.name, node);
+    if (source.dir === target.dir) {
+      sourceDirectory.pending.push({ kind: 'rename', sequence: this.#sequence(), from: source.name, to: target.name, node });
+    } else {
+      sourceDirectory.pending.push({ kind: 'unlink', sequence: this.#sequence(), name: source.name });
+      targetDirectory.pending.push({ kind: 'link', sequence: this.#sequence(), name: target.name, node });
+    }
+  }
+
+  syncDir(dir: string): Promise<void> {
+    const normal = normalizePath(dir);
+    try {
+      const directory = this.#directory(normal, 'fsync', normal);
+      this.begin('sync', true, 'fsync', normal);
+      const through = this.#state.nextSequence;
+      return this.settleSync(() => this.#makeEntriesDurable(directory, through));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  syncDirSync(dir: string): void {
+    const normal = normalizePath(dir);
+    const directory = this.#directory(normal, 'fsync', normal);
+    this.begin('sync', true, 'fsync', normal);
+    this.#makeEntriesDurable(directory, this.#state.nextSequence);
+  }
+
+  // ---- used by FaultFsFile ----
+
+  node(id: number): FileNode {
+    const node = this.#state.files.get(id);
+    if (node === undefined) throw new Error(`FaultFs: no file node ${id}`);
+    return node;
+  }
+
+  /**
+   * Every operation starts here: a frozen disk refuses everything (the process is gone),
+   * a crash point freezes it, an armed injection throws. Returns the injection that fired
+   * when the caller should act it out (a short write) instead of throwing at once.
+   */
+  begin(operation: IoOperationClass | null, mutating: boolean, syscall: string, path: string): Injection | null {
+    this.#assertAlive(syscall, path);
+    if (mutating) {
+      this.#mutations++;
+      if (this.#crashAt !== null && this.#mutations >= this.#crashAt) {
+        this.#frozen = cloneState(this.#state);
+        this.#crashAt = null;
+        this.#assertAlive(syscall, path);
+      }
+    }
+    const injection = this.#injection;
+    if (injection === null || operation !== injection.operation) return null;
+    this.#injectionCount++;
+    const hit = this.#injectionCount === injection.nth || (injection.persistent === true && this.#injectionCount > injection.nth);
+    if (!hit) return null;
+    this.#injectionsFired++;
+    if (injection.short && operation === 'write') return injection;
+    throw ioError(injection.errno, syscall, path, `${injection.errno}: injected failure of ${syscall} '${path}'`);
+  }
+
+  write(node: FileNode, position: number, data: Uint8Array): void {
+    node.current = writeAt(node.current, position, data);
+    node.pending.push({ kind: 'write', sequence: this.#sequence(), position, data: data.slice() });
+  }
+
+  setLength(node: FileNode, length: number): void {
+    node.current = setLength(node.current, length);
+    node.pending.push({ kind: 'set-length', sequence: this.#sequence(), length });
+  }
+
+  nextSequence(): number {
+    return this.#state.nextSequence;
+  }
+
+  /** Makes the file's operations before `through` durable. */
+  makeDurable(node: FileNode, through: number): void {
+    const covered = node.pending.filter((operation) => operation.sequence < through);
+    node.durable = applyOperations(node.durable, covered);
+    node.pending = node.pending.filter((operation) => operation.sequence >= through);
+  }
+
+  /**
+   * A failed fsync: the kernel drops the dirty pages (XFS invalidates them; ext4 marks them
+   * clean and they are gone at the next eviction), so they never reach the disk and reads
+   * see the old bytes again. A retried fsync then "succeeds" with nothing to do
+   * (PostgreSQL's fsyncgate).
+   */
+  dropUnsynced(node: FileNode, through: number): void {
+    node.pending = node.pending.filter((operation) => operation.sequence >= through);
+    node.current = applyOperations(node.durable, node.pending);
+  }
+
+  /** Resolves on a microtask, or when released while syncs are held; the effect runs then. */
+  settleSync(effect: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const complete = (): void => {
+        if (this.#frozen !== null) {
+          reject(ioError('EIO', 'fsync', '(crashed)', 'FaultFs crashed before this sync completed'));
+          return;
+        }
+        effect();
+        resolve();
+      };
+      if (this.#holding) this.#held.push(complete);
+      else queueMicrotask(complete);
+    });
+  }
+
+  releaseLock(id: number, file: FaultFsFile): void {
+    if (this.#locks.get(id) === file) this.#locks.delete(id);
+  }
+
+  #assertAlive(syscall: string, path: string): void {
+    if (this.#frozen !== null) throw ioError('EIO', syscall, path, 'FaultFs crashed here: the process is gone');
+  }
+
+  #sequence(): number {
+    return this.#state.nextSequence++;
+  }
+
+  #directory(dir: string, syscall: string, path: string): DirectoryNode {
+    const directory = this.#state.directories.get(dir);
+    if (directory === undefined) throw ioError('ENOENT', syscall, path);
+    return directory;
+  }
+
+  #createFile(dir: string, directory: DirectoryNode, name: string): FileNode {
+    const node: FileNode = { id: this.#state.nextNode++, durable: new Uint8Array(0), current: new Uint8Array(0), pending: [] };
+    this.#state.files.set(node.id, node);
+    directory.current.set(name, node.id);
+    directory.pending.push({ kind: 'link', sequence: this.#sequence(), name, node: node.id });
+    void dir;
+    return node;
+  }
+
+  #removeDirectory(path: string): void {
+    const directory = this.#state.directories.get(path);
+    const hasChildren = [...this.#state.directories.keys()].some((other) => other !== path && splitPath(other).dir === path);
+    if (directory === undefined || directory.current.size > 0 || hasChildren) throw ioError('ENOTEMPTY', 'rmdir', path);
+    this.#state.directories.delete(path);
+  }
+
+  #makeEntriesDurable(directory: DirectoryNode, through: number): void {
+    const covered = directory.pending.filter((operation) => operation.sequence < through);
+    directory.pending = directory.pending.filter((operation) => operation.sequence >= through);
+    applyEntryOperationsTo(directory.durable, covered);
+  }
+}
+

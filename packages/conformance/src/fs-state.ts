@@ -1,0 +1,89 @@
+import { posix } from 'node:path';
+import type { PendingOperation } from './file-image.js';
+
+/**
+ * What FaultFs knows about the disk. Files are nodes (inodes) so that a rename moves a
+ * node between names and an open handle keeps its node after an unlink, as on POSIX.
+ */
+export interface FileNode {
+  readonly id: number;
+  /** Bytes that survive any crash. */
+  durable: Uint8Array;
+  /** Bytes a read sees now (durable + pending). */
+  current: Uint8Array;
+  /** Writes and length changes since the last successful sync of this file, in order. */
+  pending: PendingOperation[];
+}
+
+export type EntryOperation =
+  | { readonly kind: 'link'; readonly sequence: number; readonly name: string; readonly node: number }
+  | { readonly kind: 'unlink'; readonly sequence: number; readonly name: string }
+  | { readonly kind: 'rename'; readonly sequence: number; readonly from: string; readonly to: string; readonly node: number };
+
+export interface DirectoryNode {
+  /** Entries (name → file node) that survive any crash. */
+  durable: Map<string, number>;
+  /** Entries a lookup sees now. */
+  current: Map<string, number>;
+  /** Entry operations since the last successful syncDir, in order. */
+  pending: EntryOperation[];
+}
+
+export interface FsState {
+  files: Map<number, FileNode>;
+  /** Directories by normalised absolute path. Directories themselves are durable once made. */
+  directories: Map<string, DirectoryNode>;
+  nextNode: number;
+  nextSequence: number;
+}
+
+export function emptyState(): FsState {
+  const state: FsState = { files: new Map(), directories: new Map(), nextNode: 1, nextSequence: 1 };
+  state.directories.set('/', emptyDirectory());
+  return state;
+}
+
+export function emptyDirectory(): DirectoryNode {
+  return { durable: new Map(), current: new Map(), pending: [] };
+}
+
+export function normalizePath(path: string): string {
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  const normal = posix.normalize(absolute);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
+export function splitPath(path: string): { dir: string; name: string } {
+  const normal = normalizePath(path);
+  const slash = normal.lastIndexOf('/');
+  return { dir: slash === 0 ? '/' : normal.slice(0, slash), name: normal.slice(slash + 1) };
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** A deep copy: the frozen state of a crash point must not change when the store runs on. */
+export function cloneState(state: FsState): FsState {
+  const files = new Map<number, FileNode>();
+  for (const [id, node] of state.files) {
+    files.set(id, { id, durable: node.durable.slice(), current: node.current.slice(), pending: [...node.pending] });
+  }
+  const directories = new Map<string, DirectoryNode>();
+  for (const [path, directory] of state.directories) {
+    directories.set(path, { durable: new Map(directory.durable), current: new Map(directory.current), pending: [...directory.pending] });
+  }
+  return { files, directories, nextNode: state.nextNode, nextSequence: state.nextSequence };
+}
+
+/** Every file reachable by name now: path → bytes a read sees. */
+export function currentFiles(state: FsState): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const [dir, directory] of state.directories) {
+    for (const [name, id] of directory.current) {
+      const node = state.files.get(id);
+      if (node) out.set(joinPath(dir, name), node.current);
+    }
+  }
+  return out;
+}

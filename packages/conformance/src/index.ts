@@ -1,0 +1,44 @@
+export { FaultFs, type Injection, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';
+export {
+  FAULT_KINDS,
+  faultArbitraries,
+  anyFault,
+  combinedCrash,
+  plainCrash,
+  dataLoss,
+  entryLoss,
+  damage,
+  type Fault,
+  type FaultKind,
+  type CrashSpec,
+} from './faults.js';
+export type {
+  BackendAdapter,
+  BackendSupports,
+  AdapterOpenOptions,
+  AdapterBase,
+  LogAdapter,
+  KvAdapter,
+  LogRecord,
+  KvOperation,
+  ProtocolName,
+} from './adapter.js';
+export { LogModel, KvModel, makePayload, payloadId, type Model } from './model.js';
+export { ConformanceViolation } from './violation.js';
+export { scenarioArbitrary, applicableFaults, type Scenario, type Step } from './scenario.js';
+export { ScenarioRun, STORE_DIR, type ScenarioResult, type Outcome } from './runner.js';
+export { FaultTally } from './tally.js';
+export {
+  describeBackend,
+  runConformance,
+  runEveryCrashPoint,
+  checkConformance,
+  conformanceOptions,
+  CONFORMANCE_RUNS_DEFAULT,
+  type DescribeBackendOptions,
+  type ConformanceTestOptions,
+} from './describe-backend.js';
+export { ReferenceLog, type ReferenceLogOptions } from './reference/reference-log.js';
+export { referenceLogAdapter, mutantAdapter, REFERENCE_SEGMENT_BYTES } from './reference/adapter.js';
+export { FLAW_NAMES, type FlawName, type ReferenceFlaws } from './reference/flaws.js';

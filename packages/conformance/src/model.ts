@@ -1,0 +1,183 @@
+import type { KvOperation, LogRecord } from './adapter.js';
+import { sameBytes } from './file-image.js';
+import { violation } from './violation.js';
+
+/** Record and value bytes: a unique id (u32 big-endian) then filler derived from it. */
+export function makePayload(id: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(Math.max(4, size));
+  new DataView(bytes.buffer).setUint32(0, id, false);
+  for (let i = 4; i < bytes.length; i++) bytes[i] = (id * 31 + i * 7) & 0xff;
+  return bytes;
+}
+
+export function payloadId(bytes: Uint8Array): number | null {
+  if (bytes.length < 4) return null;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
+}
+
+interface ModelRecord {
+  id: number;
+  payload: Uint8Array;
+  /** Which operation (write or batch) wrote it. */
+  operation: number;
+}
+
+/**
+ * What was written to a log and what of it was acknowledged durable. A recovered log must
+ * be a contiguous run of what was written, byte for byte, reaching at least the
+ * acknowledged end; it may start later only where retention was asked to drop records.
+ */
+export class LogModel {
+  readonly kind = 'log';
+  records: ModelRecord[] = [];
+  /** Records [0, acked) are acknowledged durable. */
+  acked = 0;
+  /** Records below this index may be gone: retention was asked to drop them. */
+  floor = 0;
+  #nextId = 1;
+  #operations = 0;
+
+  payload(size: number): Uint8Array {
+    return makePayload(this.#nextId++, size);
+  }
+
+  /** Records one write or batch; returns the count of records written so far. */
+  add(payloads: readonly Uint8Array[]): number {
+    const operation = this.#operations++;
+    for (const payload of payloads) this.records.push({ id: payloadId(payload) as number, payload, operation });
+    return this.records.length;
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  ack(count: number): void {
+    if (count > this.acked) this.acked = Math.min(count, this.records.length);
+  }
+
+  /** The end a recovered log must reach, less `operations` whole operations of allowance. */
+  requiredEnd(operations: number): number {
+    let end = this.acked;
+    for (let i = 0; i < operations && end > 0; i++) {
+      const operation = (this.records[end - 1] as ModelRecord).operation;
+      while (end > 0 && (this.records[end - 1] as ModelRecord).operation === operation) end--;
+    }
+    return end;
+  }
+
+  /** Checks `found` against the model; returns how many records it shows survived. */
+  match(found: readonly LogRecord[], allowanceOperations: number): number {
+    const required = this.requiredEnd(allowanceOperations);
+    if (found.length === 0) {
+      if (required > this.floor) violation(`log is empty but records up to #${required} were acknowledged durable`);
+      return Math.min(this.floor, this.records.length);
+    }
+    const start = this.#indexOf(found[0] as LogRecord, 0);
+    if (start > this.floor) violation(`log starts at record #${start}, but only records below #${this.floor} were released to retention (lost the head)`);
+    for (let i = 0; i < found.length; i++) {
+      const expected = this.records[start + i];
+      const actual = found[i] as LogRecord;
+      if (expected === undefined) violation(`record ${i} (position ${actual.position}) is beyond everything written: ${describeBytes(actual.payload)}`);
+      if (!sameBytes(expected.payload, actual.payload)) {
+        violation(`record #${start + i} (position ${actual.position}) differs from what was written: expected ${describeBytes(expected.payload)}, got ${describeBytes(actual.payload)} (hole, reordering or corruption)`);
+      }
+    }
+    const end = start + found.length;
+    if (end < required) violation(`log ends at record #${end} but records up to #${this.acked} were acknowledged durable (lost ${this.acked - end})`);
+    return end;
+  }
+
+  /** After recovery: what survived is all there is, and it is durable. */
+  settle(kept: number): void {
+    this.records = this.records.slice(0, kept);
+    this.acked = kept;
+    this.floor = Math.min(this.floor, kept);
+  }
+
+  /** A record's index in the model by the id in its bytes; a record never written is a violation. */
+  #indexOf(record: LogRecord, from: number): number {
+    const id = payloadId(record.payload);
+    const index = id === null ? -1 : this.records.findIndex((candidate, i) => i >= from && candidate.id === id);
+    if (index < 0) violation(`read returned bytes that were never written at position ${record.position}: ${describeBytes(record.payload)}`);
+    return index;
+  }
+}
+
+/**
+ * What was written to a key-value store. A recovered store must equal the state after
+ * some prefix of the operations that contains every acknowledged one: pending operations
+ * may land or not, but in order, whole (a batch is atomic), and deletes stay deleted.
+ */
+export class KvModel {
+  readonly kind = 'kv';
+  operations: KvOperation[][] = [];
+  acked = 0;
+  #nextId = 1;
+
+  value(size: number): Uint8Array {
+    return makePayload(this.#nextId++, size);
+  }
+
+  add(operations: KvOperation[]): number {
+    this.operations.push(operations);
+    return this.operations.length;
+  }
+
+  get size(): number {
+    return this.operations.length;
+  }
+
+  ack(count: number): void {
+    if (count > this.acked) this.acked = Math.min(count, this.operations.length);
+  }
+
+  stateAt(prefix: number): Map<string, Uint8Array> {
+    const state = new Map<string, Uint8Array>();
+    for (const batch of this.operations.slice(0, prefix)) {
+      for (const operation of batch) {
+        if (operation.type === 'put') state.set(operation.key, operation.value);
+        else state.delete(operation.key);
+      }
+    }
+    return state;
+  }
+
+  /** Returns the longest prefix whose state equals `found`, from the acknowledged one on. */
+  match(found: ReadonlyMap<string, Uint8Array>, allowanceOperations: number): number {
+    const lowest = Math.max(0, this.acked - allowanceOperations);
+    for (let prefix = this.operations.length; prefix >= lowest; prefix--) {
+      if (sameState(this.stateAt(prefix), found)) return prefix;
+    }
+    violation(
+      `store state matches no prefix of the operations from the ${this.acked} acknowledged ones on (of ${this.operations.length}): ${describeState(found)}; ` +
+        `acknowledged state ${describeState(this.stateAt(this.acked))}`,
+    );
+  }
+
+  settle(kept: number): void {
+    this.operations = this.operations.slice(0, kept);
+    this.acked = kept;
+  }
+}
+
+export type Model = LogModel | KvModel;
+
+function sameState(left: ReadonlyMap<string, Uint8Array>, right: ReadonlyMap<string, Uint8Array>): boolean {
+  if (left.size !== right.size) return false;
+  for (const [key, value] of left) {
+    const other = right.get(key);
+    if (other === undefined || !sameBytes(value, other)) return false;
+  }
+  return true;
+}
+
+function describeBytes(bytes: Uint8Array): string {
+  const id = payloadId(bytes);
+  return `${bytes.length} bytes${id === null ? '' : ` id ${id}`}`;
+}
+
+function describeState(state: ReadonlyMap<string, Uint8Array>): string {
+  const entries = [...state].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => `${key}=${payloadId(value) ?? '?'}`);
+  return `{${entries.join(', ')}}`;
+}

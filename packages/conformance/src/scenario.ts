@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import type { BackendAdapter, ProtocolName } from './adapter.js';
+import { anyFault, plainCrash, type CrashSpec, type Fault, type FaultKind } from './faults.js';
+
+/** Record and value sizes stay small so one scenario takes milliseconds. */
+export const RECORD_BYTES_MAX = 48;
+export const BATCH_RECORDS_MAX = 4;
+export const KV_KEYS = ['a', 'b', 'c', 'd'] as const;
+
+export type Step =
+  | { readonly type: 'write'; readonly size: number; readonly key: number; readonly remove: boolean }
+  | { readonly type: 'batch'; readonly sizes: readonly number[]; readonly keys: readonly number[]; readonly removes: readonly boolean[] }
+  | { readonly type: 'sync' }
+  | { readonly type: 'reopen' }
+  | { readonly type: 'protocol'; readonly name: ProtocolName }
+  | { readonly type: 'retention'; readonly fraction: number }
+  | { readonly type: 'crash'; readonly crash: CrashSpec };
+
+export interface Scenario {
+  readonly durability: 'explicit' | 'every-write';
+  /** Operations before the fault, with plain crashes among them. */
+  readonly steps: readonly Step[];
+  /** The fault this scenario is about. */
+  readonly fault: Fault;
+  /** Operations after the fault is armed (injections run through these). */
+  readonly tail: readonly Step[];
+  /** Freeze the disk at this mutation counted from the start (exhaustive crash points). */
+  readonly crashAtMutation?: number;
+}
+
+export function protocolsOf(adapter: BackendAdapter): ProtocolName[] {
+  return (Object.keys(adapter.protocols ?? {}) as ProtocolName[]).sort();
+}
+
+/** The fault kinds that can do something to this backend. */
+export function applicableFaults(adapter: BackendAdapter): FaultKind[] {
+  const protocols = protocolsOf(adapter);
+  const kinds: FaultKind[] = [
+    'dropped-unsynced',
+    'filled-tail',
+    'torn-write',
+    'reordered-writes',
+    'lost-entries',
+    'protocol-crash-point',
+    'bit-flip',
+    'misdirected-write',
+    'fsync-failure',
+    'io-error',
+    'group-commit-crash',
+    'recovery-crash',
+  ];
+  if (adapter.kind === 'kv' && (protocols.includes('compact') || protocols.includes('snapshot'))) kinds.push('kv-maintenance-crash');
+  if (adapter.supports.derivedFiles && adapter.isDerivedFile) kinds.push('derived-damage');
+  return kinds;
+}
+
+function stepArbitrary(adapter: BackendAdapter, withCrashes: boolean): fc.Arbitrary<Step> {
+  const size = fc.integer({ min: 0, max: RECORD_BYTES_MAX });
+  const key = fc.integer({ min: 0, max: KV_KEYS.length - 1 });
+  const remove = adapter.kind === 'kv' ? fc.boolean() : fc.constant(false);
+  const options: fc.WeightedArbitrary<Step>[] = [
+    { weight: 6, arbitrary: fc.record({ type: fc.constant('write' as const), size, key, remove }) },
+    { weight: 3, arbitrary: fc.constant({ type: 'sync' as const }) },
+    { weight: 1, arbitrary: fc.constant({ type: 'reopen' as const }) },
+  ];
+  if (adapter.supports.batch) {
+    const batch = fc.array(fc.tuple(size, key, remove), { minLength: 1, maxLength: BATCH_RECORDS_MAX }).map(
+      (items): Step => ({ type: 'batch', sizes: items.map((item) => item[0]), keys: items.map((item) => item[1]), removes: items.map((item) => item[2]) }),
+    );
+    options.push({ weight: 2, arbitrary: batch });
+  }
+  const protocols = protocolsOf(adapter);
+  if (protocols.length > 0) {
+    options.push({ weight: 2, arbitrary: fc.constantFrom(...protocols).map((name): Step => ({ type: 'protocol', name })) });
+  }
+  if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
+    options.push({ weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((fraction): Step => ({ type: 'retention', fraction })) });
+  }
+  if (withCrashes) options.push({ weight: 1, arbitrary: plainCrash.map((crash): Step => ({ type: 'crash', crash })) });
+  return fc.oneof(...options);
+}
+
+export function scenarioArbitrary(adapter: BackendAdapter, kinds: readonly FaultKind[] = applicableFaults(adapter)): fc.Arbitrary<Scenario> {
+  return fc.record({
+    durability: adapter.supports.everyWrite ? fc.constantFrom<'explicit' | 'every-write'>('explicit', 'every-write') : fc.constant<'explicit'>('explicit'),
+    steps: fc.array(stepArbitrary(adapter, true), { minLength: 1, maxLength: 14 }),
+    fault: anyFault(kinds),
+    tail: fc.array(stepArbitrary(adapter, false), { minLength: 1, maxLength: 6 }),
+  });
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ConformanceViolation, FLAW_NAMES, checkConformance, mutantAdapter, referenceLogAdapter, runConformance } from '../src/index.js';
+
+/** Enough generated scenarios to catch every mutant; each is caught far sooner in practice. */
+const MUTANT_RUNS = 600;
+/** Fixed, so that the self-test is deterministic. */
+const MUTANT_SEED = 20_261_121;
+
+describe('the suite tests itself', () => {
+  it('passes the reference log', async () => {
+    const tally = await runConformance(referenceLogAdapter(), { runs: 300 });
+    expect(tally.scenarios).toBe(300);
+  });
+
+  for (const flaw of FLAW_NAMES) {
+    it(`catches the mutant: ${flaw}`, async () => {
+      const details = await checkConformance(mutantAdapter(flaw), { runs: MUTANT_RUNS, seed: MUTANT_SEED });
+      expect(details.failed).toBe(true);
+      // A broken invariant, not a crash of the suite itself.
+      expect(details.errorInstance).toBeInstanceOf(ConformanceViolation);
+      console.log(`mutant ${flaw}: caught after ${details.numRuns} scenarios: ${(details.errorInstance as Error).message}`);
+    });
+  }
+});

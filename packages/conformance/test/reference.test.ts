@@ -1,0 +1,3 @@
+import { describeBackend, referenceLogAdapter } from '../src/index.js';
+
+describeBackend(referenceLogAdapter());
