@@ -59,25 +59,48 @@ export function readRecords(segments: readonly Segment[], offset: number, limits
   return records;
 }
 
+interface SealedMaxima {
+  length: number;
+  first: Segment | undefined;
+  /** Running max of the sealed segments' max timestamps: ascending, so it can be binary searched. */
+  running: Float64Array;
+}
+
+/** Per segment list; rebuilt when a roll or retention changes the list. */
+const sealedMaximaCache = new WeakMap<readonly Segment[], SealedMaxima>();
+
+function sealedMaxima(segments: readonly Segment[]): Float64Array {
+  const cached = sealedMaximaCache.get(segments);
+  if (cached && cached.length === segments.length && cached.first === segments[0]) return cached.running;
+  const running = new Float64Array(Math.max(0, segments.length - 1));
+  let max = -Infinity;
+  for (let index = 0; index < running.length; index++) {
+    max = Math.max(max, (segments[index] as Segment).maxTimestamp);
+    running[index] = max;
+  }
+  sealedMaximaCache.set(segments, { length: segments.length, first: segments[0], running });
+  return running;
+}
+
 /**
- * First offset whose timestamp is >= `timestamp`. Segments are chosen by their max
- * timestamp (the first whose max reaches the target holds the answer), then the time
- * index names the last record known to be below the target, the offset index gives a
- * position near it, and a short scan finds the record.
+ * First offset whose timestamp is >= `timestamp`. The segment is the first whose max
+ * timestamp reaches the target (found by binary search over the running max); in it the
+ * time index names the last record known to be below the target, the offset index gives
+ * a position near it, and a short scan finds the record.
  */
 export function offsetForTimestamp(segments: readonly Segment[], timestamp: number): number | undefined {
-  for (const segment of segments) {
-    if (segment.records === 0 || segment.maxTimestamp < timestamp) continue;
-    const fromOffset = segment.baseOffset + segment.index.relativeForTimestamp(timestamp);
-    const start = seek(segment, fromOffset);
-    let found: number | undefined;
-    const result = scanRecords(segment, start.position, start.offset, segment.size, (record) => {
-      if (record.offset < fromOffset || record.timestamp < timestamp) return true;
-      found = record.offset;
-      return false;
-    }, SEEK_CHUNK_BYTES);
-    if (found !== undefined) return found;
-    throw corruptAt(segment, result.end, `no record reaches timestamp ${timestamp} although the segment's max timestamp is ${segment.maxTimestamp}`);
-  }
-  return undefined;
+  const running = sealedMaxima(segments);
+  const below = lastAtOrBelow(running, timestamp - 1);
+  const segment = segments[below + 1];
+  if (segment === undefined || segment.records === 0 || segment.maxTimestamp < timestamp) return undefined;
+  const fromOffset = segment.baseOffset + segment.index.relativeForTimestamp(timestamp);
+  const start = seek(segment, fromOffset);
+  let found: number | undefined;
+  const result = scanRecords(segment, start.position, start.offset, segment.size, (record) => {
+    if (record.offset < fromOffset || record.timestamp < timestamp) return true;
+    found = record.offset;
+    return false;
+  }, SEEK_CHUNK_BYTES);
+  if (found !== undefined) return found;
+  throw corruptAt(segment, result.end, `no record reaches timestamp ${timestamp} although the segment's max timestamp is ${segment.maxTimestamp}`);
 }

@@ -67,8 +67,11 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     }
     for (const segment of stale) {
       await rewriteIndexFiles(io, segment);
+      segment.index.freeze();
       report.actions.push({ kind: 'rebuilt-index', path: segment.paths.offsetIndex, detail: 'index files disagreed with the sealed log' });
     }
+    // A rewritten index that was missing is a new directory entry.
+    if (stale.length > 0) await io.syncDir(dir);
     if (active === undefined) {
       segments.push(createSegment(io, dir, 0));
       report.actions.push({ kind: 'created', path: (segments[0] as Segment).paths.log });
@@ -157,6 +160,7 @@ function applyCheckedIndex(segment: Segment, index: SparseIndex, fileSize: numbe
   if (startRelative + tailCount !== records || tailMax > timeTimestamp) return false;
   if (timestampOfNamed === undefined) timestampOfNamed = timestampAt(segment, index, timeRelative);
   if (timestampOfNamed !== timeTimestamp) return false;
+  index.freeze();
   segment.index = index;
   segment.records = records;
   segment.size = fileSize;

@@ -54,6 +54,7 @@ export function sealSegment(segment: Segment): void {
   }
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
+  segment.index.freeze();
   segment.closeIndexFiles();
   segment.sealed = true;
 }

@@ -8,27 +8,41 @@ import { HEADER_BYTES, INDEX_ENTRIES_MAX, type SegmentPaths } from './format.js'
  */
 export class SparseIndex {
   /** Offset index: relative offset and position of an indexed record. */
-  readonly offsetRelative: number[] = [];
-  readonly offsetPosition: number[] = [];
-  readonly offsetGuard: number[] = [];
+  offsetRelative: number[] | Uint32Array = [];
+  offsetPosition: number[] | Uint32Array = [];
+  offsetGuard: number[] = [];
   /** Time index: the max timestamp so far and the relative offset of the record that has it. */
-  readonly timeTimestamp: number[] = [];
-  readonly timeRelative: number[] = [];
-  readonly timeGuard: number[] = [];
+  timeTimestamp: number[] | Float64Array = [];
+  timeRelative: number[] | Uint32Array = [];
+  timeGuard: number[] = [];
   /** How many entries of each are in the index files. */
   offsetWritten = 0;
   timeWritten = 0;
 
   addOffset(relative: number, position: number, guard: number): void {
-    this.offsetRelative.push(relative);
-    this.offsetPosition.push(position);
+    (this.offsetRelative as number[]).push(relative);
+    (this.offsetPosition as number[]).push(position);
     this.offsetGuard.push(guard);
   }
 
   addTime(timestamp: number, relative: number, guard: number): void {
-    this.timeTimestamp.push(timestamp);
-    this.timeRelative.push(relative);
+    (this.timeTimestamp as number[]).push(timestamp);
+    (this.timeRelative as number[]).push(relative);
     this.timeGuard.push(guard);
+  }
+
+  /**
+   * A sealed segment's index never grows again: typed arrays hold it in about a third of
+   * the memory (an index of a 1 GiB segment at the default interval is ~5 MB this way).
+   */
+  freeze(): void {
+    if (this.offsetRelative instanceof Uint32Array) return;
+    this.offsetRelative = Uint32Array.from(this.offsetRelative);
+    this.offsetPosition = Uint32Array.from(this.offsetPosition);
+    this.timeTimestamp = Float64Array.from(this.timeTimestamp);
+    this.timeRelative = Uint32Array.from(this.timeRelative);
+    this.offsetGuard = [];
+    this.timeGuard = [];
   }
 
   get lastTimestamp(): number {
@@ -50,7 +64,7 @@ export class SparseIndex {
 }
 
 /** Index of the last element <= `value` in an ascending array, or -1. */
-export function lastAtOrBelow(sorted: readonly number[], value: number): number {
+export function lastAtOrBelow(sorted: ArrayLike<number>, value: number): number {
   let low = 0;
   let high = sorted.length - 1;
   let found = -1;
