@@ -19,7 +19,7 @@ import { LSN_MAX, RECORD_BYTES_MAX } from './format.js';
 import { assertPath, normalizeJournalOptions, type JournalOptions } from './options.js';
 import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 import { openJournalFiles } from './recovery.js';
-import { streamRecords } from './stream.js';
+import { RecordStream } from './stream.js';
 import { JournalWriter } from './writer.js';
 
 export interface JournalStats {
@@ -168,7 +168,7 @@ export class Journal {
     const from = this.#readStart(options);
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw badArgument('signal must be an AbortSignal');
-    return streamRecords({ file: this.#file, signal, refreshEnd: () => this.#visibleEnd() }, from);
+    return new RecordStream({ file: this.#file, signal, refreshEnd: () => this.#visibleEnd() }, from);
   }
 
   /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */

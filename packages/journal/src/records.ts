@@ -1,10 +1,11 @@
 import { FrameScanner, KeelError, type FrameSource, type TailState } from '@keel/core';
 import { JOURNAL_FRAME_FORMAT } from './format.js';
+import { PayloadArena } from './payload-arena.js';
 
 /** One record: its payload and its LSN (the offset just past its frame). */
 export interface JournalRecord {
   lsn: number;
-  /** A copy: it stays valid whatever the journal does next. */
+  /** A copy: it stays valid whatever the journal does next (see PayloadArena). */
   payload: Uint8Array;
 }
 
@@ -16,13 +17,14 @@ export interface ScanEnd {
 
 /**
  * Whole, checksum-valid records from `from` up to `to` through one scanner buffer; each
- * payload is copied out because the scanner reuses its buffer for the next chunk.
+ * payload is copied out (into a shared arena) because the scanner reuses its buffer.
  */
 export function* scanRecords(source: FrameSource, from: number, to: number, onEnd: (end: ScanEnd) => void): Generator<JournalRecord, void, undefined> {
   const scanner = new FrameScanner(source, JOURNAL_FRAME_FORMAT, { from, to });
+  const arena = new PayloadArena();
   try {
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      yield { lsn: frame.end, payload: frame.payload.slice() };
+      yield { lsn: frame.end, payload: arena.copy(frame.payload) };
     }
   } finally {
     onEnd({ tailState: scanner.tailState ?? 'clean-end', position: scanner.validBytes });

@@ -1,5 +1,6 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, SCAN_CHUNK_BYTES_DEFAULT, checkFrameAt, type IoFile } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameScanner, KeelError, SCAN_CHUNK_BYTES_DEFAULT, type FrameSource, type IoFile } from '@keel/core';
 import { JOURNAL_FRAME_FORMAT } from './format.js';
+import { PayloadArena } from './payload-arena.js';
 import type { JournalRecord } from './records.js';
 
 export interface StreamSource {
@@ -9,40 +10,136 @@ export interface StreamSource {
   signal: AbortSignal | undefined;
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
- * Reads records with asynchronous reads (off the event loop) through one chunk buffer.
- * The end is refreshed whenever the stream catches up with it, so records appended while
- * the stream runs are seen; the stream ends once it has caught up.
+ * Reads records with asynchronous reads (off the event loop), a chunk at a time, and
+ * validates each chunk with core's FrameScanner. Records of a chunk already read are
+ * handed out without awaiting anything (a hand-written iterator: an async generator
+ * costs more than the scan). The end is refreshed whenever the stream catches up with
+ * it, so records appended while it runs are seen; it ends once it has caught up.
  */
-export async function* streamRecords(source: StreamSource, from: number): AsyncGenerator<JournalRecord, void, undefined> {
-  const { file, signal } = source;
-  let buffer = new Uint8Array(SCAN_CHUNK_BYTES_DEFAULT);
-  let bufferStart = from;
-  let filled = 0;
-  let position = from;
-  let end = from;
-  let refilled = false;
-  for (;;) {
-    signal?.throwIfAborted();
-    if (position >= end) end = source.refreshEnd();
-    if (position >= end) return;
-    const window = buffer.subarray(position - bufferStart, Math.max(position - bufferStart, Math.min(filled, end - bufferStart)));
-    const check = checkFrameAt(window, 0, JOURNAL_FRAME_FORMAT);
-    const incomplete = !check.ok && (check.state === 'truncated-header' || check.state === 'truncated-payload');
-    if (incomplete && !refilled) {
-      // The header's length was checked against its bound before it sizes the buffer.
-      const announced = window.length >= FRAME_HEADER_BYTES ? new DataView(window.buffer, window.byteOffset).getUint32(4, true) : 0;
-      if (announced + FRAME_OVERHEAD_BYTES > buffer.length) buffer = new Uint8Array(announced + FRAME_OVERHEAD_BYTES);
-      bufferStart = position;
-      filled = await file.read(buffer.subarray(0, Math.min(buffer.length, end - position)), position);
-      refilled = true;
-      continue;
-    }
-    if (!check.ok) throw damaged(file.path, position, position === from && from > 0, check.state);
-    refilled = false;
-    position += check.frameBytes;
-    yield { lsn: position, payload: window.slice(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + check.payloadLength) };
+export class RecordStream implements AsyncIterableIterator<JournalRecord> {
+  readonly #source: StreamSource;
+  readonly #from: number;
+  readonly #arena = new PayloadArena();
+  #position: number;
+  #end: number;
+  #chunk = new Uint8Array(0);
+  #chunkStart = 0;
+  #scanner: FrameScanner | null = null;
+  /** Bytes the next read must cover: a whole frame that did not fit the last chunk. */
+  #needed = FRAME_HEADER_BYTES;
+  #pending: Promise<IteratorResult<JournalRecord>> | null = null;
+  #done = false;
+
+  constructor(source: StreamSource, from: number) {
+    this.#source = source;
+    this.#from = from;
+    this.#position = from;
+    this.#end = from;
   }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<JournalRecord>> {
+    // Calls made without awaiting the previous one are served in order.
+    if (this.#pending) return this.#pending.then(() => this.next());
+    if (this.#done) return Promise.resolve(DONE);
+    try {
+      this.#source.signal?.throwIfAborted();
+      const record = this.#nextInChunk();
+      if (record !== null) return Promise.resolve({ value: record, done: false });
+    } catch (error) {
+      this.#done = true;
+      return Promise.reject(error);
+    }
+    const pending = this.#readChunk().then(
+      (more) => {
+        this.#pending = null;
+        return more ? this.next() : this.#finish();
+      },
+      (error: unknown) => {
+        this.#pending = null;
+        this.#done = true;
+        throw error;
+      },
+    );
+    this.#pending = pending;
+    return pending;
+  }
+
+  return(): Promise<IteratorResult<JournalRecord>> {
+    return Promise.resolve(this.#finish());
+  }
+
+  #finish(): IteratorReturnResult<undefined> {
+    this.#done = true;
+    this.#scanner = null;
+    return DONE;
+  }
+
+  /** The next record of the chunk in hand, or null when the chunk is used up. */
+  #nextInChunk(): JournalRecord | null {
+    const scanner = this.#scanner;
+    if (scanner === null) return null;
+    const frame = scanner.next();
+    if (frame !== null) {
+      this.#position = frame.end;
+      return { lsn: frame.end, payload: this.#arena.copy(frame.payload) };
+    }
+    this.#scanner = null;
+    const state = scanner.tailState ?? 'clean-end';
+    if (state === 'clean-end') return null;
+    const chunkEnd = scanner.end;
+    if ((state === 'truncated-header' || state === 'truncated-payload') && chunkEnd < this.#end) {
+      // A frame runs past the chunk: read again from its start, the whole frame at once.
+      const progressed = this.#position > this.#chunkStart;
+      this.#needed = state === 'truncated-payload' ? this.#announcedFrameBytes() : FRAME_HEADER_BYTES;
+      if (progressed || this.#chunk.length < this.#needed) return null;
+    }
+    throw damaged(this.#source.file.path, this.#position, this.#position === this.#from && this.#from > 0, state);
+  }
+
+  /** Reads the next chunk; false when the stream has caught up with the end. */
+  async #readChunk(): Promise<boolean> {
+    if (this.#position >= this.#end) this.#end = this.#source.refreshEnd();
+    if (this.#position >= this.#end) return false;
+    const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
+    if (this.#chunk.length < size) this.#chunk = new Uint8Array(size);
+    const want = Math.min(this.#chunk.length, this.#end - this.#position);
+    const filled = await this.#source.file.read(this.#chunk.subarray(0, want), this.#position);
+    this.#source.signal?.throwIfAborted();
+    this.#chunkStart = this.#position;
+    this.#needed = FRAME_HEADER_BYTES;
+    this.#scanner = new FrameScanner(chunkSource(this.#chunk, this.#chunkStart, filled), JOURNAL_FRAME_FORMAT, {
+      from: this.#position,
+      to: this.#chunkStart + filled,
+      chunkBytes: Math.max(filled, FRAME_OVERHEAD_BYTES),
+    });
+    return true;
+  }
+
+  /** The size of the frame at the current position; its length was bounded by the scanner. */
+  #announcedFrameBytes(): number {
+    const offset = this.#position - this.#chunkStart;
+    return new DataView(this.#chunk.buffer, this.#chunk.byteOffset).getUint32(offset + 4, true) + FRAME_OVERHEAD_BYTES;
+  }
+}
+
+/** The bytes of one chunk, at their file offsets, as a FrameScanner source. */
+function chunkSource(chunk: Uint8Array, start: number, filled: number): FrameSource {
+  return {
+    sizeSync: () => start + filled,
+    readSync(into: Uint8Array, position: number): number {
+      const from = position - start;
+      const bytes = Math.max(0, Math.min(into.length, filled - from));
+      into.set(chunk.subarray(from, from + bytes));
+      return bytes;
+    },
+  };
 }
 
 function damaged(path: string, offset: number, atFrom: boolean, state: string): KeelError {

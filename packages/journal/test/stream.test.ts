@@ -47,3 +47,29 @@ test('an aborted signal stops the stream with its reason', async () => {
   ).rejects.toBe(reason);
   expect(seen).toEqual([1]);
 });
+
+test('next() calls made without awaiting are answered in order', async () => {
+  await using journal = await Journal.open(join(tempDir(), 'wal'), { durability });
+  journal.appendBatch([new Uint8Array([1]), new Uint8Array([2])]);
+  const stream = journal.stream();
+  const results = await Promise.all([stream.next(), stream.next(), stream.next(), stream.next()]);
+  expect(results.map((result) => (result.done ? 'done' : result.value.payload[0]))).toEqual([1, 2, 'done', 'done']);
+});
+
+test('a position inside a frame, or damage under a live journal, is reported by both readers', async () => {
+  const path = join(tempDir(), 'wal');
+  await using journal = await Journal.open(path, { durability });
+  journal.appendBatch([new Uint8Array(20).fill(1), new Uint8Array(20).fill(2), new Uint8Array(20).fill(3)]);
+  await journal.sync();
+  const drain = async (from: number): Promise<void> => {
+    for await (const record of journal.stream({ from })) void record;
+  };
+  await expect(drain(5)).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT', offset: 5 });
+  // Media damage below the end: a bit flip in the second record.
+  const { openSync, writeSync, closeSync } = await import('node:fs');
+  const fd = openSync(path, 'r+');
+  writeSync(fd, new Uint8Array([0xee]), 0, 1, 32 + 10);
+  closeSync(fd);
+  await expect(drain(0)).rejects.toMatchObject({ code: 'KEEL_CORRUPT', offset: 32 });
+  expect(() => [...journal.records()]).toThrow(expect.objectContaining({ code: 'KEEL_CORRUPT', offset: 32 }));
+});
