@@ -1,0 +1,32 @@
+import { joinPath } from '@keel/core';
+import type { LogAdapter } from '@keel/conformance';
+import { Journal } from '../src/index.js';
+
+interface JournalStore {
+  journal: Journal;
+  everyWrite: boolean;
+}
+
+/** The journal as the conformance suite drives it: one file in the store directory; a record's position is its LSN. */
+export const journalAdapter: LogAdapter<JournalStore> = {
+  name: 'journal',
+  kind: 'log',
+  supports: { everyWrite: true, batch: true, salvage: true },
+  async open(io, dir, options) {
+    io.mkdir(dir);
+    const journal = await Journal.open(joinPath(dir, 'journal.wal'), { io, durability: options.durability, recovery: options.recovery });
+    return { journal, everyWrite: options.durability.mode === 'every-write' };
+  },
+  close: (store) => store.journal.close(),
+  sync: (store) => store.journal.sync(),
+  recovery: (store) => store.journal.recovery,
+  append(store, payload) {
+    const lsn = store.journal.append(payload);
+    return store.everyWrite ? store.journal.syncThrough(lsn) : undefined;
+  },
+  appendBatch(store, payloads) {
+    const lsn = store.journal.appendBatch(payloads);
+    return store.everyWrite ? store.journal.syncThrough(lsn) : undefined;
+  },
+  read: (store) => [...store.journal.records()].map((record) => ({ position: record.lsn, payload: record.payload })),
+};

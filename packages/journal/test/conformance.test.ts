@@ -1,0 +1,4 @@
+import { describeBackend } from '@keel/conformance';
+import { journalAdapter } from './conformance-adapter.js';
+
+describeBackend(journalAdapter);
