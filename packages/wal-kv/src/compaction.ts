@@ -13,7 +13,7 @@ import {
   operationBytes,
   type Operation,
 } from './format.js';
-import type { IndexEntry, KeyIndex } from './key-index.js';
+import type { KeyIndex } from './key-index.js';
 import { COMPACTION_RECORD_BYTES } from './limits.js';
 
 export interface CompactedLog {
@@ -23,8 +23,8 @@ export interface CompactedLog {
   generation: number;
   end: number;
   lastFrameStart: number;
-  /** The live entries in log order, and where each value lives in the new log. */
-  entries: IndexEntry[];
+  /** The index slots of the live keys in log order, and where each value lives in the new log. */
+  slots: Uint32Array;
   positions: Float64Array;
 }
 
@@ -41,40 +41,61 @@ export function writeCompactedLog(
   generation: number,
   baseSeq: number,
   index: KeyIndex,
-  readValue: (entry: IndexEntry) => Uint8Array,
+  readValue: (position: number, length: number) => Uint8Array,
 ): CompactedLog {
   const finalPath = joinPath(dir, logFileName(generation));
   const temporaryPath = finalPath + TEMPORARY_SUFFIX;
-  const live = [...index.entries].sort((a, b) => a[1].position - b[1].position);
+  const { keys, slots } = liveInLogOrder(index);
   const file = io.open(temporaryPath, { create: true, truncate: true });
   try {
     file.writeSync(encodeLogHeader({ version: LOG_FORMAT_VERSION, generation, baseSeq }), 0);
-    const positions = new Float64Array(live.length);
+    const positions = new Float64Array(slots.length);
     let end = LOG_HEADER_FRAME_BYTES;
     let lastFrameStart = 0;
-    for (let first = 0; first < live.length; ) {
+    for (let first = 0; first < slots.length; ) {
       const operations: Operation[] = [];
       let payloadBytes = RECORD_COUNT_BYTES;
       let next = first;
-      while (next < live.length && (operations.length === 0 || payloadBytes < COMPACTION_RECORD_BYTES)) {
-        const [key, entry] = live[next] as [string, IndexEntry];
-        const value = readValue(entry);
+      while (next < slots.length && (operations.length === 0 || payloadBytes < COMPACTION_RECORD_BYTES)) {
+        const slot = slots[next]!;
+        const key = keys[next]!;
+        const value = readValue(index.position(slot), index.length(slot));
         operations.push({ type: OPERATION_PUT, key: indexKeyBytes(key), value });
         payloadBytes += operationBytes(key.length, value.length);
         next++;
       }
       const payload = new Uint8Array(payloadBytes);
-      const valueOffsets = encodeRecordPayload(payload, operations, (i) => (live[first + i] as [string, IndexEntry])[1].seq);
+      const valueOffsets = encodeRecordPayload(payload, operations, (i) => index.seq(slots[first + i]!));
       file.writeSync(encodeFrame(payload, LOG_RECORD_FORMAT), end);
-      for (let i = 0; i < operations.length; i++) positions[first + i] = end + FRAME_HEADER_BYTES + (valueOffsets[i] as number);
+      for (let i = 0; i < operations.length; i++) positions[first + i] = end + FRAME_HEADER_BYTES + valueOffsets[i]!;
       lastFrameStart = end;
       end += payloadBytes + FRAME_OVERHEAD_BYTES;
       first = next;
     }
-    return { file, temporaryPath, finalPath, generation, end, lastFrameStart, entries: live.map(([, entry]) => entry), positions };
+    return { file, temporaryPath, finalPath, generation, end, lastFrameStart, slots, positions };
   } catch (error) {
     file.closeSync();
     io.remove(temporaryPath);
     throw error;
   }
+}
+
+function liveInLogOrder(index: KeyIndex): { keys: string[]; slots: Uint32Array } {
+  const keys: string[] = [];
+  const unordered = new Uint32Array(index.size);
+  let count = 0;
+  for (const [key, slot] of index.slots) {
+    keys.push(key);
+    unordered[count++] = slot;
+  }
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  order.sort((a, b) => index.position(unordered[a]!) - index.position(unordered[b]!));
+  const orderedKeys = new Array<string>(count);
+  const slots = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    orderedKeys[i] = keys[order[i]!]!;
+    slots[i] = unordered[order[i]!]!;
+  }
+  return { keys: orderedKeys, slots };
 }

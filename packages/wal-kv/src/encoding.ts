@@ -40,10 +40,6 @@ export function indexKeyBytes(indexKey: string): Buffer {
   return Buffer.from(indexKey, 'latin1');
 }
 
-export function indexKeyFromBytes(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-}
-
 export function decodeKey(indexKey: string, encoding: KeyEncoding): string | Buffer {
   if (encoding === 'binary') return indexKeyBytes(indexKey);
   return NON_ASCII.test(indexKey) ? indexKeyBytes(indexKey).toString('utf8') : indexKey;

@@ -125,10 +125,11 @@ export function encodeRecordPayload(target: Uint8Array, operations: readonly Ope
   return valueOffsets;
 }
 
-/** One decoded operation; `key` is a view into the payload, valid during the callback. */
+/** One decoded operation; the key is payload bytes [keyStart, keyEnd). */
 export interface DecodedOperation {
   type: number;
-  key: Uint8Array;
+  keyStart: number;
+  keyEnd: number;
   seq: number;
   /** Payload offset of the value CRC, -1 for a delete. */
   valueOffset: number;
@@ -145,7 +146,7 @@ export function decodeRecordPayload(payload: Uint8Array, fileOffset: number, pat
   if (payload.length < RECORD_COUNT_BYTES) throw corrupt('is shorter than its count');
   const view = viewOf(payload);
   const count = view.getUint32(0, true);
-  const decoded: DecodedOperation = { type: 0, key: payload.subarray(0, 0), seq: 0, valueOffset: -1, valueLength: 0 };
+  const decoded: DecodedOperation = { type: 0, keyStart: 0, keyEnd: 0, seq: 0, valueOffset: -1, valueLength: 0 };
   let offset = RECORD_COUNT_BYTES;
   for (let i = 0; i < count; i++) {
     if (offset + OPERATION_HEADER_BYTES > payload.length) throw corrupt(`ends inside operation ${i}`);
@@ -161,7 +162,8 @@ export function decodeRecordPayload(payload: Uint8Array, fileOffset: number, pat
     const end = keyStart + keyLength + (type === OPERATION_PUT ? VALUE_CRC_BYTES + valueLength : 0);
     if (end > payload.length) throw corrupt(`operation ${i} runs past the record`);
     decoded.type = type;
-    decoded.key = payload.subarray(keyStart, keyStart + keyLength);
+    decoded.keyStart = keyStart;
+    decoded.keyEnd = keyStart + keyLength;
     decoded.seq = seq;
     decoded.valueOffset = type === OPERATION_PUT ? keyStart + keyLength : -1;
     decoded.valueLength = valueLength;

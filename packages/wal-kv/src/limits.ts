@@ -16,6 +16,8 @@ export const BATCH_OPERATIONS_MAX = 1_000_000;
 
 /** Unflushed log bytes kept in memory before they are handed to the OS. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** Sealed log bytes are mapped for reads in segments of this size (a value crossing a boundary is read with pread). */
+export const MAP_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Automatic snapshot once the log grew this much since the last one. */
 export const SNAPSHOT_EVERY_BYTES_DEFAULT = 10 * 1024 * 1024;
 /** Automatic compaction once dead bytes / log bytes exceeds this. */

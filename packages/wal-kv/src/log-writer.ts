@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
 import { LOG_RECORD_FORMAT, VALUE_CRC_BYTES, encodeRecordPayload, viewOf, type Operation } from './format.js';
-import { WRITE_BUFFER_BYTES } from './limits.js';
+import { MAP_SEGMENT_BYTES, WRITE_BUFFER_BYTES } from './limits.js';
 
 /**
  * The append side of one log file. Records are encoded straight into a write buffer and
@@ -20,8 +20,11 @@ export class LogWriter {
   flushedThrough: number;
   /** Offset of the last frame appended (the header's offset when none). */
   lastFrameStart: number;
-  #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  #buffer: Uint8Array = new Uint8Array(WRITE_BUFFER_BYTES);
+  #view = viewOf(this.#buffer);
   #buffered = 0;
+  readonly #maps: Uint8Array[] = [];
+  #mapUnsupported = false;
 
   constructor(file: IoFile, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
@@ -54,7 +57,7 @@ export class LogWriter {
     const start = this.#buffered;
     const payload = this.#buffer.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadBytes);
     const valueOffsets = encodeRecordPayload(payload, operations, seqOf);
-    const view = viewOf(this.#buffer);
+    const view = this.#view;
     view.setUint32(start, LOG_RECORD_FORMAT.magic, false);
     view.setUint32(start + 4, payloadBytes, true);
     const crcAt = start + FRAME_HEADER_BYTES + payloadBytes;
@@ -76,30 +79,68 @@ export class LogWriter {
     this.file.writeSync(this.#buffer.subarray(0, this.#buffered), this.flushedThrough);
     this.flushedThrough += this.#buffered;
     this.#buffered = 0;
-    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#setBuffer(new Uint8Array(WRITE_BUFFER_BYTES));
   }
 
-  /** Reads a value (CRC-32C + bytes at `position`) and verifies it before returning it. */
+  /**
+   * Reads a value (CRC-32C + bytes at `position`) and verifies it before returning a copy.
+   * Sealed log bytes are read through read-only mappings of whole segments (no syscall
+   * per read); the rest, and any Io without mappings, through one positional read.
+   */
   readValue(position: number, length: number): Buffer {
     if (position >= this.flushedThrough) {
       const start = position - this.flushedThrough + VALUE_CRC_BYTES;
       return Buffer.from(this.#buffer.subarray(start, start + length));
     }
+    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
+    if (mapped !== null) return this.#verified(mapped, position, true);
     const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
-    const read = this.file.readSync(bytes, position);
-    const where = { path: this.path, offset: position };
-    if (read !== bytes.length) throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} is cut short`, where);
-    const value = bytes.subarray(VALUE_CRC_BYTES);
-    if (crc32c(value) !== bytes.readUInt32LE(0)) {
-      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C`, where);
+    if (this.file.readSync(bytes, position) !== bytes.length) {
+      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} is cut short`, { path: this.path, offset: position });
     }
-    return value;
+    return this.#verified(bytes, position, false);
+  }
+
+  #verified(bytes: Uint8Array, position: number, copy: boolean): Buffer {
+    const value = bytes.subarray(VALUE_CRC_BYTES);
+    const stored = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+    if (crc32c(value) !== stored) {
+      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C`, { path: this.path, offset: position });
+    }
+    // A mapping is read-only and must not be handed out: a write into it would crash.
+    return copy ? Buffer.from(value) : (value as Buffer);
+  }
+
+  /** A view of [position, position + bytes) inside one mapped sealed segment, or null. */
+  #mappedRange(position: number, bytes: number): Uint8Array | null {
+    if (this.#mapUnsupported) return null;
+    const segment = Math.floor(position / MAP_SEGMENT_BYTES);
+    const segmentStart = segment * MAP_SEGMENT_BYTES;
+    if (position + bytes > segmentStart + MAP_SEGMENT_BYTES || segmentStart + MAP_SEGMENT_BYTES > this.flushedThrough) return null;
+    let map = this.#maps[segment];
+    if (map === undefined) {
+      try {
+        // Safe to map: these bytes exist and the log is never truncated while open.
+        map = this.file.mapSync(segmentStart, MAP_SEGMENT_BYTES);
+      } catch {
+        this.#mapUnsupported = true;
+        return null;
+      }
+      this.#maps[segment] = map;
+    }
+    const start = position - segmentStart;
+    return map.subarray(start, start + bytes);
   }
 
   #reserve(frameBytes: number): void {
     if (this.#buffered + frameBytes <= this.#buffer.length) return;
     const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));
     grown.set(this.#buffer.subarray(0, this.#buffered));
-    this.#buffer = grown;
+    this.#setBuffer(grown);
+  }
+
+  #setBuffer(buffer: Uint8Array): void {
+    this.#buffer = buffer;
+    this.#view = viewOf(buffer);
   }
 }

@@ -100,7 +100,7 @@ export class Maintenance {
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
     const reader = state.writer;
-    const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (entry) => reader.readValue(entry.position, entry.length));
+    const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readValue(position, length));
     this.#switchTo(compacted);
     state.switching = this.#install(compacted);
     try {
@@ -133,7 +133,7 @@ export class Maintenance {
   /** Points the index and the writer at the new log; synchronous with the copy. */
   #switchTo(compacted: CompactedLog): void {
     const state = this.#state;
-    for (let i = 0; i < compacted.entries.length; i++) compacted.entries[i]!.position = compacted.positions[i]!;
+    for (let i = 0; i < compacted.slots.length; i++) state.index.relocate(compacted.slots[i]!, compacted.positions[i]!);
     state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart, compacted.finalPath);
     state.index.deadBytes = 0;
     state.generation = compacted.generation;

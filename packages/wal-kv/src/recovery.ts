@@ -1,5 +1,5 @@
+import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, KeelError, joinPath, recoverFrameLog, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport } from '@keel/core';
-import { indexKeyFromBytes } from './encoding.js';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
@@ -144,13 +144,14 @@ async function replay(
     policy,
     from,
     onFrame: (frame) => {
+      const payload = Buffer.from(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength);
       decodeRecordPayload(frame.payload, frame.offset, file.path, (operation) => {
         // Seqs only grow along a log: compaction copies live records in their old order.
         if (operation.seq <= previousSeq) {
           throw new KeelError('KEEL_CORRUPT', `${file.path}: record at offset ${frame.offset} has seq ${operation.seq} after ${previousSeq}`, { path: file.path, offset: frame.offset });
         }
         previousSeq = operation.seq;
-        const key = indexKeyFromBytes(operation.key);
+        const key = payload.toString('latin1', operation.keyStart, operation.keyEnd);
         if (operation.type === OPERATION_PUT) index.applyPut(key, frame.offset + FRAME_HEADER_BYTES + operation.valueOffset, operation.valueLength, operation.seq);
         else index.applyDelete(key);
       });

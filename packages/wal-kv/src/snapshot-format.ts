@@ -1,5 +1,5 @@
 import { defineFrameFormat, encodeFrame } from '@keel/core';
-import { indexKeyBytes, indexKeyFromBytes } from './encoding.js';
+import { Buffer } from 'node:buffer';
 import { LOG_HEADER_FRAME_BYTES, VALUE_CRC_BYTES, readU64, viewOf, writeU64 } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
@@ -22,6 +22,7 @@ const KIND_TRAILER = 3;
 const HEADER_PAYLOAD_BYTES = 47;
 const TRAILER_PAYLOAD_BYTES = 13;
 const ENTRY_FIXED_BYTES = 22;
+const ENTRIES_HEADER_BYTES = 5;
 
 export interface SnapshotMeta {
   generation: number;
@@ -37,25 +38,26 @@ export interface SnapshotMeta {
 /** Serialises the index into snapshot frames (called synchronously, so it is consistent). */
 export function encodeSnapshot(index: KeyIndex, meta: SnapshotMeta): Uint8Array[] {
   const frames: Uint8Array[] = [encodeFrame(encodeHeader(meta), SNAPSHOT_FORMAT)];
-  let chunk = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
-  let used = 5;
+  let chunk = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES);
+  let view = viewOf(chunk);
+  let used = ENTRIES_HEADER_BYTES;
   let count = 0;
   const finishChunk = (): void => {
     chunk[0] = KIND_ENTRIES;
-    viewOf(chunk).setUint32(1, count, true);
+    view.setUint32(1, count, true);
     frames.push(encodeFrame(chunk.subarray(0, used), SNAPSHOT_FORMAT));
-    chunk = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
-    used = 5;
+    chunk = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES);
+    view = viewOf(chunk);
+    used = ENTRIES_HEADER_BYTES;
     count = 0;
   };
-  for (const [key, entry] of index.entries) {
+  for (const [key, slot] of index.slots) {
     if (used + ENTRY_FIXED_BYTES + key.length > chunk.length) finishChunk();
-    const view = viewOf(chunk);
     view.setUint16(used, key.length, true);
-    view.setUint32(used + 2, entry.length, true);
-    writeU64(view, used + 6, entry.position);
-    writeU64(view, used + 14, entry.seq);
-    chunk.set(indexKeyBytes(key), used + ENTRY_FIXED_BYTES);
+    view.setUint32(used + 2, index.length(slot), true);
+    writeU64(view, used + 6, index.position(slot));
+    writeU64(view, used + 14, index.seq(slot));
+    chunk.write(key, used + ENTRY_FIXED_BYTES, key.length, 'latin1');
     used += ENTRY_FIXED_BYTES + key.length;
     count++;
   }
@@ -98,10 +100,11 @@ export function decodeHeader(payload: Uint8Array): SnapshotMeta {
 
 /** Adds the entries of one chunk to `index`, checking every field against `meta`. */
 export function decodeEntries(payload: Uint8Array, meta: SnapshotMeta, index: KeyIndex): void {
-  if (payload.length < 5 || payload[0] !== KIND_ENTRIES) throw new SnapshotRejected('expected an entries frame');
+  if (payload.length < ENTRIES_HEADER_BYTES || payload[0] !== KIND_ENTRIES) throw new SnapshotRejected('expected an entries frame');
   const view = viewOf(payload);
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = view.getUint32(1, true);
-  let offset = 5;
+  let offset = ENTRIES_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     if (offset + ENTRY_FIXED_BYTES > payload.length) throw new SnapshotRejected('entries frame ends inside an entry');
     const keyLength = view.getUint16(offset, true);
@@ -112,9 +115,9 @@ export function decodeEntries(payload: Uint8Array, meta: SnapshotMeta, index: Ke
     if (keyLength === 0 || keyLength > KEY_BYTES_MAX || keyEnd > payload.length) throw new SnapshotRejected(`bad key length ${keyLength}`);
     if (length > VALUE_BYTES_MAX || position === null || seq === null || seq > meta.seq) throw new SnapshotRejected('bad entry field');
     if (position < LOG_HEADER_FRAME_BYTES || position + VALUE_CRC_BYTES + length > meta.logPosition) throw new SnapshotRejected('entry points outside the covered log');
-    const key = indexKeyFromBytes(payload.subarray(offset + ENTRY_FIXED_BYTES, keyEnd));
-    if (index.entries.has(key)) throw new SnapshotRejected('duplicate key');
-    index.entries.set(key, { position, length, seq });
+    const key = text.toString('latin1', offset + ENTRY_FIXED_BYTES, keyEnd);
+    if (index.slots.has(key)) throw new SnapshotRejected('duplicate key');
+    index.applyPut(key, position, length, seq);
     offset = keyEnd;
   }
   if (offset !== payload.length) throw new SnapshotRejected('bytes after the last entry');

@@ -128,14 +128,15 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   /** The value of `key`, verified against its CRC-32C, or undefined. */
   get(key: Key): V | undefined {
     this.#state.lifecycle.assertOpen();
-    const entry = this.#state.index.entries.get(indexKeyOf(key));
-    if (entry === undefined) return undefined;
-    return decodeValue(this.#state.writer.readValue(entry.position, entry.length), this.#state.options.valueEncoding) as V;
+    const { index, writer, options } = this.#state;
+    const slot = index.slotOf(indexKeyOf(key));
+    if (slot === undefined) return undefined;
+    return decodeValue(writer.readValue(index.position(slot), index.length(slot)), options.valueEncoding) as V;
   }
 
   has(key: Key): boolean {
     this.#state.lifecycle.assertOpen();
-    return this.#state.index.entries.has(indexKeyOf(key));
+    return this.#state.index.slots.has(indexKeyOf(key));
   }
 
   get size(): number {
@@ -156,9 +157,9 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   *entries(options: { prefix?: Key } = {}): IterableIterator<[string | Uint8Array, V]> {
     const { index, options: storeOptions } = this.#state;
     for (const indexKey of this.#matching(options.prefix)) {
-      const entry = index.entries.get(indexKey);
-      if (entry === undefined) continue;
-      const value = decodeValue(this.#state.writer.readValue(entry.position, entry.length), storeOptions.valueEncoding) as V;
+      const slot = index.slotOf(indexKey);
+      if (slot === undefined) continue;
+      const value = decodeValue(this.#state.writer.readValue(index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
       yield [decodeKey(indexKey, storeOptions.keyEncoding), value];
     }
   }
@@ -302,11 +303,11 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     this.#state.lifecycle.assertOpen();
     const prefixKey = indexPrefixOf(prefix);
     const matched: string[] = [];
-    for (const indexKey of this.#state.index.entries.keys()) if (indexKey.startsWith(prefixKey)) matched.push(indexKey);
+    for (const indexKey of this.#state.index.slots.keys()) if (indexKey.startsWith(prefixKey)) matched.push(indexKey);
     matched.sort();
     for (const indexKey of matched) {
       this.#state.lifecycle.assertOpen();
-      if (this.#state.index.entries.has(indexKey)) yield indexKey;
+      if (this.#state.index.slots.has(indexKey)) yield indexKey;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -50,7 +50,13 @@ export function snapshotNames(dir: string): string[] {
 
 /** Flips one bit of the byte at `offset` of `path`. */
 export function flipByte(path: string, offset: number): void {
-  const content = readFileSync(path);
-  content[offset] = (content[offset] ?? 0) ^ 0x40;
-  writeFileSync(path, content);
+  const byte = Buffer.alloc(1);
+  const descriptor = openSync(path, 'r+');
+  try {
+    readSync(descriptor, byte, 0, 1, offset);
+    byte[0] = byte[0]! ^ 0x40;
+    writeSync(descriptor, byte, 0, 1, offset);
+  } finally {
+    closeSync(descriptor);
+  }
 }
