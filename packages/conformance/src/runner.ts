@@ -130,7 +130,12 @@ export class ScenarioRun {
         break;
     }
     this.#throwAsyncViolations();
-    if (this.#store !== null && !this.#failed() && !this.#fs.frozen) await this.#checkLatest();
+    if (this.#store === null || this.#failed() || this.#fs.frozen) return;
+    try {
+      await this.#checkLatest();
+    } catch (error) {
+      if (!(error instanceof DiskFrozen)) throw error;
+    }
   }
 
   #write(sizes: readonly number[], keys: readonly number[], removes: readonly boolean[], batch: boolean): void {
@@ -377,7 +382,12 @@ export class ScenarioRun {
     } finally {
       this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     }
-    await this.#checkRecovered(options.allowance);
+    try {
+      await this.#checkRecovered(options.allowance);
+    } catch (error) {
+      if (error instanceof DiskFrozen) return true;
+      throw error;
+    }
     return false;
   }
 
@@ -448,6 +458,7 @@ export class ScenarioRun {
     try {
       this.#model.settle(await this.#matchState(0));
     } catch (error) {
+      if (error instanceof DiskFrozen) return false;
       if (this.#injection === null || error instanceof ConformanceViolation) throw error;
       // A read failed while an injection is armed: the model cannot settle, so stop here.
       this.#unsettled = true;
@@ -504,6 +515,8 @@ export class ScenarioRun {
       if (this.#adapter.kind === 'log') return (this.#model as LogModel).match(await this.#adapter.read(this.#store), allowance);
       return (this.#model as KvModel).match(await this.#adapter.read(this.#store), allowance);
     } catch (error) {
+      // A read may write (a journal hands its buffer to the OS first) and reach a crash point.
+      if (this.#fs.frozen) throw new DiskFrozen();
       if (error instanceof ConformanceViolation || (this.#injection !== null && isKeelError(error))) throw error;
       violation(`reading the store after open failed: ${describeError(error)}`);
     }
@@ -535,6 +548,9 @@ export class ScenarioRun {
     if (store !== null) await this.#adapter.close(store).catch(() => undefined);
   }
 }
+
+/** The disk reached an armed crash point while the suite was reading: the caller crashes. */
+class DiskFrozen extends Error {}
 
 function firedBy(kind: FaultKind, effects: CrashEffects): boolean {
   if (kind === 'lost-entries') return effects.entriesLost;
