@@ -20,6 +20,7 @@ import { assertPath, normalizeJournalOptions, type JournalOptions } from './opti
 import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 import { openJournalFiles } from './recovery.js';
 import { RecordStream } from './stream.js';
+import { visibleSource } from './visible-source.js';
 import { JournalWriter } from './writer.js';
 
 export interface JournalStats {
@@ -156,9 +157,9 @@ export class Journal {
   /** The records from `from` (an LSN, default 0) to the current end, buffered ones included. */
   records(options: { from?: number } = {}): IterableIterator<JournalRecord> {
     const from = this.#readStart(options);
-    const to = this.#visibleEnd();
+    const to = this.#readableEnd();
     const path = this.path;
-    return scanRecords(this.#file, from, to, (end: ScanEnd) => {
+    return scanRecords(visibleSource(this.#file, this.#writer, to), from, to, (end: ScanEnd) => {
       assertScanReachedEnd(end, from, to, path);
     });
   }
@@ -168,7 +169,17 @@ export class Journal {
     const from = this.#readStart(options);
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw badArgument('signal must be an AbortSignal');
-    return new RecordStream({ file: this.#file, signal, refreshEnd: () => this.#visibleEnd() }, from);
+    const writer = this.#writer;
+    return new RecordStream(
+      {
+        file: this.#file,
+        signal,
+        refreshEnd: () => this.#readableEnd(),
+        handedThrough: () => writer.handedThrough,
+        readPending: (into, position) => writer.readPending(into, position),
+      },
+      from,
+    );
   }
 
   /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */
@@ -244,12 +255,10 @@ export class Journal {
     return from;
   }
 
-  /** Hands buffered frames to the OS so a read sees them; a poisoned journal reads what it wrote. */
-  #visibleEnd(): number {
+  /** Readers see every appended frame; a poisoned journal only what it handed to the OS. */
+  #readableEnd(): number {
     this.#lifecycle.assertOpen();
-    if (this.#lifecycle.poisoned !== null) return this.#writer.handedThrough;
-    this.#handToOs();
-    return this.#writer.nextLsn;
+    return this.#lifecycle.poisoned === null ? this.#writer.nextLsn : this.#writer.handedThrough;
   }
 
   #handToOs(): void {

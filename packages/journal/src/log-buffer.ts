@@ -76,6 +76,15 @@ export class LogBuffer {
     this.#handedThrough = this.end;
   }
 
+  /** Copies bytes at file offset `position` (at or after `start`) into `into`; returns how many. */
+  read(into: Uint8Array, position: number): number {
+    const offset = position - this.#start;
+    if (offset < 0) throw new Error(`log buffer read at ${position} is before its start ${this.#start}`);
+    const bytes = Math.max(0, Math.min(into.length, this.#length - offset));
+    into.set(this.#storage.bytes.subarray(offset, offset + bytes));
+    return bytes;
+  }
+
   /** After a very large record, gives the memory back instead of keeping it for good. */
   trim(maxBytes: number): void {
     if (this.#storage.bytes.length <= maxBytes) return;

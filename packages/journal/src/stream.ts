@@ -5,8 +5,12 @@ import type { JournalRecord } from './records.js';
 
 export interface StreamSource {
   file: IoFile;
-  /** The end of what may be read now: hands buffered frames to the OS first. */
+  /** The end of what may be read now. */
   refreshEnd(): number;
+  /** Bytes below this are in the file; bytes above it only in the log buffer. */
+  handedThrough(): number;
+  /** Copies bytes at or above `handedThrough()` from the log buffer. */
+  readPending(into: Uint8Array, position: number): number;
   signal: AbortSignal | undefined;
 }
 
@@ -14,7 +18,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
 
 /**
  * Reads records with asynchronous reads (off the event loop), a chunk at a time, and
- * validates each chunk with core's FrameScanner. Records of a chunk already read are
+ * validates each chunk with core's FrameScanner; records not yet handed to the OS are
+ * read from the log buffer. Records of a chunk already read are
  * handed out without awaiting anything (a hand-written iterator: an async generator
  * costs more than the scan). The end is refreshed whenever the stream catches up with
  * it, so records appended while it runs are seen; it ends once it has caught up.
@@ -109,8 +114,7 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     if (this.#position >= this.#end) return false;
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
     if (this.#chunk.length < size) this.#chunk = new Uint8Array(size);
-    const want = Math.min(this.#chunk.length, this.#end - this.#position);
-    const filled = await this.#source.file.read(this.#chunk.subarray(0, want), this.#position);
+    const filled = await this.#fill();
     this.#source.signal?.throwIfAborted();
     this.#chunkStart = this.#position;
     this.#needed = FRAME_HEADER_BYTES;
@@ -120,6 +124,17 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
       chunkBytes: Math.max(filled, FRAME_OVERHEAD_BYTES),
     });
     return true;
+  }
+
+  /**
+   * Reads file bytes asynchronously up to the hand-off point (a frame boundary), and
+   * copies bytes past it from the log buffer: reading never writes.
+   */
+  async #fill(): Promise<number> {
+    const handed = this.#source.handedThrough();
+    const want = Math.min(this.#chunk.length, this.#end - this.#position);
+    if (this.#position >= handed) return this.#source.readPending(this.#chunk.subarray(0, want), this.#position);
+    return this.#source.file.read(this.#chunk.subarray(0, Math.min(want, handed - this.#position)), this.#position);
   }
 
   /** The size of the frame at the current position; its length was bounded by the scanner. */

@@ -63,6 +63,11 @@ export class JournalWriter {
     return this.#buffer.end;
   }
 
+  /** Copies appended bytes that are not yet handed to the OS (`position >= handedThrough`). */
+  readPending(into: Uint8Array, position: number): number {
+    return this.#buffer.read(into, position);
+  }
+
   /** One synchronous write of everything pending, so a datasync started next covers it. */
   handToOs(): void {
     const write = this.#buffer.pendingWrite();

@@ -67,3 +67,22 @@ test('the offline reader reports records, position and tail state without writin
   reader.close();
   expect(readFileSync(path).equals(before)).toBe(true);
 });
+
+test('reading buffered records never writes: they come from the log buffer', async () => {
+  const { recordingIo } = await import('./support/recording-io.js');
+  const { io, log } = recordingIo();
+  for (const direct of [false, true]) {
+    const journal = await Journal.open(join(tempDir(), 'wal'), { durability: { mode: 'explicit' }, io, direct, writeBufferBytes: 4096 });
+    journal.appendBatch(Array.from({ length: 50 }, (_, index) => new Uint8Array(100).fill(index)));
+    const writesBefore = log.writes;
+    journal.append(text('pending'));
+    const scanned = [...journal.records()].map((record) => record.payload[0]);
+    const streamed: number[] = [];
+    for await (const record of journal.stream()) streamed.push(record.payload[0]!);
+    expect(log.writes).toBe(writesBefore);
+    expect(scanned).toEqual(streamed);
+    expect(scanned.length).toBe(51);
+    expect(decode([...journal.records()].at(-1)!.payload)).toBe('pending');
+    await journal.close();
+  }
+});
