@@ -75,7 +75,9 @@ export class FaultFsFile implements IoFile {
   setLengthSync(length: number): void {
     const node = this.#open('ftruncate');
     if (!this.#writable) throw ioError('EBADF', 'ftruncate', this.path);
-    this.#fs.begin('write', true, 'ftruncate', this.path);
+    const injected = this.#fs.begin('write', true, 'ftruncate', this.path);
+    // A short-write injection has no short form for a truncate: it simply fails.
+    if (injected !== null) throw ioError(injected.errno, 'ftruncate', this.path, `${injected.errno}: injected failure of ftruncate '${this.path}'`);
     this.#fs.setLength(node, length);
   }
 

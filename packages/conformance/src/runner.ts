@@ -383,7 +383,7 @@ export class ScenarioRun {
       this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     }
     try {
-      await this.#checkRecovered(options.allowance);
+      await this.#checkRecovered(options.allowance, options.refusalAllowed);
     } catch (error) {
       if (error instanceof DiskFrozen) return true;
       throw error;
@@ -410,12 +410,21 @@ export class ScenarioRun {
     this.#ended = false;
     this.#outcome = 'salvaged';
     // Salvage keeps the valid prefix: with damage it may lose acknowledged data, never invent any.
-    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0);
+    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true);
   }
 
-  async #checkRecovered(allowance: number): Promise<void> {
+  async #checkRecovered(allowance: number, refusalAllowed: boolean): Promise<void> {
     const report = this.#adapter.recovery(this.#store);
-    const kept = await this.#matchState(allowance);
+    let kept: number;
+    try {
+      kept = await this.#matchState(allowance, refusalAllowed);
+    } catch (error) {
+      if (!(error instanceof CorruptionReported)) throw error;
+      // Damage open did not check (the middle of a sealed segment) is reported by the read.
+      this.#ended = true;
+      this.#outcome = 'refused';
+      return;
+    }
     if (kept < this.#model.acked && report.tailState === 'clean-end' && report.discardedBytes === 0 && report.actions.length === 0) {
       violation(`recovery lost acknowledged data (kept ${kept} of ${this.#model.acked}) and reported a clean open`);
     }
@@ -510,7 +519,7 @@ export class ScenarioRun {
   }
 
   /** Reads the whole store and matches it against the model; a read error is a violation. */
-  async #matchState(allowance: number): Promise<number> {
+  async #matchState(allowance: number, reportable = false): Promise<number> {
     try {
       if (this.#adapter.kind === 'log') return (this.#model as LogModel).match(await this.#adapter.read(this.#store), allowance);
       return (this.#model as KvModel).match(await this.#adapter.read(this.#store), allowance);
@@ -518,6 +527,7 @@ export class ScenarioRun {
       // A read may write (a journal hands its buffer to the OS first) and reach a crash point.
       if (this.#fs.frozen) throw new DiskFrozen();
       if (error instanceof ConformanceViolation || (this.#injection !== null && isKeelError(error))) throw error;
+      if (reportable && isKeelError(error, 'KEEL_CORRUPT') && typeof error.offset === 'number') throw new CorruptionReported();
       violation(`reading the store after open failed: ${describeError(error)}`);
     }
   }
@@ -551,6 +561,9 @@ export class ScenarioRun {
 
 /** The disk reached an armed crash point while the suite was reading: the caller crashes. */
 class DiskFrozen extends Error {}
+
+/** A read after open refused damage with KEEL_CORRUPT and an offset, as invariant 3 asks. */
+class CorruptionReported extends Error {}
 
 function firedBy(kind: FaultKind, effects: CrashEffects): boolean {
   if (kind === 'lost-entries') return effects.entriesLost;

@@ -1,0 +1,4 @@
+import { describeBackend } from '@keel/conformance';
+import { segmentLogAdapter } from './conformance-adapter.js';
+
+describeBackend(segmentLogAdapter);
