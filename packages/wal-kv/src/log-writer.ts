@@ -24,6 +24,7 @@ export class LogWriter {
   #view = viewOf(this.#buffer);
   #buffered = 0;
   readonly #maps: Uint8Array[] = [];
+  readonly #syncs = new Set<Promise<void>>();
   #mapUnsupported = false;
 
   constructor(file: IoFile, end: number, lastFrameStart: number, path = file.path) {
@@ -80,6 +81,22 @@ export class LogWriter {
     this.flushedThrough += this.#buffered;
     this.#buffered = 0;
     if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#setBuffer(new Uint8Array(WRITE_BUFFER_BYTES));
+  }
+
+  /** fdatasync of this log, tracked so that the file is closed only once none is running. */
+  async datasync(): Promise<void> {
+    const sync = this.file.datasync();
+    this.#syncs.add(sync);
+    try {
+      await sync;
+    } finally {
+      this.#syncs.delete(sync);
+    }
+  }
+
+  /** Waits for the fdatasyncs of this log that are running now. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#syncs]);
   }
 
   /**

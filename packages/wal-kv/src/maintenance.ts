@@ -99,7 +99,7 @@ export class Maintenance {
     this.#flush();
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
-    const reader = state.writer;
+    const reader = state.writer; // the old log's writer, kept for reads during the copy
     const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readValue(position, length));
     this.#switchTo(compacted);
     state.switching = this.#install(compacted);
@@ -111,14 +111,14 @@ export class Maintenance {
       state.lifecycle.poison(error);
       state.commit.poison(error);
       state.switching = null;
-      await state.commit.drain();
+      await reader.settled();
       oldFile.closeSync();
       throw error;
     }
     state.switching = null;
     state.compactions++;
     // A group commit that began before the switch may still be syncing the old file.
-    await state.commit.drain();
+    await reader.settled();
     oldFile.closeSync();
     try {
       await this.#snapshot();

@@ -319,8 +319,9 @@ function groupCommitTarget(state: StoreState) {
       // During a compaction switch the new log is not yet in place: syncing it would
       // claim durability for a file a crash could still throw away.
       while (state.switching !== null) await state.switching;
-      state.writer.flush();
-      await state.writer.file.datasync();
+      const writer = state.writer;
+      writer.flush();
+      await writer.datasync();
     },
   };
 }

@@ -1,0 +1,4 @@
+import { describeBackend } from '@keel/conformance';
+import { walKvAdapter } from './conformance-adapter.js';
+
+describeBackend(walKvAdapter);
