@@ -25,6 +25,12 @@ export interface SegmentLogOptions {
   retention?: RetentionOptions;
   recovery?: RecoveryPolicy;
   io?: Io;
+  /**
+   * Read every frame of every sealed segment on open (default false: sealed segments are
+   * checked cheaply — header, index, and the records after the last index entry — and
+   * fully by `verify()`). With it, damage anywhere is refused at open, not met by a read.
+   */
+  verifyOnOpen?: boolean;
   /** Clock for default timestamps and age retention (milliseconds); defaults to Date.now. */
   now?: () => number;
 }
@@ -38,6 +44,7 @@ export interface NormalizedOptions {
   retentionMs: number;
   recovery: RecoveryPolicy;
   io: Io;
+  verifyOnOpen: boolean;
   now: () => number;
 }
 
@@ -55,6 +62,7 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
   const given = options as SegmentLogOptions;
   const retention = given.retention ?? {};
   if (retention === null || typeof retention !== 'object') throw badArgument(`retention must be an object like { bytes, ms }, got ${describeType(retention)}`);
+  if (given.verifyOnOpen !== undefined && typeof given.verifyOnOpen !== 'boolean') throw badArgument(`verifyOnOpen must be a boolean, got ${describeType(given.verifyOnOpen)}`);
   if (given.now !== undefined && typeof given.now !== 'function') throw badArgument(`now must be a function, got ${describeType(given.now)}`);
   const io = given.io ?? nativeIo;
   if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement core's Io, got ${describeType(io)}`);
@@ -67,6 +75,7 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
     retentionMs: integerIn(retention.ms, 'retention.ms', 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     recovery: normalizeRecoveryPolicy(given.recovery),
     io,
+    verifyOnOpen: given.verifyOnOpen === true,
     now: given.now ?? Date.now,
   };
 }

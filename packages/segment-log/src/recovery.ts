@@ -1,5 +1,6 @@
 import {
   checkFrameAt,
+  isKeelError,
   cleanReport,
   findNextValidFrame,
   joinPath,
@@ -15,6 +16,7 @@ import { readRecordMeta } from './record-codec.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
 import { checkHeader, createSegment, headerFrame } from './segment-files.js';
 import { corruptAt, rebuildFromLog, scanRecords } from './segment-scan.js';
+import { verifySegment } from './verify.js';
 
 export interface RecoveredLog {
   segments: Segment[];
@@ -63,7 +65,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     const stale: Segment[] = [];
     for (const [position, segment] of sealed.entries()) {
       const nextBase = (segments[position + 1] as Segment).baseOffset;
-      if (loadSealed(io, segment, nextBase, options.indexIntervalBytes)) stale.push(segment);
+      if (loadSealed(io, segment, nextBase, options)) stale.push(segment);
     }
     for (const segment of stale) {
       await rewriteIndexFiles(io, segment);
@@ -120,16 +122,32 @@ function classifyActiveHeader(segment: Segment, options: NormalizedOptions): Act
   throw corruptAt(segment, 0, 'no segment header; the file is not ours or is damaged, and was left untouched');
 }
 
-/** Loads a sealed segment; returns true when its index files must be rewritten. */
-function loadSealed(io: Io, segment: Segment, nextBase: number, intervalBytes: number): boolean {
+/**
+ * Loads a sealed segment; returns true when its index files must be rewritten. With
+ * `verifyOnOpen` every frame is read too, so damage anywhere is refused here rather
+ * than found by a later read.
+ */
+function loadSealed(io: Io, segment: Segment, nextBase: number, options: NormalizedOptions): boolean {
   const records = nextBase - segment.baseOffset;
   const fileSize = segment.log.sizeSync();
   if (records <= 0) throw corruptAt(segment, 0, `segment overlaps the next one at ${nextBase}`);
   const index = loadIndexFiles(io, segment, fileSize, records);
   segment.sealed = true;
-  if (index !== null && applyCheckedIndex(segment, index, fileSize, records)) return false;
+  if (index !== null && applyCheckedIndex(segment, index, fileSize, records)) {
+    if (!options.verifyOnOpen) return false;
+    try {
+      verifySegment(segment);
+      return false;
+    } catch (error) {
+      // Damage in the log is refused; an index that disagrees with a sound log is rebuilt.
+      if (!isKeelError(error, 'KEEL_CORRUPT') || error.path === segment.paths.log) throw error;
+    }
+  }
   segment.index = new SparseIndex();
-  rebuildFromLog(segment, fileSize, records, intervalBytes, HEADER_BYTES);
+  segment.records = 0;
+  segment.maxTimestamp = -Infinity;
+  segment.maxTimestampRelative = -1;
+  rebuildFromLog(segment, fileSize, records, options.indexIntervalBytes, HEADER_BYTES);
   segment.addSealTimeEntry();
   segment.durableBytes = segment.size;
   return true;

@@ -22,7 +22,7 @@ import { deleteOldestWhile, retentionPredicate } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, roll, type WriterContext } from './writer.js';
 
 export interface ReadOptions {
   /** Stop before a record that would take the frames returned past this many bytes (the first record is always returned). Default 1 MiB. */
@@ -164,6 +164,23 @@ export class SegmentLog implements AsyncDisposable {
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
     return first;
+  }
+
+  /**
+   * Seals the active segment now (as Kafka's `roll`) and starts a new one; returns the
+   * new segment's base offset. A no-op on an empty active segment.
+   */
+  roll(): number {
+    this.#lifecycle.assertWritable();
+    if (activeSegment(this.#context).records > 0) {
+      try {
+        roll(this.#context);
+      } catch (error) {
+        this.#poison(error);
+        throw error;
+      }
+    }
+    return this.nextOffset;
   }
 
   #poison(error: unknown): void {
@@ -332,7 +349,11 @@ export class SegmentLog implements AsyncDisposable {
     };
   }
 
-  /** Idempotent. Ends with a sync unless durability is 'none' or the log is poisoned. */
+  /**
+   * Idempotent. Ends with a sync unless durability is 'none'; files and the lock are
+   * released even when that sync fails, or cannot run because the log is poisoned
+   * (then close rejects with the error, KEEL_POISONED for a poisoned log).
+   */
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
       for (const wake of [...this.#waiters]) wake();
@@ -340,7 +361,11 @@ export class SegmentLog implements AsyncDisposable {
       let failure: unknown = null;
       try {
         await this.#maintenance;
-        if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();
+        if (syncsOnClose(this.#options.durability)) {
+          // A poisoned log cannot end with the sync close promises: say so rather than succeed.
+          if (this.#lifecycle.poisoned !== null) throw this.#lifecycle.poisoned;
+          await this.#commit.sync();
+        }
         await this.#commit.drain();
       } catch (error) {
         failure = error;

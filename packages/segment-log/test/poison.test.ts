@@ -21,7 +21,8 @@ describe('poisoning', () => {
     expect(log.stats().poisoned).toBe(true);
     // Reads of what is there stay allowed.
     expect(log.read(0).length).toBe(2);
-    await log.close();
+    // close cannot end with its final sync: it says so, and still releases the lock.
+    expect(await codeOf(() => log.close())).toBe('KEEL_POISONED');
     await using reopened = await SegmentLog.open(dir);
     expect(text(reopened.read(0)[0]!.value)).toBe('durable');
   });
@@ -29,21 +30,30 @@ describe('poisoning', () => {
   it('a failed write poisons the log', async () => {
     const dir = tempDir();
     const faults = newFaults();
-    await using log = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults) });
+    const log = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults) });
     faults.failWrite = true;
     expect(await codeOf(() => log.append({ value: bytes('x') }))).toBe('KEEL_IO');
     faults.failWrite = false;
     expect(await codeOf(() => log.append({ value: bytes('y') }))).toBe('KEEL_POISONED');
+    expect(await codeOf(() => log.close())).toBe('KEEL_POISONED');
+    expect(await codeOf(() => log.close())).toBe('KEEL_POISONED');
   });
 
   it('a failed sync while rolling poisons the log (every-write durability)', async () => {
     const dir = tempDir();
     const faults = newFaults();
-    await using log = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults), segmentBytes: 200, durability: { mode: 'every-write' } });
+    const log = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults), segmentBytes: 200, durability: { mode: 'every-write' } });
     log.append({ value: bytes('x'.repeat(100)), timestamp: 1 });
     faults.failSync = true;
     expect(await codeOf(() => log.append({ value: bytes('y'.repeat(100)), timestamp: 2 }))).toBe('KEEL_IO');
     faults.failSync = false;
     expect(await codeOf(() => log.append({ value: bytes('z') }))).toBe('KEEL_POISONED');
+    expect(await codeOf(() => log.close())).toBe('KEEL_POISONED');
+    // Under 'none' close promises no sync, so a poisoned log closes quietly.
+    const quiet = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults), durability: { mode: 'none' } });
+    faults.failWrite = true;
+    expect(await codeOf(() => quiet.append({ value: bytes('x') }))).toBe('KEEL_IO');
+    faults.failWrite = false;
+    await quiet.close();
   });
 });
