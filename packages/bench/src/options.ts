@@ -1,10 +1,12 @@
-/** Command-line options: `[scenario or prefix …] [--quick] [--no-syncs] [--output file] [--list]`. */
+/** Command-line options: `[scenario or prefix …] [--quick] [--no-syncs] [--output file] [--markdown file] [--list]`. */
 export interface CliOptions {
   selectors: string[];
   quick: boolean;
   countSyncs: boolean;
   list: boolean;
   output: string;
+  /** Also write the tables as Markdown (one per backend) to this file. */
+  markdown?: string;
   /** Internal: run one system of one scenario for the strace child. */
   probe?: { scenario: string; system: string };
   /** Internal: measure the memory one key-value system holds, in a child process. */
@@ -35,6 +37,12 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         options.output = value;
         break;
       }
+      case '--markdown': {
+        const value = argv[++index];
+        if (value === undefined) throw new Error('--markdown needs a file name');
+        options.markdown = value;
+        break;
+      }
       case '--probe-syncs': {
         const scenario = argv[++index];
         const system = argv[++index];
@@ -50,7 +58,7 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         break;
       }
       default:
-        if (argument.startsWith('--')) throw new Error(`unknown option ${argument}; use --quick, --no-syncs, --output <file> or --list`);
+        if (argument.startsWith('--')) throw new Error(`unknown option ${argument}; use --quick, --no-syncs, --output <file>, --markdown <file> or --list`);
         options.selectors.push(argument);
     }
   }

@@ -13,7 +13,9 @@ export function formatNumber(value: number): string {
 }
 
 export function formatRatio(ratio: number): string {
-  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–';
+  if (!Number.isFinite(ratio)) return '–';
+  // Two decimals hide how far behind a system is when the ratio is tiny.
+  return ratio < 0.1 ? `${ratio.toPrecision(2)}×` : `${ratio.toFixed(2)}×`;
 }
 
 function targetCell(result: SystemResult): string {
@@ -75,4 +77,19 @@ export interface BenchReport {
   finishedAt: string;
   results: SystemResult[];
   skipped: SkippedScenario[];
+}
+
+const BACKEND_ORDER = ['journal', 'segment-log', 'payload-store', 'wal-kv'] as const;
+
+/** One Markdown table per backend, the machine record first: what goes in docs and READMEs. */
+export function formatMarkdownReport(report: BenchReport): string {
+  const sections = [`Machine (recorded at the start of the run):\n\n${formatMachine(report.machine).split('\n').map((line) => `- ${line}`).join('\n')}`];
+  for (const backend of BACKEND_ORDER) {
+    const rows = report.results.filter((result) => result.backend === backend);
+    if (rows.length === 0) continue;
+    const notes = [...new Set(rows.map((row) => (row.scaleNote === undefined ? undefined : `${row.scenario}: ${row.scaleNote}`)).filter((note) => note !== undefined))];
+    sections.push(`### ${backend}\n\n${formatMarkdown(rows)}${notes.length > 0 ? `\n\n${notes.map((note) => `- ${note}`).join('\n')}` : ''}`);
+  }
+  if (report.skipped.length > 0) sections.push(`Skipped:\n\n${report.skipped.map((skip) => `- ${skip.scenario}: ${skip.reason}`).join('\n')}`);
+  return `${sections.join('\n\n')}\n`;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario, type SystemResult } from './harness.js';
-import { formatMachine, formatTable, type BenchReport, type SkippedScenario } from './report.js';
+import { formatMachine, formatMarkdownReport, formatTable, type BenchReport, type SkippedScenario } from './report.js';
 import { recordMachine } from './machine.js';
 import { parseArguments } from './options.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -95,6 +95,10 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
     for (const skip of skipped) log(`skipped ${skip.scenario}: ${skip.reason}`);
     writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
     log(`\nwrote ${options.output}`);
+    if (options.markdown !== undefined) {
+      writeFileSync(options.markdown, formatMarkdownReport(report));
+      log(`wrote ${options.markdown}`);
+    }
     return report;
   } finally {
     await closeSharedData();

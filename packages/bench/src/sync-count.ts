@@ -59,7 +59,10 @@ export function traceSyncs(cliPath: string, scenario: string, system: string, co
   }
 }
 
-/** Runs in the traced child: set up one system, warm it up, then run the fenced round. */
+/**
+ * Runs in the traced child: set up one system, then run the fenced round. No warm-up:
+ * a sync count does not depend on a warm cache, and tracing slows everything down.
+ */
 export async function probeSyncs(scenario: Scenario, systemName: string, context: ScenarioContext): Promise<void> {
   const sizing = scenario.sizing(context.quick);
   const systems = await scenario.systems(context, sizing);
@@ -67,7 +70,6 @@ export async function probeSyncs(scenario: Scenario, systemName: string, context
   if (system === undefined) throw new Error(`${scenario.name} has no system ${systemName}`);
   await system.setup?.();
   try {
-    for (let round = 0; round < sizing.warmupRounds; round++) await measureRound(scenario, sizing, system);
     mark(MARKER_BEGIN);
     await measureRound(scenario, sizing, system);
     mark(MARKER_END);

@@ -7,7 +7,7 @@ import { SYSTEM_RAW_FS } from './peer-systems.js';
 import { buildOnce } from './shared-data.js';
 
 const GIBIBYTE = 2 ** 30;
-const QUICK_BYTES = 32 * 2 ** 20;
+const QUICK_BYTES = 16 * 2 ** 20;
 const BUILD_BATCH_RECORDS = 10_000;
 const READ_CHUNK_BYTES = 1 << 20;
 const EXPLICIT = { mode: 'explicit' } as const;
@@ -58,7 +58,7 @@ const scan: Scenario = {
     workPerRound: journalBytes(quick),
     rounds: quick ? 2 : 3,
     warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: a 32 MiB journal instead of 1 GiB' } : {}),
+    ...(quick ? { scaleNote: 'quick run: a 16 MiB journal instead of 1 GiB' } : {}),
   }),
   async systems(context, sizing) {
     const { path } = await sharedJournal(context, sizing.workPerRound);
@@ -95,7 +95,7 @@ const open: Scenario = {
     workPerRound: journalBytes(quick),
     rounds: quick ? 2 : 3,
     warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: a 32 MiB journal instead of 1 GiB' } : {}),
+    ...(quick ? { scaleNote: 'quick run: a 16 MiB journal instead of 1 GiB' } : {}),
   }),
   async systems(context, sizing) {
     const { path } = await sharedJournal(context, sizing.workPerRound);

@@ -24,7 +24,7 @@ export interface KeyValuePaths {
 }
 
 export function keyValueKeyCount(quick: boolean): number {
-  return quick ? 50_000 : 1_000_000;
+  return quick ? 20_000 : 1_000_000;
 }
 
 /** `keys` keys with 100-byte values in every system, built (and closed) once per run. */

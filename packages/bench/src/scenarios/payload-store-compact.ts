@@ -8,7 +8,7 @@ import { SYSTEM_RAW_FS } from './peer-systems.js';
 const EXPLICIT = { mode: 'explicit' } as const;
 const BUILD_BATCH_PAYLOADS = 256;
 const GIBIBYTE = 2 ** 30;
-const QUICK_BYTES = 32 * 2 ** 20;
+const QUICK_BYTES = 16 * 2 ** 20;
 
 function storeBytes(quick: boolean): number {
   return quick ? QUICK_BYTES : GIBIBYTE;
@@ -87,7 +87,7 @@ export const compaction: Scenario = {
     rounds: quick ? 1 : 2,
     warmupRounds: 0,
     scaleNote: quick
-      ? 'quick run: a 32 MiB store, one round'
+      ? 'quick run: a 16 MiB store, one round'
       : 'two rounds, no warm-up: each round writes a fresh 1 GiB store per system, and the work is bound by the disk',
   }),
   async systems(context, sizing) {

@@ -11,7 +11,7 @@ import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchA
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const APPEND_BATCH_PAYLOADS = 256;
-const BUILD_BATCH_PAYLOADS = 256;
+const BUILD_BATCH_PAYLOADS = 4096;
 
 async function openStore(directory: string): Promise<PayloadStore> {
   const { PayloadStore } = await loadBackend('payload-store');
@@ -82,13 +82,13 @@ const randomRead: Scenario = {
   measure: 'throughput',
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 2 }],
   sizing: (quick) => ({
-    workPerRound: quick ? 50_000 : 200_000,
+    workPerRound: quick ? 20_000 : 100_000,
     rounds: quick ? 2 : 5,
     warmupRounds: 1,
-    scaleNote: quick ? 'quick run: 20k payloads (20 MiB)' : '100k payloads (100 MiB) in the store',
+    scaleNote: quick ? 'quick run: 10k payloads (10 MiB)' : '100k payloads (100 MiB) in the store',
   }),
   async systems(context, sizing) {
-    const payloadCount = context.quick ? 20_000 : 100_000;
+    const payloadCount = context.quick ? 10_000 : 100_000;
     const order = shuffledIndexes(payloadCount);
     let data: Awaited<ReturnType<typeof loadReadData>> | undefined;
     const reader = (name: string, read: (index: number) => Uint8Array | undefined): BenchSystem => ({

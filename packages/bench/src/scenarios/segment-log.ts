@@ -83,10 +83,10 @@ const readSequential: Scenario = {
   measure: 'throughput',
   targets: [{ kind: 'value-at-least', value: 5_000_000 }],
   sizing: (quick) => ({
-    workPerRound: quick ? 100_000 : 1_000_000,
-    rounds: quick ? 2 : 5,
+    workPerRound: quick ? 50_000 : 1_000_000,
+    rounds: quick ? 2 : 3,
     warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: 100k records instead of 1M' } : {}),
+    ...(quick ? { scaleNote: 'quick run: 50k records instead of 1M' } : {}),
   }),
   async systems(context, sizing) {
     const directory = await sharedLog(context, sizing.workPerRound);
@@ -122,11 +122,11 @@ const offsetForTimestamp: Scenario = {
   lowerIsBetter: true,
   targets: [{ kind: 'value-at-most', value: 50 }],
   sizing: (quick) => ({
-    workPerRound: quick ? 200_000 : 10_000_000,
+    workPerRound: quick ? 100_000 : 10_000_000,
     rounds: quick ? 2 : 3,
     warmupRounds: 1,
     scaleNote: quick
-      ? 'quick run: a 200k-record log; SQLite peer on 200k rows'
+      ? 'quick run: a 100k-record log; SQLite peer on 100k rows'
       : 'SQLite peer (indexed timestamp column) holds 1M rows, not 10M, to keep the default run short',
   }),
   async systems(context, sizing) {

@@ -41,10 +41,10 @@ const putBatch: Scenario = {
   ],
   countSyncs: true,
   sizing: (quick) => ({
-    workPerRound: (quick ? 10 : 200) * BATCH_KEYS,
+    workPerRound: (quick ? 5 : 200) * BATCH_KEYS,
     rounds: quick ? 2 : 5,
     warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: 30k puts in all' } : { scaleNote: '1.2M puts per system in all: one warm-up round and five measured rounds of 200k' }),
+    ...(quick ? { scaleNote: 'quick run: 15k puts in all' } : { scaleNote: '1.2M puts per system in all: one warm-up round and five measured rounds of 200k' }),
   }),
   async systems(context, sizing) {
     const values = makePayloads(BATCH_KEYS, RECORD_BYTES_SMALL, 17);
@@ -93,10 +93,10 @@ const getRandom: Scenario = {
   measure: 'throughput',
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 1 }],
   sizing: (quick) => ({
-    workPerRound: quick ? 50_000 : 500_000,
+    workPerRound: quick ? 20_000 : 200_000,
     rounds: quick ? 2 : 5,
     warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: 50k keys' } : {}),
+    ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}),
   }),
   async systems(context, sizing) {
     const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
