@@ -67,6 +67,17 @@ describe('corruption', () => {
     expect(log.read(baseOffset, { maxRecords: 1 }).length).toBe(1);
   });
 
+  it('with verifyOnOpen, refuses damage anywhere in a sealed segment at open and changes nothing', async () => {
+    const dir = tempDir();
+    await filled(dir, 200);
+    const sealed = filesEndingWith(dir, '.log')[1]!;
+    flipByte(sealed, 24 + FRAME_BYTES + 30);
+    const before = readFileSync(sealed);
+    const error = await openError(dir, { ...OPTIONS, verifyOnOpen: true });
+    expect(error).toMatchObject({ code: 'KEEL_CORRUPT', path: sealed, offset: 24 + FRAME_BYTES });
+    expect(readFileSync(sealed)).toEqual(before);
+  });
+
   it('refuses to open when the cheaply checked tail of a sealed segment is damaged', async () => {
     const dir = tempDir();
     await filled(dir, 200);

@@ -15,6 +15,19 @@ describe('rolling', () => {
     expect(log.segments().map((segment) => segment.sealed)).toEqual([true, true, false]);
   });
 
+  it('rolls on request, and not an empty segment', async () => {
+    const dir = tempDir();
+    await using log = await SegmentLog.open(dir);
+    expect(log.roll()).toBe(0);
+    log.append({ value: bytes('a'), timestamp: 1 });
+    expect(log.roll()).toBe(1);
+    expect(log.roll()).toBe(1);
+    expect(log.segments().map((segment) => [segment.baseOffset, segment.sealed])).toEqual([
+      [0, true],
+      [1, false],
+    ]);
+  });
+
   it('gives a record larger than segmentBytes a segment of its own', async () => {
     const dir = tempDir();
     await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
