@@ -66,6 +66,7 @@ export interface PayloadStoreModule {
 export interface WalKv {
   put(key: string | Uint8Array, value: Uint8Array): number;
   putBatch(entries: readonly (readonly [string | Uint8Array, Uint8Array])[]): number;
+  batch(operations: readonly ({ type: 'put'; key: string | Uint8Array; value: Uint8Array } | { type: 'del'; key: string | Uint8Array })[]): number;
   get(key: string | Uint8Array): Uint8Array | undefined;
   sync(): Promise<number>;
   snapshot(): Promise<unknown>;

@@ -101,7 +101,7 @@ function concurrentScenario(writers: number): Scenario {
   return {
     name: `journal-concurrent-${writers}`,
     backend: 'journal',
-    description: `${writers} async writers, each awaiting durability of each 100-byte record`,
+    description: `${writers} async writer${writers === 1 ? '' : 's'}, each awaiting durability of each 100-byte record`,
     unit: 'ops/s',
     measure: 'throughput',
     targets:

@@ -8,6 +8,7 @@ import { keyFor, makePayloads, RECORD_BYTES_SMALL, shuffledIndexes } from '../re
 import type { BenchSystem, Scenario } from '../types.js';
 import { keyValueKeyCount, sharedKeyValueData } from './key-value-data.js';
 import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+import { walKvDeleteScenario } from './wal-kv-delete.js';
 import { walKvMemoryScenario } from './wal-kv-memory.js';
 import { walKvOpenScenario } from './wal-kv-open.js';
 
@@ -138,4 +139,4 @@ const getRandom: Scenario = {
   },
 };
 
-export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, getRandom, walKvOpenScenario, walKvMemoryScenario];
+export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario];
