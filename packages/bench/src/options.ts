@@ -1,4 +1,4 @@
-/** Command-line options: `[scenario or prefix …] [--quick] [--no-syncs] [--output file] [--markdown file] [--list]`. */
+/** Command-line options: `[scenario or prefix …] [--quick] [--no-syncs] [--output file] [--markdown file] [--render json] [--list]`. */
 export interface CliOptions {
   selectors: string[];
   quick: boolean;
@@ -7,6 +7,8 @@ export interface CliOptions {
   output: string;
   /** Also write the tables as Markdown (one per backend) to this file. */
   markdown?: string;
+  /** Print (or with --markdown, write) the tables of an earlier run's JSON instead of running. */
+  render?: string;
   /** Internal: run one system of one scenario for the strace child. */
   probe?: { scenario: string; system: string };
   /** Internal: measure the memory one key-value system holds, in a child process. */
@@ -37,6 +39,12 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         options.output = value;
         break;
       }
+      case '--render': {
+        const value = argv[++index];
+        if (value === undefined) throw new Error('--render needs the JSON file of an earlier run');
+        options.render = value;
+        break;
+      }
       case '--markdown': {
         const value = argv[++index];
         if (value === undefined) throw new Error('--markdown needs a file name');
@@ -58,7 +66,7 @@ export function parseArguments(argv: readonly string[]): CliOptions {
         break;
       }
       default:
-        if (argument.startsWith('--')) throw new Error(`unknown option ${argument}; use --quick, --no-syncs, --output <file>, --markdown <file> or --list`);
+        if (argument.startsWith('--')) throw new Error(`unknown option ${argument}; use --quick, --no-syncs, --output <file>, --markdown <file>, --render <json> or --list`);
         options.selectors.push(argument);
     }
   }

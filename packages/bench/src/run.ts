@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario, type SystemResult } from './harness.js';
@@ -49,6 +49,12 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
   if (options.list) {
     for (const scenario of SCENARIOS) log(`${scenario.name.padEnd(34)} ${scenario.description}`);
     return undefined;
+  }
+  if (options.render !== undefined) {
+    const report = JSON.parse(readFileSync(options.render, 'utf8')) as BenchReport;
+    if (options.markdown !== undefined) writeFileSync(options.markdown, formatMarkdownReport(report));
+    else log(formatMarkdownReport(report));
+    return report;
   }
   if (options.memoryProbe !== undefined) {
     await probeMemory(options.memoryProbe.system, options.memoryProbe.paths, options.memoryProbe.keys);
