@@ -1,4 +1,4 @@
-import { KeelError, POSITION_MAX, badArgument, describeType } from '@keel/core';
+import { POSITION_MAX, badArgument, describeType } from '@keel/core';
 import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, SEGMENT_NUMBER_MIN } from './format.js';
 
 /**
@@ -71,7 +71,3 @@ function equals(left: PayloadRef, right: PayloadRef): boolean {
 
 /** Serialisation helpers for storing refs elsewhere (a database row, an index). */
 export const PayloadRef = Object.freeze({ encode, decode, key, equals, ENCODED_BYTES: PAYLOAD_REF_ENCODED_BYTES });
-
-export function refError(ref: PayloadRef, message: string, path?: string): KeelError {
-  return new KeelError('KEEL_CORRUPT', message, { path, offset: ref.offset });
-}

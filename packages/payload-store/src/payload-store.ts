@@ -241,7 +241,12 @@ export class PayloadStore {
   }
 
   async #compact(live: readonly PayloadRef[], seal: boolean | SealHandle): Promise<CompactionPlan> {
-    const bound = seal === true ? this.seal().sealed : seal === false ? Number.MAX_SAFE_INTEGER : seal.sealed;
+    let bound = seal === false ? Number.MAX_SAFE_INTEGER : seal === true ? 0 : seal.sealed;
+    if (seal === true) {
+      // Seal at a moment with no flush in flight, so the sealed segment is synced before anything goes on.
+      await this.#commit.drain();
+      bound = this.seal().sealed;
+    }
     // Every segment holding payloads appended up to the bound: the sources always cover a prefix of append order.
     const sources = new Map<number, number>();
     for (const state of this.#segments.values()) if (state.sealed && state.order <= bound) sources.set(state.segment, state.order);
@@ -259,15 +264,17 @@ export class PayloadStore {
     }
     const { record, order } = written;
     const path = joinPath(this.dir, segmentFileName(record.output));
+    const size = this.#io.stat(path)?.size ?? 0;
     this.#segments.set(record.output, {
       segment: record.output,
       kind: 'compaction',
       order,
       path,
-      end: this.#io.stat(path)?.size ?? 0,
+      end: size,
       sealed: true,
       file: null,
-      dirty: false,
+      durableEnd: size,
+      syncing: 0,
       view: null,
     });
     this.#compactions++;

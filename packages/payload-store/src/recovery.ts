@@ -70,13 +70,13 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   const decisions = decide(dir, found);
   if (verify === 'full') verifySealed(io, found, decisions);
   if (policy === 'strict' && needsChanges(decisions)) {
-    throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir });
+    throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
   }
   const actions = await act(io, dir, found, decisions);
   const segments = new Map<number, SegmentState>();
   for (const [segment, surveyed] of found.segments) {
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
-    segments.set(segment, { segment, kind, order: surveyed.order, path: surveyed.path, end: surveyed.size, sealed: true, file: null, dirty: false, view: null });
+    segments.set(segment, { segment, kind, order: surveyed.order, path: surveyed.path, end: surveyed.size, sealed: true, file: null, durableEnd: surveyed.size, syncing: 0, view: null });
   }
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
@@ -138,11 +138,11 @@ function decide(dir: string, found: Survey): Decisions {
     if (record === null && outputPresent) {
       // The mapping is made durable before the output gets its name: this is media damage.
       const path = joinPath(dir, mappingFileName(output));
-      throw new KeelError('KEEL_CORRUPT', `${path} is damaged although its compaction finished; nothing was changed`, { path });
+      throw new KeelError('KEEL_CORRUPT', `${path} is damaged although its compaction finished; nothing was changed`, { path, offset: 0 });
     }
     if (record === null || !outputPresent) decisions.discardMappings.push(output);
     else if (record.sources.every((source) => found.segments.has(source))) {
-      if (decisions.pending !== null) throw new KeelError('KEEL_CORRUPT', `${dir} holds two uncommitted compactions; nothing was changed`, { path: dir });
+      if (decisions.pending !== null) throw new KeelError('KEEL_CORRUPT', `${dir} holds two uncommitted compactions; nothing was changed`, { path: dir, offset: 0 });
       decisions.pending = record;
     } else decisions.finishCommits.push(record);
   }
@@ -238,6 +238,8 @@ async function recoverActive(io: Io, active: SegmentState, policy: RecoveryPolic
   try {
     const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
     active.end = file.sizeSync();
+    // Recovery may have cut the file: what is on disk now is what is durable.
+    active.durableEnd = active.end;
     return report;
   } catch (error) {
     closeFile(active);

@@ -17,8 +17,10 @@ export interface SegmentState {
    * read-only for a sealed segment too large to map.
    */
   file: IoFile | null;
-  /** Bytes written since the last sync of this file. */
-  dirty: boolean;
+  /** Bytes known durable: a completed sync covered them (or open found them on disk). */
+  durableEnd: number;
+  /** Syncs of this file in flight: its handle stays open until they finish. */
+  syncing: number;
   /** The mapping of the whole sealed file, made on first read. */
   view: MappedSegment | null;
 }

@@ -1,5 +1,5 @@
 import { KeelError, encodeFrames, frameBytes, joinPath, type Io } from '@keel/core';
-import { PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, encodeSegmentHeader, segmentFileName } from './format.js';
+import { MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, encodeSegmentHeader, segmentFileName } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 
@@ -21,7 +21,7 @@ export function createSegmentFile(io: Io, dir: string, segment: number, durable:
     file.closeSync();
     throw error;
   }
-  return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, dirty: !durable, view: null };
+  return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, durableEnd: durable ? SEGMENT_HEADER_BYTES : 0, syncing: 0, view: null };
 }
 
 /**
@@ -73,7 +73,7 @@ export class SegmentWriter {
     const refs: PayloadRef[] = new Array(payloads.length);
     let index = 0;
     while (index < payloads.length) {
-      if (!this.#fits(this.#active.end, payloads[index] as Uint8Array)) this.rotate();
+      if (this.#mustRotate(this.#active.end, payloads[index] as Uint8Array)) this.rotate();
       const active = this.#active;
       const start = index;
       let end = active.end;
@@ -82,33 +82,43 @@ export class SegmentWriter {
         refs[index] = { segment: active.segment, offset: end, length: payload.length };
         end += frameBytes(payload.length);
         index++;
-      } while (index < payloads.length && this.#fits(end, payloads[index] as Uint8Array));
+      } while (index < payloads.length && !this.#mustRotate(end, payloads[index] as Uint8Array));
       const frames = encodeFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), PAYLOAD_FRAME_FORMAT);
       (active.file as NonNullable<SegmentState['file']>).writeSync(frames, active.end);
-      active.dirty = true;
       this.#writtenBytes += end - active.end;
       active.end = end;
     }
     return refs;
   }
 
-  /** A segment takes a frame while it stays within segmentBytes, and always takes its first. */
-  #fits(end: number, payload: Uint8Array): boolean {
-    return end === SEGMENT_HEADER_BYTES || end + frameBytes(payload.length) <= this.#segmentBytes;
+  /**
+   * A segment takes a frame while it stays within segmentBytes, and always takes its
+   * first. Past that it rotates — but not while a sync of it is in flight: that sync may
+   * already have failed and the kernel dropped its pages without our knowing, so a
+   * datasync now would "succeed" with nothing to write and payloads would go on in the
+   * next segment behind a hole. The segment grows a little instead, up to a hard limit.
+   */
+  #mustRotate(end: number, payload: Uint8Array): boolean {
+    const after = end + frameBytes(payload.length);
+    if (end === SEGMENT_HEADER_BYTES || after <= this.#segmentBytes) return false;
+    return this.#active.syncing === 0 || after > MAPPED_SEGMENT_BYTES_MAX;
   }
 
   /**
    * Seals the active segment and starts a new one; returns the sealed segment's number.
-   * The sealed segment is made durable first, so a sealed segment is always whole and
-   * no payload of a newer segment can survive a crash that an older one did not. Rolls
-   * are rare (one per segmentBytes), so this runs synchronously inside the append.
+   * The sealed segment is made durable first (unless a sync of it is already in flight),
+   * so a sealed segment is whole and no payload of a newer segment can survive a crash
+   * that an older one did not. Rolls are rare (one per segmentBytes), so this runs
+   * synchronously inside the append.
    */
   rotate(): number {
     const sealed = this.#active;
-    if (this.#durableRotation && sealed.dirty) {
+    if (this.#durableRotation && sealed.durableEnd < sealed.end && sealed.syncing === 0) {
       (sealed.file as NonNullable<SegmentState['file']>).datasyncSync();
-      sealed.dirty = false;
+      sealed.durableEnd = sealed.end;
     }
+    // With a sync in flight (an explicit seal() while a flush runs), that flush or the next
+    // covers the sealed bytes; if it fails, the store is poisoned before anything more is acknowledged.
     const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), this.#durableRotation);
     this.#segments.set(next.segment, next);
     if (!this.#durableRotation) {
@@ -117,33 +127,42 @@ export class SegmentWriter {
       this.#writtenBytes += SEGMENT_HEADER_BYTES;
     }
     sealed.sealed = true;
-    if (!sealed.dirty) closeFile(sealed);
+    closeIfSettled(sealed);
     this.#active = next;
     return sealed.segment;
   }
 
   /**
-   * Makes every byte written before the call durable: each file with unsynced bytes,
-   * then the directory when a segment was created since its last sync.
+   * Makes every byte written before the call durable: each file with bytes not yet
+   * known durable, then the directory when a segment was created since its last sync.
+   * A segment's bytes count as durable only once its own sync has completed.
    */
   async flush(): Promise<void> {
-    const files: SegmentState[] = [];
+    const targets: Array<{ state: SegmentState; through: number }> = [];
     for (const state of this.#segments.values()) {
-      if (state.dirty && state.file !== null) {
-        files.push(state);
-        state.dirty = false;
-      }
+      if (state.durableEnd < state.end && state.file !== null) targets.push({ state, through: state.end });
     }
     const directory = this.#directoryDirty;
     this.#directoryDirty = false;
-    await Promise.all(files.map((state) => (state.file as NonNullable<SegmentState['file']>).datasync()));
+    for (const { state } of targets) state.syncing++;
+    try {
+      await Promise.all(targets.map(({ state }) => (state.file as NonNullable<SegmentState['file']>).datasync()));
+    } finally {
+      for (const { state } of targets) state.syncing--;
+    }
+    for (const { state, through } of targets) state.durableEnd = Math.max(state.durableEnd, through);
     if (directory) await this.#io.syncDir(this.#dir);
-    for (const state of files) if (state.sealed && !state.dirty) closeFile(state);
+    for (const { state } of targets) closeIfSettled(state);
   }
 
   closeAll(): void {
     for (const state of this.#segments.values()) closeFile(state);
   }
+}
+
+/** A sealed segment's writer closes once every byte is durable and no sync still uses it. */
+function closeIfSettled(state: SegmentState): void {
+  if (state.sealed && state.durableEnd >= state.end && state.syncing === 0) closeFile(state);
 }
 
 export function closeFile(state: SegmentState): void {
