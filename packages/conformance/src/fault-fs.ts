@@ -1,5 +1,5 @@
 import { ioError, type Io, type IoFile, type IoOpenOptions, type IoStat } from '@keel/core';
-import { writeAt, setLength, applyOperations } from './file-image.js';
+import { writeAt, setLength, applyOperations, copyBytes } from './file-image.js';
 import { FaultFsFile } from './fault-fs-file.js';
 import {
   cloneState,
@@ -257,7 +257,7 @@ export class FaultFs implements Io {
 
   write(node: FileNode, position: number, data: Uint8Array): void {
     node.current = writeAt(node.current, position, data);
-    node.pending.push({ kind: 'write', sequence: this.#sequence(), position, data: data.slice() });
+    node.pending.push({ kind: 'write', sequence: this.#sequence(), position, data: copyBytes(data) });
   }
 
   setLength(node: FileNode, length: number): void {

@@ -28,7 +28,7 @@ function grow(image: Uint8Array, length: number): Uint8Array {
 
 /** Applies `operations` in order to a copy of `base`. */
 export function applyOperations(base: Uint8Array, operations: readonly PendingOperation[]): Uint8Array {
-  let image: Uint8Array = base.slice();
+  let image: Uint8Array = copyBytes(base);
   for (const operation of operations) {
     image = operation.kind === 'write' ? writeAt(image, operation.position, operation.data) : setLength(image, operation.length);
   }
@@ -39,4 +39,12 @@ export function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
   if (left.length !== right.length) return false;
   for (let i = 0; i < left.length; i++) if (left[i] !== right[i]) return false;
   return true;
+}
+
+/**
+ * A copy that owns its bytes. `Buffer#slice` returns a view, so `.slice()` on a caller's
+ * buffer would keep aliasing memory the caller reuses.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }

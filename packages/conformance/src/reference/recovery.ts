@@ -14,6 +14,7 @@ import {
 import type { ReferenceFlaws } from './flaws.js';
 import { INDEX_FORMAT, REFERENCE_FORMAT, decodeCount, indexName, segmentBases, segmentName } from './format.js';
 import { writeIndex } from './index-file.js';
+import { copyBytes } from '../file-image.js';
 
 export interface LoadedLog {
   bases: number[];
@@ -95,7 +96,7 @@ async function recoverActive(io: Io, file: IoFile, policy: RecoveryPolicy, flaws
     file,
     format: REFERENCE_FORMAT,
     policy: flaws.truncateOnAnyCorruption ? 'salvage' : policy,
-    onFrame: (frame) => records.push(frame.payload.slice()),
+    onFrame: (frame) => records.push(copyBytes(frame.payload)),
   });
   report.tailState = tail.tailState;
   report.validBytes += tail.validBytes;
@@ -115,7 +116,7 @@ function scanFrames(file: IoFile, flaws: ReferenceFlaws, onPayload: (payload: Ui
   let from = 0;
   for (;;) {
     const scanner = new FrameScanner(file, REFERENCE_FORMAT, { from });
-    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) onPayload(frame.payload.slice());
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) onPayload(copyBytes(frame.payload));
     const tailState = scanner.tailState ?? 'clean-end';
     if (tailState === 'clean-end' || !flaws.skipBadRecords) return { validBytes: scanner.validBytes, tailState };
     const next = findNextValidFrame(file, REFERENCE_FORMAT, scanner.validBytes + 1);

@@ -20,6 +20,7 @@ import type { LogRecord } from '../adapter.js';
 import type { ReferenceFlaws } from './flaws.js';
 import { LOCK_NAME, REFERENCE_FORMAT, SEGMENT_BYTES_DEFAULT, segmentName } from './format.js';
 import { writeIndexSync } from './index-file.js';
+import { copyBytes } from '../file-image.js';
 import { loadLog } from './recovery.js';
 
 export interface ReferenceLogOptions {
@@ -102,7 +103,7 @@ export class ReferenceLog {
       throw this.#fail(error);
     }
     this.#activeBytes += frame.length;
-    this.#records.push(payload.slice());
+    this.#records.push(copyBytes(payload));
     this.#driver.afterWrite();
     return this.#records.length;
   }

@@ -1,0 +1,173 @@
+import { isKeelError } from '@keel/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FaultFs } from '../src/index.js';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+function read(fs: FaultFs, path: string): Uint8Array {
+  return fs.files().get(path) ?? new Uint8Array(0);
+}
+
+function crashLosingAll(fs: FaultFs): FaultFs {
+  return fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+}
+
+describe('FaultFs as an Io', () => {
+  it('extends positional writes with zeros and shows unsynced bytes to reads', () => {
+    const fs = new FaultFs();
+    fs.mkdir('/d');
+    const file = fs.open('/d/f', { create: true });
+    file.writeSync(bytes(1, 2), 4);
+    const into = new Uint8Array(8);
+    expect(file.readSync(into, 0)).toBe(6);
+    expect([...into.subarray(0, 6)]).toEqual([0, 0, 0, 0, 1, 2]);
+    expect(file.sizeSync()).toBe(6);
+    expect([...file.mapSync(4, 2)]).toEqual([1, 2]);
+  });
+
+  it('loses unsynced data and entries in a crash, keeps what datasync and syncDir made durable', async () => {
+    const fs = new FaultFs();
+    fs.mkdir('/d');
+    const file = fs.open('/d/f', { create: true });
+    file.writeSync(bytes(1, 2, 3), 0);
+    expect(crashLosingAll(fs).stat('/d/f')).toBeNull();
+    await fs.syncDir('/d');
+    expect(crashLosingAll(fs).stat('/d/f')?.size).toBe(0);
+    await file.datasync();
+    file.writeSync(bytes(9), 3);
+    expect([...read(crashLosingAll(fs), '/d/f')]).toEqual([1, 2, 3]);
+  });
+
+  it('makes a rename durable only after syncDir', async () => {
+    const fs = new FaultFs();
+    fs.mkdir('/d');
+    fs.open('/d/a', { create: true }).writeSync(bytes(7), 0);
+    await fs.syncDir('/d');
+    fs.rename('/d/a', '/d/b');
+    expect(fs.list('/d')).toEqual(['b']);
+    expect(crashLosingAll(fs).list('/d')).toEqual(['a']);
+    await fs.syncDir('/d');
+    expect(crashLosingAll(fs).list('/d')).toEqual(['b']);
+  });
+
+  it('refuses a second lock holder with KEEL_LOCKED and use after close with KEEL_CLOSED', () => {
+    const fs = new FaultFs();
+    const first = fs.open('/lock', { create: true, lock: true });
+    expect(() => fs.open('/lock', { lock: true })).toThrow(expect.objectContaining({ code: 'KEEL_LOCKED' }));
+    first.closeSync();
+    expect(() => first.readSync(new Uint8Array(1), 0)).toThrow(expect.objectContaining({ code: 'KEEL_CLOSED' }));
+    expect(() => fs.open('/lock', { lock: true })).not.toThrow();
+    expect(() => fs.open('/missing')).toThrow(expect.objectContaining({ code: 'KEEL_NOT_FOUND' }));
+  });
+
+  it('drops the unsynced pages on an injected fsync failure, and the retried fsync succeeds', async () => {
+    const fs = new FaultFs();
+    const file = fs.open('/f', { create: true });
+    await fs.syncDir('/');
+    file.writeSync(bytes(1, 2), 0);
+    fs.inject({ operation: 'sync', nth: 1, errno: 'EIO' });
+    await expect(file.datasync()).rejects.toSatisfy((error: unknown) => isKeelError(error, 'KEEL_IO') && error.errno === 'EIO');
+    await expect(file.datasync()).resolves.toBeUndefined();
+    expect(fs.injectionsFired).toBe(1);
+    expect(read(fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs, '/f').length).toBe(0);
+  });
+
+  it('persists half of a short write before failing', () => {
+    const fs = new FaultFs();
+    const file = fs.open('/f', { create: true });
+    fs.inject({ operation: 'write', nth: 2, errno: 'ENOSPC', short: true });
+    file.writeSync(bytes(1), 0);
+    expect(() => file.writeSync(bytes(2, 3, 4, 5), 1)).toThrow(expect.objectContaining({ code: 'KEEL_IO', errno: 'ENOSPC' }));
+    expect([...read(fs, '/f')]).toEqual([1, 2, 3]);
+  });
+
+  it('holds syncs until released, and a crash meanwhile loses what they would have made durable', async () => {
+    const fs = new FaultFs();
+    const file = fs.open('/f', { create: true });
+    await fs.syncDir('/');
+    file.writeSync(bytes(1), 0);
+    fs.holdSyncs();
+    let done = false;
+    const sync = file.datasync().then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    expect(fs.heldSyncs).toBe(1);
+    expect(read(crashLosingAll(fs), '/f').length).toBe(0);
+    fs.releaseSyncs();
+    await sync;
+    expect([...read(crashLosingAll(fs), '/f')]).toEqual([1]);
+  });
+
+  it('freezes at an armed crash point and materialises the state from just before it', async () => {
+    const fs = new FaultFs();
+    const file = fs.open('/f', { create: true });
+    await fs.syncDir('/');
+    fs.crashAtMutation(2);
+    file.writeSync(bytes(1), 0);
+    expect(() => file.writeSync(bytes(2), 1)).toThrow(expect.objectContaining({ code: 'KEEL_IO' }));
+    expect(fs.frozen).toBe(true);
+    expect([...read(fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs, '/f')]).toEqual([1]);
+  });
+});
+
+describe('crash states', () => {
+  const writes = fc.array(fc.tuple(fc.integer({ min: 0, max: 64 }), fc.uint8Array({ minLength: 1, maxLength: 40 })), { minLength: 1, maxLength: 6 });
+
+  it('a byte-prefix crash keeps the synced bytes plus a prefix, in write order, of the later writes', () => {
+    fc.assert(
+      fc.property(writes, fc.nat(), (operations, seed) => {
+        const fs = new FaultFs();
+        const file = fs.open('/f', { create: true });
+        fs.syncDirSync('/');
+        file.writeSync(bytes(9, 9, 9, 9), 0);
+        file.datasyncSync();
+        for (const [position, data] of operations) file.writeSync(data, position);
+        const after = read(fs.crash({ seed, data: { mode: 'byte-prefix' }, entries: 'keep-all' }).fs, '/f');
+        // Some number of whole writes, then part of the next one, applied to the synced bytes.
+        const candidates: Uint8Array[] = [];
+        for (let whole = 0; whole <= operations.length; whole++) {
+          const base = new FaultFs();
+          const replay = base.open('/f', { create: true });
+          replay.writeSync(bytes(9, 9, 9, 9), 0);
+          for (const [position, data] of operations.slice(0, whole)) replay.writeSync(data, position);
+          const next = operations[whole];
+          for (let length = 0; length <= (next ? next[1].length : 0); length++) {
+            const copy = base.clone();
+            if (next && length > 0) copy.open('/f', { write: true }).writeSync(next[1].subarray(0, length), next[0]);
+            candidates.push(read(copy, '/f'));
+          }
+        }
+        expect(candidates.some((candidate) => candidate.length === after.length && candidate.every((byte, i) => byte === after[i]))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a bit flip changes exactly one bit of old, synced data', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.nat(), (data, seed) => {
+        const fs = new FaultFs();
+        fs.open('/f', { create: true }).writeSync(data, 0);
+        fs.syncDirSync('/');
+        fs.open('/f').datasyncSync();
+        const { fs: after, effects } = fs.crash({ seed, data: { mode: 'keep-all' }, entries: 'keep-all', damage: { kind: 'bit-flip' } });
+        const flipped = read(after, '/f');
+        let bits = 0;
+        for (let i = 0; i < data.length; i++) for (let x = (data[i] as number) ^ (flipped[i] as number); x > 0; x >>= 1) bits += x & 1;
+        expect(bits).toBe(1);
+        expect(effects.damagedPath).toBe('/f');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('copies the bytes it was given: a caller reusing its buffer changes nothing written', () => {
+    const fs = new FaultFs();
+    const file = fs.open('/f', { create: true });
+    const reused = Buffer.from([1, 2, 3]);
+    file.writeSync(reused, 0);
+    reused.fill(7);
+    expect([...read(fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs, '/f')]).toEqual([1, 2, 3]);
+  });
+});

@@ -1,0 +1,48 @@
+import type { LogAdapter } from '@keel/conformance';
+import { PayloadStore } from '../src/index.js';
+
+/** Small segments so that a short scenario rotates, seals and compacts several. */
+const CONFORMANCE_SEGMENT_BYTES = 256;
+
+interface PayloadStoreStore {
+  store: PayloadStore;
+  everyWrite: boolean;
+}
+
+/**
+ * The payload store as a log: its state is every payload in append order (`scan()`),
+ * a record's position its place in that order. Compaction keeps every payload live
+ * and commits at once, so the state must not change; under every-write a write's
+ * acknowledgement is a sync() made right after it.
+ */
+export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
+  name: 'payload-store',
+  kind: 'log',
+  supports: { everyWrite: true, batch: true, salvage: true },
+  async open(io, dir, options) {
+    const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
+    return { store, everyWrite: options.durability.mode === 'every-write' };
+  },
+  close: (handle) => handle.store.close(),
+  sync: (handle) => handle.store.sync(),
+  recovery: (handle) => handle.store.recovery,
+  append(handle, payload) {
+    handle.store.append(payload);
+    return handle.everyWrite ? handle.store.sync() : undefined;
+  },
+  appendBatch(handle, payloads) {
+    handle.store.appendBatch(payloads);
+    return handle.everyWrite ? handle.store.sync() : undefined;
+  },
+  read(handle) {
+    return [...handle.store.scan()].map((scanned, position) => ({ position, payload: new Uint8Array(scanned.payload) }));
+  },
+  protocols: {
+    seal: (handle) => handle.store.seal(),
+    async compact(handle) {
+      const live = [...handle.store.scan()].map((scanned) => scanned.ref);
+      const plan = await handle.store.compact(live, { seal: true });
+      await plan.commit();
+    },
+  },
+};
