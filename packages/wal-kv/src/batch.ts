@@ -1,32 +1,29 @@
 import { KeelError, assertArray, badArgument, describeType } from '@keel/core';
-import { encodeValue, indexKeyBytes, indexKeyOf, type Key, type ValueEncoding } from './encoding.js';
+import { encodeValue, indexKeyOf, type Key, type ValueEncoding } from './encoding.js';
 import { OPERATION_DELETE, OPERATION_PUT, recordPayloadBytes, type Operation } from './format.js';
 import { BATCH_OPERATIONS_MAX, RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
 export type BatchOperation<V = unknown> = { type: 'put'; key: Key; value: V } | { type: 'del'; key: Key };
 
-/** Operations validated and in bytes, with their index keys, ready for one record. */
+/** Operations validated and in bytes, ready for one record. */
 export interface PreparedRecord {
   operations: Operation[];
-  indexKeys: string[];
   payloadBytes: number;
 }
 
 export function preparePut(key: unknown, value: unknown, encoding: ValueEncoding, into: PreparedRecord): void {
   const indexKey = indexKeyOf(key);
   const bytes = encodeValue(value, encoding);
-  into.operations.push({ type: OPERATION_PUT, key: indexKeyBytes(indexKey), value: bytes });
-  into.indexKeys.push(indexKey);
+  into.operations.push({ type: OPERATION_PUT, key: indexKey, value: bytes });
 }
 
 export function prepareDelete(key: unknown, into: PreparedRecord): void {
   const indexKey = indexKeyOf(key);
-  into.operations.push({ type: OPERATION_DELETE, key: indexKeyBytes(indexKey), value: null });
-  into.indexKeys.push(indexKey);
+  into.operations.push({ type: OPERATION_DELETE, key: indexKey, value: null });
 }
 
 export function emptyRecord(): PreparedRecord {
-  return { operations: [], indexKeys: [], payloadBytes: 0 };
+  return { operations: [], payloadBytes: 0 };
 }
 
 /** Validates every operation of a batch before any of it is written. */

@@ -1,5 +1,5 @@
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, encodeFrame, joinPath, type Io, type IoFile } from '@keel/core';
-import { indexKeyBytes } from './encoding.js';
+import { Buffer } from 'node:buffer';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
@@ -60,11 +60,11 @@ export function writeCompactedLog(
         const slot = slots[next]!;
         const key = keys[next]!;
         const value = readValue(index.position(slot), index.length(slot));
-        operations.push({ type: OPERATION_PUT, key: indexKeyBytes(key), value });
+        operations.push({ type: OPERATION_PUT, key, value });
         payloadBytes += operationBytes(key.length, value.length);
         next++;
       }
-      const payload = new Uint8Array(payloadBytes);
+      const payload = Buffer.alloc(payloadBytes);
       const valueOffsets = encodeRecordPayload(payload, operations, (i) => index.seq(slots[first + i]!));
       file.writeSync(encodeFrame(payload, LOG_RECORD_FORMAT), end);
       for (let i = 0; i < operations.length; i++) positions[first + i] = end + FRAME_HEADER_BYTES + valueOffsets[i]!;

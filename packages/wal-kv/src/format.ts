@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame } from '@keel/core';
 import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
@@ -76,10 +77,10 @@ export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   return { version, generation: view.getUint32(4, true), baseSeq };
 }
 
-/** One operation ready to be encoded: key and value already validated and in bytes. */
+/** One operation ready to be encoded: key (in index form, one char per byte) and value validated. */
 export interface Operation {
   type: typeof OPERATION_PUT | typeof OPERATION_DELETE;
-  key: Uint8Array;
+  key: string;
   value: Uint8Array | null;
 }
 
@@ -98,7 +99,7 @@ export function recordPayloadBytes(operations: readonly Operation[]): number {
  * `target`, which holds exactly `recordPayloadBytes(operations)` bytes. Returns, per
  * operation, the payload offset of its value CRC (-1 for a delete).
  */
-export function encodeRecordPayload(target: Uint8Array, operations: readonly Operation[], seqOf: (index: number) => number): Int32Array {
+export function encodeRecordPayload(target: Buffer, operations: readonly Operation[], seqOf: (index: number) => number): Int32Array {
   const view = viewOf(target);
   const valueOffsets = new Int32Array(operations.length);
   view.setUint32(0, operations.length, true);
@@ -110,7 +111,7 @@ export function encodeRecordPayload(target: Uint8Array, operations: readonly Ope
     view.setUint16(offset + 1, operation.key.length, true);
     view.setUint32(offset + 3, valueLength, true);
     writeU64(view, offset + 7, seqOf(i));
-    target.set(operation.key, offset + OPERATION_HEADER_BYTES);
+    target.write(operation.key, offset + OPERATION_HEADER_BYTES, operation.key.length, 'latin1');
     offset += OPERATION_HEADER_BYTES + operation.key.length;
     if (operation.value === null) {
       valueOffsets[i] = -1;

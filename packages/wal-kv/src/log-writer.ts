@@ -20,7 +20,7 @@ export class LogWriter {
   flushedThrough: number;
   /** Offset of the last frame appended (the header's offset when none). */
   lastFrameStart: number;
-  #buffer: Uint8Array = new Uint8Array(WRITE_BUFFER_BYTES);
+  #buffer: Buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
   #view = viewOf(this.#buffer);
   #buffered = 0;
   readonly #maps: Uint8Array[] = [];
@@ -80,7 +80,7 @@ export class LogWriter {
     this.file.writeSync(this.#buffer.subarray(0, this.#buffered), this.flushedThrough);
     this.flushedThrough += this.#buffered;
     this.#buffered = 0;
-    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#setBuffer(new Uint8Array(WRITE_BUFFER_BYTES));
+    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#setBuffer(Buffer.alloc(WRITE_BUFFER_BYTES));
   }
 
   /** fdatasync of this log, tracked so that the file is closed only once none is running. */
@@ -151,12 +151,12 @@ export class LogWriter {
 
   #reserve(frameBytes: number): void {
     if (this.#buffered + frameBytes <= this.#buffer.length) return;
-    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));
+    const grown = Buffer.alloc(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));
     grown.set(this.#buffer.subarray(0, this.#buffered));
     this.#setBuffer(grown);
   }
 
-  #setBuffer(buffer: Uint8Array): void {
+  #setBuffer(buffer: Buffer): void {
     this.#buffer = buffer;
     this.#view = viewOf(buffer);
   }

@@ -54,8 +54,19 @@ export class Maintenance {
   async #perform(task: MaintenanceTask): Promise<void> {
     const poison = this.#state.lifecycle.poisoned;
     if (poison !== null) throw poison;
-    if (task === 'snapshot') await this.#snapshot();
-    else await this.#compact();
+    try {
+      if (task === 'snapshot') await this.#snapshot();
+      else await this.#compact();
+    } catch (error) {
+      // Any failed write or sync poisons, whichever file it hit: keel's rule is that
+      // nothing after a failure claims durability. A damaged value that compaction
+      // refused to copy is not an I/O failure and leaves the store usable.
+      if ((error as { code?: string }).code !== 'KEEL_CORRUPT') {
+        this.#state.lifecycle.poison(error);
+        this.#state.commit.poison(error);
+      }
+      throw error;
+    }
   }
 
   #flush(): void {
@@ -72,24 +83,14 @@ export class Maintenance {
     const state = this.#state;
     if (state.snapshotSeq === state.lastSeq && state.snapshotGeneration === state.generation) return;
     this.#flush();
-    const logPosition = state.writer.end;
-    const meta: SnapshotMeta = {
-      generation: state.generation,
-      seq: state.lastSeq,
-      logPosition,
-      lastFrameOffset: logPosition === LOG_HEADER_FRAME_BYTES ? 0 : state.writer.lastFrameStart,
-      deadBytes: state.index.deadBytes,
-      entryCount: state.index.size,
-    };
+    const meta = this.#snapshotMeta();
     const frames = encodeSnapshot(state.index, meta);
     // Counted from now, so a failing snapshot is not retried on every write.
-    state.snapshotPosition = logPosition;
+    state.snapshotPosition = meta.logPosition;
     // The snapshot may only point at log bytes that are durable.
     await state.commit.syncThrough(meta.seq);
     await writeSnapshotFile(state.options.io, state.dir, meta.seq, frames);
-    state.snapshotSeq = meta.seq;
-    state.snapshotGeneration = meta.generation;
-    state.snapshotsWritten++;
+    this.#snapshotWritten(meta);
     this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
   }
 
@@ -102,32 +103,60 @@ export class Maintenance {
     const reader = state.writer; // the old log's writer, kept for reads during the copy
     const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readValue(position, length));
     this.#switchTo(compacted);
-    state.switching = this.#install(compacted);
+    // The new log's snapshot is taken in the same turn as the switch, so it matches the
+    // log's end exactly, and it is durable before the log is renamed into place: an
+    // installed generation always has one (which also proves its records were durable).
+    const meta = this.#snapshotMeta();
+    const frames = encodeSnapshot(state.index, meta);
+    state.switching = this.#install(compacted, meta.seq, frames);
     try {
       await state.switching;
     } catch (error) {
       // The store now writes to a log that may never be installed: nothing more may be
       // called durable. Reopening recovers the old generation.
-      state.lifecycle.poison(error);
-      state.commit.poison(error);
       state.switching = null;
       await reader.settled();
       oldFile.closeSync();
       throw error;
     }
     state.switching = null;
+    this.#snapshotWritten(meta);
     state.compactions++;
     // A group commit that began before the switch may still be syncing the old file.
     await reader.settled();
     oldFile.closeSync();
-    try {
-      await this.#snapshot();
-    } finally {
-      io.remove(oldPath);
-      const keep = state.snapshotGeneration === state.generation ? state.snapshotSeq : null;
-      this.#removeSnapshots((seq) => seq !== keep);
-      await io.syncDir(state.dir);
-    }
+    io.remove(oldPath);
+    this.#removeSnapshots((seq) => seq !== meta.seq);
+    await io.syncDir(state.dir);
+  }
+
+  /** Durable new log, then its snapshot, then the rename that makes open pick it. */
+  async #install(compacted: CompactedLog, seq: number, frames: Uint8Array[]): Promise<void> {
+    const { io } = this.#state.options;
+    await compacted.file.datasync();
+    await writeSnapshotFile(io, this.#state.dir, seq, frames);
+    io.rename(compacted.temporaryPath, compacted.finalPath);
+    await io.syncDir(this.#state.dir);
+  }
+
+  /** What a snapshot taken now covers: everything written, which the caller flushed. */
+  #snapshotMeta(): SnapshotMeta {
+    const state = this.#state;
+    const logPosition = state.writer.end;
+    return {
+      generation: state.generation,
+      seq: state.lastSeq,
+      logPosition,
+      lastFrameOffset: logPosition === LOG_HEADER_FRAME_BYTES ? 0 : state.writer.lastFrameStart,
+      deadBytes: state.index.deadBytes,
+      entryCount: state.index.size,
+    };
+  }
+
+  #snapshotWritten(meta: SnapshotMeta): void {
+    this.#state.snapshotSeq = meta.seq;
+    this.#state.snapshotGeneration = meta.generation;
+    this.#state.snapshotsWritten++;
   }
 
   /** Points the index and the writer at the new log; synchronous with the copy. */
@@ -138,14 +167,6 @@ export class Maintenance {
     state.index.deadBytes = 0;
     state.generation = compacted.generation;
     state.snapshotPosition = compacted.end;
-  }
-
-  /** The new log becomes the one open picks: durable first, then renamed into place. */
-  async #install(compacted: CompactedLog): Promise<void> {
-    const { io } = this.#state.options;
-    await compacted.file.datasync();
-    io.rename(compacted.temporaryPath, compacted.finalPath);
-    await io.syncDir(this.#state.dir);
   }
 
   /** Removes snapshot files chosen by (seq, rank from newest). Not synced: a snapshot that comes back is still valid or ignored. */

@@ -30,13 +30,16 @@ export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames
 
 export type SnapshotLoad =
   | { kind: 'loaded'; index: KeyIndex; meta: SnapshotMeta }
-  | { kind: 'rejected'; reason: string; olderGeneration: boolean };
+  /** The snapshot is damaged, incomplete or for another generation: it proves nothing. */
+  | { kind: 'rejected'; reason: string; olderGeneration: boolean }
+  /**
+   * The snapshot is intact, so the log was durable through `meta.logPosition` when it was
+   * written, yet the log no longer holds a valid record ending there: durable log bytes
+   * were lost or damaged.
+   */
+  | { kind: 'log-damaged'; reason: string; meta: SnapshotMeta };
 
-/**
- * Loads the snapshot at `path` for the log `log` (of `logSize` bytes), or says why it
- * cannot be used: damaged, incomplete, for another generation, or covering more of the
- * log than the log holds.
- */
+/** Loads the snapshot at `path` for the log `log` (of `logSize` bytes), or says why it cannot be used. */
 export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogHeader, log: IoFile, logSize: number): SnapshotLoad {
   let file: IoFile;
   try {
@@ -45,49 +48,62 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
     return { kind: 'rejected', reason: `cannot open: ${(error as Error).message}`, olderGeneration: false };
   }
   let meta: SnapshotMeta | null = null;
+  let index: KeyIndex;
   try {
     const scanner = new FrameScanner(file, SNAPSHOT_FORMAT);
     const first = scanner.next();
     if (first === null) throw new SnapshotRejected(`no header frame (${scanner.tailState ?? 'empty'})`);
     meta = decodeHeader(first.payload);
-    checkMeta(meta, nameSeq, header, log, logSize);
-    const index = new KeyIndex();
-    index.deadBytes = meta.deadBytes;
-    let trailerSeen = false;
-    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      if (trailerSeen) throw new SnapshotRejected('frames after the trailer');
-      if (isTrailer(frame.payload)) {
-        decodeTrailer(frame.payload, meta, scanner.frames);
-        trailerSeen = true;
-      } else {
-        decodeEntries(frame.payload, meta, index);
-      }
-    }
-    if (scanner.tailState !== 'clean-end') throw new SnapshotRejected(`damaged frame at ${scanner.validBytes} (${scanner.tailState})`);
-    if (!trailerSeen || index.size !== meta.entryCount) throw new SnapshotRejected('incomplete');
-    return { kind: 'loaded', index, meta };
+    checkMeta(meta, nameSeq, header);
+    index = decodeBody(scanner, meta);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'rejected', reason, olderGeneration: meta !== null && meta.generation < header.generation };
   } finally {
     file.closeSync();
   }
+  const damage = logDamage(meta, log, logSize);
+  if (damage !== null) return { kind: 'log-damaged', reason: damage, meta };
+  return { kind: 'loaded', index, meta };
 }
 
-function checkMeta(meta: SnapshotMeta, nameSeq: number, header: LogHeader, log: IoFile, logSize: number): void {
+function decodeBody(scanner: FrameScanner, meta: SnapshotMeta): KeyIndex {
+  const index = new KeyIndex();
+  index.deadBytes = meta.deadBytes;
+  let trailerSeen = false;
+  for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+    if (trailerSeen) throw new SnapshotRejected('frames after the trailer');
+    if (isTrailer(frame.payload)) {
+      decodeTrailer(frame.payload, meta, scanner.frames);
+      trailerSeen = true;
+    } else {
+      decodeEntries(frame.payload, meta, index);
+    }
+  }
+  if (scanner.tailState !== 'clean-end') throw new SnapshotRejected(`damaged frame at ${scanner.validBytes} (${scanner.tailState})`);
+  if (!trailerSeen || index.size !== meta.entryCount) throw new SnapshotRejected('incomplete');
+  return index;
+}
+
+function checkMeta(meta: SnapshotMeta, nameSeq: number, header: LogHeader): void {
   if (meta.seq !== nameSeq) throw new SnapshotRejected(`holds seq ${meta.seq} but is named for ${nameSeq}`);
   if (meta.generation !== header.generation) throw new SnapshotRejected(`is for log generation ${meta.generation}, the log is ${header.generation}`);
   if (meta.seq < header.baseSeq) throw new SnapshotRejected(`seq ${meta.seq} is older than the log's base seq ${header.baseSeq}`);
-  if (meta.logPosition > logSize) throw new SnapshotRejected(`covers ${meta.logPosition} log bytes, the log has ${logSize}`);
   if (meta.logPosition < LOG_HEADER_FRAME_BYTES) throw new SnapshotRejected(`log position ${meta.logPosition} is inside the header`);
-  if (meta.logPosition === LOG_HEADER_FRAME_BYTES) return;
-  // The record that ends where the snapshot starts must be whole and valid in the log.
   const frameBytes = meta.logPosition - meta.lastFrameOffset;
-  if (meta.lastFrameOffset < LOG_HEADER_FRAME_BYTES || frameBytes > RECORD_PAYLOAD_BYTES_MAX + 12 || frameBytes < 12) {
+  if (meta.logPosition > LOG_HEADER_FRAME_BYTES && (meta.lastFrameOffset < LOG_HEADER_FRAME_BYTES || frameBytes > RECORD_PAYLOAD_BYTES_MAX + 12 || frameBytes < 12)) {
     throw new SnapshotRejected(`last frame offset ${meta.lastFrameOffset} is impossible`);
   }
+}
+
+/** Why the log does not back the snapshot (the record ending at its position is missing or bad), or null. */
+function logDamage(meta: SnapshotMeta, log: IoFile, logSize: number): string | null {
+  if (meta.logPosition > logSize) return `covers ${meta.logPosition} log bytes, the log has ${logSize}`;
+  if (meta.logPosition === LOG_HEADER_FRAME_BYTES) return null;
+  const frameBytes = meta.logPosition - meta.lastFrameOffset;
   const frame = new Uint8Array(frameBytes);
-  if (log.readSync(frame, meta.lastFrameOffset) !== frameBytes) throw new SnapshotRejected('the log is shorter than the snapshot says');
+  if (log.readSync(frame, meta.lastFrameOffset) !== frameBytes) return 'the log is shorter than the snapshot says';
   const check = checkFrameAt(frame, 0, LOG_RECORD_FORMAT);
-  if (!check.ok || check.frameBytes !== frameBytes) throw new SnapshotRejected(`the log has no valid record ending at ${meta.logPosition}`);
+  if (!check.ok || check.frameBytes !== frameBytes) return `the log has no valid record ending at ${meta.logPosition}`;
+  return null;
 }

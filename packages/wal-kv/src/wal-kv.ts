@@ -249,9 +249,8 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     const positions = state.writer.appendRecord(record.operations, record.payloadBytes, (i) => firstSeq + i);
     for (let i = 0; i < record.operations.length; i++) {
       const operation = record.operations[i]!;
-      const key = record.indexKeys[i]!;
-      if (operation.type === OPERATION_PUT) state.index.applyPut(key, positions[i]!, operation.value!.length, firstSeq + i);
-      else state.index.applyDelete(key);
+      if (operation.type === OPERATION_PUT) state.index.applyPut(operation.key, positions[i]!, operation.value!.length, firstSeq + i);
+      else state.index.applyDelete(operation.key);
     }
     state.lastSeq += record.operations.length;
     this.#scheduleFlush();
