@@ -112,8 +112,15 @@ export class SegmentLog implements AsyncDisposable {
       const { segments, report } = await recoverLog(dir, normalized);
       return new SegmentLog(dir, normalized, lock, segments, report);
     } catch (error) {
-      // Leave a refused directory as we found it.
-      if (!lockExisted) io.remove(lockPath);
+      // Leave a refused directory as we found it (unlinking while still holding the lock);
+      // the refusal is what the caller needs to see, so a failed unlink is not reported.
+      if (!lockExisted) {
+        try {
+          io.remove(lockPath);
+        } catch {
+          // A lock file left behind is harmless: the next open reuses it.
+        }
+      }
       lock.closeSync();
       throw error;
     }
