@@ -75,4 +75,20 @@ describe('corruption followed by valid records', () => {
     await expectCode(() => WalKv.open(dir), 'KEEL_CORRUPT');
     expect(readFileSync(path, 'utf8')).toBe('this is somebody else\'s file, not a wal-kv log');
   });
+
+  it('damage to a compacted log is refused, not cut away as a torn tail', async () => {
+    const dir = temporaryDir();
+    const kv = await WalKv.open(dir);
+    for (let i = 0; i < 3; i++) kv.put(`key-${i}`, bytes(`value-${i}`));
+    await kv.compact();
+    await kv.close();
+    // The compacted log holds one record with all three keys, and nothing after it.
+    const path = logPath(dir);
+    flipByte(path, readFileSync(path).length - 6);
+    await expectCode(() => WalKv.open(dir), 'KEEL_CORRUPT');
+    const salvaged = await WalKv.open(dir, { recovery: 'salvage' });
+    expect(salvaged.size).toBe(0);
+    expect(salvaged.recovery.discardedBytes).toBeGreaterThan(0);
+    await salvaged.close();
+  });
 });
