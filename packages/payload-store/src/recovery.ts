@@ -89,6 +89,12 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
     active.sealed = false;
   }
   const tail = await recoverActive(io, active, policy);
+  try {
+    await syncFound(io, dir, segments);
+  } catch (error) {
+    closeFile(active);
+    throw error;
+  }
   if (decisions.pending !== null) {
     actions.push({
       kind: 'loaded-snapshot',
@@ -221,6 +227,34 @@ async function repairTornHeader(io: Io, found: Survey, segment: number): Promise
   surveyed.size = SEGMENT_HEADER_BYTES;
   surveyed.kind = 'append';
   return actions;
+}
+
+/** Segments synced at once while open makes what it found durable. */
+const OPEN_SYNC_CONCURRENCY = 16;
+
+/**
+ * Makes what open found durable before anything new is written: after a process crash
+ * (or a poisoned close) appended bytes can still sit in the page cache, and a reader of
+ * the reopened store must not see payloads a later power loss could take away. Append
+ * segments only (compaction outputs were synced before they got their names); fdatasync
+ * of a file with nothing dirty costs little.
+ */
+async function syncFound(io: Io, dir: string, segments: Map<number, SegmentState>): Promise<void> {
+  const appendSegments = [...segments.values()].filter((state) => state.kind === 'append');
+  for (let start = 0; start < appendSegments.length; start += OPEN_SYNC_CONCURRENCY) {
+    await Promise.all(appendSegments.slice(start, start + OPEN_SYNC_CONCURRENCY).map((state) => syncSegment(io, state)));
+  }
+  await io.syncDir(dir);
+}
+
+async function syncSegment(io: Io, state: SegmentState): Promise<void> {
+  if (state.file !== null) return state.file.datasync();
+  const file = io.open(state.path);
+  try {
+    await file.datasync();
+  } finally {
+    file.closeSync();
+  }
 }
 
 /** The newest append segment keeps taking appends; a pending compaction's sources never do. */
