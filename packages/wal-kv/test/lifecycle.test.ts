@@ -60,4 +60,24 @@ describe('lock and close', () => {
     expect(kv.stats().durableSeq).toBe(seq);
     await kv.close();
   });
+
+  it("every-n starts a group commit after every n writes, explicit never on its own", async () => {
+    const everyThird = await WalKv.open(temporaryDir(), { durability: { mode: 'every-n', n: 3 } });
+    everyThird.put('a', bytes('1'));
+    everyThird.putBatch([['b', bytes('2')]]);
+    await null;
+    expect(everyThird.stats().flushes).toBe(0);
+    everyThird.delete('a');
+    await null;
+    expect(everyThird.stats().flushes).toBe(1);
+    expect(await everyThird.sync()).toBe(3);
+    await everyThird.close();
+
+    const explicit = await WalKv.open(temporaryDir(), { durability: { mode: 'explicit' } });
+    for (let i = 0; i < 10; i++) explicit.put(`k${i}`, bytes('v'));
+    await null;
+    expect(explicit.stats().flushes).toBe(0);
+    expect(explicit.stats().durableSeq).toBe(0);
+    await explicit.close();
+  });
 });
