@@ -77,4 +77,28 @@ describe('durability', () => {
     await store.close();
     expect(synced()).toEqual([]);
   });
+
+  it('does not roll while a sync of the active segment is in flight, and rolls at the next moment without one', async () => {
+    await using store = await PayloadStore.open(tempDir(), { segmentBytes: 64, durability: { mode: 'explicit' } });
+    store.append(bytes('a'.repeat(30)));
+    const syncing = store.sync();
+    // The sync may already have failed with its pages dropped: a roll now could leave a hole behind it.
+    const during = store.append(bytes('b'.repeat(30)));
+    expect(during.segment).toBe(1);
+    await syncing;
+    expect(store.append(bytes('c'.repeat(30))).segment).toBe(2);
+    await store.sync();
+  });
+
+  it('open makes every append segment it found durable, then the directory', async () => {
+    const dir = tempDir();
+    {
+      await using store = await PayloadStore.open(dir, { segmentBytes: 64, durability: { mode: 'none' } });
+      store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30))]);
+    }
+    const { io, synced } = recordingIo();
+    await using store = await PayloadStore.open(dir, { io, durability: { mode: 'explicit' } });
+    expect(synced().slice(0, 2).sort()).toEqual(['0000000001.seg', '0000000002.seg']);
+    expect(synced().slice(2)).toEqual(['<dir>']);
+  });
 });
