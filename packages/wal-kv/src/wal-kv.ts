@@ -4,6 +4,7 @@ import {
   Lifecycle,
   joinPath,
   syncsOnClose,
+  type GroupCommitTarget,
   type IoFile,
   type RecoveryReport,
 } from '@keel/core';
@@ -15,7 +16,7 @@ import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './log-writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
-import { recoverLog } from './recovery.js';
+import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
 
 /** The state the store and its maintenance share. */
@@ -72,24 +73,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
         recovered.file.closeSync();
         throw error;
       });
-      const lifecycle = new Lifecycle(`wal-kv store ${dir}`);
-      const state: StoreState = {
-        options: normalized,
-        dir,
-        index: recovered.index,
-        lifecycle,
-        commit: null as unknown as GroupCommit,
-        writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart),
-        generation: recovered.header.generation,
-        lastSeq: recovered.lastSeq,
-        snapshotPosition: recovered.snapshotPosition,
-        snapshotSeq: recovered.snapshotSeq,
-        snapshotGeneration: recovered.header.generation,
-        switching: null,
-        snapshotsWritten: 0,
-        compactions: 0,
-      };
-      (state as { commit: GroupCommit }).commit = new GroupCommit(groupCommitTarget(state), recovered.lastSeq, (error) => lifecycle.poison(error));
+      const state = createState(normalized, dir, recovered);
       return new WalKv<V>(state, lock, recovered.report);
     } catch (error) {
       lock.closeSync();
@@ -219,9 +203,10 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   close(): Promise<void> {
     return this.#state.lifecycle.close(async () => {
       this.#driver.stop();
+      await this.#maintenance.idle();
+      // Read after maintenance settled: a compaction may have switched the writer.
       const { lifecycle, writer, commit, options } = this.#state;
       let failure: unknown = null;
-      await this.#maintenance.idle();
       if (lifecycle.poisoned === null) {
         try {
           writer.flush();
@@ -231,7 +216,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
         }
       }
       await commit.drain();
-      this.#state.writer.file.closeSync();
+      writer.file.closeSync();
       this.#lock.closeSync();
       if (failure !== null) throw failure;
     });
@@ -311,10 +296,34 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   }
 }
 
-function groupCommitTarget(state: StoreState) {
+function createState(options: NormalizedOptions, dir: string, recovered: RecoveredLog): StoreState {
+  const lifecycle = new Lifecycle(`wal-kv store ${dir}`);
+  // The group commit and the state refer to each other; the target reads the state lazily.
+  const commit = new GroupCommit(groupCommitTarget(() => state), recovered.lastSeq, (error) => lifecycle.poison(error));
+  const state: StoreState = {
+    options,
+    dir,
+    index: recovered.index,
+    lifecycle,
+    commit,
+    writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart),
+    generation: recovered.header.generation,
+    lastSeq: recovered.lastSeq,
+    snapshotPosition: recovered.snapshotPosition,
+    snapshotSeq: recovered.snapshotSeq,
+    snapshotGeneration: recovered.header.generation,
+    switching: null,
+    snapshotsWritten: 0,
+    compactions: 0,
+  };
+  return state;
+}
+
+function groupCommitTarget(stateOf: () => StoreState): GroupCommitTarget {
   return {
-    writtenThrough: (): number => state.lastSeq,
+    writtenThrough: (): number => stateOf().lastSeq,
     flush: async (): Promise<void> => {
+      const state = stateOf();
       // During a compaction switch the new log is not yet in place: syncing it would
       // claim durability for a file a crash could still throw away.
       while (state.switching !== null) await state.switching;
