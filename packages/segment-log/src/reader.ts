@@ -1,5 +1,5 @@
 import type { LogRecord } from './record.js';
-import { collectRecords } from './record-reader.js';
+import { collectRecords, type Collected } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
@@ -46,17 +46,16 @@ export interface ReadLimits {
  * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
-  const records: LogRecord[] = [];
-  const state = { bytes: 0 };
+  const collected: Collected = { records: [], bytes: 0, full: false };
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
-  for (let index = segmentIndexFor(segments, offset); index < segments.length; index++) {
+  for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
     const segment = segments[index] as Segment;
-    const from = records.length === 0 ? offset : segment.baseOffset;
+    const from = collected.records.length === 0 ? offset : segment.baseOffset;
     if (from >= segment.nextOffset) continue;
     const start = seek(segment, from);
-    if (collectRecords(segment, start.position, start.offset, from, records, limits, chunkBytes, state)) break;
+    collectRecords(segment, start.position, start.offset, from, limits, chunkBytes, collected);
   }
-  return records;
+  return collected.records;
 }
 
 interface SealedMaxima {
