@@ -107,9 +107,11 @@ export type HeaderCheck =
 /**
  * Judges the first bytes of a segment file (fewer than SEGMENT_HEADER_BYTES when the
  * file is that short). A torn header can only come from a crash between creating a
- * segment and its first sync, so nothing in that file was ever acknowledged durable.
+ * segment and its first sync, which comes before any payload is written: so only a file
+ * no longer than a header can hold one, and nothing in it was ever acknowledged. A bad
+ * header in a longer file is damage (or not ours), never repaired.
  */
-export function checkSegmentHeader(bytes: Uint8Array, segment: number): HeaderCheck {
+export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes: number): HeaderCheck {
   if (bytes.length >= SEGMENT_HEADER_BYTES) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
     const checksum = crc32c(bytes.subarray(0, SEGMENT_HEADER_CHECKED_BYTES));
@@ -117,7 +119,7 @@ export function checkSegmentHeader(bytes: Uint8Array, segment: number): HeaderCh
     if (complete) return judgeCompleteHeader(view, segment);
   }
   const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment });
-  if (isTornPrefix(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
+  if (fileBytes <= SEGMENT_HEADER_BYTES && isTornPrefix(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad segment magic or header checksum' };
 }
 

@@ -128,7 +128,7 @@ function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
     const size = file.sizeSync();
     const header = new Uint8Array(Math.min(size, SEGMENT_HEADER_BYTES));
     const read = file.readSync(header, 0);
-    const check = checkSegmentHeader(header.subarray(0, read), segment);
+    const check = checkSegmentHeader(header.subarray(0, read), segment, size);
     if (check.state === 'foreign') throw foreignSegmentError(path, check.reason);
     if (check.state === 'torn') return { path, size, kind: 'torn', order: segment };
     return { path, size, kind: check.kind, order: check.order };

@@ -54,15 +54,27 @@ describe('torn tail recovery', () => {
 
   it('restarts a newest segment whose header never became durable, saving its bytes', async () => {
     const dir = tempDir();
-    const { refs } = await writeSome(dir, 2);
+    const { refs, path } = await writeSome(dir, 2);
     const torn = `${dir}/0000000002.seg`;
-    writeFileSync(torn, Buffer.alloc(40));
+    // A crash during creation: the first bytes of segment 2's header (its magic), then nothing.
+    writeFileSync(torn, readFileSync(path).subarray(0, 4));
     await using store = await PayloadStore.open(dir, { durability: { mode: 'explicit' } });
     expect(store.recovery.actions.map((action) => action.kind)).toEqual(['saved-tail', 'truncated-tail']);
     expect(existsSync(`${torn}.torn-0`)).toBe(true);
     expect(statSync(torn).size).toBe(SEGMENT_HEADER_BYTES);
     expect(store.append(bytes('new')).segment).toBe(2);
     expect(plain(store.read(refs[0] as PayloadRef))).toEqual(bytes('payload number 0'));
+  });
+
+  it('refuses a segment whose header is damaged when payloads follow it, even if the damage looks like a tear', async () => {
+    const dir = tempDir();
+    const { path } = await writeSome(dir, 2);
+    const damaged = readFileSync(path);
+    damaged[SEGMENT_HEADER_BYTES - 1] = 0;
+    damaged[SEGMENT_HEADER_BYTES - 2] = 0;
+    writeFileSync(path, damaged);
+    expect(await codeOf(() => PayloadStore.open(dir))).toBe('KEEL_CORRUPT');
+    expect(readFileSync(path)).toEqual(damaged);
   });
 
   it('refuses a foreign file named like a segment and leaves it untouched', async () => {
