@@ -61,6 +61,7 @@ export class ScenarioRun {
   #ended = false;
   #outcome: Outcome = 'recovered';
   #unsettled = false;
+  #sessionFailed = false;
   readonly #asyncViolations: string[] = [];
 
   constructor(adapter: BackendAdapter, scenario: Scenario) {
@@ -453,6 +454,7 @@ export class ScenarioRun {
     const durability = this.#scenario.durability === 'every-write' ? { mode: 'every-write' as const } : { mode: 'explicit' as const };
     this.#store = await this.#adapter.open(this.#fs, STORE_DIR, { durability, recovery });
     this.#firedAtOpen = this.#fs.injectionsFired;
+    this.#sessionFailed = false;
   }
 
   /** Opens after an injected failure; returns false when the injection still refuses it. */
@@ -465,7 +467,11 @@ export class ScenarioRun {
       return false;
     }
     try {
-      this.#model.settle(await this.#matchState(0));
+      // No crash happened: what the store shows may still be only in the page cache.
+      const acked = this.#model.acked;
+      const kept = await this.#matchState(0);
+      this.#model.settle(kept);
+      this.#model.acked = Math.min(acked, kept);
     } catch (error) {
       if (error instanceof DiskFrozen) return false;
       if (this.#injection === null || error instanceof ConformanceViolation) throw error;
@@ -477,6 +483,7 @@ export class ScenarioRun {
 
   /** A write or sync failed in this open session: the store must be poisoned. */
   #failed(): boolean {
+    if (this.#sessionFailed) return true;
     const operation = this.#injection?.operation;
     return (operation === 'write' || operation === 'sync') && this.#fs.injectionsFired > this.#firedAtOpen;
   }
@@ -486,6 +493,8 @@ export class ScenarioRun {
     if (this.#fs.frozen) return;
     if (this.#fs.injectionsFired === 0) violation(`${what} threw without any injected fault: ${describeError(error)}`);
     if (!isKeelError(error)) violation(`${what} failed with a non-KeelError: ${describeError(error)}`);
+    // Whatever failed (a write, or the open of a new segment inside one), nothing after it in this session is durable.
+    if (what !== 'read') this.#sessionFailed = true;
   }
 
   #trackAck(ack: PromiseLike<unknown>, upTo: number, failedBefore: boolean, what: string): void {

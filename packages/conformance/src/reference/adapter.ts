@@ -41,3 +41,6 @@ export function referenceLogAdapter(flaws: ReferenceFlaws = {}, name = 'referenc
 export function mutantAdapter(flaw: FlawName): LogAdapter<ReferenceStore> {
   return referenceLogAdapter({ [flaw]: true }, `mutant:${flaw}`);
 }
+
+/** The reference log's adapter as a module export, for child processes (the SIGKILL test). */
+export const referenceAdapter = referenceLogAdapter();

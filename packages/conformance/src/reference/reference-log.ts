@@ -77,6 +77,9 @@ export class ReferenceLog {
     const lock = io.open(joinPath(dir, LOCK_NAME), { create: true, lock: true });
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
+      // What an earlier process wrote without syncing may still be only in the page cache:
+      // the new GroupCommit reports all of it durable, so make it so.
+      if (normalizeDurability(options.durability).mode !== 'none' && loaded.activeBytes > 0) await loaded.active.datasync();
       return new ReferenceLog(io, dir, options, lock, loaded);
     } catch (error) {
       lock.closeSync();

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendAdapter, LogRecord } from '../adapter.js';
+import { makePayload, payloadId } from '../model.js';
+import { Random } from '../random.js';
+import { violation } from '../violation.js';
+import { KILL_KEYS, KILL_ROUND_IDS, killRecordBytes } from './kill-workload.js';
+import { openOnDisk } from './store-driver.js';
+
+export interface KillTestOptions {
+  /** The module that exports the adapter, as a file URL (`new URL('./conformance-adapter.ts', import.meta.url).href`). */
+  adapterModule: string;
+  /** The adapter's export name in that module. */
+  exportName: string;
+  /** Writers killed one after another on the same store (default 2). */
+  rounds?: number;
+  /** Drives how many acknowledgements each writer gets before the kill. */
+  seed?: number;
+}
+
+const ACKNOWLEDGEMENTS_MIN = 5;
+const ACKNOWLEDGEMENTS_MAX = 120;
+const REGISTER_HOOKS = fileURLToPath(new URL('../../hooks/register-ts.mjs', import.meta.url));
+const CHILD = fileURLToPath(new URL(`./kill-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+/**
+ * Runs a writer child process on real files, SIGKILLs it after a random number of
+ * acknowledgements (read from its stdout: no sleeps), reopens the store in this process
+ * and checks that every acknowledged record survived and that what survived is a prefix
+ * of what was written; several rounds on the same store, each continuing after the last.
+ */
+export async function runKillTest(adapter: BackendAdapter, options: KillTestOptions): Promise<{ rounds: number; acknowledged: number }> {
+  const root = mkdtempSync(join(tmpdir(), 'keel-kill-'));
+  const dir = join(root, 'store');
+  const random = new Random(options.seed ?? Date.now());
+  let acknowledged = 0;
+  try {
+    const rounds = options.rounds ?? 2;
+    for (let round = 0; round < rounds; round++) {
+      const first = round * KILL_ROUND_IDS;
+      const lastAcked = await runAndKill(options, dir, first, random.between(ACKNOWLEDGEMENTS_MIN, ACKNOWLEDGEMENTS_MAX));
+      acknowledged += lastAcked - first + 1;
+      await checkAfterKill(adapter, dir, round, lastAcked);
+    }
+    return { rounds, acknowledged };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Returns the last acknowledged id. */
+function runAndKill(options: KillTestOptions, dir: string, first: number, acknowledgements: number): Promise<number> {
+  const child = spawn(process.execPath, ['--import', REGISTER_HOOKS, CHILD, options.adapterModule, options.exportName, dir, String(first)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let lastAcked = first - 1;
+  let seen = 0;
+  let partial = '';
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      lastAcked = Number(line);
+      seen++;
+    }
+    if (seen >= acknowledgements && child.exitCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.on('close', (_code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`writer child ended without being killed (${signal ?? _code}): ${errors}`));
+      else resolve(lastAcked);
+    });
+  });
+}
+
+async function checkAfterKill(adapter: BackendAdapter, dir: string, round: number, lastAcked: number): Promise<void> {
+  const store = await openOnDisk(adapter, dir);
+  try {
+    if (adapter.kind === 'log') checkLog(await adapter.read(store), round, lastAcked);
+    else checkKv(await adapter.read(store), round, lastAcked);
+  } finally {
+    await adapter.close(store);
+  }
+}
+
+/** Each round's ids run on without holes from the round's first id through at least its last acknowledged one. */
+function checkLog(records: readonly LogRecord[], round: number, lastAcked: number): void {
+  const expected = new Map<number, number>();
+  for (const record of records) {
+    const id = payloadId(record.payload);
+    if (id === null || !sameBytes(record.payload, makePayload(id, killRecordBytes(id)))) violation(`record at ${record.position} holds bytes never written`);
+    const owner = Math.floor(id / KILL_ROUND_IDS);
+    const next = expected.get(owner) ?? owner * KILL_ROUND_IDS;
+    if (id !== next) violation(`record at ${record.position} is id ${id}, expected ${next}: a hole or reordering`);
+    expected.set(owner, id + 1);
+  }
+  const reached = (expected.get(round) ?? round * KILL_ROUND_IDS) - 1;
+  if (reached < lastAcked) violation(`round ${round}: ids through ${lastAcked} were acknowledged but the log ends at ${reached}`);
+}
+
+/** The state equals the one after some prefix of this round's puts that reaches the last acknowledged one. */
+function checkKv(state: ReadonlyMap<string, Uint8Array>, round: number, lastAcked: number): void {
+  const first = round * KILL_ROUND_IDS;
+  let newest = -1;
+  for (const value of state.values()) newest = Math.max(newest, payloadId(value) ?? -1);
+  if (newest < lastAcked) violation(`round ${round}: puts through id ${lastAcked} were acknowledged but the newest value is id ${newest}`);
+  for (let key = 0; key < KILL_KEYS; key++) {
+    // The latest put of this key at or before the newest surviving put; earlier rounds' keys were checked then.
+    const id = newest - ((((newest - key) % KILL_KEYS) + KILL_KEYS) % KILL_KEYS);
+    if (id < first) continue;
+    const found = state.get(`k${key}`);
+    if (found === undefined || !sameBytes(found, makePayload(id, killRecordBytes(id)))) {
+      violation(`k${key} should hold id ${id} after a prefix through ${newest}, got ${found === undefined ? 'nothing' : payloadId(found)}`);
+    }
+  }
+}
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  return left.length === right.length && left.every((byte, i) => byte === right[i]);
+}
