@@ -51,7 +51,7 @@ function batchScenario(name: string, recordBytes: number, targeted: boolean): Sc
     countSyncs: true,
     sizing(quick): ScenarioSizing {
       const large = recordBytes > RECORD_BYTES_SMALL;
-      const batches = quick ? (large ? 1 : 4) : large ? 8 : 40;
+      const batches = quick ? (large ? 1 : 4) : large ? 4 : 40;
       return { workPerRound: batches * BATCH_RECORDS, rounds: quick ? 2 : 5, warmupRounds: 1 };
     },
     async systems(context, sizing) {

@@ -83,7 +83,7 @@ const randomRead: Scenario = {
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 2 }],
   sizing: (quick) => ({
     workPerRound: quick ? 20_000 : 100_000,
-    rounds: quick ? 2 : 5,
+    rounds: quick ? 2 : 3,
     warmupRounds: 1,
     scaleNote: quick ? 'quick run: 10k payloads (10 MiB)' : '100k payloads (100 MiB) in the store',
   }),

@@ -90,7 +90,7 @@ export const walKvMemoryScenario: Scenario = {
   measure: 'reported',
   lowerIsBetter: true,
   targets: [],
-  sizing: (quick) => ({ workPerRound: keyValueKeyCount(quick), rounds: quick ? 1 : 3, warmupRounds: 0, ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}) }),
+  sizing: (quick) => ({ workPerRound: keyValueKeyCount(quick), rounds: quick ? 1 : 2, warmupRounds: 0, ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}) }),
   async systems(context) {
     const cliPath = context.cliPath;
     if (cliPath === undefined) throw new Error('memory per key is measured in child processes of the compiled CLI');
