@@ -41,6 +41,8 @@ export const OFFSET_INDEX_MAGIC = 0x4b53_4c58;
 export const TIME_INDEX_MAGIC = 0x4b53_4c54;
 export const OFFSET_INDEX_FORMAT = defineFrameFormat(OFFSET_INDEX_MAGIC);
 export const TIME_INDEX_FORMAT = defineFrameFormat(TIME_INDEX_MAGIC);
+/** A sealed `.timeindex` payload starts with the segment's smallest timestamp, i64. */
+export const MIN_TIMESTAMP_BYTES = 8;
 /** A segment stops adding index entries at this many (a sparser index is still correct). */
 export const INDEX_ENTRIES_MAX = Math.floor(FRAME_PAYLOAD_BYTES_MAX / TIME_ENTRY_BYTES);
 

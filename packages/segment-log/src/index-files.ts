@@ -1,6 +1,7 @@
 import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, type FrameFormat, type Io } from '@keel/core';
 import {
   HEADER_BYTES,
+  MIN_TIMESTAMP_BYTES,
   OFFSET_ENTRY_BYTES,
   OFFSET_INDEX_FORMAT,
   RECORD_FRAME_BYTES_MIN,
@@ -83,10 +84,13 @@ export function encodeTimeEntries(index: SparseIndex, from: number, to: number):
  * the log). The file sizes are bounded by what the log could index before anything is
  * allocated.
  */
-export function loadIndexFiles(io: Io, segment: Segment, logSize: number, records: number): SparseIndex | null {
-  const offsetBytes = readSealedFile(io, segment.paths.offsetIndex, OFFSET_INDEX_FORMAT, OFFSET_ENTRY_BYTES, logSize);
-  const timeBytes = readSealedFile(io, segment.paths.timeIndex, TIME_INDEX_FORMAT, TIME_ENTRY_BYTES, logSize);
-  if (offsetBytes === null || timeBytes === null) return null;
+export function loadIndexFiles(io: Io, segment: Segment, logSize: number, records: number): { index: SparseIndex; minTimestamp: number } | null {
+  const offsetBytes = readSealedFile(io, segment.paths.offsetIndex, OFFSET_INDEX_FORMAT, OFFSET_ENTRY_BYTES, 0, logSize);
+  const timeFile = readSealedFile(io, segment.paths.timeIndex, TIME_INDEX_FORMAT, TIME_ENTRY_BYTES, MIN_TIMESTAMP_BYTES, logSize);
+  if (offsetBytes === null || timeFile === null) return null;
+  const minTimestamp = getInt64(viewOf(timeFile), 0);
+  const timeBytes = timeFile.subarray(MIN_TIMESTAMP_BYTES);
+  if (minTimestamp === null) return null;
   const index = new SparseIndex();
   const offsetView = viewOf(offsetBytes);
   for (let at = 0; at < offsetBytes.length; at += OFFSET_ENTRY_BYTES) {
@@ -108,15 +112,19 @@ export function loadIndexFiles(io: Io, segment: Segment, logSize: number, record
   }
   index.offsetWritten = index.offsetRelative.length;
   index.timeWritten = index.timeRelative.length;
-  return index;
+  if (index.timeRelative.length > 0 && minTimestamp > (index.timeTimestamp[index.timeTimestamp.length - 1] as number)) return null;
+  return { index, minTimestamp };
 }
 
-/** The entries of a sealed index file, or null when it is missing, too large or damaged. */
-function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: number, logSize: number): Uint8Array | null {
+/**
+ * The payload of a sealed index file (`prefixBytes` of fields, then whole entries), or
+ * null when it is missing, too large or damaged.
+ */
+function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: number, prefixBytes: number, logSize: number): Uint8Array | null {
   const stat = io.stat(path);
   if (stat === null || !stat.isFile) return null;
   // A log of `logSize` bytes holds at most this many records, hence index entries.
-  const payloadMax = Math.min(format.payloadBytesMax, Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
+  const payloadMax = Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
   if (stat.size > payloadMax + FRAME_OVERHEAD_BYTES) return null;
   const file = io.open(path);
   let bytes: Uint8Array;
@@ -128,17 +136,25 @@ function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: n
   }
   try {
     const payload = decodeFrame(bytes, format, { path });
-    return payload.length % entryBytes === 0 ? payload : null;
+    return payload.length >= prefixBytes && (payload.length - prefixBytes) % entryBytes === 0 ? payload : null;
   } catch {
     return null;
   }
 }
 
-/** The two sealed index files' contents: one frame of entries each. */
-export function sealedIndexFrames(index: SparseIndex): { offset: Uint8Array; time: Uint8Array } {
+/**
+ * The two sealed index files' contents: one frame of entries each; the time index's
+ * payload starts with the segment's smallest timestamp (the entries keep maximums only).
+ */
+export function sealedIndexFrames(segment: Segment): { offset: Uint8Array; time: Uint8Array } {
+  const index = segment.index;
+  const entries = encodeTimeEntries(index, 0, index.timeRelative.length);
+  const timePayload = new Uint8Array(MIN_TIMESTAMP_BYTES + entries.length);
+  setInt64(viewOf(timePayload), 0, segment.minTimestamp ?? 0);
+  timePayload.set(entries, MIN_TIMESTAMP_BYTES);
   return {
     offset: encodeFrame(encodeOffsetEntries(index, 0, index.offsetRelative.length), OFFSET_INDEX_FORMAT),
-    time: encodeFrame(encodeTimeEntries(index, 0, index.timeRelative.length), TIME_INDEX_FORMAT),
+    time: encodeFrame(timePayload, TIME_INDEX_FORMAT),
   };
 }
 
@@ -148,7 +164,7 @@ export function sealedIndexFrames(index: SparseIndex): { offset: Uint8Array; tim
  * or its size, which open rebuilds.
  */
 export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void> {
-  const frames = sealedIndexFrames(segment.index);
+  const frames = sealedIndexFrames(segment);
   for (const [path, frame] of [
     [segment.paths.offsetIndex, frames.offset],
     [segment.paths.timeIndex, frames.time],

@@ -131,9 +131,10 @@ function loadSealed(io: Io, segment: Segment, nextBase: number, options: Normali
   const records = nextBase - segment.baseOffset;
   const fileSize = segment.log.sizeSync();
   if (records <= 0) throw corruptAt(segment, 0, `segment overlaps the next one at ${nextBase}`);
-  const index = loadIndexFiles(io, segment, fileSize, records);
+  const loaded = loadIndexFiles(io, segment, fileSize, records);
   segment.sealed = true;
-  if (index !== null && applyCheckedIndex(segment, index, fileSize, records)) {
+  if (loaded !== null && applyCheckedIndex(segment, loaded.index, fileSize, records)) {
+    segment.minTimestamp = loaded.minTimestamp;
     if (!options.verifyOnOpen) return false;
     try {
       verifySegment(segment);
@@ -145,6 +146,7 @@ function loadSealed(io: Io, segment: Segment, nextBase: number, options: Normali
   }
   segment.index = new SparseIndex();
   segment.records = 0;
+  segment.minTimestamp = undefined;
   segment.maxTimestamp = -Infinity;
   segment.maxTimestampRelative = -1;
   rebuildFromLog(segment, fileSize, records, options.indexIntervalBytes, HEADER_BYTES);

@@ -42,7 +42,7 @@ export function sealSegment(segment: Segment): void {
   segment.addSealTimeEntry();
   const files = segment.indexFiles;
   if (files) {
-    const frames = sealedIndexFrames(segment.index);
+    const frames = sealedIndexFrames(segment);
     for (const [file, frame] of [
       [files.offset, frames.offset],
       [files.time, frames.time],

@@ -22,11 +22,13 @@ export function verifySegment(segment: Segment): void {
   let offsetEntry = 0;
   let timeEntry = 0;
   let runningMax = -Infinity;
+  let runningMin = Infinity;
   let count = 0;
   const result = scanRecords(segment, HEADER_BYTES, segment.baseOffset, to, (record) => {
     const relative = record.offset - segment.baseOffset;
     count++;
     runningMax = Math.max(runningMax, record.timestamp);
+    runningMin = Math.min(runningMin, record.timestamp);
     if (offsetEntry < index.offsetPosition.length && (index.offsetPosition[offsetEntry] as number) <= record.position) {
       if (index.offsetPosition[offsetEntry] !== record.position || index.offsetRelative[offsetEntry] !== relative) {
         throw indexCorrupt(segment.paths.offsetIndex, offsetEntry * OFFSET_ENTRY_BYTES, 'offset entry does not name a record boundary with its offset');
@@ -45,6 +47,9 @@ export function verifySegment(segment: Segment): void {
   if (count !== segment.records) throw corruptAt(segment, result.end, `segment holds ${count} records, expected ${segment.records}`);
   if (offsetEntry !== index.offsetPosition.length) throw indexCorrupt(segment.paths.offsetIndex, offsetEntry * OFFSET_ENTRY_BYTES, 'offset entry beyond the records');
   if (timeEntry !== index.timeRelative.length) throw indexCorrupt(segment.paths.timeIndex, timeEntry * TIME_ENTRY_BYTES, 'time entry out of order or beyond the records');
+  if (count > 0 && segment.minTimestamp !== undefined && segment.minTimestamp !== runningMin) {
+    throw indexCorrupt(segment.paths.timeIndex, 0, `smallest timestamp ${segment.minTimestamp} is not the segment's ${runningMin}`);
+  }
 }
 
 function indexCorrupt(path: string, offset: number, what: string): KeelError {
