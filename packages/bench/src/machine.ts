@@ -1,5 +1,5 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { summarize } from './statistics.js';
 
@@ -12,6 +12,8 @@ export interface MachineRecord {
   date: string;
   cpuModel: string;
   cores: number;
+  /** 1, 5 and 15 minute load averages at the start: how busy the machine was with other work. */
+  loadAverage: number[];
   memoryBytes: number;
   kernel: string;
   node: string;
@@ -93,6 +95,7 @@ export function recordMachine(directory: string, quick: boolean): MachineRecord 
     date: new Date().toISOString(),
     cpuModel: processors[0]?.model.trim() ?? 'unknown',
     cores: processors.length,
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
     memoryBytes: totalmem(),
     kernel: release(),
     node: process.version,

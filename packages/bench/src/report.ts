@@ -59,6 +59,7 @@ export function formatMachine(machine: MachineRecord): string {
     `date: ${machine.date}`,
     `cpu: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM`,
     `kernel: ${machine.kernel}, node ${machine.node}`,
+    `load average at start (1/5/15 min): ${(machine.loadAverage ?? []).join(' / ')}`,
     `temp dir file system: ${machine.fileSystem.type} on ${machine.fileSystem.device} (mounted at ${machine.fileSystem.mountPoint})`,
     `fdatasync latency (4 KiB append, median of ${machine.fdatasyncSamples}): ${machine.fdatasyncMicrosecondsMedian.toFixed(0)} µs`,
     `sequential write (${machine.sequentialWriteBytes >> 20} MiB, 1 MiB writes + fdatasync): ${machine.sequentialWriteMegabytesPerSecond.toFixed(0)} MB/s`,
@@ -75,6 +76,8 @@ export interface BenchReport {
   machine: MachineRecord;
   startedAt: string;
   finishedAt: string;
+  /** 1, 5 and 15 minute load averages when the run ended. */
+  loadAverageAtEnd?: number[];
   results: SystemResult[];
   skipped: SkippedScenario[];
 }
@@ -83,7 +86,9 @@ const BACKEND_ORDER = ['journal', 'segment-log', 'payload-store', 'wal-kv'] as c
 
 /** One Markdown table per backend, the machine record first: what goes in docs and READMEs. */
 export function formatMarkdownReport(report: BenchReport): string {
-  const sections = [`Machine (recorded at the start of the run):\n\n${formatMachine(report.machine).split('\n').map((line) => `- ${line}`).join('\n')}`];
+  const machineLines = formatMachine(report.machine).split('\n');
+  if (report.loadAverageAtEnd !== undefined) machineLines.push(`load average at the end (1/5/15 min): ${report.loadAverageAtEnd.join(' / ')}`);
+  const sections = [`Machine (recorded at the start of the run):\n\n${machineLines.map((line) => `- ${line}`).join('\n')}`];
   for (const backend of BACKEND_ORDER) {
     const rows = report.results.filter((result) => result.backend === backend);
     if (rows.length === 0) continue;

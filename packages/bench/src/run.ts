@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScenario, type SystemResult } from './harness.js';
 import { formatMachine, formatMarkdownReport, formatTable, type BenchReport, type SkippedScenario } from './report.js';
@@ -96,7 +96,8 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
       }
       log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
-    const report: BenchReport = { quick: options.quick, machine, startedAt, finishedAt: new Date().toISOString(), results, skipped };
+    const loadAverageAtEnd = loadavg().map((load) => Math.round(load * 100) / 100);
+    const report: BenchReport = { quick: options.quick, machine, startedAt, finishedAt: new Date().toISOString(), loadAverageAtEnd, results, skipped };
     log(`\n${formatTable(results)}`);
     for (const skip of skipped) log(`skipped ${skip.scenario}: ${skip.reason}`);
     writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
