@@ -67,6 +67,13 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       const nextBase = (segments[position + 1] as Segment).baseOffset;
       if (loadSealed(io, segment, nextBase, options)) stale.push(segment);
     }
+    // The active segment may still refuse (damage mid-log): nothing was changed yet.
+    if (active === undefined) {
+      segments.push(createSegment(io, dir, 0));
+      report.actions.push({ kind: 'created', path: (segments[0] as Segment).paths.log });
+    } else {
+      await recoverActive(io, active, activeHeader, options, report);
+    }
     for (const segment of stale) {
       await rewriteIndexFiles(io, segment);
       segment.index.freeze();
@@ -74,12 +81,6 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     }
     // A rewritten index that was missing is a new directory entry.
     if (stale.length > 0) await io.syncDir(dir);
-    if (active === undefined) {
-      segments.push(createSegment(io, dir, 0));
-      report.actions.push({ kind: 'created', path: (segments[0] as Segment).paths.log });
-    } else {
-      await recoverActive(io, active, activeHeader, options, report);
-    }
     await removeOrphans(io, dir, listing.orphans, report);
   } catch (error) {
     for (const segment of segments) segment.closeFiles();
