@@ -61,6 +61,21 @@ export class KeyIndex {
     this.#seqs[slot] = seq;
   }
 
+  /**
+   * Adds a key known to be new (snapshot load): one hash lookup instead of two. Returns
+   * false when the key was there after all, which leaves the index unusable: the caller
+   * discards it.
+   */
+  insertNew(key: string, position: number, length: number, seq: number): boolean {
+    const before = this.slots.size;
+    const slot = this.#allocate();
+    this.slots.set(key, slot);
+    this.#positions[slot] = position;
+    this.#lengths[slot] = length;
+    this.#seqs[slot] = seq;
+    return this.slots.size !== before;
+  }
+
   applyDelete(key: string): void {
     const slot = this.slots.get(key);
     if (slot !== undefined) {

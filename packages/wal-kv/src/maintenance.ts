@@ -89,14 +89,14 @@ export class Maintenance {
     state.snapshotPosition = meta.logPosition;
     // The snapshot may only point at log bytes that are durable.
     await state.commit.syncThrough(meta.seq);
-    await writeSnapshotFile(state.options.io, state.dir, meta.seq, frames);
+    await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
     this.#snapshotWritten(meta);
     this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
   }
 
   async #compact(): Promise<void> {
     const state = this.#state;
-    const { io } = state.options;
+    const { io } = state;
     this.#flush();
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
@@ -132,7 +132,7 @@ export class Maintenance {
 
   /** Durable new log, then its snapshot, then the rename that makes open pick it. */
   async #install(compacted: CompactedLog, seq: number, frames: Uint8Array[]): Promise<void> {
-    const { io } = this.#state.options;
+    const { io } = this.#state;
     await compacted.file.datasync();
     await writeSnapshotFile(io, this.#state.dir, seq, frames);
     io.rename(compacted.temporaryPath, compacted.finalPath);
@@ -171,7 +171,7 @@ export class Maintenance {
 
   /** Removes snapshot files chosen by (seq, rank from newest). Not synced: a snapshot that comes back is still valid or ignored. */
   #removeSnapshots(remove: (seq: number, rank: number) => boolean): void {
-    const { io } = this.#state.options;
+    const { io } = this.#state;
     const seqs = io
       .list(this.#state.dir)
       .map(parseSnapshotFileName)

@@ -10,7 +10,7 @@ import { KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX, VALUE_BY
  *   1 header : version u16, generation u32, seq u64, log position u64, last frame offset u64,
  *              dead bytes u64, entry count u64
  *   2 entries: count u32, then per entry key length u16, value length u32, position u64,
- *              seq u64, key
+ *              seq u64, then the keys of all entries back to back
  *   3 trailer: entry count u64, frame count u32
  * Every frame carries its CRC-32C; the trailer proves the file is complete.
  */
@@ -38,36 +38,47 @@ export interface SnapshotMeta {
 /** Serialises the index into snapshot frames (called synchronously, so it is consistent). */
 export function encodeSnapshot(index: KeyIndex, meta: SnapshotMeta): Uint8Array[] {
   const frames: Uint8Array[] = [encodeFrame(encodeHeader(meta), SNAPSHOT_FORMAT)];
-  let chunk = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES);
-  let view = viewOf(chunk);
-  let used = ENTRIES_HEADER_BYTES;
-  let count = 0;
-  const finishChunk = (): void => {
-    chunk[0] = KIND_ENTRIES;
-    view.setUint32(1, count, true);
-    frames.push(encodeFrame(chunk.subarray(0, used), SNAPSHOT_FORMAT));
-    chunk = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES);
-    view = viewOf(chunk);
-    used = ENTRIES_HEADER_BYTES;
-    count = 0;
-  };
+  let keys: string[] = [];
+  let slots: number[] = [];
+  let bytes = ENTRIES_HEADER_BYTES;
   for (const [key, slot] of index.slots) {
-    if (used + ENTRY_FIXED_BYTES + key.length > chunk.length) finishChunk();
-    view.setUint16(used, key.length, true);
-    view.setUint32(used + 2, index.length(slot), true);
-    writeU64(view, used + 6, index.position(slot));
-    writeU64(view, used + 14, index.seq(slot));
-    chunk.write(key, used + ENTRY_FIXED_BYTES, key.length, 'latin1');
-    used += ENTRY_FIXED_BYTES + key.length;
-    count++;
+    if (keys.length > 0 && bytes + ENTRY_FIXED_BYTES + key.length > SNAPSHOT_CHUNK_BYTES) {
+      frames.push(encodeFrame(encodeEntries(index, keys, slots, bytes), SNAPSHOT_FORMAT));
+      keys = [];
+      slots = [];
+      bytes = ENTRIES_HEADER_BYTES;
+    }
+    keys.push(key);
+    slots.push(slot);
+    bytes += ENTRY_FIXED_BYTES + key.length;
   }
-  if (count > 0) finishChunk();
+  if (keys.length > 0) frames.push(encodeFrame(encodeEntries(index, keys, slots, bytes), SNAPSHOT_FORMAT));
   const trailer = new Uint8Array(TRAILER_PAYLOAD_BYTES);
   trailer[0] = KIND_TRAILER;
   writeU64(viewOf(trailer), 1, meta.entryCount);
   viewOf(trailer).setUint32(9, frames.length + 1, true);
   frames.push(encodeFrame(trailer, SNAPSHOT_FORMAT));
   return frames;
+}
+
+/** One entries chunk: the fixed fields of every entry, then all keys back to back (one string to decode). */
+function encodeEntries(index: KeyIndex, keys: readonly string[], slots: readonly number[], bytes: number): Uint8Array {
+  const chunk = Buffer.allocUnsafe(bytes);
+  const view = viewOf(chunk);
+  chunk[0] = KIND_ENTRIES;
+  view.setUint32(1, keys.length, true);
+  let offset = ENTRIES_HEADER_BYTES;
+  for (let i = 0; i < keys.length; i++) {
+    const slot = slots[i]!;
+    view.setUint16(offset, keys[i]!.length, true);
+    view.setUint32(offset + 2, index.length(slot), true);
+    writeU64(view, offset + 6, index.position(slot));
+    writeU64(view, offset + 14, index.seq(slot));
+    offset += ENTRY_FIXED_BYTES;
+  }
+  const written = chunk.write(keys.join(''), offset, 'latin1');
+  if (offset + written !== bytes) throw new Error(`snapshot chunk holds ${offset + written} bytes, expected ${bytes}`);
+  return chunk;
 }
 
 function encodeHeader(meta: SnapshotMeta): Uint8Array {
@@ -102,25 +113,26 @@ export function decodeHeader(payload: Uint8Array): SnapshotMeta {
 export function decodeEntries(payload: Uint8Array, meta: SnapshotMeta, index: KeyIndex): void {
   if (payload.length < ENTRIES_HEADER_BYTES || payload[0] !== KIND_ENTRIES) throw new SnapshotRejected('expected an entries frame');
   const view = viewOf(payload);
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const count = view.getUint32(1, true);
-  let offset = ENTRIES_HEADER_BYTES;
+  const keysStart = ENTRIES_HEADER_BYTES + count * ENTRY_FIXED_BYTES;
+  if (keysStart > payload.length) throw new SnapshotRejected(`entries frame too short for ${count} entries`);
+  // All keys of the chunk decode as one string; each key is a slice of it.
+  const keys = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1', keysStart);
+  let keyOffset = 0;
   for (let i = 0; i < count; i++) {
-    if (offset + ENTRY_FIXED_BYTES > payload.length) throw new SnapshotRejected('entries frame ends inside an entry');
+    const offset = ENTRIES_HEADER_BYTES + i * ENTRY_FIXED_BYTES;
     const keyLength = view.getUint16(offset, true);
     const length = view.getUint32(offset + 2, true);
     const position = readU64(view, offset + 6);
     const seq = readU64(view, offset + 14);
-    const keyEnd = offset + ENTRY_FIXED_BYTES + keyLength;
-    if (keyLength === 0 || keyLength > KEY_BYTES_MAX || keyEnd > payload.length) throw new SnapshotRejected(`bad key length ${keyLength}`);
+    if (keyLength === 0 || keyLength > KEY_BYTES_MAX || keyOffset + keyLength > keys.length) throw new SnapshotRejected(`bad key length ${keyLength}`);
     if (length > VALUE_BYTES_MAX || position === null || seq === null || seq > meta.seq) throw new SnapshotRejected('bad entry field');
     if (position < LOG_HEADER_FRAME_BYTES || position + VALUE_CRC_BYTES + length > meta.logPosition) throw new SnapshotRejected('entry points outside the covered log');
-    const key = text.toString('latin1', offset + ENTRY_FIXED_BYTES, keyEnd);
-    if (index.slots.has(key)) throw new SnapshotRejected('duplicate key');
-    index.applyPut(key, position, length, seq);
-    offset = keyEnd;
+    const key = keys.slice(keyOffset, keyOffset + keyLength);
+    keyOffset += keyLength;
+    if (!index.insertNew(key, position, length, seq)) throw new SnapshotRejected('duplicate key');
   }
-  if (offset !== payload.length) throw new SnapshotRejected('bytes after the last entry');
+  if (keyOffset !== keys.length) throw new SnapshotRejected('bytes after the last key');
 }
 
 export function decodeTrailer(payload: Uint8Array, meta: SnapshotMeta, frames: number): void {

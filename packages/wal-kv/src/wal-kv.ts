@@ -17,11 +17,14 @@ import { LogWriter } from './log-writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
+import { GuardedIo } from './guarded-io.js';
 import type { WalKvStats } from './stats.js';
 
 /** The state the store and its maintenance share. */
 export interface StoreState {
   readonly options: NormalizedOptions;
+  /** `options.io` behind a guard that poisons on any failed write or sync. */
+  readonly io: GuardedIo;
   readonly dir: string;
   readonly index: KeyIndex;
   readonly lifecycle: Lifecycle;
@@ -155,7 +158,20 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#state.commit.sync();
+    return this.#syncAfterRunningWrites();
+  }
+
+  /**
+   * A write or sync that a background snapshot or compaction started before this call may
+   * still fail: resolve only once those settled, and never after any failure.
+   */
+  async #syncAfterRunningWrites(): Promise<number> {
+    const running = this.#state.io.settled();
+    const durable = await this.#state.commit.sync();
+    await running;
+    const poison = this.#state.lifecycle.poisoned;
+    if (poison !== null) throw poison;
+    return durable;
   }
 
   /** Writes an index snapshot now (after the log is durable through it). */
@@ -300,13 +316,17 @@ function createState(options: NormalizedOptions, dir: string, recovered: Recover
   const lifecycle = new Lifecycle(`wal-kv store ${dir}`);
   // The group commit and the state refer to each other; the target reads the state lazily.
   const commit = new GroupCommit(groupCommitTarget(() => state), recovered.lastSeq, (error) => lifecycle.poison(error));
+  // The lifecycle is poisoned at once; the group commit learns of a failed log sync
+  // itself (so that its waiters get the original error), and sync() checks the lifecycle.
+  const io = new GuardedIo(options.io, (error) => lifecycle.poison(error));
   const state: StoreState = {
     options,
+    io,
     dir,
     index: recovered.index,
     lifecycle,
     commit,
-    writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart),
+    writer: new LogWriter(io.wrap(recovered.file), recovered.end, recovered.lastFrameStart, recovered.file.path),
     generation: recovered.header.generation,
     lastSeq: recovered.lastSeq,
     snapshotPosition: recovered.snapshotPosition,

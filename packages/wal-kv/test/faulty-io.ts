@@ -10,17 +10,21 @@ export class FaultyIo implements Io {
   mutations = 0;
   failAt: number;
   /** Only operations this accepts are counted and failed. */
-  readonly #counts: (operation: string) => boolean;
+  readonly #counts: (operation: string, path: string) => boolean;
+  /** Called at the moment an operation fails, before the caller hears of it. */
+  onFailure: (() => void) | null = null;
 
-  constructor(failAt = Infinity, counts: (operation: string) => boolean = () => true) {
+  constructor(failAt = Infinity, counts: (operation: string, path: string) => boolean = () => true) {
     this.failAt = failAt;
     this.#counts = counts;
   }
 
   mutate(operation: string, path: string): void {
-    if (!this.#counts(operation)) return;
+    if (!this.#counts(operation, path)) return;
     this.mutations++;
-    if (this.mutations >= this.failAt) throw ioError('EIO', operation, path);
+    if (this.mutations < this.failAt) return;
+    this.onFailure?.();
+    throw ioError('EIO', operation, path);
   }
 
   open(path: string, options: IoOpenOptions = {}): IoFile {

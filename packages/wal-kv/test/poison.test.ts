@@ -27,4 +27,25 @@ describe('a failed sync or write poisons the store', () => {
     expect(reopened.has('c')).toBe(false);
     await reopened.close();
   });
+
+  it('a sync called after a background snapshot failed never resolves', async () => {
+    const dir = temporaryDir();
+    const io = new FaultyIo(1, (operation, path) => operation === 'datasync' && path.endsWith('.snap.tmp'));
+    const kv = await WalKv.open(dir, { io, snapshotEveryBytes: 1024 });
+    let syncAfterFailure: Promise<number> | null = null;
+    const failed = new Promise<void>((resolve) => {
+      io.onFailure = () => {
+        syncAfterFailure = kv.sync();
+        resolve();
+      };
+    });
+    kv.put('a', new Uint8Array(2048)); // crosses snapshotEveryBytes: a snapshot starts on its own
+    await failed;
+    await expectCode(() => syncAfterFailure!, 'KEEL_POISONED');
+    await expectCode(() => kv.put('b', bytes('1')), 'KEEL_POISONED');
+    await kv.close();
+    const reopened = await WalKv.open(dir);
+    expect(reopened.get('a')).toEqual(Buffer.alloc(2048));
+    await reopened.close();
+  });
 });
