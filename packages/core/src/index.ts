@@ -10,3 +10,4 @@ export * from './group-commit.js';
 export * from './recovery.js';
 export * from './lifecycle.js';
 export * from './validate.js';
+export * from './aligned.js';

@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FSYS_FRAME_FORMAT, POSITION_MAX, type FrameFormat } from '@keel/core';
+import { DIRECT_IO_ALIGNMENT_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FSYS_FRAME_FORMAT, POSITION_MAX, type FrameFormat } from '@keel/core';
 
 /**
  * The journal file is nothing but fsys 0.9 frames back to back from offset 0:
@@ -18,8 +18,7 @@ export const WRITE_BUFFER_BYTES_DEFAULT = 1 << 20;
 export const WRITE_BUFFER_BYTES_MIN = 4096;
 export const WRITE_BUFFER_BYTES_MAX = 256 << 20;
 
-/** O_DIRECT needs buffers, offsets and lengths aligned to the logical block size; 4096 covers every common device. */
-export const DIRECT_IO_ALIGNMENT_BYTES = 4096;
+export { DIRECT_IO_ALIGNMENT_BYTES };
 
 // The default threshold lies inside its bounds, and the bounds keep whole direct-IO blocks.
 if (WRITE_BUFFER_BYTES_DEFAULT < WRITE_BUFFER_BYTES_MIN || WRITE_BUFFER_BYTES_DEFAULT > WRITE_BUFFER_BYTES_MAX) {
