@@ -131,7 +131,7 @@ export class ScenarioRun {
         break;
     }
     this.#throwAsyncViolations();
-    if (this.#store === null || this.#failed() || this.#fs.frozen) return;
+    if (this.#store === null || this.#failed() || this.#sessionFailed || this.#fs.frozen) return;
     try {
       await this.#checkLatest();
     } catch (error) {
@@ -211,8 +211,9 @@ export class ScenarioRun {
       this.#expectFailure(error, 'close');
       return;
     }
-    // close() ends with a final sync: when it succeeds, everything written is durable.
-    if (!failedBefore && !this.#failed()) this.#model.ack(upTo);
+    // close() ends with a final sync: when it succeeds, everything written is durable
+    // (unless something failed before: a poisoned store closes without syncing).
+    if (!failedBefore && !this.#failed() && !this.#sessionFailed) this.#model.ack(upTo);
   }
 
   async #protocol(name: ProtocolName): Promise<void> {
@@ -483,7 +484,6 @@ export class ScenarioRun {
 
   /** A write or sync failed in this open session: the store must be poisoned. */
   #failed(): boolean {
-    if (this.#sessionFailed) return true;
     const operation = this.#injection?.operation;
     return (operation === 'write' || operation === 'sync') && this.#fs.injectionsFired > this.#firedAtOpen;
   }
@@ -493,8 +493,9 @@ export class ScenarioRun {
     if (this.#fs.frozen) return;
     if (this.#fs.injectionsFired === 0) violation(`${what} threw without any injected fault: ${describeError(error)}`);
     if (!isKeelError(error)) violation(`${what} failed with a non-KeelError: ${describeError(error)}`);
-    // Whatever failed (a write, or the open of a new segment inside one), nothing after it in this session is durable.
-    if (what !== 'read') this.#sessionFailed = true;
+    // Something failed (a read inside compaction, the open of a new segment inside a
+    // write): the store may have poisoned itself, so close() no longer proves a sync.
+    this.#sessionFailed = true;
   }
 
   #trackAck(ack: PromiseLike<unknown>, upTo: number, failedBefore: boolean, what: string): void {
