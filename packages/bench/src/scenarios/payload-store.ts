@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import type { Key, RootDatabase } from 'lmdb';
 import { loadBackend, type PayloadRef, type PayloadStore } from '../backends.js';
-import { openClassicLevel, type LevelDatabase } from '../peers/classic-level.js';
+import { openClassicLevel } from '../peers/classic-level.js';
 import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
-import { openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
+import { openSqlite } from '../peers/sqlite.js';
 import { makePayloads, RECORD_BYTES_KIBIBYTE, RECORD_BYTES_PAGE, sequenceKey, shuffledIndexes } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { compaction } from './payload-store-compact.js';
@@ -90,43 +89,26 @@ const randomRead: Scenario = {
   async systems(context, sizing) {
     const payloadCount = context.quick ? 10_000 : 100_000;
     const order = shuffledIndexes(payloadCount);
-    let data: Awaited<ReturnType<typeof loadReadData>> | undefined;
-    const reader = (name: string, read: (index: number) => Uint8Array | undefined): BenchSystem => ({
+    // Loaded here, before any setup, so that every system reads the same data already on disk.
+    const data = await loadReadData(context.directory, makePayloads(payloadCount, RECORD_BYTES_KIBIBYTE));
+    const levelKeys = Array.from({ length: payloadCount }, (_, index) => sequenceKey(index));
+    const select = data.sqlite.prepare('select value from payloads where id = ?').pluck();
+    const reader = (name: string, read: (index: number) => Uint8Array | undefined, close: () => Promise<void>): BenchSystem => ({
       name,
       async run() {
         for (let done = 0; done < sizing.workPerRound; done++) {
           if (read(order[done % payloadCount] as number)?.length !== RECORD_BYTES_KIBIBYTE) throw new Error(`${name}: a payload is missing`);
         }
       },
+      teardown: close,
     });
     return [
-      {
-        ...reader('keel payload-store', (index) => data?.store.read(data.refs[index] as PayloadRef)),
-        setup: async () => void (data = await loadReadData(context.directory, makePayloads(payloadCount, RECORD_BYTES_KIBIBYTE))),
-        async teardown() {
-          await data?.store.close();
-          await data?.lmdb.close();
-          await data?.level.close();
-          data?.sqlite.close();
-        },
-      },
-      reader(`${SYSTEM_LMDB} getBinary`, (index) => (data?.lmdb as RootDatabase<Buffer, Key>).getBinary(index)),
-      reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, (index) => (data?.level as LevelDatabase).getSync(sequenceKey(index))),
-      readerFromSqlite(reader, () => data?.sqlite),
+      reader('keel payload-store', (index) => data.store.read(data.refs[index] as PayloadRef), () => data.store.close()),
+      reader(`${SYSTEM_LMDB} getBinary`, (index) => data.lmdb.getBinary(index), () => data.lmdb.close()),
+      reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, (index) => data.level.getSync(levelKeys[index] as Buffer), () => data.level.close()),
+      reader(`${SYSTEM_SQLITE} select`, (index) => select.get(index) as Buffer | undefined, async () => void data.sqlite.close()),
     ];
   },
 };
-
-function readerFromSqlite(reader: (name: string, read: (index: number) => Uint8Array | undefined) => BenchSystem, database: () => SqliteDatabase | undefined): BenchSystem {
-  let select: ((index: number) => Buffer | undefined) | undefined;
-  const system = reader(`${SYSTEM_SQLITE} select`, (index) => select?.(index));
-  return {
-    ...system,
-    async setup() {
-      const statement = (database() as SqliteDatabase).prepare('select value from payloads where id = ?').pluck();
-      select = (index) => statement.get(index) as Buffer | undefined;
-    },
-  };
-}
 
 export const PAYLOAD_STORE_SCENARIOS: Scenario[] = [append4k, randomRead, compaction];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { loadBackend, type SegmentLog } from '../backends.js';
-import { makePayloads, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
+import { makePayloads, RandomSource, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
@@ -136,8 +136,9 @@ const offsetForTimestamp: Scenario = {
     const peers = await sharedPeerLogs(context, peerRecords);
     const samples = new Float64Array(LOOKUPS_PER_ROUND);
     const timed = (lookup: (timestamp: number) => unknown, records: number) => async () => {
+      const random = new RandomSource(23);
       for (let index = 0; index < samples.length; index++) {
-        const timestamp = TIMESTAMP_BASE_MS + Math.floor(Math.random() * records);
+        const timestamp = TIMESTAMP_BASE_MS + random.below(records);
         const started = process.hrtime.bigint();
         if (lookup(timestamp) === undefined) throw new Error(`no offset for timestamp ${timestamp}`);
         samples[index] = Number(process.hrtime.bigint() - started) / 1e3;
