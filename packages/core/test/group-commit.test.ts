@@ -70,6 +70,7 @@ describe('group commit', () => {
     const log = new CountingLog(file);
     const commit = new GroupCommit(log.target());
     const first = commit.syncThrough(log.append(10));
+    await Promise.resolve(); // the flush for `first` starts here
     const second = log.append(10); // written while the first flush is in flight
     const secondWait = commit.syncThrough(second);
     expect(await first).toBeGreaterThanOrEqual(10);
@@ -97,6 +98,16 @@ describe('group commit', () => {
     const commit = new GroupCommit({ writtenThrough: () => 5, flush: async () => {} });
     await expect(commit.syncThrough(6)).rejects.toBeInstanceOf(KeelError);
     await expect(commit.syncThrough(6)).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
+  });
+
+  it('writers of one turn share one flush', async () => {
+    const file = nativeIo.open(join(tempDir(), 'log'), { create: true });
+    const log = new CountingLog(file);
+    const commit = new GroupCommit(log.target());
+    const waits = Array.from({ length: 256 }, () => commit.syncThrough(log.append(100)));
+    await Promise.all(waits);
+    expect(log.syncs).toBe(1);
+    file.closeSync();
   });
 
   it('every-n starts one flush per n writes; every-write coalesces a turn into one', async () => {

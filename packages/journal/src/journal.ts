@@ -139,9 +139,9 @@ export class Journal {
     } catch (error) {
       return Promise.reject(error);
     }
-    // Joining the commit one microtask later lets every append and syncThrough made in
-    // this turn share the first fdatasync (GroupCommit starts a flush at once).
-    return Promise.resolve(lsn).then((position) => this.#commit.syncThrough(position));
+    // GroupCommit starts its flush a microtask later, so every append and syncThrough
+    // made in this turn shares the first fdatasync.
+    return this.#commit.syncThrough(lsn);
   }
 
   /** Makes everything appended so far durable; resolves with the durable frontier. */
@@ -151,7 +151,7 @@ export class Journal {
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve().then(() => this.#commit.sync());
+    return this.#commit.sync();
   }
 
   /** The records from `from` (an LSN, default 0) to the current end, buffered ones included. */
