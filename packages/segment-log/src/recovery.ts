@@ -13,6 +13,7 @@ import { HEADER_BYTES, HEADER_FORMAT, RECORD_FORMAT, checkHeaderPayload, parseSe
 import { encodeOffsetEntries, encodeTimeEntries, loadIndexFiles, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { readRecordMeta } from './record-codec.js';
+import { SealedFileCache } from './file-cache.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
 import { checkHeader, createSegment, headerFrame } from './segment-files.js';
 import { corruptAt, rebuildFromLog, scanRecords } from './segment-scan.js';
@@ -21,6 +22,7 @@ import { verifySegment } from './verify.js';
 export interface RecoveredLog {
   segments: Segment[];
   report: RecoveryReport;
+  files: SealedFileCache;
 }
 
 interface DirectoryListing {
@@ -52,11 +54,15 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   const listing = listSegments(io, dir);
   const segments: Segment[] = [];
   const report = cleanReport();
+  const files = new SealedFileCache();
   try {
     for (const [position, baseOffset] of listing.bases.entries()) {
       const paths = segmentPaths(dir, baseOffset);
       const active = position === listing.bases.length - 1;
-      segments.push(new Segment(baseOffset, paths, io.open(paths.log, active ? { write: true } : {})));
+      const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, active ? io.open(paths.log, { write: true }) : null);
+      // Every segment but the last was sealed before the next one was created.
+      segment.sealed = !active;
+      segments.push(segment);
     }
     const sealed = segments.slice(0, -1);
     for (const segment of sealed) checkHeader(segment);
@@ -69,7 +75,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     }
     // The active segment may still refuse (damage mid-log): nothing was changed yet.
     if (active === undefined) {
-      segments.push(createSegment(io, dir, 0));
+      segments.push(createSegment(io, dir, 0, files));
       report.actions.push({ kind: 'created', path: (segments[0] as Segment).paths.log });
     } else {
       await recoverActive(io, active, activeHeader, options, report);
@@ -88,7 +94,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   }
   report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
   report.records = segments.reduce((sum, segment) => sum + segment.records, 0);
-  return { segments, report };
+  return { segments, report, files };
 }
 
 function readHeaderWindow(segment: Segment): Uint8Array {

@@ -1,6 +1,7 @@
 import { checkFrameAt, encodeFrame, type Io } from '@keel/core';
 import { HEADER_BYTES, HEADER_FORMAT, checkHeaderPayload, headerPayload, segmentPaths } from './format.js';
 import { openIndexFiles, sealedIndexFrames } from './index-files.js';
+import type { SealedFileCache } from './file-cache.js';
 import { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
@@ -14,10 +15,10 @@ export function headerFrame(baseOffset: number): Uint8Array {
  * entry, before any record goes in: a segment file that exists after a crash always
  * starts with a whole header or is empty.
  */
-export function createSegment(io: Io, dir: string, baseOffset: number): Segment {
+export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache): Segment {
   const paths = segmentPaths(dir, baseOffset);
   const log = io.open(paths.log, { createNew: true });
-  const segment = new Segment(baseOffset, paths, log);
+  const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, log);
   try {
     log.writeSync(headerFrame(baseOffset), 0);
     log.datasyncSync();
@@ -57,6 +58,8 @@ export function sealSegment(segment: Segment): void {
   segment.index.freeze();
   segment.closeIndexFiles();
   segment.sealed = true;
+  // From now on its file is one of the sealed files the cache may close.
+  void segment.log;
 }
 
 /** Refuses a segment whose header is missing, damaged, of another version or for another base offset. */

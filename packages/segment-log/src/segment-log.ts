@@ -12,6 +12,7 @@ import {
   type IoFile,
   type RecoveryReport,
 } from '@keel/core';
+import type { SealedFileCache } from './file-cache.js';
 import { LOCK_FILE_NAME } from './format.js';
 import { writeDurableEntries } from './index-files.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
@@ -82,13 +83,13 @@ export class SegmentLog implements AsyncDisposable {
   #maintenance: Promise<unknown> = Promise.resolve();
   readonly #waiters = new Set<() => void>();
 
-  private constructor(dir: string, options: NormalizedOptions, lock: IoFile, segments: Segment[], report: RecoveryReport) {
+  private constructor(dir: string, options: NormalizedOptions, lock: IoFile, segments: Segment[], report: RecoveryReport, files: SealedFileCache) {
     this.#dir = dir;
     this.#options = options;
     this.#lock = lock;
     this.#segments = segments;
     this.#report = report;
-    this.#context = { io: options.io, dir, options, segments, onRoll: () => this.#retentionAfterRoll() };
+    this.#context = { io: options.io, dir, options, segments, files, onRoll: () => this.#retentionAfterRoll() };
     this.#commit = new GroupCommit(
       { writtenThrough: () => this.nextOffset, flush: () => this.#flush() },
       this.nextOffset,
@@ -109,8 +110,8 @@ export class SegmentLog implements AsyncDisposable {
     const lockExisted = io.stat(lockPath) !== null;
     const lock = io.open(lockPath, { create: true, lock: true });
     try {
-      const { segments, report } = await recoverLog(dir, normalized);
-      return new SegmentLog(dir, normalized, lock, segments, report);
+      const { segments, report, files } = await recoverLog(dir, normalized);
+      return new SegmentLog(dir, normalized, lock, segments, report, files);
     } catch (error) {
       // Leave a refused directory as we found it (unlinking while still holding the lock);
       // the refusal is what the caller needs to see, so a failed unlink is not reported.

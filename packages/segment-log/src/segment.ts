@@ -1,4 +1,5 @@
 import type { IoFile } from '@keel/core';
+import type { SealedFileCache } from './file-cache.js';
 import { HEADER_BYTES, INDEX_ENTRIES_MAX, type SegmentPaths } from './format.js';
 
 /**
@@ -89,7 +90,6 @@ export interface IndexFiles {
 export class Segment {
   readonly baseOffset: number;
   readonly paths: SegmentPaths;
-  readonly log: IoFile;
   index = new SparseIndex();
   /** Open only while the segment is active. */
   indexFiles: IndexFiles | null = null;
@@ -99,18 +99,42 @@ export class Segment {
   durableBytes = HEADER_BYTES;
   records = 0;
   sealed = false;
-  /** Smallest timestamp, or undefined when not known yet (computed on demand for loaded sealed segments). */
+  /** Smallest timestamp, or undefined when not known yet. */
   minTimestamp: number | undefined = undefined;
   maxTimestamp = -Infinity;
   maxTimestampRelative = -1;
   /** Timestamp of the first record: a segment rolls once records are `segmentMs` newer. */
   firstTimestamp: number | undefined = undefined;
   lastIndexedPosition = HEADER_BYTES;
+  #file: IoFile | null;
+  readonly #open: () => IoFile;
+  readonly #cache: SealedFileCache;
 
-  constructor(baseOffset: number, paths: SegmentPaths, log: IoFile) {
+  /**
+   * `open` opens the `.log` for reading; `file` is the already open (writable) file of an
+   * active segment. An active segment keeps its file; a sealed one shares `cache`, which
+   * closes the least recently used sealed files, and is reopened on demand.
+   */
+  constructor(baseOffset: number, paths: SegmentPaths, open: () => IoFile, cache: SealedFileCache, file: IoFile | null = null) {
     this.baseOffset = baseOffset;
     this.paths = paths;
-    this.log = log;
+    this.#open = open;
+    this.#cache = cache;
+    this.#file = file;
+  }
+
+  get log(): IoFile {
+    this.#file ??= this.#open();
+    if (this.sealed) this.#cache.touch(this);
+    return this.#file;
+  }
+
+  /** Called by the cache: closes a sealed segment's file until it is needed again. */
+  releaseFile(): void {
+    if (!this.sealed || this.#file === null) return;
+    const file = this.#file;
+    this.#file = null;
+    file.closeSync();
   }
 
   get nextOffset(): number {
@@ -145,7 +169,10 @@ export class Segment {
 
   closeFiles(): void {
     this.closeIndexFiles();
-    this.log.closeSync();
+    this.#cache.forget(this);
+    const file = this.#file;
+    this.#file = null;
+    file?.closeSync();
   }
 
   closeIndexFiles(): void {

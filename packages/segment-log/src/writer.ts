@@ -1,4 +1,5 @@
 import type { Io } from '@keel/core';
+import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
 import type { PreparedRecord } from './record.js';
 import { encodeRecordFrames, recordFrameBytes } from './record-codec.js';
@@ -14,6 +15,8 @@ export interface WriterContext {
   options: NormalizedOptions;
   /** Oldest first; the last one is active. */
   segments: Segment[];
+  /** Open files of sealed segments, least recently used closed first. */
+  files: SealedFileCache;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
 }
@@ -86,6 +89,6 @@ function writeRun(segment: Segment, records: readonly PreparedRecord[], from: nu
 export function roll(context: WriterContext): void {
   const sealed = activeSegment(context);
   sealSegment(sealed);
-  context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset));
+  context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset, context.files));
   context.onRoll();
 }

@@ -42,6 +42,9 @@ export interface Faults {
   failWrite: boolean;
   /** Bytes read through the Io so far. */
   bytesRead: number;
+  /** `.log` files open now, and the most that were open at once. */
+  openLogFiles: number;
+  openLogFilesMax: number;
 }
 
 /** An Io that forwards to `inner` and injects the failures `faults` asks for. */
@@ -68,11 +71,18 @@ export function faultyIo(inner: Io, faults: Faults): Io {
       preallocateSync: (offset, length) => file.preallocateSync(offset, length),
       adviseSync: (offset, length, advice) => file.adviseSync(offset, length, advice),
       mapSync: (offset, length) => file.mapSync(offset, length),
-      closeSync: () => file.closeSync(),
+      closeSync: () => {
+        file.closeSync();
+        if (file.path.endsWith('.log')) faults.openLogFiles--;
+      },
     };
   };
   return {
-    open: (path, options) => wrapFile(inner.open(path, options)),
+    open: (path, options) => {
+      const file = wrapFile(inner.open(path, options));
+      if (path.endsWith('.log')) faults.openLogFilesMax = Math.max(faults.openLogFilesMax, ++faults.openLogFiles);
+      return file;
+    },
     stat: (path) => inner.stat(path),
     list: (dir) => inner.list(dir),
     mkdir: (dir) => inner.mkdir(dir),
@@ -84,7 +94,7 @@ export function faultyIo(inner: Io, faults: Faults): Io {
 }
 
 export function newFaults(): Faults {
-  return { failSync: false, failWrite: false, bytesRead: 0 };
+  return { failSync: false, failWrite: false, bytesRead: 0, openLogFiles: 0, openLogFilesMax: 0 };
 }
 
 /** Files of `dir` with a given suffix, sorted. */
