@@ -95,7 +95,8 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
   ).map((crash) => ({ kind: 'torn-write', crash })),
   'reordered-writes': crashWith(fc.constant<DataLoss>({ mode: 'subset' }), fc.constant('keep-all')).map((crash) => ({ kind: 'reordered-writes', crash })),
   'lost-entries': fc
-    .record({ mutation: fc.integer({ min: 1, max: 24 }), crash: crashWith(plainDataLoss, fc.constantFrom<EntryLoss>('lose-all', 'subset')) })
+    // Early crash points are favoured: a store's first open creates its files and syncs the directory.
+    .record({ mutation: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 24 })), crash: crashWith(plainDataLoss, fc.constantFrom<EntryLoss>('lose-all', 'lose-all', 'subset')) })
     .map(({ mutation, crash }) => ({ kind: 'lost-entries', mutation, crash })),
   'protocol-crash-point': fc
     .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: plainCrash })
