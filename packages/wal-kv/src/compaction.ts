@@ -1,17 +1,18 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, encodeFrame, joinPath, type Io, type IoFile } from '@keel/core';
 import { Buffer } from 'node:buffer';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, joinPath, type Io, type IoFile } from '@keel/core';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
-  LOG_RECORD_FORMAT,
+  OPERATION_HEADER_BYTES,
   OPERATION_PUT,
-  TEMPORARY_SUFFIX,
-  encodeLogHeader,
-  encodeRecordPayload,
-  logFileName,
   RECORD_COUNT_BYTES,
-  operationBytes,
-  type Operation,
+  TEMPORARY_SUFFIX,
+  VALUE_CRC_BYTES,
+  encodeLogHeader,
+  encodeOperationHeader,
+  logFileName,
+  sealRecordFrame,
+  viewOf,
 } from './format.js';
 import type { KeyIndex } from './key-index.js';
 import { COMPACTION_RECORD_BYTES } from './limits.js';
@@ -33,7 +34,8 @@ export interface CompactedLog {
  * (so seqs stay increasing), each with its original seq. Runs synchronously so that the
  * index it copies cannot change underneath it; the caller then switches to the new file
  * and makes it durable before it renames it into place. Every value is verified against
- * its CRC as it is read: compaction never launders corruption into a fresh log.
+ * its CRC as it is read, then copied with that CRC: compaction never launders corruption
+ * into a fresh log.
  */
 export function writeCompactedLog(
   io: Io,
@@ -41,7 +43,7 @@ export function writeCompactedLog(
   generation: number,
   baseSeq: number,
   index: KeyIndex,
-  readValue: (position: number, length: number) => Uint8Array,
+  readVerifiedField: (position: number, length: number) => Uint8Array,
 ): CompactedLog {
   const finalPath = joinPath(dir, logFileName(generation));
   const temporaryPath = finalPath + TEMPORARY_SUFFIX;
@@ -49,34 +51,70 @@ export function writeCompactedLog(
   const file = io.open(temporaryPath, { create: true, truncate: true });
   try {
     file.writeSync(encodeLogHeader({ version: LOG_FORMAT_VERSION, generation, baseSeq }), 0);
-    const positions = new Float64Array(slots.length);
-    let end = LOG_HEADER_FRAME_BYTES;
-    let lastFrameStart = 0;
-    for (let first = 0; first < slots.length; ) {
-      const operations: Operation[] = [];
-      let payloadBytes = RECORD_COUNT_BYTES;
-      let next = first;
-      while (next < slots.length && (operations.length === 0 || payloadBytes < COMPACTION_RECORD_BYTES)) {
-        const slot = slots[next]!;
-        const key = keys[next]!;
-        const value = readValue(index.position(slot), index.length(slot));
-        operations.push({ type: OPERATION_PUT, key, value });
-        payloadBytes += operationBytes(key.length, value.length);
-        next++;
-      }
-      const payload = Buffer.alloc(payloadBytes);
-      const valueOffsets = encodeRecordPayload(payload, operations, (i) => index.seq(slots[first + i]!));
-      file.writeSync(encodeFrame(payload, LOG_RECORD_FORMAT), end);
-      for (let i = 0; i < operations.length; i++) positions[first + i] = end + FRAME_HEADER_BYTES + valueOffsets[i]!;
-      lastFrameStart = end;
-      end += payloadBytes + FRAME_OVERHEAD_BYTES;
-      first = next;
+    const writer = new CompactionRecords(file, LOG_HEADER_FRAME_BYTES, slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      writer.add(i, keys[i]!, readVerifiedField(index.position(slot), index.length(slot)), index.seq(slot));
     }
-    return { file, temporaryPath, finalPath, generation, end, lastFrameStart, slots, positions };
+    writer.finish();
+    return { file, temporaryPath, finalPath, generation, end: writer.end, lastFrameStart: writer.lastFrameStart, slots, positions: writer.positions };
   } catch (error) {
     file.closeSync();
     io.remove(temporaryPath);
     throw error;
+  }
+}
+
+/** Packs copied puts into record frames of about COMPACTION_RECORD_BYTES, built in place. */
+class CompactionRecords {
+  readonly #file: IoFile;
+  /** Per live key, the file offset of its value CRC in the new log. */
+  readonly positions: Float64Array;
+  end: number;
+  lastFrameStart = 0;
+  #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
+  #view = viewOf(this.#buffer);
+  #used = FRAME_HEADER_BYTES + RECORD_COUNT_BYTES;
+  #first = 0;
+  #count = 0;
+
+  constructor(file: IoFile, end: number, live: number) {
+    this.#file = file;
+    this.end = end;
+    this.positions = new Float64Array(live);
+  }
+
+  /** Adds the put of live key number `ordinal`; `field` is its verified CRC and value. */
+  add(ordinal: number, key: string, field: Uint8Array, seq: number): void {
+    const bytes = OPERATION_HEADER_BYTES + key.length + field.length;
+    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.finish();
+    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.#grow(this.#used + bytes + FRAME_TRAILER_BYTES);
+    if (this.#count === 0) this.#first = ordinal;
+    encodeOperationHeader(this.#view, this.#used, OPERATION_PUT, key.length, field.length - VALUE_CRC_BYTES, seq);
+    this.#buffer.write(key, this.#used + OPERATION_HEADER_BYTES, key.length, 'latin1');
+    const fieldAt = this.#used + OPERATION_HEADER_BYTES + key.length;
+    this.#buffer.set(field, fieldAt);
+    this.positions[ordinal] = fieldAt; // made absolute when the frame's place is known
+    this.#used += bytes;
+    this.#count++;
+  }
+
+  /** Seals and writes the frame being built, if any. */
+  finish(): void {
+    if (this.#count === 0) return;
+    this.#view.setUint32(FRAME_HEADER_BYTES, this.#count, true);
+    const frameBytes = sealRecordFrame(this.#buffer, this.#view, 0, this.#used - FRAME_HEADER_BYTES);
+    this.#file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
+    for (let i = this.#first; i < this.#first + this.#count; i++) this.positions[i] = this.positions[i]! + this.end;
+    this.lastFrameStart = this.end;
+    this.end += frameBytes;
+    this.#used = FRAME_HEADER_BYTES + RECORD_COUNT_BYTES;
+    this.#count = 0;
+  }
+
+  #grow(bytes: number): void {
+    this.#buffer = Buffer.allocUnsafe(bytes);
+    this.#view = viewOf(this.#buffer);
   }
 }
 

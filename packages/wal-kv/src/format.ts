@@ -94,6 +94,27 @@ export function recordPayloadBytes(operations: readonly Operation[]): number {
   return total;
 }
 
+/** Writes the fixed fields of one operation at `offset`. */
+export function encodeOperationHeader(view: DataView, offset: number, type: number, keyLength: number, valueLength: number, seq: number): void {
+  view.setUint8(offset, type);
+  view.setUint16(offset + 1, keyLength, true);
+  view.setUint32(offset + 3, valueLength, true);
+  writeU64(view, offset + 7, seq);
+}
+
+/**
+ * Completes the record frame whose payload of `payloadBytes` bytes already sits at
+ * `start + FRAME_HEADER_BYTES` of `buffer`: magic, length and CRC-32C, byte for byte
+ * core's frame layout (replay reads it with core's scanner). Returns the frame's size.
+ */
+export function sealRecordFrame(buffer: Uint8Array, view: DataView, start: number, payloadBytes: number): number {
+  view.setUint32(start, LOG_RECORD_FORMAT.magic, false);
+  view.setUint32(start + 4, payloadBytes, true);
+  const crcAt = start + FRAME_HEADER_BYTES + payloadBytes;
+  view.setUint32(crcAt, crc32c(buffer.subarray(start, crcAt)), true);
+  return crcAt + 4 - start;
+}
+
 /**
  * Encodes `operations` with consecutive seqs from `firstSeq` (or the seqs given) into
  * `target`, which holds exactly `recordPayloadBytes(operations)` bytes. Returns, per
@@ -107,10 +128,7 @@ export function encodeRecordPayload(target: Buffer, operations: readonly Operati
   for (let i = 0; i < operations.length; i++) {
     const operation = operations[i] as Operation;
     const valueLength = operation.value?.length ?? 0;
-    view.setUint8(offset, operation.type);
-    view.setUint16(offset + 1, operation.key.length, true);
-    view.setUint32(offset + 3, valueLength, true);
-    writeU64(view, offset + 7, seqOf(i));
+    encodeOperationHeader(view, offset, operation.type, operation.key.length, valueLength, seqOf(i));
     target.write(operation.key, offset + OPERATION_HEADER_BYTES, operation.key.length, 'latin1');
     offset += OPERATION_HEADER_BYTES + operation.key.length;
     if (operation.value === null) {

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
-import { LOG_RECORD_FORMAT, VALUE_CRC_BYTES, encodeRecordPayload, viewOf, type Operation } from './format.js';
+import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, viewOf, type Operation } from './format.js';
 import { MAP_SEGMENT_BYTES, WRITE_BUFFER_BYTES } from './limits.js';
 
 /**
@@ -58,11 +58,7 @@ export class LogWriter {
     const start = this.#buffered;
     const payload = this.#buffer.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadBytes);
     const valueOffsets = encodeRecordPayload(payload, operations, seqOf);
-    const view = this.#view;
-    view.setUint32(start, LOG_RECORD_FORMAT.magic, false);
-    view.setUint32(start + 4, payloadBytes, true);
-    const crcAt = start + FRAME_HEADER_BYTES + payloadBytes;
-    view.setUint32(crcAt, crc32c(this.#buffer.subarray(start, crcAt)), true);
+    sealRecordFrame(this.#buffer, this.#view, start, payloadBytes);
     this.#buffered += frameBytes;
     const frameStart = this.flushedThrough + start;
     this.lastFrameStart = frameStart;
@@ -110,22 +106,37 @@ export class LogWriter {
       return Buffer.from(this.#buffer.subarray(start, start + length));
     }
     const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
-    if (mapped !== null) return this.#verified(mapped, position, true);
+    if (mapped !== null) return Buffer.from(this.#verified(mapped, position).subarray(VALUE_CRC_BYTES));
+    // A mapping is read-only and must not be handed out (a write into it would crash);
+    // a buffer read for this call can be.
+    return this.#verified(this.#read(position, length), position).subarray(VALUE_CRC_BYTES);
+  }
+
+  /**
+   * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
+   * only until the next call (it may be a read-only mapping): compaction copies it as is.
+   */
+  readVerifiedField(position: number, length: number): Uint8Array {
+    if (position >= this.flushedThrough) throw new Error(`readVerifiedField(${position}) of unflushed bytes`);
+    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
+    return this.#verified(mapped ?? this.#read(position, length), position);
+  }
+
+  #read(position: number, length: number): Buffer {
     const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
     if (this.file.readSync(bytes, position) !== bytes.length) {
       throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} is cut short`, { path: this.path, offset: position });
     }
-    return this.#verified(bytes, position, false);
+    return bytes;
   }
 
-  #verified(bytes: Uint8Array, position: number, copy: boolean): Buffer {
-    const value = bytes.subarray(VALUE_CRC_BYTES);
-    const stored = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
-    if (crc32c(value) !== stored) {
+  /** Checks the CRC-32C in front of a value; returns the same bytes. */
+  #verified<T extends Uint8Array>(field: T, position: number): T {
+    const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
+    if (crc32c(field.subarray(VALUE_CRC_BYTES)) !== stored) {
       throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C`, { path: this.path, offset: position });
     }
-    // A mapping is read-only and must not be handed out: a write into it would crash.
-    return copy ? Buffer.from(value) : (value as Buffer);
+    return field;
   }
 
   /** A view of [position, position + bytes) inside one mapped sealed segment, or null. */

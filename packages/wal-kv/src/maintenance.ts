@@ -101,7 +101,7 @@ export class Maintenance {
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
     const reader = state.writer; // the old log's writer, kept for reads during the copy
-    const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readValue(position, length));
+    const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readVerifiedField(position, length));
     this.#switchTo(compacted);
     // The new log's snapshot is taken in the same turn as the switch, so it matches the
     // log's end exactly, and it is durable before the log is renamed into place: an
