@@ -44,3 +44,4 @@ export { referenceLogAdapter, mutantAdapter, REFERENCE_SEGMENT_BYTES } from './r
 export { FLAW_NAMES, type FlawName, type ReferenceFlaws } from './reference/flaws.js';
 export { runFileDamage, type FileDamageOptions, type FileDamageSummary } from './real-files/damage.js';
 export { runKillTest, type KillTestOptions } from './real-files/kill.js';
+export { materialiseToDirectory } from './real-files/materialise.js';
