@@ -243,8 +243,9 @@ export class PayloadStore {
   async #compact(live: readonly PayloadRef[], seal: boolean | SealHandle): Promise<CompactionPlan> {
     let bound = seal === false ? Number.MAX_SAFE_INTEGER : seal === true ? 0 : seal.sealed;
     if (seal === true) {
-      // Seal at a moment with no flush in flight, so the sealed segment is synced before anything goes on.
-      await this.#commit.drain();
+      // Make the active segment durable off the event loop first; the seal right after then
+      // finds nothing to sync and no flush in flight, so nothing can go on behind a hole.
+      await this.#commit.sync();
       bound = this.seal().sealed;
     }
     // Every segment holding payloads appended up to the bound: the sources always cover a prefix of append order.

@@ -81,7 +81,11 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
   if (active === null) {
-    active = createSegmentFile(io, dir, nextSegment++, true);
+    // Created without syncing, then synced off the event loop: open is async.
+    active = createSegmentFile(io, dir, nextSegment++, false);
+    await (active.file as NonNullable<SegmentState['file']>).datasync();
+    await io.syncDir(dir);
+    active.durableEnd = active.end;
     segments.set(active.segment, active);
     actions.push({ kind: 'created', path: active.path });
   } else {
