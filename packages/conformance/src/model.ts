@@ -20,6 +20,8 @@ interface ModelRecord {
   payload: Uint8Array;
   /** Which operation (write or batch) wrote it. */
   operation: number;
+  /** Where the log first showed it; a record never moves (offsets are not reused). */
+  position?: number;
 }
 
 /**
@@ -82,7 +84,12 @@ export class LogModel {
       if (!sameBytes(expected.payload, actual.payload)) {
         violation(`record #${start + i} (position ${actual.position}) differs from what was written: expected ${describeBytes(expected.payload)}, got ${describeBytes(actual.payload)} (hole, reordering or corruption)`);
       }
+      if (i > 0 && actual.position <= (found[i - 1] as LogRecord).position) violation(`record #${start + i} is at position ${actual.position}, not after the record before it`);
+      if (expected.position !== undefined && expected.position !== actual.position) {
+        violation(`record #${start + i} moved from position ${expected.position} to ${actual.position}`);
+      }
     }
+    for (let i = 0; i < found.length; i++) (this.records[start + i] as ModelRecord).position ??= (found[i] as LogRecord).position;
     const end = start + found.length;
     if (end < required) violation(`log ends at record #${end} but records up to #${this.acked} were acknowledged durable (lost ${this.acked - end})`);
     return end;
