@@ -12,6 +12,13 @@ export interface BackendSupports {
   derivedFiles?: boolean;
   /** Retention that drops records below a position (logs: `deleteBefore`). */
   retention?: boolean;
+  /**
+   * The record format does not bind a record to its position (the fsys frame: CRC over
+   * magic, length and payload only), so a whole frame misdirected onto another frame's
+   * place cannot be detected. The suite then counts that case as 'undetectable' instead
+   * of failing; every other check still applies.
+   */
+  positionFreeFrames?: boolean;
 }
 
 export interface AdapterOpenOptions {

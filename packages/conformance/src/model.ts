@@ -1,6 +1,6 @@
 import type { KvOperation, LogRecord } from './adapter.js';
 import { sameBytes } from './file-image.js';
-import { violation } from './violation.js';
+import { ConformanceViolation, violation } from './violation.js';
 
 /** Record and value bytes: a unique id (u32 big-endian) then filler derived from it. */
 export function makePayload(id: number, size: number): Uint8Array {
@@ -14,6 +14,13 @@ export function payloadId(bytes: Uint8Array): number | null {
   if (bytes.length < 4) return null;
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
 }
+
+/**
+ * A whole record written elsewhere showed up in place of another (a misdirected write of
+ * a complete frame). A violation unless the backend's format cannot tell (see
+ * `BackendSupports.positionFreeFrames`), in which case the suite counts it.
+ */
+export class MisplacedRecord extends ConformanceViolation {}
 
 interface ModelRecord {
   id: number;
@@ -82,6 +89,8 @@ export class LogModel {
       const actual = found[i] as LogRecord;
       if (expected === undefined) violation(`record ${i} (position ${actual.position}) is beyond everything written: ${describeBytes(actual.payload)}`);
       if (!sameBytes(expected.payload, actual.payload)) {
+        const elsewhere = this.records.some((record) => sameBytes(record.payload, actual.payload));
+        if (elsewhere) throw new MisplacedRecord(`record #${start + i} (position ${actual.position}) holds record id ${payloadId(actual.payload)} written elsewhere`);
         violation(`record #${start + i} (position ${actual.position}) differs from what was written: expected ${describeBytes(expected.payload)}, got ${describeBytes(actual.payload)} (hole, reordering or corruption)`);
       }
       if (i > 0 && actual.position <= (found[i - 1] as LogRecord).position) violation(`record #${start + i} is at position ${actual.position}, not after the record before it`);

@@ -1,16 +1,16 @@
-import { isKeelError, type RecoveryPolicy } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, isKeelError, type RecoveryPolicy } from '@keel/core';
 import type { BackendAdapter, KvOperation, LogRecord, ProtocolName } from './adapter.js';
 import type { CrashEffects } from './crash.js';
 import { FaultFs, type Injection } from './fault-fs.js';
 import type { CrashSpec, Fault, FaultKind } from './faults.js';
-import { KvModel, LogModel, payloadId, type Model } from './model.js';
+import { KvModel, LogModel, MisplacedRecord, payloadId, type Model } from './model.js';
 import { KV_KEYS, RECORD_BYTES_MAX, protocolsOf, type Scenario, type Step } from './scenario.js';
 import { ConformanceViolation, violation } from './violation.js';
 
 /** Where every store lives on its FaultFs. */
 export const STORE_DIR = '/store';
 
-export type Outcome = 'recovered' | 'refused' | 'salvaged';
+export type Outcome = 'recovered' | 'refused' | 'salvaged' | 'undetectable';
 
 export interface ScenarioResult {
   fault: FaultKind;
@@ -34,12 +34,22 @@ const REFUSAL_ALLOWED: ReadonlySet<FaultKind> = new Set([
   'fsync-failure',
   'io-error',
 ]);
-/** Operations of acknowledged data that damage may take with it (reported, never silent). */
-const DAMAGE_ALLOWANCE: Partial<Record<FaultKind, number>> = { 'bit-flip': 1, 'misdirected-write': 2 };
+/**
+ * Operations of acknowledged data that damage may take with it (reported, never silent):
+ * a bit flip spoils one record; a misdirected write as many as its bytes can touch.
+ */
+function damageAllowance(fault: Fault): number {
+  if (fault.kind === 'bit-flip') return 1;
+  if (fault.kind !== 'misdirected-write') return 0;
+  const damage = fault.crash.damage;
+  return 1 + Math.ceil((damage?.kind === 'misdirect' ? damage.length : 1) / FRAME_OVERHEAD_BYTES);
+}
 
 interface RecoverOptions {
   allowance: number;
   refusalAllowed: boolean;
+  /** A whole record from elsewhere in place of one is undetectable for this backend (see BackendSupports). */
+  misplacedUndetectable?: boolean;
   /** Open with a crash point armed at this mutation (fault 14). */
   crashAtMutation?: number;
 }
@@ -103,7 +113,9 @@ export class ScenarioRun {
   async #step(step: Step): Promise<void> {
     if (step.type === 'crash') {
       this.#crash(step.crash);
-      await this.#recover({ allowance: 0, refusalAllowed: false });
+      // Holes before later data (torn, filled, reordered writes) may be refused; a plain loss may not.
+      const mode = step.crash.data.mode;
+      await this.#recover({ allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' });
       return;
     }
     if (this.#store === null) {
@@ -233,13 +245,13 @@ export class ScenarioRun {
     if (records === null || records.length === 0) return;
     const chosen = records[Math.min(records.length - 1, Math.floor(fraction * records.length))] as LogRecord;
     const index = this.#model.records.findIndex((record) => record.id === payloadId(chosen.payload));
+    // Asked is enough: a retention that fails part-way may still have dropped segments.
+    if (index > this.#model.floor) this.#model.floor = index;
     try {
       await adapter.deleteBefore(this.#store, chosen.position);
     } catch (error) {
       this.#expectFailure(error, 'deleteBefore');
-      return;
     }
-    if (index > this.#model.floor) this.#model.floor = index;
   }
 
   // ---- faults ----
@@ -261,7 +273,7 @@ export class ScenarioRun {
         await this.#runTailUnsynced();
         const effects = this.#crash(fault.crash);
         const fired = firedBy(fault.kind, effects);
-        await this.#recover({ allowance: DAMAGE_ALLOWANCE[fault.kind] ?? 0, refusalAllowed: REFUSAL_ALLOWED.has(fault.kind) });
+        await this.#recover({ allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable: fault.kind === 'misdirected-write' && this.#adapter.supports.positionFreeFrames === true });
         return fired;
       }
     }
@@ -385,7 +397,7 @@ export class ScenarioRun {
       this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     }
     try {
-      await this.#checkRecovered(options.allowance, options.refusalAllowed);
+      await this.#checkRecovered(options.allowance, options.refusalAllowed, options.misplacedUndetectable === true);
     } catch (error) {
       if (error instanceof DiskFrozen) return true;
       throw error;
@@ -415,12 +427,17 @@ export class ScenarioRun {
     await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true);
   }
 
-  async #checkRecovered(allowance: number, refusalAllowed: boolean): Promise<void> {
+  async #checkRecovered(allowance: number, refusalAllowed: boolean, misplacedUndetectable = false): Promise<void> {
     const report = this.#adapter.recovery(this.#store);
     let kept: number;
     try {
       kept = await this.#matchState(allowance, refusalAllowed);
     } catch (error) {
+      if (misplacedUndetectable && error instanceof MisplacedRecord) {
+        this.#ended = true;
+        this.#outcome = 'undetectable';
+        return;
+      }
       if (!(error instanceof CorruptionReported)) throw error;
       // Damage open did not check (the middle of a sealed segment) is reported by the read.
       this.#ended = true;

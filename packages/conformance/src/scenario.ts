@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { BackendAdapter, ProtocolName } from './adapter.js';
-import { anyFault, plainCrash, type CrashSpec, type Fault, type FaultKind } from './faults.js';
+import { anyFault, dataLoss, entryLoss, plainCrash, type CrashSpec, type Fault, type FaultKind } from './faults.js';
 
 /** Record and value sizes stay small so one scenario takes milliseconds. */
 export const RECORD_BYTES_MAX = 48;
@@ -76,9 +76,15 @@ function stepArbitrary(adapter: BackendAdapter, withCrashes: boolean): fc.Arbitr
   if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
     options.push({ weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((fraction): Step => ({ type: 'retention', fraction })) });
   }
-  if (withCrashes) options.push({ weight: 1, arbitrary: plainCrash.map((crash): Step => ({ type: 'crash', crash })) });
+  if (withCrashes) options.push({ weight: 1, arbitrary: midCrash.map((crash): Step => ({ type: 'crash', crash })) });
   return fc.oneof(...options);
 }
+
+/** Crashes between operations: any data loss combined with any entry loss (faults 1–5 together). */
+const midCrash: fc.Arbitrary<CrashSpec> = fc.oneof(
+  { weight: 2, arbitrary: plainCrash },
+  { weight: 1, arbitrary: fc.record({ seed: fc.integer({ min: 0, max: 0x7fff_ffff }), data: dataLoss, entries: entryLoss }) },
+);
 
 export function scenarioArbitrary(adapter: BackendAdapter, kinds: readonly FaultKind[] = applicableFaults(adapter)): fc.Arbitrary<Scenario> {
   return fc.record({

@@ -8,6 +8,7 @@ interface Counts {
   recovered: number;
   refused: number;
   salvaged: number;
+  undetectable: number;
 }
 
 /** Counts scenarios and fired faults per fault kind for one backend's run. */
@@ -17,7 +18,7 @@ export class FaultTally {
 
   constructor(backend: string, kinds: readonly FaultKind[]) {
     this.backend = backend;
-    for (const kind of kinds) this.#counts.set(kind, { scenarios: 0, fired: 0, recovered: 0, refused: 0, salvaged: 0 });
+    for (const kind of kinds) this.#counts.set(kind, { scenarios: 0, fired: 0, recovered: 0, refused: 0, salvaged: 0, undetectable: 0 });
   }
 
   add(result: ScenarioResult): void {
@@ -43,11 +44,11 @@ export class FaultTally {
   table(): string {
     const lines = [
       `conformance summary: ${this.backend} (${this.scenarios} scenarios)`,
-      '| fault | scenarios | fired | recovered | refused (KEEL_CORRUPT, untouched) | salvaged |',
-      '|---|---:|---:|---:|---:|---:|',
+      '| fault | scenarios | fired | recovered | refused (KEEL_CORRUPT, untouched) | salvaged | undetectable (misplaced frame) |',
+      '|---|---:|---:|---:|---:|---:|---:|',
     ];
     for (const [kind, counts] of this.#counts) {
-      lines.push(`| ${kind} | ${counts.scenarios} | ${counts.fired} | ${counts.recovered} | ${counts.refused} | ${counts.salvaged} |`);
+      lines.push(`| ${kind} | ${counts.scenarios} | ${counts.fired} | ${counts.recovered} | ${counts.refused} | ${counts.salvaged} | ${counts.undetectable} |`);
     }
     return lines.join('\n');
   }

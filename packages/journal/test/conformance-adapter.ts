@@ -11,7 +11,8 @@ interface JournalStore {
 export const journalAdapter: LogAdapter<JournalStore> = {
   name: 'journal',
   kind: 'log',
-  supports: { everyWrite: true, batch: true, salvage: true },
+  // fsys frames carry no position: a whole frame misdirected onto another's place is undetectable.
+  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true },
   async open(io, dir, options) {
     io.mkdir(dir);
     const journal = await Journal.open(joinPath(dir, 'journal.wal'), { io, durability: options.durability, recovery: options.recovery });
