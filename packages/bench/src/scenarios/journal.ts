@@ -82,7 +82,7 @@ function singleScenario(name: string, recordBytes: number, targeted: boolean): S
     countSyncs: targeted,
     sizing(quick) {
       const large = recordBytes > RECORD_BYTES_SMALL;
-      return { workPerRound: quick ? (large ? 20 : 50) : large ? 100 : 300, rounds: quick ? 2 : 5, warmupRounds: 1 };
+      return { workPerRound: quick ? (large ? 20 : 50) : large ? 100 : 200, rounds: quick ? 2 : 5, warmupRounds: 1 };
     },
     async systems(context, sizing) {
       const [payload] = makePayloads(1, recordBytes);
@@ -99,7 +99,7 @@ function singleScenario(name: string, recordBytes: number, targeted: boolean): S
 
 /** Enough records that one round spans many group commits, few enough that one writer finishes fast. */
 function recordsPerWriter(writers: number, quick: boolean): number {
-  if (writers === 1) return quick ? 50 : 300;
+  if (writers === 1) return quick ? 50 : 200;
   return Math.max(2, Math.floor((quick ? 512 : 4096) / writers));
 }
 

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { loadBackend, type SegmentLog } from '../backends.js';
 import { makePayloads, RandomSource, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
-import type { BenchSystem, Scenario } from '../types.js';
+import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
 import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
-import type { ScenarioContext } from '../types.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
