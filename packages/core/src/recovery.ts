@@ -31,6 +31,7 @@ export interface RecoveryAction {
     | 'loaded-snapshot'
     | 'removed-file'
     | 'completed-switch'
+    | 'kept-pending'
     | 'created';
   path: string;
   offset?: number;

@@ -101,7 +101,7 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   }
   if (decisions.pending !== null) {
     actions.push({
-      kind: 'loaded-snapshot',
+      kind: 'kept-pending',
       path: joinPath(dir, mappingFileName(decisions.pending.output)),
       detail: 'pending compaction kept: old and new refs both resolve until pendingCompaction() is committed or aborted',
     });

@@ -56,7 +56,7 @@ describe('compaction', () => {
     await using store = await PayloadStore.open(dir, { durability: { mode: 'explicit' } });
     const plan = store.pendingCompaction();
     expect(plan).not.toBeNull();
-    expect(store.recovery.actions.map((action) => action.kind)).toContain('loaded-snapshot');
+    expect(store.recovery.actions.map((action) => action.kind)).toContain('kept-pending');
     const moved = plan?.resolve(keep) as PayloadRef;
     expect(plain(store.read(keep))).toEqual(bytes('survivor'));
     expect(plain(store.read(moved))).toEqual(bytes('survivor'));
