@@ -65,6 +65,15 @@ const putBatch: Scenario = {
           close: () => kv.close(),
         };
       }),
+      // The same puts with no sync at all: the CPU ceiling of keel's put path, for reading the ratios.
+      batchWriter('keel wal-kv (no sync: CPU only)', rounds, async () => {
+        const { WalKv } = await loadBackend('wal-kv');
+        const kv = await WalKv.open(join(directory, 'wal-kv-no-sync'), { durability: { mode: 'none' } });
+        return {
+          write: async (keys) => void kv.putBatch(keys.map((key, index) => [key, values[index] as Buffer] as const)),
+          close: () => kv.close(),
+        };
+      }),
       batchWriter(SYSTEM_LMDB, rounds, async () => {
         const lmdb = openLmdb(join(directory, 'lmdb'));
         return { write: (keys) => lmdbPutBatch(lmdb, keys, values), close: () => lmdb.close() };
