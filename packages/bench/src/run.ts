@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runScenario, type SystemResult } from './harness.js';
 import { formatMachine, formatMarkdownReport, formatTable, type BenchReport, type SkippedScenario } from './report.js';
 import { recordMachine } from './machine.js';
-import { parseArguments } from './options.js';
+import { parseArguments, type CliOptions } from './options.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { closeSharedData } from './scenarios/shared-data.js';
 import { probeMemory } from './scenarios/wal-kv-memory.js';
@@ -43,6 +43,48 @@ async function runOne(scenario: Scenario, context: ScenarioContext, countSyncs: 
   return results;
 }
 
+/** Runs each scenario in its own directory; a scenario that throws is reported as skipped. */
+async function runScenarios(scenarios: readonly Scenario[], options: CliOptions, runDirectory: string, environment: RunEnvironment): Promise<{ results: SystemResult[]; skipped: SkippedScenario[] }> {
+  const log = environment.log ?? console.log;
+  const countSyncs = options.countSyncs && straceAvailable();
+  if (options.countSyncs && !countSyncs) log('strace is not available: fdatasync calls are not counted');
+  const results: SystemResult[] = [];
+  const skipped: SkippedScenario[] = [];
+  for (const scenario of scenarios) {
+    const directory = mkdtempSync(join(runDirectory, `${scenario.name}-`));
+    const context: ScenarioContext = { quick: options.quick, directory, sharedDirectory: join(runDirectory, SHARED_DIRECTORY_NAME), ...(environment.cliPath === undefined ? {} : { cliPath: environment.cliPath }) };
+    const started = Date.now();
+    log(`\n${scenario.name}: ${scenario.description}`);
+    try {
+      const scenarioResults = await runOne(scenario, context, countSyncs, environment);
+      results.push(...scenarioResults);
+      log(formatTable(scenarioResults));
+      if (scenarioResults[0]?.scaleNote !== undefined) log(`  note: ${scenarioResults[0].scaleNote}`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      skipped.push({ scenario: scenario.name, reason });
+      log(`  skipped: ${reason}`);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+    log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  return { results, skipped };
+}
+
+function writeReport(report: BenchReport, options: CliOptions, log: (line: string) => void): void {
+  log(`\n${formatTable(report.results)}`);
+  for (const skip of report.skipped) log(`skipped ${skip.scenario}: ${skip.reason}`);
+  writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
+  log(`\nwrote ${options.output}`);
+  if (options.markdown !== undefined) {
+    writeFileSync(options.markdown, formatMarkdownReport(report));
+    log(`wrote ${options.markdown}`);
+  }
+}
+
+const SHARED_DIRECTORY_NAME = 'shared';
+
 export async function main(argv: readonly string[], environment: RunEnvironment = {}): Promise<BenchReport | undefined> {
   const log = environment.log ?? console.log;
   const options = parseArguments(argv);
@@ -61,7 +103,7 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
     return undefined;
   }
   const runDirectory = mkdtempSync(join(tmpdir(), 'keel-bench-'));
-  const sharedDirectory = join(runDirectory, 'shared');
+  const sharedDirectory = join(runDirectory, SHARED_DIRECTORY_NAME);
   mkdirSync(sharedDirectory);
   try {
     if (options.probe !== undefined) {
@@ -74,38 +116,10 @@ export async function main(argv: readonly string[], environment: RunEnvironment 
     const startedAt = new Date().toISOString();
     const machine = recordMachine(runDirectory, options.quick);
     log(formatMachine(machine));
-    const countSyncs = options.countSyncs && straceAvailable();
-    if (options.countSyncs && !countSyncs) log('strace is not available: fdatasync calls are not counted');
-    const results: SystemResult[] = [];
-    const skipped: SkippedScenario[] = [];
-    for (const scenario of scenarios) {
-      const directory = mkdtempSync(join(runDirectory, `${scenario.name}-`));
-      const started = Date.now();
-      log(`\n${scenario.name}: ${scenario.description}`);
-      try {
-        const scenarioResults = await runOne(scenario, { quick: options.quick, directory, sharedDirectory, ...(environment.cliPath === undefined ? {} : { cliPath: environment.cliPath }) }, countSyncs, environment);
-        results.push(...scenarioResults);
-        log(formatTable(scenarioResults));
-        if (scenarioResults[0]?.scaleNote !== undefined) log(`  note: ${scenarioResults[0].scaleNote}`);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        skipped.push({ scenario: scenario.name, reason });
-        log(`  skipped: ${reason}`);
-      } finally {
-        rmSync(directory, { recursive: true, force: true });
-      }
-      log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    }
+    const { results, skipped } = await runScenarios(scenarios, options, runDirectory, environment);
     const loadAverageAtEnd = loadavg().map((load) => Math.round(load * 100) / 100);
     const report: BenchReport = { quick: options.quick, machine, startedAt, finishedAt: new Date().toISOString(), loadAverageAtEnd, results, skipped };
-    log(`\n${formatTable(results)}`);
-    for (const skip of skipped) log(`skipped ${skip.scenario}: ${skip.reason}`);
-    writeFileSync(options.output, `${JSON.stringify(report, null, 2)}\n`);
-    log(`\nwrote ${options.output}`);
-    if (options.markdown !== undefined) {
-      writeFileSync(options.markdown, formatMarkdownReport(report));
-      log(`wrote ${options.markdown}`);
-    }
+    writeReport(report, options, log);
     return report;
   } finally {
     await closeSharedData();
