@@ -1,10 +1,21 @@
-import { FRAME_OVERHEAD_BYTES, isKeelError, type RecoveryPolicy } from '@keel/core';
+import { isKeelError, type RecoveryPolicy } from '@keel/core';
 import type { BackendAdapter, KvOperation, LogRecord, ProtocolName } from './adapter.js';
 import type { CrashEffects } from './crash.js';
 import { FaultFs, type Injection } from './fault-fs.js';
 import type { CrashSpec, Fault, FaultKind } from './faults.js';
 import { KvModel, LogModel, MisplacedRecord, payloadId, type Model } from './model.js';
 import { KV_KEYS, RECORD_BYTES_MAX, protocolsOf, type Scenario, type Step } from './scenario.js';
+import {
+  CorruptionReported,
+  DiskFrozen,
+  REFUSAL_ALLOWED,
+  assertUntouched,
+  damageAllowance,
+  describeError,
+  firedBy,
+  isThenable,
+  settleMicrotasks,
+} from './scenario-rules.js';
 import { ConformanceViolation, violation } from './violation.js';
 
 /** Where every store lives on its FaultFs. */
@@ -17,32 +28,6 @@ export interface ScenarioResult {
   /** The fault did something: data lost or damaged, an error thrown, a crash point reached. */
   fired: boolean;
   outcome: Outcome;
-}
-
-/**
- * Faults whose crash state may hold a hole before later data, or damage, which a correct
- * store can only refuse (KEEL_CORRUPT with an offset, files untouched); salvage must then
- * still return every acknowledged record. After a failed fsync the dropped pages leave
- * such a hole when a write lands before the store learns of the failure.
- */
-const REFUSAL_ALLOWED: ReadonlySet<FaultKind> = new Set([
-  'filled-tail',
-  'torn-write',
-  'reordered-writes',
-  'bit-flip',
-  'misdirected-write',
-  'fsync-failure',
-  'io-error',
-]);
-/**
- * Operations of acknowledged data that damage may take with it (reported, never silent):
- * a bit flip spoils one record; a misdirected write as many as its bytes can touch.
- */
-function damageAllowance(fault: Fault): number {
-  if (fault.kind === 'bit-flip') return 1;
-  if (fault.kind !== 'misdirected-write') return 0;
-  const damage = fault.crash.damage;
-  return 1 + Math.ceil((damage?.kind === 'misdirect' ? damage.length : 1) / FRAME_OVERHEAD_BYTES);
 }
 
 interface RecoverOptions {
@@ -586,36 +571,3 @@ export class ScenarioRun {
   }
 }
 
-/** The disk reached an armed crash point while the suite was reading: the caller crashes. */
-class DiskFrozen extends Error {}
-
-/** A read after open refused damage with KEEL_CORRUPT and an offset, as invariant 3 asks. */
-class CorruptionReported extends Error {}
-
-function firedBy(kind: FaultKind, effects: CrashEffects): boolean {
-  if (kind === 'lost-entries') return effects.entriesLost;
-  if (kind === 'bit-flip' || kind === 'misdirected-write' || kind === 'derived-damage') return effects.damagedPath !== null;
-  return effects.dataChanged;
-}
-
-function assertUntouched(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): void {
-  for (const [path, bytes] of before) {
-    const now = after.get(path);
-    if (now === undefined) violation(`a refused open removed ${path}`);
-    if (now.length !== bytes.length || now.some((byte, i) => byte !== bytes[i])) violation(`a refused open modified ${path}`);
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** Lets every queued microtask and promise continuation run (no timers involved). */
-function settleMicrotasks(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function describeError(error: unknown): string {
-  if (isKeelError(error)) return `${error.code} ${error.message}`;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
