@@ -42,6 +42,7 @@ export {
 export { ReferenceLog, type ReferenceLogOptions } from './reference/reference-log.js';
 export { referenceLogAdapter, mutantAdapter, REFERENCE_SEGMENT_BYTES } from './reference/adapter.js';
 export { FLAW_NAMES, type FlawName, type ReferenceFlaws } from './reference/flaws.js';
+export { referenceKvAdapter, type ReferenceKvFlaws } from './reference/reference-kv.js';
 export { runFileDamage, type FileDamageOptions, type FileDamageSummary } from './real-files/damage.js';
 export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { materialiseToDirectory } from './real-files/materialise.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConformanceViolation, FLAW_NAMES, checkConformance, mutantAdapter, referenceLogAdapter, runConformance } from '../src/index.js';
+import { ConformanceViolation, FLAW_NAMES, checkConformance, mutantAdapter, referenceKvAdapter, referenceLogAdapter, runConformance } from '../src/index.js';
 
 /** Enough generated scenarios to catch every mutant; each is caught far sooner in practice. */
 const MUTANT_RUNS = 600;
@@ -21,4 +21,15 @@ describe('the suite tests itself', () => {
       console.log(`mutant ${flaw}: caught after ${details.numRuns} scenarios: ${(details.errorInstance as Error).message}`);
     });
   }
+
+  it('passes the reference key-value store', async () => {
+    const tally = await runConformance(referenceKvAdapter(), { runs: 300 });
+    expect(tally.scenarios).toBe(300);
+  });
+
+  it('catches the key-value mutant: a batch split into one record per operation', async () => {
+    const details = await checkConformance(referenceKvAdapter({ splitBatches: true }, 'mutant:splitBatches'), { runs: MUTANT_RUNS, seed: MUTANT_SEED });
+    expect(details.failed).toBe(true);
+    expect(details.errorInstance).toBeInstanceOf(ConformanceViolation);
+  });
 });
