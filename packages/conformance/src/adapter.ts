@@ -19,6 +19,8 @@ export interface BackendSupports {
    * of failing; every other check still applies.
    */
   positionFreeFrames?: boolean;
+  /** Run scenarios under durability 'none' too (close does not sync; sync() must still be true). */
+  durabilityNone?: boolean;
 }
 
 export interface AdapterOpenOptions {

@@ -1,4 +1,4 @@
-import { isKeelError, type RecoveryPolicy } from '@keel/core';
+import { isKeelError, syncsOnClose, type DurabilityPolicy, type RecoveryPolicy } from '@keel/core';
 import type { BackendAdapter, KvOperation, LogRecord, ProtocolName } from './adapter.js';
 import type { CrashEffects } from './crash.js';
 import { FaultFs, type Injection } from './fault-fs.js';
@@ -209,8 +209,9 @@ export class ScenarioRun {
       return;
     }
     // close() ends with a final sync: when it succeeds, everything written is durable
-    // (unless something failed before: a poisoned store closes without syncing).
-    if (!failedBefore && !this.#failed() && !this.#sessionFailed) this.#model.ack(upTo);
+    // (unless something failed before: a poisoned store closes without syncing; and
+    // under durability 'none' close never syncs).
+    if (!failedBefore && !this.#failed() && !this.#sessionFailed && syncsOnClose(durabilityPolicy(this.#scenario.durability))) this.#model.ack(upTo);
   }
 
   async #protocol(name: ProtocolName): Promise<void> {
@@ -454,7 +455,7 @@ export class ScenarioRun {
   // ---- helpers ----
 
   async #open(recovery: RecoveryPolicy): Promise<void> {
-    const durability = this.#scenario.durability === 'every-write' ? { mode: 'every-write' as const } : { mode: 'explicit' as const };
+    const durability = durabilityPolicy(this.#scenario.durability);
     this.#store = await this.#adapter.open(this.#fs, STORE_DIR, { durability, recovery });
     this.#firedAtOpen = this.#fs.injectionsFired;
     this.#sessionFailed = false;
@@ -571,3 +572,9 @@ export class ScenarioRun {
   }
 }
 
+/** Writes between the automatic flushes of durability every-n in the scenarios. */
+const EVERY_N_WRITES = 3;
+
+function durabilityPolicy(mode: Scenario['durability']): DurabilityPolicy {
+  return mode === 'every-n' ? { mode, n: EVERY_N_WRITES } : { mode };
+}

@@ -17,7 +17,8 @@ export type Step =
   | { readonly type: 'crash'; readonly crash: CrashSpec };
 
 export interface Scenario {
-  readonly durability: 'explicit' | 'every-write';
+  /** every-n flushes on its own after 3 writes; none never syncs on close. */
+  readonly durability: 'explicit' | 'every-write' | 'every-n' | 'none';
   /** Operations before the fault, with plain crashes among them. */
   readonly steps: readonly Step[];
   /** The fault this scenario is about. */
@@ -88,9 +89,21 @@ const midCrash: fc.Arbitrary<CrashSpec> = fc.oneof(
 
 export function scenarioArbitrary(adapter: BackendAdapter, kinds: readonly FaultKind[] = applicableFaults(adapter)): fc.Arbitrary<Scenario> {
   return fc.record({
-    durability: adapter.supports.everyWrite ? fc.constantFrom<'explicit' | 'every-write'>('explicit', 'every-write') : fc.constant<'explicit'>('explicit'),
+    durability: fc.constantFrom<Scenario['durability']>(...durabilityModes(adapter)),
     steps: fc.array(stepArbitrary(adapter, true), { minLength: 1, maxLength: 14 }),
     fault: anyFault(kinds),
     tail: fc.array(stepArbitrary(adapter, false), { minLength: 1, maxLength: 6 }),
   });
+}
+
+/**
+ * The durability modes scenarios run under. 'none' joins them when the adapter says the
+ * backend is ready for it (`supports.durabilityNone`) or KEEL_CONFORMANCE_DURABILITY_NONE
+ * is set: a store opened under 'none' must still tell the truth in sync().
+ */
+function durabilityModes(adapter: BackendAdapter): Scenario['durability'][] {
+  const modes: Scenario['durability'][] = ['explicit', 'every-n'];
+  if (adapter.supports.everyWrite) modes.push('every-write');
+  if (adapter.supports.durabilityNone || process.env.KEEL_CONFORMANCE_DURABILITY_NONE) modes.push('none');
+  return modes;
 }

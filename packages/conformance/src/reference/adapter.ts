@@ -16,7 +16,7 @@ export function referenceLogAdapter(flaws: ReferenceFlaws = {}, name = 'referenc
     name,
     kind: 'log',
     // Core frames carry no position: a whole frame misdirected onto another's place is undetectable.
-    supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, positionFreeFrames: true },
+    supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, positionFreeFrames: true, durabilityNone: true },
     async open(io, dir, options) {
       const log = await ReferenceLog.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: REFERENCE_SEGMENT_BYTES, flaws });
       return { log, everyWrite: options.durability.mode === 'every-write' };

@@ -60,7 +60,7 @@ export function referenceKvAdapter(flaws: ReferenceKvFlaws = {}, name = 'referen
   return {
     name,
     kind: 'kv',
-    supports: { batch: true, salvage: true, derivedFiles: true, positionFreeFrames: true },
+    supports: { batch: true, salvage: true, derivedFiles: true, positionFreeFrames: true, durabilityNone: true },
     open: (io, dir, options) => ReferenceLog.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: REFERENCE_SEGMENT_BYTES }),
     close: (log) => log.close(),
     sync: (log) => log.sync(),

@@ -53,7 +53,7 @@ export class ReferenceLog {
   #activeBase: number;
   #activeBytes: number;
 
-  private constructor(io: Io, dir: string, options: ReferenceLogOptions, lock: IoFile, loaded: Awaited<ReturnType<typeof loadLog>>) {
+  private constructor(io: Io, dir: string, options: ReferenceLogOptions, lock: IoFile, loaded: Awaited<ReturnType<typeof loadLog>>, loadedDurable: boolean) {
     this.#io = io;
     this.#dir = dir;
     this.#flaws = options.flaws ?? {};
@@ -66,7 +66,7 @@ export class ReferenceLog {
     this.#activeBytes = loaded.activeBytes;
     this.recovery = loaded.report;
     const target = { writtenThrough: () => this.#records.length, flush: () => this.#flush() };
-    this.#commit = new GroupCommit(target, this.#records.length, (error) => this.#lifecycle.poison(error));
+    this.#commit = new GroupCommit(target, loadedDurable ? this.#records.length : 0, (error) => this.#lifecycle.poison(error));
     this.#driver = new DurabilityDriver(this.#durability, this.#commit);
   }
 
@@ -78,9 +78,10 @@ export class ReferenceLog {
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
       // What an earlier process wrote without syncing may still be only in the page cache:
-      // the new GroupCommit reports all of it durable, so make it so.
-      if (normalizeDurability(options.durability).mode !== 'none' && loaded.activeBytes > 0) await loaded.active.datasync();
-      return new ReferenceLog(io, dir, options, lock, loaded);
+      // sync it now, or (durability 'none') let the first sync() cover it.
+      const syncNow = normalizeDurability(options.durability).mode !== 'none';
+      if (syncNow && loaded.activeBytes > 0) await loaded.active.datasync();
+      return new ReferenceLog(io, dir, options, lock, loaded, syncNow);
     } catch (error) {
       lock.closeSync();
       throw error;
