@@ -62,10 +62,19 @@ export class Journal {
     assertPath(path);
     const normalized = normalizeJournalOptions(options);
     const opened = await openJournalFiles(path, normalized);
-    return new Journal(path, opened.file, opened.writeFile, new JournalWriter(opened.writeFile, opened.buffer, normalized.writeBufferBytes), opened.recovery, normalized.durability);
+    const writer = new JournalWriter(opened.writeFile, opened.buffer, normalized.writeBufferBytes);
+    return new Journal(path, opened.file, opened.writeFile, writer, opened.recovery, normalized.durability, opened.durableThrough);
   }
 
-  private constructor(path: string, file: IoFile, writeFile: IoFile, writer: JournalWriter, recovery: RecoveryReport, durability: DurabilityPolicy) {
+  private constructor(
+    path: string,
+    file: IoFile,
+    writeFile: IoFile,
+    writer: JournalWriter,
+    recovery: RecoveryReport,
+    durability: DurabilityPolicy,
+    durableThrough: number,
+  ) {
     this.path = path;
     this.recovery = recovery;
     this.#file = file;
@@ -82,7 +91,8 @@ export class Journal {
         await this.#writeFile.datasync();
       },
     };
-    this.#commit = new GroupCommit(target, writer.nextLsn, (error: unknown) => this.#lifecycle.poison(error));
+    // Under 'none' open synced nothing, so the first sync must cover what open found.
+    this.#commit = new GroupCommit(target, durableThrough, (error: unknown) => this.#lifecycle.poison(error));
     this.#driver = new DurabilityDriver(durability, this.#commit);
   }
 

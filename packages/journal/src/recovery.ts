@@ -12,6 +12,8 @@ export interface OpenedJournal {
   writeFile: IoFile;
   buffer: LogBuffer;
   recovery: RecoveryReport;
+  /** Every byte below this is known durable: what open synced, or nothing under 'none'. */
+  durableThrough: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
   try {
     const foreignIfBadStart = !startsLikeTornMagic(file);
     const recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart });
+    let durableThrough = 0;
     if (!existed) {
       // The new file's directory entry must be durable before anything in it can be.
       await io.syncDir(parentDir(path));
@@ -34,11 +37,12 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
     } else if (options.durability.mode !== 'none' && recovery.validBytes > 0) {
       // Bytes a previous process wrote without syncing may still be only in the page cache.
       await file.datasync();
+      durableThrough = recovery.validBytes;
     }
     if (options.direct) writeFile = openDirect(path, options, file);
     const buffer = createBuffer(file, writeFile !== file, recovery.validBytes);
     if (options.preallocate > 0) file.preallocateSync(recovery.validBytes, options.preallocate);
-    return { file, writeFile, buffer, recovery };
+    return { file, writeFile, buffer, recovery, durableThrough };
   } catch (error) {
     if (writeFile !== file) writeFile.closeSync();
     file.closeSync();

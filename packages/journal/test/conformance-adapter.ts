@@ -12,7 +12,7 @@ export const journalAdapter: LogAdapter<JournalStore> = {
   name: 'journal',
   kind: 'log',
   // fsys frames carry no position: a whole frame misdirected onto another's place is undetectable.
-  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true },
+  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true },
   async open(io, dir, options) {
     io.mkdir(dir);
     const journal = await Journal.open(joinPath(dir, 'journal.wal'), { io, durability: options.durability, recovery: options.recovery });
