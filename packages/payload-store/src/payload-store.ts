@@ -108,7 +108,9 @@ export class PayloadStore {
     const lock = io.open(joinPath(dir, LOCK_FILE_NAME), { create: true, lock: true });
     try {
       const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
-      const durableRotation = normalized.durability.mode !== 'none';
+      // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without
+      // scanning it, so it must be whole before the store moves past it.
+      const durableRotation = true;
       const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes, durableRotation);
       return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, report: found.report });
     } catch (error) {

@@ -18,7 +18,7 @@ interface PayloadStoreStore {
 export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   name: 'payload-store',
   kind: 'log',
-  supports: { everyWrite: true, batch: true, salvage: true },
+  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true },
   async open(io, dir, options) {
     const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
     return { store, everyWrite: options.durability.mode === 'every-write' };
