@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { expect, test } from 'vitest';
 import { Journal } from '../src/index.js';
 import { checkPayload } from './support/record-payload.js';
 import { useTempDir } from './support/temp-dir.js';
 
 const tempDir = useTempDir();
-const REGISTER = fileURLToPath(new URL('./support/register-ts.mjs', import.meta.url));
+// The TypeScript loader every child-process test shares (see @keel/conformance/hooks).
+const REGISTER = createRequire(import.meta.url).resolve('@keel/conformance/hooks/register-ts.mjs');
 const CHILD = fileURLToPath(new URL('./support/kill-child.ts', import.meta.url));
 const ACKNOWLEDGEMENTS_BEFORE_KILL = 3000;
 

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { expect, it } from 'vitest';
 import { PayloadRef, PayloadStore } from '../src/index.js';
 import { plain, tempDir } from './helpers.js';
 import { payloadFor } from './support/payload-for.js';
 
-const REGISTER = fileURLToPath(new URL('./support/register-ts.mjs', import.meta.url));
+// The TypeScript loader every child-process test shares (see @keel/conformance/hooks).
+const REGISTER = createRequire(import.meta.url).resolve('@keel/conformance/hooks/register-ts.mjs');
 const CHILD = fileURLToPath(new URL('./support/kill-child.ts', import.meta.url));
 const ACKNOWLEDGEMENTS_BEFORE_KILL = 2000;
 

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { WalKv } from '../src/index.js';
 import { temporaryDir } from './helpers.js';
 import { WRITER_KEYS, writerStateAfter } from './support/writer-ops.js';
 
-const REGISTER = fileURLToPath(new URL('./support/register-ts.mjs', import.meta.url));
+// The TypeScript loader every child-process test shares (see @keel/conformance/hooks).
+const REGISTER = createRequire(import.meta.url).resolve('@keel/conformance/hooks/register-ts.mjs');
 const CHILD = fileURLToPath(new URL('./support/kill-child.ts', import.meta.url));
 const WRITERS = 4;
 const ACKNOWLEDGEMENTS_BEFORE_KILL = 6000;
