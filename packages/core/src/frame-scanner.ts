@@ -64,7 +64,9 @@ export class FrameScanner {
     this.#format = format;
     this.#position = options.from ?? 0;
     this.#end = options.to ?? source.sizeSync();
-    this.#buffer = new Uint8Array(Math.max(options.chunkBytes ?? SCAN_CHUNK_BYTES_DEFAULT, FRAME_OVERHEAD_BYTES));
+    // Small files (most in tests, many in multi-file stores) get a buffer their size, not a chunk.
+    const chunkBytes = Math.min(options.chunkBytes ?? SCAN_CHUNK_BYTES_DEFAULT, this.#end - this.#position);
+    this.#buffer = new Uint8Array(Math.max(chunkBytes, FRAME_OVERHEAD_BYTES));
     this.#ends = new Uint32Array(endsCapacity(this.#buffer.length));
     this.#bufferStart = this.#position;
   }
@@ -166,7 +168,7 @@ function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
  */
 export function findNextValidFrame(source: FrameSource, format: FrameFormat, from: number, to = source.sizeSync()): number | null {
   const first = (format.magic >>> 24) & 0xff;
-  const chunk = new Uint8Array(SCAN_CHUNK_BYTES_DEFAULT);
+  const chunk = new Uint8Array(Math.max(FRAME_OVERHEAD_BYTES, Math.min(SCAN_CHUNK_BYTES_DEFAULT, to - from)));
   for (let start = from; start < to - FRAME_OVERHEAD_BYTES + 1; ) {
     const filled = source.readSync(chunk.subarray(0, Math.min(chunk.length, to - start)), start);
     const searchEnd = filled - FRAME_HEADER_BYTES + 1;
