@@ -45,4 +45,5 @@ export { FLAW_NAMES, type FlawName, type ReferenceFlaws } from './reference/flaw
 export { referenceKvAdapter, type ReferenceKvFlaws } from './reference/reference-kv.js';
 export { runFileDamage, type FileDamageOptions, type FileDamageSummary } from './real-files/damage.js';
 export { runKillTest, type KillTestOptions } from './real-files/kill.js';
+export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';

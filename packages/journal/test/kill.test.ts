@@ -1,38 +1,29 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { expect, test } from 'vitest';
+import { runChildUntilKilled } from '@keel/conformance';
 import { Journal } from '../src/index.js';
 import { checkPayload } from './support/record-payload.js';
 import { useTempDir } from './support/temp-dir.js';
 
 const tempDir = useTempDir();
-// The TypeScript loader every child-process test shares (see @keel/conformance/hooks).
-const REGISTER = createRequire(import.meta.url).resolve('@keel/conformance/hooks/register-ts.mjs');
 const CHILD = fileURLToPath(new URL('./support/kill-child.ts', import.meta.url));
 const ACKNOWLEDGEMENTS_BEFORE_KILL = 3000;
 
 /** Runs the writer child, SIGKILLs it after enough acknowledgements, returns every acknowledged sequence. */
 async function runAndKill(path: string, firstSequence: number, direct: boolean): Promise<Map<number, number>> {
-  const child = spawn(process.execPath, ['--import', REGISTER, CHILD, path, String(firstSequence), direct ? 'direct' : 'buffered'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const acknowledged = new Map<number, number>();
-  let partial = '';
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
+  const child = await runChildUntilKilled({
+    script: CHILD,
+    args: [path, String(firstSequence), direct ? 'direct' : 'buffered'],
+    onLine: (line) => {
       const [sequence, lsn] = line.split(' ').map(Number);
       acknowledged.set(sequence!, lsn!);
-    }
-    if (acknowledged.size >= ACKNOWLEDGEMENTS_BEFORE_KILL && child.exitCode === null) child.kill('SIGKILL');
+      return acknowledged.size >= ACKNOWLEDGEMENTS_BEFORE_KILL;
+    },
   });
-  const signal = await exited;
-  expect(errors).toBe('');
-  expect(signal).toBe('SIGKILL');
+  expect(child.stderr).toBe('');
+  expect(child.signal).toBe('SIGKILL');
   return acknowledged;
 }
 

@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { runChildUntilKilled } from '@keel/conformance';
 import { WalKv } from '../src/index.js';
 import { temporaryDir } from './helpers.js';
 import { WRITER_KEYS, writerStateAfter } from './support/writer-ops.js';
 
-// The TypeScript loader every child-process test shares (see @keel/conformance/hooks).
-const REGISTER = createRequire(import.meta.url).resolve('@keel/conformance/hooks/register-ts.mjs');
 const CHILD = fileURLToPath(new URL('./support/kill-child.ts', import.meta.url));
 const WRITERS = 4;
 const ACKNOWLEDGEMENTS_BEFORE_KILL = 6000;
@@ -16,26 +13,19 @@ const UNACKNOWLEDGED_ITERATIONS_MAX = 10_000;
 
 /** Runs the child until enough batches are acknowledged, SIGKILLs it, returns each writer's last acknowledged iteration. */
 async function runAndKill(dir: string, firstIteration: number): Promise<number[]> {
-  const child = spawn(process.execPath, ['--import', REGISTER, CHILD, dir, String(firstIteration)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lastAcknowledged = Array.from({ length: WRITERS }, () => firstIteration - 1);
   let acknowledgements = 0;
-  let partial = '';
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
+  const child = await runChildUntilKilled({
+    script: CHILD,
+    args: [dir, String(firstIteration)],
+    onLine: (line) => {
       const [writer, iteration] = line.split(' ').map(Number);
       lastAcknowledged[writer!] = Math.max(lastAcknowledged[writer!]!, iteration!);
-      acknowledgements++;
-    }
-    if (acknowledgements >= ACKNOWLEDGEMENTS_BEFORE_KILL && child.exitCode === null) child.kill('SIGKILL');
+      return ++acknowledgements >= ACKNOWLEDGEMENTS_BEFORE_KILL;
+    },
   });
-  const signal = await exited;
-  expect(errors).toBe('');
-  expect(signal).toBe('SIGKILL');
+  expect(child.stderr).toBe('');
+  expect(child.signal).toBe('SIGKILL');
   return lastAcknowledged;
 }
 

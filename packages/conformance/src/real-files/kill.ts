@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { makePayload, payloadId } from '../model.js';
 import { Random } from '../random.js';
 import { violation } from '../violation.js';
 import { KILL_KEYS, KILL_ROUND_IDS, killRecordBytes } from './kill-workload.js';
+import { runChildUntilKilled } from './kill-child-process.js';
 import { openOnDisk } from './store-driver.js';
 
 export interface KillTestOptions {
@@ -23,7 +23,6 @@ export interface KillTestOptions {
 
 const ACKNOWLEDGEMENTS_MIN = 5;
 const ACKNOWLEDGEMENTS_MAX = 120;
-const REGISTER_HOOKS = fileURLToPath(new URL('../../hooks/register-ts.mjs', import.meta.url));
 const CHILD = fileURLToPath(new URL(`./kill-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 /**
@@ -52,30 +51,19 @@ export async function runKillTest(adapter: BackendAdapter, options: KillTestOpti
 }
 
 /** Returns the last acknowledged id. */
-function runAndKill(options: KillTestOptions, dir: string, first: number, acknowledgements: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', REGISTER_HOOKS, CHILD, options.adapterModule, options.exportName, dir, String(first)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function runAndKill(options: KillTestOptions, dir: string, first: number, acknowledgements: number): Promise<number> {
   let lastAcked = first - 1;
   let seen = 0;
-  let partial = '';
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
+  const child = await runChildUntilKilled({
+    script: CHILD,
+    args: [options.adapterModule, options.exportName, dir, String(first)],
+    onLine: (line) => {
       lastAcked = Number(line);
-      seen++;
-    }
-    if (seen >= acknowledgements && child.exitCode === null) child.kill('SIGKILL');
+      return ++seen >= acknowledgements;
+    },
   });
-  return new Promise((resolve, reject) => {
-    child.on('close', (_code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`writer child ended without being killed (${signal ?? _code}): ${errors}`));
-      else resolve(lastAcked);
-    });
-  });
+  if (child.signal !== 'SIGKILL') throw new Error(`writer child ended without being killed (${child.signal ?? child.code}): ${child.stderr}`);
+  return lastAcked;
 }
 
 async function checkAfterKill(adapter: BackendAdapter, dir: string, round: number, lastAcked: number): Promise<void> {
