@@ -100,6 +100,22 @@ export class FrameScanner {
     return { offset, end, payload };
   }
 
+  /**
+   * Walks every remaining valid frame without handing any out, one native call per chunk
+   * and no per-frame objects: what open needs when it only wants the valid end.
+   * Returns the number of frames passed.
+   */
+  skipToEnd(): number {
+    const before = this.#frames;
+    for (;;) {
+      if (this.#next >= this.#validated && !this.#validateMore()) break;
+      this.#frames += this.#validated - this.#next;
+      this.#position = this.#windowStart + this.#ends[this.#validated - 1]!;
+      this.#next = this.#validated;
+    }
+    return this.#frames - before;
+  }
+
   *[Symbol.iterator](): Iterator<ScannedFrame> {
     for (let frame = this.next(); frame !== null; frame = this.next()) yield frame;
   }

@@ -88,7 +88,11 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   const { io, file, format, policy } = options;
   const from = options.from ?? 0;
   const scanner = new FrameScanner(file, format, { from });
-  for (let frame = scanner.next(); frame !== null; frame = scanner.next()) options.onFrame?.(frame);
+  if (options.onFrame) {
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) options.onFrame(frame);
+  } else {
+    scanner.skipToEnd();
+  }
   const tailState = scanner.tailState ?? 'clean-end';
   const validBytes = scanner.validBytes;
   const size = scanner.end;
