@@ -60,7 +60,8 @@ export function formatMachine(machine: MachineRecord): string {
     `cpu: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM`,
     `kernel: ${machine.kernel}, node ${machine.node}`,
     `load average at start (1/5/15 min): ${(machine.loadAverage ?? []).join(' / ')}`,
-    `temp dir file system: ${machine.fileSystem.type} on ${machine.fileSystem.device} (mounted at ${machine.fileSystem.mountPoint})`,
+    // The device and mount point stay in the JSON; the type is what bears on the figures.
+    `file system of the temporary directory: ${machine.fileSystem.type}`,
     `fdatasync latency (4 KiB append, median of ${machine.fdatasyncSamples}): ${machine.fdatasyncMicrosecondsMedian.toFixed(0)} µs`,
     `sequential write (${machine.sequentialWriteBytes >> 20} MiB, 1 MiB writes + fdatasync): ${machine.sequentialWriteMegabytesPerSecond.toFixed(0)} MB/s`,
   ].join('\n');
