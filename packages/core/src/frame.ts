@@ -43,10 +43,6 @@ export function frameBytes(payloadLength: number): number {
   return payloadLength + FRAME_OVERHEAD_BYTES;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Writes one frame into `target` at `offset`; returns the offset just past it. */
 export function encodeFrameInto(target: Uint8Array, offset: number, payload: Uint8Array, format: FrameFormat): number {
   if (payload.length > format.payloadBytesMax) {
@@ -54,13 +50,27 @@ export function encodeFrameInto(target: Uint8Array, offset: number, payload: Uin
   }
   const end = offset + frameBytes(payload.length);
   if (end > target.length) throw badArgument(`frame of ${frameBytes(payload.length)} bytes does not fit at ${offset}`);
-  const view = viewOf(target);
-  view.setUint32(offset, format.magic, false);
-  view.setUint32(offset + 4, payload.length, true);
+  writeU32BigEndian(target, offset, format.magic);
+  writeU32LittleEndian(target, offset + 4, payload.length);
   target.set(payload, offset + FRAME_HEADER_BYTES);
   const crcEnd = offset + FRAME_HEADER_BYTES + payload.length;
-  view.setUint32(crcEnd, crc32c(target.subarray(offset, crcEnd)), true);
+  writeU32LittleEndian(target, crcEnd, crc32c(target.subarray(offset, crcEnd)));
   return end;
+}
+
+// Byte writes rather than a DataView: the append path encodes one frame per record.
+function writeU32BigEndian(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value >>> 24;
+  target[offset + 1] = value >>> 16;
+  target[offset + 2] = value >>> 8;
+  target[offset + 3] = value;
+}
+
+function writeU32LittleEndian(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value;
+  target[offset + 1] = value >>> 8;
+  target[offset + 2] = value >>> 16;
+  target[offset + 3] = value >>> 24;
 }
 
 export function encodeFrame(payload: Uint8Array, format: FrameFormat): Uint8Array {
