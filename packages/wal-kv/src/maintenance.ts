@@ -85,6 +85,7 @@ export class Maintenance {
     this.#flush();
     const meta = this.#snapshotMeta();
     const frames = encodeSnapshot(state.index, meta);
+    state.snapshotBytes = byteLength(frames);
     // Counted from now, so a failing snapshot is not retried on every write.
     state.snapshotPosition = meta.logPosition;
     // The snapshot may only point at log bytes that are durable.
@@ -108,6 +109,7 @@ export class Maintenance {
     // installed generation always has one (which also proves its records were durable).
     const meta = this.#snapshotMeta();
     const frames = encodeSnapshot(state.index, meta);
+    state.snapshotBytes = byteLength(frames);
     state.switching = this.#install(compacted, meta.seq, frames);
     try {
       await state.switching;
@@ -181,4 +183,10 @@ export class Maintenance {
       if (remove(seq, rank)) io.remove(joinPath(this.#state.dir, snapshotFileName(seq)));
     });
   }
+}
+
+function byteLength(frames: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const frame of frames) total += frame.length;
+  return total;
 }

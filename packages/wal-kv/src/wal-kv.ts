@@ -36,6 +36,8 @@ export interface StoreState {
   snapshotPosition: number;
   snapshotSeq: number | null;
   snapshotGeneration: number;
+  /** Size of the newest snapshot this process wrote (0 before the first). */
+  snapshotBytes: number;
   /** While compaction switches logs: a flush must wait for the new log to be in place. */
   switching: Promise<void> | null;
   snapshotsWritten: number;
@@ -288,7 +290,10 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   #maybeMaintain(): void {
     const { writer, index, options } = this.#state;
     if (this.#maintenance.busy) return;
-    if (writer.end - this.#state.snapshotPosition >= options.snapshotEveryBytes) {
+    // A snapshot is due after snapshotEveryBytes of log growth, or after as many bytes as the
+    // last snapshot took if that is more: writing one then never costs more than replaying
+    // the log it saves, so snapshot work per put stays constant as the key count grows.
+    if (writer.end - this.#state.snapshotPosition >= Math.max(options.snapshotEveryBytes, this.#state.snapshotBytes)) {
       this.#maintenance.start('snapshot');
     } else if (
       writer.end >= Math.max(COMPACT_LOG_BYTES_MIN, this.#maintenance.compactRetryAt) &&
@@ -332,6 +337,7 @@ function createState(options: NormalizedOptions, dir: string, recovered: Recover
     snapshotPosition: recovered.snapshotPosition,
     snapshotSeq: recovered.snapshotSeq,
     snapshotGeneration: recovered.header.generation,
+    snapshotBytes: 0,
     switching: null,
     snapshotsWritten: 0,
     compactions: 0,

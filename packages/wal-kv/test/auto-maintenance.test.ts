@@ -20,6 +20,22 @@ describe('automatic snapshots and compaction', () => {
     await again.close();
   });
 
+  it('waits for as much log growth as the last snapshot took before taking another', async () => {
+    const dir = temporaryDir();
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: 1 });
+    // Long keys and short values: the snapshot is far larger than the log a put adds.
+    const batchSeq = kv.putBatch(Array.from({ length: 2000 }, (_, i) => [`${'k'.repeat(200)}-${i}`, 'v'] as [string, string]));
+    await kv.sync();
+    for (let i = 0; i < 100; i++) {
+      kv.put(`${'k'.repeat(200)}-${i}`, 'w');
+      await kv.sync();
+    }
+    await kv.close();
+    // Every later put was due a snapshot under snapshotEveryBytes alone; none was taken.
+    const seqs = snapshotNames(dir).map((name) => Number(/\d+/.exec(name)![0]));
+    expect(seqs).toEqual([batchSeq]);
+  });
+
   it('compacts once dead bytes exceed the ratio of a large enough log', async () => {
     const dir = temporaryDir();
     const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: Infinity, compactWhenGarbageRatio: 0.5 });
