@@ -1,3 +1,4 @@
+import { sealFrames } from '@keel/native';
 import { crc32c } from './crc.js';
 import { KeelError, badArgument } from './errors.js';
 
@@ -79,13 +80,34 @@ export function encodeFrame(payload: Uint8Array, format: FrameFormat): Uint8Arra
   return frame;
 }
 
+/**
+ * Writes the frames of many payloads into `target` from `offset` and returns the offset
+ * just past them. Headers and payloads are copied here; the CRCs of the whole run are
+ * then filled in by one native call, not one call per record.
+ */
+export function encodeFramesInto(target: Uint8Array, offset: number, payloads: readonly Uint8Array[], format: FrameFormat): number {
+  let position = offset;
+  for (const payload of payloads) {
+    if (payload.length > format.payloadBytesMax) {
+      throw new KeelError('KEEL_TOO_LARGE', `payload of ${payload.length} bytes exceeds the maximum of ${format.payloadBytesMax}`);
+    }
+    const end = position + frameBytes(payload.length);
+    if (end > target.length) throw badArgument(`frames of ${end - offset} bytes do not fit at ${offset}`);
+    writeU32BigEndian(target, position, format.magic);
+    writeU32LittleEndian(target, position + 4, payload.length);
+    target.set(payload, position + FRAME_HEADER_BYTES);
+    position = end;
+  }
+  if (position > offset) sealFrames(target.subarray(offset, position));
+  return position;
+}
+
 /** Encodes many payloads into one buffer so that a batch costs one write. */
 export function encodeFrames(payloads: readonly Uint8Array[], format: FrameFormat): Uint8Array {
   let total = 0;
   for (const payload of payloads) total += frameBytes(payload.length);
   const out = new Uint8Array(total);
-  let offset = 0;
-  for (const payload of payloads) offset = encodeFrameInto(out, offset, payload, format);
+  encodeFramesInto(out, 0, payloads, format);
   return out;
 }
 

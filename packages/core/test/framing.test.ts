@@ -10,6 +10,7 @@ import {
   defineFrameFormat,
   encodeFrame,
   encodeFrames,
+  encodeFramesInto,
   findNextValidFrame,
   frameBytes,
   type FrameFormat,
@@ -159,5 +160,31 @@ describe('FrameScanner.skipToEnd', () => {
         expect(skipped.frames).toBe(iterated.frames);
       }),
     );
+  });
+});
+
+describe('encodeFramesInto', () => {
+  it('writes exactly the bytes of one encodeFrame per payload, at any offset', () => {
+    fc.assert(
+      fc.property(payloadsArbitrary, fc.nat({ max: 64 }), (payloads, offset) => {
+        const expected = new Uint8Array(payloads.reduce((total, payload) => total + frameBytes(payload.length), 0));
+        let position = 0;
+        for (const payload of payloads) {
+          expected.set(encodeFrame(payload, FSYS_FRAME_FORMAT), position);
+          position += frameBytes(payload.length);
+        }
+        const target = new Uint8Array(offset + expected.length + 7).fill(0xee);
+        expect(encodeFramesInto(target, offset, payloads, FSYS_FRAME_FORMAT)).toBe(offset + expected.length);
+        expect(target.subarray(offset, offset + expected.length)).toEqual(expected);
+        expect(target.subarray(0, offset).every((byte) => byte === 0xee)).toBe(true);
+        expect(target.subarray(offset + expected.length).every((byte) => byte === 0xee)).toBe(true);
+      }),
+    );
+  });
+
+  it('refuses a payload over the bound with KEEL_TOO_LARGE', () => {
+    const format = defineFrameFormat(0x4b45_4c31, 8);
+    const target = new Uint8Array(64);
+    expect(() => encodeFramesInto(target, 0, [new Uint8Array(9)], format)).toThrow(expect.objectContaining({ code: 'KEEL_TOO_LARGE' }));
   });
 });

@@ -1,4 +1,4 @@
-import { encodeFrameInto, frameBytes } from '@keel/core';
+import { encodeFrameInto, encodeFramesInto, frameBytes } from '@keel/core';
 import { JOURNAL_FRAME_FORMAT, alignDown, alignUp } from './format.js';
 import type { ByteStorage } from './storage.js';
 
@@ -53,6 +53,13 @@ export class LogBuffer {
   appendFrame(payload: Uint8Array): number {
     this.#reserve(frameBytes(payload.length));
     this.#length = encodeFrameInto(this.#storage.bytes, this.#length, payload, JOURNAL_FRAME_FORMAT);
+    return this.end;
+  }
+
+  /** Encodes a run of frames, `bytes` long in all, at the end of the buffer with one CRC crossing. */
+  appendFrames(payloads: readonly Uint8Array[], bytes: number): number {
+    this.#reserve(bytes);
+    this.#length = encodeFramesInto(this.#storage.bytes, this.#length, payloads, JOURNAL_FRAME_FORMAT);
     return this.end;
   }
 

@@ -1,4 +1,4 @@
-import type { IoFile } from '@keel/core';
+import { frameBytes, type IoFile } from '@keel/core';
 import type { LogBuffer } from './log-buffer.js';
 
 /** The log buffer keeps at most this many thresholds' worth of memory after a write. */
@@ -51,16 +51,30 @@ export class JournalWriter {
   }
 
   /**
-   * Encodes the whole batch, writing early only when the buffer would pass the threshold,
-   * so a batch below the threshold costs no write at all until the sync.
+   * Encodes the batch in runs (one CRC crossing per run), writing early only when the
+   * buffer would pass the threshold, so a batch below the threshold costs no write at
+   * all until the sync.
    */
   appendBatch(payloads: readonly Uint8Array[]): number {
-    for (const payload of payloads) {
-      if (this.#buffer.pendingBytes > 0 && this.#buffer.pendingBytes + payload.length >= this.#thresholdBytes) this.handToOs();
-      this.#buffer.appendFrame(payload);
+    let runStart = 0;
+    let runBytes = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      const pending = this.#buffer.pendingBytes + runBytes;
+      if (pending > 0 && pending + payloads[i]!.length >= this.#thresholdBytes) {
+        this.#appendRun(payloads, runStart, i, runBytes);
+        this.handToOs();
+        runStart = i;
+        runBytes = 0;
+      }
+      runBytes += frameBytes(payloads[i]!.length);
     }
+    this.#appendRun(payloads, runStart, payloads.length, runBytes);
     this.#records += payloads.length;
     return this.#buffer.end;
+  }
+
+  #appendRun(payloads: readonly Uint8Array[], from: number, to: number, bytes: number): void {
+    if (to > from) this.#buffer.appendFrames(from === 0 && to === payloads.length ? payloads : payloads.slice(from, to), bytes);
   }
 
   /** Copies appended bytes that are not yet handed to the OS (`position >= handedThrough`). */

@@ -120,6 +120,7 @@ interface Binding {
   crc32c(data: Uint8Array, seed?: number): number;
   crc32(data: Uint8Array, seed?: number): number;
   scanFrames(chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array): number;
+  sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
 }
@@ -160,6 +161,13 @@ export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
  * {@link decodeScan}. Stop codes are {@link FRAME_SCAN_STOP}.
  */
 export const scanFrames: (chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array) => number = binding.scanFrames;
+
+/**
+ * Fills in the CRC-32C of every frame in `region`, whose headers and payloads are already
+ * written (CRC slots left for this call): one crossing for a whole batch. Returns the
+ * number of frames; throws `EINVAL` when the header lengths do not tile the region.
+ */
+export const sealFrames: (region: Uint8Array) => number = binding.sealFrames;
 
 /** Why `scanFrames` stopped. */
 export const FRAME_SCAN_STOP = Object.freeze({

@@ -418,6 +418,25 @@ pub fn scan_frames(
   Ok((stop as u64 as f64) * 4_294_967_296.0 + count as f64)
 }
 
+/// Fills in the CRC-32C of every frame in `region` (headers and payloads already written,
+/// CRC slots left for this call) and returns how many frames there were. Throws EINVAL
+/// when the lengths in the headers do not tile the region exactly.
+#[napi(js_name = "sealFrames")]
+pub fn seal_frames(env: Env, mut region: Uint8ArraySlice) -> napi::Result<u32> {
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  match frames::seal(unsafe { region.as_mut() }) {
+    Some(count) => Ok(count as u32),
+    None => throw(
+      &env,
+      Err(error::invalid(
+        "frame lengths do not tile the region",
+        "sealFrames",
+        None,
+      )),
+    ),
+  }
+}
+
 /// CRC-32 (IEEE 802.3, zlib), with the same running-seed semantics as `crc32c`.
 #[napi]
 pub fn crc32(data: &[u8], seed: Option<u32>) -> u32 {

@@ -11,6 +11,7 @@ describe('@keel/native exports', () => {
         'allocAligned',
         'decodeScan',
         'scanFrames',
+        'sealFrames',
         'crc32',
         'crc32c',
         'createDirSync',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames } from '../src/index.js';
+import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames, sealFrames } from '../src/index.js';
 
 const MAGIC = 0x4653_5901;
 
@@ -43,5 +43,27 @@ describe('scanFrames', () => {
     const result = scan(many);
     expect(result.ends).toHaveLength(16);
     expect(result.stop).toBe(FRAME_SCAN_STOP.full);
+  });
+});
+
+describe('sealFrames', () => {
+  it('fills in the CRC of every frame so that scanFrames accepts them all', () => {
+    const frames = [frame(new Uint8Array([1, 2, 3])), frame(new Uint8Array(0)), frame(new Uint8Array(40).fill(9))];
+    const region = new Uint8Array(frames.reduce((total, f) => total + f.length, 0));
+    let position = 0;
+    for (const f of frames) {
+      region.set(f, position);
+      region.fill(0, position + f.length - 4, position + f.length); // blank the CRC slot
+      position += f.length;
+    }
+    expect(sealFrames(region)).toBe(3);
+    expect(region).toEqual(new Uint8Array(frames.flatMap((f) => [...f])));
+  });
+
+  it('refuses lengths that do not tile the region', () => {
+    const region = frame(new Uint8Array(10)).slice();
+    region[4] = 200; // announces more payload than the region holds
+    expect(() => sealFrames(region)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => sealFrames(new Uint8Array(5))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 });
