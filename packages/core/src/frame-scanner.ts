@@ -168,6 +168,28 @@ export class FrameScanner {
   }
 }
 
+/** Why `validateFrameRun` stopped: the chunk ended on a frame boundary or inside a frame, or damage. */
+export type FrameRunStop = 'end' | 'partial' | 'bad-magic' | 'length-overflow' | 'checksum-mismatch';
+
+/**
+ * Validates every whole frame at the start of `chunk` with one native call (magic,
+ * length against the format's bound, CRC-32C) and writes each frame's end, relative to
+ * the chunk, into `ends` (which needs `framesEndsCapacity(chunk.length)` slots). For
+ * readers that keep their own buffers; FrameScanner is built on the same call.
+ */
+export function validateFrameRun(chunk: Uint8Array, format: FrameFormat, ends: Uint32Array): { count: number; stop: FrameRunStop } {
+  if (ends.length < endsCapacity(chunk.length)) throw new KeelError('KEEL_BAD_ARGUMENT', `ends needs ${endsCapacity(chunk.length)} slots for a chunk of ${chunk.length} bytes`);
+  const { count, stop } = decodeScan(scanFrames(chunk, format.magic, format.payloadBytesMax, ends));
+  if (stop === FRAME_SCAN_STOP.end) return { count, stop: 'end' };
+  if (stop === FRAME_SCAN_STOP.partialHeader || stop === FRAME_SCAN_STOP.partialPayload) return { count, stop: 'partial' };
+  return { count, stop: (STOP_STATES[stop] ?? 'bad-magic') as FrameRunStop };
+}
+
+/** Slots `validateFrameRun` needs for a chunk of this size. */
+export function framesEndsCapacity(chunkBytes: number): number {
+  return endsCapacity(chunkBytes);
+}
+
 /** Enough end slots that a chunk of this size can never fill them (the smallest frame is 12 bytes). */
 function endsCapacity(chunkBytes: number): number {
   return Math.floor(chunkBytes / FRAME_OVERHEAD_BYTES) + 1;

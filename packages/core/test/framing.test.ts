@@ -12,6 +12,8 @@ import {
   encodeFrames,
   encodeFramesInto,
   findNextValidFrame,
+  framesEndsCapacity,
+  validateFrameRun,
   frameBytes,
   type FrameFormat,
   type FrameSource,
@@ -186,5 +188,25 @@ describe('encodeFramesInto', () => {
     const format = defineFrameFormat(0x4b45_4c31, 8);
     const target = new Uint8Array(64);
     expect(() => encodeFramesInto(target, 0, [new Uint8Array(9)], format)).toThrow(expect.objectContaining({ code: 'KEEL_TOO_LARGE' }));
+  });
+});
+
+describe('validateFrameRun', () => {
+  it('finds the same frames as the scanner and says why it stopped', () => {
+    fc.assert(
+      fc.property(payloadsArbitrary, fc.nat(), fc.option(fc.nat(), { nil: undefined }), (payloads, cutSeed, flipSeed) => {
+        const stream = encodeFrames(payloads, FSYS_FRAME_FORMAT).slice();
+        if (flipSeed !== undefined && stream.length > 0) stream[flipSeed % stream.length]! ^= 0x10;
+        const chunk = stream.subarray(0, cutSeed % (stream.length + 1));
+        const ends = new Uint32Array(framesEndsCapacity(chunk.length));
+        const run = validateFrameRun(chunk, FSYS_FRAME_FORMAT, ends);
+        const scanner = new FrameScanner(new MemorySource(chunk), FSYS_FRAME_FORMAT);
+        const scannedEnds: number[] = [];
+        for (const frame of scanner) scannedEnds.push(frame.end);
+        expect([...ends.subarray(0, run.count)]).toEqual(scannedEnds);
+        const expected = { 'clean-end': 'end', 'truncated-header': 'partial', 'truncated-payload': 'partial' }[scanner.tailState as string] ?? scanner.tailState;
+        expect(run.stop).toBe(expected);
+      }),
+    );
   });
 });

@@ -1,6 +1,5 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, crc32c } from '@keel/core';
-import { framesHaveValidCrcs } from './crc-combine.js';
-import { RECORD_FORMAT, RECORD_FRAME_BYTES_MAX, RECORD_MAGIC, getUint64, viewOf } from './format.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
+import { RECORD_FORMAT, RECORD_FRAME_BYTES_MAX, getUint64, viewOf } from './format.js';
 import type { LogRecord } from './record.js';
 import { decodeRecordAt } from './record-codec.js';
 import type { Segment } from './segment.js';
@@ -36,49 +35,9 @@ function readChunk(segment: Segment, position: number, length: number): Chunk {
 }
 
 /**
- * The ends of the whole frames at the start of `chunk` that the read will use: headers
- * checked (magic, bounded length) but not yet CRCs. Stops where a frame runs past the
- * chunk, or once the limits are met (`firstOffset` numbers the first frame; `limited`
- * says the limits stopped it).
- */
-function frameEnds(segment: Segment, chunk: Chunk, firstOffset: number, from: number, limits: CollectLimits, collected: Collected): { ends: number[]; limited: boolean } {
-  const ends: number[] = [];
-  let at = 0;
-  let taken = collected.records.length;
-  let bytes = collected.bytes;
-  while (at + FRAME_HEADER_BYTES <= chunk.filled) {
-    if (chunk.view.getUint32(at, false) !== RECORD_MAGIC) throw corruptAt(segment, chunk.position + at, 'bad magic where a record frame should start');
-    const payloadLength = chunk.view.getUint32(at + 4, true);
-    if (payloadLength > RECORD_FORMAT.payloadBytesMax) throw corruptAt(segment, chunk.position + at, `frame length ${payloadLength} exceeds the maximum`);
-    const end = at + payloadLength + FRAME_OVERHEAD_BYTES;
-    if (end > chunk.filled) break;
-    if (firstOffset + ends.length >= from) {
-      if (taken > 0 && bytes + (end - at) > limits.maxBytes) return { ends, limited: true };
-      taken++;
-      bytes += end - at;
-    }
-    ends.push(end);
-    at = end;
-    if (taken >= limits.maxRecords) return { ends, limited: true };
-  }
-  return { ends, limited: false };
-}
-
-/** Checks frames one by one to name the first damaged one (after a run failed its combined CRC). */
-function firstBadFrame(segment: Segment, chunk: Chunk, ends: readonly number[]): Error {
-  let start = 0;
-  for (const end of ends) {
-    const crcAt = end - 4;
-    if (crc32c(chunk.bytes.subarray(start, crcAt)) !== chunk.view.getUint32(crcAt, true)) return corruptAt(segment, chunk.position + start, 'checksum mismatch');
-    start = end;
-  }
-  return corruptAt(segment, chunk.position, 'checksum mismatch in a run of frames');
-}
-
-/**
  * The read path. Reads the segment in chunks into fresh buffers that are never reused,
- * checks the frames (magic, bounded length, CRC-32C — one native call per run, see
- * crc-combine.ts — and offset), and appends records whose byte arrays are views of those
+ * checks every frame of a chunk in one native call (magic, bounded length, CRC-32C),
+ * then each record's offset, and appends records whose byte arrays are views of those
  * buffers: one read and no per-record copy, yet every record stays valid after later
  * appends, rolls and retention because nothing else holds the buffers. Records before
  * `from` (between the index entry and the target) are checked and skipped.
@@ -96,25 +55,22 @@ export function collectRecords(
   let expected = firstOffset;
   while (position < to && !collected.full) {
     const chunk = readChunk(segment, position, Math.min(chunkBytes, to - position));
-    const { ends, limited } = frameEnds(segment, chunk, expected, from, limits, collected);
-    if (ends.length === 0 && limited) {
-      collected.full = true;
-      break;
-    }
-    if (ends.length === 0) {
+    const ends = new Uint32Array(framesEndsCapacity(chunk.filled));
+    const run = validateFrameRun(chunk.bytes.subarray(0, chunk.filled), RECORD_FORMAT, ends);
+    if (run.count === 0) {
+      if (run.stop !== 'partial') throw corruptAt(segment, chunk.position, run.stop);
       chunkBytes = grownChunk(segment, chunk, chunkBytes, to);
       continue;
     }
-    if (!framesHaveValidCrcs(chunk.bytes, 0, ends)) throw firstBadFrame(segment, chunk, ends);
     let start = 0;
-    for (const end of ends) {
+    for (let index = 0; index < run.count && !collected.full; index++) {
+      const end = ends[index]!;
       if (getUint64(chunk.view, start + FRAME_HEADER_BYTES) !== expected) throw corruptAt(segment, chunk.position + start, `record does not carry offset ${expected}`);
       if (expected >= from) take(segment, chunk, start, end, limits, collected);
       expected++;
       start = end;
     }
     position += start;
-    if (limited) collected.full = true;
   }
   if (!collected.full && expected !== segment.nextOffset) throw corruptAt(segment, position, `expected the record with offset ${expected}`);
 }
