@@ -98,8 +98,17 @@ export function encodeFramesInto(target: Uint8Array, offset: number, payloads: r
     target.set(payload, position + FRAME_HEADER_BYTES);
     position = end;
   }
-  if (position > offset) sealFrames(target.subarray(offset, position));
+  if (position > offset) sealFrameRun(target.subarray(offset, position));
   return position;
+}
+
+/**
+ * Fills in the CRC of every frame in `region`, whose headers and payloads a backend has
+ * already written in place with the CRC slots left open: one native call per run. The
+ * header lengths must tile the region exactly (an encoder bug otherwise, thrown as such).
+ */
+export function sealFrameRun(region: Uint8Array): number {
+  return sealFrames(region);
 }
 
 /** Encodes many payloads into one buffer so that a batch costs one write. */

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, sealFrameRun } from '@keel/core';
 import {
   HEADER_COUNT_MAX,
   HEADER_NAME_BYTES_MAX,
@@ -21,7 +21,8 @@ import type { LogRecord, PreparedRecord } from './record.js';
 
 /**
  * Frames `records[from, to)` into `target` from `at`, one frame per record, numbering
- * them from `firstOffset`. Writes the payload in place (no per-record buffer) and returns the end.
+ * them from `firstOffset`. Writes the payload in place (no per-record buffer), then the CRCs
+ * of the whole run with one native call, and returns the end.
  */
 export function encodeRecordFrames(target: Uint8Array, at: number, records: readonly PreparedRecord[], from: number, to: number, firstOffset: number): number {
   const view = viewOf(target);
@@ -46,9 +47,9 @@ export function encodeRecordFrames(target: Uint8Array, at: number, records: read
       position = writeSized(target, view, position + 2 + name.length, record.headerValues[header] as Uint8Array, false);
     }
     if (position !== frameStart + FRAME_HEADER_BYTES + record.payloadBytes) throw new Error('record encoding disagrees with its prepared size');
-    view.setUint32(position, crc32c(target.subarray(frameStart, position)), true);
-    position += 4;
+    position += 4; // the CRC slot, filled in for the whole run below
   }
+  if (position > at) sealFrameRun(target.subarray(at, position));
   return position;
 }
 
