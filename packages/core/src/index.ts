@@ -7,6 +7,7 @@ export * from './frame.js';
 export * from './frame-scanner.js';
 export * from './durability.js';
 export * from './group-commit.js';
+export * from './durability-driver.js';
 export * from './recovery.js';
 export * from './lifecycle.js';
 export * from './validate.js';
