@@ -12,3 +12,4 @@ export * from './recovery.js';
 export * from './lifecycle.js';
 export * from './validate.js';
 export * from './aligned.js';
+export * from './intercepted-io.js';

@@ -1,4 +1,4 @@
-import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from '@keel/core';
+import { InterceptedIo, type Io, type IoMutation } from '@keel/core';
 
 /**
  * Wraps the store's Io so that any failed mutating operation (write, sync, create,
@@ -7,13 +7,12 @@ import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from '@keel/core';
  * must never resolve after a write or sync has failed, even one a background snapshot
  * started a moment earlier.
  */
-export class GuardedIo implements Io {
-  readonly #io: Io;
+export class GuardedIo extends InterceptedIo {
   readonly #onFailure: (error: unknown) => void;
   readonly #pending = new Set<Promise<unknown>>();
 
   constructor(io: Io, onFailure: (error: unknown) => void) {
-    this.#io = io;
+    super(io);
     this.#onFailure = onFailure;
   }
 
@@ -22,19 +21,19 @@ export class GuardedIo implements Io {
     return this.#pending.size === 0 ? Promise.resolve() : Promise.allSettled([...this.#pending]);
   }
 
-  /** Runs a synchronous mutating operation; a failure poisons before it is rethrown. */
-  guard<T>(operation: () => T): T {
+  /** A synchronous mutating operation: a failure poisons before it is rethrown. */
+  protected override aroundSync<T>(_operation: IoMutation, _path: string, run: () => T): T {
     try {
-      return operation();
+      return run();
     } catch (error) {
       this.#onFailure(error);
       throw error;
     }
   }
 
-  /** Tracks an asynchronous mutating operation; a failure poisons as soon as it settles. */
-  track<T>(operation: () => Promise<T>): Promise<T> {
-    const promise = this.guard(operation);
+  /** An asynchronous mutating operation, tracked until it settles; a failure poisons as soon as it does. */
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    const promise = this.aroundSync(operation, path, run);
     this.#pending.add(promise);
     const settle = (): void => {
       this.#pending.delete(promise);
@@ -44,100 +43,5 @@ export class GuardedIo implements Io {
       this.#onFailure(error);
     });
     return promise;
-  }
-
-  wrap(file: IoFile): IoFile {
-    return new GuardedFile(this, file);
-  }
-
-  open(path: string, options: IoOpenOptions = {}): IoFile {
-    const mutating = options.create === true || options.createNew === true || options.truncate === true;
-    const file = mutating ? this.guard(() => this.#io.open(path, options)) : this.#io.open(path, options);
-    return this.wrap(file);
-  }
-  stat(path: string): IoStat | null {
-    return this.#io.stat(path);
-  }
-  list(dir: string): string[] {
-    return this.#io.list(dir);
-  }
-  mkdir(dir: string): void {
-    this.guard(() => this.#io.mkdir(dir));
-  }
-  remove(path: string): void {
-    this.guard(() => this.#io.remove(path));
-  }
-  rename(from: string, to: string): void {
-    this.guard(() => this.#io.rename(from, to));
-  }
-  syncDir(dir: string): Promise<void> {
-    return this.track(() => this.#io.syncDir(dir));
-  }
-  syncDirSync(dir: string): void {
-    this.guard(() => this.#io.syncDirSync(dir));
-  }
-}
-
-class GuardedFile implements IoFile {
-  readonly #guard: GuardedIo;
-  readonly #file: IoFile;
-
-  constructor(guard: GuardedIo, file: IoFile) {
-    this.#guard = guard;
-    this.#file = file;
-  }
-  get path(): string {
-    return this.#file.path;
-  }
-  get isDirect(): boolean {
-    return this.#file.isDirect;
-  }
-  get directFallback(): string | null {
-    return this.#file.directFallback;
-  }
-  writeSync(data: Uint8Array, position: number): void {
-    this.#guard.guard(() => this.#file.writeSync(data, position));
-  }
-  writevSync(buffers: readonly Uint8Array[], position: number): void {
-    this.#guard.guard(() => this.#file.writevSync(buffers, position));
-  }
-  write(data: Uint8Array, position: number): Promise<void> {
-    return this.#guard.track(() => this.#file.write(data, position));
-  }
-  writev(buffers: readonly Uint8Array[], position: number): Promise<void> {
-    return this.#guard.track(() => this.#file.writev(buffers, position));
-  }
-  readSync(into: Uint8Array, position: number): number {
-    return this.#file.readSync(into, position);
-  }
-  read(into: Uint8Array, position: number): Promise<number> {
-    return this.#file.read(into, position);
-  }
-  sizeSync(): number {
-    return this.#file.sizeSync();
-  }
-  setLengthSync(length: number): void {
-    this.#guard.guard(() => this.#file.setLengthSync(length));
-  }
-  datasyncSync(): void {
-    this.#guard.guard(() => this.#file.datasyncSync());
-  }
-  datasync(): Promise<void> {
-    return this.#guard.track(() => this.#file.datasync());
-  }
-  fsync(): Promise<void> {
-    return this.#guard.track(() => this.#file.fsync());
-  }
-  preallocateSync(offset: number, length: number): boolean {
-    return this.#file.preallocateSync(offset, length);
-  }
-  adviseSync(offset: number, length: number, advice: Advice): void {
-    this.#file.adviseSync(offset, length, advice);
-  }
-  mapSync(offset: number, length: number): Uint8Array {
-    return this.#file.mapSync(offset, length);
-  }
-  closeSync(): void {
-    this.#file.closeSync();
   }
 }

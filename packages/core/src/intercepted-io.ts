@@ -1,0 +1,159 @@
+import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+
+/** The operations that change what is on disk, named as interceptors see them. */
+export type IoMutation = 'open-create' | 'mkdir' | 'remove' | 'rename' | 'sync-dir' | 'write' | 'set-length' | 'datasync' | 'fsync';
+
+/**
+ * An Io that forwards to another and passes every mutating operation through
+ * `aroundSync` / `aroundAsync`, which a subclass overrides to count, fail, poison or
+ * track it. Reads, stats and maps go straight through, so a wrapper costs nothing on the
+ * read path. Stores use it to poison themselves the moment any write fails; tests use it
+ * to fail the Nth operation of a protocol.
+ */
+export class InterceptedIo implements Io {
+  protected readonly inner: Io;
+
+  constructor(inner: Io) {
+    this.inner = inner;
+  }
+
+  /** Runs a synchronous mutating operation; the default just runs it. */
+  protected aroundSync<T>(_operation: IoMutation, _path: string, run: () => T): T {
+    return run();
+  }
+
+  /** Runs an asynchronous mutating operation; the default just runs it. */
+  protected aroundAsync<T>(_operation: IoMutation, _path: string, run: () => Promise<T>): Promise<T> {
+    return run();
+  }
+
+  /** Puts an already open file behind this Io's interception. */
+  wrap(file: IoFile): IoFile {
+    return new InterceptedFile(
+      file,
+      (operation, run) => this.aroundSync(operation, file.path, run),
+      (operation, run) => this.aroundAsync(operation, file.path, run),
+    );
+  }
+
+  open(path: string, options: IoOpenOptions = {}): IoFile {
+    const creates = options.create === true || options.createNew === true || options.truncate === true;
+    const open = (): IoFile => this.inner.open(path, options);
+    return this.wrap(creates ? this.aroundSync('open-create', path, open) : open());
+  }
+
+  stat(path: string): IoStat | null {
+    return this.inner.stat(path);
+  }
+
+  list(dir: string): string[] {
+    return this.inner.list(dir);
+  }
+
+  mkdir(dir: string): void {
+    this.aroundSync('mkdir', dir, () => this.inner.mkdir(dir));
+  }
+
+  remove(path: string): void {
+    this.aroundSync('remove', path, () => this.inner.remove(path));
+  }
+
+  rename(from: string, to: string): void {
+    this.aroundSync('rename', from, () => this.inner.rename(from, to));
+  }
+
+  syncDir(dir: string): Promise<void> {
+    return this.aroundAsync('sync-dir', dir, () => this.inner.syncDir(dir));
+  }
+
+  syncDirSync(dir: string): void {
+    this.aroundSync('sync-dir', dir, () => this.inner.syncDirSync(dir));
+  }
+}
+
+type AroundSync = <T>(operation: IoMutation, run: () => T) => T;
+type AroundAsync = <T>(operation: IoMutation, run: () => Promise<T>) => Promise<T>;
+
+class InterceptedFile implements IoFile {
+  readonly #file: IoFile;
+  readonly #sync: AroundSync;
+  readonly #async: AroundAsync;
+
+  constructor(file: IoFile, aroundSync: AroundSync, aroundAsync: AroundAsync) {
+    this.#file = file;
+    this.#sync = aroundSync;
+    this.#async = aroundAsync;
+  }
+
+  get path(): string {
+    return this.#file.path;
+  }
+
+  get isDirect(): boolean {
+    return this.#file.isDirect;
+  }
+
+  get directFallback(): string | null {
+    return this.#file.directFallback;
+  }
+
+  writeSync(data: Uint8Array, position: number): void {
+    this.#sync('write', () => this.#file.writeSync(data, position));
+  }
+
+  writevSync(buffers: readonly Uint8Array[], position: number): void {
+    this.#sync('write', () => this.#file.writevSync(buffers, position));
+  }
+
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.#async('write', () => this.#file.write(data, position));
+  }
+
+  writev(buffers: readonly Uint8Array[], position: number): Promise<void> {
+    return this.#async('write', () => this.#file.writev(buffers, position));
+  }
+
+  readSync(into: Uint8Array, position: number): number {
+    return this.#file.readSync(into, position);
+  }
+
+  read(into: Uint8Array, position: number): Promise<number> {
+    return this.#file.read(into, position);
+  }
+
+  sizeSync(): number {
+    return this.#file.sizeSync();
+  }
+
+  setLengthSync(length: number): void {
+    this.#sync('set-length', () => this.#file.setLengthSync(length));
+  }
+
+  datasyncSync(): void {
+    this.#sync('datasync', () => this.#file.datasyncSync());
+  }
+
+  datasync(): Promise<void> {
+    return this.#async('datasync', () => this.#file.datasync());
+  }
+
+  fsync(): Promise<void> {
+    return this.#async('fsync', () => this.#file.fsync());
+  }
+
+  preallocateSync(offset: number, length: number): boolean {
+    return this.#file.preallocateSync(offset, length);
+  }
+
+  adviseSync(offset: number, length: number, advice: Advice): void {
+    this.#file.adviseSync(offset, length, advice);
+  }
+
+  mapSync(offset: number, length: number): Uint8Array {
+    return this.#file.mapSync(offset, length);
+  }
+
+  closeSync(): void {
+    this.#file.closeSync();
+  }
+}

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InterceptedIo, ioError, nativeIo, type IoMutation } from '../src/index.js';
+import { useTempDir } from './temp-dir.js';
+
+/** Records every mutation and fails the ones named in `failing`. */
+class RecordingIo extends InterceptedIo {
+  readonly seen: string[] = [];
+  failing = new Set<IoMutation>();
+
+  protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
+    this.#note(operation, path);
+    return run();
+  }
+
+  protected override async aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    this.#note(operation, path);
+    return run();
+  }
+
+  #note(operation: IoMutation, path: string): void {
+    this.seen.push(`${operation} ${path.slice(path.lastIndexOf('/') + 1)}`);
+    if (this.failing.has(operation)) throw ioError('EIO', operation, path);
+  }
+}
+
+describe('InterceptedIo', () => {
+  const tempDir = useTempDir();
+
+  it('passes every mutating operation through its hooks, and nothing else', async () => {
+    const dir = tempDir();
+    const io = new RecordingIo(nativeIo);
+    io.mkdir(join(dir, 'sub'));
+    const file = io.open(join(dir, 'a'), { create: true });
+    file.writeSync(new Uint8Array([1, 2]), 0);
+    await file.write(new Uint8Array([3]), 2);
+    file.writevSync([new Uint8Array([4])], 3);
+    await file.writev([new Uint8Array([5])], 4);
+    file.setLengthSync(5);
+    file.datasyncSync();
+    await file.datasync();
+    await file.fsync();
+    const into = new Uint8Array(5);
+    expect(file.readSync(into, 0)).toBe(5);
+    expect(await file.read(into, 0)).toBe(5);
+    expect(file.sizeSync()).toBe(5);
+    expect([...file.mapSync(0, 5)]).toEqual([1, 2, 3, 4, 5]);
+    file.closeSync();
+    io.open(join(dir, 'a')).closeSync();
+    expect(io.stat(join(dir, 'a'))?.size).toBe(5);
+    expect(io.list(dir)).toEqual(['a', 'sub']);
+    io.rename(join(dir, 'a'), join(dir, 'b'));
+    await io.syncDir(dir);
+    io.syncDirSync(dir);
+    io.remove(join(dir, 'b'));
+    expect(io.seen).toEqual([
+      'mkdir sub', 'open-create a', 'write a', 'write a', 'write a', 'write a', 'set-length a',
+      'datasync a', 'datasync a', 'fsync a', 'rename a', `sync-dir ${dir.slice(dir.lastIndexOf('/') + 1)}`,
+      `sync-dir ${dir.slice(dir.lastIndexOf('/') + 1)}`, 'remove b',
+    ]);
+  });
+
+  it('a failing hook keeps the operation from reaching the disk', async () => {
+    const dir = tempDir();
+    const io = new RecordingIo(nativeIo);
+    const file = io.open(join(dir, 'a'), { create: true });
+    io.failing.add('write');
+    expect(() => file.writeSync(new Uint8Array([1]), 0)).toThrow(expect.objectContaining({ code: 'KEEL_IO', errno: 'EIO' }));
+    await expect(file.write(new Uint8Array([1]), 0)).rejects.toMatchObject({ code: 'KEEL_IO' });
+    expect(file.sizeSync()).toBe(0);
+    file.closeSync();
+  });
+});
