@@ -47,6 +47,16 @@ function rawReader(path: string): BenchSystem {
   };
 }
 
+/** Both scenarios read one shared journal: 1 GiB, or 16 MiB in a quick run. */
+function journalSizing(quick: boolean): ReturnType<Scenario['sizing']> {
+  return {
+    workPerRound: journalBytes(quick),
+    rounds: quick ? 2 : 3,
+    warmupRounds: 1,
+    ...(quick ? { scaleNote: 'quick run: a 16 MiB journal instead of 1 GiB' } : {}),
+  };
+}
+
 const scan: Scenario = {
   name: 'journal-scan-1gib',
   backend: 'journal',
@@ -54,12 +64,7 @@ const scan: Scenario = {
   unit: 'MB/s',
   measure: 'throughput',
   targets: [{ kind: 'value-at-least', value: 1000 }],
-  sizing: (quick) => ({
-    workPerRound: journalBytes(quick),
-    rounds: quick ? 2 : 3,
-    warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: a 16 MiB journal instead of 1 GiB' } : {}),
-  }),
+  sizing: journalSizing,
   async systems(context, sizing) {
     const { path } = await sharedJournal(context, sizing.workPerRound);
     let journal: Journal | undefined;
@@ -91,12 +96,7 @@ const open: Scenario = {
   unit: 'ms',
   measure: 'duration',
   targets: [{ kind: 'value-at-most', value: 1500 }],
-  sizing: (quick) => ({
-    workPerRound: journalBytes(quick),
-    rounds: quick ? 2 : 3,
-    warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: a 16 MiB journal instead of 1 GiB' } : {}),
-  }),
+  sizing: journalSizing,
   async systems(context, sizing) {
     const { path } = await sharedJournal(context, sizing.workPerRound);
     return [
