@@ -67,8 +67,9 @@ export interface RecoverFrameLogOptions {
   /** Called for each valid frame in order; the payload view is valid only during the call. */
   onFrame?: (frame: ScannedFrame) => void;
   /**
-   * Whether bytes that are not a frame at `from`, and not all zero, mean the file is
-   * not ours (true for files whose first frame starts at `from`, such as a journal).
+   * Whether bytes at `from` that are neither a frame nor a torn first frame's magic (each
+   * byte the magic's or zero) mean the file is not ours: true for formats whose first
+   * frame starts at `from` with no file header, such as the journal.
    */
   foreignIfBadStart?: boolean;
 }
@@ -100,7 +101,7 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   if (tailState === 'clean-end') return report;
 
   const where = { path: file.path, offset: validBytes };
-  if (options.foreignIfBadStart && validBytes === from && tailState === 'bad-magic' && !isAllZero(file, from, size)) {
+  if (options.foreignIfBadStart && validBytes === from && tailState === 'bad-magic' && !startsLikeTornMagic(file, from, format)) {
     throw new KeelError('KEEL_CORRUPT', `${file.path} does not start with a keel frame (bad magic at offset ${from}); it is not ours and was left untouched`, where);
   }
   if (policy === 'strict') {
@@ -124,13 +125,21 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   return report;
 }
 
-function isAllZero(file: IoFile, from: number, to: number): boolean {
-  const chunk = new Uint8Array(64 * 1024);
-  for (let position = from; position < to; ) {
-    const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, to - position)), position);
-    if (read === 0) break;
-    for (let i = 0; i < read; i++) if (chunk[i] !== 0) return false;
-    position += read;
+const MAGIC_BYTES = 4;
+
+/**
+ * Whether the bytes at `from` could be the magic of a first frame whose write was torn:
+ * each is the magic's byte or zero (a hole the crash left, or preallocated space). A
+ * format with no file header can be left exactly so by a crash during its first write,
+ * and must then open (its unsynced bytes saved and cut); anything else there means the
+ * file is not ours.
+ */
+function startsLikeTornMagic(file: IoFile, from: number, format: FrameFormat): boolean {
+  const head = new Uint8Array(MAGIC_BYTES);
+  const read = file.readSync(head, from);
+  for (let i = 0; i < read; i++) {
+    const expected = (format.magic >>> (8 * (MAGIC_BYTES - 1 - i))) & 0xff;
+    if (head[i] !== 0 && head[i] !== expected) return false;
   }
   return true;
 }

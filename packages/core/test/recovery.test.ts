@@ -78,3 +78,19 @@ describe('recoverFrameLog on real files', () => {
 function frameLength(payloadBytes: number): number {
   return payloadBytes + 12;
 }
+
+describe('recoverFrameLog at the first frame of a headerless format', () => {
+  const tempDir = useTempDir();
+
+  it('opens a torn first write (magic bytes or zeros, then anything) and saves what it cuts', async () => {
+    for (const head of [[0, 0, 0, 0], [0x46, 0x53, 0, 0], [0, 0x53, 0x59, 0x01]]) {
+      const path = join(tempDir(), 'log');
+      const torn = Buffer.from([...head, 9, 9, 9, 9, 7]);
+      writeFileSync(path, torn);
+      const { report } = await recover(path);
+      expect(report.tailState).toBe('bad-magic');
+      expect(readFileSync(path).length).toBe(0);
+      expect(readFileSync(report.savedTailPath!)).toEqual(torn);
+    }
+  });
+});

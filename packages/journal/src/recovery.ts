@@ -27,8 +27,8 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
   const file = io.open(path, { create: true, lock: true });
   let writeFile = file;
   try {
-    const foreignIfBadStart = !startsLikeTornMagic(file);
-    const recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart });
+    // No file header: a torn first write is told from a foreign file by core.
+    const recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart: true });
     let durableThrough = 0;
     if (!existed) {
       // The new file's directory entry must be durable before anything in it can be.
@@ -48,25 +48,6 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
     file.closeSync();
     throw error;
   }
-}
-
-const MAGIC_BYTES = 4;
-
-/**
- * Whether the file's first bytes could be the magic of a first frame whose write was torn:
- * each is the magic's byte or zero (a hole the crash left). The journal has no file
- * header, so a crash during the first write to a new journal can leave exactly that, and
- * such a journal must open (its unsynced bytes are saved and cut). Anything else at
- * offset 0 means the file is not ours and it is refused untouched.
- */
-function startsLikeTornMagic(file: IoFile): boolean {
-  const head = new Uint8Array(MAGIC_BYTES);
-  const read = file.readSync(head, 0);
-  for (let i = 0; i < read; i++) {
-    const expected = (JOURNAL_FRAME_FORMAT.magic >>> (8 * (MAGIC_BYTES - 1 - i))) & 0xff;
-    if (head[i] !== 0 && head[i] !== expected) return false;
-  }
-  return true;
 }
 
 /** A second handle with O_DIRECT, or the locked handle itself where the file system refuses it. */
