@@ -46,13 +46,10 @@ export function frameBytes(payloadLength: number): number {
 
 /** Writes one frame into `target` at `offset`; returns the offset just past it. */
 export function encodeFrameInto(target: Uint8Array, offset: number, payload: Uint8Array, format: FrameFormat): number {
-  if (payload.length > format.payloadBytesMax) {
-    throw new KeelError('KEEL_TOO_LARGE', `payload of ${payload.length} bytes exceeds the maximum of ${format.payloadBytesMax}`);
-  }
+  assertWithinBound(payload.length, format);
   const end = offset + frameBytes(payload.length);
   if (end > target.length) throw badArgument(`frame of ${frameBytes(payload.length)} bytes does not fit at ${offset}`);
-  writeU32BigEndian(target, offset, format.magic);
-  writeU32LittleEndian(target, offset + 4, payload.length);
+  writeHeader(target, offset, payload.length, format);
   target.set(payload, offset + FRAME_HEADER_BYTES);
   const crcEnd = offset + FRAME_HEADER_BYTES + payload.length;
   writeU32LittleEndian(target, crcEnd, crc32c(target.subarray(offset, crcEnd)));
@@ -88,18 +85,35 @@ export function encodeFrame(payload: Uint8Array, format: FrameFormat): Uint8Arra
 export function encodeFramesInto(target: Uint8Array, offset: number, payloads: readonly Uint8Array[], format: FrameFormat): number {
   let position = offset;
   for (const payload of payloads) {
-    if (payload.length > format.payloadBytesMax) {
-      throw new KeelError('KEEL_TOO_LARGE', `payload of ${payload.length} bytes exceeds the maximum of ${format.payloadBytesMax}`);
-    }
+    assertWithinBound(payload.length, format);
     const end = position + frameBytes(payload.length);
     if (end > target.length) throw badArgument(`frames of ${end - offset} bytes do not fit at ${offset}`);
-    writeU32BigEndian(target, position, format.magic);
-    writeU32LittleEndian(target, position + 4, payload.length);
+    writeHeader(target, position, payload.length, format);
     target.set(payload, position + FRAME_HEADER_BYTES);
     position = end;
   }
   if (position > offset) sealFrameRun(target.subarray(offset, position));
   return position;
+}
+
+/**
+ * Writes a frame's magic and length at `offset`, for backends that build the payload in
+ * place behind it; `sealFrameRun` then fills in the CRC.
+ */
+export function writeFrameHeader(target: Uint8Array, offset: number, payloadLength: number, format: FrameFormat): void {
+  assertWithinBound(payloadLength, format);
+  writeHeader(target, offset, payloadLength, format);
+}
+
+function assertWithinBound(payloadLength: number, format: FrameFormat): void {
+  if (payloadLength > format.payloadBytesMax) {
+    throw new KeelError('KEEL_TOO_LARGE', `payload of ${payloadLength} bytes exceeds the maximum of ${format.payloadBytesMax}`);
+  }
+}
+
+function writeHeader(target: Uint8Array, offset: number, payloadLength: number, format: FrameFormat): void {
+  writeU32BigEndian(target, offset, format.magic);
+  writeU32LittleEndian(target, offset + 4, payloadLength);
 }
 
 /**

@@ -1,10 +1,10 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, sealFrameRun } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, sealFrameRun, writeFrameHeader } from '@keel/core';
 import {
   HEADER_COUNT_MAX,
   HEADER_NAME_BYTES_MAX,
   KEY_NULL,
   RECORD_FIXED_BYTES,
-  RECORD_MAGIC,
+  RECORD_FORMAT,
   getInt64,
   getUint64,
   setInt64,
@@ -30,8 +30,7 @@ export function encodeRecordFrames(target: Uint8Array, at: number, records: read
   for (let index = from; index < to; index++) {
     const record = records[index] as PreparedRecord;
     const frameStart = position;
-    view.setUint32(position, RECORD_MAGIC, false);
-    view.setUint32(position + 4, record.payloadBytes, true);
+    writeFrameHeader(target, position, record.payloadBytes, RECORD_FORMAT);
     position += FRAME_HEADER_BYTES;
     setUint64(view, position, firstOffset + index - from);
     setInt64(view, position + 8, record.timestamp);

@@ -103,7 +103,7 @@ class CompactionRecords {
   finish(): void {
     if (this.#count === 0) return;
     this.#view.setUint32(FRAME_HEADER_BYTES, this.#count, true);
-    const frameBytes = sealRecordFrame(this.#buffer, this.#view, 0, this.#used - FRAME_HEADER_BYTES);
+    const frameBytes = sealRecordFrame(this.#buffer, 0, this.#used - FRAME_HEADER_BYTES);
     this.#file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
     for (let i = this.#first; i < this.#first + this.#count; i++) this.positions[i] = this.positions[i]! + this.end;
     this.lastFrameStart = this.end;

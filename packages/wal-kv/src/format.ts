@@ -1,5 +1,5 @@
 import type { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame } from '@keel/core';
+import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
 import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 /**
@@ -107,12 +107,11 @@ export function encodeOperationHeader(view: DataView, offset: number, type: numb
  * `start + FRAME_HEADER_BYTES` of `buffer`: magic, length and CRC-32C, byte for byte
  * core's frame layout (replay reads it with core's scanner). Returns the frame's size.
  */
-export function sealRecordFrame(buffer: Uint8Array, view: DataView, start: number, payloadBytes: number): number {
-  view.setUint32(start, LOG_RECORD_FORMAT.magic, false);
-  view.setUint32(start + 4, payloadBytes, true);
-  const crcAt = start + FRAME_HEADER_BYTES + payloadBytes;
-  view.setUint32(crcAt, crc32c(buffer.subarray(start, crcAt)), true);
-  return crcAt + 4 - start;
+export function sealRecordFrame(buffer: Uint8Array, start: number, payloadBytes: number): number {
+  writeFrameHeader(buffer, start, payloadBytes, LOG_RECORD_FORMAT);
+  const end = start + frameBytes(payloadBytes);
+  sealFrameRun(buffer.subarray(start, end));
+  return end - start;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, viewOf, type Operation } from './format.js';
+import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, type Operation } from './format.js';
 import { MAP_SEGMENT_BYTES, WRITE_BUFFER_BYTES } from './limits.js';
 
 /**
@@ -21,7 +21,6 @@ export class LogWriter {
   /** Offset of the last frame appended (the header's offset when none). */
   lastFrameStart: number;
   #buffer: Buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
-  #view = viewOf(this.#buffer);
   #buffered = 0;
   readonly #maps: Uint8Array[] = [];
   readonly #syncs = new Set<Promise<void>>();
@@ -58,7 +57,7 @@ export class LogWriter {
     const start = this.#buffered;
     const payload = this.#buffer.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadBytes);
     const valueOffsets = encodeRecordPayload(payload, operations, seqOf);
-    sealRecordFrame(this.#buffer, this.#view, start, payloadBytes);
+    sealRecordFrame(this.#buffer, start, payloadBytes);
     this.#buffered += frameBytes;
     const frameStart = this.flushedThrough + start;
     this.lastFrameStart = frameStart;
@@ -76,7 +75,7 @@ export class LogWriter {
     this.file.writeSync(this.#buffer.subarray(0, this.#buffered), this.flushedThrough);
     this.flushedThrough += this.#buffered;
     this.#buffered = 0;
-    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#setBuffer(Buffer.alloc(WRITE_BUFFER_BYTES));
+    if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
   }
 
   /** fdatasync of this log, tracked so that the file is closed only once none is running. */
@@ -164,11 +163,6 @@ export class LogWriter {
     if (this.#buffered + frameBytes <= this.#buffer.length) return;
     const grown = Buffer.alloc(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));
     grown.set(this.#buffer.subarray(0, this.#buffered));
-    this.#setBuffer(grown);
-  }
-
-  #setBuffer(buffer: Buffer): void {
-    this.#buffer = buffer;
-    this.#view = viewOf(buffer);
+    this.#buffer = grown;
   }
 }
