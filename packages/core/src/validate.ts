@@ -30,3 +30,13 @@ export function describeType(value: unknown): string {
   if (typeof value === 'string') return `a string of length ${value.length}`;
   return `${typeof value} ${String(value)}`;
 }
+
+/** Checks a batch argument: an array of byte arrays, each at most `max` bytes. */
+export function assertPayloads(value: unknown, max: number, name = 'payloads'): asserts value is readonly Uint8Array[] {
+  assertArray(value, name);
+  for (let i = 0; i < value.length; i++) {
+    const payload: unknown = value[i];
+    assertBytes(payload, `${name}[${i}]`);
+    assertMaxBytes(payload, max, `${name}[${i}]`);
+  }
+}

@@ -3,7 +3,7 @@ import {
   GroupCommit,
   KeelError,
   Lifecycle,
-  assertArray,
+  assertPayloads,
   assertBytes,
   assertMaxBytes,
   assertPosition,
@@ -122,17 +122,12 @@ export class Journal {
     return lsn;
   }
 
-  /** Appends many records in one call (one write, one CRC call per frame); returns the last LSN. */
+  /** Appends many records in one call (one write, one CRC crossing per run of frames); returns the last LSN. */
   appendBatch(payloads: readonly Uint8Array[]): number {
     this.#lifecycle.assertWritable();
-    assertArray(payloads, 'payloads');
+    assertPayloads(payloads, RECORD_BYTES_MAX);
     let total = 0;
-    for (let i = 0; i < payloads.length; i++) {
-      const payload: unknown = payloads[i];
-      assertBytes(payload, `payloads[${i}]`);
-      assertMaxBytes(payload, RECORD_BYTES_MAX, `payloads[${i}]`);
-      total += frameBytes(payload.length);
-    }
+    for (const payload of payloads) total += frameBytes(payload.length);
     this.#assertLsnRoom(total);
     if (payloads.length === 0) return this.#writer.nextLsn;
     const lsn = this.#guardWrite(() => this.#writer.appendBatch(payloads));

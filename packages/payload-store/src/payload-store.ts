@@ -6,6 +6,7 @@ import {
   assertArray,
   assertBytes,
   assertMaxBytes,
+  assertPayloads,
   badArgument,
   describeType,
   joinPath,
@@ -139,11 +140,7 @@ export class PayloadStore {
   /** Appends many payloads with one write per segment they land in. */
   appendBatch(payloads: readonly Uint8Array[]): PayloadRef[] {
     this.#lifecycle.assertWritable();
-    assertArray(payloads, 'payloads');
-    payloads.forEach((payload, index) => {
-      assertBytes(payload, `payloads[${index}]`);
-      assertMaxBytes(payload, PAYLOAD_BYTES_MAX, `payloads[${index}]`);
-    });
+    assertPayloads(payloads, PAYLOAD_BYTES_MAX);
     if (payloads.length === 0) return [];
     return this.#append(payloads);
   }
