@@ -11,7 +11,7 @@
  * `dest` for renames) and a Node-style message: `ENOENT: no such file or directory,
  * open '/x/y'`. See {@link NativeError}.
  */
-import { createRequire } from 'node:module';
+import { loadBinding } from './load-binding.js';
 
 export interface OpenOptions {
   /** Open for reading. Default `true`; pass `false` for a write-only descriptor. */
@@ -125,9 +125,7 @@ interface Binding {
   isAligned(data: Uint8Array, alignment: number): boolean;
 }
 
-const require = createRequire(import.meta.url);
-// Same relative path from src/ (sources, tests) and dist/ (the published build).
-const binding = require('../binding/index.cjs') as Binding;
+const binding = loadBinding<Binding>();
 
 export const NativeFile: NativeFileConstructor = binding.NativeFile;
 

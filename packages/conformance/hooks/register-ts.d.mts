@@ -1,0 +1,2 @@
+// `--import`-only module: registering the TypeScript hooks is its whole effect.
+export {};
