@@ -21,6 +21,8 @@ export interface CompactionHost {
   readonly io: Io;
   readonly dir: string;
   readonly segments: Map<number, SegmentState>;
+  /** The store's identity, recorded in every mapping so that recovery can tell it is ours. */
+  readonly storeId: Uint8Array;
   allocateSegment(): number;
   /** Reads and verifies one payload (zero-copy for sealed segments). */
   read(ref: PayloadRef): Uint8Array;
@@ -71,8 +73,9 @@ export async function writeCompaction(
   const finalPath = joinPath(dir, segmentFileName(output));
   const mappingPath = joinPath(dir, mappingFileName(output));
   try {
-    const entries = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
-    const record: MappingRecord = { output, sources: [...sources.keys()], entries };
+    const { entries, outputBytes } = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
+    const sourceNumbers = [...sources.keys()].sort((left, right) => left - right);
+    const record: MappingRecord = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers, entries };
     await writeDurably(io, mappingPath, encodeMapping(record));
     await io.syncDir(dir);
     io.rename(temporaryPath, finalPath);
@@ -84,7 +87,13 @@ export async function writeCompaction(
   }
 }
 
-async function writeOutputSegment(io: Io, path: string, identity: SegmentIdentity, live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingEntry[]> {
+async function writeOutputSegment(
+  io: Io,
+  path: string,
+  identity: SegmentIdentity,
+  live: readonly PayloadRef[],
+  payloads: readonly Uint8Array[],
+): Promise<{ entries: MappingEntry[]; outputBytes: number }> {
   const output = identity.segment;
   const entries: MappingEntry[] = [];
   const file = io.open(path, { create: true, truncate: true });
@@ -105,10 +114,10 @@ async function writeOutputSegment(io: Io, path: string, identity: SegmentIdentit
       start = end;
     }
     await file.datasync();
+    return { entries, outputBytes: position };
   } finally {
     closeQuietly(file);
   }
-  return entries;
 }
 
 async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {

@@ -136,8 +136,8 @@ function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
   return { state: 'valid', kind, order };
 }
 
-/** True when `bytes` is some prefix of `expected` followed only by zeros. */
-function isTornPrefix(bytes: Uint8Array, expected: Uint8Array): boolean {
+/** True when `bytes` is some prefix of `expected` followed only by zeros: what a torn first write leaves. */
+export function isTornPrefix(bytes: Uint8Array, expected: Uint8Array): boolean {
   let index = 0;
   while (index < bytes.length && bytes[index] === expected[index]) index++;
   for (; index < bytes.length; index++) if (bytes[index] !== 0) return false;

@@ -19,10 +19,12 @@ import {
   segmentFileName,
   type SegmentKind,
 } from './format.js';
-import { readMapping, type MappingRecord } from './mapping-file.js';
+import { checkMappingHeader, type MappingCheck, type MappingRecord } from './mapping-file.js';
+import { isOurCompactingFile, judgeMapping } from './compaction-proof.js';
+import { IDENTITY_FILE_NAME, foreignIdentityError, surveyIdentity, writeIdentity, type IdentityCheck } from './store-identity.js';
 import type { VerifyLevel } from './options.js';
 import { findDamage } from './scan.js';
-import type { SegmentState } from './segment.js';
+import type { SegmentState, SurveyedSegment } from './segment.js';
 import { closeFile, createSegmentFile } from './writer.js';
 import { removeIfPresent } from './compaction.js';
 
@@ -32,26 +34,24 @@ export interface OpenedDirectory {
   nextSegment: number;
   /** A compaction that finished phase one before the last close or crash. */
   pending: MappingRecord | null;
+  /** The store's identity, which its mappings carry. */
+  storeId: Uint8Array;
   report: RecoveryReport;
-}
-
-interface SurveyedSegment {
-  path: string;
-  size: number;
-  kind: SegmentKind | 'torn';
-  order: number;
 }
 
 /** Everything open found in the directory, read without changing a byte. */
 interface Survey {
+  identity: IdentityCheck;
   segments: Map<number, SurveyedSegment>;
   temporaries: string[];
-  mappings: Map<number, MappingRecord | null>;
+  mappings: Map<number, MappingCheck>;
   highest: number;
 }
 
 /** What open has to do; decided in full before anything is changed. */
 interface Decisions {
+  /** The store's identity is missing (a new store, or one older than identities) or its creation was torn. */
+  writeIdentity: boolean;
   removeTemporaries: string[];
   discardMappings: number[];
   finishCommits: MappingRecord[];
@@ -67,12 +67,18 @@ interface Decisions {
  */
 export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy, verify: VerifyLevel): Promise<OpenedDirectory> {
   const found = survey(io, dir);
-  const decisions = decide(dir, found);
+  const decisions = decide(io, dir, found);
   if (verify === 'full') verifySealed(io, found, decisions);
   if (policy === 'strict' && needsChanges(decisions)) {
     throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
   }
-  const actions = await act(io, dir, found, decisions);
+  const actions: RecoveryAction[] = [];
+  let storeId: Uint8Array;
+  if (decisions.writeIdentity) {
+    storeId = await writeIdentity(io, dir);
+    actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
+  } else storeId = (found.identity as Extract<IdentityCheck, { state: 'valid' }>).storeId;
+  actions.push(...(await act(io, dir, found, decisions)));
   const segments = new Map<number, SegmentState>();
   for (const [segment, surveyed] of found.segments) {
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
@@ -109,21 +115,29 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   let validBytes = 0;
   for (const state of segments.values()) validBytes += state.end;
   const report: RecoveryReport = { ...tail, validBytes, actions: [...actions, ...tail.actions] };
-  return { segments, active, nextSegment, pending: decisions.pending, report };
+  return { segments, active, nextSegment, pending: decisions.pending, storeId, report };
 }
 
 function survey(io: Io, dir: string): Survey {
-  const found: Survey = { segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
+  const identity = surveyIdentity(io, dir);
+  if (identity.state === 'foreign') throw foreignIdentityError(dir, identity.reason);
+  const storeId = identity.state === 'valid' ? identity.storeId : null;
+  const found: Survey = { identity, segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
   for (const name of io.list(dir)) {
     const parsed = parseStoreFileName(name);
     if (parsed === null) continue;
     const path = joinPath(dir, name);
     found.highest = Math.max(found.highest, parsed.segment);
-    if (parsed.kind === 'compacting') found.temporaries.push(path);
-    else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, readMapping(io, path, parsed.segment));
+    if (parsed.kind === 'compacting') found.temporaries.push(surveyCompacting(io, path, parsed.segment));
+    else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, checkMappingHeader(io, path, storeId));
     else found.segments.set(parsed.segment, surveySegment(io, path, parsed.segment));
   }
   return found;
+}
+
+function surveyCompacting(io: Io, path: string, segment: number): string {
+  if (isOurCompactingFile(io, path, segment)) return path;
+  throw new KeelError('KEEL_CORRUPT', `${path} is not a compaction output of this store; nothing was changed`, { path, offset: 0 });
 }
 
 function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
@@ -141,21 +155,19 @@ function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
   }
 }
 
-function decide(dir: string, found: Survey): Decisions {
-  const decisions: Decisions = { removeTemporaries: [...found.temporaries], discardMappings: [], finishCommits: [], repairHeaders: [], pending: null };
-  for (const [output, record] of found.mappings) {
-    const outputPresent = found.segments.has(output);
-    if (record === null && outputPresent) {
-      // The mapping is made durable before the output gets its name: this is media damage.
-      const path = joinPath(dir, mappingFileName(output));
-      throw new KeelError('KEEL_CORRUPT', `${path} is damaged although its compaction finished; nothing was changed`, { path, offset: 0 });
-    }
-    if (record === null || !outputPresent) decisions.discardMappings.push(output);
-    else if (record.sources.every((source) => found.segments.has(source))) {
-      if (decisions.pending !== null) throw new KeelError('KEEL_CORRUPT', `${dir} holds two uncommitted compactions; nothing was changed`, { path: dir, offset: 0 });
-      decisions.pending = record;
-    } else decisions.finishCommits.push(record);
+function decide(io: Io, dir: string, found: Survey): Decisions {
+  const writeIdentity = found.identity.state !== 'valid';
+  const decisions: Decisions = { writeIdentity, removeTemporaries: [...found.temporaries], discardMappings: [], finishCommits: [], repairHeaders: [], pending: null };
+  const refuse = (reason: string) => new KeelError('KEEL_CORRUPT', `${dir} ${reason}; nothing was changed`, { path: dir, offset: 0 });
+  for (const [output, check] of found.mappings) {
+    const verdict = judgeMapping(io, dir, output, check, found.segments);
+    if (verdict.action === 'discard') decisions.discardMappings.push(output);
+    else if (verdict.action === 'pending') {
+      if (decisions.pending !== null) throw refuse('holds two uncommitted compactions');
+      decisions.pending = verdict.record;
+    } else decisions.finishCommits.push(verdict.record);
   }
+  if (decisions.finishCommits.length + (decisions.pending === null ? 0 : 1) > 1) throw refuse('holds more than one compaction in progress');
   for (const [segment, surveyed] of found.segments) if (surveyed.kind === 'torn') decisions.repairHeaders.push(segment);
   return decisions;
 }
