@@ -11,7 +11,7 @@ import {
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
-import { closeFile } from './writer.js';
+import { closeFile, closeQuietly, writeDurably } from './writer.js';
 
 /** Compaction output is written in batches of about this many bytes: one write each. */
 export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
@@ -120,16 +120,6 @@ async function writeOutputSegment(
   }
 }
 
-async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {
-  const file = io.open(path, { create: true, truncate: true });
-  try {
-    await file.write(bytes, 0);
-    await file.datasync();
-  } finally {
-    closeQuietly(file);
-  }
-}
-
 /** Phase two: the caller has switched to the new refs, so the sources can go. */
 export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   for (const segment of record.sources) forgetSegment(host.segments, segment);
@@ -171,13 +161,5 @@ function removeQuietly(io: Io, path: string): void {
     io.remove(path);
   } catch {
     // Clean-up after a failure is best effort; open removes whatever is left.
-  }
-}
-
-function closeQuietly(file: IoFile): void {
-  try {
-    file.closeSync();
-  } catch {
-    // A close error after a failed write must not replace that error.
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeelError, crc32c, joinPath, type Io } from '@keel/core';
 import { isTornPrefix } from './format.js';
+import { writeDurably } from './writer.js';
 
 /**
  * The store's identity file: a random id chosen when the directory became a store. Every
@@ -82,13 +83,7 @@ export function surveyIdentity(io: Io, dir: string): IdentityCheck {
 /** Gives the directory a fresh identity, durably (file and directory entry) before anything else is written. */
 export async function writeIdentity(io: Io, dir: string): Promise<Uint8Array> {
   const storeId = new Uint8Array(randomBytes(STORE_ID_BYTES));
-  const file = io.open(joinPath(dir, IDENTITY_FILE_NAME), { create: true, truncate: true });
-  try {
-    await file.write(encodeIdentity(storeId), 0);
-    await file.datasync();
-  } finally {
-    file.closeSync();
-  }
+  await writeDurably(io, joinPath(dir, IDENTITY_FILE_NAME), encodeIdentity(storeId));
   await io.syncDir(dir);
   return storeId;
 }
@@ -98,6 +93,3 @@ export function foreignIdentityError(dir: string, reason: string): KeelError {
   return new KeelError('KEEL_CORRUPT', `${path} is not a keel payload-store identity (${reason}); nothing was changed`, { path, offset: 0 });
 }
 
-export function sameStoreId(left: Uint8Array, right: Uint8Array): boolean {
-  return left.length === right.length && left.every((byte, index) => byte === right[index]);
-}
