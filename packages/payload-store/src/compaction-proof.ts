@@ -1,5 +1,5 @@
 import { KeelError, frameBytes, joinPath, type Io } from '@keel/core';
-import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, isTornPrefix, mappingFileName } from './format.js';
+import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, isTornWrite, mappingFileName } from './format.js';
 import { readMappingBody, type MappingCheck, type MappingRecord } from './mapping-file.js';
 import type { SurveyedSegment } from './segment.js';
 
@@ -98,7 +98,8 @@ const COMPACTING_PREFIX_BYTES = 12;
 
 /**
  * A `.compacting` file is removed on open only when it is ours: it starts with a
- * compaction output header for its number (whole, or cut short: a prefix then zeros).
+ * compaction output header for its number (whole, or what a crash left of its write:
+ * each byte ours or a hole).
  */
 export function isOurCompactingFile(io: Io, path: string, segment: number): boolean {
   const file = io.open(path);
@@ -106,10 +107,7 @@ export function isOurCompactingFile(io: Io, path: string, segment: number): bool
     const head = new Uint8Array(SEGMENT_HEADER_BYTES);
     const read = file.readSync(head, 0);
     const prefix = encodeSegmentHeader({ segment, kind: 'compaction', order: segment }).subarray(0, COMPACTING_PREFIX_BYTES);
-    const start = head.subarray(0, Math.min(read, COMPACTING_PREFIX_BYTES));
-    if (!isTornPrefix(start, prefix)) return false;
-    const whole = start.length === COMPACTING_PREFIX_BYTES && start.every((byte, index) => byte === prefix[index]);
-    return whole || head.subarray(0, read).every((byte, index) => index < COMPACTING_PREFIX_BYTES || byte === 0);
+    return isTornWrite(head.subarray(0, read), prefix);
   } finally {
     file.closeSync();
   }

@@ -1,5 +1,5 @@
 import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, crc32c, type Io, type IoFile } from '@keel/core';
-import { PAYLOAD_BYTES_MAX, SEGMENT_BYTES_MAX, SEGMENT_HEADER_BYTES, isTornPrefix } from './format.js';
+import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, isTornWrite } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import { STORE_ID_BYTES } from './store-identity.js';
 
@@ -46,7 +46,6 @@ export const MAPPING_SOURCES_MAX = 2 ** 24;
 export const MAPPING_FILE_BYTES_MAX = MAPPING_HEADER_BYTES + MAPPING_SOURCES_MAX * MAPPING_SOURCE_BYTES + MAPPING_ENTRIES_MAX * MAPPING_ENTRY_BYTES + MAPPING_TRAILER_BYTES;
 // A mapping's body is read into one Buffer: its bound stays under Node's 4 GiB Buffer limit.
 if (MAPPING_FILE_BYTES_MAX >= 2 ** 32) throw new Error('MAPPING_FILE_BYTES_MAX must fit one Buffer');
-if (SEGMENT_BYTES_MAX >= POSITION_MAX) throw new Error('segment offsets must be safe integers');
 
 export interface MappingEntry {
   readonly from: PayloadRef;
@@ -73,7 +72,7 @@ export interface MappingHeader {
 
 export type MappingCheck =
   | { readonly state: 'valid'; readonly header: MappingHeader; readonly fileBytes: number }
-  /** Ours (our magic, version and store id, or a prefix of them then zeros) but never written completely. */
+  /** Ours (our magic, version and store id, each byte of them present or a hole) but never written completely. */
   | { readonly state: 'torn' }
   | { readonly state: 'foreign'; readonly reason: string };
 
@@ -140,8 +139,8 @@ export function judgeMappingHeader(bytes: Uint8Array, fileBytes: number, storeId
   const head = bytes.subarray(0, MAPPING_PREFIX_BYTES);
   const ours = head.length === MAPPING_PREFIX_BYTES && head.every((byte, index) => byte === prefix[index]);
   if (!ours) {
-    // A crash while the first write was in flight leaves a prefix of it followed by zeros.
-    if (isTornPrefix(head, prefix) && bytes.subarray(MAPPING_PREFIX_BYTES).every((byte) => byte === 0)) return { state: 'torn' };
+    // A crash while the first write was in flight keeps any of its pieces; the rest reads as holes.
+    if (isTornWrite(head, prefix)) return { state: 'torn' };
     return { state: 'foreign', reason: describeForeignPrefix(bytes) };
   }
   if (bytes.length < MAPPING_HEADER_BYTES) return { state: 'torn' };

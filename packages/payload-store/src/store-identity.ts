@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KeelError, crc32c, joinPath, type Io } from '@keel/core';
-import { isTornPrefix } from './format.js';
+import { isTornWrite } from './format.js';
 import { writeDurably } from './writer.js';
 
 /**
@@ -26,7 +26,7 @@ const IDENTITY_PREFIX_BYTES = 8;
 export type IdentityCheck =
   | { readonly state: 'valid'; readonly storeId: Uint8Array }
   | { readonly state: 'absent' }
-  /** Our prefix then zeros, or a whole record whose checksum fails: a creation a crash cut short. */
+  /** Our prefix (each byte ours or a hole) and a checksum that fails: a creation a crash cut short. */
   | { readonly state: 'torn' }
   | { readonly state: 'foreign'; readonly reason: string };
 
@@ -57,10 +57,8 @@ export function decodeIdentity(bytes: Uint8Array): IdentityCheck {
       return { state: 'valid', storeId: bytes.slice(IDENTITY_PREFIX_BYTES, IDENTITY_CHECKED_BYTES) };
     }
   }
-  if (bytes.length <= IDENTITY_FILE_BYTES && isTornPrefix(bytes.subarray(0, IDENTITY_PREFIX_BYTES), prefix)) {
-    const headerWhole = bytes.length >= IDENTITY_PREFIX_BYTES && bytes.subarray(0, IDENTITY_PREFIX_BYTES).every((byte, index) => byte === prefix[index]);
-    if (headerWhole || bytes.subarray(IDENTITY_PREFIX_BYTES).every((byte) => byte === 0)) return { state: 'torn' };
-  }
+  // The id that follows is random: only the known prefix can tell our torn file from another.
+  if (bytes.length <= IDENTITY_FILE_BYTES && isTornWrite(bytes, prefix)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad identity magic or checksum' };
 }
 

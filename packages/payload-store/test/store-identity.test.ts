@@ -17,8 +17,8 @@ describe('the store identity file', () => {
     expect(readFileSync(join(dir, IDENTITY_FILE_NAME))).toEqual(first);
   });
 
-  it('a torn creation (empty, or our prefix then zeros) is written afresh; the payloads stay', async () => {
-    for (const torn of [new Uint8Array(0), Uint8Array.of(0x4b, 0x50, 0, 0, 0, 0, 0, 0)]) {
+  it('a torn creation (empty, or pieces of our prefix with holes) is written afresh; the payloads stay', async () => {
+    for (const torn of [new Uint8Array(0), Uint8Array.of(0x4b, 0x50, 0, 0, 0, 0, 0, 0), Uint8Array.of(0x4b, 0, 0x53, 0x49, 1, 0, 0, 0, 7, 7)]) {
       const dir = tempDir();
       let ref;
       {
