@@ -11,7 +11,7 @@ import {
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
-import { closeFile } from './writer.js';
+import { closeFile, closeQuietly, writeDurably } from './writer.js';
 
 /** Compaction output is written in batches of about this many bytes: one write each. */
 export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
@@ -21,6 +21,8 @@ export interface CompactionHost {
   readonly io: Io;
   readonly dir: string;
   readonly segments: Map<number, SegmentState>;
+  /** The store's identity, recorded in every mapping so that recovery can tell it is ours. */
+  readonly storeId: Uint8Array;
   allocateSegment(): number;
   /** Reads and verifies one payload (zero-copy for sealed segments). */
   read(ref: PayloadRef): Uint8Array;
@@ -71,8 +73,9 @@ export async function writeCompaction(
   const finalPath = joinPath(dir, segmentFileName(output));
   const mappingPath = joinPath(dir, mappingFileName(output));
   try {
-    const entries = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
-    const record: MappingRecord = { output, sources: [...sources.keys()], entries };
+    const { entries, outputBytes } = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
+    const sourceNumbers = [...sources.keys()].sort((left, right) => left - right);
+    const record: MappingRecord = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers, entries };
     await writeDurably(io, mappingPath, encodeMapping(record));
     await io.syncDir(dir);
     io.rename(temporaryPath, finalPath);
@@ -84,7 +87,13 @@ export async function writeCompaction(
   }
 }
 
-async function writeOutputSegment(io: Io, path: string, identity: SegmentIdentity, live: readonly PayloadRef[], payloads: readonly Uint8Array[]): Promise<MappingEntry[]> {
+async function writeOutputSegment(
+  io: Io,
+  path: string,
+  identity: SegmentIdentity,
+  live: readonly PayloadRef[],
+  payloads: readonly Uint8Array[],
+): Promise<{ entries: MappingEntry[]; outputBytes: number }> {
   const output = identity.segment;
   const entries: MappingEntry[] = [];
   const file = io.open(path, { create: true, truncate: true });
@@ -105,17 +114,7 @@ async function writeOutputSegment(io: Io, path: string, identity: SegmentIdentit
       start = end;
     }
     await file.datasync();
-  } finally {
-    closeQuietly(file);
-  }
-  return entries;
-}
-
-async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {
-  const file = io.open(path, { create: true, truncate: true });
-  try {
-    await file.write(bytes, 0);
-    await file.datasync();
+    return { entries, outputBytes: position };
   } finally {
     closeQuietly(file);
   }
@@ -162,13 +161,5 @@ function removeQuietly(io: Io, path: string): void {
     io.remove(path);
   } catch {
     // Clean-up after a failure is best effort; open removes whatever is left.
-  }
-}
-
-function closeQuietly(file: IoFile): void {
-  try {
-    file.closeSync();
-  } catch {
-    // A close error after a failed write must not replace that error.
   }
 }

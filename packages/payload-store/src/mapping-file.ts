@@ -1,28 +1,51 @@
-import { KeelError, crc32c, type Io } from '@keel/core';
-import { PAYLOAD_BYTES_MAX } from './format.js';
+import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, crc32c, type Io, type IoFile } from '@keel/core';
+import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, isTornWrite } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
+import { STORE_ID_BYTES } from './store-identity.js';
 
 /**
- * The durable record of a finished but uncommitted compaction:
+ * The durable record of a finished but uncommitted compaction (format version 2):
  *
  *   magic          u32 BE  "KPSM"
- *   version        u16 LE  1
+ *   version        u16 LE  2
  *   reserved       u16 LE  0
+ *   store id       16 bytes (the store's identity file)
  *   output segment u32 LE
+ *   output order   u32 LE  (the order in the output's segment header)
+ *   output bytes   u64 LE  (the output segment's exact size)
  *   source count   u32 LE
  *   entry count    u32 LE
- *   sources        u32 LE × source count
+ *   header crc     u32 LE  CRC-32C of bytes 0..47
+ *   sources        u32 LE × source count, strictly ascending
  *   entries        (old segment u32, old offset u64, length u32, new offset u64) LE × entry count
  *   crc            u32 LE  CRC-32C of everything before it
+ *
+ * The header has its own checksum so that the counts that size the rest are trusted
+ * before anything is allocated for them.
  */
 export const MAPPING_MAGIC = 0x4b50_534d;
-export const MAPPING_FORMAT_VERSION = 1;
-export const MAPPING_HEADER_BYTES = 20;
+export const MAPPING_FORMAT_VERSION = 2;
+export const MAPPING_HEADER_BYTES = 52;
+const MAPPING_HEADER_CHECKED_BYTES = 48;
+/** magic, version, reserved and store id: what every mapping of this store starts with. */
+const MAPPING_PREFIX_BYTES = 8 + STORE_ID_BYTES;
 export const MAPPING_SOURCE_BYTES = 4;
 export const MAPPING_ENTRY_BYTES = 24;
 export const MAPPING_TRAILER_BYTES = 4;
-/** Bounds the read of a mapping file before anything is allocated for it. */
-export const MAPPING_FILE_BYTES_MAX = 2 ** 31 - 1;
+/**
+ * Every moved payload is a frame of at least FRAME_OVERHEAD_BYTES in the output, so an
+ * output holds at most this many entries per byte; with the output's size recorded in
+ * the header and checked against the file, the entries a mapping may announce are
+ * bounded by what the output segment actually holds.
+ */
+export const MAPPING_ENTRY_MIN_OUTPUT_BYTES = FRAME_OVERHEAD_BYTES;
+/** The most payloads one compaction moves: a mapping larger than this is refused when written and when read. */
+export const MAPPING_ENTRIES_MAX = 2 ** 27;
+/** Sources are distinct segment numbers below the output; a compaction never names more. */
+export const MAPPING_SOURCES_MAX = 2 ** 24;
+export const MAPPING_FILE_BYTES_MAX = MAPPING_HEADER_BYTES + MAPPING_SOURCES_MAX * MAPPING_SOURCE_BYTES + MAPPING_ENTRIES_MAX * MAPPING_ENTRY_BYTES + MAPPING_TRAILER_BYTES;
+// A mapping's body is read into one Buffer: its bound stays under Node's 4 GiB Buffer limit.
+if (MAPPING_FILE_BYTES_MAX >= 2 ** 32) throw new Error('MAPPING_FILE_BYTES_MAX must fit one Buffer');
 
 export interface MappingEntry {
   readonly from: PayloadRef;
@@ -30,21 +53,46 @@ export interface MappingEntry {
 }
 
 export interface MappingRecord {
+  readonly storeId: Uint8Array;
   readonly output: number;
+  readonly outputOrder: number;
+  readonly outputBytes: number;
   readonly sources: readonly number[];
   readonly entries: readonly MappingEntry[];
 }
 
+export interface MappingHeader {
+  readonly storeId: Uint8Array;
+  readonly output: number;
+  readonly outputOrder: number;
+  readonly outputBytes: number;
+  readonly sourceCount: number;
+  readonly entryCount: number;
+}
+
+export type MappingCheck =
+  | { readonly state: 'valid'; readonly header: MappingHeader; readonly fileBytes: number }
+  /** Ours (our magic, version and store id, each byte of them present or a hole) but never written completely. */
+  | { readonly state: 'torn' }
+  | { readonly state: 'foreign'; readonly reason: string };
+
+export function mappingFileBytes(sourceCount: number, entryCount: number): number {
+  return MAPPING_HEADER_BYTES + sourceCount * MAPPING_SOURCE_BYTES + entryCount * MAPPING_ENTRY_BYTES + MAPPING_TRAILER_BYTES;
+}
+
 export function encodeMapping(record: MappingRecord): Uint8Array {
-  const total = MAPPING_HEADER_BYTES + record.sources.length * MAPPING_SOURCE_BYTES + record.entries.length * MAPPING_ENTRY_BYTES + MAPPING_TRAILER_BYTES;
-  if (total > MAPPING_FILE_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `a compaction of ${record.entries.length} payloads needs a mapping larger than ${MAPPING_FILE_BYTES_MAX} bytes`);
-  const bytes = new Uint8Array(total);
+  if (record.entries.length > MAPPING_ENTRIES_MAX || record.sources.length > MAPPING_SOURCES_MAX) {
+    throw new KeelError('KEEL_TOO_LARGE', `a compaction of ${record.entries.length} payloads from ${record.sources.length} segments exceeds MAPPING_ENTRIES_MAX (${MAPPING_ENTRIES_MAX}) or MAPPING_SOURCES_MAX (${MAPPING_SOURCES_MAX})`);
+  }
+  const bytes = new Uint8Array(mappingFileBytes(record.sources.length, record.entries.length));
   const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAPPING_MAGIC, false);
-  view.setUint16(4, MAPPING_FORMAT_VERSION, true);
-  view.setUint32(8, record.output, true);
-  view.setUint32(12, record.sources.length, true);
-  view.setUint32(16, record.entries.length, true);
+  bytes.set(mappingPrefix(record.storeId), 0);
+  view.setUint32(24, record.output, true);
+  view.setUint32(28, record.outputOrder, true);
+  view.setBigUint64(32, BigInt(record.outputBytes), true);
+  view.setUint32(40, record.sources.length, true);
+  view.setUint32(44, record.entries.length, true);
+  view.setUint32(MAPPING_HEADER_CHECKED_BYTES, crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)), true);
   let position = MAPPING_HEADER_BYTES;
   for (const source of record.sources) {
     view.setUint32(position, source, true);
@@ -61,39 +109,114 @@ export function encodeMapping(record: MappingRecord): Uint8Array {
   return bytes;
 }
 
-/** Reads and verifies a mapping file; null when it is torn or not a mapping (never written completely). */
-export function readMapping(io: Io, path: string, output: number): MappingRecord | null {
+function mappingPrefix(storeId: Uint8Array): Uint8Array {
+  const prefix = new Uint8Array(MAPPING_PREFIX_BYTES);
+  const view = new DataView(prefix.buffer);
+  view.setUint32(0, MAPPING_MAGIC, false);
+  view.setUint16(4, MAPPING_FORMAT_VERSION, true);
+  prefix.set(storeId, 8);
+  return prefix;
+}
+
+/**
+ * Reads only a mapping's fixed header and judges it: whose it is, and whether its counts
+ * agree with the file's size and with their bounds. Nothing is allocated from the counts.
+ */
+export function checkMappingHeader(io: Io, path: string, storeId: Uint8Array | null): MappingCheck {
   const file = io.open(path);
   try {
-    const size = file.sizeSync();
-    if (size < MAPPING_HEADER_BYTES + MAPPING_TRAILER_BYTES || size > MAPPING_FILE_BYTES_MAX) return null;
-    const bytes = new Uint8Array(size);
-    if (file.readSync(bytes, 0) !== size) return null;
-    return decodeMapping(bytes, output);
+    const fileBytes = file.sizeSync();
+    const bytes = new Uint8Array(Math.min(fileBytes, MAPPING_HEADER_BYTES));
+    return judgeMappingHeader(bytes.subarray(0, file.readSync(bytes, 0)), fileBytes, storeId);
   } finally {
     file.closeSync();
   }
 }
 
-export function decodeMapping(bytes: Uint8Array, output: number): MappingRecord | null {
+export function judgeMappingHeader(bytes: Uint8Array, fileBytes: number, storeId: Uint8Array | null): MappingCheck {
+  if (storeId === null) return { state: 'foreign', reason: 'the store has no identity yet, so no mapping can be its own' };
+  const prefix = mappingPrefix(storeId);
+  const head = bytes.subarray(0, MAPPING_PREFIX_BYTES);
+  const ours = head.length === MAPPING_PREFIX_BYTES && head.every((byte, index) => byte === prefix[index]);
+  if (!ours) {
+    // A crash while the first write was in flight keeps any of its pieces; the rest reads as holes.
+    if (isTornWrite(head, prefix)) return { state: 'torn' };
+    return { state: 'foreign', reason: describeForeignPrefix(bytes) };
+  }
+  if (bytes.length < MAPPING_HEADER_BYTES) return { state: 'torn' };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, MAPPING_HEADER_BYTES);
+  if (crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)) !== view.getUint32(MAPPING_HEADER_CHECKED_BYTES, true)) return { state: 'torn' };
+  const outputBytes = view.getBigUint64(32, true);
+  if (outputBytes > BigInt(POSITION_MAX)) return { state: 'foreign', reason: `output size ${outputBytes} is past 2^53 − 1` };
+  const header: MappingHeader = {
+    storeId,
+    output: view.getUint32(24, true),
+    outputOrder: view.getUint32(28, true),
+    outputBytes: Number(outputBytes),
+    sourceCount: view.getUint32(40, true),
+    entryCount: view.getUint32(44, true),
+  };
+  const reason = implausibleCounts(header);
+  if (reason !== null) return { state: 'foreign', reason };
+  // A checksummed header with a body of the wrong size: the body's write was cut short.
+  if (fileBytes !== mappingFileBytes(header.sourceCount, header.entryCount)) return { state: 'torn' };
+  return { state: 'valid', header, fileBytes };
+}
+
+function implausibleCounts(header: MappingHeader): string | null {
+  if (header.sourceCount < 1 || header.sourceCount > MAPPING_SOURCES_MAX || header.sourceCount >= header.output) {
+    return `${header.sourceCount} sources for output segment ${header.output}`;
+  }
+  const entriesMax = Math.floor(Math.max(0, header.outputBytes - SEGMENT_HEADER_BYTES) / MAPPING_ENTRY_MIN_OUTPUT_BYTES);
+  if (header.entryCount > MAPPING_ENTRIES_MAX || header.entryCount > entriesMax) {
+    return `${header.entryCount} entries, more than an output of ${header.outputBytes} bytes can hold`;
+  }
+  return null;
+}
+
+function describeForeignPrefix(bytes: Uint8Array): string {
+  if (bytes.length < 8) return 'bad mapping magic';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  if (view.getUint32(0, false) !== MAPPING_MAGIC) return 'bad mapping magic';
+  const version = view.getUint16(4, true);
+  if (version !== MAPPING_FORMAT_VERSION) return `mapping format version ${version}, this version reads ${MAPPING_FORMAT_VERSION} (commit or abort it with the version that wrote it)`;
+  return 'written by another store (its store id is not this store\'s)';
+}
+
+/** Reads and verifies the whole mapping a valid header announced; null when its checksum fails. */
+export function readMappingBody(io: Io, path: string, header: MappingHeader, fileBytes: number): MappingRecord | null {
+  const file = io.open(path);
+  try {
+    return decodeMapping(readExactly(file, fileBytes), header);
+  } finally {
+    file.closeSync();
+  }
+}
+
+function readExactly(file: IoFile, bytes: number): Uint8Array {
+  const buffer = new Uint8Array(bytes);
+  if (file.readSync(buffer, 0) !== bytes) throw new KeelError('KEEL_CORRUPT', `${file.path} shrank while it was read; nothing was changed`, { path: file.path, offset: 0 });
+  return buffer;
+}
+
+function decodeMapping(bytes: Uint8Array, header: MappingHeader): MappingRecord | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, false) !== MAPPING_MAGIC || view.getUint16(4, true) !== MAPPING_FORMAT_VERSION) return null;
-  const sourceCount = view.getUint32(12, true);
-  const entryCount = view.getUint32(16, true);
-  const expected = MAPPING_HEADER_BYTES + sourceCount * MAPPING_SOURCE_BYTES + entryCount * MAPPING_ENTRY_BYTES + MAPPING_TRAILER_BYTES;
-  if (expected !== bytes.length) return null;
   const crcAt = bytes.length - MAPPING_TRAILER_BYTES;
   if (crc32c(bytes.subarray(0, crcAt)) !== view.getUint32(crcAt, true)) return null;
-  if (view.getUint32(8, true) !== output) return null;
   const sources: number[] = [];
   let position = MAPPING_HEADER_BYTES;
-  for (let index = 0; index < sourceCount; index++, position += MAPPING_SOURCE_BYTES) sources.push(view.getUint32(position, true));
+  for (let index = 0; index < header.sourceCount; index++, position += MAPPING_SOURCE_BYTES) sources.push(view.getUint32(position, true));
   const entries: MappingEntry[] = [];
-  for (let index = 0; index < entryCount; index++, position += MAPPING_ENTRY_BYTES) {
+  for (let index = 0; index < header.entryCount; index++, position += MAPPING_ENTRY_BYTES) {
+    const fromOffset = view.getBigUint64(position + 4, true);
+    const toOffset = view.getBigUint64(position + 16, true);
+    // Offsets past 2^53 − 1 cannot be numbers: refused, never rounded.
+    if (fromOffset > BigInt(POSITION_MAX) || toOffset > BigInt(POSITION_MAX)) return null;
     const length = view.getUint32(position + 12, true);
     if (length > PAYLOAD_BYTES_MAX) return null;
-    const from = { segment: view.getUint32(position, true), offset: Number(view.getBigUint64(position + 4, true)), length };
-    entries.push({ from, to: { segment: output, offset: Number(view.getBigUint64(position + 16, true)), length } });
+    const from = { segment: view.getUint32(position, true), offset: Number(fromOffset), length };
+    entries.push({ from, to: { segment: header.output, offset: Number(toOffset), length } });
   }
-  return { output, sources, entries };
+  const { storeId, output, outputOrder, outputBytes } = header;
+  return { storeId, output, outputOrder, outputBytes, sources, entries };
 }

@@ -60,6 +60,7 @@ interface Opened {
   segments: Map<number, SegmentState>;
   writer: SegmentWriter;
   pending: MappingRecord | null;
+  storeId: Uint8Array;
   report: RecoveryReport;
 }
 
@@ -79,6 +80,7 @@ export class PayloadStore {
   readonly #commit: GroupCommit;
   readonly #driver: DurabilityDriver;
   readonly #recovery: RecoveryReport;
+  readonly #storeId: Uint8Array;
   #pending: CompactionPlan | null = null;
   /** The compaction writing its output right now; close waits for it. */
   #compacting: Promise<CompactionPlan> | null = null;
@@ -94,6 +96,7 @@ export class PayloadStore {
     this.#segments = opened.segments;
     this.#writer = opened.writer;
     this.#recovery = opened.report;
+    this.#storeId = opened.storeId;
     this.#commit = new GroupCommit({ writtenThrough: () => this.#writer.writtenBytes, flush: () => this.#writer.flush() }, 0, (error) =>
       this.#lifecycle.poison(error),
     );
@@ -113,7 +116,7 @@ export class PayloadStore {
       // scanning it, so it must be whole before the store moves past it.
       const durableRotation = true;
       const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes, durableRotation);
-      return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, report: found.report });
+      return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, storeId: found.storeId, report: found.report });
     } catch (error) {
       lock.closeSync();
       throw error;
@@ -287,6 +290,7 @@ export class PayloadStore {
       io: this.#io,
       dir: this.dir,
       segments: this.#segments,
+      storeId: this.#storeId,
       allocateSegment: () => this.#writer.allocateSegment(),
       read: (ref) => readPayload(this.#io, this.#segments.get(ref.segment) as SegmentState, ref),
     };

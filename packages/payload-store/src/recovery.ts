@@ -4,6 +4,7 @@ import {
   recoverFrameLog,
   saveAndTruncateTail,
   type Io,
+  type IoFile,
   type RecoveryAction,
   type RecoveryPolicy,
   type RecoveryReport,
@@ -19,10 +20,12 @@ import {
   segmentFileName,
   type SegmentKind,
 } from './format.js';
-import { readMapping, type MappingRecord } from './mapping-file.js';
+import { checkMappingHeader, type MappingCheck, type MappingRecord } from './mapping-file.js';
+import { isOurCompactingFile, judgeMapping } from './compaction-proof.js';
+import { IDENTITY_FILE_NAME, foreignIdentityError, surveyIdentity, writeIdentity, type IdentityCheck } from './store-identity.js';
 import type { VerifyLevel } from './options.js';
 import { findDamage } from './scan.js';
-import type { SegmentState } from './segment.js';
+import type { SegmentState, SurveyedSegment } from './segment.js';
 import { closeFile, createSegmentFile } from './writer.js';
 import { removeIfPresent } from './compaction.js';
 
@@ -32,26 +35,24 @@ export interface OpenedDirectory {
   nextSegment: number;
   /** A compaction that finished phase one before the last close or crash. */
   pending: MappingRecord | null;
+  /** The store's identity, which its mappings carry. */
+  storeId: Uint8Array;
   report: RecoveryReport;
-}
-
-interface SurveyedSegment {
-  path: string;
-  size: number;
-  kind: SegmentKind | 'torn';
-  order: number;
 }
 
 /** Everything open found in the directory, read without changing a byte. */
 interface Survey {
+  identity: IdentityCheck;
   segments: Map<number, SurveyedSegment>;
   temporaries: string[];
-  mappings: Map<number, MappingRecord | null>;
+  mappings: Map<number, MappingCheck>;
   highest: number;
 }
 
 /** What open has to do; decided in full before anything is changed. */
 interface Decisions {
+  /** The store's identity is missing (a new store, or one older than identities) or its creation was torn. */
+  writeIdentity: boolean;
   removeTemporaries: string[];
   discardMappings: number[];
   finishCommits: MappingRecord[];
@@ -61,18 +62,27 @@ interface Decisions {
 
 /**
  * Brings a store directory to a consistent state: surveys every file, refuses foreign
- * or damaged ones before touching anything, finishes or rolls back an interrupted
- * compaction, repairs a segment whose creation was torn, and recovers the active
- * segment's tail. Running it twice does the same as running it once.
+ * or damaged ones before touching anything, recovers the active segment's tail (the one
+ * step left that can still refuse, and changes nothing when it does), and only then
+ * finishes or rolls back an interrupted compaction and repairs a segment whose creation
+ * was torn. Running it twice does the same as running it once.
  */
 export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy, verify: VerifyLevel): Promise<OpenedDirectory> {
   const found = survey(io, dir);
-  const decisions = decide(dir, found);
+  const decisions = decide(io, dir, found);
   if (verify === 'full') verifySealed(io, found, decisions);
   if (policy === 'strict' && needsChanges(decisions)) {
     throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
   }
-  const actions = await act(io, dir, found, decisions);
+  const tail = await recoverTailFirst(io, found, decisions, policy);
+  let changed: { storeId: Uint8Array; actions: RecoveryAction[] };
+  try {
+    changed = await actOnDecisions(io, dir, found, decisions);
+  } catch (error) {
+    tail?.file.closeSync();
+    throw error;
+  }
+  const { storeId, actions } = changed;
   const segments = new Map<number, SegmentState>();
   for (const [segment, surveyed] of found.segments) {
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
@@ -80,6 +90,8 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   }
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
+  let tailReport: Omit<RecoveryReport, 'validBytes'>;
+  if (tail !== null && tail.segment !== active?.segment) tail.file.closeSync();
   if (active === null) {
     // Created without syncing, then synced off the event loop: open is async.
     active = createSegmentFile(io, dir, nextSegment++, false);
@@ -88,11 +100,16 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
     active.durableEnd = active.end;
     segments.set(active.segment, active);
     actions.push({ kind: 'created', path: active.path });
+    tailReport = await recoverActive(io, active, policy);
+  } else if (tail !== null && tail.segment === active.segment) {
+    adoptRecoveredTail(active, tail.file);
+    tailReport = tail.report;
   } else {
+    // Only a segment whose torn header was just rewritten gets here: it holds nothing to cut.
     active.file = io.open(active.path, { write: true });
     active.sealed = false;
+    tailReport = await recoverActive(io, active, policy);
   }
-  const tail = await recoverActive(io, active, policy);
   try {
     await syncFound(io, dir, segments);
   } catch (error) {
@@ -108,22 +125,81 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   }
   let validBytes = 0;
   for (const state of segments.values()) validBytes += state.end;
-  const report: RecoveryReport = { ...tail, validBytes, actions: [...actions, ...tail.actions] };
-  return { segments, active, nextSegment, pending: decisions.pending, report };
+  const report: RecoveryReport = { ...tailReport, validBytes, actions: [...actions, ...tailReport.actions] };
+  return { segments, active, nextSegment, pending: decisions.pending, storeId, report };
+}
+
+interface RecoveredTail {
+  segment: number;
+  file: IoFile;
+  report: Omit<RecoveryReport, 'validBytes'>;
+}
+
+/**
+ * Recovers the tail of the segment that will be active, before any other change: a
+ * refusal here (damage that is not a torn tail, or strict) then leaves every file as it
+ * was. The active one is the newest append segment that stays and is not a pending
+ * compaction's source (never a source of a commit open finishes: those are proven sealed).
+ * A torn-header segment has no tail; it is repaired with the other changes.
+ */
+async function recoverTailFirst(io: Io, found: Survey, decisions: Decisions, policy: RecoveryPolicy): Promise<RecoveredTail | null> {
+  const leaving = new Set(decisions.finishCommits.flatMap((record) => record.sources));
+  let newest: number | null = null;
+  for (const [segment, surveyed] of found.segments) {
+    if (surveyed.kind === 'compaction' || leaving.has(segment) || decisions.pending?.sources.includes(segment)) continue;
+    if (newest === null || segment > newest) newest = segment;
+  }
+  if (newest === null || (found.segments.get(newest) as SurveyedSegment).kind === 'torn') return null;
+  const file = io.open((found.segments.get(newest) as SurveyedSegment).path, { write: true });
+  try {
+    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
+    return { segment: newest, file, report };
+  } catch (error) {
+    file.closeSync();
+    throw error;
+  }
+}
+
+function adoptRecoveredTail(active: SegmentState, file: IoFile): void {
+  active.file = file;
+  active.sealed = false;
+  active.end = file.sizeSync();
+  // Recovery may have cut the file: what is on disk now is what is durable.
+  active.durableEnd = active.end;
+}
+
+/** The identity first (every later file of the store can name it), then the decided changes. */
+async function actOnDecisions(io: Io, dir: string, found: Survey, decisions: Decisions): Promise<{ storeId: Uint8Array; actions: RecoveryAction[] }> {
+  const actions: RecoveryAction[] = [];
+  let storeId: Uint8Array;
+  if (decisions.writeIdentity) {
+    storeId = await writeIdentity(io, dir);
+    actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
+  } else storeId = (found.identity as Extract<IdentityCheck, { state: 'valid' }>).storeId;
+  actions.push(...(await act(io, dir, found, decisions)));
+  return { storeId, actions };
 }
 
 function survey(io: Io, dir: string): Survey {
-  const found: Survey = { segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
+  const identity = surveyIdentity(io, dir);
+  if (identity.state === 'foreign') throw foreignIdentityError(dir, identity.reason);
+  const storeId = identity.state === 'valid' ? identity.storeId : null;
+  const found: Survey = { identity, segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
   for (const name of io.list(dir)) {
     const parsed = parseStoreFileName(name);
     if (parsed === null) continue;
     const path = joinPath(dir, name);
     found.highest = Math.max(found.highest, parsed.segment);
-    if (parsed.kind === 'compacting') found.temporaries.push(path);
-    else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, readMapping(io, path, parsed.segment));
+    if (parsed.kind === 'compacting') found.temporaries.push(surveyCompacting(io, path, parsed.segment));
+    else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, checkMappingHeader(io, path, storeId));
     else found.segments.set(parsed.segment, surveySegment(io, path, parsed.segment));
   }
   return found;
+}
+
+function surveyCompacting(io: Io, path: string, segment: number): string {
+  if (isOurCompactingFile(io, path, segment)) return path;
+  throw new KeelError('KEEL_CORRUPT', `${path} is not a compaction output of this store; nothing was changed`, { path, offset: 0 });
 }
 
 function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
@@ -141,21 +217,19 @@ function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
   }
 }
 
-function decide(dir: string, found: Survey): Decisions {
-  const decisions: Decisions = { removeTemporaries: [...found.temporaries], discardMappings: [], finishCommits: [], repairHeaders: [], pending: null };
-  for (const [output, record] of found.mappings) {
-    const outputPresent = found.segments.has(output);
-    if (record === null && outputPresent) {
-      // The mapping is made durable before the output gets its name: this is media damage.
-      const path = joinPath(dir, mappingFileName(output));
-      throw new KeelError('KEEL_CORRUPT', `${path} is damaged although its compaction finished; nothing was changed`, { path, offset: 0 });
-    }
-    if (record === null || !outputPresent) decisions.discardMappings.push(output);
-    else if (record.sources.every((source) => found.segments.has(source))) {
-      if (decisions.pending !== null) throw new KeelError('KEEL_CORRUPT', `${dir} holds two uncommitted compactions; nothing was changed`, { path: dir, offset: 0 });
-      decisions.pending = record;
-    } else decisions.finishCommits.push(record);
+function decide(io: Io, dir: string, found: Survey): Decisions {
+  const writeIdentity = found.identity.state !== 'valid';
+  const decisions: Decisions = { writeIdentity, removeTemporaries: [...found.temporaries], discardMappings: [], finishCommits: [], repairHeaders: [], pending: null };
+  const refuse = (reason: string) => new KeelError('KEEL_CORRUPT', `${dir} ${reason}; nothing was changed`, { path: dir, offset: 0 });
+  for (const [output, check] of found.mappings) {
+    const verdict = judgeMapping(io, dir, output, check, found.segments);
+    if (verdict.action === 'discard') decisions.discardMappings.push(output);
+    else if (verdict.action === 'pending') {
+      if (decisions.pending !== null) throw refuse('holds two uncommitted compactions');
+      decisions.pending = verdict.record;
+    } else decisions.finishCommits.push(verdict.record);
   }
+  if (decisions.finishCommits.length + (decisions.pending === null ? 0 : 1) > 1) throw refuse('holds more than one compaction in progress');
   for (const [segment, surveyed] of found.segments) if (surveyed.kind === 'torn') decisions.repairHeaders.push(segment);
   return decisions;
 }
@@ -275,9 +349,7 @@ async function recoverActive(io: Io, active: SegmentState, policy: RecoveryPolic
   const file = active.file as NonNullable<SegmentState['file']>;
   try {
     const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
-    active.end = file.sizeSync();
-    // Recovery may have cut the file: what is on disk now is what is durable.
-    active.durableEnd = active.end;
+    adoptRecoveredTail(active, file);
     return report;
   } catch (error) {
     closeFile(active);

@@ -44,3 +44,11 @@ export interface SegmentInfo {
 export function describeSegment(state: SegmentState): SegmentInfo {
   return { segment: state.segment, kind: state.kind, order: state.order, state: state.sealed ? 'sealed' : 'active', bytes: state.end, path: state.path };
 }
+
+/** A segment file as open's read-only survey found it. */
+export interface SurveyedSegment {
+  path: string;
+  size: number;
+  kind: SegmentKind | 'torn';
+  order: number;
+}

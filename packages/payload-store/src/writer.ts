@@ -1,4 +1,4 @@
-import { KeelError, encodeFrames, frameBytes, joinPath, type Io } from '@keel/core';
+import { KeelError, encodeFrames, frameBytes, joinPath, type Io, type IoFile } from '@keel/core';
 import { MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, encodeSegmentHeader, segmentFileName } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
@@ -173,5 +173,24 @@ export function closeFile(state: SegmentState): void {
     file.closeSync();
   } catch {
     // Closing a handle that already failed must not hide the error that failed it.
+  }
+}
+
+/** Writes a whole small file and datasyncs it; its directory entry is the caller's to sync. */
+export async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {
+  const file = io.open(path, { create: true, truncate: true });
+  try {
+    await file.write(bytes, 0);
+    await file.datasync();
+  } finally {
+    closeQuietly(file);
+  }
+}
+
+export function closeQuietly(file: IoFile): void {
+  try {
+    file.closeSync();
+  } catch {
+    // A close error after a failed write must not replace that error.
   }
 }

@@ -43,6 +43,12 @@ describe('PayloadRef', () => {
     for (const encoded of [new Uint8Array(3), badVersion, hugeOffset, 'text' as unknown as Uint8Array]) {
       expect(await codeOf(() => PayloadRef.decode(encoded))).toBe('KEEL_BAD_ARGUMENT');
     }
+    // The largest offset that is still a safe integer decodes; one past it is refused, never rounded.
+    const boundary = valid.slice();
+    new DataView(boundary.buffer).setBigUint64(5, BigInt(Number.MAX_SAFE_INTEGER), true);
+    expect(PayloadRef.decode(boundary).offset).toBe(Number.MAX_SAFE_INTEGER);
+    new DataView(boundary.buffer).setBigUint64(5, BigInt(Number.MAX_SAFE_INTEGER) + 1n, true);
+    expect(await codeOf(() => PayloadRef.decode(boundary))).toBe('KEEL_BAD_ARGUMENT');
     const malformed = [null, {}, { segment: 0, offset: SEGMENT_HEADER_BYTES, length: 1 }, { segment: 1, offset: SEGMENT_HEADER_BYTES - 1, length: 1 }, { segment: 1, offset: SEGMENT_HEADER_BYTES, length: -1 }, { segment: 1.5, offset: SEGMENT_HEADER_BYTES, length: 1 }];
     for (const ref of malformed) expect(await codeOf(() => PayloadRef.encode(ref as unknown as PayloadRef))).toBe('KEEL_BAD_ARGUMENT');
   });

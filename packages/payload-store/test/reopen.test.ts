@@ -26,7 +26,8 @@ describe('refs survive reopen', () => {
   it('creates the directory and a first segment when nothing is there', async () => {
     const dir = `${tempDir()}/nested/store`;
     await using store = await PayloadStore.open(dir);
-    expect(store.recovery.actions.map((action) => action.kind)).toEqual(['created']);
+    // The store's identity file, then its first segment.
+    expect(store.recovery.actions.map((action) => action.kind)).toEqual(['created', 'created']);
     expect(store.segments()).toHaveLength(1);
   });
 });

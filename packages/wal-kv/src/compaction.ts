@@ -1,7 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, joinPath, type Io, type IoFile } from '@keel/core';
 import {
-  LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
   OPERATION_HEADER_BYTES,
   OPERATION_PUT,
@@ -13,6 +12,7 @@ import {
   logFileName,
   sealRecordFrame,
   viewOf,
+  type LogHeader,
 } from './format.js';
 import type { KeyIndex } from './key-index.js';
 import { COMPACTION_RECORD_BYTES } from './limits.js';
@@ -40,21 +40,22 @@ export interface CompactedLog {
 export function writeCompactedLog(
   io: Io,
   dir: string,
-  generation: number,
-  baseSeq: number,
+  header: LogHeader,
   index: KeyIndex,
-  readVerifiedField: (position: number, length: number) => Uint8Array,
+  readVerifiedField: (key: string, position: number, length: number) => Uint8Array,
 ): CompactedLog {
+  const { generation } = header;
   const finalPath = joinPath(dir, logFileName(generation));
   const temporaryPath = finalPath + TEMPORARY_SUFFIX;
   const { keys, slots } = liveInLogOrder(index);
   const file = io.open(temporaryPath, { create: true, truncate: true });
   try {
-    file.writeSync(encodeLogHeader({ version: LOG_FORMAT_VERSION, generation, baseSeq }), 0);
+    file.writeSync(encodeLogHeader(header), 0);
     const writer = new CompactionRecords(file, LOG_HEADER_FRAME_BYTES, slots.length);
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      writer.add(i, keys[i]!, readVerifiedField(index.position(slot), index.length(slot)), index.seq(slot));
+      const key = keys[i]!;
+      writer.add(i, key, readVerifiedField(key, index.position(slot), index.length(slot)), index.seq(slot));
     }
     writer.finish();
     return { file, temporaryPath, finalPath, generation, end: writer.end, lastFrameStart: writer.lastFrameStart, slots, positions: writer.positions };

@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
 import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
@@ -6,17 +6,18 @@ import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limi
  * Bytes on disk of the log (see the Format section of the README).
  *
  * A log file `wal-<generation>.log` is a sequence of core frames:
- *   header frame  magic "WKVH": version u16, reserved u16, generation u32, base seq u64
+ *   header frame  magic "WKVH": version u16, reserved u16, generation u32, base seq u64, store id (16 bytes)
  *   record frames magic "WKVR": operation count u32, then per operation
  *     type u8 (1 put, 2 delete) | key length u16 | value length u32 | seq u64 | key
- *     and for a put: value CRC-32C u32 | value
+ *     and for a put: value CRC-32C u32 (over the key, then the value) | value
  * All integers little-endian. One record frame holds one put, one delete or one whole
  * batch, so the frame CRC makes a batch all-or-nothing.
  */
-export const LOG_FORMAT_VERSION = 1;
+export const LOG_FORMAT_VERSION = 2;
 export const LOG_HEADER_FORMAT = defineFrameFormat(0x574b_5648, 64);
 export const LOG_RECORD_FORMAT = defineFrameFormat(0x574b_5652, RECORD_PAYLOAD_BYTES_MAX);
-export const LOG_HEADER_PAYLOAD_BYTES = 16;
+export const STORE_ID_BYTES = 16;
+export const LOG_HEADER_PAYLOAD_BYTES = 16 + STORE_ID_BYTES;
 export const LOG_HEADER_FRAME_BYTES = LOG_HEADER_PAYLOAD_BYTES + 12;
 
 export const OPERATION_PUT = 1;
@@ -49,6 +50,8 @@ export interface LogHeader {
   generation: number;
   /** The highest seq written before this generation began. */
   baseSeq: number;
+  /** The store's identity (its STORE file): a log copied from another store is foreign. */
+  storeId: Uint8Array;
 }
 
 export function encodeLogHeader(header: LogHeader): Uint8Array {
@@ -57,24 +60,40 @@ export function encodeLogHeader(header: LogHeader): Uint8Array {
   view.setUint16(0, header.version, true);
   view.setUint32(4, header.generation, true);
   writeU64(view, 8, header.baseSeq);
+  payload.set(header.storeId, 16);
   return encodeFrame(payload, LOG_HEADER_FORMAT);
 }
 
-/** Decodes the header frame at the start of `bytes`; throws KEEL_CORRUPT if it is not ours. */
+/** What every log starts with (frame magic, header length, version, reserved): a `.tmp` log that does not is not ours. */
+export const LOG_SIGNATURE = encodeLogHeader({ version: LOG_FORMAT_VERSION, generation: 0, baseSeq: 0, storeId: new Uint8Array(STORE_ID_BYTES) }).subarray(0, FRAME_HEADER_BYTES + 4);
+
+/**
+ * Decodes the header frame at the start of `bytes`; throws KEEL_CORRUPT if it is not
+ * ours and KEEL_UNSUPPORTED for another format version (1, before store identities and
+ * key-bound value checksums, included).
+ */
 export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   const check = checkFrameAt(bytes, 0, LOG_HEADER_FORMAT);
-  if (!check.ok || check.payloadLength !== LOG_HEADER_PAYLOAD_BYTES) {
-    const state = check.ok ? 'wrong header length' : check.state;
-    throw new KeelError('KEEL_CORRUPT', `${path} does not start with a wal-kv log header (${state}); it was left untouched`, { path, offset: 0 });
-  }
-  const view = viewOf(bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + LOG_HEADER_PAYLOAD_BYTES));
-  const version = view.getUint16(0, true);
+  if (!check.ok) throw new KeelError('KEEL_CORRUPT', `${path} does not start with a wal-kv log header (${check.state}); it was left untouched`, { path, offset: 0 });
+  const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + check.payloadLength);
+  const version = payload.length >= 2 ? viewOf(payload).getUint16(0, true) : 0;
   if (version !== LOG_FORMAT_VERSION) {
-    throw new KeelError('KEEL_UNSUPPORTED', `${path} is wal-kv log format version ${version}; this build reads version ${LOG_FORMAT_VERSION}`, { path, offset: 0 });
+    throw new KeelError('KEEL_UNSUPPORTED', `${path} is wal-kv log format version ${version}; this build reads version ${LOG_FORMAT_VERSION} only. It was left untouched`, { path, offset: 0 });
   }
+  if (payload.length !== LOG_HEADER_PAYLOAD_BYTES) throw new KeelError('KEEL_CORRUPT', `${path} has a log header of ${payload.length} bytes; it was left untouched`, { path, offset: 0 });
+  const view = viewOf(payload);
   const baseSeq = readU64(view, 8);
   if (baseSeq === null) throw new KeelError('KEEL_CORRUPT', `${path} has a base seq beyond 2^53`, { path, offset: 0 });
-  return { version, generation: view.getUint32(4, true), baseSeq };
+  return { version, generation: view.getUint32(4, true), baseSeq, storeId: payload.slice(16, 16 + STORE_ID_BYTES) };
+}
+
+/**
+ * The seed of a value's CRC-32C: the CRC of its key. A value's checksum thus covers the
+ * key it was written under, and a snapshot entry or index slot that points a key at
+ * another key's value fails the check instead of returning it.
+ */
+export function keySeed(key: string): number {
+  return crc32c(Buffer.from(key, 'latin1'));
 }
 
 /** One operation ready to be encoded: key (in index form, one char per byte) and value validated. */
@@ -135,7 +154,7 @@ export function encodeRecordPayload(target: Buffer, operations: readonly Operati
       continue;
     }
     valueOffsets[i] = offset;
-    view.setUint32(offset, crc32c(operation.value), true);
+    view.setUint32(offset, crc32c(operation.value, keySeed(operation.key)), true);
     target.set(operation.value, offset + VALUE_CRC_BYTES);
     offset += VALUE_CRC_BYTES + valueLength;
   }

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, type Operation } from './format.js';
+import { VALUE_CRC_BYTES, encodeRecordPayload, keySeed, sealRecordFrame, type Operation } from './format.js';
 import { MAP_SEGMENT_BYTES, WRITE_BUFFER_BYTES } from './limits.js';
 
 /**
@@ -95,30 +95,31 @@ export class LogWriter {
   }
 
   /**
-   * Reads a value (CRC-32C + bytes at `position`) and verifies it before returning a copy.
-   * Sealed log bytes are read through read-only mappings of whole segments (no syscall
-   * per read); the rest, and any Io without mappings, through one positional read.
+   * Reads the value of `key` (CRC-32C + bytes at `position`) and verifies it, the key
+   * included, before returning a copy. Sealed log bytes are read through read-only
+   * mappings of whole segments (no syscall per read); the rest, and any Io without
+   * mappings, through one positional read.
    */
-  readValue(position: number, length: number): Buffer {
+  readValue(key: string, position: number, length: number): Buffer {
     if (position >= this.flushedThrough) {
       const start = position - this.flushedThrough + VALUE_CRC_BYTES;
       return Buffer.from(this.#buffer.subarray(start, start + length));
     }
     const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
-    if (mapped !== null) return Buffer.from(this.#verified(mapped, position).subarray(VALUE_CRC_BYTES));
+    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, key).subarray(VALUE_CRC_BYTES));
     // A mapping is read-only and must not be handed out (a write into it would crash);
     // a buffer read for this call can be.
-    return this.#verified(this.#read(position, length), position).subarray(VALUE_CRC_BYTES);
+    return this.#verified(this.#read(position, length), position, key).subarray(VALUE_CRC_BYTES);
   }
 
   /**
    * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
    * only until the next call (it may be a read-only mapping): compaction copies it as is.
    */
-  readVerifiedField(position: number, length: number): Uint8Array {
+  readVerifiedField(key: string, position: number, length: number): Uint8Array {
     if (position >= this.flushedThrough) throw new Error(`readVerifiedField(${position}) of unflushed bytes`);
     const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
-    return this.#verified(mapped ?? this.#read(position, length), position);
+    return this.#verified(mapped ?? this.#read(position, length), position, key);
   }
 
   #read(position: number, length: number): Buffer {
@@ -129,11 +130,11 @@ export class LogWriter {
     return bytes;
   }
 
-  /** Checks the CRC-32C in front of a value; returns the same bytes. */
-  #verified<T extends Uint8Array>(field: T, position: number): T {
+  /** Checks the CRC-32C in front of a value, which covers `key` and the value; returns the same bytes. */
+  #verified<T extends Uint8Array>(field: T, position: number, key: string): T {
     const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
-    if (crc32c(field.subarray(VALUE_CRC_BYTES)) !== stored) {
-      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C`, { path: this.path, offset: position });
+    if (crc32c(field.subarray(VALUE_CRC_BYTES), keySeed(key)) !== stored) {
+      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.path, offset: position });
     }
     return field;
   }

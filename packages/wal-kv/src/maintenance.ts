@@ -1,6 +1,6 @@
 import { joinPath } from '@keel/core';
 import { writeCompactedLog, type CompactedLog } from './compaction.js';
-import { LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
+import { LOG_FORMAT_VERSION, LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
 import { COMPACT_LOG_BYTES_MIN, SNAPSHOTS_KEPT } from './limits.js';
 import { LogWriter } from './log-writer.js';
 import { writeSnapshotFile } from './snapshot.js';
@@ -102,7 +102,7 @@ export class Maintenance {
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
     const reader = state.writer; // the old log's writer, kept for reads during the copy
-    const compacted = writeCompactedLog(io, state.dir, state.generation + 1, state.lastSeq, state.index, (position, length) => reader.readVerifiedField(position, length));
+    const compacted = writeCompactedLog(io, state.dir, { version: LOG_FORMAT_VERSION, generation: state.generation + 1, baseSeq: state.lastSeq, storeId: state.storeId }, state.index, (key, position, length) => reader.readVerifiedField(key, position, length));
     this.#switchTo(compacted);
     // The new log's snapshot is taken in the same turn as the switch, so it matches the
     // log's end exactly, and it is durable before the log is renamed into place: an
@@ -146,6 +146,7 @@ export class Maintenance {
     const state = this.#state;
     const logPosition = state.writer.end;
     return {
+      storeId: state.storeId,
       generation: state.generation,
       seq: state.lastSeq,
       logPosition,

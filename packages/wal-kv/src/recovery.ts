@@ -4,6 +4,7 @@ import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
   LOG_RECORD_FORMAT,
+  LOG_SIGNATURE,
   OPERATION_PUT,
   TEMPORARY_SUFFIX,
   decodeLogHeader,
@@ -15,7 +16,10 @@ import {
   type LogHeader,
 } from './format.js';
 import { KeyIndex } from './key-index.js';
+import { startsAsOurs } from './ownership.js';
 import { loadSnapshot } from './snapshot.js';
+import { SNAPSHOT_SIGNATURE } from './snapshot-format.js';
+import { IDENTITY_FILE_NAME, refuseDirectory, sameStoreId, surveyIdentity, writeIdentity, type IdentityCheck } from './store-identity.js';
 
 export interface RecoveredLog {
   file: IoFile;
@@ -33,34 +37,34 @@ export interface RecoveredLog {
 }
 
 /**
- * Brings the directory to a consistent state and rebuilds the index:
- * 1. picks the highest log generation (a generation is renamed into place only once it
- *    is complete and durable), creating generation 1 when there is none;
- * 2. loads the newest snapshot that checks out for that generation, and replays the log
- *    from the position it covers, stopping at the first bad record (core recovery);
- * 3. only then removes `.tmp` leftovers of an interrupted snapshot or compaction, older
- *    generations, and unusable snapshots, which nothing can need any more. An open that
- *    is refused changes nothing.
+ * Brings the directory to a consistent state and rebuilds the index, in two phases.
+ *
+ * Survey and decide, reading only: the store's identity (`STORE`), the header of every
+ * log (each must carry that identity and its own generation), every `.tmp` (each must
+ * start as one of ours), and the snapshots; the current generation is the highest, and
+ * when an older one is still there the higher one is adopted only if a snapshot of this
+ * store proves it was installed (compaction makes one durable before the rename). Then
+ * the snapshot to load and the replay's verdict on the log's tail.
+ *
+ * Act, only once nothing is refused: create the identity and generation 1 of a new store,
+ * cut a torn tail (core recovery, after saving it), remove the proven `.tmp` leftovers,
+ * older generations and unusable snapshots of this store. A refused open changes nothing.
  */
 export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): Promise<RecoveredLog> {
+  const found = surveyDirectory(io, dir);
   const actions: RecoveryAction[] = [];
-  const names = io.list(dir).filter((name) => !isTemporary(name));
-  const generations = names.map(parseLogFileName).filter((generation): generation is number => generation !== null);
-  const generation = generations.length === 0 ? await createLog(io, dir, 1, 0, actions) : Math.max(...generations);
+  const storeId = found.identity.state === 'valid' ? found.identity.storeId : await writeIdentity(io, dir, found.identity.state === 'torn');
+  if (found.identity.state !== 'valid') actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
+  const generation = found.generations.length === 0 ? await createLog(io, dir, { version: LOG_FORMAT_VERSION, generation: 1, baseSeq: 0, storeId }, actions) : Math.max(...found.generations);
   const path = joinPath(dir, logFileName(generation));
   const file = io.open(path, { write: true });
   try {
     const size = file.sizeSync();
-    const headerBytes = new Uint8Array(Math.min(size, LOG_HEADER_FRAME_BYTES));
-    file.readSync(headerBytes, 0);
-    const header = decodeLogHeader(headerBytes, path);
-    if (header.generation !== generation) {
-      throw new KeelError('KEEL_CORRUPT', `${path} holds generation ${header.generation}; it was left untouched`, { path, offset: 0 });
-    }
-    const recovered = await replay(io, dir, names, file, header, size, policy, actions);
+    const header = readLogHeader(file, path, generation, storeId);
+    const recovered = await replay(io, dir, found, file, header, size, policy, actions);
     // Only an open that succeeds changes the directory: a refused one leaves it as found.
-    removeTemporaries(io, dir, recovered.log.report.actions);
-    await removeStale(io, dir, names, generation, recovered.unusableSnapshots, policy, recovered.log.report.actions);
+    removeTemporaries(io, dir, found.temporaries, recovered.log.report.actions);
+    await removeStale(io, dir, found.generations, generation, recovered.unusableSnapshots, policy, recovered.log.report.actions);
     return recovered.log;
   } catch (error) {
     file.closeSync();
@@ -68,25 +72,91 @@ export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): P
   }
 }
 
+function readLogHeader(file: IoFile, path: string, generation: number, storeId: Uint8Array | null): LogHeader {
+  const headerBytes = new Uint8Array(Math.min(file.sizeSync(), LOG_HEADER_FRAME_BYTES));
+  file.readSync(headerBytes, 0);
+  const header = decodeLogHeader(headerBytes, path);
+  if (header.generation !== generation) throw refuseDirectory(path, `holds generation ${header.generation}, its name says ${generation}`, path);
+  if (storeId === null || !sameStoreId(header.storeId, storeId)) throw refuseDirectory(path, 'is a log of another store (its store id is not this store\'s)', path);
+  return header;
+}
+
+/** What open found, read without changing a byte; refuses anything that is not ours. */
+interface Found {
+  identity: IdentityCheck;
+  names: string[];
+  generations: number[];
+  temporaries: string[];
+}
+
+function surveyDirectory(io: Io, dir: string): Found {
+  const identity = surveyIdentity(io, dir);
+  if (identity.state === 'foreign') throw refuseDirectory(dir, `${IDENTITY_FILE_NAME} is not a wal-kv identity (${identity.reason})`);
+  const storeId = identity.state === 'valid' ? identity.storeId : null;
+  const all = io.list(dir);
+  const names = all.filter((name) => !isTemporary(name));
+  const generations = names.map(parseLogFileName).filter((generation): generation is number => generation !== null);
+  const snapshots = names.filter((name) => parseSnapshotFileName(name) !== null);
+  if (storeId === null && generations.length + snapshots.length > 0) {
+    // Read the logs anyway: an older format gets its own, clearer refusal.
+    for (const generation of generations) readLogHeaderOf(io, dir, generation, null);
+    throw refuseDirectory(dir, `holds logs or snapshots but no valid ${IDENTITY_FILE_NAME}: they cannot be proven this store's`);
+  }
+  if (generations.length === 0 && snapshots.length > 0) throw refuseDirectory(dir, `holds snapshots (${snapshots.join(', ')}) but no log`);
+  for (const generation of generations) readLogHeaderOf(io, dir, generation, storeId);
+  const temporaries = all.filter(isTemporary);
+  for (const name of temporaries) {
+    if (!isOurTemporary(io, joinPath(dir, name))) throw refuseDirectory(dir, `${name} has a name of ours but is not a file this store writes`);
+  }
+  return { identity, names, generations, temporaries };
+}
+
+function readLogHeaderOf(io: Io, dir: string, generation: number, storeId: Uint8Array | null): LogHeader {
+  const path = joinPath(dir, logFileName(generation));
+  const file = io.open(path);
+  try {
+    return readLogHeader(file, path, generation, storeId);
+  } finally {
+    file.closeSync();
+  }
+}
+
 function isTemporary(name: string): boolean {
   return (name.startsWith('wal-') || name.startsWith('snapshot-')) && name.endsWith(TEMPORARY_SUFFIX);
 }
 
-/** Removes `.tmp` leftovers of an interrupted snapshot or compaction (never complete, never needed). */
-function removeTemporaries(io: Io, dir: string, actions: RecoveryAction[]): void {
-  // Listed again: creating generation 1 may have renamed a `.tmp` away since open began.
-  for (const name of io.list(dir).filter(isTemporary)) {
-    io.remove(joinPath(dir, name));
-    actions.push({ kind: 'removed-temporary', path: joinPath(dir, name) });
+/** A `.tmp` is removed only when it starts as a log or snapshot of ours would (whole, or cut short by a crash). */
+function isOurTemporary(io: Io, path: string): boolean {
+  const stat = io.stat(path);
+  if (stat === null || !stat.isFile) return false;
+  const file = io.open(path);
+  try {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
+    const head = new Uint8Array(signature.length);
+    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature);
+  } finally {
+    file.closeSync();
+  }
+}
+
+/** Removes the `.tmp` leftovers the survey proved ours (never complete, never needed). */
+function removeTemporaries(io: Io, dir: string, temporaries: readonly string[], actions: RecoveryAction[]): void {
+  for (const name of temporaries) {
+    const path = joinPath(dir, name);
+    // Creating generation 1 may have renamed its own `.tmp` away since the survey.
+    if (io.stat(path) === null) continue;
+    io.remove(path);
+    actions.push({ kind: 'removed-temporary', path });
   }
 }
 
 /** Creates a log generation holding only its header: `.tmp`, fsync, rename, directory fsync. */
-export async function createLog(io: Io, dir: string, generation: number, baseSeq: number, actions: RecoveryAction[]): Promise<number> {
-  const path = joinPath(dir, logFileName(generation));
+export async function createLog(io: Io, dir: string, header: LogHeader, actions: RecoveryAction[]): Promise<number> {
+  const path = joinPath(dir, logFileName(header.generation));
   const file = io.open(path + TEMPORARY_SUFFIX, { create: true, truncate: true });
   try {
-    file.writeSync(encodeLogHeader({ version: LOG_FORMAT_VERSION, generation, baseSeq }), 0);
+    file.writeSync(encodeLogHeader(header), 0);
     await file.datasync();
   } finally {
     file.closeSync();
@@ -94,7 +164,7 @@ export async function createLog(io: Io, dir: string, generation: number, baseSeq
   io.rename(path + TEMPORARY_SUFFIX, path);
   await io.syncDir(dir);
   actions.push({ kind: 'created', path });
-  return generation;
+  return header.generation;
 }
 
 interface Replayed {
@@ -115,7 +185,7 @@ interface SnapshotChoice {
 }
 
 /** The newest snapshot that checks out and that the log backs; notes what the others prove. */
-function chooseSnapshot(io: Io, dir: string, names: string[], file: IoFile, header: LogHeader, size: number, actions: RecoveryAction[]): SnapshotChoice {
+function chooseSnapshot(io: Io, dir: string, names: readonly string[], file: IoFile, header: LogHeader, size: number, actions: RecoveryAction[]): SnapshotChoice {
   const choice: SnapshotChoice = {
     index: new KeyIndex(),
     from: LOG_HEADER_FRAME_BYTES,
@@ -133,8 +203,10 @@ function chooseSnapshot(io: Io, dir: string, names: string[], file: IoFile, head
   for (const snapshot of snapshots) {
     const path = joinPath(dir, snapshot.name);
     const loaded = loadSnapshot(io, path, snapshot.seq, header, file, size);
+    if (loaded.kind === 'foreign') throw refuseDirectory(path, `is not a snapshot of this store (${loaded.reason})`, path);
     if (loaded.kind !== 'loaded') {
-      choice.unusable.push(snapshot.name);
+      // Only a snapshot whose header proves it ours is removed later; a damaged one is left as found.
+      if (loaded.kind === 'log-damaged' || loaded.ours) choice.unusable.push(snapshot.name);
       if (loaded.kind === 'rejected' && loaded.olderGeneration) continue;
       actions.push({ kind: 'ignored-snapshot', path, detail: loaded.reason });
       if (loaded.kind === 'log-damaged' && loaded.meta.logPosition > choice.durableFloor) {
@@ -175,14 +247,15 @@ function refuseLostDurableBytes(file: IoFile, choice: SnapshotChoice, policy: Re
 async function replay(
   io: Io,
   dir: string,
-  names: string[],
+  found: Found,
   file: IoFile,
   header: LogHeader,
   size: number,
   policy: RecoveryPolicy,
   actions: RecoveryAction[],
 ): Promise<Replayed> {
-  const choice = chooseSnapshot(io, dir, names, file, header, size, actions);
+  const choice = chooseSnapshot(io, dir, found.names, file, header, size, actions);
+  refuseUnprovenGeneration(file, header, found.generations, choice);
   refuseLostDurableBytes(file, choice, policy);
   const { index, from, snapshotSeq } = choice;
   let { previousSeq, lastFrameStart } = choice;
@@ -215,21 +288,30 @@ async function replay(
   return { log, unusableSnapshots };
 }
 
-/** Removes older log generations and snapshots that can never be used again. */
+/**
+ * Compaction makes the new generation's snapshot durable before it renames the new log
+ * into place, so while an older generation is still there the newer one is adopted (and
+ * the older removed) only when an intact snapshot of this store for it exists. A newer
+ * log without one (a stray file, or a copy) proves nothing: refused, nothing changed.
+ */
+function refuseUnprovenGeneration(file: IoFile, header: LogHeader, generations: readonly number[], choice: SnapshotChoice): void {
+  if (generations.length < 2 || choice.snapshotSeq !== null || choice.durableFloor > 0) return;
+  const older = generations.filter((generation) => generation < header.generation).join(', ');
+  throw refuseDirectory(file.path, `is generation ${header.generation}, but no snapshot of this store proves it was installed over generation ${older}`, file.path);
+}
+
+/** Removes older log generations (their headers name this store) and snapshots that can never be used again. */
 async function removeStale(
   io: Io,
   dir: string,
-  names: string[],
+  generations: readonly number[],
   generation: number,
   unusableSnapshots: string[],
   policy: RecoveryPolicy,
   actions: RecoveryAction[],
 ): Promise<void> {
   if (policy === 'strict') return;
-  const stale = names.filter((name) => {
-    const older = parseLogFileName(name);
-    return older !== null && older < generation;
-  });
+  const stale = generations.filter((older) => older < generation).map(logFileName);
   stale.push(...unusableSnapshots);
   for (const name of stale) {
     io.remove(joinPath(dir, name));

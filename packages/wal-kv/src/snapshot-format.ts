@@ -1,6 +1,6 @@
-import { defineFrameFormat, encodeFrame } from '@keel/core';
+import { FRAME_HEADER_BYTES, defineFrameFormat, encodeFrame } from '@keel/core';
 import { Buffer } from 'node:buffer';
-import { LOG_HEADER_FRAME_BYTES, VALUE_CRC_BYTES, readU64, viewOf, writeU64 } from './format.js';
+import { LOG_HEADER_FRAME_BYTES, STORE_ID_BYTES, VALUE_CRC_BYTES, readU64, viewOf, writeU64 } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
@@ -8,23 +8,25 @@ import { KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX, VALUE_BY
  * Bytes of a snapshot file `snapshot-<seq>.snap`: core frames with magic "WKVS", each
  * payload starting with a kind byte.
  *   1 header : version u16, generation u32, seq u64, log position u64, last frame offset u64,
- *              dead bytes u64, entry count u64
+ *              dead bytes u64, entry count u64, store id (16 bytes)
  *   2 entries: count u32, then per entry key length u16, value length u32, position u64,
  *              seq u64, then the keys of all entries back to back
  *   3 trailer: entry count u64, frame count u32
  * Every frame carries its CRC-32C; the trailer proves the file is complete.
  */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 export const SNAPSHOT_FORMAT = defineFrameFormat(0x574b_5653, SNAPSHOT_FRAME_BYTES_MAX);
 const KIND_HEADER = 1;
 const KIND_ENTRIES = 2;
 const KIND_TRAILER = 3;
-const HEADER_PAYLOAD_BYTES = 47;
+const HEADER_PAYLOAD_BYTES = 47 + STORE_ID_BYTES;
 const TRAILER_PAYLOAD_BYTES = 13;
 const ENTRY_FIXED_BYTES = 22;
 const ENTRIES_HEADER_BYTES = 5;
 
 export interface SnapshotMeta {
+  /** The store's identity: a snapshot copied from another store is foreign. */
+  storeId: Uint8Array;
   generation: number;
   seq: number;
   /** Log offset the snapshot covers: replay continues from here. */
@@ -92,8 +94,12 @@ function encodeHeader(meta: SnapshotMeta): Uint8Array {
   writeU64(view, 23, meta.lastFrameOffset);
   writeU64(view, 31, meta.deadBytes);
   writeU64(view, 39, meta.entryCount);
+  payload.set(meta.storeId, 47);
   return payload;
 }
+
+/** What every snapshot starts with (frame magic, header length, kind, version): a `.tmp` snapshot that does not is not ours. */
+export const SNAPSHOT_SIGNATURE = encodeFrame(encodeHeader({ storeId: new Uint8Array(STORE_ID_BYTES), generation: 0, seq: 0, logPosition: 0, lastFrameOffset: 0, deadBytes: 0, entryCount: 0 }), SNAPSHOT_FORMAT).subarray(0, FRAME_HEADER_BYTES + 3);
 
 /** Thrown for anything that makes a snapshot unusable; the caller ignores the snapshot. */
 export class SnapshotRejected extends Error {}
@@ -106,7 +112,7 @@ export function decodeHeader(payload: Uint8Array): SnapshotMeta {
   const fields = [7, 15, 23, 31, 39].map((offset) => readU64(view, offset));
   if (fields.some((field) => field === null)) throw new SnapshotRejected('a field is beyond 2^53');
   const [seq, logPosition, lastFrameOffset, deadBytes, entryCount] = fields as number[];
-  return { generation: view.getUint32(3, true), seq, logPosition, lastFrameOffset, deadBytes, entryCount } as SnapshotMeta;
+  return { storeId: payload.slice(47, 47 + STORE_ID_BYTES), generation: view.getUint32(3, true), seq, logPosition, lastFrameOffset, deadBytes, entryCount } as SnapshotMeta;
 }
 
 /** Adds the entries of one chunk to `index`, checking every field against `meta`. */

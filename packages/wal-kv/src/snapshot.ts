@@ -1,6 +1,7 @@
 import { FrameScanner, checkFrameAt, joinPath, type Io, type IoFile } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
+import { sameStoreId } from './store-identity.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 import { SNAPSHOT_FORMAT, SnapshotRejected, decodeEntries, decodeHeader, decodeTrailer, isTrailer, type SnapshotMeta } from './snapshot-format.js';
 
@@ -30,8 +31,13 @@ export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames
 
 export type SnapshotLoad =
   | { kind: 'loaded'; index: KeyIndex; meta: SnapshotMeta }
-  /** The snapshot is damaged, incomplete or for another generation: it proves nothing. */
-  | { kind: 'rejected'; reason: string; olderGeneration: boolean }
+  /**
+   * The snapshot is damaged, incomplete or for another generation: it proves nothing.
+   * `ours` when its header frame checks out and names this store (recovery may remove it).
+   */
+  | { kind: 'rejected'; reason: string; olderGeneration: boolean; ours: boolean }
+  /** A whole snapshot header naming another store: not ours, never used or removed. */
+  | { kind: 'foreign'; reason: string }
   /**
    * The snapshot is intact, so the log was durable through `meta.logPosition` when it was
    * written, yet the log no longer holds a valid record ending there: durable log bytes
@@ -45,7 +51,7 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
   try {
     file = io.open(path);
   } catch (error) {
-    return { kind: 'rejected', reason: `cannot open: ${(error as Error).message}`, olderGeneration: false };
+    return { kind: 'rejected', reason: `cannot open: ${(error as Error).message}`, olderGeneration: false, ours: false };
   }
   let meta: SnapshotMeta | null = null;
   let index: KeyIndex;
@@ -53,12 +59,14 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
     const scanner = new FrameScanner(file, SNAPSHOT_FORMAT);
     const first = scanner.next();
     if (first === null) throw new SnapshotRejected(`no header frame (${scanner.tailState ?? 'empty'})`);
-    meta = decodeHeader(first.payload);
+    const decoded = decodeHeader(first.payload);
+    if (!sameStoreId(decoded.storeId, header.storeId)) return { kind: 'foreign', reason: 'its store id is not this store\'s' };
+    meta = decoded;
     checkMeta(meta, nameSeq, header);
     index = decodeBody(scanner, meta);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { kind: 'rejected', reason, olderGeneration: meta !== null && meta.generation < header.generation };
+    return { kind: 'rejected', reason, olderGeneration: meta !== null && meta.generation < header.generation, ours: meta !== null };
   } finally {
     file.closeSync();
   }

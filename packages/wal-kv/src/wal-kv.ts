@@ -29,6 +29,8 @@ export interface StoreState {
   readonly index: KeyIndex;
   readonly lifecycle: Lifecycle;
   readonly commit: GroupCommit;
+  /** The store's identity, written into every log header and snapshot. */
+  readonly storeId: Uint8Array;
   writer: LogWriter;
   generation: number;
   lastSeq: number;
@@ -118,9 +120,10 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   get(key: Key): V | undefined {
     this.#state.lifecycle.assertOpen();
     const { index, writer, options } = this.#state;
-    const slot = index.slotOf(indexKeyOf(key));
+    const indexKey = indexKeyOf(key);
+    const slot = index.slotOf(indexKey);
     if (slot === undefined) return undefined;
-    return decodeValue(writer.readValue(index.position(slot), index.length(slot)), options.valueEncoding) as V;
+    return decodeValue(writer.readValue(indexKey, index.position(slot), index.length(slot)), options.valueEncoding) as V;
   }
 
   has(key: Key): boolean {
@@ -148,7 +151,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     for (const indexKey of this.#matching(options.prefix)) {
       const slot = index.slotOf(indexKey);
       if (slot === undefined) continue;
-      const value = decodeValue(this.#state.writer.readValue(index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
+      const value = decodeValue(this.#state.writer.readValue(indexKey, index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
       yield [decodeKey(indexKey, storeOptions.keyEncoding), value];
     }
   }
@@ -332,6 +335,7 @@ function createState(options: NormalizedOptions, dir: string, recovered: Recover
     lifecycle,
     commit,
     writer: new LogWriter(io.wrap(recovered.file), recovered.end, recovered.lastFrameStart, recovered.file.path),
+    storeId: recovered.header.storeId,
     generation: recovered.header.generation,
     lastSeq: recovered.lastSeq,
     snapshotPosition: recovered.snapshotPosition,

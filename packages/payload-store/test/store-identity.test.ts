@@ -1,0 +1,43 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PayloadStore } from '../src/index.js';
+import { IDENTITY_FILE_NAME, decodeIdentity } from '../src/store-identity.js';
+import { bytes, codeOf, plain, tempDir } from './helpers.js';
+
+const OPTIONS = { durability: { mode: 'explicit' } } as const;
+
+describe('the store identity file', () => {
+  it('is created with the store and kept across opens', async () => {
+    const dir = tempDir();
+    await (await PayloadStore.open(dir, OPTIONS)).close();
+    const first = readFileSync(join(dir, IDENTITY_FILE_NAME));
+    expect(decodeIdentity(new Uint8Array(first)).state).toBe('valid');
+    await (await PayloadStore.open(dir, OPTIONS)).close();
+    expect(readFileSync(join(dir, IDENTITY_FILE_NAME))).toEqual(first);
+  });
+
+  it('a torn creation (empty, or pieces of our prefix with holes) is written afresh; the payloads stay', async () => {
+    for (const torn of [new Uint8Array(0), Uint8Array.of(0x4b, 0x50, 0, 0, 0, 0, 0, 0), Uint8Array.of(0x4b, 0, 0x53, 0x49, 1, 0, 0, 0, 7, 7)]) {
+      const dir = tempDir();
+      let ref;
+      {
+        await using store = await PayloadStore.open(dir, OPTIONS);
+        ref = store.append(bytes('kept'));
+      }
+      writeFileSync(join(dir, IDENTITY_FILE_NAME), torn);
+      await using store = await PayloadStore.open(dir, OPTIONS);
+      expect(decodeIdentity(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME)))).state).toBe('valid');
+      expect(plain(store.read(ref))).toEqual(bytes('kept'));
+    }
+  });
+
+  it('a file there that is not ours is refused and nothing changes', async () => {
+    const dir = tempDir();
+    await (await PayloadStore.open(dir, OPTIONS)).close();
+    writeFileSync(join(dir, IDENTITY_FILE_NAME), 'somebody else\'s file');
+    const before = readdirSync(dir).map((file) => [file, readFileSync(join(dir, file)).toString('hex')]);
+    expect(await codeOf(() => PayloadStore.open(dir, OPTIONS))).toBe('KEEL_CORRUPT');
+    expect(readdirSync(dir).map((file) => [file, readFileSync(join(dir, file)).toString('hex')])).toEqual(before);
+  });
+});
