@@ -410,7 +410,8 @@ export class ScenarioRun {
     this.#ended = false;
     this.#outcome = 'salvaged';
     // Salvage keeps the valid prefix: with damage it may lose acknowledged data, never invent any.
-    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true);
+    // A misplaced whole frame in that prefix is as undetectable as it is on a plain open.
+    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true, options.misplacedUndetectable === true);
   }
 
   async #checkRecovered(allowance: number, refusalAllowed: boolean, misplacedUndetectable = false): Promise<void> {
