@@ -9,6 +9,7 @@ import {
   CorruptionReported,
   DiskFrozen,
   REFUSAL_ALLOWED,
+  assertSavedTails,
   assertUntouched,
   damageAllowance,
   describeError,
@@ -382,6 +383,7 @@ export class ScenarioRun {
     } finally {
       this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     }
+    assertSavedTails(this.#adapter.recovery(this.#store), before, this.#fs.files());
     try {
       await this.#checkRecovered(options.allowance, options.refusalAllowed, options.misplacedUndetectable === true);
     } catch (error) {

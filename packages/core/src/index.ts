@@ -9,6 +9,8 @@ export * from './durability.js';
 export * from './group-commit.js';
 export * from './durability-driver.js';
 export * from './recovery.js';
+export * from './saved-tail.js';
+export * from './paths.js';
 export * from './lifecycle.js';
 export * from './validate.js';
 export * from './aligned.js';

@@ -2,6 +2,7 @@ import { KeelError, badArgument } from './errors.js';
 import type { FrameFormat, TailState } from './frame.js';
 import { FrameScanner, findNextValidFrame, type ScannedFrame } from './frame-scanner.js';
 import type { Io, IoFile } from './io.js';
+import { saveAndTruncateTail } from './saved-tail.js';
 
 /**
  * What open does with a file that did not end cleanly.
@@ -74,11 +75,6 @@ export interface RecoverFrameLogOptions {
   foreignIfBadStart?: boolean;
 }
 
-/** The bytes a recovery cut off are kept here: `<file>.torn-<offset>`. */
-export function savedTailPath(path: string, offset: number): string {
-  return `${path}.torn-${offset}`;
-}
-
 /**
  * Scans a frame log, then decides what its end means and acts on it under `policy`.
  * Nothing is modified unless the file is ours and the damage is a tail the policy lets us
@@ -142,41 +138,4 @@ function startsLikeTornMagic(file: IoFile, from: number, format: FrameFormat): b
     if (head[i] !== 0 && head[i] !== expected) return false;
   }
   return true;
-}
-
-const TAIL_COPY_CHUNK_BYTES = 1 << 20;
-
-/**
- * Copies bytes [from, to) of `file` to `<file>.torn-<from>`, makes the copy and its
- * directory entry durable, then truncates `file` to `from` and syncs it.
- */
-export async function saveAndTruncateTail(io: Io, file: IoFile, from: number, to: number): Promise<string> {
-  const target = savedTailPath(file.path, from);
-  const copy = io.open(target, { create: true, truncate: true });
-  try {
-    const chunk = new Uint8Array(Math.min(TAIL_COPY_CHUNK_BYTES, Math.max(1, to - from)));
-    for (let position = from; position < to; ) {
-      const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, to - position)), position);
-      if (read === 0) break;
-      copy.writeSync(chunk.subarray(0, read), position - from);
-      position += read;
-    }
-    await copy.datasync();
-  } finally {
-    copy.closeSync();
-  }
-  await io.syncDir(parentDir(file.path));
-  file.setLengthSync(from);
-  await file.datasync();
-  return target;
-}
-
-export function parentDir(path: string): string {
-  const slash = path.lastIndexOf('/');
-  if (slash < 0) return '.';
-  return slash === 0 ? '/' : path.slice(0, slash);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }
