@@ -5,6 +5,7 @@ export { crc32c, crc32 } from './crc.js';
 export { crc32cReference, crc32Reference } from './crc-reference.js';
 export * from './frame.js';
 export * from './frame-scanner.js';
+export * from './frame-search.js';
 export * from './durability.js';
 export * from './group-commit.js';
 export * from './durability-driver.js';

@@ -1,6 +1,7 @@
 import { KeelError, badArgument } from './errors.js';
 import type { FrameFormat, TailState } from './frame.js';
-import { FrameScanner, findNextValidFrame, type ScannedFrame } from './frame-scanner.js';
+import { FrameScanner, type ScannedFrame } from './frame-scanner.js';
+import { searchNextValidFrame } from './frame-search.js';
 import type { Io, IoFile } from './io.js';
 import { saveAndTruncateTail } from './saved-tail.js';
 
@@ -103,14 +104,7 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   if (policy === 'strict') {
     throw new KeelError('KEEL_CORRUPT', `${file.path} has a damaged tail at offset ${validBytes} (${tailState}); opened strict, nothing was changed`, where);
   }
-  const nextValid = findNextValidFrame(file, format, validBytes + 1, size);
-  if (nextValid !== null && policy !== 'salvage') {
-    throw new KeelError(
-      'KEEL_CORRUPT',
-      `${file.path} is corrupt at offset ${validBytes} (${tailState}) and valid frames follow at ${nextValid}: this is not a torn tail. Nothing was changed; open with recovery 'salvage' to keep only the prefix`,
-      where,
-    );
-  }
+  if (policy !== 'salvage') refuseUnlessTornTail(file, format, tailState, validBytes, size);
   const saved = await saveAndTruncateTail(io, file, validBytes, size);
   report.discardedBytes = size - validBytes;
   report.savedTailPath = saved;
@@ -119,6 +113,27 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
     { kind: 'truncated-tail', path: file.path, offset: validBytes, bytes: size - validBytes, detail: tailState },
   );
   return report;
+}
+
+/**
+ * Throws KEEL_CORRUPT unless nothing valid can follow the damage at `validBytes`: valid
+ * frames after it mean mid-log corruption, and a search that reached its bound (see
+ * searchNextValidFrame) has not proven the tail garbage. Either way nothing is changed.
+ */
+function refuseUnlessTornTail(file: IoFile, format: FrameFormat, tailState: TailState, validBytes: number, size: number): void {
+  const search = searchNextValidFrame(file, format, validBytes + 1, size);
+  const where = { path: file.path, offset: validBytes };
+  const salvage = "Nothing was changed; open with recovery 'salvage' to keep only the prefix";
+  if (search.offset !== null) {
+    throw new KeelError('KEEL_CORRUPT', `${file.path} is corrupt at offset ${validBytes} (${tailState}) and valid frames follow at ${search.offset}: this is not a torn tail. ${salvage}`, where);
+  }
+  if (search.gaveUpAt !== null) {
+    throw new KeelError(
+      'KEEL_CORRUPT',
+      `${file.path} is corrupt at offset ${validBytes} (${tailState}) and the ${size - validBytes} bytes after it hold more candidate frames than recovery checks (it stopped at ${search.gaveUpAt} after ${search.checkedBytes} bytes): it is not proven a torn tail. ${salvage}`,
+      where,
+    );
+  }
 }
 
 const MAGIC_BYTES = 4;
