@@ -16,3 +16,4 @@ export * from './lifecycle.js';
 export * from './validate.js';
 export * from './aligned.js';
 export * from './intercepted-io.js';
+export * from './store-lock.js';
