@@ -1,4 +1,5 @@
 import { KeelError, badArgument } from './errors.js';
+import { describeType } from './validate.js';
 import type { FrameFormat, TailState } from './frame.js';
 import { FrameScanner, type ScannedFrame } from './frame-scanner.js';
 import { searchNextValidFrame } from './frame-search.js';
@@ -20,7 +21,7 @@ export const RECOVERY_POLICY_DEFAULT: RecoveryPolicy = 'truncate-tail';
 export function normalizeRecoveryPolicy(policy: RecoveryPolicy | undefined): RecoveryPolicy {
   if (policy === undefined) return RECOVERY_POLICY_DEFAULT;
   if (policy === 'truncate-tail' || policy === 'strict' || policy === 'salvage') return policy;
-  throw badArgument(`recovery must be 'truncate-tail', 'strict' or 'salvage', got ${JSON.stringify(policy)}`);
+  throw badArgument(`recovery must be 'truncate-tail', 'strict' or 'salvage', got ${describeType(policy)}`);
 }
 
 export interface RecoveryAction {
