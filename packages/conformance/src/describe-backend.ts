@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import type { BackendAdapter } from './adapter.js';
+import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
 import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
 import { FaultTally } from './tally.js';
@@ -112,6 +113,11 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       const tally = await runConformance(adapter, settings);
       tables.push(tally.table());
     });
+    for (const known of knownHardCasesOf(adapter.name)) {
+      test(`replays known-hard seed ${known.seed} (${known.why})`, async () => {
+        await runConformance(adapter, { runs: 1, seed: known.seed, path: known.path });
+      });
+    }
     test('survives a crash at every disk operation of a small workload', async () => {
       const points = await runEveryCrashPoint(adapter);
       tables.push(`exhaustive crash points: ${points} (${adapter.name})`);

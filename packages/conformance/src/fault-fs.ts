@@ -1,5 +1,6 @@
 import { ioError, type Io, type IoFile, type IoOpenOptions, type IoStat } from '@keel/core';
 import { writeAt, setLength, applyOperations, copyBytes } from './file-image.js';
+import { FaultFsDirectoryHandle } from './fault-fs-directory.js';
 import { FaultFsFile } from './fault-fs-file.js';
 import {
   cloneState,
@@ -44,6 +45,8 @@ export interface CrashResult {
 export class FaultFs implements Io {
   #state: FsState;
   readonly #locks = new Map<number, FaultFsFile>();
+  /** Directories locked through a read-only open of the directory itself. */
+  readonly #directoryLocks = new Map<string, FaultFsDirectoryHandle>();
   #injection: Injection | null = null;
   #injectionCount = 0;
   #injectionsFired = 0;
@@ -120,6 +123,7 @@ export class FaultFs implements Io {
     const normal = normalizePath(path);
     const { dir, name } = splitPath(normal);
     const create = options.create === true || options.createNew === true;
+    if (this.#state.directories.has(normal) && !create && options.write !== true && options.truncate !== true) return this.#openDirectory(normal, options);
     const directory = this.#directory(dir, 'open', normal);
     const existing = directory.current.get(name);
     const mutating = (existing === undefined && create) || options.truncate === true;
@@ -301,6 +305,18 @@ export class FaultFs implements Io {
       if (this.#holding) this.#held.push(complete);
       else queueMicrotask(complete);
     });
+  }
+
+  /** A directory's own descriptor: it can hold a lock, as flock on a directory does. */
+  #openDirectory(path: string, options: IoOpenOptions): IoFile {
+    this.begin('open', false, 'open', path);
+    const holder = this.#directoryLocks.get(path);
+    if (options.lock && holder !== undefined && !holder.closed) throw ioError('EBUSY', 'flock', path);
+    const handle: FaultFsDirectoryHandle = new FaultFsDirectoryHandle(path, () => {
+      if (this.#directoryLocks.get(path) === handle) this.#directoryLocks.delete(path);
+    });
+    if (options.lock) this.#directoryLocks.set(path, handle);
+    return handle;
   }
 
   releaseLock(id: number, file: FaultFsFile): void {

@@ -29,6 +29,7 @@ export { ConformanceViolation } from './violation.js';
 export { scenarioArbitrary, applicableFaults, type Scenario, type Step } from './scenario.js';
 export { ScenarioRun, STORE_DIR, type ScenarioResult, type Outcome } from './runner.js';
 export { FaultTally } from './tally.js';
+export { KNOWN_HARD_CASES, knownHardCasesOf, type KnownHardCase } from './known-hard-cases.js';
 export {
   describeBackend,
   runConformance,

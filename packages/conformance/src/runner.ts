@@ -9,6 +9,7 @@ import {
   CorruptionReported,
   DiskFrozen,
   REFUSAL_ALLOWED,
+  assertSavedTails,
   assertUntouched,
   damageAllowance,
   describeError,
@@ -382,6 +383,7 @@ export class ScenarioRun {
     } finally {
       this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     }
+    assertSavedTails(this.#adapter.recovery(this.#store), before, this.#fs.files());
     try {
       await this.#checkRecovered(options.allowance, options.refusalAllowed, options.misplacedUndetectable === true);
     } catch (error) {
@@ -410,7 +412,8 @@ export class ScenarioRun {
     this.#ended = false;
     this.#outcome = 'salvaged';
     // Salvage keeps the valid prefix: with damage it may lose acknowledged data, never invent any.
-    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true);
+    // A misplaced whole frame in that prefix is as undetectable as it is on a plain open.
+    await this.#checkRecovered(options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true, options.misplacedUndetectable === true);
   }
 
   async #checkRecovered(allowance: number, refusalAllowed: boolean, misplacedUndetectable = false): Promise<void> {

@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, isKeelError } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, isKeelError, savedTailPath, type RecoveryReport } from '@keel/core';
 import type { CrashEffects } from './crash.js';
 import type { Fault, FaultKind } from './faults.js';
 import { violation } from './violation.js';
@@ -46,6 +46,27 @@ export function assertUntouched(before: Map<string, Uint8Array>, after: Map<stri
     const now = after.get(path);
     if (now === undefined) violation(`a refused open removed ${path}`);
     if (now.length !== bytes.length || now.some((byte, i) => byte !== bytes[i])) violation(`a refused open modified ${path}`);
+  }
+  for (const path of after.keys()) if (!before.has(path)) violation(`a refused open created ${path}`);
+}
+
+/**
+ * Every tail a recovery says it saved holds exactly the bytes it cut: those of the file
+ * before the open, from the action's offset, for the action's byte count.
+ */
+export function assertSavedTails(report: RecoveryReport, before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): void {
+  for (const action of report.actions) {
+    if (action.kind !== 'saved-tail') continue;
+    const offset = action.offset ?? 0;
+    const marker = savedTailPath('', offset);
+    const source = action.path.slice(0, action.path.lastIndexOf(marker));
+    const original = before.get(source);
+    const saved = after.get(action.path);
+    if (original === undefined || saved === undefined) violation(`recovery reports a saved tail ${action.path} of ${source}, but one of them does not exist`);
+    const expected = original.subarray(offset, offset + (action.bytes ?? 0));
+    if (saved.length !== expected.length || saved.some((byte, i) => byte !== expected[i])) {
+      violation(`saved tail ${action.path} does not hold the ${expected.length} bytes cut from ${source} at ${offset}`);
+    }
   }
 }
 

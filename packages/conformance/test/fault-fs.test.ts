@@ -61,6 +61,16 @@ describe('FaultFs as an Io', () => {
     expect(() => fs.open('/missing')).toThrow(expect.objectContaining({ code: 'KEEL_NOT_FOUND' }));
   });
 
+  it('locks a directory through a read-only open of it, as flock on a directory descriptor does', () => {
+    const fs = new FaultFs();
+    fs.mkdir('/store');
+    const held = fs.open('/store', { lock: true });
+    expect(() => fs.open('/store', { lock: true })).toThrow(expect.objectContaining({ code: 'KEEL_LOCKED' }));
+    expect(() => held.readSync(new Uint8Array(1), 0)).toThrow(expect.objectContaining({ code: 'KEEL_IO', errno: 'EISDIR' }));
+    held.closeSync();
+    fs.open('/store', { lock: true }).closeSync();
+  });
+
   it('drops the unsynced pages on an injected fsync failure, and the retried fsync succeeds', async () => {
     const fs = new FaultFs();
     const file = fs.open('/f', { create: true });

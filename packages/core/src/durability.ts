@@ -1,4 +1,5 @@
 import { badArgument } from './errors.js';
+import { describeType } from './validate.js';
 
 /**
  * When a store makes its writes durable on its own. Whatever the mode, `sync()` and
@@ -23,22 +24,22 @@ export const DURABILITY_INTERVAL_MS_MIN = 1;
 
 export function normalizeDurability(policy: DurabilityPolicy | undefined): DurabilityPolicy {
   if (policy === undefined) return DURABILITY_DEFAULT;
-  if (policy === null || typeof policy !== 'object') throw badArgument(`durability must be an object like { mode: 'explicit' }, got ${String(policy)}`);
+  if (policy === null || typeof policy !== 'object') throw badArgument(`durability must be an object like { mode: 'explicit' }, got ${describeType(policy)}`);
   switch (policy.mode) {
     case 'none':
     case 'every-write':
     case 'explicit':
       return Object.freeze({ mode: policy.mode });
     case 'every-n':
-      if (!Number.isInteger(policy.n) || policy.n < 1) throw badArgument(`durability every-n needs an integer n >= 1, got ${String(policy.n)}`);
+      if (!Number.isInteger(policy.n) || policy.n < 1) throw badArgument(`durability every-n needs an integer n >= 1, got ${describeType(policy.n)}`);
       return Object.freeze({ mode: 'every-n', n: policy.n });
     case 'interval':
       if (!Number.isFinite(policy.ms) || policy.ms < DURABILITY_INTERVAL_MS_MIN) {
-        throw badArgument(`durability interval needs ms >= ${DURABILITY_INTERVAL_MS_MIN}, got ${String(policy.ms)}`);
+        throw badArgument(`durability interval needs ms >= ${DURABILITY_INTERVAL_MS_MIN}, got ${describeType(policy.ms)}`);
       }
       return Object.freeze({ mode: 'interval', ms: policy.ms });
     default:
-      throw badArgument(`unknown durability mode ${JSON.stringify((policy as { mode: unknown }).mode)}; use none, every-write, every-n, interval or explicit`);
+      throw badArgument(`unknown durability mode (${describeType((policy as { mode: unknown }).mode)}); use none, every-write, every-n, interval or explicit`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { KeelError } from './errors.js';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, checkFrameAt, type FrameFormat, type TailState } from './frame.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, type FrameFormat, type TailState } from './frame.js';
 
 /** Where frames are read from: an IoFile satisfies this. */
 export interface FrameSource {
@@ -197,37 +197,4 @@ function endsCapacity(chunkBytes: number): number {
 
 function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
-}
-
-/**
- * Looks for a whole, checksum-valid frame starting anywhere after `from`. Recovery uses it
- * to tell a torn tail (nothing valid follows) from corruption in the middle of a log
- * (valid frames follow), which must never be silently cut away. Returns its offset or null.
- */
-export function findNextValidFrame(source: FrameSource, format: FrameFormat, from: number, to = source.sizeSync()): number | null {
-  const first = (format.magic >>> 24) & 0xff;
-  const chunk = new Uint8Array(Math.max(FRAME_OVERHEAD_BYTES, Math.min(SCAN_CHUNK_BYTES_DEFAULT, to - from)));
-  for (let start = from; start < to - FRAME_OVERHEAD_BYTES + 1; ) {
-    const filled = source.readSync(chunk.subarray(0, Math.min(chunk.length, to - start)), start);
-    const searchEnd = filled - FRAME_HEADER_BYTES + 1;
-    for (let i = chunk.indexOf(first); i !== -1 && i < searchEnd; i = chunk.indexOf(first, i + 1)) {
-      if (isValidFrameAt(source, format, start + i, to)) return start + i;
-    }
-    if (filled < chunk.length) break;
-    start += Math.max(1, filled - FRAME_HEADER_BYTES);
-  }
-  return null;
-}
-
-function isValidFrameAt(source: FrameSource, format: FrameFormat, offset: number, to: number): boolean {
-  const header = new Uint8Array(FRAME_HEADER_BYTES);
-  if (source.readSync(header, offset) < FRAME_HEADER_BYTES) return false;
-  const probe = checkFrameAt(header, 0, format);
-  if (probe.ok || probe.state !== 'truncated-payload') return false;
-  const payloadLength = new DataView(header.buffer).getUint32(4, true);
-  const total = payloadLength + FRAME_OVERHEAD_BYTES;
-  if (offset + total > to) return false;
-  const frame = new Uint8Array(total);
-  if (source.readSync(frame, offset) < total) return false;
-  return checkFrameAt(frame, 0, format).ok;
 }

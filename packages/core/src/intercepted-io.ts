@@ -74,7 +74,7 @@ export class InterceptedIo implements Io {
 type AroundSync = <T>(operation: IoMutation, run: () => T) => T;
 type AroundAsync = <T>(operation: IoMutation, run: () => Promise<T>) => Promise<T>;
 
-class InterceptedFile implements IoFile {
+export class InterceptedFile implements IoFile {
   readonly #file: IoFile;
   readonly #sync: AroundSync;
   readonly #async: AroundAsync;

@@ -1,5 +1,6 @@
 import * as native from '@keel/native';
 import { fromSystemError } from './errors.js';
+import { assertPath } from './validate.js';
 import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 
 /** Runs a native call and turns any OS error it throws into a KeelError. */
@@ -97,9 +98,10 @@ class NativeIoFile implements IoFile {
   }
 }
 
-/** The default Io: real files through @keel/native. */
+/** The default Io: real files through @keel/native. Paths are checked before they reach the OS (a NUL byte is KEEL_BAD_ARGUMENT, not EINVAL). */
 export const nativeIo: Io = {
   open(path: string, options: IoOpenOptions = {}): IoFile {
+    assertPath(path);
     const create = options.create === true || options.createNew === true;
     const file = guarded(path, () =>
       native.NativeFile.open(path, {
@@ -115,24 +117,32 @@ export const nativeIo: Io = {
     return new NativeIoFile(path, file);
   },
   stat(path: string): IoStat | null {
+    assertPath(path);
     return guarded(path, () => native.statSync(path));
   },
   list(dir: string): string[] {
+    assertPath(dir);
     return guarded(dir, () => native.listDirSync(dir));
   },
   mkdir(dir: string): void {
+    assertPath(dir);
     guarded(dir, () => native.createDirSync(dir, true));
   },
   remove(path: string): void {
+    assertPath(path);
     guarded(path, () => native.removeFileSync(path));
   },
   rename(from: string, to: string): void {
+    assertPath(from);
+    assertPath(to);
     guarded(from, () => native.renameSync(from, to));
   },
   syncDir(dir: string): Promise<void> {
+    assertPath(dir);
     return guardedAsync(dir, () => native.syncDir(dir));
   },
   syncDirSync(dir: string): void {
+    assertPath(dir);
     guarded(dir, () => native.syncDirSync(dir));
   },
 };

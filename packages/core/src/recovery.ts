@@ -1,7 +1,10 @@
 import { KeelError, badArgument } from './errors.js';
+import { describeType } from './validate.js';
 import type { FrameFormat, TailState } from './frame.js';
-import { FrameScanner, findNextValidFrame, type ScannedFrame } from './frame-scanner.js';
+import { FrameScanner, type ScannedFrame } from './frame-scanner.js';
+import { searchNextValidFrame } from './frame-search.js';
 import type { Io, IoFile } from './io.js';
+import { saveAndTruncateTail } from './saved-tail.js';
 
 /**
  * What open does with a file that did not end cleanly.
@@ -18,7 +21,7 @@ export const RECOVERY_POLICY_DEFAULT: RecoveryPolicy = 'truncate-tail';
 export function normalizeRecoveryPolicy(policy: RecoveryPolicy | undefined): RecoveryPolicy {
   if (policy === undefined) return RECOVERY_POLICY_DEFAULT;
   if (policy === 'truncate-tail' || policy === 'strict' || policy === 'salvage') return policy;
-  throw badArgument(`recovery must be 'truncate-tail', 'strict' or 'salvage', got ${JSON.stringify(policy)}`);
+  throw badArgument(`recovery must be 'truncate-tail', 'strict' or 'salvage', got ${describeType(policy)}`);
 }
 
 export interface RecoveryAction {
@@ -74,11 +77,6 @@ export interface RecoverFrameLogOptions {
   foreignIfBadStart?: boolean;
 }
 
-/** The bytes a recovery cut off are kept here: `<file>.torn-<offset>`. */
-export function savedTailPath(path: string, offset: number): string {
-  return `${path}.torn-${offset}`;
-}
-
 /**
  * Scans a frame log, then decides what its end means and acts on it under `policy`.
  * Nothing is modified unless the file is ours and the damage is a tail the policy lets us
@@ -107,14 +105,7 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   if (policy === 'strict') {
     throw new KeelError('KEEL_CORRUPT', `${file.path} has a damaged tail at offset ${validBytes} (${tailState}); opened strict, nothing was changed`, where);
   }
-  const nextValid = findNextValidFrame(file, format, validBytes + 1, size);
-  if (nextValid !== null && policy !== 'salvage') {
-    throw new KeelError(
-      'KEEL_CORRUPT',
-      `${file.path} is corrupt at offset ${validBytes} (${tailState}) and valid frames follow at ${nextValid}: this is not a torn tail. Nothing was changed; open with recovery 'salvage' to keep only the prefix`,
-      where,
-    );
-  }
+  if (policy !== 'salvage') refuseUnlessTornTail(file, format, tailState, validBytes, size);
   const saved = await saveAndTruncateTail(io, file, validBytes, size);
   report.discardedBytes = size - validBytes;
   report.savedTailPath = saved;
@@ -123,6 +114,27 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
     { kind: 'truncated-tail', path: file.path, offset: validBytes, bytes: size - validBytes, detail: tailState },
   );
   return report;
+}
+
+/**
+ * Throws KEEL_CORRUPT unless nothing valid can follow the damage at `validBytes`: valid
+ * frames after it mean mid-log corruption, and a search that reached its bound (see
+ * searchNextValidFrame) has not proven the tail garbage. Either way nothing is changed.
+ */
+function refuseUnlessTornTail(file: IoFile, format: FrameFormat, tailState: TailState, validBytes: number, size: number): void {
+  const search = searchNextValidFrame(file, format, validBytes + 1, size);
+  const where = { path: file.path, offset: validBytes };
+  const salvage = "Nothing was changed; open with recovery 'salvage' to keep only the prefix";
+  if (search.offset !== null) {
+    throw new KeelError('KEEL_CORRUPT', `${file.path} is corrupt at offset ${validBytes} (${tailState}) and valid frames follow at ${search.offset}: this is not a torn tail. ${salvage}`, where);
+  }
+  if (search.gaveUpAt !== null) {
+    throw new KeelError(
+      'KEEL_CORRUPT',
+      `${file.path} is corrupt at offset ${validBytes} (${tailState}) and the ${size - validBytes} bytes after it hold more candidate frames than recovery checks (it stopped at ${search.gaveUpAt} after ${search.checkedBytes} bytes): it is not proven a torn tail. ${salvage}`,
+      where,
+    );
+  }
 }
 
 const MAGIC_BYTES = 4;
@@ -142,41 +154,4 @@ function startsLikeTornMagic(file: IoFile, from: number, format: FrameFormat): b
     if (head[i] !== 0 && head[i] !== expected) return false;
   }
   return true;
-}
-
-const TAIL_COPY_CHUNK_BYTES = 1 << 20;
-
-/**
- * Copies bytes [from, to) of `file` to `<file>.torn-<from>`, makes the copy and its
- * directory entry durable, then truncates `file` to `from` and syncs it.
- */
-export async function saveAndTruncateTail(io: Io, file: IoFile, from: number, to: number): Promise<string> {
-  const target = savedTailPath(file.path, from);
-  const copy = io.open(target, { create: true, truncate: true });
-  try {
-    const chunk = new Uint8Array(Math.min(TAIL_COPY_CHUNK_BYTES, Math.max(1, to - from)));
-    for (let position = from; position < to; ) {
-      const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, to - position)), position);
-      if (read === 0) break;
-      copy.writeSync(chunk.subarray(0, read), position - from);
-      position += read;
-    }
-    await copy.datasync();
-  } finally {
-    copy.closeSync();
-  }
-  await io.syncDir(parentDir(file.path));
-  file.setLengthSync(from);
-  await file.datasync();
-  return target;
-}
-
-export function parentDir(path: string): string {
-  const slash = path.lastIndexOf('/');
-  if (slash < 0) return '.';
-  return slash === 0 ? '/' : path.slice(0, slash);
-}
-
-export function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }

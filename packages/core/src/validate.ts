@@ -1,4 +1,5 @@
 import { KeelError, badArgument } from './errors.js';
+import type { Io } from './io.js';
 
 /** Largest byte offset keel accepts: JS numbers are exact integers only below 2^53. */
 export const POSITION_MAX = Number.MAX_SAFE_INTEGER;
@@ -25,6 +26,8 @@ export function assertArray(value: unknown, name: string): asserts value is read
 
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'bigint') return `a bigint ${String(value)}n`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   if (typeof value === 'string') return `a string of length ${value.length}`;
@@ -39,4 +42,30 @@ export function assertPayloads(value: unknown, max: number, name = 'payloads'): 
     assertBytes(payload, `${name}[${i}]`);
     assertMaxBytes(payload, max, `${name}[${i}]`);
   }
+}
+
+/**
+ * Checks a file-system path before it reaches the OS: a NUL byte would end the C string
+ * early (the kernel answers EINVAL, or worse, a shorter path), so it is the caller's
+ * mistake, not an I/O failure.
+ */
+export function assertPath(value: unknown, name = 'path'): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
+    throw badArgument(`${name} must be a non-empty string without NUL bytes, got ${describeType(value)}`);
+  }
+}
+
+const IO_METHODS = ['open', 'stat', 'list', 'mkdir', 'remove', 'rename', 'syncDir', 'syncDirSync'] as const;
+
+/**
+ * The `io` option of a store: undefined for the default, else something with every Io
+ * method. Checked at open so that a wrong object is the caller's KEEL_BAD_ARGUMENT, not a
+ * TypeError from deep inside recovery.
+ */
+export function normalizeIo(value: unknown, fallback: Io): Io {
+  if (value === undefined) return fallback;
+  if (value === null || typeof value !== 'object') throw badArgument(`io must be an Io, got ${describeType(value)}`);
+  const missing = IO_METHODS.filter((method) => typeof (value as Record<string, unknown>)[method] !== 'function');
+  if (missing.length > 0) throw badArgument(`io must be an Io; it has no ${missing.join(', ')}`);
+  return value as Io;
 }

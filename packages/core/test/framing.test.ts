@@ -12,6 +12,9 @@ import {
   encodeFrames,
   encodeFramesInto,
   findNextValidFrame,
+  searchNextValidFrame,
+  FRAME_SEARCH_CHECK_BYTES_MIN,
+  FRAME_SEARCH_CHECK_FACTOR,
   framesEndsCapacity,
   validateFrameRun,
   frameBytes,
@@ -133,6 +136,26 @@ describe('framing', () => {
     expect(scanned.validBytes).toBe(a.length);
     expect(findNextValidFrame(new MemorySource(stream), FSYS_FRAME_FORMAT, a.length + 1)).toBe(a.length + garbage.length);
     expect(findNextValidFrame(new MemorySource(new Uint8Array([...a, ...garbage])), FSYS_FRAME_FORMAT, a.length + 1)).toBeNull();
+  });
+
+  it('searches past damage within a budget linear in the bytes searched, and says where it gave up', () => {
+    const a = encodeFrame(new Uint8Array([1, 2, 3]), FSYS_FRAME_FORMAT);
+    // Candidates each claiming the rest of the region: all overlap, none checks out.
+    const region = 64 << 10;
+    const crafted = new Uint8Array(region);
+    for (let at = 0; at + 8 <= region; at += 8) {
+      new DataView(crafted.buffer).setUint32(at, FSYS_FRAME_FORMAT.magic, false);
+      new DataView(crafted.buffer).setUint32(at + 4, region - at - 12, true);
+    }
+    const search = searchNextValidFrame(new MemorySource(new Uint8Array([...a, ...crafted])), FSYS_FRAME_FORMAT, a.length);
+    expect(search.offset).toBeNull();
+    expect(search.gaveUpAt).not.toBeNull();
+    expect(search.checkedBytes).toBeLessThanOrEqual(FRAME_SEARCH_CHECK_FACTOR * region + FRAME_SEARCH_CHECK_BYTES_MIN);
+    // A few damaged candidates before a valid frame stay well inside the budget.
+    const damaged = encodeFrame(new Uint8Array(100).fill(4), FSYS_FRAME_FORMAT);
+    damaged[50]! ^= 1;
+    const stream = new Uint8Array([...a, 9, ...damaged, ...damaged, ...a]);
+    expect(searchNextValidFrame(new MemorySource(stream), FSYS_FRAME_FORMAT, a.length + 1)).toEqual({ offset: a.length + 1 + 2 * damaged.length, gaveUpAt: null, checkedBytes: 2 * damaged.length + a.length });
   });
 
   it('refuses payloads over the bound with KEEL_TOO_LARGE', () => {

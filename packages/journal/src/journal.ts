@@ -18,6 +18,7 @@ import {
 import { LSN_MAX, RECORD_BYTES_MAX } from './format.js';
 import { assertPath, normalizeJournalOptions, type JournalOptions } from './options.js';
 import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
+import { RecordBoundaries } from './record-boundaries.js';
 import { openJournalFiles } from './recovery.js';
 import { RecordStream } from './stream.js';
 import { visibleSource } from './visible-source.js';
@@ -54,6 +55,7 @@ export class Journal {
   readonly #file: IoFile;
   readonly #writeFile: IoFile;
   readonly #writer: JournalWriter;
+  readonly #boundaries = new RecordBoundaries();
   readonly #commit: GroupCommit;
   readonly #driver: DurabilityDriver;
   readonly #lifecycle: Lifecycle;
@@ -80,6 +82,7 @@ export class Journal {
     this.#file = file;
     this.#writeFile = writeFile;
     this.#writer = writer;
+    this.#boundaries.noteEnd(writer.nextLsn);
     this.#lifecycle = new Lifecycle(`journal ${path}`);
     const target = {
       writtenThrough: () => this.#writer.nextLsn,
@@ -118,6 +121,7 @@ export class Journal {
     assertMaxBytes(payload, RECORD_BYTES_MAX, 'payload');
     this.#assertLsnRoom(frameBytes(payload.length));
     const lsn = this.#guardWrite(() => this.#writer.append(payload));
+    this.#boundaries.noteEnd(lsn);
     this.#driver.afterWrite(1);
     return lsn;
   }
@@ -131,6 +135,7 @@ export class Journal {
     this.#assertLsnRoom(total);
     if (payloads.length === 0) return this.#writer.nextLsn;
     const lsn = this.#guardWrite(() => this.#writer.appendBatch(payloads));
+    this.#boundaries.noteEnd(lsn);
     this.#driver.afterWrite(payloads.length);
     return lsn;
   }
@@ -257,6 +262,10 @@ export class Journal {
     const from = options.from ?? 0;
     assertPosition(from, 'from');
     if (from > this.#writer.nextLsn) throw badArgument(`from ${from} is beyond the end of the journal (${this.#writer.nextLsn})`);
+    const end = this.#writer.nextLsn;
+    if (!this.#boundaries.isBoundary(visibleSource(this.#file, this.#writer, end), from, end)) {
+      throw new KeelError('KEEL_BAD_ARGUMENT', `from ${from} is not the LSN of a record in ${this.path}`, { path: this.path, offset: from });
+    }
     return from;
   }
 

@@ -1,5 +1,6 @@
 import {
   assertPosition,
+  normalizeIo,
   badArgument,
   nativeIo,
   normalizeDurability,
@@ -34,11 +35,8 @@ export interface NormalizedJournalOptions {
   writeBufferBytes: number;
 }
 
-export function assertPath(path: unknown): asserts path is string {
-  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
-    throw badArgument('path must be a non-empty string without NUL bytes');
-  }
-}
+/** The journal checks its path as every Io does (core's check), before anything else. */
+export { assertPath } from '@keel/core';
 
 export function normalizeJournalOptions(options: JournalOptions | undefined): NormalizedJournalOptions {
   if (options !== undefined && (options === null || typeof options !== 'object')) throw badArgument('options must be an object');
@@ -55,7 +53,7 @@ export function normalizeJournalOptions(options: JournalOptions | undefined): No
     direct: given.direct === true,
     preallocate,
     recovery: normalizeRecoveryPolicy(given.recovery),
-    io: given.io ?? nativeIo,
+    io: normalizeIo(given.io, nativeIo),
     writeBufferBytes,
   };
 }

@@ -91,3 +91,10 @@ test('the offline reader refuses bad positions and use after close', async () =>
   expect(() => reader.records()).toThrow(expect.objectContaining({ code: 'KEEL_CLOSED' }));
   await expect(JournalReader.open(join(tempDir(), 'missing'))).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
 });
+
+test('an io option that is not an Io, or bigints in options, are KEEL_BAD_ARGUMENT', async () => {
+  const path = join(tempDir(), 'wal');
+  await expect(Journal.open(path, { io: {} as never })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
+  await expect(Journal.open(path, { durability: { mode: 'every-n', n: 2n } as never })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
+  await expect(Journal.open(path, { recovery: 1n as never })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
+});

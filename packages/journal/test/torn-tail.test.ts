@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { InterceptedIo, ioError, nativeIo, type IoMutation } from '@keel/core';
 import { Journal } from '../src/index.js';
 import { useTempDir } from './support/temp-dir.js';
 
@@ -63,4 +64,26 @@ test('strict refuses a torn tail and leaves every byte unchanged', async () => {
   // The refused open released its lock: the default policy can open it now.
   await using journal = await Journal.open(path, { durability });
   expect(journal.recovery.tailState).toBe('truncated-payload');
+});
+
+/** A disk that is full for every file but the journal: its torn tail cannot be saved. */
+class FullBesideJournalIo extends InterceptedIo {
+  constructor(private readonly journalPath: string) {
+    super(nativeIo);
+  }
+  protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
+    if (operation === 'write' && path !== this.journalPath) throw ioError('ENOSPC', 'write', path);
+    return run();
+  }
+}
+
+test('a torn tail that cannot be saved (disk full) refuses the open and leaves no partial saved tail', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'wal');
+  const [, lastEnd] = await writeJournal(path, [new Uint8Array(10), new Uint8Array(30)]);
+  truncateSync(path, lastEnd! - 3);
+  const before = readFileSync(path);
+  await expect(Journal.open(path, { durability, io: new FullBesideJournalIo(path) })).rejects.toMatchObject({ code: 'KEEL_IO', errno: 'ENOSPC' });
+  expect(readdirSync(dir)).toEqual(['wal']);
+  expect(readFileSync(path).equals(before)).toBe(true);
 });

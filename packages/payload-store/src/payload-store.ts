@@ -15,6 +15,7 @@ import {
   type Io,
   type IoFile,
   type RecoveryReport,
+  lockStoreDirectory,
 } from '@keel/core';
 import { CompactionPlan } from './compaction-plan.js';
 import { deleteOutput, deleteSources, readLive, selectLive, writeCompaction, type CompactionHost } from './compaction.js';
@@ -109,7 +110,7 @@ export class PayloadStore {
     const normalized = normalizeOptions(options);
     const io = normalized.io;
     io.mkdir(dir);
-    const lock = io.open(joinPath(dir, LOCK_FILE_NAME), { create: true, lock: true });
+    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
       // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without

@@ -11,6 +11,7 @@ import {
   syncsOnClose,
   type IoFile,
   type RecoveryReport,
+  lockStoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import { LOCK_FILE_NAME } from './format.js';
@@ -108,7 +109,7 @@ export class SegmentLog implements AsyncDisposable {
     io.mkdir(dir);
     const lockPath = joinPath(dir, LOCK_FILE_NAME);
     const lockExisted = io.stat(lockPath) !== null;
-    const lock = io.open(lockPath, { create: true, lock: true });
+    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const { segments, report, files } = await recoverLog(dir, normalized);
       return new SegmentLog(dir, normalized, lock, segments, report, files);

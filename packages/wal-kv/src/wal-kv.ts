@@ -7,6 +7,7 @@ import {
   type GroupCommitTarget,
   type IoFile,
   type RecoveryReport,
+  lockStoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
@@ -71,7 +72,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     const normalized = normalizeOptions(dir, options);
     const { io } = normalized;
     io.mkdir(dir);
-    const lock = io.open(joinPath(dir, LOCK_FILE_NAME), { create: true, lock: true });
+    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const recovered = await recoverLog(io, dir, normalized.recovery);
       // What was read back is what is on disk only once it is synced: only then may

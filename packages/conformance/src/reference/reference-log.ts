@@ -15,6 +15,7 @@ import {
   type IoFile,
   type RecoveryPolicy,
   type RecoveryReport,
+  lockStoreDirectory,
 } from '@keel/core';
 import type { LogRecord } from '../adapter.js';
 import type { ReferenceFlaws } from './flaws.js';
@@ -74,7 +75,7 @@ export class ReferenceLog {
     const io = options.io ?? nativeIo;
     const policy = normalizeRecoveryPolicy(options.recovery);
     io.mkdir(dir);
-    const lock = io.open(joinPath(dir, LOCK_NAME), { create: true, lock: true });
+    const lock = lockStoreDirectory(io, dir, LOCK_NAME);
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
       // What an earlier process wrote without syncing may still be only in the page cache:
