@@ -48,3 +48,4 @@ export { runFileDamage, type FileDamageOptions, type FileDamageSummary } from '.
 export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';
+export { runSyncSyncCrashPoints, type SyncSyncSubject } from './sync-sync-crash.js';

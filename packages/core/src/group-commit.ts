@@ -14,6 +14,11 @@ export interface GroupCommitTarget {
    * syncs every file (and directory) that the covered positions live in.
    */
   flush(): Promise<void>;
+  /**
+   * The same on the calling thread: hands buffered writes to the OS, then fdatasyncs,
+   * before returning. Optional: a store without it has no `syncSync`.
+   */
+  flushSync?(): void;
 }
 
 interface Waiter {
@@ -86,6 +91,38 @@ export class GroupCommit {
     return this.syncThrough(this.#target.writtenThrough());
   }
 
+  /**
+   * `syncThrough` on the calling thread (Node's xSync convention): one flush of its own,
+   * never waiting for one in flight. Its frontier is captured before its fdatasync, like
+   * the async path's, so it claims only bytes written before that fdatasync began; a
+   * flush in flight still settles only its own frontier. A failure poisons the commit
+   * and rejects every waiter, exactly as a failed async flush does, then is thrown.
+   */
+  syncThroughSync(position: number): number {
+    if (this.#poison) throw this.#poisonedError();
+    if (position <= this.#durable) return this.#durable;
+    const written = this.#target.writtenThrough();
+    if (position > written) throw new KeelError('KEEL_BAD_ARGUMENT', `cannot sync through ${position}: only ${written} has been written`);
+    const flushSync = this.#target.flushSync;
+    if (flushSync === undefined) throw new KeelError('KEEL_UNSUPPORTED', 'this store has no synchronous flush');
+    const frontier = written;
+    this.#flushes++;
+    try {
+      flushSync.call(this.#target);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+    if (frontier > this.#durable) this.#durable = frontier;
+    this.#settle();
+    return this.#durable;
+  }
+
+  /** `sync` on the calling thread: everything written so far, durable before it returns. */
+  syncSync(): number {
+    return this.syncThroughSync(this.#target.writtenThrough());
+  }
+
   /** Starts a flush soon if there is anything unsynced; failures poison but are not thrown here. */
   request(): void {
     this.#schedule();
@@ -139,17 +176,24 @@ export class GroupCommit {
       try {
         await this.#target.flush();
       } catch (error) {
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        this.poison(error);
-        this.#onFailure?.(error);
-        for (const waiter of waiters) waiter.reject(error);
+        this.#fail(error);
         break;
       }
+      // A syncSync may have failed while this flush ran: nothing more may become durable.
+      if (this.#poison) break;
       if (frontier > this.#durable) this.#durable = frontier;
       this.#settle();
     } while (!this.#poison && (this.#again || this.#waiters.length > 0) && this.#target.writtenThrough() > this.#durable);
     this.#inFlight = null;
+  }
+
+  /** A failed flush: the waiters get its error, later calls KEEL_POISONED, the store is told. */
+  #fail(error: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    this.poison(error);
+    this.#onFailure?.(error);
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   #settle(): void {

@@ -21,22 +21,32 @@ class CountingLog {
   }
 
   target() {
+    /** What every flush does first: capture the frontier, count, fail when told to. */
+    const begin = (): number => {
+      const frontier = this.written;
+      this.syncs++;
+      const failure = this.failNext;
+      this.failNext = null;
+      if (failure) throw failure;
+      return frontier;
+    };
     return {
       writtenThrough: () => this.written,
       flush: async () => {
-        const frontier = this.written;
-        this.syncs++;
-        if (this.failNext) {
-          const error = this.failNext;
-          this.failNext = null;
-          throw error;
-        }
+        const frontier = begin();
         await this.file.datasync();
+        this.syncedThrough = Math.max(this.syncedThrough, frontier);
+      },
+      flushSync: () => {
+        const frontier = begin();
+        this.file.datasyncSync();
         this.syncedThrough = Math.max(this.syncedThrough, frontier);
       },
     };
   }
 }
+
+const eio = (): Error => Object.assign(new Error('EIO: fdatasync'), { code: 'EIO' });
 
 describe('group commit', () => {
   const tempDir = useTempDir();
@@ -136,5 +146,79 @@ describe('group commit', () => {
     await commit.drain();
     expect(flushes - before).toBe(1);
     expect(commit.durableThrough).toBe(80);
+  });
+
+  describe('syncThroughSync', () => {
+    const openLog = (): { file: IoFile; log: CountingLog } => {
+      const file = nativeIo.open(join(tempDir(), 'log'), { create: true });
+      return { file, log: new CountingLog(file) };
+    };
+
+    it('syncs on the calling thread and settles the async waiters it covers', async () => {
+      const { file, log } = openLog();
+      const commit = new GroupCommit(log.target());
+      const waiting = commit.syncThrough(log.append(10));
+      const position = log.append(10);
+      expect(commit.syncThroughSync(position)).toBe(20);
+      expect(log.syncedThrough).toBe(20);
+      expect(commit.durableThrough).toBe(20);
+      expect(await waiting).toBe(20);
+      // Nothing new: no second fdatasync.
+      expect(commit.syncSync()).toBe(20);
+      await commit.drain();
+      expect(log.syncs).toBe(1);
+      file.closeSync();
+    });
+
+    it('with an async flush in flight, each claims only what was written before its own fdatasync', async () => {
+      const { file, log } = openLog();
+      const commit = new GroupCommit(log.target());
+      const first = commit.syncThrough(log.append(10));
+      await Promise.resolve(); // the async flush for 10 starts here
+      expect(commit.busy).toBe(true);
+      log.append(10);
+      expect(commit.syncSync()).toBe(20);
+      const third = log.append(10);
+      expect(await first).toBeGreaterThanOrEqual(10);
+      await commit.drain();
+      // The async flush's frontier was 10: it must not have claimed 30.
+      expect(commit.durableThrough).toBe(20);
+      expect(await commit.syncThrough(third)).toBe(30);
+      file.closeSync();
+    });
+
+    it('a failed synchronous flush poisons like an async one: waiters rejected, later calls KEEL_POISONED', async () => {
+      const { file, log } = openLog();
+      const failures: unknown[] = [];
+      const commit = new GroupCommit(log.target(), 0, (error) => failures.push(error));
+      const waiting = commit.syncThrough(log.append(10));
+      log.failNext = eio();
+      expect(() => commit.syncSync()).toThrow('EIO');
+      await expect(waiting).rejects.toThrow('EIO');
+      expect(failures).toHaveLength(1);
+      expect(() => commit.syncSync()).toThrow(expect.objectContaining({ code: 'KEEL_POISONED' }));
+      await expect(commit.sync()).rejects.toMatchObject({ code: 'KEEL_POISONED' });
+      expect(commit.durableThrough).toBe(0);
+      file.closeSync();
+    });
+
+    it('an async flush that completes after a failed syncSync claims nothing', async () => {
+      const { file, log } = openLog();
+      const commit = new GroupCommit(log.target(), 0, () => undefined);
+      const waiting = commit.syncThrough(log.append(10));
+      await Promise.resolve(); // the async flush starts
+      log.failNext = eio();
+      expect(() => commit.syncSync()).toThrow('EIO');
+      await expect(waiting).rejects.toThrow('EIO');
+      await commit.drain();
+      expect(commit.durableThrough).toBe(0);
+      file.closeSync();
+    });
+
+    it('refuses a position never written, and a target without a synchronous flush', () => {
+      const commit = new GroupCommit({ writtenThrough: () => 5, flush: async () => {} });
+      expect(() => commit.syncThroughSync(6)).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
+      expect(() => commit.syncSync()).toThrow(expect.objectContaining({ code: 'KEEL_UNSUPPORTED' }));
+    });
   });
 });

@@ -93,6 +93,10 @@ export class Journal {
         this.#writer.handToOs();
         await this.#writeFile.datasync();
       },
+      flushSync: () => {
+        this.#writer.handToOs();
+        this.#writeFile.datasyncSync();
+      },
     };
     // Under 'none' open synced nothing, so the first sync must cover what open found.
     this.#commit = new GroupCommit(target, durableThrough, (error: unknown) => this.#lifecycle.poison(error));
@@ -152,6 +156,25 @@ export class Journal {
     // GroupCommit starts its flush a microtask later, so every append and syncThrough
     // made in this turn shares the first fdatasync.
     return this.#commit.syncThrough(lsn);
+  }
+
+  /**
+   * `syncThrough` on the calling thread: hands the buffered frames to the OS and runs one
+   * fdatasync before returning the durable frontier (Node's xSync convention, for callers
+   * that block anyway). It blocks the event loop for that fdatasync; a failure poisons
+   * the journal exactly as a failed async sync does.
+   */
+  syncThroughSync(lsn: number): number {
+    this.#lifecycle.assertWritable();
+    assertPosition(lsn, 'lsn');
+    if (lsn > this.#writer.nextLsn) throw badArgument(`lsn ${lsn} is beyond the end of the journal (${this.#writer.nextLsn})`);
+    return this.#commit.syncThroughSync(lsn);
+  }
+
+  /** `sync` on the calling thread: everything appended so far is durable when it returns. */
+  syncSync(): number {
+    this.#lifecycle.assertWritable();
+    return this.#commit.syncSync();
   }
 
   /** Makes everything appended so far durable; resolves with the durable frontier. */
