@@ -64,6 +64,8 @@ async function runWorkload<Store>(subject: SyncSyncSubject<Store>, crashAt: numb
         // A syncSync while an async sync is in flight: each claims only what it covered.
         fs.holdSyncs();
         const inFlight = subject.sync(store);
+        // Awaited below unless the crash comes first; then the catch below ends the run.
+        inFlight.catch(() => undefined);
         // Let the async flush start (group commits begin a microtask or so later).
         for (let turn = 0; turn < 100 && fs.heldSyncs === 0; turn++) await Promise.resolve();
         subject.append(store, [makePayload(written, 64)]);

@@ -98,7 +98,7 @@ export class PayloadStore {
     this.#writer = opened.writer;
     this.#recovery = opened.report;
     this.#storeId = opened.storeId;
-    this.#commit = new GroupCommit({ writtenThrough: () => this.#writer.writtenBytes, flush: () => this.#writer.flush() }, 0, (error) =>
+    this.#commit = new GroupCommit({ writtenThrough: () => this.#writer.writtenBytes, flush: () => this.#writer.flush(), flushSync: () => this.#writer.flushSync() }, 0, (error) =>
       this.#lifecycle.poison(error),
     );
     this.#driver = new DurabilityDriver(options.durability, this.#commit);
@@ -166,6 +166,16 @@ export class PayloadStore {
   async sync(): Promise<void> {
     this.#lifecycle.assertWritable();
     await this.#commit.sync();
+  }
+
+  /**
+   * `sync` on the calling thread: one fdatasync per file with new bytes before it
+   * returns. It blocks the event loop for them and shares the async path's group commit: it claims only what was written before
+   * its fdatasyncs began, and a failure poisons the store.
+   */
+  syncSync(): void {
+    this.#lifecycle.assertWritable();
+    this.#commit.syncSync();
   }
 
   /**

@@ -138,21 +138,40 @@ export class SegmentWriter {
    * A segment's bytes count as durable only once its own sync has completed.
    */
   async flush(): Promise<void> {
+    const flush = this.#beginFlush();
+    for (const { state } of flush.targets) state.syncing++;
+    try {
+      await Promise.all(flush.targets.map(({ state }) => (state.file as NonNullable<SegmentState['file']>).datasync()));
+    } finally {
+      for (const { state } of flush.targets) state.syncing--;
+    }
+    this.#markDurable(flush.targets);
+    if (flush.directory) await this.#io.syncDir(this.#dir);
+    for (const { state } of flush.targets) closeIfSettled(state);
+  }
+
+  /** `flush` on the calling thread: the same files and directory, one after another. */
+  flushSync(): void {
+    const flush = this.#beginFlush();
+    for (const { state } of flush.targets) (state.file as NonNullable<SegmentState['file']>).datasyncSync();
+    this.#markDurable(flush.targets);
+    if (flush.directory) this.#io.syncDirSync(this.#dir);
+    for (const { state } of flush.targets) closeIfSettled(state);
+  }
+
+  /** What a flush starting now covers: every file's end as written now, and the directory if dirty. */
+  #beginFlush(): { targets: Array<{ state: SegmentState; through: number }>; directory: boolean } {
     const targets: Array<{ state: SegmentState; through: number }> = [];
     for (const state of this.#segments.values()) {
       if (state.durableEnd < state.end && state.file !== null) targets.push({ state, through: state.end });
     }
     const directory = this.#directoryDirty;
     this.#directoryDirty = false;
-    for (const { state } of targets) state.syncing++;
-    try {
-      await Promise.all(targets.map(({ state }) => (state.file as NonNullable<SegmentState['file']>).datasync()));
-    } finally {
-      for (const { state } of targets) state.syncing--;
-    }
+    return { targets, directory };
+  }
+
+  #markDurable(targets: ReadonlyArray<{ state: SegmentState; through: number }>): void {
     for (const { state, through } of targets) state.durableEnd = Math.max(state.durableEnd, through);
-    if (directory) await this.#io.syncDir(this.#dir);
-    for (const { state } of targets) closeIfSettled(state);
   }
 
   closeAll(): void {

@@ -92,7 +92,7 @@ export class SegmentLog implements AsyncDisposable {
     this.#report = report;
     this.#context = { io: options.io, dir, options, segments, files, onRoll: () => this.#retentionAfterRoll() };
     this.#commit = new GroupCommit(
-      { writtenThrough: () => this.nextOffset, flush: () => this.#flush() },
+      { writtenThrough: () => this.nextOffset, flush: () => this.#flush(), flushSync: () => this.#flushSync() },
       this.nextOffset,
       (error) => this.#lifecycle.poison(error),
     );
@@ -203,15 +203,37 @@ export class SegmentLog implements AsyncDisposable {
     return this.#commit.sync();
   }
 
+  /**
+   * `sync` on the calling thread: one fdatasync of the active segment (records are written
+   * to the OS as they are appended) before it returns the durable offset. It blocks the
+   * event loop for that fdatasync and shares the async path's group commit: it claims only
+   * what was written before its fdatasync began, and a failure poisons the log.
+   */
+  syncSync(): number {
+    this.#lifecycle.assertWritable();
+    return this.#commit.syncSync();
+  }
+
   /** The group commit's flush: every segment holding unsynced records, log before index. */
   async #flush(): Promise<void> {
-    for (const segment of [...this.#segments]) {
-      if (segment.sealed || segment.durableBytes >= segment.size) continue;
+    for (const segment of this.#unsyncedSegments()) {
       const size = segment.size;
       await segment.log.datasync();
-      if (size > segment.durableBytes) segment.durableBytes = size;
-      writeDurableEntries(segment);
+      segmentDurableThrough(segment, size);
     }
+  }
+
+  #flushSync(): void {
+    for (const segment of this.#unsyncedSegments()) {
+      const size = segment.size;
+      segment.log.datasyncSync();
+      segmentDurableThrough(segment, size);
+    }
+  }
+
+  /** Checked one at a time, as the async flush reaches each (a roll may seal one meanwhile). */
+  *#unsyncedSegments(): Generator<Segment> {
+    for (const segment of [...this.#segments]) if (!segment.sealed && segment.durableBytes < segment.size) yield segment;
   }
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
@@ -388,6 +410,12 @@ export class SegmentLog implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
+function segmentDurableThrough(segment: Segment, size: number): void {
+  if (size > segment.durableBytes) segment.durableBytes = size;
+  writeDurableEntries(segment);
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {
