@@ -7,6 +7,12 @@ export const READ_BYTES_DEFAULT = 1024 * 1024;
 /** Scans for reads allocate at most this much at once (a larger record grows it). */
 const READ_CHUNK_BYTES_MAX = 1024 * 1024;
 const READ_CHUNK_BYTES_MIN = 16 * 1024;
+/**
+ * A read with a record limit starts this small and doubles up to the chunk size: it skips
+ * at most one index interval (4 KiB by default) before its first record, so a one-record
+ * read costs one small read and CRC check instead of a whole chunk's.
+ */
+const READ_CHUNK_BYTES_FIRST_LIMITED = 8 * 1024;
 /** A timestamp lookup scans about one index interval; small reads keep it cheap. */
 const SEEK_CHUNK_BYTES = 8 * 1024;
 
@@ -48,12 +54,13 @@ export interface ReadLimits {
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
   const collected: Collected = { records: [], bytes: 0, full: false };
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
+  const chunks = { first: limits.maxRecords < Number.MAX_SAFE_INTEGER ? Math.min(chunkBytes, READ_CHUNK_BYTES_FIRST_LIMITED) : chunkBytes, max: chunkBytes };
   for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
     const segment = segments[index] as Segment;
     const from = collected.records.length === 0 ? offset : segment.baseOffset;
     if (from >= segment.nextOffset) continue;
     const start = seek(segment, from);
-    collectRecords(segment, start.position, start.offset, from, limits, chunkBytes, collected);
+    collectRecords(segment, start.position, start.offset, from, limits, chunks, collected);
   }
   return collected.records;
 }

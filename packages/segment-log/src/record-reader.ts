@@ -5,6 +5,12 @@ import { decodeRecordAt } from './record-codec.js';
 import type { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
+/** Chunk sizes of a read: the first, and the most any later one grows to (a larger record still grows it). */
+export interface ChunkSizes {
+  first: number;
+  max: number;
+}
+
 export interface CollectLimits {
   maxBytes: number;
   maxRecords: number;
@@ -48,11 +54,12 @@ export function collectRecords(
   firstOffset: number,
   from: number,
   limits: CollectLimits,
-  chunkBytes: number,
+  chunks: ChunkSizes,
   collected: Collected,
 ): void {
   const to = segment.size;
   let expected = firstOffset;
+  let chunkBytes = chunks.first;
   while (position < to && !collected.full) {
     const chunk = readChunk(segment, position, Math.min(chunkBytes, to - position));
     const ends = new Uint32Array(framesEndsCapacity(chunk.filled));
@@ -71,6 +78,7 @@ export function collectRecords(
       start = end;
     }
     position += start;
+    chunkBytes = Math.min(chunks.max, chunkBytes * 2);
   }
   if (!collected.full && expected !== segment.nextOffset) throw corruptAt(segment, position, `expected the record with offset ${expected}`);
 }

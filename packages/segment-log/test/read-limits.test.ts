@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { nativeIo } from '@keel/core';
 import { SegmentLog } from '../src/index.js';
-import { bytes, codeOf, tempDir } from './helpers.js';
+import { bytes, codeOf, faultyIo, filesEndingWith, flipByte, newFaults, tempDir } from './helpers.js';
 
 describe('read limits', () => {
   it('honours maxRecords and maxBytes and always returns at least one record', async () => {
@@ -28,5 +29,37 @@ describe('read limits', () => {
     await log.deleteBefore(25);
     expect(log.startOffset).toBeGreaterThan(0);
     expect(new TextDecoder().decode(record!.value)).toBe('keep me');
+  });
+
+  it('a read with a record limit reads about what it needs, not a whole chunk, and still checks every CRC', async () => {
+    const dir = tempDir();
+    const faults = newFaults();
+    const log = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults), segmentBytes: 1 << 20 });
+    log.appendBatch(Array.from({ length: 20_000 }, (_, index) => ({ value: bytes(String(index).padStart(100, '0')), timestamp: index })));
+    log.append({ value: new Uint8Array(40_000).fill(7), timestamp: 20_000 });
+    log.append({ value: bytes('after the large one'), timestamp: 20_001 });
+    faults.bytesRead = 0;
+    expect(log.read(12_345, { maxRecords: 1 }).map((record) => record.offset)).toEqual([12_345]);
+    // One index interval (4 KiB) to skip plus the record: one first-sized read.
+    expect(faults.bytesRead).toBeLessThanOrEqual(8 * 1024);
+    expect(log.read(100, { maxRecords: 300 }).map((record) => record.offset)).toEqual(Array.from({ length: 300 }, (_, index) => 100 + index));
+    // A record larger than the first read grows it.
+    const [large] = log.read(20_000, { maxRecords: 1 });
+    expect(large!.value.length).toBe(40_000);
+    expect(log.read(20_001, { maxRecords: 1 })[0]!.offset).toBe(20_001);
+    await log.close();
+
+    // Each frame is 12 + 26 + 100 = 138 bytes after the 24-byte header: damage record 9 of a sealed segment.
+    const sealed = filesEndingWith(dir, '.log')[0]!;
+    flipByte(sealed, 24 + 9 * 138 + 40);
+    await using reopened = await SegmentLog.open(dir);
+    expect(reopened.read(8, { maxRecords: 1 }).map((record) => record.offset)).toEqual([8]);
+    let caught: { code?: string; offset?: number } = {};
+    try {
+      reopened.read(9, { maxRecords: 1 });
+    } catch (error) {
+      caught = error as typeof caught;
+    }
+    expect(caught).toMatchObject({ code: 'KEEL_CORRUPT', offset: 24 + 9 * 138 });
   });
 });
