@@ -1,6 +1,7 @@
 import {
   DurabilityDriver,
   GroupCommit,
+  KeelError,
   Lifecycle,
   joinPath,
   syncsOnClose,
@@ -165,6 +166,24 @@ export class WalKv<V = unknown> implements AsyncDisposable {
       return Promise.reject(error);
     }
     return this.#syncAfterRunningWrites();
+  }
+
+  /**
+   * `sync` on the calling thread: hands the buffered records to the OS and runs one
+   * fdatasync of the log before it returns the durable seq. It blocks the event loop for
+   * that fdatasync and shares the async path's group commit (it claims only records
+   * written before its fdatasync began; a failure poisons the store). It does not wait
+   * for a background snapshot or compaction; while a compaction switches logs (the new log
+   * is not yet in place, so nothing written to it can be called durable) it refuses with
+   * KEEL_UNSUPPORTED and changes nothing: use `sync()` then.
+   */
+  syncSync(): number {
+    const state = this.#state;
+    state.lifecycle.assertOpen();
+    if (state.switching !== null) throw new KeelError('KEEL_UNSUPPORTED', 'syncSync cannot run while a compaction switches logs; use sync()');
+    const durable = state.commit.syncSync();
+    if (state.lifecycle.poisoned !== null) throw state.lifecycle.poisoned;
+    return durable;
   }
 
   /**
@@ -361,6 +380,11 @@ function groupCommitTarget(stateOf: () => StoreState): GroupCommitTarget {
       const writer = state.writer;
       writer.flush();
       await writer.datasync();
+    },
+    flushSync: (): void => {
+      const writer = stateOf().writer;
+      writer.flush();
+      writer.file.datasyncSync();
     },
   };
 }
