@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { checkChangesetVersion } from './version-check.mjs';
-import { createConsumer, install, runSmoke, typecheck, withoutRustToolchain } from './consumer-project.mjs';
+import { buildFromPublishedSources, createConsumer, install, runSmoke, typecheck, withoutRustToolchain } from './consumer-project.mjs';
 import { startRegistry } from './registry.mjs';
 import { publishedOf } from './registry-state.mjs';
 import { kib, tarballBytes, treeBytes, unpackedBytes } from './sizes.mjs';
@@ -58,6 +58,13 @@ function releasedPackages() {
   return [...packages, { name: '@keel/native-linux-x64-gnu', version: native.version }];
 }
 
+/** What the registry serves must name real versions and only conditions that resolve. */
+function assertPublishedManifest(tarball) {
+  const manifest = run('published manifest', 'tar', ['-xzOf', tarball, 'package/package.json'], { capture: true }).stdout;
+  if (manifest.includes('workspace:')) throw new StepError('published manifest', `${tarball} still names workspace: versions`);
+  if (manifest.includes('"source"')) throw new StepError('published manifest', `${tarball} exports the workspace-only source condition`);
+}
+
 function lintTarballs(registry, workDir) {
   const tarballs = join(workDir, 'tarballs');
   mkdirSync(tarballs);
@@ -70,6 +77,7 @@ function lintTarballs(registry, workDir) {
   for (const tarball of readdirSync(tarballs)) {
     const path = join(tarballs, tarball);
     console.log(`release check: size ${tarball}: packed ${kib(tarballBytes(path))}, unpacked ${kib(unpackedBytes(path))}`);
+    assertPublishedManifest(path);
     run(`publint ${tarball}`, join(bin, 'publint'), ['run', path, '--strict'], { capture: true });
     // The platform package has no entry point of its own: the addon is loaded by path.
     if (!tarball.includes('native-linux')) {
@@ -126,6 +134,12 @@ async function main() {
       const dir = createConsumer(join(workDir, 'typescript'), { name: 'consumer-typescript' });
       install('install for typescript', dir, 'npm', [...BACKENDS.map((backend) => `@keel/${backend}`), '@keel/core', '@types/node@20'], env);
       typecheck('typecheck', dir, env);
+    });
+    await step('the addon builds from the published package\'s sources and loads without a platform package', () => {
+      const dir = createConsumer(join(workDir, 'source-build'), { name: 'consumer-source-build' });
+      install('install for the source build', dir, 'npm', ['@keel/journal'], withoutRustToolchain(registry.env));
+      buildFromPublishedSources('source build', dir, registry.env);
+      runSmoke('source build esm.mjs', dir, 'esm.mjs', 'journal', withoutRustToolchain(registry.env));
     });
   } finally {
     await registry?.stop();

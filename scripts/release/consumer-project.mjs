@@ -1,7 +1,7 @@
 // Fresh projects outside the workspace that install keel from the registry the way a user
 // does, with no Rust toolchain on PATH, and run or typecheck the consumer programs.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,23 @@ export function install(step, dir, client, packages, env) {
     const bundled = readdirSync(join(nativeDir, 'binding')).filter((entry) => entry.endsWith('.node'));
     if (bundled.length > 0) throw new StepError(step, `@keel/native ships a binary of its own: ${bundled.join(', ')}`);
   }
+}
+
+/**
+ * The README's source build, run as written inside the installed @keel/native; then the
+ * platform package is removed so that only the freshly built binary can serve the import.
+ */
+export function buildFromPublishedSources(step, dir, env) {
+  const nativeDir = join(dir, 'node_modules', '@keel', 'native');
+  run(step, 'npx', ['--yes', '--package=@napi-rs/cli@3.10.12', 'napi', 'build', '--platform', '--release', '--output-dir', 'binding', '--no-js'], {
+    cwd: nativeDir,
+    env,
+    capture: true,
+  });
+  const built = readdirSync(join(nativeDir, 'binding')).filter((entry) => entry.endsWith('.node'));
+  if (built.length !== 1) throw new StepError(step, `expected one built addon in binding/, found ${built.join(', ') || 'none'}`);
+  rmSync(join(dir, 'node_modules', '@keel', 'native-linux-x64-gnu'), { recursive: true, force: true });
+  rmSync(join(nativeDir, 'target'), { recursive: true, force: true });
 }
 
 export function runSmoke(step, dir, program, backend, env) {

@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 const PLATFORM_PACKAGE_PREFIX = '@keel/native-';
 const SOURCE_BUILD_HELP =
   'To build the addon from source (Rust 1.87+ and cargo on PATH), run inside the installed ' +
-  '@keel/native directory: npx --yes @napi-rs/cli@3 build --platform --release --output-dir binding --no-js --no-dts ' +
+  '@keel/native directory: npx --yes --package=@napi-rs/cli@3.10.12 napi build --platform --release --output-dir binding --no-js ' +
   '(or, in a checkout of the keel repository: pnpm --filter @keel/native build).';
 
 export interface PlatformDescription {
