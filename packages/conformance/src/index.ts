@@ -48,3 +48,20 @@ export { runFileDamage, type FileDamageOptions, type FileDamageSummary } from '.
 export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';
+export {
+  BAD_INPUT_RUNS_PER_TARGET_DEFAULT,
+  badInputTargets,
+  describeTarget,
+  type BadInputTarget,
+  badCallProperty,
+  badOpenProperty,
+  directoryImage,
+  hostilePath,
+  methodEntryPoint,
+  methodsWithoutArguments,
+  hostileValue,
+  planted,
+  runBadInput,
+  type BadInputEntryPoint,
+  type BadInputSubject,
+} from './bad-input.js';

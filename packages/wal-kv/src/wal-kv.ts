@@ -8,6 +8,8 @@ import {
   type IoFile,
   type RecoveryReport,
   lockStoreDirectory,
+  badArgument,
+  describeType,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
@@ -139,7 +141,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
 
   /** Keys in byte order, optionally only those starting with `prefix`. */
   *keys(options: { prefix?: Key } = {}): IterableIterator<string | Uint8Array> {
-    for (const indexKey of this.#matching(options.prefix)) yield decodeKey(indexKey, this.#state.options.keyEncoding);
+    for (const indexKey of this.#matching(prefixOption(options))) yield decodeKey(indexKey, this.#state.options.keyEncoding);
   }
 
   /**
@@ -149,7 +151,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
    */
   *entries(options: { prefix?: Key } = {}): IterableIterator<[string | Uint8Array, V]> {
     const { index, options: storeOptions } = this.#state;
-    for (const indexKey of this.#matching(options.prefix)) {
+    for (const indexKey of this.#matching(prefixOption(options))) {
       const slot = index.slotOf(indexKey);
       if (slot === undefined) continue;
       const value = decodeValue(this.#state.writer.readValue(indexKey, index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
@@ -363,4 +365,10 @@ function groupCommitTarget(stateOf: () => StoreState): GroupCommitTarget {
       await writer.datasync();
     },
   };
+}
+
+/** The `prefix` of keys()/entries() options; wrong options are the caller's KEEL_BAD_ARGUMENT. */
+function prefixOption(options: unknown): Key | undefined {
+  if (options === null || typeof options !== 'object') throw badArgument(`options must be an object like { prefix }, got ${describeType(options)}`);
+  return (options as { prefix?: Key }).prefix;
 }
