@@ -16,8 +16,12 @@ export type DataLoss =
   /** Any subset of unsynced writes kept, a later one without an earlier one (fault 4). */
   | { readonly mode: 'subset' };
 
-/** What happens to directory entry operations since the last syncDir (fault 5). */
-export type EntryLoss = 'keep-all' | 'lose-all' | 'subset';
+/**
+ * What happens to directory entry operations since the last syncDir (fault 5). `keep`
+ * names exactly which survive: bit i keeps the i-th pending operation, counted over
+ * every directory in order (the exhaustive crash enumerates these).
+ */
+export type EntryLoss = 'keep-all' | 'lose-all' | 'subset' | { readonly keep: number };
 
 /** Damage done to the disk after the crash state is chosen. */
 export type Damage =
@@ -53,8 +57,10 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   const random = new Random(plan.seed);
   const effects: CrashEffects = { dataChanged: false, entriesLost: false, damagedPath: null, damagedOffset: null };
   const state: FsState = { files: new Map(), directories: new Map(), nextNode: before.nextNode, nextSequence: before.nextSequence };
+  let counted = 0;
   for (const [path, directory] of before.directories) {
-    const kept = chooseEntries(directory.pending, plan.entries, random);
+    const kept = chooseEntries(directory.pending, plan.entries, random, counted);
+    counted += directory.pending.length;
     if (kept.length < directory.pending.length) effects.entriesLost = true;
     const entries = new Map(directory.durable);
     applyEntryOperationsTo(entries, kept);
@@ -73,9 +79,10 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   return { state, effects };
 }
 
-function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random): T[] {
+function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random, counted: number): T[] {
   if (loss === 'keep-all') return [...pending];
   if (loss === 'lose-all') return [];
+  if (typeof loss === 'object') return pending.filter((_, index) => keeps(loss.keep, counted + index));
   return pending.filter(() => random.chance(0.5));
 }
 
@@ -227,4 +234,16 @@ function reachableFiles(state: FsState): ReachableFile[] {
     }
   }
   return out.sort((left, right) => (left.path < right.path ? -1 : 1));
+}
+
+/** Bit `index` of `mask` (masks beyond 32 operations are not enumerated: bits past 52 read as 0). */
+function keeps(mask: number, index: number): boolean {
+  return index < 53 && Math.floor(mask / 2 ** index) % 2 === 1;
+}
+
+/** Pending directory entry operations (creates, renames, unlinks not yet synced) in a state. */
+export function pendingEntryOperations(state: FsState): number {
+  let count = 0;
+  for (const directory of state.directories.values()) count += directory.pending.length;
+  return count;
 }

@@ -14,7 +14,7 @@ import {
   type FsState,
 } from './fs-state.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
-import { materialiseCrash, type CrashPlan, type CrashEffects } from './crash.js';
+import { materialiseCrash, pendingEntryOperations, type CrashPlan, type CrashEffects } from './crash.js';
 
 /** The classes of operation an injected error can target. */
 export type IoOperationClass = 'write' | 'sync' | 'read' | 'open';
@@ -68,6 +68,11 @@ export class FaultFs implements Io {
   /** True once a crash point armed with `crashAtMutation` was reached. */
   get frozen(): boolean {
     return this.#frozen !== null;
+  }
+
+  /** Directory entry operations not yet made durable by a syncDir (at the frozen crash point, if any). */
+  get pendingEntryOperations(): number {
+    return pendingEntryOperations(this.#frozen ?? this.#state);
   }
 
   /** How many operations failed because of an injection. */

@@ -99,7 +99,8 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
     .record({ mutation: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 24 })), crash: crashWith(plainDataLoss, fc.constantFrom<EntryLoss>('lose-all', 'lose-all', 'subset')) })
     .map(({ mutation, crash }) => ({ kind: 'lost-entries', mutation, crash })),
   'protocol-crash-point': fc
-    .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: plainCrash })
+    // Entry operations of a protocol (renames, unlinks) may reach the disk in any subset.
+    .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: crashWith(plainDataLoss, entryLoss) })
     .map(({ mutation, choice, crash }) => ({ kind: 'protocol-crash-point', mutation, choice, crash })),
   'bit-flip': crashWith(plainDataLoss, fc.constant('keep-all'), fc.constant<Damage>({ kind: 'bit-flip' })).map((crash) => ({ kind: 'bit-flip', crash })),
   'misdirected-write': crashWith(

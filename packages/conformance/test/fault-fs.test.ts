@@ -26,6 +26,21 @@ describe('FaultFs as an Io', () => {
     expect([...file.mapSync(4, 2)]).toEqual([1, 2]);
   });
 
+  it('keeps exactly the pending entry operations a mask names: an unlink can land without an earlier one', async () => {
+    const fs = new FaultFs();
+    fs.mkdir('/d');
+    for (const name of ['a', 'b', 'c']) fs.open(`/d/${name}`, { create: true }).closeSync();
+    await fs.syncDir('/d');
+    fs.remove('/d/a');
+    fs.remove('/d/b');
+    expect(fs.pendingEntryOperations).toBe(2);
+    const names = (keep: number): string[] => fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: { keep } }).fs.list('/d');
+    expect(names(0b00)).toEqual(['a', 'b', 'c']);
+    expect(names(0b10)).toEqual(['a', 'c']);
+    expect(names(0b01)).toEqual(['b', 'c']);
+    expect(names(0b11)).toEqual(['c']);
+  });
+
   it('loses unsynced data and entries in a crash, keeps what datasync and syncDir made durable', async () => {
     const fs = new FaultFs();
     fs.mkdir('/d');

@@ -82,7 +82,7 @@ export class ReferenceLog {
       // sync it now, or (durability 'none') let the first sync() cover it.
       const syncNow = normalizeDurability(options.durability).mode !== 'none';
       if (syncNow && loaded.activeBytes > 0) await loaded.active.datasync();
-      return new ReferenceLog(io, dir, options, lock, loaded, syncNow);
+      return new ReferenceLog(io, dir, options, lock, loaded, syncNow || options.flaws?.foundBytesDurable === true);
     } catch (error) {
       lock.closeSync();
       throw error;
