@@ -1,6 +1,6 @@
 import { applyOperations, sameBytes, type PendingOperation } from './file-image.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
-import { emptyDirectory, joinPath, type FileNode, type FsState } from './fs-state.js';
+import { emptyDirectory, joinPath, type EntryOperation, type FileNode, type FsState } from './fs-state.js';
 import { Random } from './random.js';
 
 /** What happens to the unsynced data of each file in a crash. */
@@ -58,10 +58,19 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   const effects: CrashEffects = { dataChanged: false, entriesLost: false, damagedPath: null, damagedOffset: null };
   const state: FsState = { files: new Map(), directories: new Map(), nextNode: before.nextNode, nextSequence: before.nextSequence };
   let counted = 0;
+  const keptOperations = new Map<string, EntryOperation[]>();
+  const lostDirectories: string[] = [];
   for (const [path, directory] of before.directories) {
     const kept = chooseEntries(directory.pending, plan.entries, random, counted);
     counted += directory.pending.length;
     if (kept.length < directory.pending.length) effects.entriesLost = true;
+    keptOperations.set(path, kept);
+    for (const operation of directory.pending) if (operation.kind === 'mkdir' && !kept.includes(operation)) lostDirectories.push(joinPath(path, operation.name));
+  }
+  for (const [path, directory] of before.directories) {
+    // A directory whose creation did not reach the disk is gone, with everything in it.
+    if (lostDirectories.some((lost) => path === lost || path.startsWith(`${lost}/`))) continue;
+    const kept = keptOperations.get(path) as EntryOperation[];
     const entries = new Map(directory.durable);
     applyEntryOperationsTo(entries, kept);
     state.directories.set(path, { ...emptyDirectory(), durable: entries, current: new Map(entries) });

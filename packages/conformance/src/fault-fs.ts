@@ -173,10 +173,12 @@ export class FaultFs implements Io {
     const normal = normalizePath(dir);
     if (this.#state.directories.has(normal)) return;
     this.begin(null, true, 'mkdir', normal);
-    // Directories are treated as durable once made: the suite is about files and entries.
-    const parent = splitPath(normal).dir;
+    const { dir: parent, name } = splitPath(normal);
     if (parent !== normal) this.mkdir(parent);
-    if (this.#state.directories.get(parent)?.current.has(splitPath(normal).name)) throw ioError('EEXIST', 'mkdir', normal);
+    const parentDirectory = this.#state.directories.get(parent);
+    if (parentDirectory?.current.has(name)) throw ioError('EEXIST', 'mkdir', normal);
+    // Like a create, the new directory's entry is durable only once its parent is synced.
+    parentDirectory?.pending.push({ kind: 'mkdir', sequence: this.#sequence(), name });
     this.#state.directories.set(normal, emptyDirectory());
   }
 

@@ -8,6 +8,7 @@ import {
   type IoFile,
   type RecoveryReport,
   lockStoreDirectory,
+  createDirectoryDurably,
   badArgument,
   describeType,
 } from '@keel/core';
@@ -73,7 +74,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
     const { io } = normalized;
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const recovered = await recoverLog(io, dir, normalized.recovery);

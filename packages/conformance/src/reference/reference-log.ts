@@ -1,4 +1,5 @@
 import {
+  createDirectoryDurably,
   DurabilityDriver,
   GroupCommit,
   Lifecycle,
@@ -74,7 +75,7 @@ export class ReferenceLog {
   static async open(dir: string, options: ReferenceLogOptions = {}): Promise<ReferenceLog> {
     const io = options.io ?? nativeIo;
     const policy = normalizeRecoveryPolicy(options.recovery);
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lock = lockStoreDirectory(io, dir, LOCK_NAME);
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
