@@ -14,7 +14,14 @@ export type DataLoss =
   /** One write torn into pieces of `granularity` bytes, any subset kept (fault 3). */
   | { readonly mode: 'torn'; readonly granularity: number }
   /** Any subset of unsynced writes kept, a later one without an earlier one (fault 4). */
-  | { readonly mode: 'subset' };
+  | { readonly mode: 'subset' }
+  /**
+   * Unsynced writes from some point on present but holding stale bytes: what a reused or
+   * preallocated block held before, here the bytes at the same offsets of another file of
+   * the disk (a deleted segment, an older log: whole, checksummed frames), zeros past its
+   * end (fault 15).
+   */
+  | { readonly mode: 'stale' };
 
 /**
  * What happens to directory entry operations since the last syncDir (fault 5). `keep`
@@ -79,7 +86,7 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
     for (const id of directory.current.values()) {
       if (state.files.has(id)) continue;
       const node = before.files.get(id) as FileNode;
-      const image = crashImage(node, plan.data, random);
+      const image = crashImage(node, plan.data, random, before);
       if (!sameBytes(image, applyOperations(node.durable, node.pending))) effects.dataChanged = true;
       state.files.set(id, { id, durable: image, current: image.slice(), pending: [] });
     }
@@ -95,7 +102,7 @@ function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random
   return pending.filter(() => random.chance(0.5));
 }
 
-function crashImage(node: FileNode, loss: DataLoss, random: Random): Uint8Array {
+function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsState): Uint8Array {
   const pending = node.pending;
   switch (loss.mode) {
     case 'keep-all':
@@ -110,7 +117,22 @@ function crashImage(node: FileNode, loss: DataLoss, random: Random): Uint8Array 
       return applyOperations(node.durable, torn(pending, loss.granularity, random));
     case 'subset':
       return applyOperations(node.durable, pending.filter(() => random.chance(0.5)));
+    case 'stale':
+      return applyOperations(node.durable, stale(node, before, random));
   }
+}
+
+/** From a chosen unsynced write on, each write's place holds what another file has at those offsets. */
+function stale(node: FileNode, before: FsState, random: Random): PendingOperation[] {
+  const from = random.below(node.pending.length + 1);
+  const sources = [...before.files.values()].filter((other) => other.id !== node.id && other.durable.length > 0);
+  const source = sources.length === 0 ? null : random.pick(sources).durable;
+  return node.pending.map((operation, index) => {
+    if (index < from || operation.kind !== 'write') return operation;
+    const data = new Uint8Array(operation.data.length);
+    if (source !== null) data.set(source.subarray(Math.min(operation.position, source.length), Math.min(operation.position + data.length, source.length)));
+    return { ...operation, data };
+  });
 }
 
 function bytePrefix(pending: readonly PendingOperation[], random: Random): PendingOperation[] {

@@ -174,8 +174,8 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       tables.push(tally.table());
     });
     for (const known of knownHardCasesOf(adapter.name)) {
-      test(`replays known-hard seed ${known.seed} (${known.why})`, async () => {
-        await runConformance(adapter, { runs: 1, seed: known.seed, path: known.path });
+      test(`replays a known-hard scenario (${known.why})`, async () => {
+        await new ScenarioRun(adapter, known.scenario).run();
       });
     }
     for (const fixed of fixedScenariosOf(adapter)) {

@@ -106,7 +106,7 @@ export class ScenarioRun {
       this.#crash(step.crash);
       // Holes before later data (torn, filled, reordered writes) may be refused; a plain loss may not.
       const mode = step.crash.data.mode;
-      await this.#recover({ allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' });
+      await this.#recover({ allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' || mode === 'stale' });
       return;
     }
     if (this.#store === null) {
@@ -265,7 +265,7 @@ export class ScenarioRun {
         await this.#runTailUnsynced();
         const effects = this.#crash(fault.crash);
         const fired = firedBy(fault.kind, effects);
-        await this.#recover({ allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable: fault.kind === 'misdirected-write' && this.#adapter.supports.positionFreeFrames === true });
+        await this.#recover({ allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable: (fault.kind === 'misdirected-write' || fault.kind === 'stale-tail') && this.#adapter.supports.positionFreeFrames === true });
         return fired;
       }
     }

@@ -52,6 +52,23 @@ describe('FaultFs as an Io', () => {
     expect(crashLosingAll(fs).list('/')).toEqual(['a', 'x']);
   });
 
+  it('a stale crash shows, where unsynced writes were, what another file holds at those offsets', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d');
+    const old = fs.open('/d/old', { create: true });
+    old.writeSync(bytes(1, 2, 3, 4, 5, 6), 0);
+    await old.datasync();
+    const file = fs.open('/d/new', { create: true });
+    file.writeSync(bytes(9, 9), 0);
+    await file.datasync();
+    await fs.syncDir('/d');
+    file.writeSync(bytes(8, 8, 8), 2);
+    const images = new Set<string>();
+    for (let seed = 0; seed < 16; seed++) images.add(read(fs.crash({ seed, data: { mode: 'stale' }, entries: 'keep-all' }).fs, '/d/new').join(','));
+    // The stale bytes of /d/old at offsets 2–4, or the write itself when it came before the chosen point.
+    expect([...images].sort()).toEqual(['9,9,3,4,5', '9,9,8,8,8']);
+  });
+
   it('keeps exactly the pending entry operations a mask names: an unlink can land without an earlier one', async () => {
     const fs = new FaultFs();
     await createDirectoryDurably(fs, '/d');
