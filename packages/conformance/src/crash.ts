@@ -1,6 +1,6 @@
 import { applyOperations, sameBytes, type PendingOperation } from './file-image.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
-import { emptyDirectory, joinPath, type FileNode, type FsState } from './fs-state.js';
+import { emptyDirectory, joinPath, type EntryOperation, type FileNode, type FsState } from './fs-state.js';
 import { Random } from './random.js';
 
 /** What happens to the unsynced data of each file in a crash. */
@@ -14,10 +14,21 @@ export type DataLoss =
   /** One write torn into pieces of `granularity` bytes, any subset kept (fault 3). */
   | { readonly mode: 'torn'; readonly granularity: number }
   /** Any subset of unsynced writes kept, a later one without an earlier one (fault 4). */
-  | { readonly mode: 'subset' };
+  | { readonly mode: 'subset' }
+  /**
+   * Unsynced writes from some point on present but holding stale bytes: what a reused or
+   * preallocated block held before, here the bytes at the same offsets of another file of
+   * the disk (a deleted segment, an older log: whole, checksummed frames), zeros past its
+   * end (fault 15).
+   */
+  | { readonly mode: 'stale' };
 
-/** What happens to directory entry operations since the last syncDir (fault 5). */
-export type EntryLoss = 'keep-all' | 'lose-all' | 'subset';
+/**
+ * What happens to directory entry operations since the last syncDir (fault 5). `keep`
+ * names exactly which survive: bit i keeps the i-th pending operation, counted over
+ * every directory in order (the exhaustive crash enumerates these).
+ */
+export type EntryLoss = 'keep-all' | 'lose-all' | 'subset' | { readonly keep: number };
 
 /** Damage done to the disk after the crash state is chosen. */
 export type Damage =
@@ -53,9 +64,20 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   const random = new Random(plan.seed);
   const effects: CrashEffects = { dataChanged: false, entriesLost: false, damagedPath: null, damagedOffset: null };
   const state: FsState = { files: new Map(), directories: new Map(), nextNode: before.nextNode, nextSequence: before.nextSequence };
+  let counted = 0;
+  const keptOperations = new Map<string, EntryOperation[]>();
+  const lostDirectories: string[] = [];
   for (const [path, directory] of before.directories) {
-    const kept = chooseEntries(directory.pending, plan.entries, random);
+    const kept = chooseEntries(directory.pending, plan.entries, random, counted);
+    counted += directory.pending.length;
     if (kept.length < directory.pending.length) effects.entriesLost = true;
+    keptOperations.set(path, kept);
+    for (const operation of directory.pending) if (operation.kind === 'mkdir' && !kept.includes(operation)) lostDirectories.push(joinPath(path, operation.name));
+  }
+  for (const [path, directory] of before.directories) {
+    // A directory whose creation did not reach the disk is gone, with everything in it.
+    if (lostDirectories.some((lost) => path === lost || path.startsWith(`${lost}/`))) continue;
+    const kept = keptOperations.get(path) as EntryOperation[];
     const entries = new Map(directory.durable);
     applyEntryOperationsTo(entries, kept);
     state.directories.set(path, { ...emptyDirectory(), durable: entries, current: new Map(entries) });
@@ -64,7 +86,7 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
     for (const id of directory.current.values()) {
       if (state.files.has(id)) continue;
       const node = before.files.get(id) as FileNode;
-      const image = crashImage(node, plan.data, random);
+      const image = crashImage(node, plan.data, random, before);
       if (!sameBytes(image, applyOperations(node.durable, node.pending))) effects.dataChanged = true;
       state.files.set(id, { id, durable: image, current: image.slice(), pending: [] });
     }
@@ -73,13 +95,14 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   return { state, effects };
 }
 
-function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random): T[] {
+function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random, counted: number): T[] {
   if (loss === 'keep-all') return [...pending];
   if (loss === 'lose-all') return [];
+  if (typeof loss === 'object') return pending.filter((_, index) => keeps(loss.keep, counted + index));
   return pending.filter(() => random.chance(0.5));
 }
 
-function crashImage(node: FileNode, loss: DataLoss, random: Random): Uint8Array {
+function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsState): Uint8Array {
   const pending = node.pending;
   switch (loss.mode) {
     case 'keep-all':
@@ -94,7 +117,22 @@ function crashImage(node: FileNode, loss: DataLoss, random: Random): Uint8Array 
       return applyOperations(node.durable, torn(pending, loss.granularity, random));
     case 'subset':
       return applyOperations(node.durable, pending.filter(() => random.chance(0.5)));
+    case 'stale':
+      return applyOperations(node.durable, stale(node, before, random));
   }
+}
+
+/** From a chosen unsynced write on, each write's place holds what another file has at those offsets. */
+function stale(node: FileNode, before: FsState, random: Random): PendingOperation[] {
+  const from = random.below(node.pending.length + 1);
+  const sources = [...before.files.values()].filter((other) => other.id !== node.id && other.durable.length > 0);
+  const source = sources.length === 0 ? null : random.pick(sources).durable;
+  return node.pending.map((operation, index) => {
+    if (index < from || operation.kind !== 'write') return operation;
+    const data = new Uint8Array(operation.data.length);
+    if (source !== null) data.set(source.subarray(Math.min(operation.position, source.length), Math.min(operation.position + data.length, source.length)));
+    return { ...operation, data };
+  });
 }
 
 function bytePrefix(pending: readonly PendingOperation[], random: Random): PendingOperation[] {
@@ -227,4 +265,16 @@ function reachableFiles(state: FsState): ReachableFile[] {
     }
   }
   return out.sort((left, right) => (left.path < right.path ? -1 : 1));
+}
+
+/** Bit `index` of `mask` (masks beyond 32 operations are not enumerated: bits past 52 read as 0). */
+function keeps(mask: number, index: number): boolean {
+  return index < 53 && Math.floor(mask / 2 ** index) % 2 === 1;
+}
+
+/** Pending directory entry operations (creates, renames, unlinks not yet synced) in a state. */
+export function pendingEntryOperations(state: FsState): number {
+  let count = 0;
+  for (const directory of state.directories.values()) count += directory.pending.length;
+  return count;
 }

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import type { BackendAdapter } from './adapter.js';
+import { fixedScenariosOf } from './fixed-scenarios.js';
 import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
+import { ConformanceViolation } from './violation.js';
+import type { EntryLoss } from './crash.js';
 import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
 import { FaultTally } from './tally.js';
+
+/** Segments the exhaustive workload rolls before one retention drops them together. */
+const RETENTION_WORKLOAD_SEGMENTS = 3;
 
 /** Generated crash scenarios per backend in `pnpm test`; KEEL_CONFORMANCE_RUNS raises it. */
 export const CONFORMANCE_RUNS_DEFAULT = 1000;
@@ -66,34 +72,88 @@ export async function checkConformance(adapter: BackendAdapter, options: Conform
   return fc.check(property, parameters);
 }
 
+/** Pending entry operations up to which every subset is tried at a crash point; past it, each one lost alone and each one kept alone. */
+export const ENTRY_SUBSETS_EXHAUSTIVE_MAX = 4;
+
 /**
  * A fixed small workload crashed at every disk operation, once keeping and once losing
- * everything unsynced (fault 6, enumerated exhaustively). Returns the crash points run.
+ * everything unsynced, and, where several directory entry operations are pending, with
+ * every subset of them kept (faults 5 and 6, enumerated exhaustively: a kernel may write
+ * back one unlink or rename of a directory without another). Returns the crash states run.
  */
 export async function runEveryCrashPoint(adapter: BackendAdapter): Promise<number> {
   const workload = crashPointWorkload(adapter);
-  const plain = (data: 'keep-all' | 'lose-all'): Scenario => ({
+  const plain = (data: 'keep-all' | 'lose-all', entries: EntryLoss = data): Scenario => ({
     durability: 'explicit',
     steps: workload,
-    fault: { kind: 'protocol-crash-point', mutation: 1, choice: 0, crash: { seed: 1, data: { mode: data }, entries: data } },
+    fault: { kind: 'protocol-crash-point', mutation: 1, choice: 0, crash: { seed: 1, data: { mode: data }, entries } },
     tail: [],
   });
   const dry = new ScenarioRun(adapter, plain('keep-all'));
   await dry.run();
   let points = 0;
   for (let mutation = 1; mutation <= dry.mutationsBeforeFault; mutation++) {
-    for (const data of ['keep-all', 'lose-all'] as const) {
-      await new ScenarioRun(adapter, { ...plain(data), crashAtMutation: mutation }).run();
+    const kept = new ScenarioRun(adapter, { ...plain('keep-all'), crashAtMutation: mutation });
+    await runCrashState(kept, `crash point ${mutation}, everything kept`);
+    await runCrashState(new ScenarioRun(adapter, { ...plain('lose-all'), crashAtMutation: mutation }), `crash point ${mutation}, everything lost`);
+    points += 2;
+    for (const keep of entrySubsets(kept.entriesPendingAtCrashPoint)) {
+      const state = `crash point ${mutation}, data kept, entry operations kept by mask ${keep.toString(2)} of ${kept.entriesPendingAtCrashPoint}`;
+      await runCrashState(new ScenarioRun(adapter, { ...plain('keep-all', { keep }), crashAtMutation: mutation }), state);
       points++;
     }
   }
   return points;
 }
 
+/** Runs one enumerated crash state; a violation names the state (the enumeration is deterministic). */
+async function runCrashState(run: ScenarioRun, state: string): Promise<void> {
+  try {
+    await run.run();
+  } catch (error) {
+    if (error instanceof ConformanceViolation) throw new ConformanceViolation(`${state}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The fixed scenarios (see fixed-scenarios.ts), in order; returns the first violation
+ * instead of throwing, so that the mutant self-test can inspect it.
+ */
+export async function checkFixedScenarios(adapter: BackendAdapter): Promise<ConformanceViolation | null> {
+  for (const fixed of fixedScenariosOf(adapter)) {
+    try {
+      await new ScenarioRun(adapter, fixed.scenario).run();
+    } catch (error) {
+      if (error instanceof ConformanceViolation) return new ConformanceViolation(`fixed scenario ${fixed.name}: ${error.message}`);
+      throw error;
+    }
+  }
+  return null;
+}
+
+/** Masks of `pending` entry operations other than all and none: every one for a few, else each lost alone and each kept alone. */
+export function entrySubsets(pending: number): number[] {
+  if (pending < 2) return [];
+  const all = 2 ** Math.min(pending, 52) - 1;
+  if (pending <= ENTRY_SUBSETS_EXHAUSTIVE_MAX) return Array.from({ length: all - 1 }, (_, index) => index + 1);
+  const masks = new Set<number>();
+  for (let index = 0; index < Math.min(pending, 52); index++) {
+    masks.add(2 ** index);
+    masks.add(all - 2 ** index);
+  }
+  return [...masks];
+}
+
 function crashPointWorkload(adapter: BackendAdapter): Step[] {
   const write = (size: number, key: number): Step => ({ type: 'write', size, key, remove: false });
   const steps: Step[] = [write(10, 0), write(30, 1), { type: 'sync' }];
   for (const name of protocolsOf(adapter)) steps.push(write(20, 2), { type: 'protocol', name }, { type: 'sync' });
+  // Retention that drops several segments at once: a crash may keep any subset of its unlinks.
+  if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
+    for (let segment = 0; segment < RETENTION_WORKLOAD_SEGMENTS; segment++) steps.push(write(30, segment), { type: 'protocol', name: 'roll' });
+    steps.push({ type: 'sync' }, { type: 'retention', fraction: 0.9 }, { type: 'sync' });
+  }
   if (adapter.supports.batch) steps.push({ type: 'batch', sizes: [5, 40, 12], keys: [0, 1, 3], removes: [false, adapter.kind === 'kv', false] });
   steps.push(write(25, 3), { type: 'sync' }, { type: 'reopen' }, write(12, 0), { type: 'sync' });
   return steps;
@@ -114,8 +174,13 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       tables.push(tally.table());
     });
     for (const known of knownHardCasesOf(adapter.name)) {
-      test(`replays known-hard seed ${known.seed} (${known.why})`, async () => {
-        await runConformance(adapter, { runs: 1, seed: known.seed, path: known.path });
+      test(`replays a known-hard scenario (${known.why})`, async () => {
+        await new ScenarioRun(adapter, known.scenario).run();
+      });
+    }
+    for (const fixed of fixedScenariosOf(adapter)) {
+      test(`runs the fixed scenario ${fixed.name}`, async () => {
+        await new ScenarioRun(adapter, fixed.scenario).run();
       });
     }
     test('survives a crash at every disk operation of a small workload', async () => {

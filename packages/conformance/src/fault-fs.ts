@@ -14,7 +14,7 @@ import {
   type FsState,
 } from './fs-state.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
-import { materialiseCrash, type CrashPlan, type CrashEffects } from './crash.js';
+import { materialiseCrash, pendingEntryOperations, type CrashPlan, type CrashEffects } from './crash.js';
 
 /** The classes of operation an injected error can target. */
 export type IoOperationClass = 'write' | 'sync' | 'read' | 'open';
@@ -68,6 +68,11 @@ export class FaultFs implements Io {
   /** True once a crash point armed with `crashAtMutation` was reached. */
   get frozen(): boolean {
     return this.#frozen !== null;
+  }
+
+  /** Directory entry operations not yet made durable by a syncDir (at the frozen crash point, if any). */
+  get pendingEntryOperations(): number {
+    return pendingEntryOperations(this.#frozen ?? this.#state);
   }
 
   /** How many operations failed because of an injection. */
@@ -168,10 +173,12 @@ export class FaultFs implements Io {
     const normal = normalizePath(dir);
     if (this.#state.directories.has(normal)) return;
     this.begin(null, true, 'mkdir', normal);
-    // Directories are treated as durable once made: the suite is about files and entries.
-    const parent = splitPath(normal).dir;
+    const { dir: parent, name } = splitPath(normal);
     if (parent !== normal) this.mkdir(parent);
-    if (this.#state.directories.get(parent)?.current.has(splitPath(normal).name)) throw ioError('EEXIST', 'mkdir', normal);
+    const parentDirectory = this.#state.directories.get(parent);
+    if (parentDirectory?.current.has(name)) throw ioError('EEXIST', 'mkdir', normal);
+    // Like a create, the new directory's entry is durable only once its parent is synced.
+    parentDirectory?.pending.push({ kind: 'mkdir', sequence: this.#sequence(), name });
     this.#state.directories.set(normal, emptyDirectory());
   }
 

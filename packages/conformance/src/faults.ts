@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { CrashPlan, DataLoss, Damage, EntryLoss } from './crash.js';
 import type { Injection } from './fault-fs.js';
 
-/** The fourteen fault kinds of the crash model, numbered as in the issue. */
+/** The fifteen fault kinds of the crash model, numbered as in the issue. */
 export const FAULT_KINDS = [
   'dropped-unsynced', // 1
   'filled-tail', // 2
@@ -18,6 +18,7 @@ export const FAULT_KINDS = [
   'kv-maintenance-crash', // 12
   'derived-damage', // 13
   'recovery-crash', // 14
+  'stale-tail', // 15
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -26,8 +27,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type CrashSpec = Omit<CrashPlan, 'isDerived'>;
 
 export type Fault =
-  /** Faults 1–5, 7, 8, 13: a crash now, with this plan. */
-  | { readonly kind: 'dropped-unsynced' | 'filled-tail' | 'torn-write' | 'reordered-writes'; readonly crash: CrashSpec }
+  /** Faults 1–5, 7, 8, 13, 15: a crash now, with this plan. */
+  | { readonly kind: 'dropped-unsynced' | 'filled-tail' | 'torn-write' | 'reordered-writes' | 'stale-tail'; readonly crash: CrashSpec }
   /** Fault 5: a crash at the `mutation`-th disk operation from the start (between a create and its syncDir, say), entries lost. */
   | { readonly kind: 'lost-entries'; readonly mutation: number; readonly crash: CrashSpec }
   | { readonly kind: 'bit-flip' | 'misdirected-write' | 'derived-damage'; readonly crash: CrashSpec }
@@ -94,12 +95,14 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
     fc.constant('keep-all'),
   ).map((crash) => ({ kind: 'torn-write', crash })),
   'reordered-writes': crashWith(fc.constant<DataLoss>({ mode: 'subset' }), fc.constant('keep-all')).map((crash) => ({ kind: 'reordered-writes', crash })),
+  'stale-tail': crashWith(fc.constant<DataLoss>({ mode: 'stale' }), fc.constant('keep-all')).map((crash) => ({ kind: 'stale-tail', crash })),
   'lost-entries': fc
     // Early crash points are favoured: a store's first open creates its files and syncs the directory.
     .record({ mutation: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 24 })), crash: crashWith(plainDataLoss, fc.constantFrom<EntryLoss>('lose-all', 'lose-all', 'subset')) })
     .map(({ mutation, crash }) => ({ kind: 'lost-entries', mutation, crash })),
   'protocol-crash-point': fc
-    .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: plainCrash })
+    // Entry operations of a protocol (renames, unlinks) may reach the disk in any subset.
+    .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: crashWith(plainDataLoss, entryLoss) })
     .map(({ mutation, choice, crash }) => ({ kind: 'protocol-crash-point', mutation, choice, crash })),
   'bit-flip': crashWith(plainDataLoss, fc.constant('keep-all'), fc.constant<Damage>({ kind: 'bit-flip' })).map((crash) => ({ kind: 'bit-flip', crash })),
   'misdirected-write': crashWith(

@@ -18,7 +18,9 @@ export interface FileNode {
 export type EntryOperation =
   | { readonly kind: 'link'; readonly sequence: number; readonly name: string; readonly node: number }
   | { readonly kind: 'unlink'; readonly sequence: number; readonly name: string }
-  | { readonly kind: 'rename'; readonly sequence: number; readonly from: string; readonly to: string; readonly node: number };
+  | { readonly kind: 'rename'; readonly sequence: number; readonly from: string; readonly to: string; readonly node: number }
+  /** A subdirectory made: it survives a crash only once this directory is synced. */
+  | { readonly kind: 'mkdir'; readonly sequence: number; readonly name: string };
 
 export interface DirectoryNode {
   /** Entries (name → file node) that survive any crash. */
@@ -31,7 +33,7 @@ export interface DirectoryNode {
 
 export interface FsState {
   files: Map<number, FileNode>;
-  /** Directories by normalised absolute path. Directories themselves are durable once made. */
+  /** Directories by normalised absolute path; a new one is durable once its parent is synced (its `mkdir` entry operation). */
   directories: Map<string, DirectoryNode>;
   nextNode: number;
   nextSequence: number;

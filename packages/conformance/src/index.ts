@@ -1,4 +1,5 @@
 export { FaultFs, type Injection, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export { pendingEntryOperations } from './crash.js';
 export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';
 export {
   FAULT_KINDS,
@@ -29,11 +30,15 @@ export { ConformanceViolation } from './violation.js';
 export { scenarioArbitrary, applicableFaults, type Scenario, type Step } from './scenario.js';
 export { ScenarioRun, STORE_DIR, type ScenarioResult, type Outcome } from './runner.js';
 export { FaultTally } from './tally.js';
+export { fixedScenariosOf, type FixedScenario } from './fixed-scenarios.js';
 export { KNOWN_HARD_CASES, knownHardCasesOf, type KnownHardCase } from './known-hard-cases.js';
 export {
   describeBackend,
   runConformance,
   runEveryCrashPoint,
+  checkFixedScenarios,
+  entrySubsets,
+  ENTRY_SUBSETS_EXHAUSTIVE_MAX,
   checkConformance,
   conformanceOptions,
   CONFORMANCE_RUNS_DEFAULT,
@@ -49,3 +54,20 @@ export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';
 export { runSyncSyncCrashPoints, type SyncSyncSubject } from './sync-sync-crash.js';
+export {
+  BAD_INPUT_RUNS_PER_TARGET_DEFAULT,
+  badInputTargets,
+  describeTarget,
+  type BadInputTarget,
+  badCallProperty,
+  badOpenProperty,
+  directoryImage,
+  hostilePath,
+  methodEntryPoint,
+  methodsWithoutArguments,
+  hostileValue,
+  planted,
+  runBadInput,
+  type BadInputEntryPoint,
+  type BadInputSubject,
+} from './bad-input.js';

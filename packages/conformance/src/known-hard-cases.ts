@@ -1,23 +1,52 @@
+import type { Scenario } from './scenario.js';
+
 /**
  * Generated scenarios that once broke a backend, replayed by `describeBackend` in every
- * run: a fresh seed may or may not draw them again, so each stays fixed by name.
- * A path is fast-check's replay path for the seed (printed with every failure).
+ * run: a fresh seed may or may not draw them again, so each stays fixed. Each is kept as
+ * the counterexample itself (fast-check prints it with every failure), not as a seed and
+ * path: a path is only valid for the arbitraries it was drawn from, and those grow (a new
+ * fault kind reshuffles every path).
  */
 export interface KnownHardCase {
   /** The adapter's `name`. */
   backend: string;
-  seed: number;
-  path: string;
   /** What broke, so that a failure here points at its cause. */
   why: string;
+  scenario: Scenario;
 }
 
 export const KNOWN_HARD_CASES: readonly KnownHardCase[] = [
   {
     backend: 'journal',
-    seed: -892352071,
-    path: '11785:7:2:3:3:4:11:18:24:30:30:54:57:54:63:63:63:67:2:6:64:2:64:67:71:79:84:84:86:86',
-    why: 'a misdirected write refused, then salvaged: the salvaged records were checked without the undetectable-misplacement allowance of position-free frames',
+    why: 'a misdirected write refused, then salvaged: the salvaged records were checked without the undetectable-misplacement allowance of position-free frames (seed -892352071)',
+    scenario: {
+      durability: 'every-n',
+      steps: [
+        { type: 'write', size: 21, key: 0, remove: false },
+        { type: 'batch', sizes: [31, 46, 22, 35], keys: [0, 0, 0, 0], removes: [false, false, false, false] },
+        { type: 'write', size: 0, key: 0, remove: false },
+      ],
+      fault: { kind: 'misdirected-write', crash: { seed: 11_927_667, data: { mode: 'keep-all' }, entries: 'keep-all', damage: { kind: 'misdirect', length: 12 } } },
+      tail: [
+        { type: 'batch', sizes: [6, 0, 13, 10], keys: [0, 0, 0, 0], removes: [false, false, false, false] },
+        { type: 'batch', sizes: [37], keys: [0], removes: [false] },
+        { type: 'write', size: 7, key: 0, remove: false },
+        { type: 'write', size: 13, key: 0, remove: false },
+      ],
+    },
+  },
+  {
+    backend: 'segment-log',
+    why: 'a stale frame of another segment in the active segment: open cut the torn tail after it, then refused the misnumbered record, so a refused open had changed a file',
+    scenario: {
+      durability: 'explicit',
+      steps: [{ type: 'write', size: 0, key: 0, remove: false }],
+      fault: { kind: 'stale-tail', crash: { seed: 237_925_811, data: { mode: 'stale' }, entries: 'keep-all' } },
+      tail: [
+        { type: 'protocol', name: 'roll' },
+        { type: 'batch', sizes: [0, 0, 25], keys: [0, 0, 0], removes: [false, false, false] },
+      ],
+    },
   },
 ];
 

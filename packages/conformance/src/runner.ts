@@ -40,6 +40,9 @@ interface RecoverOptions {
   crashAtMutation?: number;
 }
 
+/** Where a retention crashed as a protocol cuts the log: late, so that it drops several segments at once. */
+const RETENTION_PROTOCOL_FRACTION = 0.9;
+
 /**
  * Runs one scenario against a backend on a FaultFs and checks every invariant on the way;
  * a broken invariant throws a ConformanceViolation.
@@ -68,6 +71,8 @@ export class ScenarioRun {
 
   /** Disk operations the steps before the fault took (sizes the exhaustive enumeration). */
   mutationsBeforeFault = 0;
+  /** Directory entry operations pending when an armed crash point froze the disk (sizes the subsets enumerated). */
+  entriesPendingAtCrashPoint = 0;
 
   get fs(): FaultFs {
     return this.#fs;
@@ -101,7 +106,7 @@ export class ScenarioRun {
       this.#crash(step.crash);
       // Holes before later data (torn, filled, reordered writes) may be refused; a plain loss may not.
       const mode = step.crash.data.mode;
-      await this.#recover({ allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' });
+      await this.#recover({ allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' || mode === 'stale' });
       return;
     }
     if (this.#store === null) {
@@ -260,7 +265,7 @@ export class ScenarioRun {
         await this.#runTailUnsynced();
         const effects = this.#crash(fault.crash);
         const fired = firedBy(fault.kind, effects);
-        await this.#recover({ allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable: fault.kind === 'misdirected-write' && this.#adapter.supports.positionFreeFrames === true });
+        await this.#recover({ allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable: (fault.kind === 'misdirected-write' || fault.kind === 'stale-tail') && this.#adapter.supports.positionFreeFrames === true });
         return fired;
       }
     }
@@ -268,6 +273,7 @@ export class ScenarioRun {
 
   /** A crash point armed for the whole scenario was reached: crash there and recover. */
   async #crashPointReached(fault: Fault): Promise<boolean> {
+    this.entriesPendingAtCrashPoint = this.#fs.pendingEntryOperations;
     this.#fs.crashAtMutation(Number.POSITIVE_INFINITY);
     const effects = this.#crash('crash' in fault ? fault.crash : { seed: 0, data: { mode: 'lose-all' }, entries: 'keep-all' });
     await this.#recover({ allowance: 0, refusalAllowed: false });
@@ -275,12 +281,19 @@ export class ScenarioRun {
   }
 
   async #protocolCrash(kind: FaultKind, mutation: number, choice: number, crash: CrashSpec): Promise<boolean> {
-    const protocols = protocolsOf(this.#adapter).filter((name) => kind !== 'kv-maintenance-crash' || name === 'compact' || name === 'snapshot');
+    const protocols: (() => Promise<void>)[] = protocolsOf(this.#adapter)
+      .filter((name) => kind !== 'kv-maintenance-crash' || name === 'compact' || name === 'snapshot')
+      .map((name) => () => this.#protocol(name));
+    // Retention is a protocol too: several unlinks, each to be made durable before the next.
+    const adapter = this.#adapter;
+    if (kind === 'protocol-crash-point' && adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
+      protocols.push(() => this.#retention(RETENTION_PROTOCOL_FRACTION));
+    }
     this.#fs.crashAtMutation(mutation);
     try {
       // Without multi-file protocols, close + open is the protocol: final sync, lock, recovery.
       if (protocols.length === 0) await this.#reopen();
-      else await this.#protocol(protocols[choice % protocols.length] as ProtocolName);
+      else await (protocols[choice % protocols.length] as () => Promise<void>)();
     } catch (error) {
       if (!(error instanceof ConformanceViolation) || !this.#fs.frozen) throw error;
     }

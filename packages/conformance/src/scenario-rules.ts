@@ -13,6 +13,7 @@ export const REFUSAL_ALLOWED: ReadonlySet<FaultKind> = new Set([
   'filled-tail',
   'torn-write',
   'reordered-writes',
+  'stale-tail',
   'bit-flip',
   'misdirected-write',
   'fsync-failure',

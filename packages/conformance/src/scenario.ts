@@ -50,6 +50,9 @@ export function applicableFaults(adapter: BackendAdapter): FaultKind[] {
     'group-commit-crash',
     'recovery-crash',
   ];
+  // A stale whole frame in a key-value store whose frames carry no position replays an
+  // old operation: undetectable, and the key-value model has no allowance for it.
+  if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('stale-tail');
   if (adapter.kind === 'kv' && (protocols.includes('compact') || protocols.includes('snapshot'))) kinds.push('kv-maintenance-crash');
   if (adapter.supports.derivedFiles && adapter.isDerivedFile) kinds.push('derived-damage');
   return kinds;

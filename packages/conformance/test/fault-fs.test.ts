@@ -1,4 +1,4 @@
-import { isKeelError } from '@keel/core';
+import { createDirectoryDurably, isKeelError } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FaultFs } from '../src/index.js';
@@ -26,9 +26,67 @@ describe('FaultFs as an Io', () => {
     expect([...file.mapSync(4, 2)]).toEqual([1, 2]);
   });
 
+  it('loses a new directory, and what is in it, unless its parent was synced', async () => {
+    const fs = new FaultFs();
+    fs.mkdir('/store/inner');
+    const file = fs.open('/store/inner/f', { create: true });
+    file.writeSync(bytes(7), 0);
+    await file.datasync();
+    await fs.syncDir('/store/inner');
+    expect(crashLosingAll(fs).stat('/store')).toBeNull();
+    expect(crashLosingAll(fs).stat('/store/inner/f')).toBeNull();
+    await fs.syncDir('/');
+    expect(crashLosingAll(fs).stat('/store')?.isDirectory).toBe(true);
+    expect(crashLosingAll(fs).stat('/store/inner')).toBeNull();
+    await fs.syncDir('/store');
+    expect([...read(crashLosingAll(fs), '/store/inner/f')]).toEqual([7]);
+  });
+
+  it('createDirectoryDurably makes every directory it creates, and the one it is given, survive a crash', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/a/b/c');
+    expect(crashLosingAll(fs).list('/a/b')).toEqual(['c']);
+    fs.mkdir('/x');
+    // Made by an earlier process that died before syncing: the next open makes it durable.
+    await createDirectoryDurably(fs, '/x');
+    expect(crashLosingAll(fs).list('/')).toEqual(['a', 'x']);
+  });
+
+  it('a stale crash shows, where unsynced writes were, what another file holds at those offsets', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d');
+    const old = fs.open('/d/old', { create: true });
+    old.writeSync(bytes(1, 2, 3, 4, 5, 6), 0);
+    await old.datasync();
+    const file = fs.open('/d/new', { create: true });
+    file.writeSync(bytes(9, 9), 0);
+    await file.datasync();
+    await fs.syncDir('/d');
+    file.writeSync(bytes(8, 8, 8), 2);
+    const images = new Set<string>();
+    for (let seed = 0; seed < 16; seed++) images.add(read(fs.crash({ seed, data: { mode: 'stale' }, entries: 'keep-all' }).fs, '/d/new').join(','));
+    // The stale bytes of /d/old at offsets 2–4, or the write itself when it came before the chosen point.
+    expect([...images].sort()).toEqual(['9,9,3,4,5', '9,9,8,8,8']);
+  });
+
+  it('keeps exactly the pending entry operations a mask names: an unlink can land without an earlier one', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d');
+    for (const name of ['a', 'b', 'c']) fs.open(`/d/${name}`, { create: true }).closeSync();
+    await fs.syncDir('/d');
+    fs.remove('/d/a');
+    fs.remove('/d/b');
+    expect(fs.pendingEntryOperations).toBe(2);
+    const names = (keep: number): string[] => fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: { keep } }).fs.list('/d');
+    expect(names(0b00)).toEqual(['a', 'b', 'c']);
+    expect(names(0b10)).toEqual(['a', 'c']);
+    expect(names(0b01)).toEqual(['b', 'c']);
+    expect(names(0b11)).toEqual(['c']);
+  });
+
   it('loses unsynced data and entries in a crash, keeps what datasync and syncDir made durable', async () => {
     const fs = new FaultFs();
-    fs.mkdir('/d');
+    await createDirectoryDurably(fs, '/d');
     const file = fs.open('/d/f', { create: true });
     file.writeSync(bytes(1, 2, 3), 0);
     expect(crashLosingAll(fs).stat('/d/f')).toBeNull();
@@ -41,7 +99,7 @@ describe('FaultFs as an Io', () => {
 
   it('makes a rename durable only after syncDir', async () => {
     const fs = new FaultFs();
-    fs.mkdir('/d');
+    await createDirectoryDurably(fs, '/d');
     fs.open('/d/a', { create: true }).writeSync(bytes(7), 0);
     await fs.syncDir('/d');
     fs.rename('/d/a', '/d/b');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConformanceViolation, FLAW_NAMES, checkConformance, mutantAdapter, referenceKvAdapter, referenceLogAdapter, runConformance } from '../src/index.js';
+import { ConformanceViolation, FLAW_NAMES, checkConformance, checkFixedScenarios, mutantAdapter, referenceKvAdapter, referenceLogAdapter, runConformance } from '../src/index.js';
 
 /** Enough generated scenarios to catch every mutant; each is caught far sooner in practice. */
 const MUTANT_RUNS = 600;
@@ -12,10 +12,17 @@ describe('the suite tests itself', () => {
   it('passes the reference log', async () => {
     const tally = await runConformance(referenceLogAdapter(), { runs: REFERENCE_RUNS });
     expect(tally.scenarios).toBe(REFERENCE_RUNS);
+    expect(await checkFixedScenarios(referenceLogAdapter())).toBeNull();
   });
 
   for (const flaw of FLAW_NAMES) {
     it(`catches the mutant: ${flaw}`, async () => {
+      // As describeBackend does: the fixed scenarios first, then the generated ones.
+      const fixed = await checkFixedScenarios(mutantAdapter(flaw));
+      if (fixed !== null) {
+        console.log(`mutant ${flaw}: caught by a fixed scenario: ${fixed.message}`);
+        return;
+      }
       const details = await checkConformance(mutantAdapter(flaw), { runs: MUTANT_RUNS, seed: MUTANT_SEED });
       expect(details.failed).toBe(true);
       // A broken invariant, not a crash of the suite itself.
@@ -27,6 +34,7 @@ describe('the suite tests itself', () => {
   it('passes the reference key-value store', async () => {
     const tally = await runConformance(referenceKvAdapter(), { runs: REFERENCE_RUNS });
     expect(tally.scenarios).toBe(REFERENCE_RUNS);
+    expect(await checkFixedScenarios(referenceKvAdapter())).toBeNull();
   });
 
   it('catches the key-value mutant: a batch split into one record per operation', async () => {

@@ -17,3 +17,4 @@ export * from './validate.js';
 export * from './aligned.js';
 export * from './intercepted-io.js';
 export * from './store-lock.js';
+export * from './durable-directory.js';

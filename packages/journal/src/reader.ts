@@ -1,4 +1,4 @@
-import { KeelError, assertPosition, nativeIo, type Io, type IoFile, type TailState } from '@keel/core';
+import { KeelError, assertPosition, badArgument, describeType, nativeIo, normalizeIo, type Io, type IoFile, type TailState } from '@keel/core';
 import { assertPath } from './options.js';
 import { scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 
@@ -20,7 +20,8 @@ export class JournalReader {
 
   static async open(path: string, options: JournalReaderOptions = {}): Promise<JournalReader> {
     assertPath(path);
-    const io = options.io ?? nativeIo;
+    if (options === null || typeof options !== 'object') throw badArgument(`options must be an object, got ${describeType(options)}`);
+    const io = normalizeIo(options.io, nativeIo);
     return new JournalReader(path, io.open(path));
   }
 

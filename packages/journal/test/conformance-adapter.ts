@@ -1,4 +1,4 @@
-import { joinPath } from '@keel/core';
+import { createDirectoryDurably, joinPath } from '@keel/core';
 import type { LogAdapter } from '@keel/conformance';
 import { Journal } from '../src/index.js';
 
@@ -14,7 +14,8 @@ export const journalAdapter: LogAdapter<JournalStore> = {
   // fsys frames carry no position: a whole frame misdirected onto another's place is undetectable.
   supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true },
   async open(io, dir, options) {
-    io.mkdir(dir);
+    // The journal's directory is the caller's to make durable, as a user would.
+    await createDirectoryDurably(io, dir);
     const journal = await Journal.open(joinPath(dir, 'journal.wal'), { io, durability: options.durability, recovery: options.recovery });
     return { journal, everyWrite: options.durability.mode === 'every-write' };
   },

@@ -3,6 +3,7 @@ import {
   describeType,
   nativeIo,
   normalizeDurability,
+  normalizeIo,
   normalizeRecoveryPolicy,
   type DurabilityPolicy,
   type Io,
@@ -44,8 +45,7 @@ export function normalizeOptions(options: PayloadStoreOptions | undefined): Norm
   if (!Number.isInteger(segmentBytes) || segmentBytes < SEGMENT_BYTES_MIN || segmentBytes > SEGMENT_BYTES_MAX) {
     throw badArgument(`segmentBytes must be an integer in [${SEGMENT_BYTES_MIN}, ${SEGMENT_BYTES_MAX}], got ${describeType(segmentBytes)}`);
   }
-  const io = options.io ?? nativeIo;
-  if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement the Io interface, got ${describeType(io)}`);
+  const io = normalizeIo(options.io, nativeIo);
   const verify = options.verify ?? 'headers';
   if (verify !== 'headers' && verify !== 'full') throw badArgument(`verify must be 'headers' or 'full', got ${describeType(verify)}`);
   return {

@@ -1,4 +1,5 @@
 import {
+  createDirectoryDurably,
   DurabilityDriver,
   GroupCommit,
   KeelError,
@@ -109,7 +110,7 @@ export class PayloadStore {
     assertDirectory(dir);
     const normalized = normalizeOptions(options);
     const io = normalized.io;
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);

@@ -3,6 +3,7 @@ import {
   describeType,
   nativeIo,
   normalizeDurability,
+  normalizeIo,
   normalizeRecoveryPolicy,
   type DurabilityPolicy,
   type Io,
@@ -64,8 +65,7 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
   if (retention === null || typeof retention !== 'object') throw badArgument(`retention must be an object like { bytes, ms }, got ${describeType(retention)}`);
   if (given.verifyOnOpen !== undefined && typeof given.verifyOnOpen !== 'boolean') throw badArgument(`verifyOnOpen must be a boolean, got ${describeType(given.verifyOnOpen)}`);
   if (given.now !== undefined && typeof given.now !== 'function') throw badArgument(`now must be a function, got ${describeType(given.now)}`);
-  const io = given.io ?? nativeIo;
-  if (io === null || typeof io !== 'object' || typeof io.open !== 'function') throw badArgument(`io must implement core's Io, got ${describeType(io)}`);
+  const io = normalizeIo(given.io, nativeIo);
   return {
     segmentBytes: integerIn(given.segmentBytes, 'segmentBytes', SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, SEGMENT_BYTES_DEFAULT),
     segmentMs: integerIn(given.segmentMs, 'segmentMs', 1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),

@@ -227,21 +227,19 @@ async function recoverActive(io: Io, segment: Segment, header: ActiveHeader, opt
 }
 
 async function recoverActiveRecords(io: Io, segment: Segment, options: NormalizedOptions, report: RecoveryReport): Promise<void> {
-  let misnumberedAt: number | null = null;
   const tail = await recoverFrameLog({
     io,
     file: segment.log,
     format: RECORD_FORMAT,
     policy: options.recovery,
     from: HEADER_BYTES,
+    // Thrown during the survey, before recovery acts on the tail: a refused open changes nothing.
     onFrame: (frame) => {
-      if (misnumberedAt !== null) return;
       const meta = readRecordMeta(frame.payload);
-      if (meta === null || meta.offset !== segment.nextOffset) misnumberedAt = frame.offset;
-      else segment.observe(meta.timestamp, frame.offset, frame.end, options.indexIntervalBytes);
+      if (meta === null || meta.offset !== segment.nextOffset) throw corruptAt(segment, frame.offset, `record does not carry offset ${segment.nextOffset}`);
+      segment.observe(meta.timestamp, frame.offset, frame.end, options.indexIntervalBytes);
     },
   });
-  if (misnumberedAt !== null) throw corruptAt(segment, misnumberedAt, `record does not carry offset ${segment.nextOffset}`);
   report.tailState = tail.tailState;
   report.discardedBytes += tail.discardedBytes;
   if (tail.savedTailPath !== undefined) report.savedTailPath = tail.savedTailPath;

@@ -1,4 +1,5 @@
 import {
+  createDirectoryDurably,
   DurabilityDriver,
   GroupCommit,
   KeelError,
@@ -106,7 +107,7 @@ export class SegmentLog implements AsyncDisposable {
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const normalized = normalizeOptions(dir, options);
     const { io } = normalized;
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lockPath = joinPath(dir, LOCK_FILE_NAME);
     const lockExisted = io.stat(lockPath) !== null;
     const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);

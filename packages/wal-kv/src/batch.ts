@@ -36,7 +36,7 @@ export function prepareBatch(operations: unknown, encoding: ValueEncoding): Prep
     const { type, key, value } = operation as { type?: unknown; key?: unknown; value?: unknown };
     if (type === 'put') preparePut(key, value, encoding, record);
     else if (type === 'del') prepareDelete(key, record);
-    else throw badArgument(`batch operation type must be 'put' or 'del', got ${JSON.stringify(type)}`);
+    else throw badArgument(`batch operation type must be 'put' or 'del', got ${describeType(type)}`);
   }
   return finish(record);
 }

@@ -48,13 +48,13 @@ export function decodeKey(indexKey: string, encoding: KeyEncoding): string | Buf
 export function normalizeKeyEncoding(encoding: unknown): KeyEncoding {
   if (encoding === undefined) return 'utf8';
   if (encoding === 'utf8' || encoding === 'binary') return encoding;
-  throw badArgument(`keyEncoding must be 'utf8' or 'binary', got ${JSON.stringify(encoding)}`);
+  throw badArgument(`keyEncoding must be 'utf8' or 'binary', got ${describeType(encoding)}`);
 }
 
 export function normalizeValueEncoding(encoding: unknown): ValueEncoding {
   if (encoding === undefined) return 'binary';
   if (encoding === 'binary' || encoding === 'utf8' || encoding === 'json') return encoding;
-  throw badArgument(`valueEncoding must be 'binary', 'utf8' or 'json', got ${JSON.stringify(encoding)}`);
+  throw badArgument(`valueEncoding must be 'binary', 'utf8' or 'json', got ${describeType(encoding)}`);
 }
 
 /** Turns a caller's value into bytes under `encoding`, validating type and size. */

@@ -1,4 +1,4 @@
-import { badArgument, nativeIo, normalizeDurability, normalizeRecoveryPolicy, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
+import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
 import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
 import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
 
@@ -35,10 +35,10 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
   if (options === null || typeof options !== 'object') throw badArgument('options must be an object');
   const snapshotEveryBytes = options.snapshotEveryBytes ?? SNAPSHOT_EVERY_BYTES_DEFAULT;
   if (!(snapshotEveryBytes === Infinity || (Number.isSafeInteger(snapshotEveryBytes) && snapshotEveryBytes >= 1))) {
-    throw badArgument(`snapshotEveryBytes must be a positive integer or Infinity, got ${String(snapshotEveryBytes)}`);
+    throw badArgument(`snapshotEveryBytes must be a positive integer or Infinity, got ${describeType(snapshotEveryBytes)}`);
   }
   const ratio = options.compactWhenGarbageRatio ?? COMPACT_WHEN_GARBAGE_RATIO_DEFAULT;
-  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) throw badArgument(`compactWhenGarbageRatio must be in (0, 1], got ${String(ratio)}`);
+  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) throw badArgument(`compactWhenGarbageRatio must be in (0, 1], got ${describeType(ratio)}`);
   return {
     durability: normalizeDurability(options.durability),
     snapshotEveryBytes,
@@ -46,6 +46,6 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
     valueEncoding: normalizeValueEncoding(options.valueEncoding),
     keyEncoding: normalizeKeyEncoding(options.keyEncoding),
     recovery: normalizeRecoveryPolicy(options.recovery),
-    io: options.io ?? nativeIo,
+    io: normalizeIo(options.io, nativeIo),
   };
 }

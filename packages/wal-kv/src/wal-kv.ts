@@ -9,6 +9,9 @@ import {
   type IoFile,
   type RecoveryReport,
   lockStoreDirectory,
+  createDirectoryDurably,
+  badArgument,
+  describeType,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
@@ -72,7 +75,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
     const { io } = normalized;
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
     try {
       const recovered = await recoverLog(io, dir, normalized.recovery);
@@ -140,7 +143,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
 
   /** Keys in byte order, optionally only those starting with `prefix`. */
   *keys(options: { prefix?: Key } = {}): IterableIterator<string | Uint8Array> {
-    for (const indexKey of this.#matching(options.prefix)) yield decodeKey(indexKey, this.#state.options.keyEncoding);
+    for (const indexKey of this.#matching(prefixOption(options))) yield decodeKey(indexKey, this.#state.options.keyEncoding);
   }
 
   /**
@@ -150,7 +153,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
    */
   *entries(options: { prefix?: Key } = {}): IterableIterator<[string | Uint8Array, V]> {
     const { index, options: storeOptions } = this.#state;
-    for (const indexKey of this.#matching(options.prefix)) {
+    for (const indexKey of this.#matching(prefixOption(options))) {
       const slot = index.slotOf(indexKey);
       if (slot === undefined) continue;
       const value = decodeValue(this.#state.writer.readValue(indexKey, index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
@@ -387,4 +390,10 @@ function groupCommitTarget(stateOf: () => StoreState): GroupCommitTarget {
       writer.file.datasyncSync();
     },
   };
+}
+
+/** The `prefix` of keys()/entries() options; wrong options are the caller's KEEL_BAD_ARGUMENT. */
+function prefixOption(options: unknown): Key | undefined {
+  if (options === null || typeof options !== 'object') throw badArgument(`options must be an object like { prefix }, got ${describeType(options)}`);
+  return (options as { prefix?: Key }).prefix;
 }

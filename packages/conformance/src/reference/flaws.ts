@@ -15,6 +15,8 @@ export interface ReferenceFlaws {
   retryFailedSync?: boolean;
   /** On roll the index is made durable while the segment data is not (Rivven). */
   indexBeforeData?: boolean;
+  /** Under durability 'none', open counts the unsynced records it found as durable, so a sync() with no new writes skips the fdatasync. */
+  foundBytesDurable?: boolean;
 }
 
 export type FlawName = keyof ReferenceFlaws;
@@ -26,4 +28,5 @@ export const FLAW_NAMES: readonly FlawName[] = [
   'skipBadRecords',
   'retryFailedSync',
   'indexBeforeData',
+  'foundBytesDurable',
 ];

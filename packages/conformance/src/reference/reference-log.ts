@@ -1,4 +1,5 @@
 import {
+  createDirectoryDurably,
   DurabilityDriver,
   GroupCommit,
   Lifecycle,
@@ -74,7 +75,7 @@ export class ReferenceLog {
   static async open(dir: string, options: ReferenceLogOptions = {}): Promise<ReferenceLog> {
     const io = options.io ?? nativeIo;
     const policy = normalizeRecoveryPolicy(options.recovery);
-    io.mkdir(dir);
+    await createDirectoryDurably(io, dir);
     const lock = lockStoreDirectory(io, dir, LOCK_NAME);
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
@@ -82,7 +83,7 @@ export class ReferenceLog {
       // sync it now, or (durability 'none') let the first sync() cover it.
       const syncNow = normalizeDurability(options.durability).mode !== 'none';
       if (syncNow && loaded.activeBytes > 0) await loaded.active.datasync();
-      return new ReferenceLog(io, dir, options, lock, loaded, syncNow);
+      return new ReferenceLog(io, dir, options, lock, loaded, syncNow || options.flaws?.foundBytesDurable === true);
     } catch (error) {
       lock.closeSync();
       throw error;
