@@ -1,20 +1,47 @@
-export * from './errors.js';
-export type * from './io.js';
+/**
+ * @keel/core's public API, named one by one: what a backend or an application may rely on.
+ * A module's other exports stay internal to core.
+ */
+export {
+  KEEL_ERROR_CODES, KeelError, badArgument, fromSystemError, ioError, isKeelError, type KeelErrorCode,
+  type KeelErrorDetails,
+} from './errors.js';
+export type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 export { nativeIo } from './native-io.js';
-export { crc32c, crc32 } from './crc.js';
-export { crc32cReference, crc32Reference } from './crc-reference.js';
-export * from './frame.js';
-export * from './frame-scanner.js';
-export * from './frame-search.js';
-export * from './durability.js';
-export * from './group-commit.js';
-export * from './durability-driver.js';
-export * from './recovery.js';
-export * from './saved-tail.js';
-export * from './paths.js';
-export * from './lifecycle.js';
-export * from './validate.js';
-export * from './aligned.js';
-export * from './intercepted-io.js';
-export * from './store-lock.js';
-export * from './durable-directory.js';
+export { crc32, crc32c } from './crc.js';
+export { crc32Reference, crc32cReference } from './crc-reference.js';
+export {
+  FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_TRAILER_BYTES,
+  FSYS_FRAME_FORMAT, checkFrameAt, decodeFrame, defineFrameFormat, encodeFrame, encodeFrameInto,
+  encodeFrames, encodeFramesInto, frameBytes, sealFrameRun, writeFrameHeader, type FrameCheck,
+  type FrameFormat, type TailState,
+} from './frame.js';
+export {
+  FrameScanner, SCAN_CHUNK_BYTES_DEFAULT, framesEndsCapacity, validateFrameRun, type FrameRunStop,
+  type FrameScannerOptions, type FrameSource, type ScannedFrame,
+} from './frame-scanner.js';
+export {
+  FRAME_SEARCH_CHECK_BYTES_MIN, FRAME_SEARCH_CHECK_FACTOR, findNextValidFrame, searchNextValidFrame,
+  type FrameSearch,
+} from './frame-search.js';
+export {
+  DURABILITY_DEFAULT, DURABILITY_INTERVAL_MS_MIN, normalizeDurability, syncsOnClose,
+  type DurabilityPolicy,
+} from './durability.js';
+export { GroupCommit, type GroupCommitTarget } from './group-commit.js';
+export { DurabilityDriver } from './durability-driver.js';
+export {
+  RECOVERY_POLICY_DEFAULT, cleanReport, normalizeRecoveryPolicy, recoverFrameLog,
+  type RecoverFrameLogOptions, type RecoveryAction, type RecoveryPolicy, type RecoveryReport,
+} from './recovery.js';
+export { SAVING_SUFFIX, saveAndTruncateTail, savedTailPath } from './saved-tail.js';
+export { joinPath, parentDir } from './paths.js';
+export { Lifecycle } from './lifecycle.js';
+export {
+  POSITION_MAX, assertArray, assertBytes, assertMaxBytes, assertPath, assertPayloads, assertPosition,
+  describeType, normalizeIo,
+} from './validate.js';
+export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
+export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
+export { lockStoreDirectory } from './store-lock.js';
+export { createDirectoryDurably } from './durable-directory.js';

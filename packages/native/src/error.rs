@@ -7,6 +7,7 @@
 
 use napi::bindgen_prelude::{Env, JsObjectValue, Object, Unknown};
 use napi::JsValue;
+use std::ffi::{c_char, c_int, CStr};
 
 /// Code for every operation attempted on a `NativeFile` after `close()`.
 pub const CODE_CLOSED: &str = "ECLOSED";
@@ -125,50 +126,32 @@ pub fn invalid(description: &'static str, syscall: &'static str, path: Option<&s
   custom("EINVAL", libc::EINVAL, description, syscall, path)
 }
 
-/// Code names and libuv-style descriptions (what Node prints) for Linux errnos.
+// libuv, which every Node.js binary exports for its addons: Node's own table of errno
+// names and messages, the one behind `util.getSystemErrorName` and Node's system errors.
+// libuv's codes are the negated errnos on Unix.
+extern "C" {
+  fn uv_err_name(error: c_int) -> *const c_char;
+  fn uv_strerror(error: c_int) -> *const c_char;
+}
+
+/// A string libuv returned: its table entries are literals that live as long as the
+/// process (an errno it does not know gets a fresh, never freed "Unknown system error").
+fn from_libuv(text: *const c_char) -> Option<&'static str> {
+  if text.is_null() {
+    return None;
+  }
+  // SAFETY: libuv returns NUL-terminated strings that are never freed.
+  unsafe { CStr::from_ptr(text) }.to_str().ok()
+}
+
+/// Node's code name and message for an OS error number, e.g. `("ENOENT", "no such file
+/// or directory")`; `EUNKNOWN` for a number libuv has no name for.
 fn describe_errno(errno: i32) -> (&'static str, &'static str) {
-  match errno {
-    libc::EPERM => ("EPERM", "operation not permitted"),
-    libc::ENOENT => ("ENOENT", "no such file or directory"),
-    libc::EINTR => ("EINTR", "interrupted system call"),
-    libc::EIO => ("EIO", "i/o error"),
-    libc::ENXIO => ("ENXIO", "no such device or address"),
-    libc::E2BIG => ("E2BIG", "argument list too long"),
-    libc::EBADF => ("EBADF", "bad file descriptor"),
-    libc::EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
-    libc::ENOMEM => ("ENOMEM", "not enough memory"),
-    libc::EACCES => ("EACCES", "permission denied"),
-    libc::EFAULT => ("EFAULT", "bad address in system call argument"),
-    libc::EBUSY => ("EBUSY", "resource busy or locked"),
-    libc::EEXIST => ("EEXIST", "file already exists"),
-    libc::EXDEV => ("EXDEV", "cross-device link not permitted"),
-    libc::ENODEV => ("ENODEV", "no such device"),
-    libc::ENOTDIR => ("ENOTDIR", "not a directory"),
-    libc::EISDIR => ("EISDIR", "illegal operation on a directory"),
-    libc::EINVAL => ("EINVAL", "invalid argument"),
-    libc::ENFILE => ("ENFILE", "file table overflow"),
-    libc::EMFILE => ("EMFILE", "too many open files"),
-    libc::ETXTBSY => ("ETXTBSY", "text file is busy"),
-    libc::EFBIG => ("EFBIG", "file too large"),
-    libc::ENOSPC => ("ENOSPC", "no space left on device"),
-    libc::ESPIPE => ("ESPIPE", "invalid seek"),
-    libc::EROFS => ("EROFS", "read-only file system"),
-    libc::EMLINK => ("EMLINK", "too many links"),
-    libc::EPIPE => ("EPIPE", "broken pipe"),
-    libc::ERANGE => ("ERANGE", "result too large"),
-    libc::EDEADLK => ("EDEADLK", "resource deadlock avoided"),
-    libc::ENAMETOOLONG => ("ENAMETOOLONG", "name too long"),
-    libc::ENOLCK => ("ENOLCK", "no locks available"),
-    libc::ENOSYS => ("ENOSYS", "function not implemented"),
-    libc::ENOTEMPTY => ("ENOTEMPTY", "directory not empty"),
-    libc::ELOOP => ("ELOOP", "too many symbolic links encountered"),
-    libc::EOVERFLOW => ("EOVERFLOW", "value too large for defined data type"),
-    libc::EOPNOTSUPP => ("EOPNOTSUPP", "operation not supported"),
-    libc::ETIMEDOUT => ("ETIMEDOUT", "connection timed out"),
-    libc::ESTALE => ("ESTALE", "stale file handle"),
-    libc::EDQUOT => ("EDQUOT", "disk quota exceeded"),
-    libc::ECANCELED => ("ECANCELED", "operation canceled"),
-    libc::EILSEQ => ("EILSEQ", "illegal byte sequence"),
-    _ => ("EUNKNOWN", "unknown error"),
+  // SAFETY: both functions accept any integer.
+  let name = from_libuv(unsafe { uv_err_name(-errno) });
+  let text = from_libuv(unsafe { uv_strerror(-errno) }).unwrap_or("unknown error");
+  match name {
+    Some(name) if name.starts_with('E') => (name, text),
+    _ => ("EUNKNOWN", text),
   }
 }

@@ -1,0 +1,67 @@
+//! CRC-32C, CRC-32 and the one-crossing frame scan and seal.
+
+use napi::bindgen_prelude::{Env, Uint32ArraySlice, Uint8ArraySlice};
+use napi_derive::napi;
+
+use super::throw;
+use crate::{error, frames};
+
+/// CRC-32C (Castagnoli); SSE4.2 / ARMv8 CRC instructions where the CPU has them.
+/// `seed` is a previous result: `crc32c(b, crc32c(a)) === crc32c(a ++ b)`.
+#[napi(js_name = "crc32c")]
+pub fn crc32c(data: &[u8], seed: Option<u32>) -> u32 {
+  ::crc32c::crc32c_append(seed.unwrap_or(0), data)
+}
+
+/// Validates every whole frame in `chunk` (at most 4 GiB) and writes each frame's end
+/// offset, relative to the chunk, into `ends`. Returns `stop * 2^32 + count`, where
+/// `stop` says why scanning ended (codes in `frames::Stop`).
+#[napi(js_name = "scanFrames")]
+pub fn scan_frames(
+  env: Env,
+  chunk: &[u8],
+  magic: u32,
+  payload_max: u32,
+  mut ends: Uint32ArraySlice,
+) -> napi::Result<f64> {
+  if chunk.len() > u32::MAX as usize {
+    return throw(
+      &env,
+      Err(error::invalid(
+        "chunk must be under 4 GiB",
+        "scanFrames",
+        None,
+      )),
+    );
+  }
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  let (count, stop) = frames::scan(chunk, magic, payload_max, unsafe { ends.as_mut() });
+  Ok((stop as u64 as f64) * 4_294_967_296.0 + count as f64)
+}
+
+/// Fills in the CRC-32C of every frame in `region` (headers and payloads already written,
+/// CRC slots left for this call) and returns how many frames there were. Throws EINVAL
+/// when the lengths in the headers do not tile the region exactly.
+#[napi(js_name = "sealFrames")]
+pub fn seal_frames(env: Env, mut region: Uint8ArraySlice) -> napi::Result<u32> {
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  match frames::seal(unsafe { region.as_mut() }) {
+    Some(count) => Ok(count as u32),
+    None => throw(
+      &env,
+      Err(error::invalid(
+        "frame lengths do not tile the region",
+        "sealFrames",
+        None,
+      )),
+    ),
+  }
+}
+
+/// CRC-32 (IEEE 802.3, zlib), with the same running-seed semantics as `crc32c`.
+#[napi]
+pub fn crc32(data: &[u8], seed: Option<u32>) -> u32 {
+  let mut hasher = crc32fast::Hasher::new_with_initial(seed.unwrap_or(0));
+  hasher.update(data);
+  hasher.finalize()
+}

@@ -1,0 +1,16 @@
+//! The N-API surface, one file per concern; everything below `crate::binding` only
+//! converts arguments and results, the work happens in the compute modules.
+
+mod checksums;
+mod file;
+mod memory;
+mod paths;
+
+use napi::bindgen_prelude::Env;
+
+use crate::error::{Failure, Outcome};
+
+/// Throws the failure as a JS error object (code, errno, syscall, path).
+fn throw<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
+  outcome.map_err(|failure: Failure| failure.into_napi(env))
+}
