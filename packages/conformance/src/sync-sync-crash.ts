@@ -1,4 +1,4 @@
-import { isKeelError, type Io } from '@keel/core';
+import { isKeelError, parentDir, type Io } from '@keel/core';
 import type { DataLoss, EntryLoss } from './crash.js';
 import { FaultFs } from './fault-fs.js';
 import { makePayload, payloadId } from './model.js';
@@ -48,7 +48,9 @@ export async function runSyncSyncCrashPoints<Store>(subject: SyncSyncSubject<Sto
 
 async function runWorkload<Store>(subject: SyncSyncSubject<Store>, crashAt: number | null): Promise<{ fs: FaultFs; acknowledged: number }> {
   const fs = new FaultFs();
+  // The store's directory exists durably before the workload, as a caller makes it.
   fs.mkdir(DIR);
+  fs.syncDirSync(parentDir(DIR));
   const store = await subject.open(fs, DIR);
   if (crashAt !== null) fs.crashAtMutation(crashAt);
   let written = 0;
