@@ -17,3 +17,5 @@ export * from './validate.js';
 export * from './aligned.js';
 export * from './intercepted-io.js';
 export * from './store-lock.js';
+export * from './durable-file.js';
+export * from './uint64.js';
