@@ -45,3 +45,8 @@ export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
 export { lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
+export {
+  renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
+  type DurableWriteOptions, type FileContents,
+} from './durable-file.js';
+export { UINT64_NUMBER_MAX, getSafeUint64, readUint64, writeUint64 } from './uint64.js';

@@ -1,6 +1,6 @@
-import { isKeelError } from './errors.js';
 import type { Io, IoFile } from './io.js';
 import { parentDir } from './paths.js';
+import { removeQuietly } from './remove-quietly.js';
 
 /** The name a saved tail is given when it is free: `<file>.torn-<offset>`. */
 export function savedTailPath(path: string, offset: number): string {
@@ -70,13 +70,4 @@ function freshPath(taken: Set<string>, path: string): string {
   for (let n = 1; taken.has(fresh); n++) fresh = `${name}.${n}`;
   taken.add(fresh);
   return path.slice(0, slash + 1) + fresh;
-}
-
-/** The failure being reported matters more than a copy that could not be removed. */
-function removeQuietly(io: Io, path: string): void {
-  try {
-    io.remove(path);
-  } catch (error) {
-    if (!isKeelError(error)) throw error;
-  }
 }

@@ -1,4 +1,4 @@
-import { KeelError, encodeFrames, frameBytes, isKeelError, joinPath, type Io, type IoFile } from '@keel/core';
+import { KeelError, encodeFrames, frameBytes, isKeelError, joinPath, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
 import {
   PAYLOAD_FRAME_FORMAT,
   SEGMENT_HEADER_BYTES,
@@ -11,7 +11,7 @@ import {
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
-import { closeFile, closeQuietly, writeDurably } from './writer.js';
+import { closeFile, closeQuietly } from './writer.js';
 
 /** Compaction output is written in batches of about this many bytes: one write each. */
 export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
@@ -76,10 +76,11 @@ export async function writeCompaction(
     const { entries, outputBytes } = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
     const sourceNumbers = [...sources.keys()].sort((left, right) => left - right);
     const record: MappingRecord = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers, entries };
-    await writeDurably(io, mappingPath, encodeMapping(record));
+    // The mapping is created exclusively at its own name (recovery reads a torn one as
+    // torn), and its entry is durable before the output is renamed into place.
+    await writeNewFile(io, mappingPath, encodeMapping(record));
     await io.syncDir(dir);
-    io.rename(temporaryPath, finalPath);
-    await io.syncDir(dir);
+    await renameDurably(io, temporaryPath, finalPath);
     return { record, order };
   } catch (error) {
     for (const path of [temporaryPath, finalPath, mappingPath]) removeQuietly(io, path);

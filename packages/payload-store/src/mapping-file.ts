@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, crc32c, type Io, type IoFile } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, crc32c, getSafeUint64, writeUint64, type Io, type IoFile } from '@keel/core';
 import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, isTornWrite } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import { STORE_ID_BYTES } from './store-identity.js';
@@ -89,7 +89,7 @@ export function encodeMapping(record: MappingRecord): Uint8Array {
   bytes.set(mappingPrefix(record.storeId), 0);
   view.setUint32(24, record.output, true);
   view.setUint32(28, record.outputOrder, true);
-  view.setBigUint64(32, BigInt(record.outputBytes), true);
+  writeUint64(view, 32, record.outputBytes, 'a compaction output size');
   view.setUint32(40, record.sources.length, true);
   view.setUint32(44, record.entries.length, true);
   view.setUint32(MAPPING_HEADER_CHECKED_BYTES, crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)), true);
@@ -100,9 +100,9 @@ export function encodeMapping(record: MappingRecord): Uint8Array {
   }
   for (const { from, to } of record.entries) {
     view.setUint32(position, from.segment, true);
-    view.setBigUint64(position + 4, BigInt(from.offset), true);
+    writeUint64(view, position + 4, from.offset, 'a mapped source offset');
     view.setUint32(position + 12, from.length, true);
-    view.setBigUint64(position + 16, BigInt(to.offset), true);
+    writeUint64(view, position + 16, to.offset, 'a mapped output offset');
     position += MAPPING_ENTRY_BYTES;
   }
   view.setUint32(position, crc32c(bytes.subarray(0, position)), true);
@@ -146,13 +146,13 @@ export function judgeMappingHeader(bytes: Uint8Array, fileBytes: number, storeId
   if (bytes.length < MAPPING_HEADER_BYTES) return { state: 'torn' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, MAPPING_HEADER_BYTES);
   if (crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)) !== view.getUint32(MAPPING_HEADER_CHECKED_BYTES, true)) return { state: 'torn' };
-  const outputBytes = view.getBigUint64(32, true);
-  if (outputBytes > BigInt(POSITION_MAX)) return { state: 'foreign', reason: `output size ${outputBytes} is past 2^53 − 1` };
+  const outputBytes = getSafeUint64(view, 32);
+  if (outputBytes === null) return { state: 'foreign', reason: `output size ${view.getBigUint64(32, true)} is past ${POSITION_MAX}` };
   const header: MappingHeader = {
     storeId,
     output: view.getUint32(24, true),
     outputOrder: view.getUint32(28, true),
-    outputBytes: Number(outputBytes),
+    outputBytes,
     sourceCount: view.getUint32(40, true),
     entryCount: view.getUint32(44, true),
   };
@@ -208,14 +208,14 @@ function decodeMapping(bytes: Uint8Array, header: MappingHeader): MappingRecord 
   for (let index = 0; index < header.sourceCount; index++, position += MAPPING_SOURCE_BYTES) sources.push(view.getUint32(position, true));
   const entries: MappingEntry[] = [];
   for (let index = 0; index < header.entryCount; index++, position += MAPPING_ENTRY_BYTES) {
-    const fromOffset = view.getBigUint64(position + 4, true);
-    const toOffset = view.getBigUint64(position + 16, true);
+    const fromOffset = getSafeUint64(view, position + 4);
+    const toOffset = getSafeUint64(view, position + 16);
     // Offsets past 2^53 − 1 cannot be numbers: refused, never rounded.
-    if (fromOffset > BigInt(POSITION_MAX) || toOffset > BigInt(POSITION_MAX)) return null;
+    if (fromOffset === null || toOffset === null) return null;
     const length = view.getUint32(position + 12, true);
     if (length > PAYLOAD_BYTES_MAX) return null;
-    const from = { segment: view.getUint32(position, true), offset: Number(fromOffset), length };
-    entries.push({ from, to: { segment: header.output, offset: Number(toOffset), length } });
+    const from = { segment: view.getUint32(position, true), offset: fromOffset, length };
+    entries.push({ from, to: { segment: header.output, offset: toOffset, length } });
   }
   const { storeId, output, outputOrder, outputBytes } = header;
   return { storeId, output, outputOrder, outputBytes, sources, entries };

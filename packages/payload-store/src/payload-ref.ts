@@ -1,4 +1,4 @@
-import { POSITION_MAX, badArgument, describeType } from '@keel/core';
+import { POSITION_MAX, badArgument, describeType, getSafeUint64, writeUint64 } from '@keel/core';
 import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, SEGMENT_NUMBER_MIN } from './format.js';
 
 /**
@@ -41,7 +41,7 @@ function encode(ref: PayloadRef): Uint8Array {
   const view = new DataView(bytes.buffer);
   view.setUint8(0, PAYLOAD_REF_ENCODING_VERSION);
   view.setUint32(1, clean.segment, true);
-  view.setBigUint64(5, BigInt(clean.offset), true);
+  writeUint64(view, 5, clean.offset, 'a PayloadRef offset');
   view.setUint32(13, clean.length, true);
   return bytes;
 }
@@ -54,9 +54,9 @@ function decode(bytes: Uint8Array): PayloadRef {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint8(0);
   if (version !== PAYLOAD_REF_ENCODING_VERSION) throw badArgument(`unknown PayloadRef encoding version ${version}`);
-  const offset = view.getBigUint64(5, true);
-  if (offset > BigInt(POSITION_MAX)) throw badArgument(`encoded PayloadRef offset ${offset} is beyond ${POSITION_MAX}`);
-  return normalizeRef({ segment: view.getUint32(1, true), offset: Number(offset), length: view.getUint32(13, true) }, 'decoded ref');
+  const offset = getSafeUint64(view, 5);
+  if (offset === null) throw badArgument(`encoded PayloadRef offset ${view.getBigUint64(5, true)} is beyond ${POSITION_MAX}`);
+  return normalizeRef({ segment: view.getUint32(1, true), offset, length: view.getUint32(13, true) }, 'decoded ref');
 }
 
 /** The key of compaction mappings: equal refs have equal keys. */

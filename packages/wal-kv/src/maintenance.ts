@@ -1,4 +1,4 @@
-import { joinPath } from '@keel/core';
+import { joinPath, renameDurably } from '@keel/core';
 import { writeCompactedLog, type CompactedLog } from './compaction.js';
 import { LOG_FORMAT_VERSION, LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
 import { COMPACT_LOG_BYTES_MIN, SNAPSHOTS_KEPT } from './limits.js';
@@ -137,8 +137,7 @@ export class Maintenance {
     const { io } = this.#state;
     await compacted.file.datasync();
     await writeSnapshotFile(io, this.#state.dir, seq, frames);
-    io.rename(compacted.temporaryPath, compacted.finalPath);
-    await io.syncDir(this.#state.dir);
+    await renameDurably(io, compacted.temporaryPath, compacted.finalPath);
   }
 
   /** What a snapshot taken now covers: everything written, which the caller flushed. */

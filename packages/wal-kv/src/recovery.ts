@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport } from '@keel/core';
+import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport } from '@keel/core';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
@@ -55,7 +55,7 @@ export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): P
   const actions: RecoveryAction[] = [];
   const storeId = found.identity.state === 'valid' ? found.identity.storeId : await writeIdentity(io, dir, found.identity.state === 'torn');
   if (found.identity.state !== 'valid') actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
-  const generation = found.generations.length === 0 ? await createLog(io, dir, { version: LOG_FORMAT_VERSION, generation: 1, baseSeq: 0, storeId }, actions) : Math.max(...found.generations);
+  const generation = found.generations.length === 0 ? await createLog(io, dir, { version: LOG_FORMAT_VERSION, generation: 1, baseSeq: 0, storeId }, actions, found.temporaries) : Math.max(...found.generations);
   const path = joinPath(dir, logFileName(generation));
   const file = io.open(path, { write: true });
   try {
@@ -151,18 +151,19 @@ function removeTemporaries(io: Io, dir: string, temporaries: readonly string[], 
   }
 }
 
-/** Creates a log generation holding only its header: `.tmp`, fsync, rename, directory fsync. */
-export async function createLog(io: Io, dir: string, header: LogHeader, actions: RecoveryAction[]): Promise<number> {
+/**
+ * Creates a log generation holding only its header, with core's durable file write
+ * under `<name>.tmp` (exclusive create, datasync, rename, directory fsync). A `.tmp` a
+ * crash left under that name was proven ours by the survey and is removed first.
+ */
+export async function createLog(io: Io, dir: string, header: LogHeader, actions: RecoveryAction[], leftovers: readonly string[] = []): Promise<number> {
   const path = joinPath(dir, logFileName(header.generation));
-  const file = io.open(path + TEMPORARY_SUFFIX, { create: true, truncate: true });
-  try {
-    file.writeSync(encodeLogHeader(header), 0);
-    await file.datasync();
-  } finally {
-    file.closeSync();
+  const temporaryPath = path + TEMPORARY_SUFFIX;
+  if (leftovers.includes(logFileName(header.generation) + TEMPORARY_SUFFIX) && io.stat(temporaryPath) !== null) {
+    io.remove(temporaryPath);
+    actions.push({ kind: 'removed-temporary', path: temporaryPath });
   }
-  io.rename(path + TEMPORARY_SUFFIX, path);
-  await io.syncDir(dir);
+  await writeFileDurably(io, path, encodeLogHeader(header), { temporaryPath });
   actions.push({ kind: 'created', path });
   return header.generation;
 }

@@ -1,4 +1,4 @@
-import { FrameScanner, checkFrameAt, joinPath, type Io, type IoFile } from '@keel/core';
+import { FrameScanner, checkFrameAt, joinPath, writeFileDurably, type Io, type IoFile } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { sameStoreId } from './store-identity.js';
@@ -6,26 +6,13 @@ import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 import { SNAPSHOT_FORMAT, SnapshotRejected, decodeEntries, decodeHeader, decodeTrailer, isTrailer, type SnapshotMeta } from './snapshot-format.js';
 
 /**
- * Writes a snapshot the crash-safe way: `<name>.tmp`, written and fsynced, renamed over
- * the final name, then the directory fsynced. A crash leaves either no snapshot (the
- * `.tmp` is removed on open) or a complete one.
+ * Writes a snapshot the crash-safe way (core's durable file write under the name
+ * `<name>.tmp`): a crash leaves either no snapshot (the `.tmp` is removed on open) or a
+ * complete one.
  */
 export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames: readonly Uint8Array[]): Promise<string> {
   const finalPath = joinPath(dir, snapshotFileName(seq));
-  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
-  const file = io.open(temporaryPath, { create: true, truncate: true });
-  try {
-    let position = 0;
-    for (const frame of frames) {
-      await file.write(frame, position);
-      position += frame.length;
-    }
-    await file.datasync();
-  } finally {
-    file.closeSync();
-  }
-  io.rename(temporaryPath, finalPath);
-  await io.syncDir(dir);
+  await writeFileDurably(io, finalPath, frames, { temporaryPath: finalPath + TEMPORARY_SUFFIX });
   return finalPath;
 }
 

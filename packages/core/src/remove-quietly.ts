@@ -1,0 +1,11 @@
+import { isKeelError } from './errors.js';
+import type { Io } from './io.js';
+
+/** Removes a file left by a failed protocol step; the failure being reported matters more than a file that could not be removed (recovery removes it). */
+export function removeQuietly(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch (error) {
+    if (!isKeelError(error)) throw error;
+  }
+}
