@@ -1,3 +1,4 @@
+import { InterceptedIo, ioError, type IoMutation } from '@keel/core';
 import { FaultFs, makePayload, payloadId, type CrashPlan } from '@keel/conformance';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
@@ -14,6 +15,16 @@ const SECOND_START = 28;
 const CHECKPOINT_MUTATIONS = 6;
 
 type Plan = Omit<CrashPlan, 'seed'>;
+
+/** Fails every directory sync with EIO once `failing` is set. */
+class FailingDirectorySync extends InterceptedIo {
+  failing = false;
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    if (this.failing && operation === 'sync-dir') return Promise.reject(ioError('EIO', 'fsync', path));
+    return run();
+  }
+}
 const PLANS: readonly Plan[] = [
   { data: { mode: 'keep-all' }, entries: 'keep-all' },
   { data: { mode: 'lose-all' }, entries: 'lose-all' },
@@ -73,6 +84,31 @@ async function checkReopened(fs: FaultFs, what: string): Promise<void> {
   }
 }
 
+/**
+ * Opens a copy of `start` (pending writes and entries included) crashed before each of
+ * the disk operations that open makes, and checks the log each crash state reopens as.
+ * Returns how many operations open made.
+ */
+async function crashEveryStepOfOpen(start: FaultFs, what: string, data: 'keep-all' | 'lose-all'): Promise<number> {
+  const counted = start.clone();
+  const before = counted.mutations;
+  await (await open(counted)).close();
+  const mutations = counted.mutations - before;
+  for (let crashAt = 1; crashAt <= mutations; crashAt++) {
+    const fs = start.clone();
+    fs.crashAtMutation(crashAt);
+    await open(fs).then((log) => log.close()).catch((error: unknown) => {
+      if (!fs.frozen) throw error;
+    });
+    for (const entries of ['lose-all', 'keep-all', 'subset'] as const) {
+      for (let seed = 0; seed < (entries === 'subset' ? SUBSET_SEEDS : 1); seed++) {
+        await checkReopened(fs.crash({ seed, data: { mode: data }, entries }).fs, `${what} crashed before mutation ${crashAt}, entries ${entries} seed ${seed}`);
+      }
+    }
+  }
+  return mutations;
+}
+
 describe('deleteBefore and the log-start checkpoint', () => {
   it('writes the checkpoint before any unlink and syncs the directory twice, not once per segment', async () => {
     const fs = new FaultFs();
@@ -110,22 +146,24 @@ describe('deleteBefore and the log-start checkpoint', () => {
     // Frozen after the checkpoint's six operations, before the first unlink: recovery removes
     // the 15 files of the five segments below the new start.
     const leftover = (await deleteWithCrash(CHECKPOINT_MUTATIONS + 1)).crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs;
-    const recoveryMutations = await (async () => {
-      const fs = leftover.clone();
-      const before = fs.mutations;
-      await (await open(fs)).close();
-      return fs.mutations - before;
-    })();
-    for (let crashAt = 1; crashAt <= recoveryMutations; crashAt++) {
-      const fs = leftover.clone();
-      fs.crashAtMutation(crashAt);
-      await open(fs).then((log) => log.close()).catch((error: unknown) => {
-        if (!fs.frozen) throw error;
-      });
-      for (const entries of ['lose-all', 'keep-all', 'subset'] as const) {
-        await checkReopened(fs.crash({ seed: crashAt, data: { mode: 'lose-all' }, entries }).fs, `recovery crashed before mutation ${crashAt}, entries ${entries}`);
-      }
-    }
+    const recoveryMutations = await crashEveryStepOfOpen(leftover, 'recovery', 'lose-all');
     expect(recoveryMutations).toBeGreaterThan(15);
+  });
+
+  it('open makes a checkpoint it finds durable before it removes anything below it (a restart after a process crash)', async () => {
+    // The checkpoint's directory sync fails: its rename is in the page cache only, and that
+    // is what a process restarted without a power cut sees.
+    const fs = new FaultFs();
+    fs.mkdir(DIR);
+    const io = new FailingDirectorySync(fs);
+    const log = await SegmentLog.open(DIR, { io, durability, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
+    log.appendBatch(Array.from({ length: RECORDS }, (_, index) => ({ value: makePayload(index, 64) })));
+    log.syncSync();
+    expect(await log.deleteBefore(FIRST_START)).toBe(2);
+    io.failing = true;
+    await expect(log.deleteBefore(SECOND_BEFORE)).rejects.toMatchObject({ code: 'KEEL_IO' });
+    await log.close().catch(() => undefined);
+    const restartMutations = await crashEveryStepOfOpen(fs, 'restart', 'keep-all');
+    expect(restartMutations).toBeGreaterThan(15);
   });
 });
