@@ -19,7 +19,7 @@ export interface Journal {
   close(): Promise<void>;
 }
 export interface JournalModule {
-  Journal: { open(path: string, options?: { durability?: Durability; preallocate?: number }): Promise<Journal> };
+  Journal: { open(path: string, options?: { durability?: Durability; preallocate?: number; direct?: boolean }): Promise<Journal> };
 }
 
 export interface SegmentLogRecord {
