@@ -65,6 +65,23 @@ describe('the log-start checkpoint', () => {
     expect(await codeOf(() => log.read(7))).toBe('KEEL_NOT_FOUND');
   });
 
+  it('retention by bytes moves the start through the same checkpoint', async () => {
+    const dir = tempDir();
+    const segmentBytes = OPTIONS.segmentBytes as number;
+    {
+      await using log = await SegmentLog.open(dir, { ...OPTIONS, retention: { bytes: segmentBytes * 2 } });
+      for (let index = 0; index < 17; index++) log.append({ value: bytes('r'.repeat(50)), timestamp: index });
+      await log.enforceRetention();
+      expect(log.startOffset).toBe(12);
+    }
+    expect(readdirSync(dir)).toContain(LOG_START_FILE_NAME);
+    // Put a deleted segment back, as a crash before its unlink was durable would.
+    writeFileSync(join(dir, '00000000000000000008.log'), readFileSync(filesEndingWith(dir, '.log')[0]!));
+    await using log = await SegmentLog.open(dir, OPTIONS);
+    expect(log.startOffset).toBe(12);
+    expect(log.recovery.actions.map((action) => action.kind)).toEqual(['removed-file']);
+  });
+
   it('segment files left below it are removed on open, and the start holds', async () => {
     const dir = await movedStart();
     // What a crash after the checkpoint and before the unlinks leaves: the old files back.
