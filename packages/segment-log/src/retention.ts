@@ -2,6 +2,9 @@ import type { Io } from '@keel/core';
 import { removeIfPresent, writeLogStart } from './log-start.js';
 import type { Segment } from './segment.js';
 
+/** Segments (three unlinks each) deleted between two turns of the event loop. */
+const SEGMENTS_PER_TURN = 16;
+
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
  * one. The new log start (the first kept segment's base offset) is made durable first, in
@@ -20,7 +23,10 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   if (count === 0) return 0;
   await writeLogStart(io, dir, (segments[count] as Segment).baseOffset);
   const deleted = segments.splice(0, count);
-  for (const segment of deleted) {
+  for (const [position, segment] of deleted.entries()) {
+    // Unlinks run on the calling thread: let other work in between so that a large
+    // deletion does not hold the event loop for its whole length.
+    if (position > 0 && position % SEGMENTS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     segment.closeFiles();
     removeIfPresent(io, segment.paths.log);
     removeIfPresent(io, segment.paths.offsetIndex);
