@@ -13,12 +13,13 @@ export interface Journal {
   appendBatch(payloads: readonly Uint8Array[]): number;
   syncThrough(lsn: number): Promise<unknown>;
   sync(): Promise<number>;
+  syncSync(): number;
   records(options?: { from?: number }): Iterable<{ lsn: number; payload: Uint8Array }>;
   readonly nextLsn: number;
   close(): Promise<void>;
 }
 export interface JournalModule {
-  Journal: { open(path: string, options?: { durability?: Durability; preallocate?: number }): Promise<Journal> };
+  Journal: { open(path: string, options?: { durability?: Durability; preallocate?: number; direct?: boolean }): Promise<Journal> };
 }
 
 export interface SegmentLogRecord {
@@ -33,6 +34,7 @@ export interface SegmentLog {
   sync(): Promise<number>;
   read(offset: number, options?: { maxBytes?: number; maxRecords?: number }): SegmentLogRecord[];
   offsetForTimestamp(timestamp: number): number | undefined;
+  deleteBefore(offset: number): Promise<number>;
   readonly nextOffset: number;
   close(): Promise<void>;
 }

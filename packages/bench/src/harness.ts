@@ -21,6 +21,8 @@ export interface SystemResult {
   target?: string;
   met?: boolean;
   scaleNote?: string;
+  /** Medians over the rounds of the figures the system reported beside its value. */
+  details?: Record<string, number>;
 }
 
 /** Runs the work between two `gc()`s so one system's garbage is not billed to the next. */
@@ -59,12 +61,15 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext, 
   const sizing = scenario.sizing(context.quick);
   const systems = await scenario.systems(context, sizing);
   const values = new Map<string, number[]>(systems.map((system) => [system.name, []]));
+  const details = new Map<string, Record<string, number>[]>(systems.map((system) => [system.name, []]));
   try {
     for (const system of systems) await system.setup?.();
     for (let round = 0; round < sizing.warmupRounds + sizing.rounds; round++) {
       for (const system of systems) {
         const value = await measureRound(scenario, sizing, system);
-        if (round >= sizing.warmupRounds) values.get(system.name)?.push(value);
+        if (round < sizing.warmupRounds) continue;
+        values.get(system.name)?.push(value);
+        if (system.details) details.get(system.name)?.push(system.details());
       }
       log(`  round ${round + 1}/${sizing.warmupRounds + sizing.rounds}${round < sizing.warmupRounds ? ' (warm-up)' : ''}`);
     }
@@ -72,7 +77,17 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext, 
     for (const system of systems) await system.teardown?.();
   }
   const summaries = new Map([...values].map(([name, list]) => [name, summarize(list)]));
-  return buildResults(scenario, sizing, summaries);
+  const results = buildResults(scenario, sizing, summaries);
+  for (const result of results) {
+    const rounds = details.get(result.system) ?? [];
+    if (rounds.length > 0) result.details = medianDetails(rounds);
+  }
+  return results;
+}
+
+function medianDetails(rounds: readonly Record<string, number>[]): Record<string, number> {
+  const keys = Object.keys(rounds[0] as Record<string, number>);
+  return Object.fromEntries(keys.map((key) => [key, summarize(rounds.map((round) => round[key] ?? Number.NaN)).median]));
 }
 
 export function keelSystemName(names: readonly string[]): string {

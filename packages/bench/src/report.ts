@@ -38,10 +38,21 @@ function rowCells(result: SystemResult): string[] {
   ];
 }
 
+/** A details column joins the table only when some row has details. */
+function tableRows(results: readonly SystemResult[]): string[][] {
+  const withDetails = results.some((result) => result.details !== undefined);
+  if (!withDetails) return [HEADERS, ...results.map(rowCells)];
+  const detailCell = (result: SystemResult): string =>
+    Object.entries(result.details ?? {})
+      .map(([key, value]) => `${key} ${formatNumber(value)}`)
+      .join(', ');
+  return [[...HEADERS, 'details'], ...results.map((result) => [...rowCells(result), detailCell(result)])];
+}
+
 /** A fixed-width table for the terminal. */
 export function formatTable(results: readonly SystemResult[]): string {
-  const rows = [HEADERS, ...results.map(rowCells)];
-  const widths = HEADERS.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  const rows = tableRows(results);
+  const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows
     .map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd())
     .join('\n');
@@ -49,8 +60,9 @@ export function formatTable(results: readonly SystemResult[]): string {
 
 /** The same rows as a Markdown table, for the READMEs and docs/BENCHMARKS.md. */
 export function formatMarkdown(results: readonly SystemResult[]): string {
-  const lines = [`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map(() => '---').join('|')}|`];
-  for (const result of results) lines.push(`| ${rowCells(result).join(' | ')} |`);
+  const [headers = HEADERS, ...rows] = tableRows(results);
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
 }
 

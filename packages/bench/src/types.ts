@@ -19,6 +19,11 @@ export interface BenchSystem {
   run(): Promise<number | void>;
   /** Closes and removes what setup made. */
   teardown?(): Promise<void>;
+  /**
+   * Figures beside the round's value (latency percentiles, event-loop delay), read after
+   * each measured round; the results carry the median of each over the rounds.
+   */
+  details?(): Record<string, number>;
 }
 
 /**

@@ -56,6 +56,20 @@ export const INDEX_INTERVAL_BYTES_MIN = 1;
 export const BASE_OFFSET_DIGITS = 20;
 export const LOCK_FILE_NAME = 'segment-log.lock';
 
+/**
+ * The log-start checkpoint (Kafka's log-start-offset checkpoint): one frame, magic "KSLS",
+ * whose payload is version u16 + reserved u16 + log start offset u64. deleteBefore makes
+ * it durable before it unlinks a segment, so segments below it are deleted whatever a
+ * crash leaves of their files. Written as the temporary name, then renamed over.
+ */
+export const LOG_START_FILE_NAME = 'log-start-offset-checkpoint';
+export const LOG_START_TEMPORARY_NAME = `${LOG_START_FILE_NAME}.tmp`;
+export const LOG_START_MAGIC = 0x4b53_4c53;
+export const LOG_START_VERSION = 1;
+export const LOG_START_PAYLOAD_BYTES = HEADER_PAYLOAD_BYTES;
+export const LOG_START_BYTES = LOG_START_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
+export const LOG_START_FORMAT = defineFrameFormat(LOG_START_MAGIC, LOG_START_PAYLOAD_BYTES);
+
 // Relations the code relies on, checked once where the constants live.
 if (RECORD_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('record payload bound exceeds the frame bound');
 if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');
@@ -123,13 +137,18 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function headerPayload(baseOffset: number): Uint8Array {
+/** The 12-byte payload the segment header and the log-start checkpoint share: version u16, reserved u16 (= 0), offset u64. */
+export function versionedOffsetPayload(version: number, offset: number): Uint8Array {
   const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);
   const view = viewOf(payload);
-  view.setUint16(0, FORMAT_VERSION, true);
+  view.setUint16(0, version, true);
   view.setUint16(2, 0, true);
-  setUint64(view, 4, baseOffset);
+  setUint64(view, 4, offset);
   return payload;
+}
+
+export function headerPayload(baseOffset: number): Uint8Array {
+  return versionedOffsetPayload(FORMAT_VERSION, baseOffset);
 }
 
 /** Checks a decoded header payload against the segment's name. */

@@ -1,4 +1,5 @@
 import {
+  KeelError,
   checkFrameAt,
   isKeelError,
   cleanReport,
@@ -9,9 +10,10 @@ import {
   type Io,
   type RecoveryReport,
 } from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, RECORD_FORMAT, checkHeaderPayload, parseSegmentFileName, segmentPaths } from './format.js';
+import { HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, RECORD_FORMAT, checkHeaderPayload, parseSegmentFileName, segmentPaths } from './format.js';
 import { encodeOffsetEntries, encodeTimeEntries, loadIndexFiles, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
+import { readLogStart } from './log-start.js';
 import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
@@ -27,20 +29,37 @@ export interface RecoveredLog {
 
 interface DirectoryListing {
   bases: number[];
-  orphans: string[];
+  /** Files to remove once nothing can refuse the open, and why each is not needed. */
+  leftovers: { name: string; detail: string }[];
 }
 
+const BELOW_START = 'segment file below the durable log-start checkpoint (interrupted deleteBefore)';
+const ORPHAN = 'index file without its log (interrupted retention or creation)';
+
+/**
+ * The segments of `dir` at or above the durable log start. With a checkpoint, the first
+ * of them must start exactly there: anything else is a hole (or a checkpoint not ours).
+ */
 function listSegments(io: Io, dir: string): DirectoryListing {
+  const logStart = readLogStart(io, dir);
+  const start = logStart ?? 0;
   const logs = new Set<number>();
   const indexes: { baseOffset: number; name: string }[] = [];
+  const leftovers: DirectoryListing['leftovers'] = [];
   for (const name of io.list(dir)) {
     const parsed = parseSegmentFileName(name);
     if (parsed === null) continue;
-    if (parsed.kind === 'log') logs.add(parsed.baseOffset);
+    if (parsed.baseOffset < start) leftovers.push({ name, detail: BELOW_START });
+    else if (parsed.kind === 'log') logs.add(parsed.baseOffset);
     else indexes.push({ baseOffset: parsed.baseOffset, name });
   }
-  const orphans = indexes.filter((entry) => !logs.has(entry.baseOffset)).map((entry) => entry.name);
-  return { bases: [...logs].sort((a, b) => a - b), orphans };
+  for (const entry of indexes) if (!logs.has(entry.baseOffset)) leftovers.push({ name: entry.name, detail: ORPHAN });
+  const bases = [...logs].sort((a, b) => a - b);
+  if (logStart !== null && bases[0] !== logStart) {
+    const path = joinPath(dir, LOG_START_FILE_NAME);
+    throw new KeelError('KEEL_CORRUPT', `log-start checkpoint ${path} names offset ${logStart}, but no segment starts there (${bases.length === 0 ? 'no segments' : `first at ${bases[0]}`}); nothing was changed`, { path, offset: 0 });
+  }
+  return { bases, leftovers };
 }
 
 /**
@@ -87,7 +106,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     }
     // A rewritten index that was missing is a new directory entry.
     if (stale.length > 0) await io.syncDir(dir);
-    await removeOrphans(io, dir, listing.orphans, report);
+    await removeLeftovers(io, dir, listing.leftovers, report);
   } catch (error) {
     for (const segment of segments) segment.closeFiles();
     throw error;
@@ -268,12 +287,16 @@ function indexFilesArePrefix(io: Io, segment: Segment): boolean {
   return true;
 }
 
-async function removeOrphans(io: Io, dir: string, orphans: readonly string[], report: RecoveryReport): Promise<void> {
-  if (orphans.length === 0) return;
-  for (const name of orphans) {
+/**
+ * Removes files the listing proved unneeded. The directory is synced first, so the
+ * checkpoint that condemns segments below it is durable before any of them goes.
+ */
+async function removeLeftovers(io: Io, dir: string, leftovers: DirectoryListing['leftovers'], report: RecoveryReport): Promise<void> {
+  if (leftovers.length === 0) return;
+  if (leftovers.some((entry) => entry.detail === BELOW_START)) await io.syncDir(dir);
+  for (const { name, detail } of leftovers) {
     io.remove(joinPath(dir, name));
-    report.actions.push({ kind: 'removed-file', path: joinPath(dir, name), detail: 'index file without its log (interrupted retention or creation)' });
+    report.actions.push({ kind: 'removed-file', path: joinPath(dir, name), detail });
   }
   await io.syncDir(dir);
 }
-

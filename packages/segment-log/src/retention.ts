@@ -1,35 +1,39 @@
-import { isKeelError, type Io } from '@keel/core';
+import type { Io } from '@keel/core';
+import { removeIfPresent, writeLogStart } from './log-start.js';
 import type { Segment } from './segment.js';
+
+/** Segments (three unlinks each) deleted between two turns of the event loop. */
+const SEGMENTS_PER_TURN = 16;
 
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
- * one. Each segment goes `.log` first (after which it no longer exists for open; its
- * index files are orphans that open removes) and the directory is synced before the next
- * one, so a crash at any point leaves a log with a prefix removed, never a hole.
- * Returns how many segments were deleted.
+ * one. The new log start (the first kept segment's base offset) is made durable first, in
+ * the log-start checkpoint; from then on open treats every segment below it as deleted,
+ * whichever of its files a crash leaves. So the files are unlinked without a sync each and
+ * the directory is synced once at the end: a crash at any point leaves a log with a
+ * prefix removed, never a hole. Returns how many segments were deleted.
  */
 export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], shouldDelete: (segment: Segment) => boolean): Promise<number> {
-  let deleted = 0;
-  while (segments.length > 1) {
-    const oldest = segments[0] as Segment;
-    if (!oldest.sealed || !shouldDelete(oldest)) break;
-    segments.shift();
-    oldest.closeFiles();
-    removeIfPresent(io, oldest.paths.log);
-    removeIfPresent(io, oldest.paths.offsetIndex);
-    removeIfPresent(io, oldest.paths.timeIndex);
-    await io.syncDir(dir);
-    deleted++;
+  let count = 0;
+  while (count < segments.length - 1) {
+    const segment = segments[count] as Segment;
+    if (!segment.sealed || !shouldDelete(segment)) break;
+    count++;
   }
-  return deleted;
-}
-
-function removeIfPresent(io: Io, path: string): void {
-  try {
-    io.remove(path);
-  } catch (error) {
-    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  if (count === 0) return 0;
+  await writeLogStart(io, dir, (segments[count] as Segment).baseOffset);
+  const deleted = segments.splice(0, count);
+  for (const [position, segment] of deleted.entries()) {
+    // Unlinks run on the calling thread: let other work in between so that a large
+    // deletion does not hold the event loop for its whole length.
+    if (position > 0 && position % SEGMENTS_PER_TURN === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    segment.closeFiles();
+    removeIfPresent(io, segment.paths.log);
+    removeIfPresent(io, segment.paths.offsetIndex);
+    removeIfPresent(io, segment.paths.timeIndex);
   }
+  await io.syncDir(dir);
+  return count;
 }
 
 export interface RetentionLimits {

@@ -5,6 +5,7 @@ import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
 import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
+import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
@@ -162,5 +163,5 @@ const offsetForTimestamp: Scenario = {
   },
 };
 
-export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, readSequential, offsetForTimestamp];
+export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, readSequential, offsetForTimestamp, SEGMENT_LOG_DELETE_SCENARIO];
 

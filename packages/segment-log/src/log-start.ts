@@ -1,0 +1,81 @@
+import { KeelError, checkFrameAt, encodeFrame, isKeelError, joinPath, type Io } from '@keel/core';
+import {
+  LOG_START_BYTES,
+  LOG_START_FILE_NAME,
+  LOG_START_FORMAT,
+  LOG_START_PAYLOAD_BYTES,
+  LOG_START_TEMPORARY_NAME,
+  LOG_START_VERSION,
+  getUint64,
+  versionedOffsetPayload,
+  viewOf,
+} from './format.js';
+
+if (LOG_START_BYTES !== 24) throw new Error('the log-start checkpoint is one 24-byte frame');
+
+export function encodeLogStart(startOffset: number): Uint8Array {
+  return encodeFrame(versionedOffsetPayload(LOG_START_VERSION, startOffset), LOG_START_FORMAT);
+}
+
+function corrupt(path: string, what: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `log-start checkpoint ${path} ${what}; it is not ours or is damaged, and nothing was changed`, { path, offset: 0 });
+}
+
+/**
+ * The durable log start, or null when no deleteBefore ever wrote one. Reads at most
+ * LOG_START_BYTES: a checkpoint of any other size, version or checksum is refused.
+ */
+export function readLogStart(io: Io, dir: string): number | null {
+  const path = joinPath(dir, LOG_START_FILE_NAME);
+  const temporary = io.stat(joinPath(dir, LOG_START_TEMPORARY_NAME));
+  // A leftover temporary is a checkpoint write a crash cut short; the next write replaces it.
+  if (temporary !== null && !temporary.isFile) throw corrupt(joinPath(dir, LOG_START_TEMPORARY_NAME), 'is not a regular file');
+  const stat = io.stat(path);
+  if (stat === null) return null;
+  if (!stat.isFile) throw corrupt(path, 'is not a regular file');
+  if (stat.size !== LOG_START_BYTES) throw corrupt(path, `holds ${stat.size} bytes, not ${LOG_START_BYTES}`);
+  const bytes = new Uint8Array(LOG_START_BYTES);
+  const file = io.open(path);
+  try {
+    if (file.readSync(bytes, 0) !== LOG_START_BYTES) throw corrupt(path, 'was cut short while being read');
+  } finally {
+    file.closeSync();
+  }
+  const check = checkFrameAt(bytes, 0, LOG_START_FORMAT);
+  if (!check.ok || check.frameBytes !== LOG_START_BYTES) throw corrupt(path, `is not one checkpoint frame (${check.ok ? 'wrong size' : check.state})`);
+  const view = viewOf(bytes.subarray(8, 8 + LOG_START_PAYLOAD_BYTES));
+  const version = view.getUint16(0, true);
+  if (version !== LOG_START_VERSION) throw corrupt(path, `has version ${version}; this build reads version ${LOG_START_VERSION}`);
+  const startOffset = getUint64(view, 4);
+  if (view.getUint16(2, true) !== 0 || startOffset === null) throw corrupt(path, 'holds values out of range');
+  return startOffset;
+}
+
+/**
+ * Makes `startOffset` the durable log start: the temporary is written and datasynced,
+ * renamed over the checkpoint, and the directory synced. Until the rename is durable a
+ * crash leaves the previous checkpoint (or none), which never names a start above a
+ * segment that is still needed.
+ */
+export async function writeLogStart(io: Io, dir: string, startOffset: number): Promise<void> {
+  const temporary = joinPath(dir, LOG_START_TEMPORARY_NAME);
+  // Unlinked rather than opened for writing: a name in our place is replaced, never written through.
+  removeIfPresent(io, temporary);
+  const file = io.open(temporary, { createNew: true });
+  try {
+    await file.write(encodeLogStart(startOffset), 0);
+    await file.datasync();
+  } finally {
+    file.closeSync();
+  }
+  io.rename(temporary, joinPath(dir, LOG_START_FILE_NAME));
+  await io.syncDir(dir);
+}
+
+export function removeIfPresent(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch (error) {
+    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  }
+}
