@@ -23,6 +23,7 @@ const NEW_WHOLE = Uint8Array.from([...(NEW[0] as Uint8Array), ...(NEW[1] as Uint
 function diskWithOldFile(): FaultFs {
   const fs = new FaultFs();
   fs.mkdir('/d');
+  fs.syncDirSync('/'); // the directory itself is durable: only the file's fate is in question
   const file = fs.open('/d/target', { createNew: true });
   file.writeSync(OLD, 0);
   file.datasyncSync();
