@@ -8,6 +8,7 @@ import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
 import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
 import { FaultTally } from './tally.js';
+import { STORE_PROTOCOL_CHECKS } from './store-protocol.js';
 
 /** Segments the exhaustive workload rolls before one retention drops them together. */
 const RETENTION_WORKLOAD_SEGMENTS = 3;
@@ -187,6 +188,9 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       const points = await runEveryCrashPoint(adapter);
       tables.push(`exhaustive crash points: ${points} (${adapter.name})`);
     });
+    for (const check of STORE_PROTOCOL_CHECKS) {
+      test(`store protocol: ${check.name}`, () => check.run(adapter));
+    }
     afterAll(() => {
       if (tables.length > 0) console.log(tables.join('\n'));
     });

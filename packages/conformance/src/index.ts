@@ -71,3 +71,4 @@ export {
   type BadInputEntryPoint,
   type BadInputSubject,
 } from './bad-input.js';
+export { STORE_PROTOCOL_CHECKS, type StoreProtocolCheck } from './store-protocol.js';

@@ -19,12 +19,24 @@ export type DurabilityPolicy =
   | { readonly mode: 'interval'; readonly ms: number }
   | { readonly mode: 'explicit' };
 
+/** The modes without parameters may be given by name: `durability: 'none'`. */
+export type DurabilityModeName = 'none' | 'every-write' | 'explicit';
+
+/** What a store's `durability` option accepts. */
+export type DurabilityOption = DurabilityPolicy | DurabilityModeName;
+
+const MODE_NAMES: readonly string[] = ['none', 'every-write', 'explicit'];
+
 export const DURABILITY_DEFAULT: DurabilityPolicy = Object.freeze({ mode: 'explicit' });
 export const DURABILITY_INTERVAL_MS_MIN = 1;
 
-export function normalizeDurability(policy: DurabilityPolicy | undefined): DurabilityPolicy {
-  if (policy === undefined) return DURABILITY_DEFAULT;
-  if (policy === null || typeof policy !== 'object') throw badArgument(`durability must be an object like { mode: 'explicit' }, got ${describeType(policy)}`);
+export function normalizeDurability(option: DurabilityOption | undefined): DurabilityPolicy {
+  if (option === undefined) return DURABILITY_DEFAULT;
+  if (typeof option === 'string' && MODE_NAMES.includes(option)) return Object.freeze({ mode: option as DurabilityModeName });
+  const policy = option as DurabilityPolicy;
+  if (policy === null || typeof policy !== 'object') {
+    throw badArgument(`durability must be 'none', 'every-write', 'explicit' or an object like { mode: 'every-n', n: 100 }, got ${describeType(policy)}`);
+  }
   switch (policy.mode) {
     case 'none':
     case 'every-write':

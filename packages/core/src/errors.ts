@@ -12,6 +12,7 @@ export const KEEL_ERROR_CODES = [
   'KEEL_NOT_FOUND', // a file, segment or record the caller named does not exist
   'KEEL_IO', // the operating system reported an I/O failure (see `errno`, `syscall`)
   'KEEL_UNSUPPORTED', // the operation is not available on this Io or platform
+  'KEEL_ABORTED', // an iteration or stream was stopped through its AbortSignal (the reason is the cause)
 ] as const;
 
 export type KeelErrorCode = (typeof KEEL_ERROR_CODES)[number];

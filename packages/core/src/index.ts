@@ -26,7 +26,7 @@ export {
 } from './frame-search.js';
 export {
   DURABILITY_DEFAULT, DURABILITY_INTERVAL_MS_MIN, normalizeDurability, syncsOnClose,
-  type DurabilityPolicy,
+  type DurabilityModeName, type DurabilityOption, type DurabilityPolicy,
 } from './durability.js';
 export { GroupCommit, type GroupCommitTarget } from './group-commit.js';
 export { DurabilityDriver } from './durability-driver.js';
@@ -37,13 +37,14 @@ export {
 export { SAVING_SUFFIX, saveAndTruncateTail, savedTailPath } from './saved-tail.js';
 export { joinPath, parentDir } from './paths.js';
 export { Lifecycle } from './lifecycle.js';
+export { throwIfAborted } from './abort.js';
 export {
   POSITION_MAX, assertArray, assertBytes, assertMaxBytes, assertPath, assertPayloads, assertPosition,
   describeType, normalizeIo,
 } from './validate.js';
 export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
-export { lockStoreDirectory } from './store-lock.js';
+export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,

@@ -44,12 +44,18 @@ export class Lifecycle {
     return this.#poison;
   }
 
-  /** Runs `closeOnce` the first time; later calls wait for the same close. */
+  /**
+   * Runs `closeOnce` the first time; later calls wait for the same close. A store that was
+   * poisoned still closes its files and releases its lock, but every close() rejects with
+   * KEEL_POISONED, so that nobody takes a successful close for "everything is durable".
+   */
   close(closeOnce: () => Promise<void>): Promise<void> {
     if (!this.#closing) {
       // Refuse new calls at once; the close itself may still flush what was written.
       this.#closed = true;
-      this.#closing = closeOnce();
+      this.#closing = closeOnce().then(() => {
+        if (this.#poison) throw this.#poison;
+      });
     }
     return this.#closing;
   }

@@ -32,6 +32,15 @@ describe('validation at the edge', () => {
     expect(normalizeIo(undefined, nativeIo)).toBe(nativeIo);
   });
 
+  it('takes the parameterless durability modes by name, and nothing else as a string', () => {
+    expect(normalizeDurability('none')).toEqual({ mode: 'none' });
+    expect(normalizeDurability('every-write')).toEqual({ mode: 'every-write' });
+    expect(normalizeDurability('explicit')).toEqual({ mode: 'explicit' });
+    for (const name of ['every-n', 'interval', 'EXPLICIT', '']) {
+      expect(() => normalizeDurability(name as never)).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
+    }
+  });
+
   it('refuses a NUL byte in any path the native Io is given, before the OS sees it', async () => {
     const bad = { code: 'KEEL_BAD_ARGUMENT' };
     const path = '/tmp/keel\0x';

@@ -8,7 +8,9 @@ import {
   assertMaxBytes,
   assertPosition,
   badArgument,
+  createDirectoryDurably,
   frameBytes,
+  parentDir,
   syncsOnClose,
   type Advice,
   type DurabilityPolicy,
@@ -63,6 +65,8 @@ export class Journal {
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
     const normalized = normalizeJournalOptions(options);
+    // Like every keel store, a journal creates what is missing of its directory, durably.
+    await createDirectoryDurably(normalized.io, parentDir(path));
     const opened = await openJournalFiles(path, normalized);
     const writer = new JournalWriter(opened.writeFile, opened.buffer, normalized.writeBufferBytes);
     return new Journal(path, opened.file, opened.writeFile, writer, opened.recovery, normalized.durability, opened.durableThrough);

@@ -5,6 +5,7 @@ import {
   nativeIo,
   normalizeDurability,
   normalizeRecoveryPolicy,
+  type DurabilityOption,
   type DurabilityPolicy,
   type Io,
   type RecoveryPolicy,
@@ -13,7 +14,7 @@ import { WRITE_BUFFER_BYTES_DEFAULT, WRITE_BUFFER_BYTES_MAX, WRITE_BUFFER_BYTES_
 
 export interface JournalOptions {
   /** When the journal syncs on its own (default `{ mode: 'explicit' }`: on sync/syncThrough and close). */
-  durability?: DurabilityPolicy;
+  durability?: DurabilityOption;
   /** Write with O_DIRECT through a 4096-aligned log buffer; falls back where refused (see `isDirect`). */
   direct?: boolean;
   /** Bytes to reserve past the end on open (fallocate KEEP_SIZE; the file size does not change). */

@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameScanner, KeelError, SCAN_CHUNK_BYTES_DEFAULT, type FrameSource, type IoFile } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameScanner, KeelError, SCAN_CHUNK_BYTES_DEFAULT, throwIfAborted, type FrameSource, type IoFile } from '@keel/core';
 import { JOURNAL_FRAME_FORMAT } from './format.js';
 import { PayloadArena } from './payload-arena.js';
 import type { JournalRecord } from './records.js';
@@ -54,7 +54,7 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     if (this.#pending) return this.#pending.then(() => this.next());
     if (this.#done) return Promise.resolve(DONE);
     try {
-      this.#source.signal?.throwIfAborted();
+      throwIfAborted(this.#source.signal);
       const record = this.#nextInChunk();
       if (record !== null) return Promise.resolve({ value: record, done: false });
     } catch (error) {
@@ -115,7 +115,7 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
     if (this.#chunk.length < size) this.#chunk = new Uint8Array(size);
     const filled = await this.#fill();
-    this.#source.signal?.throwIfAborted();
+    throwIfAborted(this.#source.signal);
     this.#chunkStart = this.#position;
     this.#needed = FRAME_HEADER_BYTES;
     this.#scanner = new FrameScanner(chunkSource(this.#chunk, this.#chunkStart, filled), JOURNAL_FRAME_FORMAT, {

@@ -31,7 +31,7 @@ test('records larger than the read chunk come back whole from both readers', asy
   }
 });
 
-test('an aborted signal stops the stream with its reason', async () => {
+test('an aborted signal stops the stream with KEEL_ABORTED, the reason as its cause', async () => {
   await using journal = await Journal.open(join(tempDir(), 'wal'), { durability });
   journal.appendBatch([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])]);
   const controller = new AbortController();
@@ -44,7 +44,7 @@ test('an aborted signal stops the stream with its reason', async () => {
         controller.abort(reason);
       }
     })(),
-  ).rejects.toBe(reason);
+  ).rejects.toMatchObject({ code: 'KEEL_ABORTED', cause: reason });
   expect(seen).toEqual([1]);
 });
 

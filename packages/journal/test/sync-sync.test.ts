@@ -50,7 +50,7 @@ test('a failed synchronous fdatasync poisons the journal like a failed async one
   expect(() => journal.append(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'KEEL_POISONED' }));
   expect(() => journal.syncSync()).toThrow(expect.objectContaining({ code: 'KEEL_POISONED' }));
   await expect(journal.sync()).rejects.toMatchObject({ code: 'KEEL_POISONED' });
-  await journal.close();
+  await expect(journal.close()).rejects.toMatchObject({ code: 'KEEL_POISONED' });
 });
 
 test('syncSync: every record acknowledged durable survives a crash at every disk operation', async () => {

@@ -1,9 +1,9 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, crc32c, defineFrameFormat, type FrameFormat } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, crc32c, defineFrameFormat, type FrameFormat } from '@keel/core';
 
 /**
  * Bytes on disk (see the Format section of the README). A store directory holds:
  *
- *   payload-store.lock            the exclusive directory lock (empty)
+ *   LOCK                          the exclusive directory lock (empty)
  *   NNNNNNNNNN.seg                a segment: header, then payload frames
  *   NNNNNNNNNN.seg.compacting     a compaction output still being written (removed on open)
  *   NNNNNNNNNN.mapping            the durable ref map of a compaction not yet committed
@@ -42,7 +42,8 @@ export const SEGMENT_BYTES_MAX = 2 ** 31;
  */
 export const MAPPED_SEGMENT_BYTES_MAX = 2 ** 31;
 
-export const LOCK_FILE_NAME = 'payload-store.lock';
+/** The directory lock, named as every keel store names it (core's STORE_LOCK_FILE_NAME). */
+export const LOCK_FILE_NAME = STORE_LOCK_FILE_NAME;
 
 /** Appended segments take new payloads; compaction segments are written whole by compaction. */
 export type SegmentKind = 'append' | 'compaction';

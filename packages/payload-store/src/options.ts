@@ -5,6 +5,7 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  type DurabilityOption,
   type DurabilityPolicy,
   type Io,
   type RecoveryPolicy,
@@ -15,7 +16,7 @@ export interface PayloadStoreOptions {
   /** Rotate to a new segment before a segment would grow past this (default 256 MiB). */
   segmentBytes?: number;
   /** When appends become durable on their own (default `{ mode: 'explicit' }`). */
-  durability?: DurabilityPolicy;
+  durability?: DurabilityOption;
   /** What open does with a torn active segment (default 'truncate-tail'). */
   recovery?: RecoveryPolicy;
   /**

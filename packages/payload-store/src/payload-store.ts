@@ -111,7 +111,7 @@ export class PayloadStore {
     const normalized = normalizeOptions(options);
     const io = normalized.io;
     await createDirectoryDurably(io, dir);
-    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
+    const lock = lockStoreDirectory(io, dir);
     try {
       const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
       // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without

@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, defineFrameFormat, joinPath } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, defineFrameFormat, joinPath } from '@keel/core';
 
 /**
  * Bytes on disk. Every `.log` file starts with one header frame and then holds one
@@ -54,7 +54,8 @@ export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
 export const INDEX_INTERVAL_BYTES_MIN = 1;
 /** Segment files are named by their base offset with this many decimal digits. */
 export const BASE_OFFSET_DIGITS = 20;
-export const LOCK_FILE_NAME = 'segment-log.lock';
+/** The directory lock, named as every keel store names it (core's STORE_LOCK_FILE_NAME). */
+export const LOCK_FILE_NAME = STORE_LOCK_FILE_NAME;
 
 /**
  * The log-start checkpoint (Kafka's log-start-offset checkpoint): one frame, magic "KSLS",

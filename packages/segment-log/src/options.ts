@@ -5,6 +5,7 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  type DurabilityOption,
   type DurabilityPolicy,
   type Io,
   type RecoveryPolicy,
@@ -22,7 +23,7 @@ export interface SegmentLogOptions {
   segmentBytes?: number;
   segmentMs?: number;
   indexIntervalBytes?: number;
-  durability?: DurabilityPolicy;
+  durability?: DurabilityOption;
   retention?: RetentionOptions;
   recovery?: RecoveryPolicy;
   io?: Io;

@@ -10,6 +10,7 @@ import {
   describeType,
   joinPath,
   syncsOnClose,
+  throwIfAborted,
   type IoFile,
   type RecoveryReport,
   lockStoreDirectory,
@@ -39,7 +40,7 @@ export interface StreamOptions {
   from?: number;
   /** Wait for new records at the end instead of finishing. */
   follow?: boolean;
-  /** Ends the stream (without an error) when aborted. */
+  /** Stops the stream with KEEL_ABORTED (the signal's reason as its cause) when aborted. */
   signal?: AbortSignal;
 }
 
@@ -110,7 +111,7 @@ export class SegmentLog implements AsyncDisposable {
     await createDirectoryDurably(io, dir);
     const lockPath = joinPath(dir, LOCK_FILE_NAME);
     const lockExisted = io.stat(lockPath) !== null;
-    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
+    const lock = lockStoreDirectory(io, dir);
     try {
       const { segments, report, files } = await recoverLog(dir, normalized);
       return new SegmentLog(dir, normalized, lock, segments, report, files);
@@ -268,12 +269,13 @@ export class SegmentLog implements AsyncDisposable {
   async *#stream(from: number, follow: boolean, signal: AbortSignal | undefined): AsyncGenerator<LogRecord, void, undefined> {
     let next = from;
     for (;;) {
-      if (signal?.aborted || this.#lifecycle.closed) return;
+      throwIfAborted(signal);
+      if (this.#lifecycle.closed) return;
       if (next < this.nextOffset) {
         for (const record of this.read(next, { maxBytes: STREAM_BATCH_BYTES })) {
           yield record;
           next = record.offset + 1;
-          if (signal?.aborted) return;
+          throwIfAborted(signal);
         }
         continue;
       }

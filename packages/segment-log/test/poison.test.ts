@@ -49,11 +49,11 @@ describe('poisoning', () => {
     faults.failSync = false;
     expect(await codeOf(() => log.append({ value: bytes('z') }))).toBe('KEEL_POISONED');
     expect(await codeOf(() => log.close())).toBe('KEEL_POISONED');
-    // Under 'none' close promises no sync, so a poisoned log closes quietly.
+    // Under 'none' too: close promises no sync there, but the failed write must not go unheard.
     const quiet = await SegmentLog.open(dir, { io: faultyIo(nativeIo, faults), durability: { mode: 'none' } });
     faults.failWrite = true;
     expect(await codeOf(() => quiet.append({ value: bytes('x') }))).toBe('KEEL_IO');
     faults.failWrite = false;
-    await quiet.close();
+    expect(await codeOf(() => quiet.close())).toBe('KEEL_POISONED');
   });
 });

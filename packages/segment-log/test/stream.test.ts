@@ -12,7 +12,7 @@ describe('stream', () => {
     expect(seen).toEqual(Array.from({ length: 16 }, (_, index) => index + 4));
   });
 
-  it('with follow, sees later appends and stops on abort', async () => {
+  it('with follow, sees later appends and stops on abort with KEEL_ABORTED', async () => {
     const dir = tempDir();
     await using log = await SegmentLog.open(dir);
     log.append({ value: bytes('first'), timestamp: 1 });
@@ -26,7 +26,7 @@ describe('stream', () => {
         if (seen.length === 3) setImmediate(() => controller.abort());
       }
     })();
-    await consumer;
+    await expect(consumer).rejects.toMatchObject({ code: 'KEEL_ABORTED' });
     expect(seen).toEqual(['first', 'second', 'third']);
   });
 

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, KeelError, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
+import { FRAME_HEADER_BYTES, KeelError, STORE_LOCK_FILE_NAME, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
 import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 /**
@@ -212,7 +212,8 @@ export function decodeRecordPayload(payload: Uint8Array, fileOffset: number, pat
 
 const LOG_NAME = /^wal-(\d{1,10})\.log$/;
 const SNAPSHOT_NAME = /^snapshot-(\d{1,16})\.snap$/;
-export const LOCK_FILE_NAME = 'LOCK';
+/** The directory lock, named as every keel store names it (core's STORE_LOCK_FILE_NAME). */
+export const LOCK_FILE_NAME = STORE_LOCK_FILE_NAME;
 export const TEMPORARY_SUFFIX = '.tmp';
 
 export function logFileName(generation: number): string {

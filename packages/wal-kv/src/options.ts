@@ -1,10 +1,10 @@
-import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
+import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy, type DurabilityOption, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
 import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
 import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
 
 export interface WalKvOptions {
   /** When writes become durable on their own (default `{ mode: 'explicit' }`). */
-  durability?: DurabilityPolicy;
+  durability?: DurabilityOption;
   /** Write an index snapshot once the log grew this many bytes since the last (default 10 MiB; Infinity: never). */
   snapshotEveryBytes?: number;
   /** Compact once dead bytes / log bytes exceeds this (default 0.5; 1: never). */

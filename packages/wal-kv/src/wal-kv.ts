@@ -76,7 +76,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     const normalized = normalizeOptions(dir, options);
     const { io } = normalized;
     await createDirectoryDurably(io, dir);
-    const lock = lockStoreDirectory(io, dir, LOCK_FILE_NAME);
+    const lock = lockStoreDirectory(io, dir);
     try {
       const recovered = await recoverLog(io, dir, normalized.recovery);
       // What was read back is what is on disk only once it is synced: only then may

@@ -20,7 +20,7 @@ describe('a failed sync or write poisons the store', () => {
     await expectCode(() => kv.sync(), 'KEEL_POISONED');
     await expectCode(() => kv.snapshot(), 'KEEL_POISONED');
     expect(text(kv.get('a'))).toBe('1');
-    await kv.close();
+    await expectCode(() => kv.close(), 'KEEL_POISONED');
 
     const reopened = await WalKv.open(dir);
     expect(text(reopened.get('a'))).toBe('1');
@@ -43,7 +43,7 @@ describe('a failed sync or write poisons the store', () => {
     await failed;
     await expectCode(() => syncAfterFailure!, 'KEEL_POISONED');
     await expectCode(() => kv.put('b', bytes('1')), 'KEEL_POISONED');
-    await kv.close();
+    await expectCode(() => kv.close(), 'KEEL_POISONED');
     const reopened = await WalKv.open(dir);
     expect(reopened.get('a')).toEqual(Buffer.alloc(2048));
     await reopened.close();

@@ -36,7 +36,7 @@ describe('syncSync', () => {
     expect(kv.stats().durableSeq).toBe(1);
     await expectCode(() => kv.put('c', bytes('3')), 'KEEL_POISONED');
     await expectCode(() => kv.syncSync(), 'KEEL_POISONED');
-    await kv.close();
+    await expectCode(() => kv.close(), 'KEEL_POISONED');
     const reopened = await WalKv.open(dir);
     expect(text(reopened.get('a'))).toBe('1');
     await reopened.close();

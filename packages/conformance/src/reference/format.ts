@@ -11,7 +11,6 @@ import { defineFrameFormat, type FrameFormat } from '@keel/core';
 export const REFERENCE_FORMAT: FrameFormat = defineFrameFormat(0x4b52_4546, 1 << 20);
 export const INDEX_FORMAT: FrameFormat = defineFrameFormat(0x4b52_4549, 4);
 export const SEGMENT_BYTES_DEFAULT = 4096;
-export const LOCK_NAME = 'LOCK';
 const BASE_DIGITS = 20;
 
 export function segmentName(base: number): string {

@@ -20,7 +20,7 @@ import {
 } from '@keel/core';
 import type { LogRecord } from '../adapter.js';
 import type { ReferenceFlaws } from './flaws.js';
-import { LOCK_NAME, REFERENCE_FORMAT, SEGMENT_BYTES_DEFAULT, segmentName } from './format.js';
+import { REFERENCE_FORMAT, SEGMENT_BYTES_DEFAULT, segmentName } from './format.js';
 import { writeIndexSync } from './index-file.js';
 import { copyBytes } from '../file-image.js';
 import { loadLog } from './recovery.js';
@@ -76,7 +76,7 @@ export class ReferenceLog {
     const io = options.io ?? nativeIo;
     const policy = normalizeRecoveryPolicy(options.recovery);
     await createDirectoryDurably(io, dir);
-    const lock = lockStoreDirectory(io, dir, LOCK_NAME);
+    const lock = lockStoreDirectory(io, dir);
     try {
       const loaded = await loadLog(io, dir, policy, options.flaws ?? {});
       // What an earlier process wrote without syncing may still be only in the page cache:
