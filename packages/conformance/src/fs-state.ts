@@ -62,7 +62,7 @@ export function splitPath(path: string): { dir: string; name: string } {
 }
 
 export function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+  return posix.join(dir, name);
 }
 
 /** A deep copy: the frozen state of a crash point must not change when the store runs on. */

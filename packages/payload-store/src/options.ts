@@ -5,10 +5,12 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  normalizeVerifyLevel,
   type DurabilityOption,
   type DurabilityPolicy,
   type Io,
   type RecoveryPolicy,
+  type VerifyLevel,
 } from '@keel/core';
 import { SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './format.js';
 
@@ -29,7 +31,7 @@ export interface PayloadStoreOptions {
   io?: Io;
 }
 
-export type VerifyLevel = 'headers' | 'full';
+export type { VerifyLevel } from '@keel/core';
 
 export interface NormalizedOptions {
   readonly segmentBytes: number;
@@ -47,8 +49,7 @@ export function normalizeOptions(options: PayloadStoreOptions | undefined): Norm
     throw badArgument(`segmentBytes must be an integer in [${SEGMENT_BYTES_MIN}, ${SEGMENT_BYTES_MAX}], got ${describeType(segmentBytes)}`);
   }
   const io = normalizeIo(options.io, nativeIo);
-  const verify = options.verify ?? 'headers';
-  if (verify !== 'headers' && verify !== 'full') throw badArgument(`verify must be 'headers' or 'full', got ${describeType(verify)}`);
+  const verify = normalizeVerifyLevel(options.verify);
   return {
     segmentBytes,
     verify,

@@ -5,10 +5,12 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  normalizeVerifyLevel,
   type DurabilityOption,
   type DurabilityPolicy,
   type Io,
   type RecoveryPolicy,
+  type VerifyLevel,
 } from '@keel/core';
 import { INDEX_INTERVAL_BYTES_DEFAULT, INDEX_INTERVAL_BYTES_MIN, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './format.js';
 
@@ -28,11 +30,12 @@ export interface SegmentLogOptions {
   recovery?: RecoveryPolicy;
   io?: Io;
   /**
-   * Read every frame of every sealed segment on open (default false: sealed segments are
-   * checked cheaply — header, index, and the records after the last index entry — and
-   * fully by `verify()`). With it, damage anywhere is refused at open, not met by a read.
+   * How much open checks sealed segments (the option every keel store shares).
+   * `'headers'` (default): header, index, and the records after the last index entry;
+   * the rest is checked by every read and by `verify()`. `'full'`: every frame of every
+   * sealed segment, so damage anywhere is refused at open, not met by a read.
    */
-  verifyOnOpen?: boolean;
+  verify?: VerifyLevel;
   /** Clock for default timestamps and age retention (milliseconds); defaults to Date.now. */
   now?: () => number;
 }
@@ -64,7 +67,6 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
   const given = options as SegmentLogOptions;
   const retention = given.retention ?? {};
   if (retention === null || typeof retention !== 'object') throw badArgument(`retention must be an object like { bytes, ms }, got ${describeType(retention)}`);
-  if (given.verifyOnOpen !== undefined && typeof given.verifyOnOpen !== 'boolean') throw badArgument(`verifyOnOpen must be a boolean, got ${describeType(given.verifyOnOpen)}`);
   if (given.now !== undefined && typeof given.now !== 'function') throw badArgument(`now must be a function, got ${describeType(given.now)}`);
   const io = normalizeIo(given.io, nativeIo);
   return {
@@ -76,7 +78,7 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
     retentionMs: integerIn(retention.ms, 'retention.ms', 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     recovery: normalizeRecoveryPolicy(given.recovery),
     io,
-    verifyOnOpen: given.verifyOnOpen === true,
+    verifyOnOpen: normalizeVerifyLevel(given.verify) === 'full',
     now: given.now ?? Date.now,
   };
 }

@@ -14,7 +14,7 @@ const subject: BadInputSubject<SegmentLog> = {
     durability: { mode: 'explicit' },
     retention: { bytes: 1 << 20, ms: 60_000 },
     recovery: 'truncate-tail',
-    verifyOnOpen: true,
+    verify: 'full',
     now: () => 10,
     io: undefined,
   },

@@ -67,13 +67,13 @@ describe('corruption', () => {
     expect(log.read(baseOffset, { maxRecords: 1 }).length).toBe(1);
   });
 
-  it('with verifyOnOpen, refuses damage anywhere in a sealed segment at open and changes nothing', async () => {
+  it("with verify: 'full', refuses damage anywhere in a sealed segment at open and changes nothing", async () => {
     const dir = tempDir();
     await filled(dir, 200);
     const sealed = filesEndingWith(dir, '.log')[1]!;
     flipByte(sealed, 24 + FRAME_BYTES + 30);
     const before = readFileSync(sealed);
-    const error = await openError(dir, { ...OPTIONS, verifyOnOpen: true });
+    const error = await openError(dir, { ...OPTIONS, verify: 'full' });
     expect(error).toMatchObject({ code: 'KEEL_CORRUPT', path: sealed, offset: 24 + FRAME_BYTES });
     expect(readFileSync(sealed)).toEqual(before);
   });
