@@ -1,13 +1,13 @@
 #![deny(clippy::all)]
 //! `@keel/native`: the only code in keel that makes system calls.
 //!
-//! Layout: `binding` is the N-API surface (the `NativeFile` class, path calls, checksums,
+//! Layout: `api` is the N-API surface (the `NativeFile` class, path calls, checksums,
 //! aligned memory), one file per concern. Below it, the compute modules: `error` (one
 //! `map_error`, JS error objects), `io` (calls over a file descriptor), `open`, `fs`
 //! (path-level calls), `map` (mmap), `frames` (frame scan and seal), `task` (the async
 //! twin of every blocking call).
 
-mod binding;
+mod api;
 mod error;
 mod frames;
 mod fs;

@@ -1,4 +1,4 @@
-//! The N-API surface, one file per concern; everything below `crate::binding` only
+//! The N-API surface, one file per concern; everything below `crate::api` only
 //! converts arguments and results, the work happens in the compute modules.
 
 mod checksums;
