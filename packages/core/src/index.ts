@@ -38,6 +38,10 @@ export { SAVING_SUFFIX, saveAndTruncateTail, savedTailPath } from './saved-tail.
 export { joinPath, parentDir } from './paths.js';
 export { Lifecycle } from './lifecycle.js';
 export { throwIfAborted } from './abort.js';
+export { startsAsOurs } from './torn-write.js';
+export {
+  STORE_ID_BYTES, STORE_IDENTITY_FORMAT_VERSION, StoreIdentity, sameStoreId, type StoreIdentityCheck,
+} from './store-identity.js';
 export { VERIFY_LEVEL_DEFAULT, normalizeVerifyLevel, type VerifyLevel } from './verify-level.js';
 export {
   POSITION_MAX, assertArray, assertBytes, assertMaxBytes, assertPath, assertPayloads, assertPosition,

@@ -1,5 +1,5 @@
-import { KeelError, frameBytes, joinPath, type Io } from '@keel/core';
-import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, isTornWrite, mappingFileName } from './format.js';
+import { KeelError, frameBytes, joinPath, startsAsOurs, type Io } from '@keel/core';
+import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, mappingFileName } from './format.js';
 import { readMappingBody, type MappingCheck, type MappingRecord } from './mapping-file.js';
 import type { SurveyedSegment } from './segment.js';
 
@@ -107,7 +107,7 @@ export function isOurCompactingFile(io: Io, path: string, segment: number): bool
     const head = new Uint8Array(SEGMENT_HEADER_BYTES);
     const read = file.readSync(head, 0);
     const prefix = encodeSegmentHeader({ segment, kind: 'compaction', order: segment }).subarray(0, COMPACTING_PREFIX_BYTES);
-    return isTornWrite(head.subarray(0, read), prefix);
+    return startsAsOurs(head.subarray(0, read), prefix);
   } finally {
     file.closeSync();
   }

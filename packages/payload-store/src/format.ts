@@ -137,17 +137,6 @@ function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
   return { state: 'valid', kind, order };
 }
 
-/**
- * True when each byte of `bytes` is `expected`'s byte at that place or zero: what a first
- * write of `expected` can leave after a crash, which keeps any subset of its pieces (the
- * rest reads as a hole). Compares at most `expected.length` bytes.
- */
-export function isTornWrite(bytes: Uint8Array, expected: Uint8Array): boolean {
-  const compared = Math.min(bytes.length, expected.length);
-  for (let index = 0; index < compared; index++) if (bytes[index] !== 0 && bytes[index] !== expected[index]) return false;
-  return true;
-}
-
 /** True when `bytes` is some prefix of `expected` followed only by zeros. */
 function isTornPrefix(bytes: Uint8Array, expected: Uint8Array): boolean {
   let index = 0;

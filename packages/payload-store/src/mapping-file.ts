@@ -1,7 +1,6 @@
-import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, crc32c, getSafeUint64, writeUint64, type Io, type IoFile } from '@keel/core';
-import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, isTornWrite } from './format.js';
+import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, STORE_ID_BYTES, crc32c, getSafeUint64, startsAsOurs, writeUint64, type Io, type IoFile } from '@keel/core';
+import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
-import { STORE_ID_BYTES } from './store-identity.js';
 
 /**
  * The durable record of a finished but uncommitted compaction (format version 2):
@@ -140,7 +139,7 @@ export function judgeMappingHeader(bytes: Uint8Array, fileBytes: number, storeId
   const ours = head.length === MAPPING_PREFIX_BYTES && head.every((byte, index) => byte === prefix[index]);
   if (!ours) {
     // A crash while the first write was in flight keeps any of its pieces; the rest reads as holes.
-    if (isTornWrite(head, prefix)) return { state: 'torn' };
+    if (startsAsOurs(head, prefix)) return { state: 'torn' };
     return { state: 'foreign', reason: describeForeignPrefix(bytes) };
   }
   if (bytes.length < MAPPING_HEADER_BYTES) return { state: 'torn' };

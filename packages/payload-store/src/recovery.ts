@@ -8,6 +8,7 @@ import {
   type RecoveryAction,
   type RecoveryPolicy,
   type RecoveryReport,
+  type StoreIdentityCheck,
 } from '@keel/core';
 import {
   PAYLOAD_FRAME_FORMAT,
@@ -22,7 +23,7 @@ import {
 } from './format.js';
 import { checkMappingHeader, type MappingCheck, type MappingRecord } from './mapping-file.js';
 import { isOurCompactingFile, judgeMapping } from './compaction-proof.js';
-import { IDENTITY_FILE_NAME, foreignIdentityError, surveyIdentity, writeIdentity, type IdentityCheck } from './store-identity.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import type { VerifyLevel } from './options.js';
 import { findDamage } from './scan.js';
 import type { SegmentState, SurveyedSegment } from './segment.js';
@@ -42,7 +43,7 @@ export interface OpenedDirectory {
 
 /** Everything open found in the directory, read without changing a byte. */
 interface Survey {
-  identity: IdentityCheck;
+  identity: StoreIdentityCheck;
   segments: Map<number, SurveyedSegment>;
   temporaries: string[];
   mappings: Map<number, MappingCheck>;
@@ -173,16 +174,16 @@ async function actOnDecisions(io: Io, dir: string, found: Survey, decisions: Dec
   const actions: RecoveryAction[] = [];
   let storeId: Uint8Array;
   if (decisions.writeIdentity) {
-    storeId = await writeIdentity(io, dir);
+    storeId = await IDENTITY.write(io, dir, found.identity.state === 'torn');
     actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
-  } else storeId = (found.identity as Extract<IdentityCheck, { state: 'valid' }>).storeId;
+  } else storeId = (found.identity as Extract<StoreIdentityCheck, { state: 'valid' }>).storeId;
   actions.push(...(await act(io, dir, found, decisions)));
   return { storeId, actions };
 }
 
 function survey(io: Io, dir: string): Survey {
-  const identity = surveyIdentity(io, dir);
-  if (identity.state === 'foreign') throw foreignIdentityError(dir, identity.reason);
+  const identity = IDENTITY.survey(io, dir);
+  if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
   const storeId = identity.state === 'valid' ? identity.storeId : null;
   const found: Survey = { identity, segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
   for (const name of io.list(dir)) {

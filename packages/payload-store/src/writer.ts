@@ -195,21 +195,6 @@ export function closeFile(state: SegmentState): void {
   }
 }
 
-/**
- * Writes a whole small file in place (creating or truncating it) and datasyncs it; its
- * directory entry is the caller's to sync. Only for the identity file, which a torn
- * creation leaves to be rewritten under its own name; new files use core's `writeNewFile`.
- */
-export async function writeDurably(io: Io, path: string, bytes: Uint8Array): Promise<void> {
-  const file = io.open(path, { create: true, truncate: true });
-  try {
-    await file.write(bytes, 0);
-    await file.datasync();
-  } finally {
-    closeQuietly(file);
-  }
-}
-
 export function closeQuietly(file: IoFile): void {
   try {
     file.closeSync();

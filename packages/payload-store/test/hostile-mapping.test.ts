@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { crc32c, nativeIo, type Io } from '@keel/core';
 import { PayloadStore, type PayloadRef } from '../src/index.js';
 import { MAPPING_HEADER_BYTES, encodeMapping, type MappingRecord } from '../src/mapping-file.js';
-import { IDENTITY_FILE_NAME, decodeIdentity } from '../src/store-identity.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { bytes, codeOf, plain, tempDir } from './helpers.js';
 
 const OPTIONS = { durability: { mode: 'explicit' }, segmentBytes: 64 } as const;
@@ -60,7 +60,7 @@ function encodeVersionOne(output: number, sources: readonly number[]): Uint8Arra
 }
 
 function storeIdOf(dir: string): Uint8Array {
-  const identity = decodeIdentity(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME))));
+  const identity = IDENTITY.decode(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME))));
   if (identity.state !== 'valid') throw new Error('test store has no identity');
   return identity.storeId;
 }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PayloadStore } from '../src/index.js';
-import { IDENTITY_FILE_NAME, decodeIdentity } from '../src/store-identity.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { bytes, codeOf, plain, tempDir } from './helpers.js';
 
 const OPTIONS = { durability: { mode: 'explicit' } } as const;
@@ -12,13 +12,13 @@ describe('the store identity file', () => {
     const dir = tempDir();
     await (await PayloadStore.open(dir, OPTIONS)).close();
     const first = readFileSync(join(dir, IDENTITY_FILE_NAME));
-    expect(decodeIdentity(new Uint8Array(first)).state).toBe('valid');
+    expect(IDENTITY.decode(new Uint8Array(first)).state).toBe('valid');
     await (await PayloadStore.open(dir, OPTIONS)).close();
     expect(readFileSync(join(dir, IDENTITY_FILE_NAME))).toEqual(first);
   });
 
   it('a torn creation (empty, or pieces of our prefix with holes) is written afresh; the payloads stay', async () => {
-    for (const torn of [new Uint8Array(0), Uint8Array.of(0x4b, 0x50, 0, 0, 0, 0, 0, 0), Uint8Array.of(0x4b, 0, 0x53, 0x49, 1, 0, 0, 0, 7, 7)]) {
+    for (const torn of [new Uint8Array(0), Uint8Array.of(0x4b, 0x50, 0, 0, 0, 0, 0, 0), Uint8Array.of(0x4b, 0, 0x53, 0x49, 20, 0, 0, 0, 1, 0, 0, 0, 7, 7)]) {
       const dir = tempDir();
       let ref;
       {
@@ -27,7 +27,7 @@ describe('the store identity file', () => {
       }
       writeFileSync(join(dir, IDENTITY_FILE_NAME), torn);
       await using store = await PayloadStore.open(dir, OPTIONS);
-      expect(decodeIdentity(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME)))).state).toBe('valid');
+      expect(IDENTITY.decode(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME)))).state).toBe('valid');
       expect(plain(store.read(ref))).toEqual(bytes('kept'));
     }
   });

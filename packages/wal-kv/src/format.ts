@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, KeelError, STORE_LOCK_FILE_NAME, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
+import { FRAME_HEADER_BYTES, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
 import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 /**
@@ -16,7 +16,8 @@ import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limi
 export const LOG_FORMAT_VERSION = 2;
 export const LOG_HEADER_FORMAT = defineFrameFormat(0x574b_5648, 64);
 export const LOG_RECORD_FORMAT = defineFrameFormat(0x574b_5652, RECORD_PAYLOAD_BYTES_MAX);
-export const STORE_ID_BYTES = 16;
+/** Core's store id, carried by every log header and snapshot. */
+export { STORE_ID_BYTES };
 export const LOG_HEADER_PAYLOAD_BYTES = 16 + STORE_ID_BYTES;
 export const LOG_HEADER_FRAME_BYTES = LOG_HEADER_PAYLOAD_BYTES + 12;
 

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport } from '@keel/core';
+import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, sameStoreId, startsAsOurs, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport, type StoreIdentityCheck } from '@keel/core';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
@@ -16,10 +16,9 @@ import {
   type LogHeader,
 } from './format.js';
 import { KeyIndex } from './key-index.js';
-import { startsAsOurs } from './ownership.js';
 import { loadSnapshot } from './snapshot.js';
 import { SNAPSHOT_SIGNATURE } from './snapshot-format.js';
-import { IDENTITY_FILE_NAME, refuseDirectory, sameStoreId, surveyIdentity, writeIdentity, type IdentityCheck } from './store-identity.js';
+import { IDENTITY, IDENTITY_FILE_NAME, refuseDirectory } from './store-identity.js';
 
 export interface RecoveredLog {
   file: IoFile;
@@ -53,7 +52,7 @@ export interface RecoveredLog {
 export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): Promise<RecoveredLog> {
   const found = surveyDirectory(io, dir);
   const actions: RecoveryAction[] = [];
-  const storeId = found.identity.state === 'valid' ? found.identity.storeId : await writeIdentity(io, dir, found.identity.state === 'torn');
+  const storeId = found.identity.state === 'valid' ? found.identity.storeId : await IDENTITY.write(io, dir, found.identity.state === 'torn');
   if (found.identity.state !== 'valid') actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
   const generation = found.generations.length === 0 ? await createLog(io, dir, { version: LOG_FORMAT_VERSION, generation: 1, baseSeq: 0, storeId }, actions, found.temporaries) : Math.max(...found.generations);
   const path = joinPath(dir, logFileName(generation));
@@ -83,14 +82,14 @@ function readLogHeader(file: IoFile, path: string, generation: number, storeId: 
 
 /** What open found, read without changing a byte; refuses anything that is not ours. */
 interface Found {
-  identity: IdentityCheck;
+  identity: StoreIdentityCheck;
   names: string[];
   generations: number[];
   temporaries: string[];
 }
 
 function surveyDirectory(io: Io, dir: string): Found {
-  const identity = surveyIdentity(io, dir);
+  const identity = IDENTITY.survey(io, dir);
   if (identity.state === 'foreign') throw refuseDirectory(dir, `${IDENTITY_FILE_NAME} is not a wal-kv identity (${identity.reason})`);
   const storeId = identity.state === 'valid' ? identity.storeId : null;
   const all = io.list(dir);

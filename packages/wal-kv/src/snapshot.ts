@@ -1,7 +1,6 @@
-import { FrameScanner, checkFrameAt, joinPath, writeFileDurably, type Io, type IoFile } from '@keel/core';
+import { FrameScanner, checkFrameAt, joinPath, sameStoreId, writeFileDurably, type Io, type IoFile } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
-import { sameStoreId } from './store-identity.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 import { SNAPSHOT_FORMAT, SnapshotRejected, decodeEntries, decodeHeader, decodeTrailer, isTrailer, type SnapshotMeta } from './snapshot-format.js';
 

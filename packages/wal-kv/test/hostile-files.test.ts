@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { crc32c } from '@keel/core';
 import { WalKv } from '../src/index.js';
 import { LOG_FORMAT_VERSION, encodeLogHeader } from '../src/format.js';
-import { IDENTITY_FILE_NAME, decodeIdentity } from '../src/store-identity.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { bytes, expectCode, snapshotNames, temporaryDir, text } from './helpers.js';
 
 /** Every file of the directory with its bytes: what "nothing changed" is checked against. */
@@ -13,7 +13,7 @@ function contents(dir: string): Map<string, string> {
 }
 
 function storeIdOf(dir: string): Uint8Array {
-  const identity = decodeIdentity(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME))));
+  const identity = IDENTITY.decode(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME))));
   if (identity.state !== 'valid') throw new Error('test store has no identity');
   return identity.storeId;
 }
