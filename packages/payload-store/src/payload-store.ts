@@ -356,23 +356,21 @@ export class PayloadStore {
 
   /**
    * Ends with a final sync unless durability is 'none'; safe to call twice. A poisoned
-   * store cannot make that promise: its close releases everything and then rejects with
-   * KEEL_POISONED, so that nobody takes a successful close for "all durable".
+   * store cannot make that promise: its close releases everything, and core's Lifecycle
+   * then rejects with KEEL_POISONED, so that nobody takes it for "all durable".
    */
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
       this.#driver.stop();
       await this.#compacting?.catch(() => undefined);
       await this.#commit.drain();
-      const syncs = syncsOnClose(this.#options.durability);
       try {
-        if (syncs && this.#lifecycle.poisoned === null) await this.#commit.sync();
+        if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();
       } finally {
         this.#writer.closeAll();
         for (const state of this.#segments.values()) state.view = null;
         this.#lock.closeSync();
       }
-      if (syncs && this.#lifecycle.poisoned !== null) throw this.#lifecycle.poisoned;
     });
   }
 

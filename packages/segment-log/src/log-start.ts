@@ -1,4 +1,4 @@
-import { KeelError, checkFrameAt, encodeFrame, isKeelError, joinPath, type Io } from '@keel/core';
+import { KeelError, checkFrameAt, encodeFrame, isKeelError, joinPath, writeFileDurably, type Io } from '@keel/core';
 import {
   LOG_START_BYTES,
   LOG_START_FILE_NAME,
@@ -59,17 +59,9 @@ export function readLogStart(io: Io, dir: string): number | null {
  */
 export async function writeLogStart(io: Io, dir: string, startOffset: number): Promise<void> {
   const temporary = joinPath(dir, LOG_START_TEMPORARY_NAME);
-  // Unlinked rather than opened for writing: a name in our place is replaced, never written through.
+  // A leftover (its survey allowed only a regular file) is a write a crash cut short.
   removeIfPresent(io, temporary);
-  const file = io.open(temporary, { createNew: true });
-  try {
-    await file.write(encodeLogStart(startOffset), 0);
-    await file.datasync();
-  } finally {
-    file.closeSync();
-  }
-  io.rename(temporary, joinPath(dir, LOG_START_FILE_NAME));
-  await io.syncDir(dir);
+  await writeFileDurably(io, joinPath(dir, LOG_START_FILE_NAME), encodeLogStart(startOffset), { temporaryPath: temporary });
 }
 
 export function removeIfPresent(io: Io, path: string): void {

@@ -384,9 +384,9 @@ export class SegmentLog implements AsyncDisposable {
   }
 
   /**
-   * Idempotent. Ends with a sync unless durability is 'none'; files and the lock are
-   * released even when that sync fails, or cannot run because the log is poisoned
-   * (then close rejects with the error, KEEL_POISONED for a poisoned log).
+   * Idempotent. Ends with a sync unless durability is 'none' or the log is poisoned;
+   * files and the lock are released even when that sync fails (then close rejects with
+   * the error). A poisoned log's close rejects with KEEL_POISONED: core's Lifecycle says so.
    */
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
@@ -395,11 +395,7 @@ export class SegmentLog implements AsyncDisposable {
       let failure: unknown = null;
       try {
         await this.#maintenance;
-        if (syncsOnClose(this.#options.durability)) {
-          // A poisoned log cannot end with the sync close promises: say so rather than succeed.
-          if (this.#lifecycle.poisoned !== null) throw this.#lifecycle.poisoned;
-          await this.#commit.sync();
-        }
+        if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();
         await this.#commit.drain();
       } catch (error) {
         failure = error;
