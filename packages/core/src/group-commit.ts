@@ -128,13 +128,18 @@ export class GroupCommit {
     this.#schedule();
   }
 
-  /** Marks the commit failed from outside (a failed write): nothing after it may claim durability. */
+  /**
+   * Marks the commit failed from outside (a failed write, or a failed sync seen by the
+   * store's guarded Io before the flush itself): nothing after it may claim durability.
+   * The waiters of the moment get the failure itself, as they would from a failed flush;
+   * every later call gets KEEL_POISONED.
+   */
   poison(cause: unknown): void {
     if (this.#poison) return;
     this.#poison = new KeelError('KEEL_POISONED', 'an earlier write or sync failed; reopen the store to recover what is durable', { cause });
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(this.#poison);
+    for (const waiter of waiters) waiter.reject(cause);
   }
 
   /** Waits for the flush in flight, if any (used by close). */

@@ -51,6 +51,9 @@ export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
 export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
+export { GuardedIo } from './guarded-io.js';
+export { Store, type StoreSetup, type StoreStats } from './store.js';
+export { guardIo, openStoreDirectory, type StoreDirectory } from './store-directory.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
   type DurableWriteOptions, type FileContents,

@@ -1,8 +1,6 @@
 import {
-  DurabilityDriver,
-  GroupCommit,
   KeelError,
-  Lifecycle,
+  Store,
   assertPayloads,
   assertBytes,
   assertMaxBytes,
@@ -10,22 +8,22 @@ import {
   badArgument,
   createDirectoryDurably,
   frameBytes,
+  guardIo,
   parentDir,
-  syncsOnClose,
   type Advice,
-  type DurabilityPolicy,
+  type GuardedIo,
   type IoFile,
-  type RecoveryReport,
 } from '@keel/core';
 import { LSN_MAX, RECORD_BYTES_MAX } from './format.js';
-import { assertPath, normalizeJournalOptions, type JournalOptions } from './options.js';
+import { assertPath, normalizeJournalOptions, type JournalOptions, type NormalizedJournalOptions } from './options.js';
 import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 import { RecordBoundaries } from './record-boundaries.js';
-import { openJournalFiles } from './recovery.js';
+import { openJournalFiles, type OpenedJournal } from './recovery.js';
 import { RecordStream } from './stream.js';
 import { visibleSource } from './visible-source.js';
 import { JournalWriter } from './writer.js';
 
+/** The journal's own `stats()` fields; the shared ones (durability, flushes, poisoned, closed, …) come from core's `StoreStats`. */
 export interface JournalStats {
   path: string;
   nextLsn: number;
@@ -36,12 +34,7 @@ export interface JournalStats {
   bufferedBytes: number;
   /** Writes handed to the OS since open. */
   writes: number;
-  /** fdatasyncs run since open (one serves every waiter of a group commit). */
-  syncs: number;
   isDirect: boolean;
-  durability: DurabilityPolicy;
-  poisoned: boolean;
-  closed: boolean;
 }
 
 const ADVICE: ReadonlySet<string> = new Set(['normal', 'sequential', 'random', 'willneed', 'dontneed']);
@@ -49,64 +42,35 @@ const ADVICE: ReadonlySet<string> = new Set(['normal', 'sequential', 'random', '
 /**
  * An append-only write-ahead journal in one file. `append` returns the record's LSN at
  * once (the frame is in memory); `syncThrough(lsn)` resolves when every byte below the
- * LSN is on stable storage, sharing one fdatasync among every waiter.
+ * LSN is on stable storage, sharing one fdatasync among every waiter. The lifecycle,
+ * group commit, poisoning and close are core's `Store`; this class is the format.
  */
-export class Journal {
+export class Journal extends Store<JournalStats> {
   readonly path: string;
-  readonly recovery: RecoveryReport;
   readonly #file: IoFile;
   readonly #writeFile: IoFile;
   readonly #writer: JournalWriter;
   readonly #boundaries = new RecordBoundaries();
-  readonly #commit: GroupCommit;
-  readonly #driver: DurabilityDriver;
-  readonly #lifecycle: Lifecycle;
 
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
     const normalized = normalizeJournalOptions(options);
     // Like every keel store, a journal creates what is missing of its directory, durably.
     await createDirectoryDurably(normalized.io, parentDir(path));
-    const opened = await openJournalFiles(path, normalized);
-    const writer = new JournalWriter(opened.writeFile, opened.buffer, normalized.writeBufferBytes);
-    return new Journal(path, opened.file, opened.writeFile, writer, opened.recovery, normalized.durability, opened.durableThrough);
+    // The journal file locks itself: it is the only file, so there is no directory lock.
+    const io = guardIo(normalized.io);
+    const opened = await openJournalFiles(path, { ...normalized, io });
+    return new Journal(path, io, opened, normalized);
   }
 
-  private constructor(
-    path: string,
-    file: IoFile,
-    writeFile: IoFile,
-    writer: JournalWriter,
-    recovery: RecoveryReport,
-    durability: DurabilityPolicy,
-    durableThrough: number,
-  ) {
+  private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions) {
+    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null });
     this.path = path;
-    this.recovery = recovery;
-    this.#file = file;
-    this.#writeFile = writeFile;
-    this.#writer = writer;
-    this.#boundaries.noteEnd(writer.nextLsn);
-    this.#lifecycle = new Lifecycle(`journal ${path}`);
-    const target = {
-      writtenThrough: () => this.#writer.nextLsn,
-      // The buffered frames are written synchronously before the fdatasync starts, so a
-      // flush never covers bytes that are not yet in the OS's hands. A failure here is
-      // the commit's to report: it rejects the waiters with it, then poisons (onFailure).
-      flush: async () => {
-        this.#writer.handToOs();
-        await this.#writeFile.datasync();
-      },
-      flushSync: () => {
-        this.#writer.handToOs();
-        this.#writeFile.datasyncSync();
-      },
-    };
-    // Under 'none' open synced nothing, so the first sync must cover what open found.
-    this.#commit = new GroupCommit(target, durableThrough, (error: unknown) => this.#lifecycle.poison(error));
-    this.#driver = new DurabilityDriver(durability, this.#commit);
+    this.#file = opened.file;
+    this.#writeFile = opened.writeFile;
+    this.#writer = new JournalWriter(opened.writeFile, opened.buffer, options.writeBufferBytes);
+    this.#boundaries.noteEnd(this.#writer.nextLsn);
   }
-
   /** The LSN the next record will end after; every record appended so far ends at or below it. */
   get nextLsn(): number {
     return this.#writer.nextLsn;
@@ -114,7 +78,7 @@ export class Journal {
 
   /** Every byte below this LSN is durable. */
   get syncedLsn(): number {
-    return this.#commit.durableThrough;
+    return this.durableThrough;
   }
 
   /** Whether writes bypass the page cache (false when O_DIRECT was not asked for or was refused). */
@@ -124,42 +88,40 @@ export class Journal {
 
   /** Appends one record; returns its LSN. Durable only once a sync covers the LSN. */
   append(payload: Uint8Array): number {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertBytes(payload, 'payload');
     assertMaxBytes(payload, RECORD_BYTES_MAX, 'payload');
     this.#assertLsnRoom(frameBytes(payload.length));
-    const lsn = this.#guardWrite(() => this.#writer.append(payload));
+    const lsn = this.#writer.append(payload);
     this.#boundaries.noteEnd(lsn);
-    this.#driver.afterWrite(1);
+    this.wrote(1);
     return lsn;
   }
 
   /** Appends many records in one call (one write, one CRC crossing per run of frames); returns the last LSN. */
   appendBatch(payloads: readonly Uint8Array[]): number {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertPayloads(payloads, RECORD_BYTES_MAX);
     let total = 0;
     for (const payload of payloads) total += frameBytes(payload.length);
     this.#assertLsnRoom(total);
     if (payloads.length === 0) return this.#writer.nextLsn;
-    const lsn = this.#guardWrite(() => this.#writer.appendBatch(payloads));
+    const lsn = this.#writer.appendBatch(payloads);
     this.#boundaries.noteEnd(lsn);
-    this.#driver.afterWrite(payloads.length);
+    this.wrote(payloads.length);
     return lsn;
   }
 
   /** Resolves with the durable frontier once every byte below `lsn` is durable. */
   syncThrough(lsn: number): Promise<number> {
     try {
-      this.#lifecycle.assertWritable();
-      assertPosition(lsn, 'lsn');
-      if (lsn > this.#writer.nextLsn) throw badArgument(`lsn ${lsn} is beyond the end of the journal (${this.#writer.nextLsn})`);
+      this.#assertSyncable(lsn);
     } catch (error) {
       return Promise.reject(error);
     }
-    // GroupCommit starts its flush a microtask later, so every append and syncThrough
+    // The group commit starts its flush a microtask later, so every append and syncThrough
     // made in this turn shares the first fdatasync.
-    return this.#commit.syncThrough(lsn);
+    return this.syncThroughPosition(lsn);
   }
 
   /**
@@ -169,26 +131,8 @@ export class Journal {
    * the journal exactly as a failed async sync does.
    */
   syncThroughSync(lsn: number): number {
-    this.#lifecycle.assertWritable();
-    assertPosition(lsn, 'lsn');
-    if (lsn > this.#writer.nextLsn) throw badArgument(`lsn ${lsn} is beyond the end of the journal (${this.#writer.nextLsn})`);
-    return this.#commit.syncThroughSync(lsn);
-  }
-
-  /** `sync` on the calling thread: everything appended so far is durable when it returns. */
-  syncSync(): number {
-    this.#lifecycle.assertWritable();
-    return this.#commit.syncSync();
-  }
-
-  /** Makes everything appended so far durable; resolves with the durable frontier. */
-  sync(): Promise<number> {
-    try {
-      this.#lifecycle.assertWritable();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#commit.sync();
+    this.#assertSyncable(lsn);
+    return this.syncThroughPositionSync(lsn);
   }
 
   /** The records from `from` (an LSN, default 0) to the current end, buffered ones included. */
@@ -221,7 +165,7 @@ export class Journal {
 
   /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */
   preallocate(bytes: number): boolean {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertPosition(bytes, 'bytes');
     if (bytes === 0) return true;
     return this.#file.preallocateSync(this.#writer.nextLsn, bytes);
@@ -229,62 +173,65 @@ export class Journal {
 
   /** Passes an access-pattern hint for a byte range to the OS. */
   advise(offset: number, length: number, advice: Advice): void {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     assertPosition(offset, 'offset');
     assertPosition(length, 'length');
     if (typeof advice !== 'string' || !ADVICE.has(advice)) throw badArgument(`advice must be one of ${[...ADVICE].join(', ')}`);
     this.#file.adviseSync(offset, length, advice);
   }
 
-  stats(): JournalStats {
+  protected storeStats(): JournalStats {
     return {
       path: this.path,
       nextLsn: this.#writer.nextLsn,
-      syncedLsn: this.#commit.durableThrough,
+      syncedLsn: this.durableThrough,
       records: this.#writer.records,
       bufferedBytes: this.#writer.pendingBytes,
       writes: this.#writer.writes,
-      syncs: this.#commit.flushCount,
       isDirect: this.isDirect,
-      durability: this.#driver.policy,
-      poisoned: this.#lifecycle.poisoned !== null,
-      closed: this.#lifecycle.closed,
     };
   }
 
-  /** Final sync (unless durability is 'none'), then releases the file and its lock. Idempotent. */
-  close(): Promise<void> {
-    return this.#lifecycle.close(() => this.#closeOnce());
+  protected writtenThrough(): number {
+    return this.#writer.nextLsn;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  // The buffered frames are written synchronously before the fdatasync starts, so a flush
+  // never covers bytes that are not yet in the OS's hands.
+  protected async flushToDisk(): Promise<void> {
+    this.#writer.handToOs();
+    await this.#writeFile.datasync();
   }
 
-  async #closeOnce(): Promise<void> {
-    this.#driver.stop();
-    try {
-      if (this.#lifecycle.poisoned === null) await this.#finalSync();
-    } finally {
-      await this.#commit.drain();
-      if (this.#writeFile !== this.#file) this.#writeFile.closeSync();
-      this.#file.closeSync();
-    }
+  protected flushToDiskSync(): void {
+    this.#writer.handToOs();
+    this.#writeFile.datasyncSync();
   }
 
-  async #finalSync(): Promise<void> {
-    const syncs = syncsOnClose(this.#driver.policy);
-    if (syncs) await this.#commit.sync();
-    else this.#handToOs();
-    if (this.#writeFile !== this.#file && this.#file.sizeSync() !== this.#writer.nextLsn) {
-      // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
-      this.#guardWrite(() => this.#file.setLengthSync(this.#writer.nextLsn));
-      if (syncs) await this.#file.datasync();
-    }
+  protected handToOs(): void {
+    this.#writer.handToOs();
+  }
+
+  protected override async afterFinalSync(synced: boolean): Promise<void> {
+    if (this.#writeFile === this.#file || this.#file.sizeSync() === this.#writer.nextLsn) return;
+    // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
+    this.#file.setLengthSync(this.#writer.nextLsn);
+    if (synced) await this.#file.datasync();
+  }
+
+  protected closeFiles(): void {
+    if (this.#writeFile !== this.#file) this.#writeFile.closeSync();
+    this.#file.closeSync();
+  }
+
+  #assertSyncable(lsn: number): void {
+    this.assertWritable();
+    assertPosition(lsn, 'lsn');
+    if (lsn > this.#writer.nextLsn) throw badArgument(`lsn ${lsn} is beyond the end of the journal (${this.#writer.nextLsn})`);
   }
 
   #readStart(options: { from?: number }): number {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     if (options === null || typeof options !== 'object') throw badArgument('options must be an object');
     const from = options.from ?? 0;
     assertPosition(from, 'from');
@@ -298,22 +245,8 @@ export class Journal {
 
   /** Readers see every appended frame; a poisoned journal only what it handed to the OS. */
   #readableEnd(): number {
-    this.#lifecycle.assertOpen();
-    return this.#lifecycle.poisoned === null ? this.#writer.nextLsn : this.#writer.handedThrough;
-  }
-
-  #handToOs(): void {
-    this.#guardWrite(() => this.#writer.handToOs());
-  }
-
-  #guardWrite<T>(write: () => T): T {
-    try {
-      return write();
-    } catch (error) {
-      this.#lifecycle.poison(error);
-      this.#commit.poison(error);
-      throw error;
-    }
+    this.assertOpen();
+    return this.poisonedBy === null ? this.#writer.nextLsn : this.#writer.handedThrough;
   }
 
   #assertLsnRoom(bytes: number): void {

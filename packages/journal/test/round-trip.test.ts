@@ -40,7 +40,7 @@ test('appends, syncs, reads back and reopens at the clean end', async () => {
   expect(again.syncedLsn).toBe(56);
   expect(again.append(text('more'))).toBe(56 + 16);
   expect(await again.sync()).toBe(72);
-  expect(again.stats()).toMatchObject({ nextLsn: 72, syncedLsn: 72, records: 1, syncs: 1, writes: 1, poisoned: false, closed: false });
+  expect(again.stats()).toMatchObject({ nextLsn: 72, syncedLsn: 72, records: 1, flushes: 1, writes: 1, poisoned: false, closed: false });
 });
 
 test('payloads handed out stay valid after later appends', async () => {

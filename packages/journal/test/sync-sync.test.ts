@@ -29,9 +29,9 @@ test('syncSync and syncThroughSync make what was appended durable before they re
   journal.appendBatch([new Uint8Array(5), new Uint8Array(6)]);
   expect(journal.syncSync()).toBe(journal.nextLsn);
   // Nothing new to sync: no fdatasync at all.
-  const syncs = journal.stats().syncs;
+  const syncs = journal.stats().flushes;
   expect(journal.syncSync()).toBe(journal.nextLsn);
-  expect(journal.stats().syncs).toBe(syncs);
+  expect(journal.stats().flushes).toBe(syncs);
   expect(() => journal.syncThroughSync(journal.nextLsn + 1)).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
   expect(() => journal.syncThroughSync(-1)).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
   await journal.close();

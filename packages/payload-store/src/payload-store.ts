@@ -1,9 +1,6 @@
 import {
-  createDirectoryDurably,
-  DurabilityDriver,
-  GroupCommit,
   KeelError,
-  Lifecycle,
+  Store,
   assertArray,
   assertBytes,
   assertMaxBytes,
@@ -11,21 +8,18 @@ import {
   badArgument,
   describeType,
   joinPath,
-  syncsOnClose,
+  openStoreDirectory,
   type DurabilityPolicy,
-  type Io,
-  type IoFile,
-  type RecoveryReport,
-  lockStoreDirectory,
+  type StoreDirectory,
 } from '@keel/core';
 import { CompactionPlan } from './compaction-plan.js';
 import { deleteOutput, deleteSources, readLive, selectLive, writeCompaction, type CompactionHost } from './compaction.js';
-import { LOCK_FILE_NAME, PAYLOAD_BYTES_MAX, mappingFileName, segmentFileName } from './format.js';
+import { PAYLOAD_BYTES_MAX, mappingFileName, segmentFileName } from './format.js';
 import type { MappingRecord } from './mapping-file.js';
 import { assertDirectory, normalizeOptions, type NormalizedOptions, type PayloadStoreOptions } from './options.js';
 import { normalizeRef, type PayloadRef } from './payload-ref.js';
 import { readPayload } from './reader.js';
-import { recoverDirectory } from './recovery.js';
+import { recoverDirectory, type OpenedDirectory } from './recovery.js';
 import { inAppendOrder, scanSegment, type ScannedPayload } from './scan.js';
 import { describeSegment, type SegmentInfo, type SegmentState } from './segment.js';
 import { SegmentWriter } from './writer.js';
@@ -42,6 +36,7 @@ export interface CompactOptions {
   seal?: boolean | SealHandle;
 }
 
+/** payload-store's own `stats()` fields; the shared ones (durability, flushes, poisoned, closed, …) come from core's `StoreStats`. */
 export interface PayloadStoreStats {
   segments: number;
   activeSegment: number;
@@ -50,20 +45,8 @@ export interface PayloadStoreStats {
   appendedBytes: number;
   reads: number;
   durableBytes: number;
-  flushes: number;
   compactions: number;
   pendingCompaction: boolean;
-  poisoned: boolean;
-  closed: boolean;
-}
-
-interface Opened {
-  lock: IoFile;
-  segments: Map<number, SegmentState>;
-  writer: SegmentWriter;
-  pending: MappingRecord | null;
-  storeId: Uint8Array;
-  report: RecoveryReport;
 }
 
 /**
@@ -71,17 +54,10 @@ interface Opened {
  * synchronous writes to the active segment; durability follows the policy (or `sync()`).
  * Reads verify every frame. Compaction is two-phase: see `compact`.
  */
-export class PayloadStore {
+export class PayloadStore extends Store<PayloadStoreStats> {
   readonly dir: string;
-  readonly #io: Io;
-  readonly #options: NormalizedOptions;
-  readonly #lock: IoFile;
   readonly #segments: Map<number, SegmentState>;
   readonly #writer: SegmentWriter;
-  readonly #lifecycle = new Lifecycle('payload store');
-  readonly #commit: GroupCommit;
-  readonly #driver: DurabilityDriver;
-  readonly #recovery: RecoveryReport;
   readonly #storeId: Uint8Array;
   #pending: CompactionPlan | null = null;
   /** The compaction writing its output right now; close waits for it. */
@@ -90,53 +66,33 @@ export class PayloadStore {
   #reads = 0;
   #compactions = 0;
 
-  private constructor(dir: string, options: NormalizedOptions, opened: Opened) {
-    this.dir = dir;
-    this.#io = options.io;
-    this.#options = options;
-    this.#lock = opened.lock;
-    this.#segments = opened.segments;
-    this.#writer = opened.writer;
-    this.#recovery = opened.report;
-    this.#storeId = opened.storeId;
-    this.#commit = new GroupCommit({ writtenThrough: () => this.#writer.writtenBytes, flush: () => this.#writer.flush(), flushSync: () => this.#writer.flushSync() }, 0, (error) =>
-      this.#lifecycle.poison(error),
-    );
-    this.#driver = new DurabilityDriver(options.durability, this.#commit);
-    if (opened.pending !== null) this.#pending = this.#planFor(opened.pending);
+  private constructor(opened: StoreDirectory & { recovered: OpenedDirectory }, options: NormalizedOptions) {
+    const found = opened.recovered;
+    super({ name: `payload store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: 0, recovery: found.report, lock: opened.lock });
+    this.dir = opened.dir;
+    this.#segments = found.segments;
+    this.#storeId = found.storeId;
+    // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without
+    // scanning it, so it must be whole before the store moves past it.
+    const durableRotation = true;
+    this.#writer = new SegmentWriter(opened.io, opened.dir, found.segments, found.active, found.nextSegment, options.segmentBytes, durableRotation);
+    if (found.pending !== null) this.#pending = this.#planFor(found.pending);
   }
 
   static async open(dir: string, options?: PayloadStoreOptions): Promise<PayloadStore> {
     assertDirectory(dir);
     const normalized = normalizeOptions(options);
-    const io = normalized.io;
-    await createDirectoryDurably(io, dir);
-    const lock = lockStoreDirectory(io, dir);
-    try {
-      const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
-      // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without
-      // scanning it, so it must be whole before the store moves past it.
-      const durableRotation = true;
-      const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes, durableRotation);
-      return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, storeId: found.storeId, report: found.report });
-    } catch (error) {
-      lock.closeSync();
-      throw error;
-    }
-  }
-
-  /** What open found and did. */
-  get recovery(): RecoveryReport {
-    return this.#recovery;
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverDirectory(store.io, dir, normalized.recovery, normalized.verify));
+    return new PayloadStore(opened, normalized);
   }
 
   get durability(): DurabilityPolicy {
-    return this.#options.durability;
+    return this.durabilityPolicy;
   }
 
   /** Appends one payload; the ref is valid at once, durable after the next sync. */
   append(payload: Uint8Array): PayloadRef {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertBytes(payload, 'payload');
     assertMaxBytes(payload, PAYLOAD_BYTES_MAX, 'payload');
     return this.#append([payload])[0] as PayloadRef;
@@ -144,39 +100,17 @@ export class PayloadStore {
 
   /** Appends many payloads with one write per segment they land in. */
   appendBatch(payloads: readonly Uint8Array[]): PayloadRef[] {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertPayloads(payloads, PAYLOAD_BYTES_MAX);
     if (payloads.length === 0) return [];
     return this.#append(payloads);
   }
 
   #append(payloads: readonly Uint8Array[]): PayloadRef[] {
-    let refs: PayloadRef[];
-    try {
-      refs = this.#writer.append(payloads);
-    } catch (error) {
-      this.#poison(error);
-      throw error;
-    }
+    const refs = this.#writer.append(payloads);
     this.#appendedPayloads += payloads.length;
-    this.#driver.afterWrite(payloads.length);
+    this.wrote(payloads.length);
     return refs;
-  }
-
-  /** Makes every append so far durable (one shared fdatasync per file with new bytes). */
-  async sync(): Promise<void> {
-    this.#lifecycle.assertWritable();
-    await this.#commit.sync();
-  }
-
-  /**
-   * `sync` on the calling thread: one fdatasync per file with new bytes before it
-   * returns. It blocks the event loop for them and shares the async path's group commit: it claims only what was written before
-   * its fdatasyncs began, and a failure poisons the store.
-   */
-  syncSync(): void {
-    this.#lifecycle.assertWritable();
-    this.#commit.syncSync();
   }
 
   /**
@@ -186,14 +120,14 @@ export class PayloadStore {
    * deleted by a committed compaction.
    */
   read(ref: PayloadRef): Uint8Array {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     const clean = normalizeRef(ref);
     const state = this.#segments.get(clean.segment);
     if (state === undefined) {
       throw new KeelError('KEEL_NOT_FOUND', `segment ${clean.segment} does not exist (never written, or deleted by a committed compaction)`, { offset: clean.offset });
     }
     this.#reads++;
-    return readPayload(this.#io, state, clean);
+    return readPayload(this.io, state, clean);
   }
 
   /**
@@ -203,12 +137,12 @@ export class PayloadStore {
    * during the scan may or may not be seen.
    */
   *scan(): Generator<ScannedPayload> {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     const pendingOutput = this.#pending?.output ?? null;
     for (const state of inAppendOrder(this.#segments.values())) {
       if (state.segment === pendingOutput || !this.#segments.has(state.segment)) continue;
-      for (const scanned of scanSegment(this.#io, state)) {
-        this.#lifecycle.assertOpen();
+      for (const scanned of scanSegment(this.io, state)) {
+        this.assertOpen();
         yield scanned;
       }
     }
@@ -216,20 +150,15 @@ export class PayloadStore {
 
   /** Rotates the active segment now; payloads appended after this land in a newer segment. */
   seal(): SealHandle {
-    this.#lifecycle.assertWritable();
-    try {
-      const sealed = this.#writer.rotate();
-      this.#driver.afterWrite(0);
-      return Object.freeze({ sealed, active: this.#writer.active.segment });
-    } catch (error) {
-      this.#poison(error);
-      throw error;
-    }
+    this.assertWritable();
+    const sealed = this.#writer.rotate();
+    this.wrote(0);
+    return Object.freeze({ sealed, active: this.#writer.active.segment });
   }
 
   /** The compaction that is durable but neither committed nor aborted (also after a reopen), or null. */
   pendingCompaction(): CompactionPlan | null {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     return this.#pending;
   }
 
@@ -241,7 +170,7 @@ export class PayloadStore {
    * `plan.commit()`; `plan.abort()` removes the new segment instead.
    */
   async compact(liveRefs: readonly PayloadRef[], options: CompactOptions = {}): Promise<CompactionPlan> {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertArray(liveRefs, 'liveRefs');
     const live = liveRefs.map((ref, index) => normalizeRef(ref, `liveRefs[${index}]`));
     const seal = normalizeSealOption(options);
@@ -259,7 +188,7 @@ export class PayloadStore {
     if (seal === true) {
       // Make the active segment durable off the event loop first; the seal right after then
       // finds nothing to sync and no flush in flight, so nothing can go on behind a hole.
-      await this.#commit.sync();
+      await this.sync();
       bound = this.seal().sealed;
     }
     // Every segment holding payloads appended up to the bound: the sources always cover a prefix of append order.
@@ -267,19 +196,12 @@ export class PayloadStore {
     for (const state of this.#segments.values()) if (state.sealed && state.order <= bound) sources.set(state.segment, state.order);
     if (sources.size === 0) return new CompactionPlan(null, { commit: async () => undefined, abort: async () => undefined });
     // Everything appended so far (the sources and the active segment's creation) becomes durable first.
-    await this.#commit.sync();
+    await this.sync();
     const selected = selectLive(live, sources);
     const payloads = readLive(this.#host(), selected);
-    let written: Awaited<ReturnType<typeof writeCompaction>>;
-    try {
-      written = await writeCompaction(this.#host(), sources, selected, payloads);
-    } catch (error) {
-      this.#poison(error);
-      throw error;
-    }
-    const { record, order } = written;
+    const { record, order } = await writeCompaction(this.#host(), sources, selected, payloads);
     const path = joinPath(this.dir, segmentFileName(record.output));
-    const size = this.#io.stat(path)?.size ?? 0;
+    const size = this.io.stat(path)?.size ?? 0;
     this.#segments.set(record.output, {
       segment: record.output,
       kind: 'compaction',
@@ -299,24 +221,19 @@ export class PayloadStore {
 
   #host(): CompactionHost {
     return {
-      io: this.#io,
+      io: this.io,
       dir: this.dir,
       segments: this.#segments,
       storeId: this.#storeId,
       allocateSegment: () => this.#writer.allocateSegment(),
-      read: (ref) => readPayload(this.#io, this.#segments.get(ref.segment) as SegmentState, ref),
+      read: (ref) => readPayload(this.io, this.#segments.get(ref.segment) as SegmentState, ref),
     };
   }
 
   #planFor(record: MappingRecord): CompactionPlan {
     const finish = async (plan: CompactionPlan, phase: typeof deleteSources): Promise<void> => {
-      this.#lifecycle.assertWritable();
-      try {
-        await phase(this.#host(), record);
-      } catch (error) {
-        this.#poison(error);
-        throw error;
-      }
+      this.assertWritable();
+      await phase(this.#host(), record);
       if (this.#pending === plan) this.#pending = null;
     };
     return new CompactionPlan(record, { commit: (plan) => finish(plan, deleteSources), abort: (plan) => finish(plan, deleteOutput) });
@@ -324,63 +241,55 @@ export class PayloadStore {
 
   /** Bytes of every segment and mapping file this store holds. */
   diskUsage(): number {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     let total = 0;
     for (const state of this.#segments.values()) total += state.end;
-    if (this.#pending?.output != null) total += this.#io.stat(joinPath(this.dir, mappingFileName(this.#pending.output)))?.size ?? 0;
+    if (this.#pending?.output != null) total += this.io.stat(joinPath(this.dir, mappingFileName(this.#pending.output)))?.size ?? 0;
     return total;
   }
 
   /** Every segment, oldest number first. */
   segments(): SegmentInfo[] {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     return [...this.#segments.values()].sort((left, right) => left.segment - right.segment).map(describeSegment);
   }
 
-  stats(): PayloadStoreStats {
+  protected storeStats(): PayloadStoreStats {
     return {
       segments: this.#segments.size,
       activeSegment: this.#writer.active.segment,
-      diskBytes: this.#lifecycle.closed ? 0 : this.diskUsage(),
+      diskBytes: this.isClosed ? 0 : this.diskUsage(),
       appendedPayloads: this.#appendedPayloads,
       appendedBytes: this.#writer.writtenBytes,
       reads: this.#reads,
-      durableBytes: this.#commit.durableThrough,
-      flushes: this.#commit.flushCount,
+      durableBytes: this.durableThrough,
       compactions: this.#compactions,
       pendingCompaction: this.#pending !== null,
-      poisoned: this.#lifecycle.poisoned !== null,
-      closed: this.#lifecycle.closed,
     };
   }
 
-  /**
-   * Ends with a final sync unless durability is 'none'; safe to call twice. A poisoned
-   * store cannot make that promise: its close releases everything, and core's Lifecycle
-   * then rejects with KEEL_POISONED, so that nobody takes it for "all durable".
-   */
-  close(): Promise<void> {
-    return this.#lifecycle.close(async () => {
-      this.#driver.stop();
-      await this.#compacting?.catch(() => undefined);
-      await this.#commit.drain();
-      try {
-        if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();
-      } finally {
-        this.#writer.closeAll();
-        for (const state of this.#segments.values()) state.view = null;
-        this.#lock.closeSync();
-      }
-    });
+  protected writtenThrough(): number {
+    return this.#writer.writtenBytes;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  protected flushToDisk(): Promise<void> {
+    return this.#writer.flush();
   }
 
-  #poison(error: unknown): void {
-    this.#lifecycle.poison(error);
-    this.#commit.poison(error);
+  protected flushToDiskSync(): void {
+    this.#writer.flushSync();
+  }
+
+  /** Appends are written to the OS at once: nothing is buffered. */
+  protected handToOs(): void {}
+
+  protected override async beforeClose(): Promise<void> {
+    await this.#compacting?.catch(() => undefined);
+  }
+
+  protected closeFiles(): void {
+    this.#writer.closeAll();
+    for (const state of this.#segments.values()) state.view = null;
   }
 }
 

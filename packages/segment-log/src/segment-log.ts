@@ -1,27 +1,20 @@
 import {
-  createDirectoryDurably,
-  DurabilityDriver,
-  GroupCommit,
   KeelError,
-  Lifecycle,
+  Store,
   assertArray,
   assertPosition,
   badArgument,
   describeType,
-  joinPath,
-  syncsOnClose,
+  openStoreDirectory,
   throwIfAborted,
-  type IoFile,
-  type RecoveryReport,
-  lockStoreDirectory,
+  type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { LOCK_FILE_NAME } from './format.js';
 import { writeDurableEntries } from './index-files.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
-import { recoverLog } from './recovery.js';
+import { recoverLog, type RecoveredLog } from './recovery.js';
 import { deleteOldestWhile, retentionPredicate } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
@@ -54,6 +47,7 @@ export interface SegmentInfo {
   sealed: boolean;
 }
 
+/** segment-log's own `stats()` fields; the shared ones (durability, flushes, poisoned, closed, …) come from core's `StoreStats`. */
 export interface SegmentLogStats {
   segments: number;
   bytes: number;
@@ -61,9 +55,6 @@ export interface SegmentLogStats {
   startOffset: number;
   nextOffset: number;
   durableOffset: number;
-  flushes: number;
-  poisoned: boolean;
-  closed: boolean;
 }
 
 /** Records read per step of a stream. */
@@ -73,32 +64,21 @@ const STREAM_BATCH_BYTES = 1024 * 1024;
  * A Kafka-style partition log: numbered segments with sparse offset and time indexes,
  * rolling by size and age, retention by size and age, and recovery on open.
  */
-export class SegmentLog implements AsyncDisposable {
+export class SegmentLog extends Store<SegmentLogStats> {
   readonly #dir: string;
   readonly #options: NormalizedOptions;
-  readonly #lock: IoFile;
   readonly #segments: Segment[];
-  readonly #report: RecoveryReport;
-  readonly #lifecycle = new Lifecycle('segment log');
-  readonly #commit: GroupCommit;
-  readonly #driver: DurabilityDriver;
   readonly #context: WriterContext;
-  #maintenance: Promise<unknown> = Promise.resolve();
   readonly #waiters = new Set<() => void>();
 
-  private constructor(dir: string, options: NormalizedOptions, lock: IoFile, segments: Segment[], report: RecoveryReport, files: SealedFileCache) {
-    this.#dir = dir;
-    this.#options = options;
-    this.#lock = lock;
+  private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
+    const { segments, report, files } = opened.recovered;
+    // Segments roll inside append, so the first flush may already find new files.
+    super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock });
+    this.#dir = opened.dir;
+    this.#options = { ...options, io: opened.io };
     this.#segments = segments;
-    this.#report = report;
-    this.#context = { io: options.io, dir, options, segments, files, onRoll: () => this.#retentionAfterRoll() };
-    this.#commit = new GroupCommit(
-      { writtenThrough: () => this.nextOffset, flush: () => this.#flush(), flushSync: () => this.#flushSync() },
-      this.nextOffset,
-      (error) => this.#lifecycle.poison(error),
-    );
-    this.#driver = new DurabilityDriver(options.durability, this.#commit);
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#retentionAfterRoll() };
   }
 
   /**
@@ -107,27 +87,8 @@ export class SegmentLog implements AsyncDisposable {
    */
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const normalized = normalizeOptions(dir, options);
-    const { io } = normalized;
-    await createDirectoryDurably(io, dir);
-    const lockPath = joinPath(dir, LOCK_FILE_NAME);
-    const lockExisted = io.stat(lockPath) !== null;
-    const lock = lockStoreDirectory(io, dir);
-    try {
-      const { segments, report, files } = await recoverLog(dir, normalized);
-      return new SegmentLog(dir, normalized, lock, segments, report, files);
-    } catch (error) {
-      // Leave a refused directory as we found it (unlinking while still holding the lock);
-      // the refusal is what the caller needs to see, so a failed unlink is not reported.
-      if (!lockExisted) {
-        try {
-          io.remove(lockPath);
-        } catch {
-          // A lock file left behind is harmless: the next open reuses it.
-        }
-      }
-      lock.closeSync();
-      throw error;
-    }
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }));
+    return new SegmentLog(opened, normalized);
   }
 
   get startOffset(): number {
@@ -140,22 +101,18 @@ export class SegmentLog implements AsyncDisposable {
 
   /** Every offset below this one is durable. */
   get durableOffset(): number {
-    return this.#commit.durableThrough;
-  }
-
-  get recovery(): RecoveryReport {
-    return this.#report;
+    return this.durableThrough;
   }
 
   /** Appends one record; returns its offset. */
   append(record: AppendRecord): number {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     return this.#write([prepareRecord(record, this.#options.now(), 'record')]);
   }
 
   /** Appends records in order (one write per segment they land in); returns the first one's offset. */
   appendBatch(records: readonly AppendRecord[]): number {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertArray(records, 'records');
     const now = this.#options.now();
     const prepared = records.map((record, index) => prepareRecord(record, now, `records[${index}]`));
@@ -164,14 +121,8 @@ export class SegmentLog implements AsyncDisposable {
   }
 
   #write(prepared: Parameters<typeof appendPrepared>[1]): number {
-    let first: number;
-    try {
-      first = appendPrepared(this.#context, prepared);
-    } catch (error) {
-      this.#poison(error);
-      throw error;
-    }
-    this.#driver.afterWrite();
+    const first = appendPrepared(this.#context, prepared);
+    this.wrote();
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
     return first;
@@ -182,42 +133,20 @@ export class SegmentLog implements AsyncDisposable {
    * new segment's base offset. A no-op on an empty active segment.
    */
   roll(): number {
-    this.#lifecycle.assertWritable();
-    if (activeSegment(this.#context).records > 0) {
-      try {
-        roll(this.#context);
-      } catch (error) {
-        this.#poison(error);
-        throw error;
-      }
-    }
+    this.assertWritable();
+    if (activeSegment(this.#context).records > 0) roll(this.#context);
     return this.nextOffset;
   }
 
-  #poison(error: unknown): void {
-    this.#lifecycle.poison(error);
-    this.#commit.poison(error);
+  protected writtenThrough(): number {
+    return this.nextOffset;
   }
 
-  /** Makes every record appended so far durable; resolves with the durable offset. */
-  async sync(): Promise<number> {
-    this.#lifecycle.assertWritable();
-    return this.#commit.sync();
-  }
-
-  /**
-   * `sync` on the calling thread: one fdatasync of the active segment (records are written
-   * to the OS as they are appended) before it returns the durable offset. It blocks the
-   * event loop for that fdatasync and shares the async path's group commit: it claims only
-   * what was written before its fdatasync began, and a failure poisons the log.
-   */
-  syncSync(): number {
-    this.#lifecycle.assertWritable();
-    return this.#commit.syncSync();
-  }
+  /** Records are written to the OS as they are appended: nothing is buffered. */
+  protected handToOs(): void {}
 
   /** The group commit's flush: every segment holding unsynced records, log before index. */
-  async #flush(): Promise<void> {
+  protected async flushToDisk(): Promise<void> {
     for (const segment of this.#unsyncedSegments()) {
       const size = segment.size;
       await segment.log.datasync();
@@ -225,7 +154,7 @@ export class SegmentLog implements AsyncDisposable {
     }
   }
 
-  #flushSync(): void {
+  protected flushToDiskSync(): void {
     for (const segment of this.#unsyncedSegments()) {
       const size = segment.size;
       segment.log.datasyncSync();
@@ -239,7 +168,7 @@ export class SegmentLog implements AsyncDisposable {
   }
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     assertPosition(offset, 'offset');
     if (options === null || typeof options !== 'object') throw badArgument(`read options must be an object, got ${describeType(options)}`);
     const maxBytes = positiveInteger(options.maxBytes, 'maxBytes', READ_BYTES_DEFAULT);
@@ -257,7 +186,7 @@ export class SegmentLog implements AsyncDisposable {
 
   /** Yields records from `from`; with `follow`, waits for new ones until aborted or closed. */
   stream(options: StreamOptions = {}): AsyncGenerator<LogRecord, void, undefined> {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     if (options === null || typeof options !== 'object') throw badArgument(`stream options must be an object, got ${describeType(options)}`);
     const from = options.from ?? this.startOffset;
     assertPosition(from, 'from');
@@ -270,7 +199,7 @@ export class SegmentLog implements AsyncDisposable {
     let next = from;
     for (;;) {
       throwIfAborted(signal);
-      if (this.#lifecycle.closed) return;
+      if (this.isClosed) return;
       if (next < this.nextOffset) {
         for (const record of this.read(next, { maxBytes: STREAM_BATCH_BYTES })) {
           yield record;
@@ -298,40 +227,25 @@ export class SegmentLog implements AsyncDisposable {
 
   /** First offset whose timestamp is >= `timestamp`, or undefined when none is. */
   offsetForTimestamp(timestamp: number): number | undefined {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) throw badArgument(`timestamp must be a safe integer, got ${describeType(timestamp)}`);
     return offsetForTimestamp(this.#segments, timestamp);
   }
 
   /** Deletes whole sealed segments whose every offset is below `offset`; returns how many. */
   deleteBefore(offset: number): Promise<number> {
-    this.#lifecycle.assertWritable();
+    this.assertWritable();
     assertPosition(offset, 'offset');
-    return this.#maintain(() => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, (segment) => segment.nextOffset <= offset));
+    return this.maintain(() => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, (segment) => segment.nextOffset <= offset));
   }
 
   /** Applies `retention` (bytes, then age), oldest sealed segment first; returns how many were deleted. */
   enforceRetention(): Promise<number> {
-    this.#lifecycle.assertWritable();
-    return this.#maintain(() => {
+    this.assertWritable();
+    return this.maintain(() => {
       const limits = { bytes: this.#options.retentionBytes, ms: this.#options.retentionMs, now: this.#options.now() };
       return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, retentionPredicate(this.#segments, limits));
     });
-  }
-
-  /** Retention runs one at a time, after any flush in flight (which may still use the files). */
-  #maintain(task: () => Promise<number>): Promise<number> {
-    const run = this.#maintenance.then(async () => {
-      await this.#commit.drain();
-      try {
-        return await task();
-      } catch (error) {
-        this.#poison(error);
-        throw error;
-      }
-    });
-    this.#maintenance = run.catch(() => undefined);
-    return run;
   }
 
   #retentionAfterRoll(): void {
@@ -341,7 +255,7 @@ export class SegmentLog implements AsyncDisposable {
   }
 
   segments(): SegmentInfo[] {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     return this.#segments.map((segment) => ({
       baseOffset: segment.baseOffset,
       bytes: segment.size,
@@ -354,10 +268,10 @@ export class SegmentLog implements AsyncDisposable {
 
   /** Reads every segment in full and checks every frame and index entry; throws KEEL_CORRUPT with path and byte offset. */
   async verify(): Promise<VerifyReport> {
-    this.#lifecycle.assertOpen();
+    this.assertOpen();
     const report: VerifyReport = { segments: 0, records: 0, bytes: 0 };
     for (const segment of [...this.#segments]) {
-      if (this.#lifecycle.closed) throw new KeelError('KEEL_CLOSED', 'segment log closed during verify');
+      if (this.isClosed) throw new KeelError('KEEL_CLOSED', 'segment log closed during verify');
       if (!this.#segments.includes(segment)) continue;
       verifySegment(segment);
       report.segments++;
@@ -369,7 +283,7 @@ export class SegmentLog implements AsyncDisposable {
     return report;
   }
 
-  stats(): SegmentLogStats {
+  protected storeStats(): SegmentLogStats {
     return {
       segments: this.#segments.length,
       bytes: this.#segments.reduce((sum, segment) => sum + segment.size, 0),
@@ -377,37 +291,16 @@ export class SegmentLog implements AsyncDisposable {
       startOffset: this.startOffset,
       nextOffset: this.nextOffset,
       durableOffset: this.durableOffset,
-      flushes: this.#commit.flushCount,
-      poisoned: this.#lifecycle.poisoned !== null,
-      closed: this.#lifecycle.closed,
     };
   }
 
-  /**
-   * Idempotent. Ends with a sync unless durability is 'none' or the log is poisoned;
-   * files and the lock are released even when that sync fails (then close rejects with
-   * the error). A poisoned log's close rejects with KEEL_POISONED: core's Lifecycle says so.
-   */
-  close(): Promise<void> {
-    return this.#lifecycle.close(async () => {
-      for (const wake of [...this.#waiters]) wake();
-      this.#driver.stop();
-      let failure: unknown = null;
-      try {
-        await this.#maintenance;
-        if (syncsOnClose(this.#options.durability) && this.#lifecycle.poisoned === null) await this.#commit.sync();
-        await this.#commit.drain();
-      } catch (error) {
-        failure = error;
-      }
-      for (const segment of this.#segments) segment.closeFiles();
-      this.#lock.closeSync();
-      if (failure !== null) throw failure;
-    });
+  /** Followers wake and see the log closed. */
+  protected override async beforeClose(): Promise<void> {
+    for (const wake of [...this.#waiters]) wake();
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected closeFiles(): void {
+    for (const segment of this.#segments) segment.closeFiles();
   }
 }
 

@@ -52,29 +52,16 @@ export class Maintenance {
   }
 
   async #perform(task: MaintenanceTask): Promise<void> {
-    const poison = this.#state.lifecycle.poisoned;
+    const poison = this.#state.control.poisonedBy();
     if (poison !== null) throw poison;
     try {
       if (task === 'snapshot') await this.#snapshot();
       else await this.#compact();
     } catch (error) {
-      // Any failed write or sync poisons, whichever file it hit: keel's rule is that
-      // nothing after a failure claims durability. A damaged value that compaction
-      // refused to copy is not an I/O failure and leaves the store usable.
-      if ((error as { code?: string }).code !== 'KEEL_CORRUPT') {
-        this.#state.lifecycle.poison(error);
-        this.#state.commit.poison(error);
-      }
-      throw error;
-    }
-  }
-
-  #flush(): void {
-    try {
-      this.#state.writer.flush();
-    } catch (error) {
-      this.#state.lifecycle.poison(error);
-      this.#state.commit.poison(error);
+      // A failed write or sync has poisoned the store already (through its guarded Io);
+      // anything else that stops a task halfway leaves state the store cannot trust. A
+      // damaged value that compaction refused to copy is neither and leaves it usable.
+      if ((error as { code?: string }).code !== 'KEEL_CORRUPT') this.#state.control.poison(error);
       throw error;
     }
   }
@@ -82,14 +69,14 @@ export class Maintenance {
   async #snapshot(): Promise<void> {
     const state = this.#state;
     if (state.snapshotSeq === state.lastSeq && state.snapshotGeneration === state.generation) return;
-    this.#flush();
+    this.#state.writer.flush();
     const meta = this.#snapshotMeta();
     const frames = encodeSnapshot(state.index, meta);
     state.snapshotBytes = byteLength(frames);
     // Counted from now, so a failing snapshot is not retried on every write.
     state.snapshotPosition = meta.logPosition;
     // The snapshot may only point at log bytes that are durable.
-    await state.commit.syncThrough(meta.seq);
+    await state.control.flushedThrough(meta.seq);
     await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
     this.#snapshotWritten(meta);
     this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
@@ -98,7 +85,7 @@ export class Maintenance {
   async #compact(): Promise<void> {
     const state = this.#state;
     const { io } = state;
-    this.#flush();
+    this.#state.writer.flush();
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
     const reader = state.writer; // the old log's writer, kept for reads during the copy

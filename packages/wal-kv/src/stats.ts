@@ -1,3 +1,4 @@
+/** wal-kv's own `stats()` fields; the shared ones (durability, flushes, poisoned, closed, …) come from core's `StoreStats`. */
 export interface WalKvStats {
   /** Generation of the current log file (bumped by each compaction). */
   generation: number;
@@ -16,9 +17,6 @@ export interface WalKvStats {
   snapshotPosition: number;
   snapshotsWritten: number;
   compactions: number;
-  /** fdatasyncs of the log by group commit. */
-  flushes: number;
-  poisoned: boolean;
   /** Code of the last failed automatic snapshot or compaction, if any. */
   lastMaintenanceError: string | null;
 }

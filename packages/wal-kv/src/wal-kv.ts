@@ -1,39 +1,40 @@
 import {
-  DurabilityDriver,
-  GroupCommit,
   KeelError,
-  Lifecycle,
-  joinPath,
-  syncsOnClose,
-  type GroupCommitTarget,
-  type IoFile,
-  type RecoveryReport,
-  lockStoreDirectory,
-  createDirectoryDurably,
+  Store,
   badArgument,
   describeType,
+  openStoreDirectory,
+  type GuardedIo,
+  type StoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
-import { LOCK_FILE_NAME, OPERATION_PUT } from './format.js';
+import { OPERATION_PUT } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './log-writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
-import { GuardedIo } from './guarded-io.js';
 import type { WalKvStats } from './stats.js';
+
+/** What maintenance may ask of the store's protocol (core's Store keeps the rest to itself). */
+export interface StoreControl {
+  poisonedBy(): Error | null;
+  /** Poisons the store for a failure that did not come through its Io. */
+  poison(error: unknown): void;
+  /** Resolves once every seq up to `seq` is durable (background work: allowed while closing). */
+  flushedThrough(seq: number): Promise<number>;
+}
 
 /** The state the store and its maintenance share. */
 export interface StoreState {
   readonly options: NormalizedOptions;
-  /** `options.io` behind a guard that poisons on any failed write or sync. */
+  /** The store's guarded Io: any failed write or sync through it poisons the store. */
   readonly io: GuardedIo;
   readonly dir: string;
   readonly index: KeyIndex;
-  readonly lifecycle: Lifecycle;
-  readonly commit: GroupCommit;
+  readonly control: StoreControl;
   /** The store's identity, written into every log header and snapshot. */
   readonly storeId: Uint8Array;
   writer: LogWriter;
@@ -56,46 +57,41 @@ export interface StoreState {
  * log compaction. Writes are synchronous and return their seq; `sync()` says through
  * which seq everything is durable. See the README for the guarantees and the format.
  */
-export class WalKv<V = unknown> implements AsyncDisposable {
-  readonly recovery: RecoveryReport;
+export class WalKv<V = unknown> extends Store<WalKvStats> {
   readonly #state: StoreState;
-  readonly #lock: IoFile;
-  readonly #driver: DurabilityDriver;
   readonly #maintenance: Maintenance;
   #flushScheduled = false;
 
-  private constructor(state: StoreState, lock: IoFile, recovery: RecoveryReport) {
-    this.#state = state;
-    this.#lock = lock;
-    this.recovery = recovery;
-    this.#driver = new DurabilityDriver(state.options.durability, state.commit);
-    this.#maintenance = new Maintenance(state);
+  private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
+    const recovered = opened.recovered;
+    super({ name: `wal-kv store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: recovered.lastSeq, recovery: recovered.report, lock: opened.lock });
+    const control: StoreControl = {
+      poisonedBy: () => this.poisonedBy,
+      poison: (error) => this.poison(error),
+      flushedThrough: (seq) => this.flushedThrough(seq),
+    };
+    this.#state = createState(options, opened, control);
+    this.#maintenance = new Maintenance(this.#state);
   }
 
   static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
-    const { io } = normalized;
-    await createDirectoryDurably(io, dir);
-    const lock = lockStoreDirectory(io, dir);
-    try {
-      const recovered = await recoverLog(io, dir, normalized.recovery);
+    const opened = await openStoreDirectory(normalized.io, dir, async (store) => {
+      const recovered = await recoverLog(store.io, dir, normalized.recovery);
       // What was read back is what is on disk only once it is synced: only then may
       // the recovered seqs be reported durable.
       await recovered.file.datasync().catch((error: unknown) => {
         recovered.file.closeSync();
         throw error;
       });
-      const state = createState(normalized, dir, recovered);
-      return new WalKv<V>(state, lock, recovered.report);
-    } catch (error) {
-      lock.closeSync();
-      throw error;
-    }
+      return recovered;
+    });
+    return new WalKv<V>(opened, normalized);
   }
 
   /** Writes `value` under `key`; returns its seq. */
   put(key: Key, value: V): number {
-    this.#state.lifecycle.assertWritable();
+    this.assertWritable();
     const record = emptyRecord();
     preparePut(key, value, this.#state.options.valueEncoding, record);
     return this.#write(finish(record));
@@ -103,7 +99,7 @@ export class WalKv<V = unknown> implements AsyncDisposable {
 
   /** Deletes `key` (a no-op for the data when absent, still logged); returns its seq. */
   delete(key: Key): number {
-    this.#state.lifecycle.assertWritable();
+    this.assertWritable();
     const record = emptyRecord();
     prepareDelete(key, record);
     return this.#write(finish(record));
@@ -111,19 +107,19 @@ export class WalKv<V = unknown> implements AsyncDisposable {
 
   /** Writes every pair as one atomic record; returns the seq of the last. */
   putBatch(entries: ReadonlyArray<readonly [Key, V]>): number {
-    this.#state.lifecycle.assertWritable();
+    this.assertWritable();
     return this.#write(preparePutBatch(entries, this.#state.options.valueEncoding));
   }
 
   /** Applies puts and deletes as one atomic record; returns the seq of the last. */
   batch(operations: ReadonlyArray<BatchOperation<V>>): number {
-    this.#state.lifecycle.assertWritable();
+    this.assertWritable();
     return this.#write(prepareBatch(operations, this.#state.options.valueEncoding));
   }
 
   /** The value of `key`, verified against its CRC-32C, or undefined. */
   get(key: Key): V | undefined {
-    this.#state.lifecycle.assertOpen();
+    this.assertOpen();
     const { index, writer, options } = this.#state;
     const indexKey = indexKeyOf(key);
     const slot = index.slotOf(indexKey);
@@ -132,12 +128,12 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   }
 
   has(key: Key): boolean {
-    this.#state.lifecycle.assertOpen();
+    this.assertOpen();
     return this.#state.index.slots.has(indexKeyOf(key));
   }
 
   get size(): number {
-    this.#state.lifecycle.assertOpen();
+    this.assertOpen();
     return this.#state.index.size;
   }
 
@@ -161,16 +157,6 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     }
   }
 
-  /** Makes every write so far durable; resolves with the seq through which all is durable. */
-  sync(): Promise<number> {
-    try {
-      this.#state.lifecycle.assertOpen();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#syncAfterRunningWrites();
-  }
-
   /**
    * `sync` on the calling thread: hands the buffered records to the OS and runs one
    * fdatasync of the log before it returns the durable seq. It blocks the event loop for
@@ -180,32 +166,16 @@ export class WalKv<V = unknown> implements AsyncDisposable {
    * is not yet in place, so nothing written to it can be called durable) it refuses with
    * KEEL_UNSUPPORTED and changes nothing: use `sync()` then.
    */
-  syncSync(): number {
-    const state = this.#state;
-    state.lifecycle.assertOpen();
-    if (state.switching !== null) throw new KeelError('KEEL_UNSUPPORTED', 'syncSync cannot run while a compaction switches logs; use sync()');
-    const durable = state.commit.syncSync();
-    if (state.lifecycle.poisoned !== null) throw state.lifecycle.poisoned;
-    return durable;
-  }
-
-  /**
-   * A write or sync that a background snapshot or compaction started before this call may
-   * still fail: resolve only once those settled, and never after any failure.
-   */
-  async #syncAfterRunningWrites(): Promise<number> {
-    const running = this.#state.io.settled();
-    const durable = await this.#state.commit.sync();
-    await running;
-    const poison = this.#state.lifecycle.poisoned;
-    if (poison !== null) throw poison;
-    return durable;
+  override syncSync(): number {
+    this.assertWritable();
+    if (this.#state.switching !== null) throw new KeelError('KEEL_UNSUPPORTED', 'syncSync cannot run while a compaction switches logs; use sync()');
+    return super.syncSync();
   }
 
   /** Writes an index snapshot now (after the log is durable through it). */
   snapshot(): Promise<void> {
     try {
-      this.#state.lifecycle.assertWritable();
+      this.assertWritable();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -215,22 +185,21 @@ export class WalKv<V = unknown> implements AsyncDisposable {
   /** Rewrites the log with only its live records, then snapshots the new log. */
   compact(): Promise<void> {
     try {
-      this.#state.lifecycle.assertWritable();
+      this.assertWritable();
     } catch (error) {
       return Promise.reject(error);
     }
     return this.#maintenance.run('compact');
   }
 
-  stats(): WalKvStats {
-    this.#state.lifecycle.assertOpen();
-    const { writer, index, commit } = this.#state;
+  protected storeStats(): WalKvStats {
+    const { writer, index } = this.#state;
     const logBytes = writer.end;
     return {
       generation: this.#state.generation,
       keys: index.size,
       lastSeq: this.#state.lastSeq,
-      durableSeq: commit.durableThrough,
+      durableSeq: this.durableThrough,
       logBytes,
       bufferedBytes: writer.bufferedBytes,
       deadBytes: index.deadBytes,
@@ -238,42 +207,47 @@ export class WalKv<V = unknown> implements AsyncDisposable {
       snapshotPosition: this.#state.snapshotPosition,
       snapshotsWritten: this.#state.snapshotsWritten,
       compactions: this.#state.compactions,
-      flushes: commit.flushCount,
-      poisoned: this.#state.lifecycle.poisoned !== null,
       lastMaintenanceError: this.#maintenance.lastError,
     };
   }
 
-  close(): Promise<void> {
-    return this.#state.lifecycle.close(async () => {
-      this.#driver.stop();
-      await this.#maintenance.idle();
-      // Read after maintenance settled: a compaction may have switched the writer.
-      const { lifecycle, writer, commit, options } = this.#state;
-      let failure: unknown = null;
-      if (lifecycle.poisoned === null) {
-        try {
-          writer.flush();
-          if (syncsOnClose(options.durability)) await commit.sync();
-        } catch (error) {
-          failure = error;
-        }
-      }
-      await commit.drain();
-      writer.file.closeSync();
-      this.#lock.closeSync();
-      if (failure !== null) throw failure;
-    });
+  protected writtenThrough(): number {
+    return this.#state.lastSeq;
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected async flushToDisk(): Promise<void> {
+    const state = this.#state;
+    // During a compaction switch the new log is not yet in place: syncing it would claim
+    // durability for a file a crash could still throw away.
+    while (state.switching !== null) await state.switching;
+    const writer = state.writer;
+    writer.flush();
+    await writer.datasync();
+  }
+
+  protected flushToDiskSync(): void {
+    const writer = this.#state.writer;
+    writer.flush();
+    writer.file.datasyncSync();
+  }
+
+  protected handToOs(): void {
+    this.#state.writer.flush();
+  }
+
+  protected override async beforeClose(): Promise<void> {
+    await this.#maintenance.idle();
+  }
+
+  /** Read after maintenance settled: a compaction may have switched the writer. */
+  protected closeFiles(): void {
+    this.#state.writer.file.closeSync();
   }
 
   #write(record: PreparedRecord): number {
     const state = this.#state;
     if (record.operations.length === 0) return state.lastSeq;
-    if (!state.writer.fits(record.payloadBytes)) this.#flushOrPoison();
+    if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
     const firstSeq = state.lastSeq + 1;
     const positions = state.writer.appendRecord(record.operations, record.payloadBytes, (i) => firstSeq + i);
     for (let i = 0; i < record.operations.length; i++) {
@@ -283,19 +257,9 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     }
     state.lastSeq += record.operations.length;
     this.#scheduleFlush();
-    this.#driver.afterWrite(record.operations.length);
+    this.wrote(record.operations.length);
     this.#maybeMaintain();
     return state.lastSeq;
-  }
-
-  #flushOrPoison(): void {
-    try {
-      this.#state.writer.flush();
-    } catch (error) {
-      this.#state.lifecycle.poison(error);
-      this.#state.commit.poison(error);
-      throw error;
-    }
   }
 
   /** Hands buffered records to the OS at the next turn, so 'none' still reaches the page cache. */
@@ -304,9 +268,9 @@ export class WalKv<V = unknown> implements AsyncDisposable {
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
-      if (this.#state.lifecycle.closed || this.#state.lifecycle.poisoned) return;
+      if (this.isClosed || this.poisonedBy !== null) return;
       try {
-        this.#flushOrPoison();
+        this.#state.writer.flush();
       } catch {
         // Poisoned: the next call reports it.
       }
@@ -331,33 +295,27 @@ export class WalKv<V = unknown> implements AsyncDisposable {
 
   /** Index keys matching `prefix`, sorted in byte order (latin1 strings sort by byte). */
   *#matching(prefix: Key | undefined): Generator<string> {
-    this.#state.lifecycle.assertOpen();
+    this.assertOpen();
     const prefixKey = indexPrefixOf(prefix);
     const matched: string[] = [];
     for (const indexKey of this.#state.index.slots.keys()) if (indexKey.startsWith(prefixKey)) matched.push(indexKey);
     matched.sort();
     for (const indexKey of matched) {
-      this.#state.lifecycle.assertOpen();
+      this.assertOpen();
       if (this.#state.index.slots.has(indexKey)) yield indexKey;
     }
   }
 }
 
-function createState(options: NormalizedOptions, dir: string, recovered: RecoveredLog): StoreState {
-  const lifecycle = new Lifecycle(`wal-kv store ${dir}`);
-  // The group commit and the state refer to each other; the target reads the state lazily.
-  const commit = new GroupCommit(groupCommitTarget(() => state), recovered.lastSeq, (error) => lifecycle.poison(error));
-  // The lifecycle is poisoned at once; the group commit learns of a failed log sync
-  // itself (so that its waiters get the original error), and sync() checks the lifecycle.
-  const io = new GuardedIo(options.io, (error) => lifecycle.poison(error));
-  const state: StoreState = {
+function createState(options: NormalizedOptions, opened: StoreDirectory & { recovered: RecoveredLog }, control: StoreControl): StoreState {
+  const recovered = opened.recovered;
+  return {
     options,
-    io,
-    dir,
+    io: opened.io,
+    dir: opened.dir,
     index: recovered.index,
-    lifecycle,
-    commit,
-    writer: new LogWriter(io.wrap(recovered.file), recovered.end, recovered.lastFrameStart, recovered.file.path),
+    control,
+    writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart, recovered.file.path),
     storeId: recovered.header.storeId,
     generation: recovered.header.generation,
     lastSeq: recovered.lastSeq,
@@ -368,27 +326,6 @@ function createState(options: NormalizedOptions, dir: string, recovered: Recover
     switching: null,
     snapshotsWritten: 0,
     compactions: 0,
-  };
-  return state;
-}
-
-function groupCommitTarget(stateOf: () => StoreState): GroupCommitTarget {
-  return {
-    writtenThrough: (): number => stateOf().lastSeq,
-    flush: async (): Promise<void> => {
-      const state = stateOf();
-      // During a compaction switch the new log is not yet in place: syncing it would
-      // claim durability for a file a crash could still throw away.
-      while (state.switching !== null) await state.switching;
-      const writer = state.writer;
-      writer.flush();
-      await writer.datasync();
-    },
-    flushSync: (): void => {
-      const writer = stateOf().writer;
-      writer.flush();
-      writer.file.datasyncSync();
-    },
   };
 }
 

@@ -1,0 +1,290 @@
+import { DurabilityDriver } from './durability-driver.js';
+import { syncsOnClose, type DurabilityPolicy } from './durability.js';
+import { GroupCommit } from './group-commit.js';
+import type { GuardedIo } from './guarded-io.js';
+import type { IoFile } from './io.js';
+import { Lifecycle } from './lifecycle.js';
+import type { RecoveryReport } from './recovery.js';
+
+/** What a backend hands the store base once its files are open and recovered. */
+export interface StoreSetup {
+  /** How messages name the store: `journal /data/app.journal`. */
+  readonly name: string;
+  /** The store's guarded Io (see `openStoreDirectory` / `guardIo`); the base arms it. */
+  readonly io: GuardedIo;
+  readonly durability: DurabilityPolicy;
+  /** Every position below this was durable when open finished (0 when open synced nothing). */
+  readonly durableThrough: number;
+  readonly recovery: RecoveryReport;
+  /** The directory lock, released after the backend's files; null when a file locks itself. */
+  readonly lock: IoFile | null;
+}
+
+/**
+ * The fields every store's `stats()` reports, in the store's own positions (byte offsets
+ * for the journal and payload-store, record offsets for segment-log, seqs for wal-kv).
+ */
+export interface StoreStats {
+  durability: DurabilityPolicy;
+  /** Every position below this has been written (handed to the OS or buffered). */
+  writtenThrough: number;
+  /** Every position below this is durable. */
+  durableThrough: number;
+  /** Group commits run since open (one fdatasync round serves all its waiters). */
+  flushes: number;
+  poisoned: boolean;
+  closed: boolean;
+}
+
+/**
+ * The protocol every keel store shares, in abstract-level's spirit: the public methods
+ * here check state and run the protocol (group commit, durability policy, poisoning,
+ * lock, close), and a backend implements a few protected methods for its format. A
+ * backend's own public methods start with `assertOpen()` or `assertWritable()`, and call
+ * `wrote(n)` after each write they acknowledge.
+ *
+ * Poisoning has one source: the guarded Io. Any failed mutation through it, whichever
+ * file and whichever task it came from, poisons the store before the error reaches the
+ * caller; from then on writes and syncs are refused with KEEL_POISONED, the waiters of
+ * that moment get the failure itself, and close() releases everything and rejects.
+ */
+export abstract class Store<Stats extends object = object> implements AsyncDisposable {
+  readonly recovery: RecoveryReport;
+  /** Every file the store opens goes through this Io, so every failure poisons. */
+  protected readonly io: GuardedIo;
+  readonly #lifecycle: Lifecycle;
+  readonly #commit: GroupCommit;
+  readonly #driver: DurabilityDriver;
+  readonly #lock: IoFile | null;
+  #maintenance: Promise<unknown> = Promise.resolve();
+
+  protected constructor(setup: StoreSetup) {
+    this.recovery = setup.recovery;
+    this.io = setup.io;
+    this.#lock = setup.lock;
+    this.#lifecycle = new Lifecycle(setup.name);
+    this.#commit = new GroupCommit(
+      {
+        writtenThrough: () => this.writtenThrough(),
+        flush: () => this.flushToDisk(),
+        flushSync: () => this.flushToDiskSync(),
+      },
+      setup.durableThrough,
+      (error) => this.#poison(error),
+    );
+    this.#driver = new DurabilityDriver(setup.durability, this.#commit);
+    setup.io.arm((error) => this.#poison(error));
+  }
+
+  // ---- What a backend implements -------------------------------------------------
+
+  /** The position every acknowledged write has reached: what a flush started now covers. */
+  protected abstract writtenThrough(): number;
+
+  /**
+   * Hands buffered writes to the OS, then makes everything through `writtenThrough()` (as
+   * read before the call) durable, off the event loop (`datasync()`, `syncDir()`).
+   */
+  protected abstract flushToDisk(): Promise<void>;
+
+  /** The same on the calling thread, for `syncSync()`. */
+  protected abstract flushToDiskSync(): void;
+
+  /** Hands buffered writes to the OS without syncing (close under durability 'none'). */
+  protected abstract handToOs(): void;
+
+  /** Closes every file the backend holds; runs once, after the final sync, poisoned or not. */
+  protected abstract closeFiles(): void;
+
+  /** The backend's own `stats()` fields. */
+  protected abstract storeStats(): Stats;
+
+  /** Called first in close(): stop followers, wait for background work of the backend's own. */
+  protected async beforeClose(): Promise<void> {}
+
+  /** Called after the final sync of a healthy store (`synced` false under 'none'). */
+  protected async afterFinalSync(_synced: boolean): Promise<void> {}
+
+  // ---- The protocol, for backends -------------------------------------------------
+
+  protected assertOpen(): void {
+    this.#lifecycle.assertOpen();
+  }
+
+  protected assertWritable(): void {
+    this.#lifecycle.assertWritable();
+  }
+
+  /** Tells the durability policy that `writes` acknowledged writes were made. */
+  protected wrote(writes = 1): void {
+    this.#driver.afterWrite(writes);
+  }
+
+  /** Resolves with the durable frontier once every position below `position` is durable. */
+  protected syncThroughPosition(position: number): Promise<number> {
+    try {
+      this.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#settledAfter(this.#commit.syncThrough(position));
+  }
+
+  protected syncThroughPositionSync(position: number): number {
+    this.assertWritable();
+    return this.#commit.syncThroughSync(position);
+  }
+
+  /**
+   * Runs background or maintenance work one task at a time, after any flush in flight
+   * (which may still use the files it replaces). A failure of the task poisons the store:
+   * maintenance that fails halfway leaves files the running store can no longer trust.
+   */
+  protected maintain<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#maintenance.then(async () => {
+      this.assertWritable();
+      await this.#commit.drain();
+      try {
+        return await task();
+      } catch (error) {
+        this.#poison(error);
+        throw error;
+      }
+    });
+    this.#maintenance = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * For the backend's own background work (an index snapshot that may only cover durable
+   * bytes): waits until the group commit covers `position`, whatever the lifecycle state,
+   * so that work already running when close() began can finish.
+   */
+  protected flushedThrough(position: number): Promise<number> {
+    return this.#commit.syncThrough(position);
+  }
+
+  /** Waits for the flush in flight, if any. */
+  protected drainFlushes(): Promise<void> {
+    return this.#commit.drain();
+  }
+
+  /** Whether the group commit is flushing right now. */
+  protected get flushing(): boolean {
+    return this.#commit.busy;
+  }
+
+  protected get durableThrough(): number {
+    return this.#commit.durableThrough;
+  }
+
+  protected get durabilityPolicy(): DurabilityPolicy {
+    return this.#driver.policy;
+  }
+
+  protected get poisonedBy(): Error | null {
+    return this.#lifecycle.poisoned;
+  }
+
+  protected get isClosed(): boolean {
+    return this.#lifecycle.closed;
+  }
+
+  /** Poisons the store for a failure that did not pass through its Io (a broken invariant). */
+  protected poison(error: unknown): void {
+    this.#poison(error);
+  }
+
+  // ---- The public protocol ---------------------------------------------------------
+
+  /** Makes every write so far durable; resolves with the durable frontier. */
+  sync(): Promise<number> {
+    try {
+      this.assertWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#settledAfter(this.#commit.sync());
+  }
+
+  /**
+   * `sync` on the calling thread (Node's xSync convention): hands buffered writes to the
+   * OS and runs the fdatasyncs before it returns the durable frontier. It blocks the event
+   * loop for them and shares the async path's group commit: it claims only what was
+   * written before its fdatasync began, and a failure poisons the store.
+   */
+  syncSync(): number {
+    this.assertWritable();
+    return this.#commit.syncSync();
+  }
+
+  /** The shared fields, then the backend's own. Works after close (then `closed` is true). */
+  stats(): StoreStats & Stats {
+    return {
+      durability: this.#driver.policy,
+      writtenThrough: this.writtenThrough(),
+      durableThrough: this.#commit.durableThrough,
+      flushes: this.#commit.flushCount,
+      poisoned: this.#lifecycle.poisoned !== null,
+      closed: this.#lifecycle.closed,
+      ...this.storeStats(),
+    };
+  }
+
+  /**
+   * Idempotent. Waits for background work, ends with a sync unless durability is 'none'
+   * or the store is poisoned, then releases its files and its lock, also when that sync
+   * fails (close then rejects with the failure). A poisoned store's close rejects with
+   * KEEL_POISONED, so that nobody takes a successful close for "everything is durable".
+   */
+  close(): Promise<void> {
+    return this.#lifecycle.close(() => this.#closeOnce());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #closeOnce(): Promise<void> {
+    this.#driver.stop();
+    let failure: unknown = null;
+    try {
+      await this.beforeClose();
+      await this.#maintenance;
+      if (this.#lifecycle.poisoned === null) {
+        const synced = syncsOnClose(this.#driver.policy);
+        if (synced) await this.#commit.sync();
+        else this.handToOs();
+        await this.afterFinalSync(synced);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    await this.#commit.drain();
+    await this.io.settled();
+    try {
+      this.closeFiles();
+    } finally {
+      this.#lock?.closeSync();
+    }
+    if (failure !== null) throw failure;
+  }
+
+  /**
+   * A write or sync that background work started before this sync may still fail: resolve
+   * only once those settled, and never after any failure.
+   */
+  async #settledAfter(durable: Promise<number>): Promise<number> {
+    const running = this.io.settled();
+    const frontier = await durable;
+    await running;
+    const poison = this.#lifecycle.poisoned;
+    if (poison !== null) throw poison;
+    return frontier;
+  }
+
+  #poison(error: unknown): void {
+    this.#lifecycle.poison(error);
+    this.#commit.poison(error);
+  }
+}
