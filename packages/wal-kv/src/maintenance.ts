@@ -2,7 +2,7 @@ import { joinPath, renameDurably } from '@keel/core';
 import { writeCompactedLog, type CompactedLog } from './compaction.js';
 import { LOG_FORMAT_VERSION, LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
 import { COMPACT_LOG_BYTES_MIN, SNAPSHOTS_KEPT } from './limits.js';
-import { LogWriter } from './log-writer.js';
+import { LogWriter } from './writer.js';
 import { writeSnapshotFile } from './snapshot.js';
 import { encodeSnapshot, type SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';

@@ -12,7 +12,7 @@ import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './e
 import { OPERATION_PUT } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { COMPACT_LOG_BYTES_MIN } from './limits.js';
-import { LogWriter } from './log-writer.js';
+import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';

@@ -1,12 +1,14 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, crc32c, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordPayload, keySeed, sealRecordFrame, type Operation } from './format.js';
-import { MAP_SEGMENT_BYTES, WRITE_BUFFER_BYTES } from './limits.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
+import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, type Operation } from './format.js';
+import { WRITE_BUFFER_BYTES } from './limits.js';
+import { LogReader } from './reader.js';
 
 /**
  * The append side of one log file. Records are encoded straight into a write buffer and
  * handed to the OS in one write when the buffer fills, at the next turn of the event
- * loop, or before a sync; values still in the buffer are read from memory.
+ * loop, or before a sync; values still in the buffer are read from memory, the rest
+ * through the log's `LogReader`.
  *
  * Frames are written in core's frame layout (magic u32 BE, length u32 LE, payload,
  * CRC-32C u32 LE over magic + length + payload) without an intermediate payload copy;
@@ -22,15 +24,15 @@ export class LogWriter {
   lastFrameStart: number;
   #buffer: Buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
   #buffered = 0;
-  readonly #maps: Uint8Array[] = [];
+  readonly #reader: LogReader;
   readonly #syncs = new Set<Promise<void>>();
-  #mapUnsupported = false;
 
   constructor(file: IoFile, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
     this.path = path;
     this.flushedThrough = end;
     this.lastFrameStart = lastFrameStart;
+    this.#reader = new LogReader(file, path);
   }
 
   /** Offset just past the last appended frame. */
@@ -96,68 +98,20 @@ export class LogWriter {
 
   /**
    * Reads the value of `key` (CRC-32C + bytes at `position`) and verifies it, the key
-   * included, before returning a copy. Sealed log bytes are read through read-only
-   * mappings of whole segments (no syscall per read); the rest, and any Io without
-   * mappings, through one positional read.
+   * included, before returning a copy; values still in the write buffer come from memory.
    */
   readValue(key: string, position: number, length: number): Buffer {
     if (position >= this.flushedThrough) {
       const start = position - this.flushedThrough + VALUE_CRC_BYTES;
       return Buffer.from(this.#buffer.subarray(start, start + length));
     }
-    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
-    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, key).subarray(VALUE_CRC_BYTES));
-    // A mapping is read-only and must not be handed out (a write into it would crash);
-    // a buffer read for this call can be.
-    return this.#verified(this.#read(position, length), position, key).subarray(VALUE_CRC_BYTES);
+    return this.#reader.readValue(key, position, length, this.flushedThrough);
   }
 
-  /**
-   * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
-   * only until the next call (it may be a read-only mapping): compaction copies it as is.
-   */
+  /** The verified CRC-32C and value bytes at a flushed `position`: see `LogReader.readVerifiedField`. */
   readVerifiedField(key: string, position: number, length: number): Uint8Array {
     if (position >= this.flushedThrough) throw new Error(`readVerifiedField(${position}) of unflushed bytes`);
-    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length);
-    return this.#verified(mapped ?? this.#read(position, length), position, key);
-  }
-
-  #read(position: number, length: number): Buffer {
-    const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
-    if (this.file.readSync(bytes, position) !== bytes.length) {
-      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} is cut short`, { path: this.path, offset: position });
-    }
-    return bytes;
-  }
-
-  /** Checks the CRC-32C in front of a value, which covers `key` and the value; returns the same bytes. */
-  #verified<T extends Uint8Array>(field: T, position: number, key: string): T {
-    const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
-    if (crc32c(field.subarray(VALUE_CRC_BYTES), keySeed(key)) !== stored) {
-      throw new KeelError('KEEL_CORRUPT', `${this.path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.path, offset: position });
-    }
-    return field;
-  }
-
-  /** A view of [position, position + bytes) inside one mapped sealed segment, or null. */
-  #mappedRange(position: number, bytes: number): Uint8Array | null {
-    if (this.#mapUnsupported) return null;
-    const segment = Math.floor(position / MAP_SEGMENT_BYTES);
-    const segmentStart = segment * MAP_SEGMENT_BYTES;
-    if (position + bytes > segmentStart + MAP_SEGMENT_BYTES || segmentStart + MAP_SEGMENT_BYTES > this.flushedThrough) return null;
-    let map = this.#maps[segment];
-    if (map === undefined) {
-      try {
-        // Safe to map: these bytes exist and the log is never truncated while open.
-        map = this.file.mapSync(segmentStart, MAP_SEGMENT_BYTES);
-      } catch {
-        this.#mapUnsupported = true;
-        return null;
-      }
-      this.#maps[segment] = map;
-    }
-    const start = position - segmentStart;
-    return map.subarray(start, start + bytes);
+    return this.#reader.readVerifiedField(key, position, length, this.flushedThrough);
   }
 
   #reserve(frameBytes: number): void {

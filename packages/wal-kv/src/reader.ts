@@ -1,0 +1,79 @@
+import { Buffer } from 'node:buffer';
+import { KeelError, crc32c, type IoFile } from '@keel/core';
+import { VALUE_CRC_BYTES, keySeed } from './format.js';
+import { MAP_SEGMENT_BYTES } from './limits.js';
+
+/**
+ * The read side of one log file: values read back and verified against the CRC-32C in
+ * front of them, which covers the key too, so a value read for the wrong key (a swapped
+ * or misdirected write) is refused like a damaged one. Bytes below `readableThrough` are
+ * read through read-only mappings of whole segments (no syscall per read) where the Io
+ * can map, else with one positional read.
+ */
+export class LogReader {
+  readonly #file: IoFile;
+  readonly #path: string;
+  readonly #maps: Uint8Array[] = [];
+  #mapUnsupported = false;
+
+  constructor(file: IoFile, path: string) {
+    this.#file = file;
+    this.#path = path;
+  }
+
+  /** The value of `key` at `position` as a copy the caller may keep and write into. */
+  readValue(key: string, position: number, length: number, readableThrough: number): Buffer {
+    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
+    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, key).subarray(VALUE_CRC_BYTES));
+    // A mapping is read-only and must not be handed out (a write into it would crash);
+    // a buffer read for this call can be.
+    return this.#verified(this.#read(position, length), position, key).subarray(VALUE_CRC_BYTES);
+  }
+
+  /**
+   * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
+   * only until the next call (it may be a read-only mapping): compaction copies it as is.
+   */
+  readVerifiedField(key: string, position: number, length: number, readableThrough: number): Uint8Array {
+    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
+    return this.#verified(mapped ?? this.#read(position, length), position, key);
+  }
+
+  #read(position: number, length: number): Buffer {
+    const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
+    if (this.#file.readSync(bytes, position) !== bytes.length) {
+      throw new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} is cut short`, { path: this.#path, offset: position });
+    }
+    return bytes;
+  }
+
+  /** Checks the CRC-32C in front of a value, which covers `key` and the value; returns the same bytes. */
+  #verified<T extends Uint8Array>(field: T, position: number, key: string): T {
+    const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
+    if (crc32c(field.subarray(VALUE_CRC_BYTES), keySeed(key)) !== stored) {
+      throw new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.#path, offset: position });
+    }
+    return field;
+  }
+
+  /** A view of [position, position + bytes) inside one mapped segment wholly below `readableThrough`, or null. */
+  #mappedRange(position: number, bytes: number, readableThrough: number): Uint8Array | null {
+    if (this.#mapUnsupported) return null;
+    const segment = Math.floor(position / MAP_SEGMENT_BYTES);
+    const segmentStart = segment * MAP_SEGMENT_BYTES;
+    if (position + bytes > segmentStart + MAP_SEGMENT_BYTES || segmentStart + MAP_SEGMENT_BYTES > readableThrough) return null;
+    let map = this.#maps[segment];
+    if (map === undefined) {
+      try {
+        // Safe to map: these bytes exist and the log is never truncated while open.
+        map = this.#file.mapSync(segmentStart, MAP_SEGMENT_BYTES);
+      } catch {
+        this.#mapUnsupported = true;
+        return null;
+      }
+      this.#maps[segment] = map;
+    }
+    const start = position - segmentStart;
+    return map.subarray(start, start + bytes);
+  }
+}
