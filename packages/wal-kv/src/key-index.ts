@@ -1,4 +1,4 @@
-import { operationBytes } from './format.js';
+import { OPERATION_PUT, operationBytes, type Operation } from './format.js';
 
 const SLOTS_INITIAL = 1024;
 
@@ -46,6 +46,27 @@ export class KeyIndex {
   /** Moves a value (compaction): same key, same seq, new place. */
   relocate(slot: number, position: number): void {
     this.#positions[slot] = position;
+  }
+
+  /**
+   * The key count after `operations` were applied in order, without applying them: what
+   * a write is checked against before anything of it is encoded.
+   */
+  sizeAfter(operations: readonly Operation[]): number {
+    if (operations.length === 1) {
+      const present = this.slots.has(operations[0]!.key);
+      return this.slots.size + (operations[0]!.type === OPERATION_PUT ? (present ? 0 : 1) : present ? -1 : 0);
+    }
+    let size = this.slots.size;
+    const touched = new Map<string, boolean>();
+    for (const operation of operations) {
+      const present = touched.get(operation.key) ?? this.slots.has(operation.key);
+      const put = operation.type === OPERATION_PUT;
+      if (put && !present) size++;
+      else if (!put && present) size--;
+      touched.set(operation.key, put);
+    }
+    return size;
   }
 
   applyPut(key: string, position: number, length: number, seq: number): void {

@@ -1,6 +1,6 @@
 import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy, type DurabilityOption, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
 import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
-import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
+import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, KEYS_MAX, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
 
 export interface WalKvOptions {
   /** When writes become durable on their own (default `{ mode: 'explicit' }`). */
@@ -15,6 +15,8 @@ export interface WalKvOptions {
   keyEncoding?: KeyEncoding;
   /** What open does with a damaged log (default 'truncate-tail'). */
   recovery?: RecoveryPolicy;
+  /** Most live keys the store may hold (default and maximum KEYS_MAX); a write beyond it is refused with KEEL_TOO_LARGE. */
+  keysMax?: number;
   /** The file system (default: the native one). */
   io?: Io;
 }
@@ -26,6 +28,7 @@ export interface NormalizedOptions {
   valueEncoding: ValueEncoding;
   keyEncoding: KeyEncoding;
   recovery: RecoveryPolicy;
+  keysMax: number;
   io: Io;
 }
 
@@ -39,6 +42,8 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
   }
   const ratio = options.compactWhenGarbageRatio ?? COMPACT_WHEN_GARBAGE_RATIO_DEFAULT;
   if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) throw badArgument(`compactWhenGarbageRatio must be in (0, 1], got ${describeType(ratio)}`);
+  const keysMax = options.keysMax ?? KEYS_MAX;
+  if (!(Number.isSafeInteger(keysMax) && keysMax >= 1 && keysMax <= KEYS_MAX)) throw badArgument(`keysMax must be an integer in [1, ${KEYS_MAX}], got ${describeType(keysMax)}`);
   return {
     durability: normalizeDurability(options.durability),
     snapshotEveryBytes,
@@ -46,6 +51,7 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
     valueEncoding: normalizeValueEncoding(options.valueEncoding),
     keyEncoding: normalizeKeyEncoding(options.keyEncoding),
     recovery: normalizeRecoveryPolicy(options.recovery),
+    keysMax,
     io: normalizeIo(options.io, nativeIo),
   };
 }

@@ -16,6 +16,7 @@ import {
   type LogHeader,
 } from './format.js';
 import { KeyIndex } from './key-index.js';
+import { BATCH_OPERATIONS_MAX } from './limits.js';
 import { loadSnapshot } from './snapshot.js';
 import { SNAPSHOT_SIGNATURE } from './snapshot-format.js';
 import { IDENTITY, IDENTITY_FILE_NAME, refuseDirectory } from './store-identity.js';
@@ -49,7 +50,7 @@ export interface RecoveredLog {
  * cut a torn tail (core recovery, after saving it), remove the proven `.tmp` leftovers,
  * older generations and unusable snapshots of this store. A refused open changes nothing.
  */
-export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): Promise<RecoveredLog> {
+export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy, keysMax: number): Promise<RecoveredLog> {
   const found = surveyDirectory(io, dir);
   const actions: RecoveryAction[] = [];
   const storeId = found.identity.state === 'valid' ? found.identity.storeId : await IDENTITY.write(io, dir, found.identity.state === 'torn');
@@ -60,7 +61,7 @@ export async function recoverLog(io: Io, dir: string, policy: RecoveryPolicy): P
   try {
     const size = file.sizeSync();
     const header = readLogHeader(file, path, generation, storeId);
-    const recovered = await replay(io, dir, found, file, header, size, policy, actions);
+    const recovered = await replay(io, dir, found, file, header, size, { policy, keysMax }, actions);
     // Only an open that succeeds changes the directory: a refused one leaves it as found.
     removeTemporaries(io, dir, found.temporaries, recovered.log.report.actions);
     await removeStale(io, dir, found.generations, generation, recovered.unusableSnapshots, policy, recovered.log.report.actions);
@@ -185,7 +186,7 @@ interface SnapshotChoice {
 }
 
 /** The newest snapshot that checks out and that the log backs; notes what the others prove. */
-function chooseSnapshot(io: Io, dir: string, names: readonly string[], file: IoFile, header: LogHeader, size: number, actions: RecoveryAction[]): SnapshotChoice {
+function chooseSnapshot(io: Io, dir: string, names: readonly string[], file: IoFile, header: LogHeader, size: number, keysMax: number, actions: RecoveryAction[]): SnapshotChoice {
   const choice: SnapshotChoice = {
     index: new KeyIndex(),
     from: LOG_HEADER_FRAME_BYTES,
@@ -202,8 +203,9 @@ function chooseSnapshot(io: Io, dir: string, names: readonly string[], file: IoF
     .sort((a, b) => b.seq - a.seq);
   for (const snapshot of snapshots) {
     const path = joinPath(dir, snapshot.name);
-    const loaded = loadSnapshot(io, path, snapshot.seq, header, file, size);
+    const loaded = loadSnapshot(io, path, snapshot.seq, header, file, size, keysMax);
     if (loaded.kind === 'foreign') throw refuseDirectory(path, `is not a snapshot of this store (${loaded.reason})`, path);
+    if (loaded.kind === 'too-many-keys') throw tooManyKeys(path, loaded.entryCount, keysMax, 0);
     if (loaded.kind !== 'loaded') {
       // Only a snapshot whose header proves it ours is removed later; a damaged one is left as found.
       if (loaded.kind === 'log-damaged' || loaded.ours) choice.unusable.push(snapshot.name);
@@ -244,6 +246,14 @@ function refuseLostDurableBytes(file: IoFile, choice: SnapshotChoice, policy: Re
   );
 }
 
+/**
+ * A store holding more keys than this open allows (a smaller `keysMax`, or a log that is
+ * not ours to trust) is refused before anything changes: the index could not hold it.
+ */
+function tooManyKeys(path: string, keys: number, keysMax: number, offset: number): KeelError {
+  return new KeelError('KEEL_TOO_LARGE', `${path} holds ${keys} keys or more; this open allows at most ${keysMax} (keysMax). Nothing was changed`, { path, offset });
+}
+
 async function replay(
   io: Io,
   dir: string,
@@ -251,10 +261,11 @@ async function replay(
   file: IoFile,
   header: LogHeader,
   size: number,
-  policy: RecoveryPolicy,
+  limits: { policy: RecoveryPolicy; keysMax: number },
   actions: RecoveryAction[],
 ): Promise<Replayed> {
-  const choice = chooseSnapshot(io, dir, found.names, file, header, size, actions);
+  const { policy, keysMax } = limits;
+  const choice = chooseSnapshot(io, dir, found.names, file, header, size, keysMax, actions);
   refuseUnprovenGeneration(file, header, found.generations, choice);
   refuseLostDurableBytes(file, choice, policy);
   const { index, from, snapshotSeq } = choice;
@@ -278,7 +289,10 @@ async function replay(
         const key = payload.toString('latin1', operation.keyStart, operation.keyEnd);
         if (operation.type === OPERATION_PUT) index.applyPut(key, frame.offset + FRAME_HEADER_BYTES + operation.valueOffset, operation.valueLength, operation.seq);
         else index.applyDelete(key);
+        // Inside a record the count may pass keysMax (puts before deletes), never the index's own bound.
+        if (index.size >= keysMax + BATCH_OPERATIONS_MAX) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
       });
+      if (index.size > keysMax) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
       lastFrameStart = frame.offset;
     },
   });

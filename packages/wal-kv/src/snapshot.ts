@@ -24,6 +24,8 @@ export type SnapshotLoad =
   | { kind: 'rejected'; reason: string; olderGeneration: boolean; ours: boolean }
   /** A whole snapshot header naming another store: not ours, never used or removed. */
   | { kind: 'foreign'; reason: string }
+  /** An intact header of ours counting more keys than this open allows: the store cannot be opened with that limit. */
+  | { kind: 'too-many-keys'; entryCount: number }
   /**
    * The snapshot is intact, so the log was durable through `meta.logPosition` when it was
    * written, yet the log no longer holds a valid record ending there: durable log bytes
@@ -32,7 +34,7 @@ export type SnapshotLoad =
   | { kind: 'log-damaged'; reason: string; meta: SnapshotMeta };
 
 /** Loads the snapshot at `path` for the log `log` (of `logSize` bytes), or says why it cannot be used. */
-export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogHeader, log: IoFile, logSize: number): SnapshotLoad {
+export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogHeader, log: IoFile, logSize: number, keysMax: number): SnapshotLoad {
   let file: IoFile;
   try {
     file = io.open(path);
@@ -49,6 +51,7 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
     if (!sameStoreId(decoded.storeId, header.storeId)) return { kind: 'foreign', reason: 'its store id is not this store\'s' };
     meta = decoded;
     checkMeta(meta, nameSeq, header);
+    if (meta.entryCount > keysMax) return { kind: 'too-many-keys', entryCount: meta.entryCount };
     index = decodeBody(scanner, meta);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -72,6 +75,8 @@ function decodeBody(scanner: FrameScanner, meta: SnapshotMeta): KeyIndex {
       trailerSeen = true;
     } else {
       decodeEntries(frame.payload, meta, index);
+      // The header's count is bounded by keysMax; one chunk more stays within the index's own bound.
+      if (index.size > meta.entryCount) throw new SnapshotRejected('more entries than its header counts');
     }
   }
   if (scanner.tailState !== 'clean-end') throw new SnapshotRejected(`damaged frame at ${scanner.validBytes} (${scanner.tailState})`);

@@ -77,7 +77,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
     const opened = await openStoreDirectory(normalized.io, dir, async (store) => {
-      const recovered = await recoverLog(store.io, dir, normalized.recovery);
+      const recovered = await recoverLog(store.io, dir, normalized.recovery, normalized.keysMax);
       // What was read back is what is on disk only once it is synced: only then may
       // the recovered seqs be reported durable.
       await recovered.file.datasync().catch((error: unknown) => {
@@ -247,6 +247,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   #write(record: PreparedRecord): number {
     const state = this.#state;
     if (record.operations.length === 0) return state.lastSeq;
+    this.#checkKeyCount(record);
     if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
     const firstSeq = state.lastSeq + 1;
     const positions = state.writer.appendRecord(record.operations, record.payloadBytes, (i) => firstSeq + i);
@@ -260,6 +261,16 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.wrote(record.operations.length);
     this.#maybeMaintain();
     return state.lastSeq;
+  }
+
+  /** Refuses, before anything is encoded, a write that would take the key count above the limit. */
+  #checkKeyCount(record: PreparedRecord): void {
+    const { index, options } = this.#state;
+    if (index.size + record.operations.length <= options.keysMax) return;
+    const after = index.sizeAfter(record.operations);
+    if (after > options.keysMax && after > index.size) {
+      throw new KeelError('KEEL_TOO_LARGE', `this write would leave ${after} keys in the store; it holds at most ${options.keysMax} (keysMax). Nothing was written`);
+    }
   }
 
   /** Hands buffered records to the OS at the next turn, so 'none' still reaches the page cache. */

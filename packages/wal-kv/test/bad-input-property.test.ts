@@ -12,6 +12,7 @@ const subject: BadInputSubject<WalKv> = {
     valueEncoding: 'json',
     keyEncoding: 'utf8',
     recovery: 'truncate-tail',
+    keysMax: 1000,
     io: undefined,
   },
   opens: [{ name: 'WalKv.open', open: (path, options) => WalKv.open(path as string, options as never) }],
