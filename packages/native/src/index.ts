@@ -106,8 +106,66 @@ export interface NativeFileConstructor {
   open(path: string, options?: OpenOptions): NativeFile;
 }
 
+/**
+ * wal-kv's in-memory index: a hash table over key bytes (keys in one arena, a 32-byte
+ * entry per key with value position, value length and seq) with an ordered view for
+ * ranges kept lazily. Pure computation over memory the caller hands in: it never
+ * touches a file. Calls that are handed impossible contents (a record or checkpoint
+ * chunk that does not check out) throw an `Error` with code `InvalidArg` and the reason
+ * as its message; the table is then to be discarded.
+ */
+export interface KeyTable {
+  /** Live keys. */
+  readonly size: number;
+  /** Log bytes holding overwritten puts and deletes (what compaction would reclaim). */
+  deadBytes: number;
+  /** Bytes the table holds (allocated capacity). */
+  memoryBytes(): number;
+  /**
+   * Looks up `key[0..keyLength]`: writes value position, value length, seq, the key's
+   * CRC-32C (the seed of its value's CRC) and key length into `out[0..5]` and returns
+   * the slot, or -1 when absent.
+   */
+  find(key: Uint8Array, keyLength: number, out: Float64Array): number;
+  /**
+   * The write path: seals the record frame at `buffer[start..end]` (at log offset
+   * `frameOffset`; value CRCs and frame CRC still to fill) and applies it, unless it
+   * would leave more than `keysMax` keys and more than now: then it changes nothing and
+   * returns false.
+   */
+  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number): boolean;
+  /** Applies a record read back (frame CRC checked) whose payload is at log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last seq. */
+  replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number): number;
+  /**
+   * Up to `limit` entries in key byte order (descending with `reverse`) between the
+   * bounds (`null`: open), fewer when `keys` fills: per entry the five fields `find`
+   * writes into `out`, the keys back to back into `keys`. Returns the count.
+   */
+  range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array): number;
+  /** Every entry as checkpoint chunk payloads of about `chunkBytes`, in key order. */
+  checkpointChunks(chunkBytes: number): Buffer[];
+  /** Starts loading a checkpoint into this empty table; entries must point into [positionMin, positionEnd) and have seq ≤ seqMax. */
+  beginLoad(entryCount: number, positionMin: number, positionEnd: number, seqMax: number): void;
+  loadChunk(payload: Uint8Array): void;
+  /** Ends a load; throws unless exactly `entryCount` entries came. */
+  finishLoad(): void;
+  /** Live slots in log order. */
+  liveInLogOrder(): Uint32Array;
+  /** Writes position, value length and seq of a live slot into `out`, its key into `keyTarget` at `keyOffset`; returns the key length. */
+  entryAt(slot: number, out: Float64Array, keyTarget: Uint8Array, keyOffset: number): number;
+  /** Moves values (compaction): `positions[i]` is the new place of `slots[i]`. */
+  relocate(slots: Uint32Array, positions: Float64Array): void;
+}
+
+export interface KeyTableConstructor {
+  /** An empty table; records and checkpoints are checked against these bounds. */
+  new (keyBytesMax: number, valueBytesMax: number): KeyTable;
+  readonly prototype: KeyTable;
+}
+
 interface Binding {
   NativeFile: NativeFileConstructor;
+  KeyTable: KeyTableConstructor;
   syncDirSync(path: string): void;
   syncDir(path: string): Promise<void>;
   renameSync(from: string, to: string): void;
@@ -128,6 +186,7 @@ interface Binding {
 const binding = loadBinding<Binding>();
 
 export const NativeFile: NativeFileConstructor = binding.NativeFile;
+export const KeyTable: KeyTableConstructor = binding.KeyTable;
 
 /** open(O_RDONLY|O_DIRECTORY) + fsync: makes entries created, renamed or removed in the directory durable. */
 export const syncDirSync: (path: string) => void = binding.syncDirSync;

@@ -4,7 +4,7 @@
 //! Layout: `api` is the N-API surface (the `NativeFile` class, path calls, checksums,
 //! aligned memory), one file per concern. Below it, the compute modules: `error` (one
 //! `map_error`, JS error objects), `io` (calls over a file descriptor), `open`, `fs`
-//! (path-level calls), `map` (mmap), `frames` (frame scan and seal), `task` (the async
+//! (path-level calls), `map` (mmap), `frames` (frame scan and seal), `key_table` (wal-kv's index), `task` (the async
 //! twin of every blocking call).
 
 mod api;
@@ -12,6 +12,7 @@ mod error;
 mod frames;
 mod fs;
 mod io;
+mod key_table;
 mod map;
 mod open;
 mod task;

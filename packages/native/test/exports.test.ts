@@ -7,6 +7,7 @@ describe('@keel/native exports', () => {
     expect(Object.keys(native).sort()).toEqual(
       [
         'FRAME_SCAN_STOP',
+        'KeyTable',
         'NativeFile',
         'allocAligned',
         'decodeScan',

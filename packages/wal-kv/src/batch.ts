@@ -1,5 +1,5 @@
 import { KeelError, assertArray, badArgument, describeType } from '@keel/core';
-import { encodeValue, indexKeyOf, type Key, type ValueEncoding } from './encoding.js';
+import { encodeValue, keyBytesOf, type Key, type ValueEncoding } from './encoding.js';
 import { OPERATION_DELETE, OPERATION_PUT, recordPayloadBytes, type Operation } from './format.js';
 import { BATCH_OPERATIONS_MAX, RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
@@ -12,14 +12,13 @@ export interface PreparedRecord {
 }
 
 export function preparePut(key: unknown, value: unknown, encoding: ValueEncoding, into: PreparedRecord): void {
-  const indexKey = indexKeyOf(key);
+  const keyBytes = keyBytesOf(key);
   const bytes = encodeValue(value, encoding);
-  into.operations.push({ type: OPERATION_PUT, key: indexKey, value: bytes });
+  into.operations.push({ type: OPERATION_PUT, key: keyBytes, value: bytes });
 }
 
 export function prepareDelete(key: unknown, into: PreparedRecord): void {
-  const indexKey = indexKeyOf(key);
-  into.operations.push({ type: OPERATION_DELETE, key: indexKey, value: null });
+  into.operations.push({ type: OPERATION_DELETE, key: keyBytesOf(key), value: null });
 }
 
 export function emptyRecord(): PreparedRecord {

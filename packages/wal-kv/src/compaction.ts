@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, joinPath, type Io, type IoFile } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, crc32c, joinPath, type Io, type IoFile } from '@keel/core';
 import {
   LOG_HEADER_FRAME_BYTES,
   OPERATION_HEADER_BYTES,
@@ -14,8 +14,8 @@ import {
   viewOf,
   type LogHeader,
 } from './format.js';
-import type { KeyIndex } from './key-index.js';
-import { COMPACTION_RECORD_BYTES } from './limits.js';
+import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
+import { COMPACTION_RECORD_BYTES, KEY_BYTES_MAX } from './limits.js';
 
 export interface CompactedLog {
   file: IoFile;
@@ -28,6 +28,7 @@ export interface CompactedLog {
   slots: Uint32Array;
   positions: Float64Array;
 }
+
 
 /**
  * Writes every live value into `wal-<generation>.log.tmp`, in the order of the old log
@@ -42,21 +43,17 @@ export function writeCompactedLog(
   dir: string,
   header: LogHeader,
   index: KeyIndex,
-  readVerifiedField: (key: string, position: number, length: number) => Uint8Array,
+  readVerifiedField: (keyCrc: number, position: number, length: number) => Uint8Array,
 ): CompactedLog {
   const { generation } = header;
   const finalPath = joinPath(dir, logFileName(generation));
   const temporaryPath = finalPath + TEMPORARY_SUFFIX;
-  const { keys, slots } = liveInLogOrder(index);
+  const slots = index.table.liveInLogOrder();
   const file = io.open(temporaryPath, { create: true, truncate: true });
   try {
     file.writeSync(encodeLogHeader(header), 0);
     const writer = new CompactionRecords(file, LOG_HEADER_FRAME_BYTES, slots.length);
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      const key = keys[i]!;
-      writer.add(i, key, readVerifiedField(key, index.position(slot), index.length(slot)), index.seq(slot));
-    }
+    for (let i = 0; i < slots.length; i++) writer.add(i, index, slots[i]!, readVerifiedField);
     writer.finish();
     return { file, temporaryPath, finalPath, generation, end: writer.end, lastFrameStart: writer.lastFrameStart, slots, positions: writer.positions };
   } catch (error) {
@@ -76,6 +73,7 @@ class CompactionRecords {
   #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
   #view = viewOf(this.#buffer);
   #used = FRAME_HEADER_BYTES + RECORD_COUNT_BYTES;
+  readonly #fields = new Float64Array(ENTRY_FIELDS);
   #first = 0;
   #count = 0;
 
@@ -85,15 +83,27 @@ class CompactionRecords {
     this.positions = new Float64Array(live);
   }
 
-  /** Adds the put of live key number `ordinal`; `field` is its verified CRC and value. */
-  add(ordinal: number, key: string, field: Uint8Array, seq: number): void {
-    const bytes = OPERATION_HEADER_BYTES + key.length + field.length;
-    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.finish();
-    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.#grow(this.#used + bytes + FRAME_TRAILER_BYTES);
+  /**
+   * Adds the put of live key number `ordinal` (index slot `slot`): its key goes straight
+   * from the index into the record, its CRC and value are copied once verified.
+   */
+  add(ordinal: number, index: KeyIndex, slot: number, readVerifiedField: (keyCrc: number, position: number, length: number) => Uint8Array): void {
+    // Room for the largest key; the value's room is checked once its length is known.
+    this.#ensure(OPERATION_HEADER_BYTES + KEY_BYTES_MAX);
+    const keyAt = this.#used + OPERATION_HEADER_BYTES;
+    const keyLength = index.table.entryAt(slot, this.#fields, this.#buffer, keyAt);
+    const [position, length, seq] = [this.#fields[0]!, this.#fields[1]!, this.#fields[2]!];
+    const field = readVerifiedField(crc32c(this.#buffer.subarray(keyAt, keyAt + keyLength)), position, length);
+    const bytes = OPERATION_HEADER_BYTES + keyLength + field.length;
+    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) {
+      // Start a new frame (or grow) and write the key again there.
+      const key = Buffer.from(this.#buffer.subarray(keyAt, keyAt + keyLength));
+      this.#ensure(bytes);
+      this.#buffer.set(key, this.#used + OPERATION_HEADER_BYTES);
+    }
     if (this.#count === 0) this.#first = ordinal;
-    encodeOperationHeader(this.#view, this.#used, OPERATION_PUT, key.length, field.length - VALUE_CRC_BYTES, seq);
-    this.#buffer.write(key, this.#used + OPERATION_HEADER_BYTES, key.length, 'latin1');
-    const fieldAt = this.#used + OPERATION_HEADER_BYTES + key.length;
+    encodeOperationHeader(this.#view, this.#used, OPERATION_PUT, keyLength, length, seq);
+    const fieldAt = this.#used + OPERATION_HEADER_BYTES + keyLength;
     this.#buffer.set(field, fieldAt);
     this.positions[ordinal] = fieldAt; // made absolute when the frame's place is known
     this.#used += bytes;
@@ -113,28 +123,14 @@ class CompactionRecords {
     this.#count = 0;
   }
 
-  #grow(bytes: number): void {
-    this.#buffer = Buffer.allocUnsafe(bytes);
-    this.#view = viewOf(this.#buffer);
+  /** Makes room for `bytes` more operation bytes: seals the frame being built if it is full, grows for one large value. */
+  #ensure(bytes: number): void {
+    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.finish();
+    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(this.#used + bytes + FRAME_TRAILER_BYTES);
+      grown.set(this.#buffer.subarray(0, this.#used));
+      this.#buffer = grown;
+      this.#view = viewOf(this.#buffer);
+    }
   }
-}
-
-function liveInLogOrder(index: KeyIndex): { keys: string[]; slots: Uint32Array } {
-  const keys: string[] = [];
-  const unordered = new Uint32Array(index.size);
-  let count = 0;
-  for (const [key, slot] of index.slots) {
-    keys.push(key);
-    unordered[count++] = slot;
-  }
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  order.sort((a, b) => index.position(unordered[a]!) - index.position(unordered[b]!));
-  const orderedKeys = new Array<string>(count);
-  const slots = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    orderedKeys[i] = keys[order[i]!]!;
-    slots[i] = unordered[order[i]!]!;
-  }
-  return { keys: orderedKeys, slots };
 }

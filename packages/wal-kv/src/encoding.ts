@@ -3,46 +3,49 @@ import { KeelError, badArgument, describeType } from '@keel/core';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 /**
- * Keys are bytes on disk: a string key is its UTF-8 encoding. In memory the index keys
- * them by a latin1 string of those bytes (one char per byte), which is compact, hashes
- * fast, and sorts in byte order. An ASCII string is its own latin1 form, which keeps the
- * common case free of any conversion.
+ * Keys are bytes on disk: a string key is its UTF-8 encoding. Inside the store a key is
+ * in its byte form (`KeyBytes`): an ASCII string as it is (its UTF-8 and latin1 bytes are
+ * the same, so it is written with no conversion), any other string as its UTF-8 bytes, a
+ * Uint8Array as it is. `.length` of either form is the key's byte length.
  */
 export type Key = string | Uint8Array;
+export type KeyBytes = string | Uint8Array;
 export type KeyEncoding = 'utf8' | 'binary';
 export type ValueEncoding = 'binary' | 'utf8' | 'json';
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** The index form of a key, validated (non-empty, at most KEY_BYTES_MAX bytes). */
-export function indexKeyOf(key: unknown, name = 'key'): string {
-  let indexKey: string;
-  if (typeof key === 'string') {
-    indexKey = NON_ASCII.test(key) ? Buffer.from(key, 'utf8').toString('latin1') : key;
-  } else if (key instanceof Uint8Array) {
-    indexKey = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-  } else {
-    throw badArgument(`${name} must be a string or a Uint8Array, got ${describeType(key)}`);
-  }
-  if (indexKey.length === 0) throw badArgument(`${name} must not be empty`);
-  if (indexKey.length > KEY_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${name} is ${indexKey.length} bytes; the maximum is ${KEY_BYTES_MAX}`);
-  return indexKey;
+/** The byte form of a key, validated (non-empty, at most KEY_BYTES_MAX bytes). */
+export function keyBytesOf(key: unknown, name = 'key'): KeyBytes {
+  const bytes = boundBytesOf(key, name);
+  if (bytes.length === 0) throw badArgument(`${name} must not be empty`);
+  return bytes;
 }
 
-/** A prefix in index form; the empty prefix matches everything. */
-export function indexPrefixOf(prefix: unknown): string {
-  if (prefix === undefined || prefix === '') return '';
-  if (prefix instanceof Uint8Array && prefix.length === 0) return '';
-  return indexKeyOf(prefix, 'prefix');
+/** The byte form of a range bound or prefix: a key that may be empty. */
+export function boundBytesOf(key: unknown, name: string): KeyBytes {
+  let bytes: KeyBytes;
+  if (typeof key === 'string') bytes = NON_ASCII.test(key) ? Buffer.from(key, 'utf8') : key;
+  else if (key instanceof Uint8Array) bytes = key;
+  else throw badArgument(`${name} must be a string or a Uint8Array, got ${describeType(key)}`);
+  if (bytes.length > KEY_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${name} is ${bytes.length} bytes; the maximum is ${KEY_BYTES_MAX}`);
+  return bytes;
 }
 
-export function indexKeyBytes(indexKey: string): Buffer {
-  return Buffer.from(indexKey, 'latin1');
+/** A key's bytes as a Uint8Array (an ASCII string's latin1 bytes are its UTF-8 bytes). */
+export function keyBuffer(key: KeyBytes): Uint8Array {
+  return typeof key === 'string' ? Buffer.from(key, 'latin1') : key;
 }
 
-export function decodeKey(indexKey: string, encoding: KeyEncoding): string | Buffer {
-  if (encoding === 'binary') return indexKeyBytes(indexKey);
-  return NON_ASCII.test(indexKey) ? indexKeyBytes(indexKey).toString('utf8') : indexKey;
+/** Writes a key's bytes into `target` at `offset`. */
+export function writeKey(target: Buffer, key: KeyBytes, offset: number): void {
+  if (typeof key === 'string') target.write(key, offset, key.length, 'latin1');
+  else target.set(key, offset);
+}
+
+/** A key read back from the index (`bytes` is the caller's to keep) in the caller's encoding. */
+export function decodeKey(bytes: Buffer, encoding: KeyEncoding): string | Buffer {
+  return encoding === 'binary' ? bytes : bytes.toString('utf8');
 }
 
 export function normalizeKeyEncoding(encoding: unknown): KeyEncoding {

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
-import { KEY_BYTES_MAX, RECORD_PAYLOAD_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, checkFrameAt, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
+import { writeKey, type KeyBytes } from './encoding.js';
+import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
 /**
  * Bytes on disk of the log (see the Format section of the README).
@@ -88,19 +89,10 @@ export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   return { version, generation: view.getUint32(4, true), baseSeq, storeId: payload.slice(16, 16 + STORE_ID_BYTES) };
 }
 
-/**
- * The seed of a value's CRC-32C: the CRC of its key. A value's checksum thus covers the
- * key it was written under, and a snapshot entry or index slot that points a key at
- * another key's value fails the check instead of returning it.
- */
-export function keySeed(key: string): number {
-  return crc32c(Buffer.from(key, 'latin1'));
-}
-
-/** One operation ready to be encoded: key (in index form, one char per byte) and value validated. */
+/** One operation ready to be encoded: key (in byte form) and value validated. */
 export interface Operation {
   type: typeof OPERATION_PUT | typeof OPERATION_DELETE;
-  key: string;
+  key: KeyBytes;
   value: Uint8Array | null;
 }
 
@@ -123,92 +115,41 @@ export function encodeOperationHeader(view: DataView, offset: number, type: numb
 }
 
 /**
- * Completes the record frame whose payload of `payloadBytes` bytes already sits at
- * `start + FRAME_HEADER_BYTES` of `buffer`: magic, length and CRC-32C, byte for byte
- * core's frame layout (replay reads it with core's scanner). Returns the frame's size.
+ * Encodes `operations` with consecutive seqs from `firstSeq` as the payload of a record
+ * frame at `target[frameStart..]`, with its frame header; the value CRCs and the frame
+ * CRC are left for the index's `commitRecord`, which fills them in and applies the record
+ * in one native call. Returns the frame's end in `target`.
+ */
+export function encodeRecordFrame(target: Buffer, frameStart: number, operations: readonly Operation[], payloadBytes: number, firstSeq: number): number {
+  writeFrameHeader(target, frameStart, payloadBytes, LOG_RECORD_FORMAT);
+  const payloadStart = frameStart + FRAME_HEADER_BYTES;
+  const view = new DataView(target.buffer, target.byteOffset + payloadStart, payloadBytes);
+  view.setUint32(0, operations.length, true);
+  let offset = RECORD_COUNT_BYTES;
+  for (let i = 0; i < operations.length; i++) {
+    const operation = operations[i] as Operation;
+    const valueLength = operation.value?.length ?? 0;
+    encodeOperationHeader(view, offset, operation.type, operation.key.length, valueLength, firstSeq + i);
+    writeKey(target, operation.key, payloadStart + offset + OPERATION_HEADER_BYTES);
+    offset += OPERATION_HEADER_BYTES + operation.key.length;
+    if (operation.value === null) continue;
+    target.set(operation.value, payloadStart + offset + VALUE_CRC_BYTES);
+    offset += VALUE_CRC_BYTES + valueLength;
+  }
+  if (offset !== payloadBytes) throw new Error(`record encoding wrote ${offset} bytes into ${payloadBytes}`);
+  return payloadStart + payloadBytes + FRAME_TRAILER_BYTES;
+}
+
+/**
+ * Completes a record frame whose payload (value CRCs included) is already in place
+ * (compaction copies verified CRCs and values): magic, length and frame CRC-32C.
+ * Returns the frame's size.
  */
 export function sealRecordFrame(buffer: Uint8Array, start: number, payloadBytes: number): number {
   writeFrameHeader(buffer, start, payloadBytes, LOG_RECORD_FORMAT);
   const end = start + frameBytes(payloadBytes);
   sealFrameRun(buffer.subarray(start, end));
   return end - start;
-}
-
-/**
- * Encodes `operations` with consecutive seqs from `firstSeq` (or the seqs given) into
- * `target`, which holds exactly `recordPayloadBytes(operations)` bytes. Returns, per
- * operation, the payload offset of its value CRC (-1 for a delete).
- */
-export function encodeRecordPayload(target: Buffer, operations: readonly Operation[], seqOf: (index: number) => number): Int32Array {
-  const view = viewOf(target);
-  const valueOffsets = new Int32Array(operations.length);
-  view.setUint32(0, operations.length, true);
-  let offset = RECORD_COUNT_BYTES;
-  for (let i = 0; i < operations.length; i++) {
-    const operation = operations[i] as Operation;
-    const valueLength = operation.value?.length ?? 0;
-    encodeOperationHeader(view, offset, operation.type, operation.key.length, valueLength, seqOf(i));
-    target.write(operation.key, offset + OPERATION_HEADER_BYTES, operation.key.length, 'latin1');
-    offset += OPERATION_HEADER_BYTES + operation.key.length;
-    if (operation.value === null) {
-      valueOffsets[i] = -1;
-      continue;
-    }
-    valueOffsets[i] = offset;
-    view.setUint32(offset, crc32c(operation.value, keySeed(operation.key)), true);
-    target.set(operation.value, offset + VALUE_CRC_BYTES);
-    offset += VALUE_CRC_BYTES + valueLength;
-  }
-  if (offset !== target.length) throw new Error(`record encoding wrote ${offset} bytes into ${target.length}`);
-  return valueOffsets;
-}
-
-/** One decoded operation; the key is payload bytes [keyStart, keyEnd). */
-export interface DecodedOperation {
-  type: number;
-  keyStart: number;
-  keyEnd: number;
-  seq: number;
-  /** Payload offset of the value CRC, -1 for a delete. */
-  valueOffset: number;
-  valueLength: number;
-}
-
-/**
- * Walks the operations of a record payload whose frame CRC already checked out, and
- * verifies every field before using it: a frame with a valid CRC but impossible content
- * was not written by us and is reported as corruption at `fileOffset`.
- */
-export function decodeRecordPayload(payload: Uint8Array, fileOffset: number, path: string, onOperation: (operation: DecodedOperation) => void): void {
-  const corrupt = (why: string): KeelError => new KeelError('KEEL_CORRUPT', `${path}: record at offset ${fileOffset} ${why}`, { path, offset: fileOffset });
-  if (payload.length < RECORD_COUNT_BYTES) throw corrupt('is shorter than its count');
-  const view = viewOf(payload);
-  const count = view.getUint32(0, true);
-  const decoded: DecodedOperation = { type: 0, keyStart: 0, keyEnd: 0, seq: 0, valueOffset: -1, valueLength: 0 };
-  let offset = RECORD_COUNT_BYTES;
-  for (let i = 0; i < count; i++) {
-    if (offset + OPERATION_HEADER_BYTES > payload.length) throw corrupt(`ends inside operation ${i}`);
-    const type = view.getUint8(offset);
-    const keyLength = view.getUint16(offset + 1, true);
-    const valueLength = view.getUint32(offset + 3, true);
-    const seq = readU64(view, offset + 7);
-    if (type !== OPERATION_PUT && type !== OPERATION_DELETE) throw corrupt(`has unknown operation type ${type}`);
-    if (keyLength === 0 || keyLength > KEY_BYTES_MAX) throw corrupt(`has a key length of ${keyLength}`);
-    if (valueLength > VALUE_BYTES_MAX || (type === OPERATION_DELETE && valueLength !== 0)) throw corrupt(`has a value length of ${valueLength}`);
-    if (seq === null) throw corrupt('has a seq beyond 2^53');
-    const keyStart = offset + OPERATION_HEADER_BYTES;
-    const end = keyStart + keyLength + (type === OPERATION_PUT ? VALUE_CRC_BYTES + valueLength : 0);
-    if (end > payload.length) throw corrupt(`operation ${i} runs past the record`);
-    decoded.type = type;
-    decoded.keyStart = keyStart;
-    decoded.keyEnd = keyStart + keyLength;
-    decoded.seq = seq;
-    decoded.valueOffset = type === OPERATION_PUT ? keyStart + keyLength : -1;
-    decoded.valueLength = valueLength;
-    onOperation(decoded);
-    offset = end;
-  }
-  if (offset !== payload.length) throw corrupt(`has ${payload.length - offset} bytes after its last operation`);
 }
 
 const LOG_NAME = /^wal-(\d{1,10})\.log$/;

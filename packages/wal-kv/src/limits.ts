@@ -14,18 +14,20 @@ export const RECORD_PAYLOAD_BYTES_MAX = FRAME_PAYLOAD_BYTES_MAX;
 /** Most operations one batch may hold. */
 export const BATCH_OPERATIONS_MAX = 1_000_000;
 /**
- * Entries the in-memory index can hold at all: V8's `Map` refuses to grow past 2^24.
- * A write that would take it there is refused before it is encoded (see KEYS_MAX).
+ * Entries the in-memory index (`@keel/native`'s KeyTable) can address: slot numbers are
+ * u32, and its buckets (at most 2^32) are never more than 3/4 full.
  */
-export const INDEX_ENTRIES_MAX = 2 ** 24;
+export const INDEX_SLOTS_MAX = 2 ** 32 - 2;
+export const INDEX_BUCKETS_USABLE = 0.75 * 2 ** 32;
 /**
  * Most live keys a store holds; `keysMax` may set a lower limit. A write whose batch would
  * take the key count above it is refused with KEEL_TOO_LARGE before anything is written,
- * and open refuses (changing nothing) a log or snapshot that holds more. Applying one
- * batch in order can hold at most BATCH_OPERATIONS_MAX keys more than the count before
- * or after it, hence the margin below INDEX_ENTRIES_MAX.
+ * and open refuses (changing nothing) a log or snapshot that holds more. Memory, at about
+ * 70 bytes per 16-byte key, binds long before this does (see the README's Limits).
  */
-export const KEYS_MAX = INDEX_ENTRIES_MAX - BATCH_OPERATIONS_MAX;
+export const KEYS_MAX = 2 ** 31;
+/** Slots the ordered view may keep dead until it catches up, as a share of the live keys (see the index). */
+const DEAD_SLOTS_SHARE_MAX = 0.25;
 
 /** Unflushed log bytes kept in memory before they are handed to the OS. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -47,7 +49,9 @@ export const SNAPSHOT_FRAME_BYTES_MAX = 8 * 1024 * 1024;
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
 // Relations the code relies on.
-if (KEYS_MAX + BATCH_OPERATIONS_MAX > INDEX_ENTRIES_MAX) throw new Error('applying a batch at the key limit must fit in the index');
+if (KEYS_MAX * (1 + DEAD_SLOTS_SHARE_MAX) + BATCH_OPERATIONS_MAX > INDEX_SLOTS_MAX || KEYS_MAX + BATCH_OPERATIONS_MAX > INDEX_BUCKETS_USABLE) {
+  throw new Error('a store at its key limit, with one batch and the dead slots of the ordered view, must fit in the index');
+}
 if (VALUE_BYTES_MAX + KEY_BYTES_MAX + 64 > RECORD_PAYLOAD_BYTES_MAX) throw new Error('a single put must fit in one record');
 if (KEY_BYTES_MAX + 64 > SNAPSHOT_CHUNK_BYTES || SNAPSHOT_CHUNK_BYTES * 2 > SNAPSHOT_FRAME_BYTES_MAX) {
   throw new Error('a snapshot chunk must hold at least one entry and fit in a snapshot frame');

@@ -89,7 +89,7 @@ export class Maintenance {
     const oldFile = state.writer.file;
     const oldPath = state.writer.path;
     const reader = state.writer; // the old log's writer, kept for reads during the copy
-    const compacted = writeCompactedLog(io, state.dir, { version: LOG_FORMAT_VERSION, generation: state.generation + 1, baseSeq: state.lastSeq, storeId: state.storeId }, state.index, (key, position, length) => reader.readVerifiedField(key, position, length));
+    const compacted = writeCompactedLog(io, state.dir, { version: LOG_FORMAT_VERSION, generation: state.generation + 1, baseSeq: state.lastSeq, storeId: state.storeId }, state.index, (keyCrc, position, length) => reader.readVerifiedField(keyCrc, position, length));
     this.#switchTo(compacted);
     // The new log's snapshot is taken in the same turn as the switch, so it matches the
     // log's end exactly, and it is durable before the log is renamed into place: an
@@ -151,7 +151,7 @@ export class Maintenance {
   /** Points the index and the writer at the new log; synchronous with the copy. */
   #switchTo(compacted: CompactedLog): void {
     const state = this.#state;
-    for (let i = 0; i < compacted.slots.length; i++) state.index.relocate(compacted.slots[i]!, compacted.positions[i]!);
+    state.index.table.relocate(compacted.slots, compacted.positions);
     state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart, compacted.finalPath);
     state.index.deadBytes = 0;
     state.generation = compacted.generation;

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { KeelError, crc32c, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, keySeed } from './format.js';
+import { VALUE_CRC_BYTES } from './format.js';
 import { MAP_SEGMENT_BYTES } from './limits.js';
 
 /**
@@ -21,22 +21,22 @@ export class LogReader {
     this.#path = path;
   }
 
-  /** The value of `key` at `position` as a copy the caller may keep and write into. */
-  readValue(key: string, position: number, length: number, readableThrough: number): Buffer {
+  /** The value at `position` of the key whose CRC-32C is `keyCrc`, as a copy the caller may keep and write into. */
+  readValue(keyCrc: number, position: number, length: number, readableThrough: number): Buffer {
     const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
-    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, key).subarray(VALUE_CRC_BYTES));
+    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, keyCrc).subarray(VALUE_CRC_BYTES));
     // A mapping is read-only and must not be handed out (a write into it would crash);
     // a buffer read for this call can be.
-    return this.#verified(this.#read(position, length), position, key).subarray(VALUE_CRC_BYTES);
+    return this.#verified(this.#read(position, length), position, keyCrc).subarray(VALUE_CRC_BYTES);
   }
 
   /**
    * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
    * only until the next call (it may be a read-only mapping): compaction copies it as is.
    */
-  readVerifiedField(key: string, position: number, length: number, readableThrough: number): Uint8Array {
+  readVerifiedField(keyCrc: number, position: number, length: number, readableThrough: number): Uint8Array {
     const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
-    return this.#verified(mapped ?? this.#read(position, length), position, key);
+    return this.#verified(mapped ?? this.#read(position, length), position, keyCrc);
   }
 
   #read(position: number, length: number): Buffer {
@@ -47,10 +47,13 @@ export class LogReader {
     return bytes;
   }
 
-  /** Checks the CRC-32C in front of a value, which covers `key` and the value; returns the same bytes. */
-  #verified<T extends Uint8Array>(field: T, position: number, key: string): T {
+  /**
+   * Checks the CRC-32C in front of a value, which covers the key (its CRC, `keyCrc`, is
+   * the seed) and the value; returns the same bytes.
+   */
+  #verified<T extends Uint8Array>(field: T, position: number, keyCrc: number): T {
     const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
-    if (crc32c(field.subarray(VALUE_CRC_BYTES), keySeed(key)) !== stored) {
+    if (crc32c(field.subarray(VALUE_CRC_BYTES), keyCrc) !== stored) {
       throw new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.#path, offset: position });
     }
     return field;

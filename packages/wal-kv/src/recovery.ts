@@ -1,14 +1,11 @@
-import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, sameStoreId, startsAsOurs, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport, type StoreIdentityCheck } from '@keel/core';
+import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, sameStoreId, startsAsOurs, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport, type ScannedFrame, type StoreIdentityCheck } from '@keel/core';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
   LOG_RECORD_FORMAT,
   LOG_SIGNATURE,
-  OPERATION_PUT,
   TEMPORARY_SUFFIX,
   decodeLogHeader,
-  decodeRecordPayload,
   encodeLogHeader,
   logFileName,
   parseLogFileName,
@@ -16,7 +13,6 @@ import {
   type LogHeader,
 } from './format.js';
 import { KeyIndex } from './key-index.js';
-import { BATCH_OPERATIONS_MAX } from './limits.js';
 import { loadSnapshot } from './snapshot.js';
 import { SNAPSHOT_SIGNATURE } from './snapshot-format.js';
 import { IDENTITY, IDENTITY_FILE_NAME, refuseDirectory } from './store-identity.js';
@@ -246,6 +242,15 @@ function refuseLostDurableBytes(file: IoFile, choice: SnapshotChoice, policy: Re
   );
 }
 
+/** Applies one record read back to the index; impossible contents are KEEL_CORRUPT at the record's offset. */
+function replayRecord(index: KeyIndex, frame: ScannedFrame, previousSeq: number, path: string): number {
+  try {
+    return index.table.replayRecord(frame.payload, frame.offset + FRAME_HEADER_BYTES, previousSeq);
+  } catch (error) {
+    throw new KeelError('KEEL_CORRUPT', `${path}: record at offset ${frame.offset} ${(error as Error).message}`, { path, offset: frame.offset, cause: error });
+  }
+}
+
 /**
  * A store holding more keys than this open allows (a smaller `keysMax`, or a log that is
  * not ours to trust) is refused before anything changes: the index could not hold it.
@@ -279,19 +284,9 @@ async function replay(
     policy,
     from,
     onFrame: (frame) => {
-      const payload = Buffer.from(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength);
-      decodeRecordPayload(frame.payload, frame.offset, file.path, (operation) => {
-        // Seqs only grow along a log: compaction copies live records in their old order.
-        if (operation.seq <= previousSeq) {
-          throw new KeelError('KEEL_CORRUPT', `${file.path}: record at offset ${frame.offset} has seq ${operation.seq} after ${previousSeq}`, { path: file.path, offset: frame.offset });
-        }
-        previousSeq = operation.seq;
-        const key = payload.toString('latin1', operation.keyStart, operation.keyEnd);
-        if (operation.type === OPERATION_PUT) index.applyPut(key, frame.offset + FRAME_HEADER_BYTES + operation.valueOffset, operation.valueLength, operation.seq);
-        else index.applyDelete(key);
-        // Inside a record the count may pass keysMax (puts before deletes), never the index's own bound.
-        if (index.size >= keysMax + BATCH_OPERATIONS_MAX) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
-      });
+      // One crossing per record: the index checks every field (seqs increase strictly
+      // along a log: compaction copies live records in their old order) and applies it.
+      previousSeq = replayRecord(index, frame, previousSeq, file.path);
       if (index.size > keysMax) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
       lastFrameStart = frame.offset;
     },

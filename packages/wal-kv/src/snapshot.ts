@@ -2,7 +2,7 @@ import { FrameScanner, checkFrameAt, joinPath, sameStoreId, writeFileDurably, ty
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
-import { SNAPSHOT_FORMAT, SnapshotRejected, decodeEntries, decodeHeader, decodeTrailer, isTrailer, type SnapshotMeta } from './snapshot-format.js';
+import { SNAPSHOT_FORMAT, SnapshotRejected, beginEntries, decodeEntries, decodeHeader, decodeTrailer, finishEntries, isTrailer, type SnapshotMeta } from './snapshot-format.js';
 
 /**
  * Writes a snapshot the crash-safe way (core's durable file write under the name
@@ -66,7 +66,7 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
 
 function decodeBody(scanner: FrameScanner, meta: SnapshotMeta): KeyIndex {
   const index = new KeyIndex();
-  index.deadBytes = meta.deadBytes;
+  beginEntries(index, meta);
   let trailerSeen = false;
   for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
     if (trailerSeen) throw new SnapshotRejected('frames after the trailer');
@@ -74,13 +74,12 @@ function decodeBody(scanner: FrameScanner, meta: SnapshotMeta): KeyIndex {
       decodeTrailer(frame.payload, meta, scanner.frames);
       trailerSeen = true;
     } else {
-      decodeEntries(frame.payload, meta, index);
-      // The header's count is bounded by keysMax; one chunk more stays within the index's own bound.
-      if (index.size > meta.entryCount) throw new SnapshotRejected('more entries than its header counts');
+      decodeEntries(frame.payload, index);
     }
   }
   if (scanner.tailState !== 'clean-end') throw new SnapshotRejected(`damaged frame at ${scanner.validBytes} (${scanner.tailState})`);
-  if (!trailerSeen || index.size !== meta.entryCount) throw new SnapshotRejected('incomplete');
+  if (!trailerSeen) throw new SnapshotRejected('incomplete');
+  finishEntries(index);
   return index;
 }
 

@@ -8,13 +8,13 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
-import { decodeKey, decodeValue, indexKeyOf, indexPrefixOf, type Key } from './encoding.js';
-import { OPERATION_PUT } from './format.js';
+import { decodeKey, decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { KeyIndex } from './key-index.js';
 import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
+import { normalizeRange, rangeEntries, type RangeEntry, type RangeOptions } from './range.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
 
@@ -121,15 +121,14 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   get(key: Key): V | undefined {
     this.assertOpen();
     const { index, writer, options } = this.#state;
-    const indexKey = indexKeyOf(key);
-    const slot = index.slotOf(indexKey);
-    if (slot === undefined) return undefined;
-    return decodeValue(writer.readValue(indexKey, index.position(slot), index.length(slot)), options.valueEncoding) as V;
+    if (!index.find(keyBytesOf(key))) return undefined;
+    const found = index.found;
+    return decodeValue(writer.readValue(found[3]!, found[0]!, found[1]!), options.valueEncoding) as V;
   }
 
   has(key: Key): boolean {
     this.assertOpen();
-    return this.#state.index.slots.has(indexKeyOf(key));
+    return this.#state.index.find(keyBytesOf(key));
   }
 
   get size(): number {
@@ -137,23 +136,29 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return this.#state.index.size;
   }
 
-  /** Keys in byte order, optionally only those starting with `prefix`. */
-  *keys(options: { prefix?: Key } = {}): IterableIterator<string | Uint8Array> {
-    for (const indexKey of this.#matching(prefixOption(options))) yield decodeKey(indexKey, this.#state.options.keyEncoding);
+  /** Keys in byte order within the range (see `RangeOptions`: gt, gte, lt, lte, reverse, limit, prefix). */
+  *keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
+    const encoding = this.#state.options.keyEncoding;
+    for (const entry of this.#range(options)) yield decodeKey(entry.key, encoding);
+  }
+
+  /** Values in key byte order within the range, each read and verified when it is yielded. */
+  *values(options: RangeOptions = {}): IterableIterator<V> {
+    for (const entry of this.#range(options)) {
+      const value = this.#readEntry(entry);
+      if (value !== undefined) yield value;
+    }
   }
 
   /**
-   * [key, value] pairs in key byte order. The key set is taken when iteration starts;
-   * each value is read (and verified) when its pair is yielded, and keys deleted since
-   * are skipped.
+   * [key, value] pairs in key byte order within the range. Keys are fetched from the
+   * index a batch at a time; each value is read (and verified) when its pair is yielded.
    */
-  *entries(options: { prefix?: Key } = {}): IterableIterator<[string | Uint8Array, V]> {
-    const { index, options: storeOptions } = this.#state;
-    for (const indexKey of this.#matching(prefixOption(options))) {
-      const slot = index.slotOf(indexKey);
-      if (slot === undefined) continue;
-      const value = decodeValue(this.#state.writer.readValue(indexKey, index.position(slot), index.length(slot)), storeOptions.valueEncoding) as V;
-      yield [decodeKey(indexKey, storeOptions.keyEncoding), value];
+  *entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
+    const encoding = this.#state.options.keyEncoding;
+    for (const entry of this.#range(options)) {
+      const value = this.#readEntry(entry);
+      if (value !== undefined) yield [decodeKey(entry.key, encoding), value];
     }
   }
 
@@ -247,30 +252,17 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   #write(record: PreparedRecord): number {
     const state = this.#state;
     if (record.operations.length === 0) return state.lastSeq;
-    this.#checkKeyCount(record);
     if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
-    const firstSeq = state.lastSeq + 1;
-    const positions = state.writer.appendRecord(record.operations, record.payloadBytes, (i) => firstSeq + i);
-    for (let i = 0; i < record.operations.length; i++) {
-      const operation = record.operations[i]!;
-      if (operation.type === OPERATION_PUT) state.index.applyPut(operation.key, positions[i]!, operation.value!.length, firstSeq + i);
-      else state.index.applyDelete(operation.key);
+    // The index refuses, before the record is sealed or counted as written, a write that
+    // would take the key count above the limit: nothing of it reaches the log.
+    if (!state.writer.appendRecord(record.operations, record.payloadBytes, state.lastSeq + 1, state.index, state.options.keysMax)) {
+      throw new KeelError('KEEL_TOO_LARGE', `this write would leave more than ${state.options.keysMax} keys in the store (keysMax). Nothing was written`);
     }
     state.lastSeq += record.operations.length;
     this.#scheduleFlush();
     this.wrote(record.operations.length);
     this.#maybeMaintain();
     return state.lastSeq;
-  }
-
-  /** Refuses, before anything is encoded, a write that would take the key count above the limit. */
-  #checkKeyCount(record: PreparedRecord): void {
-    const { index, options } = this.#state;
-    if (index.size + record.operations.length <= options.keysMax) return;
-    const after = index.sizeAfter(record.operations);
-    if (after > options.keysMax && after > index.size) {
-      throw new KeelError('KEEL_TOO_LARGE', `this write would leave ${after} keys in the store; it holds at most ${options.keysMax} (keysMax). Nothing was written`);
-    }
   }
 
   /** Hands buffered records to the OS at the next turn, so 'none' still reaches the page cache. */
@@ -304,17 +296,33 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     }
   }
 
-  /** Index keys matching `prefix`, sorted in byte order (latin1 strings sort by byte). */
-  *#matching(prefix: Key | undefined): Generator<string> {
+  /** The index entries of a range, checking before each batch and entry that the store is open. */
+  *#range(options: RangeOptions): Generator<RangeEntry> {
     this.assertOpen();
-    const prefixKey = indexPrefixOf(prefix);
-    const matched: string[] = [];
-    for (const indexKey of this.#state.index.slots.keys()) if (indexKey.startsWith(prefixKey)) matched.push(indexKey);
-    matched.sort();
-    for (const indexKey of matched) {
+    const range = normalizeRange(options);
+    const beforeBatch = (): number => {
       this.assertOpen();
-      if (this.#state.index.slots.has(indexKey)) yield indexKey;
+      return this.#state.generation;
+    };
+    for (const entry of rangeEntries(this.#state.index, range, beforeBatch)) {
+      this.assertOpen();
+      yield entry;
     }
+  }
+
+  /**
+   * The value of a range entry, verified. Within the generation it was fetched in, its
+   * position holds the value as of that fetch (the log is append-only); once a
+   * compaction has moved the log, the key is looked up again (undefined: deleted since).
+   */
+  #readEntry(entry: RangeEntry): V | undefined {
+    const { index, writer, options, generation } = this.#state;
+    let { keyCrc, position, length } = entry;
+    if (entry.generation !== generation) {
+      if (!index.find(entry.key)) return undefined;
+      [position, length, keyCrc] = [index.found[0]!, index.found[1]!, index.found[3]!];
+    }
+    return decodeValue(writer.readValue(keyCrc, position, length), options.valueEncoding) as V;
   }
 }
 
@@ -338,10 +346,4 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     snapshotsWritten: 0,
     compactions: 0,
   };
-}
-
-/** The `prefix` of keys()/entries() options; wrong options are the caller's KEEL_BAD_ARGUMENT. */
-function prefixOption(options: unknown): Key | undefined {
-  if (options === null || typeof options !== 'object') throw badArgument(`options must be an object like { prefix }, got ${describeType(options)}`);
-  return (options as { prefix?: Key }).prefix;
 }

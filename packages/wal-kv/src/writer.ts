@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordPayload, sealRecordFrame, type Operation } from './format.js';
+import { FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
+import { VALUE_CRC_BYTES, encodeRecordFrame, type Operation } from './format.js';
+import type { KeyIndex } from './key-index.js';
 import { WRITE_BUFFER_BYTES } from './limits.js';
 import { LogReader } from './reader.js';
 
@@ -50,25 +51,21 @@ export class LogWriter {
   }
 
   /**
-   * Appends one record frame; returns the file offset of each operation's value CRC
-   * (-1 for deletes). The caller has checked `fits` (and flushed) beforehand.
+   * Encodes one record frame (seqs from `firstSeq`) behind the buffered ones, and has the
+   * index seal it and apply it in one native call. Returns false, with nothing appended
+   * and the index unchanged, when the record would leave more than `keysMax` keys. The
+   * caller has checked `fits` (and flushed) beforehand.
    */
-  appendRecord(operations: readonly Operation[], payloadBytes: number, seqOf: (index: number) => number): Float64Array {
+  appendRecord(operations: readonly Operation[], payloadBytes: number, firstSeq: number, index: KeyIndex, keysMax: number): boolean {
     const frameBytes = payloadBytes + FRAME_OVERHEAD_BYTES;
     this.#reserve(frameBytes);
     const start = this.#buffered;
-    const payload = this.#buffer.subarray(start + FRAME_HEADER_BYTES, start + FRAME_HEADER_BYTES + payloadBytes);
-    const valueOffsets = encodeRecordPayload(payload, operations, seqOf);
-    sealRecordFrame(this.#buffer, start, payloadBytes);
-    this.#buffered += frameBytes;
+    const end = encodeRecordFrame(this.#buffer, start, operations, payloadBytes, firstSeq);
     const frameStart = this.flushedThrough + start;
+    if (!index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax)) return false;
+    this.#buffered += frameBytes;
     this.lastFrameStart = frameStart;
-    const positions = new Float64Array(operations.length);
-    for (let i = 0; i < operations.length; i++) {
-      const offset = valueOffsets[i] as number;
-      positions[i] = offset < 0 ? -1 : frameStart + FRAME_HEADER_BYTES + offset;
-    }
-    return positions;
+    return true;
   }
 
   /** Hands the buffered frames to the OS in one positional write. Throws on failure. */
@@ -97,21 +94,22 @@ export class LogWriter {
   }
 
   /**
-   * Reads the value of `key` (CRC-32C + bytes at `position`) and verifies it, the key
-   * included, before returning a copy; values still in the write buffer come from memory.
+   * Reads the value at `position` (CRC-32C + bytes) of the key whose CRC-32C is
+   * `keyCrc`, and verifies it, the key included, before returning a copy; values still
+   * in the write buffer come from memory (sealed by the index, so already checked).
    */
-  readValue(key: string, position: number, length: number): Buffer {
+  readValue(keyCrc: number, position: number, length: number): Buffer {
     if (position >= this.flushedThrough) {
       const start = position - this.flushedThrough + VALUE_CRC_BYTES;
       return Buffer.from(this.#buffer.subarray(start, start + length));
     }
-    return this.#reader.readValue(key, position, length, this.flushedThrough);
+    return this.#reader.readValue(keyCrc, position, length, this.flushedThrough);
   }
 
   /** The verified CRC-32C and value bytes at a flushed `position`: see `LogReader.readVerifiedField`. */
-  readVerifiedField(key: string, position: number, length: number): Uint8Array {
+  readVerifiedField(keyCrc: number, position: number, length: number): Uint8Array {
     if (position >= this.flushedThrough) throw new Error(`readVerifiedField(${position}) of unflushed bytes`);
-    return this.#reader.readVerifiedField(key, position, length, this.flushedThrough);
+    return this.#reader.readVerifiedField(keyCrc, position, length, this.flushedThrough);
   }
 
   #reserve(frameBytes: number): void {

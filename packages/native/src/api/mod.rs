@@ -3,6 +3,7 @@
 
 mod checksums;
 mod file;
+mod key_table;
 mod memory;
 mod paths;
 

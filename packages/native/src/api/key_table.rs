@@ -1,0 +1,285 @@
+//! `KeyTable`: wal-kv's in-memory index as a JS class (see `crate::key_table`). Every
+//! call is computation over memory handed in by the caller; nothing here touches a
+//! file, so a store's disk access still goes only through its `Io`.
+
+use napi::bindgen_prelude::{Buffer, Float64ArraySlice, Uint32Array, Uint8ArraySlice};
+use napi::{Error, Status};
+use napi_derive::napi;
+use std::ops::Bound;
+
+use crate::key_table::{self, CheckpointLoad, RecordLimits};
+
+/// Fields `find` and `range` write per entry into their `out` array: value position,
+/// value length, seq, the key's CRC-32C (the seed of its value's CRC) and key length.
+const FIELDS_PER_ENTRY: usize = 5;
+
+fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
+  let entry = table.entry(slot);
+  let key = table.key(slot);
+  [
+    entry.position as f64,
+    entry.value_length as f64,
+    entry.seq as f64,
+    crc32c::crc32c(key) as f64,
+    key.len() as f64,
+  ]
+}
+
+fn invalid(reason: impl Into<String>) -> Error {
+  Error::new(Status::InvalidArg, reason.into())
+}
+
+/// A JS number that must be a non-negative safe integer.
+fn whole(value: f64, name: &str) -> napi::Result<u64> {
+  if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
+    Ok(value as u64)
+  } else {
+    Err(invalid(format!(
+      "{name} must be a safe non-negative integer"
+    )))
+  }
+}
+
+fn bound(key: Option<&[u8]>, inclusive: bool) -> Bound<&[u8]> {
+  match key {
+    None => Bound::Unbounded,
+    Some(key) if inclusive => Bound::Included(key),
+    Some(key) => Bound::Excluded(key),
+  }
+}
+
+#[napi]
+pub struct KeyTable {
+  table: key_table::KeyTable,
+  limits: RecordLimits,
+}
+
+#[napi]
+impl KeyTable {
+  /// An empty table; records and checkpoints are checked against these bounds.
+  #[napi(constructor)]
+  pub fn new(key_bytes_max: u32, value_bytes_max: u32) -> Self {
+    KeyTable {
+      table: key_table::KeyTable::new(),
+      limits: RecordLimits {
+        key_bytes_max: key_bytes_max as usize,
+        value_bytes_max,
+      },
+    }
+  }
+
+  #[napi(getter)]
+  pub fn size(&self) -> f64 {
+    self.table.key_count() as f64
+  }
+
+  #[napi(getter)]
+  pub fn dead_bytes(&self) -> f64 {
+    self.table.dead_bytes as f64
+  }
+
+  #[napi(setter)]
+  pub fn set_dead_bytes(&mut self, value: f64) -> napi::Result<()> {
+    self.table.dead_bytes = whole(value, "deadBytes")?;
+    Ok(())
+  }
+
+  /// Bytes the table holds (allocated capacity).
+  #[napi]
+  pub fn memory_bytes(&self) -> f64 {
+    self.table.memory_bytes() as f64
+  }
+
+  /// Looks up `key[0..keyLength]`; writes its fields (see FIELDS_PER_ENTRY) into `out`
+  /// and returns the slot, or -1.
+  #[napi]
+  pub fn find(&self, key: &[u8], key_length: u32, mut out: Float64ArraySlice) -> napi::Result<i32> {
+    let key = key
+      .get(..key_length as usize)
+      .ok_or_else(|| invalid("keyLength is past the key buffer"))?;
+    let Some(slot) = self.table.find(key) else {
+      return Ok(-1);
+    };
+    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    let out = unsafe { out.as_mut() };
+    if out.len() < FIELDS_PER_ENTRY {
+      return Err(invalid("out holds fewer than 5 fields"));
+    }
+    out[..FIELDS_PER_ENTRY].copy_from_slice(&fields(&self.table, slot));
+    Ok(slot as i32)
+  }
+
+  /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset`): fills in
+  /// its value CRCs and frame CRC and applies it, unless it would leave more than
+  /// `keysMax` keys (and more than now): then nothing changes and it returns false.
+  #[napi]
+  pub fn commit_record(
+    &mut self,
+    mut buffer: Uint8ArraySlice,
+    start: u32,
+    end: u32,
+    frame_offset: f64,
+    keys_max: f64,
+  ) -> napi::Result<bool> {
+    let frame_offset = whole(frame_offset, "frameOffset")?;
+    let keys_max = whole(keys_max, "keysMax")? as usize;
+    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    let buffer = unsafe { buffer.as_mut() };
+    let frame = buffer
+      .get_mut(start as usize..end as usize)
+      .ok_or_else(|| invalid("frame range is outside the buffer"))?;
+    self
+      .table
+      .commit_record(frame, frame_offset, keys_max, self.limits)
+      .map_err(invalid)
+  }
+
+  /// Applies a record read back from the log (frame CRC checked) whose payload starts at
+  /// log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last
+  /// seq; throws (code `InvalidArg`, the reason as message) for impossible contents.
+  #[napi]
+  pub fn replay_record(
+    &mut self,
+    payload: &[u8],
+    payload_offset: f64,
+    previous_seq: f64,
+  ) -> napi::Result<f64> {
+    let payload_offset = whole(payload_offset, "payloadOffset")?;
+    let previous_seq = whole(previous_seq, "previousSeq")?;
+    let last = self
+      .table
+      .replay_record(payload, payload_offset, previous_seq, self.limits)
+      .map_err(invalid)?;
+    Ok(last as f64)
+  }
+
+  /// Up to `limit` entries in key byte order (descending with `reverse`) between the
+  /// bounds (`null`: open), or fewer when `keys` fills: per entry its fields (see
+  /// FIELDS_PER_ENTRY) go into `out`, the keys back to back into `keys`. Returns the count.
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn range(
+    &mut self,
+    lower: Option<&[u8]>,
+    lower_inclusive: bool,
+    upper: Option<&[u8]>,
+    upper_inclusive: bool,
+    reverse: bool,
+    limit: u32,
+    mut out: Float64ArraySlice,
+    mut keys: Uint8ArraySlice,
+  ) -> napi::Result<u32> {
+    self.table.refresh_order();
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
+    let (out, keys) = unsafe { (out.as_mut(), keys.as_mut()) };
+    let limit = (limit as usize).min(out.len() / FIELDS_PER_ENTRY);
+    let (mut count, mut key_bytes) = (0usize, 0usize);
+    let table = &self.table;
+    table.visit_range(
+      bound(lower, lower_inclusive),
+      bound(upper, upper_inclusive),
+      reverse,
+      |slot| {
+        let key = table.key(slot);
+        if count == limit || key_bytes + key.len() > keys.len() {
+          return false;
+        }
+        out[count * FIELDS_PER_ENTRY..(count + 1) * FIELDS_PER_ENTRY]
+          .copy_from_slice(&fields(table, slot));
+        keys[key_bytes..key_bytes + key.len()].copy_from_slice(key);
+        key_bytes += key.len();
+        count += 1;
+        true
+      },
+    );
+    Ok(count as u32)
+  }
+
+  /// Every entry as checkpoint chunk payloads (format in `key_table::checkpoint`).
+  #[napi]
+  pub fn checkpoint_chunks(&mut self, chunk_bytes: u32) -> Vec<Buffer> {
+    self
+      .table
+      .checkpoint_chunks(chunk_bytes as usize)
+      .into_iter()
+      .map(Buffer::from)
+      .collect()
+  }
+
+  /// Starts loading a checkpoint into this empty table (`entryCount` already bounded by the caller).
+  #[napi]
+  pub fn begin_load(
+    &mut self,
+    entry_count: f64,
+    position_min: f64,
+    position_end: f64,
+    seq_max: f64,
+  ) -> napi::Result<()> {
+    let load = CheckpointLoad {
+      entry_count: whole(entry_count, "entryCount")? as usize,
+      position_min: whole(position_min, "positionMin")?,
+      position_end: whole(position_end, "positionEnd")?,
+      seq_max: whole(seq_max, "seqMax")?,
+      limits: self.limits,
+    };
+    self.table.begin_load(load).map_err(invalid)
+  }
+
+  /// Adds one chunk of a checkpoint; throws (`InvalidArg`, the reason) when it does not check out.
+  #[napi]
+  pub fn load_chunk(&mut self, payload: &[u8]) -> napi::Result<()> {
+    self.table.load_chunk(payload).map_err(invalid)
+  }
+
+  #[napi]
+  pub fn finish_load(&mut self) -> napi::Result<()> {
+    self.table.finish_load().map_err(invalid)
+  }
+
+  /// Live slots in log order (compaction copies values in that order).
+  #[napi]
+  pub fn live_in_log_order(&self) -> Uint32Array {
+    Uint32Array::new(self.table.live_in_log_order())
+  }
+
+  /// Writes the entry of a live `slot` into `out` (position, value length, seq) and its key
+  /// into `keyTarget` at `keyOffset`; returns the key length.
+  #[napi]
+  pub fn entry_at(
+    &self,
+    slot: u32,
+    mut out: Float64ArraySlice,
+    mut key_target: Uint8ArraySlice,
+    key_offset: u32,
+  ) -> napi::Result<u32> {
+    let entry = *self.table.entry(slot);
+    let key = self.table.key(slot);
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
+    let (out, target) = unsafe { (out.as_mut(), key_target.as_mut()) };
+    let end = key_offset as usize + key.len();
+    if out.len() < 3 || end > target.len() {
+      return Err(invalid("out or keyTarget too small"));
+    }
+    out[..3].copy_from_slice(&[
+      entry.position as f64,
+      entry.value_length as f64,
+      entry.seq as f64,
+    ]);
+    target[key_offset as usize..end].copy_from_slice(key);
+    Ok(key.len() as u32)
+  }
+
+  /// Moves live keys' values (compaction): `positions[i]` is the new place of `slots[i]`.
+  #[napi]
+  pub fn relocate(&mut self, slots: &[u32], positions: &[f64]) -> napi::Result<()> {
+    if slots.len() != positions.len() {
+      return Err(invalid("slots and positions differ in length"));
+    }
+    for (&slot, &position) in slots.iter().zip(positions) {
+      if !self.table.relocate(slot, whole(position, "position")?) {
+        return Err(invalid("relocate of a slot not in use"));
+      }
+    }
+    Ok(())
+  }
+}

@@ -1,0 +1,325 @@
+//! An index from key bytes to where each key's current value lives, for wal-kv: a
+//! hash table over key bytes with the keys in one arena, fixed-size entries
+//! (position, value length, seq), and an ordered view for ranges that is kept lazily
+//! (see `order`). Pure computation over memory: no file is touched here.
+//!
+//! Memory per key: one 32-byte `Entry`, the key bytes in the arena, and 8 bytes per
+//! bucket at a load factor between 3/8 and 3/4; the ordered view, once asked for, adds
+//! 4 bytes per key.
+
+mod checkpoint;
+mod hash;
+mod order;
+mod record;
+
+pub use checkpoint::CheckpointLoad;
+pub use record::RecordLimits;
+
+/// Slot numbers are u32 and a bucket stores `slot + 1`, so at most this many entries.
+pub const ENTRIES_MAX: usize = u32::MAX as usize - 1;
+/// Buckets are at most 2^32 (a bucket's home is the top `bits` of the 32-bit tag).
+const BUCKET_BITS_MAX: u32 = 32;
+const BUCKET_BITS_MIN: u32 = 4;
+/// Grow when more than 3/4 of the buckets are in use.
+const LOAD_NUMERATOR: usize = 3;
+const LOAD_DENOMINATOR: usize = 4;
+/// The arena is compacted once garbage passes both the live key bytes and this.
+const ARENA_GARBAGE_MIN: usize = 1 << 20;
+
+/// One key's current value: `position` is the log offset of its value CRC, followed by
+/// `value_length` value bytes, written with `seq`.
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+pub struct Entry {
+  pub position: u64,
+  pub seq: u64,
+  key_offset: u64,
+  pub value_length: u32,
+  key_length: u16,
+  live: u16,
+}
+
+pub struct KeyTable {
+  seed: u64,
+  /// 0 = empty; else `tag << 32 | (slot + 1)`, where `tag` is the top 32 bits of the hash.
+  buckets: Vec<u64>,
+  bits: u32,
+  live: usize,
+  entries: Vec<Entry>,
+  free: Vec<u32>,
+  arena: Vec<u8>,
+  arena_garbage: usize,
+  /// Log bytes holding overwritten puts and deletes (what compaction would reclaim).
+  pub dead_bytes: u64,
+  order: order::Order,
+  load: Option<checkpoint::LoadState>,
+}
+
+impl Default for KeyTable {
+  fn default() -> Self {
+    Self::new()
+  }
+}
+
+impl KeyTable {
+  pub fn new() -> Self {
+    KeyTable {
+      seed: hash::random_seed(),
+      buckets: vec![0; 1 << BUCKET_BITS_MIN],
+      bits: BUCKET_BITS_MIN,
+      live: 0,
+      entries: Vec::new(),
+      free: Vec::new(),
+      arena: Vec::new(),
+      arena_garbage: 0,
+      dead_bytes: 0,
+      order: order::Order::default(),
+      load: None,
+    }
+  }
+
+  pub fn key_count(&self) -> usize {
+    self.live
+  }
+
+  /// Bytes held by the table's own allocations (capacity, not length).
+  pub fn memory_bytes(&self) -> usize {
+    self.buckets.capacity() * 8
+      + self.entries.capacity() * std::mem::size_of::<Entry>()
+      + self.free.capacity() * 4
+      + self.arena.capacity()
+      + self.order.memory_bytes()
+  }
+
+  pub fn key(&self, slot: u32) -> &[u8] {
+    let entry = &self.entries[slot as usize];
+    let start = entry.key_offset as usize;
+    &self.arena[start..start + entry.key_length as usize]
+  }
+
+  pub fn entry(&self, slot: u32) -> &Entry {
+    &self.entries[slot as usize]
+  }
+
+  /// Makes room for `additional` more keys without growing on the way.
+  pub fn reserve(&mut self, additional: usize) {
+    let wanted = self.live.saturating_add(additional);
+    self
+      .entries
+      .reserve(wanted.saturating_sub(self.entries.len()));
+    while self.bits < BUCKET_BITS_MAX
+      && wanted * LOAD_DENOMINATOR > self.buckets.len() * LOAD_NUMERATOR
+    {
+      self.rehash(self.bits + 1);
+    }
+  }
+
+  pub fn find(&self, key: &[u8]) -> Option<u32> {
+    let found = self.probe(key, hash::hash(self.seed, key));
+    found.1
+  }
+
+  /// The bucket where `key` is, or the empty bucket where it would go, and its slot.
+  fn probe(&self, key: &[u8], hashed: u64) -> (usize, Option<u32>) {
+    let tag = hashed >> 32;
+    let mask = self.buckets.len() - 1;
+    let mut at = self.home(tag);
+    loop {
+      let bucket = self.buckets[at];
+      if bucket == 0 {
+        return (at, None);
+      }
+      if bucket >> 32 == tag {
+        let slot = (bucket as u32) - 1;
+        if self.key(slot) == key {
+          return (at, Some(slot));
+        }
+      }
+      at = (at + 1) & mask;
+    }
+  }
+
+  fn home(&self, tag: u64) -> usize {
+    (tag >> (32 - self.bits)) as usize
+  }
+
+  /// Sets the value of `key`; returns the value length it replaced, if any.
+  pub fn upsert(&mut self, key: &[u8], position: u64, value_length: u32, seq: u64) -> Option<u32> {
+    let hashed = hash::hash(self.seed, key);
+    let (at, found) = self.probe(key, hashed);
+    if let Some(slot) = found {
+      let entry = &mut self.entries[slot as usize];
+      let previous = entry.value_length;
+      entry.position = position;
+      entry.value_length = value_length;
+      entry.seq = seq;
+      return Some(previous);
+    }
+    let slot = self.allocate(key, position, value_length, seq);
+    self.buckets[at] = (hashed >> 32) << 32 | (slot as u64 + 1);
+    self.live += 1;
+    if let Some(dead) = self.order.inserted(slot) {
+      self.release(&dead);
+    }
+    if self.live * LOAD_DENOMINATOR > self.buckets.len() * LOAD_NUMERATOR
+      && self.bits < BUCKET_BITS_MAX
+    {
+      self.rehash(self.bits + 1);
+    }
+    None
+  }
+
+  /// Removes `key`; returns its value length if it was there.
+  pub fn remove(&mut self, key: &[u8]) -> Option<u32> {
+    let (at, found) = self.probe(key, hash::hash(self.seed, key));
+    let slot = found?;
+    self.unlink_bucket(at);
+    self.live -= 1;
+    let entry = &mut self.entries[slot as usize];
+    entry.live = 0;
+    let removed = entry.value_length;
+    // While an ordered view exists, its array still names this slot: the slot is freed
+    // when the view drops it (see order.rs), never reused before.
+    match self.order.removed(slot, self.live) {
+      order::Released::Now => self.release(&[slot]),
+      order::Released::Later => {}
+      order::Released::All(slots) => self.release(&slots),
+    }
+    Some(removed)
+  }
+
+  fn release(&mut self, slots: &[u32]) {
+    for &slot in slots {
+      self.arena_garbage += self.entries[slot as usize].key_length as usize;
+      self.free.push(slot);
+    }
+    self.maybe_compact_arena();
+  }
+
+  /// Backward-shift deletion: no tombstones, probe sequences stay short.
+  fn unlink_bucket(&mut self, mut hole: usize) {
+    let mask = self.buckets.len() - 1;
+    let mut at = (hole + 1) & mask;
+    loop {
+      let bucket = self.buckets[at];
+      if bucket == 0 {
+        break;
+      }
+      let home = self.home(bucket >> 32);
+      // The entry may move into the hole when its home is not inside (hole, at].
+      if (at.wrapping_sub(home) & mask) >= (at.wrapping_sub(hole) & mask) {
+        self.buckets[hole] = bucket;
+        hole = at;
+      }
+      at = (at + 1) & mask;
+    }
+    self.buckets[hole] = 0;
+  }
+
+  fn allocate(&mut self, key: &[u8], position: u64, value_length: u32, seq: u64) -> u32 {
+    let key_offset = self.store_key(key);
+    let entry = Entry {
+      position,
+      seq,
+      key_offset,
+      value_length,
+      key_length: key.len() as u16,
+      live: 1,
+    };
+    if let Some(slot) = self.free.pop() {
+      self.entries[slot as usize] = entry;
+      return slot;
+    }
+    assert!(self.entries.len() < ENTRIES_MAX, "key table full");
+    self.entries.push(entry);
+    (self.entries.len() - 1) as u32
+  }
+
+  /// Appends `key` to the arena, or reuses the bytes of the freed slot about to be
+  /// reused when the key fits there (fixed-size keys then never make garbage).
+  fn store_key(&mut self, key: &[u8]) -> u64 {
+    if let Some(&slot) = self.free.last() {
+      let old = self.entries[slot as usize];
+      if key.len() <= old.key_length as usize {
+        let start = old.key_offset as usize;
+        self.arena[start..start + key.len()].copy_from_slice(key);
+        self.arena_garbage -= key.len();
+        return old.key_offset;
+      }
+    }
+    let offset = self.arena.len() as u64;
+    self.arena.extend_from_slice(key);
+    offset
+  }
+
+  fn place(&mut self, tag: u64, slot: u32) {
+    let mask = self.buckets.len() - 1;
+    let mut at = self.home(tag);
+    while self.buckets[at] != 0 {
+      at = (at + 1) & mask;
+    }
+    self.buckets[at] = tag << 32 | (slot as u64 + 1);
+  }
+
+  fn rehash(&mut self, bits: u32) {
+    let old = std::mem::replace(&mut self.buckets, vec![0; 1 << bits]);
+    self.bits = bits;
+    for bucket in old {
+      if bucket != 0 {
+        self.place(bucket >> 32, (bucket as u32) - 1);
+      }
+    }
+  }
+
+  /// Rewrites the arena with only the keys of slots in use, once garbage dominates.
+  fn maybe_compact_arena(&mut self) {
+    if self.arena_garbage < ARENA_GARBAGE_MIN || self.arena_garbage < self.arena.len() / 2 {
+      return;
+    }
+    let mut arena = Vec::with_capacity(self.arena.len() - self.arena_garbage);
+    for entry in self.entries.iter_mut() {
+      let start = entry.key_offset as usize;
+      let end = start + entry.key_length as usize;
+      // Freed slots and slots an ordered view still names (removed, not yet released)
+      // need no key any more.
+      if entry.live == 0 {
+        entry.key_length = 0;
+        entry.key_offset = 0;
+        continue;
+      }
+      entry.key_offset = arena.len() as u64;
+      arena.extend_from_slice(&self.arena[start..end]);
+    }
+    self.arena = arena;
+    self.arena_garbage = 0;
+  }
+
+  /// Live slots ordered by log position (compaction copies values in that order).
+  pub fn live_in_log_order(&self) -> Vec<u32> {
+    let mut slots: Vec<u32> = (0..self.entries.len() as u32)
+      .filter(|&slot| self.entries[slot as usize].live != 0)
+      .collect();
+    slots.sort_unstable_by_key(|&slot| self.entries[slot as usize].position);
+    slots
+  }
+
+  /// Moves a live key's value (compaction): same key, same seq, new place.
+  pub fn relocate(&mut self, slot: u32, position: u64) -> bool {
+    match self.entries.get_mut(slot as usize) {
+      Some(entry) if entry.live != 0 => {
+        entry.position = position;
+        true
+      }
+      _ => false,
+    }
+  }
+}
+
+/// Log bytes one operation takes: header (type, key length, value length, seq), key,
+/// and for a put the value CRC and the value.
+pub fn operation_bytes(key_length: usize, value_length: Option<u32>) -> u64 {
+  15 + key_length as u64 + value_length.map_or(0, |length| 4 + length as u64)
+}
+
+#[cfg(test)]
+mod tests;

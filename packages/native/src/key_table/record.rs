@@ -1,0 +1,241 @@
+//! wal-kv log records, applied to the table in one call per record: the write path
+//! seals a record the caller encoded (value CRCs and the frame CRC) and applies it;
+//! replay validates a record read back (its frame CRC already checked) and applies it.
+//!
+//! Record payload: count u32, then per operation type u8 (1 put, 2 delete), key length
+//! u16, value length u32, seq u64, key, and for a put the value CRC-32C u32 (of the key,
+//! then the value) and the value. Integers little-endian. The frame around it: magic u32
+//! BE, payload length u32 LE, payload, CRC-32C u32 LE over all that precedes it.
+
+use super::{operation_bytes, KeyTable};
+use std::collections::HashMap;
+
+const OPERATION_PUT: u8 = 1;
+const OPERATION_DELETE: u8 = 2;
+const COUNT_BYTES: usize = 4;
+const OPERATION_HEADER_BYTES: usize = 15;
+const VALUE_CRC_BYTES: usize = 4;
+const FRAME_HEADER_BYTES: usize = 8;
+const FRAME_TRAILER_BYTES: usize = 4;
+/// Seqs are JS numbers: safe integers.
+const SEQ_MAX: u64 = (1 << 53) - 1;
+
+/// Bounds every length read from a record is checked against before it is used.
+#[derive(Clone, Copy)]
+pub struct RecordLimits {
+  pub key_bytes_max: usize,
+  pub value_bytes_max: u32,
+}
+
+/// One operation of a record; offsets are into the payload.
+#[derive(Clone, Copy)]
+struct Operation {
+  kind: u8,
+  key_start: usize,
+  key_end: usize,
+  value_length: u32,
+  seq: u64,
+}
+
+impl Operation {
+  /// Offset of the value CRC (a put's value follows it).
+  fn crc_at(&self) -> usize {
+    self.key_end
+  }
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+  u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+  u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+  let mut word = [0u8; 8];
+  word.copy_from_slice(&bytes[at..at + 8]);
+  u64::from_le_bytes(word)
+}
+
+/// Walks the operations of `payload`, checking every field before it is used; calls
+/// `visit` for each. Errors say what is wrong, as "record … <reason>" would read.
+fn parse(
+  payload: &[u8],
+  limits: RecordLimits,
+  mut visit: impl FnMut(&Operation) -> Result<(), String>,
+) -> Result<(), String> {
+  if payload.len() < COUNT_BYTES {
+    return Err("is shorter than its count".into());
+  }
+  let count = u32_at(payload, 0);
+  let mut offset = COUNT_BYTES;
+  for index in 0..count {
+    if offset + OPERATION_HEADER_BYTES > payload.len() {
+      return Err(format!("ends inside operation {index}"));
+    }
+    let kind = payload[offset];
+    let key_length = u16_at(payload, offset + 1) as usize;
+    let value_length = u32_at(payload, offset + 3);
+    let seq = u64_at(payload, offset + 7);
+    if kind != OPERATION_PUT && kind != OPERATION_DELETE {
+      return Err(format!("has unknown operation type {kind}"));
+    }
+    if key_length == 0 || key_length > limits.key_bytes_max {
+      return Err(format!("has a key length of {key_length}"));
+    }
+    if value_length > limits.value_bytes_max || (kind == OPERATION_DELETE && value_length != 0) {
+      return Err(format!("has a value length of {value_length}"));
+    }
+    if seq > SEQ_MAX {
+      return Err("has a seq beyond 2^53".into());
+    }
+    let key_start = offset + OPERATION_HEADER_BYTES;
+    let key_end = key_start + key_length;
+    let end = key_end
+      + if kind == OPERATION_PUT {
+        VALUE_CRC_BYTES + value_length as usize
+      } else {
+        0
+      };
+    if end > payload.len() {
+      return Err(format!("operation {index} runs past the record"));
+    }
+    visit(&Operation {
+      kind,
+      key_start,
+      key_end,
+      value_length,
+      seq,
+    })?;
+    offset = end;
+  }
+  if offset != payload.len() {
+    return Err(format!(
+      "has {} bytes after its last operation",
+      payload.len() - offset
+    ));
+  }
+  Ok(())
+}
+
+impl KeyTable {
+  fn apply(&mut self, payload: &[u8], payload_offset: u64, operation: &Operation) {
+    let key = &payload[operation.key_start..operation.key_end];
+    if operation.kind == OPERATION_PUT {
+      let position = payload_offset + operation.crc_at() as u64;
+      if let Some(previous) = self.upsert(key, position, operation.value_length, operation.seq) {
+        self.dead_bytes += operation_bytes(key.len(), Some(previous));
+      }
+    } else {
+      if let Some(previous) = self.remove(key) {
+        self.dead_bytes += operation_bytes(key.len(), Some(previous));
+      }
+      // The delete record itself is garbage for compaction, which writes live puts only.
+      self.dead_bytes += operation_bytes(key.len(), None);
+    }
+  }
+
+  /// Replays one record whose frame CRC checked out; its payload starts at log offset
+  /// `payload_offset`. Seqs must increase strictly from `previous_seq`. Returns the last
+  /// seq. On an error the table is half-updated: the caller discards it.
+  pub fn replay_record(
+    &mut self,
+    payload: &[u8],
+    payload_offset: u64,
+    previous_seq: u64,
+    limits: RecordLimits,
+  ) -> Result<u64, String> {
+    let mut last = previous_seq;
+    parse(payload, limits, |operation| {
+      if operation.seq <= last {
+        return Err(format!("has seq {} after {}", operation.seq, last));
+      }
+      last = operation.seq;
+      self.apply(payload, payload_offset, operation);
+      Ok(())
+    })?;
+    Ok(last)
+  }
+
+  /// The key count after `operations` were applied in order, without applying them.
+  fn count_after(&self, payload: &[u8], operations: &[Operation]) -> usize {
+    let mut count = self.live;
+    let mut touched: HashMap<&[u8], bool> = HashMap::with_capacity(operations.len());
+    for operation in operations {
+      let key = &payload[operation.key_start..operation.key_end];
+      let present = touched
+        .get(key)
+        .copied()
+        .unwrap_or_else(|| self.find(key).is_some());
+      let put = operation.kind == OPERATION_PUT;
+      if put && !present {
+        count += 1;
+      } else if !put && present {
+        count -= 1;
+      }
+      touched.insert(key, put);
+    }
+    count
+  }
+
+  /// The write path: `frame` holds one record frame the caller encoded at log offset
+  /// `frame_offset`, with the value CRC and frame CRC slots still to fill. Unless the
+  /// record would leave more than `keys_max` keys (and more than now), fills in every
+  /// value CRC and the frame CRC and applies the record; returns whether it did. The
+  /// caller's encoding is checked like a record read back.
+  pub fn commit_record(
+    &mut self,
+    frame: &mut [u8],
+    frame_offset: u64,
+    keys_max: usize,
+    limits: RecordLimits,
+  ) -> Result<bool, String> {
+    if frame.len() < FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES
+      || u32_at(frame, 4) as usize != frame.len() - FRAME_HEADER_BYTES - FRAME_TRAILER_BYTES
+    {
+      return Err("frame length does not match its header".into());
+    }
+    let payload_end = frame.len() - FRAME_TRAILER_BYTES;
+    let mut operations = Vec::new();
+    parse(
+      &frame[FRAME_HEADER_BYTES..payload_end],
+      limits,
+      |operation| {
+        operations.push(*operation);
+        Ok(())
+      },
+    )?;
+    let puts = operations
+      .iter()
+      .filter(|operation| operation.kind == OPERATION_PUT)
+      .count();
+    if self.live + puts > keys_max {
+      let after = self.count_after(&frame[FRAME_HEADER_BYTES..payload_end], &operations);
+      if after > keys_max && after > self.live {
+        return Ok(false);
+      }
+    }
+    let payload = &mut frame[FRAME_HEADER_BYTES..payload_end];
+    for operation in operations
+      .iter()
+      .filter(|operation| operation.kind == OPERATION_PUT)
+    {
+      let value_start = operation.crc_at() + VALUE_CRC_BYTES;
+      let key_crc = crc32c::crc32c(&payload[operation.key_start..operation.key_end]);
+      let crc = crc32c::crc32c_append(
+        key_crc,
+        &payload[value_start..value_start + operation.value_length as usize],
+      );
+      payload[operation.crc_at()..value_start].copy_from_slice(&crc.to_le_bytes());
+    }
+    let frame_crc = crc32c::crc32c(&frame[..payload_end]);
+    frame[payload_end..].copy_from_slice(&frame_crc.to_le_bytes());
+    let payload = &frame[FRAME_HEADER_BYTES..payload_end];
+    let payload_offset = frame_offset + FRAME_HEADER_BYTES as u64;
+    for operation in &operations {
+      self.apply(payload, payload_offset, operation);
+    }
+    Ok(true)
+  }
+}

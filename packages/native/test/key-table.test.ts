@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { KeyTable, crc32c } from '../src/index.js';
+
+const KEY_BYTES_MAX = 0xffff;
+const VALUE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** A wal-kv record frame of puts (seqs from `firstSeq`) with its CRC slots left empty. */
+function putFrame(entries: Array<[string, string]>, firstSeq: number): Buffer {
+  const parts: Buffer[] = [Buffer.alloc(4)];
+  parts[0]!.writeUInt32LE(entries.length);
+  entries.forEach(([key, value], i) => {
+    const header = Buffer.alloc(15);
+    header.writeUInt8(1, 0);
+    header.writeUInt16LE(key.length, 1);
+    header.writeUInt32LE(value.length, 3);
+    header.writeBigUInt64LE(BigInt(firstSeq + i), 7);
+    parts.push(header, Buffer.from(key, 'latin1'), Buffer.alloc(4), Buffer.from(value, 'latin1'));
+  });
+  const payload = Buffer.concat(parts);
+  const frame = Buffer.alloc(payload.length + 12);
+  frame.writeUInt32BE(0x574b5652, 0);
+  frame.writeUInt32LE(payload.length, 4);
+  payload.copy(frame, 8);
+  return frame;
+}
+
+describe('KeyTable', () => {
+  it('seals and applies a record in one call; find returns the fields and the key CRC', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['b', 'two'], ['a', 'one']], 1);
+    expect(table.commitRecord(frame, 0, frame.length, 1000, 10)).toBe(true);
+    expect(crc32c(frame.subarray(0, frame.length - 4))).toBe(frame.readUInt32LE(frame.length - 4));
+    const out = new Float64Array(5);
+    expect(table.find(Buffer.from('a'), 1, out)).toBeGreaterThanOrEqual(0);
+    const [position, length, seq, keyCrc, keyLength] = out;
+    expect([length, seq, keyCrc, keyLength]).toEqual([3, 2, crc32c(Buffer.from('a')), 1]);
+    // The value CRC at `position` covers the key (seed) and the value.
+    const at = position! - 1000;
+    expect(frame.readUInt32LE(at)).toBe(crc32c(frame.subarray(at + 4, at + 4 + 3), keyCrc));
+    expect(table.find(Buffer.from('zz'), 2, out)).toBe(-1);
+  });
+
+  it('refuses, changing nothing, a record that would pass keysMax', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['a', '1'], ['b', '2'], ['c', '3']], 1);
+    expect(table.commitRecord(frame, 0, frame.length, 100, 2)).toBe(false);
+    expect(table.size).toBe(0);
+    expect(frame.readUInt32LE(frame.length - 4)).toBe(0);
+  });
+
+  it('walks ranges in key byte order, both ways, after writes', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame(['d', 'a', 'c', 'b', 'e'].map((key) => [key, key]), 1);
+    table.commitRecord(frame, 0, frame.length, 100, 100);
+    const out = new Float64Array(5 * 10);
+    const keys = Buffer.alloc(100);
+    expect(table.range(Buffer.from('b'), false, Buffer.from('e'), true, true, 10, out, keys)).toBe(3);
+    expect(keys.subarray(0, 3).toString()).toBe('edc');
+  });
+
+  it('throws InvalidArg with the reason for a record that does not check out', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const payload = putFrame([['a', '1']], 5).subarray(8, -4);
+    expect(() => table.replayRecord(payload, 108, 5)).toThrow(/seq 5 after 5/);
+    payload.writeUInt8(9, 4);
+    expect(() => table.replayRecord(payload, 108, 0)).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+  });
+});
