@@ -26,6 +26,8 @@ export interface BackendSupports {
 export interface AdapterOpenOptions {
   durability: DurabilityPolicy;
   recovery: RecoveryPolicy;
+  /** Open read-only (`{ readOnly: true }`): no lock, nothing on disk changes. Adapters pass it through. */
+  readOnly?: boolean;
 }
 
 /** Multi-file protocols the suite runs, and crashes inside (faults 6 and 12). */

@@ -3,7 +3,7 @@
  * close of a poisoned store. Decided once in core (see core's README, "One store
  * protocol") and asserted here for every backend, not by four sets of tests.
  */
-import { isKeelError, type DurabilityPolicy, type KeelErrorCode } from '@keel/core';
+import { InterceptedIo, isKeelError, type DurabilityPolicy, type Io, type IoMutation, type KeelErrorCode } from '@keel/core';
 
 import type { AdapterOpenOptions, BackendAdapter } from './adapter.js';
 import { FaultFs } from './fault-fs.js';
@@ -30,6 +30,42 @@ async function codeOf(action: () => unknown): Promise<KeelErrorCode | 'resolved'
 async function expectCode(adapter: BackendAdapter, what: string, action: () => unknown, code: KeelErrorCode | 'resolved'): Promise<void> {
   const got = await codeOf(action);
   if (got !== code) throw new ConformanceViolation(`${adapter.name}: ${what}: expected ${code}, got ${got}`);
+}
+
+/** Counts the mutating operations that go through it: a read-only store must make none. */
+class MutationCounter extends InterceptedIo {
+  readonly seen: string[] = [];
+
+  protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
+    this.seen.push(`${operation} ${path}`);
+    return run();
+  }
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    this.seen.push(`${operation} ${path}`);
+    return run();
+  }
+}
+
+/** What the adapter reads, as comparable strings (position and bytes for logs, key and bytes for stores). */
+async function contents(adapter: BackendAdapter, store: unknown): Promise<string[]> {
+  if (adapter.kind === 'log') return (await adapter.read(store)).map((record) => `${record.position}:${Buffer.from(record.payload).toString('hex')}`);
+  return [...(await adapter.read(store)).entries()].map(([key, value]) => `${key}:${Buffer.from(value).toString('hex')}`).sort();
+}
+
+function sameFiles(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): boolean {
+  if (before.size !== after.size) return false;
+  for (const [path, bytes] of before) {
+    const other = after.get(path);
+    if (other === undefined || Buffer.compare(Buffer.from(bytes), Buffer.from(other)) !== 0) return false;
+  }
+  return true;
+}
+
+async function openReadOnly(adapter: BackendAdapter, io: Io): Promise<{ store: unknown; counter: MutationCounter }> {
+  const counter = new MutationCounter(io);
+  const store = await adapter.open(counter, DIR, { ...OPTIONS, readOnly: true });
+  return { store, counter };
 }
 
 function write(adapter: BackendAdapter, store: unknown, id: number): unknown {
@@ -86,6 +122,63 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       await expectCode(adapter, 'close of a poisoned store', () => adapter.close(store), 'KEEL_POISONED');
       await expectCode(adapter, 'close of a poisoned store, again', () => adapter.close(store), 'KEEL_POISONED');
       await adapter.close(await adapter.open(io, DIR, OPTIONS));
+    },
+  },
+  {
+    name: 'a read-only open beside a live writer takes no lock, sees what was written, refuses writes with KEEL_READ_ONLY, and changes nothing',
+    async run(adapter) {
+      const io = new FaultFs();
+      const writer = await adapter.open(io, DIR, OPTIONS);
+      for (let id = 1; id <= 8; id++) await write(adapter, writer, id);
+      await adapter.sync(writer);
+      const written = await contents(adapter, writer);
+      const { store: reader, counter } = await openReadOnly(adapter, io);
+      const seen = await contents(adapter, reader);
+      if (seen.join() !== written.join()) throw new ConformanceViolation(`${adapter.name}: a read-only open beside the writer read ${seen.length} entries, not the ${written.length} written and synced`);
+      await expectCode(adapter, 'write to a read-only store', () => write(adapter, reader, 100), 'KEEL_READ_ONLY');
+      await expectCode(adapter, 'sync of a read-only store', () => adapter.sync(reader), 'KEEL_READ_ONLY');
+      await write(adapter, writer, 9);
+      await adapter.sync(writer);
+      await adapter.close(reader);
+      if (counter.seen.length > 0) throw new ConformanceViolation(`${adapter.name}: a read-only open changed the disk: ${counter.seen.slice(0, 5).join(', ')}`);
+      await adapter.close(writer);
+    },
+  },
+  {
+    name: 'a read-only open of a crashed store reports the repair a writer would make, makes none, and reads what the writer then reads',
+    async run(adapter) {
+      const live = new FaultFs();
+      const writer = await adapter.open(live, DIR, OPTIONS);
+      for (let id = 1; id <= 6; id++) await write(adapter, writer, id);
+      await adapter.sync(writer);
+      for (let id = 7; id <= 12; id++) await write(adapter, writer, id);
+      // A sync whose fdatasync never completes: the writes reach the OS, then the crash
+      // turns them to garbage, a torn tail for recovery to save and cut.
+      live.holdSyncs();
+      void Promise.resolve(adapter.sync(writer)).catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const io = live.crash({ seed: 7, data: { mode: 'fill', fill: 'garbage' }, entries: 'keep-all' }).fs;
+      const before = io.files();
+      const { store: reader, counter } = await openReadOnly(adapter, io);
+      const seen = await contents(adapter, reader);
+      const wouldDo = adapter.recovery(reader).actions.map((action) => action.kind);
+      await adapter.close(reader);
+      if (counter.seen.length > 0 || !sameFiles(before, io.files())) throw new ConformanceViolation(`${adapter.name}: a read-only open of a crashed store changed the disk (${counter.seen.slice(0, 5).join(', ')})`);
+      const repaired = await adapter.open(io, DIR, OPTIONS);
+      const did = adapter.recovery(repaired).actions.map((action) => action.kind);
+      const after = await contents(adapter, repaired);
+      await adapter.close(repaired);
+      if (did.length === 0) throw new ConformanceViolation(`${adapter.name}: the crashed store needed no repair, so this check proved nothing`);
+      if (wouldDo.join() !== did.join()) throw new ConformanceViolation(`${adapter.name}: read-only open reported [${wouldDo.join(', ')}], the writer's open did [${did.join(', ')}]`);
+      if (seen.join() !== after.join()) throw new ConformanceViolation(`${adapter.name}: read-only open read ${seen.length} entries, the repaired store ${after.length}`);
+    },
+  },
+  {
+    name: 'a read-only open where there is no store is refused with KEEL_NOT_FOUND and creates nothing',
+    async run(adapter) {
+      const io = new FaultFs();
+      await expectCode(adapter, 'read-only open of a missing store', () => adapter.open(io, DIR, { ...OPTIONS, readOnly: true }), 'KEEL_NOT_FOUND');
+      if (io.files().size > 0 || io.stat(DIR) !== null) throw new ConformanceViolation(`${adapter.name}: a refused read-only open created ${[...io.files().keys()].join(', ') || DIR}`);
     },
   },
 ];

@@ -45,7 +45,7 @@ export {
 export { VERIFY_LEVEL_DEFAULT, normalizeVerifyLevel, type VerifyLevel } from './verify-level.js';
 export {
   POSITION_MAX, assertArray, assertBytes, assertMaxBytes, assertPath, assertPayloads, assertPosition,
-  describeType, normalizeIo,
+  describeType, normalizeIo, normalizeReadOnly,
 } from './validate.js';
 export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
@@ -53,7 +53,8 @@ export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
 export { GuardedIo } from './guarded-io.js';
 export { Store, type StoreSetup, type StoreStats } from './store.js';
-export { guardIo, openStoreDirectory, type StoreDirectory } from './store-directory.js';
+export { guardIo, openStoreDirectory, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
+export { OverlayIo } from './overlay-io.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
   type DurableWriteOptions, type FileContents,

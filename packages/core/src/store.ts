@@ -2,9 +2,13 @@ import { DurabilityDriver } from './durability-driver.js';
 import { syncsOnClose, type DurabilityPolicy } from './durability.js';
 import { GroupCommit } from './group-commit.js';
 import type { GuardedIo } from './guarded-io.js';
+import { KeelError } from './errors.js';
 import type { IoFile } from './io.js';
+import type { OverlayIo } from './overlay-io.js';
 import { Lifecycle } from './lifecycle.js';
 import type { RecoveryReport } from './recovery.js';
+
+const READ_ONLY_DURABILITY: DurabilityPolicy = Object.freeze({ mode: 'none' });
 
 /** What a backend hands the store base once its files are open and recovered. */
 export interface StoreSetup {
@@ -16,8 +20,10 @@ export interface StoreSetup {
   /** Every position below this was durable when open finished (0 when open synced nothing). */
   readonly durableThrough: number;
   readonly recovery: RecoveryReport;
-  /** The directory lock, released after the backend's files; null when a file locks itself. */
+  /** The directory lock, released after the backend's files; null when a file locks itself or the open is read-only. */
   readonly lock: IoFile | null;
+  /** Set for a read-only open: the overlay recovery ran against; writes and syncs get KEEL_READ_ONLY. */
+  readonly overlay?: OverlayIo | null;
 }
 
 /**
@@ -34,6 +40,8 @@ export interface StoreStats {
   flushes: number;
   poisoned: boolean;
   closed: boolean;
+  /** Opened with `{ readOnly: true }`: no lock, nothing on disk changes. */
+  readOnly: boolean;
 }
 
 /**
@@ -52,16 +60,20 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   readonly recovery: RecoveryReport;
   /** Every file the store opens goes through this Io, so every failure poisons. */
   protected readonly io: GuardedIo;
+  readonly #name: string;
   readonly #lifecycle: Lifecycle;
   readonly #commit: GroupCommit;
   readonly #driver: DurabilityDriver;
   readonly #lock: IoFile | null;
+  readonly #overlay: OverlayIo | null;
   #maintenance: Promise<unknown> = Promise.resolve();
 
   protected constructor(setup: StoreSetup) {
     this.recovery = setup.recovery;
     this.io = setup.io;
     this.#lock = setup.lock;
+    this.#overlay = setup.overlay ?? null;
+    this.#name = setup.name;
     this.#lifecycle = new Lifecycle(setup.name);
     this.#commit = new GroupCommit(
       {
@@ -72,7 +84,8 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       setup.durableThrough,
       (error) => this.#poison(error),
     );
-    this.#driver = new DurabilityDriver(setup.durability, this.#commit);
+    // A read-only store has nothing to make durable: no timer, no flush on its own.
+    this.#driver = new DurabilityDriver(this.#overlay === null ? setup.durability : READ_ONLY_DURABILITY, this.#commit);
     setup.io.arm((error) => this.#poison(error));
   }
 
@@ -113,6 +126,12 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
 
   protected assertWritable(): void {
     this.#lifecycle.assertWritable();
+    if (this.#overlay !== null) throw new KeelError('KEEL_READ_ONLY', `${this.#name} was opened read-only; open it without readOnly to write`);
+  }
+
+  /** Whether the store was opened with `{ readOnly: true }`. */
+  get readOnly(): boolean {
+    return this.#overlay !== null;
   }
 
   /** Tells the durability policy that `writes` acknowledged writes were made. */
@@ -227,6 +246,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       flushes: this.#commit.flushCount,
       poisoned: this.#lifecycle.poisoned !== null,
       closed: this.#lifecycle.closed,
+      readOnly: this.#overlay !== null,
       ...this.storeStats(),
     };
   }
@@ -251,7 +271,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     try {
       await this.beforeClose();
       await this.#maintenance;
-      if (this.#lifecycle.poisoned === null) {
+      if (this.#lifecycle.poisoned === null && this.#overlay === null) {
         const synced = syncsOnClose(this.#driver.policy);
         if (synced) await this.#commit.sync();
         else this.handToOs();
@@ -266,6 +286,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       this.closeFiles();
     } finally {
       this.#lock?.closeSync();
+      this.#overlay?.close();
     }
     if (failure !== null) throw failure;
   }

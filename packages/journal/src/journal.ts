@@ -1,5 +1,6 @@
 import {
   KeelError,
+  OverlayIo,
   Store,
   assertPayloads,
   assertBytes,
@@ -55,16 +56,31 @@ export class Journal extends Store<JournalStats> {
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
     const normalized = normalizeJournalOptions(options);
+    if (normalized.readOnly) return Journal.#openReadOnly(path, normalized);
     // Like every keel store, a journal creates what is missing of its directory, durably.
     await createDirectoryDurably(normalized.io, parentDir(path));
     // The journal file locks itself: it is the only file, so there is no directory lock.
     const io = guardIo(normalized.io);
     const opened = await openJournalFiles(path, { ...normalized, io });
-    return new Journal(path, io, opened, normalized);
+    return new Journal(path, io, opened, normalized, null);
   }
 
-  private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions) {
-    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null });
+  /** Recovery runs against an overlay of the file: nothing on disk changes and no lock is taken. */
+  static async #openReadOnly(path: string, options: NormalizedJournalOptions): Promise<Journal> {
+    if (options.io.stat(path)?.isFile !== true) throw new KeelError('KEEL_NOT_FOUND', `${path} is not a journal file; a read-only open creates nothing`, { path });
+    const overlay = new OverlayIo(options.io);
+    const io = guardIo(overlay);
+    try {
+      const opened = await openJournalFiles(path, { ...options, io, direct: false, preallocate: 0, durability: { mode: 'none' } });
+      return new Journal(path, io, opened, options, overlay);
+    } catch (error) {
+      overlay.close();
+      throw error;
+    }
+  }
+
+  private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions, overlay: OverlayIo | null) {
+    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null, overlay });
     this.path = path;
     this.#file = opened.file;
     this.#writeFile = opened.writeFile;

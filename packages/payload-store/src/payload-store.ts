@@ -68,7 +68,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
 
   private constructor(opened: StoreDirectory & { recovered: OpenedDirectory }, options: NormalizedOptions) {
     const found = opened.recovered;
-    super({ name: `payload store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: 0, recovery: found.report, lock: opened.lock });
+    super({ name: `payload store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: 0, recovery: found.report, lock: opened.lock, overlay: opened.overlay });
     this.dir = opened.dir;
     this.#segments = found.segments;
     this.#storeId = found.storeId;
@@ -82,7 +82,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
   static async open(dir: string, options?: PayloadStoreOptions): Promise<PayloadStore> {
     assertDirectory(dir);
     const normalized = normalizeOptions(options);
-    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverDirectory(store.io, dir, normalized.recovery, normalized.verify));
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverDirectory(store.io, dir, normalized.recovery, normalized.verify), { readOnly: normalized.readOnly });
     return new PayloadStore(opened, normalized);
   }
 

@@ -21,7 +21,7 @@ export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   // Payload frames carry no position (CRC over magic, length, payload): a whole stale or misdirected frame is undetectable (README, Limits).
   supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true },
   async open(io, dir, options) {
-    const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
+    const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, readOnly: options.readOnly, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
     return { store, everyWrite: options.durability.mode === 'every-write' };
   },
   close: (handle) => handle.store.close(),

@@ -74,7 +74,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
     // Segments roll inside append, so the first flush may already find new files.
-    super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock });
+    super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock, overlay: opened.overlay });
     this.#dir = opened.dir;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
@@ -87,7 +87,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
    */
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const normalized = normalizeOptions(dir, options);
-    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }));
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }), { readOnly: normalized.readOnly });
     return new SegmentLog(opened, normalized);
   }
 

@@ -26,6 +26,7 @@ export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
       io,
       durability: options.durability,
       recovery: options.recovery,
+      readOnly: options.readOnly,
       segmentBytes: CONFORMANCE_SEGMENT_BYTES,
       indexIntervalBytes: CONFORMANCE_INDEX_INTERVAL_BYTES,
       now: () => CONFORMANCE_NOW_MS,

@@ -64,7 +64,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const recovered = opened.recovered;
-    super({ name: `wal-kv store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: recovered.lastSeq, recovery: recovered.report, lock: opened.lock });
+    super({ name: `wal-kv store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: recovered.lastSeq, recovery: recovered.report, lock: opened.lock, overlay: opened.overlay });
     const control: StoreControl = {
       poisonedBy: () => this.poisonedBy,
       poison: (error) => this.poison(error),
@@ -85,7 +85,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
         throw error;
       });
       return recovered;
-    });
+    }, { readOnly: normalized.readOnly });
     return new WalKv<V>(opened, normalized);
   }
 

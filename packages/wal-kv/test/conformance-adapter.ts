@@ -20,6 +20,7 @@ export const walKvAdapter: KvAdapter<WalKvStore> = {
       io,
       durability: options.durability,
       recovery: options.recovery,
+      readOnly: options.readOnly,
       valueEncoding: 'binary',
       snapshotEveryBytes: CONFORMANCE_SNAPSHOT_EVERY_BYTES,
       compactWhenGarbageRatio: CONFORMANCE_COMPACT_GARBAGE_RATIO,
