@@ -21,6 +21,8 @@ export interface BackendSupports {
   positionFreeFrames?: boolean;
   /** Run scenarios under durability 'none' too (close does not sync; sync() must still be true). */
   durabilityNone?: boolean;
+  /** `open` with `readOnly: true` opens beside a live writer and changes nothing (every keel store does). */
+  readOnly?: boolean;
 }
 
 export interface AdapterOpenOptions {

@@ -5,7 +5,7 @@
  */
 import { InterceptedIo, isKeelError, type DurabilityPolicy, type Io, type IoMutation, type KeelErrorCode } from '@keel/core';
 
-import type { AdapterOpenOptions, BackendAdapter } from './adapter.js';
+import type { AdapterOpenOptions, BackendAdapter, BackendSupports } from './adapter.js';
 import { FaultFs } from './fault-fs.js';
 import { makePayload } from './model.js';
 import { ConformanceViolation } from './violation.js';
@@ -15,6 +15,8 @@ const OPTIONS: AdapterOpenOptions = { durability: { mode: 'explicit' }, recovery
 
 export interface StoreProtocolCheck {
   name: string;
+  /** Run only for a backend that declares this in `supports`. */
+  requires?: keyof BackendSupports;
   run(adapter: BackendAdapter): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
   },
   {
     name: 'a read-only open beside a live writer takes no lock, sees what was written, refuses writes with KEEL_READ_ONLY, and changes nothing',
+    requires: 'readOnly',
     async run(adapter) {
       const io = new FaultFs();
       const writer = await adapter.open(io, DIR, OPTIONS);
@@ -146,6 +149,7 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
   },
   {
     name: 'a read-only open of a crashed store reports the repair a writer would make, makes none, and reads what the writer then reads',
+    requires: 'readOnly',
     async run(adapter) {
       const live = new FaultFs();
       const writer = await adapter.open(live, DIR, OPTIONS);
@@ -175,6 +179,7 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
   },
   {
     name: 'a read-only open where there is no store is refused with KEEL_NOT_FOUND and creates nothing',
+    requires: 'readOnly',
     async run(adapter) {
       const io = new FaultFs();
       await expectCode(adapter, 'read-only open of a missing store', () => adapter.open(io, DIR, { ...OPTIONS, readOnly: true }), 'KEEL_NOT_FOUND');

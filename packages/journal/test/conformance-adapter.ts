@@ -12,7 +12,7 @@ export const journalAdapter: LogAdapter<JournalStore> = {
   name: 'journal',
   kind: 'log',
   // fsys frames carry no position: a whole frame misdirected onto another's place is undetectable.
-  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true },
+  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true, readOnly: true },
   async open(io, dir, options) {
     // The journal's directory is the caller's to make durable, as a user would (a reader makes nothing).
     if (options.readOnly !== true) await createDirectoryDurably(io, dir);

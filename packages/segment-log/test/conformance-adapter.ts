@@ -20,7 +20,7 @@ interface SegmentLogStore {
 export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   name: 'segment-log',
   kind: 'log',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true, readOnly: true },
   async open(io, dir, options) {
     const log = await SegmentLog.open(dir, {
       io,
