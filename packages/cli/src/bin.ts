@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { backup } from './commands/backup.js';
 import { dump } from './commands/dump.js';
 import { inspect } from './commands/inspect.js';
 import { recover } from './commands/recover.js';
@@ -58,6 +59,14 @@ program
   .option('--salvage', 'keep the valid prefix of a log damaged in the middle (explicit opt-in)')
   .option('--json', 'one JSON document on stdout')
   .action(run(recover));
+
+program
+  .command('backup')
+  .description("an online backup through the store's backup(): a durable, verified copy, made beside a live writer")
+  .argument('<path>')
+  .argument('<target>', 'where the copy goes (must not exist)')
+  .option('--json', 'one JSON document on stdout')
+  .action(run(backup));
 
 program
   .command('torture')

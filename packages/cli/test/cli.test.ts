@@ -31,6 +31,7 @@ function keel(...args: string[]): { status: number; stdout: string; stderr: stri
 
 function json(...args: string[]): { status: number; body: Record<string, unknown>; stderr: string } {
   const result = keel(...args, '--json');
+  if (result.stdout.trim() === '') throw new Error(`keel ${args.join(' ')} --json printed nothing (exit ${result.status}): ${result.stderr}`);
   return { status: result.status, body: JSON.parse(result.stdout) as Record<string, unknown>, stderr: result.stderr };
 }
 
@@ -190,6 +191,22 @@ describe('keel', () => {
     const rounds = result.body.rounds as { backend: string; acknowledged: number; lost: number }[];
     expect(rounds.map((round) => round.backend)).toEqual(['journal', 'segment-log', 'payload-store', 'wal-kv']);
     expect(rounds.every((round) => round.acknowledged > 0 && round.lost === 0)).toBe(true);
+  });
+
+  it('backup makes a verified copy beside a live writer that opens cleanly, and never writes over a target', async () => {
+    const dir = tempDir();
+    const writer = spawn(process.execPath, [CHILD, 'wal-kv', dir, 'explicit', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+    const target = join(tempDir(), 'copy');
+    try {
+      const made = json('backup', dir, target);
+      expect(made.status).toBe(0);
+      expect(made.body).toMatchObject({ backend: 'wal-kv', target, verified: true });
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    expect(json('verify', target)).toMatchObject({ status: 0, body: { clean: true } });
+    expect(keel('backup', dir, target).status).toBe(2);
   });
 
   it('usage errors exit 2', () => {

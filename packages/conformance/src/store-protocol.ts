@@ -3,7 +3,7 @@
  * close of a poisoned store. Decided once in core (see core's README, "One store
  * protocol") and asserted here for every backend, not by four sets of tests.
  */
-import { InterceptedIo, isKeelError, type DurabilityPolicy, type Io, type IoMutation, type KeelErrorCode } from '@keel/core';
+import { InterceptedIo, isKeelError, isRepair, type DurabilityPolicy, type Io, type IoMutation, type KeelErrorCode } from '@keel/core';
 
 import type { AdapterOpenOptions, BackendAdapter, BackendSupports } from './adapter.js';
 import { FaultFs } from './fault-fs.js';
@@ -186,4 +186,74 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       if (io.files().size > 0 || io.stat(DIR) !== null) throw new ConformanceViolation(`${adapter.name}: a refused read-only open created ${[...io.files().keys()].join(', ') || DIR}`);
     },
   },
+  {
+    name: 'a backup made while writes go on opens cleanly with everything durable when it began, and never writes over a target',
+    requires: 'backup',
+    async run(adapter) {
+      const io = new FaultFs();
+      const { store, durable } = await storeWithDurable(adapter, io, 10);
+      const backup = (adapter.backup as NonNullable<typeof adapter.backup>)(store, BACKUP);
+      for (let id = 11; id <= 15; id++) await write(adapter, store, id);
+      await backup;
+      await adapter.close(store);
+      await assertBackupHolds(adapter, io, durable, 'a backup');
+      const again = await adapter.open(io, DIR, OPTIONS);
+      await expectCode(adapter, 'a backup over an existing target', () => (adapter.backup as NonNullable<typeof adapter.backup>)(again, BACKUP), 'KEEL_BAD_ARGUMENT');
+      await adapter.close(again);
+    },
+  },
+  {
+    name: 'a crash at every step of a backup leaves the source whole and the target absent or whole',
+    requires: 'backup',
+    async run(adapter) {
+      const io = new FaultFs();
+      const { store, durable } = await storeWithDurable(adapter, io, 10);
+      const start = io.mutations;
+      await (adapter.backup as NonNullable<typeof adapter.backup>)(store, BACKUP);
+      const steps = io.mutations - start;
+      await adapter.close(store);
+      for (let step = 1; step <= steps; step++) {
+        // The same store, crashed just before the step-th disk operation of its backup.
+        const run = new FaultFs();
+        const { store: writer } = await storeWithDurable(adapter, run, 10);
+        run.crashAtMutation(step);
+        await Promise.resolve((adapter.backup as NonNullable<typeof adapter.backup>)(writer, BACKUP)).catch(() => undefined);
+        for (const data of ['keep-all', 'lose-all'] as const) {
+          const crashed = run.crash({ seed: step, data: { mode: data }, entries: 'subset' }).fs;
+          const source = await adapter.open(crashed, DIR, OPTIONS);
+          const kept = await contents(adapter, source);
+          await adapter.close(source);
+          if (kept.join() !== durable.join()) throw new ConformanceViolation(`${adapter.name}: a crash at step ${step} of a backup changed the source (${kept.length} entries, ${durable.length} durable)`);
+          await assertBackupHolds(adapter, crashed, durable, `the target after a crash at step ${step} of ${steps}`, true);
+        }
+      }
+    },
+  },
 ];
+
+const BACKUP = '/backups/copy';
+
+/** A store at DIR with `count` entries written and synced, and what it holds (all durable). */
+async function storeWithDurable(adapter: BackendAdapter, io: FaultFs, count: number): Promise<{ store: unknown; durable: string[] }> {
+  const store = await adapter.open(io, DIR, OPTIONS);
+  for (let id = 1; id <= count; id++) await write(adapter, store, id);
+  await adapter.sync(store);
+  return { store, durable: await contents(adapter, store) };
+}
+
+/** The backup at BACKUP opens read-only with nothing to repair and holds at least `durable` (or, when allowed, is not there at all). */
+async function assertBackupHolds(adapter: BackendAdapter, io: FaultFs, durable: string[], what: string, mayBeAbsent = false): Promise<void> {
+  let copy: unknown;
+  try {
+    copy = await adapter.open(io, BACKUP, { ...OPTIONS, readOnly: true });
+  } catch (error) {
+    if (mayBeAbsent && isKeelError(error, 'KEEL_NOT_FOUND')) return;
+    throw new ConformanceViolation(`${adapter.name}: ${what} does not open: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const actions = adapter.recovery(copy).actions.filter(isRepair).map((action) => action.kind);
+  const held = await contents(adapter, copy);
+  await adapter.close(copy);
+  if (actions.length > 0) throw new ConformanceViolation(`${adapter.name}: ${what} does not open cleanly: recovery would ${actions.join(', ')}`);
+  const missing = durable.filter((entry) => !held.includes(entry));
+  if (missing.length > 0) throw new ConformanceViolation(`${adapter.name}: ${what} lacks ${missing.length} of the ${durable.length} entries durable when it began`);
+}

@@ -31,7 +31,7 @@ export {
 export { GroupCommit, type GroupCommitTarget } from './group-commit.js';
 export { DurabilityDriver } from './durability-driver.js';
 export {
-  RECOVERY_POLICY_DEFAULT, cleanReport, normalizeRecoveryPolicy, recoverFrameLog,
+  RECOVERY_POLICY_DEFAULT, cleanReport, isRepair, normalizeRecoveryPolicy, recoverFrameLog,
   type RecoverFrameLogOptions, type RecoveryAction, type RecoveryPolicy, type RecoveryReport,
 } from './recovery.js';
 export { SAVING_SUFFIX, saveAndTruncateTail, savedTailPath } from './saved-tail.js';
@@ -52,8 +52,9 @@ export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-i
 export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
 export { GuardedIo } from './guarded-io.js';
-export { Store, type StoreSetup, type StoreStats } from './store.js';
-export { guardIo, openStoreDirectory, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
+export { Store, type BackupPlan, type StoreSetup, type StoreStats } from './store.js';
+export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+export { guardIo, openStoreDirectory, storeFileNames, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
 export { OverlayIo } from './overlay-io.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,

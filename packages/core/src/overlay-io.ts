@@ -12,9 +12,10 @@ const PAGE_BYTES = 64 * 1024;
  * created or removed, and no lock is taken. This is how a read-only open works beside a
  * live writer and reports what a real recovery would do without doing it.
  *
- * A file nobody changed is read live (its size follows the real file, so data a writer
- * appends later is there); the first change freezes its size and redirects it to pages
- * held here. Syncs do nothing: there is nothing of ours to make durable.
+ * Each file is seen as it was when the overlay first opened it: its size is taken then,
+ * so a writer appending meanwhile cannot move the end under a recovery that already
+ * decided where it is (open again to see later data). Changes go to pages held here.
+ * Syncs do nothing: there is nothing of ours to make durable.
  */
 export class OverlayIo implements Io {
   readonly #inner: Io;
@@ -103,6 +104,8 @@ class Entry {
   readonly #inner: Io | null;
   #base: IoFile | null = null;
   #frozenSize: number | null = null;
+  /** The real file's size when first seen: the end of this view of it. */
+  #seenSize: number | null = null;
   #baseLimit = Number.MAX_SAFE_INTEGER;
   readonly #pages = new Map<number, Uint8Array>();
 
@@ -126,7 +129,7 @@ class Entry {
   }
 
   size(): number {
-    return this.#frozenSize ?? this.#baseFile().sizeSync();
+    return this.#frozenSize ?? this.#realSize();
   }
 
   read(into: Uint8Array, position: number): number {
@@ -180,7 +183,12 @@ class Entry {
   }
 
   #freeze(): void {
-    if (this.#frozenSize === null) this.#frozenSize = this.#baseFile().sizeSync();
+    if (this.#frozenSize === null) this.#frozenSize = this.#realSize();
+  }
+
+  #realSize(): number {
+    this.#seenSize ??= this.#baseFile().sizeSync();
+    return this.#seenSize;
   }
 
   #page(page: number): Uint8Array {
@@ -197,7 +205,7 @@ class Entry {
   #readBase(into: Uint8Array, position: number): void {
     into.fill(0);
     if (this.#inner === null) return;
-    const wanted = Math.min(into.length, this.#baseLimit - position);
+    const wanted = Math.min(into.length, Math.min(this.#baseLimit, this.#realSize()) - position);
     if (wanted > 0) this.#baseFile().readSync(into.subarray(0, wanted), position);
   }
 

@@ -15,6 +15,8 @@ export interface StoreDirectory {
   readonly lock: IoFile | null;
   /** In a read-only open, the overlay that holds what recovery changed (in memory only). */
   readonly overlay: OverlayIo | null;
+  /** The caller's Io, unguarded and without the overlay (backups write through it). */
+  readonly baseIo: Io;
 }
 
 export interface OpenStoreDirectoryOptions {
@@ -44,7 +46,7 @@ export async function openStoreDirectory<T>(
   const lockPath = joinPath(dir, STORE_LOCK_FILE_NAME);
   const lockExisted = io.stat(lockPath) !== null;
   const lock = lockStoreDirectory(io, dir);
-  const store: StoreDirectory = { dir, io: guardIo(io), lock, overlay: null };
+  const store: StoreDirectory = { dir, io: guardIo(io), lock, overlay: null, baseIo: io };
   try {
     return { ...store, recovered: await recover(store) };
   } catch (error) {
@@ -68,7 +70,7 @@ async function openReadOnly<T>(io: Io, dir: string, recover: (store: StoreDirect
     throw new KeelError('KEEL_NOT_FOUND', `${dir} holds no store; a read-only open creates nothing`, { path: dir });
   }
   const overlay = new OverlayIo(io);
-  const store: StoreDirectory = { dir, io: guardIo(overlay), lock: null, overlay };
+  const store: StoreDirectory = { dir, io: guardIo(overlay), lock: null, overlay, baseIo: io };
   try {
     return { ...store, recovered: await recover(store) };
   } catch (error) {
@@ -80,4 +82,13 @@ async function openReadOnly<T>(io: Io, dir: string, recover: (store: StoreDirect
 /** The guarded Io of a store that does not own a directory (the journal's single file). */
 export function guardIo(io: Io): GuardedIo {
   return new GuardedIo(io);
+}
+
+/**
+ * The names of the regular files of a store directory that a backup copies: not the
+ * lock, not saved tails (`.torn-…`, kept beside the store for people, not part of it), not
+ * the temporaries `isTemporary` names.
+ */
+export function storeFileNames(io: Io, dir: string, isTemporary: (name: string) => boolean): string[] {
+  return io.list(dir).filter((name) => name !== STORE_LOCK_FILE_NAME && !name.includes('.torn-') && !isTemporary(name) && io.stat(joinPath(dir, name))?.isFile === true);
 }

@@ -3,7 +3,8 @@ import { syncsOnClose, type DurabilityPolicy } from './durability.js';
 import { GroupCommit } from './group-commit.js';
 import type { GuardedIo } from './guarded-io.js';
 import { KeelError } from './errors.js';
-import type { IoFile } from './io.js';
+import { copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+import type { Io, IoFile } from './io.js';
 import type { OverlayIo } from './overlay-io.js';
 import { Lifecycle } from './lifecycle.js';
 import type { RecoveryReport } from './recovery.js';
@@ -24,6 +25,18 @@ export interface StoreSetup {
   readonly lock: IoFile | null;
   /** Set for a read-only open: the overlay recovery ran against; writes and syncs get KEEL_READ_ONLY. */
   readonly overlay?: OverlayIo | null;
+  /**
+   * The caller's Io, unguarded: a backup writes its copy through it, so that a full
+   * backup disk fails the backup, not the store.
+   */
+  readonly baseIo?: Io;
+}
+
+/** What a backup copies, captured in one turn so that no write lands in between. */
+export interface BackupPlan {
+  /** The store is a directory of files; false for one file (the journal). */
+  readonly directory: boolean;
+  readonly files: readonly { readonly path: string; readonly name: string; readonly length: number }[];
 }
 
 /**
@@ -66,6 +79,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   readonly #driver: DurabilityDriver;
   readonly #lock: IoFile | null;
   readonly #overlay: OverlayIo | null;
+  readonly #baseIo: Io | null;
   #maintenance: Promise<unknown> = Promise.resolve();
 
   protected constructor(setup: StoreSetup) {
@@ -73,6 +87,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     this.io = setup.io;
     this.#lock = setup.lock;
     this.#overlay = setup.overlay ?? null;
+    this.#baseIo = setup.baseIo ?? null;
     this.#name = setup.name;
     this.#lifecycle = new Lifecycle(setup.name);
     this.#commit = new GroupCommit(
@@ -111,6 +126,20 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
 
   /** The backend's own `stats()` fields. */
   protected abstract storeStats(): Stats;
+
+  /**
+   * The files a backup copies and how many bytes of each: whole frames only, at least
+   * everything durable (a read-only store: everything it sees). Called right after a sync,
+   * synchronously, so the set is consistent.
+   */
+  protected backupPlan(): BackupPlan {
+    throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
+  }
+
+  /** Opens the copy at `target` read-only through `io`, reads all of it, and throws unless it is whole and needs no repair. */
+  protected async verifyBackup(_target: string, _io: Io): Promise<void> {
+    throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot verify backups`);
+  }
 
   /** Called first in close(): stop followers, wait for background work of the backend's own. */
   protected async beforeClose(): Promise<void> {}
@@ -235,6 +264,33 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   syncSync(): number {
     this.assertWritable();
     return this.#commit.syncSync();
+  }
+
+  /**
+   * An online backup: a consistent copy of the store at `target`, made while writes go on,
+   * at a point no earlier than the durable point when it began (a writable store syncs
+   * first). The copy is written under `<target>.partial`, datasynced, renamed to `target`
+   * and its parent synced, then opened read-only and read back in full before the promise
+   * resolves, so a resolved backup is a whole, verified store; a crash leaves `target`
+   * absent or whole. The source is only read. Works on a read-only store too (a backup
+   * beside a writer in another process).
+   */
+  async backup(target: string): Promise<BackupReport> {
+    this.assertOpen();
+    if (this.#overlay === null) await this.sync();
+    const io = this.#baseIo;
+    if (io === null) throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
+    const plan = this.backupPlan();
+    const sources: BackupSource[] = [];
+    try {
+      // Opened in the same turn as the plan: what a compaction or retention unlinks later stays readable.
+      for (const file of plan.files) sources.push({ file: this.io.open(file.path), name: file.name, length: file.length });
+      const report = await copyStoreFiles(io, sources, target, plan.directory);
+      await this.verifyBackup(target, io);
+      return report;
+    } finally {
+      for (const source of sources) source.file.closeSync();
+    }
   }
 
   /** The shared fields, then the backend's own. Works after close (then `closed` is true). */

@@ -41,15 +41,21 @@ describe('OverlayIo', () => {
     expect([...readFileSync(join(dir, 'a'))]).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('a file nobody changed is read live: data appended on disk later is seen', () => {
+  it('sees a file as it was when first opened: data a writer appends later is not in this view', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'log'), Buffer.from([1]));
     const io = new OverlayIo(nativeIo);
     const file = io.open(join(dir, 'log'));
+    expect(file.sizeSync()).toBe(1);
     appendFileSync(join(dir, 'log'), Buffer.from([2]));
-    expect(file.sizeSync()).toBe(2);
+    expect(file.sizeSync()).toBe(1);
+    const into = new Uint8Array(2);
+    expect(file.readSync(into, 0)).toBe(1);
     expect(io.changed).toBe(false);
     io.close();
+    const again = new OverlayIo(nativeIo);
+    expect(again.open(join(dir, 'log')).sizeSync()).toBe(2);
+    again.close();
   });
 
   it('reads what a plain in-memory file would hold after any writes and truncates', () => {

@@ -1,6 +1,7 @@
 import {
   KeelError,
   OverlayIo,
+  assertBackupOpensCleanly,
   Store,
   assertPayloads,
   assertBytes,
@@ -12,6 +13,8 @@ import {
   guardIo,
   parentDir,
   type Advice,
+  type BackupPlan,
+  type Io,
   type GuardedIo,
   type IoFile,
 } from '@keel/core';
@@ -80,7 +83,7 @@ export class Journal extends Store<JournalStats> {
   }
 
   private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions, overlay: OverlayIo | null) {
-    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null, overlay });
+    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null, overlay, baseIo: options.io });
     this.path = path;
     this.#file = opened.file;
     this.#writeFile = opened.writeFile;
@@ -233,6 +236,22 @@ export class Journal extends Store<JournalStats> {
     // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
     this.#file.setLengthSync(this.#writer.nextLsn);
     if (synced) await this.#file.datasync();
+  }
+
+  /** One file: every record durable now (a read-only journal: every record it sees). */
+  protected override backupPlan(): BackupPlan {
+    return { directory: false, files: [{ path: this.path, name: '', length: this.readOnly ? this.#writer.nextLsn : this.durableThrough }] };
+  }
+
+  /** The copy opens read-only with nothing to repair, and every record reads back checked. */
+  protected override async verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await Journal.open(target, { io, readOnly: true });
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      for (const _record of copy.records());
+    } finally {
+      await copy.close();
+    }
   }
 
   protected closeFiles(): void {

@@ -12,7 +12,7 @@ export const journalAdapter: LogAdapter<JournalStore> = {
   name: 'journal',
   kind: 'log',
   // fsys frames carry no position: a whole frame misdirected onto another's place is undetectable.
-  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true, readOnly: true },
+  supports: { everyWrite: true, batch: true, salvage: true, positionFreeFrames: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     // The journal's directory is the caller's to make durable, as a user would (a reader makes nothing).
     if (options.readOnly !== true) await createDirectoryDurably(io, dir);
@@ -22,6 +22,7 @@ export const journalAdapter: LogAdapter<JournalStore> = {
   close: (store) => store.journal.close(),
   sync: (store) => store.journal.sync(),
   recovery: (store) => store.journal.recovery,
+  backup: (store, target) => store.journal.backup(joinPath(target, 'journal.wal')),
   append(store, payload) {
     const lsn = store.journal.append(payload);
     return store.everyWrite ? store.journal.syncThrough(lsn) : undefined;

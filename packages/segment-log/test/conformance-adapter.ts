@@ -20,7 +20,7 @@ interface SegmentLogStore {
 export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   name: 'segment-log',
   kind: 'log',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true, readOnly: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const log = await SegmentLog.open(dir, {
       io,
@@ -36,6 +36,7 @@ export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   close: (store) => store.log.close(),
   sync: (store) => store.log.sync(),
   recovery: (store) => store.log.recovery,
+  backup: (store, target) => store.log.backup(target),
   append(store, payload) {
     store.log.append({ value: payload });
     return store.everyWrite ? store.log.sync() : undefined;
