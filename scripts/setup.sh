@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine that has node, npm and cargo: installs pnpm, the workspace's
 # dependencies, builds every package (the native addon from source), then runs the
-# crash demo. Safe to run again.
+# `keel torture all` as the demo. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,7 @@ fi
 
 pnpm install --frozen-lockfile
 pnpm build
-if [ "${KEEL_SKIP_DEMO:-}" != "1" ] && [ -d examples/crash-demo ]; then
-  pnpm crash-demo
+if [ "${KEEL_SKIP_DEMO:-}" != "1" ]; then
+  # The demo: every backend's writer SIGKILLed at random moments, nothing acknowledged lost.
+  pnpm keel torture all --rounds 3
 fi

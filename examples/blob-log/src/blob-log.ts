@@ -8,6 +8,7 @@ import {
   joinPath,
   nativeIo,
   normalizeDurability,
+  normalizeReadOnly,
   normalizeRecoveryPolicy,
   openStoreDirectory,
   recoverFrameLog,
@@ -26,6 +27,8 @@ export interface BlobLogOptions {
   io?: Io;
   durability?: DurabilityOption;
   recovery?: RecoveryPolicy;
+  /** Open beside a live writer: no lock, and nothing on disk changes. */
+  readOnly?: boolean;
 }
 
 export interface Blob {
@@ -48,6 +51,7 @@ export class BlobLog extends Store<{ blobs: number }> {
     const io = options.io ?? nativeIo;
     const policy = normalizeRecoveryPolicy(options.recovery);
     const durability = normalizeDurability(options.durability);
+    const readOnly = normalizeReadOnly(options.readOnly);
     const opened = await openStoreDirectory(io, dir, async (store) => {
       const path = joinPath(dir, BLOB_FILE_NAME);
       const file = store.io.open(path, { create: true });
@@ -61,13 +65,13 @@ export class BlobLog extends Store<{ blobs: number }> {
         file.closeSync();
         throw error;
       }
-    });
+    }, { readOnly });
     return new BlobLog(opened, durability.mode === 'none' ? 0 : opened.recovered.report.validBytes, durability);
   }
 
   private constructor(opened: StoreDirectory & { recovered: { file: IoFile; report: BlobLog['recovery'] } }, durable: number, durability: ReturnType<typeof normalizeDurability>) {
     const { file, report } = opened.recovered;
-    super({ name: `blob log ${opened.dir}`, io: opened.io, durability, durableThrough: durable, recovery: report, lock: opened.lock });
+    super({ name: `blob log ${opened.dir}`, io: opened.io, durability, durableThrough: durable, recovery: report, lock: opened.lock, overlay: opened.overlay });
     this.#file = file;
     this.#end = report.validBytes;
     this.#blobs = report.records;

@@ -11,9 +11,9 @@ const blobLogAdapter: LogAdapter<BlobStore> = {
   name: 'blob-log (example)',
   kind: 'log',
   // Core frames carry no position: a whole frame misdirected onto another's place is undetectable.
-  supports: { everyWrite: true, salvage: true, positionFreeFrames: true, durabilityNone: true },
+  supports: { everyWrite: true, salvage: true, positionFreeFrames: true, durabilityNone: true, readOnly: true },
   async open(io, dir, options) {
-    const log = await BlobLog.open(dir, { io, durability: options.durability, recovery: options.recovery });
+    const log = await BlobLog.open(dir, { io, durability: options.durability, recovery: options.recovery, readOnly: options.readOnly });
     return { log, everyWrite: options.durability.mode === 'every-write' };
   },
   close: (store) => store.log.close(),

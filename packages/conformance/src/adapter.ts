@@ -21,11 +21,17 @@ export interface BackendSupports {
   positionFreeFrames?: boolean;
   /** Run scenarios under durability 'none' too (close does not sync; sync() must still be true). */
   durabilityNone?: boolean;
+  /** `open` with `readOnly: true` opens beside a live writer and changes nothing (every keel store does). */
+  readOnly?: boolean;
+  /** `backup(store, target)`: an online, durable, verified copy (every keel store has one). */
+  backup?: boolean;
 }
 
 export interface AdapterOpenOptions {
   durability: DurabilityPolicy;
   recovery: RecoveryPolicy;
+  /** Open read-only (`{ readOnly: true }`): no lock, nothing on disk changes. Adapters pass it through. */
+  readOnly?: boolean;
 }
 
 /** Multi-file protocols the suite runs, and crashes inside (faults 6 and 12). */
@@ -41,6 +47,11 @@ export interface AdapterBase<Store> {
   /** Makes everything written so far durable; resolution is the acknowledgement. */
   sync(store: Store): Promise<unknown>;
   recovery(store: Store): RecoveryReport;
+  /**
+   * `store.backup(...)` into the directory `target` (a single-file store puts its file
+   * there under the name its adapter opens). Required when `supports.backup`.
+   */
+  backup?(store: Store, target: string): Promise<unknown>;
   /** Files the store can rebuild or do without (indexes, snapshots). */
   isDerivedFile?(path: string): boolean;
   readonly protocols?: Partial<Record<ProtocolName, (store: Store) => Promise<unknown> | unknown>>;

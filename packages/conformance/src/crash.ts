@@ -67,12 +67,15 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
   let counted = 0;
   const keptOperations = new Map<string, EntryOperation[]>();
   const lostDirectories: string[] = [];
+  /** Directories whose rename did not reach the disk: new path → the old one they keep. */
+  const renamesLost = new Map<string, string>();
   for (const [path, directory] of before.directories) {
     const kept = chooseEntries(directory.pending, plan.entries, random, counted);
     counted += directory.pending.length;
     if (kept.length < directory.pending.length) effects.entriesLost = true;
     keptOperations.set(path, kept);
     for (const operation of directory.pending) if (operation.kind === 'mkdir' && !kept.includes(operation)) lostDirectories.push(joinPath(path, operation.name));
+    for (const operation of directory.pending) if (operation.kind === 'rename-dir' && !kept.includes(operation)) renamesLost.set(joinPath(path, operation.to), joinPath(path, operation.from));
   }
   for (const [path, directory] of before.directories) {
     // A directory whose creation did not reach the disk is gone, with everything in it.
@@ -80,7 +83,7 @@ export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsS
     const kept = keptOperations.get(path) as EntryOperation[];
     const entries = new Map(directory.durable);
     applyEntryOperationsTo(entries, kept);
-    state.directories.set(path, { ...emptyDirectory(), durable: entries, current: new Map(entries) });
+    state.directories.set(renamesLost.get(path) ?? path, { ...emptyDirectory(), durable: entries, current: new Map(entries) });
   }
   for (const directory of state.directories.values()) {
     for (const id of directory.current.values()) {

@@ -189,6 +189,7 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       tables.push(`exhaustive crash points: ${points} (${adapter.name})`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
+      if (check.requires !== undefined && adapter.supports[check.requires] !== true) continue;
       test(`store protocol: ${check.name}`, () => check.run(adapter));
     }
     afterAll(() => {

@@ -202,6 +202,7 @@ export class FaultFs implements Io {
     const targetDirectory = this.#directory(target.dir, 'rename', to);
     this.begin(null, true, 'rename', normalizePath(from));
     const node = sourceDirectory.current.get(source.name);
+    if (node === undefined && this.#state.directories.has(normalizePath(from))) return this.#renameDirectory(normalizePath(from), normalizePath(to));
     if (node === undefined) throw ioError('ENOENT', 'rename', normalizePath(from));
     if (source.dir === target.dir && source.name === target.name) return;
     sourceDirectory.current.delete(source.name);
@@ -351,6 +352,23 @@ export class FaultFs implements Io {
     directory.pending.push({ kind: 'link', sequence: this.#sequence(), name, node: node.id });
     void dir;
     return node;
+  }
+
+  /**
+   * Renames a directory that holds files only (what a backup does with its finished copy).
+   * The parent records it like a file rename: a crash before the parent is synced may
+   * leave the directory under its old name.
+   */
+  #renameDirectory(from: string, to: string): void {
+    const source = splitPath(from);
+    const target = splitPath(to);
+    const directory = this.#state.directories.get(from) as DirectoryNode;
+    const hasChildren = [...this.#state.directories.keys()].some((other) => other !== from && splitPath(other).dir === from);
+    if (hasChildren || source.dir !== target.dir) throw ioError('EXDEV', 'rename', from, `FaultFs renames only directories of files within one parent: ${from} → ${to}`);
+    if (this.#state.directories.has(to) || this.#directory(target.dir, 'rename', to).current.has(target.name)) throw ioError('EEXIST', 'rename', to);
+    this.#state.directories.delete(from);
+    this.#state.directories.set(to, directory);
+    this.#directory(source.dir, 'rename', from).pending.push({ kind: 'rename-dir', sequence: this.#sequence(), from: source.name, to: target.name });
   }
 
   #removeDirectory(path: string): void {

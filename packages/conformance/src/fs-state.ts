@@ -20,7 +20,9 @@ export type EntryOperation =
   | { readonly kind: 'unlink'; readonly sequence: number; readonly name: string }
   | { readonly kind: 'rename'; readonly sequence: number; readonly from: string; readonly to: string; readonly node: number }
   /** A subdirectory made: it survives a crash only once this directory is synced. */
-  | { readonly kind: 'mkdir'; readonly sequence: number; readonly name: string };
+  | { readonly kind: 'mkdir'; readonly sequence: number; readonly name: string }
+  /** A subdirectory renamed: until this directory is synced, a crash may leave it under its old name. */
+  | { readonly kind: 'rename-dir'; readonly sequence: number; readonly from: string; readonly to: string };
 
 export interface DirectoryNode {
   /** Entries (name → file node) that survive any crash. */

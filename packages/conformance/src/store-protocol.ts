@@ -3,9 +3,9 @@
  * close of a poisoned store. Decided once in core (see core's README, "One store
  * protocol") and asserted here for every backend, not by four sets of tests.
  */
-import { isKeelError, type DurabilityPolicy, type KeelErrorCode } from '@keel/core';
+import { InterceptedIo, isKeelError, isRepair, type DurabilityPolicy, type Io, type IoMutation, type KeelErrorCode } from '@keel/core';
 
-import type { AdapterOpenOptions, BackendAdapter } from './adapter.js';
+import type { AdapterOpenOptions, BackendAdapter, BackendSupports } from './adapter.js';
 import { FaultFs } from './fault-fs.js';
 import { makePayload } from './model.js';
 import { ConformanceViolation } from './violation.js';
@@ -15,6 +15,8 @@ const OPTIONS: AdapterOpenOptions = { durability: { mode: 'explicit' }, recovery
 
 export interface StoreProtocolCheck {
   name: string;
+  /** Run only for a backend that declares this in `supports`. */
+  requires?: keyof BackendSupports;
   run(adapter: BackendAdapter): Promise<void>;
 }
 
@@ -30,6 +32,42 @@ async function codeOf(action: () => unknown): Promise<KeelErrorCode | 'resolved'
 async function expectCode(adapter: BackendAdapter, what: string, action: () => unknown, code: KeelErrorCode | 'resolved'): Promise<void> {
   const got = await codeOf(action);
   if (got !== code) throw new ConformanceViolation(`${adapter.name}: ${what}: expected ${code}, got ${got}`);
+}
+
+/** Counts the mutating operations that go through it: a read-only store must make none. */
+class MutationCounter extends InterceptedIo {
+  readonly seen: string[] = [];
+
+  protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
+    this.seen.push(`${operation} ${path}`);
+    return run();
+  }
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    this.seen.push(`${operation} ${path}`);
+    return run();
+  }
+}
+
+/** What the adapter reads, as comparable strings (position and bytes for logs, key and bytes for stores). */
+async function contents(adapter: BackendAdapter, store: unknown): Promise<string[]> {
+  if (adapter.kind === 'log') return (await adapter.read(store)).map((record) => `${record.position}:${Buffer.from(record.payload).toString('hex')}`);
+  return [...(await adapter.read(store)).entries()].map(([key, value]) => `${key}:${Buffer.from(value).toString('hex')}`).sort();
+}
+
+function sameFiles(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): boolean {
+  if (before.size !== after.size) return false;
+  for (const [path, bytes] of before) {
+    const other = after.get(path);
+    if (other === undefined || Buffer.compare(Buffer.from(bytes), Buffer.from(other)) !== 0) return false;
+  }
+  return true;
+}
+
+async function openReadOnly(adapter: BackendAdapter, io: Io): Promise<{ store: unknown; counter: MutationCounter }> {
+  const counter = new MutationCounter(io);
+  const store = await adapter.open(counter, DIR, { ...OPTIONS, readOnly: true });
+  return { store, counter };
 }
 
 function write(adapter: BackendAdapter, store: unknown, id: number): unknown {
@@ -88,4 +126,134 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       await adapter.close(await adapter.open(io, DIR, OPTIONS));
     },
   },
+  {
+    name: 'a read-only open beside a live writer takes no lock, sees what was written, refuses writes with KEEL_READ_ONLY, and changes nothing',
+    requires: 'readOnly',
+    async run(adapter) {
+      const io = new FaultFs();
+      const writer = await adapter.open(io, DIR, OPTIONS);
+      for (let id = 1; id <= 8; id++) await write(adapter, writer, id);
+      await adapter.sync(writer);
+      const written = await contents(adapter, writer);
+      const { store: reader, counter } = await openReadOnly(adapter, io);
+      const seen = await contents(adapter, reader);
+      if (seen.join() !== written.join()) throw new ConformanceViolation(`${adapter.name}: a read-only open beside the writer read ${seen.length} entries, not the ${written.length} written and synced`);
+      await expectCode(adapter, 'write to a read-only store', () => write(adapter, reader, 100), 'KEEL_READ_ONLY');
+      await expectCode(adapter, 'sync of a read-only store', () => adapter.sync(reader), 'KEEL_READ_ONLY');
+      await write(adapter, writer, 9);
+      await adapter.sync(writer);
+      await adapter.close(reader);
+      if (counter.seen.length > 0) throw new ConformanceViolation(`${adapter.name}: a read-only open changed the disk: ${counter.seen.slice(0, 5).join(', ')}`);
+      await adapter.close(writer);
+    },
+  },
+  {
+    name: 'a read-only open of a crashed store reports the repair a writer would make, makes none, and reads what the writer then reads',
+    requires: 'readOnly',
+    async run(adapter) {
+      const live = new FaultFs();
+      const writer = await adapter.open(live, DIR, OPTIONS);
+      for (let id = 1; id <= 6; id++) await write(adapter, writer, id);
+      await adapter.sync(writer);
+      for (let id = 7; id <= 12; id++) await write(adapter, writer, id);
+      // A sync whose fdatasync never completes: the writes reach the OS, then the crash
+      // turns them to garbage, a torn tail for recovery to save and cut.
+      live.holdSyncs();
+      void Promise.resolve(adapter.sync(writer)).catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const io = live.crash({ seed: 7, data: { mode: 'fill', fill: 'garbage' }, entries: 'keep-all' }).fs;
+      const before = io.files();
+      const { store: reader, counter } = await openReadOnly(adapter, io);
+      const seen = await contents(adapter, reader);
+      const wouldDo = adapter.recovery(reader).actions.map((action) => action.kind);
+      await adapter.close(reader);
+      if (counter.seen.length > 0 || !sameFiles(before, io.files())) throw new ConformanceViolation(`${adapter.name}: a read-only open of a crashed store changed the disk (${counter.seen.slice(0, 5).join(', ')})`);
+      const repaired = await adapter.open(io, DIR, OPTIONS);
+      const did = adapter.recovery(repaired).actions.map((action) => action.kind);
+      const after = await contents(adapter, repaired);
+      await adapter.close(repaired);
+      if (did.length === 0) throw new ConformanceViolation(`${adapter.name}: the crashed store needed no repair, so this check proved nothing`);
+      if (wouldDo.join() !== did.join()) throw new ConformanceViolation(`${adapter.name}: read-only open reported [${wouldDo.join(', ')}], the writer's open did [${did.join(', ')}]`);
+      if (seen.join() !== after.join()) throw new ConformanceViolation(`${adapter.name}: read-only open read ${seen.length} entries, the repaired store ${after.length}`);
+    },
+  },
+  {
+    name: 'a read-only open where there is no store is refused with KEEL_NOT_FOUND and creates nothing',
+    requires: 'readOnly',
+    async run(adapter) {
+      const io = new FaultFs();
+      await expectCode(adapter, 'read-only open of a missing store', () => adapter.open(io, DIR, { ...OPTIONS, readOnly: true }), 'KEEL_NOT_FOUND');
+      if (io.files().size > 0 || io.stat(DIR) !== null) throw new ConformanceViolation(`${adapter.name}: a refused read-only open created ${[...io.files().keys()].join(', ') || DIR}`);
+    },
+  },
+  {
+    name: 'a backup made while writes go on opens cleanly with everything durable when it began, and never writes over a target',
+    requires: 'backup',
+    async run(adapter) {
+      const io = new FaultFs();
+      const { store, durable } = await storeWithDurable(adapter, io, 10);
+      const backup = (adapter.backup as NonNullable<typeof adapter.backup>)(store, BACKUP);
+      for (let id = 11; id <= 15; id++) await write(adapter, store, id);
+      await backup;
+      await adapter.close(store);
+      await assertBackupHolds(adapter, io, durable, 'a backup');
+      const again = await adapter.open(io, DIR, OPTIONS);
+      await expectCode(adapter, 'a backup over an existing target', () => (adapter.backup as NonNullable<typeof adapter.backup>)(again, BACKUP), 'KEEL_BAD_ARGUMENT');
+      await adapter.close(again);
+    },
+  },
+  {
+    name: 'a crash at every step of a backup leaves the source whole and the target absent or whole',
+    requires: 'backup',
+    async run(adapter) {
+      const io = new FaultFs();
+      const { store, durable } = await storeWithDurable(adapter, io, 10);
+      const start = io.mutations;
+      await (adapter.backup as NonNullable<typeof adapter.backup>)(store, BACKUP);
+      const steps = io.mutations - start;
+      await adapter.close(store);
+      for (let step = 1; step <= steps; step++) {
+        // The same store, crashed just before the step-th disk operation of its backup.
+        const run = new FaultFs();
+        const { store: writer } = await storeWithDurable(adapter, run, 10);
+        run.crashAtMutation(step);
+        await Promise.resolve((adapter.backup as NonNullable<typeof adapter.backup>)(writer, BACKUP)).catch(() => undefined);
+        for (const data of ['keep-all', 'lose-all'] as const) {
+          const crashed = run.crash({ seed: step, data: { mode: data }, entries: 'subset' }).fs;
+          const source = await adapter.open(crashed, DIR, OPTIONS);
+          const kept = await contents(adapter, source);
+          await adapter.close(source);
+          if (kept.join() !== durable.join()) throw new ConformanceViolation(`${adapter.name}: a crash at step ${step} of a backup changed the source (${kept.length} entries, ${durable.length} durable)`);
+          await assertBackupHolds(adapter, crashed, durable, `the target after a crash at step ${step} of ${steps}`, true);
+        }
+      }
+    },
+  },
 ];
+
+const BACKUP = '/backups/copy';
+
+/** A store at DIR with `count` entries written and synced, and what it holds (all durable). */
+async function storeWithDurable(adapter: BackendAdapter, io: FaultFs, count: number): Promise<{ store: unknown; durable: string[] }> {
+  const store = await adapter.open(io, DIR, OPTIONS);
+  for (let id = 1; id <= count; id++) await write(adapter, store, id);
+  await adapter.sync(store);
+  return { store, durable: await contents(adapter, store) };
+}
+
+/** The backup at BACKUP opens read-only with nothing to repair and holds at least `durable` (or, when allowed, is not there at all). */
+async function assertBackupHolds(adapter: BackendAdapter, io: FaultFs, durable: string[], what: string, mayBeAbsent = false): Promise<void> {
+  let copy: unknown;
+  try {
+    copy = await adapter.open(io, BACKUP, { ...OPTIONS, readOnly: true });
+  } catch (error) {
+    if (mayBeAbsent && isKeelError(error, 'KEEL_NOT_FOUND')) return;
+    throw new ConformanceViolation(`${adapter.name}: ${what} does not open: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const actions = adapter.recovery(copy).actions.filter(isRepair).map((action) => action.kind);
+  const held = await contents(adapter, copy);
+  await adapter.close(copy);
+  if (actions.length > 0) throw new ConformanceViolation(`${adapter.name}: ${what} does not open cleanly: recovery would ${actions.join(', ')}`);
+  const missing = durable.filter((entry) => !held.includes(entry));
+  if (missing.length > 0) throw new ConformanceViolation(`${adapter.name}: ${what} lacks ${missing.length} of the ${durable.length} entries durable when it began`);
+}

@@ -13,6 +13,7 @@ export const KEEL_ERROR_CODES = [
   'KEEL_IO', // the operating system reported an I/O failure (see `errno`, `syscall`)
   'KEEL_UNSUPPORTED', // the operation is not available on this Io or platform
   'KEEL_ABORTED', // an iteration or stream was stopped through its AbortSignal (the reason is the cause)
+  'KEEL_READ_ONLY', // a write, sync or repair was asked of a store opened with { readOnly: true }
 ] as const;
 
 export type KeelErrorCode = (typeof KEEL_ERROR_CODES)[number];

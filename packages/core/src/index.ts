@@ -8,6 +8,8 @@ export {
 } from './errors.js';
 export type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 export { nativeIo } from './native-io.js';
+// Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
+export { KeyTable } from '@keel/native';
 export { crc32, crc32c } from './crc.js';
 export { crc32Reference, crc32cReference } from './crc-reference.js';
 export {
@@ -31,7 +33,7 @@ export {
 export { GroupCommit, type GroupCommitTarget } from './group-commit.js';
 export { DurabilityDriver } from './durability-driver.js';
 export {
-  RECOVERY_POLICY_DEFAULT, cleanReport, normalizeRecoveryPolicy, recoverFrameLog,
+  RECOVERY_POLICY_DEFAULT, cleanReport, isRepair, normalizeRecoveryPolicy, recoverFrameLog,
   type RecoverFrameLogOptions, type RecoveryAction, type RecoveryPolicy, type RecoveryReport,
 } from './recovery.js';
 export { SAVING_SUFFIX, saveAndTruncateTail, savedTailPath } from './saved-tail.js';
@@ -45,15 +47,17 @@ export {
 export { VERIFY_LEVEL_DEFAULT, normalizeVerifyLevel, type VerifyLevel } from './verify-level.js';
 export {
   POSITION_MAX, assertArray, assertBytes, assertMaxBytes, assertPath, assertPayloads, assertPosition,
-  describeType, normalizeIo,
+  describeType, normalizeIo, normalizeReadOnly,
 } from './validate.js';
 export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
 export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
 export { GuardedIo } from './guarded-io.js';
-export { Store, type StoreSetup, type StoreStats } from './store.js';
-export { guardIo, openStoreDirectory, type StoreDirectory } from './store-directory.js';
+export { Store, type BackupPlan, type StoreSetup, type StoreStats } from './store.js';
+export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+export { guardIo, openStoreDirectory, storeFileNames, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
+export { OverlayIo } from './overlay-io.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
   type DurableWriteOptions, type FileContents,

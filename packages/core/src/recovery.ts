@@ -42,6 +42,14 @@ export interface RecoveryAction {
   detail?: string;
 }
 
+/** Actions that report what open found without changing anything (a loaded snapshot, a compaction kept pending, a new store). */
+const NOT_REPAIRS: ReadonlySet<RecoveryAction['kind']> = new Set(['loaded-snapshot', 'kept-pending', 'created']);
+
+/** Whether an action repaired something (cut, saved, rebuilt, removed, finished): a store that needed none was whole. */
+export function isRepair(action: RecoveryAction): boolean {
+  return !NOT_REPAIRS.has(action.kind);
+}
+
 /** What open found and what it did about it. Identical on a second open (idempotent). */
 export interface RecoveryReport {
   tailState: TailState;

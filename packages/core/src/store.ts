@@ -2,9 +2,14 @@ import { DurabilityDriver } from './durability-driver.js';
 import { syncsOnClose, type DurabilityPolicy } from './durability.js';
 import { GroupCommit } from './group-commit.js';
 import type { GuardedIo } from './guarded-io.js';
-import type { IoFile } from './io.js';
+import { KeelError } from './errors.js';
+import { copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+import type { Io, IoFile } from './io.js';
+import type { OverlayIo } from './overlay-io.js';
 import { Lifecycle } from './lifecycle.js';
 import type { RecoveryReport } from './recovery.js';
+
+const READ_ONLY_DURABILITY: DurabilityPolicy = Object.freeze({ mode: 'none' });
 
 /** What a backend hands the store base once its files are open and recovered. */
 export interface StoreSetup {
@@ -16,8 +21,22 @@ export interface StoreSetup {
   /** Every position below this was durable when open finished (0 when open synced nothing). */
   readonly durableThrough: number;
   readonly recovery: RecoveryReport;
-  /** The directory lock, released after the backend's files; null when a file locks itself. */
+  /** The directory lock, released after the backend's files; null when a file locks itself or the open is read-only. */
   readonly lock: IoFile | null;
+  /** Set for a read-only open: the overlay recovery ran against; writes and syncs get KEEL_READ_ONLY. */
+  readonly overlay?: OverlayIo | null;
+  /**
+   * The caller's Io, unguarded: a backup writes its copy through it, so that a full
+   * backup disk fails the backup, not the store.
+   */
+  readonly baseIo?: Io;
+}
+
+/** What a backup copies, captured in one turn so that no write lands in between. */
+export interface BackupPlan {
+  /** The store is a directory of files; false for one file (the journal). */
+  readonly directory: boolean;
+  readonly files: readonly { readonly path: string; readonly name: string; readonly length: number }[];
 }
 
 /**
@@ -34,6 +53,8 @@ export interface StoreStats {
   flushes: number;
   poisoned: boolean;
   closed: boolean;
+  /** Opened with `{ readOnly: true }`: no lock, nothing on disk changes. */
+  readOnly: boolean;
 }
 
 /**
@@ -52,16 +73,22 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   readonly recovery: RecoveryReport;
   /** Every file the store opens goes through this Io, so every failure poisons. */
   protected readonly io: GuardedIo;
+  readonly #name: string;
   readonly #lifecycle: Lifecycle;
   readonly #commit: GroupCommit;
   readonly #driver: DurabilityDriver;
   readonly #lock: IoFile | null;
+  readonly #overlay: OverlayIo | null;
+  readonly #baseIo: Io | null;
   #maintenance: Promise<unknown> = Promise.resolve();
 
   protected constructor(setup: StoreSetup) {
     this.recovery = setup.recovery;
     this.io = setup.io;
     this.#lock = setup.lock;
+    this.#overlay = setup.overlay ?? null;
+    this.#baseIo = setup.baseIo ?? null;
+    this.#name = setup.name;
     this.#lifecycle = new Lifecycle(setup.name);
     this.#commit = new GroupCommit(
       {
@@ -72,7 +99,8 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       setup.durableThrough,
       (error) => this.#poison(error),
     );
-    this.#driver = new DurabilityDriver(setup.durability, this.#commit);
+    // A read-only store has nothing to make durable: no timer, no flush on its own.
+    this.#driver = new DurabilityDriver(this.#overlay === null ? setup.durability : READ_ONLY_DURABILITY, this.#commit);
     setup.io.arm((error) => this.#poison(error));
   }
 
@@ -99,6 +127,20 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   /** The backend's own `stats()` fields. */
   protected abstract storeStats(): Stats;
 
+  /**
+   * The files a backup copies and how many bytes of each: whole frames only, at least
+   * everything durable (a read-only store: everything it sees). Called right after a sync,
+   * synchronously, so the set is consistent.
+   */
+  protected backupPlan(): BackupPlan {
+    throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
+  }
+
+  /** Opens the copy at `target` read-only through `io`, reads all of it, and throws unless it is whole and needs no repair. */
+  protected async verifyBackup(_target: string, _io: Io): Promise<void> {
+    throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot verify backups`);
+  }
+
   /** Called first in close(): stop followers, wait for background work of the backend's own. */
   protected async beforeClose(): Promise<void> {}
 
@@ -113,6 +155,12 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
 
   protected assertWritable(): void {
     this.#lifecycle.assertWritable();
+    if (this.#overlay !== null) throw new KeelError('KEEL_READ_ONLY', `${this.#name} was opened read-only; open it without readOnly to write`);
+  }
+
+  /** Whether the store was opened with `{ readOnly: true }`. */
+  get readOnly(): boolean {
+    return this.#overlay !== null;
   }
 
   /** Tells the durability policy that `writes` acknowledged writes were made. */
@@ -218,6 +266,33 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     return this.#commit.syncSync();
   }
 
+  /**
+   * An online backup: a consistent copy of the store at `target`, made while writes go on,
+   * at a point no earlier than the durable point when it began (a writable store syncs
+   * first). The copy is written under `<target>.partial`, datasynced, renamed to `target`
+   * and its parent synced, then opened read-only and read back in full before the promise
+   * resolves, so a resolved backup is a whole, verified store; a crash leaves `target`
+   * absent or whole. The source is only read. Works on a read-only store too (a backup
+   * beside a writer in another process).
+   */
+  async backup(target: string): Promise<BackupReport> {
+    this.assertOpen();
+    if (this.#overlay === null) await this.sync();
+    const io = this.#baseIo;
+    if (io === null) throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
+    const plan = this.backupPlan();
+    const sources: BackupSource[] = [];
+    try {
+      // Opened in the same turn as the plan: what a compaction or retention unlinks later stays readable.
+      for (const file of plan.files) sources.push({ file: this.io.open(file.path), name: file.name, length: file.length });
+      const report = await copyStoreFiles(io, sources, target, plan.directory);
+      await this.verifyBackup(target, io);
+      return report;
+    } finally {
+      for (const source of sources) source.file.closeSync();
+    }
+  }
+
   /** The shared fields, then the backend's own. Works after close (then `closed` is true). */
   stats(): StoreStats & Stats {
     return {
@@ -227,6 +302,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       flushes: this.#commit.flushCount,
       poisoned: this.#lifecycle.poisoned !== null,
       closed: this.#lifecycle.closed,
+      readOnly: this.#overlay !== null,
       ...this.storeStats(),
     };
   }
@@ -251,7 +327,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     try {
       await this.beforeClose();
       await this.#maintenance;
-      if (this.#lifecycle.poisoned === null) {
+      if (this.#lifecycle.poisoned === null && this.#overlay === null) {
         const synced = syncsOnClose(this.#driver.policy);
         if (synced) await this.#commit.sync();
         else this.handToOs();
@@ -266,6 +342,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       this.closeFiles();
     } finally {
       this.#lock?.closeSync();
+      this.#overlay?.close();
     }
     if (failure !== null) throw failure;
   }

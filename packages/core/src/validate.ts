@@ -24,6 +24,13 @@ export function assertArray(value: unknown, name: string): asserts value is read
   if (!Array.isArray(value)) throw badArgument(`${name} must be an array, got ${describeType(value)}`);
 }
 
+/** The `readOnly` option every store shares: a boolean, default false. */
+export function normalizeReadOnly(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw badArgument(`readOnly must be a boolean, got ${describeType(value)}`);
+  return value;
+}
+
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

@@ -107,7 +107,7 @@ describe('Store', () => {
     const store = await ByteStore.open(tempDir(), nativeIo);
     store.append(new Uint8Array(3));
     expect(await store.sync()).toBe(3);
-    expect(store.stats()).toEqual({ durability: { mode: 'explicit' }, writtenThrough: 3, durableThrough: 3, flushes: 1, poisoned: false, closed: false, bytes: 3 });
+    expect(store.stats()).toEqual({ durability: { mode: 'explicit' }, writtenThrough: 3, durableThrough: 3, flushes: 1, poisoned: false, closed: false, readOnly: false, bytes: 3 });
     await store.close();
     expect(store.stats()).toMatchObject({ closed: true, bytes: 3 });
   });

@@ -1,5 +1,7 @@
 import {
   KeelError,
+  OverlayIo,
+  assertBackupOpensCleanly,
   Store,
   assertPayloads,
   assertBytes,
@@ -11,6 +13,8 @@ import {
   guardIo,
   parentDir,
   type Advice,
+  type BackupPlan,
+  type Io,
   type GuardedIo,
   type IoFile,
 } from '@keel/core';
@@ -55,16 +59,31 @@ export class Journal extends Store<JournalStats> {
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
     const normalized = normalizeJournalOptions(options);
+    if (normalized.readOnly) return Journal.#openReadOnly(path, normalized);
     // Like every keel store, a journal creates what is missing of its directory, durably.
     await createDirectoryDurably(normalized.io, parentDir(path));
     // The journal file locks itself: it is the only file, so there is no directory lock.
     const io = guardIo(normalized.io);
     const opened = await openJournalFiles(path, { ...normalized, io });
-    return new Journal(path, io, opened, normalized);
+    return new Journal(path, io, opened, normalized, null);
   }
 
-  private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions) {
-    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null });
+  /** Recovery runs against an overlay of the file: nothing on disk changes and no lock is taken. */
+  static async #openReadOnly(path: string, options: NormalizedJournalOptions): Promise<Journal> {
+    if (options.io.stat(path)?.isFile !== true) throw new KeelError('KEEL_NOT_FOUND', `${path} is not a journal file; a read-only open creates nothing`, { path });
+    const overlay = new OverlayIo(options.io);
+    const io = guardIo(overlay);
+    try {
+      const opened = await openJournalFiles(path, { ...options, io, direct: false, preallocate: 0, durability: { mode: 'none' } });
+      return new Journal(path, io, opened, options, overlay);
+    } catch (error) {
+      overlay.close();
+      throw error;
+    }
+  }
+
+  private constructor(path: string, io: GuardedIo, opened: OpenedJournal, options: NormalizedJournalOptions, overlay: OverlayIo | null) {
+    super({ name: `journal ${path}`, io, durability: options.durability, durableThrough: opened.durableThrough, recovery: opened.recovery, lock: null, overlay, baseIo: options.io });
     this.path = path;
     this.#file = opened.file;
     this.#writeFile = opened.writeFile;
@@ -217,6 +236,22 @@ export class Journal extends Store<JournalStats> {
     // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
     this.#file.setLengthSync(this.#writer.nextLsn);
     if (synced) await this.#file.datasync();
+  }
+
+  /** One file: every record durable now (a read-only journal: every record it sees). */
+  protected override backupPlan(): BackupPlan {
+    return { directory: false, files: [{ path: this.path, name: '', length: this.readOnly ? this.#writer.nextLsn : this.durableThrough }] };
+  }
+
+  /** The copy opens read-only with nothing to repair, and every record reads back checked. */
+  protected override async verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await Journal.open(target, { io, readOnly: true });
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      for (const _record of copy.records());
+    } finally {
+      await copy.close();
+    }
   }
 
   protected closeFiles(): void {

@@ -5,6 +5,7 @@ import {
   nativeIo,
   normalizeDurability,
   normalizeRecoveryPolicy,
+  normalizeReadOnly,
   type DurabilityOption,
   type DurabilityPolicy,
   type Io,
@@ -25,6 +26,12 @@ export interface JournalOptions {
   io?: Io;
   /** Buffered bytes that trigger a write to the OS (default 1 MiB). */
   writeBufferBytes?: number;
+  /**
+   * Open beside a live writer: no lock is taken, and nothing on disk is created, written,
+   * cut, renamed or removed. Recovery runs in memory, so `recovery` says what a writer's
+   * open would do; writes and syncs are refused with KEEL_READ_ONLY.
+   */
+  readOnly?: boolean;
 }
 
 export interface NormalizedJournalOptions {
@@ -34,6 +41,7 @@ export interface NormalizedJournalOptions {
   recovery: RecoveryPolicy;
   io: Io;
   writeBufferBytes: number;
+  readOnly: boolean;
 }
 
 /** The journal checks its path as every Io does (core's check), before anything else. */
@@ -56,5 +64,6 @@ export function normalizeJournalOptions(options: JournalOptions | undefined): No
     recovery: normalizeRecoveryPolicy(given.recovery),
     io: normalizeIo(given.io, nativeIo),
     writeBufferBytes,
+    readOnly: normalizeReadOnly(given.readOnly),
   };
 }

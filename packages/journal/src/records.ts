@@ -22,13 +22,12 @@ export interface ScanEnd {
 export function* scanRecords(source: FrameSource, from: number, to: number, onEnd: (end: ScanEnd) => void): Generator<JournalRecord, void, undefined> {
   const scanner = new FrameScanner(source, JOURNAL_FRAME_FORMAT, { from, to });
   const arena = new PayloadArena();
-  try {
-    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      yield { lsn: frame.end, payload: arena.copy(frame.payload) };
-    }
-  } finally {
-    onEnd({ tailState: scanner.tailState ?? 'clean-end', position: scanner.validBytes });
+  for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+    yield { lsn: frame.end, payload: arena.copy(frame.payload) };
   }
+  // Only a scan that ran to its stop says where the records end: a caller that breaks out
+  // of the loop early has not found damage.
+  onEnd({ tailState: scanner.tailState ?? 'clean-end', position: scanner.validBytes });
 }
 
 /**

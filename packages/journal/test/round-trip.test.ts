@@ -86,3 +86,16 @@ test('reading buffered records never writes: they come from the log buffer', asy
     await journal.close();
   }
 });
+
+test('breaking out of records() early is not damage', async () => {
+  const journal = await Journal.open(join(tempDir(), 'wal'));
+  for (let i = 0; i < 10; i++) journal.append(text(`record ${i}`));
+  await journal.sync();
+  const seen: string[] = [];
+  for (const record of journal.records()) {
+    seen.push(decode(record.payload));
+    if (seen.length === 3) break;
+  }
+  expect(seen).toEqual(['record 0', 'record 1', 'record 2']);
+  await journal.close();
+});

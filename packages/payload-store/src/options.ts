@@ -5,6 +5,7 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  normalizeReadOnly,
   normalizeVerifyLevel,
   type DurabilityOption,
   type DurabilityPolicy,
@@ -29,6 +30,12 @@ export interface PayloadStoreOptions {
   verify?: VerifyLevel;
   /** The file system (default: the native Io). */
   io?: Io;
+  /**
+   * Open beside a live writer: no lock is taken, and nothing on disk is created, written,
+   * cut, renamed or removed. Recovery runs in memory, so `recovery` says what a writer's
+   * open would do; writes and syncs are refused with KEEL_READ_ONLY.
+   */
+  readOnly?: boolean;
 }
 
 export type { VerifyLevel } from '@keel/core';
@@ -39,6 +46,7 @@ export interface NormalizedOptions {
   readonly recovery: RecoveryPolicy;
   readonly verify: VerifyLevel;
   readonly io: Io;
+  readonly readOnly: boolean;
 }
 
 export function normalizeOptions(options: PayloadStoreOptions | undefined): NormalizedOptions {
@@ -56,6 +64,7 @@ export function normalizeOptions(options: PayloadStoreOptions | undefined): Norm
     durability: normalizeDurability(options.durability),
     recovery: normalizeRecoveryPolicy(options.recovery),
     io,
+    readOnly: normalizeReadOnly(options.readOnly),
   };
 }
 

@@ -10,6 +10,10 @@ import {
   joinPath,
   openStoreDirectory,
   type DurabilityPolicy,
+  assertBackupOpensCleanly,
+  storeFileNames,
+  type BackupPlan,
+  type Io,
   type StoreDirectory,
 } from '@keel/core';
 import { CompactionPlan } from './compaction-plan.js';
@@ -68,7 +72,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
 
   private constructor(opened: StoreDirectory & { recovered: OpenedDirectory }, options: NormalizedOptions) {
     const found = opened.recovered;
-    super({ name: `payload store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: 0, recovery: found.report, lock: opened.lock });
+    super({ name: `payload store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: 0, recovery: found.report, lock: opened.lock, overlay: opened.overlay, baseIo: opened.baseIo });
     this.dir = opened.dir;
     this.#segments = found.segments;
     this.#storeId = found.storeId;
@@ -82,7 +86,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
   static async open(dir: string, options?: PayloadStoreOptions): Promise<PayloadStore> {
     assertDirectory(dir);
     const normalized = normalizeOptions(options);
-    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverDirectory(store.io, dir, normalized.recovery, normalized.verify));
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverDirectory(store.io, dir, normalized.recovery, normalized.verify), { readOnly: normalized.readOnly });
     return new PayloadStore(opened, normalized);
   }
 
@@ -285,6 +289,30 @@ export class PayloadStore extends Store<PayloadStoreStats> {
 
   protected override async beforeClose(): Promise<void> {
     await this.#compacting?.catch(() => undefined);
+  }
+
+  /** Every segment, mapping and identity file; the active segment up to its durable end (read-only: all it sees). */
+  protected override backupPlan(): BackupPlan {
+    const active = this.#writer.active;
+    const names = storeFileNames(this.io, this.dir, () => false);
+    return {
+      directory: true,
+      files: names.map((name) => {
+        const path = joinPath(this.dir, name);
+        return { path, name, length: path === active.path ? (this.readOnly ? active.end : active.durableEnd) : (this.io.stat(path)?.size ?? 0) };
+      }),
+    };
+  }
+
+  /** The copy opens read-only with nothing to repair, and every payload reads back checked. */
+  protected override async verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await PayloadStore.open(target, { io, readOnly: true });
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      for (const _payload of copy.scan());
+    } finally {
+      await copy.close();
+    }
   }
 
   protected closeFiles(): void {

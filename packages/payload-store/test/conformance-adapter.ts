@@ -19,14 +19,15 @@ export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   name: 'payload-store',
   kind: 'log',
   // Payload frames carry no position (CRC over magic, length, payload): a whole stale or misdirected frame is undetectable (README, Limits).
-  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true },
+  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true, readOnly: true, backup: true },
   async open(io, dir, options) {
-    const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
+    const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, readOnly: options.readOnly, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
     return { store, everyWrite: options.durability.mode === 'every-write' };
   },
   close: (handle) => handle.store.close(),
   sync: (handle) => handle.store.sync(),
   recovery: (handle) => handle.store.recovery,
+  backup: (handle, target) => handle.store.backup(target),
   append(handle, payload) {
     handle.store.append(payload);
     return handle.everyWrite ? handle.store.sync() : undefined;

@@ -5,6 +5,7 @@ import {
   normalizeDurability,
   normalizeIo,
   normalizeRecoveryPolicy,
+  normalizeReadOnly,
   normalizeVerifyLevel,
   type DurabilityOption,
   type DurabilityPolicy,
@@ -38,6 +39,12 @@ export interface SegmentLogOptions {
   verify?: VerifyLevel;
   /** Clock for default timestamps and age retention (milliseconds); defaults to Date.now. */
   now?: () => number;
+  /**
+   * Open beside a live writer: no lock is taken, and nothing on disk is created, written,
+   * cut, renamed or removed. Recovery runs in memory, so `recovery` says what a writer's
+   * open would do; writes and syncs are refused with KEEL_READ_ONLY.
+   */
+  readOnly?: boolean;
 }
 
 export interface NormalizedOptions {
@@ -51,6 +58,7 @@ export interface NormalizedOptions {
   io: Io;
   verifyOnOpen: boolean;
   now: () => number;
+  readOnly: boolean;
 }
 
 function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
@@ -80,5 +88,6 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
     io,
     verifyOnOpen: normalizeVerifyLevel(given.verify) === 'full',
     now: given.now ?? Date.now,
+    readOnly: normalizeReadOnly(given.readOnly),
   };
 }

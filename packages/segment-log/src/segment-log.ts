@@ -7,9 +7,15 @@ import {
   describeType,
   openStoreDirectory,
   throwIfAborted,
+  assertBackupOpensCleanly,
+  joinPath,
+  storeFileNames,
+  type BackupPlan,
+  type Io,
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
+import { LOG_START_TEMPORARY_NAME } from './format.js';
 import { writeDurableEntries } from './index-files.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
@@ -74,7 +80,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
     // Segments roll inside append, so the first flush may already find new files.
-    super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock });
+    super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock, overlay: opened.overlay, baseIo: opened.baseIo });
     this.#dir = opened.dir;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
@@ -87,7 +93,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
    */
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const normalized = normalizeOptions(dir, options);
-    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }));
+    const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }), { readOnly: normalized.readOnly });
     return new SegmentLog(opened, normalized);
   }
 
@@ -297,6 +303,31 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Followers wake and see the log closed. */
   protected override async beforeClose(): Promise<void> {
     for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */
+  protected override backupPlan(): BackupPlan {
+    const active = activeSegment(this.#context);
+    const activeLength = this.readOnly ? active.size : active.durableBytes;
+    const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME);
+    return {
+      directory: true,
+      files: names.map((name) => {
+        const path = joinPath(this.#dir, name);
+        return { path, name, length: path === active.paths.log ? activeLength : (this.io.stat(path)?.size ?? 0) };
+      }),
+    };
+  }
+
+  /** The copy opens read-only with nothing to repair, and every segment and index checks out. */
+  protected override async verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await SegmentLog.open(target, { io, readOnly: true });
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      await copy.verify();
+    } finally {
+      await copy.close();
+    }
   }
 
   protected closeFiles(): void {

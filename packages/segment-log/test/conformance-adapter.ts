@@ -20,12 +20,13 @@ interface SegmentLogStore {
 export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   name: 'segment-log',
   kind: 'log',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, retention: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const log = await SegmentLog.open(dir, {
       io,
       durability: options.durability,
       recovery: options.recovery,
+      readOnly: options.readOnly,
       segmentBytes: CONFORMANCE_SEGMENT_BYTES,
       indexIntervalBytes: CONFORMANCE_INDEX_INTERVAL_BYTES,
       now: () => CONFORMANCE_NOW_MS,
@@ -35,6 +36,7 @@ export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   close: (store) => store.log.close(),
   sync: (store) => store.log.sync(),
   recovery: (store) => store.log.recovery,
+  backup: (store, target) => store.log.backup(target),
   append(store, payload) {
     store.log.append({ value: payload });
     return store.everyWrite ? store.log.sync() : undefined;

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { KeyTable } from '@keel/native';
+import { KeyTable } from '@keel/core';
 import type { KeyBytes } from './encoding.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 

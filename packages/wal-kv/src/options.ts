@@ -1,4 +1,5 @@
-import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy, type DurabilityOption, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
+import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy,
+  normalizeReadOnly, type DurabilityOption, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
 import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
 import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, KEYS_MAX, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
 
@@ -19,6 +20,12 @@ export interface WalKvOptions {
   keysMax?: number;
   /** The file system (default: the native one). */
   io?: Io;
+  /**
+   * Open beside a live writer: no lock is taken, and nothing on disk is created, written,
+   * cut, renamed or removed. Recovery runs in memory, so `recovery` says what a writer's
+   * open would do; writes and syncs are refused with KEEL_READ_ONLY.
+   */
+  readOnly?: boolean;
 }
 
 export interface NormalizedOptions {
@@ -30,6 +37,7 @@ export interface NormalizedOptions {
   recovery: RecoveryPolicy;
   keysMax: number;
   io: Io;
+  readOnly: boolean;
 }
 
 export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined): NormalizedOptions {
@@ -53,5 +61,6 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
     recovery: normalizeRecoveryPolicy(options.recovery),
     keysMax,
     io: normalizeIo(options.io, nativeIo),
+    readOnly: normalizeReadOnly(options.readOnly),
   };
 }

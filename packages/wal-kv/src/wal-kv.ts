@@ -5,10 +5,16 @@ import {
   describeType,
   openStoreDirectory,
   type GuardedIo,
+  assertBackupOpensCleanly,
+  joinPath,
+  storeFileNames,
+  type BackupPlan,
+  type Io,
   type StoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, keyBytesOf, type Key } from './encoding.js';
+import { TEMPORARY_SUFFIX, parseLogFileName } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
@@ -64,7 +70,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const recovered = opened.recovered;
-    super({ name: `wal-kv store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: recovered.lastSeq, recovery: recovered.report, lock: opened.lock });
+    super({ name: `wal-kv store ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: recovered.lastSeq, recovery: recovered.report, lock: opened.lock, overlay: opened.overlay, baseIo: opened.baseIo });
     const control: StoreControl = {
       poisonedBy: () => this.poisonedBy,
       poison: (error) => this.poison(error),
@@ -85,7 +91,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
         throw error;
       });
       return recovered;
-    });
+    }, { readOnly: normalized.readOnly });
     return new WalKv<V>(opened, normalized);
   }
 
@@ -244,6 +250,32 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     await this.#maintenance.idle();
   }
 
+  /**
+   * The identity, the current log up to its last whole record, and its snapshots. Older
+   * generations are not copied: the current log's snapshot and records are the store.
+   */
+  protected override backupPlan(): BackupPlan {
+    const { writer, dir, generation } = this.#state;
+    if (!this.readOnly) writer.flush();
+    const names = storeFileNames(this.io, dir, (name) => name.endsWith(TEMPORARY_SUFFIX));
+    const files = names.map((name) => {
+      const path = joinPath(dir, name);
+      return { path, name, length: path === writer.path ? writer.end : (this.io.stat(path)?.size ?? 0) };
+    });
+    return { directory: true, files: files.filter((file) => file.path === writer.path || !isOtherGeneration(file.name, generation)) };
+  }
+
+  /** The copy opens read-only with nothing to repair, and every value reads back checked. */
+  protected override async verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await WalKv.open(target, { io, readOnly: true });
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      for (const _entry of copy.entries());
+    } finally {
+      await copy.close();
+    }
+  }
+
   /** Read after maintenance settled: a compaction may have switched the writer. */
   protected closeFiles(): void {
     this.#state.writer.file.closeSync();
@@ -346,4 +378,10 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     snapshotsWritten: 0,
     compactions: 0,
   };
+}
+
+/** A log of an older generation that compaction has not removed yet: not part of the current store. */
+function isOtherGeneration(name: string, generation: number): boolean {
+  const found = parseLogFileName(name);
+  return found !== null && found !== generation;
 }

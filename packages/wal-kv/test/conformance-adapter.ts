@@ -14,12 +14,13 @@ interface WalKvStore {
 export const walKvAdapter: KvAdapter<WalKvStore> = {
   name: 'wal-kv',
   kind: 'kv',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const kv = await WalKv.open<Uint8Array>(dir, {
       io,
       durability: options.durability,
       recovery: options.recovery,
+      readOnly: options.readOnly,
       valueEncoding: 'binary',
       snapshotEveryBytes: CONFORMANCE_SNAPSHOT_EVERY_BYTES,
       compactWhenGarbageRatio: CONFORMANCE_COMPACT_GARBAGE_RATIO,
@@ -29,6 +30,7 @@ export const walKvAdapter: KvAdapter<WalKvStore> = {
   close: (store) => store.kv.close(),
   sync: (store) => store.kv.sync(),
   recovery: (store) => store.kv.recovery,
+  backup: (store, target) => store.kv.backup(target),
   put(store, key, value) {
     store.kv.put(key, value);
     return store.everyWrite ? store.kv.sync() : undefined;
