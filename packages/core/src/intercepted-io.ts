@@ -69,6 +69,10 @@ export class InterceptedIo implements Io {
   syncDirSync(dir: string): void {
     this.aroundSync('sync-dir', dir, () => this.inner.syncDirSync(dir));
   }
+
+  watch(path: string, onChange: () => void): { close(): void } {
+    return this.inner.watch?.(path, onChange) ?? { close: () => undefined };
+  }
 }
 
 type AroundSync = <T>(operation: IoMutation, run: () => T) => T;

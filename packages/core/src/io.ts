@@ -76,4 +76,10 @@ export interface Io {
   rename(from: string, to: string): void;
   syncDir(dir: string): Promise<void>;
   syncDirSync(dir: string): void;
+  /**
+   * Optional: calls `onChange` when the file or directory at `path` may have changed (a
+   * notification, never a read). Followers use it to wake early; they poll anyway, so an
+   * Io without it (or a notification that never comes) only makes them slower.
+   */
+  watch?(path: string, onChange: () => void): { close(): void };
 }

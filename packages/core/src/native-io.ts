@@ -1,3 +1,4 @@
+import { watch } from 'node:fs';
 import * as native from '@keel/native';
 import { fromSystemError } from './errors.js';
 import { assertPath } from './validate.js';
@@ -100,6 +101,18 @@ class NativeIoFile implements IoFile {
 
 /** The default Io: real files through @keel/native. Paths are checked before they reach the OS (a NUL byte is KEEL_BAD_ARGUMENT, not EINVAL). */
 export const nativeIo: Io = {
+  watch(path: string, onChange: () => void): { close(): void } {
+    assertPath(path);
+    try {
+      // Not persistent: a follower waiting for a writer must not keep the process alive on its own.
+      const watcher = watch(path, { persistent: false }, () => onChange());
+      watcher.on('error', () => undefined);
+      return watcher;
+    } catch {
+      // No notifications for this path here (or too many watches): the caller's poll still runs.
+      return { close: () => undefined };
+    }
+  },
   open(path: string, options: IoOpenOptions = {}): IoFile {
     assertPath(path);
     const create = options.create === true || options.createNew === true;

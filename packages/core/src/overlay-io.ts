@@ -88,6 +88,10 @@ export class OverlayIo implements Io {
 
   syncDirSync(): void {}
 
+  watch(path: string, onChange: () => void): { close(): void } {
+    return this.#inner.watch?.(path, onChange) ?? { close: () => undefined };
+  }
+
   /** Closes the handles it holds on the real files; the overlay's changes are dropped. */
   close(): void {
     for (const entry of this.#entries.values()) entry.close();

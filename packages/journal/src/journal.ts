@@ -41,6 +41,9 @@ export interface JournalStats {
   isDirect: boolean;
 }
 
+/** How often a read-only journal following another process's writer looks for more, notifications or not. */
+export const FOLLOW_POLL_MS = 100;
+
 const ADVICE: ReadonlySet<string> = new Set(['normal', 'sequential', 'random', 'willneed', 'dontneed']);
 
 /**
@@ -55,6 +58,10 @@ export class Journal extends Store<JournalStats> {
   readonly #writeFile: IoFile;
   readonly #writer: JournalWriter;
   readonly #boundaries = new RecordBoundaries();
+  /** Streams waiting for more (following), woken by appends and by close. */
+  readonly #waiters = new Set<() => void>();
+  /** A read-only journal's way to the live file a writer in another process appends to. */
+  readonly #liveIo: Io | null;
 
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
@@ -89,6 +96,7 @@ export class Journal extends Store<JournalStats> {
     this.#writeFile = opened.writeFile;
     this.#writer = new JournalWriter(opened.writeFile, opened.buffer, options.writeBufferBytes);
     this.#boundaries.noteEnd(this.#writer.nextLsn);
+    this.#liveIo = overlay === null ? null : options.io;
   }
   /** The LSN the next record will end after; every record appended so far ends at or below it. */
   get nextLsn(): number {
@@ -114,6 +122,7 @@ export class Journal extends Store<JournalStats> {
     const lsn = this.#writer.append(payload);
     this.#boundaries.noteEnd(lsn);
     this.wrote(1);
+    this.#wakeFollowers();
     return lsn;
   }
 
@@ -128,6 +137,7 @@ export class Journal extends Store<JournalStats> {
     const lsn = this.#writer.appendBatch(payloads);
     this.#boundaries.noteEnd(lsn);
     this.wrote(payloads.length);
+    this.#wakeFollowers();
     return lsn;
   }
 
@@ -164,11 +174,20 @@ export class Journal extends Store<JournalStats> {
     });
   }
 
-  /** The records from `from` with asynchronous reads; sees appends made while it runs and ends when caught up. */
-  stream(options: { from?: number; signal?: AbortSignal } = {}): AsyncIterableIterator<JournalRecord> {
+  /**
+   * The records from `from` with asynchronous reads; sees appends made while it runs. It
+   * ends when caught up, or with `follow: true` waits for more until the journal is closed
+   * (then it ends quietly) or `signal` aborts (KEEL_ABORTED). A read-only journal follows
+   * the writer in another process: woken by file notifications, polling every
+   * `FOLLOW_POLL_MS` anyway, and it hands out only whole, checksummed records; a frame
+   * not yet whole at the end of the file is waited for, not reported.
+   */
+  stream(options: { from?: number; signal?: AbortSignal; follow?: boolean } = {}): AsyncIterableIterator<JournalRecord> {
     const from = this.#readStart(options);
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw badArgument('signal must be an AbortSignal');
+    if (options.follow !== undefined && typeof options.follow !== 'boolean') throw badArgument('follow must be a boolean');
+    if (options.follow === true && this.#liveIo !== null) return this.#followLive(from, signal, this.#liveIo);
     const writer = this.#writer;
     return new RecordStream(
       {
@@ -177,9 +196,62 @@ export class Journal extends Store<JournalStats> {
         refreshEnd: () => this.#readableEnd(),
         handedThrough: () => writer.handedThrough,
         readPending: (into, position) => writer.readPending(into, position),
+        waitForMore: options.follow === true ? () => this.#nextAppend(signal) : undefined,
       },
       from,
     );
+  }
+
+  /** A writer in another process: the file itself, read past this view's end as it grows. */
+  #followLive(from: number, signal: AbortSignal | undefined, io: Io): AsyncIterableIterator<JournalRecord> {
+    const file = io.open(this.path);
+    return new RecordStream(
+      {
+        file,
+        signal,
+        refreshEnd: () => (this.isClosed ? 0 : file.sizeSync()),
+        handedThrough: () => Number.MAX_SAFE_INTEGER,
+        readPending: () => 0,
+        liveTail: true,
+        waitForMore: () => this.#fileChange(io, signal),
+        onEnd: () => file.closeSync(),
+      },
+      from,
+    );
+  }
+
+  /** Resolves on the next append (true), on close (false), or when `signal` aborts (true: the stream then throws). */
+  #nextAppend(signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    if (signal?.aborted === true) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        signal?.removeEventListener('abort', wake);
+        this.#waiters.delete(wake);
+        resolve(!this.isClosed || signal?.aborted === true);
+      };
+      this.#waiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Resolves when the file may have grown (a notification or the poll), false once closed. */
+  #fileChange(io: Io, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    if (signal?.aborted === true) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const watcher = io.watch?.(this.path, () => wake());
+      const timer = setTimeout(() => wake(), FOLLOW_POLL_MS);
+      const wake = (): void => {
+        clearTimeout(timer);
+        watcher?.close();
+        signal?.removeEventListener('abort', wake);
+        this.#waiters.delete(wake);
+        resolve(!this.isClosed || signal?.aborted === true);
+      };
+      this.#waiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
   }
 
   /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */
@@ -252,6 +324,16 @@ export class Journal extends Store<JournalStats> {
     } finally {
       await copy.close();
     }
+  }
+
+  /** Following streams end quietly when the journal closes. */
+  protected override async beforeClose(): Promise<void> {
+    this.#wakeFollowers();
+  }
+
+  #wakeFollowers(): void {
+    if (this.#waiters.size === 0) return;
+    for (const wake of [...this.#waiters]) wake();
   }
 
   protected closeFiles(): void {

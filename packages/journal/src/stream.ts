@@ -12,6 +12,18 @@ export interface StreamSource {
   /** Copies bytes at or above `handedThrough()` from the log buffer. */
   readPending(into: Uint8Array, position: number): number;
   signal: AbortSignal | undefined;
+  /**
+   * `follow`: once caught up, wait for more instead of ending. Resolves true when there
+   * may be more (or the signal fired), false when the stream should end (closed).
+   */
+  waitForMore?(): Promise<boolean>;
+  /**
+   * The bytes are another process's live file: a frame that does not check at the very
+   * end may be a write still landing, so a follower waits for it instead of calling it damage.
+   */
+  liveTail?: boolean;
+  /** Called once when the stream ends, however it ends. */
+  onEnd?(): void;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
@@ -37,6 +49,8 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
   #needed = FRAME_HEADER_BYTES;
   #pending: Promise<IteratorResult<JournalRecord>> | null = null;
   #done = false;
+  /** A live tail stopped here at a frame not yet whole: read again only once the file grows past it. */
+  #stalledEnd: number | null = null;
 
   constructor(source: StreamSource, from: number) {
     this.#source = source;
@@ -58,17 +72,22 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
       const record = this.#nextInChunk();
       if (record !== null) return Promise.resolve({ value: record, done: false });
     } catch (error) {
-      this.#done = true;
+      this.#finish();
       return Promise.reject(error);
     }
     const pending = this.#readChunk().then(
-      (more) => {
+      async (more) => {
         this.#pending = null;
-        return more ? this.next() : this.#finish();
+        if (more) return this.next();
+        const wait = this.#source.waitForMore;
+        if (wait === undefined) return this.#finish();
+        // Appends made since the read found nothing would never wake the wait: look first.
+        if (this.#grown() || (await wait.call(this.#source))) return this.next();
+        return this.#finish();
       },
       (error: unknown) => {
         this.#pending = null;
-        this.#done = true;
+        this.#finish();
         throw error;
       },
     );
@@ -81,9 +100,20 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
   }
 
   #finish(): IteratorReturnResult<undefined> {
+    if (!this.#done) this.#source.onEnd?.();
     this.#done = true;
     this.#scanner = null;
     return DONE;
+  }
+
+  /** Whether the source now reaches past what this stream has read (or stalled at). */
+  #grown(): boolean {
+    try {
+      return this.#source.refreshEnd() > (this.#stalledEnd ?? this.#position);
+    } catch {
+      // Closed meanwhile: the wait says so.
+      return false;
+    }
   }
 
   /** The next record of the chunk in hand, or null when the chunk is used up. */
@@ -99,6 +129,12 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     const state = scanner.tailState ?? 'clean-end';
     if (state === 'clean-end') return null;
     const chunkEnd = scanner.end;
+    if (this.#source.liveTail === true && this.#source.waitForMore !== undefined && chunkEnd >= this.#end) {
+      // The end of another process's file: wait for the rest of the frame, then read it again.
+      this.#stalledEnd = chunkEnd;
+      this.#end = this.#position;
+      return null;
+    }
     if ((state === 'truncated-header' || state === 'truncated-payload') && chunkEnd < this.#end) {
       // A frame runs past the chunk: read again from its start, the whole frame at once.
       const progressed = this.#position > this.#chunkStart;
@@ -110,7 +146,12 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
 
   /** Reads the next chunk; false when the stream has caught up with the end. */
   async #readChunk(): Promise<boolean> {
-    if (this.#position >= this.#end) this.#end = this.#source.refreshEnd();
+    if (this.#position >= this.#end) {
+      const end = this.#source.refreshEnd();
+      if (this.#stalledEnd !== null && end <= this.#stalledEnd) return false;
+      this.#stalledEnd = null;
+      this.#end = end;
+    }
     if (this.#position >= this.#end) return false;
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
     if (this.#chunk.length < size) this.#chunk = new Uint8Array(size);
