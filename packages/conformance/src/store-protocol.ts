@@ -229,7 +229,62 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       }
     },
   },
+  {
+    name: 'a reader beside a writer sees a prefix of what the writer wrote, at every disk operation of the writes',
+    requires: 'readOnly',
+    async run(adapter) {
+      const io = new FaultFs();
+      const steps = new StepRecorder(io);
+      const writer = await adapter.open(steps, DIR, OPTIONS);
+      const payloads: string[] = [];
+      for (let id = 1; id <= 9; id++) {
+        await write(adapter, writer, id);
+        payloads.push(Buffer.from(makePayload(id, 32)).toString('hex'));
+        if (id % 3 === 0) await adapter.sync(writer);
+      }
+      await adapter.close(writer);
+      // What a reader may see: the writes in order, each one whole or not at all.
+      const prefixes = payloads.map((_, count) => (adapter.kind === 'log' ? payloads.slice(0, count) : payloads.slice(0, count).map((hex, i) => `key-${i + 1}:${hex}`).sort()).join());
+      prefixes.push((adapter.kind === 'log' ? payloads : payloads.map((hex, i) => `key-${i + 1}:${hex}`).sort()).join());
+      for (const [step, state] of steps.states.entries()) {
+        let reader: unknown;
+        try {
+          reader = await adapter.open(state, DIR, { ...OPTIONS, readOnly: true });
+        } catch (error) {
+          // Before the writer's first file exists there is no store to read.
+          if (isKeelError(error, 'KEEL_NOT_FOUND')) continue;
+          throw new ConformanceViolation(`${adapter.name}: a reader after disk operation ${step + 1} of the writer could not open: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        const seen = (await contents(adapter, reader)).map((entry) => (adapter.kind === 'log' ? entry.slice(entry.indexOf(':') + 1) : entry));
+        await adapter.close(reader);
+        if (!prefixes.includes(seen.join())) throw new ConformanceViolation(`${adapter.name}: a reader after disk operation ${step + 1} of the writer saw ${seen.length} entries that are not a prefix of the writes`);
+      }
+    },
+  },
 ];
+
+/** Keeps a copy of the disk after every mutating operation the writer makes through it. */
+class StepRecorder extends InterceptedIo {
+  readonly states: FaultFs[] = [];
+  readonly #disk: FaultFs;
+
+  constructor(disk: FaultFs) {
+    super(disk);
+    this.#disk = disk;
+  }
+
+  protected override aroundSync<T>(_operation: IoMutation, _path: string, run: () => T): T {
+    const result = run();
+    this.states.push(this.#disk.clone());
+    return result;
+  }
+
+  protected override async aroundAsync<T>(_operation: IoMutation, _path: string, run: () => Promise<T>): Promise<T> {
+    const result = await run();
+    this.states.push(this.#disk.clone());
+    return result;
+  }
+}
 
 const BACKUP = '/backups/copy';
 
