@@ -125,6 +125,21 @@ describe('keel', () => {
         expect(json('verify', path)).toMatchObject({ status: 0, body: { clean: true, records: 50 } });
       });
 
+      it('a zeroed tail and a truncated last record: verify exits 1, recover changes no byte until --apply', async () => {
+        for (const damage of ['zeroed', 'truncated'] as const) {
+          const path = await make(tempDir());
+          const file = dataFile(path);
+          if (damage === 'zeroed') appendFileSync(file, Buffer.alloc(4096));
+          else writeFileSync(file, readFileSync(file).subarray(0, statSync(file).size - 3));
+          const before = treeHash(path);
+          expect(json('verify', path).status).toBe(1);
+          expect(json('recover', path).body.outcome).toBe('would repair');
+          expect(treeHash(path)).toBe(before);
+          expect(json('recover', path, '--apply').body.outcome).toBe('repaired');
+          expect(json('verify', path).status).toBe(0);
+        }
+      });
+
       it('a flipped byte in the middle: verify exits 1 and says where; recover refuses and changes nothing', async () => {
         const path = await make(tempDir());
         const file = dataFile(path);

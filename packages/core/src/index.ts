@@ -58,6 +58,7 @@ export { Store, type BackupPlan, type StoreSetup, type StoreStats } from './stor
 export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
 export { guardIo, openStoreDirectory, storeFileNames, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
 export { OverlayIo } from './overlay-io.js';
+export { waitForFileChange } from './file-change.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
   type DurableWriteOptions, type FileContents,

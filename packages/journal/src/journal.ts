@@ -2,6 +2,7 @@ import {
   KeelError,
   OverlayIo,
   assertBackupOpensCleanly,
+  waitForFileChange,
   Store,
   assertPayloads,
   assertBytes,
@@ -236,22 +237,10 @@ export class Journal extends Store<JournalStats> {
   }
 
   /** Resolves when the file may have grown (a notification or the poll), false once closed. */
-  #fileChange(io: Io, signal: AbortSignal | undefined): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    if (signal?.aborted === true) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const watcher = io.watch?.(this.path, () => wake());
-      const timer = setTimeout(() => wake(), FOLLOW_POLL_MS);
-      const wake = (): void => {
-        clearTimeout(timer);
-        watcher?.close();
-        signal?.removeEventListener('abort', wake);
-        this.#waiters.delete(wake);
-        resolve(!this.isClosed || signal?.aborted === true);
-      };
-      this.#waiters.add(wake);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
+  async #fileChange(io: Io, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.isClosed) return false;
+    await waitForFileChange(io, this.path, { pollMs: FOLLOW_POLL_MS, signal, waiters: this.#waiters });
+    return !this.isClosed || signal?.aborted === true;
   }
 
   /** Reserves `bytes` past the current end without changing the file size; false where the file system cannot. */

@@ -8,6 +8,7 @@ import {
   openStoreDirectory,
   throwIfAborted,
   assertBackupOpensCleanly,
+  waitForFileChange,
   joinPath,
   storeFileNames,
   type BackupPlan,
@@ -76,12 +77,15 @@ export class SegmentLog extends Store<SegmentLogStats> {
   readonly #segments: Segment[];
   readonly #context: WriterContext;
   readonly #waiters = new Set<() => void>();
+  /** A read-only log's way to the live directory a writer in another process appends to. */
+  readonly #liveIo: Io | null;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
     // Segments roll inside append, so the first flush may already find new files.
     super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock, overlay: opened.overlay, baseIo: opened.baseIo });
     this.#dir = opened.dir;
+    this.#liveIo = opened.overlay === null ? null : opened.baseIo;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
     this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#retentionAfterRoll() };
@@ -215,8 +219,48 @@ export class SegmentLog extends Store<SegmentLogStats> {
         continue;
       }
       if (!follow) return;
+      if (this.#liveIo !== null) {
+        yield* this.#followLive(next, signal, this.#liveIo);
+        return;
+      }
       await this.#nextAppend(signal);
     }
+  }
+
+  /**
+   * A read-only log following a writer in another process: whenever the directory may have
+   * changed (a notification, or the poll), and its newest segment did, a fresh read-only
+   * view is opened and read on from the next offset. Each view is a recovered, checked
+   * one, so only whole, checksummed records are handed out.
+   */
+  async *#followLive(from: number, signal: AbortSignal | undefined, io: Io): AsyncGenerator<LogRecord, void, undefined> {
+    let next = from;
+    // This view was taken at open: the files may hold more already, so look at once.
+    let seen = '';
+    for (;; await this.#directoryChange(io, signal)) {
+      throwIfAborted(signal);
+      if (this.isClosed) return;
+      const now = liveSignature(io, this.#dir);
+      if (now === seen) continue;
+      seen = now;
+      const view = await SegmentLog.open(this.#dir, { io, readOnly: true });
+      try {
+        if (next < view.startOffset) throw new KeelError('KEEL_NOT_FOUND', `offset ${next} was deleted by retention before this follower read it (the log now starts at ${view.startOffset})`);
+        for await (const record of view.stream({ from: Math.min(next, view.nextOffset), signal })) {
+          yield record;
+          next = record.offset + 1;
+          if (this.isClosed) return;
+        }
+      } finally {
+        await view.close();
+      }
+    }
+  }
+
+  /** Resolves when the directory may have changed, after at most FOLLOW_POLL_MS, or on close or abort. */
+  #directoryChange(io: Io, signal: AbortSignal | undefined): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    return waitForFileChange(io, this.#dir, { pollMs: FOLLOW_POLL_MS, signal, waiters: this.#waiters });
   }
 
   #nextAppend(signal: AbortSignal | undefined): Promise<void> {
@@ -333,6 +377,16 @@ export class SegmentLog extends Store<SegmentLogStats> {
   protected closeFiles(): void {
     for (const segment of this.#segments) segment.closeFiles();
   }
+}
+
+/** How often a read-only log following another process's writer looks for more, notifications or not. */
+export const FOLLOW_POLL_MS = 100;
+
+/** The segment files and the newest one's size: what changes when a writer appends, rolls or deletes. */
+function liveSignature(io: Io, dir: string): string {
+  const logs = io.list(dir).filter((name) => name.endsWith('.log'));
+  const newest = logs.at(-1);
+  return `${logs.join(',')}:${newest === undefined ? 0 : (io.stat(joinPath(dir, newest))?.size ?? 0)}`;
 }
 
 /** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
