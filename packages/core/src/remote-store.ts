@@ -86,8 +86,11 @@ export interface RemoteListPage {
 
 /** S3's bound on a key: 1,024 bytes of UTF-8. */
 export const REMOTE_KEY_BYTES_MAX = 1024;
-/** The largest object keel puts or reads whole: a segment-log segment's bound (2 GiB). */
-export const REMOTE_OBJECT_BYTES_MAX = 2 ** 31;
+/**
+ * The largest object keel puts or reads whole: 4 GiB − 1, the most a Node 20 Buffer holds.
+ * A segment-log segment (at most 2 GiB plus one record) fits.
+ */
+export const REMOTE_OBJECT_BYTES_MAX = 2 ** 32 - 1;
 /** The most keys one `list` page holds (S3's own page bound). */
 export const REMOTE_LIST_LIMIT_MAX = 1000;
 
