@@ -19,7 +19,6 @@ export interface Cluster {
 export declare function startCluster(): Promise<Cluster>;
 export declare function destroyClusterSync(dir: string): void;
 export declare function clusterEnv(cluster: Cluster): Record<string, string>;
-export declare function clusterFromEnv(env?: NodeJS.ProcessEnv): Omit<Cluster, 'bootMs' | 'stages' | 'stop'> | undefined;
 
 export interface Gateway {
   name: string;

@@ -279,10 +279,6 @@ async function gatewayAnswers(port) {
   }
 }
 
-function readCluster(dir) {
-  return JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'));
-}
-
 /**
  * A radosgw of the cluster in `dir` on its own port, started and answering HTTP when this
  * resolves. Several gateways can serve one cluster (they share its pools), so a test that
@@ -398,9 +394,7 @@ export async function startCluster() {
     // The gateway starts beside the OSD's boot: it creates its pools and waits for them.
     const [, gateway] = await stage('osdAndGateway', () => Promise.all([bootOsd(dir, conf), startGateway({ dir, port: gatewayPort })]));
     const credentials = await stage('user', () => createUser(dir, conf));
-    const cluster = { dir, endpoint: gateway.endpoint, region: REGION, ...credentials, stages };
-    writeFileSync(join(dir, 'cluster.json'), JSON.stringify(cluster));
-    return cluster;
+    return { dir, endpoint: gateway.endpoint, region: REGION, ...credentials, stages };
   };
   try {
     const timeout = new Promise((_, reject) => {
@@ -414,13 +408,6 @@ export async function startCluster() {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The cluster a global setup started, read back in another process (a test worker). */
-export function clusterFromEnv(env = process.env) {
-  const dir = env.KEEL_CEPH_DIR;
-  if (dir === undefined || !existsSync(join(dir, 'cluster.json'))) return undefined;
-  return readCluster(dir);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
