@@ -2,7 +2,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import {
-  KeelError, Lifecycle, REMOTE_LIST_LIMIT_MAX, REMOTE_OBJECT_BYTES_MAX, assertBytes, assertMaxBytes, assertRemoteKey,
+  KeelError, Lifecycle, REMOTE_KEY_BYTES_MAX, REMOTE_LIST_LIMIT_MAX, REMOTE_OBJECT_BYTES_MAX, assertBytes, assertMaxBytes, assertRemoteKey,
   assertRemotePrefix, assertRemoteRange, badArgument, describeType, isKeelError, remoteChecksum, verifyRemoteBytes,
   type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemoteStore,
 } from '@keel/core';
@@ -168,7 +168,10 @@ export class S3RemoteStore implements RemoteStore {
     if (!Number.isInteger(limit) || limit < 1 || limit > REMOTE_LIST_LIMIT_MAX) {
       throw badArgument(`limit must be an integer from 1 to ${REMOTE_LIST_LIMIT_MAX}, got ${describeType(limit)}`);
     }
-    if (options.after !== undefined) assertRemoteKey(options.after, 'after');
+    // `after` is a key a listing returned, which may be any key some other client wrote.
+    if (options.after !== undefined && (typeof options.after !== 'string' || options.after.length === 0 || Buffer.byteLength(options.after) > REMOTE_KEY_BYTES_MAX)) {
+      throw badArgument(`after must be a key from a previous page, got ${describeType(options.after)}`);
+    }
     const path = this.#pathOf(prefix);
     const storePrefix = this.#objectKey(prefix);
     const response = await this.#retry('list', path, options.signal, (signal) => {

@@ -111,6 +111,15 @@ describe('list', () => {
     expect(await store.list('nothing-here/')).toEqual({ entries: [], next: undefined });
   });
 
+  it('pages on past keys that other clients wrote and keel would refuse to put', async () => {
+    for (const key of ['odd/x//a', 'odd/x//b']) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `objects/${key}`, Body: randomBytes(3) }));
+    }
+    const first = await store.list('odd/', { limit: 1 });
+    expect(first).toEqual({ entries: [{ key: 'odd/x//a', bytes: 3 }], next: 'odd/x//a' });
+    expect((await store.list('odd/', { limit: 1, after: first.next! })).entries).toEqual([{ key: 'odd/x//b', bytes: 3 }]);
+  });
+
   it('refuses limits outside 1 to REMOTE_LIST_LIMIT_MAX', async () => {
     await expect(store.list('', { limit: 0 })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
     await expect(store.list('', { limit: REMOTE_LIST_LIMIT_MAX + 1 })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
