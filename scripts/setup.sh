@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine that has node, npm and cargo: installs pnpm, the workspace's
 # dependencies, builds every package (the native addon from source), then runs the
-# `keel torture all` as the demo. Safe to run again.
+# `keel torture all` as the demo. Where apt is available it also installs the Debian
+# packages of the one-node Ceph that the tiered-storage tests run against. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; 
   export npm_config_nodedir=/usr
 fi
 
+bash scripts/ceph/install.sh
 pnpm install --frozen-lockfile
 pnpm build
 if [ "${KEEL_SKIP_DEMO:-}" != "1" ]; then

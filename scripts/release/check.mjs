@@ -11,7 +11,9 @@
 //  4. each backend installs with npm and with pnpm in a fresh project outside the
 //     workspace, with no Rust toolchain on PATH, and runs as ESM, through require() and in
 //     a worker thread beside the main thread;
-//  5. a TypeScript consumer typechecks with moduleResolution node16 and bundler.
+//  5. @keel/remote-s3 installs with npm (the AWS SDK from the registry) and loads as ESM
+//     and through require();
+//  6. a TypeScript consumer typechecks with moduleResolution node16 and bundler.
 // Verdaccio is stopped and every directory removed however the check ends.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,9 +132,15 @@ async function main() {
         });
       }
     }
+    await step('npm: @keel/remote-s3 installs with the AWS SDK and loads as ESM and via require()', () => {
+      const dir = createConsumer(join(workDir, 'npm-remote-s3'), { name: 'consumer-remote-s3' });
+      install('npm install @keel/remote-s3', dir, 'npm', ['@keel/remote-s3'], env);
+      console.log(`release check: size npm install @keel/remote-s3: ${kib(treeBytes(join(dir, 'node_modules')))}`);
+      run('remote-s3 smoke', process.execPath, [join(dir, 'remote-s3.mjs')], { cwd: dir, env, capture: true });
+    });
     await step('a TypeScript consumer typechecks with node16 and bundler resolution', () => {
       const dir = createConsumer(join(workDir, 'typescript'), { name: 'consumer-typescript' });
-      install('install for typescript', dir, 'npm', [...BACKENDS.map((backend) => `@keel/${backend}`), '@keel/core', '@types/node@20'], env);
+      install('install for typescript', dir, 'npm', [...BACKENDS.map((backend) => `@keel/${backend}`), '@keel/core', '@keel/remote-s3', '@types/node@20'], env);
       typecheck('typecheck', dir, env);
     });
     await step('the addon builds from the published package\'s sources and loads without a platform package', () => {

@@ -14,12 +14,15 @@ export const KEEL_ERROR_CODES = [
   'KEEL_UNSUPPORTED', // the operation is not available on this Io or platform
   'KEEL_ABORTED', // an iteration or stream was stopped through its AbortSignal (the reason is the cause)
   'KEEL_READ_ONLY', // a write, sync or repair was asked of a store opened with { readOnly: true }
+  'KEEL_REMOTE_UNAVAILABLE', // a remote store could not be reached or did not answer in time; a later try may succeed
+  'KEEL_REMOTE_REFUSED', // a remote store answered with a refusal (access denied, no such bucket, bad request); retrying will not help
+  'KEEL_EXISTS', // an immutable object already exists under that name with other contents
 ] as const;
 
 export type KeelErrorCode = (typeof KEEL_ERROR_CODES)[number];
 
 export interface KeelErrorDetails {
-  /** The file the error concerns. */
+  /** The file (or remote object, as `location` + key) the error concerns. */
   path?: string;
   /** Byte offset in `path` where the problem was found. */
   offset?: number;

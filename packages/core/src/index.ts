@@ -64,3 +64,8 @@ export {
   type DurableWriteOptions, type FileContents,
 } from './durable-file.js';
 export { UINT64_NUMBER_MAX, getSafeUint64, readUint64, writeUint64 } from './uint64.js';
+export {
+  REMOTE_KEY_BYTES_MAX, REMOTE_LIST_LIMIT_MAX, REMOTE_OBJECT_BYTES_MAX, assertRemoteKey, assertRemotePrefix,
+  assertRemoteRange, hex32, listRemoteObjects, remoteChecksum, verifyRemoteBytes, type RemoteCallOptions,
+  type RemoteListEntry, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemoteStore,
+} from './remote-store.js';

@@ -1,7 +1,8 @@
-// A TypeScript user of all four backends; typechecked, never run.
-import type { RecoveryReport } from '@keel/core';
+// A TypeScript user of all four backends and of the S3 remote store; typechecked, never run.
+import type { RecoveryReport, RemoteStore } from '@keel/core';
 import { Journal } from '@keel/journal';
 import { PayloadRef, PayloadStore } from '@keel/payload-store';
+import { S3RemoteStore } from '@keel/remote-s3';
 import { SegmentLog } from '@keel/segment-log';
 import { WalKv } from '@keel/wal-kv';
 
@@ -24,4 +25,15 @@ export async function useAll(dir: string): Promise<RecoveryReport[]> {
   const reports = [journal.recovery, log.recovery, store.recovery, kv.recovery];
   await Promise.all([journal.close(), log.close(), store.close(), kv.close()]);
   return reports;
+}
+
+export async function offload(bytes: Uint8Array): Promise<number> {
+  const store: RemoteStore = new S3RemoteStore({ bucket: 'tier', endpoint: 'http://127.0.0.1:7480', forcePathStyle: true });
+  try {
+    const object = await store.put('00000000000000000000.log', bytes);
+    const back: Buffer = await store.getRange(object.key, 0, Math.min(object.bytes, 16));
+    return object.checksum + back.length;
+  } finally {
+    await store.close();
+  }
 }

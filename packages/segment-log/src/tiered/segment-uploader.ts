@@ -1,0 +1,255 @@
+import {
+  KeelError, REMOTE_OBJECT_BYTES_MAX, isKeelError, nativeIo, remoteChecksum, type Io, type RemoteStore,
+} from '@keel/core';
+import { randomBytes } from 'node:crypto';
+
+import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '../format.js';
+import { COPY_ID_BYTES, SEGMENT_FILE_KINDS, type CopiedFiles, type SegmentFileKind } from './offload-event.js';
+import type { OffloadJournal } from './offload-journal.js';
+import type { RemoteCopy } from './offload-state.js';
+import { remoteKey } from './remote-keys.js';
+
+export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
+export const UPLOAD_BACKOFF_MAX_MS_DEFAULT = 60_000;
+
+// A sealed segment (up to SEGMENT_BYTES_MAX plus the record that passed it) is one object.
+if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > REMOTE_OBJECT_BYTES_MAX) throw new Error('a segment does not fit one remote object');
+
+/** A segment that will never be written again, and where its files are. */
+export interface SealedSegment {
+  baseOffset: number;
+  /** The offset after its last record. */
+  nextOffset: number;
+  paths: SegmentPaths;
+}
+
+export interface SegmentUploaderOptions {
+  store: RemoteStore;
+  journal: OffloadJournal;
+  /** Reads the local segment files (default: the native Io). */
+  io?: Io;
+  /** Waits between tries of work the store refused or could not take: full jitter, doubling from base to max. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Told about every failed try; the uploader keeps going regardless. */
+  onError?: (error: unknown, work: UploadWork) => void;
+}
+
+export type UploadWork = { kind: 'copy'; segment: SealedSegment } | { kind: 'delete'; copy: RemoteCopy };
+
+export interface SegmentUploaderStats {
+  /** Segments whose copy finished. */
+  copied: number;
+  /** Copies whose objects were deleted. */
+  deleted: number;
+  /** Tries that failed and will be tried again after a backoff. */
+  failedTries: number;
+  /** Segments dropped because their local files could not be read (they were deleted, or are damaged). */
+  dropped: number;
+  /** Work waiting, the one in progress included. */
+  queued: number;
+}
+
+/**
+ * Copies sealed segments to a RemoteStore in the background, one at a time in the order
+ * they were enqueued, recording each step in the OffloadJournal before acting on it
+ * (KIP-405's RemoteLogManager copy task). A copy the store cannot take is tried again,
+ * with the same copy id, after a backoff that doubles up to `backoffMaxMs`; puts are
+ * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
+ * (and copies given up on) have their objects deleted before newer work runs.
+ */
+export class SegmentUploader {
+  readonly #store: RemoteStore;
+  readonly #journal: OffloadJournal;
+  readonly #io: Io;
+  readonly #backoffBaseMs: number;
+  readonly #backoffMaxMs: number;
+  readonly #onError: ((error: unknown, work: UploadWork) => void) | undefined;
+  readonly #queue: UploadWork[] = [];
+  readonly #stop = new AbortController();
+  /** The copy id in use for each base offset whose copy started but has not finished. */
+  readonly #copyIds = new Map<number, string>();
+  readonly #idleWaiters: Array<() => void> = [];
+  #running = false;
+  #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
+
+  constructor(options: SegmentUploaderOptions) {
+    this.#store = options.store;
+    this.#journal = options.journal;
+    this.#io = options.io ?? nativeIo;
+    this.#backoffBaseMs = options.backoffBaseMs ?? UPLOAD_BACKOFF_BASE_MS_DEFAULT;
+    this.#backoffMaxMs = Math.max(this.#backoffBaseMs, options.backoffMaxMs ?? UPLOAD_BACKOFF_MAX_MS_DEFAULT);
+    this.#onError = options.onError;
+    // Half-done copies first: their objects go before anything new is sent.
+    for (const copy of this.#journal.unfinished()) this.#queue.push({ kind: 'delete', copy });
+    this.#kick();
+  }
+
+  /** Queues a sealed segment for copying; one that has a finished copy, or is queued, is skipped. */
+  enqueue(segment: SealedSegment): void {
+    this.#assertOpen();
+    if (this.#journal.finishedCopy(segment.baseOffset) !== undefined) return;
+    if (this.#queue.some((work) => work.kind === 'copy' && work.segment.baseOffset === segment.baseOffset)) return;
+    this.#queue.push({ kind: 'copy', segment });
+    this.#kick();
+  }
+
+  /** Queues the deletion of a segment's finished copy (remote retention); a segment without one is skipped. */
+  deleteCopy(baseOffset: number): void {
+    this.#assertOpen();
+    const copy = this.#journal.finishedCopy(baseOffset);
+    if (copy === undefined) return;
+    if (this.#queue.some((work) => work.kind === 'delete' && work.copy.copyId === copy.copyId)) return;
+    this.#queue.push({ kind: 'delete', copy });
+    this.#kick();
+  }
+
+  /** Resolves once every queued piece of work is done (or the uploader is closed). */
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stats(): SegmentUploaderStats {
+    return { ...this.#stats, queued: this.#queue.length };
+  }
+
+  /**
+   * Stops: the store call in flight is aborted, and whatever copy it belonged to stays
+   * "started" in the journal, to be cleaned up by the next uploader on that journal.
+   */
+  async close(): Promise<void> {
+    this.#stop.abort(new KeelError('KEEL_CLOSED', 'the segment uploader was closed'));
+    await this.idle();
+  }
+
+  #assertOpen(): void {
+    if (this.#stop.signal.aborted) throw new KeelError('KEEL_CLOSED', 'the segment uploader is closed');
+  }
+
+  #kick(): void {
+    if (this.#running || this.#queue.length === 0 || this.#stop.signal.aborted) return;
+    this.#running = true;
+    void this.#run().finally(() => {
+      this.#running = false;
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    });
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#queue.length > 0 && !this.#stop.signal.aborted) {
+      const work = this.#queue[0]!;
+      try {
+        if (work.kind === 'copy') await this.#copy(work.segment);
+        else await this.#delete(work.copy);
+        this.#queue.shift();
+        failures = 0;
+      } catch (error) {
+        if (this.#stop.signal.aborted) return;
+        this.#onError?.(error, work);
+        if (work.kind === 'copy' && error instanceof LocalReadError) {
+          this.#queue.shift();
+          this.#stats.dropped += 1;
+          continue;
+        }
+        this.#stats.failedTries += 1;
+        failures += 1;
+        await this.#backoff(failures);
+      }
+    }
+  }
+
+  async #copy(segment: SealedSegment): Promise<void> {
+    const contents = await this.#readSegment(segment);
+    let copyId = this.#copyIds.get(segment.baseOffset);
+    if (copyId === undefined) {
+      copyId = randomBytes(COPY_ID_BYTES).toString('hex');
+      await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
+      this.#copyIds.set(segment.baseOffset, copyId);
+    }
+    const files = {} as CopiedFiles;
+    for (const kind of SEGMENT_FILE_KINDS) {
+      const bytes = contents[kind];
+      await this.#store.put(remoteKey(segment.baseOffset, copyId, kind), bytes, { signal: this.#stop.signal });
+      files[kind] = { bytes: bytes.length, checksum: remoteChecksum(bytes) };
+    }
+    await this.#journal.record({ type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, files });
+    this.#copyIds.delete(segment.baseOffset);
+    this.#stats.copied += 1;
+  }
+
+  async #delete(copy: RemoteCopy): Promise<void> {
+    if (copy.state !== 'deleting') {
+      await this.#journal.record({ type: 'delete-started', baseOffset: copy.baseOffset, copyId: copy.copyId });
+      copy.state = 'deleting';
+    }
+    for (const kind of SEGMENT_FILE_KINDS) {
+      await this.#store.delete(remoteKey(copy.baseOffset, copy.copyId, kind), { signal: this.#stop.signal });
+    }
+    await this.#journal.record({ type: 'delete-finished', baseOffset: copy.baseOffset, copyId: copy.copyId });
+    this.#stats.deleted += 1;
+  }
+
+  /**
+   * The segment's three files, read whole. A failure here is local (the files were deleted
+   * by retention, or cannot be read): the segment is dropped and a copy it had started is
+   * queued for deletion.
+   */
+  async #readSegment(segment: SealedSegment): Promise<Record<SegmentFileKind, Buffer>> {
+    try {
+      return {
+        log: await readWhole(this.#io, segment.paths.log),
+        index: await readWhole(this.#io, segment.paths.offsetIndex),
+        timeindex: await readWhole(this.#io, segment.paths.timeIndex),
+      };
+    } catch (error) {
+      const copyId = this.#copyIds.get(segment.baseOffset);
+      if (copyId !== undefined) {
+        this.#copyIds.delete(segment.baseOffset);
+        this.#queue.push({ kind: 'delete', copy: { baseOffset: segment.baseOffset, copyId, state: 'copying' } });
+      }
+      throw new LocalReadError(segment, error);
+    }
+  }
+
+  #backoff(failures: number): Promise<void> {
+    const bound = Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** Math.min(failures - 1, 30));
+    const delay = Math.floor(Math.random() * (bound + 1));
+    const signal = this.#stop.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+class LocalReadError extends Error {
+  constructor(segment: SealedSegment, cause: unknown) {
+    super(`the files of the segment at ${segment.baseOffset} could not be read: ${isKeelError(cause) ? cause.code : String(cause)}`, { cause });
+    this.name = 'LocalReadError';
+  }
+}
+
+async function readWhole(io: Io, path: string): Promise<Buffer> {
+  const file = io.open(path);
+  try {
+    const size = file.sizeSync();
+    if (size > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${path} is ${size} bytes, more than one remote object holds`, { path });
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const read = await file.read(bytes.subarray(filled), filled);
+      if (read === 0) throw new KeelError('KEEL_CORRUPT', `${path} shrank from ${size} to ${filled} bytes while it was read`, { path, offset: filled });
+      filled += read;
+    }
+    return bytes;
+  } finally {
+    file.closeSync();
+  }
+}
