@@ -72,3 +72,26 @@ export {
   type BadInputSubject,
 } from './bad-input.js';
 export { STORE_PROTOCOL_CHECKS, type StoreProtocolCheck } from './store-protocol.js';
+export {
+  FLUSH_TRACE_BEGIN,
+  FLUSH_TRACE_END,
+  FlushThreadIo,
+  ROLLING_APPENDS,
+  describeFlushThreads,
+  runRollingChild,
+  ROLLING_MODES,
+  ROLLING_SEGMENT_BYTES,
+  countFlushesByThread,
+  rollingDurability,
+  runRollingWorkload,
+  markFlushTrace,
+  straceAvailable,
+  traceFlushThreads,
+  type FlushOperation,
+  type FlushThread,
+  type FlushThreadTarget,
+  type RecordedFlush,
+  type RollingMode,
+  type RollingSubject,
+  type TracedFlushes,
+} from './flush-threads.js';
