@@ -17,7 +17,6 @@ import {
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import { LOCK_FILE_NAME } from './format.js';
-import { writeDurableEntries } from './index-files.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
@@ -26,7 +25,7 @@ import { deleteOldestWhile, retentionPredicate } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, roll, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, type WriterContext } from './writer.js';
 
 export interface ReadOptions {
   /** Stop before a record that would take the frames returned past this many bytes (the first record is always returned). Default 1 MiB. */
@@ -92,9 +91,9 @@ export class SegmentLog implements AsyncDisposable {
     this.#lock = lock;
     this.#segments = segments;
     this.#report = report;
-    this.#context = { io: options.io, dir, options, segments, files, onRoll: () => this.#retentionAfterRoll() };
+    this.#context = { io: options.io, dir, options, segments, files, onRoll: () => this.#afterRoll() };
     this.#commit = new GroupCommit(
-      { writtenThrough: () => this.nextOffset, flush: () => this.#flush(), flushSync: () => this.#flushSync() },
+      { writtenThrough: () => this.nextOffset, flush: () => flushLog(this.#context), flushSync: () => flushLogSync(this.#context) },
       this.nextOffset,
       (error) => this.#lifecycle.poison(error),
     );
@@ -216,28 +215,6 @@ export class SegmentLog implements AsyncDisposable {
     return this.#commit.syncSync();
   }
 
-  /** The group commit's flush: every segment holding unsynced records, log before index. */
-  async #flush(): Promise<void> {
-    for (const segment of this.#unsyncedSegments()) {
-      const size = segment.size;
-      await segment.log.datasync();
-      segmentDurableThrough(segment, size);
-    }
-  }
-
-  #flushSync(): void {
-    for (const segment of this.#unsyncedSegments()) {
-      const size = segment.size;
-      segment.log.datasyncSync();
-      segmentDurableThrough(segment, size);
-    }
-  }
-
-  /** Checked one at a time, as the async flush reaches each (a roll may seal one meanwhile). */
-  *#unsyncedSegments(): Generator<Segment> {
-    for (const segment of [...this.#segments]) if (!segment.sealed && segment.durableBytes < segment.size) yield segment;
-  }
-
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
     this.#lifecycle.assertOpen();
     assertPosition(offset, 'offset');
@@ -334,6 +311,12 @@ export class SegmentLog implements AsyncDisposable {
     return run;
   }
 
+  /** A roll is made durable by the next flush, in every durability mode: ask for it now. */
+  #afterRoll(): void {
+    this.#commit.request();
+    this.#retentionAfterRoll();
+  }
+
   #retentionAfterRoll(): void {
     if (this.#options.retentionBytes === Number.MAX_SAFE_INTEGER && this.#options.retentionMs === Number.MAX_SAFE_INTEGER) return;
     // Failures poison the log (seen by the next call); nothing else waits on this promise.
@@ -409,12 +392,6 @@ export class SegmentLog implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
-function segmentDurableThrough(segment: Segment, size: number): void {
-  if (size > segment.durableBytes) segment.durableBytes = size;
-  writeDurableEntries(segment);
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {
