@@ -54,6 +54,7 @@ export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';
 export { runSyncSyncCrashPoints, type SyncSyncSubject } from './sync-sync-crash.js';
+export { ROLL_CRASH_PAYLOAD_BYTES, runRollCrashPoints, type RollCrashSubject, type RollCrashSummary } from './roll-crash.js';
 export {
   BAD_INPUT_RUNS_PER_TARGET_DEFAULT,
   badInputTargets,
