@@ -103,6 +103,8 @@ export class PayloadStore {
       this.#lifecycle.poison(error),
     );
     this.#driver = new DurabilityDriver(options.durability, this.#commit);
+    // A rotation is made durable by the next flush, in every durability mode: ask for it.
+    this.#writer.onRotate = () => this.#commit.request();
     if (opened.pending !== null) this.#pending = this.#planFor(opened.pending);
   }
 
@@ -114,10 +116,7 @@ export class PayloadStore {
     const lock = lockStoreDirectory(io, dir);
     try {
       const found = await recoverDirectory(io, dir, normalized.recovery, normalized.verify);
-      // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without
-      // scanning it, so it must be whole before the store moves past it.
-      const durableRotation = true;
-      const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes, durableRotation);
+      const writer = new SegmentWriter(io, dir, found.segments, found.active, found.nextSegment, normalized.segmentBytes);
       return new PayloadStore(dir, normalized, { lock, segments: found.segments, writer, pending: found.pending, storeId: found.storeId, report: found.report });
     } catch (error) {
       lock.closeSync();
