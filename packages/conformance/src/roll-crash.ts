@@ -1,23 +1,19 @@
-import { isKeelError, parentDir, type Io } from '@keel/core';
+import { isKeelError, parentDir } from '@keel/core';
 import type { DataLoss, EntryLoss } from './crash.js';
 import { FaultFs } from './fault-fs.js';
+import type { SyncSyncSubject } from './sync-sync-crash.js';
 import { makePayload, payloadId } from './model.js';
 import { ConformanceViolation } from './violation.js';
 
-/** A store as the roll crash check drives it: opened with segments that hold four ROLL_CRASH_PAYLOAD_BYTES payloads. */
-export interface RollCrashSubject<Store> {
-  open(io: Io, dir: string): Promise<Store>;
-  /** Appends the payloads in order (rolling as they fill segments); they are not durable yet. */
-  append(store: Store, payloads: readonly Uint8Array[]): void;
+/**
+ * A store as the roll crash check drives it: `runSyncSyncCrashPoints`'s subject without
+ * `syncSync`, opened with segments that hold four ROLL_CRASH_PAYLOAD_BYTES payloads.
+ */
+export interface RollCrashSubject<Store> extends Omit<SyncSyncSubject<Store>, 'syncSync'> {
   /** Seals the active segment now (`roll()`, `seal()`). */
   roll(store: Store): void;
-  /** The store's async `sync()`: durable once it resolves. */
-  sync(store: Store): Promise<unknown>;
-  /** Every payload the reopened store holds, in order. */
-  read(store: Store): Uint8Array[] | Promise<Uint8Array[]>;
   /** Anything more to check on a reopened store (a full verify, say). */
   check?(store: Store): Promise<unknown>;
-  close(store: Store): Promise<void>;
 }
 
 /** Payload bytes of the workload (the id and filler): a subject sizes its segments for four. */
