@@ -88,7 +88,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       // The active segment may still refuse (damage mid-log): nothing was changed yet.
       await recoverActive(io, active, header, options, report);
     }
-    await setAside(io, survey.discarded, report);
+    setAside(io, survey.discarded, report);
     await removeLeftovers(io, dir, listing.leftovers, report);
     // A roll's new segment may have been created without a directory sync: every entry
     // open found is made durable before it claims anything, and before a sealed frame below.
@@ -128,7 +128,7 @@ async function rewriteRescanned(io: Io, dir: string, rescanned: readonly Segment
  * `<name>.log.torn-0` (its bytes kept, as a cut tail is) and its index files removed. A
  * crash part-way leaves a prefix of them, which the next open sets aside the same way.
  */
-async function setAside(io: Io, discarded: readonly Segment[], report: RecoveryReport): Promise<void> {
+function setAside(io: Io, discarded: readonly Segment[], report: RecoveryReport): void {
   for (const segment of [...discarded].reverse()) {
     const bytes = segment.log.sizeSync();
     segment.closeFiles();

@@ -136,11 +136,6 @@ export class Segment {
     return this.#file;
   }
 
-  /** Whether a flush has anything to do here: unsynced bytes, or a sealed index not yet durable. */
-  get settled(): boolean {
-    return this.durableBytes >= this.size && (!this.sealed || this.indexDurable);
-  }
-
   /**
    * Called by the cache: closes a sealed segment's file until it is needed again. Returns
    * false, and keeps the file, while the segment is not yet durable: a writeback error is
