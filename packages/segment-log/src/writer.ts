@@ -140,7 +140,8 @@ export async function flushLog(context: WriterContext): Promise<void> {
     for (const segment of plan.entries) segment.entryDurable = true;
   };
   await Promise.all([...plan.logs.map(syncLog), syncEntries()]);
-  await Promise.all(plan.sealed.filter((segment) => sealedIndexDue(context, segment)).map((segment) => rewriteIndexFiles(context.io, segment)));
+  const due = plan.sealed.filter((segment) => sealedIndexDue(context, segment));
+  if (due.length > 0) await Promise.all(due.map((segment) => rewriteIndexFiles(context.io, segment)));
 }
 
 /** `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps, one after another. */
