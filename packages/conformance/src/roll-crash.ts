@@ -1,7 +1,7 @@
-import { isKeelError, parentDir } from '@keel/core';
+import { parentDir } from '@keel/core';
 import type { DataLoss, EntryLoss } from './crash.js';
 import { FaultFs } from './fault-fs.js';
-import type { SyncSyncSubject } from './sync-sync-crash.js';
+import { reopenAfterCrash, type SyncSyncSubject } from './sync-sync-crash.js';
 import { makePayload, payloadId } from './model.js';
 import { ConformanceViolation } from './violation.js';
 
@@ -150,13 +150,7 @@ async function crashEveryStepOfRecovery<Store>(subject: RollCrashSubject<Store>)
 }
 
 async function checkRecovered<Store>(subject: RollCrashSubject<Store>, fs: FaultFs, acknowledged: number, what: string): Promise<void> {
-  let store: Store;
-  try {
-    store = await subject.open(fs, DIR);
-  } catch (error) {
-    if (isKeelError(error)) throw new ConformanceViolation(`${what}: reopen refused (${error.code}): ${error.message}`);
-    throw error;
-  }
+  const store = await reopenAfterCrash(subject, fs, DIR, what);
   let survived: number;
   try {
     const ids = (await subject.read(store)).map((payload) => payloadId(payload));
