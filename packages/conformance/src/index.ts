@@ -54,6 +54,7 @@ export { runKillTest, type KillTestOptions } from './real-files/kill.js';
 export { TYPESCRIPT_HOOKS_PATH, runChildUntilKilled, type KillChildOptions, type KilledChild } from './real-files/kill-child-process.js';
 export { materialiseToDirectory } from './real-files/materialise.js';
 export { runSyncSyncCrashPoints, type SyncSyncSubject } from './sync-sync-crash.js';
+export { ROLL_CRASH_PAYLOAD_BYTES, runRollCrashPoints, type RollCrashSubject, type RollCrashSummary } from './roll-crash.js';
 export {
   BAD_INPUT_RUNS_PER_TARGET_DEFAULT,
   badInputTargets,
@@ -72,3 +73,26 @@ export {
   type BadInputSubject,
 } from './bad-input.js';
 export { STORE_PROTOCOL_CHECKS, type StoreProtocolCheck } from './store-protocol.js';
+export {
+  FLUSH_TRACE_BEGIN,
+  FLUSH_TRACE_END,
+  FlushThreadIo,
+  ROLLING_APPENDS,
+  describeFlushThreads,
+  runRollingChild,
+  ROLLING_MODES,
+  ROLLING_SEGMENT_BYTES,
+  countFlushesByThread,
+  rollingDurability,
+  runRollingWorkload,
+  markFlushTrace,
+  straceAvailable,
+  traceFlushThreads,
+  type FlushOperation,
+  type FlushThread,
+  type FlushThreadTarget,
+  type RecordedFlush,
+  type RollingMode,
+  type RollingSubject,
+  type TracedFlushes,
+} from './flush-threads.js';

@@ -212,6 +212,11 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     return this.#commit.syncThrough(position);
   }
 
+  /** Starts a group commit soon, whatever the durability policy (a roll's files must become durable). */
+  protected requestFlush(): void {
+    this.#commit.request();
+  }
+
   /** Waits for the flush in flight, if any. */
   protected drainFlushes(): Promise<void> {
     return this.#commit.drain();

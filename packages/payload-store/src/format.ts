@@ -1,10 +1,12 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, crc32c, defineFrameFormat, type FrameFormat } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, crc32c, defineFrameFormat, startsAsOurs, type FrameFormat } from '@keel/core';
 
 /**
  * Bytes on disk (see the Format section of the README). A store directory holds:
  *
  *   LOCK                          the exclusive directory lock (empty)
  *   NNNNNNNNNN.seg                a segment: header, then payload frames
+ *   NNNNNNNNNN.seg.follows-P-E    an append segment a rotation created, until its predecessor P
+ *                                 (sealed at byte E) is durable; then renamed to NNNNNNNNNN.seg
  *   NNNNNNNNNN.seg.compacting     a compaction output still being written (removed on open)
  *   NNNNNNNNNN.mapping            the durable ref map of a compaction not yet committed
  *   NNNNNNNNNN.seg.torn-OFFSET    bytes a recovery cut off a torn segment (never read)
@@ -61,19 +63,45 @@ export function mappingFileName(segment: number): string {
   return `${String(segment).padStart(SEGMENT_NAME_DIGITS, '0')}.mapping`;
 }
 
-export type StoreFileKind = 'segment' | 'compacting' | 'mapping';
+/**
+ * The name of an append segment a rotation created, until the flush that makes the segment
+ * it follows (the one the rotation sealed) durable gives it its segment name. It records
+ * that predecessor and the byte where it was sealed, so open can tell whether the
+ * predecessor survived whole: `0000000005.seg.follows-0000000004-268435456`.
+ */
+export function followingFileName(segment: number, predecessor: number, sealedEnd: number): string {
+  return `${segmentFileName(segment)}.follows-${String(predecessor).padStart(SEGMENT_NAME_DIGITS, '0')}-${sealedEnd}`;
+}
+
+export type StoreFile =
+  | { readonly kind: 'segment' | 'compacting' | 'mapping'; readonly segment: number }
+  | { readonly kind: 'following'; readonly segment: number; readonly predecessor: number; readonly sealedEnd: number };
 
 const FILE_NAME_PATTERN = /^(\d{10})\.(seg|seg\.compacting|mapping)$/;
+/** Sixteen digits hold every safe integer: a sealed end is checked against that bound below. */
+const FOLLOWING_NAME_PATTERN = /^(\d{10})\.seg\.follows-(\d{10})-(\d{1,16})$/;
 
 /** Recognises the files this store owns; anything else in the directory is left alone. */
-export function parseStoreFileName(name: string): { kind: StoreFileKind; segment: number } | null {
+export function parseStoreFileName(name: string): StoreFile | null {
+  const following = FOLLOWING_NAME_PATTERN.exec(name);
+  if (following !== null) return parseFollowing(Number(following[1]), Number(following[2]), Number(following[3]));
   const match = FILE_NAME_PATTERN.exec(name);
   if (match === null) return null;
   const segment = Number(match[1]);
-  if (segment < SEGMENT_NUMBER_MIN || segment > SEGMENT_NUMBER_MAX) return null;
+  if (!isSegmentNumber(segment)) return null;
   const suffix = match[2];
-  const kind: StoreFileKind = suffix === 'seg' ? 'segment' : suffix === 'mapping' ? 'mapping' : 'compacting';
-  return { kind, segment };
+  return { kind: suffix === 'seg' ? 'segment' : suffix === 'mapping' ? 'mapping' : 'compacting', segment };
+}
+
+/** A following name whose numbers a rotation of this store could not have written is not ours. */
+function parseFollowing(segment: number, predecessor: number, sealedEnd: number): StoreFile | null {
+  if (!isSegmentNumber(segment) || !isSegmentNumber(predecessor) || predecessor >= segment) return null;
+  if (!Number.isSafeInteger(sealedEnd) || sealedEnd < SEGMENT_HEADER_BYTES) return null;
+  return { kind: 'following', segment, predecessor, sealedEnd };
+}
+
+function isSegmentNumber(segment: number): boolean {
+  return segment >= SEGMENT_NUMBER_MIN && segment <= SEGMENT_NUMBER_MAX;
 }
 
 /**
@@ -101,16 +129,17 @@ export function encodeSegmentHeader(identity: SegmentIdentity): Uint8Array {
 
 export type HeaderCheck =
   | { readonly state: 'valid'; readonly kind: SegmentKind; readonly order: number }
-  /** Never fully written: a prefix of an append header followed by zeros (a crash during creation). */
+  /** Never fully written: each byte an append header's or a hole, nothing after (a crash before the segment's first sync). */
   | { readonly state: 'torn' }
   | { readonly state: 'foreign'; readonly reason: string };
 
 /**
  * Judges the first bytes of a segment file (fewer than SEGMENT_HEADER_BYTES when the
- * file is that short). A torn header can only come from a crash between creating a
- * segment and its first sync, which comes before any payload is written: so only a file
- * no longer than a header can hold one, and nothing in it was ever acknowledged. A bad
- * header in a longer file is damage (or not ours), never repaired.
+ * file is that short). A torn header can only come from a crash before the segment's
+ * first sync, which covers the header with the payloads after it: so only a file no
+ * longer than a header (each byte the header's or a hole) can hold one, and nothing in
+ * it was ever acknowledged. A bad header in a longer file is damage (or not ours), never
+ * repaired.
  */
 export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes: number): HeaderCheck {
   if (bytes.length >= SEGMENT_HEADER_BYTES) {
@@ -120,7 +149,7 @@ export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes
     if (complete) return judgeCompleteHeader(view, segment);
   }
   const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment });
-  if (fileBytes <= SEGMENT_HEADER_BYTES && isTornPrefix(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
+  if (fileBytes <= SEGMENT_HEADER_BYTES && startsAsOurs(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad segment magic or header checksum' };
 }
 
@@ -135,14 +164,6 @@ function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
   const order = view.getUint32(12, true);
   if (order < SEGMENT_NUMBER_MIN || order > segment) return { state: 'foreign', reason: `order ${order} is outside [${SEGMENT_NUMBER_MIN}, ${segment}]` };
   return { state: 'valid', kind, order };
-}
-
-/** True when `bytes` is some prefix of `expected` followed only by zeros. */
-function isTornPrefix(bytes: Uint8Array, expected: Uint8Array): boolean {
-  let index = 0;
-  while (index < bytes.length && bytes[index] === expected[index]) index++;
-  for (; index < bytes.length; index++) if (bytes[index] !== 0) return false;
-  return true;
 }
 
 export function foreignSegmentError(path: string, reason: string): KeelError {

@@ -76,10 +76,9 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     this.dir = opened.dir;
     this.#segments = found.segments;
     this.#storeId = found.storeId;
-    // Rotation syncs in every mode, 'none' included: open trusts a sealed segment without
-    // scanning it, so it must be whole before the store moves past it.
-    const durableRotation = true;
-    this.#writer = new SegmentWriter(opened.io, opened.dir, found.segments, found.active, found.nextSegment, options.segmentBytes, durableRotation);
+    this.#writer = new SegmentWriter(opened.io, opened.dir, found.segments, found.active, found.nextSegment, options.segmentBytes);
+    // A rotation is made durable by the next flush, in every durability mode: ask for it.
+    this.#writer.onRotate = () => this.requestFlush();
     if (found.pending !== null) this.#pending = this.#planFor(found.pending);
   }
 

@@ -28,6 +28,7 @@ import type { VerifyLevel } from './options.js';
 import { findDamage } from './scan.js';
 import type { SegmentState, SurveyedSegment } from './segment.js';
 import { closeFile, createSegmentFile } from './writer.js';
+import { decideRotations, nameFollowing, setAsideFollowing, type FollowingFile } from './rotation-recovery.js';
 import { removeIfPresent } from './compaction.js';
 
 export interface OpenedDirectory {
@@ -47,6 +48,8 @@ interface Survey {
   segments: Map<number, SurveyedSegment>;
   temporaries: string[];
   mappings: Map<number, MappingCheck>;
+  /** Append segments a rotation created whose rename a crash interrupted (also in `segments`). */
+  following: Map<number, FollowingFile>;
   highest: number;
 }
 
@@ -70,15 +73,17 @@ interface Decisions {
  */
 export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPolicy, verify: VerifyLevel): Promise<OpenedDirectory> {
   const found = survey(io, dir);
+  const rotations = decideRotations(io, found.segments, found.following);
   const decisions = decide(io, dir, found);
   if (verify === 'full') verifySealed(io, found, decisions);
-  if (policy === 'strict' && needsChanges(decisions)) {
-    throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
+  if (policy === 'strict' && (needsChanges(decisions) || rotations.setAside.length > 0)) {
+    throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or rotation, or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
   }
   const tail = await recoverTailFirst(io, found, decisions, policy);
   let changed: { storeId: Uint8Array; actions: RecoveryAction[] };
   try {
     changed = await actOnDecisions(io, dir, found, decisions);
+    changed.actions.push(...setAsideFollowing(io, rotations.setAside));
   } catch (error) {
     tail?.file.closeSync();
     throw error;
@@ -95,7 +100,7 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   if (tail !== null && tail.segment !== active?.segment) tail.file.closeSync();
   if (active === null) {
     // Created without syncing, then synced off the event loop: open is async.
-    active = createSegmentFile(io, dir, nextSegment++, false);
+    active = createSegmentFile(io, dir, nextSegment++, null);
     await (active.file as NonNullable<SegmentState['file']>).datasync();
     await io.syncDir(dir);
     active.durableEnd = active.end;
@@ -112,7 +117,11 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
     tailReport = await recoverActive(io, active, policy);
   }
   try {
-    await syncFound(io, dir, segments);
+    await syncFound(io, dir, segments, () => {
+      const named = nameFollowing(io, dir, rotations.name, segments);
+      actions.push(...named);
+      return named.length > 0;
+    });
   } catch (error) {
     closeFile(active);
     throw error;
@@ -185,7 +194,7 @@ function survey(io: Io, dir: string): Survey {
   const identity = IDENTITY.survey(io, dir);
   if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
   const storeId = identity.state === 'valid' ? identity.storeId : null;
-  const found: Survey = { identity, segments: new Map(), temporaries: [], mappings: new Map(), highest: 0 };
+  const found: Survey = { identity, segments: new Map(), temporaries: [], mappings: new Map(), following: new Map(), highest: 0 };
   for (const name of io.list(dir)) {
     const parsed = parseStoreFileName(name);
     if (parsed === null) continue;
@@ -193,7 +202,15 @@ function survey(io: Io, dir: string): Survey {
     found.highest = Math.max(found.highest, parsed.segment);
     if (parsed.kind === 'compacting') found.temporaries.push(surveyCompacting(io, path, parsed.segment));
     else if (parsed.kind === 'mapping') found.mappings.set(parsed.segment, checkMappingHeader(io, path, storeId));
-    else found.segments.set(parsed.segment, surveySegment(io, path, parsed.segment));
+    else {
+      // A rename is atomic: one number under two names is not something this store leaves.
+      if (found.segments.has(parsed.segment)) throw new KeelError('KEEL_CORRUPT', `${path}: segment ${parsed.segment} exists under two names; nothing was changed`, { path, offset: 0 });
+      const surveyed = surveySegment(io, path, parsed.segment);
+      found.segments.set(parsed.segment, surveyed);
+      if (parsed.kind !== 'following') continue;
+      if (surveyed.kind === 'compaction') throw foreignSegmentError(path, 'a rotation creates append segments only');
+      found.following.set(parsed.segment, { segment: parsed.segment, predecessor: parsed.predecessor, sealedEnd: parsed.sealedEnd, path });
+    }
   }
   return found;
 }
@@ -316,14 +333,17 @@ const OPEN_SYNC_CONCURRENCY = 16;
  * (or a poisoned close) appended bytes can still sit in the page cache, and a reader of
  * the reopened store must not see payloads a later power loss could take away. Append
  * segments only (compaction outputs were synced before they got their names); fdatasync
- * of a file with nothing dirty costs little.
+ * of a file with nothing dirty costs little. `nameSegments` runs once every segment and
+ * the directory are durable, so that what a segment name vouches for is true; when it
+ * renamed anything the directory is synced again.
  */
-async function syncFound(io: Io, dir: string, segments: Map<number, SegmentState>): Promise<void> {
+async function syncFound(io: Io, dir: string, segments: Map<number, SegmentState>, nameSegments: () => boolean): Promise<void> {
   const appendSegments = [...segments.values()].filter((state) => state.kind === 'append');
   for (let start = 0; start < appendSegments.length; start += OPEN_SYNC_CONCURRENCY) {
     await Promise.all(appendSegments.slice(start, start + OPEN_SYNC_CONCURRENCY).map((state) => syncSegment(io, state)));
   }
   await io.syncDir(dir);
+  if (nameSegments()) await io.syncDir(dir);
 }
 
 async function syncSegment(io: Io, state: SegmentState): Promise<void> {

@@ -7,7 +7,8 @@ export interface SegmentState {
   readonly kind: SegmentKind;
   /** Where its payloads fall in append order (see SegmentIdentity). */
   readonly order: number;
-  readonly path: string;
+  /** Where the file is now: a rotation's new segment is renamed once what it follows is durable. */
+  path: string;
   /** Bytes that hold a header and whole frames: writes land here, reads must end before it. */
   end: number;
   /** A sealed segment never grows again and is read through a mapping. */

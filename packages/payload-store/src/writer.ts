@@ -1,27 +1,45 @@
 import { KeelError, encodeFrames, frameBytes, joinPath, type Io, type IoFile } from '@keel/core';
-import { MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, SEGMENT_NUMBER_MAX, encodeSegmentHeader, segmentFileName } from './format.js';
+import {
+  MAPPED_SEGMENT_BYTES_MAX,
+  PAYLOAD_FRAME_FORMAT,
+  SEGMENT_HEADER_BYTES,
+  SEGMENT_NUMBER_MAX,
+  encodeSegmentHeader,
+  followingFileName,
+  segmentFileName,
+} from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 
+/** The segment a rotation sealed, and where: what the new segment's temporary name records. */
+export interface Predecessor {
+  readonly segment: number;
+  readonly sealedEnd: number;
+}
+
 /**
- * Creates an append segment holding only its header. With `durable`, the header and the
- * directory entry are synced before any payload goes in, so a segment that exists after
- * a crash starts with a whole header or is a torn creation that held nothing.
+ * Creates an append segment holding only its header, without syncing anything. A
+ * rotation's segment is created under its following name (see `followingFileName`) and
+ * keeps it until a flush has made the segment it follows durable.
  */
-export function createSegmentFile(io: Io, dir: string, segment: number, durable: boolean): SegmentState {
-  const path = joinPath(dir, segmentFileName(segment));
+export function createSegmentFile(io: Io, dir: string, segment: number, predecessor: Predecessor | null): SegmentState {
+  const name = predecessor === null ? segmentFileName(segment) : followingFileName(segment, predecessor.segment, predecessor.sealedEnd);
+  const path = joinPath(dir, name);
   const file = io.open(path, { createNew: true, write: true });
   try {
     file.writeSync(encodeSegmentHeader({ segment, kind: 'append', order: segment }), 0);
-    if (durable) {
-      file.datasyncSync();
-      io.syncDirSync(dir);
-    }
   } catch (error) {
     file.closeSync();
     throw error;
   }
-  return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, durableEnd: durable ? SEGMENT_HEADER_BYTES : 0, syncing: 0, view: null };
+  return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, durableEnd: 0, syncing: 0, view: null };
+}
+
+/** A rotation's new segment still under its following name, and the segment it follows. */
+interface PendingRotation {
+  readonly state: SegmentState;
+  readonly predecessor: SegmentState;
+  readonly sealedEnd: number;
 }
 
 /**
@@ -33,18 +51,19 @@ export class SegmentWriter {
   readonly #dir: string;
   readonly #segments: Map<number, SegmentState>;
   readonly #segmentBytes: number;
-  /** Whether a rotation syncs (every durability mode except 'none'). */
-  readonly #durableRotation: boolean;
   #active: SegmentState;
   #nextSegment: number;
   /** A segment file was created since the last directory sync. */
   #directoryDirty = false;
+  /** Rotations whose new segment has not got its segment name yet, oldest first. */
+  readonly #rotations: PendingRotation[] = [];
   /** Bytes written in this session (frames and new segment headers): the group commit's position. */
   #writtenBytes = 0;
+  /** Told after each rotation: the store asks its group commit for the flush that makes it durable. */
+  onRotate: (() => void) | null = null;
 
-  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number, durableRotation: boolean) {
+  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number) {
     this.#io = io;
-    this.#durableRotation = durableRotation;
     this.#dir = dir;
     this.#segments = segments;
     this.#active = active;
@@ -106,35 +125,31 @@ export class SegmentWriter {
 
   /**
    * Seals the active segment and starts a new one; returns the sealed segment's number.
-   * The sealed segment is made durable first (unless a sync of it is already in flight),
-   * so a sealed segment is whole and no payload of a newer segment can survive a crash
-   * that an older one did not. Rolls are rare (one per segmentBytes), so this runs
-   * synchronously inside the append.
+   * Nothing is synced here (a rotation runs inside an append): the new segment is created
+   * under its following name, and the next flush makes the sealed segment durable, then
+   * gives the new one its segment name, before it claims any payload there durable. Open
+   * trusts a sealed segment with a successor under its segment name; a following name
+   * tells it where the segment before it must end.
    */
   rotate(): number {
     const sealed = this.#active;
-    if (this.#durableRotation && sealed.durableEnd < sealed.end && sealed.syncing === 0) {
-      (sealed.file as NonNullable<SegmentState['file']>).datasyncSync();
-      sealed.durableEnd = sealed.end;
-    }
-    // With a sync in flight (an explicit seal() while a flush runs), that flush or the next
-    // covers the sealed bytes; if it fails, the store is poisoned before anything more is acknowledged.
-    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), this.#durableRotation);
+    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), { segment: sealed.segment, sealedEnd: sealed.end });
     this.#segments.set(next.segment, next);
-    if (!this.#durableRotation) {
-      // The new header is written but not durable: count it, so that the next sync flushes it.
-      this.#directoryDirty = true;
-      this.#writtenBytes += SEGMENT_HEADER_BYTES;
-    }
+    this.#rotations.push({ state: next, predecessor: sealed, sealedEnd: sealed.end });
+    this.#directoryDirty = true;
+    // The new header is written but not durable: count it, so that a flush is due.
+    this.#writtenBytes += SEGMENT_HEADER_BYTES;
     sealed.sealed = true;
     closeIfSettled(sealed);
     this.#active = next;
+    this.onRotate?.();
     return sealed.segment;
   }
 
   /**
-   * Makes every byte written before the call durable: each file with bytes not yet
-   * known durable, then the directory when a segment was created since its last sync.
+   * Makes every byte written before the call durable, off the event loop: each file with
+   * bytes not yet known durable, then the directory when a segment was created, then the
+   * segment names of rotations whose predecessor is now durable and the directory again.
    * A segment's bytes count as durable only once its own sync has completed.
    */
   async flush(): Promise<void> {
@@ -146,32 +161,58 @@ export class SegmentWriter {
       for (const { state } of flush.targets) state.syncing--;
     }
     this.#markDurable(flush.targets);
-    if (flush.directory) await this.#io.syncDir(this.#dir);
+    // Every segment a rotation created is in the directory for good before a segment name
+    // says that all those before it are.
+    if (flush.directory || flush.rotations.length > 0) await this.#io.syncDir(this.#dir);
+    if (this.#nameRotations(flush.rotations)) await this.#io.syncDir(this.#dir);
     for (const { state } of flush.targets) closeIfSettled(state);
   }
 
-  /** `flush` on the calling thread: the same files and directory, one after another. */
+  /** `flush` on the calling thread: the same files, names and directory, one after another. */
   flushSync(): void {
     const flush = this.#beginFlush();
     for (const { state } of flush.targets) (state.file as NonNullable<SegmentState['file']>).datasyncSync();
     this.#markDurable(flush.targets);
-    if (flush.directory) this.#io.syncDirSync(this.#dir);
+    if (flush.directory || flush.rotations.length > 0) this.#io.syncDirSync(this.#dir);
+    if (this.#nameRotations(flush.rotations)) this.#io.syncDirSync(this.#dir);
     for (const { state } of flush.targets) closeIfSettled(state);
   }
 
-  /** What a flush starting now covers: every file's end as written now, and the directory if dirty. */
-  #beginFlush(): { targets: Array<{ state: SegmentState; through: number }>; directory: boolean } {
+  /** What a flush starting now covers: every file's end as written now, the rotations so far, and the directory if dirty. */
+  #beginFlush(): { targets: Array<{ state: SegmentState; through: number }>; rotations: PendingRotation[]; directory: boolean } {
     const targets: Array<{ state: SegmentState; through: number }> = [];
     for (const state of this.#segments.values()) {
       if (state.durableEnd < state.end && state.file !== null) targets.push({ state, through: state.end });
     }
     const directory = this.#directoryDirty;
     this.#directoryDirty = false;
-    return { targets, directory };
+    return { targets, rotations: [...this.#rotations], directory };
   }
 
   #markDurable(targets: ReadonlyArray<{ state: SegmentState; through: number }>): void {
     for (const { state, through } of targets) state.durableEnd = Math.max(state.durableEnd, through);
+  }
+
+  /**
+   * Renames, oldest first, each rotation's segment whose predecessor is durable through
+   * the end it was sealed at and already has its segment name: a segment name on disk
+   * then says every append segment before it is whole and durable. Returns whether any was
+   * renamed (the directory must be synced before the flush claims their payloads).
+   */
+  #nameRotations(rotations: readonly PendingRotation[]): boolean {
+    let renamed = false;
+    for (const rotation of rotations) {
+      const position = this.#rotations.indexOf(rotation);
+      // A concurrent syncSync may have named it already; one before it not yet named stops the rest.
+      if (position < 0) continue;
+      if (position > 0 || rotation.predecessor.durableEnd < rotation.sealedEnd) break;
+      const path = joinPath(this.#dir, segmentFileName(rotation.state.segment));
+      this.#io.rename(rotation.state.path, path);
+      rotation.state.path = path;
+      this.#rotations.shift();
+      renamed = true;
+    }
+    return renamed;
   }
 
   closeAll(): void {

@@ -21,43 +21,47 @@ function recordingIo(): { io: FailingIo; synced: () => string[]; mark: () => voi
 }
 
 describe('durability', () => {
-  it('a rotation makes the sealed segment and the new header durable before the first payload goes in', async () => {
+  it('a rotation syncs nothing on the calling thread; the flush it asks for makes the sealed segment durable, then names the new one', async () => {
     const { io } = recordingIo();
     await using store = await PayloadStore.open(`${tempDir()}/store`, { io, segmentBytes: 64, durability: { mode: 'explicit' } });
     const from = io.log.length;
+    const step = (): string[] => io.log.slice(from).map(({ operation, path }) => `${operation} ${path.slice(path.lastIndexOf('/') + 1)}`);
     store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30))]);
-    const steps = io.log.slice(from).map(({ operation, path }) => `${operation} ${path.slice(path.lastIndexOf('/') + 1)}`);
-    expect(steps).toEqual([
-      'write 0000000001.seg',
+    // The first segment ends at 62 bytes (header and one frame): the new one's name says so.
+    expect(step()).toEqual(['write 0000000001.seg', 'open-create 0000000002.seg.follows-0000000001-62', 'write 0000000002.seg.follows-0000000001-62', 'write 0000000002.seg.follows-0000000001-62']);
+    await store.sync();
+    // Both files, the directory (the new segment's entry), the rename, the directory again.
+    expect(step().slice(4)).toEqual([
       'datasync 0000000001.seg',
-      'open-create 0000000002.seg',
-      'write 0000000002.seg',
-      'datasync 0000000002.seg',
+      'datasync 0000000002.seg.follows-0000000001-62',
       'sync-dir store',
-      'write 0000000002.seg',
+      'rename 0000000002.seg.follows-0000000001-62',
+      'sync-dir store',
     ]);
+    expect(store.segments().map((segment) => segment.path.slice(segment.path.lastIndexOf('/') + 1))).toEqual(['0000000001.seg', '0000000002.seg']);
   });
 
-  it("under durability 'none' a rotation still syncs (open trusts sealed segments), and sync() covers the rest", async () => {
+  it("under durability 'none' a rotation asks for a flush of its own, off the event loop, which close waits for", async () => {
     const { io, synced, mark } = recordingIo();
-    await using store = await PayloadStore.open(tempDir(), { io, segmentBytes: 64, durability: { mode: 'none' } });
+    const store = await PayloadStore.open(tempDir(), { io, segmentBytes: 64, durability: { mode: 'none' } });
     mark();
     store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30)), bytes('c'.repeat(30))]);
     expect(store.segments()).toHaveLength(3);
-    // Each rotation: the sealed segment, the new header, the directory; the last payload is not synced.
-    expect(synced()).toEqual(['0000000001.seg', '0000000002.seg', '<dir>', '0000000002.seg', '0000000003.seg', '<dir>']);
-    mark();
-    await store.sync();
-    expect(synced()).toEqual(['0000000003.seg']);
+    expect(synced()).toEqual([]);
+    // The flush the rotations asked for: every segment with new bytes (the last payload too), then the directory.
+    await store.close();
+    expect(synced().sort()).toEqual(['0000000001.seg', '0000000002.seg.follows-0000000001-62', '0000000003.seg.follows-0000000002-62', '<dir>', '<dir>']);
+    expect(io.log.filter(({ operation }) => operation === 'rename')).toHaveLength(2);
   });
 
-  it('a seal with nothing appended after it still makes the new segment durable on sync', async () => {
+  it('a seal with nothing appended after it still makes the new segment durable and named on sync', async () => {
     const { io, synced, mark } = recordingIo();
     await using store = await PayloadStore.open(tempDir(), { io, durability: { mode: 'explicit' } });
     mark();
     store.seal();
     await store.sync();
-    expect(synced()).toEqual(['0000000002.seg', '<dir>']);
+    expect(synced()).toEqual(['0000000002.seg.follows-0000000001-20', '<dir>', '<dir>']);
+    expect(store.segments()[1]?.path.endsWith('/0000000002.seg')).toBe(true);
   });
 
   it('every-write flushes on its own, sharing one flush among writes of the same turn', async () => {

@@ -21,14 +21,17 @@ export class SealedFileCache {
     return this.#open.size;
   }
 
-  /** Records a use; admits the segment and closes the least recently used beyond capacity. */
+  /**
+   * Records a use; admits the segment and closes the least recently used beyond capacity.
+   * A segment a roll left unsynced keeps its file (and its place) until a flush makes it
+   * durable: until then the cache may hold more than its capacity.
+   */
   touch(segment: Segment): void {
     this.#open.delete(segment);
     this.#open.set(segment, true);
     for (const oldest of this.#open.keys()) {
       if (this.#open.size <= this.#capacity) break;
-      this.#open.delete(oldest);
-      oldest.releaseFile();
+      if (oldest !== segment && oldest.releaseFile()) this.#open.delete(oldest);
     }
   }
 

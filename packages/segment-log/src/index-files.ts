@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, type FrameFormat, type Io } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, type FrameFormat, type Io, type IoFile } from '@keel/core';
 import {
   HEADER_BYTES,
   MIN_TIMESTAMP_BYTES,
@@ -121,11 +121,16 @@ export function loadIndexFiles(io: Io, segment: Segment, logSize: number, record
  * null when it is missing, too large or damaged.
  */
 function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: number, prefixBytes: number, logSize: number): Uint8Array | null {
-  const stat = io.stat(path);
-  if (stat === null || !stat.isFile) return null;
   // A log of `logSize` bytes holds at most this many records, hence index entries.
   const payloadMax = Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
-  if (stat.size > payloadMax + FRAME_OVERHEAD_BYTES) return null;
+  const payload = readFramePayload(io, path, format, payloadMax);
+  return payload !== null && payload.length >= prefixBytes && (payload.length - prefixBytes) % entryBytes === 0 ? payload : null;
+}
+
+/** The payload of the one frame a file holds, or null when it is missing, larger than `payloadMax` or damaged. */
+function readFramePayload(io: Io, path: string, format: FrameFormat, payloadMax: number): Uint8Array | null {
+  const stat = io.stat(path);
+  if (stat === null || !stat.isFile || stat.size > payloadMax + FRAME_OVERHEAD_BYTES) return null;
   const file = io.open(path);
   let bytes: Uint8Array;
   try {
@@ -135,11 +140,24 @@ function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: n
     file.closeSync();
   }
   try {
-    const payload = decodeFrame(bytes, format, { path });
-    return payload.length >= prefixBytes && (payload.length - prefixBytes) % entryBytes === 0 ? payload : null;
+    return decodeFrame(bytes, format, { path });
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether either index file of a segment holds a whole, checksummed sealed frame, whatever
+ * its entries say. Sealed frames are written only once the whole log and the next
+ * segment's directory entry are durable, so on open this proves the segment was made
+ * durable as sealed, whatever became of its index: a log that then disagrees with the
+ * next segment's base offset is damaged, never an unsynced tail.
+ */
+export function sealedFrameWritten(io: Io, segment: Segment): boolean {
+  return (
+    readFramePayload(io, segment.paths.offsetIndex, OFFSET_INDEX_FORMAT, OFFSET_INDEX_FORMAT.payloadBytesMax) !== null ||
+    readFramePayload(io, segment.paths.timeIndex, TIME_INDEX_FORMAT, TIME_INDEX_FORMAT.payloadBytesMax) !== null
+  );
 }
 
 /**
@@ -159,24 +177,53 @@ export function sealedIndexFrames(segment: Segment): { offset: Uint8Array; time:
 }
 
 /**
- * Replaces a sealed segment's index files with one frame each and makes them durable.
- * The log must already be durable. A crash part-way leaves a file that fails its CRC
- * or its size, which open rebuilds.
+ * Replaces a sealed segment's index files with one frame each and makes them durable, the
+ * two datasyncs side by side. The log must already be durable, and the next segment's
+ * directory entry too: open takes a sealed frame as proof of both. A crash part-way
+ * leaves a file that fails its CRC or its size, which open rebuilds.
  */
 export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void> {
-  const frames = sealedIndexFrames(segment);
-  for (const [path, frame] of [
-    [segment.paths.offsetIndex, frames.offset],
-    [segment.paths.timeIndex, frames.time],
-  ] as const) {
-    const file = io.open(path, { create: true, truncate: true });
-    try {
-      file.writeSync(frame, 0);
-      await file.datasync();
-    } finally {
-      file.closeSync();
-    }
+  const files = openRewrittenIndexFiles(io, segment);
+  try {
+    await Promise.all(files.map((file) => file.datasync()));
+  } finally {
+    for (const file of files) file.closeSync();
   }
+  markIndexDurable(segment);
+}
+
+/** `rewriteIndexFiles` on the calling thread (the store's `syncSync`). */
+export function rewriteIndexFilesSync(io: Io, segment: Segment): void {
+  const files = openRewrittenIndexFiles(io, segment);
+  try {
+    for (const file of files) file.datasyncSync();
+  } finally {
+    for (const file of files) file.closeSync();
+  }
+  markIndexDurable(segment);
+}
+
+function openRewrittenIndexFiles(io: Io, segment: Segment): IoFile[] {
+  const frames = sealedIndexFrames(segment);
+  const files: IoFile[] = [];
+  try {
+    for (const [path, frame] of [
+      [segment.paths.offsetIndex, frames.offset],
+      [segment.paths.timeIndex, frames.time],
+    ] as const) {
+      const file = io.open(path, { create: true, truncate: true });
+      files.push(file);
+      file.writeSync(frame, 0);
+    }
+  } catch (error) {
+    for (const file of files) file.closeSync();
+    throw error;
+  }
+  return files;
+}
+
+function markIndexDurable(segment: Segment): void {
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
+  segment.indexDurable = true;
 }

@@ -1,25 +1,14 @@
-import {
-  KeelError,
-  checkFrameAt,
-  isKeelError,
-  cleanReport,
-  findNextValidFrame,
-  joinPath,
-  recoverFrameLog,
-  saveAndTruncateTail,
-  type Io,
-  type RecoveryReport,
-} from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, RECORD_FORMAT, checkHeaderPayload, parseSegmentFileName, segmentPaths } from './format.js';
-import { encodeOffsetEntries, encodeTimeEntries, loadIndexFiles, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
+import { KeelError, cleanReport, joinPath, recoverFrameLog, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
+import { HEADER_BYTES, LOG_START_FILE_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
-import { readLogStart } from './log-start.js';
+import { readLogStart, removeIfPresent } from './log-start.js';
 import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
-import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
-import { checkHeader, createSegment, headerFrame } from './segment-files.js';
-import { corruptAt, rebuildFromLog, scanRecords } from './segment-scan.js';
-import { verifySegment } from './verify.js';
+import { surveySegments, type HeaderState } from './recovery-survey.js';
+import { Segment } from './segment.js';
+import { createSegment, headerFrame } from './segment-files.js';
+import { corruptAt } from './segment-scan.js';
 
 export interface RecoveredLog {
   segments: Segment[];
@@ -64,171 +53,105 @@ function listSegments(io: Io, dir: string): DirectoryListing {
 
 /**
  * Opens every segment of `dir` and brings the log to a state it can append to. Checks
- * that only read come first (headers, sealed segments, indexes), so a foreign or damaged
- * directory is refused before anything changes; then the active segment's tail is
- * recovered under the policy, stale indexes are rewritten and orphans removed.
+ * that only read come first (headers, sealed segments, indexes; see `surveySegments`), so
+ * a foreign or damaged directory is refused before anything changes; then the active
+ * segment's tail is recovered under the policy (the last step that can refuse), segments
+ * after it (a roll that never became durable) are set aside, stale indexes are rewritten,
+ * orphans removed, and the directory synced: everything open found is durable before it
+ * claims it.
  */
 export async function recoverLog(dir: string, options: NormalizedOptions): Promise<RecoveredLog> {
   const { io } = options;
   const listing = listSegments(io, dir);
-  const segments: Segment[] = [];
   const report = cleanReport();
   const files = new SealedFileCache();
+  const found = listing.bases.map((baseOffset) => {
+    const paths = segmentPaths(dir, baseOffset);
+    return new Segment(baseOffset, paths, () => io.open(paths.log), files);
+  });
+  let active: Segment | null = null;
   try {
-    for (const [position, baseOffset] of listing.bases.entries()) {
-      const paths = segmentPaths(dir, baseOffset);
-      const active = position === listing.bases.length - 1;
-      const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, active ? io.open(paths.log, { write: true }) : null);
-      // Every segment but the last was sealed before the next one was created.
-      segment.sealed = !active;
-      segments.push(segment);
+    const survey = surveySegments(io, found, options);
+    if (options.recovery === 'strict' && survey.discarded.length > 0) {
+      const first = survey.discarded[0] as Segment;
+      throw corruptAt(first, 0, `segments from here on follow one whose end was never made durable; opened strict, nothing was changed`);
     }
-    const sealed = segments.slice(0, -1);
-    for (const segment of sealed) checkHeader(segment);
-    const active = segments[segments.length - 1];
-    const activeHeader = active === undefined ? 'ok' : classifyActiveHeader(active, options);
-    const stale: Segment[] = [];
-    for (const [position, segment] of sealed.entries()) {
-      const nextBase = (segments[position + 1] as Segment).baseOffset;
-      if (loadSealed(io, segment, nextBase, options)) stale.push(segment);
-    }
-    // The active segment may still refuse (damage mid-log): nothing was changed yet.
-    if (active === undefined) {
-      segments.push(createSegment(io, dir, 0, files));
-      report.actions.push({ kind: 'created', path: (segments[0] as Segment).paths.log });
+    if (survey.active === null) {
+      active = createSegment(io, dir, 0, files);
+      await active.log.datasync();
+      active.durableBytes = active.size;
+      report.actions.push({ kind: 'created', path: active.paths.log });
     } else {
-      await recoverActive(io, active, activeHeader, options, report);
+      const { segment, header } = survey.active;
+      segment.closeFiles();
+      active = new Segment(segment.baseOffset, segment.paths, () => io.open(segment.paths.log), files, io.open(segment.paths.log, { write: true }));
+      // The active segment may still refuse (damage mid-log): nothing was changed yet.
+      await recoverActive(io, active, header, options, report);
     }
-    for (const segment of stale) {
-      await rewriteIndexFiles(io, segment);
-      segment.index.freeze();
-      report.actions.push({ kind: 'rebuilt-index', path: segment.paths.offsetIndex, detail: 'index files disagreed with the sealed log' });
-    }
-    // A rewritten index that was missing is a new directory entry.
-    if (stale.length > 0) await io.syncDir(dir);
+    setAside(io, survey.discarded, report);
     await removeLeftovers(io, dir, listing.leftovers, report);
+    // A roll's new segment may have been created without a directory sync: every entry
+    // open found is made durable before it claims anything, and before a sealed frame below.
+    await io.syncDir(dir);
+    await rewriteRescanned(io, dir, survey.rescanned, report);
+    const segments = [...survey.sealed, active];
+    report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
+    report.records = segments.reduce((sum, segment) => sum + segment.records, 0);
+    return { segments, report, files };
   } catch (error) {
-    for (const segment of segments) segment.closeFiles();
+    for (const segment of found) segment.closeFiles();
+    active?.closeFiles();
     throw error;
   }
-  report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
-  report.records = segments.reduce((sum, segment) => sum + segment.records, 0);
-  return { segments, report, files };
-}
-
-function readHeaderWindow(segment: Segment): Uint8Array {
-  const window = new Uint8Array(Math.min(HEADER_BYTES, segment.log.sizeSync()));
-  segment.log.readSync(window, 0);
-  return window;
-}
-
-type ActiveHeader = 'ok' | 'empty' | 'torn';
-
-/**
- * A new segment's header is made durable before any record, so an active segment whose
- * header is missing is either empty, torn during creation (a prefix of the header it
- * should have, or zeros, with no record anywhere after), or not ours.
- */
-function classifyActiveHeader(segment: Segment, options: NormalizedOptions): ActiveHeader {
-  const size = segment.log.sizeSync();
-  if (size === 0) return 'empty';
-  const window = readHeaderWindow(segment);
-  const check = checkFrameAt(window, 0, HEADER_FORMAT);
-  if (check.ok && check.frameBytes === HEADER_BYTES) {
-    checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
-    return 'ok';
-  }
-  const expected = headerFrame(segment.baseOffset);
-  const isPrefix = window.every((byte, index) => byte === expected[index]);
-  const isZero = window.every((byte) => byte === 0);
-  if ((isPrefix || isZero) && findNextValidFrame(segment.log, RECORD_FORMAT, 0, size) === null) {
-    if (options.recovery === 'strict') throw corruptAt(segment, 0, 'torn segment header; opened strict, nothing was changed');
-    return 'torn';
-  }
-  throw corruptAt(segment, 0, 'no segment header; the file is not ours or is damaged, and was left untouched');
 }
 
 /**
- * Loads a sealed segment; returns true when its index files must be rewritten. With
- * `verifyOnOpen` every frame is read too, so damage anywhere is refused here rather
- * than found by a later read.
+ * Sealed segments whose index could not vouch for them were read whole: their log is
+ * synced (a process that died before its flush left it in the page cache only) before
+ * their sealed frames are written, since those frames say the log is durable.
  */
-function loadSealed(io: Io, segment: Segment, nextBase: number, options: NormalizedOptions): boolean {
-  const records = nextBase - segment.baseOffset;
-  const fileSize = segment.log.sizeSync();
-  if (records <= 0) throw corruptAt(segment, 0, `segment overlaps the next one at ${nextBase}`);
-  const loaded = loadIndexFiles(io, segment, fileSize, records);
-  segment.sealed = true;
-  if (loaded !== null && applyCheckedIndex(segment, loaded.index, fileSize, records)) {
-    segment.minTimestamp = loaded.minTimestamp;
-    if (!options.verifyOnOpen) return false;
-    try {
-      verifySegment(segment);
-      return false;
-    } catch (error) {
-      // Damage in the log is refused; an index that disagrees with a sound log is rebuilt.
-      if (!isKeelError(error, 'KEEL_CORRUPT') || error.path === segment.paths.log) throw error;
-    }
+async function rewriteRescanned(io: Io, dir: string, rescanned: readonly Segment[], report: RecoveryReport): Promise<void> {
+  if (rescanned.length === 0) return;
+  for (const segment of rescanned) {
+    await segment.log.datasync();
+    segment.durableBytes = segment.size;
+    await rewriteIndexFiles(io, segment);
+    segment.index.freeze();
+    report.actions.push({ kind: 'rebuilt-index', path: segment.paths.offsetIndex, detail: 'index files disagreed with the sealed log' });
   }
-  segment.index = new SparseIndex();
-  segment.records = 0;
-  segment.minTimestamp = undefined;
-  segment.maxTimestamp = -Infinity;
-  segment.maxTimestampRelative = -1;
-  rebuildFromLog(segment, fileSize, records, options.indexIntervalBytes, HEADER_BYTES);
-  segment.addSealTimeEntry();
-  segment.durableBytes = segment.size;
-  return true;
+  // A rewritten index file that was missing is a new directory entry.
+  await io.syncDir(dir);
 }
 
 /**
- * The cheap check of a sealed segment: the records after the last offset-index entry
- * must run to the end of the file and end at the offset before the next segment, and
- * the last time-index entry must name a record with that timestamp, the largest one.
+ * Sets aside, newest first, the segments after the active one: each `.log` is renamed to
+ * `<name>.log.torn-0` (its bytes kept, as a cut tail is) and its index files removed. A
+ * crash part-way leaves a prefix of them, which the next open sets aside the same way.
  */
-function applyCheckedIndex(segment: Segment, index: SparseIndex, fileSize: number, records: number): boolean {
-  const lastTime = index.timeRelative.length - 1;
-  if (lastTime < 0) return false;
-  const timeRelative = index.timeRelative[lastTime] as number;
-  const timeTimestamp = index.timeTimestamp[lastTime] as number;
-  const lastOffset = index.offsetRelative.length - 1;
-  const startRelative = lastOffset < 0 ? 0 : (index.offsetRelative[lastOffset] as number);
-  const tailStart = index.positionFor(startRelative);
-  let timestampOfNamed: number | undefined;
-  let tailMax = -Infinity;
-  let tailCount = 0;
-  const tail = scanRecords(segment, tailStart, segment.baseOffset + startRelative, fileSize, (record) => {
-    tailCount++;
-    tailMax = Math.max(tailMax, record.timestamp);
-    if (record.offset === segment.baseOffset + timeRelative) timestampOfNamed = record.timestamp;
-  });
-  if (tail.misnumberedAt !== null || tail.tailState !== 'clean-end' || tail.end !== fileSize) return false;
-  if (startRelative + tailCount !== records || tailMax > timeTimestamp) return false;
-  if (timestampOfNamed === undefined) timestampOfNamed = timestampAt(segment, index, timeRelative);
-  if (timestampOfNamed !== timeTimestamp) return false;
-  index.freeze();
-  segment.index = index;
-  segment.records = records;
-  segment.size = fileSize;
-  segment.durableBytes = fileSize;
-  segment.maxTimestamp = timeTimestamp;
-  segment.maxTimestampRelative = timeRelative;
-  return true;
+function setAside(io: Io, discarded: readonly Segment[], report: RecoveryReport): void {
+  for (const segment of [...discarded].reverse()) {
+    const bytes = segment.log.sizeSync();
+    segment.closeFiles();
+    const saved = freshSavedPath(io, savedTailPath(segment.paths.log, 0));
+    io.rename(segment.paths.log, saved);
+    removeIfPresent(io, segment.paths.offsetIndex);
+    removeIfPresent(io, segment.paths.timeIndex);
+    report.discardedBytes += bytes;
+    report.actions.push(
+      { kind: 'saved-tail', path: saved, offset: 0, bytes },
+      { kind: 'removed-file', path: segment.paths.log, detail: 'a segment after one whose end never became durable: nothing in it was acknowledged' },
+    );
+  }
 }
 
-function timestampAt(segment: Segment, index: SparseIndex, relative: number): number | undefined {
-  const entry = lastAtOrBelow(index.offsetRelative, relative);
-  const startRelative = entry < 0 ? 0 : (index.offsetRelative[entry] as number);
-  let found: number | undefined;
-  scanRecords(segment, index.positionFor(relative), segment.baseOffset + startRelative, segment.log.sizeSync(), (record) => {
-    if (record.offset < segment.baseOffset + relative) return true;
-    found = record.timestamp;
-    return false;
-  });
-  return found;
+/** `path`, or `path.<n>` for the first n no file has: a saved tail never replaces anything. */
+function freshSavedPath(io: Io, path: string): string {
+  let fresh = path;
+  for (let n = 1; io.stat(fresh) !== null; n++) fresh = `${path}.${n}`;
+  return fresh;
 }
 
-async function recoverActive(io: Io, segment: Segment, header: ActiveHeader, options: NormalizedOptions, report: RecoveryReport): Promise<void> {
+async function recoverActive(io: Io, segment: Segment, header: HeaderState, options: NormalizedOptions, report: RecoveryReport): Promise<void> {
   if (header === 'torn') {
     const size = segment.log.sizeSync();
     const saved = await saveAndTruncateTail(io, segment.log, 0, size);
@@ -289,7 +212,8 @@ function indexFilesArePrefix(io: Io, segment: Segment): boolean {
 
 /**
  * Removes files the listing proved unneeded. The directory is synced first, so the
- * checkpoint that condemns segments below it is durable before any of them goes.
+ * checkpoint that condemns segments below it is durable before any of them goes; the
+ * directory sync that ends recovery makes the removals durable.
  */
 async function removeLeftovers(io: Io, dir: string, leftovers: DirectoryListing['leftovers'], report: RecoveryReport): Promise<void> {
   if (leftovers.length === 0) return;
@@ -298,5 +222,4 @@ async function removeLeftovers(io: Io, dir: string, leftovers: DirectoryListing[
     io.remove(joinPath(dir, name));
     report.actions.push({ kind: 'removed-file', path: joinPath(dir, name), detail });
   }
-  await io.syncDir(dir);
 }

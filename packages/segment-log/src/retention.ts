@@ -7,20 +7,23 @@ const SEGMENTS_PER_TURN = 16;
 
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
- * one. The new log start (the first kept segment's base offset) is made durable first, in
- * the log-start checkpoint; from then on open treats every segment below it as deleted,
- * whichever of its files a crash leaves. So the files are unlinked without a sync each and
- * the directory is synced once at the end: a crash at any point leaves a log with a
- * prefix removed, never a hole. Returns how many segments were deleted.
+ * one, nor one whose log a flush has not yet made durable (a roll leaves that to the next
+ * flush, which may be using its file). The new log start (the first kept segment's base
+ * offset) is made durable first, in the log-start checkpoint; from then on open treats
+ * every segment below it as deleted, whichever of its files a crash leaves. So the files
+ * are unlinked without a sync each and the directory is synced once at the end: a crash at
+ * any point leaves a log with a prefix removed, never a hole. Returns how many segments
+ * were deleted.
  */
 export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], shouldDelete: (segment: Segment) => boolean): Promise<number> {
   let count = 0;
   while (count < segments.length - 1) {
     const segment = segments[count] as Segment;
-    if (!segment.sealed || !shouldDelete(segment)) break;
+    if (!segment.sealed || segment.durableBytes < segment.size || !shouldDelete(segment)) break;
     count++;
   }
   if (count === 0) return 0;
+  await syncNewEntries(io, dir, segments);
   await writeLogStart(io, dir, (segments[count] as Segment).baseOffset);
   const deleted = segments.splice(0, count);
   for (const [position, segment] of deleted.entries()) {
@@ -34,6 +37,18 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   }
   await io.syncDir(dir);
   return count;
+}
+
+/**
+ * The checkpoint names a segment open must find: a segment a roll created must have a
+ * durable directory entry before a checkpoint can name it (a crash may keep the
+ * checkpoint's rename and lose the segment's creation otherwise).
+ */
+async function syncNewEntries(io: Io, dir: string, segments: readonly Segment[]): Promise<void> {
+  const created = segments.filter((segment) => !segment.entryDurable);
+  if (created.length === 0) return;
+  await io.syncDir(dir);
+  for (const segment of created) segment.entryDurable = true;
 }
 
 export interface RetentionLimits {

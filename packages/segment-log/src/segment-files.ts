@@ -1,6 +1,6 @@
 import { checkFrameAt, encodeFrame, type Io } from '@keel/core';
 import { HEADER_BYTES, HEADER_FORMAT, checkHeaderPayload, headerPayload, segmentPaths } from './format.js';
-import { openIndexFiles, sealedIndexFrames } from './index-files.js';
+import { openIndexFiles } from './index-files.js';
 import type { SealedFileCache } from './file-cache.js';
 import { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
@@ -11,19 +11,20 @@ export function headerFrame(baseOffset: number): Uint8Array {
 }
 
 /**
- * Creates a segment's three files. The header is made durable, and so is the directory
- * entry, before any record goes in: a segment file that exists after a crash always
- * starts with a whole header or is empty.
+ * Creates a segment's three files and writes the header, without syncing anything: the
+ * header, the file's directory entry and the sealed segment before it become durable in
+ * the next flush, before it claims any offset here durable (see `flushLog`). Until then
+ * nothing in this segment was acknowledged, so open may cut it away after a crash.
  */
 export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache): Segment {
   const paths = segmentPaths(dir, baseOffset);
   const log = io.open(paths.log, { createNew: true });
   const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, log);
+  segment.durableBytes = 0;
+  segment.entryDurable = false;
   try {
     log.writeSync(headerFrame(baseOffset), 0);
-    log.datasyncSync();
     openIndexFiles(io, segment, true);
-    io.syncDirSync(dir);
   } catch (error) {
     segment.closeFiles();
     throw error;
@@ -32,34 +33,18 @@ export function createSegment(io: Io, dir: string, baseOffset: number, files: Se
 }
 
 /**
- * Seals the active segment: log first, then its index files, rewritten as one
- * checksummed frame each (their entries now point at durable bytes). Rolls are rare, so this runs synchronously inside the
- * append that rolls; it runs in every durability mode because sealed segments must be
- * whole for open's cheap check.
+ * Seals the active segment in memory: it takes no more records, its index is complete.
+ * Nothing is written or synced here (a roll runs inside an append): the next flush makes
+ * the log and the next segment's directory entry durable, then writes the index files as
+ * one checksummed frame each and syncs them.
  */
 export function sealSegment(segment: Segment): void {
-  segment.log.datasyncSync();
-  segment.durableBytes = segment.size;
   segment.addSealTimeEntry();
-  const files = segment.indexFiles;
-  if (files) {
-    const frames = sealedIndexFrames(segment);
-    for (const [file, frame] of [
-      [files.offset, frames.offset],
-      [files.time, frames.time],
-    ] as const) {
-      file.setLengthSync(0);
-      file.writeSync(frame, 0);
-      file.datasyncSync();
-    }
-  }
+  segment.index.freeze();
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
-  segment.index.freeze();
   segment.closeIndexFiles();
   segment.sealed = true;
-  // From now on its file is one of the sealed files the cache may close.
-  void segment.log;
 }
 
 /** Refuses a segment whose header is missing, damaged, of another version or for another base offset. */

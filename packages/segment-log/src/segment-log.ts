@@ -17,7 +17,6 @@ import {
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import { LOG_START_TEMPORARY_NAME } from './format.js';
-import { writeDurableEntries } from './index-files.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
@@ -26,7 +25,7 @@ import { deleteOldestWhile, retentionPredicate } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, roll, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, type WriterContext } from './writer.js';
 
 export interface ReadOptions {
   /** Stop before a record that would take the frames returned past this many bytes (the first record is always returned). Default 1 MiB. */
@@ -88,7 +87,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#liveIo = opened.overlay === null ? null : opened.baseIo;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#retentionAfterRoll() };
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll() };
   }
 
   /**
@@ -155,26 +154,13 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Records are written to the OS as they are appended: nothing is buffered. */
   protected handToOs(): void {}
 
-  /** The group commit's flush: every segment holding unsynced records, log before index. */
-  protected async flushToDisk(): Promise<void> {
-    for (const segment of this.#unsyncedSegments()) {
-      const size = segment.size;
-      await segment.log.datasync();
-      segmentDurableThrough(segment, size);
-    }
+  /** The group commit's flush: every segment with unsynced bytes, the directory, then sealed segments' indexes (see writer.ts). */
+  protected flushToDisk(): Promise<void> {
+    return flushLog(this.#context);
   }
 
   protected flushToDiskSync(): void {
-    for (const segment of this.#unsyncedSegments()) {
-      const size = segment.size;
-      segment.log.datasyncSync();
-      segmentDurableThrough(segment, size);
-    }
-  }
-
-  /** Checked one at a time, as the async flush reaches each (a roll may seal one meanwhile). */
-  *#unsyncedSegments(): Generator<Segment> {
-    for (const segment of [...this.#segments]) if (!segment.sealed && segment.durableBytes < segment.size) yield segment;
+    flushLogSync(this.#context);
   }
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
@@ -298,6 +284,12 @@ export class SegmentLog extends Store<SegmentLogStats> {
     });
   }
 
+  /** A roll is made durable by the next flush, in every durability mode: ask for it now. */
+  #afterRoll(): void {
+    this.requestFlush();
+    this.#retentionAfterRoll();
+  }
+
   #retentionAfterRoll(): void {
     if (this.#options.retentionBytes === Number.MAX_SAFE_INTEGER && this.#options.retentionMs === Number.MAX_SAFE_INTEGER) return;
     // Failures poison the log (seen by the next call); nothing else waits on this promise.
@@ -387,12 +379,6 @@ function liveSignature(io: Io, dir: string): string {
   const logs = io.list(dir).filter((name) => name.endsWith('.log'));
   const newest = logs.at(-1);
   return `${logs.join(',')}:${newest === undefined ? 0 : (io.stat(joinPath(dir, newest))?.size ?? 0)}`;
-}
-
-/** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
-function segmentDurableThrough(segment: Segment, size: number): void {
-  if (size > segment.durableBytes) segment.durableBytes = size;
-  writeDurableEntries(segment);
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {

@@ -52,19 +52,3 @@ export function scanRecords(
 export function corruptAt(segment: Segment, offset: number, what: string): KeelError {
   return new KeelError('KEEL_CORRUPT', `segment ${segment.paths.log} is corrupt at byte ${offset}: ${what}`, { path: segment.paths.log, offset });
 }
-
-/**
- * Scans a whole sealed segment, rebuilding its in-memory index, and insists that it ends
- * cleanly at `fileSize` with exactly `expectedRecords` records. Any other outcome is
- * corruption of data that was durable, reported with the byte offset.
- */
-export function rebuildFromLog(segment: Segment, fileSize: number, expectedRecords: number, intervalBytes: number, startPosition: number): void {
-  const result = scanRecords(segment, startPosition, segment.baseOffset, fileSize, (record) => {
-    segment.observe(record.timestamp, record.position, record.end, intervalBytes);
-  }, 1 << 20);
-  if (result.misnumberedAt !== null) throw corruptAt(segment, result.misnumberedAt, `record does not carry offset ${segment.nextOffset}`);
-  if (result.tailState !== 'clean-end' || result.end !== fileSize) throw corruptAt(segment, result.end, `sealed segment damaged (${result.tailState})`);
-  if (segment.records !== expectedRecords) {
-    throw corruptAt(segment, result.end, `sealed segment holds ${segment.records} records but the next segment starts ${expectedRecords} offsets later`);
-  }
-}

@@ -95,10 +95,17 @@ export class Segment {
   indexFiles: IndexFiles | null = null;
   /** Bytes of valid frames, header included. */
   size = HEADER_BYTES;
-  /** Bytes known durable. */
+  /** Bytes known durable: 0 for a segment a roll created, until a flush syncs its header. */
   durableBytes = HEADER_BYTES;
   records = 0;
   sealed = false;
+  /** The directory entry is durable: false for a segment a roll created, until a flush syncs the directory. */
+  entryDurable = true;
+  /**
+   * A sealed segment's index files durably hold their sealed frames. They are written only
+   * once the whole log is durable, so on open a sealed frame proves the log was made whole.
+   */
+  indexDurable = false;
   /** Smallest timestamp, or undefined when not known yet. */
   minTimestamp: number | undefined = undefined;
   maxTimestamp = -Infinity;
@@ -129,12 +136,17 @@ export class Segment {
     return this.#file;
   }
 
-  /** Called by the cache: closes a sealed segment's file until it is needed again. */
-  releaseFile(): void {
-    if (!this.sealed || this.#file === null) return;
+  /**
+   * Called by the cache: closes a sealed segment's file until it is needed again. Returns
+   * false, and keeps the file, while the segment is not yet durable: a writeback error is
+   * reported to the handles open when it happened, not to one opened later.
+   */
+  releaseFile(): boolean {
+    if (this.durableBytes < this.size) return false;
     const file = this.#file;
     this.#file = null;
-    file.closeSync();
+    file?.closeSync();
+    return true;
   }
 
   get nextOffset(): number {

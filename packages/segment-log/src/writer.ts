@@ -5,6 +5,7 @@ import type { PreparedRecord } from './record.js';
 import { encodeRecordFrames, recordFrameBytes } from './record-codec.js';
 import type { Segment } from './segment.js';
 import { createSegment, sealSegment } from './segment-files.js';
+import { rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
 export const WRITE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -85,10 +86,91 @@ function writeRun(segment: Segment, records: readonly PreparedRecord[], from: nu
   }
 }
 
-/** Seals the active segment (durably) and starts the next one at the following offset. */
+/**
+ * Seals the active segment and starts the next one at the following offset. No flush runs
+ * here (this is inside an append): `onRoll` asks the group commit for one, which makes the
+ * roll durable off the event loop.
+ */
 export function roll(context: WriterContext): void {
   const sealed = activeSegment(context);
   sealSegment(sealed);
   context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset, context.files));
   context.onRoll();
+}
+
+/** What one flush makes durable, decided when it starts. */
+interface FlushPlan {
+  /** Segments with unsynced bytes, and their size now: a flush claims only what was written before it began. */
+  logs: { segment: Segment; size: number }[];
+  /** Sealed segments whose index files do not yet durably hold their sealed frames. */
+  sealed: Segment[];
+  /** Segments whose directory entry a roll created since the last directory sync. */
+  entries: Segment[];
+}
+
+function planFlush(context: WriterContext): FlushPlan {
+  const plan: FlushPlan = { logs: [], sealed: [], entries: [] };
+  for (const segment of context.segments) {
+    if (segment.durableBytes < segment.size) plan.logs.push({ segment, size: segment.size });
+    if (segment.sealed && !segment.indexDurable) plan.sealed.push(segment);
+    if (!segment.entryDurable) plan.entries.push(segment);
+  }
+  return plan;
+}
+
+/**
+ * The group commit's flush, off the event loop. First, side by side: every segment with
+ * unsynced bytes (the sealed ones a roll left behind too) and the directory when a roll
+ * created a segment since its last sync. Then the index files of every sealed segment
+ * that is now whole on disk and whose successor's entry is durable, as one checksummed
+ * frame each. All of it completes before the flush resolves, so an offset in a new
+ * segment is claimed durable only with its header, its directory entry and every segment
+ * before it. Open relies on the order: a sealed frame on disk proves its log whole and
+ * the next segment's entry durable (see `surveySegments`).
+ */
+export async function flushLog(context: WriterContext): Promise<void> {
+  const plan = planFlush(context);
+  const syncLog = async ({ segment, size }: { segment: Segment; size: number }): Promise<void> => {
+    await segment.log.datasync();
+    segmentDurableThrough(segment, size);
+  };
+  const syncEntries = async (): Promise<void> => {
+    if (plan.entries.length === 0) return;
+    await context.io.syncDir(context.dir);
+    for (const segment of plan.entries) segment.entryDurable = true;
+  };
+  await Promise.all([...plan.logs.map(syncLog), syncEntries()]);
+  const due = plan.sealed.filter((segment) => sealedIndexDue(context, segment));
+  if (due.length > 0) await Promise.all(due.map((segment) => rewriteIndexFiles(context.io, segment)));
+}
+
+/** `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps, one after another. */
+export function flushLogSync(context: WriterContext): void {
+  const plan = planFlush(context);
+  for (const { segment, size } of plan.logs) {
+    segment.log.datasyncSync();
+    segmentDurableThrough(segment, size);
+  }
+  if (plan.entries.length > 0) {
+    context.io.syncDirSync(context.dir);
+    for (const segment of plan.entries) segment.entryDurable = true;
+  }
+  for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
+}
+
+/**
+ * A sealed segment's index frames go to disk once its whole log is durable and the next
+ * segment's directory entry is too, never before. Retention may have deleted the segment
+ * while the flush waited: then nothing is written.
+ */
+function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
+  if (!segment.sealed || segment.indexDurable || segment.durableBytes < segment.size) return false;
+  const position = context.segments.indexOf(segment);
+  return position >= 0 && context.segments[position + 1]?.entryDurable === true;
+}
+
+/** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
+function segmentDurableThrough(segment: Segment, size: number): void {
+  if (size > segment.durableBytes) segment.durableBytes = size;
+  writeDurableEntries(segment);
 }

@@ -15,8 +15,13 @@ describe('file descriptors', () => {
       await using log = await SegmentLog.open(dir, options);
       log.appendBatch(Array.from({ length: count }, (_, index) => ({ value: bytes(`r${index}`), timestamp: index })));
       expect(log.segments().length).toBe(count);
+      // Until a flush makes them durable, the sealed segments keep the files they were written through.
+      await log.sync();
+      expect(log.read(0, { maxRecords: 1 })).toHaveLength(1);
+      expect(faults.openLogFiles).toBeLessThanOrEqual(SEALED_FILES_OPEN_MAX + 1);
     }
     expect(faults.openLogFiles).toBe(0);
+    faults.openLogFilesMax = 0;
     await using log = await SegmentLog.open(dir, options);
     for (let round = 0; round < 2; round++) {
       const records = log.read(0, { maxRecords: count });
