@@ -18,7 +18,7 @@ import {
 } from '@keel/core';
 import { CompactionPlan } from './compaction-plan.js';
 import { deleteOutput, deleteSources, readLive, selectLive, writeCompaction, type CompactionHost } from './compaction.js';
-import { PAYLOAD_BYTES_MAX, mappingFileName, segmentFileName } from './format.js';
+import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, mappingFileName, segmentFileName } from './format.js';
 import type { MappingRecord } from './mapping-file.js';
 import { assertDirectory, normalizeOptions, type NormalizedOptions, type PayloadStoreOptions } from './options.js';
 import { normalizeRef, type PayloadRef } from './payload-ref.js';
@@ -290,17 +290,23 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     await this.#compacting?.catch(() => undefined);
   }
 
-  /** Every segment, mapping and identity file; the active segment up to its durable end (read-only: all it sees). */
+  /**
+   * Every segment up to its durable end (read-only: all it sees), under its plain name,
+   * and the mapping and identity files. A rotation's new segment that is not durable yet
+   * is left out: the copy is the store as of its last flush, whose newest segment is then
+   * the active one.
+   */
   protected override backupPlan(): BackupPlan {
-    const active = this.#writer.active;
-    const names = storeFileNames(this.io, this.dir, () => false);
-    return {
-      directory: true,
-      files: names.map((name) => {
-        const path = joinPath(this.dir, name);
-        return { path, name, length: path === active.path ? (this.readOnly ? active.end : active.durableEnd) : (this.io.stat(path)?.size ?? 0) };
-      }),
-    };
+    const files: { path: string; name: string; length: number }[] = [];
+    for (const state of this.#segments.values()) {
+      const length = this.readOnly ? state.end : state.durableEnd;
+      if (length >= SEGMENT_HEADER_BYTES) files.push({ path: state.path, name: segmentFileName(state.segment), length });
+    }
+    for (const name of storeFileNames(this.io, this.dir, (name) => name.includes('.seg'))) {
+      const path = joinPath(this.dir, name);
+      files.push({ path, name, length: this.io.stat(path)?.size ?? 0 });
+    }
+    return { directory: true, files };
   }
 
   /** The copy opens read-only with nothing to repair, and every payload reads back checked. */

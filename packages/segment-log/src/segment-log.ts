@@ -16,7 +16,7 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { LOG_START_TEMPORARY_NAME } from './format.js';
+import { LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
@@ -343,16 +343,20 @@ export class SegmentLog extends Store<SegmentLogStats> {
 
   /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */
   protected override backupPlan(): BackupPlan {
-    const active = activeSegment(this.#context);
-    const activeLength = this.readOnly ? active.size : active.durableBytes;
+    // The segment holding the durable frontier is the copy's last: segments a roll started
+    // after it are not durable yet, and in the copy that one is the active segment.
+    const durable = this.readOnly ? this.nextOffset : this.durableOffset;
+    const last = this.#segments.findLast((segment) => segment.baseOffset < durable) ?? (this.#segments[0] as Segment);
     const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME);
-    return {
-      directory: true,
-      files: names.map((name) => {
-        const path = joinPath(this.#dir, name);
-        return { path, name, length: path === active.paths.log ? activeLength : (this.io.stat(path)?.size ?? 0) };
-      }),
-    };
+    const files: { path: string; name: string; length: number }[] = [];
+    for (const name of names) {
+      const segment = parseSegmentFileName(name);
+      if (segment !== null && segment.baseOffset > last.baseOffset) continue;
+      const path = joinPath(this.#dir, name);
+      const length = path === last.paths.log ? (this.readOnly ? last.size : last.durableBytes) : (this.io.stat(path)?.size ?? 0);
+      files.push({ path, name, length });
+    }
+    return { directory: true, files };
   }
 
   /** The copy opens read-only with nothing to repair, and every segment and index checks out. */
