@@ -1,0 +1,141 @@
+import type { Injection } from './fault-fs.js';
+import type { CrashSpec, Fault, FaultKind } from './faults.js';
+import { crash, recover } from './recovery-check.js';
+import { KV_KEYS, RECORD_BYTES_MAX, protocolsOf } from './scenario.js';
+import type { ScenarioState } from './scenario-state.js';
+import { REFUSAL_ALLOWED, damageAllowance, firedBy, settleMicrotasks } from './scenario-rules.js';
+import { ConformanceViolation } from './violation.js';
+import { reopen, retention, runProtocol, runStep, sync, write } from './workload-steps.js';
+
+/** Where a retention crashed as a protocol cuts the log: late, so that it drops several segments at once. */
+const RETENTION_PROTOCOL_FRACTION = 0.9;
+
+/**
+ * Applies the scenario's fault once the steps before it have run, and recovers from it;
+ * returns whether the fault fired (changed something, threw, reached its crash point).
+ */
+export async function applyFault(run: ScenarioState, fault: Fault): Promise<boolean> {
+  switch (fault.kind) {
+    case 'protocol-crash-point':
+    case 'kv-maintenance-crash':
+      return protocolCrash(run, fault.kind, fault.mutation, fault.choice, fault.crash);
+    case 'fsync-failure':
+    case 'io-error':
+      return injected(run, fault.kind, fault.injection, fault.crash);
+    case 'group-commit-crash':
+      return groupCommitCrash(run, fault.writers, fault.released, fault.crash);
+    case 'recovery-crash':
+      return recoveryCrash(run, fault.first, fault.mutation, fault.crash);
+    default: {
+      run.fs.crashAtMutation(Number.POSITIVE_INFINITY);
+      await runTailUnsynced(run);
+      const effects = crash(run, fault.crash);
+      const fired = firedBy(fault.kind, effects);
+      const misplacedUndetectable = (fault.kind === 'misdirected-write' || fault.kind === 'stale-tail') && run.adapter.supports.positionFreeFrames === true;
+      await recover(run, { allowance: damageAllowance(fault), refusalAllowed: REFUSAL_ALLOWED.has(fault.kind), misplacedUndetectable });
+      return fired;
+    }
+  }
+}
+
+/** A crash point armed for the whole scenario was reached: crash there and recover. */
+export async function crashPointReached(run: ScenarioState, fault: Fault): Promise<boolean> {
+  run.entriesPendingAtCrashPoint = run.fs.pendingEntryOperations;
+  run.fs.crashAtMutation(Number.POSITIVE_INFINITY);
+  const effects = crash(run, 'crash' in fault ? fault.crash : { seed: 0, data: { mode: 'lose-all' }, entries: 'keep-all' });
+  await recover(run, { allowance: 0, refusalAllowed: false });
+  return fault.kind === 'lost-entries' ? effects.entriesLost : true;
+}
+
+/** Faults 6 and 12: a crash at the `mutation`-th disk operation of one protocol (close + open for single-file stores). */
+async function protocolCrash(run: ScenarioState, kind: FaultKind, mutation: number, choice: number, spec: CrashSpec): Promise<boolean> {
+  const protocols: (() => Promise<void>)[] = protocolsOf(run.adapter)
+    .filter((name) => kind !== 'kv-maintenance-crash' || name === 'compact' || name === 'snapshot')
+    .map((name) => () => runProtocol(run, name));
+  // Retention is a protocol too: several unlinks, each to be made durable before the next.
+  const adapter = run.adapter;
+  if (kind === 'protocol-crash-point' && adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
+    protocols.push(() => retention(run, RETENTION_PROTOCOL_FRACTION));
+  }
+  run.fs.crashAtMutation(mutation);
+  try {
+    // Without multi-file protocols, close + open is the protocol: final sync, lock, recovery.
+    if (protocols.length === 0) await reopen(run);
+    else await (protocols[choice % protocols.length] as () => Promise<void>)();
+  } catch (error) {
+    if (!(error instanceof ConformanceViolation) || !run.fs.frozen) throw error;
+  }
+  const fired = run.fs.frozen;
+  run.fs.crashAtMutation(Number.POSITIVE_INFINITY);
+  crash(run, spec);
+  await recover(run, { allowance: 0, refusalAllowed: false });
+  return fired;
+}
+
+/** Faults 9 and 10: an injected error, the tail run through it, then a crash. */
+async function injected(run: ScenarioState, kind: FaultKind, injection: Injection, spec: CrashSpec): Promise<boolean> {
+  run.injection = injection;
+  run.firedAtOpen = run.fs.injectionsFired;
+  run.fs.inject(injection);
+  for (const step of run.scenario.tail) {
+    if (run.unsettled) break;
+    await runStep(run, step);
+  }
+  if (run.store !== null && run.failed()) {
+    // Poisoned: one more write and sync must not claim durability.
+    write(run, [8], [0], [false], false);
+    await sync(run);
+  }
+  const fired = run.fs.injectionsFired > 0;
+  run.fs.inject(null);
+  run.injection = null;
+  crash(run, spec);
+  await recover(run, { allowance: 0, refusalAllowed: REFUSAL_ALLOWED.has(kind) });
+  return fired;
+}
+
+/** Fault 11: writers wait on held syncs, some complete, then a crash. */
+async function groupCommitCrash(run: ScenarioState, writers: number, released: number, spec: CrashSpec): Promise<boolean> {
+  if (run.store === null) return false;
+  run.fs.holdSyncs();
+  let waiting = 0;
+  const epoch = run.epoch;
+  for (let i = 0; i < writers; i++) {
+    write(run, [8 + i], [i % KV_KEYS.length], [false], false);
+    const upTo = run.model.size;
+    waiting++;
+    run.adapter.sync(run.store).then(
+      () => {
+        waiting--;
+        if (run.epoch === epoch) run.model.ack(upTo);
+      },
+      () => undefined,
+    );
+  }
+  await settleMicrotasks();
+  run.fs.releaseSyncs(released);
+  await settleMicrotasks();
+  const fired = run.fs.heldSyncs > 0 && waiting >= 2;
+  crash(run, spec);
+  await recover(run, { allowance: 0, refusalAllowed: false });
+  return fired;
+}
+
+/** The tail, then one more write left unsynced: a crash then has unsynced data to work on. */
+async function runTailUnsynced(run: ScenarioState): Promise<void> {
+  for (const step of run.scenario.tail) await runStep(run, step);
+  if (run.store === null) return;
+  write(run, [RECORD_BYTES_MAX], [1], [false], false);
+  run.throwAsyncViolations();
+}
+
+/** Fault 14: a crash, a crash at the `mutation`-th operation of the recovery from it, then recovery again. */
+async function recoveryCrash(run: ScenarioState, first: CrashSpec, mutation: number, spec: CrashSpec): Promise<boolean> {
+  await runTailUnsynced(run);
+  crash(run, first);
+  const fired = await recover(run, { allowance: 0, refusalAllowed: false, crashAtMutation: mutation });
+  if (!fired) return false;
+  crash(run, spec);
+  await recover(run, { allowance: 0, refusalAllowed: false });
+  return true;
+}
