@@ -4,14 +4,13 @@ import type { BackendAdapter } from './adapter.js';
 import { fixedScenariosOf } from './fixed-scenarios.js';
 import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
+import { runRecoveryCrashes } from './recovery-crash-family.js';
 import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
-import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
+import { applicableFaults, scenarioArbitrary, type Scenario } from './scenario.js';
+import { smallWorkload } from './small-workload.js';
 import { FaultTally } from './tally.js';
 import { STORE_PROTOCOL_CHECKS } from './store-protocol.js';
-
-/** Segments the exhaustive workload rolls before one retention drops them together. */
-const RETENTION_WORKLOAD_SEGMENTS = 3;
 
 /** Generated crash scenarios per backend in `pnpm test`; KEEL_CONFORMANCE_RUNS raises it. */
 export const CONFORMANCE_RUNS_DEFAULT = 1000;
@@ -83,7 +82,7 @@ export const ENTRY_SUBSETS_EXHAUSTIVE_MAX = 4;
  * back one unlink or rename of a directory without another). Returns the crash states run.
  */
 export async function runEveryCrashPoint(adapter: BackendAdapter): Promise<number> {
-  const workload = crashPointWorkload(adapter);
+  const workload = smallWorkload(adapter);
   const plain = (data: 'keep-all' | 'lose-all', entries: EntryLoss = data): Scenario => ({
     durability: 'explicit',
     steps: workload,
@@ -146,20 +145,6 @@ export function entrySubsets(pending: number): number[] {
   return [...masks];
 }
 
-function crashPointWorkload(adapter: BackendAdapter): Step[] {
-  const write = (size: number, key: number): Step => ({ type: 'write', size, key, remove: false });
-  const steps: Step[] = [write(10, 0), write(30, 1), { type: 'sync' }];
-  for (const name of protocolsOf(adapter)) steps.push(write(20, 2), { type: 'protocol', name }, { type: 'sync' });
-  // Retention that drops several segments at once: a crash may keep any subset of its unlinks.
-  if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
-    for (let segment = 0; segment < RETENTION_WORKLOAD_SEGMENTS; segment++) steps.push(write(30, segment), { type: 'protocol', name: 'roll' });
-    steps.push({ type: 'sync' }, { type: 'retention', fraction: 0.9 }, { type: 'sync' });
-  }
-  if (adapter.supports.batch) steps.push({ type: 'batch', sizes: [5, 40, 12], keys: [0, 1, 3], removes: [false, adapter.kind === 'kv', false] });
-  steps.push(write(25, 3), { type: 'sync' }, { type: 'reopen' }, write(12, 0), { type: 'sync' });
-  return steps;
-}
-
 /**
  * The whole conformance suite for one backend, from a one-line test file:
  * `describeBackend(adapter)`.
@@ -187,6 +172,11 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
     test('survives a crash at every disk operation of a small workload', async () => {
       const points = await runEveryCrashPoint(adapter);
       tables.push(`exhaustive crash points: ${points} (${adapter.name})`);
+    });
+    test('survives a crash at every disk operation of each repair its open makes, and again in the recovery after that', async () => {
+      const summary = await runRecoveryCrashes(adapter);
+      if (summary.setups.length === 0) throw new ConformanceViolation(`${adapter.name}: no crash state left its open any repair to do (not even a torn tail): the recovery-crash family proved nothing`);
+      tables.push(`recovery crashes: ${summary.states} crash states over ${summary.setups.length} repairs (${adapter.name}): ${summary.setups.map((setup) => `${setup.name} [${setup.repairs.join(', ')}; ${setup.recoveryMutations} operations]`).join('; ')}`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
       test(`store protocol: ${check.name}`, () => check.run(adapter));

@@ -27,7 +27,9 @@ export type {
 } from './adapter.js';
 export { LogModel, KvModel, makePayload, payloadId, type Model } from './model.js';
 export { ConformanceViolation } from './violation.js';
-export { scenarioArbitrary, applicableFaults, type Scenario, type Step } from './scenario.js';
+export { scenarioArbitrary, applicableFaults, type Scenario, type Step, type RecoveryCrash } from './scenario.js';
+export { runRecoveryCrashes, repairSetups, SECOND_RECOVERY_POINTS_MAX, type RepairSetup, type RecoveryCrashSummary } from './recovery-crash-family.js';
+export { smallWorkload } from './small-workload.js';
 export { ScenarioRun, STORE_DIR, type ScenarioResult, type Outcome } from './runner.js';
 export { FaultTally } from './tally.js';
 export { fixedScenariosOf, type FixedScenario } from './fixed-scenarios.js';

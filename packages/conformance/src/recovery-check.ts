@@ -30,21 +30,35 @@ export function crash(run: ScenarioState, spec: CrashSpec): CrashEffects {
 
 /**
  * Opens after a crash and checks what it finds. Returns true when an armed crash point
- * froze the disk during recovery (the caller crashes again).
+ * froze the disk during recovery (the caller crashes again). A crash the scenario plans
+ * inside this recovery (Scenario.recoveryCrashes) is taken here: the disk is crashed at
+ * that point and recovered again, as often as planned.
  */
 export async function recover(run: ScenarioState, options: RecoverOptions): Promise<boolean> {
+  const planned = options.crashAtMutation === undefined ? run.pendingRecoveryCrashes.shift() : undefined;
+  const frozen = await recoverOnce(run, options, options.crashAtMutation ?? planned?.mutation);
+  if (!frozen || planned === undefined) return frozen;
+  crash(run, planned.crash);
+  return recover(run, options);
+}
+
+async function recoverOnce(run: ScenarioState, options: RecoverOptions, crashAtMutation: number | undefined): Promise<boolean> {
   const before = run.fs.files();
-  if (options.crashAtMutation !== undefined) run.fs.crashAtMutation(options.crashAtMutation);
+  if (crashAtMutation !== undefined) run.fs.crashAtMutation(crashAtMutation);
   try {
     await run.open('truncate-tail');
   } catch (error) {
-    if (run.fs.frozen) return true;
+    if (run.fs.frozen) {
+      measureRecovery(run);
+      return true;
+    }
     if (error instanceof ConformanceViolation) throw error;
     await refused(run, error, before, options);
     return false;
   } finally {
     run.fs.crashAtMutation(Number.POSITIVE_INFINITY);
   }
+  measureRecovery(run);
   assertSavedTails(run.adapter.recovery(run.store), before, run.fs.files());
   try {
     await checkRecovered(run, options.allowance, options.refusalAllowed, options.misplacedUndetectable === true);
@@ -53,6 +67,13 @@ export async function recover(run: ScenarioState, options: RecoverOptions): Prom
     throw error;
   }
   return false;
+}
+
+/** Records how many disk operations a recovery after the fault made, and what the first one that opened did: it sizes the crash points of the next run. */
+function measureRecovery(run: ScenarioState): void {
+  if (!run.faultApplied) return;
+  run.recoveryMutations.push(run.fs.mutations);
+  if (run.firstRecoveryActions === null && !run.fs.frozen) run.firstRecoveryActions = [...run.adapter.recovery(run.store).actions];
 }
 
 /**

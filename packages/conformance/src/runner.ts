@@ -1,3 +1,4 @@
+import type { RecoveryAction } from '@keel/core';
 import type { BackendAdapter } from './adapter.js';
 import { applyFault, crashPointReached } from './fault-injection.js';
 import type { FaultFs } from './fault-fs.js';
@@ -42,6 +43,16 @@ export class ScenarioRun {
     return this.#state.entriesPendingAtCrashPoint;
   }
 
+  /** Per recovery after the fault, in order: the disk operations its open made (up to its crash point, if one froze it). */
+  get recoveryMutations(): readonly number[] {
+    return this.#state.recoveryMutations;
+  }
+
+  /** What the first recovery after the fault that opened reported doing (null: none opened). */
+  get firstRecoveryActions(): readonly RecoveryAction[] | null {
+    return this.#state.firstRecoveryActions;
+  }
+
   get fs(): FaultFs {
     return this.#state.fs;
   }
@@ -58,6 +69,8 @@ export class ScenarioRun {
         await runStep(run, step);
       }
       run.mutationsBeforeFault = run.fs.mutations;
+      run.faultApplied = true;
+      run.pendingRecoveryCrashes.push(...(run.scenario.recoveryCrashes ?? []));
       const fired = run.fs.frozen ? await crashPointReached(run, fault) : run.ended ? false : await applyFault(run, fault);
       if (!run.ended) await checkIdempotentAndWritable(run);
       const outcome = run.outcome;

@@ -1,8 +1,8 @@
-import { isKeelError, type DurabilityPolicy, type RecoveryPolicy } from '@keel/core';
+import { isKeelError, type DurabilityPolicy, type RecoveryAction, type RecoveryPolicy } from '@keel/core';
 import type { BackendAdapter } from './adapter.js';
 import { FaultFs, type Injection } from './fault-fs.js';
 import { KvModel, LogModel, type Model } from './model.js';
-import type { Scenario } from './scenario.js';
+import type { RecoveryCrash, Scenario } from './scenario.js';
 import { describeError } from './scenario-rules.js';
 import { ConformanceViolation, violation } from './violation.js';
 
@@ -49,6 +49,14 @@ export class ScenarioState {
   mutationsBeforeFault = 0;
   /** Directory entry operations pending when an armed crash point froze the disk (sizes the subsets enumerated). */
   entriesPendingAtCrashPoint = 0;
+  /** The fault has been applied: recoveries from here on are measured. */
+  faultApplied = false;
+  /** Crash points still to be armed in the recoveries after the fault (Scenario.recoveryCrashes). */
+  readonly pendingRecoveryCrashes: RecoveryCrash[] = [];
+  /** Per recovery after the fault, in order: the disk operations its open made (up to its crash point, if one froze it). */
+  readonly recoveryMutations: number[] = [];
+  /** What the first recovery after the fault that opened reported doing. */
+  firstRecoveryActions: RecoveryAction[] | null = null;
 
   constructor(adapter: BackendAdapter, scenario: Scenario) {
     this.adapter = adapter;

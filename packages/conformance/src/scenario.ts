@@ -27,6 +27,19 @@ export interface Scenario {
   readonly tail: readonly Step[];
   /** Freeze the disk at this mutation counted from the start (exhaustive crash points). */
   readonly crashAtMutation?: number;
+  /**
+   * Crashes during the recoveries after the fault, in order: the first recovery's open is
+   * frozen before its `mutation`-th disk operation and the disk crashed with `crash`, the
+   * next recovery is crashed by the second entry, and so on; the recovery after the last
+   * entry runs to the end (crashes during recovery, repeatedly).
+   */
+  readonly recoveryCrashes?: readonly RecoveryCrash[];
+}
+
+/** One crash inside a recovery: where its open freezes, and what the crash leaves. */
+export interface RecoveryCrash {
+  readonly mutation: number;
+  readonly crash: CrashSpec;
 }
 
 export function protocolsOf(adapter: BackendAdapter): ProtocolName[] {
