@@ -104,8 +104,11 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       segment.index.freeze();
       report.actions.push({ kind: 'rebuilt-index', path: segment.paths.offsetIndex, detail: 'index files disagreed with the sealed log' });
     }
-    // A rewritten index that was missing is a new directory entry.
-    if (stale.length > 0) await io.syncDir(dir);
+    // Every entry found here is made durable before anything appended to it is
+    // acknowledged: the process that created a segment may have died, or had its directory
+    // sync fail, before the entry reached the disk. A rewritten index that was missing is
+    // a new directory entry too.
+    if (active !== undefined) await io.syncDir(dir);
     await removeLeftovers(io, dir, listing.leftovers, report);
   } catch (error) {
     for (const segment of segments) segment.closeFiles();
