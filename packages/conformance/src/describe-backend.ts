@@ -5,6 +5,7 @@ import { fixedScenariosOf } from './fixed-scenarios.js';
 import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
 import { runRecoveryCrashes } from './recovery-crash-family.js';
+import { runIoErrorAtEveryOperation } from './io-error-family.js';
 import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
 import { applicableFaults, scenarioArbitrary, type Scenario } from './scenario.js';
@@ -177,6 +178,11 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       const summary = await runRecoveryCrashes(adapter);
       if (summary.setups.length === 0) throw new ConformanceViolation(`${adapter.name}: no crash state left its open any repair to do (not even a torn tail): the recovery-crash family proved nothing`);
       tables.push(`recovery crashes: ${summary.states} crash states over ${summary.setups.length} repairs (${adapter.name}): ${summary.setups.map((setup) => `${setup.name} [${setup.repairs.join(', ')}; ${setup.recoveryMutations} operations]`).join('; ')}`);
+    });
+    test('fails each disk-changing operation of a small workload in turn with an I/O error, and loses nothing acknowledged', async () => {
+      const summary = await runIoErrorAtEveryOperation(adapter);
+      const failed = Object.entries(summary.failed).map(([kind, count]) => `${kind} ${count}`).join(', ');
+      tables.push(`I/O error at every operation: ${summary.operations} operations, ${summary.states} runs (${adapter.name}); failed: ${failed}; refused writes with KEEL_POISONED in ${summary.poisoned}; outcomes ${JSON.stringify(summary.outcomes)}`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
       test(`store protocol: ${check.name}`, () => check.run(adapter));

@@ -19,9 +19,19 @@ import { materialiseCrash, pendingEntryOperations, type CrashPlan, type CrashEff
 /** The classes of operation an injected error can target. */
 export type IoOperationClass = 'write' | 'sync' | 'read' | 'open';
 
+/**
+ * What an injection counts: one class of operation, or `mutation` — every operation that
+ * changes the disk (write, set-length, datasync, fsync, syncDir, rename, remove, mkdir,
+ * an open that creates), as SQLite's I/O-error-at-every-index tests count them.
+ */
+export type InjectionTarget = IoOperationClass | 'mutation';
+
+/** The class of an operation an injection failed: a directory entry operation (rename, remove, mkdir) is `entry`. */
+export type FailedOperationClass = IoOperationClass | 'entry';
+
 /** An error on the `nth` operation of a class, counted from when it is armed (1-based). */
 export interface Injection {
-  operation: IoOperationClass;
+  operation: InjectionTarget;
   nth: number;
   errno: 'EIO' | 'ENOSPC';
   /** For writes: persist the first half of the data, then fail (a short write). */
@@ -50,6 +60,7 @@ export class FaultFs implements Io {
   #injection: Injection | null = null;
   #injectionCount = 0;
   #injectionsFired = 0;
+  readonly #failedClasses: FailedOperationClass[] = [];
   #mutations = 0;
   #crashAt: number | null = null;
   #frozen: FsState | null = null;
@@ -78,6 +89,16 @@ export class FaultFs implements Io {
   /** How many operations failed because of an injection. */
   get injectionsFired(): number {
     return this.#injectionsFired;
+  }
+
+  /** Operations the armed injection has counted so far (how many it could have failed). */
+  get injectionCount(): number {
+    return this.#injectionCount;
+  }
+
+  /** The class of each operation an injection failed, in order (index i: the (i+1)-th failure). */
+  get failedClasses(): readonly FailedOperationClass[] {
+    return this.#failedClasses;
   }
 
   get heldSyncs(): number {
@@ -257,11 +278,14 @@ export class FaultFs implements Io {
       }
     }
     const injection = this.#injection;
-    if (injection === null || operation !== injection.operation) return null;
+    if (injection === null) return null;
+    const counted = injection.operation === 'mutation' ? mutating : operation === injection.operation;
+    if (!counted) return null;
     this.#injectionCount++;
     const hit = this.#injectionCount === injection.nth || (injection.persistent === true && this.#injectionCount > injection.nth);
     if (!hit) return null;
     this.#injectionsFired++;
+    this.#failedClasses.push(operation ?? 'entry');
     if (injection.short && operation === 'write') return injection;
     throw ioError(injection.errno, syscall, path, `${injection.errno}: injected failure of ${syscall} '${path}'`);
   }

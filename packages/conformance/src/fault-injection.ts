@@ -1,10 +1,12 @@
+import { isKeelError } from '@keel/core';
 import type { Injection } from './fault-fs.js';
 import type { CrashSpec, Fault, FaultKind } from './faults.js';
+import { makePayload } from './model.js';
 import { crash, recover } from './recovery-check.js';
 import { KV_KEYS, RECORD_BYTES_MAX, protocolsOf } from './scenario.js';
 import type { ScenarioState } from './scenario-state.js';
-import { REFUSAL_ALLOWED, damageAllowance, firedBy, settleMicrotasks } from './scenario-rules.js';
-import { ConformanceViolation } from './violation.js';
+import { REFUSAL_ALLOWED, damageAllowance, describeError, firedBy, isThenable, settleMicrotasks } from './scenario-rules.js';
+import { ConformanceViolation, violation } from './violation.js';
 import { reopen, retention, runProtocol, runStep, sync, write } from './workload-steps.js';
 
 /** Where a retention crashed as a protocol cuts the log: late, so that it drops several segments at once. */
@@ -74,24 +76,61 @@ async function protocolCrash(run: ScenarioState, kind: FaultKind, mutation: numb
 
 /** Faults 9 and 10: an injected error, the tail run through it, then a crash. */
 async function injected(run: ScenarioState, kind: FaultKind, injection: Injection, spec: CrashSpec): Promise<boolean> {
-  run.injection = injection;
-  run.firedAtOpen = run.fs.injectionsFired;
-  run.fs.inject(injection);
+  if (run.injection === null) armInjection(run, injection);
   for (const step of run.scenario.tail) {
     if (run.unsettled) break;
     await runStep(run, step);
+    await checkRefusesWrites(run);
   }
   if (run.store !== null && run.failed()) {
     // Poisoned: one more write and sync must not claim durability.
     write(run, [8], [0], [false], false);
     await sync(run);
   }
+  run.injectionOperations = run.fs.injectionCount;
+  run.failedOperations = [...run.fs.failedClasses];
   const fired = run.fs.injectionsFired > 0;
   run.fs.inject(null);
   run.injection = null;
   crash(run, spec);
   await recover(run, { allowance: 0, refusalAllowed: REFUSAL_ALLOWED.has(kind) });
   return fired;
+}
+
+/** From now on the injection counts (and fails) operations; failures from now on are this session's. */
+export function armInjection(run: ScenarioState, injection: Injection): void {
+  run.injection = injection;
+  run.firedAtOpen = run.fs.injectionsFired;
+  run.fs.inject(injection);
+}
+
+/**
+ * After a failed write or sync the store refuses every write with KEEL_POISONED until it
+ * is reopened: a retried fsync can succeed while the data is gone (fsyncgate), so
+ * nothing written after the failure may ever be acknowledged. Checked once per session,
+ * right after the step in which the failure happened.
+ */
+async function checkRefusesWrites(run: ScenarioState): Promise<void> {
+  // A failure in a flush the store started on its own is seen on a later turn.
+  await settleMicrotasks();
+  if (run.store === null || run.refusalCheckedInSession || !run.failed()) return;
+  assertRefusesWrites(run);
+  run.refusalCheckedInSession = true;
+  run.refusalChecked = true;
+}
+
+function assertRefusesWrites(run: ScenarioState): void {
+  const adapter = run.adapter;
+  const failed = run.fs.failedClasses.slice(run.firedAtOpen).join(', ');
+  let result: unknown;
+  try {
+    result = adapter.kind === 'log' ? adapter.append(run.store, makePayload(0, 8)) : adapter.put(run.store, KV_KEYS[0], makePayload(0, 8));
+  } catch (error) {
+    if (isKeelError(error, 'KEEL_POISONED')) return;
+    violation(`after a failed ${failed} a write threw ${describeError(error)}, not KEEL_POISONED`);
+  }
+  if (isThenable(result)) result.then(undefined, () => undefined);
+  violation(`after a failed ${failed} a write was accepted; a store must refuse writes with KEEL_POISONED until it is reopened`);
 }
 
 /** Fault 11: writers wait on held syncs, some complete, then a crash. */

@@ -1,4 +1,5 @@
-export { FaultFs, type Injection, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export { FaultFs, type Injection, type InjectionTarget, type FailedOperationClass, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export { runIoErrorAtEveryOperation, type IoErrorSummary } from './io-error-family.js';
 export { pendingEntryOperations } from './crash.js';
 export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';
 export {

@@ -1,7 +1,7 @@
 import type { RecoveryAction } from '@keel/core';
 import type { BackendAdapter } from './adapter.js';
-import { applyFault, crashPointReached } from './fault-injection.js';
-import type { FaultFs } from './fault-fs.js';
+import { applyFault, armInjection, crashPointReached } from './fault-injection.js';
+import type { FailedOperationClass, FaultFs } from './fault-fs.js';
 import type { FaultKind } from './faults.js';
 import { checkIdempotentAndWritable } from './final-check.js';
 import { tryOpen } from './recovery-check.js';
@@ -53,6 +53,21 @@ export class ScenarioRun {
     return this.#state.firstRecoveryActions;
   }
 
+  /** Operations the injection of an injected fault counted while armed: sizes the I/O-error-at-every-index family. */
+  get injectionOperations(): number {
+    return this.#state.injectionOperations;
+  }
+
+  /** The classes of the operations an injected fault failed (write, sync, open, entry). */
+  get failedOperations(): readonly FailedOperationClass[] {
+    return this.#state.failedOperations;
+  }
+
+  /** After an injected failure of a write or sync, the store was seen refusing a write with KEEL_POISONED. */
+  get refusalChecked(): boolean {
+    return this.#state.refusalChecked;
+  }
+
   get fs(): FaultFs {
     return this.#state.fs;
   }
@@ -63,6 +78,7 @@ export class ScenarioRun {
     try {
       const crashPoint = run.scenario.crashAtMutation ?? (fault.kind === 'lost-entries' ? fault.mutation : undefined);
       if (crashPoint !== undefined) run.fs.crashAtMutation(crashPoint);
+      if (run.scenario.injectionFromStart === true && 'injection' in fault) armInjection(run, fault.injection);
       if (await tryOpen(run)) await checkLatest(run);
       for (const step of run.scenario.steps) {
         if (run.ended || run.fs.frozen) break;

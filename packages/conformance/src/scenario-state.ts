@@ -1,6 +1,6 @@
 import { isKeelError, type DurabilityPolicy, type RecoveryAction, type RecoveryPolicy } from '@keel/core';
 import type { BackendAdapter } from './adapter.js';
-import { FaultFs, type Injection } from './fault-fs.js';
+import { FaultFs, type FailedOperationClass, type Injection } from './fault-fs.js';
 import { KvModel, LogModel, type Model } from './model.js';
 import type { RecoveryCrash, Scenario } from './scenario.js';
 import { describeError } from './scenario-rules.js';
@@ -49,6 +49,14 @@ export class ScenarioState {
   mutationsBeforeFault = 0;
   /** Directory entry operations pending when an armed crash point froze the disk (sizes the subsets enumerated). */
   entriesPendingAtCrashPoint = 0;
+  /** Operations an injection counted while it was armed (how many it could have failed). */
+  injectionOperations = 0;
+  /** After an injected failure of a write or sync, the store was seen refusing a write with KEEL_POISONED. */
+  refusalChecked = false;
+  /** The same, in the current open session. */
+  refusalCheckedInSession = false;
+  /** The classes of the operations the injection failed. */
+  failedOperations: FailedOperationClass[] = [];
   /** The fault has been applied: recoveries from here on are measured. */
   faultApplied = false;
   /** Crash points still to be armed in the recoveries after the fault (Scenario.recoveryCrashes). */
@@ -69,12 +77,13 @@ export class ScenarioState {
     this.store = await this.adapter.open(this.fs, STORE_DIR, { durability, recovery });
     this.firedAtOpen = this.fs.injectionsFired;
     this.sessionFailed = false;
+    this.refusalCheckedInSession = false;
   }
 
-  /** A write or sync failed in this open session: the store must be poisoned. */
+  /** A write or sync (a datasync, an fsync, a directory sync, a truncate) failed in this open session: the store must be poisoned. */
   failed(): boolean {
-    const operation = this.injection?.operation;
-    return (operation === 'write' || operation === 'sync') && this.fs.injectionsFired > this.firedAtOpen;
+    if (this.injection === null) return false;
+    return this.fs.failedClasses.slice(this.firedAtOpen).some((failed) => failed === 'write' || failed === 'sync');
   }
 
   /** A call threw: only an injected fault or a frozen disk may explain it, and only as a KeelError. */

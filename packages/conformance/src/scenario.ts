@@ -34,6 +34,11 @@ export interface Scenario {
    * entry runs to the end (crashes during recovery, repeatedly).
    */
   readonly recoveryCrashes?: readonly RecoveryCrash[];
+  /**
+   * Arm the fault's injection (faults 9 and 10) before the store's first open instead of
+   * after the steps, so that it can fail the store's creation too.
+   */
+  readonly injectionFromStart?: boolean;
 }
 
 /** One crash inside a recovery: where its open freezes, and what the crash leaves. */
