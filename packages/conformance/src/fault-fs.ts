@@ -377,17 +377,27 @@ export class FaultFs implements Io {
     return node;
   }
 
+  /**
+   * Removes an empty directory. Like an unlink, the removal is durable only once the
+   * parent is synced: until then a crash can bring the directory back (`removedDirectories`).
+   */
   #removeDirectory(path: string): void {
     const directory = this.#state.directories.get(path);
     const hasChildren = [...this.#state.directories.keys()].some((other) => other !== path && splitPath(other).dir === path);
     if (directory === undefined || directory.current.size > 0 || hasChildren) throw ioError('ENOTEMPTY', 'rmdir', path);
+    const { dir: parent, name } = splitPath(path);
+    const sequence = this.#sequence();
+    this.#state.directories.get(parent)?.pending.push({ kind: 'rmdir', sequence, name });
     this.#state.directories.delete(path);
+    this.#state.removedDirectories.set(sequence, { path, node: directory });
   }
 
   #makeEntriesDurable(directory: DirectoryNode, through: number): void {
     const covered = directory.pending.filter((operation) => operation.sequence < through);
     directory.pending = directory.pending.filter((operation) => operation.sequence >= through);
     applyEntryOperationsTo(directory.durable, covered);
+    // A removal made durable: no crash can bring that directory back.
+    for (const operation of covered) if (operation.kind === 'rmdir') this.#state.removedDirectories.delete(operation.sequence);
   }
 }
 
