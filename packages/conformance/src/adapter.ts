@@ -19,6 +19,14 @@ export interface BackendSupports {
    * of failing; every other check still applies.
    */
   positionFreeFrames?: boolean;
+  /**
+   * Nothing durable records where a sealed segment ends (its length, its last frame, the
+   * number of its records), so a write lost at the end of a sealed segment shortens it
+   * undetectably, even with acknowledged records in later segments (faults 16 and 17).
+   * The suite then counts that case as 'undetectable' instead of failing; a hole inside a
+   * file must still be refused.
+   */
+  unboundSegmentEnds?: boolean;
   /** Run scenarios under durability 'none' too (close does not sync; sync() must still be true). */
   durabilityNone?: boolean;
 }

@@ -1,4 +1,4 @@
-import { applyOperations, sameBytes, type PendingOperation } from './file-image.js';
+import { applyOperations, sameBytes, storedOperations, type PendingOperation } from './file-image.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
 import { emptyDirectory, joinPath, splitPath, type DirectoryNode, type EntryOperation, type FileNode, type FsState } from './fs-state.js';
 import { Random } from './random.js';
@@ -118,7 +118,8 @@ function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random
 }
 
 function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsState): Uint8Array {
-  const pending = node.pending;
+  // What reaches the disk of a write whose fate it is to be lost or misplaced is not what was written.
+  const pending = storedOperations(node.pending);
   switch (loss.mode) {
     case 'keep-all':
       return applyOperations(node.durable, pending);
@@ -133,16 +134,16 @@ function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsSt
     case 'subset':
       return applyOperations(node.durable, pending.filter(() => random.chance(0.5)));
     case 'stale':
-      return applyOperations(node.durable, stale(node, before, random));
+      return applyOperations(node.durable, stale(node, pending, before, random));
   }
 }
 
 /** From a chosen unsynced write on, each write's place holds what another file has at those offsets. */
-function stale(node: FileNode, before: FsState, random: Random): PendingOperation[] {
-  const from = random.below(node.pending.length + 1);
+function stale(node: FileNode, pending: readonly PendingOperation[], before: FsState, random: Random): PendingOperation[] {
+  const from = random.below(pending.length + 1);
   const sources = [...before.files.values()].filter((other) => other.id !== node.id && other.durable.length > 0);
   const source = sources.length === 0 ? null : random.pick(sources).durable;
-  return node.pending.map((operation, index) => {
+  return pending.map((operation, index) => {
     if (index < from || operation.kind !== 'write') return operation;
     const data = new Uint8Array(operation.data.length);
     if (source !== null) data.set(source.subarray(Math.min(operation.position, source.length), Math.min(operation.position + data.length, source.length)));

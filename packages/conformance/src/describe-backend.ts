@@ -6,6 +6,7 @@ import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
 import { runRecoveryCrashes } from './recovery-crash-family.js';
 import { runIoErrorAtEveryOperation } from './io-error-family.js';
+import { runWriteFates } from './write-fate-family.js';
 import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
 import { applicableFaults, scenarioArbitrary, type Scenario } from './scenario.js';
@@ -183,6 +184,10 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
       const summary = await runIoErrorAtEveryOperation(adapter);
       const failed = Object.entries(summary.failed).map(([kind, count]) => `${kind} ${count}`).join(', ');
       tables.push(`I/O error at every operation: ${summary.operations} operations, ${summary.states} runs (${adapter.name}); failed: ${failed}; refused writes with KEEL_POISONED in ${summary.poisoned}; outcomes ${JSON.stringify(summary.outcomes)}`);
+    });
+    test('loses, and misplaces, each write of a small workload in turn, and refuses the damage or loses only what that write carried', async () => {
+      const summary = await runWriteFates(adapter);
+      tables.push(`lost and misplaced writes: ${summary.writes} writes, ${summary.states} runs (${adapter.name}); outcomes ${JSON.stringify(summary.outcomes)}`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
       test(`store protocol: ${check.name}`, () => check.run(adapter));

@@ -1,5 +1,6 @@
 import { ioError, type Io, type IoFile, type IoOpenOptions, type IoStat } from '@keel/core';
-import { writeAt, setLength, applyOperations, copyBytes } from './file-image.js';
+import { writeAt, setLength, applyOperations, copyBytes, storedOperations } from './file-image.js';
+import { Random } from './random.js';
 import { FaultFsDirectoryHandle } from './fault-fs-directory.js';
 import { FaultFsFile } from './fault-fs-file.js';
 import {
@@ -40,6 +41,19 @@ export interface Injection {
   persistent?: boolean;
 }
 
+/**
+ * The fate of the `nth` write (pwrite) counted from when it is armed: it succeeds, and a
+ * sync of it succeeds, but the disk stores it elsewhere in its file (`misplaced`: the
+ * place it was meant for keeps its old bytes, and the bytes at another offset, chosen
+ * from `seed`, are overwritten) or nowhere (`lost`). Reads see it where it was meant to
+ * go until a crash shows what the disk holds (TigerBeetle's misdirected and lost writes).
+ */
+export interface WriteFate {
+  kind: 'lost' | 'misplaced';
+  nth: number;
+  seed: number;
+}
+
 export interface CrashResult {
   fs: FaultFs;
   effects: CrashEffects;
@@ -61,6 +75,9 @@ export class FaultFs implements Io {
   #injectionCount = 0;
   #injectionsFired = 0;
   readonly #failedClasses: FailedOperationClass[] = [];
+  #writeFate: WriteFate | null = null;
+  #writesCounted = 0;
+  #writeFatesMet = 0;
   #mutations = 0;
   #crashAt: number | null = null;
   #frozen: FsState | null = null;
@@ -99,6 +116,22 @@ export class FaultFs implements Io {
   /** The class of each operation an injection failed, in order (index i: the (i+1)-th failure). */
   get failedClasses(): readonly FailedOperationClass[] {
     return this.#failedClasses;
+  }
+
+  /** Writes counted since a write fate was armed. */
+  get writesCounted(): number {
+    return this.#writesCounted;
+  }
+
+  /** Writes that met their fate (were lost or misplaced). */
+  get writeFatesMet(): number {
+    return this.#writeFatesMet;
+  }
+
+  /** Arms (or, with null, disarms) the fate of one write to come. */
+  armWriteFate(fate: WriteFate | null): void {
+    this.#writeFate = fate;
+    this.#writesCounted = 0;
   }
 
   get heldSyncs(): number {
@@ -291,8 +324,22 @@ export class FaultFs implements Io {
   }
 
   write(node: FileNode, position: number, data: Uint8Array): void {
+    const landsAt = this.#fateOf(node, position, data.length);
     node.current = writeAt(node.current, position, data);
-    node.pending.push({ kind: 'write', sequence: this.#sequence(), position, data: copyBytes(data) });
+    const operation = { kind: 'write' as const, sequence: this.#sequence(), position, data: copyBytes(data) };
+    node.pending.push(landsAt === undefined ? operation : { ...operation, landsAt });
+  }
+
+  /** Where the disk stores this write: undefined where it was meant to go, else where its armed fate puts it. */
+  #fateOf(node: FileNode, position: number, length: number): number | null | undefined {
+    const fate = this.#writeFate;
+    if (fate === null || length === 0 || ++this.#writesCounted !== fate.nth) return undefined;
+    this.#writeFatesMet++;
+    if (fate.kind === 'lost') return null;
+    // Another offset inside what the file holds (or just past it, in a file too short for two places).
+    const room = Math.max(node.current.length, position + length) - length;
+    const elsewhere = room <= 0 ? position + length : new Random(fate.seed).below(room);
+    return elsewhere === position ? position + length : elsewhere;
   }
 
   setLength(node: FileNode, length: number): void {
@@ -307,7 +354,7 @@ export class FaultFs implements Io {
   /** Makes the file's operations before `through` durable. */
   makeDurable(node: FileNode, through: number): void {
     const covered = node.pending.filter((operation) => operation.sequence < through);
-    node.durable = applyOperations(node.durable, covered);
+    node.durable = applyOperations(node.durable, storedOperations(covered));
     node.pending = node.pending.filter((operation) => operation.sequence >= through);
   }
 

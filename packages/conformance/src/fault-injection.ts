@@ -7,6 +7,7 @@ import { KV_KEYS, RECORD_BYTES_MAX, protocolsOf } from './scenario.js';
 import type { ScenarioState } from './scenario-state.js';
 import { REFUSAL_ALLOWED, damageAllowance, describeError, firedBy, isThenable, settleMicrotasks } from './scenario-rules.js';
 import { ConformanceViolation, violation } from './violation.js';
+import { touchedOperations } from './write-fate-damage.js';
 import { reopen, retention, runProtocol, runStep, sync, write } from './workload-steps.js';
 
 /** Where a retention crashed as a protocol cuts the log: late, so that it drops several segments at once. */
@@ -28,6 +29,9 @@ export async function applyFault(run: ScenarioState, fault: Fault): Promise<bool
       return groupCommitCrash(run, fault.writers, fault.released, fault.crash);
     case 'recovery-crash':
       return recoveryCrash(run, fault.first, fault.mutation, fault.crash);
+    case 'lost-write':
+    case 'misplaced-write':
+      return writeFateMet(run, fault);
     default: {
       run.fs.crashAtMutation(Number.POSITIVE_INFINITY);
       await runTailUnsynced(run);
@@ -98,10 +102,46 @@ async function injected(run: ScenarioState, kind: FaultKind, injection: Injectio
 }
 
 /** From now on the injection counts (and fails) operations; failures from now on are this session's. */
-export function armInjection(run: ScenarioState, injection: Injection): void {
+function armInjection(run: ScenarioState, injection: Injection): void {
   run.injection = injection;
   run.firedAtOpen = run.fs.injectionsFired;
   run.fs.inject(injection);
+}
+
+/** Arms the fault's injection or write fate now, before the store's first open (Scenario.armedFromStart). */
+export function armFault(run: ScenarioState, fault: Fault): void {
+  if ('injection' in fault) armInjection(run, fault.injection);
+  if (fault.kind === 'lost-write' || fault.kind === 'misplaced-write') armWriteFate(run, fault);
+}
+
+function armWriteFate(run: ScenarioState, fault: Extract<Fault, { kind: 'lost-write' | 'misplaced-write' }>): void {
+  run.fs.armWriteFate({ kind: fault.kind === 'lost-write' ? 'lost' : 'misplaced', nth: fault.nth, seed: fault.seed });
+  run.writeFateArmed = true;
+}
+
+/**
+ * Faults 16 and 17: a write the store makes is acknowledged, and synced, but the disk
+ * loses it or stores it at another offset of its file; the tail and a sync run, then a
+ * crash keeps everything else. The store must refuse the damage (KEEL_CORRUPT), or open
+ * with nothing lost but the operations the write itself carried — and those only when
+ * nothing acknowledged follows them (a write lost at the very end is undetectable to
+ * any format).
+ */
+async function writeFateMet(run: ScenarioState, fault: Extract<Fault, { kind: 'lost-write' | 'misplaced-write' }>): Promise<boolean> {
+  if (!run.writeFateArmed) armWriteFate(run, fault);
+  for (const step of run.scenario.tail) await runStep(run, step);
+  if (run.store !== null) await sync(run);
+  run.throwAsyncViolations();
+  const fired = run.fs.writeFatesMet > 0;
+  run.writesCounted = run.fs.writesCounted;
+  run.fs.armWriteFate(null);
+  const intended = run.fs.files();
+  crash(run, fault.crash);
+  const isDerived = (path: string): boolean => run.adapter.isDerivedFile?.(path) === true;
+  const writeDamage = touchedOperations(run.model, intended, run.fs.files(), isDerived);
+  const misplacedUndetectable = fault.kind === 'misplaced-write' && run.adapter.supports.positionFreeFrames === true;
+  await recover(run, { allowance: 0, refusalAllowed: true, misplacedUndetectable, writeDamage });
+  return fired;
 }
 
 /**

@@ -1,4 +1,6 @@
-export { FaultFs, type Injection, type InjectionTarget, type FailedOperationClass, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export { FaultFs, type Injection, type InjectionTarget, type FailedOperationClass, type IoOperationClass, type CrashResult, type WriteFate } from './fault-fs.js';
+export { runWriteFates, MISPLACED_SEEDS, type WriteFateSummary } from './write-fate-family.js';
+export { touchedOperations, ANCHOR_BYTES_MIN, type TouchedOperations } from './write-fate-damage.js';
 export { runIoErrorAtEveryOperation, type IoErrorSummary } from './io-error-family.js';
 export { pendingEntryOperations } from './crash.js';
 export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';

@@ -28,7 +28,7 @@ export interface IoErrorSummary {
 function scenarioFailing(adapter: BackendAdapter, nth: number, crash: (typeof CRASHES)[number]): Scenario {
   // EIO and ENOSPC alternate: a dead sector and a full disk, at every other index each.
   const injection: Injection = { operation: 'mutation', nth, errno: nth % 2 === 1 ? 'EIO' : 'ENOSPC', persistent: false };
-  return { durability: crash.durability(adapter), steps: [], fault: { kind: 'io-error', injection, crash: crash.crash }, tail: smallWorkload(adapter), injectionFromStart: true };
+  return { durability: crash.durability(adapter), steps: [], fault: { kind: 'io-error', injection, crash: crash.crash }, tail: smallWorkload(adapter), armedFromStart: true };
 }
 
 /**

@@ -1,11 +1,12 @@
 import { isKeelError } from '@keel/core';
 import type { CrashEffects } from './crash.js';
 import type { CrashSpec } from './faults.js';
-import { MisplacedRecord } from './model.js';
+import { LogModel, MisplacedRecord } from './model.js';
 import type { ScenarioState } from './scenario-state.js';
 import { CorruptionReported, DiskFrozen, assertSavedTails, assertUntouched, describeError } from './scenario-rules.js';
 import { matchState } from './state-match.js';
 import { ConformanceViolation, violation } from './violation.js';
+import type { TouchedOperations } from './write-fate-damage.js';
 
 /** What a recovery after a fault may do, and how it is to be opened. */
 export interface RecoverOptions {
@@ -17,6 +18,11 @@ export interface RecoverOptions {
   misplacedUndetectable?: boolean;
   /** Open with a crash point armed at this mutation (fault 14). */
   crashAtMutation?: number;
+  /**
+   * A write was lost or misplaced (faults 16 and 17): the operations it touched (null:
+   * none) may be missing, but only where nothing acknowledged follows them.
+   */
+  writeDamage?: TouchedOperations | null;
 }
 
 /** The process dies and the disk is left as `spec` says: the store is dropped, the FaultFs replaced. */
@@ -61,7 +67,7 @@ async function recoverOnce(run: ScenarioState, options: RecoverOptions, crashAtM
   measureRecovery(run);
   assertSavedTails(run.adapter.recovery(run.store), before, run.fs.files());
   try {
-    await checkRecovered(run, options.allowance, options.refusalAllowed, options.misplacedUndetectable === true);
+    await checkRecovered(run, options.allowance, options.refusalAllowed, options.misplacedUndetectable === true, options.writeDamage);
   } catch (error) {
     if (error instanceof DiskFrozen) return true;
     throw error;
@@ -101,15 +107,24 @@ async function refused(run: ScenarioState, error: unknown, before: Map<string, U
   run.outcome = 'salvaged';
   // Salvage keeps the valid prefix: with damage it may lose acknowledged data, never invent any.
   // A misplaced whole frame in that prefix is as undetectable as it is on a plain open.
-  await checkRecovered(run, options.allowance > 0 ? Number.POSITIVE_INFINITY : 0, true, options.misplacedUndetectable === true);
+  const damaged = options.allowance > 0 || options.writeDamage !== undefined;
+  await checkRecovered(run, damaged ? Number.POSITIVE_INFINITY : 0, true, options.misplacedUndetectable === true);
 }
 
 /** The recovered store against the model: a loss of acknowledged data is a violation, and never silent. */
-export async function checkRecovered(run: ScenarioState, allowance: number, refusalAllowed: boolean, misplacedUndetectable = false): Promise<void> {
+export async function checkRecovered(
+  run: ScenarioState,
+  allowance: number,
+  refusalAllowed: boolean,
+  misplacedUndetectable = false,
+  writeDamage?: TouchedOperations | null,
+): Promise<void> {
   const report = run.adapter.recovery(run.store);
   let kept: number;
   try {
-    kept = await matchState(run, allowance, refusalAllowed);
+    if (writeDamage === undefined) kept = await matchState(run, allowance, refusalAllowed);
+    // Where a whole frame in another's place is undetectable, a record missing before later ones is that misplacement, not a hole to allow.
+    else kept = await matchState(run, Number.POSITIVE_INFINITY, refusalAllowed, misplacedUndetectable ? undefined : (writeDamage ?? undefined));
   } catch (error) {
     if (misplacedUndetectable && error instanceof MisplacedRecord) {
       run.ended = true;
@@ -122,10 +137,41 @@ export async function checkRecovered(run: ScenarioState, allowance: number, refu
     run.outcome = 'refused';
     return;
   }
-  if (kept < run.model.acked && report.tailState === 'clean-end' && report.discardedBytes === 0 && report.actions.length === 0) {
+  if (writeDamage !== undefined) kept = checkWriteDamageLoss(run, kept, writeDamage);
+  else if (kept < run.model.acked && report.tailState === 'clean-end' && report.discardedBytes === 0 && report.actions.length === 0) {
     violation(`recovery lost acknowledged data (kept ${kept} of ${run.model.acked}) and reported a clean open`);
   }
   run.model.settle(kept);
+}
+
+/**
+ * After a lost or misplaced write, an open may lose the acknowledged operations the write
+ * carried — nothing else, and only when no acknowledged operation follows them: valid
+ * records after the hole prove it is damage, which must be refused (KEEL_CORRUPT), not
+ * cut away. A loss at the very end is undetectable for any format: counted, not failed.
+ */
+function checkWriteDamageLoss(run: ScenarioState, kept: number, damage: TouchedOperations | null): number {
+  const gap = run.model instanceof LogModel ? run.model.lastGap : null;
+  // A format that binds no segment's end (BackendSupports.unboundSegmentEnds) cannot see a sealed segment that ends early.
+  const endUnbound = damage !== null && damage.atFileEnds && run.adapter.supports.unboundSegmentEnds === true;
+  if (gap !== null) {
+    // Records after the hole are there: valid data after damage is corruption to refuse, not a tail.
+    if (!endUnbound) violation(`a lost or misplaced write left a hole (records #${gap.from} to #${gap.to - 1} missing, later ones present) that open did not refuse with KEEL_CORRUPT`);
+    (run.model as LogModel).dropGap(gap);
+    run.outcome = 'undetectable';
+    const remaining = kept - (gap.to - gap.from);
+    if (remaining < run.model.acked) violation(`besides the hole a lost or misplaced write left (records #${gap.from} to #${gap.to - 1}), open lost acknowledged records at the end`);
+    return remaining;
+  }
+  const acked = run.model.acked;
+  if (kept >= acked) return kept;
+  if (damage === null || acked <= damage.from) violation(`recovery lost acknowledged operations (kept ${kept} of ${acked}) that the lost or misplaced write did not touch`);
+  if (kept < damage.from) violation(`recovery kept ${kept} of ${acked} operations: it lost acknowledged ones before #${damage.from}, the first the lost or misplaced write touched`);
+  if (acked > damage.to && !endUnbound) {
+    violation(`a lost or misplaced write damaged operations #${damage.from} to #${damage.to - 1}, and open dropped the acknowledged ones after them (kept ${kept} of ${acked}) instead of refusing the hole with KEEL_CORRUPT`);
+  }
+  run.outcome = 'undetectable';
+  return kept;
 }
 
 /**

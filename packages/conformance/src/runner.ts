@@ -1,6 +1,6 @@
 import type { RecoveryAction } from '@keel/core';
 import type { BackendAdapter } from './adapter.js';
-import { applyFault, armInjection, crashPointReached } from './fault-injection.js';
+import { applyFault, armFault, crashPointReached } from './fault-injection.js';
 import type { FailedOperationClass, FaultFs } from './fault-fs.js';
 import type { FaultKind } from './faults.js';
 import { checkIdempotentAndWritable } from './final-check.js';
@@ -68,6 +68,11 @@ export class ScenarioRun {
     return this.#state.refusalChecked;
   }
 
+  /** Writes the write fate of a fault 16 or 17 counted while armed: sizes the every-write enumeration. */
+  get writesCounted(): number {
+    return this.#state.writesCounted;
+  }
+
   get fs(): FaultFs {
     return this.#state.fs;
   }
@@ -78,7 +83,7 @@ export class ScenarioRun {
     try {
       const crashPoint = run.scenario.crashAtMutation ?? (fault.kind === 'lost-entries' ? fault.mutation : undefined);
       if (crashPoint !== undefined) run.fs.crashAtMutation(crashPoint);
-      if (run.scenario.injectionFromStart === true && 'injection' in fault) armInjection(run, fault.injection);
+      if (run.scenario.armedFromStart === true) armFault(run, fault);
       if (await tryOpen(run)) await checkLatest(run);
       for (const step of run.scenario.steps) {
         if (run.ended || run.fs.frozen) break;

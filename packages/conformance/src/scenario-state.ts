@@ -4,6 +4,7 @@ import { FaultFs, type FailedOperationClass, type Injection } from './fault-fs.j
 import { KvModel, LogModel, type Model } from './model.js';
 import type { RecoveryCrash, Scenario } from './scenario.js';
 import { describeError } from './scenario-rules.js';
+import { ANCHOR_BYTES_MIN } from './write-fate-damage.js';
 import { ConformanceViolation, violation } from './violation.js';
 
 /** Where every store lives on its FaultFs. */
@@ -57,6 +58,10 @@ export class ScenarioState {
   refusalCheckedInSession = false;
   /** The classes of the operations the injection failed. */
   failedOperations: FailedOperationClass[] = [];
+  /** Writes a write fate counted while armed (how many it could have hit). */
+  writesCounted = 0;
+  /** A write fate (faults 16 and 17) was armed before the first open. */
+  writeFateArmed = false;
   /** The fault has been applied: recoveries from here on are measured. */
   faultApplied = false;
   /** Crash points still to be armed in the recoveries after the fault (Scenario.recoveryCrashes). */
@@ -70,6 +75,8 @@ export class ScenarioState {
     this.adapter = adapter;
     this.scenario = scenario;
     this.model = adapter.kind === 'log' ? new LogModel() : new KvModel();
+    // A lost or misplaced write is mapped to the records it damaged by their bytes: none may be too small to find.
+    if (scenario.fault.kind === 'lost-write' || scenario.fault.kind === 'misplaced-write') this.model.payloadBytesMin = ANCHOR_BYTES_MIN;
   }
 
   async open(recovery: RecoveryPolicy): Promise<void> {

@@ -35,10 +35,11 @@ export interface Scenario {
    */
   readonly recoveryCrashes?: readonly RecoveryCrash[];
   /**
-   * Arm the fault's injection (faults 9 and 10) before the store's first open instead of
-   * after the steps, so that it can fail the store's creation too.
+   * Arm the fault's injection (faults 9 and 10) or write fate (16 and 17) before the
+   * store's first open instead of after the steps, so that it can hit the store's
+   * creation too.
    */
-  readonly injectionFromStart?: boolean;
+  readonly armedFromStart?: boolean;
 }
 
 /** One crash inside a recovery: where its open freezes, and what the crash leaves. */
@@ -71,6 +72,9 @@ export function applicableFaults(adapter: BackendAdapter): FaultKind[] {
   // A stale whole frame in a key-value store whose frames carry no position replays an
   // old operation: undetectable, and the key-value model has no allowance for it.
   if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('stale-tail');
+  kinds.push('lost-write');
+  // A misplaced whole frame is as undetectable there, for the same reason.
+  if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('misplaced-write');
   if (adapter.kind === 'kv' && (protocols.includes('compact') || protocols.includes('snapshot'))) kinds.push('kv-maintenance-crash');
   if (adapter.supports.derivedFiles && adapter.isDerivedFile) kinds.push('derived-damage');
   return kinds;

@@ -3,15 +3,16 @@ import type { KvModel, LogModel } from './model.js';
 import type { ScenarioState } from './scenario-state.js';
 import { CorruptionReported, DiskFrozen, describeError } from './scenario-rules.js';
 import { ConformanceViolation, violation } from './violation.js';
+import type { TouchedOperations } from './write-fate-damage.js';
 
 /**
  * Reads the whole store and matches it against the model; returns how many operations it
  * shows. A read error is a violation, except damage refused with KEEL_CORRUPT and an
  * offset when `reportable` (thrown as CorruptionReported for the caller to count).
  */
-export async function matchState(run: ScenarioState, allowance: number, reportable = false): Promise<number> {
+export async function matchState(run: ScenarioState, allowance: number, reportable = false, gapWithin?: TouchedOperations): Promise<number> {
   try {
-    if (run.adapter.kind === 'log') return (run.model as LogModel).match(await run.adapter.read(run.store), allowance);
+    if (run.adapter.kind === 'log') return (run.model as LogModel).match(await run.adapter.read(run.store), allowance, gapWithin);
     return (run.model as KvModel).match(await run.adapter.read(run.store), allowance);
   } catch (error) {
     // A read may write (a journal hands its buffer to the OS first) and reach a crash point.

@@ -18,8 +18,9 @@ interface PayloadStoreStore {
 export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   name: 'payload-store',
   kind: 'log',
-  // Payload frames carry no position (CRC over magic, length, payload): a whole stale or misdirected frame is undetectable (README, Limits).
-  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true },
+  // Payload frames carry no position (CRC over magic, length, payload): a whole stale or misdirected frame is undetectable;
+  // nothing binds a sealed segment's end: a write lost at the end of one is undetectable too (README, Limits).
+  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true, unboundSegmentEnds: true },
   async open(io, dir, options) {
     const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
     return { store, everyWrite: options.durability.mode === 'every-write' };
