@@ -7,6 +7,8 @@ import { ScenarioRun } from './runner.js';
 import { runRecoveryCrashes } from './recovery-crash-family.js';
 import { runIoErrorAtEveryOperation } from './io-error-family.js';
 import { runWriteFates } from './write-fate-family.js';
+import { runHostileFiles } from './hostile-files.js';
+import { runHostileLinks } from './real-files/hostile-links.js';
 import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
 import { applicableFaults, scenarioArbitrary, type Scenario } from './scenario.js';
@@ -147,6 +149,16 @@ export function entrySubsets(pending: number): number[] {
   return [...masks];
 }
 
+/** The hostile-files property's replay: KEEL_HOSTILE_SEED and KEEL_HOSTILE_PATH, as fast-check printed them; KEEL_HOSTILE_RUNS for more cases. */
+function hostileOptions(): { runs?: number; seed?: number; path?: string } {
+  const environment = process.env;
+  const options: { runs?: number; seed?: number; path?: string } = {};
+  if (environment.KEEL_HOSTILE_RUNS) options.runs = Number(environment.KEEL_HOSTILE_RUNS);
+  if (environment.KEEL_HOSTILE_SEED) options.seed = Number(environment.KEEL_HOSTILE_SEED);
+  if (environment.KEEL_HOSTILE_PATH) options.path = environment.KEEL_HOSTILE_PATH;
+  return options;
+}
+
 /**
  * The whole conformance suite for one backend, from a one-line test file:
  * `describeBackend(adapter)`.
@@ -188,6 +200,14 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
     test('loses, and misplaces, each write of a small workload in turn, and refuses the damage or loses only what that write carried', async () => {
       const summary = await runWriteFates(adapter);
       tables.push(`lost and misplaced writes: ${summary.writes} writes, ${summary.states} runs (${adapter.name}); outcomes ${JSON.stringify(summary.outcomes)}`);
+    });
+    test('refuses, untouched, or opens whole with hostile files in every file kind it keeps (impossible contents under valid checksums, files of another store, temporaries, directories)', async () => {
+      const summary = await runHostileFiles(adapter, hostileOptions());
+      tables.push(`hostile files: ${summary.cases} cases (${adapter.name}): refused ${summary.refused}, opened whole ${summary.opened}, undetectable (no store identity) ${summary.undetectable}, not applicable ${summary.skipped}`);
+    });
+    test('on real files: refuses, untouched, or opens whole with symlinks where its files and temporaries belong, and never writes through one', async () => {
+      const summary = await runHostileLinks(adapter);
+      tables.push(`hostile links: ${summary.cases} cases (${adapter.name}): refused ${summary.refused}, opened whole ${summary.opened}`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
       test(`store protocol: ${check.name}`, () => check.run(adapter));

@@ -1,6 +1,8 @@
 export { FaultFs, type Injection, type InjectionTarget, type FailedOperationClass, type IoOperationClass, type CrashResult, type WriteFate } from './fault-fs.js';
 export { runWriteFates, MISPLACED_SEEDS, type WriteFateSummary } from './write-fate-family.js';
 export { touchedOperations, ANCHOR_BYTES_MIN, type TouchedOperations } from './write-fate-damage.js';
+export { runHostileFiles, writeStore, hostileCaseArbitrary, HOSTILE_CLASSES, HOSTILE_RUNS_DEFAULT, type HostileCase, type HostileClass, type HostileSummary } from './hostile-files.js';
+export { runHostileLinks, type HostileLinksSummary } from './real-files/hostile-links.js';
 export { runIoErrorAtEveryOperation, type IoErrorSummary } from './io-error-family.js';
 export { pendingEntryOperations } from './crash.js';
 export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';
@@ -22,6 +24,7 @@ export type {
   BackendSupports,
   AdapterOpenOptions,
   AdapterBase,
+  ChecksummedRegion,
   LogAdapter,
   KvAdapter,
   LogRecord,
