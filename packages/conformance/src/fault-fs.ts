@@ -75,6 +75,7 @@ export class FaultFs implements Io {
   #injectionCount = 0;
   #injectionsFired = 0;
   readonly #failedClasses: FailedOperationClass[] = [];
+  #crashAtNextSync = false;
   #writeFate: WriteFate | null = null;
   #writesCounted = 0;
   #writeFatesMet = 0;
@@ -158,6 +159,21 @@ export class FaultFs implements Io {
     const release = this.#held.splice(0, Math.min(count, this.#held.length));
     if (count === Number.POSITIVE_INFINITY) this.#holding = false;
     for (const complete of release) complete();
+  }
+
+  /**
+   * The disk after the process dies (SIGKILL, OOM) but the machine does not, now or at
+   * the frozen crash point: the page cache keeps everything written, durable or not, as
+   * it was (a later power cut still loses what was never synced), and no handle or lock
+   * of the dead process survives.
+   */
+  afterProcessCrash(): FaultFs {
+    return new FaultFs(cloneState(this.#frozen ?? this.#state));
+  }
+
+  /** Freezes the disk just before the next sync (a datasync, fsync or directory sync): a crash inside a sync, after its writes. */
+  crashAtNextSync(): void {
+    this.#crashAtNextSync = true;
   }
 
   /** The state a crash now (or at the frozen crash point) leaves behind, as a fresh FaultFs. */
@@ -304,9 +320,11 @@ export class FaultFs implements Io {
     this.#assertAlive(syscall, path);
     if (mutating) {
       this.#mutations++;
-      if (this.#crashAt !== null && this.#mutations >= this.#crashAt) {
+      const atSync = this.#crashAtNextSync && operation === 'sync';
+      if ((this.#crashAt !== null && this.#mutations >= this.#crashAt) || atSync) {
         this.#frozen = cloneState(this.#state);
         this.#crashAt = null;
+        this.#crashAtNextSync = false;
         this.#assertAlive(syscall, path);
       }
     }

@@ -14,7 +14,13 @@ export type Step =
   | { readonly type: 'reopen' }
   | { readonly type: 'protocol'; readonly name: ProtocolName }
   | { readonly type: 'retention'; readonly fraction: number }
-  | { readonly type: 'crash'; readonly crash: CrashSpec };
+  | { readonly type: 'crash'; readonly crash: CrashSpec }
+  /**
+   * The process dies, the machine does not: the page cache keeps everything written, and
+   * the store is opened again. `inSync`: it dies inside a sync, after the sync's writes
+   * and before its fdatasync (what a store buffers reaches the page cache only there).
+   */
+  | { readonly type: 'process-crash'; readonly inSync: boolean };
 
 export interface Scenario {
   /** every-n flushes on its own after 3 writes; none never syncs on close. */
@@ -102,7 +108,10 @@ function stepArbitrary(adapter: BackendAdapter, withCrashes: boolean): fc.Arbitr
   if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
     options.push({ weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((fraction): Step => ({ type: 'retention', fraction })) });
   }
-  if (withCrashes) options.push({ weight: 1, arbitrary: midCrash.map((crash): Step => ({ type: 'crash', crash })) });
+  if (withCrashes) {
+    options.push({ weight: 1, arbitrary: midCrash.map((crash): Step => ({ type: 'crash', crash })) });
+    options.push({ weight: 1, arbitrary: fc.boolean().map((inSync): Step => ({ type: 'process-crash', inSync })) });
+  }
   return fc.oneof(...options);
 }
 

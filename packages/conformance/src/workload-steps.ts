@@ -21,6 +21,10 @@ export async function runStep(run: ScenarioState, step: Step): Promise<void> {
     await recover(run, { allowance: 0, refusalAllowed: mode === 'fill' || mode === 'torn' || mode === 'subset' || mode === 'stale' });
     return;
   }
+  if (step.type === 'process-crash') {
+    await processCrash(run, step.inSync);
+    return;
+  }
   if (run.store === null) {
     // An injected failure left no store open: try again, as a caller would.
     if (!(await tryOpen(run))) return;
@@ -52,6 +56,21 @@ export async function runStep(run: ScenarioState, step: Step): Promise<void> {
   } catch (error) {
     if (!(error instanceof DiskFrozen)) throw error;
   }
+}
+
+/**
+ * The process dies, the machine does not (optionally inside a sync, after its writes):
+ * nothing is lost but what the process held in memory, and nothing becomes durable.
+ * What the reopened store shows is settled, acknowledged only as far as it was.
+ */
+async function processCrash(run: ScenarioState, inSync: boolean): Promise<void> {
+  if (inSync && run.store !== null) {
+    run.fs.crashAtNextSync();
+    await sync(run);
+  }
+  run.abandonStore();
+  run.fs = run.fs.afterProcessCrash();
+  await tryOpen(run);
 }
 
 /** One write (or batch) of generated records or key-value operations; under every-write its returned promise is tracked as an acknowledgement. */

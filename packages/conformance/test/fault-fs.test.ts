@@ -123,6 +123,21 @@ describe('FaultFs as an Io', () => {
     expect(crashLosingAll(fs).list('/d')).toEqual([]);
   });
 
+  it('keeps the page cache through a process crash, durable or not, and can crash inside the next sync', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d');
+    const file = fs.open('/d/f', { create: true, lock: true });
+    await fs.syncDir('/d');
+    file.writeSync(bytes(1, 2), 0);
+    fs.crashAtNextSync();
+    await expect(file.datasync()).rejects.toSatisfy((error: unknown) => isKeelError(error, 'KEEL_IO'));
+    const restarted = fs.afterProcessCrash();
+    // The dead process's lock is gone; its write is still in the page cache, and still not durable.
+    restarted.open('/d/f', { lock: true }).closeSync();
+    expect([...read(restarted, '/d/f')]).toEqual([1, 2]);
+    expect(read(crashLosingAll(restarted), '/d/f').length).toBe(0);
+  });
+
   it('makes a rename durable only after syncDir', async () => {
     const fs = new FaultFs();
     await createDirectoryDurably(fs, '/d');
