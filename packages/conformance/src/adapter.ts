@@ -19,6 +19,14 @@ export interface BackendSupports {
    * of failing; every other check still applies.
    */
   positionFreeFrames?: boolean;
+  /**
+   * Nothing durable records where a sealed segment ends (its length, its last frame, the
+   * number of its records), so a write lost at the end of a sealed segment shortens it
+   * undetectably, even with acknowledged records in later segments (faults 16 and 17).
+   * The suite then counts that case as 'undetectable' instead of failing; a hole inside a
+   * file must still be refused.
+   */
+  unboundSegmentEnds?: boolean;
   /** Run scenarios under durability 'none' too (close does not sync; sync() must still be true). */
   durabilityNone?: boolean;
   /** `open` with `readOnly: true` opens beside a live writer and changes nothing (every keel store does). */
@@ -55,6 +63,29 @@ export interface AdapterBase<Store> {
   /** Files the store can rebuild or do without (indexes, snapshots). */
   isDerivedFile?(path: string): boolean;
   readonly protocols?: Partial<Record<ProtocolName, (store: Store) => Promise<unknown> | unknown>>;
+  /**
+   * Files (by name) whose format carries no store identity: one copied from another store
+   * of the same backend, under the same name, reads as this store's own (the journal's
+   * fsys frames, segment-log's segments, payload-store's segments). The hostile-files
+   * family counts such a file as 'undetectable' instead of failing; every other file
+   * copied from another store must be refused.
+   */
+  carriesNoStoreIdentity?(name: string): boolean;
+  /**
+   * Checksummed regions of a file (by its name in the store directory) that are not
+   * core frames, which the hostile-files family finds by itself: a fixed header with its
+   * own CRC-32C, say. The family sets a field in one to an impossible value and makes the
+   * checksum valid again.
+   */
+  checksummedRegions?(name: string, bytes: Uint8Array): readonly ChecksummedRegion[];
+}
+
+/** CRC-32C of bytes [start, end), stored little-endian at `crcAt`; fields lie in [fieldsFrom ?? start, end). */
+export interface ChecksummedRegion {
+  readonly start: number;
+  readonly end: number;
+  readonly crcAt: number;
+  readonly fieldsFrom?: number;
 }
 
 /** A record as a log returns it: its position (offset, LSN, ref…) and its bytes. */

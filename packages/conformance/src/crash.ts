@@ -1,6 +1,6 @@
-import { applyOperations, sameBytes, type PendingOperation } from './file-image.js';
+import { applyOperations, sameBytes, storedOperations, type PendingOperation } from './file-image.js';
 import { applyEntryOperationsTo } from './entry-operations.js';
-import { emptyDirectory, joinPath, type EntryOperation, type FileNode, type FsState } from './fs-state.js';
+import { emptyDirectory, joinPath, splitPath, type DirectoryNode, type EntryOperation, type FileNode, type FsState } from './fs-state.js';
 import { Random } from './random.js';
 
 /** What happens to the unsynced data of each file in a crash. */
@@ -63,27 +63,42 @@ export interface CrashEffects {
 export function materialiseCrash(before: FsState, plan: CrashPlan): { state: FsState; effects: CrashEffects } {
   const random = new Random(plan.seed);
   const effects: CrashEffects = { dataChanged: false, entriesLost: false, damagedPath: null, damagedOffset: null };
-  const state: FsState = { files: new Map(), directories: new Map(), nextNode: before.nextNode, nextSequence: before.nextSequence };
+  const state: FsState = { files: new Map(), directories: new Map(), removedDirectories: new Map(), nextNode: before.nextNode, nextSequence: before.nextSequence };
   let counted = 0;
-  const keptOperations = new Map<string, EntryOperation[]>();
+  const keptOperations = new Map<DirectoryNode, EntryOperation[]>();
   const lostDirectories: string[] = [];
+  const lostRemovals = new Set<number>();
   /** Directories whose rename did not reach the disk: new path → the old one they keep. */
   const renamesLost = new Map<string, string>();
-  for (const [path, directory] of before.directories) {
+  // Directories removed since their parent's last sync come last, so that the choices for
+  // the others (and the bits of an entry mask) do not depend on them.
+  const removed = [...before.removedDirectories.entries()].sort(([, left], [, right]) => depth(left.path) - depth(right.path));
+  const nodes: [string, DirectoryNode][] = [...before.directories, ...removed.map(([, { path, node }]): [string, DirectoryNode] => [path, node])];
+  for (const [path, directory] of nodes) {
     const kept = chooseEntries(directory.pending, plan.entries, random, counted);
     counted += directory.pending.length;
     if (kept.length < directory.pending.length) effects.entriesLost = true;
-    keptOperations.set(path, kept);
-    for (const operation of directory.pending) if (operation.kind === 'mkdir' && !kept.includes(operation)) lostDirectories.push(joinPath(path, operation.name));
-    for (const operation of directory.pending) if (operation.kind === 'rename-dir' && !kept.includes(operation)) renamesLost.set(joinPath(path, operation.to), joinPath(path, operation.from));
+    keptOperations.set(directory, kept);
+    for (const operation of directory.pending) {
+      if (kept.includes(operation)) continue;
+      if (operation.kind === 'mkdir') lostDirectories.push(joinPath(path, operation.name));
+      if (operation.kind === 'rmdir') lostRemovals.add(operation.sequence);
+      if (operation.kind === 'rename-dir') renamesLost.set(joinPath(path, operation.to), joinPath(path, operation.from));
+    }
   }
-  for (const [path, directory] of before.directories) {
-    // A directory whose creation did not reach the disk is gone, with everything in it.
-    if (lostDirectories.some((lost) => path === lost || path.startsWith(`${lost}/`))) continue;
-    const kept = keptOperations.get(path) as EntryOperation[];
+  const survives = (path: string): boolean => !lostDirectories.some((lost) => path === lost || path.startsWith(`${lost}/`));
+  const materialise = (path: string, directory: DirectoryNode): void => {
     const entries = new Map(directory.durable);
-    applyEntryOperationsTo(entries, kept);
+    applyEntryOperationsTo(entries, keptOperations.get(directory) as EntryOperation[]);
     state.directories.set(renamesLost.get(path) ?? path, { ...emptyDirectory(), durable: entries, current: new Map(entries) });
+  };
+  // A directory whose creation did not reach the disk is gone, with everything in it.
+  for (const [path, directory] of before.directories) if (survives(path)) materialise(path, directory);
+  // A directory whose removal did not reach the disk is back (its parent first, where that was removed too).
+  for (const [sequence, { path, node }] of removed) {
+    if (!lostRemovals.has(sequence) || !survives(path) || state.directories.has(path) || !state.directories.has(splitPath(path).dir)) continue;
+    materialise(path, node);
+    effects.entriesLost = true;
   }
   for (const directory of state.directories.values()) {
     for (const id of directory.current.values()) {
@@ -106,7 +121,8 @@ function chooseEntries<T>(pending: readonly T[], loss: EntryLoss, random: Random
 }
 
 function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsState): Uint8Array {
-  const pending = node.pending;
+  // What reaches the disk of a write whose fate it is to be lost or misplaced is not what was written.
+  const pending = storedOperations(node.pending);
   switch (loss.mode) {
     case 'keep-all':
       return applyOperations(node.durable, pending);
@@ -121,16 +137,16 @@ function crashImage(node: FileNode, loss: DataLoss, random: Random, before: FsSt
     case 'subset':
       return applyOperations(node.durable, pending.filter(() => random.chance(0.5)));
     case 'stale':
-      return applyOperations(node.durable, stale(node, before, random));
+      return applyOperations(node.durable, stale(node, pending, before, random));
   }
 }
 
 /** From a chosen unsynced write on, each write's place holds what another file has at those offsets. */
-function stale(node: FileNode, before: FsState, random: Random): PendingOperation[] {
-  const from = random.below(node.pending.length + 1);
+function stale(node: FileNode, pending: readonly PendingOperation[], before: FsState, random: Random): PendingOperation[] {
+  const from = random.below(pending.length + 1);
   const sources = [...before.files.values()].filter((other) => other.id !== node.id && other.durable.length > 0);
   const source = sources.length === 0 ? null : random.pick(sources).durable;
-  return node.pending.map((operation, index) => {
+  return pending.map((operation, index) => {
     if (index < from || operation.kind !== 'write') return operation;
     const data = new Uint8Array(operation.data.length);
     if (source !== null) data.set(source.subarray(Math.min(operation.position, source.length), Math.min(operation.position + data.length, source.length)));
@@ -275,9 +291,14 @@ function keeps(mask: number, index: number): boolean {
   return index < 53 && Math.floor(mask / 2 ** index) % 2 === 1;
 }
 
-/** Pending directory entry operations (creates, renames, unlinks not yet synced) in a state. */
+/** Pending directory entry operations (creates, renames, unlinks, mkdirs and rmdirs not yet synced) in a state. */
 export function pendingEntryOperations(state: FsState): number {
   let count = 0;
   for (const directory of state.directories.values()) count += directory.pending.length;
+  for (const { node } of state.removedDirectories.values()) count += node.pending.length;
   return count;
+}
+
+function depth(path: string): number {
+  return path.split('/').length;
 }

@@ -4,14 +4,17 @@ import type { BackendAdapter } from './adapter.js';
 import { fixedScenariosOf } from './fixed-scenarios.js';
 import { knownHardCasesOf } from './known-hard-cases.js';
 import { ScenarioRun } from './runner.js';
+import { runRecoveryCrashes } from './recovery-crash-family.js';
+import { runIoErrorAtEveryOperation } from './io-error-family.js';
+import { runWriteFates } from './write-fate-family.js';
+import { runHostileFiles } from './hostile-files.js';
+import { runHostileLinks } from './real-files/hostile-links.js';
 import { ConformanceViolation } from './violation.js';
 import type { EntryLoss } from './crash.js';
-import { applicableFaults, scenarioArbitrary, protocolsOf, type Scenario, type Step } from './scenario.js';
+import { applicableFaults, scenarioArbitrary, type Scenario } from './scenario.js';
+import { smallWorkload } from './small-workload.js';
 import { FaultTally } from './tally.js';
 import { STORE_PROTOCOL_CHECKS } from './store-protocol.js';
-
-/** Segments the exhaustive workload rolls before one retention drops them together. */
-const RETENTION_WORKLOAD_SEGMENTS = 3;
 
 /** Generated crash scenarios per backend in `pnpm test`; KEEL_CONFORMANCE_RUNS raises it. */
 export const CONFORMANCE_RUNS_DEFAULT = 1000;
@@ -83,7 +86,7 @@ export const ENTRY_SUBSETS_EXHAUSTIVE_MAX = 4;
  * back one unlink or rename of a directory without another). Returns the crash states run.
  */
 export async function runEveryCrashPoint(adapter: BackendAdapter): Promise<number> {
-  const workload = crashPointWorkload(adapter);
+  const workload = smallWorkload(adapter);
   const plain = (data: 'keep-all' | 'lose-all', entries: EntryLoss = data): Scenario => ({
     durability: 'explicit',
     steps: workload,
@@ -146,18 +149,14 @@ export function entrySubsets(pending: number): number[] {
   return [...masks];
 }
 
-function crashPointWorkload(adapter: BackendAdapter): Step[] {
-  const write = (size: number, key: number): Step => ({ type: 'write', size, key, remove: false });
-  const steps: Step[] = [write(10, 0), write(30, 1), { type: 'sync' }];
-  for (const name of protocolsOf(adapter)) steps.push(write(20, 2), { type: 'protocol', name }, { type: 'sync' });
-  // Retention that drops several segments at once: a crash may keep any subset of its unlinks.
-  if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
-    for (let segment = 0; segment < RETENTION_WORKLOAD_SEGMENTS; segment++) steps.push(write(30, segment), { type: 'protocol', name: 'roll' });
-    steps.push({ type: 'sync' }, { type: 'retention', fraction: 0.9 }, { type: 'sync' });
-  }
-  if (adapter.supports.batch) steps.push({ type: 'batch', sizes: [5, 40, 12], keys: [0, 1, 3], removes: [false, adapter.kind === 'kv', false] });
-  steps.push(write(25, 3), { type: 'sync' }, { type: 'reopen' }, write(12, 0), { type: 'sync' });
-  return steps;
+/** The hostile-files property's replay: KEEL_HOSTILE_SEED and KEEL_HOSTILE_PATH, as fast-check printed them; KEEL_HOSTILE_RUNS for more cases. */
+function hostileOptions(): { runs?: number; seed?: number; path?: string } {
+  const environment = process.env;
+  const options: { runs?: number; seed?: number; path?: string } = {};
+  if (environment.KEEL_HOSTILE_RUNS) options.runs = Number(environment.KEEL_HOSTILE_RUNS);
+  if (environment.KEEL_HOSTILE_SEED) options.seed = Number(environment.KEEL_HOSTILE_SEED);
+  if (environment.KEEL_HOSTILE_PATH) options.path = environment.KEEL_HOSTILE_PATH;
+  return options;
 }
 
 /**
@@ -187,6 +186,28 @@ export function describeBackend(adapter: BackendAdapter, options: DescribeBacken
     test('survives a crash at every disk operation of a small workload', async () => {
       const points = await runEveryCrashPoint(adapter);
       tables.push(`exhaustive crash points: ${points} (${adapter.name})`);
+    });
+    test('survives a crash at every disk operation of each repair its open makes, and again in the recovery after that', async () => {
+      const summary = await runRecoveryCrashes(adapter);
+      if (summary.setups.length === 0) throw new ConformanceViolation(`${adapter.name}: no crash state left its open any repair to do (not even a torn tail): the recovery-crash family proved nothing`);
+      tables.push(`recovery crashes: ${summary.states} crash states over ${summary.setups.length} repairs (${adapter.name}): ${summary.setups.map((setup) => `${setup.name} [${setup.repairs.join(', ')}; ${setup.recoveryMutations} operations]`).join('; ')}`);
+    });
+    test('fails each disk-changing operation of a small workload in turn with an I/O error, and loses nothing acknowledged', async () => {
+      const summary = await runIoErrorAtEveryOperation(adapter);
+      const failed = Object.entries(summary.failed).map(([kind, count]) => `${kind} ${count}`).join(', ');
+      tables.push(`I/O error at every operation: ${summary.operations} operations, ${summary.states} runs (${adapter.name}); failed: ${failed}; refused writes with KEEL_POISONED in ${summary.poisoned}; outcomes ${JSON.stringify(summary.outcomes)}`);
+    });
+    test('loses, and misplaces, each write of a small workload in turn, and refuses the damage or loses only what that write carried', async () => {
+      const summary = await runWriteFates(adapter);
+      tables.push(`lost and misplaced writes: ${summary.writes} writes, ${summary.states} runs (${adapter.name}); outcomes ${JSON.stringify(summary.outcomes)}`);
+    });
+    test('refuses, untouched, or opens whole with hostile files in every file kind it keeps (impossible contents under valid checksums, files of another store, temporaries, directories)', async () => {
+      const summary = await runHostileFiles(adapter, hostileOptions());
+      tables.push(`hostile files: ${summary.cases} cases (${adapter.name}): refused ${summary.refused}, opened whole ${summary.opened}, undetectable (no store identity) ${summary.undetectable}, not applicable ${summary.skipped}`);
+    });
+    test('on real files: refuses, untouched, or opens whole with symlinks where its files and temporaries belong, and never writes through one', async () => {
+      const summary = await runHostileLinks(adapter);
+      tables.push(`hostile links: ${summary.cases} cases (${adapter.name}): refused ${summary.refused}, opened whole ${summary.opened}`);
     });
     for (const check of STORE_PROTOCOL_CHECKS) {
       if (check.requires !== undefined && adapter.supports[check.requires] !== true) continue;

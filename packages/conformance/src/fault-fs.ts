@@ -1,5 +1,6 @@
 import { ioError, type Io, type IoFile, type IoOpenOptions, type IoStat } from '@keel/core';
-import { writeAt, setLength, applyOperations, copyBytes } from './file-image.js';
+import { writeAt, setLength, applyOperations, copyBytes, storedOperations } from './file-image.js';
+import { Random } from './random.js';
 import { FaultFsDirectoryHandle } from './fault-fs-directory.js';
 import { FaultFsFile } from './fault-fs-file.js';
 import {
@@ -19,15 +20,38 @@ import { materialiseCrash, pendingEntryOperations, type CrashPlan, type CrashEff
 /** The classes of operation an injected error can target. */
 export type IoOperationClass = 'write' | 'sync' | 'read' | 'open';
 
+/**
+ * What an injection counts: one class of operation, or `mutation` — every operation that
+ * changes the disk (write, set-length, datasync, fsync, syncDir, rename, remove, mkdir,
+ * an open that creates), as SQLite's I/O-error-at-every-index tests count them.
+ */
+export type InjectionTarget = IoOperationClass | 'mutation';
+
+/** The class of an operation an injection failed: a directory entry operation (rename, remove, mkdir) is `entry`. */
+export type FailedOperationClass = IoOperationClass | 'entry';
+
 /** An error on the `nth` operation of a class, counted from when it is armed (1-based). */
 export interface Injection {
-  operation: IoOperationClass;
+  operation: InjectionTarget;
   nth: number;
   errno: 'EIO' | 'ENOSPC';
   /** For writes: persist the first half of the data, then fail (a short write). */
   short?: boolean;
   /** Keep failing every later operation of the class (a dead disk), not just the nth. */
   persistent?: boolean;
+}
+
+/**
+ * The fate of the `nth` write (pwrite) counted from when it is armed: it succeeds, and a
+ * sync of it succeeds, but the disk stores it elsewhere in its file (`misplaced`: the
+ * place it was meant for keeps its old bytes, and the bytes at another offset, chosen
+ * from `seed`, are overwritten) or nowhere (`lost`). Reads see it where it was meant to
+ * go until a crash shows what the disk holds (TigerBeetle's misdirected and lost writes).
+ */
+export interface WriteFate {
+  kind: 'lost' | 'misplaced';
+  nth: number;
+  seed: number;
 }
 
 export interface CrashResult {
@@ -50,6 +74,11 @@ export class FaultFs implements Io {
   #injection: Injection | null = null;
   #injectionCount = 0;
   #injectionsFired = 0;
+  readonly #failedClasses: FailedOperationClass[] = [];
+  #crashAtNextSync = false;
+  #writeFate: WriteFate | null = null;
+  #writesCounted = 0;
+  #writeFatesMet = 0;
   #mutations = 0;
   #crashAt: number | null = null;
   #frozen: FsState | null = null;
@@ -80,6 +109,32 @@ export class FaultFs implements Io {
     return this.#injectionsFired;
   }
 
+  /** Operations the armed injection has counted so far (how many it could have failed). */
+  get injectionCount(): number {
+    return this.#injectionCount;
+  }
+
+  /** The class of each operation an injection failed, in order (index i: the (i+1)-th failure). */
+  get failedClasses(): readonly FailedOperationClass[] {
+    return this.#failedClasses;
+  }
+
+  /** Writes counted since a write fate was armed. */
+  get writesCounted(): number {
+    return this.#writesCounted;
+  }
+
+  /** Writes that met their fate (were lost or misplaced). */
+  get writeFatesMet(): number {
+    return this.#writeFatesMet;
+  }
+
+  /** Arms (or, with null, disarms) the fate of one write to come. */
+  armWriteFate(fate: WriteFate | null): void {
+    this.#writeFate = fate;
+    this.#writesCounted = 0;
+  }
+
   get heldSyncs(): number {
     return this.#held.length;
   }
@@ -104,6 +159,21 @@ export class FaultFs implements Io {
     const release = this.#held.splice(0, Math.min(count, this.#held.length));
     if (count === Number.POSITIVE_INFINITY) this.#holding = false;
     for (const complete of release) complete();
+  }
+
+  /**
+   * The disk after the process dies (SIGKILL, OOM) but the machine does not, now or at
+   * the frozen crash point: the page cache keeps everything written, durable or not, as
+   * it was (a later power cut still loses what was never synced), and no handle or lock
+   * of the dead process survives.
+   */
+  afterProcessCrash(): FaultFs {
+    return new FaultFs(cloneState(this.#frozen ?? this.#state));
+  }
+
+  /** Freezes the disk just before the next sync (a datasync, fsync or directory sync): a crash inside a sync, after its writes. */
+  crashAtNextSync(): void {
+    this.#crashAtNextSync = true;
   }
 
   /** The state a crash now (or at the frozen crash point) leaves behind, as a fresh FaultFs. */
@@ -251,25 +321,44 @@ export class FaultFs implements Io {
     this.#assertAlive(syscall, path);
     if (mutating) {
       this.#mutations++;
-      if (this.#crashAt !== null && this.#mutations >= this.#crashAt) {
+      const atSync = this.#crashAtNextSync && operation === 'sync';
+      if ((this.#crashAt !== null && this.#mutations >= this.#crashAt) || atSync) {
         this.#frozen = cloneState(this.#state);
         this.#crashAt = null;
+        this.#crashAtNextSync = false;
         this.#assertAlive(syscall, path);
       }
     }
     const injection = this.#injection;
-    if (injection === null || operation !== injection.operation) return null;
+    if (injection === null) return null;
+    const counted = injection.operation === 'mutation' ? mutating : operation === injection.operation;
+    if (!counted) return null;
     this.#injectionCount++;
     const hit = this.#injectionCount === injection.nth || (injection.persistent === true && this.#injectionCount > injection.nth);
     if (!hit) return null;
     this.#injectionsFired++;
+    this.#failedClasses.push(operation ?? 'entry');
     if (injection.short && operation === 'write') return injection;
     throw ioError(injection.errno, syscall, path, `${injection.errno}: injected failure of ${syscall} '${path}'`);
   }
 
   write(node: FileNode, position: number, data: Uint8Array): void {
+    const landsAt = this.#fateOf(node, position, data.length);
     node.current = writeAt(node.current, position, data);
-    node.pending.push({ kind: 'write', sequence: this.#sequence(), position, data: copyBytes(data) });
+    const operation = { kind: 'write' as const, sequence: this.#sequence(), position, data: copyBytes(data) };
+    node.pending.push(landsAt === undefined ? operation : { ...operation, landsAt });
+  }
+
+  /** Where the disk stores this write: undefined where it was meant to go, else where its armed fate puts it. */
+  #fateOf(node: FileNode, position: number, length: number): number | null | undefined {
+    const fate = this.#writeFate;
+    if (fate === null || length === 0 || ++this.#writesCounted !== fate.nth) return undefined;
+    this.#writeFatesMet++;
+    if (fate.kind === 'lost') return null;
+    // Another offset inside what the file holds (or just past it, in a file too short for two places).
+    const room = Math.max(node.current.length, position + length) - length;
+    const elsewhere = room <= 0 ? position + length : new Random(fate.seed).below(room);
+    return elsewhere === position ? position + length : elsewhere;
   }
 
   setLength(node: FileNode, length: number): void {
@@ -284,7 +373,7 @@ export class FaultFs implements Io {
   /** Makes the file's operations before `through` durable. */
   makeDurable(node: FileNode, through: number): void {
     const covered = node.pending.filter((operation) => operation.sequence < through);
-    node.durable = applyOperations(node.durable, covered);
+    node.durable = applyOperations(node.durable, storedOperations(covered));
     node.pending = node.pending.filter((operation) => operation.sequence >= through);
   }
 
@@ -371,17 +460,27 @@ export class FaultFs implements Io {
     this.#directory(source.dir, 'rename', from).pending.push({ kind: 'rename-dir', sequence: this.#sequence(), from: source.name, to: target.name });
   }
 
+  /**
+   * Removes an empty directory. Like an unlink, the removal is durable only once the
+   * parent is synced: until then a crash can bring the directory back (`removedDirectories`).
+   */
   #removeDirectory(path: string): void {
     const directory = this.#state.directories.get(path);
     const hasChildren = [...this.#state.directories.keys()].some((other) => other !== path && splitPath(other).dir === path);
     if (directory === undefined || directory.current.size > 0 || hasChildren) throw ioError('ENOTEMPTY', 'rmdir', path);
+    const { dir: parent, name } = splitPath(path);
+    const sequence = this.#sequence();
+    this.#state.directories.get(parent)?.pending.push({ kind: 'rmdir', sequence, name });
     this.#state.directories.delete(path);
+    this.#state.removedDirectories.set(sequence, { path, node: directory });
   }
 
   #makeEntriesDurable(directory: DirectoryNode, through: number): void {
     const covered = directory.pending.filter((operation) => operation.sequence < through);
     directory.pending = directory.pending.filter((operation) => operation.sequence >= through);
     applyEntryOperationsTo(directory.durable, covered);
+    // A removal made durable: no crash can bring that directory back.
+    for (const operation of covered) if (operation.kind === 'rmdir') this.#state.removedDirectories.delete(operation.sequence);
   }
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { CrashPlan, DataLoss, Damage, EntryLoss } from './crash.js';
 import type { Injection } from './fault-fs.js';
 
-/** The fifteen fault kinds of the crash model, numbered as in the issue. */
+/** The seventeen fault kinds of the crash model, numbered as in the issue. */
 export const FAULT_KINDS = [
   'dropped-unsynced', // 1
   'filled-tail', // 2
@@ -19,6 +19,8 @@ export const FAULT_KINDS = [
   'derived-damage', // 13
   'recovery-crash', // 14
   'stale-tail', // 15
+  'lost-write', // 16
+  'misplaced-write', // 17
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -39,7 +41,13 @@ export type Fault =
   /** Fault 11: `writers` concurrent writers wait on held syncs; `released` complete; crash. */
   | { readonly kind: 'group-commit-crash'; readonly writers: number; readonly released: number; readonly crash: CrashSpec }
   /** Fault 14: a crash, then a crash at the `mutation`-th operation of the recovery, then `crash`. */
-  | { readonly kind: 'recovery-crash'; readonly first: CrashSpec; readonly mutation: number; readonly crash: CrashSpec };
+  | { readonly kind: 'recovery-crash'; readonly first: CrashSpec; readonly mutation: number; readonly crash: CrashSpec }
+  /**
+   * Faults 16 and 17: the `nth` write from here on is acknowledged (and synced) but lost,
+   * or stored at another offset of its file chosen from `seed`; the tail and a sync run,
+   * then a crash that keeps everything else (see WriteFate).
+   */
+  | { readonly kind: 'lost-write' | 'misplaced-write'; readonly nth: number; readonly seed: number; readonly crash: CrashSpec };
 
 const seed = fc.integer({ min: 0, max: 0x7fff_ffff });
 
@@ -82,6 +90,16 @@ const injection = (operation: fc.Arbitrary<Injection['operation']>, errno: fc.Ar
     short: fc.boolean(),
     persistent: fc.boolean(),
   });
+
+/** The writes a fate may hit are those of a short tail and its final sync: the first few. */
+const WRITE_FATE_NTH_MAX = 6;
+
+/** Faults 16 and 17: everything but the one write reaches the disk, so the damage is that write's alone. */
+function writeFate(kind: 'lost-write' | 'misplaced-write'): fc.Arbitrary<Fault> {
+  return fc
+    .record({ nth: fc.integer({ min: 1, max: WRITE_FATE_NTH_MAX }), seed })
+    .map(({ nth, seed: chosen }) => ({ kind, nth, seed: chosen, crash: { seed: chosen, data: { mode: 'keep-all' }, entries: 'keep-all' } }));
+}
 
 /** One arbitrary per fault kind. */
 export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> } = {
@@ -127,6 +145,8 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
     fc.constant('keep-all'),
     fc.constantFrom<'delete' | 'flip' | 'truncate'>('delete', 'flip', 'truncate').map((action): Damage => ({ kind: 'derived', action })),
   ).map((crash) => ({ kind: 'derived-damage', crash })),
+  'lost-write': writeFate('lost-write'),
+  'misplaced-write': writeFate('misplaced-write'),
   'recovery-crash': fc
     .record({
       first: crashWith(fc.constantFrom<DataLoss>({ mode: 'byte-prefix' }, { mode: 'torn', granularity: 1 }), fc.constant('keep-all')),

@@ -4,8 +4,28 @@
  * the kept ones to the durable bytes gives the file a crash leaves behind.
  */
 export type PendingOperation =
-  | { readonly kind: 'write'; readonly sequence: number; readonly position: number; readonly data: Uint8Array }
+  | {
+      readonly kind: 'write';
+      readonly sequence: number;
+      readonly position: number;
+      readonly data: Uint8Array;
+      /**
+       * Where the disk stores this write, when not at `position` (a write fate): another
+       * offset (misplaced), or nowhere (null: lost). Reads through the page cache still
+       * see it at `position` until a crash.
+       */
+      readonly landsAt?: number | null;
+    }
   | { readonly kind: 'set-length'; readonly sequence: number; readonly length: number };
+
+/** The operations as the disk stores them: a lost write is dropped, a misplaced one is where it landed. */
+export function storedOperations(operations: readonly PendingOperation[]): PendingOperation[] {
+  return operations.flatMap((operation): PendingOperation[] => {
+    if (operation.kind !== 'write' || operation.landsAt === undefined) return [operation];
+    if (operation.landsAt === null) return [];
+    return [{ kind: 'write', sequence: operation.sequence, position: operation.landsAt, data: operation.data }];
+  });
+}
 
 /** Writes `data` at `position`, extending with zeros when the file is shorter. */
 export function writeAt(image: Uint8Array, position: number, data: Uint8Array): Uint8Array {

@@ -28,5 +28,15 @@ export function fixedScenariosOf(adapter: BackendAdapter): FixedScenario[] {
       },
     });
   }
+  fixed.push({
+    name: 'process-crash-then-sync',
+    why: 'a process crash inside a sync, after its writes, leaves whole, unsynced records in the page cache; the next open finds them, and a sync() with no new writes must still make them durable (an fdatasync at open, or in that sync) before it claims them',
+    scenario: {
+      durability: 'explicit',
+      steps: [write(10, 0), write(20, 1), { type: 'process-crash', inSync: true }, { type: 'sync' }],
+      fault: { kind: 'dropped-unsynced', crash: { seed: 1, data: { mode: 'lose-all' }, entries: 'keep-all' } },
+      tail: [],
+    },
+  });
   return fixed;
 }

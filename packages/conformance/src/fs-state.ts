@@ -22,7 +22,9 @@ export type EntryOperation =
   /** A subdirectory made: it survives a crash only once this directory is synced. */
   | { readonly kind: 'mkdir'; readonly sequence: number; readonly name: string }
   /** A subdirectory renamed: until this directory is synced, a crash may leave it under its old name. */
-  | { readonly kind: 'rename-dir'; readonly sequence: number; readonly from: string; readonly to: string };
+  | { readonly kind: 'rename-dir'; readonly sequence: number; readonly from: string; readonly to: string }
+  /** A subdirectory removed: it is gone for good only once this directory is synced. */
+  | { readonly kind: 'rmdir'; readonly sequence: number; readonly name: string };
 
 export interface DirectoryNode {
   /** Entries (name → file node) that survive any crash. */
@@ -37,12 +39,18 @@ export interface FsState {
   files: Map<number, FileNode>;
   /** Directories by normalised absolute path; a new one is durable once its parent is synced (its `mkdir` entry operation). */
   directories: Map<string, DirectoryNode>;
+  /**
+   * Directories removed since their parent was last synced, keyed by the sequence of
+   * their `rmdir` entry operation: a crash that loses that operation brings them back,
+   * with whatever of their own entries survives.
+   */
+  removedDirectories: Map<number, { readonly path: string; readonly node: DirectoryNode }>;
   nextNode: number;
   nextSequence: number;
 }
 
 export function emptyState(): FsState {
-  const state: FsState = { files: new Map(), directories: new Map(), nextNode: 1, nextSequence: 1 };
+  const state: FsState = { files: new Map(), directories: new Map(), removedDirectories: new Map(), nextNode: 1, nextSequence: 1 };
   state.directories.set('/', emptyDirectory());
   return state;
 }
@@ -74,10 +82,14 @@ export function cloneState(state: FsState): FsState {
     files.set(id, { id, durable: node.durable.slice(), current: node.current.slice(), pending: [...node.pending] });
   }
   const directories = new Map<string, DirectoryNode>();
-  for (const [path, directory] of state.directories) {
-    directories.set(path, { durable: new Map(directory.durable), current: new Map(directory.current), pending: [...directory.pending] });
-  }
-  return { files, directories, nextNode: state.nextNode, nextSequence: state.nextSequence };
+  for (const [path, directory] of state.directories) directories.set(path, cloneDirectory(directory));
+  const removedDirectories = new Map<number, { path: string; node: DirectoryNode }>();
+  for (const [sequence, removed] of state.removedDirectories) removedDirectories.set(sequence, { path: removed.path, node: cloneDirectory(removed.node) });
+  return { files, directories, removedDirectories, nextNode: state.nextNode, nextSequence: state.nextSequence };
+}
+
+function cloneDirectory(directory: DirectoryNode): DirectoryNode {
+  return { durable: new Map(directory.durable), current: new Map(directory.current), pending: [...directory.pending] };
 }
 
 /** Every file reachable by name now: path → bytes a read sees. */

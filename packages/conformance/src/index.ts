@@ -1,4 +1,9 @@
-export { FaultFs, type Injection, type IoOperationClass, type CrashResult } from './fault-fs.js';
+export { FaultFs, type Injection, type InjectionTarget, type FailedOperationClass, type IoOperationClass, type CrashResult, type WriteFate } from './fault-fs.js';
+export { runWriteFates, MISPLACED_SEEDS, type WriteFateSummary } from './write-fate-family.js';
+export { touchedOperations, ANCHOR_BYTES_MIN, type TouchedOperations } from './write-fate-damage.js';
+export { runHostileFiles, writeStore, hostileCaseArbitrary, HOSTILE_CLASSES, HOSTILE_RUNS_DEFAULT, type HostileCase, type HostileClass, type HostileSummary } from './hostile-files.js';
+export { runHostileLinks, type HostileLinksSummary } from './real-files/hostile-links.js';
+export { runIoErrorAtEveryOperation, type IoErrorSummary } from './io-error-family.js';
 export { pendingEntryOperations } from './crash.js';
 export type { CrashPlan, CrashEffects, DataLoss, EntryLoss, Damage } from './crash.js';
 export {
@@ -19,6 +24,7 @@ export type {
   BackendSupports,
   AdapterOpenOptions,
   AdapterBase,
+  ChecksummedRegion,
   LogAdapter,
   KvAdapter,
   LogRecord,
@@ -27,7 +33,9 @@ export type {
 } from './adapter.js';
 export { LogModel, KvModel, makePayload, payloadId, type Model } from './model.js';
 export { ConformanceViolation } from './violation.js';
-export { scenarioArbitrary, applicableFaults, type Scenario, type Step } from './scenario.js';
+export { scenarioArbitrary, applicableFaults, type Scenario, type Step, type RecoveryCrash } from './scenario.js';
+export { runRecoveryCrashes, repairSetups, SECOND_RECOVERY_POINTS_MAX, type RepairSetup, type RecoveryCrashSummary } from './recovery-crash-family.js';
+export { smallWorkload } from './small-workload.js';
 export { ScenarioRun, STORE_DIR, type ScenarioResult, type Outcome } from './runner.js';
 export { FaultTally } from './tally.js';
 export { fixedScenariosOf, type FixedScenario } from './fixed-scenarios.js';

@@ -46,8 +46,11 @@ export class LogModel {
   #nextId = 1;
   #operations = 0;
 
+  /** The smallest payload written (see ANCHOR_BYTES_MIN: write fates find records by their bytes). */
+  payloadBytesMin = 0;
+
   payload(size: number): Uint8Array {
-    return makePayload(this.#nextId++, size);
+    return makePayload(this.#nextId++, Math.max(size, this.payloadBytesMin));
   }
 
   /** Records one write or batch; returns the count of records written so far. */
@@ -75,33 +78,81 @@ export class LogModel {
     return end;
   }
 
-  /** Checks `found` against the model; returns how many records it shows survived. */
-  match(found: readonly LogRecord[], allowanceOperations: number): number {
+  /**
+   * Checks `found` against the model; returns how many records it shows survived. With
+   * `gapWithin` (a lost or misplaced write's records), found may skip one contiguous run
+   * of those records — at its head or inside it — which `lastGap` then names; records
+   * after a gap are matched by bytes, their positions learned afresh (a log whose
+   * positions count records shifts them).
+   */
+  match(found: readonly LogRecord[], allowanceOperations: number, gapWithin?: { readonly from: number; readonly to: number }): number {
+    this.lastGap = null;
     const required = this.requiredEnd(allowanceOperations);
     if (found.length === 0) {
       if (required > this.floor) violation(`log is empty but records up to #${required} were acknowledged durable`);
       return Math.min(this.floor, this.records.length);
     }
-    const start = this.#indexOf(found[0] as LogRecord, 0);
-    if (start > this.floor) violation(`log starts at record #${start}, but only records below #${this.floor} were released to retention (lost the head)`);
-    for (let i = 0; i < found.length; i++) {
-      const expected = this.records[start + i];
+    const first = found[0] as LogRecord;
+    const start = this.#indexOf(first, 0);
+    if (start > this.floor) {
+      if (gapWithin !== undefined && this.floor >= gapWithin.from && start <= gapWithin.to) this.#skip(this.floor, start);
+      else {
+        // A head merely lost leaves the later records where they were; one seen elsewhere
+        // before (or never) may be a whole frame written in another's place.
+        const seen = (this.records[start] as ModelRecord).position;
+        const lost = `log starts at record #${start}, but only records below #${this.floor} were released to retention (lost the head)`;
+        if (seen === undefined || seen !== first.position) throw new MisplacedRecord(`${lost}; or record #${start}, at position ${first.position}, was written there from elsewhere`);
+        violation(lost);
+      }
+    }
+    let index = start;
+    for (let i = 0; i < found.length; i++, index++) {
       const actual = found[i] as LogRecord;
+      if (gapWithin !== undefined && this.lastGap === null && index >= gapWithin.from) {
+        const at = this.#findFrom(actual, index);
+        if (at > index && at <= gapWithin.to) {
+          this.#skip(index, at);
+          index = at;
+        }
+      }
+      const expected = this.records[index];
       if (expected === undefined) violation(`record ${i} (position ${actual.position}) is beyond everything written: ${describeBytes(actual.payload)}`);
       if (!sameBytes(expected.payload, actual.payload)) {
         const elsewhere = this.records.some((record) => sameBytes(record.payload, actual.payload));
-        if (elsewhere) throw new MisplacedRecord(`record #${start + i} (position ${actual.position}) holds record id ${payloadId(actual.payload)} written elsewhere`);
-        violation(`record #${start + i} (position ${actual.position}) differs from what was written: expected ${describeBytes(expected.payload)}, got ${describeBytes(actual.payload)} (hole, reordering or corruption)`);
+        if (elsewhere) throw new MisplacedRecord(`record #${index} (position ${actual.position}) holds record id ${payloadId(actual.payload)} written elsewhere`);
+        violation(`record #${index} (position ${actual.position}) differs from what was written: expected ${describeBytes(expected.payload)}, got ${describeBytes(actual.payload)} (hole, reordering or corruption)`);
       }
-      if (i > 0 && actual.position <= (found[i - 1] as LogRecord).position) violation(`record #${start + i} is at position ${actual.position}, not after the record before it`);
+      if (i > 0 && actual.position <= (found[i - 1] as LogRecord).position) violation(`record #${index} is at position ${actual.position}, not after the record before it`);
       if (expected.position !== undefined && expected.position !== actual.position) {
-        violation(`record #${start + i} moved from position ${expected.position} to ${actual.position}`);
+        violation(`record #${index} moved from position ${expected.position} to ${actual.position}`);
       }
+      expected.position ??= actual.position;
     }
-    for (let i = 0; i < found.length; i++) (this.records[start + i] as ModelRecord).position ??= (found[i] as LogRecord).position;
-    const end = start + found.length;
+    const end = index;
     if (end < required) violation(`log ends at record #${end} but records up to #${this.acked} were acknowledged durable (lost ${this.acked - end})`);
     return end;
+  }
+
+  /** The gap `match` accepted in its last call: records [from, to) missing with later ones present. */
+  lastGap: { readonly from: number; readonly to: number } | null = null;
+
+  /** Records [from, to) are accepted as missing: later records may sit at other positions now. */
+  #skip(from: number, to: number): void {
+    this.lastGap = { from, to };
+    for (const record of this.records.slice(from)) delete record.position;
+  }
+
+  /** The model index of `record` at or after `from`, by its bytes; -1 when it is not there. */
+  #findFrom(record: LogRecord, from: number): number {
+    return this.records.findIndex((candidate, index) => index >= from && sameBytes(candidate.payload, record.payload));
+  }
+
+  /** Takes out the records of a gap a recovery was allowed to leave: the log is what remains, in order. */
+  dropGap(gap: { readonly from: number; readonly to: number }): void {
+    const removed = gap.to - gap.from;
+    this.records.splice(gap.from, removed);
+    this.acked -= Math.max(0, Math.min(this.acked, gap.to) - gap.from);
+    if (this.floor > gap.from) this.floor = Math.max(gap.from, this.floor - removed);
   }
 
   /** After recovery: what survived is all there is, and it is durable. */
@@ -131,8 +182,11 @@ export class KvModel {
   acked = 0;
   #nextId = 1;
 
+  /** The smallest value written (see ANCHOR_BYTES_MIN: write fates find values by their bytes). */
+  payloadBytesMin = 0;
+
   value(size: number): Uint8Array {
-    return makePayload(this.#nextId++, size);
+    return makePayload(this.#nextId++, Math.max(size, this.payloadBytesMin));
   }
 
   add(operations: KvOperation[]): number {

@@ -1,31 +1,39 @@
+import { unsafeUniformIntDistribution, xoroshiro128plus, type RandomGenerator } from 'pure-rand';
+
+/** The largest value `Random.next` can return is just below 1: integers in [0, 2^32) over 2^32. */
+const UNIT_STEPS = 2 ** 32;
+
 /**
- * A small deterministic generator. Crash states are chosen from a seed that fast-check
- * generates, so a failing scenario replays exactly from its seed and path.
+ * The random choices of a crash (which writes survive, where a tear or a flip lands),
+ * drawn from pure-rand's xoroshiro128+ — the generator fast-check itself runs on — so
+ * that the seed fast-check generated for a crash plan replays the same disk exactly,
+ * and the suite carries no generator of its own to get wrong.
  */
 export class Random {
-  #state: number;
+  readonly #generator: RandomGenerator;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    const generator = xoroshiro128plus(seed | 0);
+    // A freshly seeded xoroshiro128+ starts from a barely mixed state (its first output is
+    // the seed's complement): jump once, as fast-check does before every run it generates.
+    generator.unsafeJump?.();
+    this.#generator = generator;
   }
 
-  /** A float in [0, 1) (mulberry32). */
+  /** A float in [0, 1). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let value = this.#state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
+    return unsafeUniformIntDistribution(0, UNIT_STEPS - 1, this.#generator) / UNIT_STEPS;
   }
 
   /** An integer in [0, bound). */
   below(bound: number): number {
-    return Math.floor(this.next() * bound);
+    if (bound <= 0) return 0;
+    return unsafeUniformIntDistribution(0, bound - 1, this.#generator);
   }
 
   /** An integer in [low, high]. */
   between(low: number, high: number): number {
-    return low + this.below(high - low + 1);
+    return unsafeUniformIntDistribution(low, high, this.#generator);
   }
 
   chance(probability: number): boolean {

@@ -18,6 +18,8 @@ export const REFUSAL_ALLOWED: ReadonlySet<FaultKind> = new Set([
   'misdirected-write',
   'fsync-failure',
   'io-error',
+  'lost-write',
+  'misplaced-write',
 ]);
 /**
  * Operations of acknowledged data that damage may take with it (reported, never silent):

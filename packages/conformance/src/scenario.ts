@@ -14,7 +14,13 @@ export type Step =
   | { readonly type: 'reopen' }
   | { readonly type: 'protocol'; readonly name: ProtocolName }
   | { readonly type: 'retention'; readonly fraction: number }
-  | { readonly type: 'crash'; readonly crash: CrashSpec };
+  | { readonly type: 'crash'; readonly crash: CrashSpec }
+  /**
+   * The process dies, the machine does not: the page cache keeps everything written, and
+   * the store is opened again. `inSync`: it dies inside a sync, after the sync's writes
+   * and before its fdatasync (what a store buffers reaches the page cache only there).
+   */
+  | { readonly type: 'process-crash'; readonly inSync: boolean };
 
 export interface Scenario {
   /** every-n flushes on its own after 3 writes; none never syncs on close. */
@@ -27,6 +33,25 @@ export interface Scenario {
   readonly tail: readonly Step[];
   /** Freeze the disk at this mutation counted from the start (exhaustive crash points). */
   readonly crashAtMutation?: number;
+  /**
+   * Crashes during the recoveries after the fault, in order: the first recovery's open is
+   * frozen before its `mutation`-th disk operation and the disk crashed with `crash`, the
+   * next recovery is crashed by the second entry, and so on; the recovery after the last
+   * entry runs to the end (crashes during recovery, repeatedly).
+   */
+  readonly recoveryCrashes?: readonly RecoveryCrash[];
+  /**
+   * Arm the fault's injection (faults 9 and 10) or write fate (16 and 17) before the
+   * store's first open instead of after the steps, so that it can hit the store's
+   * creation too.
+   */
+  readonly armedFromStart?: boolean;
+}
+
+/** One crash inside a recovery: where its open freezes, and what the crash leaves. */
+export interface RecoveryCrash {
+  readonly mutation: number;
+  readonly crash: CrashSpec;
 }
 
 export function protocolsOf(adapter: BackendAdapter): ProtocolName[] {
@@ -53,6 +78,9 @@ export function applicableFaults(adapter: BackendAdapter): FaultKind[] {
   // A stale whole frame in a key-value store whose frames carry no position replays an
   // old operation: undetectable, and the key-value model has no allowance for it.
   if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('stale-tail');
+  kinds.push('lost-write');
+  // A misplaced whole frame is as undetectable there, for the same reason.
+  if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('misplaced-write');
   if (adapter.kind === 'kv' && (protocols.includes('compact') || protocols.includes('snapshot'))) kinds.push('kv-maintenance-crash');
   if (adapter.supports.derivedFiles && adapter.isDerivedFile) kinds.push('derived-damage');
   return kinds;
@@ -80,7 +108,10 @@ function stepArbitrary(adapter: BackendAdapter, withCrashes: boolean): fc.Arbitr
   if (adapter.kind === 'log' && adapter.supports.retention && adapter.deleteBefore) {
     options.push({ weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((fraction): Step => ({ type: 'retention', fraction })) });
   }
-  if (withCrashes) options.push({ weight: 1, arbitrary: midCrash.map((crash): Step => ({ type: 'crash', crash })) });
+  if (withCrashes) {
+    options.push({ weight: 1, arbitrary: midCrash.map((crash): Step => ({ type: 'crash', crash })) });
+    options.push({ weight: 1, arbitrary: fc.boolean().map((inSync): Step => ({ type: 'process-crash', inSync })) });
+  }
   return fc.oneof(...options);
 }
 

@@ -97,6 +97,47 @@ describe('FaultFs as an Io', () => {
     expect([...read(crashLosingAll(fs), '/d/f')]).toEqual([1, 2, 3]);
   });
 
+  it('makes a directory removal durable only after its parent is synced, and brings back what survives in it', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d/inner');
+    const file = fs.open('/d/inner/f', { create: true });
+    file.writeSync(bytes(5), 0);
+    await file.datasync();
+    await fs.syncDir('/d/inner');
+    fs.remove('/d/inner/f');
+    fs.remove('/d/inner');
+    expect(fs.list('/d')).toEqual([]);
+    expect(fs.stat('/d/inner')).toBeNull();
+    // Neither the unlink nor the rmdir reached the disk: the directory and its file are back.
+    const lostAll = crashLosingAll(fs);
+    expect(lostAll.list('/d')).toEqual(['inner']);
+    expect([...read(lostAll, '/d/inner/f')]).toEqual([5]);
+    const keepAll = fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs;
+    expect(keepAll.stat('/d/inner')).toBeNull();
+    // The rmdir is operation 0 (in /d), the unlink operation 1 (in the removed /d/inner, counted last): the rmdir lost alone brings back an empty directory.
+    expect(fs.pendingEntryOperations).toBe(2);
+    const rmdirLost = fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: { keep: 0b10 } }).fs;
+    expect(rmdirLost.list('/d')).toEqual(['inner']);
+    expect(rmdirLost.list('/d/inner')).toEqual([]);
+    await fs.syncDir('/d');
+    expect(crashLosingAll(fs).list('/d')).toEqual([]);
+  });
+
+  it('keeps the page cache through a process crash, durable or not, and can crash inside the next sync', async () => {
+    const fs = new FaultFs();
+    await createDirectoryDurably(fs, '/d');
+    const file = fs.open('/d/f', { create: true, lock: true });
+    await fs.syncDir('/d');
+    file.writeSync(bytes(1, 2), 0);
+    fs.crashAtNextSync();
+    await expect(file.datasync()).rejects.toSatisfy((error: unknown) => isKeelError(error, 'KEEL_IO'));
+    const restarted = fs.afterProcessCrash();
+    // The dead process's lock is gone; its write is still in the page cache, and still not durable.
+    restarted.open('/d/f', { lock: true }).closeSync();
+    expect([...read(restarted, '/d/f')]).toEqual([1, 2]);
+    expect(read(crashLosingAll(restarted), '/d/f').length).toBe(0);
+  });
+
   it('makes a rename durable only after syncDir', async () => {
     const fs = new FaultFs();
     await createDirectoryDurably(fs, '/d');

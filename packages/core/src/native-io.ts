@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import * as native from '@keel/native';
-import { fromSystemError } from './errors.js';
+import { fromSystemError, isKeelError } from './errors.js';
 import { assertPath } from './validate.js';
 import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 
@@ -99,6 +99,39 @@ class NativeIoFile implements IoFile {
   }
 }
 
+function openNative(path: string, options: IoOpenOptions): IoFile {
+  const create = options.create === true || options.createNew === true;
+  const file = guarded(path, () =>
+    native.NativeFile.open(path, {
+      read: true,
+      write: options.write === true || create || options.truncate === true,
+      create,
+      createNew: options.createNew === true,
+      truncate: options.truncate === true,
+      lock: options.lock === true,
+      direct: options.direct === true,
+    }),
+  );
+  return new NativeIoFile(path, file);
+}
+
+/**
+ * Opens, creating the file when it is missing — exclusively (O_EXCL), because O_CREAT
+ * alone follows a dangling symlink planted where the file belongs and creates its target,
+ * wherever that is. When the exclusive create finds something there after all, either
+ * another process created the file first (it opens) or a dangling symlink is in its
+ * place (the open fails with ENOENT, and nothing was created).
+ */
+function openCreating(path: string, options: IoOpenOptions): IoFile {
+  if (guarded(path, () => native.statSync(path)) !== null) return openNative(path, options);
+  try {
+    return openNative(path, { ...options, createNew: true });
+  } catch (error) {
+    if (!isKeelError(error) || error.errno !== 'EEXIST') throw error;
+  }
+  return openNative(path, { ...options, create: false, write: true });
+}
+
 /** The default Io: real files through @keel/native. Paths are checked before they reach the OS (a NUL byte is KEEL_BAD_ARGUMENT, not EINVAL). */
 export const nativeIo: Io = {
   watch(path: string, onChange: () => void): { close(): void } {
@@ -115,19 +148,8 @@ export const nativeIo: Io = {
   },
   open(path: string, options: IoOpenOptions = {}): IoFile {
     assertPath(path);
-    const create = options.create === true || options.createNew === true;
-    const file = guarded(path, () =>
-      native.NativeFile.open(path, {
-        read: true,
-        write: options.write === true || create || options.truncate === true,
-        create,
-        createNew: options.createNew === true,
-        truncate: options.truncate === true,
-        lock: options.lock === true,
-        direct: options.direct === true,
-      }),
-    );
-    return new NativeIoFile(path, file);
+    if (options.create === true && options.createNew !== true) return openCreating(path, options);
+    return openNative(path, options);
   },
   stat(path: string): IoStat | null {
     assertPath(path);

@@ -30,9 +30,11 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
     // No file header: a torn first write is told from a foreign file by core.
     const recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart: true });
     let durableThrough = 0;
+    // The file's directory entry must be durable before anything in it can be: a new one,
+    // and one found here too — the process that created it may have died, or had its
+    // directory sync fail, before the entry reached the disk.
+    await io.syncDir(parentDir(path));
     if (!existed) {
-      // The new file's directory entry must be durable before anything in it can be.
-      await io.syncDir(parentDir(path));
       recovery.actions.push({ kind: 'created', path });
     } else if (options.durability.mode !== 'none' && recovery.validBytes > 0) {
       // Bytes a previous process wrote without syncing may still be only in the page cache.

@@ -32,4 +32,6 @@ export const journalAdapter: LogAdapter<JournalStore> = {
     return store.everyWrite ? store.journal.syncThrough(lsn) : undefined;
   },
   read: (store) => [...store.journal.records()].map((record) => ({ position: record.lsn, payload: record.payload })),
+  // The fsys format has no store identity: another journal's file is a valid journal.
+  carriesNoStoreIdentity: () => true,
 };

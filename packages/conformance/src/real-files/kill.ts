@@ -34,7 +34,8 @@ const CHILD = fileURLToPath(new URL(`./kill-child${import.meta.url.endsWith('.ts
 export async function runKillTest(adapter: BackendAdapter, options: KillTestOptions): Promise<{ rounds: number; acknowledged: number }> {
   const root = mkdtempSync(join(tmpdir(), 'keel-kill-'));
   const dir = join(root, 'store');
-  const random = new Random(options.seed ?? Date.now());
+  const seed = options.seed ?? Date.now() % 0x8000_0000;
+  const random = new Random(seed);
   let acknowledged = 0;
   try {
     const rounds = options.rounds ?? 2;
@@ -45,6 +46,10 @@ export async function runKillTest(adapter: BackendAdapter, options: KillTestOpti
       await checkAfterKill(adapter, dir, round, lastAcked);
     }
     return { rounds, acknowledged };
+  } catch (error) {
+    // The kill points come from the seed: with it, options.seed replays the same rounds.
+    if (error instanceof Error) error.message = `${error.message} (kill test seed ${seed})`;
+    throw error;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

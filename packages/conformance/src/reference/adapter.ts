@@ -34,6 +34,8 @@ export function referenceLogAdapter(flaws: ReferenceFlaws = {}, name = 'referenc
     },
     read: (store) => store.log.records(),
     isDerivedFile: (path) => path.endsWith('.index'),
+    // The reference format has no store identity.
+    carriesNoStoreIdentity: () => true,
     protocols: { roll: (store) => store.log.roll() },
   };
 }

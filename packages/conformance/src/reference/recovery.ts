@@ -52,6 +52,9 @@ export async function loadLog(io: Io, dir: string, policy: RecoveryPolicy, flaws
   }
   const active = io.open(joinPath(dir, segmentName(activeBase)), { write: true });
   const activeBytes = await recoverActive(io, active, policy, flaws, records, report);
+  // A segment found here may have been created by a process whose directory sync failed
+  // or never ran: its entry is made durable before anything appended to it is acknowledged.
+  if (!flaws.skipDirectorySync) await io.syncDir(dir);
   report.records = records.length;
   return { bases, records, active, activeBytes, report };
 }

@@ -1,3 +1,4 @@
+import { KeelError } from '@keel/core';
 import type { KvAdapter, KvOperation } from '../adapter.js';
 import { ReferenceLog } from './reference-log.js';
 import { REFERENCE_SEGMENT_BYTES } from './adapter.js';
@@ -38,18 +39,27 @@ export function encodeOperations(operations: readonly KvOperation[]): Uint8Array
   return out;
 }
 
+/** Applies one record's operations; a record whose contents are impossible (a valid checksum over them notwithstanding) is corrupt. */
 export function applyRecord(state: Map<string, Uint8Array>, record: Uint8Array): void {
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   for (let offset = 0; offset < record.length; ) {
+    if (offset + 9 > record.length) throw corruptRecord(offset, 'an operation header runs past the record');
     const type = view.getUint8(offset);
     const keyLength = view.getUint32(offset + 1, true);
     const valueLength = view.getUint32(offset + 5, true);
+    if (type !== PUT && type !== DELETE) throw corruptRecord(offset, `operation type ${type}`);
+    if (type === DELETE && valueLength !== 0) throw corruptRecord(offset, 'a delete with a value');
+    if (offset + 9 + keyLength + valueLength > record.length) throw corruptRecord(offset, 'an operation runs past the record');
     const key = decoder.decode(record.subarray(offset + 9, offset + 9 + keyLength));
     const value = record.slice(offset + 9 + keyLength, offset + 9 + keyLength + valueLength);
     if (type === PUT) state.set(key, value);
     else state.delete(key);
     offset += 9 + keyLength + valueLength;
   }
+}
+
+function corruptRecord(offset: number, what: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `reference key-value record is impossible at byte ${offset}: ${what}`, { offset });
 }
 
 export function referenceKvAdapter(flaws: ReferenceKvFlaws = {}, name = 'reference-kv'): KvAdapter<ReferenceLog> {
@@ -74,6 +84,7 @@ export function referenceKvAdapter(flaws: ReferenceKvFlaws = {}, name = 'referen
       return state;
     },
     isDerivedFile: (path) => path.endsWith('.index'),
+    carriesNoStoreIdentity: () => true,
     protocols: { roll: (log) => log.roll() },
   };
 }
