@@ -24,6 +24,8 @@ const blobLogAdapter: LogAdapter<BlobStore> = {
     return store.everyWrite ? store.log.syncThrough(end) : undefined;
   },
   read: (store) => store.log.blobs(),
+  // The example keeps no store identity: a blobs.log copied from another store is not told apart (docs/ADDING-A-BACKEND.md).
+  carriesNoStoreIdentity: () => true,
 };
 
 describeBackend(blobLogAdapter);
