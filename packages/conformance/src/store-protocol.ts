@@ -161,7 +161,7 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       live.holdSyncs();
       void Promise.resolve(adapter.sync(writer)).catch(() => undefined);
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const io = live.crash({ seed: 7, data: { mode: 'fill', fill: 'garbage' }, entries: 'keep-all' }).fs;
+      const io = crashWithGarbageTail(live);
       const before = io.files();
       const { store: reader, counter } = await openReadOnly(adapter, io);
       const seen = await contents(adapter, reader);
@@ -287,6 +287,15 @@ class StepRecorder extends InterceptedIo {
 }
 
 const BACKUP = '/backups/copy';
+
+/** A crash that turns the unsynced bytes to garbage: the first seed whose fill changes them. */
+function crashWithGarbageTail(live: FaultFs): FaultFs {
+  for (let seed = 1; seed <= 64; seed++) {
+    const crashed = live.crash({ seed, data: { mode: 'fill', fill: 'garbage' }, entries: 'keep-all' });
+    if (crashed.effects.dataChanged) return crashed.fs;
+  }
+  throw new ConformanceViolation('no garbage fill changed the unsynced bytes: the check has nothing to check');
+}
 
 /** A store at DIR with `count` entries written and synced, and what it holds (all durable). */
 async function storeWithDurable(adapter: BackendAdapter, io: FaultFs, count: number): Promise<{ store: unknown; durable: string[] }> {
