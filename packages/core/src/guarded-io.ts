@@ -27,11 +27,6 @@ export class GuardedIo extends InterceptedIo {
     this.#onFailure = onFailure;
   }
 
-  /** Whether an asynchronous mutating operation is running now. */
-  get busy(): boolean {
-    return this.#pending.size > 0;
-  }
-
   /** Resolves once the asynchronous mutating operations running now have settled. */
   settled(): Promise<unknown> {
     return this.#pending.size === 0 ? Promise.resolve() : Promise.allSettled([...this.#pending]);

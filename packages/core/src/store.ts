@@ -356,14 +356,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
    * A write or sync that background work started before this sync may still fail: resolve
    * only once those settled, and never after any failure.
    */
-  #settledAfter(durable: Promise<number>): Promise<number> {
-    // Nothing running that could still fail: the commit's own answer is the answer (the
-    // common case, kept free of extra promise hops on the durable path).
-    if (!this.io.busy) return durable;
-    return this.#afterRunning(durable);
-  }
-
-  async #afterRunning(durable: Promise<number>): Promise<number> {
+  async #settledAfter(durable: Promise<number>): Promise<number> {
     const running = this.io.settled();
     const frontier = await durable;
     await running;
