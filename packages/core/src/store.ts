@@ -3,7 +3,7 @@ import { syncsOnClose, type DurabilityPolicy } from './durability.js';
 import { GroupCommit } from './group-commit.js';
 import type { GuardedIo } from './guarded-io.js';
 import { KeelError } from './errors.js';
-import { copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+import { assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
 import type { Io, IoFile } from './io.js';
 import type { OverlayIo } from './overlay-io.js';
 import { Lifecycle } from './lifecycle.js';
@@ -136,8 +136,13 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
   }
 
-  /** Opens the copy at `target` read-only through `io`, reads all of it, and throws unless it is whole and needs no repair. */
-  protected async verifyBackup(_target: string, _io: Io): Promise<void> {
+  /** Opens the store at `target` read-only through `io` (a backup's copy, to read it back). */
+  protected openCopy(_target: string, _io: Io): Promise<Store> {
+    throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot verify backups`);
+  }
+
+  /** Reads everything the store holds, checking every checksum (and index); throws KEEL_CORRUPT on damage. */
+  protected async readEverything(): Promise<void> {
     throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot verify backups`);
   }
 
@@ -217,16 +222,6 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     this.#commit.request();
   }
 
-  /** Waits for the flush in flight, if any. */
-  protected drainFlushes(): Promise<void> {
-    return this.#commit.drain();
-  }
-
-  /** Whether the group commit is flushing right now. */
-  protected get flushing(): boolean {
-    return this.#commit.busy;
-  }
-
   protected get durableThrough(): number {
     return this.#commit.durableThrough;
   }
@@ -291,10 +286,21 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       // Opened in the same turn as the plan: what a compaction or retention unlinks later stays readable.
       for (const file of plan.files) sources.push({ file: this.io.open(file.path), name: file.name, length: file.length });
       const report = await copyStoreFiles(io, sources, target, plan.directory);
-      await this.verifyBackup(target, io);
+      await this.#verifyBackup(target, io);
       return report;
     } finally {
       for (const source of sources) source.file.closeSync();
+    }
+  }
+
+  /** A verified backup opens read-only with nothing to repair, and every record reads back checked. */
+  async #verifyBackup(target: string, io: Io): Promise<void> {
+    const copy = await this.openCopy(target, io);
+    try {
+      assertBackupOpensCleanly(copy.recovery, target);
+      await copy.readEverything();
+    } finally {
+      await copy.close();
     }
   }
 

@@ -1,7 +1,6 @@
 import {
   KeelError,
   OverlayIo,
-  assertBackupOpensCleanly,
   waitForFileChange,
   Store,
   assertPayloads,
@@ -304,15 +303,12 @@ export class Journal extends Store<JournalStats> {
     return { directory: false, files: [{ path: this.path, name: '', length: this.readOnly ? this.#writer.nextLsn : this.durableThrough }] };
   }
 
-  /** The copy opens read-only with nothing to repair, and every record reads back checked. */
-  protected override async verifyBackup(target: string, io: Io): Promise<void> {
-    const copy = await Journal.open(target, { io, readOnly: true });
-    try {
-      assertBackupOpensCleanly(copy.recovery, target);
-      for (const _record of copy.records());
-    } finally {
-      await copy.close();
-    }
+  protected override openCopy(target: string, io: Io): Promise<Journal> {
+    return Journal.open(target, { io, readOnly: true });
+  }
+
+  protected override async readEverything(): Promise<void> {
+    for (const _record of this.records());
   }
 
   /** Following streams end quietly when the journal closes. */

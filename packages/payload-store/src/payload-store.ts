@@ -10,7 +10,6 @@ import {
   joinPath,
   openStoreDirectory,
   type DurabilityPolicy,
-  assertBackupOpensCleanly,
   storeFileNames,
   type BackupPlan,
   type Io,
@@ -309,15 +308,12 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     return { directory: true, files };
   }
 
-  /** The copy opens read-only with nothing to repair, and every payload reads back checked. */
-  protected override async verifyBackup(target: string, io: Io): Promise<void> {
-    const copy = await PayloadStore.open(target, { io, readOnly: true });
-    try {
-      assertBackupOpensCleanly(copy.recovery, target);
-      for (const _payload of copy.scan());
-    } finally {
-      await copy.close();
-    }
+  protected override openCopy(target: string, io: Io): Promise<PayloadStore> {
+    return PayloadStore.open(target, { io, readOnly: true });
+  }
+
+  protected override async readEverything(): Promise<void> {
+    for (const _payload of this.scan());
   }
 
   protected closeFiles(): void {

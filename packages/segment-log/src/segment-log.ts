@@ -7,7 +7,6 @@ import {
   describeType,
   openStoreDirectory,
   throwIfAborted,
-  assertBackupOpensCleanly,
   waitForFileChange,
   joinPath,
   storeFileNames,
@@ -359,15 +358,12 @@ export class SegmentLog extends Store<SegmentLogStats> {
     return { directory: true, files };
   }
 
-  /** The copy opens read-only with nothing to repair, and every segment and index checks out. */
-  protected override async verifyBackup(target: string, io: Io): Promise<void> {
-    const copy = await SegmentLog.open(target, { io, readOnly: true });
-    try {
-      assertBackupOpensCleanly(copy.recovery, target);
-      await copy.verify();
-    } finally {
-      await copy.close();
-    }
+  protected override openCopy(target: string, io: Io): Promise<SegmentLog> {
+    return SegmentLog.open(target, { io, readOnly: true });
+  }
+
+  protected override async readEverything(): Promise<void> {
+    await this.verify();
   }
 
   protected closeFiles(): void {

@@ -5,7 +5,6 @@ import {
   describeType,
   openStoreDirectory,
   type GuardedIo,
-  assertBackupOpensCleanly,
   joinPath,
   storeFileNames,
   type BackupPlan,
@@ -265,15 +264,12 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return { directory: true, files: files.filter((file) => file.path === writer.path || !isOtherGeneration(file.name, generation)) };
   }
 
-  /** The copy opens read-only with nothing to repair, and every value reads back checked. */
-  protected override async verifyBackup(target: string, io: Io): Promise<void> {
-    const copy = await WalKv.open(target, { io, readOnly: true });
-    try {
-      assertBackupOpensCleanly(copy.recovery, target);
-      for (const _entry of copy.entries());
-    } finally {
-      await copy.close();
-    }
+  protected override openCopy(target: string, io: Io): Promise<WalKv> {
+    return WalKv.open(target, { io, readOnly: true });
+  }
+
+  protected override async readEverything(): Promise<void> {
+    for (const _entry of this.entries());
   }
 
   /** Read after maintenance settled: a compaction may have switched the writer. */
