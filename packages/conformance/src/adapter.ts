@@ -31,6 +31,13 @@ export interface BackendSupports {
   durabilityNone?: boolean;
   /** `open` with `readOnly: true` opens beside a live writer and changes nothing (every keel store does). */
   readOnly?: boolean;
+  /**
+   * A key-value store whose log frames are not bound to their position: a whole frame
+   * written at another offset can replay out of order without failing a check. The suite
+   * then does not generate misplaced writes (fault 17) for it; the store's README states
+   * the limit. Logs declare `positionFreeFrames` instead, which the log model allows for.
+   */
+  misplacedFramesUndetectable?: boolean;
   /** `backup(store, target)`: an online, durable, verified copy (every keel store has one). */
   backup?: boolean;
 }

@@ -80,7 +80,7 @@ export function applicableFaults(adapter: BackendAdapter): FaultKind[] {
   if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('stale-tail');
   kinds.push('lost-write');
   // A misplaced whole frame is as undetectable there, for the same reason.
-  if (adapter.kind === 'log' || !adapter.supports.positionFreeFrames) kinds.push('misplaced-write');
+  if (adapter.kind === 'log' || !(adapter.supports.positionFreeFrames || adapter.supports.misplacedFramesUndetectable)) kinds.push('misplaced-write');
   if (adapter.kind === 'kv' && (protocols.includes('compact') || protocols.includes('snapshot'))) kinds.push('kv-maintenance-crash');
   if (adapter.supports.derivedFiles && adapter.isDerivedFile) kinds.push('derived-damage');
   return kinds;
