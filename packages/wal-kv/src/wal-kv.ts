@@ -6,14 +6,14 @@ import {
   openStoreDirectory,
   type GuardedIo,
   joinPath,
-  storeFileNames,
   type BackupPlan,
   type Io,
   type StoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
 import { decodeKey, decodeValue, keyBytesOf, type Key } from './encoding.js';
-import { TEMPORARY_SUFFIX, parseLogFileName } from './format.js';
+import { logFileName, snapshotFileName } from './format.js';
+import { IDENTITY_FILE_NAME } from './store-identity.js';
 import { KeyIndex } from './key-index.js';
 import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
@@ -250,18 +250,20 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   }
 
   /**
-   * The identity, the current log up to its last whole record, and its snapshots. Older
-   * generations are not copied: the current log's snapshot and records are the store.
+   * The identity, the current log up to its last whole record, and the newest snapshot of
+   * that log: the files this store has read, and holds open, so a writer in another
+   * process removing an older snapshot or log meanwhile cannot take them away from a
+   * backup made from a read-only view.
    */
   protected override backupPlan(): BackupPlan {
-    const { writer, dir, generation } = this.#state;
+    const { writer, dir, generation, snapshotSeq, snapshotGeneration } = this.#state;
     if (!this.readOnly) writer.flush();
-    const names = storeFileNames(this.io, dir, (name) => name.endsWith(TEMPORARY_SUFFIX));
-    const files = names.map((name) => {
-      const path = joinPath(dir, name);
-      return { path, name, length: path === writer.path ? writer.end : (this.io.stat(path)?.size ?? 0) };
-    });
-    return { directory: true, files: files.filter((file) => file.path === writer.path || !isOtherGeneration(file.name, generation)) };
+    const files = [
+      { path: joinPath(dir, IDENTITY_FILE_NAME), name: IDENTITY_FILE_NAME, length: 0 },
+      { path: writer.path, name: logFileName(generation), length: writer.end },
+    ];
+    if (snapshotSeq !== null && snapshotGeneration === generation) files.push({ path: joinPath(dir, snapshotFileName(snapshotSeq)), name: snapshotFileName(snapshotSeq), length: 0 });
+    return { directory: true, files: files.map((file) => (file.length > 0 ? file : { ...file, length: this.io.stat(file.path)?.size ?? 0 })) };
   }
 
   protected override openCopy(target: string, io: Io): Promise<WalKv> {
@@ -376,8 +378,3 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
   };
 }
 
-/** A log of an older generation that compaction has not removed yet: not part of the current store. */
-function isOtherGeneration(name: string, generation: number): boolean {
-  const found = parseLogFileName(name);
-  return found !== null && found !== generation;
-}
