@@ -1,4 +1,4 @@
-import { ioError, type Advice, type IoFile } from '@keel/core';
+import { ioError, type Advice, type CopiedBytes, type IoFile } from '@keel/core';
 import type { FaultFs } from './fault-fs.js';
 import type { FileNode } from './fs-state.js';
 
@@ -115,6 +115,27 @@ export class FaultFsFile implements IoFile {
     if (length <= 0 || offset < 0 || offset + length > node.current.length) throw ioError('EINVAL', 'mmap', this.path);
     // A copy, not a view: later writes must not change bytes a caller already holds.
     return node.current.slice(offset, offset + length);
+  }
+
+  /**
+   * A copy inside the kernel, in the crash model's terms: the source's bytes as a read sees
+   * them now, written to this file as one unsynced write (so a crash can lose, keep, tear
+   * or reorder it like any other, and injections and write fates count it as a write).
+   * Null for a source on another disk, which the kernel could not copy from either.
+   */
+  copyRangeFrom(source: IoFile, sourcePosition: number, length: number, position: number): Promise<CopiedBytes | null> {
+    return settle(() => {
+      const backing = source.backingFile?.(sourcePosition, length) ?? null;
+      if (!(backing instanceof FaultFsFile) || backing.#fs !== this.#fs) return null;
+      const bytes = new Uint8Array(length);
+      const read = backing.readSync(bytes, sourcePosition);
+      if (read > 0) this.writeSync(bytes.subarray(0, read), position);
+      return { reflink: 0, copyFileRange: read, readWrite: 0 };
+    });
+  }
+
+  backingFile(): IoFile {
+    return this;
   }
 
   closeSync(): void {

@@ -194,7 +194,7 @@ export const STORE_PROTOCOL_CHECKS: readonly StoreProtocolCheck[] = [
       const { store, durable } = await storeWithDurable(adapter, io, 10);
       const backup = (adapter.backup as NonNullable<typeof adapter.backup>)(store, BACKUP);
       for (let id = 11; id <= 15; id++) await write(adapter, store, id);
-      await backup;
+      assertCopiedInKernel(adapter, await backup);
       await adapter.close(store);
       await assertBackupHolds(adapter, io, durable, 'a backup');
       const again = await adapter.open(io, DIR, OPTIONS);
@@ -303,6 +303,17 @@ async function storeWithDurable(adapter: BackendAdapter, io: FaultFs, count: num
   for (let id = 1; id <= count; id++) await write(adapter, store, id);
   await adapter.sync(store);
   return { store, durable: await contents(adapter, store) };
+}
+
+/**
+ * FaultFs copies a range between its files as the kernel would (copy_file_range): a
+ * backup that read and wrote its bytes instead never reached the Io's copy, and the crash
+ * checks above would not be exercising it.
+ */
+function assertCopiedInKernel(adapter: BackendAdapter, report: unknown): void {
+  const copiedBy = (report as { copiedBy?: { readWrite?: unknown } } | undefined)?.copiedBy;
+  if (copiedBy === undefined) throw new ConformanceViolation(`${adapter.name}: backup() resolved without a report of how it copied (copiedBy)`);
+  if (copiedBy.readWrite !== 0) throw new ConformanceViolation(`${adapter.name}: a backup through FaultFs copied ${String(copiedBy.readWrite)} bytes through memory, not with the Io's copyRangeFrom`);
 }
 
 /** The backup at BACKUP opens read-only with nothing to repair and holds at least `durable` (or, when allowed, is not there at all). */

@@ -52,6 +52,28 @@ describe('FaultFs as an Io', () => {
     expect(crashLosingAll(fs).list('/')).toEqual(['a', 'x']);
   });
 
+  it('copies a range between its own files as one unsynced write of the target, and refuses another disk\'s file', async () => {
+    const fs = new FaultFs();
+    fs.mkdir('/d');
+    const source = fs.open('/d/source', { create: true });
+    source.writeSync(bytes(1, 2, 3, 4, 5), 0);
+    await source.datasync();
+    const target = fs.open('/d/target', { create: true });
+    await fs.syncDir('/');
+    await fs.syncDir('/d');
+    expect(await target.copyRangeFrom?.(source, 1, 10, 2)).toEqual({ reflink: 0, copyFileRange: 4, readWrite: 0 });
+    expect([...read(fs, '/d/target')]).toEqual([0, 0, 2, 3, 4, 5]);
+    // Unsynced: a crash loses it, a datasync keeps it.
+    expect([...read(crashLosingAll(fs), '/d/target')]).toEqual([]);
+    await target.datasync();
+    expect([...read(crashLosingAll(fs), '/d/target')]).toEqual([0, 0, 2, 3, 4, 5]);
+    const other = new FaultFs();
+    const foreign = other.open('/x', { create: true });
+    expect(await target.copyRangeFrom?.(foreign, 0, 1, 0)).toBeNull();
+    fs.inject({ operation: 'write', nth: 1, errno: 'ENOSPC' });
+    await expect(target.copyRangeFrom?.(source, 0, 5, 0)).rejects.toMatchObject({ code: 'KEEL_IO', errno: 'ENOSPC' });
+  });
+
   it('a stale crash shows, where unsynced writes were, what another file holds at those offsets', async () => {
     const fs = new FaultFs();
     await createDirectoryDurably(fs, '/d');

@@ -6,7 +6,7 @@ export {
   KEEL_ERROR_CODES, KeelError, badArgument, fromSystemError, ioError, isKeelError, type KeelErrorCode,
   type KeelErrorDetails,
 } from './errors.js';
-export type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
 export { KeyTable } from '@keel/native';
@@ -55,7 +55,7 @@ export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';
 export { GuardedIo } from './guarded-io.js';
 export { Store, type BackupPlan, type StoreSetup, type StoreStats } from './store.js';
-export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type BackupOptions, type BackupProgress, type BackupReport, type BackupSource } from './backup.js';
 export { guardIo, openStoreDirectory, storeFileNames, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
 export { OverlayIo } from './overlay-io.js';
 export { waitForFileChange } from './file-change.js';

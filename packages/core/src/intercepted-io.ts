@@ -1,4 +1,4 @@
-import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 
 /** The operations that change what is on disk, named as interceptors see them. */
 export type IoMutation = 'open-create' | 'mkdir' | 'remove' | 'rename' | 'sync-dir' | 'write' | 'set-length' | 'datasync' | 'fsync';
@@ -159,5 +159,17 @@ export class InterceptedFile implements IoFile {
 
   closeSync(): void {
     this.#file.closeSync();
+  }
+
+  /** A copy into this file is a write to it, intercepted like one; null when the inner file cannot copy. */
+  copyRangeFrom(source: IoFile, sourcePosition: number, length: number, position: number): Promise<CopiedBytes | null> {
+    const file = this.#file;
+    if (file.copyRangeFrom === undefined) return Promise.resolve(null);
+    return this.#async('write', () => (file.copyRangeFrom as NonNullable<IoFile['copyRangeFrom']>).call(file, source, sourcePosition, length, position));
+  }
+
+  /** Reads go straight through, so the bytes are wherever the inner file has them. */
+  backingFile(position: number, length: number): IoFile | null {
+    return this.#file.backingFile?.(position, length) ?? null;
   }
 }

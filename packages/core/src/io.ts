@@ -36,6 +36,16 @@ export interface IoStat {
   isDirectory: boolean;
 }
 
+/** How many bytes of an `IoFile.copyRangeFrom` each method moved; they add up to the bytes copied. */
+export interface CopiedBytes {
+  /** Shared with the source (a reflink: copy-on-write blocks, nothing read or written). */
+  reflink: number;
+  /** Copied inside the kernel (copy_file_range), which may share blocks or copy server-side itself. */
+  copyFileRange: number;
+  /** Read into memory and written out again. */
+  readWrite: number;
+}
+
 export interface IoFile {
   readonly path: string;
   readonly isDirect: boolean;
@@ -62,6 +72,23 @@ export interface IoFile {
    */
   mapSync(offset: number, length: number): Uint8Array;
   closeSync(): void;
+  /**
+   * Optional: copies `length` bytes at `sourcePosition` of `source` to `position` of this
+   * file without passing them through JavaScript — a reflink where the file system shares
+   * blocks, else a copy inside the kernel. Resolves to what each method moved (less than
+   * `length` in all only where the source ends), or to null when it cannot copy from that
+   * source (another Io's file, or bytes held in memory): the caller then reads and writes.
+   * The copy is a write to this file: visible at once, durable only after `datasync`.
+   * `source` must be another file. An Io without it is copied with `read` and `write`.
+   */
+  copyRangeFrom?(source: IoFile, sourcePosition: number, length: number, position: number): Promise<CopiedBytes | null>;
+  /**
+   * Optional: the file that holds bytes `[position, position + length)` of this one on
+   * disk, as this handle reads them, or null when some of them live elsewhere (in
+   * memory). A file that reads the disk itself returns itself; a wrapper returns its inner
+   * file's answer. This is how `copyRangeFrom` reaches a source through wrappers.
+   */
+  backingFile?(position: number, length: number): IoFile | null;
 }
 
 export interface Io {

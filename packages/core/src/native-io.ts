@@ -2,7 +2,7 @@ import { watch } from 'node:fs';
 import * as native from '@keel/native';
 import { fromSystemError, isKeelError } from './errors.js';
 import { assertPath } from './validate.js';
-import type { Advice, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
 
 /** Runs a native call and turns any OS error it throws into a KeelError. */
 function guarded<T>(path: string, call: () => T): T {
@@ -96,6 +96,16 @@ class NativeIoFile implements IoFile {
 
   closeSync(): void {
     guarded(this.path, () => this.#file.closeSync());
+  }
+
+  async copyRangeFrom(source: IoFile, sourcePosition: number, length: number, position: number): Promise<CopiedBytes | null> {
+    const backing = source.backingFile?.(sourcePosition, length) ?? null;
+    if (!(backing instanceof NativeIoFile)) return null;
+    return guardedAsync(this.path, () => this.#file.copyRangeFrom(backing.#file, sourcePosition, length, position));
+  }
+
+  backingFile(): IoFile {
+    return this;
   }
 }
 

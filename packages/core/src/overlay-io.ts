@@ -181,6 +181,12 @@ class Entry {
     return copy;
   }
 
+  /** The real file, for bytes this view has not changed and that lie within what it saw. */
+  backingFile(position: number, length: number): IoFile | null {
+    if (this.changed || position + length > this.size()) return null;
+    return this.#baseFile().backingFile?.(position, length) ?? null;
+  }
+
   close(): void {
     this.#base?.closeSync();
     this.#base = null;
@@ -302,6 +308,11 @@ class OverlayFile implements IoFile {
 
   closeSync(): void {
     this.#closed = true;
+  }
+
+  /** A kernel copy may read the real file only where this view still shows its bytes unchanged. */
+  backingFile(position: number, length: number): IoFile | null {
+    return this.#open().backingFile(position, length);
   }
 
   #open(): Entry {

@@ -3,7 +3,7 @@ import { syncsOnClose, type DurabilityPolicy } from './durability.js';
 import { GroupCommit } from './group-commit.js';
 import type { GuardedIo } from './guarded-io.js';
 import { KeelError } from './errors.js';
-import { assertBackupOpensCleanly, copyStoreFiles, type BackupReport, type BackupSource } from './backup.js';
+import { assertBackupOpensCleanly, copyStoreFiles, type BackupOptions, type BackupReport, type BackupSource } from './backup.js';
 import type { Io, IoFile } from './io.js';
 import type { OverlayIo } from './overlay-io.js';
 import { Lifecycle } from './lifecycle.js';
@@ -274,8 +274,12 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
    * resolves, so a resolved backup is a whole, verified store; a crash leaves `target`
    * absent or whole. The source is only read. Works on a read-only store too (a backup
    * beside a writer in another process).
+   *
+   * Files are copied by reflink where the file system shares blocks (XFS, Btrfs), else
+   * inside the kernel (copy_file_range), else through memory; `copiedBy` in the report
+   * says which. `options.onProgress` follows the copy in bytes (see `BackupOptions`).
    */
-  async backup(target: string): Promise<BackupReport> {
+  async backup(target: string, options: BackupOptions = {}): Promise<BackupReport> {
     this.assertOpen();
     if (this.#overlay === null) await this.sync();
     const io = this.#baseIo;
@@ -285,7 +289,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     try {
       // Opened in the same turn as the plan: what a compaction or retention unlinks later stays readable.
       for (const file of plan.files) sources.push({ file: this.io.open(file.path), name: file.name, length: file.length });
-      const report = await copyStoreFiles(io, sources, target, plan.directory);
+      const report = await copyStoreFiles(io, sources, target, plan.directory, options);
       await this.#verifyBackup(target, io);
       return report;
     } finally {

@@ -70,4 +70,24 @@ describe('InterceptedIo', () => {
     expect(file.sizeSync()).toBe(0);
     file.closeSync();
   });
+
+  it('a copy into a file is a write to it: intercepted, and able to fail; the source is reached through the wrapper', async () => {
+    const dir = tempDir();
+    const io = new RecordingIo(nativeIo);
+    const source = io.open(join(dir, 'source'), { create: true });
+    source.writeSync(new Uint8Array([1, 2, 3, 4]), 0);
+    const target = io.open(join(dir, 'target'), { create: true });
+    io.seen.length = 0;
+    const copied = await target.copyRangeFrom?.(source, 1, 3, 0);
+    expect(copied).not.toBeNull();
+    expect(io.seen).toEqual(['write target']);
+    const into = new Uint8Array(3);
+    target.readSync(into, 0);
+    expect([...into]).toEqual([2, 3, 4]);
+    io.failing.add('write');
+    await expect(target.copyRangeFrom?.(source, 0, 4, 0)).rejects.toMatchObject({ code: 'KEEL_IO' });
+    expect(target.sizeSync()).toBe(3);
+    source.closeSync();
+    target.closeSync();
+  });
 });

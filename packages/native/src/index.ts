@@ -46,6 +46,19 @@ export interface StatResult {
   isDirectory: boolean;
 }
 
+/**
+ * How many bytes of a {@link NativeFile.copyRangeFrom} each method moved; they add up to
+ * the bytes copied.
+ */
+export interface CopiedBytes {
+  /** Shared with the source by `FICLONERANGE` (copy-on-write blocks: nothing read or written). */
+  reflink: number;
+  /** Copied by `copy_file_range(2)` inside the kernel (which may itself share blocks or copy server-side). */
+  copyFileRange: number;
+  /** Copied through a buffer with `pread`/`pwrite`, where neither of the above works. */
+  readWrite: number;
+}
+
 /** The shape of every error this package throws or rejects with. */
 export interface NativeError extends Error {
   code: string;
@@ -77,6 +90,17 @@ export interface NativeFile {
   /** pread into `into`; returns the bytes read, fewer than `into.length` only at EOF. */
   readSync(into: Uint8Array, position: number): number;
   read(into: Uint8Array, position: number): Promise<number>;
+  /**
+   * Copies `length` bytes at `sourcePosition` of `source` to `position` of this file, on
+   * the libuv threadpool, the cheapest way the file systems allow: a reflink
+   * (`FICLONERANGE`, for the block-aligned part, or all of it when it runs to the
+   * source's end), else `copy_file_range(2)`, else `pread`/`pwrite`. A step the file
+   * systems refuse (`EOPNOTSUPP`, `EXDEV`, `EINVAL`, `ENOSYS`) hands the rest to the
+   * next; any other error rejects. The counts add up to less than `length` only where the
+   * source ends. `source` must be another file. The copied bytes are durable only after
+   * a sync of this file, like written ones.
+   */
+  copyRangeFrom(source: NativeFile, sourcePosition: number, length: number, position: number): Promise<CopiedBytes>;
   sizeSync(): number;
   setLengthSync(length: number): void;
   datasyncSync(): void;

@@ -4,10 +4,11 @@
 //! Layout: `api` is the N-API surface (the `NativeFile` class, path calls, checksums,
 //! aligned memory), one file per concern. Below it, the compute modules: `error` (one
 //! `map_error`, JS error objects), `io` (calls over a file descriptor), `open`, `fs`
-//! (path-level calls), `map` (mmap), `frames` (frame scan and seal), `key_table` (wal-kv's index), `task` (the async
+//! (path-level calls), `copy` (kernel-side range copies), `map` (mmap), `frames` (frame scan and seal), `key_table` (wal-kv's index), `task` (the async
 //! twin of every blocking call).
 
 mod api;
+mod copy;
 mod error;
 mod frames;
 mod fs;

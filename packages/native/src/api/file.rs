@@ -8,6 +8,7 @@ use napi::bindgen_prelude::{AsyncTask, BufferSlice, Env, Uint8Array, Uint8ArrayS
 use napi_derive::napi;
 
 use super::throw;
+use crate::copy;
 use crate::error::{closed, Outcome};
 use crate::io::{self, to_u64, Handle};
 use crate::map;
@@ -48,6 +49,17 @@ impl OpenOptions {
       direct: self.direct.unwrap_or(false),
     }
   }
+}
+
+/// How many bytes of a `copyRangeFrom` each method moved.
+#[napi(object)]
+pub struct CopiedBytes {
+  /// Shared with the source by FICLONERANGE (copy-on-write; nothing read or written).
+  pub reflink: f64,
+  /// Copied by copy_file_range(2) inside the kernel.
+  pub copy_file_range: f64,
+  /// Copied through a buffer with pread/pwrite.
+  pub read_write: f64,
 }
 
 #[napi]
@@ -182,6 +194,37 @@ impl NativeFile {
     let handle = self.handle(syscall)?;
     let position = self.position(position, syscall)?;
     Ok((handle, position))
+  }
+
+  /// Copies `length` bytes at `sourcePosition` of `source` to `position` of this file,
+  /// in the kernel where it can (reflink, then copy_file_range, then pread/pwrite). The
+  /// counts add up to less than `length` only where the source ends.
+  #[napi(ts_return_type = "Promise<CopiedBytes>")]
+  pub fn copy_range_from(
+    &self,
+    env: Env,
+    source: &NativeFile,
+    source_position: f64,
+    length: f64,
+    position: f64,
+  ) -> napi::Result<AsyncTask<Blocking<CopiedBytes>>> {
+    let prepared = self
+      .prepare("copy_file_range", position)
+      .and_then(|(target, position)| {
+        let from = source.handle("copy_file_range")?;
+        let source_position = source.position(source_position, "copy_file_range")?;
+        let length = self.position(length, "copy_file_range")?;
+        Ok((from, source_position, target, position, length))
+      });
+    let (from, source_position, target, position, length) = throw(&env, prepared)?;
+    Ok(AsyncTask::new(Blocking::new(move || {
+      let copied = copy::copy_range(&from, source_position, &target, position, length)?;
+      Ok(CopiedBytes {
+        reflink: copied.reflink as f64,
+        copy_file_range: copied.copy_file_range as f64,
+        read_write: copied.read_write as f64,
+      })
+    })))
   }
 
   #[napi]
