@@ -15,7 +15,9 @@ export function progressBar(enabled: boolean, label: string): { update(done: num
       bar.update(done);
     },
     stop() {
+      // Idempotent: a command stops its bar before printing, and again on its way out after a failure.
       if (started) bar.stop();
+      started = false;
     },
   };
 }

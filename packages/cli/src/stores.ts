@@ -1,4 +1,4 @@
-import type { BackupReport, RecoveryPolicy, RecoveryReport } from '@keel/core';
+import type { BackupOptions, BackupReport, RecoveryPolicy, RecoveryReport } from '@keel/core';
 import { Journal } from '@keel/journal';
 import { PayloadStore } from '@keel/payload-store';
 import { SegmentLog } from '@keel/segment-log';
@@ -36,8 +36,8 @@ export interface StoreView {
   /** Reads everything, checking every checksum (and index); `progress` gets done/total in the backend's units. */
   verify(progress: (done: number, total: number) => void): Promise<{ records: number }>;
   records(range: DumpRange): AsyncIterable<DumpRecord>;
-  /** The store's online backup: a durable, verified copy at `target`. */
-  backup(target: string): Promise<BackupReport>;
+  /** The store's online backup: a durable, verified copy at `target`; `options.onProgress` follows the copy in bytes. */
+  backup(target: string, options?: BackupOptions): Promise<BackupReport>;
   close(): Promise<void>;
 }
 
@@ -95,7 +95,7 @@ function journalView(journal: Journal): StoreView {
         yield { position: { lsn: record.lsn }, value: record.payload };
       }
     },
-    backup: (target) => journal.backup(target),
+    backup: (target, options) => journal.backup(target, options),
     close: () => journal.close(),
   };
 }
@@ -135,7 +135,7 @@ function segmentLogView(log: SegmentLog): StoreView {
         yield { position: { offset: record.offset }, timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers };
       }
     },
-    backup: (target) => log.backup(target),
+    backup: (target, options) => log.backup(target, options),
     close: () => log.close(),
   };
 }
@@ -173,7 +173,7 @@ function payloadStoreView(store: PayloadStore): StoreView {
         yield { position: { index: index - 1, segment: ref.segment, offset: ref.offset }, value: payload };
       }
     },
-    backup: (target) => store.backup(target),
+    backup: (target, options) => store.backup(target, options),
     close: () => store.close(),
   };
 }
@@ -208,7 +208,7 @@ function walKvView(kv: WalKv<Uint8Array>): StoreView {
         yield { position: { key: Buffer.from(bytes).toString('utf8') }, key: bytes, value };
       }
     },
-    backup: (target) => kv.backup(target),
+    backup: (target, options) => kv.backup(target, options),
     close: () => kv.close(),
   };
 }

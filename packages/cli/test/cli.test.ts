@@ -9,6 +9,9 @@ import { Journal } from '@keel/journal';
 import { PayloadStore } from '@keel/payload-store';
 import { SegmentLog } from '@keel/segment-log';
 import { WalKv } from '@keel/wal-kv';
+import type { BackupProgress } from '@keel/core';
+import { detectStore } from '../src/detect.js';
+import { openStore } from '../src/stores.js';
 
 // The built command, run as a user runs it: a real process, real files.
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -108,6 +111,34 @@ describe('keel', () => {
         expect(json('dump', path, '--limit', '3').body.records).toHaveLength(3);
         expect(json('recover', path).body).toMatchObject({ outcome: 'nothing to do', applied: false });
         expect(treeHash(path)).toBe(before);
+      });
+
+      it('backup --json prints one JSON document and no bar, copies in the kernel through the read-only open, and changes nothing', async () => {
+        const path = await make(tempDir());
+        const before = treeHash(path);
+        const target = join(tempDir(), 'copy');
+        const made = json('backup', path, target);
+        expect(made.status).toBe(0);
+        expect(made.stderr).toBe('');
+        const copiedBy = made.body.copiedBy as { reflink: number; copyFileRange: number; readWrite: number };
+        expect(copiedBy.readWrite).toBe(0);
+        expect(copiedBy.reflink + copiedBy.copyFileRange).toBe(made.body.bytes);
+        expect(treeHash(path)).toBe(before);
+        expect(json('verify', target).body).toMatchObject({ clean: true, records: 50 });
+      });
+
+      it('a backup reports its progress from 0 up to every byte it copies', async () => {
+        const path = await make(tempDir());
+        const store = await openStore(detectStore(path).backend, path, { readOnly: true });
+        const seen: BackupProgress[] = [];
+        try {
+          const report = await store.backup(join(tempDir(), 'copy'), { onProgress: (progress) => seen.push(progress) });
+          expect(seen[0]).toEqual({ copiedBytes: 0, totalBytes: report.bytes });
+          expect(seen.at(-1)).toEqual({ copiedBytes: report.bytes, totalBytes: report.bytes });
+          expect(seen.every((progress, index) => index === 0 || progress.copiedBytes >= (seen[index - 1] as BackupProgress).copiedBytes)).toBe(true);
+        } finally {
+          await store.close();
+        }
       });
 
       it('a torn tail: verify says damaged (exit 1), recover shows the cut and changes no byte, recover --apply makes it clean', async () => {

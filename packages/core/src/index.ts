@@ -7,6 +7,7 @@ export {
   type KeelErrorDetails,
 } from './errors.js';
 export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
 export { KeyTable } from '@keel/native';

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GuardedIo, OverlayIo, copyStoreFiles, nativeIo, type BackupProgress, type BackupSource, type Io, type IoFile } from '../src/index.js';
+import { GuardedIo, OverlayIo, copyStoreFiles, nativeIo, withoutKernelCopies, type BackupProgress, type BackupSource, type Io } from '../src/index.js';
 import { useTempDir } from './temp-dir.js';
 
 function content(length: number, seed: number): Uint8Array {
@@ -11,12 +11,15 @@ function content(length: number, seed: number): Uint8Array {
   return bytes;
 }
 
-/** Writes `files` (name → bytes) into `dir` and opens each through `io` as a backup source of its whole length. */
+/** Writes `bytes` to `dir/name` and opens it through `io` as a backup source of its whole length. */
+function source(io: Io, dir: string, name: string, bytes: Uint8Array): BackupSource {
+  writeFileSync(join(dir, name), bytes);
+  return { file: io.open(join(dir, name)), name, length: bytes.length };
+}
+
+/** `source` for each of `files` (name → bytes). */
 function sources(io: Io, dir: string, files: Record<string, Uint8Array>): BackupSource[] {
-  return Object.entries(files).map(([name, bytes]) => {
-    writeFileSync(join(dir, name), bytes);
-    return { file: io.open(join(dir, name)), name, length: bytes.length };
-  });
+  return Object.entries(files).map(([name, bytes]) => source(io, dir, name, bytes));
 }
 
 /** Byte equality without a deep comparison per element (megabytes of them). */
@@ -28,20 +31,8 @@ function closeAll(list: readonly BackupSource[]): void {
   for (const source of list) source.file.closeSync();
 }
 
-/** nativeIo with its files stripped of `copyRangeFrom`: an Io that can only read and write. */
-const readWriteOnlyIo: Io = {
-  ...nativeIo,
-  open(path, options): IoFile {
-    const file = nativeIo.open(path, options);
-    return new Proxy(file, {
-      get(target, key) {
-        if (key === 'copyRangeFrom') return undefined;
-        const value: unknown = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  },
-};
+/** An Io that can only read and write. */
+const readWriteOnlyIo = withoutKernelCopies(nativeIo);
 
 describe('copyStoreFiles', () => {
   const tempDir = useTempDir();
@@ -76,7 +67,7 @@ describe('copyStoreFiles', () => {
   it('copies through memory what a read-only view has changed, and from an Io that cannot copy', async () => {
     const dir = tempDir();
     const overlay = new OverlayIo(nativeIo);
-    const [changed] = sources(overlay, dir, { 'data.log': content(50_000, 4) });
+    const changed = source(overlay, dir, 'data.log', content(50_000, 4));
     changed.file.writeSync(new Uint8Array([0xee, 0xee]), 10);
     const fromOverlay = await copyStoreFiles(nativeIo, [changed], join(dir, 'copy-1'), false);
     closeAll([changed]);
@@ -94,10 +85,10 @@ describe('copyStoreFiles', () => {
   it('refuses a source shorter than the store says, either way of copying', async () => {
     const dir = tempDir();
     for (const [index, io] of [nativeIo, readWriteOnlyIo].entries()) {
-      const [source] = sources(nativeIo, dir, { [`short-${index}.log`]: content(1000, 6) });
-      const claimed = { ...source, length: 5000 };
+      const short = source(nativeIo, dir, `short-${index}.log`, content(1000, 6));
+      const claimed = { ...short, length: 5000 };
       await expect(copyStoreFiles(io, [claimed], join(dir, `copy-${index}`), false)).rejects.toMatchObject({ code: 'KEEL_CORRUPT' });
-      source.file.closeSync();
+      short.file.closeSync();
     }
   });
 
@@ -121,7 +112,7 @@ describe('copyStoreFiles', () => {
         const total = lengths.reduce((sum, length) => sum + length, 0);
         expect(seen[0]).toEqual({ copiedBytes: 0, totalBytes: total });
         expect(seen.at(-1)).toEqual({ copiedBytes: total, totalBytes: total });
-        for (let index = 1; index < seen.length; index++) expect(seen[index].copiedBytes).toBeGreaterThanOrEqual(seen[index - 1].copiedBytes);
+        expect(seen.every((progress, index) => index === 0 || progress.copiedBytes >= (seen[index - 1] as BackupProgress).copiedBytes)).toBe(true);
         // Through memory, at least one report per MiB copied.
         if (!inKernel) expect(seen.length).toBeGreaterThanOrEqual(1 + lengths.reduce((sum, length) => sum + Math.ceil(length / (1024 * 1024)), 0));
         expect(report.bytes).toBe(total);

@@ -20,7 +20,7 @@ import {
 } from '@keel/core';
 import { LSN_MAX, RECORD_BYTES_MAX } from './format.js';
 import { assertPath, normalizeJournalOptions, type JournalOptions, type NormalizedJournalOptions } from './options.js';
-import { assertScanReachedEnd, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
+import { assertScanReachedEnd, checkRecords, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 import { RecordBoundaries } from './record-boundaries.js';
 import { openJournalFiles, type OpenedJournal } from './recovery.js';
 import { RecordStream } from './stream.js';
@@ -307,8 +307,10 @@ export class Journal extends Store<JournalStats> {
     return Journal.open(target, { io, readOnly: true });
   }
 
+  /** Every frame checked, none copied out: a backup's read-back runs at the scanner's pace. */
   protected override async readEverything(): Promise<void> {
-    for (const _record of this.records());
+    const to = this.#readableEnd();
+    assertScanReachedEnd(checkRecords(visibleSource(this.#file, this.#writer, to), 0, to), 0, to, this.path);
   }
 
   /** Following streams end quietly when the journal closes. */

@@ -31,6 +31,17 @@ export function* scanRecords(source: FrameSource, from: number, to: number, onEn
 }
 
 /**
+ * Checks every frame from `from` up to `to` (magic, bounded length, CRC-32C) one native
+ * call per chunk, handing none out and copying nothing: what reading a whole journal
+ * back to verify it needs, at the scanner's pace rather than an object per record.
+ */
+export function checkRecords(source: FrameSource, from: number, to: number): ScanEnd {
+  const scanner = new FrameScanner(source, JOURNAL_FRAME_FORMAT, { from, to });
+  scanner.skipToEnd();
+  return { tailState: scanner.tailState ?? 'clean-end', position: scanner.validBytes };
+}
+
+/**
  * A live journal's bytes below its next LSN were all recovered or written by it, so a
  * scan that stops early means either a `from` that is not a record boundary or damage.
  */

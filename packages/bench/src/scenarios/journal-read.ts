@@ -13,7 +13,7 @@ const READ_CHUNK_BYTES = 1 << 20;
 const EXPLICIT = { mode: 'explicit' } as const;
 
 /** A journal of 100-byte records of about `bytes`, built and synced once; returns its path and size. */
-function sharedJournal(context: ScenarioContext, bytes: number): Promise<{ path: string; bytes: number }> {
+export function sharedJournal(context: ScenarioContext, bytes: number): Promise<{ path: string; bytes: number }> {
   const path = join(context.sharedDirectory, `journal-${bytes}.log`);
   return buildOnce(path, async () => {
     const { Journal } = await loadBackend('journal');
@@ -48,7 +48,7 @@ function rawReader(path: string): BenchSystem {
 }
 
 /** Both scenarios read one shared journal: 1 GiB, or 16 MiB in a quick run. */
-function journalSizing(quick: boolean): ReturnType<Scenario['sizing']> {
+export function journalSizing(quick: boolean): ReturnType<Scenario['sizing']> {
   return {
     workPerRound: journalBytes(quick),
     rounds: quick ? 2 : 3,
