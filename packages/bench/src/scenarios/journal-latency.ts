@@ -98,6 +98,53 @@ function rawFsTarget(path: string, payload: Buffer): LatencyTarget {
   };
 }
 
+interface GroupWaiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Raw node:fs with the group commit an application would write by hand: records queue up
+ * while a flush runs; each flush takes the whole queue, writes it with one async
+ * `write` and covers it with one async `datasync`, then resolves its writers.
+ */
+function rawFsGroupTarget(path: string, payload: Buffer): LatencyTarget {
+  let file: FileHandle | undefined;
+  return {
+    name: `${SYSTEM_RAW_FS} (async write + fdatasync per group)`,
+    async open() {
+      const opened = await openFile(path, 'w+');
+      file = opened;
+      let position = 0;
+      let waiters: GroupWaiter[] = [];
+      let flushing = false;
+      const flush = async (): Promise<void> => {
+        flushing = true;
+        while (waiters.length > 0) {
+          const group = waiters;
+          waiters = [];
+          const data = Buffer.concat(group.map(() => payload));
+          try {
+            await opened.write(data, 0, data.length, position);
+            position += data.length;
+            await opened.datasync();
+            for (const waiter of group) waiter.resolve();
+          } catch (error) {
+            for (const waiter of group) waiter.reject(error);
+          }
+        }
+        flushing = false;
+      };
+      return () =>
+        new Promise<void>((resolve, reject) => {
+          waiters.push({ resolve, reject });
+          if (!flushing) void flush();
+        });
+    },
+    close: async () => file?.close(),
+  };
+}
+
 function lmdbTarget(path: string, payload: Buffer): LatencyTarget {
   let database: RootDatabase<Buffer, Key> | undefined;
   let sequence = 0;
@@ -141,6 +188,7 @@ function latencyScenario(writers: number): Scenario {
         keelJournalTarget(join(context.directory, 'journal.log'), record, false),
         keelJournalTarget(join(context.directory, 'journal-direct.log'), record, true),
         rawFsTarget(join(context.directory, 'raw-latency.log'), record),
+        rawFsGroupTarget(join(context.directory, 'raw-group-latency.log'), record),
         lmdbTarget(join(context.directory, 'lmdb-latency'), record),
       ].map((target) => latencySystem(target, writers, perWriter));
     },
