@@ -54,8 +54,8 @@ export const MUTANTS = [
   {
     name: "segment-log: a new segment's directory entry is not synced",
     category: 'durability lie',
-    file: 'packages/segment-log/src/segment-files.ts',
-    edits: [{ from: '    openIndexFiles(io, segment, true);\n    io.syncDirSync(dir);', to: '    openIndexFiles(io, segment, true);' }],
+    file: 'packages/segment-log/src/writer.ts',
+    edits: [{ from: '    if (plan.entries.length === 0) return;\n    await context.io.syncDir(context.dir);\n', to: '    if (plan.entries.length === 0) return;\n' }],
     packages: ['segment-log'],
   },
   {
@@ -63,16 +63,26 @@ export const MUTANTS = [
     category: 'ordering mistake',
     file: 'packages/segment-log/src/retention.ts',
     edits: [
-      { from: '  await writeLogStart(io, dir, (segments[count] as Segment).baseOffset);\n  const deleted', to: '  const newStart = (segments[count] as Segment).baseOffset;\n  const deleted' },
-      { from: '  await io.syncDir(dir);\n  return count;', to: '  await writeLogStart(io, dir, newStart);\n  await io.syncDir(dir);\n  return count;' },
+      { from: '  await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);\n  const deleted', to: '  const deleted' },
+      { from: '  await io.syncDir(dir);\n  return count;', to: '  await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);\n  await io.syncDir(dir);\n  return count;' },
     ],
+    packages: ['segment-log'],
+  },
+  {
+    // Retention as it was before the log-start checkpoint: unlinks oldest first, one
+    // directory sync after all of them. A crash that keeps some unlinks and loses others
+    // leaves a hole; the exhaustive crash keeps every subset of unsynced directory entries.
+    name: 'segment-log: retention keeps no log start and syncs the directory once after all its unlinks',
+    category: 'ordering mistake',
+    file: 'packages/segment-log/src/retention.ts',
+    edits: [{ from: '  await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);\n', to: '' }],
     packages: ['segment-log'],
   },
   {
     name: 'segment-log: index entries written before the log bytes they point to are durable (Rivven)',
     category: 'ordering mistake',
-    file: 'packages/segment-log/src/segment-log.ts',
-    edits: [{ from: '      const size = segment.size;\n      await segment.log.datasync();\n      segmentDurableThrough(segment, size);', to: '      const size = segment.size;\n      segmentDurableThrough(segment, size);\n      await segment.log.datasync();' }],
+    file: 'packages/segment-log/src/writer.ts',
+    edits: [{ from: '    await segment.log.datasync();\n    segmentDurableThrough(segment, size);\n  };', to: '    segmentDurableThrough(segment, size);\n    await segment.log.datasync();\n  };' }],
     packages: ['segment-log'],
     // Equivalent for what the suite can see: open revalidates index files against the log and rebuilds them.
     survives: 'index files are caches that open checks against the log and rebuilds, so their order against the data changes no outcome',
@@ -81,13 +91,13 @@ export const MUTANTS = [
     name: 'segment-log: open does not sync the directory of the segments it finds',
     category: 'recovery mistake',
     file: 'packages/segment-log/src/recovery.ts',
-    edits: [{ from: '    if (active !== undefined) await io.syncDir(dir);', to: '' }],
+    edits: [{ from: '    // open found is made durable before it claims anything, and before a sealed frame below.\n    await io.syncDir(dir);\n', to: '' }],
     packages: ['segment-log'],
   },
   {
-    name: 'payload-store: a failed write or sync does not poison the store',
+    name: 'core: a failed write or sync does not poison the store (run against payload-store)',
     category: 'skipped check',
-    file: 'packages/payload-store/src/payload-store.ts',
+    file: 'packages/core/src/store.ts',
     edits: [{ from: '    this.#lifecycle.poison(error);\n    this.#commit.poison(error);', to: '    void error;' }],
     packages: ['payload-store'],
   },

@@ -73,7 +73,7 @@ export interface AdapterBase<Store> {
   /**
    * Files (by name) whose format carries no store identity: one copied from another store
    * of the same backend, under the same name, reads as this store's own (the journal's
-   * fsys frames, segment-log's segments, payload-store's segments). The hostile-files
+   * fsys frames, the reference log's segments). The hostile-files
    * family counts such a file as 'undetectable' instead of failing; every other file
    * copied from another store must be refused.
    */

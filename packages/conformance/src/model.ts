@@ -213,9 +213,9 @@ export class KvModel {
     return state;
   }
 
-  /** Returns the longest prefix whose state equals `found`, from the acknowledged one on. */
+  /** Returns the longest prefix whose state equals `found`, from the acknowledged one (less the allowance) on. */
   match(found: ReadonlyMap<string, Uint8Array>, allowanceOperations: number): number {
-    const lowest = Math.max(0, this.acked - allowanceOperations);
+    const lowest = this.lowestAllowed(allowanceOperations);
     for (let prefix = this.operations.length; prefix >= lowest; prefix--) {
       if (sameState(this.stateAt(prefix), found)) return prefix;
     }
@@ -223,6 +223,30 @@ export class KvModel {
       `store state matches no prefix of the operations from the ${this.acked} acknowledged ones on (of ${this.operations.length}): ${describeState(found)}; ` +
         `acknowledged state ${describeState(this.stateAt(this.acked))}`,
     );
+  }
+
+  /**
+   * The shortest prefix damage may leave: `allowanceOperations` operations back from the
+   * acknowledged one, not counting operations that left the state as it was (a delete of
+   * a key that is not there). Such an operation is acknowledged whenever the state after
+   * it matched, whether or not the store kept it, so it cannot use up what damage may
+   * cost: a bit flip that spoils one put must not count as two lost operations because a
+   * no-op delete after it was taken as kept.
+   */
+  lowestAllowed(allowanceOperations: number): number {
+    if (!Number.isFinite(allowanceOperations)) return 0;
+    let prefix = this.acked;
+    let left = allowanceOperations;
+    let state = this.stateAt(prefix);
+    while (prefix > 0) {
+      const before = this.stateAt(prefix - 1);
+      const changed = !sameState(before, state);
+      if (changed && left === 0) break;
+      if (changed) left--;
+      prefix--;
+      state = before;
+    }
+    return prefix;
   }
 
   settle(kept: number): void {

@@ -32,13 +32,19 @@ describe('the suite tests itself', () => {
   }
 
   it('passes the reference key-value store', async () => {
-    // A fixed seed: with fresh ones, about one scenario shape in twenty of "zero-length put,
-    // crash with a subset of writes kept, then a bit flip" loses the put without a refusal.
-    // That is a gap of this reference store's own recovery, not of a backend; until it is
-    // fixed, a fresh seed here could turn an unrelated run red.
-    const tally = await runConformance(referenceKvAdapter(), { runs: REFERENCE_RUNS, seed: MUTANT_SEED });
+    const tally = await runConformance(referenceKvAdapter(), { runs: REFERENCE_RUNS });
     expect(tally.scenarios).toBe(REFERENCE_RUNS);
     expect(await checkFixedScenarios(referenceKvAdapter())).toBeNull();
+  });
+
+  it('allows a bit flip its one operation even when a no-op delete after it was counted kept (seed -1581260598)', async () => {
+    // A put, a delete of a key that is not there, a crash that tears the delete away (the
+    // state matches both prefixes, so both count as kept), a sync, then a bit flip in the
+    // put's frame, the last in the file: cut as a torn tail, it costs one state-changing
+    // operation, not two. The model once counted the no-op delete against the allowance.
+    const path = '322:0:2:1:1:3:5:5:5:4:5:7:4:4:6:5:4:4:4:7:6:5:6:6:6:5:6';
+    const tally = await runConformance(referenceKvAdapter(), { runs: REFERENCE_RUNS, seed: -1_581_260_598, path });
+    expect(tally.scenarios).toBe(1);
   });
 
   it('catches the key-value mutant: a batch split into one record per operation', async () => {

@@ -1,5 +1,5 @@
-import { KeelError, frameBytes, joinPath, startsAsOurs, type Io } from '@keel/core';
-import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, mappingFileName } from './format.js';
+import { KeelError, STORE_ID_BYTES, joinPath, startsAsOurs, type Io } from '@keel/core';
+import { SEGMENT_HEADER_BYTES, encodeSegmentHeader, mappingFileName, payloadFrameBytes } from './format.js';
 import { readMappingBody, type MappingCheck, type MappingRecord } from './mapping-file.js';
 import type { SurveyedSegment } from './segment.js';
 
@@ -85,9 +85,9 @@ function checkEntries(record: MappingRecord, segments: ReadonlyMap<number, Surve
     if (!sources.has(from.segment)) return `an entry moves a payload of segment ${from.segment}, which is not a source`;
     if (from.offset < SEGMENT_HEADER_BYTES) return `an entry's old offset ${from.offset} is inside a segment header`;
     const source = segments.get(from.segment);
-    if (source !== undefined && from.offset + frameBytes(from.length) > source.size) return `an entry's old ref ${from.segment}:${from.offset} lies past the end of its segment`;
+    if (source !== undefined && from.offset + payloadFrameBytes(from.length) > source.size) return `an entry's old ref ${from.segment}:${from.offset} lies past the end of its segment`;
     if (to.offset !== position) return `entries do not tile the output (expected offset ${position}, found ${to.offset})`;
-    position += frameBytes(to.length);
+    position += payloadFrameBytes(to.length);
   }
   if (position !== record.outputBytes) return `entries end at ${position}, the output at ${record.outputBytes}`;
   return null;
@@ -106,7 +106,7 @@ export function isOurCompactingFile(io: Io, path: string, segment: number): bool
   try {
     const head = new Uint8Array(SEGMENT_HEADER_BYTES);
     const read = file.readSync(head, 0);
-    const prefix = encodeSegmentHeader({ segment, kind: 'compaction', order: segment }).subarray(0, COMPACTING_PREFIX_BYTES);
+    const prefix = encodeSegmentHeader({ segment, kind: 'compaction', order: segment, storeId: new Uint8Array(STORE_ID_BYTES), predecessor: 0, boundEnd: 0 }).subarray(0, COMPACTING_PREFIX_BYTES);
     return startsAsOurs(head.subarray(0, read), prefix);
   } finally {
     file.closeSync();

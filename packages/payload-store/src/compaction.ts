@@ -1,13 +1,6 @@
-import { KeelError, encodeFrames, frameBytes, isKeelError, joinPath, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
-import {
-  PAYLOAD_FRAME_FORMAT,
-  SEGMENT_HEADER_BYTES,
-  compactingFileName,
-  encodeSegmentHeader,
-  mappingFileName,
-  segmentFileName,
-  type SegmentIdentity,
-} from './format.js';
+import { KeelError, isKeelError, joinPath, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
+import { SEGMENT_HEADER_BYTES, compactingFileName, encodeSegmentHeader, mappingFileName, payloadFrameBytes, segmentFileName, type SegmentIdentity } from './format.js';
+import { encodeBoundFrames } from './frame-binding.js';
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
@@ -73,7 +66,11 @@ export async function writeCompaction(
   const finalPath = joinPath(dir, segmentFileName(output));
   const mappingPath = joinPath(dir, mappingFileName(output));
   try {
-    const { entries, outputBytes } = await writeOutputSegment(io, temporaryPath, { segment: output, kind: 'compaction', order }, live, payloads);
+    // Written whole: its header records its own size, which binds where it ends.
+    let outputBytes = SEGMENT_HEADER_BYTES;
+    for (const payload of payloads) outputBytes += payloadFrameBytes(payload.length);
+    const identity: SegmentIdentity = { segment: output, kind: 'compaction', order, storeId: host.storeId, predecessor: 0, boundEnd: outputBytes };
+    const entries = await writeOutputSegment(io, temporaryPath, identity, live, payloads);
     const sourceNumbers = [...sources.keys()].sort((left, right) => left - right);
     const record: MappingRecord = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers, entries };
     // The mapping is created exclusively at its own name (recovery reads a torn one as
@@ -94,7 +91,7 @@ async function writeOutputSegment(
   identity: SegmentIdentity,
   live: readonly PayloadRef[],
   payloads: readonly Uint8Array[],
-): Promise<{ entries: MappingEntry[]; outputBytes: number }> {
+): Promise<MappingEntry[]> {
   const output = identity.segment;
   const entries: MappingEntry[] = [];
   const file = io.open(path, { create: true, truncate: true });
@@ -104,18 +101,19 @@ async function writeOutputSegment(
     for (let start = 0; start < payloads.length; ) {
       let end = start;
       let bytes = 0;
-      while (end < payloads.length && (end === start || bytes + frameBytes((payloads[end] as Uint8Array).length) <= COMPACTION_WRITE_BYTES)) {
+      while (end < payloads.length && (end === start || bytes + payloadFrameBytes((payloads[end] as Uint8Array).length) <= COMPACTION_WRITE_BYTES)) {
         const from = live[end] as PayloadRef;
         entries.push({ from, to: { segment: output, offset: position + bytes, length: from.length } });
-        bytes += frameBytes(from.length);
+        bytes += payloadFrameBytes(from.length);
         end++;
       }
-      await file.write(encodeFrames(payloads.slice(start, end), PAYLOAD_FRAME_FORMAT), position);
+      await file.write(encodeBoundFrames(payloads.slice(start, end), output, position), position);
       position += bytes;
       start = end;
     }
+    if (position !== identity.boundEnd) throw new Error(`compaction output ends at ${position}, its header says ${identity.boundEnd}`);
     await file.datasync();
-    return { entries, outputBytes: position };
+    return entries;
   } finally {
     closeQuietly(file);
   }

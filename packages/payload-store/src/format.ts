@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, crc32c, defineFrameFormat, startsAsOurs, type FrameFormat } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, crc32c, defineFrameFormat, getSafeUint64, sameStoreId, startsAsOurs, type FrameFormat } from '@keel/core';
 
 /**
  * Bytes on disk (see the Format section of the README). A store directory holds:
@@ -14,18 +14,35 @@ import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FI
 
 /** "KPSG": the first four bytes of every segment file, big-endian. */
 export const SEGMENT_MAGIC = 0x4b50_5347;
-export const SEGMENT_FORMAT_VERSION = 1;
+/** Version 2 binds a segment to its store, its frames to their place, a sealed segment to its end. */
+export const SEGMENT_FORMAT_VERSION = 2;
 /**
  * magic u32 BE, version u16 LE, kind u16 LE, segment number u32 LE, order u32 LE,
- * CRC-32C u32 LE of the first 16 bytes.
+ * store id (16 bytes), predecessor u32 LE, bound end u64 LE, CRC-32C u32 LE of the first 44 bytes.
  */
-export const SEGMENT_HEADER_BYTES = 20;
-const SEGMENT_HEADER_CHECKED_BYTES = 16;
+export const SEGMENT_HEADER_BYTES = 48;
+const SEGMENT_HEADER_CHECKED_BYTES = 44;
+/** magic, version, kind, number, order and store id: what a torn append header is compared with. */
+const SEGMENT_HEADER_PREFIX_BYTES = 16 + STORE_ID_BYTES;
+const STORE_ID_AT = 16;
+const PREDECESSOR_AT = 32;
+const BOUND_END_AT = 36;
 
 /** "KPL\x01": the magic of every payload frame (core's frame layout). */
 export const PAYLOAD_FRAME_MAGIC = 0x4b50_4c01;
-export const PAYLOAD_BYTES_MAX = FRAME_PAYLOAD_BYTES_MAX;
-export const PAYLOAD_FRAME_FORMAT: FrameFormat = defineFrameFormat(PAYLOAD_FRAME_MAGIC, PAYLOAD_BYTES_MAX);
+/**
+ * Every frame's payload starts with where the frame belongs: its segment number (u32 LE)
+ * and its offset in that segment (u64 LE). The frame's CRC-32C covers them, so a whole
+ * frame found anywhere else (a misdirected write, a stale block) fails its check.
+ */
+export const FRAME_BINDING_BYTES = 12;
+/** The largest payload a caller may store: core's frame bound less the binding. */
+export const PAYLOAD_BYTES_MAX = FRAME_PAYLOAD_BYTES_MAX - FRAME_BINDING_BYTES;
+export const PAYLOAD_FRAME_FORMAT: FrameFormat = defineFrameFormat(PAYLOAD_FRAME_MAGIC, FRAME_PAYLOAD_BYTES_MAX);
+/** Bytes on disk of the frame of a payload of `length` bytes. */
+export function payloadFrameBytes(length: number): number {
+  return length + FRAME_BINDING_BYTES + FRAME_OVERHEAD_BYTES;
+}
 
 /** Segment numbers are u32 on disk and in encoded refs; 0 is never used. */
 export const SEGMENT_NUMBER_MIN = 1;
@@ -34,7 +51,7 @@ const SEGMENT_NAME_DIGITS = 10;
 
 export const SEGMENT_BYTES_DEFAULT = 256 * 1024 * 1024;
 /** Small enough for tests to rotate often; a segment always holds at least one frame. */
-export const SEGMENT_BYTES_MIN = SEGMENT_HEADER_BYTES + FRAME_OVERHEAD_BYTES;
+export const SEGMENT_BYTES_MIN = SEGMENT_HEADER_BYTES + FRAME_OVERHEAD_BYTES + FRAME_BINDING_BYTES;
 /** A segment this size still maps into one Buffer (Node's Buffer limit is 4 GiB). */
 export const SEGMENT_BYTES_MAX = 2 ** 31;
 /**
@@ -108,11 +125,17 @@ function isSegmentNumber(segment: number): boolean {
  * What a segment's header says about it. `order` places its payloads in append order: an
  * append segment's order is its own number; a compaction output's is the lowest order
  * of its sources (it holds their payloads, which were appended before anything newer).
+ * `predecessor` and `boundEnd` bind where a sealed segment ends: an append segment names
+ * the append segment a rotation sealed to create it (0: none) and the byte it was sealed
+ * at; a compaction output, written whole, records its own size (predecessor 0).
  */
 export interface SegmentIdentity {
   readonly segment: number;
   readonly kind: SegmentKind;
   readonly order: number;
+  readonly storeId: Uint8Array;
+  readonly predecessor: number;
+  readonly boundEnd: number;
 }
 
 export function encodeSegmentHeader(identity: SegmentIdentity): Uint8Array {
@@ -123,38 +146,53 @@ export function encodeSegmentHeader(identity: SegmentIdentity): Uint8Array {
   view.setUint16(6, KIND_CODES[identity.kind], true);
   view.setUint32(8, identity.segment, true);
   view.setUint32(12, identity.order, true);
-  view.setUint32(16, crc32c(header.subarray(0, SEGMENT_HEADER_CHECKED_BYTES)), true);
+  header.set(identity.storeId, STORE_ID_AT);
+  view.setUint32(PREDECESSOR_AT, identity.predecessor, true);
+  view.setBigUint64(BOUND_END_AT, BigInt(identity.boundEnd), true);
+  view.setUint32(SEGMENT_HEADER_CHECKED_BYTES, crc32c(header.subarray(0, SEGMENT_HEADER_CHECKED_BYTES)), true);
   return header;
 }
 
 export type HeaderCheck =
-  | { readonly state: 'valid'; readonly kind: SegmentKind; readonly order: number }
+  | { readonly state: 'valid'; readonly kind: SegmentKind; readonly order: number; readonly predecessor: number; readonly boundEnd: number }
   /** Never fully written: each byte an append header's or a hole, nothing after (a crash before the segment's first sync). */
   | { readonly state: 'torn' }
-  | { readonly state: 'foreign'; readonly reason: string };
+  | { readonly state: 'foreign'; readonly reason: string; readonly olderFormat?: boolean };
 
 /**
  * Judges the first bytes of a segment file (fewer than SEGMENT_HEADER_BYTES when the
- * file is that short). A torn header can only come from a crash before the segment's
- * first sync, which covers the header with the payloads after it: so only a file no
- * longer than a header (each byte the header's or a hole) can hold one, and nothing in
- * it was ever acknowledged. A bad header in a longer file is damage (or not ours), never
- * repaired.
+ * file is that short) against the store's id. A torn header can only come from a crash
+ * before the segment's first sync, which covers the header with the payloads after it:
+ * so only a file no longer than a header can hold one (its magic, version, kind, number,
+ * order and store id each ours or a hole; the predecessor fields are not known before
+ * reading), and nothing in it was ever acknowledged. A bad header in a longer file is
+ * damage (or not ours), never repaired.
  */
-export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes: number): HeaderCheck {
+export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes: number, storeId: Uint8Array): HeaderCheck {
   if (bytes.length >= SEGMENT_HEADER_BYTES) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
     const checksum = crc32c(bytes.subarray(0, SEGMENT_HEADER_CHECKED_BYTES));
     const complete = view.getUint32(0, false) === SEGMENT_MAGIC && checksum === view.getUint32(SEGMENT_HEADER_CHECKED_BYTES, true);
-    if (complete) return judgeCompleteHeader(view, segment);
+    if (complete) return judgeCompleteHeader(view, segment, fileBytes, storeId);
+    const version = view.getUint16(4, true);
+    if (view.getUint32(0, false) === SEGMENT_MAGIC && version < SEGMENT_FORMAT_VERSION) return olderVersion(version);
   }
-  const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment });
-  if (fileBytes <= SEGMENT_HEADER_BYTES && startsAsOurs(bytes.subarray(0, SEGMENT_HEADER_BYTES), appendHeader)) return { state: 'torn' };
+  const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment, storeId, predecessor: 0, boundEnd: 0 }).subarray(0, SEGMENT_HEADER_PREFIX_BYTES);
+  if (fileBytes <= SEGMENT_HEADER_BYTES && startsAsOurs(bytes.subarray(0, SEGMENT_HEADER_PREFIX_BYTES), appendHeader)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad segment magic or header checksum' };
 }
 
-function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
+function olderVersion(version: number): HeaderCheck {
+  return {
+    state: 'foreign',
+    olderFormat: true,
+    reason: `segment format version ${version}, written by an older @keel/payload-store, which bound neither frames to their place nor segments to their store; this version reads format ${SEGMENT_FORMAT_VERSION} only: read the payloads with the version that wrote them and append them to a new store`,
+  };
+}
+
+function judgeCompleteHeader(view: DataView, segment: number, fileBytes: number, storeId: Uint8Array): HeaderCheck {
   const version = view.getUint16(4, true);
+  if (version < SEGMENT_FORMAT_VERSION) return olderVersion(version);
   if (version !== SEGMENT_FORMAT_VERSION) return { state: 'foreign', reason: `unsupported segment format version ${version}` };
   const kindCode = view.getUint16(6, true);
   const kind = (Object.keys(KIND_CODES) as SegmentKind[]).find((name) => KIND_CODES[name] === kindCode);
@@ -163,7 +201,25 @@ function judgeCompleteHeader(view: DataView, segment: number): HeaderCheck {
   if (recorded !== segment) return { state: 'foreign', reason: `header names segment ${recorded}, file name says ${segment}` };
   const order = view.getUint32(12, true);
   if (order < SEGMENT_NUMBER_MIN || order > segment) return { state: 'foreign', reason: `order ${order} is outside [${SEGMENT_NUMBER_MIN}, ${segment}]` };
-  return { state: 'valid', kind, order };
+  const headerStoreId = new Uint8Array(view.buffer, view.byteOffset + STORE_ID_AT, STORE_ID_BYTES);
+  if (!sameStoreId(headerStoreId, storeId)) return { state: 'foreign', reason: 'it belongs to another store (its store id is not this store\'s)' };
+  const predecessor = view.getUint32(PREDECESSOR_AT, true);
+  const boundEnd = getSafeUint64(view, BOUND_END_AT);
+  if (boundEnd === null) return { state: 'foreign', reason: 'its bound end is past 2^53 − 1' };
+  return judgeLink(kind, order, segment, predecessor, boundEnd, fileBytes);
+}
+
+/** The predecessor fields must be ones this store writes for the segment's kind. */
+function judgeLink(kind: SegmentKind, order: number, segment: number, predecessor: number, boundEnd: number, fileBytes: number): HeaderCheck {
+  if (kind === 'compaction') {
+    if (predecessor !== 0) return { state: 'foreign', reason: `a compaction output names predecessor ${predecessor}` };
+    if (boundEnd !== fileBytes) return { state: 'foreign', reason: `a compaction output written ${boundEnd} bytes long holds ${fileBytes}: part of it was lost or it grew` };
+  } else if (order !== segment) {
+    return { state: 'foreign', reason: `an append segment's order ${order} is not its number` };
+  } else if (predecessor >= segment || (predecessor === 0) !== (boundEnd === 0) || (predecessor !== 0 && boundEnd < SEGMENT_HEADER_BYTES)) {
+    return { state: 'foreign', reason: `predecessor ${predecessor} sealed at ${boundEnd} is not one a rotation of segment ${segment} writes` };
+  }
+  return { state: 'valid', kind, order, predecessor, boundEnd };
 }
 
 export function foreignSegmentError(path: string, reason: string): KeelError {

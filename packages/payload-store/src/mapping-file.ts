@@ -1,5 +1,5 @@
 import { FRAME_OVERHEAD_BYTES, KeelError, POSITION_MAX, STORE_ID_BYTES, crc32c, getSafeUint64, startsAsOurs, writeUint64, type Io, type IoFile } from '@keel/core';
-import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES } from './format.js';
+import { FRAME_BINDING_BYTES, PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES } from './format.js';
 import type { PayloadRef } from './payload-ref.js';
 
 /**
@@ -32,12 +32,12 @@ export const MAPPING_SOURCE_BYTES = 4;
 export const MAPPING_ENTRY_BYTES = 24;
 export const MAPPING_TRAILER_BYTES = 4;
 /**
- * Every moved payload is a frame of at least FRAME_OVERHEAD_BYTES in the output, so an
+ * Every moved payload is a frame of at least FRAME_OVERHEAD_BYTES plus its binding in the output, so an
  * output holds at most this many entries per byte; with the output's size recorded in
  * the header and checked against the file, the entries a mapping may announce are
  * bounded by what the output segment actually holds.
  */
-export const MAPPING_ENTRY_MIN_OUTPUT_BYTES = FRAME_OVERHEAD_BYTES;
+export const MAPPING_ENTRY_MIN_OUTPUT_BYTES = FRAME_OVERHEAD_BYTES + FRAME_BINDING_BYTES;
 /** The most payloads one compaction moves: a mapping larger than this is refused when written and when read. */
 export const MAPPING_ENTRIES_MAX = 2 ** 27;
 /** Sources are distinct segment numbers below the output; a compaction never names more. */

@@ -75,7 +75,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     this.dir = opened.dir;
     this.#segments = found.segments;
     this.#storeId = found.storeId;
-    this.#writer = new SegmentWriter(opened.io, opened.dir, found.segments, found.active, found.nextSegment, options.segmentBytes);
+    this.#writer = new SegmentWriter(opened.io, opened.dir, found.segments, found.active, found.nextSegment, options.segmentBytes, found.storeId);
     // A rotation is made durable by the next flush, in every durability mode: ask for it.
     this.#writer.onRotate = () => this.requestFlush();
     if (found.pending !== null) this.#pending = this.#planFor(found.pending);

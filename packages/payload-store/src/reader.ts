@@ -1,16 +1,21 @@
-import { FRAME_HEADER_BYTES, KeelError, badArgument, checkFrameAt, crc32c, frameBytes, type Io } from '@keel/core';
-import { MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, PAYLOAD_FRAME_MAGIC } from './format.js';
+import { FRAME_HEADER_BYTES, KeelError, badArgument, checkFrameAt, crc32c, type Io } from '@keel/core';
+import { FRAME_BINDING_BYTES, MAPPED_SEGMENT_BYTES_MAX, PAYLOAD_FRAME_FORMAT, PAYLOAD_FRAME_MAGIC, payloadFrameBytes } from './format.js';
+import { isBoundTo } from './frame-binding.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { MappedSegment, SegmentState } from './segment.js';
 
+/** Where a payload starts in its frame: after the frame header and the binding. */
+const PAYLOAD_AT = FRAME_HEADER_BYTES + FRAME_BINDING_BYTES;
+
 /**
  * Reads one payload and verifies it against its ref: the frame must start with our
- * magic, announce exactly `ref.length` bytes and pass its CRC-32C. Sealed segments are
+ * magic, announce exactly `ref.length` bytes (plus its binding), pass its CRC-32C and be
+ * bound to the ref's segment and offset. Sealed segments are
  * served from one mapping of the whole file (zero-copy); the active segment with one
  * positional read of just this frame.
  */
 export function readPayload(io: Io, state: SegmentState, ref: PayloadRef): Uint8Array {
-  const bytes = frameBytes(ref.length);
+  const bytes = payloadFrameBytes(ref.length);
   if (ref.offset + bytes > state.end) {
     throw badArgument(`ref ${ref.segment}:${ref.offset}+${ref.length} reaches past the valid end (${state.end}) of ${state.path}`);
   }
@@ -39,14 +44,19 @@ export function mapSealed(io: Io, state: SegmentState): MappedSegment {
 function readMapped(mapped: MappedSegment, ref: PayloadRef, path: string): Uint8Array {
   const { bytes, data } = mapped;
   const offset = ref.offset;
-  const payloadEnd = offset + FRAME_HEADER_BYTES + ref.length;
-  if (data.getUint32(offset, false) !== PAYLOAD_FRAME_MAGIC || data.getUint32(offset + 4, true) !== ref.length) {
+  const payloadEnd = offset + PAYLOAD_AT + ref.length;
+  if (data.getUint32(offset, false) !== PAYLOAD_FRAME_MAGIC || data.getUint32(offset + 4, true) !== ref.length + FRAME_BINDING_BYTES) {
     return verifyFrame(bytes.subarray(offset, payloadEnd + 4), ref, path);
   }
   if (crc32c(bytes.subarray(offset, payloadEnd)) !== data.getUint32(payloadEnd, true)) {
     throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${offset} does not verify (checksum-mismatch)`, { path, offset });
   }
-  return bytes.subarray(offset + FRAME_HEADER_BYTES, payloadEnd);
+  if (!isBoundTo(bytes, offset, ref.segment, offset)) throw misplaced(path, ref);
+  return bytes.subarray(offset + PAYLOAD_AT, payloadEnd);
+}
+
+function misplaced(path: string, ref: PayloadRef): KeelError {
+  return new KeelError('KEEL_CORRUPT', `payload at ${path}:${ref.offset} verifies but was written to another place (a misdirected or stale frame)`, { path, offset: ref.offset });
 }
 
 /** Full check of one frame; throws KEEL_CORRUPT naming what is wrong. */
@@ -57,8 +67,9 @@ function verifyFrame(frame: Uint8Array, ref: PayloadRef, path: string): Uint8Arr
     // A header announcing more bytes than the ref shows up as truncated-payload here.
     throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${ref.offset} does not verify (${check.state})`, where);
   }
-  if (check.payloadLength !== ref.length) {
-    throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${ref.offset} holds ${check.payloadLength} bytes, the ref says ${ref.length}`, where);
+  if (check.payloadLength !== ref.length + FRAME_BINDING_BYTES) {
+    throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${ref.offset} holds ${check.payloadLength - FRAME_BINDING_BYTES} bytes, the ref says ${ref.length}`, where);
   }
-  return frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + ref.length);
+  if (!isBoundTo(frame, 0, ref.segment, ref.offset)) throw misplaced(path, ref);
+  return frame.subarray(PAYLOAD_AT, PAYLOAD_AT + ref.length);
 }

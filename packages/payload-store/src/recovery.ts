@@ -1,5 +1,6 @@
 import {
   KeelError,
+  STORE_ID_BYTES,
   joinPath,
   recoverFrameLog,
   saveAndTruncateTail,
@@ -8,6 +9,7 @@ import {
   type RecoveryAction,
   type RecoveryPolicy,
   type RecoveryReport,
+  type ScannedFrame,
   type StoreIdentityCheck,
 } from '@keel/core';
 import {
@@ -15,6 +17,7 @@ import {
   SEGMENT_HEADER_BYTES,
   checkSegmentHeader,
   encodeSegmentHeader,
+  type StoreFile,
   foreignSegmentError,
   mappingFileName,
   parseStoreFileName,
@@ -25,9 +28,11 @@ import { checkMappingHeader, type MappingCheck, type MappingRecord } from './map
 import { isOurCompactingFile, judgeMapping } from './compaction-proof.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import type { VerifyLevel } from './options.js';
-import { findDamage } from './scan.js';
+import { MISPLACED, findDamage } from './scan.js';
+import { payloadIsBoundTo } from './frame-binding.js';
+import { checkSealedEnds } from './sealed-ends.js';
 import type { SegmentState, SurveyedSegment } from './segment.js';
-import { closeFile, createSegmentFile } from './writer.js';
+import { appendIdentity, closeFile, createSegmentFile, type Predecessor } from './writer.js';
 import { decideRotations, nameFollowing, setAsideFollowing, type FollowingFile } from './rotation-recovery.js';
 import { removeIfPresent } from './compaction.js';
 
@@ -75,6 +80,7 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
   const found = survey(io, dir);
   const rotations = decideRotations(io, found.segments, found.following);
   const decisions = decide(io, dir, found);
+  checkSealedEnds(dir, found.segments, new Set(decisions.finishCommits.flatMap((record) => record.sources)));
   if (verify === 'full') verifySealed(io, found, decisions);
   if (policy === 'strict' && (needsChanges(decisions) || rotations.setAside.length > 0)) {
     throw new KeelError('KEEL_CORRUPT', `${dir} needs recovery (an interrupted compaction or rotation, or a torn segment); opened strict, nothing was changed`, { path: dir, offset: 0 });
@@ -94,13 +100,16 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
     segments.set(segment, { segment, kind, order: surveyed.order, path: surveyed.path, end: surveyed.size, sealed: true, file: null, durableEnd: surveyed.size, syncing: 0, view: null });
   }
+  // Open's new segment follows the newest append segment there is, whose end its header then binds.
+  const newestAppend = [...segments.values()].filter((state) => state.kind === 'append').reduce<SegmentState | null>((newest, state) => (newest === null || state.segment > newest.segment ? state : newest), null);
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
   let tailReport: Omit<RecoveryReport, 'validBytes'>;
   if (tail !== null && tail.segment !== active?.segment) tail.file.closeSync();
   if (active === null) {
     // Created without syncing, then synced off the event loop: open is async.
-    active = createSegmentFile(io, dir, nextSegment++, null);
+    const predecessor = newestAppend === null ? null : { segment: newestAppend.segment, sealedEnd: newestAppend.end };
+    active = createSegmentFile(io, dir, nextSegment++, predecessor, storeId, false);
     await (active.file as NonNullable<SegmentState['file']>).datasync();
     await io.syncDir(dir);
     active.durableEnd = active.end;
@@ -162,12 +171,24 @@ async function recoverTailFirst(io: Io, found: Survey, decisions: Decisions, pol
   if (newest === null || (found.segments.get(newest) as SurveyedSegment).kind === 'torn') return null;
   const file = io.open((found.segments.get(newest) as SurveyedSegment).path, { write: true });
   try {
-    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
+    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES, onFrame: refuseMisplaced(file.path, newest) });
     return { segment: newest, file, report };
   } catch (error) {
     file.closeSync();
     throw error;
   }
+}
+
+/**
+ * Thrown during the tail's survey, before recovery acts on it: a whole frame bound to
+ * another place in the segment that takes appends is not a torn tail (its file was
+ * created empty and only ever written in place), so the open is refused, nothing changed.
+ */
+function refuseMisplaced(path: string, segment: number): (frame: ScannedFrame) => void {
+  return (frame) => {
+    if (payloadIsBoundTo(frame.payload, segment, frame.offset)) return;
+    throw new KeelError('KEEL_CORRUPT', `${path} is damaged at offset ${frame.offset} (${MISPLACED}); nothing was changed`, { path, offset: frame.offset });
+  };
 }
 
 function adoptRecoveredTail(active: SegmentState, file: IoFile): void {
@@ -186,7 +207,7 @@ async function actOnDecisions(io: Io, dir: string, found: Survey, decisions: Dec
     storeId = await IDENTITY.write(io, dir, found.identity.state === 'torn');
     actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
   } else storeId = (found.identity as Extract<StoreIdentityCheck, { state: 'valid' }>).storeId;
-  actions.push(...(await act(io, dir, found, decisions)));
+  actions.push(...(await act(io, dir, found, decisions, storeId)));
   return { storeId, actions };
 }
 
@@ -205,14 +226,22 @@ function survey(io: Io, dir: string): Survey {
     else {
       // A rename is atomic: one number under two names is not something this store leaves.
       if (found.segments.has(parsed.segment)) throw new KeelError('KEEL_CORRUPT', `${path}: segment ${parsed.segment} exists under two names; nothing was changed`, { path, offset: 0 });
-      const surveyed = surveySegment(io, path, parsed.segment);
+      const surveyed = surveySegment(io, dir, path, parsed.segment, storeId);
       found.segments.set(parsed.segment, surveyed);
       if (parsed.kind !== 'following') continue;
-      if (surveyed.kind === 'compaction') throw foreignSegmentError(path, 'a rotation creates append segments only');
+      refuseUnlikeItsName(path, surveyed, parsed);
       found.following.set(parsed.segment, { segment: parsed.segment, predecessor: parsed.predecessor, sealedEnd: parsed.sealedEnd, path });
     }
   }
   return found;
+}
+
+/** A following file's header (unless torn) names the predecessor and sealed end its name does. */
+function refuseUnlikeItsName(path: string, surveyed: SurveyedSegment, parsed: Extract<StoreFile, { kind: 'following' }>): void {
+  if (surveyed.kind === 'compaction') throw foreignSegmentError(path, 'a rotation creates append segments only');
+  if (surveyed.kind === 'append' && (surveyed.predecessor !== parsed.predecessor || surveyed.boundEnd !== parsed.sealedEnd)) {
+    throw foreignSegmentError(path, `its header follows segment ${surveyed.predecessor} sealed at ${surveyed.boundEnd}, its name segment ${parsed.predecessor} sealed at ${parsed.sealedEnd}`);
+  }
 }
 
 function surveyCompacting(io: Io, path: string, segment: number): string {
@@ -220,16 +249,25 @@ function surveyCompacting(io: Io, path: string, segment: number): string {
   throw new KeelError('KEEL_CORRUPT', `${path} is not a compaction output of this store; nothing was changed`, { path, offset: 0 });
 }
 
-function surveySegment(io: Io, path: string, segment: number): SurveyedSegment {
+/**
+ * Reads a segment's header. Every segment names the store: one found while the identity
+ * file is missing or torn (which open writes before any segment) is refused, after a
+ * segment of an older format has been named as such.
+ */
+function surveySegment(io: Io, dir: string, path: string, segment: number, storeId: Uint8Array | null): SurveyedSegment {
   const file = io.open(path);
   try {
     const size = file.sizeSync();
     const header = new Uint8Array(Math.min(size, SEGMENT_HEADER_BYTES));
     const read = file.readSync(header, 0);
-    const check = checkSegmentHeader(header.subarray(0, read), segment, size);
+    const check = checkSegmentHeader(header.subarray(0, read), segment, size, storeId ?? new Uint8Array(STORE_ID_BYTES));
+    if (check.state === 'foreign' && (storeId !== null || check.olderFormat)) throw foreignSegmentError(path, check.reason);
+    if (storeId === null) {
+      throw new KeelError('KEEL_CORRUPT', `${path} is a segment, but ${joinPath(dir, IDENTITY_FILE_NAME)} (written before any segment) is missing or torn: the store's identity was lost; nothing was changed`, { path, offset: 0 });
+    }
     if (check.state === 'foreign') throw foreignSegmentError(path, check.reason);
-    if (check.state === 'torn') return { path, size, kind: 'torn', order: segment };
-    return { path, size, kind: check.kind, order: check.order };
+    if (check.state === 'torn') return { path, size, kind: 'torn', order: segment, predecessor: 0, boundEnd: 0 };
+    return { path, size, kind: check.kind, order: check.order, predecessor: check.predecessor, boundEnd: check.boundEnd };
   } finally {
     file.closeSync();
   }
@@ -265,7 +303,7 @@ function verifySealed(io: Io, found: Survey, decisions: Decisions): void {
   }
   for (const [segment, surveyed] of found.segments) {
     if (segment === active || surveyed.kind === 'torn' || leaving.has(segment)) continue;
-    const damage = findDamage(io, surveyed.path);
+    const damage = findDamage(io, surveyed.path, segment);
     if (damage !== null) {
       throw new KeelError('KEEL_CORRUPT', `${surveyed.path} is damaged at offset ${damage.offset} (${damage.state}); nothing was changed`, { path: surveyed.path, offset: damage.offset });
     }
@@ -276,7 +314,7 @@ function needsChanges(decisions: Decisions): boolean {
   return decisions.removeTemporaries.length + decisions.discardMappings.length + decisions.finishCommits.length + decisions.repairHeaders.length > 0;
 }
 
-async function act(io: Io, dir: string, found: Survey, decisions: Decisions): Promise<RecoveryAction[]> {
+async function act(io: Io, dir: string, found: Survey, decisions: Decisions, storeId: Uint8Array): Promise<RecoveryAction[]> {
   const actions: RecoveryAction[] = [];
   for (const record of decisions.finishCommits) {
     for (const source of record.sources) {
@@ -299,13 +337,13 @@ async function act(io: Io, dir: string, found: Survey, decisions: Decisions): Pr
     removeIfPresent(io, path);
     actions.push({ kind: 'removed-temporary', path, detail: 'unfinished compaction output' });
   }
-  for (const segment of decisions.repairHeaders) actions.push(...(await repairTornHeader(io, found, segment)));
+  for (const segment of decisions.repairHeaders) actions.push(...(await repairTornHeader(io, found, segment, storeId)));
   if (actions.length > 0) await io.syncDir(dir);
   return actions;
 }
 
 /** A segment whose header never became durable held nothing acknowledged: keep its bytes aside, start it afresh. */
-async function repairTornHeader(io: Io, found: Survey, segment: number): Promise<RecoveryAction[]> {
+async function repairTornHeader(io: Io, found: Survey, segment: number, storeId: Uint8Array): Promise<RecoveryAction[]> {
   const surveyed = found.segments.get(segment) as SurveyedSegment;
   const file = io.open(surveyed.path, { write: true });
   const actions: RecoveryAction[] = [];
@@ -314,7 +352,7 @@ async function repairTornHeader(io: Io, found: Survey, segment: number): Promise
       const saved = await saveAndTruncateTail(io, file, 0, surveyed.size);
       actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes: surveyed.size });
     }
-    file.writeSync(encodeSegmentHeader({ segment, kind: 'append', order: segment }), 0);
+    file.writeSync(encodeSegmentHeader(appendIdentity(segment, predecessorOf(found, segment), storeId)), 0);
     await file.datasync();
   } finally {
     file.closeSync();
@@ -323,6 +361,18 @@ async function repairTornHeader(io: Io, found: Survey, segment: number): Promise
   surveyed.size = SEGMENT_HEADER_BYTES;
   surveyed.kind = 'append';
   return actions;
+}
+
+/**
+ * What a torn segment's header would have named: the rotation's predecessor from its
+ * following name, or, for a segment open created, the newest append segment before it.
+ */
+function predecessorOf(found: Survey, segment: number): Predecessor | null {
+  const following = found.following.get(segment);
+  if (following !== undefined) return { segment: following.predecessor, sealedEnd: following.sealedEnd };
+  let newest: number | null = null;
+  for (const [other, surveyed] of found.segments) if (other < segment && surveyed.kind === 'append' && (newest === null || other > newest)) newest = other;
+  return newest === null ? null : { segment: newest, sealedEnd: (found.segments.get(newest) as SurveyedSegment).size };
 }
 
 /** Segments synced at once while open makes what it found durable. */
@@ -369,7 +419,7 @@ function chooseActive(segments: Map<number, SegmentState>, pending: MappingRecor
 async function recoverActive(io: Io, active: SegmentState, policy: RecoveryPolicy): Promise<Omit<RecoveryReport, 'validBytes'>> {
   const file = active.file as NonNullable<SegmentState['file']>;
   try {
-    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES });
+    const report = await recoverFrameLog({ io, file, format: PAYLOAD_FRAME_FORMAT, policy, from: SEGMENT_HEADER_BYTES, onFrame: refuseMisplaced(file.path, active.segment) });
     adoptRecoveredTail(active, file);
     return report;
   } catch (error) {

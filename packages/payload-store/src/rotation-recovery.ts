@@ -1,5 +1,6 @@
-import { FrameScanner, KeelError, joinPath, savedTailPath, type Io, type RecoveryAction } from '@keel/core';
-import { PAYLOAD_FRAME_FORMAT, SEGMENT_HEADER_BYTES, segmentFileName } from './format.js';
+import { KeelError, joinPath, savedTailPath, type Io, type RecoveryAction } from '@keel/core';
+import { segmentFileName } from './format.js';
+import { findDamage } from './scan.js';
 import type { SegmentState, SurveyedSegment } from './segment.js';
 
 /**
@@ -45,7 +46,7 @@ export function decideRotations(io: Io, segments: Map<number, SurveyedSegment>, 
       continue;
     }
     const predecessor = segments.get(previous);
-    const kept = decisions.setAside.length === 0 && file.predecessor === previous && predecessor !== undefined && endsWhole(io, predecessor, file.sealedEnd);
+    const kept = decisions.setAside.length === 0 && file.predecessor === previous && predecessor !== undefined && endsWhole(io, previous, predecessor, file.sealedEnd);
     if (kept) {
       decisions.name.push(file);
       previous = file.segment;
@@ -57,20 +58,13 @@ export function decideRotations(io: Io, segments: Map<number, SurveyedSegment>, 
   return decisions;
 }
 
-/** Whether the segment ends exactly at `end` with whole frames; KEEL_CORRUPT when it is longer. */
-function endsWhole(io: Io, surveyed: SurveyedSegment, end: number): boolean {
+/** Whether the segment ends exactly at `end` with whole frames bound to it; KEEL_CORRUPT when it is longer. */
+function endsWhole(io: Io, segment: number, surveyed: SurveyedSegment, end: number): boolean {
   if (surveyed.kind !== 'append' || surveyed.size < end) return false;
   if (surveyed.size > end) {
     throw new KeelError('KEEL_CORRUPT', `${surveyed.path} holds ${surveyed.size} bytes, past the ${end} it was sealed at; nothing was changed`, { path: surveyed.path, offset: end });
   }
-  const file = io.open(surveyed.path);
-  try {
-    const scanner = new FrameScanner(file, PAYLOAD_FRAME_FORMAT, { from: SEGMENT_HEADER_BYTES, to: end });
-    scanner.skipToEnd();
-    return (scanner.tailState ?? 'clean-end') === 'clean-end' && scanner.validBytes === end;
-  } finally {
-    file.closeSync();
-  }
+  return findDamage(io, surveyed.path, segment, end) === null;
 }
 
 /**

@@ -52,4 +52,7 @@ export interface SurveyedSegment {
   size: number;
   kind: SegmentKind | 'torn';
   order: number;
+  /** From the header (0 for a torn one): the append segment this one follows and where it was sealed, or a compaction output's own size. */
+  predecessor: number;
+  boundEnd: number;
 }

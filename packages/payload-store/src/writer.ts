@@ -1,13 +1,15 @@
-import { KeelError, encodeFrames, frameBytes, joinPath, type Io, type IoFile } from '@keel/core';
+import { KeelError, joinPath, type Io, type IoFile } from '@keel/core';
 import {
   MAPPED_SEGMENT_BYTES_MAX,
-  PAYLOAD_FRAME_FORMAT,
   SEGMENT_HEADER_BYTES,
   SEGMENT_NUMBER_MAX,
   encodeSegmentHeader,
   followingFileName,
+  type SegmentIdentity,
+  payloadFrameBytes,
   segmentFileName,
 } from './format.js';
+import { encodeBoundFrames } from './frame-binding.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 
@@ -20,19 +22,26 @@ export interface Predecessor {
 /**
  * Creates an append segment holding only its header, without syncing anything. A
  * rotation's segment is created under its following name (see `followingFileName`) and
- * keeps it until a flush has made the segment it follows durable.
+ * keeps it until a flush has made the segment it follows durable. Its header names the
+ * store and the predecessor with the end it was sealed at, so that end stays bound after
+ * the rename; open's new segment names the newest append segment it found, if any.
  */
-export function createSegmentFile(io: Io, dir: string, segment: number, predecessor: Predecessor | null): SegmentState {
-  const name = predecessor === null ? segmentFileName(segment) : followingFileName(segment, predecessor.segment, predecessor.sealedEnd);
+export function createSegmentFile(io: Io, dir: string, segment: number, predecessor: Predecessor | null, storeId: Uint8Array, rotation = predecessor !== null): SegmentState {
+  const name = rotation && predecessor !== null ? followingFileName(segment, predecessor.segment, predecessor.sealedEnd) : segmentFileName(segment);
   const path = joinPath(dir, name);
   const file = io.open(path, { createNew: true, write: true });
   try {
-    file.writeSync(encodeSegmentHeader({ segment, kind: 'append', order: segment }), 0);
+    file.writeSync(encodeSegmentHeader(appendIdentity(segment, predecessor, storeId)), 0);
   } catch (error) {
     file.closeSync();
     throw error;
   }
   return { segment, kind: 'append', order: segment, path, end: SEGMENT_HEADER_BYTES, sealed: false, file, durableEnd: 0, syncing: 0, view: null };
+}
+
+/** The header of append segment `segment` created after `predecessor` was sealed. */
+export function appendIdentity(segment: number, predecessor: Predecessor | null, storeId: Uint8Array): SegmentIdentity {
+  return { segment, kind: 'append', order: segment, storeId, predecessor: predecessor?.segment ?? 0, boundEnd: predecessor?.sealedEnd ?? 0 };
 }
 
 /** A rotation's new segment still under its following name, and the segment it follows. */
@@ -51,6 +60,7 @@ export class SegmentWriter {
   readonly #dir: string;
   readonly #segments: Map<number, SegmentState>;
   readonly #segmentBytes: number;
+  readonly #storeId: Uint8Array;
   #active: SegmentState;
   #nextSegment: number;
   /** A segment file was created since the last directory sync. */
@@ -62,8 +72,9 @@ export class SegmentWriter {
   /** Told after each rotation: the store asks its group commit for the flush that makes it durable. */
   onRotate: (() => void) | null = null;
 
-  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number) {
+  constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number, storeId: Uint8Array) {
     this.#io = io;
+    this.#storeId = storeId;
     this.#dir = dir;
     this.#segments = segments;
     this.#active = active;
@@ -99,10 +110,10 @@ export class SegmentWriter {
       do {
         const payload = payloads[index] as Uint8Array;
         refs[index] = { segment: active.segment, offset: end, length: payload.length };
-        end += frameBytes(payload.length);
+        end += payloadFrameBytes(payload.length);
         index++;
       } while (index < payloads.length && !this.#mustRotate(end, payloads[index] as Uint8Array));
-      const frames = encodeFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), PAYLOAD_FRAME_FORMAT);
+      const frames = encodeBoundFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), active.segment, active.end);
       (active.file as NonNullable<SegmentState['file']>).writeSync(frames, active.end);
       this.#writtenBytes += end - active.end;
       active.end = end;
@@ -118,7 +129,7 @@ export class SegmentWriter {
    * next segment behind a hole. The segment grows a little instead, up to a hard limit.
    */
   #mustRotate(end: number, payload: Uint8Array): boolean {
-    const after = end + frameBytes(payload.length);
+    const after = end + payloadFrameBytes(payload.length);
     if (end === SEGMENT_HEADER_BYTES || after <= this.#segmentBytes) return false;
     return this.#active.syncing === 0 || after > MAPPED_SEGMENT_BYTES_MAX;
   }
@@ -133,7 +144,7 @@ export class SegmentWriter {
    */
   rotate(): number {
     const sealed = this.#active;
-    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), { segment: sealed.segment, sealedEnd: sealed.end });
+    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), { segment: sealed.segment, sealedEnd: sealed.end }, this.#storeId);
     this.#segments.set(next.segment, next);
     this.#rotations.push({ state: next, predecessor: sealed, sealedEnd: sealed.end });
     this.#directoryDirty = true;

@@ -3,7 +3,7 @@ import { PayloadStore } from '../src/index.js';
 
 /** Small segments so that a short scenario rotates, seals and compacts several. */
 /** The segment header (its CRC-32C in its last 4 bytes) and a mapping's header (likewise), README, Format. */
-const SEGMENT_HEADER_BYTES = 20;
+const SEGMENT_HEADER_BYTES = 48;
 const MAPPING_HEADER_BYTES = 52;
 const CONFORMANCE_SEGMENT_BYTES = 256;
 
@@ -21,9 +21,9 @@ interface PayloadStoreStore {
 export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   name: 'payload-store',
   kind: 'log',
-  // Payload frames carry no position (CRC over magic, length, payload): a whole stale or misdirected frame is undetectable;
-  // nothing binds a sealed segment's end: a write lost at the end of one is undetectable too (README, Limits).
-  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, positionFreeFrames: true, unboundSegmentEnds: true, readOnly: true, backup: true },
+  // Frames are bound to their segment and offset, sealed segments to their end, segments to the store (README, Format):
+  // misplaced, stale and lost frames and foreign segments must all be refused or harmless.
+  supports: { everyWrite: true, batch: true, salvage: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const store = await PayloadStore.open(dir, { io, durability: options.durability, recovery: options.recovery, readOnly: options.readOnly, segmentBytes: CONFORMANCE_SEGMENT_BYTES });
     return { store, everyWrite: options.durability.mode === 'every-write' };
@@ -43,8 +43,6 @@ export const payloadStoreAdapter: LogAdapter<PayloadStoreStore> = {
   read(handle) {
     return [...handle.store.scan()].map((scanned, position) => ({ position, payload: new Uint8Array(scanned.payload) }));
   },
-  // Segments carry no store identity (README, Limits): another store's segment under the same number is adopted.
-  carriesNoStoreIdentity: (name) => name.endsWith('.seg'),
   // Checksummed layouts that are not core frames (README, Format): the segment header, and a mapping's header and body.
   checksummedRegions(name, bytes) {
     if (name.endsWith('.seg') && bytes.length >= SEGMENT_HEADER_BYTES) return [{ start: 0, end: SEGMENT_HEADER_BYTES - 4, crcAt: SEGMENT_HEADER_BYTES - 4 }];

@@ -23,19 +23,19 @@ function recordingIo(): { io: FailingIo; synced: () => string[]; mark: () => voi
 describe('durability', () => {
   it('a rotation syncs nothing on the calling thread; the flush it asks for makes the sealed segment durable, then names the new one', async () => {
     const { io } = recordingIo();
-    await using store = await PayloadStore.open(`${tempDir()}/store`, { io, segmentBytes: 64, durability: { mode: 'explicit' } });
+    await using store = await PayloadStore.open(`${tempDir()}/store`, { io, segmentBytes: 104, durability: { mode: 'explicit' } });
     const from = io.log.length;
     const step = (): string[] => io.log.slice(from).map(({ operation, path }) => `${operation} ${path.slice(path.lastIndexOf('/') + 1)}`);
     store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30))]);
-    // The first segment ends at 62 bytes (header and one frame): the new one's name says so.
-    expect(step()).toEqual(['write 0000000001.seg', 'open-create 0000000002.seg.follows-0000000001-62', 'write 0000000002.seg.follows-0000000001-62', 'write 0000000002.seg.follows-0000000001-62']);
+    // The first segment ends at 102 bytes (header and one frame): the new one's name says so.
+    expect(step()).toEqual(['write 0000000001.seg', 'open-create 0000000002.seg.follows-0000000001-102', 'write 0000000002.seg.follows-0000000001-102', 'write 0000000002.seg.follows-0000000001-102']);
     await store.sync();
     // Both files, the directory (the new segment's entry), the rename, the directory again.
     expect(step().slice(4)).toEqual([
       'datasync 0000000001.seg',
-      'datasync 0000000002.seg.follows-0000000001-62',
+      'datasync 0000000002.seg.follows-0000000001-102',
       'sync-dir store',
-      'rename 0000000002.seg.follows-0000000001-62',
+      'rename 0000000002.seg.follows-0000000001-102',
       'sync-dir store',
     ]);
     expect(store.segments().map((segment) => segment.path.slice(segment.path.lastIndexOf('/') + 1))).toEqual(['0000000001.seg', '0000000002.seg']);
@@ -43,14 +43,14 @@ describe('durability', () => {
 
   it("under durability 'none' a rotation asks for a flush of its own, off the event loop, which close waits for", async () => {
     const { io, synced, mark } = recordingIo();
-    const store = await PayloadStore.open(tempDir(), { io, segmentBytes: 64, durability: { mode: 'none' } });
+    const store = await PayloadStore.open(tempDir(), { io, segmentBytes: 104, durability: { mode: 'none' } });
     mark();
     store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30)), bytes('c'.repeat(30))]);
     expect(store.segments()).toHaveLength(3);
     expect(synced()).toEqual([]);
     // The flush the rotations asked for: every segment with new bytes (the last payload too), then the directory.
     await store.close();
-    expect(synced().sort()).toEqual(['0000000001.seg', '0000000002.seg.follows-0000000001-62', '0000000003.seg.follows-0000000002-62', '<dir>', '<dir>']);
+    expect(synced().sort()).toEqual(['0000000001.seg', '0000000002.seg.follows-0000000001-102', '0000000003.seg.follows-0000000002-102', '<dir>', '<dir>']);
     expect(io.log.filter(({ operation }) => operation === 'rename')).toHaveLength(2);
   });
 
@@ -60,7 +60,7 @@ describe('durability', () => {
     mark();
     store.seal();
     await store.sync();
-    expect(synced()).toEqual(['0000000002.seg.follows-0000000001-20', '<dir>', '<dir>']);
+    expect(synced()).toEqual(['0000000002.seg.follows-0000000001-48', '<dir>', '<dir>']);
     expect(store.segments()[1]?.path.endsWith('/0000000002.seg')).toBe(true);
   });
 
@@ -84,7 +84,7 @@ describe('durability', () => {
   });
 
   it('does not roll while a sync of the active segment is in flight, and rolls at the next moment without one', async () => {
-    await using store = await PayloadStore.open(tempDir(), { segmentBytes: 64, durability: { mode: 'explicit' } });
+    await using store = await PayloadStore.open(tempDir(), { segmentBytes: 104, durability: { mode: 'explicit' } });
     store.append(bytes('a'.repeat(30)));
     const syncing = store.sync();
     await Promise.resolve(); // group commit starts the flush one microtask after it is asked
@@ -99,7 +99,7 @@ describe('durability', () => {
   it('open makes the store directory durable in its parent, then every append segment it found, then the directory', async () => {
     const dir = tempDir();
     {
-      await using store = await PayloadStore.open(dir, { segmentBytes: 64, durability: { mode: 'none' } });
+      await using store = await PayloadStore.open(dir, { segmentBytes: 104, durability: { mode: 'none' } });
       store.appendBatch([bytes('a'.repeat(30)), bytes('b'.repeat(30))]);
     }
     const { io, synced } = recordingIo();

@@ -2,12 +2,12 @@ import { cpSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writ
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32c, nativeIo, type Io } from '@keel/core';
-import { PayloadStore, type PayloadRef } from '../src/index.js';
+import { PayloadStore, SEGMENT_HEADER_BYTES, type PayloadRef } from '../src/index.js';
 import { MAPPING_HEADER_BYTES, encodeMapping, type MappingRecord } from '../src/mapping-file.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { bytes, codeOf, plain, tempDir } from './helpers.js';
 
-const OPTIONS = { durability: { mode: 'explicit' }, segmentBytes: 64 } as const;
+const OPTIONS = { durability: { mode: 'explicit' }, segmentBytes: 104 } as const;
 const name = (segment: number, suffix: string) => `${String(segment).padStart(10, '0')}${suffix}`;
 
 /** Files this large are compared by size and modification time, not read whole. */
@@ -71,13 +71,13 @@ function crafted(dir: string, record: Omit<MappingRecord, 'storeId'>): Uint8Arra
 }
 
 /** Open refuses, every file is byte for byte as it was, and every acknowledged payload is still there. */
-async function expectRefusedUntouched(dir: string, refs: readonly PayloadRef[], texts: readonly string[] = TEXTS): Promise<void> {
+async function expectRefusedUntouched(dir: string, refs: readonly PayloadRef[], texts: readonly string[] = TEXTS, planted: readonly string[] = []): Promise<void> {
   const before = contents(dir);
   expect(await codeOf(() => PayloadStore.open(dir, OPTIONS))).toBe('KEEL_CORRUPT');
   expect(contents(dir)).toEqual(before);
   const copy = tempDir();
   cpSync(dir, copy, { recursive: true });
-  for (const file of readdirSync(copy)) if (file.endsWith('.mapping')) rmSync(join(copy, file));
+  for (const file of readdirSync(copy)) if (file.endsWith('.mapping') || planted.includes(file)) rmSync(join(copy, file));
   await using store = await PayloadStore.open(copy, OPTIONS);
   expect(refs.map((ref) => new TextDecoder().decode(plain(store.read(ref))))).toEqual(texts);
 }
@@ -112,16 +112,16 @@ describe('a CRC-valid mapping that this store did not write', () => {
     const dir = tempDir();
     const refs = await threeSegments(dir);
     for (const file of [name(4, '.seg'), name(4, '.mapping')]) writeFileSync(join(dir, file), readFileSync(join(other, file)));
-    await expectRefusedUntouched(dir, refs);
+    await expectRefusedUntouched(dir, refs, TEXTS, [name(4, '.seg')]);
   });
 
   it('beside a real compaction output but with impossible sources or entries: refused', async () => {
     const dir = tempDir();
     const refs = await compactedFirstPayload(dir);
-    const record: MappingRecord = { storeId: storeIdOf(dir), output: 4, outputOrder: 1, outputBytes: 20 + 12 + (refs[0] as PayloadRef).length, sources: [1, 2], entries: [] };
+    const record: MappingRecord = { storeId: storeIdOf(dir), output: 4, outputOrder: 1, outputBytes: SEGMENT_HEADER_BYTES + 24 + (refs[0] as PayloadRef).length, sources: [1, 2], entries: [] };
     const mappingPath = join(dir, name(4, '.mapping'));
     const genuine = readFileSync(mappingPath);
-    const entry = { from: refs[0] as PayloadRef, to: { segment: 4, offset: 20, length: (refs[0] as PayloadRef).length } };
+    const entry = { from: refs[0] as PayloadRef, to: { segment: 4, offset: SEGMENT_HEADER_BYTES, length: (refs[0] as PayloadRef).length } };
     const variants: MappingRecord[] = [
       // The newest append segment takes appends: it is never a source.
       { ...record, sources: [1, 2, 3], entries: [entry] },

@@ -15,7 +15,7 @@ describe('a refused open changes nothing', () => {
     const dir = tempDir();
     let first: PayloadRef;
     {
-      await using store = await PayloadStore.open(dir, { durability: { mode: 'explicit' }, segmentBytes: 64 });
+      await using store = await PayloadStore.open(dir, { durability: { mode: 'explicit' }, segmentBytes: 104 });
       first = store.append(bytes('first payload, segment one'));
       store.append(bytes('second payload, segment two'));
       store.append(bytes('third payload, segment three'));

@@ -4,7 +4,7 @@ import { bytes, tempDir } from './helpers.js';
 
 describe('stats, segments and seal handles', () => {
   it('counts what happened and describes every segment', async () => {
-    await using store = await PayloadStore.open(tempDir(), { segmentBytes: 64, durability: { mode: 'explicit' } });
+    await using store = await PayloadStore.open(tempDir(), { segmentBytes: 104, durability: { mode: 'explicit' } });
     const first = store.append(bytes('x'.repeat(20)));
     store.appendBatch([bytes('y'.repeat(20)), bytes('z'.repeat(20))]);
     store.read(first);

@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FILE_NAME, defineFrameFormat, joinPath } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, defineFrameFormat, joinPath, sameStoreId } from '@keel/core';
 
 /**
  * Bytes on disk. Every `.log` file starts with one header frame and then holds one
@@ -6,12 +6,12 @@ import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_LOCK_FI
  * payload, CRC-32C u32 LE) with their own magic, so the header and the records are
  * checked by the same code. README.md "Format" describes every byte.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** "KSLH": the segment header frame. */
 export const HEADER_MAGIC = 0x4b53_4c48;
-/** version u16 + reserved u16 + base offset u64. */
-export const HEADER_PAYLOAD_BYTES = 12;
+/** version u16 + reserved u16 + base offset u64 + store id (16 bytes, the identity file's). */
+export const HEADER_PAYLOAD_BYTES = 12 + STORE_ID_BYTES;
 export const HEADER_BYTES = HEADER_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
 export const HEADER_FORMAT = defineFrameFormat(HEADER_MAGIC, HEADER_PAYLOAD_BYTES);
 
@@ -59,14 +59,14 @@ export const LOCK_FILE_NAME = STORE_LOCK_FILE_NAME;
 
 /**
  * The log-start checkpoint (Kafka's log-start-offset checkpoint): one frame, magic "KSLS",
- * whose payload is version u16 + reserved u16 + log start offset u64. deleteBefore makes
+ * whose payload is version u16 + reserved u16 + log start offset u64 + store id. deleteBefore makes
  * it durable before it unlinks a segment, so segments below it are deleted whatever a
  * crash leaves of their files. Written as the temporary name, then renamed over.
  */
 export const LOG_START_FILE_NAME = 'log-start-offset-checkpoint';
 export const LOG_START_TEMPORARY_NAME = `${LOG_START_FILE_NAME}.tmp`;
 export const LOG_START_MAGIC = 0x4b53_4c53;
-export const LOG_START_VERSION = 1;
+export const LOG_START_VERSION = 2;
 export const LOG_START_PAYLOAD_BYTES = HEADER_PAYLOAD_BYTES;
 export const LOG_START_BYTES = LOG_START_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
 export const LOG_START_FORMAT = defineFrameFormat(LOG_START_MAGIC, LOG_START_PAYLOAD_BYTES);
@@ -138,28 +138,56 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The 12-byte payload the segment header and the log-start checkpoint share: version u16, reserved u16 (= 0), offset u64. */
-export function versionedOffsetPayload(version: number, offset: number): Uint8Array {
+/** Where the store id sits in a header or checkpoint payload. */
+export const STORE_ID_AT = 12;
+
+/**
+ * The payload the segment header and the log-start checkpoint share: version u16,
+ * reserved u16 (= 0), offset u64, store id.
+ */
+export function versionedOffsetPayload(version: number, offset: number, storeId: Uint8Array): Uint8Array {
+  if (storeId.length !== STORE_ID_BYTES) throw new Error(`a store id is ${STORE_ID_BYTES} bytes`);
   const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);
   const view = viewOf(payload);
   view.setUint16(0, version, true);
   view.setUint16(2, 0, true);
   setUint64(view, 4, offset);
+  payload.set(storeId, STORE_ID_AT);
   return payload;
 }
 
-export function headerPayload(baseOffset: number): Uint8Array {
-  return versionedOffsetPayload(FORMAT_VERSION, baseOffset);
+export function headerPayload(baseOffset: number, storeId: Uint8Array): Uint8Array {
+  return versionedOffsetPayload(FORMAT_VERSION, baseOffset, storeId);
 }
 
-/** Checks a decoded header payload against the segment's name. */
-export function checkHeaderPayload(payload: Uint8Array, baseOffset: number, path: string): void {
+/** Whether a payload of another size is a segment header of an older format (version 1: no store id). */
+export function olderHeaderVersion(payload: Uint8Array): number | null {
+  if (payload.length < 2) return null;
+  const version = viewOf(payload).getUint16(0, true);
+  return version < FORMAT_VERSION ? version : null;
+}
+
+/** KEEL_CORRUPT for a segment written by a format this build no longer reads. */
+export function olderFormatError(path: string, version: number): KeelError {
+  return new KeelError(
+    'KEEL_CORRUPT',
+    `${path} has segment format version ${version}, written by an older @keel/segment-log before logs had a store identity; this build reads version ${FORMAT_VERSION}: read the records with the version that wrote them and append them to a new log. Nothing was changed`,
+    { path, offset: 0 },
+  );
+}
+
+/** Checks a decoded header payload against the segment's name and the store's id. */
+export function checkHeaderPayload(payload: Uint8Array, baseOffset: number, path: string, storeId: Uint8Array): void {
   const view = viewOf(payload);
   const version = view.getUint16(0, true);
+  if (version < FORMAT_VERSION) throw olderFormatError(path, version);
   if (version !== FORMAT_VERSION) {
     throw new KeelError('KEEL_CORRUPT', `${path} has segment format version ${version}; this build reads version ${FORMAT_VERSION}`, { path, offset: 0 });
   }
   if (getUint64(view, 4) !== baseOffset) {
     throw new KeelError('KEEL_CORRUPT', `${path} header names base offset ${String(getUint64(view, 4))}, not the ${baseOffset} its name says`, { path, offset: 0 });
+  }
+  if (!sameStoreId(payload.subarray(STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES), storeId)) {
+    throw new KeelError('KEEL_CORRUPT', `${path} belongs to another log (its header names another store id); it is foreign and was left untouched`, { path, offset: 0 });
   }
 }

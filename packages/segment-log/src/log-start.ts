@@ -1,4 +1,4 @@
-import { KeelError, checkFrameAt, encodeFrame, isKeelError, joinPath, writeFileDurably, type Io } from '@keel/core';
+import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, isKeelError, joinPath, sameStoreId, writeFileDurably, type Io } from '@keel/core';
 import {
   LOG_START_BYTES,
   LOG_START_FILE_NAME,
@@ -6,15 +6,16 @@ import {
   LOG_START_PAYLOAD_BYTES,
   LOG_START_TEMPORARY_NAME,
   LOG_START_VERSION,
+  STORE_ID_AT,
   getUint64,
   versionedOffsetPayload,
   viewOf,
 } from './format.js';
 
-if (LOG_START_BYTES !== 24) throw new Error('the log-start checkpoint is one 24-byte frame');
+if (LOG_START_BYTES !== 40) throw new Error('the log-start checkpoint is one 40-byte frame');
 
-export function encodeLogStart(startOffset: number): Uint8Array {
-  return encodeFrame(versionedOffsetPayload(LOG_START_VERSION, startOffset), LOG_START_FORMAT);
+export function encodeLogStart(startOffset: number, storeId: Uint8Array): Uint8Array {
+  return encodeFrame(versionedOffsetPayload(LOG_START_VERSION, startOffset, storeId), LOG_START_FORMAT);
 }
 
 function corrupt(path: string, what: string): KeelError {
@@ -23,9 +24,9 @@ function corrupt(path: string, what: string): KeelError {
 
 /**
  * The durable log start, or null when no deleteBefore ever wrote one. Reads at most
- * LOG_START_BYTES: a checkpoint of any other size, version or checksum is refused.
+ * LOG_START_BYTES: a checkpoint of any other size, version, checksum or store id is refused.
  */
-export function readLogStart(io: Io, dir: string): number | null {
+export function readLogStart(io: Io, dir: string, storeId: Uint8Array): number | null {
   const path = joinPath(dir, LOG_START_FILE_NAME);
   const temporary = io.stat(joinPath(dir, LOG_START_TEMPORARY_NAME));
   // A leftover temporary is a checkpoint write a crash cut short; the next write replaces it.
@@ -43,11 +44,13 @@ export function readLogStart(io: Io, dir: string): number | null {
   }
   const check = checkFrameAt(bytes, 0, LOG_START_FORMAT);
   if (!check.ok || check.frameBytes !== LOG_START_BYTES) throw corrupt(path, `is not one checkpoint frame (${check.ok ? 'wrong size' : check.state})`);
-  const view = viewOf(bytes.subarray(8, 8 + LOG_START_PAYLOAD_BYTES));
+  const payload = bytes.subarray(8, 8 + LOG_START_PAYLOAD_BYTES);
+  const view = viewOf(payload);
   const version = view.getUint16(0, true);
   if (version !== LOG_START_VERSION) throw corrupt(path, `has version ${version}; this build reads version ${LOG_START_VERSION}`);
   const startOffset = getUint64(view, 4);
   if (view.getUint16(2, true) !== 0 || startOffset === null) throw corrupt(path, 'holds values out of range');
+  if (!sameStoreId(payload.subarray(STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES), storeId)) throw corrupt(path, 'names another store id (it was copied from another log)');
   return startOffset;
 }
 
@@ -57,11 +60,11 @@ export function readLogStart(io: Io, dir: string): number | null {
  * crash leaves the previous checkpoint (or none), which never names a start above a
  * segment that is still needed.
  */
-export async function writeLogStart(io: Io, dir: string, startOffset: number): Promise<void> {
+export async function writeLogStart(io: Io, dir: string, startOffset: number, storeId: Uint8Array): Promise<void> {
   const temporary = joinPath(dir, LOG_START_TEMPORARY_NAME);
   // A leftover (its survey allowed only a regular file) is a write a crash cut short.
   removeIfPresent(io, temporary);
-  await writeFileDurably(io, joinPath(dir, LOG_START_FILE_NAME), encodeLogStart(startOffset), { temporaryPath: temporary });
+  await writeFileDurably(io, joinPath(dir, LOG_START_FILE_NAME), encodeLogStart(startOffset, storeId), { temporaryPath: temporary });
 }
 
 export function removeIfPresent(io: Io, path: string): void {

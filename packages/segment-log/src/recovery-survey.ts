@@ -3,7 +3,7 @@ import { HEADER_BYTES, HEADER_FORMAT, RECORD_FORMAT, checkHeaderPayload } from '
 import { loadIndexFiles, sealedFrameWritten } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
-import { headerFrame } from './segment-files.js';
+import { headerFrame, refuseOlderFormat } from './segment-files.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 import { verifySegment } from './verify.js';
 
@@ -69,7 +69,7 @@ function readHeaderWindow(segment: Segment): Uint8Array {
 
 /** Whether every byte of `window` is the expected header's byte or zero: what a torn write of it leaves. */
 function looksLikeTornHeader(window: Uint8Array, segment: Segment): boolean {
-  const expected = headerFrame(segment.baseOffset);
+  const expected = headerFrame(segment.baseOffset, segment.storeId);
   return window.every((byte, index) => byte === expected[index] || byte === 0);
 }
 
@@ -84,9 +84,10 @@ function classifyHeader(segment: Segment, options: NormalizedOptions): HeaderSta
   const window = readHeaderWindow(segment);
   const check = checkFrameAt(window, 0, HEADER_FORMAT);
   if (check.ok && check.frameBytes === HEADER_BYTES) {
-    checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
+    checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log, segment.storeId);
     return 'ok';
   }
+  if (check.ok) refuseOlderFormat(segment, window.subarray(8, 8 + check.payloadLength));
   if (looksLikeTornHeader(window, segment) && findNextValidFrame(segment.log, RECORD_FORMAT, 0, size) === null) {
     if (options.recovery === 'strict') throw corruptAt(segment, 0, 'torn segment header; opened strict, nothing was changed');
     return 'torn';
@@ -99,7 +100,7 @@ function assertOurs(segment: Segment): void {
   const window = readHeaderWindow(segment);
   const check = checkFrameAt(window, 0, HEADER_FORMAT);
   if (check.ok && check.frameBytes === HEADER_BYTES) {
-    checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log);
+    checkHeaderPayload(window.subarray(8, 8 + check.payloadLength), segment.baseOffset, segment.paths.log, segment.storeId);
     return;
   }
   if (!looksLikeTornHeader(window, segment)) throw corruptAt(segment, 0, 'no segment header; the file is not ours or is damaged, and was left untouched');

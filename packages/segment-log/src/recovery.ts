@@ -1,5 +1,6 @@
-import { KeelError, cleanReport, joinPath, recoverFrameLog, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
-import { HEADER_BYTES, LOG_START_FILE_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
+import { HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { readLogStart, removeIfPresent } from './log-start.js';
@@ -7,7 +8,7 @@ import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
 import { surveySegments, type HeaderState } from './recovery-survey.js';
 import { Segment } from './segment.js';
-import { createSegment, headerFrame } from './segment-files.js';
+import { createSegment, headerFrame, refuseOlderFormat } from './segment-files.js';
 import { corruptAt } from './segment-scan.js';
 
 export interface RecoveredLog {
@@ -29,8 +30,8 @@ const ORPHAN = 'index file without its log (interrupted retention or creation)';
  * The segments of `dir` at or above the durable log start. With a checkpoint, the first
  * of them must start exactly there: anything else is a hole (or a checkpoint not ours).
  */
-function listSegments(io: Io, dir: string): DirectoryListing {
-  const logStart = readLogStart(io, dir);
+function listSegments(io: Io, dir: string, storeId: Uint8Array): DirectoryListing {
+  const logStart = readLogStart(io, dir, storeId);
   const start = logStart ?? 0;
   const logs = new Set<number>();
   const indexes: { baseOffset: number; name: string }[] = [];
@@ -62,12 +63,15 @@ function listSegments(io: Io, dir: string): DirectoryListing {
  */
 export async function recoverLog(dir: string, options: NormalizedOptions): Promise<RecoveredLog> {
   const { io } = options;
-  const listing = listSegments(io, dir);
   const report = cleanReport();
+  const storeId = await storeIdentity(io, dir, report);
+  const listing = listSegments(io, dir, storeId);
   const files = new SealedFileCache();
   const found = listing.bases.map((baseOffset) => {
     const paths = segmentPaths(dir, baseOffset);
-    return new Segment(baseOffset, paths, () => io.open(paths.log), files);
+    const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files);
+    segment.storeId = storeId;
+    return segment;
   });
   let active: Segment | null = null;
   try {
@@ -77,7 +81,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       throw corruptAt(first, 0, `segments from here on follow one whose end was never made durable; opened strict, nothing was changed`);
     }
     if (survey.active === null) {
-      active = createSegment(io, dir, 0, files);
+      active = createSegment(io, dir, 0, files, storeId);
       await active.log.datasync();
       active.durableBytes = active.size;
       report.actions.push({ kind: 'created', path: active.paths.log });
@@ -85,6 +89,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       const { segment, header } = survey.active;
       segment.closeFiles();
       active = new Segment(segment.baseOffset, segment.paths, () => io.open(segment.paths.log), files, io.open(segment.paths.log, { write: true }));
+      active.storeId = storeId;
       // The active segment may still refuse (damage mid-log): nothing was changed yet.
       await recoverActive(io, active, header, options, report);
     }
@@ -102,6 +107,48 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     for (const segment of found) segment.closeFiles();
     active?.closeFiles();
     throw error;
+  }
+}
+
+/**
+ * The store's id. A directory that holds no file of a log yet becomes one: its identity
+ * is written durably (replacing only our own torn creation of it) before any segment or
+ * checkpoint can name it. Where segments or a checkpoint exist, the identity must be
+ * whole: they were written after it, so a missing or torn one was lost, not unwritten,
+ * and the open is refused (a log of segment format 1, from before identities, is named
+ * as such when its first segment is surveyed).
+ */
+async function storeIdentity(io: Io, dir: string, report: RecoveryReport): Promise<Uint8Array> {
+  const identity = IDENTITY.survey(io, dir);
+  if (identity.state === 'valid') return identity.storeId;
+  if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
+  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || name === LOG_START_FILE_NAME || name === LOG_START_TEMPORARY_NAME);
+  if (logFiles.length > 0) {
+    const first = logFiles.sort()[0] as string;
+    const path = joinPath(dir, first);
+    refuseOlderSegment(io, dir, logFiles);
+    throw new KeelError('KEEL_CORRUPT', `${path} belongs to a log whose identity file ${joinPath(dir, IDENTITY_FILE_NAME)} (written before any segment) is ${identity.state === 'torn' ? 'torn' : 'missing'}: the log's identity was lost; nothing was changed`, { path, offset: 0 });
+  }
+  const storeId = await IDENTITY.write(io, dir, identity.state === 'torn');
+  report.actions.push({ kind: 'created', path: joinPath(dir, IDENTITY_FILE_NAME) });
+  return storeId;
+}
+
+/** A log written before identities has version-1 segment headers: its open is refused naming that format. */
+function refuseOlderSegment(io: Io, dir: string, names: readonly string[]): void {
+  for (const name of names) {
+    const parsed = parseSegmentFileName(name);
+    if (parsed?.kind !== 'log') continue;
+    const paths = segmentPaths(dir, parsed.baseOffset);
+    const segment = new Segment(parsed.baseOffset, paths, () => io.open(paths.log), new SealedFileCache());
+    try {
+      const window = new Uint8Array(Math.min(HEADER_BYTES, segment.log.sizeSync()));
+      segment.log.readSync(window, 0);
+      const check = checkFrameAt(window, 0, HEADER_FORMAT);
+      if (check.ok) refuseOlderFormat(segment, window.subarray(8, 8 + check.payloadLength));
+    } finally {
+      segment.closeFiles();
+    }
   }
 }
 
@@ -158,7 +205,7 @@ async function recoverActive(io: Io, segment: Segment, header: HeaderState, opti
     Object.assign(report, { tailState: 'truncated-header', discardedBytes: size, savedTailPath: saved });
     report.actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes: size }, { kind: 'truncated-tail', path: segment.paths.log, offset: 0, bytes: size, detail: 'torn segment header' });
   }
-  if (header !== 'ok') segment.log.writeSync(headerFrame(segment.baseOffset), 0);
+  if (header !== 'ok') segment.log.writeSync(headerFrame(segment.baseOffset, segment.storeId), 0);
   else await recoverActiveRecords(io, segment, options, report);
   await segment.log.datasync();
   segment.durableBytes = segment.size;

@@ -24,7 +24,8 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   }
   if (count === 0) return 0;
   await syncNewEntries(io, dir, segments);
-  await writeLogStart(io, dir, (segments[count] as Segment).baseOffset);
+  const newStart = segments[count] as Segment;
+  await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);
   const deleted = segments.splice(0, count);
   for (const [position, segment] of deleted.entries()) {
     // Unlinks run on the calling thread: let other work in between so that a large

@@ -86,6 +86,9 @@ export interface IndexFiles {
   time: IoFile;
 }
 
+/** A store id that is none: headers refuse to be written or checked with it (see versionedOffsetPayload). */
+const NO_STORE_ID = new Uint8Array(0);
+
 /** One segment: a `.log` of frames plus its sparse indexes, in memory and on disk. */
 export class Segment {
   readonly baseOffset: number;
@@ -113,6 +116,8 @@ export class Segment {
   /** Timestamp of the first record: a segment rolls once records are `segmentMs` newer. */
   firstTimestamp: number | undefined = undefined;
   lastIndexedPosition = HEADER_BYTES;
+  /** The id of the store this segment belongs to (its header names it): set by whoever creates the Segment. */
+  storeId: Uint8Array = NO_STORE_ID;
   #file: IoFile | null;
   readonly #open: () => IoFile;
   readonly #cache: SealedFileCache;

@@ -94,7 +94,7 @@ function writeRun(segment: Segment, records: readonly PreparedRecord[], from: nu
 export function roll(context: WriterContext): void {
   const sealed = activeSegment(context);
   sealSegment(sealed);
-  context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset, context.files));
+  context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset, context.files, sealed.storeId));
   context.onRoll();
 }
 

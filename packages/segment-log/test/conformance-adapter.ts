@@ -57,7 +57,5 @@ export const segmentLogAdapter: LogAdapter<SegmentLogStore> = {
   },
   deleteBefore: (store, position) => store.log.deleteBefore(position),
   isDerivedFile: (path) => path.endsWith('.index') || path.endsWith('.timeindex'),
-  // segment-log has no store identity (README, Format): another log's segment at the same base offset reads as this one's.
-  carriesNoStoreIdentity: () => true,
   protocols: { roll: (store) => store.log.roll() },
 };

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
 import { bytes, filesEndingWith, flipByte, tempDir } from './helpers.js';
+import { HEADER_BYTES } from '../src/format.js';
 
 const OPTIONS: SegmentLogOptions = { segmentBytes: 4000, indexIntervalBytes: 200 };
 const FRAME_BYTES = 12 + 26 + 30;
@@ -27,16 +28,16 @@ describe('corruption', () => {
     const dir = tempDir();
     await filled(dir, 20);
     const segment = filesEndingWith(dir, '.log')[0]!;
-    const damagedAt = 24 + 5 * FRAME_BYTES + 20;
+    const damagedAt = HEADER_BYTES + 5 * FRAME_BYTES + 20;
     flipByte(segment, damagedAt);
     const before = readFileSync(segment);
     const error = await openError(dir);
     expect(error.code).toBe('KEEL_CORRUPT');
-    expect(error.offset).toBe(24 + 5 * FRAME_BYTES);
+    expect(error.offset).toBe(HEADER_BYTES + 5 * FRAME_BYTES);
     expect(readFileSync(segment)).toEqual(before);
     await using log = await SegmentLog.open(dir, { ...OPTIONS, recovery: 'salvage' });
     expect(log.nextOffset).toBe(5);
-    expect(statSync(segment).size).toBe(24 + 5 * FRAME_BYTES);
+    expect(statSync(segment).size).toBe(HEADER_BYTES + 5 * FRAME_BYTES);
   });
 
   it('finds damage inside a sealed segment with verify(), naming the segment and byte offset', async () => {
@@ -44,7 +45,7 @@ describe('corruption', () => {
     await filled(dir, 200);
     const sealed = filesEndingWith(dir, '.log')[1]!;
     // The second record: far from the tail that open checks cheaply.
-    const frameAt = 24 + FRAME_BYTES;
+    const frameAt = HEADER_BYTES + FRAME_BYTES;
     flipByte(sealed, frameAt + 30);
     await using log = await SegmentLog.open(dir, OPTIONS);
     expect(log.segments().length).toBeGreaterThan(3);
@@ -71,10 +72,10 @@ describe('corruption', () => {
     const dir = tempDir();
     await filled(dir, 200);
     const sealed = filesEndingWith(dir, '.log')[1]!;
-    flipByte(sealed, 24 + FRAME_BYTES + 30);
+    flipByte(sealed, HEADER_BYTES + FRAME_BYTES + 30);
     const before = readFileSync(sealed);
     const error = await openError(dir, { ...OPTIONS, verify: 'full' });
-    expect(error).toMatchObject({ code: 'KEEL_CORRUPT', path: sealed, offset: 24 + FRAME_BYTES });
+    expect(error).toMatchObject({ code: 'KEEL_CORRUPT', path: sealed, offset: HEADER_BYTES + FRAME_BYTES });
     expect(readFileSync(sealed)).toEqual(before);
   });
 

@@ -2,12 +2,13 @@ import { InterceptedIo, ioError, type IoMutation } from '@keel/core';
 import { FaultFs, makePayload, payloadId, type CrashPlan } from '@keel/conformance';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
+import { HEADER_BYTES } from '../src/format.js';
 
 const DIR = '/store';
 const RECORDS = 40;
 const durability = { mode: 'explicit' } as const;
-/** Header (24) plus four records of 12 + 26 + 64 bytes: four records per segment. */
-const SEGMENT_BYTES = 24 + 4 * (12 + 26 + 64);
+/** The header plus four records of 12 + 26 + 64 bytes: four records per segment. */
+const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 64);
 const FIRST_START = 8;
 const SECOND_BEFORE = 29;
 const SECOND_START = 28;

@@ -2,13 +2,14 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { encodeFrame } from '@keel/core';
 import { describe, expect, it } from 'vitest';
-import { LOG_START_FILE_NAME, LOG_START_FORMAT, LOG_START_TEMPORARY_NAME } from '../src/format.js';
+import { HEADER_BYTES, LOG_START_FILE_NAME, LOG_START_FORMAT, LOG_START_TEMPORARY_NAME } from '../src/format.js';
+import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { encodeLogStart } from '../src/log-start.js';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
 import { bytes, codeOf, filesEndingWith, flipByte, tempDir } from './helpers.js';
 
 /** Four 50-byte records per segment. */
-const OPTIONS: SegmentLogOptions = { segmentBytes: 24 + 4 * (12 + 26 + 50), durability: { mode: 'every-write' } };
+const OPTIONS: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * (12 + 26 + 50), durability: { mode: 'every-write' } };
 
 /** A log of 18 records whose start moved to 8 (two segments deleted), closed. */
 async function movedStart(): Promise<string> {
@@ -29,9 +30,16 @@ function contents(dir: string): Record<string, string> {
   return out;
 }
 
-function versionTwo(): Uint8Array {
-  const payload = new Uint8Array(12);
-  payload[0] = 2;
+/** The id in `dir`'s identity file: a checkpoint crafted with it is this log's own. */
+function storeIdOf(dir: string): Uint8Array {
+  const identity = IDENTITY.decode(new Uint8Array(readFileSync(join(dir, IDENTITY_FILE_NAME))));
+  if (identity.state !== 'valid') throw new Error('test log has no identity');
+  return identity.storeId;
+}
+
+function versionThree(): Uint8Array {
+  const payload = new Uint8Array(28);
+  payload[0] = 3;
   payload[4] = 8;
   return encodeFrame(payload, LOG_START_FORMAT);
 }
@@ -41,11 +49,12 @@ const DAMAGE: Record<string, (dir: string) => void> = {
   'a cut checkpoint': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), readFileSync(join(dir, LOG_START_FILE_NAME)).subarray(0, 20)),
   'a longer file': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), Buffer.concat([readFileSync(join(dir, LOG_START_FILE_NAME)), Buffer.alloc(1)])),
   'a huge file': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), Buffer.alloc(1 << 20)),
-  'another frame of ours (a segment header)': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), readFileSync(filesEndingWith(dir, '.log')[0]!).subarray(0, 24)),
-  'a later version': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), versionTwo()),
-  'a start inside a segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(9)),
-  'a start below the first segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(4)),
-  'a start above every segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(100)),
+  'another frame of ours (a segment header)': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), readFileSync(filesEndingWith(dir, '.log')[0]!).subarray(0, HEADER_BYTES)),
+  'a later version': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), versionThree()),
+  'a checkpoint of another log': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(8, new Uint8Array(16).fill(7))),
+  'a start inside a segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(9, storeIdOf(dir))),
+  'a start below the first segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(4, storeIdOf(dir))),
+  'a start above every segment': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeLogStart(100, storeIdOf(dir))),
   'a start beyond 2^53': (dir) => writeFileSync(join(dir, LOG_START_FILE_NAME), encodeFrame(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0), LOG_START_FORMAT)),
   'a directory as the checkpoint': (dir) => {
     rmSync(join(dir, LOG_START_FILE_NAME));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nativeIo } from '@keel/core';
 import { SegmentLog } from '../src/index.js';
 import { bytes, codeOf, faultyIo, filesEndingWith, flipByte, newFaults, tempDir } from './helpers.js';
+import { HEADER_BYTES } from '../src/format.js';
 
 describe('read limits', () => {
   it('honours maxRecords and maxBytes and always returns at least one record', async () => {
@@ -49,9 +50,9 @@ describe('read limits', () => {
     expect(log.read(20_001, { maxRecords: 1 })[0]!.offset).toBe(20_001);
     await log.close();
 
-    // Each frame is 12 + 26 + 100 = 138 bytes after the 24-byte header: damage record 9 of a sealed segment.
+    // Each frame is 12 + 26 + 100 = 138 bytes after the header: damage record 9 of a sealed segment.
     const sealed = filesEndingWith(dir, '.log')[0]!;
-    flipByte(sealed, 24 + 9 * 138 + 40);
+    flipByte(sealed, HEADER_BYTES + 9 * 138 + 40);
     await using reopened = await SegmentLog.open(dir);
     expect(reopened.read(8, { maxRecords: 1 }).map((record) => record.offset)).toEqual([8]);
     let caught: { code?: string; offset?: number } = {};
@@ -60,6 +61,6 @@ describe('read limits', () => {
     } catch (error) {
       caught = error as typeof caught;
     }
-    expect(caught).toMatchObject({ code: 'KEEL_CORRUPT', offset: 24 + 9 * 138 });
+    expect(caught).toMatchObject({ code: 'KEEL_CORRUPT', offset: HEADER_BYTES + 9 * 138 });
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
 import { bytes, filesEndingWith, tempDir } from './helpers.js';
+import { HEADER_BYTES } from '../src/format.js';
 
 const FRAME_BYTES = 12 + 26 + 50;
 
@@ -13,7 +14,7 @@ describe('retention', () => {
   it('deleteBefore drops whole sealed segments below the offset, never the active one', async () => {
     const dir = tempDir();
     // Four records per segment.
-    const options: SegmentLogOptions = { segmentBytes: 24 + 4 * FRAME_BYTES };
+    const options: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * FRAME_BYTES };
     await using log = await SegmentLog.open(dir, options);
     fill(log, 18);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4, 8, 12, 16]);
@@ -29,7 +30,7 @@ describe('retention', () => {
 
   it('enforceRetention by bytes keeps the newest segments within the limit', async () => {
     const dir = tempDir();
-    const segmentBytes = 24 + 4 * FRAME_BYTES;
+    const segmentBytes = HEADER_BYTES + 4 * FRAME_BYTES;
     await using log = await SegmentLog.open(dir, { segmentBytes, retention: { bytes: segmentBytes * 2 } });
     fill(log, 17);
     await log.enforceRetention();
@@ -41,7 +42,7 @@ describe('retention', () => {
   it('enforceRetention by age deletes segments whose newest record is too old, and runs on roll', async () => {
     const dir = tempDir();
     let now = 1000;
-    await using log = await SegmentLog.open(dir, { segmentBytes: 24 + 4 * FRAME_BYTES, retention: { ms: 50 }, now: () => now });
+    await using log = await SegmentLog.open(dir, { segmentBytes: HEADER_BYTES + 4 * FRAME_BYTES, retention: { ms: 50 }, now: () => now });
     fill(log, 12, (index) => 900 + index * 10);
     await log.enforceRetention();
     // Segment [0..3] has max 930 < 1000 - 50; [4..7] has max 970.
@@ -55,7 +56,7 @@ describe('retention', () => {
 
   it('a retention interrupted after removing a .log leaves a consistent log whose orphans open removes', async () => {
     const dir = tempDir();
-    const options: SegmentLogOptions = { segmentBytes: 24 + 4 * FRAME_BYTES };
+    const options: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * FRAME_BYTES };
     {
       await using log = await SegmentLog.open(dir, options);
       fill(log, 10);
