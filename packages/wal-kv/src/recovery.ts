@@ -26,7 +26,7 @@ export interface RecoveredLog {
   end: number;
   lastFrameStart: number;
   /** Log position covered by the snapshot that was loaded (header end when none). */
-  snapshotPosition: number;
+  checkpointPosition: number;
   /** Seq of the snapshot that was loaded, null when none was. */
   snapshotSeq: number | null;
   report: RecoveryReport;
@@ -276,7 +276,7 @@ async function replay(
   const { index, from, snapshotSeq } = choice;
   let { previousSeq, lastFrameStart } = choice;
   const unusableSnapshots = choice.unusable;
-  const snapshotPosition = from;
+  const checkpointPosition = from;
   const report = await recoverFrameLog({
     io,
     file,
@@ -293,7 +293,7 @@ async function replay(
   });
   report.actions = [...actions, ...report.actions];
   const lastSeq = Math.max(header.baseSeq, previousSeq);
-  const log: RecoveredLog = { file, header, index, lastSeq, end: report.validBytes, lastFrameStart, snapshotPosition, snapshotSeq, report };
+  const log: RecoveredLog = { file, header, index, lastSeq, end: report.validBytes, lastFrameStart, checkpointPosition, snapshotSeq, report };
   return { log, unusableSnapshots };
 }
 
