@@ -87,7 +87,17 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.#maintenance = new Maintenance(this.#state);
   }
 
-  static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
+  /**
+   * Opens (creating if needed) the store in `dir`. The value type follows
+   * `valueEncoding`: `string` (or a string subtype) for 'utf8', any type you name for
+   * 'json', `Uint8Array` (or a subtype) for 'binary', the default; `WalKv.open<number>(dir)`
+   * does not typecheck. With an encoding only known at run time, values are `unknown`.
+   */
+  static open<V extends string = string>(dir: string, options: WalKvOptions & { valueEncoding: 'utf8' }): Promise<WalKv<V>>;
+  static open<V = unknown>(dir: string, options: WalKvOptions & { valueEncoding: 'json' }): Promise<WalKv<V>>;
+  static open<V extends Uint8Array = Uint8Array>(dir: string, options?: WalKvOptions & { valueEncoding?: 'binary' }): Promise<WalKv<V>>;
+  static open(dir: string, options?: WalKvOptions): Promise<WalKv<unknown>>;
+  static async open<V>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
     const opened = await openStoreDirectory(normalized.io, dir, async (store) => {
       const recovered = await recoverLog(store.io, dir, normalized.recovery, normalized.keysMax);
