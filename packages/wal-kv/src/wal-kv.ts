@@ -10,7 +10,7 @@ import {
   type Io,
   type StoreDirectory,
 } from '@keel/core';
-import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
+import { prepareBatch, prepareCondition, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
 import { decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
@@ -134,10 +134,42 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return this.#write(preparePutBatch(entries, this.#state.options.valueEncoding));
   }
 
-  /** Applies puts and deletes as one atomic record; returns the seq of the last. */
-  batch(operations: ReadonlyArray<BatchOperation<V>>): number {
+  /**
+   * Applies puts and deletes as one atomic record; returns the seq of the last. With
+   * conditions (`ifSeq`, `ifAbsent`, checked against the store before the batch), writes
+   * nothing and returns null unless every condition holds.
+   */
+  batch(operations: ReadonlyArray<BatchOperation<V>>): number;
+  batch(operations: ReadonlyArray<ConditionalBatchOperation<V>>): number | null;
+  batch(operations: ReadonlyArray<ConditionalBatchOperation<V>>): number | null {
     this.assertWritable();
-    return this.#write(prepareBatch(operations, this.#state.options.valueEncoding));
+    return this.#writeIf(prepareBatch(operations, this.#state.options.valueEncoding));
+  }
+
+  /** Writes `value` under `key` only if the key is absent; returns its seq, or null (nothing written). */
+  putIfAbsent(key: Key, value: V): number | null {
+    return this.#conditional(key, 'put', null, (record) => preparePut(key, value, this.#state.options.valueEncoding, record));
+  }
+
+  /**
+   * Writes `value` under `key` only if the key's current value was written with `seq`
+   * (what `put` returned, or `seqOf(key)`): compare-and-set for counters and leases.
+   * Returns the new seq, or null (nothing written).
+   */
+  putIfSeq(key: Key, value: V, seq: number): number | null {
+    return this.#conditional(key, 'put', seq, (record) => preparePut(key, value, this.#state.options.valueEncoding, record));
+  }
+
+  /** Deletes `key` only if its current value was written with `seq`; returns the delete's seq, or null (nothing written). */
+  deleteIfSeq(key: Key, seq: number): number | null {
+    return this.#conditional(key, 'del', seq, (record) => prepareDelete(key, record));
+  }
+
+  /** The seq of the write that gave `key` its current value, or undefined when absent. */
+  seqOf(key: Key): number | undefined {
+    this.assertOpen();
+    const { index } = this.#state;
+    return index.find(keyBytesOf(key)) ? index.found[2]! : undefined;
   }
 
   /** The value of `key`, verified against its CRC-32C, or undefined. */
@@ -307,6 +339,29 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     state.views.clear();
     releaseRetiredLogs(state);
     state.writer.file.closeSync();
+  }
+
+  /** One operation under one condition (`seq` null: the key must be absent). */
+  #conditional(key: Key, type: 'put' | 'del', seq: number | null, prepare: (record: PreparedRecord) => void): number | null {
+    this.assertWritable();
+    const record = emptyRecord();
+    prepare(record);
+    prepareCondition(record.operations[0]!.key, type, seq ?? undefined, seq === null ? true : undefined, record);
+    return this.#writeIf(finish(record));
+  }
+
+  /**
+   * Writes the record if every condition holds of the index now. Writes are synchronous,
+   * so nothing can come between the check and the write, and the record is one frame:
+   * a crash keeps all of it or none.
+   */
+  #writeIf(record: PreparedRecord): number | null {
+    const { index } = this.#state;
+    for (const condition of record.conditions) {
+      const present = index.find(condition.key);
+      if (condition.seq === null ? present : !present || index.found[2] !== condition.seq) return null;
+    }
+    return this.#write(record);
   }
 
   #write(record: PreparedRecord): number {
