@@ -139,9 +139,12 @@ export interface KeyTable {
   /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
    * bounds (`null`: open), fewer when `keys` fills: per entry the five fields `find`
-   * writes into `out`, the keys back to back into `keys`. Returns the count.
+   * writes into `out`, the keys back to back into `keys`. Returns the count. With
+   * `catchUp` false (default true) the ordered view is walked as last brought up to
+   * date: keys added since are missing, keys removed since skipped, and no merge
+   * (linear in the key count) is paid.
    */
-  range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array): number;
+  range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array, catchUp?: boolean): number;
   /** Every entry as checkpoint chunk payloads of about `chunkBytes`, in key order. */
   checkpointChunks(chunkBytes: number): Buffer[];
   /** Starts loading a checkpoint into this empty table; entries must point into [positionMin, positionEnd) and have seq ≤ seqMax. */

@@ -93,19 +93,24 @@ export interface RangeEntry {
 
 /**
  * The index entries of `range` in key byte order (or reversed), fetched a batch at a
- * time; the next batch starts after the last key of the one before, so the walk sees
- * the index as it is at each fetch. `beforeBatch` runs before each fetch and returns the
- * log generation the fields belong to. Each yielded key is the caller's to keep.
+ * time; the next batch starts after the last key of the one before. The first fetch
+ * brings the index's ordered view up to date; later ones walk it as it is (no merge of
+ * keys added meanwhile, which costs time linear in the key count), so they miss keys
+ * added since the walk began and skip keys removed since: the caller (a read view)
+ * knows those keys and supplies them. `beforeBatch` runs before each fetch and returns
+ * the log generation the fields belong to. Each yielded key is the caller's to keep.
  */
 export function* rangeEntries(index: KeyIndex, range: Range, beforeBatch: () => number): Generator<RangeEntry> {
   const out = new Float64Array(RANGE_BATCH_ENTRIES * ENTRY_FIELDS);
   const scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
   let { lower, lowerInclusive, upper, upperInclusive } = range;
   let remaining = range.limit;
+  let first = true;
   while (remaining > 0) {
     const generation = beforeBatch();
     const wanted = Math.min(RANGE_BATCH_ENTRIES, remaining);
-    const count = index.table.range(lower, lowerInclusive, upper, upperInclusive, range.reverse, wanted, out, scratch);
+    const count = index.table.range(lower, lowerInclusive, upper, upperInclusive, range.reverse, wanted, out, scratch, first);
+    first = false;
     let keyBytes = 0;
     for (let i = 0; i < count; i++) keyBytes += out[i * ENTRY_FIELDS + 4]!;
     // One tight copy per batch: a key kept by the caller holds on to its batch's bytes only.

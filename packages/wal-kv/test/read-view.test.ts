@@ -81,6 +81,35 @@ describe('read views (kv.snapshot())', () => {
     );
   });
 
+  it('an iterator reads as of its creation while writes land between its steps (property)', async () => {
+    const write = fc.record({ key: fc.integer({ min: 0, max: 599 }), del: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 599 }), { maxLength: 400 }), fc.array(write, { maxLength: 400 }), fc.boolean(), async (initial, writes, reverse) => {
+        const kv = await WalKv.open<string>(temporaryDir(), { durability: EXPLICIT, valueEncoding: 'utf8' });
+        const name = (n: number): string => `k${String(n).padStart(3, '0')}`;
+        const model = new Map<string, string>();
+        for (const n of initial) {
+          kv.put(name(n), 'first');
+          model.set(name(n), 'first');
+        }
+        const seen: [string, string][] = [];
+        let step = 0;
+        for (const [key, value] of kv.entries({ reverse })) {
+          seen.push([key as string, value]);
+          // Several writes per step, so that batches of the index fetched later see many changes.
+          for (const next of writes.slice(step, step + 3)) {
+            if (next.del) kv.delete(name(next.key));
+            else kv.put(name(next.key), 'second');
+          }
+          step += 3;
+        }
+        expect(seen).toEqual(modelRange(model, '', reverse));
+        await kv.close();
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('an iterator reads as of its creation: entries deleted or added during the loop neither vanish nor appear', async () => {
     const kv = await WalKv.open(temporaryDir(), { durability: EXPLICIT, valueEncoding: 'utf8' });
     const keys = Array.from({ length: 600 }, (_, i) => `k${String(i).padStart(4, '0')}`);

@@ -156,6 +156,12 @@ impl KeyTable {
   /// Up to `limit` entries in key byte order (descending with `reverse`) between the
   /// bounds (`null`: open), or fewer when `keys` fills: per entry its fields (see
   /// FIELDS_PER_ENTRY) go into `out`, the keys back to back into `keys`. Returns the count.
+  ///
+  /// With `catchUp` false (default true) the ordered view is walked as it was last
+  /// brought up to date, without merging the keys added since (that merge is linear in
+  /// the key count): keys added since are missing and keys removed since are skipped. A
+  /// caller that brought it up to date when its walk began, and knows which keys changed
+  /// since, walks without paying the merge on every batch.
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn range(
@@ -168,8 +174,11 @@ impl KeyTable {
     limit: u32,
     mut out: Float64ArraySlice,
     mut keys: Uint8ArraySlice,
+    catch_up: Option<bool>,
   ) -> napi::Result<u32> {
-    self.table.refresh_order();
+    if catch_up != Some(false) || !self.table.order_built() {
+      self.table.refresh_order();
+    }
     // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
     let (out, keys) = unsafe { (out.as_mut(), keys.as_mut()) };
     let limit = (limit as usize).min(out.len() / FIELDS_PER_ENTRY);
@@ -180,6 +189,10 @@ impl KeyTable {
       bound(upper, upper_inclusive),
       reverse,
       |slot| {
+        // Only a view not brought up to date still names removed keys.
+        if !table.is_live(slot) {
+          return true;
+        }
         let key = table.key(slot);
         if count == limit || key_bytes + key.len() > keys.len() {
           return false;
