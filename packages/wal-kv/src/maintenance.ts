@@ -6,14 +6,16 @@ import { LogWriter } from './writer.js';
 import { writeSnapshotFile } from './snapshot.js';
 import { encodeSnapshot, type SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
-import { releaseRetiredLogs, type RetiredLog } from './views.js';
+import { openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { encodeCheckpointInSlices } from './checkpoint-slices.js';
 
 export type MaintenanceTask = 'checkpoint' | 'compact';
 
 /**
- * Snapshots and compactions, one at a time. Both capture what they write synchronously
- * (so the index cannot change underneath them) and do their fsyncs off the event loop
- * while writes continue.
+ * Checkpoints and compactions, one at a time. A checkpoint encodes the index through a
+ * read view taken when it starts, a slice per turn of the event loop; a compaction
+ * copies the live values synchronously (so the index cannot change underneath it). Both
+ * do their writes and fsyncs off the event loop while writes continue.
  */
 export class Maintenance {
   readonly #state: StoreState;
@@ -72,10 +74,17 @@ export class Maintenance {
     if (state.snapshotSeq === state.lastSeq && state.snapshotGeneration === state.generation) return;
     this.#state.writer.flush();
     const meta = this.#snapshotMeta();
-    const frames = encodeSnapshot(state.index, meta);
-    state.snapshotBytes = byteLength(frames);
-    // Counted from now, so a failing snapshot is not retried on every write.
+    // Counted from now, so a failing checkpoint is not retried on every write.
     state.checkpointPosition = meta.logPosition;
+    // The index as of `meta`, encoded in slices while writes go on.
+    const view = openView(state);
+    let frames: Uint8Array[];
+    try {
+      frames = await encodeCheckpointInSlices(state, view, meta);
+    } finally {
+      releaseView(state, view);
+    }
+    state.snapshotBytes = byteLength(frames);
     // The snapshot may only point at log bytes that are durable.
     await state.control.flushedThrough(meta.seq);
     await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
