@@ -129,13 +129,17 @@ export interface KeyTable {
   find(key: Uint8Array, keyLength: number, out: Float64Array): number;
   /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
-   * `frameOffset`; value CRCs and frame CRC still to fill) and applies it, unless it
-   * would leave more than `keysMax` keys and more than now: then it changes nothing and
-   * returns false.
+   * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
+   * to fill) and applies it, unless it would leave more than `keysMax` keys and more
+   * than now: then it changes nothing and returns false.
    */
-  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number): boolean;
-  /** Applies a record read back (frame CRC checked) whose payload is at log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last seq. */
-  replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number): number;
+  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number): boolean;
+  /**
+   * Applies a record read back (frame CRC checked) whose payload is at log offset
+   * `payloadOffset` of log generation `generation` (its place must say so); seqs must
+   * increase from `previousSeq`. Returns the last seq.
+   */
+  replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number, generation: number): number;
   /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
    * bounds (`null`: open), fewer when `keys` fills: per entry the five fields `find`

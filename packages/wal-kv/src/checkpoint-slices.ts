@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { encodeFrame } from '@keel/core';
 import { viewOf, writeU64 } from './format.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
@@ -8,8 +9,10 @@ import type { ViewOverlay } from './view-overlay.js';
 import { walkView } from './view-walk.js';
 import type { StoreState } from './wal-kv.js';
 
-/** Entries encoded per turn of the event loop (a few milliseconds of work). */
-export const CHECKPOINT_SLICE_ENTRIES = 16_384;
+/** Work per turn of the event loop before the checkpoint yields (writes wait at most about this long). */
+export const CHECKPOINT_SLICE_MILLISECONDS = 2;
+/** Entries between looks at the clock. */
+const CLOCK_EVERY_ENTRIES = 256;
 
 const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upperInclusive: true, reverse: false, limit: Infinity };
 
@@ -24,15 +27,15 @@ const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upp
 export async function encodeCheckpointInSlices(state: StoreState, view: ViewOverlay, meta: SnapshotMeta): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [headerFrame(meta)];
   const chunk = new ChunkBuilder();
-  let sliced = 0;
   let entries = 0;
+  let sliceStart = performance.now();
   for (const entry of walkView(state, view, WHOLE_RANGE, () => undefined)) {
     const frame = chunk.add(entry);
     if (frame !== null) frames.push(frame);
     entries++;
-    if (++sliced === CHECKPOINT_SLICE_ENTRIES) {
-      sliced = 0;
+    if (entries % CLOCK_EVERY_ENTRIES === 0 && performance.now() - sliceStart >= CHECKPOINT_SLICE_MILLISECONDS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
   }
   const last = chunk.finish();

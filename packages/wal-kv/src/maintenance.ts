@@ -166,7 +166,7 @@ export class Maintenance {
   #switchTo(compacted: CompactedLog): void {
     const state = this.#state;
     state.index.table.relocate(compacted.slots, compacted.positions);
-    state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart, compacted.finalPath);
+    state.writer = new LogWriter(compacted.file, compacted.generation, compacted.end, compacted.lastFrameStart, compacted.finalPath);
     state.index.deadBytes = 0;
     state.generation = compacted.generation;
     state.checkpointPosition = compacted.end;

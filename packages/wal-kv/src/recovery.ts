@@ -243,9 +243,9 @@ function refuseLostDurableBytes(file: IoFile, choice: SnapshotChoice, policy: Re
 }
 
 /** Applies one record read back to the index; impossible contents are KEEL_CORRUPT at the record's offset. */
-function replayRecord(index: KeyIndex, frame: ScannedFrame, previousSeq: number, path: string): number {
+function replayRecord(index: KeyIndex, frame: ScannedFrame, generation: number, previousSeq: number, path: string): number {
   try {
-    return index.table.replayRecord(frame.payload, frame.offset + FRAME_HEADER_BYTES, previousSeq);
+    return index.table.replayRecord(frame.payload, frame.offset + FRAME_HEADER_BYTES, previousSeq, generation);
   } catch (error) {
     throw new KeelError('KEEL_CORRUPT', `${path}: record at offset ${frame.offset} ${(error as Error).message}`, { path, offset: frame.offset, cause: error });
   }
@@ -286,7 +286,7 @@ async function replay(
     onFrame: (frame) => {
       // One crossing per record: the index checks every field (seqs increase strictly
       // along a log: compaction copies live records in their old order) and applies it.
-      previousSeq = replayRecord(index, frame, previousSeq, file.path);
+      previousSeq = replayRecord(index, frame, header.generation, previousSeq, file.path);
       if (index.size > keysMax) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
       lastFrameStart = frame.offset;
     },

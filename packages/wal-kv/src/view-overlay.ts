@@ -27,6 +27,7 @@ export class ViewOverlay {
     this.generation = generation;
   }
 
+  /** Captured keys; it only grows, so a changed size means a new capture. */
   get size(): number {
     return this.#before.size;
   }

@@ -21,9 +21,15 @@ export function* walkView(state: StoreState, view: ViewOverlay, range: Range, as
   // What is left of the range once entries are yielded: the captured side is searched in it.
   const rest: Range = { ...range };
   let next = live.next();
+  // The first captured entry left in the range, searched again only after a capture or once it is yielded.
+  let captured: RangeEntry | null = null;
+  let capturedAt = -1;
   for (let remaining = range.limit; remaining > 0; remaining--) {
     while (!next.done && view.size > 0 && view.has(overlayKey(next.value.key))) next = live.next();
-    const captured = view.first(rest);
+    if (capturedAt !== view.size) {
+      captured = view.first(rest);
+      capturedAt = view.size;
+    }
     let entry: RangeEntry;
     if (next.done) {
       if (captured === null) return;
@@ -34,6 +40,7 @@ export function* walkView(state: StoreState, view: ViewOverlay, range: Range, as
     } else {
       entry = captured;
     }
+    if (entry === captured) capturedAt = -1;
     assertOpen();
     yield entry;
     if (range.reverse) [rest.upper, rest.upperInclusive] = [entry.key, false];

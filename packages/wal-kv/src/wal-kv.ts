@@ -430,7 +430,7 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     dir: opened.dir,
     index: recovered.index,
     control,
-    writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart, recovered.file.path),
+    writer: new LogWriter(recovered.file, recovered.header.generation, recovered.end, recovered.lastFrameStart, recovered.file.path),
     storeId: recovered.header.storeId,
     generation: recovered.header.generation,
     lastSeq: recovered.lastSeq,

@@ -14,7 +14,7 @@ interface WalKvStore {
 export const walKvAdapter: KvAdapter<WalKvStore> = {
   name: 'wal-kv',
   kind: 'kv',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true, readOnly: true, backup: true, misplacedFramesUndetectable: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const kv = await WalKv.open<Uint8Array>(dir, {
       io,

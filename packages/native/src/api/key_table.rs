@@ -109,8 +109,8 @@ impl KeyTable {
     Ok(slot as i32)
   }
 
-  /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset`): fills in
-  /// its value CRCs and frame CRC and applies it, unless it would leave more than
+  /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset` of log
+  /// generation `generation`): fills in its place, value CRCs and frame CRC and applies it, unless it would leave more than
   /// `keysMax` keys (and more than now): then nothing changes and it returns false.
   #[napi]
   pub fn commit_record(
@@ -120,6 +120,7 @@ impl KeyTable {
     end: u32,
     frame_offset: f64,
     keys_max: f64,
+    generation: u32,
   ) -> napi::Result<bool> {
     let frame_offset = whole(frame_offset, "frameOffset")?;
     let keys_max = whole(keys_max, "keysMax")? as usize;
@@ -130,12 +131,13 @@ impl KeyTable {
       .ok_or_else(|| invalid("frame range is outside the buffer"))?;
     self
       .table
-      .commit_record(frame, frame_offset, keys_max, self.limits)
+      .commit_record(frame, frame_offset, generation, keys_max, self.limits)
       .map_err(invalid)
   }
 
   /// Applies a record read back from the log (frame CRC checked) whose payload starts at
-  /// log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last
+  /// log offset `payloadOffset` of log generation `generation` (its place must say so);
+  /// seqs must increase from `previousSeq`. Returns the last
   /// seq; throws (code `InvalidArg`, the reason as message) for impossible contents.
   #[napi]
   pub fn replay_record(
@@ -143,12 +145,13 @@ impl KeyTable {
     payload: &[u8],
     payload_offset: f64,
     previous_seq: f64,
+    generation: u32,
   ) -> napi::Result<f64> {
     let payload_offset = whole(payload_offset, "payloadOffset")?;
     let previous_seq = whole(previous_seq, "previousSeq")?;
     let last = self
       .table
-      .replay_record(payload, payload_offset, previous_seq, self.limits)
+      .replay_record(payload, payload_offset, generation, previous_seq, self.limits)
       .map_err(invalid)?;
     Ok(last as f64)
   }
