@@ -6,7 +6,7 @@ import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
 import type { Range, RangeEntry } from './range.js';
 import { CHUNK_ENTRY_FIXED_BYTES, CHUNK_HEADER_BYTES, KIND_ENTRIES, SNAPSHOT_FORMAT, headerFrame, trailerFrame, type SnapshotMeta } from './snapshot-format.js';
 import type { ViewOverlay } from './view-overlay.js';
-import { walkView } from './view-walk.js';
+import { ViewCursor } from './view-walk.js';
 import type { StoreState } from './wal-kv.js';
 
 /** Work per turn of the event loop before the checkpoint yields (writes wait at most about this long). */
@@ -29,7 +29,8 @@ export async function encodeCheckpointInSlices(state: StoreState, view: ViewOver
   const chunk = new ChunkBuilder();
   let entries = 0;
   let sliceStart = performance.now();
-  for (const entry of walkView(state, view, WHOLE_RANGE, () => undefined)) {
+  const cursor = new ViewCursor(state, view, WHOLE_RANGE, () => undefined);
+  for (let entry = cursor.next(); entry !== null; entry = cursor.next()) {
     const frame = chunk.add(entry);
     if (frame !== null) frames.push(frame);
     entries++;

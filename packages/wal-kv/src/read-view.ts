@@ -2,7 +2,8 @@ import { KeelError } from '@keel/core';
 import { decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { normalizeRange, type RangeEntry, type RangeOptions } from './range.js';
 import { overlayKey, type ViewOverlay } from './view-overlay.js';
-import { entriesOf, keysOf, valuesOf, walkView } from './view-walk.js';
+import { ReleasingIterator } from './releasing-iterator.js';
+import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
 import { currentEntry, openView, readEntry, releaseView } from './views.js';
 import type { StoreState } from './wal-kv.js';
 
@@ -52,15 +53,15 @@ export class ReadView<V> implements Disposable {
   }
 
   keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
-    return keysOf(this.#walk(options), this.#state);
+    return this.#iterate(options, keyProjection(this.#state));
   }
 
   values(options: RangeOptions = {}): IterableIterator<V> {
-    return valuesOf<V>(this.#walk(options), this.#state);
+    return this.#iterate(options, valueProjection<V>(this.#state));
   }
 
   entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
-    return entriesOf<V>(this.#walk(options), this.#state);
+    return this.#iterate(options, entryProjection<V>(this.#state));
   }
 
   /** Releases the view (idempotent): what it pinned may go, and its reads throw KEEL_CLOSED. */
@@ -74,9 +75,10 @@ export class ReadView<V> implements Disposable {
     this.close();
   }
 
-  #walk(options: RangeOptions): Generator<RangeEntry> {
+  /** Iterators of a view read through the view itself: nothing of their own to release. */
+  #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
     this.#assertOpen();
-    return walkView(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen());
+    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen()), project, null);
   }
 
   #entryOf(key: Key): RangeEntry | null {

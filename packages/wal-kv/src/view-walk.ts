@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { decodeKey, decodeValue } from './encoding.js';
-import { rangeEntries, type Range, type RangeEntry } from './range.js';
+import { IndexCursor, type Range, type RangeEntry } from './range.js';
 import { overlayKey, type ViewOverlay } from './view-overlay.js';
 import { readEntry } from './views.js';
 import type { StoreState } from './wal-kv.js';
@@ -12,39 +12,61 @@ import type { StoreState } from './wal-kv.js';
  * so writes between steps (even to keys the walk has already fetched) never show.
  * `assertOpen` runs before each step.
  */
-export function* walkView(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void): Generator<RangeEntry> {
-  assertOpen();
-  const live = rangeEntries(state.index, { ...range, limit: Infinity }, () => {
-    assertOpen();
-    return state.generation;
-  });
-  // What is left of the range once entries are yielded: the captured side is searched in it.
-  const rest: Range = { ...range };
-  let next = live.next();
-  // The first captured entry left in the range, searched again only after a capture or once it is yielded.
-  let captured: RangeEntry | null = null;
-  let capturedAt = -1;
-  for (let remaining = range.limit; remaining > 0; remaining--) {
-    while (!next.done && view.size > 0 && view.has(overlayKey(next.value.key))) next = live.next();
-    if (capturedAt !== view.size) {
-      captured = view.first(rest);
-      capturedAt = view.size;
+export class ViewCursor {
+  readonly #view: ViewOverlay;
+  readonly #live: IndexCursor;
+  readonly #reverse: boolean;
+  readonly #assertOpen: () => void;
+  /** What is left of the range once entries are handed out: the captured side is searched in it. */
+  readonly #rest: Range;
+  #remaining: number;
+  /** The live entry fetched but not handed out yet (undefined: none fetched). */
+  #next: RangeEntry | null | undefined = undefined;
+  /** The first captured entry left in the range, searched again only after a capture or once it is handed out. */
+  #captured: RangeEntry | null = null;
+  #capturedAt = -1;
+
+  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void) {
+    this.#view = view;
+    this.#reverse = range.reverse;
+    this.#assertOpen = assertOpen;
+    this.#rest = { ...range };
+    this.#remaining = range.limit;
+    this.#live = new IndexCursor(state.index, { ...range, limit: Infinity }, () => {
+      assertOpen();
+      return state.generation;
+    });
+  }
+
+  /** The next entry, or null at the end of the range. */
+  next(): RangeEntry | null {
+    this.#assertOpen();
+    if (this.#remaining <= 0) return null;
+    const view = this.#view;
+    let next = this.#next === undefined ? this.#live.next() : this.#next;
+    while (next !== null && view.size > 0 && view.has(overlayKey(next.key))) next = this.#live.next();
+    if (this.#capturedAt !== view.size) {
+      this.#captured = view.first(this.#rest);
+      this.#capturedAt = view.size;
     }
+    const captured = this.#captured;
     let entry: RangeEntry;
-    if (next.done) {
-      if (captured === null) return;
+    if (next === null || (captured !== null && !comesFirst(next.key, captured.key, this.#reverse))) {
+      if (captured === null) {
+        this.#next = null;
+        return null;
+      }
       entry = captured;
-    } else if (captured === null || comesFirst(next.value.key, captured.key, range.reverse)) {
-      entry = next.value;
-      next = live.next();
+      this.#capturedAt = -1;
+      this.#next = next;
     } else {
-      entry = captured;
+      entry = next;
+      this.#next = undefined;
     }
-    if (entry === captured) capturedAt = -1;
-    assertOpen();
-    yield entry;
-    if (range.reverse) [rest.upper, rest.upperInclusive] = [entry.key, false];
-    else [rest.lower, rest.lowerInclusive] = [entry.key, false];
+    this.#remaining--;
+    if (this.#reverse) [this.#rest.upper, this.#rest.upperInclusive] = [entry.key, false];
+    else [this.#rest.lower, this.#rest.lowerInclusive] = [entry.key, false];
+    return entry;
   }
 }
 
@@ -53,17 +75,21 @@ function comesFirst(a: Uint8Array, b: Uint8Array, reverse: boolean): boolean {
   return reverse ? order > 0 : order < 0;
 }
 
-export function* keysOf(walk: Iterable<RangeEntry>, state: StoreState): Generator<string | Uint8Array> {
+/** What an iteration hands out per entry. */
+export type Projection<T> = (entry: RangeEntry) => T;
+
+export function keyProjection(state: StoreState): Projection<string | Uint8Array> {
   const encoding = state.options.keyEncoding;
-  for (const entry of walk) yield decodeKey(entry.key, encoding);
+  return (entry) => decodeKey(entry.key, encoding);
 }
 
-/** Values, each read and verified when it is yielded. */
-export function* valuesOf<V>(walk: Iterable<RangeEntry>, state: StoreState): Generator<V> {
-  for (const entry of walk) yield decodeValue(readEntry(state, entry), state.options.valueEncoding) as V;
+/** Values, each read and verified when it is handed out. */
+export function valueProjection<V>(state: StoreState): Projection<V> {
+  const encoding = state.options.valueEncoding;
+  return (entry) => decodeValue(readEntry(state, entry), encoding) as V;
 }
 
-export function* entriesOf<V>(walk: Iterable<RangeEntry>, state: StoreState): Generator<[string | Uint8Array, V]> {
+export function entryProjection<V>(state: StoreState): Projection<[string | Uint8Array, V]> {
   const { keyEncoding, valueEncoding } = state.options;
-  for (const entry of walk) yield [decodeKey(entry.key, keyEncoding), decodeValue(readEntry(state, entry), valueEncoding) as V];
+  return (entry) => [decodeKey(entry.key, keyEncoding), decodeValue(readEntry(state, entry), valueEncoding) as V];
 }

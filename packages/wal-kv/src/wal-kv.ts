@@ -19,11 +19,11 @@ import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
-import { normalizeRange, type RangeEntry, type RangeOptions } from './range.js';
+import { normalizeRange, type RangeOptions } from './range.js';
 import { ReadView } from './read-view.js';
 import { ReleasingIterator } from './releasing-iterator.js';
 import type { ViewOverlay } from './view-overlay.js';
-import { entriesOf, keysOf, valuesOf, walkView } from './view-walk.js';
+import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
 import { captureBeforeWrite, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
@@ -206,12 +206,12 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
    * released when it ends, is stopped, or is garbage collected.
    */
   keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
-    return this.#iterate(options, (walk) => keysOf(walk, this.#state));
+    return this.#iterate(options, keyProjection(this.#state));
   }
 
   /** Values in key byte order within the range, as of the call; each is read and verified when it is yielded. */
   values(options: RangeOptions = {}): IterableIterator<V> {
-    return this.#iterate(options, (walk) => valuesOf<V>(walk, this.#state));
+    return this.#iterate(options, valueProjection<V>(this.#state));
   }
 
   /**
@@ -220,7 +220,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
    * pair is yielded.
    */
   entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
-    return this.#iterate(options, (walk) => entriesOf<V>(walk, this.#state));
+    return this.#iterate(options, entryProjection<V>(this.#state));
   }
 
   /**
@@ -413,12 +413,12 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   }
 
   /** An iterator over `range` through a view taken now, released when the iteration ends. */
-  #iterate<T>(options: RangeOptions, project: (walk: Iterable<RangeEntry>) => Iterator<T>): IterableIterator<T> {
+  #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
     this.assertOpen();
     const range = normalizeRange(options);
     const state = this.#state;
     const view = openView(state);
-    return new ReleasingIterator(project(walkView(state, view, range, () => this.assertOpen())), () => releaseView(state, view));
+    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen()), project, () => releaseView(state, view));
   }
 }
 
