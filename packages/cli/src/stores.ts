@@ -183,8 +183,8 @@ function walKvView(kv: WalKv<Uint8Array>): StoreView {
     backend: 'wal-kv',
     recovery: kv.recovery,
     shape() {
-      const { generation, keys, lastSeq, logBytes, deadBytes, garbageRatio, snapshotPosition } = kv.stats();
-      return { generation, keys, lastSeq, logBytes, deadBytes, garbageRatio, snapshotPosition };
+      const { generation, keys, lastSeq, logBytes, deadBytes, garbageRatio, checkpointPosition } = kv.stats();
+      return { generation, keys, lastSeq, logBytes, deadBytes, garbageRatio, checkpointPosition };
     },
     async verify(progress) {
       const total = kv.size;

@@ -153,19 +153,26 @@ export interface KeyTable {
   find(key: Uint8Array, keyLength: number, out: Float64Array): number;
   /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
-   * `frameOffset`; value CRCs and frame CRC still to fill) and applies it, unless it
-   * would leave more than `keysMax` keys and more than now: then it changes nothing and
-   * returns false.
+   * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
+   * to fill) and applies it, unless it would leave more than `keysMax` keys and more
+   * than now: then it changes nothing and returns false.
    */
-  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number): boolean;
-  /** Applies a record read back (frame CRC checked) whose payload is at log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last seq. */
-  replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number): number;
+  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number): boolean;
+  /**
+   * Applies a record read back (frame CRC checked) whose payload is at log offset
+   * `payloadOffset` of log generation `generation` (its place must say so); seqs must
+   * increase from `previousSeq`. Returns the last seq.
+   */
+  replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number, generation: number): number;
   /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
    * bounds (`null`: open), fewer when `keys` fills: per entry the five fields `find`
-   * writes into `out`, the keys back to back into `keys`. Returns the count.
+   * writes into `out`, the keys back to back into `keys`. Returns the count. With
+   * `catchUp` false (default true) the ordered view is walked as last brought up to
+   * date: keys added since are missing, keys removed since skipped, and no merge
+   * (linear in the key count) is paid.
    */
-  range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array): number;
+  range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array, catchUp?: boolean): number;
   /** Every entry as checkpoint chunk payloads of about `chunkBytes`, in key order. */
   checkpointChunks(chunkBytes: number): Buffer[];
   /** Starts loading a checkpoint into this empty table; entries must point into [positionMin, positionEnd) and have seq ≤ seqMax. */

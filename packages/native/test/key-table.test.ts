@@ -4,9 +4,17 @@ import { KeyTable, crc32c } from '../src/index.js';
 const KEY_BYTES_MAX = 0xffff;
 const VALUE_BYTES_MAX = 64 * 1024 * 1024;
 
-/** A wal-kv record frame of puts (seqs from `firstSeq`) with its CRC slots left empty. */
+/** The place a record frame at `frameOffset` of log generation `generation` carries: CRC-32C of offset u64 and generation u32. */
+function placeOf(frameOffset: number, generation: number): number {
+  const bytes = Buffer.alloc(12);
+  bytes.writeBigUInt64LE(BigInt(frameOffset), 0);
+  bytes.writeUInt32LE(generation, 8);
+  return crc32c(bytes);
+}
+
+/** A wal-kv record frame of puts (seqs from `firstSeq`) with its place and CRC slots left empty. */
 function putFrame(entries: Array<[string, string]>, firstSeq: number): Buffer {
-  const parts: Buffer[] = [Buffer.alloc(4)];
+  const parts: Buffer[] = [Buffer.alloc(8)];
   parts[0]!.writeUInt32LE(entries.length);
   entries.forEach(([key, value], i) => {
     const header = Buffer.alloc(15);
@@ -28,8 +36,9 @@ describe('KeyTable', () => {
   it('seals and applies a record in one call; find returns the fields and the key CRC', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const frame = putFrame([['b', 'two'], ['a', 'one']], 1);
-    expect(table.commitRecord(frame, 0, frame.length, 1000, 10)).toBe(true);
+    expect(table.commitRecord(frame, 0, frame.length, 1000, 10, 7)).toBe(true);
     expect(crc32c(frame.subarray(0, frame.length - 4))).toBe(frame.readUInt32LE(frame.length - 4));
+    expect(frame.readUInt32LE(12)).toBe(placeOf(1000, 7));
     const out = new Float64Array(5);
     expect(table.find(Buffer.from('a'), 1, out)).toBeGreaterThanOrEqual(0);
     const [position, length, seq, keyCrc, keyLength] = out;
@@ -43,7 +52,7 @@ describe('KeyTable', () => {
   it('refuses, changing nothing, a record that would pass keysMax', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const frame = putFrame([['a', '1'], ['b', '2'], ['c', '3']], 1);
-    expect(table.commitRecord(frame, 0, frame.length, 100, 2)).toBe(false);
+    expect(table.commitRecord(frame, 0, frame.length, 100, 2, 1)).toBe(false);
     expect(table.size).toBe(0);
     expect(frame.readUInt32LE(frame.length - 4)).toBe(0);
   });
@@ -51,7 +60,7 @@ describe('KeyTable', () => {
   it('walks ranges in key byte order, both ways, after writes', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const frame = putFrame(['d', 'a', 'c', 'b', 'e'].map((key) => [key, key]), 1);
-    table.commitRecord(frame, 0, frame.length, 100, 100);
+    table.commitRecord(frame, 0, frame.length, 100, 100, 1);
     const out = new Float64Array(5 * 10);
     const keys = Buffer.alloc(100);
     expect(table.range(Buffer.from('b'), false, Buffer.from('e'), true, true, 10, out, keys)).toBe(3);
@@ -61,8 +70,12 @@ describe('KeyTable', () => {
   it('throws InvalidArg with the reason for a record that does not check out', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const payload = putFrame([['a', '1']], 5).subarray(8, -4);
-    expect(() => table.replayRecord(payload, 108, 5)).toThrow(/seq 5 after 5/);
-    payload.writeUInt8(9, 4);
-    expect(() => table.replayRecord(payload, 108, 0)).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    payload.writeUInt32LE(placeOf(100, 3), 4);
+    expect(() => table.replayRecord(payload, 108, 5, 3)).toThrow(/seq 5 after 5/);
+    // The same record read at another offset, or in another generation, is not where it was written.
+    expect(() => table.replayRecord(payload, 208, 0, 3)).toThrow(/misplaced/);
+    expect(() => table.replayRecord(payload, 108, 0, 4)).toThrow(/misplaced/);
+    payload.writeUInt8(9, 8);
+    expect(() => table.replayRecord(payload, 108, 0, 3)).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
   });
 });

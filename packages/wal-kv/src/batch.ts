@@ -1,14 +1,30 @@
 import { KeelError, assertArray, badArgument, describeType } from '@keel/core';
-import { encodeValue, keyBytesOf, type Key, type ValueEncoding } from './encoding.js';
+import { encodeValue, keyBytesOf, type Key, type KeyBytes, type ValueEncoding } from './encoding.js';
 import { OPERATION_DELETE, OPERATION_PUT, recordPayloadBytes, type Operation } from './format.js';
 import { BATCH_OPERATIONS_MAX, RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
-export type BatchOperation<V = unknown> = { type: 'put'; key: Key; value: V } | { type: 'del'; key: Key };
+export type BatchOperation<V = unknown> = { type: 'put'; key: Key; value: V; ifSeq?: never; ifAbsent?: never } | { type: 'del'; key: Key; ifSeq?: never };
+
+/**
+ * A batch operation with an optional condition on the key's state before the batch:
+ * `ifSeq` (the key is present and its value was written with that seq, as returned by
+ * the write) or, for a put, `ifAbsent` (the key is absent).
+ */
+export type ConditionalBatchOperation<V = unknown> =
+  | { type: 'put'; key: Key; value: V; ifSeq?: number; ifAbsent?: boolean }
+  | { type: 'del'; key: Key; ifSeq?: number };
+
+/** What must hold of a key before a record is written: its value's seq, or (null) that it is absent. */
+export interface Condition {
+  key: KeyBytes;
+  seq: number | null;
+}
 
 /** Operations validated and in bytes, ready for one record. */
 export interface PreparedRecord {
   operations: Operation[];
   payloadBytes: number;
+  conditions: Condition[];
 }
 
 export function preparePut(key: unknown, value: unknown, encoding: ValueEncoding, into: PreparedRecord): void {
@@ -22,7 +38,17 @@ export function prepareDelete(key: unknown, into: PreparedRecord): void {
 }
 
 export function emptyRecord(): PreparedRecord {
-  return { operations: [], payloadBytes: 0 };
+  return { operations: [], payloadBytes: 0, conditions: [] };
+}
+
+/** Adds the condition of a batch operation, if it has one, after validating it. */
+export function prepareCondition(key: KeyBytes, type: 'put' | 'del', ifSeq: unknown, ifAbsent: unknown, into: PreparedRecord): void {
+  if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean') throw badArgument(`ifAbsent must be a boolean, got ${describeType(ifAbsent)}`);
+  if (ifAbsent === true && type !== 'put') throw badArgument('ifAbsent applies to a put only');
+  if (ifSeq !== undefined && ifAbsent === true) throw badArgument('give ifSeq or ifAbsent, not both');
+  if (ifSeq !== undefined && !(Number.isSafeInteger(ifSeq) && (ifSeq as number) >= 1)) throw badArgument(`ifSeq must be a seq (a positive integer), got ${describeType(ifSeq)}`);
+  if (ifSeq !== undefined) into.conditions.push({ key, seq: ifSeq as number });
+  else if (ifAbsent === true) into.conditions.push({ key, seq: null });
 }
 
 /** Validates every operation of a batch before any of it is written. */
@@ -32,10 +58,11 @@ export function prepareBatch(operations: unknown, encoding: ValueEncoding): Prep
   const record = emptyRecord();
   for (const operation of operations) {
     if (operation === null || typeof operation !== 'object') throw badArgument(`batch operation must be an object, got ${describeType(operation)}`);
-    const { type, key, value } = operation as { type?: unknown; key?: unknown; value?: unknown };
+    const { type, key, value, ifSeq, ifAbsent } = operation as { type?: unknown; key?: unknown; value?: unknown; ifSeq?: unknown; ifAbsent?: unknown };
     if (type === 'put') preparePut(key, value, encoding, record);
     else if (type === 'del') prepareDelete(key, record);
     else throw badArgument(`batch operation type must be 'put' or 'del', got ${describeType(type)}`);
+    prepareCondition(record.operations[record.operations.length - 1]!.key, type, ifSeq, ifAbsent, record);
   }
   return finish(record);
 }

@@ -4,13 +4,14 @@ import {
   LOG_HEADER_FRAME_BYTES,
   OPERATION_HEADER_BYTES,
   OPERATION_PUT,
-  RECORD_COUNT_BYTES,
+  RECORD_HEADER_BYTES,
   TEMPORARY_SUFFIX,
   VALUE_CRC_BYTES,
   encodeLogHeader,
   encodeOperationHeader,
   logFileName,
   sealRecordFrame,
+  writeRecordPlace,
   viewOf,
   type LogHeader,
 } from './format.js';
@@ -52,7 +53,7 @@ export function writeCompactedLog(
   const file = io.open(temporaryPath, { create: true, truncate: true });
   try {
     file.writeSync(encodeLogHeader(header), 0);
-    const writer = new CompactionRecords(file, LOG_HEADER_FRAME_BYTES, slots.length);
+    const writer = new CompactionRecords(file, generation, LOG_HEADER_FRAME_BYTES, slots.length);
     for (let i = 0; i < slots.length; i++) writer.add(i, index, slots[i]!, readVerifiedField);
     writer.finish();
     return { file, temporaryPath, finalPath, generation, end: writer.end, lastFrameStart: writer.lastFrameStart, slots, positions: writer.positions };
@@ -72,13 +73,16 @@ class CompactionRecords {
   lastFrameStart = 0;
   #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
   #view = viewOf(this.#buffer);
-  #used = FRAME_HEADER_BYTES + RECORD_COUNT_BYTES;
+  #used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
   readonly #fields = new Float64Array(ENTRY_FIELDS);
   #first = 0;
   #count = 0;
 
-  constructor(file: IoFile, end: number, live: number) {
+  readonly #generation: number;
+
+  constructor(file: IoFile, generation: number, end: number, live: number) {
     this.#file = file;
+    this.#generation = generation;
     this.end = end;
     this.positions = new Float64Array(live);
   }
@@ -114,12 +118,13 @@ class CompactionRecords {
   finish(): void {
     if (this.#count === 0) return;
     this.#view.setUint32(FRAME_HEADER_BYTES, this.#count, true);
+    writeRecordPlace(this.#buffer, 0, this.end, this.#generation);
     const frameBytes = sealRecordFrame(this.#buffer, 0, this.#used - FRAME_HEADER_BYTES);
     this.#file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
     for (let i = this.#first; i < this.#first + this.#count; i++) this.positions[i] = this.positions[i]! + this.end;
     this.lastFrameStart = this.end;
     this.end += frameBytes;
-    this.#used = FRAME_HEADER_BYTES + RECORD_COUNT_BYTES;
+    this.#used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
     this.#count = 0;
   }
 

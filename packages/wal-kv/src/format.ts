@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, checkFrameAt, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, checkFrameAt, crc32c, defineFrameFormat, encodeFrame, frameBytes, sealFrameRun, writeFrameHeader } from '@keel/core';
 import { writeKey, type KeyBytes } from './encoding.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
@@ -8,13 +8,16 @@ import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
  *
  * A log file `wal-<generation>.log` is a sequence of core frames:
  *   header frame  magic "WKVH": version u16, reserved u16, generation u32, base seq u64, store id (16 bytes)
- *   record frames magic "WKVR": operation count u32, then per operation
+ *   record frames magic "WKVR": operation count u32, place u32, then per operation
  *     type u8 (1 put, 2 delete) | key length u16 | value length u32 | seq u64 | key
  *     and for a put: value CRC-32C u32 (over the key, then the value) | value
  * All integers little-endian. One record frame holds one put, one delete or one whole
- * batch, so the frame CRC makes a batch all-or-nothing.
+ * batch, so the frame CRC makes a batch all-or-nothing. `place` (version 3) is the
+ * CRC-32C of the frame's offset (u64) and the log's generation (u32), under the frame
+ * CRC: a whole frame written at another offset, or copied from another generation,
+ * fails replay.
  */
-export const LOG_FORMAT_VERSION = 2;
+export const LOG_FORMAT_VERSION = 3;
 export const LOG_HEADER_FORMAT = defineFrameFormat(0x574b_5648, 64);
 export const LOG_RECORD_FORMAT = defineFrameFormat(0x574b_5652, RECORD_PAYLOAD_BYTES_MAX);
 /** Core's store id, carried by every log header and snapshot. */
@@ -27,7 +30,9 @@ export const OPERATION_DELETE = 2;
 /** type + key length + value length + seq. */
 export const OPERATION_HEADER_BYTES = 15;
 export const VALUE_CRC_BYTES = 4;
-export const RECORD_COUNT_BYTES = 4;
+/** Operation count u32 and place u32. */
+export const RECORD_HEADER_BYTES = 8;
+const RECORD_PLACE_AT = 4;
 
 const TWO_TO_32 = 0x1_0000_0000;
 
@@ -41,6 +46,25 @@ export function readU64(view: DataView, offset: number): number | null {
   const high = view.getUint32(offset + 4, true);
   if (high > 0x1f_ffff) return null;
   return high * TWO_TO_32 + view.getUint32(offset, true);
+}
+
+/** The place a record frame at `frameOffset` of log generation `generation` carries (see above). */
+export function recordPlace(frameOffset: number, generation: number): number {
+  const bytes = new Uint8Array(12);
+  const view = viewOf(bytes);
+  writeU64(view, 0, frameOffset);
+  view.setUint32(8, generation, true);
+  return crc32c(bytes);
+}
+
+/** Writes the place of the record frame starting at `target[frameStart]`. */
+export function writeRecordPlace(target: Uint8Array, frameStart: number, frameOffset: number, generation: number): void {
+  viewOf(target).setUint32(frameStart + FRAME_HEADER_BYTES + RECORD_PLACE_AT, recordPlace(frameOffset, generation), true);
+}
+
+/** Whether the record frame at `frame[0..]` (whole, checked) carries the place of `frameOffset` in `generation`. */
+export function hasRecordPlace(frame: Uint8Array, frameOffset: number, generation: number): boolean {
+  return frame.length >= FRAME_HEADER_BYTES + RECORD_HEADER_BYTES && viewOf(frame).getUint32(FRAME_HEADER_BYTES + RECORD_PLACE_AT, true) === recordPlace(frameOffset, generation);
 }
 
 export function viewOf(bytes: Uint8Array): DataView {
@@ -72,7 +96,7 @@ export const LOG_SIGNATURE = encodeLogHeader({ version: LOG_FORMAT_VERSION, gene
 /**
  * Decodes the header frame at the start of `bytes`; throws KEEL_CORRUPT if it is not
  * ours and KEEL_UNSUPPORTED for another format version (1, before store identities and
- * key-bound value checksums, included).
+ * key-bound value checksums, and 2, before records were bound to their place, included).
  */
 export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   const check = checkFrameAt(bytes, 0, LOG_HEADER_FORMAT);
@@ -101,7 +125,7 @@ export function operationBytes(keyLength: number, valueLength: number | null): n
 }
 
 export function recordPayloadBytes(operations: readonly Operation[]): number {
-  let total = RECORD_COUNT_BYTES;
+  let total = RECORD_HEADER_BYTES;
   for (const operation of operations) total += operationBytes(operation.key.length, operation.value?.length ?? null);
   return total;
 }
@@ -116,16 +140,16 @@ export function encodeOperationHeader(view: DataView, offset: number, type: numb
 
 /**
  * Encodes `operations` with consecutive seqs from `firstSeq` as the payload of a record
- * frame at `target[frameStart..]`, with its frame header; the value CRCs and the frame
- * CRC are left for the index's `commitRecord`, which fills them in and applies the record
- * in one native call. Returns the frame's end in `target`.
+ * frame at `target[frameStart..]`, with its frame header; the place, the value CRCs and
+ * the frame CRC are left for the index's `commitRecord`, which fills them in and applies
+ * the record in one native call. Returns the frame's end in `target`.
  */
 export function encodeRecordFrame(target: Buffer, frameStart: number, operations: readonly Operation[], payloadBytes: number, firstSeq: number): number {
   writeFrameHeader(target, frameStart, payloadBytes, LOG_RECORD_FORMAT);
   const payloadStart = frameStart + FRAME_HEADER_BYTES;
   const view = new DataView(target.buffer, target.byteOffset + payloadStart, payloadBytes);
   view.setUint32(0, operations.length, true);
-  let offset = RECORD_COUNT_BYTES;
+  let offset = RECORD_HEADER_BYTES;
   for (let i = 0; i < operations.length; i++) {
     const operation = operations[i] as Operation;
     const valueLength = operation.value?.length ?? 0;

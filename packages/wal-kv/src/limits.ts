@@ -34,7 +34,7 @@ export const WRITE_BUFFER_BYTES = 1024 * 1024;
 /** Sealed log bytes are mapped for reads in segments of this size (a value crossing a boundary is read with pread). */
 export const MAP_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Automatic snapshot once the log grew this much since the last one. */
-export const SNAPSHOT_EVERY_BYTES_DEFAULT = 10 * 1024 * 1024;
+export const CHECKPOINT_EVERY_BYTES_DEFAULT = 10 * 1024 * 1024;
 /** Automatic compaction once dead bytes / log bytes exceeds this. */
 export const COMPACT_WHEN_GARBAGE_RATIO_DEFAULT = 0.5;
 /** No automatic compaction below this log size: rewriting a small log gains nothing. */

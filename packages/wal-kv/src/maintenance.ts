@@ -6,13 +6,16 @@ import { LogWriter } from './writer.js';
 import { writeSnapshotFile } from './snapshot.js';
 import { encodeSnapshot, type SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
+import { openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { encodeCheckpointInSlices } from './checkpoint-slices.js';
 
-export type MaintenanceTask = 'snapshot' | 'compact';
+export type MaintenanceTask = 'checkpoint' | 'compact';
 
 /**
- * Snapshots and compactions, one at a time. Both capture what they write synchronously
- * (so the index cannot change underneath them) and do their fsyncs off the event loop
- * while writes continue.
+ * Checkpoints and compactions, one at a time. A checkpoint encodes the index through a
+ * read view taken when it starts, a slice per turn of the event loop; a compaction
+ * copies the live values synchronously (so the index cannot change underneath it). Both
+ * do their writes and fsyncs off the event loop while writes continue.
  */
 export class Maintenance {
   readonly #state: StoreState;
@@ -55,7 +58,7 @@ export class Maintenance {
     const poison = this.#state.control.poisonedBy();
     if (poison !== null) throw poison;
     try {
-      if (task === 'snapshot') await this.#snapshot();
+      if (task === 'checkpoint') await this.#checkpoint();
       else await this.#compact();
     } catch (error) {
       // A failed write or sync has poisoned the store already (through its guarded Io);
@@ -66,15 +69,22 @@ export class Maintenance {
     }
   }
 
-  async #snapshot(): Promise<void> {
+  async #checkpoint(): Promise<void> {
     const state = this.#state;
     if (state.snapshotSeq === state.lastSeq && state.snapshotGeneration === state.generation) return;
     this.#state.writer.flush();
     const meta = this.#snapshotMeta();
-    const frames = encodeSnapshot(state.index, meta);
+    // Counted from now, so a failing checkpoint is not retried on every write.
+    state.checkpointPosition = meta.logPosition;
+    // The index as of `meta`, encoded in slices while writes go on.
+    const view = openView(state);
+    let frames: Uint8Array[];
+    try {
+      frames = await encodeCheckpointInSlices(state, view, meta);
+    } finally {
+      releaseView(state, view);
+    }
     state.snapshotBytes = byteLength(frames);
-    // Counted from now, so a failing snapshot is not retried on every write.
-    state.snapshotPosition = meta.logPosition;
     // The snapshot may only point at log bytes that are durable.
     await state.control.flushedThrough(meta.seq);
     await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
@@ -86,11 +96,13 @@ export class Maintenance {
     const state = this.#state;
     const { io } = state;
     this.#state.writer.flush();
-    const oldFile = state.writer.file;
-    const oldPath = state.writer.path;
+    const oldGeneration = state.generation;
     const reader = state.writer; // the old log's writer, kept for reads during the copy
     const compacted = writeCompactedLog(io, state.dir, { version: LOG_FORMAT_VERSION, generation: state.generation + 1, baseSeq: state.lastSeq, storeId: state.storeId }, state.index, (keyCrc, position, length) => reader.readVerifiedField(keyCrc, position, length));
     this.#switchTo(compacted);
+    // Read views taken before the switch may still read the old log: it is retired, not closed.
+    const retired: RetiredLog = { writer: reader, settled: false, remove: false };
+    state.retiredLogs.set(oldGeneration, retired);
     // The new log's snapshot is taken in the same turn as the switch, so it matches the
     // log's end exactly, and it is durable before the log is renamed into place: an
     // installed generation always has one (which also proves its records were durable).
@@ -105,7 +117,8 @@ export class Maintenance {
       // called durable. Reopening recovers the old generation.
       state.switching = null;
       await reader.settled();
-      oldFile.closeSync();
+      retired.settled = true;
+      releaseRetiredLogs(state);
       throw error;
     }
     state.switching = null;
@@ -113,8 +126,9 @@ export class Maintenance {
     state.compactions++;
     // A group commit that began before the switch may still be syncing the old file.
     await reader.settled();
-    oldFile.closeSync();
-    io.remove(oldPath);
+    // Closed and removed now, or once the last read view older than the new log is released.
+    Object.assign(retired, { settled: true, remove: true });
+    releaseRetiredLogs(state);
     this.#removeSnapshots((seq) => seq !== meta.seq);
     await io.syncDir(state.dir);
   }
@@ -145,17 +159,17 @@ export class Maintenance {
   #snapshotWritten(meta: SnapshotMeta): void {
     this.#state.snapshotSeq = meta.seq;
     this.#state.snapshotGeneration = meta.generation;
-    this.#state.snapshotsWritten++;
+    this.#state.checkpointsWritten++;
   }
 
   /** Points the index and the writer at the new log; synchronous with the copy. */
   #switchTo(compacted: CompactedLog): void {
     const state = this.#state;
     state.index.table.relocate(compacted.slots, compacted.positions);
-    state.writer = new LogWriter(compacted.file, compacted.end, compacted.lastFrameStart, compacted.finalPath);
+    state.writer = new LogWriter(compacted.file, compacted.generation, compacted.end, compacted.lastFrameStart, compacted.finalPath);
     state.index.deadBytes = 0;
     state.generation = compacted.generation;
-    state.snapshotPosition = compacted.end;
+    state.checkpointPosition = compacted.end;
   }
 
   /** Removes snapshot files chosen by (seq, rank from newest). Not synced: a snapshot that comes back is still valid or ignored. */

@@ -1,13 +1,13 @@
 import { badArgument, describeType, nativeIo, normalizeDurability, normalizeIo, normalizeRecoveryPolicy,
   normalizeReadOnly, type DurabilityOption, type DurabilityPolicy, type Io, type RecoveryPolicy } from '@keel/core';
 import { normalizeKeyEncoding, normalizeValueEncoding, type KeyEncoding, type ValueEncoding } from './encoding.js';
-import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, KEYS_MAX, SNAPSHOT_EVERY_BYTES_DEFAULT } from './limits.js';
+import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, KEYS_MAX, CHECKPOINT_EVERY_BYTES_DEFAULT } from './limits.js';
 
 export interface WalKvOptions {
   /** When writes become durable on their own (default `{ mode: 'explicit' }`). */
   durability?: DurabilityOption;
   /** Write an index snapshot once the log grew this many bytes since the last (default 10 MiB; Infinity: never). */
-  snapshotEveryBytes?: number;
+  checkpointEveryBytes?: number;
   /** Compact once dead bytes / log bytes exceeds this (default 0.5; 1: never). */
   compactWhenGarbageRatio?: number;
   /** How values are given and returned (default 'binary'). */
@@ -30,7 +30,7 @@ export interface WalKvOptions {
 
 export interface NormalizedOptions {
   durability: DurabilityPolicy;
-  snapshotEveryBytes: number;
+  checkpointEveryBytes: number;
   compactWhenGarbageRatio: number;
   valueEncoding: ValueEncoding;
   keyEncoding: KeyEncoding;
@@ -44,9 +44,9 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
   if (typeof dir !== 'string' || dir.length === 0) throw badArgument('dir must be a non-empty string');
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') throw badArgument('options must be an object');
-  const snapshotEveryBytes = options.snapshotEveryBytes ?? SNAPSHOT_EVERY_BYTES_DEFAULT;
-  if (!(snapshotEveryBytes === Infinity || (Number.isSafeInteger(snapshotEveryBytes) && snapshotEveryBytes >= 1))) {
-    throw badArgument(`snapshotEveryBytes must be a positive integer or Infinity, got ${describeType(snapshotEveryBytes)}`);
+  const checkpointEveryBytes = options.checkpointEveryBytes ?? CHECKPOINT_EVERY_BYTES_DEFAULT;
+  if (!(checkpointEveryBytes === Infinity || (Number.isSafeInteger(checkpointEveryBytes) && checkpointEveryBytes >= 1))) {
+    throw badArgument(`checkpointEveryBytes must be a positive integer or Infinity, got ${describeType(checkpointEveryBytes)}`);
   }
   const ratio = options.compactWhenGarbageRatio ?? COMPACT_WHEN_GARBAGE_RATIO_DEFAULT;
   if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 1)) throw badArgument(`compactWhenGarbageRatio must be in (0, 1], got ${describeType(ratio)}`);
@@ -54,7 +54,7 @@ export function normalizeOptions(dir: unknown, options: WalKvOptions | undefined
   if (!(Number.isSafeInteger(keysMax) && keysMax >= 1 && keysMax <= KEYS_MAX)) throw badArgument(`keysMax must be an integer in [1, ${KEYS_MAX}], got ${describeType(keysMax)}`);
   return {
     durability: normalizeDurability(options.durability),
-    snapshotEveryBytes,
+    checkpointEveryBytes,
     compactWhenGarbageRatio: ratio,
     valueEncoding: normalizeValueEncoding(options.valueEncoding),
     keyEncoding: normalizeKeyEncoding(options.keyEncoding),

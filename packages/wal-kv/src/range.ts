@@ -93,35 +93,78 @@ export interface RangeEntry {
 
 /**
  * The index entries of `range` in key byte order (or reversed), fetched a batch at a
- * time; the next batch starts after the last key of the one before, so the walk sees
- * the index as it is at each fetch. `beforeBatch` runs before each fetch and returns the
- * log generation the fields belong to. Each yielded key is the caller's to keep.
+ * time; the next batch starts after the last key of the one before. The first fetch
+ * brings the index's ordered view up to date; later ones walk it as it is (no merge of
+ * keys added meanwhile, which costs time linear in the key count), so they miss keys
+ * added since the walk began and skip keys removed since: the caller (a read view)
+ * knows those keys and supplies them. `beforeBatch` runs before each fetch and returns
+ * the log generation the fields belong to. Each key is the caller's to keep.
  */
-export function* rangeEntries(index: KeyIndex, range: Range, beforeBatch: () => number): Generator<RangeEntry> {
-  const out = new Float64Array(RANGE_BATCH_ENTRIES * ENTRY_FIELDS);
-  const scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
-  let { lower, lowerInclusive, upper, upperInclusive } = range;
-  let remaining = range.limit;
-  while (remaining > 0) {
-    const generation = beforeBatch();
-    const wanted = Math.min(RANGE_BATCH_ENTRIES, remaining);
-    const count = index.table.range(lower, lowerInclusive, upper, upperInclusive, range.reverse, wanted, out, scratch);
+export class IndexCursor {
+  readonly #index: KeyIndex;
+  readonly #reverse: boolean;
+  readonly #beforeBatch: () => number;
+  readonly #out = new Float64Array(RANGE_BATCH_ENTRIES * ENTRY_FIELDS);
+  readonly #scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
+  #lower: Uint8Array | null;
+  #lowerInclusive: boolean;
+  #upper: Uint8Array | null;
+  #upperInclusive: boolean;
+  #remaining: number;
+  #first = true;
+  /** The batch being handed out: its keys, generation, size, and the next entry's index and key offset. */
+  #keys: Buffer = Buffer.alloc(0);
+  #generation = 0;
+  #count = 0;
+  #at = 0;
+  #keyStart = 0;
+  #exhausted = false;
+
+  constructor(index: KeyIndex, range: Range, beforeBatch: () => number) {
+    this.#index = index;
+    this.#reverse = range.reverse;
+    this.#beforeBatch = beforeBatch;
+    this.#lower = range.lower;
+    this.#lowerInclusive = range.lowerInclusive;
+    this.#upper = range.upper;
+    this.#upperInclusive = range.upperInclusive;
+    this.#remaining = range.limit;
+  }
+
+  /** The next entry, or null once the range is exhausted. */
+  next(): RangeEntry | null {
+    if (this.#at === this.#count && !this.#fetch()) return null;
+    const at = this.#at++ * ENTRY_FIELDS;
+    const out = this.#out;
+    const key = this.#keys.subarray(this.#keyStart, this.#keyStart + out[at + 4]!);
+    this.#keyStart += key.length;
+    return { key, generation: this.#generation, position: out[at]!, length: out[at + 1]!, seq: out[at + 2]!, keyCrc: out[at + 3]! };
+  }
+
+  /** Fetches the batch after the last key handed out; false when there is none. */
+  #fetch(): boolean {
+    if (this.#exhausted || this.#remaining <= 0) return false;
+    if (this.#count > 0) {
+      // Continue after the last key of the batch before.
+      const last = this.#keys.subarray(this.#keyStart - this.#out[(this.#count - 1) * ENTRY_FIELDS + 4]!, this.#keyStart);
+      if (this.#reverse) [this.#upper, this.#upperInclusive] = [last, false];
+      else [this.#lower, this.#lowerInclusive] = [last, false];
+    }
+    this.#generation = this.#beforeBatch();
+    const wanted = Math.min(RANGE_BATCH_ENTRIES, this.#remaining);
+    const out = this.#out;
+    const count = this.#index.table.range(this.#lower, this.#lowerInclusive, this.#upper, this.#upperInclusive, this.#reverse, wanted, out, this.#scratch, this.#first);
+    this.#first = false;
     let keyBytes = 0;
     for (let i = 0; i < count; i++) keyBytes += out[i * ENTRY_FIELDS + 4]!;
     // One tight copy per batch: a key kept by the caller holds on to its batch's bytes only.
-    const keys = Buffer.from(scratch.subarray(0, keyBytes));
-    let keyStart = 0;
-    let key: Buffer | null = null;
-    for (let i = 0; i < count; i++) {
-      const at = i * ENTRY_FIELDS;
-      key = keys.subarray(keyStart, keyStart + out[at + 4]!);
-      keyStart += key.length;
-      yield { key, generation, position: out[at]!, length: out[at + 1]!, seq: out[at + 2]!, keyCrc: out[at + 3]! };
-    }
-    // Fewer than asked while any key would still have fitted: the range is exhausted.
-    if (key === null || (count < wanted && scratch.length - keyBytes >= KEY_BYTES_MAX)) return;
-    remaining -= count;
-    if (range.reverse) [upper, upperInclusive] = [key, false];
-    else [lower, lowerInclusive] = [key, false];
+    this.#keys = Buffer.from(this.#scratch.subarray(0, keyBytes));
+    // Fewer than asked while any key would still have fitted: the range is exhausted after this batch.
+    this.#exhausted = count < wanted && this.#scratch.length - keyBytes >= KEY_BYTES_MAX;
+    this.#remaining -= count;
+    this.#count = count;
+    this.#at = 0;
+    this.#keyStart = 0;
+    return count > 0;
   }
 }

@@ -26,7 +26,7 @@ export interface RecoveredLog {
   end: number;
   lastFrameStart: number;
   /** Log position covered by the snapshot that was loaded (header end when none). */
-  snapshotPosition: number;
+  checkpointPosition: number;
   /** Seq of the snapshot that was loaded, null when none was. */
   snapshotSeq: number | null;
   report: RecoveryReport;
@@ -243,9 +243,9 @@ function refuseLostDurableBytes(file: IoFile, choice: SnapshotChoice, policy: Re
 }
 
 /** Applies one record read back to the index; impossible contents are KEEL_CORRUPT at the record's offset. */
-function replayRecord(index: KeyIndex, frame: ScannedFrame, previousSeq: number, path: string): number {
+function replayRecord(index: KeyIndex, frame: ScannedFrame, generation: number, previousSeq: number, path: string): number {
   try {
-    return index.table.replayRecord(frame.payload, frame.offset + FRAME_HEADER_BYTES, previousSeq);
+    return index.table.replayRecord(frame.payload, frame.offset + FRAME_HEADER_BYTES, previousSeq, generation);
   } catch (error) {
     throw new KeelError('KEEL_CORRUPT', `${path}: record at offset ${frame.offset} ${(error as Error).message}`, { path, offset: frame.offset, cause: error });
   }
@@ -276,7 +276,7 @@ async function replay(
   const { index, from, snapshotSeq } = choice;
   let { previousSeq, lastFrameStart } = choice;
   const unusableSnapshots = choice.unusable;
-  const snapshotPosition = from;
+  const checkpointPosition = from;
   const report = await recoverFrameLog({
     io,
     file,
@@ -286,14 +286,14 @@ async function replay(
     onFrame: (frame) => {
       // One crossing per record: the index checks every field (seqs increase strictly
       // along a log: compaction copies live records in their old order) and applies it.
-      previousSeq = replayRecord(index, frame, previousSeq, file.path);
+      previousSeq = replayRecord(index, frame, header.generation, previousSeq, file.path);
       if (index.size > keysMax) throw tooManyKeys(file.path, index.size, keysMax, frame.offset);
       lastFrameStart = frame.offset;
     },
   });
   report.actions = [...actions, ...report.actions];
   const lastSeq = Math.max(header.baseSeq, previousSeq);
-  const log: RecoveredLog = { file, header, index, lastSeq, end: report.validBytes, lastFrameStart, snapshotPosition, snapshotSeq, report };
+  const log: RecoveredLog = { file, header, index, lastSeq, end: report.validBytes, lastFrameStart, checkpointPosition, snapshotSeq, report };
   return { log, unusableSnapshots };
 }
 

@@ -40,15 +40,30 @@ export interface SnapshotMeta {
 
 /** Serialises the index into checkpoint frames (called synchronously, so it is consistent). */
 export function encodeSnapshot(index: KeyIndex, meta: SnapshotMeta): Uint8Array[] {
-  const frames: Uint8Array[] = [encodeFrame(encodeHeader(meta), SNAPSHOT_FORMAT)];
+  const frames: Uint8Array[] = [headerFrame(meta)];
   for (const chunk of index.table.checkpointChunks(SNAPSHOT_CHUNK_BYTES)) frames.push(encodeFrame(chunk, SNAPSHOT_FORMAT));
+  frames.push(trailerFrame(meta, frames.length + 1));
+  return frames;
+}
+
+export function headerFrame(meta: SnapshotMeta): Uint8Array {
+  return encodeFrame(encodeHeader(meta), SNAPSHOT_FORMAT);
+}
+
+/** The last frame: the entry count and the number of frames, itself included. */
+export function trailerFrame(meta: SnapshotMeta, frames: number): Uint8Array {
   const trailer = new Uint8Array(TRAILER_PAYLOAD_BYTES);
   trailer[0] = KIND_TRAILER;
   writeU64(viewOf(trailer), 1, meta.entryCount);
-  viewOf(trailer).setUint32(9, frames.length + 1, true);
-  frames.push(encodeFrame(trailer, SNAPSHOT_FORMAT));
-  return frames;
+  viewOf(trailer).setUint32(9, frames, true);
+  return encodeFrame(trailer, SNAPSHOT_FORMAT);
 }
+
+/** Per entry of an entries chunk: key length u16, value length u32, position u64, seq u64. */
+export const CHUNK_ENTRY_FIXED_BYTES = 22;
+/** Kind u8 and count u32. */
+export const CHUNK_HEADER_BYTES = 5;
+export { KIND_ENTRIES };
 
 function encodeHeader(meta: SnapshotMeta): Uint8Array {
   const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);

@@ -1,5 +1,5 @@
 import { FrameScanner, checkFrameAt, joinPath, sameStoreId, writeFileDurably, type Io, type IoFile } from '@keel/core';
-import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, snapshotFileName, type LogHeader } from './format.js';
+import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, hasRecordPlace, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 import { SNAPSHOT_FORMAT, SnapshotRejected, beginEntries, decodeEntries, decodeHeader, decodeTrailer, finishEntries, isTrailer, type SnapshotMeta } from './snapshot-format.js';
@@ -102,6 +102,6 @@ function logDamage(meta: SnapshotMeta, log: IoFile, logSize: number): string | n
   const frame = new Uint8Array(frameBytes);
   if (log.readSync(frame, meta.lastFrameOffset) !== frameBytes) return 'the log is shorter than the snapshot says';
   const check = checkFrameAt(frame, 0, LOG_RECORD_FORMAT);
-  if (!check.ok || check.frameBytes !== frameBytes) return `the log has no valid record ending at ${meta.logPosition}`;
+  if (!check.ok || check.frameBytes !== frameBytes || !hasRecordPlace(frame, meta.lastFrameOffset, meta.generation)) return `the log has no valid record ending at ${meta.logPosition}`;
   return null;
 }

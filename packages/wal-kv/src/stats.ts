@@ -14,8 +14,8 @@ export interface WalKvStats {
   deadBytes: number;
   garbageRatio: number;
   /** Log position covered by the newest snapshot. */
-  snapshotPosition: number;
-  snapshotsWritten: number;
+  checkpointPosition: number;
+  checkpointsWritten: number;
   compactions: number;
   /** Code of the last failed automatic snapshot or compaction, if any. */
   lastMaintenanceError: string | null;

@@ -10,8 +10,8 @@ import {
   type Io,
   type StoreDirectory,
 } from '@keel/core';
-import { prepareBatch, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type PreparedRecord } from './batch.js';
-import { decodeKey, decodeValue, keyBytesOf, type Key } from './encoding.js';
+import { prepareBatch, prepareCondition, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
+import { decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
 import { KeyIndex } from './key-index.js';
@@ -19,7 +19,12 @@ import { COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
-import { normalizeRange, rangeEntries, type RangeEntry, type RangeOptions } from './range.js';
+import { normalizeRange, type RangeOptions } from './range.js';
+import { ReadView } from './read-view.js';
+import { ReleasingIterator } from './releasing-iterator.js';
+import type { ViewOverlay } from './view-overlay.js';
+import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
+import { captureBeforeWrite, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
 
@@ -46,14 +51,17 @@ export interface StoreState {
   generation: number;
   lastSeq: number;
   /** Log position and seq the newest snapshot covers, and its generation. */
-  snapshotPosition: number;
+  checkpointPosition: number;
   snapshotSeq: number | null;
   snapshotGeneration: number;
   /** Size of the newest snapshot this process wrote (0 before the first). */
   snapshotBytes: number;
   /** While compaction switches logs: a flush must wait for the new log to be in place. */
   switching: Promise<void> | null;
-  snapshotsWritten: number;
+  /** Open read views (and iterators), and the older log generations kept for them. */
+  readonly views: Set<ViewOverlay>;
+  readonly retiredLogs: Map<number, RetiredLog>;
+  checkpointsWritten: number;
   compactions: number;
 }
 
@@ -79,7 +87,17 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.#maintenance = new Maintenance(this.#state);
   }
 
-  static async open<V = unknown>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
+  /**
+   * Opens (creating if needed) the store in `dir`. The value type follows
+   * `valueEncoding`: `string` (or a string subtype) for 'utf8', any type you name for
+   * 'json', `Uint8Array` (or a subtype) for 'binary', the default; `WalKv.open<number>(dir)`
+   * does not typecheck. With an encoding only known at run time, values are `unknown`.
+   */
+  static open<V extends string = string>(dir: string, options: WalKvOptions & { valueEncoding: 'utf8' }): Promise<WalKv<V>>;
+  static open<V = unknown>(dir: string, options: WalKvOptions & { valueEncoding: 'json' }): Promise<WalKv<V>>;
+  static open<V extends Uint8Array = Uint8Array>(dir: string, options?: WalKvOptions & { valueEncoding?: 'binary' }): Promise<WalKv<V>>;
+  static open(dir: string, options?: WalKvOptions): Promise<WalKv<unknown>>;
+  static async open<V>(dir: string, options?: WalKvOptions): Promise<WalKv<V>> {
     const normalized = normalizeOptions(dir, options);
     const opened = await openStoreDirectory(normalized.io, dir, async (store) => {
       const recovered = await recoverLog(store.io, dir, normalized.recovery, normalized.keysMax);
@@ -116,10 +134,42 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return this.#write(preparePutBatch(entries, this.#state.options.valueEncoding));
   }
 
-  /** Applies puts and deletes as one atomic record; returns the seq of the last. */
-  batch(operations: ReadonlyArray<BatchOperation<V>>): number {
+  /**
+   * Applies puts and deletes as one atomic record; returns the seq of the last. With
+   * conditions (`ifSeq`, `ifAbsent`, checked against the store before the batch), writes
+   * nothing and returns null unless every condition holds.
+   */
+  batch(operations: ReadonlyArray<BatchOperation<V>>): number;
+  batch(operations: ReadonlyArray<ConditionalBatchOperation<V>>): number | null;
+  batch(operations: ReadonlyArray<ConditionalBatchOperation<V>>): number | null {
     this.assertWritable();
-    return this.#write(prepareBatch(operations, this.#state.options.valueEncoding));
+    return this.#writeIf(prepareBatch(operations, this.#state.options.valueEncoding));
+  }
+
+  /** Writes `value` under `key` only if the key is absent; returns its seq, or null (nothing written). */
+  putIfAbsent(key: Key, value: V): number | null {
+    return this.#conditional(key, 'put', null, (record) => preparePut(key, value, this.#state.options.valueEncoding, record));
+  }
+
+  /**
+   * Writes `value` under `key` only if the key's current value was written with `seq`
+   * (what `put` returned, or `seqOf(key)`): compare-and-set for counters and leases.
+   * Returns the new seq, or null (nothing written).
+   */
+  putIfSeq(key: Key, value: V, seq: number): number | null {
+    return this.#conditional(key, 'put', seq, (record) => preparePut(key, value, this.#state.options.valueEncoding, record));
+  }
+
+  /** Deletes `key` only if its current value was written with `seq`; returns the delete's seq, or null (nothing written). */
+  deleteIfSeq(key: Key, seq: number): number | null {
+    return this.#conditional(key, 'del', seq, (record) => prepareDelete(key, record));
+  }
+
+  /** The seq of the write that gave `key` its current value, or undefined when absent. */
+  seqOf(key: Key): number | undefined {
+    this.assertOpen();
+    const { index } = this.#state;
+    return index.find(keyBytesOf(key)) ? index.found[2]! : undefined;
   }
 
   /** The value of `key`, verified against its CRC-32C, or undefined. */
@@ -141,30 +191,36 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return this.#state.index.size;
   }
 
-  /** Keys in byte order within the range (see `RangeOptions`: gt, gte, lt, lte, reverse, limit, prefix). */
-  *keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
-    const encoding = this.#state.options.keyEncoding;
-    for (const entry of this.#range(options)) yield decodeKey(entry.key, encoding);
-  }
-
-  /** Values in key byte order within the range, each read and verified when it is yielded. */
-  *values(options: RangeOptions = {}): IterableIterator<V> {
-    for (const entry of this.#range(options)) {
-      const value = this.#readEntry(entry);
-      if (value !== undefined) yield value;
-    }
+  /**
+   * A read view of the store as it is now (see `ReadView`): consistent reads across
+   * several calls while writes go on. Release it with `close()` or `using`.
+   */
+  snapshot(): ReadView<V> {
+    this.assertOpen();
+    return new ReadView<V>(this.#state, () => this.assertOpen());
   }
 
   /**
-   * [key, value] pairs in key byte order within the range. Keys are fetched from the
-   * index a batch at a time; each value is read (and verified) when its pair is yielded.
+   * Keys in byte order within the range (see `RangeOptions`: gt, gte, lt, lte, reverse,
+   * limit, prefix), as of the call: the iterator reads through a view of its own,
+   * released when it ends, is stopped, or is garbage collected.
    */
-  *entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
-    const encoding = this.#state.options.keyEncoding;
-    for (const entry of this.#range(options)) {
-      const value = this.#readEntry(entry);
-      if (value !== undefined) yield [decodeKey(entry.key, encoding), value];
-    }
+  keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
+    return this.#iterate(options, keyProjection(this.#state));
+  }
+
+  /** Values in key byte order within the range, as of the call; each is read and verified when it is yielded. */
+  values(options: RangeOptions = {}): IterableIterator<V> {
+    return this.#iterate(options, valueProjection<V>(this.#state));
+  }
+
+  /**
+   * [key, value] pairs in key byte order within the range, as of the call. Keys are
+   * fetched from the index a batch at a time; each value is read (and verified) when its
+   * pair is yielded.
+   */
+  entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
+    return this.#iterate(options, entryProjection<V>(this.#state));
   }
 
   /**
@@ -182,14 +238,17 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     return super.syncSync();
   }
 
-  /** Writes an index snapshot now (after the log is durable through it). */
-  snapshot(): Promise<void> {
+  /**
+   * Writes a checkpoint of the index now (after the log is durable through it), so that
+   * open loads it instead of replaying the log before it.
+   */
+  checkpoint(): Promise<void> {
     try {
       this.assertWritable();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#maintenance.run('snapshot');
+    return this.#maintenance.run('checkpoint');
   }
 
   /** Rewrites the log with only its live records, then snapshots the new log. */
@@ -214,8 +273,8 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
       bufferedBytes: writer.bufferedBytes,
       deadBytes: index.deadBytes,
       garbageRatio: logBytes === 0 ? 0 : index.deadBytes / logBytes,
-      snapshotPosition: this.#state.snapshotPosition,
-      snapshotsWritten: this.#state.snapshotsWritten,
+      checkpointPosition: this.#state.checkpointPosition,
+      checkpointsWritten: this.#state.checkpointsWritten,
       compactions: this.#state.compactions,
       lastMaintenanceError: this.#maintenance.lastError,
     };
@@ -276,13 +335,40 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
 
   /** Read after maintenance settled: a compaction may have switched the writer. */
   protected closeFiles(): void {
-    this.#state.writer.file.closeSync();
+    const state = this.#state;
+    state.views.clear();
+    releaseRetiredLogs(state);
+    state.writer.file.closeSync();
+  }
+
+  /** One operation under one condition (`seq` null: the key must be absent). */
+  #conditional(key: Key, type: 'put' | 'del', seq: number | null, prepare: (record: PreparedRecord) => void): number | null {
+    this.assertWritable();
+    const record = emptyRecord();
+    prepare(record);
+    prepareCondition(record.operations[0]!.key, type, seq ?? undefined, seq === null ? true : undefined, record);
+    return this.#writeIf(finish(record));
+  }
+
+  /**
+   * Writes the record if every condition holds of the index now. Writes are synchronous,
+   * so nothing can come between the check and the write, and the record is one frame:
+   * a crash keeps all of it or none.
+   */
+  #writeIf(record: PreparedRecord): number | null {
+    const { index } = this.#state;
+    for (const condition of record.conditions) {
+      const present = index.find(condition.key);
+      if (condition.seq === null ? present : !present || index.found[2] !== condition.seq) return null;
+    }
+    return this.#write(record);
   }
 
   #write(record: PreparedRecord): number {
     const state = this.#state;
     if (record.operations.length === 0) return state.lastSeq;
     if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
+    captureBeforeWrite(state, record.operations);
     // The index refuses, before the record is sealed or counted as written, a write that
     // would take the key count above the limit: nothing of it reaches the log.
     if (!state.writer.appendRecord(record.operations, record.payloadBytes, state.lastSeq + 1, state.index, state.options.keysMax)) {
@@ -313,11 +399,11 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   #maybeMaintain(): void {
     const { writer, index, options } = this.#state;
     if (this.#maintenance.busy) return;
-    // A snapshot is due after snapshotEveryBytes of log growth, or after as many bytes as the
-    // last snapshot took if that is more: writing one then never costs more than replaying
-    // the log it saves, so snapshot work per put stays constant as the key count grows.
-    if (writer.end - this.#state.snapshotPosition >= Math.max(options.snapshotEveryBytes, this.#state.snapshotBytes)) {
-      this.#maintenance.start('snapshot');
+    // A checkpoint is due after checkpointEveryBytes of log growth, or after as many bytes as
+    // the last one took if that is more: writing one then never costs more than replaying
+    // the log it saves, so checkpoint work per put stays constant as the key count grows.
+    if (writer.end - this.#state.checkpointPosition >= Math.max(options.checkpointEveryBytes, this.#state.snapshotBytes)) {
+      this.#maintenance.start('checkpoint');
     } else if (
       writer.end >= Math.max(COMPACT_LOG_BYTES_MIN, this.#maintenance.compactRetryAt) &&
       index.deadBytes / writer.end > options.compactWhenGarbageRatio
@@ -326,33 +412,13 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     }
   }
 
-  /** The index entries of a range, checking before each batch and entry that the store is open. */
-  *#range(options: RangeOptions): Generator<RangeEntry> {
+  /** An iterator over `range` through a view taken now, released when the iteration ends. */
+  #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
     this.assertOpen();
     const range = normalizeRange(options);
-    const beforeBatch = (): number => {
-      this.assertOpen();
-      return this.#state.generation;
-    };
-    for (const entry of rangeEntries(this.#state.index, range, beforeBatch)) {
-      this.assertOpen();
-      yield entry;
-    }
-  }
-
-  /**
-   * The value of a range entry, verified. Within the generation it was fetched in, its
-   * position holds the value as of that fetch (the log is append-only); once a
-   * compaction has moved the log, the key is looked up again (undefined: deleted since).
-   */
-  #readEntry(entry: RangeEntry): V | undefined {
-    const { index, writer, options, generation } = this.#state;
-    let { keyCrc, position, length } = entry;
-    if (entry.generation !== generation) {
-      if (!index.find(entry.key)) return undefined;
-      [position, length, keyCrc] = [index.found[0]!, index.found[1]!, index.found[3]!];
-    }
-    return decodeValue(writer.readValue(keyCrc, position, length), options.valueEncoding) as V;
+    const state = this.#state;
+    const view = openView(state);
+    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen()), project, () => releaseView(state, view));
   }
 }
 
@@ -364,16 +430,18 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     dir: opened.dir,
     index: recovered.index,
     control,
-    writer: new LogWriter(recovered.file, recovered.end, recovered.lastFrameStart, recovered.file.path),
+    writer: new LogWriter(recovered.file, recovered.header.generation, recovered.end, recovered.lastFrameStart, recovered.file.path),
     storeId: recovered.header.storeId,
     generation: recovered.header.generation,
     lastSeq: recovered.lastSeq,
-    snapshotPosition: recovered.snapshotPosition,
+    checkpointPosition: recovered.checkpointPosition,
     snapshotSeq: recovered.snapshotSeq,
     snapshotGeneration: recovered.header.generation,
     snapshotBytes: 0,
     switching: null,
-    snapshotsWritten: 0,
+    views: new Set(),
+    retiredLogs: new Map(),
+    checkpointsWritten: 0,
     compactions: 0,
   };
 }

@@ -19,6 +19,8 @@ export class LogWriter {
   readonly file: IoFile;
   /** The log's name in the directory (the handle may have been opened under a temporary name). */
   readonly path: string;
+  /** The log's generation, which every record's place names. */
+  readonly generation: number;
   /** File offset where the write buffer starts: everything below it reached the OS. */
   flushedThrough: number;
   /** Offset of the last frame appended (the header's offset when none). */
@@ -28,8 +30,9 @@ export class LogWriter {
   readonly #reader: LogReader;
   readonly #syncs = new Set<Promise<void>>();
 
-  constructor(file: IoFile, end: number, lastFrameStart: number, path = file.path) {
+  constructor(file: IoFile, generation: number, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
+    this.generation = generation;
     this.path = path;
     this.flushedThrough = end;
     this.lastFrameStart = lastFrameStart;
@@ -62,7 +65,7 @@ export class LogWriter {
     const start = this.#buffered;
     const end = encodeRecordFrame(this.#buffer, start, operations, payloadBytes, firstSeq);
     const frameStart = this.flushedThrough + start;
-    if (!index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax)) return false;
+    if (!index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation)) return false;
     this.#buffered += frameBytes;
     this.lastFrameStart = frameStart;
     return true;

@@ -4,9 +4,9 @@ import { COMPACT_LOG_BYTES_MIN, WalKv } from '../src/index.js';
 import { logPath, snapshotNames, temporaryDir } from './helpers.js';
 
 describe('automatic snapshots and compaction', () => {
-  it('snapshots once the log grew snapshotEveryBytes, keeping the newest two', async () => {
+  it('snapshots once the log grew checkpointEveryBytes, keeping the newest two', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: 4096 });
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: 4096 });
     for (let i = 0; i < 300; i++) {
       kv.put(`key-${i}`, 'v'.repeat(100));
       if (i % 50 === 0) await kv.sync();
@@ -22,7 +22,7 @@ describe('automatic snapshots and compaction', () => {
 
   it('waits for as much log growth as the last snapshot took before taking another', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: 1 });
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: 1 });
     // Long keys and short values: the snapshot is far larger than the log a put adds.
     const batchSeq = kv.putBatch(Array.from({ length: 2000 }, (_, i) => [`${'k'.repeat(200)}-${i}`, 'v'] as [string, string]));
     await kv.sync();
@@ -31,14 +31,14 @@ describe('automatic snapshots and compaction', () => {
       await kv.sync();
     }
     await kv.close();
-    // Every later put was due a snapshot under snapshotEveryBytes alone; none was taken.
+    // Every later put was due a snapshot under checkpointEveryBytes alone; none was taken.
     const seqs = snapshotNames(dir).map((name) => Number(/\d+/.exec(name)![0]));
     expect(seqs).toEqual([batchSeq]);
   });
 
   it('compacts once dead bytes exceed the ratio of a large enough log', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: Infinity, compactWhenGarbageRatio: 0.5 });
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: Infinity, compactWhenGarbageRatio: 0.5 });
     const value = (i: number): string => `${i}:`.padEnd(1024, 'x');
     const writes = Math.ceil((2 * COMPACT_LOG_BYTES_MIN) / 1024);
     for (let i = 0; i < writes; i++) {

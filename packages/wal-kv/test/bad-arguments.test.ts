@@ -48,7 +48,7 @@ describe('bad keys, values and options get KeelErrors and change nothing on disk
     const dir = temporaryDir();
     await expectCode(() => WalKv.open(''), 'KEEL_BAD_ARGUMENT');
     await expectCode(() => WalKv.open(dir, { durability: { mode: 'sometimes' } as never }), 'KEEL_BAD_ARGUMENT');
-    await expectCode(() => WalKv.open(dir, { snapshotEveryBytes: -1 }), 'KEEL_BAD_ARGUMENT');
+    await expectCode(() => WalKv.open(dir, { checkpointEveryBytes: -1 }), 'KEEL_BAD_ARGUMENT');
     await expectCode(() => WalKv.open(dir, { compactWhenGarbageRatio: 0 }), 'KEEL_BAD_ARGUMENT');
     await expectCode(() => WalKv.open(dir, { valueEncoding: 'base64' as never }), 'KEEL_BAD_ARGUMENT');
     await expectCode(() => WalKv.open(dir, { keyEncoding: 'hex' as never }), 'KEEL_BAD_ARGUMENT');

@@ -7,7 +7,7 @@ const subject: BadInputSubject<WalKv> = {
   pathInDirectory: 'kv',
   validOptions: {
     durability: { mode: 'explicit' },
-    snapshotEveryBytes: 4096,
+    checkpointEveryBytes: 4096,
     compactWhenGarbageRatio: 0.9,
     valueEncoding: 'json',
     keyEncoding: 'utf8',
@@ -35,7 +35,7 @@ const subject: BadInputSubject<WalKv> = {
     methodEntryPoint('has', ['a']),
     methodEntryPoint('keys', [{ prefix: 'a' }]),
     methodEntryPoint('entries', [{ prefix: 'a' }]),
-    ...methodsWithoutArguments('sync', 'snapshot', 'compact', 'stats'),
+    ...methodsWithoutArguments('sync', 'checkpoint', 'compact', 'stats'),
   ],
 };
 

@@ -25,7 +25,7 @@ describe('basic operations', () => {
     expect([...again.entries()].map(([key, value]) => [key, text(value)])).toEqual([['b', '2'], ['d', '4'], ['e', '5']]);
     expect(again.stats().lastSeq).toBe(7);
     expect(again.put('f', bytes('6'))).toBe(8);
-    await again.snapshot();
+    await again.checkpoint();
     await again.compact();
     expect(again.stats().generation).toBe(2);
     expect(text(again.get('f'))).toBe('6');

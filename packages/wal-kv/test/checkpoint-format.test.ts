@@ -25,7 +25,7 @@ async function storeWithCheckpoint(): Promise<{ dir: string; path: string }> {
   const kv = await WalKv.open(dir, { durability: { mode: 'explicit' } });
   for (let i = 0; i < 30; i++) kv.put(`key-${String(i).padStart(2, '0')}`, bytes(`value-${i}`));
   kv.delete('key-07');
-  await kv.snapshot();
+  await kv.checkpoint();
   kv.put('after', bytes('checkpoint'));
   await kv.close();
   return { dir, path: join(dir, snapshotNames(dir)[0]!) };

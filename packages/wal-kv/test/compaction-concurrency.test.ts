@@ -38,7 +38,7 @@ describe('writes, reads and syncs while a compaction switches logs', () => {
   it('keep working, and a sync waits until the new log is in place', async () => {
     const dir = temporaryDir();
     const io = new GatedIo();
-    const kv = await WalKv.open<string>(dir, { io, valueEncoding: 'utf8', snapshotEveryBytes: Infinity });
+    const kv = await WalKv.open<string>(dir, { io, valueEncoding: 'utf8', checkpointEveryBytes: Infinity });
     for (let i = 0; i < 200; i++) kv.put(`key-${i}`, `value-${i}`);
     for (let i = 0; i < 200; i += 2) kv.delete(`key-${i}`);
     await kv.sync();
@@ -73,7 +73,7 @@ describe('writes, reads and syncs while a compaction switches logs', () => {
 
   it('completes while writers keep syncing without a pause', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', snapshotEveryBytes: Infinity });
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: Infinity });
     let stop = false;
     const writers = Array.from({ length: 3 }, async (_, writer) => {
       for (let i = 0; !stop; i++) {
@@ -83,7 +83,7 @@ describe('writes, reads and syncs while a compaction switches logs', () => {
     });
     await kv.compact();
     await kv.compact();
-    await kv.snapshot();
+    await kv.checkpoint();
     stop = true;
     await Promise.all(writers);
     expect(kv.stats().generation).toBe(3);

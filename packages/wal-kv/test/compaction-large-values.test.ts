@@ -5,7 +5,7 @@ import { temporaryDir } from './helpers.js';
 describe('compaction', () => {
   it('copies values larger than one compaction record, and many small ones, intact', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open<Uint8Array>(dir, { snapshotEveryBytes: Infinity });
+    const kv = await WalKv.open<Uint8Array>(dir, { checkpointEveryBytes: Infinity });
     const large = new Uint8Array(3 * 1024 * 1024);
     for (let i = 0; i < large.length; i++) large[i] = i % 251;
     kv.put('large', large);

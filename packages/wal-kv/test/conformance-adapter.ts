@@ -2,7 +2,7 @@ import type { KvAdapter } from '@keel/conformance';
 import { WalKv } from '../src/index.js';
 
 /** Small thresholds so that short scenarios snapshot and compact on their own too. */
-const CONFORMANCE_SNAPSHOT_EVERY_BYTES = 256;
+const CONFORMANCE_CHECKPOINT_EVERY_BYTES = 256;
 const CONFORMANCE_COMPACT_GARBAGE_RATIO = 0.5;
 
 interface WalKvStore {
@@ -14,7 +14,7 @@ interface WalKvStore {
 export const walKvAdapter: KvAdapter<WalKvStore> = {
   name: 'wal-kv',
   kind: 'kv',
-  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true, readOnly: true, backup: true, misplacedFramesUndetectable: true },
+  supports: { everyWrite: true, batch: true, salvage: true, derivedFiles: true, durabilityNone: true, readOnly: true, backup: true },
   async open(io, dir, options) {
     const kv = await WalKv.open<Uint8Array>(dir, {
       io,
@@ -22,7 +22,7 @@ export const walKvAdapter: KvAdapter<WalKvStore> = {
       recovery: options.recovery,
       readOnly: options.readOnly,
       valueEncoding: 'binary',
-      snapshotEveryBytes: CONFORMANCE_SNAPSHOT_EVERY_BYTES,
+      checkpointEveryBytes: CONFORMANCE_CHECKPOINT_EVERY_BYTES,
       compactWhenGarbageRatio: CONFORMANCE_COMPACT_GARBAGE_RATIO,
     });
     return { kv, everyWrite: options.durability.mode === 'every-write' };
@@ -49,5 +49,5 @@ export const walKvAdapter: KvAdapter<WalKvStore> = {
     return out;
   },
   isDerivedFile: (path) => path.endsWith('.snap'),
-  protocols: { snapshot: (store) => store.kv.snapshot(), compact: (store) => store.kv.compact() },
+  protocols: { snapshot: (store) => store.kv.checkpoint(), compact: (store) => store.kv.compact() },
 };

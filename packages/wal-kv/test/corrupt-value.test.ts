@@ -31,7 +31,7 @@ describe('reads verify the value CRC', () => {
     const kv = await WalKv.open(dir);
     kv.put('k', bytes('snapshotted value'));
     kv.put('last', bytes('x'));
-    await kv.snapshot();
+    await kv.checkpoint();
     await kv.close();
     const damagedAt = offsetOf(logPath(dir), 'snapshotted') + 3;
     flipByte(logPath(dir), damagedAt);
@@ -53,7 +53,7 @@ describe('reads verify the value CRC', () => {
 describe('reads through mapped sealed segments', () => {
   it('verify the CRC too, and values never alias the mapping', async () => {
     const dir = temporaryDir();
-    const kv = await WalKv.open(dir, { snapshotEveryBytes: Infinity });
+    const kv = await WalKv.open(dir, { checkpointEveryBytes: Infinity });
     const big = new Uint8Array(100 * 1024).fill(0x61);
     for (let i = 0; i < 100; i++) kv.put(`big-${i}`, big);
     kv.put('small', bytes('mapped and rotting'));

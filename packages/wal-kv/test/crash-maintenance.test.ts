@@ -3,12 +3,12 @@ import { WalKv } from '../src/index.js';
 import { FaultyIo } from './faulty-io.js';
 import { temporaryDir } from './helpers.js';
 
-type Task = 'snapshot' | 'compact';
+type Task = 'checkpoint' | 'compact';
 
 async function prepared(dir: string, io: FaultyIo): Promise<WalKv<string>> {
-  const kv = await WalKv.open<string>(dir, { io, valueEncoding: 'utf8', snapshotEveryBytes: Infinity });
+  const kv = await WalKv.open<string>(dir, { io, valueEncoding: 'utf8', checkpointEveryBytes: Infinity });
   for (let i = 0; i < 30; i++) kv.put(`key-${i}`, `value-${i}`);
-  await kv.snapshot();
+  await kv.checkpoint();
   for (let i = 0; i < 30; i += 3) kv.delete(`key-${i}`);
   kv.put('key-1', 'overwritten');
   await kv.sync();
@@ -22,7 +22,7 @@ function stateOf(kv: WalKv<string>): Record<string, string> {
 /** Runs the task, then one more write and a sync; the Io may fail at any point of it. */
 async function act(kv: WalKv<string>, task: Task): Promise<void> {
   if (task === 'compact') await kv.compact();
-  else await kv.snapshot();
+  else await kv.checkpoint();
   kv.put('late', 'write');
   await kv.sync();
 }
@@ -39,7 +39,7 @@ async function mutationsOf(task: Task): Promise<{ count: number; before: Record<
   return { count, before, after };
 }
 
-describe.each(['snapshot', 'compact'] as const)('a crash at every mutating step of %s', (task) => {
+describe.each(['checkpoint', 'compact'] as const)('a crash at every mutating step of %s', (task) => {
   it('reopens to the state before or after, accepts writes, and recovers idempotently', async () => {
     const { count, before, after } = await mutationsOf(task);
     expect(count).toBeGreaterThan(task === 'compact' ? 10 : 5);

@@ -21,14 +21,14 @@ describe('a deleted key never comes back', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 25 }), fc.double({ min: 0, max: 1, noNaN: true }), async (steps, where) => {
         const dir = temporaryDir();
-        const kv = await WalKv.open<Uint8Array>(dir, { snapshotEveryBytes: Infinity });
+        const kv = await WalKv.open<Uint8Array>(dir, { checkpointEveryBytes: Infinity });
         // After each write: where its record ends in the log, and the state it leaves.
         const model = new Map<string, string>();
         const history: Array<{ end: number; state: Record<string, string> }> = [{ end: kv.stats().logBytes, state: {} }];
         let snapshotCovers = 0;
         for (const step of steps) {
           if (step.kind === 'snapshot') {
-            await kv.snapshot();
+            await kv.checkpoint();
             snapshotCovers = kv.stats().logBytes;
             continue;
           }
@@ -63,7 +63,7 @@ describe('a deleted key never comes back', () => {
     const kv = await WalKv.open(dir);
     kv.put('gone', bytes('1'));
     kv.put('kept', bytes('2'));
-    await kv.snapshot();
+    await kv.checkpoint();
     kv.delete('gone');
     await kv.close();
 

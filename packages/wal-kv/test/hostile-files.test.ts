@@ -23,7 +23,7 @@ async function filledStore(dir: string): Promise<void> {
   const kv = await WalKv.open(dir, { durability: { mode: 'explicit' } });
   for (const key of ['a', 'b', 'c', 'd']) kv.put(key, bytes(`value of ${key}`));
   await kv.sync();
-  await kv.snapshot();
+  await kv.checkpoint();
   await kv.close();
 }
 

@@ -58,9 +58,9 @@ describe('the key-count limit', () => {
   it('refuses with KEEL_TOO_LARGE, changing nothing, to open a store that holds more keys than keysMax (log replay and snapshot)', async () => {
     for (const checkpoint of [false, true]) {
       const dir = temporaryDir();
-      const kv = await WalKv.open<Uint8Array>(dir, { durability: EXPLICIT, snapshotEveryBytes: Infinity });
+      const kv = await WalKv.open<Uint8Array>(dir, { durability: EXPLICIT, checkpointEveryBytes: Infinity });
       for (let i = 0; i < 10; i++) kv.put(`k${i}`, bytes(String(i)));
-      if (checkpoint) await kv.snapshot();
+      if (checkpoint) await kv.checkpoint();
       await kv.close();
       const before = directoryContents(dir);
       await expectCode(() => WalKv.open(dir, { durability: EXPLICIT, keysMax: 9 }), 'KEEL_TOO_LARGE');
@@ -81,7 +81,7 @@ describe('the key-count limit', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(command, { maxLength: 30 }), async (keysMax, commands) => {
         const dir = temporaryDir();
-        const options = { durability: EXPLICIT, keysMax, snapshotEveryBytes: 200 };
+        const options = { durability: EXPLICIT, keysMax, checkpointEveryBytes: 200 };
         let kv = await WalKv.open<Uint8Array>(dir, options);
         const model = new Map<string, string>();
         try {
@@ -89,7 +89,7 @@ describe('the key-count limit', () => {
             if (next === 'reopen') {
               await kv.close();
               kv = await WalKv.open<Uint8Array>(dir, options);
-            } else if (next === 'snapshot') await kv.snapshot();
+            } else if (next === 'snapshot') await kv.checkpoint();
             else if (next === 'compact') await kv.compact();
             else {
               const after = new Map(model);

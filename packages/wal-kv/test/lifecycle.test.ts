@@ -26,7 +26,7 @@ describe('lock and close', () => {
     await expectCode(() => kv.size, 'KEEL_CLOSED');
     await expectCode(() => [...kv.keys()], 'KEEL_CLOSED');
     await expectCode(() => kv.sync(), 'KEEL_CLOSED');
-    await expectCode(() => kv.snapshot(), 'KEEL_CLOSED');
+    await expectCode(() => kv.checkpoint(), 'KEEL_CLOSED');
     await expectCode(() => kv.compact(), 'KEEL_CLOSED');
     // Like every keel store, stats() still answers after close, and says so.
     expect(kv.stats()).toMatchObject({ closed: true, poisoned: false, keys: 1 });

@@ -52,7 +52,7 @@ describe('model: WalKv behaves like a Map across reopen, snapshot and compaction
     await fc.assert(
       fc.asyncProperty(fc.array(commandArbitrary, { maxLength: 40 }), fc.boolean(), async (commands, tinySnapshots) => {
         const dir = temporaryDir();
-        const options = { snapshotEveryBytes: tinySnapshots ? 100 : Infinity, durability: { mode: 'explicit' as const } };
+        const options = { checkpointEveryBytes: tinySnapshots ? 100 : Infinity, durability: { mode: 'explicit' as const } };
         let kv = await WalKv.open<Uint8Array>(dir, options);
         const model = new Map<string, Uint8Array>();
         let seq = 0;
@@ -62,7 +62,7 @@ describe('model: WalKv behaves like a Map across reopen, snapshot and compaction
               await kv.close();
               kv = await WalKv.open<Uint8Array>(dir, options);
               expect(kv.stats().lastSeq).toBe(seq);
-            } else if (command.kind === 'snapshot') await kv.snapshot();
+            } else if (command.kind === 'snapshot') await kv.checkpoint();
             else if (command.kind === 'compact') await kv.compact();
             else if (command.kind === 'put') seq = kv.put(command.key, command.value);
             else if (command.kind === 'del') seq = kv.delete(command.key);

@@ -18,7 +18,7 @@ describe('a failed sync or write poisons the store', () => {
     expect(kv.stats().durableSeq).toBe(durable);
     await expectCode(() => kv.put('c', bytes('3')), 'KEEL_POISONED');
     await expectCode(() => kv.sync(), 'KEEL_POISONED');
-    await expectCode(() => kv.snapshot(), 'KEEL_POISONED');
+    await expectCode(() => kv.checkpoint(), 'KEEL_POISONED');
     expect(text(kv.get('a'))).toBe('1');
     await expectCode(() => kv.close(), 'KEEL_POISONED');
 
@@ -31,7 +31,7 @@ describe('a failed sync or write poisons the store', () => {
   it('a sync called after a background snapshot failed never resolves', async () => {
     const dir = temporaryDir();
     const io = new FaultyIo(1, (operation, path) => operation === 'datasync' && path.endsWith('.snap.tmp'));
-    const kv = await WalKv.open(dir, { io, snapshotEveryBytes: 1024 });
+    const kv = await WalKv.open(dir, { io, checkpointEveryBytes: 1024 });
     let syncAfterFailure: Promise<number> | null = null;
     const failed = new Promise<void>((resolve) => {
       io.onFailure = () => {
@@ -39,7 +39,7 @@ describe('a failed sync or write poisons the store', () => {
         resolve();
       };
     });
-    kv.put('a', new Uint8Array(2048)); // crosses snapshotEveryBytes: a snapshot starts on its own
+    kv.put('a', new Uint8Array(2048)); // crosses checkpointEveryBytes: a snapshot starts on its own
     await failed;
     await expectCode(() => syncAfterFailure!, 'KEEL_POISONED');
     await expectCode(() => kv.put('b', bytes('1')), 'KEEL_POISONED');

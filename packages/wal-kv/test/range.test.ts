@@ -74,7 +74,7 @@ describe('ranges: keys / values / entries with gt, gte, lt, lte, reverse, limit,
             } else if (next.kind === 'del') {
               kv.delete(next.key);
               model.delete(next.key.toString('hex'));
-            } else if (next.kind === 'snapshot') await kv.snapshot();
+            } else if (next.kind === 'snapshot') await kv.checkpoint();
             else if (next.kind === 'compact') await kv.compact();
             else if (next.kind === 'reopen') {
               await kv.close();

@@ -14,7 +14,7 @@ describe('snapshots that do not check out', () => {
     const kv = await WalKv.open(dir);
     for (let i = 0; i < 20; i++) kv.put(`key-${i}`, bytes(`value-${i}`));
     kv.delete('key-3');
-    await kv.snapshot();
+    await kv.checkpoint();
     kv.put('after', bytes('snapshot'));
     await kv.close();
     const [name] = snapshotNames(dir);
@@ -37,7 +37,7 @@ describe('snapshots that do not check out', () => {
     const cleanEnd = kv.stats().logBytes;
     kv.put('b', bytes('2'));
     kv.delete('a');
-    await kv.snapshot();
+    await kv.checkpoint();
     await kv.close();
     // The log loses its last records at a record boundary: no torn tail to see, but the
     // snapshot was written only after those records were durable.
@@ -68,11 +68,11 @@ describe('snapshots that do not check out', () => {
     const dir = temporaryDir();
     const kv = await WalKv.open(dir);
     kv.put('a', bytes('1'));
-    await kv.snapshot();
+    await kv.checkpoint();
     kv.put('b', bytes('2'));
-    await kv.snapshot();
+    await kv.checkpoint();
     kv.put('c', bytes('3'));
-    await kv.snapshot();
+    await kv.checkpoint();
     await kv.close();
     const names = snapshotNames(dir).sort((x, y) => Number(/\d+/.exec(y)![0]) - Number(/\d+/.exec(x)![0]));
     expect(names).toHaveLength(2);

@@ -41,7 +41,7 @@ export function sharedKeyValueData(context: ScenarioContext, keys: number): Prom
   return buildOnce(base, async () => {
     const values = makePayloads(BUILD_BATCH_KEYS, RECORD_BYTES_SMALL, 13);
     const { WalKv } = await loadBackend('wal-kv');
-    const kv = await WalKv.open(paths.keelReplay, { durability: EXPLICIT, snapshotEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 });
+    const kv = await WalKv.open(paths.keelReplay, { durability: EXPLICIT, checkpointEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 });
     const lmdb = openLmdb(paths.lmdb);
     const level = await openClassicLevel(paths.level, 'utf8');
     const sqlite = openSqlite(paths.sqlite);
@@ -61,7 +61,7 @@ export function sharedKeyValueData(context: ScenarioContext, keys: number): Prom
     sqlite.close();
     cpSync(paths.keelReplay, paths.keelSnapshot, { recursive: true });
     const snapshotted = await WalKv.open(paths.keelSnapshot, { durability: EXPLICIT });
-    await snapshotted.snapshot();
+    await snapshotted.checkpoint();
     await snapshotted.close();
     return paths;
   });

@@ -15,7 +15,7 @@ import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems
  */
 const PROBE_TIMEOUT_MILLISECONDS = 300_000;
 const EXPLICIT = { mode: 'explicit' } as const;
-const NO_MAINTENANCE = { snapshotEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
+const NO_MAINTENANCE = { checkpointEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
 
 export const MEMORY_SYSTEMS = ['keel wal-kv', SYSTEM_LMDB, SYSTEM_CLASSIC_LEVEL, SYSTEM_SQLITE] as const;
 

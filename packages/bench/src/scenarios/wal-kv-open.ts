@@ -9,7 +9,7 @@ import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems
 
 const EXPLICIT = { mode: 'explicit' } as const;
 /** Keeps open from writing a snapshot of its own, so the replay store stays without one. */
-const NO_MAINTENANCE = { snapshotEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
+const NO_MAINTENANCE = { checkpointEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
 
 /** Times open plus the first get (a store is not usable before that), then closes untimed. */
 function opener(name: string, open: () => Promise<{ get: (key: string) => unknown; close: () => Promise<void> }>): BenchSystem {

@@ -11,6 +11,8 @@ import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems
 import { walKvDeleteScenario } from './wal-kv-delete.js';
 import { walKvMemoryScenario } from './wal-kv-memory.js';
 import { walKvOpenScenario } from './wal-kv-open.js';
+import { walKvMaintenanceScenario } from './wal-kv-maintenance.js';
+import { walKvRangeBoundedScenario, walKvRangeScenario } from './wal-kv-range.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_KEYS = 1000;
@@ -147,4 +149,4 @@ const getRandom: Scenario = {
   },
 };
 
-export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario];
+export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario, walKvRangeScenario, walKvRangeBoundedScenario, walKvMaintenanceScenario];

@@ -39,7 +39,7 @@ export async function openWriter(backend: BackendName, dir: string, durability: 
       return { write: async (ids) => void (store.appendBatch(payloads(ids)), await store.sync()) };
     }
     case 'wal-kv': {
-      const kv = await WalKv.open<Uint8Array>(dir, { durability, snapshotEveryBytes: SEGMENT_BYTES });
+      const kv = await WalKv.open<Uint8Array>(dir, { durability, checkpointEveryBytes: SEGMENT_BYTES });
       return { write: async (ids) => void (kv.putBatch(ids.map((id) => [`k${id}`, makePayload(id)] as const)), await kv.sync()) };
     }
   }
@@ -74,7 +74,7 @@ export async function survey(backend: BackendName, dir: string): Promise<Survey>
       return { ids, damaged, recovery: store.recovery };
     }
     case 'wal-kv': {
-      const kv = await WalKv.open<Uint8Array>(dir, { snapshotEveryBytes: SEGMENT_BYTES });
+      const kv = await WalKv.open<Uint8Array>(dir, { checkpointEveryBytes: SEGMENT_BYTES });
       for (const [key, value] of kv.entries()) {
         const id = checkPayload(value);
         if (id === null || key !== `k${id}`) damaged++;

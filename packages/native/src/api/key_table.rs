@@ -109,8 +109,8 @@ impl KeyTable {
     Ok(slot as i32)
   }
 
-  /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset`): fills in
-  /// its value CRCs and frame CRC and applies it, unless it would leave more than
+  /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset` of log
+  /// generation `generation`): fills in its place, value CRCs and frame CRC and applies it, unless it would leave more than
   /// `keysMax` keys (and more than now): then nothing changes and it returns false.
   #[napi]
   pub fn commit_record(
@@ -120,6 +120,7 @@ impl KeyTable {
     end: u32,
     frame_offset: f64,
     keys_max: f64,
+    generation: u32,
   ) -> napi::Result<bool> {
     let frame_offset = whole(frame_offset, "frameOffset")?;
     let keys_max = whole(keys_max, "keysMax")? as usize;
@@ -130,12 +131,13 @@ impl KeyTable {
       .ok_or_else(|| invalid("frame range is outside the buffer"))?;
     self
       .table
-      .commit_record(frame, frame_offset, keys_max, self.limits)
+      .commit_record(frame, frame_offset, generation, keys_max, self.limits)
       .map_err(invalid)
   }
 
   /// Applies a record read back from the log (frame CRC checked) whose payload starts at
-  /// log offset `payloadOffset`; seqs must increase from `previousSeq`. Returns the last
+  /// log offset `payloadOffset` of log generation `generation` (its place must say so);
+  /// seqs must increase from `previousSeq`. Returns the last
   /// seq; throws (code `InvalidArg`, the reason as message) for impossible contents.
   #[napi]
   pub fn replay_record(
@@ -143,12 +145,13 @@ impl KeyTable {
     payload: &[u8],
     payload_offset: f64,
     previous_seq: f64,
+    generation: u32,
   ) -> napi::Result<f64> {
     let payload_offset = whole(payload_offset, "payloadOffset")?;
     let previous_seq = whole(previous_seq, "previousSeq")?;
     let last = self
       .table
-      .replay_record(payload, payload_offset, previous_seq, self.limits)
+      .replay_record(payload, payload_offset, generation, previous_seq, self.limits)
       .map_err(invalid)?;
     Ok(last as f64)
   }
@@ -156,6 +159,12 @@ impl KeyTable {
   /// Up to `limit` entries in key byte order (descending with `reverse`) between the
   /// bounds (`null`: open), or fewer when `keys` fills: per entry its fields (see
   /// FIELDS_PER_ENTRY) go into `out`, the keys back to back into `keys`. Returns the count.
+  ///
+  /// With `catchUp` false (default true) the ordered view is walked as it was last
+  /// brought up to date, without merging the keys added since (that merge is linear in
+  /// the key count): keys added since are missing and keys removed since are skipped. A
+  /// caller that brought it up to date when its walk began, and knows which keys changed
+  /// since, walks without paying the merge on every batch.
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn range(
@@ -168,8 +177,11 @@ impl KeyTable {
     limit: u32,
     mut out: Float64ArraySlice,
     mut keys: Uint8ArraySlice,
+    catch_up: Option<bool>,
   ) -> napi::Result<u32> {
-    self.table.refresh_order();
+    if catch_up != Some(false) || !self.table.order_built() {
+      self.table.refresh_order();
+    }
     // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
     let (out, keys) = unsafe { (out.as_mut(), keys.as_mut()) };
     let limit = (limit as usize).min(out.len() / FIELDS_PER_ENTRY);
@@ -180,6 +192,10 @@ impl KeyTable {
       bound(upper, upper_inclusive),
       reverse,
       |slot| {
+        // Only a view not brought up to date still names removed keys.
+        if !table.is_live(slot) {
+          return true;
+        }
         let key = table.key(slot);
         if count == limit || key_bytes + key.len() > keys.len() {
           return false;

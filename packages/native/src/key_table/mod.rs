@@ -97,6 +97,16 @@ impl KeyTable {
     &self.arena[start..start + entry.key_length as usize]
   }
 
+  /// Whether `slot` holds a key now (an ordered view may still name a removed one).
+  pub fn is_live(&self, slot: u32) -> bool {
+    self.entries[slot as usize].live != 0
+  }
+
+  /// Whether the ordered view exists (it may lag behind the table; see `order`).
+  pub fn order_built(&self) -> bool {
+    self.order.is_built()
+  }
+
   pub fn entry(&self, slot: u32) -> &Entry {
     &self.entries[slot as usize]
   }

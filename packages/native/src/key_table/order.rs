@@ -30,6 +30,10 @@ pub enum Released {
 }
 
 impl Order {
+  pub fn is_built(&self) -> bool {
+    self.built
+  }
+
   pub fn memory_bytes(&self) -> usize {
     (self.sorted.capacity() + self.pending.capacity() + self.dead.capacity()) * 4
   }

@@ -2,17 +2,22 @@
 //! seals a record the caller encoded (value CRCs and the frame CRC) and applies it;
 //! replay validates a record read back (its frame CRC already checked) and applies it.
 //!
-//! Record payload: count u32, then per operation type u8 (1 put, 2 delete), key length
-//! u16, value length u32, seq u64, key, and for a put the value CRC-32C u32 (of the key,
-//! then the value) and the value. Integers little-endian. The frame around it: magic u32
-//! BE, payload length u32 LE, payload, CRC-32C u32 LE over all that precedes it.
+//! Record payload (log format version 3): count u32, place u32, then per operation type
+//! u8 (1 put, 2 delete), key length u16, value length u32, seq u64, key, and for a put
+//! the value CRC-32C u32 (of the key, then the value) and the value. Integers
+//! little-endian. `place` is the CRC-32C of the frame's log offset (u64) and the log's
+//! generation (u32): the frame CRC covers it, so a whole frame the disk wrote at another
+//! offset, or a frame copied from another generation, fails replay. The frame around it:
+//! magic u32 BE, payload length u32 LE, payload, CRC-32C u32 LE over all that precedes it.
 
 use super::{operation_bytes, KeyTable};
 use std::collections::HashMap;
 
 const OPERATION_PUT: u8 = 1;
 const OPERATION_DELETE: u8 = 2;
-const COUNT_BYTES: usize = 4;
+/// Count u32 and place u32.
+const RECORD_HEADER_BYTES: usize = 8;
+const PLACE_AT: usize = 4;
 const OPERATION_HEADER_BYTES: usize = 15;
 const VALUE_CRC_BYTES: usize = 4;
 const FRAME_HEADER_BYTES: usize = 8;
@@ -52,6 +57,14 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
   u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// What a record frame at `frame_offset` of log generation `generation` carries as its place.
+pub fn place_of(frame_offset: u64, generation: u32) -> u32 {
+  let mut bytes = [0u8; 12];
+  bytes[..8].copy_from_slice(&frame_offset.to_le_bytes());
+  bytes[8..].copy_from_slice(&generation.to_le_bytes());
+  crc32c::crc32c(&bytes)
+}
+
 fn u64_at(bytes: &[u8], at: usize) -> u64 {
   let mut word = [0u8; 8];
   word.copy_from_slice(&bytes[at..at + 8]);
@@ -65,11 +78,11 @@ fn parse(
   limits: RecordLimits,
   mut visit: impl FnMut(&Operation) -> Result<(), String>,
 ) -> Result<(), String> {
-  if payload.len() < COUNT_BYTES {
-    return Err("is shorter than its count".into());
+  if payload.len() < RECORD_HEADER_BYTES {
+    return Err("is shorter than its header".into());
   }
   let count = u32_at(payload, 0);
-  let mut offset = COUNT_BYTES;
+  let mut offset = RECORD_HEADER_BYTES;
   for index in 0..count {
     if offset + OPERATION_HEADER_BYTES > payload.len() {
       return Err(format!("ends inside operation {index}"));
@@ -137,15 +150,25 @@ impl KeyTable {
   }
 
   /// Replays one record whose frame CRC checked out; its payload starts at log offset
-  /// `payload_offset`. Seqs must increase strictly from `previous_seq`. Returns the last
-  /// seq. On an error the table is half-updated: the caller discards it.
+  /// `payload_offset` of log generation `generation`; its place must be that one. Seqs
+  /// must increase strictly from `previous_seq`. Returns the last seq. On an error the
+  /// table is half-updated: the caller discards it.
   pub fn replay_record(
     &mut self,
     payload: &[u8],
     payload_offset: u64,
+    generation: u32,
     previous_seq: u64,
     limits: RecordLimits,
   ) -> Result<u64, String> {
+    let frame_offset = payload_offset.wrapping_sub(FRAME_HEADER_BYTES as u64);
+    if payload.len() >= RECORD_HEADER_BYTES
+      && u32_at(payload, PLACE_AT) != place_of(frame_offset, generation)
+    {
+      return Err(format!(
+        "was not written at offset {frame_offset} of log generation {generation} (a misplaced or copied frame)"
+      ));
+    }
     let mut last = previous_seq;
     parse(payload, limits, |operation| {
       if operation.seq <= last {
@@ -180,14 +203,15 @@ impl KeyTable {
   }
 
   /// The write path: `frame` holds one record frame the caller encoded at log offset
-  /// `frame_offset`, with the value CRC and frame CRC slots still to fill. Unless the
-  /// record would leave more than `keys_max` keys (and more than now), fills in every
-  /// value CRC and the frame CRC and applies the record; returns whether it did. The
-  /// caller's encoding is checked like a record read back.
+  /// `frame_offset` of log generation `generation`, with the place, value CRC and frame
+  /// CRC slots still to fill. Unless the record would leave more than `keys_max` keys
+  /// (and more than now), fills them in and applies the record; returns whether it did.
+  /// The caller's encoding is checked like a record read back.
   pub fn commit_record(
     &mut self,
     frame: &mut [u8],
     frame_offset: u64,
+    generation: u32,
     keys_max: usize,
     limits: RecordLimits,
   ) -> Result<bool, String> {
@@ -229,6 +253,8 @@ impl KeyTable {
       );
       payload[operation.crc_at()..value_start].copy_from_slice(&crc.to_le_bytes());
     }
+    let place = place_of(frame_offset, generation).to_le_bytes();
+    payload[PLACE_AT..RECORD_HEADER_BYTES].copy_from_slice(&place);
     let frame_crc = crc32c::crc32c(&frame[..payload_end]);
     frame[payload_end..].copy_from_slice(&frame_crc.to_le_bytes());
     let payload = &frame[FRAME_HEADER_BYTES..payload_end];

@@ -13,7 +13,7 @@ const firstIteration = Number(process.argv[3] ?? 0);
 const kv = await WalKv.open<string>(dir, {
   valueEncoding: 'utf8',
   durability: { mode: 'explicit' },
-  snapshotEveryBytes: 64 * 1024,
+  checkpointEveryBytes: 64 * 1024,
   compactWhenGarbageRatio: 0.5,
 });
 

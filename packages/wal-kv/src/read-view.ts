@@ -1,0 +1,97 @@
+import { KeelError } from '@keel/core';
+import { decodeValue, keyBytesOf, type Key } from './encoding.js';
+import { normalizeRange, type RangeEntry, type RangeOptions } from './range.js';
+import { overlayKey, type ViewOverlay } from './view-overlay.js';
+import { ReleasingIterator } from './releasing-iterator.js';
+import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
+import { currentEntry, openView, readEntry, releaseView } from './views.js';
+import type { StoreState } from './wal-kv.js';
+
+/**
+ * A read-only view of the store as it was when `kv.snapshot()` created it: later writes,
+ * deletes and compactions do not show in its reads. It pins the log generations it may
+ * read (a compaction meanwhile keeps the older log file until the view is released) and,
+ * for every key written while it is open, that key's entry at creation (about 100 bytes
+ * plus the key). Release it with `close()` or `using view = kv.snapshot()`; closing the
+ * store releases it too.
+ */
+export class ReadView<V> implements Disposable {
+  readonly #state: StoreState;
+  readonly #view: ViewOverlay;
+  readonly #assertStoreOpen: () => void;
+  #closed = false;
+
+  /** @internal Made by `WalKv.snapshot()`. */
+  constructor(state: StoreState, assertStoreOpen: () => void) {
+    this.#state = state;
+    this.#assertStoreOpen = assertStoreOpen;
+    this.#view = openView(state);
+  }
+
+  /** The value of `key` when the view was created, verified against its CRC-32C, or undefined. */
+  get(key: Key): V | undefined {
+    this.#assertOpen();
+    const entry = this.#entryOf(key);
+    return entry === null ? undefined : (decodeValue(readEntry(this.#state, entry), this.#state.options.valueEncoding) as V);
+  }
+
+  has(key: Key): boolean {
+    this.#assertOpen();
+    return this.#entryOf(key) !== null;
+  }
+
+  /** The number of keys when the view was created. */
+  get size(): number {
+    this.#assertOpen();
+    let size = this.#state.index.size;
+    for (const [key, entry] of this.#view.captured()) {
+      const then = entry !== null;
+      // Present then but not now, or the other way round.
+      if (then !== this.#state.index.find(key)) size += then ? 1 : -1;
+    }
+    return size;
+  }
+
+  keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
+    return this.#iterate(options, keyProjection(this.#state));
+  }
+
+  values(options: RangeOptions = {}): IterableIterator<V> {
+    return this.#iterate(options, valueProjection<V>(this.#state));
+  }
+
+  entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
+    return this.#iterate(options, entryProjection<V>(this.#state));
+  }
+
+  /** Releases the view (idempotent): what it pinned may go, and its reads throw KEEL_CLOSED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseView(this.#state, this.#view);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Iterators of a view read through the view itself: nothing of their own to release. */
+  #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
+    this.#assertOpen();
+    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen()), project, null);
+  }
+
+  #entryOf(key: Key): RangeEntry | null {
+    const bytes = keyBytesOf(key);
+    if (this.#view.size > 0) {
+      const captured = this.#view.get(overlayKey(bytes));
+      if (captured !== undefined) return captured;
+    }
+    return currentEntry(this.#state, bytes);
+  }
+
+  #assertOpen(): void {
+    this.#assertStoreOpen();
+    if (this.#closed) throw new KeelError('KEEL_CLOSED', 'this read view was used after close()');
+  }
+}

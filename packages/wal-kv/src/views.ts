@@ -1,0 +1,88 @@
+import { Buffer } from 'node:buffer';
+import { keyBuffer, type KeyBytes } from './encoding.js';
+import type { Operation } from './format.js';
+import type { RangeEntry } from './range.js';
+import { overlayKey, ViewOverlay } from './view-overlay.js';
+import type { LogWriter } from './writer.js';
+import type { StoreState } from './wal-kv.js';
+
+/**
+ * A log generation a compaction replaced while a read view still needed it: its file
+ * stays open (and on disk) until no open view is older than it.
+ */
+export interface RetiredLog {
+  writer: LogWriter;
+  /** The compaction that replaced it is over (no sync of it is running any more). */
+  settled: boolean;
+  /** A newer generation is installed: the file is removed once released. */
+  remove: boolean;
+}
+
+/** Registers a view of the store as it is now. Costs nothing until the next write. */
+export function openView(state: StoreState): ViewOverlay {
+  const view = new ViewOverlay(state.generation);
+  state.views.add(view);
+  return view;
+}
+
+/**
+ * Forgets a view and lets go of the retired log generations no open view needs. A
+ * failure to close or remove such a file is left for open to clean up (it removes older
+ * generations of this store), so releasing a view never throws.
+ */
+export function releaseView(state: StoreState, view: ViewOverlay): void {
+  if (!state.views.delete(view)) return;
+  try {
+    releaseRetiredLogs(state);
+  } catch {
+    // See above: an older generation left on disk is removed by the next open.
+  }
+}
+
+/** Closes (and removes, once a newer generation is installed) every retired log that no open view pins. */
+export function releaseRetiredLogs(state: StoreState): void {
+  for (const [generation, log] of state.retiredLogs) {
+    if (!log.settled || isPinned(state, generation)) continue;
+    state.retiredLogs.delete(generation);
+    log.writer.file.closeSync();
+    if (log.remove) state.io.remove(log.writer.path);
+  }
+}
+
+/** Whether an open view was created in `generation` or before (it may read values there). */
+function isPinned(state: StoreState, generation: number): boolean {
+  for (const view of state.views) if (view.generation <= generation) return true;
+  return false;
+}
+
+/**
+ * Before a record is applied: every open view that has not yet seen a write to one of
+ * its keys captures the key's entry as it is now. Nothing is read from disk.
+ */
+export function captureBeforeWrite(state: StoreState, operations: readonly Operation[]): void {
+  if (state.views.size === 0) return;
+  for (const operation of operations) {
+    const key = overlayKey(operation.key);
+    let entry: RangeEntry | null | undefined;
+    for (const view of state.views) {
+      if (view.has(key)) continue;
+      entry ??= currentEntry(state, operation.key);
+      view.capture(key, entry);
+    }
+  }
+}
+
+/** The live index entry of `key` (the key bytes copied), or null when absent. */
+export function currentEntry(state: StoreState, key: KeyBytes): RangeEntry | null {
+  const { index } = state;
+  if (!index.find(key)) return null;
+  const found = index.found;
+  return { key: Buffer.from(keyBuffer(key)), generation: state.generation, position: found[0]!, length: found[1]!, seq: found[2]!, keyCrc: found[3]! };
+}
+
+/** The verified value bytes of an entry, from the log generation it points into (a copy the caller owns). */
+export function readEntry(state: StoreState, entry: RangeEntry): Buffer {
+  const writer = entry.generation === state.generation ? state.writer : state.retiredLogs.get(entry.generation)?.writer;
+  if (writer === undefined) throw new Error(`log generation ${entry.generation} is not held for a view that needs it`);
+  return writer.readValue(entry.keyCrc, entry.position, entry.length);
+}
