@@ -7,6 +7,8 @@ import { OffloadState, type RemoteCopy } from './offload-state.js';
 export interface OffloadJournalOptions {
   /** The file system (default: the native Io). */
   io?: Io;
+  /** Replay without changing the file or taking its lock (a read-only log beside a live writer); record() is refused. */
+  readOnly?: boolean;
 }
 
 /**
@@ -29,7 +31,11 @@ export class OffloadJournal {
   }
 
   static async open(path: string, options: OffloadJournalOptions = {}): Promise<OffloadJournal> {
-    const journal = await Journal.open(path, { durability: { mode: 'explicit' }, ...(options.io === undefined ? {} : { io: options.io }) });
+    const journal = await Journal.open(path, {
+      durability: { mode: 'explicit' },
+      readOnly: options.readOnly === true,
+      ...(options.io === undefined ? {} : { io: options.io }),
+    });
     try {
       const state = new OffloadState();
       let offset = 0;

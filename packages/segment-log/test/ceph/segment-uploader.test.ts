@@ -60,6 +60,7 @@ async function sealedSegments(count: number): Promise<{ dir: string; segments: S
   const segments = all.slice(0, -1).map((segment, index) => ({
     baseOffset: segment.baseOffset,
     nextOffset: all[index + 1]!.baseOffset,
+    maxTimestamp: segment.maxTimestamp ?? 0,
     paths: segmentPaths(dir, segment.baseOffset),
   }));
   expect(segments).toHaveLength(count);
@@ -158,7 +159,7 @@ describe('segment uploader', () => {
     const uploader = new SegmentUploader({ store, journal });
     for (const segment of segments) uploader.enqueue(segment);
     await uploader.idle();
-    uploader.deleteCopy(segments[0]!.baseOffset);
+    await uploader.deleteCopy(segments[0]!.baseOffset);
     await uploader.idle();
     expect(journal.finishedCopy(segments[0]!.baseOffset)).toBeUndefined();
     expect(journal.copies().map((copy) => copy.baseOffset)).toEqual([segments[1]!.baseOffset]);
