@@ -96,7 +96,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(uploader.stats()).toMatchObject({ copied: 3, failedTries: 0, queued: 0 });
     for (const segment of segments) await expectCopied(store, journal, segment);
-    expect(await keysUnder('copies/')).toHaveLength(9);
+    expect(await keysUnder('copies/')).toHaveLength(12);
 
     // A segment with a finished copy is not copied again, also after a reopen.
     uploader.enqueue(segments[0]!);
@@ -163,7 +163,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(journal.finishedCopy(segments[0]!.baseOffset)).toBeUndefined();
     expect(journal.copies().map((copy) => copy.baseOffset)).toEqual([segments[1]!.baseOffset]);
-    expect(await keysUnder('retention/')).toHaveLength(3);
+    expect(await keysUnder('retention/')).toHaveLength(4);
     await uploader.close();
   });
 
