@@ -3,6 +3,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3RemoteStore, type S3RemoteStoreOptions } from '@keel/remote-s3';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 
 function env(): { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } } {
   const { KEEL_S3_ENDPOINT, KEEL_S3_REGION, KEEL_S3_ACCESS_KEY_ID, KEEL_S3_SECRET_ACCESS_KEY } = process.env;
@@ -31,4 +32,16 @@ export function openCephStore(bucket: string, options: Partial<S3RemoteStoreOpti
     connectTimeoutMs: 500, requestTimeoutMs: 2_000, retryTimeoutMs: 1_000,
     ...options,
   });
+}
+
+/** A bucket of the calling test file's own, made before its tests, and a raw client for what a RemoteStore will not do. */
+export function useBucket(): { client: () => S3Client; bucket: () => string } {
+  let client: S3Client | undefined;
+  let bucket: string | undefined;
+  beforeAll(async () => {
+    client = cephClient();
+    bucket = await createBucket(client);
+  });
+  afterAll(() => client?.destroy());
+  return { client: () => client as S3Client, bucket: () => bucket as string };
 }

@@ -4,20 +4,20 @@
 // and while total retention deletes remote objects. After each kill the log reopens over
 // the same bucket, finishes the offload, and must hold every record from its start to at
 // least the last acknowledged one, with the journal and the bucket agreeing object for object.
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { runChildUntilKilled } from '@keel/conformance';
 import { S3RemoteStore } from '@keel/remote-s3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { remoteKey } from '../../src/tiered/remote-keys.js';
 import { tempDir } from '../helpers.js';
 import { timestampFor, valueFor } from '../support/record-for.js';
-import { cephClient, createBucket, openCephStore } from './ceph.js';
+import { openCephStore, useBucket } from './ceph.js';
 
 const CHILD = fileURLToPath(new URL('../support/tiered-kill-child.ts', import.meta.url));
 /** The steps to kill at: a line the child prints just before it takes the step. */
@@ -34,15 +34,7 @@ const ACKNOWLEDGED_BEFORE_ARMING = 1200;
 const RETENTION_BYTES = 192 * 1024;
 const SEGMENT_BYTES = 32 * 1024;
 
-let client: S3Client;
-let bucket: string;
-
-beforeAll(async () => {
-  client = cephClient();
-  bucket = await createBucket(client);
-});
-
-afterAll(() => client.destroy());
+const shared = useBucket();
 
 /** A seeded choice of how many matching steps to let pass, so a failure can be replayed. */
 function chooser(seed: number): () => number {
@@ -58,7 +50,7 @@ async function runAndKill(dir: string, prefix: string, point: (typeof KILL_POINT
   let seen = 0;
   const child = await runChildUntilKilled({
     script: CHILD,
-    args: [dir, bucket, prefix],
+    args: [dir, shared.bucket(), prefix],
     onLine: (line) => {
       if (line.startsWith('ack ')) {
         const [, first, count] = line.split(' ').map(Number) as [number, number, number];
@@ -80,7 +72,7 @@ async function objectKeys(prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await shared.client().send(new ListObjectsV2Command({ Bucket: shared.bucket(), Prefix: prefix, ContinuationToken: token }));
     keys.push(...(page.Contents ?? []).map((entry) => entry.Key!.slice(prefix.length)));
     token = page.NextContinuationToken;
   } while (token !== undefined);
@@ -122,7 +114,7 @@ it('a writer SIGKILLed at every step of offload loses nothing it acknowledged an
   const next = chooser(seed);
   const dir = tempDir();
   const prefix = `kill-${randomBytes(4).toString('hex')}/`;
-  await using store = openCephStore(bucket);
+  await using store = openCephStore(shared.bucket());
   for (const point of KILL_POINTS) {
     const skip = next();
     const what = `killed ${point.name} (seed ${seed}, step ${skip}; replay with KEEL_TEST_SEED=${seed})`;
