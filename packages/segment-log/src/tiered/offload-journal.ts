@@ -24,6 +24,7 @@ export class OffloadJournal {
   readonly #journal: Journal;
   readonly #state: OffloadState;
   #recording: Promise<void> = Promise.resolve();
+  #version = 0;
 
   private constructor(journal: Journal, state: OffloadState) {
     this.#journal = journal;
@@ -55,6 +56,11 @@ export class OffloadJournal {
     return this.#journal.path;
   }
 
+  /** Changes with every event recorded: what was derived from the state before is stale. */
+  get version(): number {
+    return this.#version;
+  }
+
   /** Every copy not fully deleted. */
   copies(): RemoteCopy[] {
     return this.#state.copies();
@@ -82,6 +88,7 @@ export class OffloadJournal {
       this.#journal.append(encodeOffloadEvent(event));
       await this.#journal.sync();
       this.#state.apply(event);
+      this.#version++;
     });
     this.#recording = recorded.catch(() => {});
     return recorded;

@@ -12,8 +12,14 @@ import { remoteKey, type RemoteObjectKind } from './remote-keys.js';
 
 /** Remote `.log` objects are fetched and cached in blocks of this many bytes. */
 export const REMOTE_BLOCK_BYTES = 256 * 1024;
-/** The tiered reader's cache, by default. */
+/** The tiered reader's cache of `.log` blocks, by default. */
 export const REMOTE_CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
+/**
+ * Parsed indexes of remote segments are kept apart from the blocks, within this bound
+ * (a segment's index is about 1/500 of its log at the default index interval), so that a
+ * reader without a block cache still fetches each index once, not once per read.
+ */
+export const REMOTE_INDEX_CACHE_BYTES = 16 * 1024 * 1024;
 /** A timestamp lookup scans about one index interval: this much is fetched ahead. */
 const SEEK_PREFETCH_BYTES = 64 * 1024;
 /** Past the read's byte budget, this much more is fetched up front (the read's last chunk runs over). */
@@ -38,11 +44,12 @@ interface ParsedIndex {
  * `.timeindex` are fetched whole and checked against the lengths and CRC-32Cs its
  * copy-finished names; its `.log` is fetched by byte range, in blocks, and run through the
  * same code that reads local segments, so every frame's CRC-32C, length bound and offset
- * is checked before a record is returned. Indexes and blocks share one bounded LRU cache.
+ * is checked before a record is returned. Blocks and indexes are kept in bounded LRU caches.
  */
 export class RemoteSegmentReader {
   readonly #store: RemoteStore;
   readonly #cache: RemoteCache;
+  readonly #indexes = new RemoteCache(REMOTE_INDEX_CACHE_BYTES);
   readonly #files = new SealedFileCache(Number.MAX_SAFE_INTEGER);
   #fetches = 0;
   #fetchedBytes = 0;
@@ -141,7 +148,7 @@ export class RemoteSegmentReader {
 
   async #index(copy: FinishedCopy, signal: AbortSignal | undefined): Promise<ParsedIndex> {
     const cacheKey = `${copy.copyId}#index`;
-    const cached = this.#cache.get<ParsedIndex>(cacheKey);
+    const cached = this.#indexes.get<ParsedIndex>(cacheKey);
     if (cached !== undefined) return cached;
     const [offsetFile, timeFile] = await Promise.all([
       this.#fetchWhole(copy, 'index', signal),
@@ -153,7 +160,7 @@ export class RemoteSegmentReader {
       throw new KeelError('KEEL_CORRUPT', `${path}: the remote copy's indexes do not describe its log of ${copy.files.log.bytes} bytes and ${copy.nextOffset - copy.baseOffset} records`, { path });
     }
     parsed.index.freeze();
-    this.#cache.set(cacheKey, parsed, offsetFile.length + timeFile.length);
+    this.#indexes.set(cacheKey, parsed, offsetFile.length + timeFile.length);
     return parsed;
   }
 
@@ -169,6 +176,7 @@ export class RemoteSegmentReader {
 
   clear(): void {
     this.#cache.clear();
+    this.#indexes.clear();
   }
 }
 

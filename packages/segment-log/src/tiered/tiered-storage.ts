@@ -54,6 +54,7 @@ export class TieredStorage {
   /** Retirements under way: close waits for them, and none starts after it began. */
   readonly #retiring = new Set<Promise<void>>();
   #closing = false;
+  #remoteMemo: { localStart: number; version: number; retired: number; chain: FinishedCopy[] } | null = null;
 
   private constructor(journal: OffloadJournal, io: Io, options: NormalizedTiered, readOnly: boolean, onCopied: () => void) {
     this.#journal = journal;
@@ -91,7 +92,8 @@ export class TieredStorage {
    * has no finished copy to the uploader. Called after each flush; never waits.
    */
   offerSealed(segments: readonly Segment[]): void {
-    if (this.#uploader === null) return;
+    // Close's final flush comes after the uploader stopped: what it seals is offered at the next open.
+    if (this.#uploader === null || this.#closing) return;
     for (const segment of segments) {
       if (!segment.sealed || !segment.indexDurable || segment.durableBytes < segment.size || segment.records === 0) continue;
       if (this.#offered.has(segment.baseOffset)) continue;
@@ -102,8 +104,13 @@ export class TieredStorage {
 
   /** The finished copies below the local start that reach it without a gap: the remote part of the log. */
   remoteCopies(localStart: number): FinishedCopy[] {
+    // Every read asks (through startOffset): recompute only when the journal, the retired set or the local start changed.
+    const memo = this.#remoteMemo;
+    if (memo !== null && memo.localStart === localStart && memo.version === this.#journal.version && memo.retired === this.#retired.size) return memo.chain;
     const finished = this.#journal.copies().filter((copy): copy is RemoteCopy & FinishedCopy => copy.state === 'copied' && !this.#retired.has(copy.copyId));
-    return contiguousCopies(finished, localStart);
+    const chain = contiguousCopies(finished, localStart);
+    this.#remoteMemo = { localStart, version: this.#journal.version, retired: this.#retired.size, chain };
+    return chain;
   }
 
   startOffset(localStart: number): number {

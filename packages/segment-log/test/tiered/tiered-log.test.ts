@@ -70,6 +70,12 @@ describe('tiered segment log', () => {
     expect(await log.offsetForTimestampAsync(T0 + 5000)).toBeUndefined();
     expect(() => log.read(0)).toThrow(expect.objectContaining({ code: 'KEEL_UNSUPPORTED' }));
     expect(() => log.offsetForTimestamp(T0)).toThrow(expect.objectContaining({ code: 'KEEL_UNSUPPORTED' }));
+
+    // A read-only open beside the writer replays the journal without changing it.
+    const view = await SegmentLog.open(dir, { readOnly: true, tiered: { remote, prefix: 'logs/a/' } });
+    expect(view.startOffset).toBe(0);
+    expect((await view.readAsync(3, { maxRecords: 1 }))[0]!.offset).toBe(3);
+    await view.close();
     await log.close();
 
     // The offload journal is replayed on open: the remote part is still there.
@@ -87,6 +93,23 @@ describe('tiered segment log', () => {
     expect(remoteOffsets).toEqual(Array.from({ length: reader.nextOffset }, (_, index) => index));
     expect(await reader.offsetForTimestamp(T0 + 3)).toBe(3);
     await reader.close();
+  });
+
+  it('a close right after rolls (its final flush seals them) loses nothing; the next open copies them', async () => {
+    const remote = new MemoryRemoteStore();
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, options(remote, {}, 0));
+    for (let offset = 0; offset < 300; offset += 50) {
+      log.appendBatch(Array.from({ length: 50 }, (_, index) => ({ value: value(offset + index), timestamp: T0 + offset + index })));
+    }
+    await log.close();
+    const reopened = await SegmentLog.open(dir, options(remote, {}, 0));
+    await reopened.offloaded();
+    await reopened.enforceRetention();
+    expect(reopened.localStartOffset).toBe(reopened.segments().at(-1)!.baseOffset);
+    expect(reopened.localStartOffset).toBeGreaterThan(0);
+    expect(await readAll(reopened, 0)).toHaveLength(300);
+    await reopened.close();
   });
 
   it('total retention deletes remote copies, oldest first, and their objects', async () => {
