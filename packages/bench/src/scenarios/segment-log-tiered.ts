@@ -5,10 +5,11 @@
  * the machine's cores with the benchmark, not for a network store.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { RemoteStore } from '@keel/core';
+import { remoteChecksum, type RemoteStore } from '@keel/core';
 import { S3RemoteStore } from '@keel/remote-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 import { cephAvailability, startCluster, type Cluster } from '../../../../scripts/ceph/cluster.mjs';
@@ -20,7 +21,8 @@ import { onRunEnd } from './shared-data.js';
 const EXPLICIT = { mode: 'explicit' } as const;
 const MIB = 1024 * 1024;
 const BATCH_RECORDS = 1000;
-const SYSTEM_LOCAL = 'segment-log without offload';
+const SYSTEM_LOCAL = 'segment-log without offload, same local retention';
+const LOCAL_RETENTION_BYTES = 16 * MIB;
 
 let cluster: Promise<{ cluster: Cluster; bucket: string }> | undefined;
 
@@ -31,6 +33,7 @@ function ceph(): Promise<{ cluster: Cluster; bucket: string }> {
     if (!availability.available) throw new Error(`no object store to measure against: ${availability.reason}`);
     const started = await startCluster();
     onRunEnd(() => started.stop());
+    lowerPriority(started.dir);
     const client = new S3Client({
       endpoint: started.endpoint, region: started.region, forcePathStyle: true,
       credentials: { accessKeyId: started.accessKeyId, secretAccessKey: started.secretAccessKey },
@@ -41,6 +44,17 @@ function ceph(): Promise<{ cluster: Cluster; bucket: string }> {
     return { cluster: started, bucket };
   })();
   return cluster;
+}
+
+/**
+ * The daemons run at the lowest CPU priority: in use the object store is other machines,
+ * and on this one its CPU time would otherwise be taken from the writer being measured.
+ */
+function lowerPriority(dir: string): void {
+  const runDir = join(dir, 'run');
+  for (const name of readdirSync(runDir).filter((entry) => entry.endsWith('.keel-pid'))) {
+    setPriority(Number.parseInt(readFileSync(join(runDir, name), 'utf8'), 10), 19);
+  }
 }
 
 async function openStore(): Promise<S3RemoteStore> {
@@ -120,18 +134,18 @@ const append: Scenario = {
   unit: 'records/s',
   measure: 'throughput',
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_LOCAL, factor: 0.9 }],
-  sizing: (quick) => ({ workPerRound: (quick ? 40 : 120) * BATCH_RECORDS, rounds: quick ? 2 : 7, warmupRounds: 1 }),
+  sizing: (quick) => ({ workPerRound: (quick ? 40 : 120) * BATCH_RECORDS, rounds: quick ? 2 : 11, warmupRounds: 1 }),
   async systems(context, sizing) {
     const store = await openStore();
     const { SegmentLog } = await loadBackend('segment-log');
-    const system = (name: string, tiered: boolean): BenchSystem => {
+    // The log without offload deletes what local retention deletes, so the two differ by offload alone.
+    const system = (name: string, remote: RemoteStore | null, retention = true): BenchSystem => {
       let log: SegmentLog | undefined;
       return {
         name,
         async setup() {
-          log = await SegmentLog.open(join(context.directory, tiered ? 'tiered' : 'local'), {
-            durability: EXPLICIT, segmentBytes: 4 * MIB, ...(tiered ? { tiered: { remote: store, prefix: prefix(), localRetention: { bytes: 16 * MIB } } } : {}),
-          });
+          const local = remote === null ? (retention ? { retention: { bytes: LOCAL_RETENTION_BYTES } } : {}) : { tiered: { remote, prefix: prefix(), localRetention: { bytes: LOCAL_RETENTION_BYTES } } };
+          log = await SegmentLog.open(join(context.directory, name.replace(/\W+/g, '-')), { durability: EXPLICIT, segmentBytes: 4 * MIB, ...local });
         },
         run: () => appendBytes(log as SegmentLog, sizing.workPerRound * RECORD_BYTES_SMALL),
         details: () => ({ offloadQueued: log?.stats().tiered?.queued ?? 0, copied: log?.stats().tiered?.copied ?? 0 }),
@@ -140,9 +154,30 @@ const append: Scenario = {
         },
       };
     };
-    return [system('keel segment-log (offload running)', true), system(SYSTEM_LOCAL, false)];
+    return [
+      system('keel segment-log (offload to Ceph running)', store),
+      system('offload to a store that keeps nothing (in-process cost only)', discardingStore()),
+      system(SYSTEM_LOCAL, null),
+      system('segment-log without offload or retention', null, false),
+    ];
   },
 };
+
+/** A RemoteStore that acknowledges every put at once and keeps nothing: what offload costs the writer's process alone. */
+function discardingStore(): RemoteStore {
+  const refuse = (): Promise<never> => Promise.reject(new Error('this store keeps nothing'));
+  return {
+    location: 'discard://',
+    put: async (key, bytes) => ({ key, bytes: bytes.length, checksum: remoteChecksum(bytes) }),
+    get: refuse,
+    getRange: refuse,
+    head: refuse,
+    list: async () => ({ entries: [], next: undefined }),
+    delete: async () => undefined,
+    close: async () => undefined,
+    [Symbol.asyncDispose]: async () => undefined,
+  };
+}
 
 /** A log whose first `remoteBytes` are only in the store (local retention 0), built once per scenario. */
 async function offloadedLog(directory: string, store: RemoteStore, remoteBytes: number, cacheBytes: number): Promise<SegmentLog> {

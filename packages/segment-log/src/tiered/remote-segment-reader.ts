@@ -20,6 +20,11 @@ export const REMOTE_CACHE_BYTES_DEFAULT = 64 * 1024 * 1024;
  * reader without a block cache still fetches each index once, not once per read.
  */
 export const REMOTE_INDEX_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * Blocks of the last read kept for the next one (see #lastRead): a read looks one chunk
+ * (at most 1 MiB) past its last record, and the next read starts in that chunk.
+ */
+const READ_AHEAD_BLOCKS_KEPT = Math.ceil((1024 * 1024) / REMOTE_BLOCK_BYTES) + 1;
 /** A timestamp lookup scans about one index interval: this much is fetched ahead. */
 const SEEK_PREFETCH_BYTES = 64 * 1024;
 /** Past the read's byte budget, this much more is fetched up front (the read's last chunk runs over). */
@@ -50,6 +55,12 @@ export class RemoteSegmentReader {
   readonly #store: RemoteStore;
   readonly #cache: RemoteCache;
   readonly #indexes = new RemoteCache(REMOTE_INDEX_CACHE_BYTES);
+  /**
+   * The last blocks the last read held (at most READ_AHEAD_BLOCKS_KEPT), whatever the cache
+   * keeps: a sequential reader's next read starts where the last one stopped, in bytes it
+   * fetched already, and does not fetch them twice.
+   */
+  #lastRead: { key: string; held: Map<number, Uint8Array> } | null = null;
   readonly #files = new SealedFileCache(Number.MAX_SAFE_INTEGER);
   #fetches = 0;
   #fetchedBytes = 0;
@@ -86,7 +97,7 @@ export class RemoteSegmentReader {
    */
   async #run<T>(copy: FinishedCopy, parsed: ParsedIndex, position: number, ahead: number, signal: AbortSignal | undefined, read: (segment: Segment) => T): Promise<T> {
     const key = remoteKey(copy.baseOffset, copy.copyId, 'log');
-    const held = new Map<number, Uint8Array>();
+    const held = this.#lastRead?.key === key ? new Map(this.#lastRead.held) : new Map<number, Uint8Array>();
     const segment = this.#segment(copy, parsed, (index) => held.get(index) ?? this.#cache.get<Uint8Array>(`${key}#${index}`));
     try {
       await this.#fetch(copy, held, position, Math.min(ahead, segment.size - position), signal);
@@ -100,6 +111,8 @@ export class RemoteSegmentReader {
       }
     } finally {
       segment.closeFiles();
+      const kept = [...held.keys()].sort((a, b) => b - a).slice(0, READ_AHEAD_BLOCKS_KEPT);
+      this.#lastRead = { key, held: new Map(kept.map((index) => [index, held.get(index) as Uint8Array])) };
     }
   }
 
@@ -175,6 +188,7 @@ export class RemoteSegmentReader {
   }
 
   clear(): void {
+    this.#lastRead = null;
     this.#cache.clear();
     this.#indexes.clear();
   }
