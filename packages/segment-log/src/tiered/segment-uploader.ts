@@ -180,8 +180,10 @@ export class SegmentUploader {
       await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
       this.#copyIds.set(segment.baseOffset, copyId);
     }
-    const files = {} as CopiedFiles;
-    for (const kind of SEGMENT_FILE_KINDS) files[kind] = await this.#put(remoteKey(segment.baseOffset, copyId, kind), contents[kind]);
+    // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
+    const id = copyId;
+    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind])] as const);
+    const files = Object.fromEntries(await Promise.all(puts)) as CopiedFiles;
     const finished: CopyFinishedEvent = {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
     };
