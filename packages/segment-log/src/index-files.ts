@@ -88,6 +88,23 @@ export function loadIndexFiles(io: Io, segment: Segment, logSize: number, record
   const offsetBytes = readSealedFile(io, segment.paths.offsetIndex, OFFSET_INDEX_FORMAT, OFFSET_ENTRY_BYTES, 0, logSize);
   const timeFile = readSealedFile(io, segment.paths.timeIndex, TIME_INDEX_FORMAT, TIME_ENTRY_BYTES, MIN_TIMESTAMP_BYTES, logSize);
   if (offsetBytes === null || timeFile === null) return null;
+  return indexFromPayloads(offsetBytes, timeFile, logSize, records);
+}
+
+/**
+ * The sealed index files' bytes (each one whole frame, as read from anywhere: the disk or
+ * a remote copy) checked like `loadIndexFiles` checks them; null when either fails.
+ */
+export function indexFromSealedFiles(offsetFile: Uint8Array, timeFile: Uint8Array, logSize: number, records: number): { index: SparseIndex; minTimestamp: number } | null {
+  const offsetBytes = sealedPayload(decodeOrNull(offsetFile, OFFSET_INDEX_FORMAT), OFFSET_ENTRY_BYTES, 0);
+  const timePayload = sealedPayload(decodeOrNull(timeFile, TIME_INDEX_FORMAT), TIME_ENTRY_BYTES, MIN_TIMESTAMP_BYTES);
+  if (offsetBytes === null || timePayload === null) return null;
+  if (offsetFile.length > sealedPayloadMax(OFFSET_INDEX_FORMAT, OFFSET_ENTRY_BYTES, 0, logSize) + FRAME_OVERHEAD_BYTES) return null;
+  if (timeFile.length > sealedPayloadMax(TIME_INDEX_FORMAT, TIME_ENTRY_BYTES, MIN_TIMESTAMP_BYTES, logSize) + FRAME_OVERHEAD_BYTES) return null;
+  return indexFromPayloads(offsetBytes, timePayload, logSize, records);
+}
+
+function indexFromPayloads(offsetBytes: Uint8Array, timeFile: Uint8Array, logSize: number, records: number): { index: SparseIndex; minTimestamp: number } | null {
   const minTimestamp = getInt64(viewOf(timeFile), 0);
   const timeBytes = timeFile.subarray(MIN_TIMESTAMP_BYTES);
   if (minTimestamp === null) return null;
@@ -121,10 +138,25 @@ export function loadIndexFiles(io: Io, segment: Segment, logSize: number, record
  * null when it is missing, too large or damaged.
  */
 function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: number, prefixBytes: number, logSize: number): Uint8Array | null {
-  // A log of `logSize` bytes holds at most this many records, hence index entries.
-  const payloadMax = Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
-  const payload = readFramePayload(io, path, format, payloadMax);
+  return sealedPayload(readFramePayload(io, path, format, sealedPayloadMax(format, entryBytes, prefixBytes, logSize)), entryBytes, prefixBytes);
+}
+
+/** A log of `logSize` bytes holds at most this many records, hence index entries: the most its index payload can be. */
+function sealedPayloadMax(format: FrameFormat, entryBytes: number, prefixBytes: number, logSize: number): number {
+  return Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
+}
+
+/** `payload` when it is `prefixBytes` of fields then whole entries, else null. */
+function sealedPayload(payload: Uint8Array | null, entryBytes: number, prefixBytes: number): Uint8Array | null {
   return payload !== null && payload.length >= prefixBytes && (payload.length - prefixBytes) % entryBytes === 0 ? payload : null;
+}
+
+function decodeOrNull(bytes: Uint8Array, format: FrameFormat): Uint8Array | null {
+  try {
+    return decodeFrame(bytes, format, { path: '' });
+  } catch {
+    return null;
+  }
 }
 
 /** The payload of the one frame a file holds, or null when it is missing, larger than `payloadMax` or damaged. */
@@ -139,11 +171,7 @@ function readFramePayload(io: Io, path: string, format: FrameFormat, payloadMax:
   } finally {
     file.closeSync();
   }
-  try {
-    return decodeFrame(bytes, format, { path });
-  } catch {
-    return null;
-  }
+  return decodeOrNull(bytes, format);
 }
 
 /**

@@ -17,3 +17,7 @@ export {
   INDEX_INTERVAL_BYTES_DEFAULT,
   LOCK_FILE_NAME,
 } from './format.js';
+export { RemoteSegmentLog } from './tiered/remote-segment-log.js';
+export type { RemoteSegmentLogOptions } from './tiered/remote-segment-log.js';
+export type { TieredOptions } from './tiered/tiered-options.js';
+export type { TieredStats } from './tiered/tiered-storage.js';

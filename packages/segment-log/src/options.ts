@@ -13,6 +13,7 @@ import {
   type RecoveryPolicy,
   type VerifyLevel,
 } from '@keel/core';
+import { normalizeTiered, type NormalizedTiered, type TieredOptions } from './tiered/tiered-options.js';
 import { INDEX_INTERVAL_BYTES_DEFAULT, INDEX_INTERVAL_BYTES_MIN, SEGMENT_BYTES_DEFAULT, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from './format.js';
 
 export interface RetentionOptions {
@@ -45,6 +46,11 @@ export interface SegmentLogOptions {
    * open would do; writes and syncs are refused with KEEL_READ_ONLY.
    */
   readOnly?: boolean;
+  /**
+   * Tiered storage: sealed segments are copied to a remote object store in the
+   * background and read back from it below the local start (README "Tiered storage").
+   */
+  tiered?: TieredOptions;
 }
 
 export interface NormalizedOptions {
@@ -59,6 +65,7 @@ export interface NormalizedOptions {
   verifyOnOpen: boolean;
   now: () => number;
   readOnly: boolean;
+  tiered: NormalizedTiered | null;
 }
 
 function integerIn(value: unknown, name: string, min: number, max: number, fallback: number): number {
@@ -89,5 +96,6 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
     verifyOnOpen: normalizeVerifyLevel(given.verify) === 'full',
     now: given.now ?? Date.now,
     readOnly: normalizeReadOnly(given.readOnly),
+    tiered: normalizeTiered(given.tiered),
   };
 }

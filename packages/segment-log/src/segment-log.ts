@@ -17,7 +17,7 @@ import {
 import type { SealedFileCache } from './file-cache.js';
 import { LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
-import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords } from './reader.js';
+import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import { deleteOldestWhile, retentionPredicate } from './retention.js';
@@ -25,6 +25,7 @@ import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
 import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, type WriterContext } from './writer.js';
+import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
 
 export interface ReadOptions {
   /** Stop before a record that would take the frames returned past this many bytes (the first record is always returned). Default 1 MiB. */
@@ -60,6 +61,10 @@ export interface SegmentLogStats {
   startOffset: number;
   nextOffset: number;
   durableOffset: number;
+  /** The first offset on local disk (below it, records are read from the remote store). */
+  localStartOffset: number;
+  /** Offload and remote reads of a tiered log; null for a local one. */
+  tiered: TieredStats | null;
 }
 
 /** Records read per step of a stream. */
@@ -77,6 +82,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
   readonly #waiters = new Set<() => void>();
   /** A read-only log's way to the live directory a writer in another process appends to. */
   readonly #liveIo: Io | null;
+  /** Offload and remote reads (`options.tiered`), set once open has opened its journal. */
+  #tiered: TieredStorage | null = null;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
@@ -96,10 +103,30 @@ export class SegmentLog extends Store<SegmentLogStats> {
   static async open(dir: string, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const normalized = normalizeOptions(dir, options);
     const opened = await openStoreDirectory(normalized.io, dir, (store) => recoverLog(dir, { ...normalized, io: store.io }), { readOnly: normalized.readOnly });
-    return new SegmentLog(opened, normalized);
+    const log = new SegmentLog(opened, normalized);
+    if (normalized.tiered !== null) await log.#openTiered(normalized.tiered, opened.io);
+    return log;
   }
 
+  /** Hook: the offload journal and uploader start once recovery is done; sealed segments without a copy are queued. */
+  async #openTiered(options: NonNullable<NormalizedOptions['tiered']>, io: Io): Promise<void> {
+    try {
+      this.#tiered = await TieredStorage.open(this.#dir, io, options, this.readOnly, () => this.#afterCopy());
+    } catch (error) {
+      await this.close().catch(() => undefined);
+      throw error;
+    }
+    this.#tiered?.offerSealed(this.#segments);
+    if (!this.readOnly) this.#retentionAfterRoll();
+  }
+
+  /** The first offset of the log: on a tiered log, the first offset of its oldest remote segment. */
   get startOffset(): number {
+    return this.#tiered?.startOffset(this.localStartOffset) ?? this.localStartOffset;
+  }
+
+  /** The first offset on local disk; below it (tiered logs only) records come from the remote store. */
+  get localStartOffset(): number {
     return (this.#segments[0] as Segment).baseOffset;
   }
 
@@ -153,24 +180,49 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Records are written to the OS as they are appended: nothing is buffered. */
   protected handToOs(): void {}
 
-  /** The group commit's flush: every segment with unsynced bytes, the directory, then sealed segments' indexes (see writer.ts). */
-  protected flushToDisk(): Promise<void> {
-    return flushLog(this.#context);
+  /**
+   * The group commit's flush: every segment with unsynced bytes, the directory, then sealed
+   * segments' indexes (see writer.ts). Hook: segments it made whole go to the uploader.
+   */
+  protected async flushToDisk(): Promise<void> {
+    await flushLog(this.#context);
+    this.#tiered?.offerSealed(this.#segments);
   }
 
   protected flushToDiskSync(): void {
     flushLogSync(this.#context);
+    this.#tiered?.offerSealed(this.#segments);
   }
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
+    const limits = this.#readArguments(offset, options);
+    if (offset === this.nextOffset) return [];
+    if (offset < this.localStartOffset) {
+      throw new KeelError('KEEL_UNSUPPORTED', `offset ${offset} is in the remote store (below the local start ${this.localStartOffset}): read it with readAsync() or stream()`);
+    }
+    return readRecords(this.#segments, offset, limits);
+  }
+
+  /** Checks a read's arguments (the log open, the offset in range) and returns its limits. */
+  #readArguments(offset: number, options: ReadOptions): ReadLimits {
     this.assertOpen();
     assertPosition(offset, 'offset');
     if (options === null || typeof options !== 'object') throw badArgument(`read options must be an object, got ${describeType(options)}`);
     const maxBytes = positiveInteger(options.maxBytes, 'maxBytes', READ_BYTES_DEFAULT);
     const maxRecords = positiveInteger(options.maxRecords, 'maxRecords', Number.MAX_SAFE_INTEGER);
     this.#assertInRange(offset);
-    if (offset === this.nextOffset) return [];
-    return readRecords(this.#segments, offset, { maxBytes, maxRecords });
+    return { maxBytes, maxRecords };
+  }
+
+  /**
+   * `read` for any offset of the log, local or remote. Below the local start the records
+   * come from the remote segment holding `offset` (at most to its end), every frame
+   * checked; a store that cannot be reached is KEEL_REMOTE_UNAVAILABLE.
+   */
+  async readAsync(offset: number, options: ReadOptions = {}): Promise<LogRecord[]> {
+    const limits = this.#readArguments(offset, options);
+    if (this.#tiered === null || offset >= this.localStartOffset) return this.read(offset, limits);
+    return this.#tiered.read(this.localStartOffset, offset, limits);
   }
 
   #assertInRange(offset: number): void {
@@ -196,7 +248,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
       throwIfAborted(signal);
       if (this.isClosed) return;
       if (next < this.nextOffset) {
-        for (const record of this.read(next, { maxBytes: STREAM_BATCH_BYTES })) {
+        const records = next < this.localStartOffset ? await this.readAsync(next, { maxBytes: STREAM_BATCH_BYTES }) : this.read(next, { maxBytes: STREAM_BATCH_BYTES });
+        for (const record of records) {
           yield record;
           next = record.offset + 1;
           throwIfAborted(signal);
@@ -264,21 +317,47 @@ export class SegmentLog extends Store<SegmentLogStats> {
   offsetForTimestamp(timestamp: number): number | undefined {
     this.assertOpen();
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) throw badArgument(`timestamp must be a safe integer, got ${describeType(timestamp)}`);
+    if (this.#tiered?.holdsTimestamp(this.localStartOffset, timestamp) === true) {
+      throw new KeelError('KEEL_UNSUPPORTED', `the first record at or after timestamp ${timestamp} is in the remote store: look it up with offsetForTimestampAsync()`);
+    }
     return offsetForTimestamp(this.#segments, timestamp);
+  }
+
+  /** `offsetForTimestamp` over the whole log, remote segments included. */
+  async offsetForTimestampAsync(timestamp: number): Promise<number | undefined> {
+    this.assertOpen();
+    if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) throw badArgument(`timestamp must be a safe integer, got ${describeType(timestamp)}`);
+    if (this.#tiered?.holdsTimestamp(this.localStartOffset, timestamp) !== true) return offsetForTimestamp(this.#segments, timestamp);
+    return this.#tiered.offsetForTimestamp(this.localStartOffset, timestamp);
+  }
+
+  /**
+   * Resolves once the uploader has nothing queued: every segment sealed and made durable
+   * so far has a finished remote copy (or the log was closed). Immediately on a local log.
+   */
+  offloaded(): Promise<void> {
+    return this.#tiered?.idle() ?? Promise.resolve();
   }
 
   /** Deletes whole sealed segments whose every offset is below `offset`; returns how many. */
   deleteBefore(offset: number): Promise<number> {
     this.assertWritable();
     assertPosition(offset, 'offset');
-    return this.maintain(() => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, (segment) => segment.nextOffset <= offset));
+    return this.maintain(() => {
+      if (this.#tiered !== null) return this.#tiered.deleteBefore(this.localStartOffset, offset, this.#deleteLocal);
+      return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, (segment) => segment.nextOffset <= offset);
+    });
   }
+
+  /** Hook for tiered retention: the local deletion, as retention.ts does it. */
+  readonly #deleteLocal = (shouldDelete: (segment: Segment) => boolean): Promise<number> => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, shouldDelete);
 
   /** Applies `retention` (bytes, then age), oldest sealed segment first; returns how many were deleted. */
   enforceRetention(): Promise<number> {
     this.assertWritable();
     return this.maintain(() => {
       const limits = { bytes: this.#options.retentionBytes, ms: this.#options.retentionMs, now: this.#options.now() };
+      if (this.#tiered !== null) return this.#tiered.enforceRetention(this.#segments, limits, this.#deleteLocal);
       return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, retentionPredicate(this.#segments, limits));
     });
   }
@@ -290,9 +369,21 @@ export class SegmentLog extends Store<SegmentLogStats> {
   }
 
   #retentionAfterRoll(): void {
-    if (this.#options.retentionBytes === Number.MAX_SAFE_INTEGER && this.#options.retentionMs === Number.MAX_SAFE_INTEGER) return;
+    const tiered = this.#options.tiered;
+    const localRetention = tiered !== null && (tiered.localRetentionBytes < Number.MAX_SAFE_INTEGER || tiered.localRetentionMs < Number.MAX_SAFE_INTEGER);
+    if (this.#options.retentionBytes === Number.MAX_SAFE_INTEGER && this.#options.retentionMs === Number.MAX_SAFE_INTEGER && !localRetention) return;
     // Failures poison the log (seen by the next call); nothing else waits on this promise.
     this.enforceRetention().catch(() => undefined);
+  }
+
+  /** A copy finished: local retention may now delete the segment's files (a closed or poisoned log does nothing). */
+  #afterCopy(): void {
+    if (this.isClosed || this.readOnly || this.poisonedBy !== null) return;
+    try {
+      this.#retentionAfterRoll();
+    } catch {
+      // The log began closing meanwhile: the next open applies retention.
+    }
   }
 
   segments(): SegmentInfo[] {
@@ -332,12 +423,16 @@ export class SegmentLog extends Store<SegmentLogStats> {
       startOffset: this.startOffset,
       nextOffset: this.nextOffset,
       durableOffset: this.durableOffset,
+      localStartOffset: this.localStartOffset,
+      tiered: this.#tiered?.stats(this.localStartOffset) ?? null,
     };
   }
 
   /** Followers wake and see the log closed. */
   protected override async beforeClose(): Promise<void> {
     for (const wake of [...this.#waiters]) wake();
+    // Hook: the uploader stops (a copy in flight is finished or cleaned up by the next open) before the lock goes.
+    await this.#tiered?.close();
   }
 
   /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */

@@ -6,7 +6,8 @@ import { JOURNAL_READ_SCENARIOS } from './journal-read.js';
 import { JOURNAL_WRITE_SCENARIOS } from './journal.js';
 import { PAYLOAD_STORE_SCENARIOS } from './payload-store.js';
 import { SEGMENT_LOG_SCENARIOS } from './segment-log.js';
+import { SEGMENT_LOG_TIERED_SCENARIOS } from './segment-log-tiered.js';
 import { WAL_KV_SCENARIOS } from './wal-kv.js';
 
 /** Every scenario, in the order a full run takes them. */
-export const SCENARIOS: readonly Scenario[] = [...JOURNAL_WRITE_SCENARIOS, ...JOURNAL_LATENCY_SCENARIOS, ...JOURNAL_APPEND_COST_SCENARIOS, ...JOURNAL_READ_SCENARIOS, ...JOURNAL_BACKUP_SCENARIOS, ...SEGMENT_LOG_SCENARIOS, ...PAYLOAD_STORE_SCENARIOS, ...WAL_KV_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [...JOURNAL_WRITE_SCENARIOS, ...JOURNAL_LATENCY_SCENARIOS, ...JOURNAL_APPEND_COST_SCENARIOS, ...JOURNAL_READ_SCENARIOS, ...JOURNAL_BACKUP_SCENARIOS, ...SEGMENT_LOG_SCENARIOS, ...SEGMENT_LOG_TIERED_SCENARIOS, ...PAYLOAD_STORE_SCENARIOS, ...WAL_KV_SCENARIOS];

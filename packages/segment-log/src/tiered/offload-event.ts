@@ -1,5 +1,7 @@
 import { KeelError, badArgument, readUint64, writeUint64 } from '@keel/core';
 
+import { getInt64, setInt64, viewOf } from '../format.js';
+
 /**
  * What the offload journal records, one event per journal record (KIP-405's remote log
  * metadata events). Every copy of a sealed segment to the remote store gets a random copy
@@ -19,12 +21,17 @@ import { KeelError, badArgument, readUint64, writeUint64 } from '@keel/core';
  *   4   u64  the segment's base offset
  *   12  8 B  copy id
  *   20  u64  copy-finished only: the offset after the segment's last record
- *   28  3 ×  copy-finished only, for .log, .index, .timeindex: u32 bytes, u32 CRC-32C
+ *   28  i64  copy-finished only: the segment's largest record timestamp (retention by age)
+ *   36  3 ×  copy-finished only, for .log, .index, .timeindex: u32 bytes, u32 CRC-32C
+ *
+ * A copy-finished payload is also the copy's manifest object in the remote store, so a
+ * reader with only the bucket learns the same facts the journal holds.
  */
 export const OFFLOAD_EVENT_VERSION = 1;
 export const COPY_ID_BYTES = 8;
 export const OFFLOAD_EVENT_BYTES = 20;
-export const COPY_FINISHED_EVENT_BYTES = OFFLOAD_EVENT_BYTES + 8 + 3 * 8;
+export const COPY_FINISHED_EVENT_BYTES = OFFLOAD_EVENT_BYTES + 8 + 8 + 3 * 8;
+const FILES_AT = 36;
 
 export const OFFLOAD_EVENT_TYPES = ['copy-started', 'copy-finished', 'delete-started', 'delete-finished'] as const;
 export type OffloadEventType = (typeof OFFLOAD_EVENT_TYPES)[number];
@@ -42,7 +49,16 @@ export type CopiedFiles = Record<SegmentFileKind, CopiedFile>;
 
 export type OffloadEvent =
   | { type: 'copy-started' | 'delete-started' | 'delete-finished'; baseOffset: number; copyId: string }
-  | { type: 'copy-finished'; baseOffset: number; copyId: string; nextOffset: number; files: CopiedFiles };
+  | CopyFinishedEvent;
+
+export interface CopyFinishedEvent {
+  type: 'copy-finished';
+  baseOffset: number;
+  copyId: string;
+  nextOffset: number;
+  maxTimestamp: number;
+  files: CopiedFiles;
+}
 
 const COPY_ID_PATTERN = /^[0-9a-f]{16}$/;
 
@@ -60,10 +76,12 @@ export function encodeOffloadEvent(event: OffloadEvent): Buffer {
   bytes.write(event.copyId, 12, 'hex');
   if (event.type === 'copy-finished') {
     writeUint64(view, 20, event.nextOffset, 'nextOffset');
+    if (!Number.isSafeInteger(event.maxTimestamp)) throw badArgument(`maxTimestamp must be a safe integer, got ${event.maxTimestamp}`);
+    setInt64(viewOf(bytes), 28, event.maxTimestamp);
     SEGMENT_FILE_KINDS.forEach((kind, index) => {
       const file = event.files[kind];
-      view.setUint32(28 + index * 8, file.bytes, true);
-      view.setUint32(32 + index * 8, file.checksum, true);
+      view.setUint32(FILES_AT + index * 8, file.bytes, true);
+      view.setUint32(FILES_AT + 4 + index * 8, file.checksum, true);
     });
   }
   return bytes;
@@ -84,9 +102,11 @@ export function decodeOffloadEvent(payload: Uint8Array, where: { path: string; o
   if (type !== 'copy-finished') return { type, baseOffset, copyId };
   const nextOffset = readUint64(view, 20, 'nextOffset', where);
   if (nextOffset <= baseOffset) throw corrupt(`ends at ${nextOffset}, not after its base offset ${baseOffset}`);
+  const maxTimestamp = getInt64(viewOf(payload), 28);
+  if (maxTimestamp === null) throw corrupt('has a max timestamp that is not a safe integer');
   const files = Object.fromEntries(SEGMENT_FILE_KINDS.map((kind, index) => [
     kind,
-    { bytes: view.getUint32(28 + index * 8, true), checksum: view.getUint32(32 + index * 8, true) },
+    { bytes: view.getUint32(FILES_AT + index * 8, true), checksum: view.getUint32(FILES_AT + 4 + index * 8, true) },
   ])) as CopiedFiles;
-  return { type, baseOffset, copyId, nextOffset, files };
+  return { type, baseOffset, copyId, nextOffset, maxTimestamp, files };
 }

@@ -7,6 +7,8 @@ import { OffloadState, type RemoteCopy } from './offload-state.js';
 export interface OffloadJournalOptions {
   /** The file system (default: the native Io). */
   io?: Io;
+  /** Replay without changing the file or taking its lock (a read-only log beside a live writer); record() is refused. */
+  readOnly?: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export class OffloadJournal {
   readonly #journal: Journal;
   readonly #state: OffloadState;
   #recording: Promise<void> = Promise.resolve();
+  #version = 0;
 
   private constructor(journal: Journal, state: OffloadState) {
     this.#journal = journal;
@@ -29,7 +32,11 @@ export class OffloadJournal {
   }
 
   static async open(path: string, options: OffloadJournalOptions = {}): Promise<OffloadJournal> {
-    const journal = await Journal.open(path, { durability: { mode: 'explicit' }, ...(options.io === undefined ? {} : { io: options.io }) });
+    const journal = await Journal.open(path, {
+      durability: { mode: 'explicit' },
+      readOnly: options.readOnly === true,
+      ...(options.io === undefined ? {} : { io: options.io }),
+    });
     try {
       const state = new OffloadState();
       let offset = 0;
@@ -47,6 +54,11 @@ export class OffloadJournal {
 
   get path(): string {
     return this.#journal.path;
+  }
+
+  /** Changes with every event recorded: what was derived from the state before is stale. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Every copy not fully deleted. */
@@ -76,6 +88,7 @@ export class OffloadJournal {
       this.#journal.append(encodeOffloadEvent(event));
       await this.#journal.sync();
       this.#state.apply(event);
+      this.#version++;
     });
     this.#recording = recorded.catch(() => {});
     return recorded;

@@ -11,6 +11,7 @@ export interface RemoteCopy {
   state: CopyState;
   /** Set once the copy finished. */
   nextOffset?: number;
+  maxTimestamp?: number;
   files?: CopiedFiles;
 }
 
@@ -58,7 +59,7 @@ export class OffloadState {
         break;
       case 'copy-finished':
         this.#copies.set(event.copyId, {
-          baseOffset: event.baseOffset, copyId: event.copyId, state: 'copied', nextOffset: event.nextOffset, files: event.files,
+          baseOffset: event.baseOffset, copyId: event.copyId, state: 'copied', nextOffset: event.nextOffset, maxTimestamp: event.maxTimestamp, files: event.files,
         });
         break;
       case 'delete-started':

@@ -1,10 +1,12 @@
 import {
-  KeelError, REMOTE_OBJECT_BYTES_MAX, isKeelError, nativeIo, remoteChecksum, type Io, type RemoteStore,
+  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type RemoteStore,
 } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 
 import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '../format.js';
-import { COPY_ID_BYTES, SEGMENT_FILE_KINDS, type CopiedFiles, type SegmentFileKind } from './offload-event.js';
+import {
+  COPY_ID_BYTES, SEGMENT_FILE_KINDS, encodeOffloadEvent, type CopiedFile, type CopiedFiles, type CopyFinishedEvent, type SegmentFileKind,
+} from './offload-event.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
 import { remoteKey } from './remote-keys.js';
@@ -20,6 +22,8 @@ export interface SealedSegment {
   baseOffset: number;
   /** The offset after its last record. */
   nextOffset: number;
+  /** Its largest record timestamp (retention by age of the remote copy). */
+  maxTimestamp: number;
   paths: SegmentPaths;
 }
 
@@ -33,6 +37,8 @@ export interface SegmentUploaderOptions {
   backoffMaxMs?: number;
   /** Told about every failed try; the uploader keeps going regardless. */
   onError?: (error: unknown, work: UploadWork) => void;
+  /** Told once a copy's copy-finished is durable: from then on the local files may go. */
+  onCopied?: (copy: RemoteCopy) => void;
 }
 
 export type UploadWork = { kind: 'copy'; segment: SealedSegment } | { kind: 'delete'; copy: RemoteCopy };
@@ -65,6 +71,7 @@ export class SegmentUploader {
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
   readonly #onError: ((error: unknown, work: UploadWork) => void) | undefined;
+  readonly #onCopied: ((copy: RemoteCopy) => void) | undefined;
   readonly #queue: UploadWork[] = [];
   readonly #stop = new AbortController();
   /** The copy id in use for each base offset whose copy started but has not finished. */
@@ -80,6 +87,7 @@ export class SegmentUploader {
     this.#backoffBaseMs = options.backoffBaseMs ?? UPLOAD_BACKOFF_BASE_MS_DEFAULT;
     this.#backoffMaxMs = Math.max(this.#backoffBaseMs, options.backoffMaxMs ?? UPLOAD_BACKOFF_MAX_MS_DEFAULT);
     this.#onError = options.onError;
+    this.#onCopied = options.onCopied;
     // Half-done copies first: their objects go before anything new is sent.
     for (const copy of this.#journal.unfinished()) this.#queue.push({ kind: 'delete', copy });
     this.#kick();
@@ -94,13 +102,17 @@ export class SegmentUploader {
     this.#kick();
   }
 
-  /** Queues the deletion of a segment's finished copy (remote retention); a segment without one is skipped. */
-  deleteCopy(baseOffset: number): void {
+  /**
+   * Retires a segment's finished copy (remote retention): its delete-started is made
+   * durable now, so the copy no longer counts whatever happens next, and the deletion of
+   * its objects is queued. A segment without a finished copy is skipped.
+   */
+  async deleteCopy(baseOffset: number): Promise<void> {
     this.#assertOpen();
     const copy = this.#journal.finishedCopy(baseOffset);
     if (copy === undefined) return;
-    if (this.#queue.some((work) => work.kind === 'delete' && work.copy.copyId === copy.copyId)) return;
-    this.#queue.push({ kind: 'delete', copy });
+    await this.#journal.record({ type: 'delete-started', baseOffset: copy.baseOffset, copyId: copy.copyId });
+    this.#queue.push({ kind: 'delete', copy: { ...copy, state: 'deleting' } });
     this.#kick();
   }
 
@@ -168,15 +180,30 @@ export class SegmentUploader {
       await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
       this.#copyIds.set(segment.baseOffset, copyId);
     }
-    const files = {} as CopiedFiles;
-    for (const kind of SEGMENT_FILE_KINDS) {
-      const bytes = contents[kind];
-      await this.#store.put(remoteKey(segment.baseOffset, copyId, kind), bytes, { signal: this.#stop.signal });
-      files[kind] = { bytes: bytes.length, checksum: remoteChecksum(bytes) };
-    }
-    await this.#journal.record({ type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, files });
+    // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
+    const id = copyId;
+    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind])] as const);
+    const files = Object.fromEntries(await Promise.all(puts)) as CopiedFiles;
+    const finished: CopyFinishedEvent = {
+      type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
+    };
+    // The manifest goes last: a reader that finds it finds every object it names.
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished));
+    await this.#journal.record(finished);
     this.#copyIds.delete(segment.baseOffset);
     this.#stats.copied += 1;
+    const copy = this.#journal.finishedCopy(segment.baseOffset);
+    if (copy !== undefined) this.#onCopied?.(copy);
+  }
+
+  /** Puts one object and checks that the store kept the checksum of the bytes sent. */
+  async #put(key: string, bytes: Buffer): Promise<CopiedFile> {
+    const checksum = remoteChecksum(bytes);
+    const stored = await this.#store.put(key, bytes, { signal: this.#stop.signal });
+    if (stored.bytes !== bytes.length || stored.checksum !== checksum) {
+      throw new KeelError('KEEL_CORRUPT', `${this.#store.location}${key}: the store holds ${stored.bytes} bytes with CRC-32C ${hex32(stored.checksum)}, not the ${bytes.length} bytes with ${hex32(checksum)} sent`);
+    }
+    return { bytes: bytes.length, checksum };
   }
 
   async #delete(copy: RemoteCopy): Promise<void> {
@@ -184,7 +211,8 @@ export class SegmentUploader {
       await this.#journal.record({ type: 'delete-started', baseOffset: copy.baseOffset, copyId: copy.copyId });
       copy.state = 'deleting';
     }
-    for (const kind of SEGMENT_FILE_KINDS) {
+    // The manifest goes first: a reader that lists the store no longer finds the copy.
+    for (const kind of ['manifest', ...SEGMENT_FILE_KINDS] as const) {
       await this.#store.delete(remoteKey(copy.baseOffset, copy.copyId, kind), { signal: this.#stop.signal });
     }
     await this.#journal.record({ type: 'delete-finished', baseOffset: copy.baseOffset, copyId: copy.copyId });

@@ -60,6 +60,7 @@ async function sealedSegments(count: number): Promise<{ dir: string; segments: S
   const segments = all.slice(0, -1).map((segment, index) => ({
     baseOffset: segment.baseOffset,
     nextOffset: all[index + 1]!.baseOffset,
+    maxTimestamp: segment.maxTimestamp ?? 0,
     paths: segmentPaths(dir, segment.baseOffset),
   }));
   expect(segments).toHaveLength(count);
@@ -95,7 +96,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(uploader.stats()).toMatchObject({ copied: 3, failedTries: 0, queued: 0 });
     for (const segment of segments) await expectCopied(store, journal, segment);
-    expect(await keysUnder('copies/')).toHaveLength(9);
+    expect(await keysUnder('copies/')).toHaveLength(12);
 
     // A segment with a finished copy is not copied again, also after a reopen.
     uploader.enqueue(segments[0]!);
@@ -158,11 +159,11 @@ describe('segment uploader', () => {
     const uploader = new SegmentUploader({ store, journal });
     for (const segment of segments) uploader.enqueue(segment);
     await uploader.idle();
-    uploader.deleteCopy(segments[0]!.baseOffset);
+    await uploader.deleteCopy(segments[0]!.baseOffset);
     await uploader.idle();
     expect(journal.finishedCopy(segments[0]!.baseOffset)).toBeUndefined();
     expect(journal.copies().map((copy) => copy.baseOffset)).toEqual([segments[1]!.baseOffset]);
-    expect(await keysUnder('retention/')).toHaveLength(3);
+    expect(await keysUnder('retention/')).toHaveLength(4);
     await uploader.close();
   });
 

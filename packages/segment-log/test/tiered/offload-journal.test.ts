@@ -22,7 +22,7 @@ describe('offload events', () => {
   it('round-trip every type', () => {
     const events: OffloadEvent[] = [
       { type: 'copy-started', baseOffset: 0, copyId: A },
-      { type: 'copy-finished', baseOffset: 2 ** 53 - 2, copyId: A, nextOffset: 2 ** 53 - 1, files: FILES },
+      { type: 'copy-finished', baseOffset: 2 ** 53 - 2, copyId: A, nextOffset: 2 ** 53 - 1, maxTimestamp: -(2 ** 53 - 1), files: FILES },
       { type: 'delete-started', baseOffset: 7, copyId: B },
       { type: 'delete-finished', baseOffset: 7, copyId: B },
     ];
@@ -35,7 +35,7 @@ describe('offload events', () => {
 
   it('refuse a wrong version, type, length, reserved bits or an end not after the base', () => {
     const started = encodeOffloadEvent({ type: 'copy-started', baseOffset: 5, copyId: A });
-    const finished = encodeOffloadEvent({ type: 'copy-finished', baseOffset: 5, copyId: A, nextOffset: 6, files: FILES });
+    const finished = encodeOffloadEvent({ type: 'copy-finished', baseOffset: 5, copyId: A, nextOffset: 6, maxTimestamp: 1_700_000_000_000, files: FILES });
     const damaged = (bytes: Buffer, change: (copy: Buffer) => void) => {
       const copy = Buffer.from(bytes);
       change(copy);
@@ -62,8 +62,8 @@ describe('offload state', () => {
     const state = new OffloadState();
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: A });
     expect(state.unfinished()).toEqual([{ baseOffset: 10, copyId: A, state: 'copying' }]);
-    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, files: FILES });
-    expect(state.finishedCopy(10)).toMatchObject({ copyId: A, nextOffset: 20, files: FILES });
+    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    expect(state.finishedCopy(10)).toMatchObject({ copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
     expect(state.unfinished()).toEqual([]);
     state.apply({ type: 'delete-started', baseOffset: 10, copyId: A });
     expect(state.finishedCopy(10)).toBeUndefined();
@@ -74,17 +74,17 @@ describe('offload state', () => {
   it('refuses events that cannot follow', () => {
     const state = new OffloadState();
     const refuse = (event: OffloadEvent) => expect(() => state.apply(event)).toThrow(expect.objectContaining({ code: 'KEEL_CORRUPT' }));
-    refuse({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
     refuse({ type: 'delete-started', baseOffset: 10, copyId: A });
     refuse({ type: 'delete-finished', baseOffset: 10, copyId: A });
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: A });
     refuse({ type: 'copy-started', baseOffset: 10, copyId: A });
-    refuse({ type: 'copy-finished', baseOffset: 11, copyId: A, nextOffset: 20, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 11, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
     refuse({ type: 'delete-finished', baseOffset: 10, copyId: A });
-    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, files: FILES });
+    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
     // A second finished copy of one segment.
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: B });
-    refuse({ type: 'copy-finished', baseOffset: 10, copyId: B, nextOffset: 20, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 10, copyId: B, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
     // An abandoned copy can be deleted before it finished.
     state.apply({ type: 'delete-started', baseOffset: 10, copyId: B });
     refuse({ type: 'delete-started', baseOffset: 10, copyId: B });
@@ -98,12 +98,12 @@ describe('offload journal', () => {
     const path = join(tempDir(), 'offload.journal');
     const journal = await OffloadJournal.open(path);
     await journal.record({ type: 'copy-started', baseOffset: 0, copyId: A });
-    await journal.record({ type: 'copy-finished', baseOffset: 0, copyId: A, nextOffset: 100, files: FILES });
+    await journal.record({ type: 'copy-finished', baseOffset: 0, copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES });
     await journal.record({ type: 'copy-started', baseOffset: 100, copyId: B });
     await journal.close();
 
     await using reopened = await OffloadJournal.open(path);
-    expect(reopened.finishedCopy(0)).toMatchObject({ copyId: A, nextOffset: 100, files: FILES });
+    expect(reopened.finishedCopy(0)).toMatchObject({ copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES });
     expect(reopened.unfinished()).toEqual([{ baseOffset: 100, copyId: B, state: 'copying' }]);
   });
 
@@ -121,7 +121,7 @@ describe('offload journal', () => {
     const path = join(tempDir(), 'offload.journal');
     const raw = await Journal.open(path, { durability: { mode: 'explicit' } });
     raw.append(encodeOffloadEvent({ type: 'copy-started', baseOffset: 0, copyId: A }));
-    raw.append(encodeOffloadEvent({ type: 'copy-finished', baseOffset: 0, copyId: B, nextOffset: 1, files: FILES }));
+    raw.append(encodeOffloadEvent({ type: 'copy-finished', baseOffset: 0, copyId: B, nextOffset: 1, maxTimestamp: 1_700_000_000_000, files: FILES }));
     await raw.close();
     await expect(OffloadJournal.open(path)).rejects.toMatchObject({ code: 'KEEL_CORRUPT', path, offset: 8 + OFFLOAD_EVENT_BYTES + 4 });
     // The refused open released its lock.

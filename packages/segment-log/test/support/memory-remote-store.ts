@@ -1,0 +1,71 @@
+// A RemoteStore in memory for tests that need no real object store: the same contract
+// (immutable puts, verified whole reads, exact ranges, sorted paginated lists) and a hook
+// that runs before every call, to fail or count it.
+import { KeelError, remoteChecksum, verifyRemoteBytes, type RemoteListPage, type RemoteObject, type RemoteStore } from '@keel/core';
+
+export type RemoteCall = 'put' | 'get' | 'getRange' | 'head' | 'list' | 'delete';
+
+export class MemoryRemoteStore implements RemoteStore {
+  readonly location = 'memory://bucket/';
+  readonly objects = new Map<string, { bytes: Buffer; checksum: number }>();
+  /** Runs before each call; throw from it to fail the call. */
+  before: (call: RemoteCall, key: string) => void = () => {};
+  calls = 0;
+
+  async put(key: string, bytes: Uint8Array): Promise<RemoteObject> {
+    this.#enter('put', key);
+    const copy = Buffer.from(bytes);
+    const existing = this.objects.get(key);
+    if (existing !== undefined && !existing.bytes.equals(copy)) throw new KeelError('KEEL_EXISTS', `${key} holds other bytes`);
+    const checksum = remoteChecksum(copy);
+    this.objects.set(key, { bytes: copy, checksum });
+    return { key, bytes: copy.length, checksum };
+  }
+
+  async get(key: string): Promise<Buffer> {
+    this.#enter('get', key);
+    const object = this.#object(key);
+    verifyRemoteBytes(`${this.location}${key}`, object.bytes, { bytes: object.bytes.length, checksum: object.checksum });
+    return Buffer.from(object.bytes);
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    this.#enter('getRange', key);
+    const object = this.#object(key);
+    if (offset + length > object.bytes.length) throw new KeelError('KEEL_BAD_ARGUMENT', `${key} ends before ${offset + length}`);
+    return Buffer.from(object.bytes.subarray(offset, offset + length));
+  }
+
+  async head(key: string): Promise<RemoteObject> {
+    this.#enter('head', key);
+    const object = this.#object(key);
+    return { key, bytes: object.bytes.length, checksum: object.checksum };
+  }
+
+  async list(prefix: string, options: { limit?: number; after?: string } = {}): Promise<RemoteListPage> {
+    this.#enter('list', prefix);
+    const keys = [...this.objects.keys()].filter((key) => key.startsWith(prefix) && (options.after === undefined || key > options.after)).sort();
+    const page = keys.slice(0, options.limit ?? 1000);
+    return { entries: page.map((key) => ({ key, bytes: this.objects.get(key)!.bytes.length })), next: page.length < keys.length ? page.at(-1) : undefined };
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#enter('delete', key);
+    this.objects.delete(key);
+  }
+
+  async close(): Promise<void> {}
+
+  async [Symbol.asyncDispose](): Promise<void> {}
+
+  #enter(call: RemoteCall, key: string): void {
+    this.calls++;
+    this.before(call, key);
+  }
+
+  #object(key: string): { bytes: Buffer; checksum: number } {
+    const object = this.objects.get(key);
+    if (object === undefined) throw new KeelError('KEEL_NOT_FOUND', `no object ${key}`);
+    return object;
+  }
+}
