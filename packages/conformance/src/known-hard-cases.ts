@@ -50,6 +50,31 @@ export const KNOWN_HARD_CASES: readonly KnownHardCase[] = [
       ],
     },
   },
+  {
+    backend: 'segment-log',
+    why: 'open after a process crash inside a flush adopted sealed segments whose log and index were in the page cache only; a power loss then lost the index, and damage to the sealed log was cut with every segment after it instead of refused (seed -582297325)',
+    scenario: {
+      durability: 'explicit',
+      steps: [
+        { type: 'batch', sizes: [0, 0, 27, 30], keys: [0, 0, 0, 0], removes: [false, false, false, false] },
+        { type: 'process-crash', inSync: true },
+        { type: 'write', size: 0, key: 0, remove: false },
+        { type: 'write', size: 24, key: 0, remove: false },
+        { type: 'write', size: 7, key: 0, remove: false },
+        { type: 'protocol', name: 'roll' },
+        { type: 'sync' },
+      ],
+      fault: { kind: 'misdirected-write', crash: { seed: 1_403_254_411, data: { mode: 'lose-all' }, entries: 'keep-all', damage: { kind: 'misdirect', length: 1 } } },
+      tail: [
+        { type: 'write', size: 0, key: 0, remove: false },
+        { type: 'write', size: 14, key: 0, remove: false },
+        { type: 'write', size: 43, key: 0, remove: false },
+        { type: 'batch', sizes: [0, 19], keys: [0, 0], removes: [false, false] },
+        { type: 'write', size: 15, key: 0, remove: false },
+        { type: 'write', size: 27, key: 0, remove: false },
+      ],
+    },
+  },
 ];
 
 export function knownHardCasesOf(backend: string): KnownHardCase[] {

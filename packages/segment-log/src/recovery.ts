@@ -98,6 +98,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     // A roll's new segment may have been created without a directory sync: every entry
     // open found is made durable before it claims anything, and before a sealed frame below.
     await io.syncDir(dir);
+    await syncAdopted(io, survey.sealed.filter((segment) => !survey.rescanned.includes(segment)));
     await rewriteRescanned(io, dir, survey.rescanned, report);
     const segments = [...survey.sealed, active];
     report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
@@ -149,6 +150,31 @@ function refuseOlderSegment(io: Io, dir: string, names: readonly string[]): void
     } finally {
       segment.closeFiles();
     }
+  }
+}
+
+/** How many adopted segments open syncs at a time: enough to keep the threadpool busy, few enough open files. */
+const ADOPTED_SYNC_BATCH = 16;
+
+/**
+ * Sealed segments whose index vouched for them hold what an earlier process wrote, but a
+ * process that died inside its flush leaves both log and index in the page cache only.
+ * The index is what proves, after a later power loss, that the log was sealed durably
+ * (damage to it is then refused, not cut with every segment after it), so open makes
+ * both durable before it claims anything on top of them.
+ */
+async function syncAdopted(io: Io, adopted: readonly Segment[]): Promise<void> {
+  for (let from = 0; from < adopted.length; from += ADOPTED_SYNC_BATCH) {
+    await Promise.all(adopted.slice(from, from + ADOPTED_SYNC_BATCH).map((segment) => syncSegmentFiles(io, segment)));
+  }
+}
+
+async function syncSegmentFiles(io: Io, segment: Segment): Promise<void> {
+  const indexes = [segment.paths.offsetIndex, segment.paths.timeIndex].map((path) => io.open(path));
+  try {
+    await Promise.all([segment.log.datasync(), ...indexes.map((file) => file.datasync())]);
+  } finally {
+    for (const file of indexes) file.closeSync();
   }
 }
 
