@@ -67,6 +67,30 @@ describe('KeyTable', () => {
     expect(keys.subarray(0, 3).toString()).toBe('edc');
   });
 
+  it('walks the ordered view as last brought up to date when catchUp is false: removed keys skipped, added keys missing', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const first = putFrame(['a', 'b', 'c'].map((key) => [key, key]), 1);
+    table.commitRecord(first, 0, first.length, 100, 100, 1);
+    const out = new Float64Array(5 * 10);
+    const keys = Buffer.alloc(100);
+    expect(table.range(null, true, null, true, false, 10, out, keys)).toBe(3);
+    // Remove b (a delete record) and add d, then walk without catching up, then with.
+    const payload = Buffer.alloc(8 + 15 + 1);
+    payload.writeUInt32LE(1, 0);
+    payload.writeUInt32LE(placeOf(200, 1), 4);
+    payload.writeUInt8(2, 8);
+    payload.writeUInt16LE(1, 9);
+    payload.writeBigUInt64LE(4n, 15);
+    payload.write('b', 23, 'latin1');
+    table.replayRecord(payload, 208, 3, 1);
+    const added = putFrame([['d', 'd']], 5);
+    table.commitRecord(added, 0, added.length, 300, 100, 1);
+    expect(table.range(null, true, null, true, false, 10, out, keys, false)).toBe(2);
+    expect(keys.subarray(0, 2).toString()).toBe('ac');
+    expect(table.range(null, true, null, true, false, 10, out, keys)).toBe(3);
+    expect(keys.subarray(0, 3).toString()).toBe('acd');
+  });
+
   it('throws InvalidArg with the reason for a record that does not check out', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const payload = putFrame([['a', '1']], 5).subarray(8, -4);

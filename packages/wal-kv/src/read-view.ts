@@ -11,9 +11,9 @@ import type { StoreState } from './wal-kv.js';
  * A read-only view of the store as it was when `kv.snapshot()` created it: later writes,
  * deletes and compactions do not show in its reads. It pins the log generations it may
  * read (a compaction meanwhile keeps the older log file until the view is released) and,
- * for every key written while it is open, that key's entry at creation (about 100 bytes
- * plus the key). Release it with `close()` or `using view = kv.snapshot()`; closing the
- * store releases it too.
+ * for every key written while it is open, that key's entry at creation (a few hundred
+ * bytes of JavaScript objects plus the key). Release it with `close()` or
+ * `using view = kv.snapshot()`; closing the store releases it too.
  */
 export class ReadView<V> implements Disposable {
   readonly #state: StoreState;

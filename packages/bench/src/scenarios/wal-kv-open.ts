@@ -62,6 +62,6 @@ export const walKvOpenScenario: Scenario = {
   sizing: (quick) => ({ workPerRound: keyValueKeyCount(quick), rounds: quick ? 2 : 3, warmupRounds: 1, ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}) }),
   async systems(context) {
     const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
-    return [keelOpener('keel wal-kv (snapshot)', paths.keelSnapshot), keelOpener('keel wal-kv (log replay)', paths.keelReplay), ...peerOpeners(paths)];
+    return [keelOpener('keel wal-kv (checkpoint)', paths.keelSnapshot), keelOpener('keel wal-kv (log replay)', paths.keelReplay), ...peerOpeners(paths)];
   },
 };

@@ -38,6 +38,16 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   return () => (made ??= make());
 }
 
+/** Walks `entries`, checking every value; returns how many there were. */
+function countValues<T>(entries: Iterable<T>, valueOf: (entry: T) => Uint8Array | undefined): number {
+  let seen = 0;
+  for (const entry of entries) {
+    checkValue(valueOf(entry));
+    seen++;
+  }
+  return seen;
+}
+
 function checkValue(value: Uint8Array | undefined): void {
   if (value?.length !== RECORD_BYTES_SMALL) throw new Error('a value is missing');
 }
@@ -73,32 +83,12 @@ function rangeScenario(name: string, description: string, bounded: boolean): Sce
         return [
           walker(`keel wal-kv entries${direction}`, expected, async () => {
             const kv = await keel();
-            return {
-              async walk() {
-                let seen = 0;
-                for (const [, value] of kv.entries({ ...bounds, reverse })) {
-                  checkValue(value);
-                  seen++;
-                }
-                return seen;
-              },
-              close: () => kv.close(),
-            };
+            return { walk: async () => countValues(kv.entries({ ...bounds, reverse }), ([, value]) => value), close: () => kv.close() };
           }),
           walker(`${SYSTEM_LMDB} getRange${direction}`, expected, async () => {
             const lmdb = await lmdbStore();
             const options = reverse ? { start: bounds.lt, end: bounds.gte, reverse } : { start: bounds.gte, end: bounds.lt };
-            return {
-              async walk() {
-                let seen = 0;
-                for (const { value } of lmdb.getRange(options)) {
-                  checkValue(value);
-                  seen++;
-                }
-                return seen;
-              },
-              close: () => lmdb.close(),
-            };
+            return { walk: async () => countValues(lmdb.getRange(options), ({ value }) => value), close: () => lmdb.close() };
           }),
           walker(`${SYSTEM_CLASSIC_LEVEL} iterator${direction}`, expected, async () => {
             const level = await levelStore();
