@@ -135,16 +135,20 @@ fn copy_in_kernel(source: &Handle, target: &Handle, range: &mut Range) -> Outcom
     let mut source_offset = offset(range.source_position, &source.path)?;
     let mut target_offset = offset(range.target_position, &target.path)?;
     let ask = range.length.min(COPY_FILE_RANGE_BYTES_MAX) as usize;
+    // The raw system call, not glibc's wrapper: that one exists only from glibc 2.27, and
+    // the release binaries link against 2.17 so that they load on older distributions. A
+    // kernel without the call (before 4.5) answers ENOSYS and the buffer copy takes over.
     // SAFETY: plain syscall on descriptors we hold; the offsets are local variables the
     // kernel updates (the descriptors' own file positions are left alone).
     let count = unsafe {
-      libc::copy_file_range(
+      libc::syscall(
+        libc::SYS_copy_file_range,
         source.file.as_raw_fd(),
-        &mut source_offset,
+        &mut source_offset as *mut libc::loff_t,
         target.file.as_raw_fd(),
-        &mut target_offset,
+        &mut target_offset as *mut libc::loff_t,
         ask,
-        0,
+        0u32,
       )
     };
     if count < 0 {
