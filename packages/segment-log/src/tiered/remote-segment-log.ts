@@ -20,6 +20,12 @@ export interface RemoteSegmentLogOptions {
   cacheBytes?: number;
 }
 
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw badArgument(`${name} must be a positive integer, got ${describeType(value)}`);
+  return value;
+}
+
 /** A manifest is one copy-finished event: this bounds what is read for one. */
 const MANIFEST_BYTES_MAX = 4096;
 
@@ -102,7 +108,8 @@ export class RemoteSegmentLog {
     if (offset === this.nextOffset) return [];
     const copy = copyHolding(this.#copies, offset);
     if (copy === undefined) throw new KeelError('KEEL_NOT_FOUND', `offset ${offset} is outside the offloaded log [${this.startOffset}, ${this.nextOffset}]`);
-    const limits = { maxBytes: options.maxBytes ?? READ_BYTES_DEFAULT, maxRecords: options.maxRecords ?? Number.MAX_SAFE_INTEGER };
+    if (options === null || typeof options !== 'object') throw badArgument(`read options must be an object, got ${describeType(options)}`);
+    const limits = { maxBytes: positive(options.maxBytes, 'maxBytes', READ_BYTES_DEFAULT), maxRecords: positive(options.maxRecords, 'maxRecords', Number.MAX_SAFE_INTEGER) };
     return this.#reader.read(copy, offset, limits, options.signal);
   }
 

@@ -29,10 +29,13 @@ const KILL_POINTS: readonly { name: string; matches: (line: string) => boolean }
   { name: 'during a local delete', matches: (line) => line.startsWith('local remove') && line.endsWith('.log') },
   { name: 'during a remote delete', matches: (line) => line.startsWith('remote delete') },
 ];
-/** Past this many records (about 230 KB) the log is past its total retention, so remote deletes run too. */
-const ACKNOWLEDGED_BEFORE_ARMING = 1200;
-const RETENTION_BYTES = 192 * 1024;
-const SEGMENT_BYTES = 32 * 1024;
+/** Past this many records (about 110 KB) the log is past its total retention, so remote deletes run too. */
+const ACKNOWLEDGED_BEFORE_ARMING = 600;
+const RETENTION_BYTES = 96 * 1024;
+const SEGMENT_BYTES = 16 * 1024;
+const LOCAL_RETENTION_BYTES = 32 * 1024;
+/** Six child processes (each loads the AWS SDK) and six reopens: slow on a loaded two-core machine. */
+const TEST_TIMEOUT_MS = 300_000;
 
 const shared = useBucket();
 
@@ -82,7 +85,7 @@ async function objectKeys(prefix: string): Promise<string[]> {
 async function checkAfterKill(dir: string, prefix: string, store: S3RemoteStore, acknowledged: number, what: string): Promise<void> {
   const log = await SegmentLog.open(dir, {
     segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 1024, durability: { mode: 'explicit' }, retention: { bytes: RETENTION_BYTES },
-    tiered: { remote: store, prefix, localRetention: { bytes: 64 * 1024 }, backoffBaseMs: 10, backoffMaxMs: 100 },
+    tiered: { remote: store, prefix, localRetention: { bytes: LOCAL_RETENTION_BYTES }, backoffBaseMs: 10, backoffMaxMs: 100 },
   });
   try {
     await log.offloaded();
@@ -121,4 +124,4 @@ it('a writer SIGKILLed at every step of offload loses nothing it acknowledged an
     const acknowledged = await runAndKill(dir, prefix, point, skip);
     await checkAfterKill(dir, prefix, store, acknowledged, what);
   }
-});
+}, TEST_TIMEOUT_MS);

@@ -52,11 +52,11 @@ const store = new S3RemoteStore({
 });
 const log = await SegmentLog.open(dir, {
   io: new ReportingIo(nativeIo),
-  segmentBytes: 32 * 1024,
+  segmentBytes: 16 * 1024,
   indexIntervalBytes: 1024,
   durability: { mode: 'explicit' },
-  retention: { bytes: 192 * 1024 },
-  tiered: { remote: reporting(store), prefix, localRetention: { bytes: 64 * 1024 }, backoffBaseMs: 10, backoffMaxMs: 100 },
+  retention: { bytes: 96 * 1024 },
+  tiered: { remote: reporting(store), prefix, localRetention: { bytes: 32 * 1024 }, backoffBaseMs: 10, backoffMaxMs: 100 },
 });
 for (let batch = 1; ; batch = (batch % 17) + 1) {
   const next = log.nextOffset;

@@ -130,6 +130,35 @@ describe('tiered segment log', () => {
     await trimmed.close();
   });
 
+  it('a reader with only the store sees a snapshot: refresh() adds newer copies, a copy deleted since fails with KEEL_NOT_FOUND', async () => {
+    const remote = new MemoryRemoteStore();
+    const { log } = await filled(remote, 1000);
+    const reader = await RemoteSegmentLog.open({ remote, prefix: 'logs/a/', cacheBytes: 0 });
+    const before = reader.nextOffset;
+    expect(before).toBeGreaterThan(0);
+    await expect(reader.read(0, { maxBytes: 0 })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
+    await expect(reader.read(before + 1)).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+
+    log.appendBatch(Array.from({ length: 500 }, (_, index) => ({ value: value(1000 + index), timestamp: T0 + 1000 + index })));
+    log.roll();
+    // A sync after the roll's own flush: the sealed segment is whole on disk, and offered, when it resolves.
+    log.append({ value: value(1500), timestamp: T0 + 1500 });
+    await log.sync();
+    await log.offloaded();
+    expect(reader.nextOffset).toBe(before);
+    await reader.refresh();
+    expect(reader.nextOffset).toBe(1500);
+
+    await log.deleteBefore(600);
+    await log.offloaded();
+    expect(log.startOffset).toBeGreaterThan(0);
+    await expect(reader.read(0)).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+    await reader.refresh();
+    expect(reader.startOffset).toBe(log.startOffset);
+    await reader.close();
+    await log.close();
+  });
+
   it('refuses a remote segment whose bytes were damaged, and never returns them', async () => {
     const remote = new MemoryRemoteStore();
     const { log } = await filled(remote, 1000);
