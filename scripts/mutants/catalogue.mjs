@@ -22,6 +22,9 @@ export const MUTANTS = [
     file: 'packages/core/src/group-commit.ts',
     edits: [{ from: '      } catch (error) {\n        this.#fail(error);\n        break;\n      }', to: '      } catch {\n        try {\n          await this.#target.flush();\n        } catch (again) {\n          this.#fail(again);\n          break;\n        }\n      }' }],
     packages: ['journal', 'segment-log'],
+    // Equivalent since poisoning moved into the store's guarded Io: the failed fdatasync
+    // poisons the store the moment the Io sees it, so the retried flush is refused.
+    survives: "the store's guarded Io poisons the store on the failed fdatasync itself, so the retry is refused with KEEL_POISONED and no waiter is told durable",
   },
   {
     name: 'core: a torn tail is cut before it is saved',

@@ -75,6 +75,23 @@ export const KNOWN_HARD_CASES: readonly KnownHardCase[] = [
       ],
     },
   },
+  {
+    backend: 'payload-store',
+    why: "a crash during the recovery of a torn rotation left the new segment's header torn with its magic whole and its version bytes zero: open took it for a segment of an older format and refused (seed -831262114)",
+    scenario: {
+      durability: 'explicit',
+      steps: [
+        { type: 'write', size: 0, key: 0, remove: false },
+        { type: 'write', size: 12, key: 0, remove: false },
+        { type: 'sync' },
+      ],
+      fault: { kind: 'recovery-crash', first: { seed: 0, data: { mode: 'torn', granularity: 1 }, entries: 'keep-all' }, mutation: 1, crash: { seed: 0, data: { mode: 'keep-all' }, entries: 'keep-all' } },
+      tail: [
+        { type: 'write', size: 14, key: 0, remove: false },
+        { type: 'write', size: 11, key: 0, remove: false },
+      ],
+    },
+  },
 ];
 
 export function knownHardCasesOf(backend: string): KnownHardCase[] {

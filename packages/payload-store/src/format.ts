@@ -174,12 +174,20 @@ export function checkSegmentHeader(bytes: Uint8Array, segment: number, fileBytes
     const checksum = crc32c(bytes.subarray(0, SEGMENT_HEADER_CHECKED_BYTES));
     const complete = view.getUint32(0, false) === SEGMENT_MAGIC && checksum === view.getUint32(SEGMENT_HEADER_CHECKED_BYTES, true);
     if (complete) return judgeCompleteHeader(view, segment, fileBytes, storeId);
-    const version = view.getUint16(4, true);
-    if (view.getUint32(0, false) === SEGMENT_MAGIC && version < SEGMENT_FORMAT_VERSION) return olderVersion(version);
   }
+  if (isVersionOneHeader(bytes)) return olderVersion(1);
   const appendHeader = encodeSegmentHeader({ segment, kind: 'append', order: segment, storeId, predecessor: 0, boundEnd: 0 }).subarray(0, SEGMENT_HEADER_PREFIX_BYTES);
   if (fileBytes <= SEGMENT_HEADER_BYTES && startsAsOurs(bytes.subarray(0, SEGMENT_HEADER_PREFIX_BYTES), appendHeader)) return { state: 'torn' };
   return { state: 'foreign', reason: 'bad segment magic or header checksum' };
+}
+
+/** Format 1's header: 20 bytes, magic, version 1, kind, number, order, CRC-32C of the first 16 (never a torn one of ours: its version byte is 1). */
+const VERSION_ONE_HEADER_BYTES = 20;
+
+function isVersionOneHeader(bytes: Uint8Array): boolean {
+  if (bytes.length < VERSION_ONE_HEADER_BYTES) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, VERSION_ONE_HEADER_BYTES);
+  return view.getUint32(0, false) === SEGMENT_MAGIC && view.getUint16(4, true) === 1 && view.getUint32(16, true) === crc32c(bytes.subarray(0, 16));
 }
 
 function olderVersion(version: number): HeaderCheck {
@@ -192,7 +200,6 @@ function olderVersion(version: number): HeaderCheck {
 
 function judgeCompleteHeader(view: DataView, segment: number, fileBytes: number, storeId: Uint8Array): HeaderCheck {
   const version = view.getUint16(4, true);
-  if (version < SEGMENT_FORMAT_VERSION) return olderVersion(version);
   if (version !== SEGMENT_FORMAT_VERSION) return { state: 'foreign', reason: `unsupported segment format version ${version}` };
   const kindCode = view.getUint16(6, true);
   const kind = (Object.keys(KIND_CODES) as SegmentKind[]).find((name) => KIND_CODES[name] === kindCode);

@@ -100,16 +100,16 @@ export async function recoverDirectory(io: Io, dir: string, policy: RecoveryPoli
     const kind: SegmentKind = surveyed.kind === 'torn' ? 'append' : surveyed.kind;
     segments.set(segment, { segment, kind, order: surveyed.order, path: surveyed.path, end: surveyed.size, sealed: true, file: null, durableEnd: surveyed.size, syncing: 0, view: null });
   }
-  // Open's new segment follows the newest append segment there is, whose end its header then binds.
-  const newestAppend = [...segments.values()].filter((state) => state.kind === 'append').reduce<SegmentState | null>((newest, state) => (newest === null || state.segment > newest.segment ? state : newest), null);
   let nextSegment = found.highest + 1;
   let active = chooseActive(segments, decisions.pending);
   let tailReport: Omit<RecoveryReport, 'validBytes'>;
   if (tail !== null && tail.segment !== active?.segment) tail.file.closeSync();
   if (active === null) {
     // Created without syncing, then synced off the event loop: open is async.
-    const predecessor = newestAppend === null ? null : { segment: newestAppend.segment, sealedEnd: newestAppend.end };
-    active = createSegmentFile(io, dir, nextSegment++, predecessor, storeId, false);
+    // It follows the newest append segment there is, whose end its header then binds.
+    const newest = chooseActive(segments, null);
+    const predecessor = newest === null ? null : { segment: newest.segment, sealedEnd: newest.end };
+    active = createSegmentFile(io, dir, nextSegment++, storeId, predecessor, 'segment');
     await (active.file as NonNullable<SegmentState['file']>).datasync();
     await io.syncDir(dir);
     active.durableEnd = active.end;

@@ -26,9 +26,9 @@ export interface Predecessor {
  * store and the predecessor with the end it was sealed at, so that end stays bound after
  * the rename; open's new segment names the newest append segment it found, if any.
  */
-export function createSegmentFile(io: Io, dir: string, segment: number, predecessor: Predecessor | null, storeId: Uint8Array, rotation = predecessor !== null): SegmentState {
-  const name = rotation && predecessor !== null ? followingFileName(segment, predecessor.segment, predecessor.sealedEnd) : segmentFileName(segment);
-  const path = joinPath(dir, name);
+export function createSegmentFile(io: Io, dir: string, segment: number, storeId: Uint8Array, predecessor: Predecessor | null, name: 'following' | 'segment'): SegmentState {
+  const fileName = name === 'following' && predecessor !== null ? followingFileName(segment, predecessor.segment, predecessor.sealedEnd) : segmentFileName(segment);
+  const path = joinPath(dir, fileName);
   const file = io.open(path, { createNew: true, write: true });
   try {
     file.writeSync(encodeSegmentHeader(appendIdentity(segment, predecessor, storeId)), 0);
@@ -144,7 +144,7 @@ export class SegmentWriter {
    */
   rotate(): number {
     const sealed = this.#active;
-    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), { segment: sealed.segment, sealedEnd: sealed.end }, this.#storeId);
+    const next = createSegmentFile(this.#io, this.#dir, this.allocateSegment(), this.#storeId, { segment: sealed.segment, sealedEnd: sealed.end }, 'following');
     this.#segments.set(next.segment, next);
     this.#rotations.push({ state: next, predecessor: sealed, sealedEnd: sealed.end });
     this.#directoryDirty = true;
