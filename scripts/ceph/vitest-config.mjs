@@ -29,7 +29,15 @@ export function cephTests(pattern) {
  * extensions, which Node cannot load; without that condition Node gets their "node" builds.
  */
 export function withCephTests(config, pattern) {
-  const merged = mergeConfig(config, { test: cephTests(pattern) });
+  return withoutModuleCondition(mergeConfig(config, { test: cephTests(pattern) }));
+}
+
+/**
+ * `config` without the "module" resolve condition, for test runs that load the AWS SDK
+ * (whose "module" builds import files without extensions, which Node cannot load).
+ */
+export function withoutModuleCondition(config) {
+  const merged = mergeConfig(config, {});
   const withoutModule = (conditions) => (conditions ?? []).filter((condition) => condition !== 'module');
   merged.resolve = { ...merged.resolve, conditions: withoutModule(merged.resolve?.conditions) };
   merged.ssr = { ...merged.ssr, resolve: { ...merged.ssr?.resolve, conditions: withoutModule(merged.ssr?.resolve?.conditions) } };

@@ -431,7 +431,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Followers wake and see the log closed. */
   protected override async beforeClose(): Promise<void> {
     for (const wake of [...this.#waiters]) wake();
-    // Hook: the uploader stops (a copy in flight is finished or cleaned up by the next open) before the lock goes.
+    // Hook: the uploader stops (a copy in flight stays started, for the next open to clean up) before the lock goes.
     await this.#tiered?.close();
   }
 

@@ -130,6 +130,23 @@ describe('tiered segment log', () => {
     await trimmed.close();
   });
 
+  it('total retention by age deletes remote copies whose newest record is too old, and nothing newer', async () => {
+    const remote = new MemoryRemoteStore();
+    const { dir, log } = await filled(remote, 2000);
+    await log.close();
+    // A clock 1,000 ms past the record stamped T0 + 1500: segments whose records are all older go, remote and local.
+    const aged = await SegmentLog.open(dir, options(remote, { retention: { ms: 1000 }, now: () => T0 + 2500 }));
+    await aged.enforceRetention();
+    await aged.offloaded();
+    const start = aged.startOffset;
+    expect(start).toBeGreaterThan(1000);
+    expect(start).toBeLessThanOrEqual(1500);
+    expect(await readAll(aged, start)).toEqual(Array.from({ length: 2000 - start }, (_, index) => index + start));
+    const bases = new Set([...remote.objects.keys()].map((key) => Number(key.slice('logs/a/'.length, 'logs/a/'.length + 20))));
+    expect([...bases].every((base) => base >= start)).toBe(true);
+    await aged.close();
+  });
+
   it('a reader with only the store sees a snapshot: refresh() adds newer copies, a copy deleted since fails with KEEL_NOT_FOUND', async () => {
     const remote = new MemoryRemoteStore();
     const { log } = await filled(remote, 1000);
