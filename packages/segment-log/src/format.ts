@@ -71,6 +71,18 @@ export const LOG_START_PAYLOAD_BYTES = HEADER_PAYLOAD_BYTES;
 export const LOG_START_BYTES = LOG_START_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
 export const LOG_START_FORMAT = defineFrameFormat(LOG_START_MAGIC, LOG_START_PAYLOAD_BYTES);
 
+/**
+ * The clean-shutdown record (Kafka's clean-shutdown file): one frame, magic "KSLC", of the
+ * same payload shape as the checkpoint, naming the next offset at close. close writes it
+ * after its final flush; open removes it (durably) before anything is appended, and while
+ * it names exactly the log open found, trusts every sealed segment to be durable already.
+ */
+export const CLEAN_SHUTDOWN_FILE_NAME = 'clean-shutdown';
+export const CLEAN_SHUTDOWN_TEMPORARY_NAME = `${CLEAN_SHUTDOWN_FILE_NAME}.tmp`;
+export const CLEAN_SHUTDOWN_MAGIC = 0x4b53_4c43;
+export const CLEAN_SHUTDOWN_VERSION = 1;
+export const CLEAN_SHUTDOWN_FORMAT = defineFrameFormat(CLEAN_SHUTDOWN_MAGIC, HEADER_PAYLOAD_BYTES);
+
 // Relations the code relies on, checked once where the constants live.
 if (RECORD_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('record payload bound exceeds the frame bound');
 if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');

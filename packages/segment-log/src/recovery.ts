@@ -1,5 +1,6 @@
 import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { readCleanShutdown, removeCleanShutdown } from './clean-shutdown.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
@@ -66,6 +67,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   const report = cleanReport();
   const storeId = await storeIdentity(io, dir, report);
   const listing = listSegments(io, dir, storeId);
+  const cleanEnd = readCleanShutdown(io, dir, storeId);
   const files = new SealedFileCache();
   const found = listing.bases.map((baseOffset) => {
     const paths = segmentPaths(dir, baseOffset);
@@ -98,8 +100,16 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     // A roll's new segment may have been created without a directory sync: every entry
     // open found is made durable before it claims anything, and before a sealed frame below.
     await io.syncDir(dir);
-    await syncAdopted(io, survey.sealed.filter((segment) => !survey.rescanned.includes(segment)));
+    // After a clean close that named exactly this end, every sealed segment is durable
+    // already; otherwise open makes them durable itself.
+    const closedCleanly = cleanEnd !== null && cleanEnd === active.nextOffset && survey.discarded.length === 0;
+    if (!closedCleanly) await syncAdopted(io, survey.sealed.filter((segment) => !survey.rescanned.includes(segment)));
     await rewriteRescanned(io, dir, survey.rescanned, report);
+    // Last, so that an open refused above leaves it; its removal is durable before anything is appended.
+    if (cleanEnd !== null) {
+      removeCleanShutdown(io, dir);
+      await io.syncDir(dir);
+    }
     const segments = [...survey.sealed, active];
     report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
     report.records = segments.reduce((sum, segment) => sum + segment.records, 0);
@@ -123,7 +133,7 @@ async function storeIdentity(io: Io, dir: string, report: RecoveryReport): Promi
   const identity = IDENTITY.survey(io, dir);
   if (identity.state === 'valid') return identity.storeId;
   if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
-  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || name === LOG_START_FILE_NAME || name === LOG_START_TEMPORARY_NAME);
+  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || [LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME].includes(name));
   if (logFiles.length > 0) {
     const first = logFiles.sort()[0] as string;
     const path = joinPath(dir, first);

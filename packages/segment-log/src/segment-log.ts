@@ -15,7 +15,8 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
+import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
+import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
@@ -435,13 +436,18 @@ export class SegmentLog extends Store<SegmentLogStats> {
     await this.#tiered?.close();
   }
 
+  /** Everything is durable now: the clean-shutdown record lets the next open trust the sealed segments without syncing each. */
+  protected override async afterFinalSync(synced: boolean): Promise<void> {
+    if (synced) await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
+  }
+
   /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */
   protected override backupPlan(): BackupPlan {
     // The segment holding the durable frontier is the copy's last: segments a roll started
     // after it are not durable yet, and in the copy that one is the active segment.
     const durable = this.readOnly ? this.nextOffset : this.durableOffset;
     const last = this.#segments.findLast((segment) => segment.baseOffset < durable) ?? (this.#segments[0] as Segment);
-    const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME);
+    const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME || name === CLEAN_SHUTDOWN_TEMPORARY_NAME);
     const files: { path: string; name: string; length: number }[] = [];
     for (const name of names) {
       const segment = parseSegmentFileName(name);

@@ -1,0 +1,77 @@
+import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, isKeelError, joinPath, sameStoreId, writeFileDurably, type FrameFormat, type Io } from '@keel/core';
+import { HEADER_PAYLOAD_BYTES, STORE_ID_AT, getUint64, versionedOffsetPayload, viewOf } from './format.js';
+
+/**
+ * A small file of one frame naming an offset of this log (the log-start checkpoint, the
+ * clean-shutdown record): version u16, reserved u16, offset u64 and the store id. Written
+ * as a temporary, datasynced, renamed over and the directory synced.
+ */
+export interface OffsetRecordKind {
+  /** How messages name it: "log-start checkpoint". */
+  readonly what: string;
+  readonly fileName: string;
+  readonly temporaryName: string;
+  readonly format: FrameFormat;
+  readonly version: number;
+}
+
+const RECORD_BYTES = HEADER_PAYLOAD_BYTES + 12;
+
+export function encodeOffsetRecord(kind: OffsetRecordKind, offset: number, storeId: Uint8Array): Uint8Array {
+  return encodeFrame(versionedOffsetPayload(kind.version, offset, storeId), kind.format);
+}
+
+function corrupt(kind: OffsetRecordKind, path: string, what: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `${kind.what} ${path} ${what}; it is not ours or is damaged, and nothing was changed`, { path, offset: 0 });
+}
+
+/**
+ * The offset the record names, or null when there is none. Reads at most one record's
+ * bytes: a file of any other size, version, checksum or store id is refused.
+ */
+export function readOffsetRecord(io: Io, dir: string, kind: OffsetRecordKind, storeId: Uint8Array): number | null {
+  const path = joinPath(dir, kind.fileName);
+  const temporary = io.stat(joinPath(dir, kind.temporaryName));
+  // A leftover temporary is a write a crash cut short; the next write replaces it.
+  if (temporary !== null && !temporary.isFile) throw corrupt(kind, joinPath(dir, kind.temporaryName), 'is not a regular file');
+  const stat = io.stat(path);
+  if (stat === null) return null;
+  if (!stat.isFile) throw corrupt(kind, path, 'is not a regular file');
+  if (stat.size !== RECORD_BYTES) throw corrupt(kind, path, `holds ${stat.size} bytes, not ${RECORD_BYTES}`);
+  const bytes = new Uint8Array(RECORD_BYTES);
+  const file = io.open(path);
+  try {
+    if (file.readSync(bytes, 0) !== RECORD_BYTES) throw corrupt(kind, path, 'was cut short while being read');
+  } finally {
+    file.closeSync();
+  }
+  const check = checkFrameAt(bytes, 0, kind.format);
+  if (!check.ok || check.frameBytes !== RECORD_BYTES) throw corrupt(kind, path, `is not one ${kind.what} frame (${check.ok ? 'wrong size' : check.state})`);
+  const payload = bytes.subarray(8, 8 + HEADER_PAYLOAD_BYTES);
+  const view = viewOf(payload);
+  const version = view.getUint16(0, true);
+  if (version !== kind.version) throw corrupt(kind, path, `has version ${version}; this build reads version ${kind.version}`);
+  const offset = getUint64(view, 4);
+  if (view.getUint16(2, true) !== 0 || offset === null) throw corrupt(kind, path, 'holds values out of range');
+  if (!sameStoreId(payload.subarray(STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES), storeId)) throw corrupt(kind, path, 'names another store id (it was copied from another log)');
+  return offset;
+}
+
+/**
+ * Makes `offset` the record's durable value. Until the rename is durable a crash leaves
+ * the previous record (or none).
+ */
+export async function writeOffsetRecord(io: Io, dir: string, kind: OffsetRecordKind, offset: number, storeId: Uint8Array): Promise<void> {
+  const temporary = joinPath(dir, kind.temporaryName);
+  // A leftover (its survey allowed only a regular file) is a write a crash cut short.
+  removeIfPresent(io, temporary);
+  await writeFileDurably(io, joinPath(dir, kind.fileName), encodeOffsetRecord(kind, offset, storeId), { temporaryPath: temporary });
+}
+
+export function removeIfPresent(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch (error) {
+    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  }
+}
