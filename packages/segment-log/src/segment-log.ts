@@ -21,7 +21,7 @@ import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
 import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
-import { deleteOldestWhile, retentionPredicate } from './retention.js';
+import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
@@ -357,7 +357,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   enforceRetention(): Promise<number> {
     this.assertWritable();
     return this.maintain(() => {
-      const limits = { bytes: this.#options.retentionBytes, ms: this.#options.retentionMs, now: this.#options.now() };
+      const limits = this.#retentionLimits();
       if (this.#tiered !== null) return this.#tiered.enforceRetention(this.#segments, limits, this.#deleteLocal);
       return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, retentionPredicate(this.#segments, limits));
     });
@@ -373,8 +373,13 @@ export class SegmentLog extends Store<SegmentLogStats> {
     const tiered = this.#options.tiered;
     const localRetention = tiered !== null && (tiered.localRetentionBytes < Number.MAX_SAFE_INTEGER || tiered.localRetentionMs < Number.MAX_SAFE_INTEGER);
     if (this.#options.retentionBytes === Number.MAX_SAFE_INTEGER && this.#options.retentionMs === Number.MAX_SAFE_INTEGER && !localRetention) return;
+    if (this.#tiered !== null && !this.#tiered.retentionDue(this.#segments, this.#retentionLimits())) return;
     // Failures poison the log (seen by the next call); nothing else waits on this promise.
     this.enforceRetention().catch(() => undefined);
+  }
+
+  #retentionLimits(): RetentionLimits {
+    return { bytes: this.#options.retentionBytes, ms: this.#options.retentionMs, now: this.#options.now() };
   }
 
   /** A copy finished: local retention may now delete the segment's files (a closed or poisoned log does nothing). */

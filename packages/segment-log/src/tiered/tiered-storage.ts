@@ -178,6 +178,19 @@ export class TieredStorage {
     return retired + deleted;
   }
 
+  /**
+   * Whether a retention pass could delete anything now: total retention is set, or the
+   * oldest local segment is copied and past local retention. Lets the log skip passes
+   * (each waits for the flush in flight) while the uploader has not caught up.
+   */
+  retentionDue(segments: readonly Segment[], limits: RetentionLimits): boolean {
+    if (limits.bytes < Number.MAX_SAFE_INTEGER || limits.ms < Number.MAX_SAFE_INTEGER) return true;
+    const oldest = segments[0] as Segment;
+    if (segments.length < 2 || !oldest.sealed || !this.#copied(oldest)) return false;
+    const localBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
+    return localBytes > this.#options.localRetentionBytes || oldest.maxTimestamp < limits.now - this.#options.localRetentionMs;
+  }
+
   /** deleteBefore across both tiers: remote copies wholly below `offset` are retired, then local segments go as before. */
   async deleteBefore(localStart: number, offset: number, deleteLocal: DeleteLocal): Promise<number> {
     let retired = 0;
