@@ -9,3 +9,12 @@ export function removeQuietly(io: Io, path: string): void {
     if (!isKeelError(error)) throw error;
   }
 }
+
+/** Removes `path` when it is there; a missing file is what the caller wanted, any other failure is reported. */
+export function removeIfPresent(io: Io, path: string): void {
+  try {
+    io.remove(path);
+  } catch (error) {
+    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  }
+}

@@ -1,4 +1,4 @@
-import { KeelError, isKeelError, joinPath, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
+import { KeelError, isKeelError, joinPath, removeIfPresent, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
 import { SEGMENT_HEADER_BYTES, compactingFileName, encodeSegmentHeader, mappingFileName, payloadFrameBytes, segmentFileName, type SegmentIdentity } from './format.js';
 import { encodeBoundFrames } from './frame-binding.js';
 import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
@@ -144,15 +144,6 @@ function forgetSegment(segments: Map<number, SegmentState>, segment: number): vo
   // Views already handed out keep their mapping alive; the store just stops using it.
   state.view = null;
   segments.delete(segment);
-}
-
-/** Removes a file; one that is already gone is what we wanted (a retried commit). */
-export function removeIfPresent(io: Io, path: string): void {
-  try {
-    io.remove(path);
-  } catch (error) {
-    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
-  }
 }
 
 function removeQuietly(io: Io, path: string): void {

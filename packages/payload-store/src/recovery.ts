@@ -3,6 +3,7 @@ import {
   STORE_ID_BYTES,
   joinPath,
   recoverFrameLog,
+  removeIfPresent,
   saveAndTruncateTail,
   type Io,
   type IoFile,
@@ -34,7 +35,6 @@ import { checkSealedEnds } from './sealed-ends.js';
 import type { SegmentState, SurveyedSegment } from './segment.js';
 import { appendIdentity, closeFile, createSegmentFile, type Predecessor } from './writer.js';
 import { decideRotations, nameFollowing, setAsideFollowing, type FollowingFile } from './rotation-recovery.js';
-import { removeIfPresent } from './compaction.js';
 
 export interface OpenedDirectory {
   segments: Map<number, SegmentState>;

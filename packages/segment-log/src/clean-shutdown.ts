@@ -1,6 +1,6 @@
-import { joinPath, type Io } from '@keel/core';
+import { joinPath, removeIfPresent, type Io } from '@keel/core';
 import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_FORMAT, CLEAN_SHUTDOWN_TEMPORARY_NAME, CLEAN_SHUTDOWN_VERSION } from './format.js';
-import { readOffsetRecord, removeIfPresent, writeOffsetRecord, type OffsetRecordKind } from './offset-record.js';
+import { readOffsetRecord, writeOffsetRecord, type OffsetRecordKind } from './offset-record.js';
 
 /**
  * Kafka's clean-shutdown file: close writes it once everything is durable, naming the

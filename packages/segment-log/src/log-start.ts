@@ -2,8 +2,6 @@ import type { Io } from '@keel/core';
 import { LOG_START_BYTES, LOG_START_FILE_NAME, LOG_START_FORMAT, LOG_START_TEMPORARY_NAME, LOG_START_VERSION } from './format.js';
 import { encodeOffsetRecord, readOffsetRecord, writeOffsetRecord, type OffsetRecordKind } from './offset-record.js';
 
-export { removeIfPresent } from './offset-record.js';
-
 if (LOG_START_BYTES !== 40) throw new Error('the log-start checkpoint is one 40-byte frame');
 
 /** Kafka's log-start-offset checkpoint: segments below the offset it names are deleted. */

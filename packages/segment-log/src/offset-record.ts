@@ -1,4 +1,4 @@
-import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, isKeelError, joinPath, sameStoreId, writeFileDurably, type FrameFormat, type Io } from '@keel/core';
+import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, joinPath, removeIfPresent, sameStoreId, writeFileDurably, type FrameFormat, type Io } from '@keel/core';
 import { HEADER_PAYLOAD_BYTES, STORE_ID_AT, getUint64, versionedOffsetPayload, viewOf } from './format.js';
 
 /**
@@ -66,12 +66,4 @@ export async function writeOffsetRecord(io: Io, dir: string, kind: OffsetRecordK
   // A leftover (its survey allowed only a regular file) is a write a crash cut short.
   removeIfPresent(io, temporary);
   await writeFileDurably(io, joinPath(dir, kind.fileName), encodeOffsetRecord(kind, offset, storeId), { temporaryPath: temporary });
-}
-
-export function removeIfPresent(io: Io, path: string): void {
-  try {
-    io.remove(path);
-  } catch (error) {
-    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
-  }
 }

@@ -1,10 +1,10 @@
-import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
+import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, removeIfPresent, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
 import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
 import { readCleanShutdown, removeCleanShutdown } from './clean-shutdown.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
-import { readLogStart, removeIfPresent } from './log-start.js';
+import { readLogStart } from './log-start.js';
 import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
 import { surveySegments, type HeaderState } from './recovery-survey.js';
@@ -103,7 +103,10 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     // After a clean close that named exactly this end, every sealed segment is durable
     // already; otherwise open makes them durable itself.
     const closedCleanly = cleanEnd !== null && cleanEnd === active.nextOffset && survey.discarded.length === 0;
-    if (!closedCleanly) await syncAdopted(io, survey.sealed.filter((segment) => !survey.rescanned.includes(segment)));
+    if (!closedCleanly) {
+      const rescanned = new Set(survey.rescanned);
+      await syncAdopted(io, survey.sealed.filter((segment) => !rescanned.has(segment)));
+    }
     await rewriteRescanned(io, dir, survey.rescanned, report);
     // Last, so that an open refused above leaves it; its removal is durable before anything is appended.
     if (cleanEnd !== null) {

@@ -1,5 +1,5 @@
-import type { Io } from '@keel/core';
-import { removeIfPresent, writeLogStart } from './log-start.js';
+import { removeIfPresent, type Io } from '@keel/core';
+import { writeLogStart } from './log-start.js';
 import type { Segment } from './segment.js';
 
 /** Segments (three unlinks each) deleted between two turns of the event loop. */
