@@ -69,5 +69,5 @@ export { UINT64_NUMBER_MAX, getSafeUint64, readUint64, writeUint64 } from './uin
 export {
   REMOTE_KEY_BYTES_MAX, REMOTE_LIST_LIMIT_MAX, REMOTE_OBJECT_BYTES_MAX, assertRemoteKey, assertRemotePrefix,
   assertRemoteRange, hex32, listRemoteObjects, remoteChecksum, verifyRemoteBytes, type RemoteCallOptions,
-  type RemoteListEntry, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemoteStore,
+  type RemoteListEntry, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemotePutOptions, type RemoteStore,
 } from './remote-store.js';

@@ -28,7 +28,7 @@ export interface RemoteStore {
    * exactly these bytes (a retry of a put that had landed) this succeeds; if it holds
    * anything else it rejects with `KEEL_EXISTS`. Resolves once the store has the object.
    */
-  put(key: string, bytes: Uint8Array, options?: RemoteCallOptions): Promise<RemoteObject>;
+  put(key: string, bytes: Uint8Array, options?: RemotePutOptions): Promise<RemoteObject>;
   /** The whole object, verified against its checksum and length. */
   get(key: string, options?: RemoteCallOptions): Promise<Buffer>;
   /**
@@ -56,6 +56,15 @@ export interface RemoteStore {
 export interface RemoteCallOptions {
   /** Stops the call (and its retries) with `KEEL_ABORTED`, the signal's reason as `cause`. */
   signal?: AbortSignal;
+}
+
+export interface RemotePutOptions extends RemoteCallOptions {
+  /**
+   * The caller vouches that nothing was ever put under this key (one it has just made up,
+   * with enough randomness that no one else can): the store may skip its check for an
+   * existing object, a round trip per put. Never pass it when trying a put again.
+   */
+  unusedKey?: boolean;
 }
 
 export interface RemoteListOptions extends RemoteCallOptions {

@@ -208,6 +208,8 @@ interface Binding {
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
   crc32(data: Uint8Array, seed?: number): number;
+  md5(data: Uint8Array): Promise<string>;
+  sha256(data: Uint8Array): Promise<string>;
   scanFrames(chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array): number;
   sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
@@ -242,6 +244,13 @@ export const statSync: (path: string) => StatResult | null = binding.statSync;
 export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32c;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
+/**
+ * MD5 of `data` as 32 lowercase hex digits, computed on the libuv threadpool so a large
+ * buffer does not hold the JS thread. Do not change `data` until the promise settles.
+ */
+export const md5: (data: Uint8Array) => Promise<string> = binding.md5;
+/** SHA-256 of `data` as 64 lowercase hex digits, on the threadpool; the same rule as {@link md5}. */
+export const sha256: (data: Uint8Array) => Promise<string> = binding.sha256;
 /**
  * Validates every whole keel frame in `chunk` in one call (magic u32 BE, length u32 LE
  * bounded by `payloadMax`, payload, CRC-32C u32 LE) and writes each frame's end offset,

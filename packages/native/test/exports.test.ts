@@ -18,6 +18,8 @@ describe('@keel/native exports', () => {
         'createDirSync',
         'isAligned',
         'listDirSync',
+        'md5',
+        'sha256',
         'removeFileSync',
         'renameDurable',
         'renameDurableSync',

@@ -3,7 +3,7 @@ import {
   type CompletedPart, type S3Client,
 } from '@aws-sdk/client-s3';
 import { KeelError } from '@keel/core';
-import { createHash } from 'node:crypto';
+import { md5 } from '@keel/native';
 
 import { PARTS_MAX } from './options.js';
 
@@ -18,8 +18,9 @@ export interface MultipartContext {
   sent(bytes: number): void;
 }
 
-export function contentMd5(bytes: Uint8Array): string {
-  return createHash('md5').update(bytes).digest('base64');
+/** The Content-MD5 header of `bytes`, hashed on the threadpool (a part is megabytes). */
+export async function contentMd5(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await md5(bytes), 'hex').toString('base64');
 }
 
 /**
@@ -57,12 +58,12 @@ export async function putMultipart(
       while (next < partCount && failure === undefined) {
         const index = next++;
         const body = bytes.subarray(index * context.partBytes, Math.min(bytes.length, (index + 1) * context.partBytes));
-        const md5 = contentMd5(body);
+        const bodyMd5 = await contentMd5(body);
         const uploaded = await context.retry(`upload part ${index + 1}/${partCount} of`, partSignal, (attemptSignal) => {
           context.sent(body.length);
           return context.client.send(
             new UploadPartCommand({
-              Bucket: context.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ContentMD5: md5,
+              Bucket: context.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ContentMD5: bodyMd5,
             }),
             { abortSignal: attemptSignal },
           );

@@ -4,7 +4,7 @@ import {
 import {
   KeelError, Lifecycle, REMOTE_KEY_BYTES_MAX, REMOTE_LIST_LIMIT_MAX, REMOTE_OBJECT_BYTES_MAX, assertBytes, assertMaxBytes, assertRemoteKey,
   assertRemotePrefix, assertRemoteRange, badArgument, describeType, isKeelError, remoteChecksum, verifyRemoteBytes,
-  type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemoteStore,
+  type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemotePutOptions, type RemoteStore,
 } from '@keel/core';
 
 import { discardBody, readBody } from './body.js';
@@ -13,6 +13,7 @@ import { decodeMetadata, encodeMetadata, type ObjectDescription } from './metada
 import { contentMd5, putMultipart, type MultipartContext } from './multipart.js';
 import { normalizeOptions, type NormalizedOptions, type S3RemoteStoreOptions } from './options.js';
 import { withRetries } from './retry.js';
+import { ThreadpoolSha256 } from './threadpool-sha256.js';
 
 export interface S3RemoteStoreStats {
   /** HTTP requests sent, retries included. */
@@ -51,6 +52,8 @@ export class S3RemoteStore implements RemoteStore {
       ...(credentials === undefined ? {} : { credentials }),
       // Retries are ours (withRetries): one policy, bounded in time, for every request.
       maxAttempts: 1,
+      // SigV4 hashes each upload's body: large ones on the threadpool, not the JS thread.
+      sha256: ThreadpoolSha256,
       // keel checks its own CRC-32C and sends Content-MD5; the SDK's default flexible
       // checksums use an aws-chunked trailer encoding that many S3-compatible stores refuse.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -64,7 +67,7 @@ export class S3RemoteStore implements RemoteStore {
     return { ...this.#stats };
   }
 
-  async put(key: string, bytes: Uint8Array, options: RemoteCallOptions = {}): Promise<RemoteObject> {
+  async put(key: string, bytes: Uint8Array, options: RemotePutOptions = {}): Promise<RemoteObject> {
     this.#lifecycle.assertOpen();
     assertRemoteKey(key);
     assertBytes(bytes, 'bytes');
@@ -72,7 +75,7 @@ export class S3RemoteStore implements RemoteStore {
     const path = this.#pathOf(key);
     const description: ObjectDescription = { bytes: bytes.length, checksum: remoteChecksum(bytes) };
     const result: RemoteObject = { key, ...description };
-    const existing = await this.#existing(key, options.signal);
+    const existing = options.unusedKey === true ? undefined : await this.#existing(key, options.signal);
     if (existing !== undefined) {
       if (existing.bytes === description.bytes && existing.checksum === description.checksum) return result;
       throw new KeelError('KEEL_EXISTS', `${path} already holds other contents (${existing.bytes} bytes); objects are never replaced`, { path });
@@ -88,7 +91,7 @@ export class S3RemoteStore implements RemoteStore {
       }
       return result;
     }
-    const md5 = contentMd5(bytes);
+    const md5 = await contentMd5(bytes);
     await this.#retry('put', path, options.signal, (signal) => {
       this.#sent(bytes.length);
       return this.#client.send(

@@ -141,6 +141,7 @@ const append: Scenario = {
     // The log without offload deletes what local retention deletes, so the two differ by offload alone.
     const system = (name: string, remote: RemoteStore | null, retention = true): BenchSystem => {
       let log: SegmentLog | undefined;
+      let cpuMs = 0;
       return {
         name,
         async setup() {
@@ -149,14 +150,18 @@ const append: Scenario = {
         },
         // Timed: the appends, while offload runs beside them. Not timed: the offload's backlog,
         // finished before the round ends so that it does not run during another system's round.
+        // The process's CPU time over both is what offload costs the writer, contention aside.
         async run() {
+          const cpu = process.cpuUsage();
           const started = process.hrtime.bigint();
           await appendBytes(log as SegmentLog, sizing.workPerRound * RECORD_BYTES_SMALL);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           await (log as SegmentLog).offloaded();
+          const used = process.cpuUsage(cpu);
+          cpuMs = (used.user + used.system) / 1000;
           return seconds;
         },
-        details: () => ({ offloadQueued: log?.stats().tiered?.queued ?? 0, copied: log?.stats().tiered?.copied ?? 0 }),
+        details: () => ({ offloadQueued: log?.stats().tiered?.queued ?? 0, copied: log?.stats().tiered?.copied ?? 0, writerCpuMs: cpuMs }),
         async teardown() {
           await log?.close();
         },

@@ -1,9 +1,12 @@
-//! CRC-32C, CRC-32 and the one-crossing frame scan and seal.
+//! CRC-32C, CRC-32, MD5, SHA-256 and the one-crossing frame scan and seal.
 
-use napi::bindgen_prelude::{Env, Uint32ArraySlice, Uint8ArraySlice};
+use ::md5::Md5;
+use sha2::{Digest, Sha256};
+use napi::bindgen_prelude::{AsyncTask, Env, Uint32ArraySlice, Uint8Array, Uint8ArraySlice};
 use napi_derive::napi;
 
 use super::throw;
+use crate::task::Blocking;
 use crate::{error, frames};
 
 /// CRC-32C (Castagnoli); SSE4.2 / ARMv8 CRC instructions where the CPU has them.
@@ -64,4 +67,25 @@ pub fn crc32(data: &[u8], seed: Option<u32>) -> u32 {
   let mut hasher = crc32fast::Hasher::new_with_initial(seed.unwrap_or(0));
   hasher.update(data);
   hasher.finalize()
+}
+
+/// MD5 of `data`, as 32 lowercase hex digits, computed on the libuv threadpool: S3's
+/// Content-MD5 of a multi-megabyte upload would otherwise hold the JS thread for
+/// milliseconds. The view keeps `data` alive until the task ends; the caller must not
+/// change the bytes meanwhile.
+#[napi(js_name = "md5", ts_return_type = "Promise<string>")]
+pub fn md5(data: Uint8Array) -> AsyncTask<Blocking<String>> {
+  AsyncTask::new(Blocking::new(move || Ok(hex::<Md5>(&data))))
+}
+
+/// SHA-256 of `data`, as 64 lowercase hex digits, on the libuv threadpool (SHA
+/// instructions where the CPU has them): SigV4 signs every upload's body with it. Same
+/// lifetime rule as `md5`.
+#[napi(js_name = "sha256", ts_return_type = "Promise<string>")]
+pub fn sha256(data: Uint8Array) -> AsyncTask<Blocking<String>> {
+  AsyncTask::new(Blocking::new(move || Ok(hex::<Sha256>(&data))))
+}
+
+fn hex<D: Digest>(data: &[u8]) -> String {
+  D::digest(data).iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -71,8 +71,8 @@ describe('checksums', () => {
   it('the store checks the Content-MD5 that every upload carries', async () => {
     const bytes = randomBytes(100);
     await expect(
-      client.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5', Body: bytes, ContentMD5: contentMd5(randomBytes(100)) })),
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5', Body: bytes, ContentMD5: await contentMd5(randomBytes(100)) })),
     ).rejects.toMatchObject({ name: 'BadDigest' });
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5', Body: bytes, ContentMD5: contentMd5(bytes) }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'md5', Body: bytes, ContentMD5: await contentMd5(bytes) }));
   });
 });

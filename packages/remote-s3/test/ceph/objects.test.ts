@@ -60,6 +60,17 @@ describe('put, get, head and delete', () => {
     expect((await store.get('immutable')).equals(bytes)).toBe(true);
   });
 
+  it('skips the existence check only for a key the caller vouches is unused', async () => {
+    const bytes = randomBytes(4096);
+    let requests = store.stats().requests;
+    await store.put('vouched', bytes, { unusedKey: true });
+    expect(store.stats().requests - requests).toBe(1); // the PUT alone
+    expect((await store.get('vouched')).equals(bytes)).toBe(true);
+    requests = store.stats().requests;
+    await store.put('checked', bytes);
+    expect(store.stats().requests - requests).toBe(2); // HEAD, then PUT
+  });
+
   it('reports a missing key as KEEL_NOT_FOUND from get, getRange and head', async () => {
     await expect(store.get('missing')).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND', path: `s3://${bucket}/objects/missing` });
     await expect(store.getRange('missing', 0, 10)).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });

@@ -1,4 +1,4 @@
-import type { RemoteCallOptions, RemoteListOptions, RemoteListPage, RemoteObject, RemoteStore } from '@keel/core';
+import type { RemoteCallOptions, RemoteListOptions, RemoteListPage, RemoteObject, RemotePutOptions, RemoteStore } from '@keel/core';
 
 /**
  * A RemoteStore seen through a key prefix: every key is `prefix + key`, and `list`
@@ -16,7 +16,7 @@ export class PrefixedStore implements RemoteStore {
     this.location = `${store.location}${prefix}`;
   }
 
-  put(key: string, bytes: Uint8Array, options?: RemoteCallOptions): Promise<RemoteObject> {
+  put(key: string, bytes: Uint8Array, options?: RemotePutOptions): Promise<RemoteObject> {
     return this.#store.put(this.#prefix + key, bytes, options).then((object) => ({ ...object, key }));
   }
 

@@ -175,6 +175,8 @@ export class SegmentUploader {
   async #copy(segment: SealedSegment): Promise<void> {
     const contents = await this.#readSegment(segment);
     let copyId = this.#copyIds.get(segment.baseOffset);
+    // A copy id made just now names objects no one has put: the store need not look first.
+    const unusedKey = copyId === undefined;
     if (copyId === undefined) {
       copyId = randomBytes(COPY_ID_BYTES).toString('hex');
       await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
@@ -182,13 +184,13 @@ export class SegmentUploader {
     }
     // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
     const id = copyId;
-    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind])] as const);
+    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind], unusedKey)] as const);
     const files = Object.fromEntries(await Promise.all(puts)) as CopiedFiles;
     const finished: CopyFinishedEvent = {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
     };
     // The manifest goes last: a reader that finds it finds every object it names.
-    await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished));
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished), unusedKey);
     await this.#journal.record(finished);
     this.#copyIds.delete(segment.baseOffset);
     this.#stats.copied += 1;
@@ -197,9 +199,9 @@ export class SegmentUploader {
   }
 
   /** Puts one object and checks that the store kept the checksum of the bytes sent. */
-  async #put(key: string, bytes: Buffer): Promise<CopiedFile> {
+  async #put(key: string, bytes: Buffer, unusedKey: boolean): Promise<CopiedFile> {
     const checksum = remoteChecksum(bytes);
-    const stored = await this.#store.put(key, bytes, { signal: this.#stop.signal });
+    const stored = await this.#store.put(key, bytes, { signal: this.#stop.signal, unusedKey });
     if (stored.bytes !== bytes.length || stored.checksum !== checksum) {
       throw new KeelError('KEEL_CORRUPT', `${this.#store.location}${key}: the store holds ${stored.bytes} bytes with CRC-32C ${hex32(stored.checksum)}, not the ${bytes.length} bytes with ${hex32(checksum)} sent`);
     }

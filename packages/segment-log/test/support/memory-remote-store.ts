@@ -1,7 +1,9 @@
 // A RemoteStore in memory for tests that need no real object store: the same contract
 // (immutable puts, verified whole reads, exact ranges, sorted paginated lists) and a hook
 // that runs before every call, to fail or count it.
-import { KeelError, remoteChecksum, verifyRemoteBytes, type RemoteListPage, type RemoteObject, type RemoteStore } from '@keel/core';
+import {
+  KeelError, remoteChecksum, verifyRemoteBytes, type RemoteListPage, type RemoteObject, type RemotePutOptions, type RemoteStore,
+} from '@keel/core';
 
 export type RemoteCall = 'put' | 'get' | 'getRange' | 'head' | 'list' | 'delete';
 
@@ -12,10 +14,12 @@ export class MemoryRemoteStore implements RemoteStore {
   before: (call: RemoteCall, key: string) => void = () => {};
   calls = 0;
 
-  async put(key: string, bytes: Uint8Array): Promise<RemoteObject> {
+  async put(key: string, bytes: Uint8Array, options: RemotePutOptions = {}): Promise<RemoteObject> {
     this.#enter('put', key);
     const copy = Buffer.from(bytes);
     const existing = this.objects.get(key);
+    // A caller that vouches for a key it has used before is the bug this store exists to catch.
+    if (existing !== undefined && options.unusedKey === true) throw new Error(`${key} was put before, yet the caller said it was unused`);
     if (existing !== undefined && !existing.bytes.equals(copy)) throw new KeelError('KEEL_EXISTS', `${key} holds other bytes`);
     const checksum = remoteChecksum(copy);
     this.objects.set(key, { bytes: copy, checksum });
