@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadBackend } from '../backends.js';
 import { openClassicLevel } from '../peers/classic-level.js';
 import { openLmdb } from '../peers/lmdb.js';
@@ -51,33 +52,50 @@ async function openForMemory(system: string, paths: Pick<KeyValuePaths, 'keelSna
   }
 }
 
-function settledRss(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().rss;
+interface Resident {
+  rss: number;
+  /** Memory only this process holds: heap, native allocations (an index). */
+  anonymous: number;
+  /** Pages of mapped files: the page cache, shared with every process and given back under pressure. */
+  fileBacked: number;
 }
 
-/** Runs in the child: prints `{ rssBytes }`, the RSS the open store and one read of every key added. */
+function settledResident(): Resident {
+  (globalThis as { gc?: () => void }).gc?.();
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const line = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: process.memoryUsage().rss, anonymous: line('RssAnon'), fileBacked: line('RssFile') + line('RssShmem') };
+}
+
+/**
+ * Runs in the child: prints the RSS the open store and one read of every key added, and
+ * how it splits into anonymous memory and mapped file pages (from /proc/self/status).
+ */
 export async function probeMemory(system: string, directoryJson: string, keys: number): Promise<void> {
   const open = await openForMemory(system, JSON.parse(directoryJson) as KeyValuePaths);
-  const baseline = settledRss();
+  const baseline = settledResident();
   const store = await open();
   for (let index = 0; index < keys; index++) if (store.get(keyFor(index)) === undefined) throw new Error(`key ${index} is missing`);
-  const grown = settledRss() - baseline;
+  const after = settledResident();
   await store.close();
-  process.stdout.write(`${JSON.stringify({ rssBytes: grown })}\n`);
+  const grown = { rssBytes: after.rss - baseline.rss, anonymousBytes: after.anonymous - baseline.anonymous, fileBackedBytes: after.fileBacked - baseline.fileBacked };
+  process.stdout.write(`${JSON.stringify(grown)}\n`);
 }
 
 function memoryProbe(system: string, cliPath: string, paths: KeyValuePaths): BenchSystem {
+  let split = { anonymousBPerKey: 0, fileBackedBPerKey: 0 };
   return {
     name: system,
+    details: () => split,
     async run() {
       const child = spawnSync(process.execPath, ['--expose-gc', cliPath, '--probe-memory', system, JSON.stringify(paths), String(paths.keys)], {
         encoding: 'utf8',
         timeout: PROBE_TIMEOUT_MILLISECONDS,
       });
       if (child.status !== 0) throw new Error(`memory probe of ${system} failed: ${child.stderr.trim().split('\n').pop() ?? child.status}`);
-      const { rssBytes } = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { rssBytes: number };
-      return rssBytes / paths.keys;
+      const grown = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { rssBytes: number; anonymousBytes: number; fileBackedBytes: number };
+      split = { anonymousBPerKey: grown.anonymousBytes / paths.keys, fileBackedBPerKey: grown.fileBackedBytes / paths.keys };
+      return grown.rssBytes / paths.keys;
     },
   };
 }
@@ -85,7 +103,8 @@ function memoryProbe(system: string, cliPath: string, paths: KeyValuePaths): Ben
 export const walKvMemoryScenario: Scenario = {
   name: 'wal-kv-memory-per-key',
   backend: 'wal-kv',
-  description: 'RSS growth per key after opening a store of 1M keys and reading each key once (a fresh process per round)',
+  description:
+    'RSS growth per key after opening a store of 1M keys and reading each key once (a fresh process per round); details split it into anonymous memory (heap, index) and mapped file pages',
   unit: 'B/key',
   measure: 'reported',
   lowerIsBetter: true,
