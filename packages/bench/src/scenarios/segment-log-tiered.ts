@@ -6,7 +6,7 @@
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { remoteChecksum, type RemoteStore } from '@keel/core';
-import { S3RemoteStore } from '@keel/remote-s3';
+import { S3RemoteStore, WorkerS3RemoteStore } from '@keel/remote-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -57,12 +57,13 @@ function lowerPriority(dir: string): void {
   }
 }
 
-async function openStore(): Promise<S3RemoteStore> {
+async function openStore(thread: 'calling' | 'worker' = 'calling'): Promise<RemoteStore> {
   const { cluster: running, bucket } = await ceph();
-  return new S3RemoteStore({
+  const options = {
     bucket, endpoint: running.endpoint, region: running.region, forcePathStyle: true,
     credentials: { accessKeyId: running.accessKeyId, secretAccessKey: running.secretAccessKey },
-  });
+  };
+  return thread === 'worker' ? new WorkerS3RemoteStore(options) : new S3RemoteStore(options);
 }
 
 function prefix(): string {
@@ -137,6 +138,7 @@ const append: Scenario = {
   sizing: (quick) => ({ workPerRound: (quick ? 40 : 120) * BATCH_RECORDS, rounds: quick ? 2 : 11, warmupRounds: 1 }),
   async systems(context, sizing) {
     const store = await openStore();
+    const threaded = await openStore('worker');
     const { SegmentLog } = await loadBackend('segment-log');
     // The log without offload deletes what local retention deletes, so the two differ by offload alone.
     const system = (name: string, remote: RemoteStore | null, retention = true): BenchSystem => {
@@ -169,6 +171,7 @@ const append: Scenario = {
     };
     return [
       system('keel segment-log (offload to Ceph running)', store),
+      system('offload to Ceph, S3 client on a worker thread', threaded),
       system('offload to a store that keeps nothing (in-process cost only)', discardingStore()),
       system(SYSTEM_LOCAL, null),
       system('segment-log without offload or retention', null, false),

@@ -4,7 +4,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 
-import { S3RemoteStore, type S3RemoteStoreOptions } from '../../src/index.js';
+import { S3RemoteStore, WorkerS3RemoteStore, type S3RemoteStoreOptions } from '../../src/index.js';
 
 export interface Endpoint {
   endpoint: string;
@@ -39,8 +39,21 @@ export async function createBucket(client: S3Client): Promise<string> {
   return bucket;
 }
 
-export function openStore(bucket: string, options: Partial<S3RemoteStoreOptions> = {}, endpoint = clusterEndpoint()): S3RemoteStore {
-  return new S3RemoteStore({
+/** Where a store's requests run: S3RemoteStore on the calling thread, WorkerS3RemoteStore on its own. */
+export const STORE_KINDS = [
+  { thread: 'the calling thread', Store: S3RemoteStore },
+  { thread: 'a worker thread', Store: WorkerS3RemoteStore },
+] as const;
+
+export type AnyS3Store = S3RemoteStore | WorkerS3RemoteStore;
+
+export function openStore<S extends AnyS3Store = S3RemoteStore>(
+  bucket: string,
+  options: Partial<S3RemoteStoreOptions> = {},
+  endpoint = clusterEndpoint(),
+  Store: new (options: S3RemoteStoreOptions) => S = S3RemoteStore as unknown as new (options: S3RemoteStoreOptions) => S,
+): S {
+  return new Store({
     bucket,
     endpoint: endpoint.endpoint,
     region: endpoint.region,

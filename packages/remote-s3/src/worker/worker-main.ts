@@ -1,0 +1,64 @@
+// The worker thread's side of WorkerS3RemoteStore: one S3RemoteStore, serving calls in
+// the order they arrive (concurrently, as the main thread issued them).
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { S3RemoteStore } from '../s3-remote-store.js';
+import { deserializeError, serializeError, type Request, type Response, type WorkerStoreData } from './protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-main runs only as a worker thread');
+
+const store = new S3RemoteStore((workerData as WorkerStoreData).options);
+const aborts = new Map<number, AbortController>();
+
+function answer(response: Response): void {
+  // A Buffer's bytes move to the main thread rather than being copied.
+  const value = response.ok ? response.value : undefined;
+  port!.postMessage(response, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []);
+}
+
+async function call(request: Extract<Request, { kind: 'call' }>): Promise<unknown> {
+  const controller = request.hasSignal ? new AbortController() : undefined;
+  if (controller !== undefined) aborts.set(request.id, controller);
+  const signal = controller === undefined ? {} : { signal: controller.signal };
+  const [first, second, third, fourth] = request.args as [string, unknown, unknown, unknown];
+  try {
+    switch (request.method) {
+      case 'put':
+        return await store.put(first, second as Uint8Array, { ...(third as object), ...signal });
+      case 'get':
+        return ownBuffer(await store.get(first, signal));
+      case 'getRange':
+        return ownBuffer(await store.getRange(first, second as number, third as number, { ...(fourth as object), ...signal }));
+      case 'head':
+        return await store.head(first, signal);
+      case 'list':
+        return await store.list(first, { ...(second as object), ...signal });
+      case 'delete':
+        return await store.delete(first, signal);
+    }
+  } finally {
+    aborts.delete(request.id);
+  }
+}
+
+/** A Buffer that owns its whole ArrayBuffer, so transferring it moves nothing else. */
+function ownBuffer(bytes: Buffer): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
+port.on('message', (request: Request) => {
+  switch (request.kind) {
+    case 'abort':
+      aborts.get(request.id)?.abort(deserializeError(request.reason));
+      return;
+    case 'close':
+      void store.close().then(() => answer({ id: request.id, ok: true, value: undefined, stats: store.stats() }));
+      return;
+    case 'call':
+      call(request).then(
+        (value) => answer({ id: request.id, ok: true, value, stats: store.stats() }),
+        (error: unknown) => answer({ id: request.id, ok: false, error: serializeError(error), stats: store.stats() }),
+      );
+  }
+});
