@@ -20,7 +20,8 @@ import { singleDurableAppenders } from './single-append.js';
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 
-function keelJournal(path: string, run: (journal: Journal) => Promise<void>): BenchSystem {
+/** The journal as a bench system; `run` is one round. */
+export function keelJournal(path: string, run: (journal: Journal) => Promise<void>): BenchSystem {
   let journal: Journal | undefined;
   return {
     name: 'keel journal',

@@ -6,6 +6,10 @@ import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchA
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
 import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
+import { keelJournal } from './journal.js';
+
+/** The journal on the same records: the pace segment-log's appends are held to. */
+const SYSTEM_JOURNAL = 'keel journal';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
@@ -51,6 +55,7 @@ const appendBatch: Scenario = {
   unit: 'records/s',
   measure: 'throughput',
   targets: [
+    { kind: 'ratio-at-least', system: SYSTEM_JOURNAL, factor: 0.9 },
     { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 3 },
     { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 3 },
   ],
@@ -66,6 +71,10 @@ const appendBatch: Scenario = {
           log.appendBatch(records);
           await log.sync();
         }
+      }),
+      // The same payloads as whole records of the journal (journal-append-batch), in the same run.
+      keelJournal(join(context.directory, 'journal.log'), async (journal) => {
+        for (const batch of batches) await journal.syncThrough(journal.appendBatch(batch));
       }),
       rawFsBatchAppender(context.directory, batches),
       lmdbBatchAppender(context.directory, batches),
