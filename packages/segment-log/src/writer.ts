@@ -75,10 +75,13 @@ function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, op
 
 function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number): void {
   const target = buffer.reserve(bytes);
-  const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
-  if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
-  segment.log.writeSync(target.subarray(0, bytes), segment.size);
-  buffer.release();
+  try {
+    const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
+    if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
+    segment.log.writeSync(target.subarray(0, bytes), segment.size);
+  } finally {
+    buffer.release();
+  }
   const { timestamps, frameBytes } = batch;
   let position = segment.size;
   for (let index = from; index < to; index++) {
