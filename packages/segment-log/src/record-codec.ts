@@ -1,71 +1,16 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, KeelError, sealFrameRun, writeFrameHeader } from '@keel/core';
+import { KeelError } from '@keel/core';
 import {
   HEADER_COUNT_MAX,
   HEADER_NAME_BYTES_MAX,
   KEY_NULL,
   RECORD_FIXED_BYTES,
-  RECORD_FORMAT,
   getInt64,
   getUint64,
-  setInt64,
-  setUint64,
   viewOf,
 } from './format.js';
-import type { LogRecord, PreparedRecord } from './record.js';
+import type { LogRecord } from './record.js';
 
-/**
- * Record payload, little-endian:
- *   offset u64 · timestamp i64 · key length i32 (-1 = null) · key · value length u32 ·
- *   value · header count u16 · per header: name length u16 · name (UTF-8) · value length u32 · value
- */
-
-/**
- * Frames `records[from, to)` into `target` from `at`, one frame per record, numbering
- * them from `firstOffset`. Writes the payload in place (no per-record buffer), then the CRCs
- * of the whole run with one native call, and returns the end.
- */
-export function encodeRecordFrames(target: Uint8Array, at: number, records: readonly PreparedRecord[], from: number, to: number, firstOffset: number): number {
-  const view = viewOf(target);
-  let position = at;
-  for (let index = from; index < to; index++) {
-    const record = records[index] as PreparedRecord;
-    const frameStart = position;
-    writeFrameHeader(target, position, record.payloadBytes, RECORD_FORMAT);
-    position += FRAME_HEADER_BYTES;
-    setUint64(view, position, firstOffset + index - from);
-    setInt64(view, position + 8, record.timestamp);
-    position += 16;
-    position = writeSized(target, view, position, record.key, true);
-    position = writeSized(target, view, position, record.value, false);
-    view.setUint16(position, record.headerNames.length, true);
-    position += 2;
-    for (let header = 0; header < record.headerNames.length; header++) {
-      const name = record.headerNames[header] as Uint8Array;
-      view.setUint16(position, name.length, true);
-      target.set(name, position + 2);
-      position = writeSized(target, view, position + 2 + name.length, record.headerValues[header] as Uint8Array, false);
-    }
-    if (position !== frameStart + FRAME_HEADER_BYTES + record.payloadBytes) throw new Error('record encoding disagrees with its prepared size');
-    position += 4; // the CRC slot, filled in for the whole run below
-  }
-  if (position > at) sealFrameRun(target.subarray(at, position));
-  return position;
-}
-
-function writeSized(target: Uint8Array, view: DataView, at: number, bytes: Uint8Array | null, signed: boolean): number {
-  if (bytes === null) {
-    view.setInt32(at, KEY_NULL, true);
-    return at + 4;
-  }
-  if (signed) view.setInt32(at, bytes.length, true);
-  else view.setUint32(at, bytes.length, true);
-  target.set(bytes, at + 4);
-  return at + 4 + bytes.length;
-}
-
-export function recordFrameBytes(record: PreparedRecord): number {
-  return record.payloadBytes + FRAME_OVERHEAD_BYTES;
-}
+/** Record payload layout: see record-encoder.ts (and README.md "Format"). */
 
 export interface RecordMeta {
   offset: number;

@@ -1,4 +1,4 @@
-import { KeelError, assertBytes, badArgument, describeType } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, KeelError, assertBytes, badArgument, describeType } from '@keel/core';
 import { HEADER_COUNT_MAX, HEADER_NAME_BYTES_MAX, RECORD_FIXED_BYTES, RECORD_PAYLOAD_BYTES_MAX } from './format.js';
 
 /** What a caller appends. */
@@ -20,46 +20,76 @@ export interface LogRecord {
   headers: [string, Uint8Array][];
 }
 
-/** A validated record with its header names already encoded, ready to frame. */
-export interface PreparedRecord {
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array;
-  headerNames: Uint8Array[];
-  headerValues: Uint8Array[];
-  payloadBytes: number;
+/** A record's headers with their names already encoded (UTF-8), ready to frame. */
+export interface PreparedHeaders {
+  names: Uint8Array[];
+  values: Uint8Array[];
+}
+
+/**
+ * A validated batch, held as columns rather than an object per record: each field of
+ * each record is read once, here, so what is framed is exactly what was checked.
+ * `frameBytes` is the whole frame (header, payload, CRC) each record will take.
+ */
+export interface PreparedBatch {
+  count: number;
+  values: Uint8Array[];
+  keys: (Uint8Array | null)[];
+  timestamps: Float64Array;
+  frameBytes: Float64Array;
+  /** null for a record without headers (the common case costs no allocation). */
+  headers: (PreparedHeaders | null)[];
 }
 
 const encoder = new TextEncoder();
 
-/** Validates and normalises one record; nothing is written before every record passes. */
-export function prepareRecord(record: unknown, now: number, where: string): PreparedRecord {
-  if (record === null || typeof record !== 'object') throw badArgument(`${where} must be an object like { value }, got ${describeType(record)}`);
-  const { value, key, timestamp, headers } = record as AppendRecord;
-  assertBytes(value, `${where}.value`);
-  if (key !== undefined && key !== null) assertBytes(key, `${where}.key`);
-  const resolvedTimestamp = timestamp ?? now;
-  if (typeof resolvedTimestamp !== 'number' || !Number.isSafeInteger(resolvedTimestamp)) {
-    throw badArgument(`${where}.timestamp must be a safe integer of milliseconds, got ${describeType(timestamp)}`);
-  }
-  const prepared: PreparedRecord = {
-    timestamp: resolvedTimestamp,
-    key: key ?? null,
-    value,
-    headerNames: [],
-    headerValues: [],
-    payloadBytes: RECORD_FIXED_BYTES + (key?.length ?? 0) + value.length,
+/**
+ * Validates and normalises `records` (read once each) into a batch; throws on the first
+ * bad one, before anything is written. `where(index)` names a record in messages, and is
+ * called only on failure.
+ */
+export function prepareBatch(records: readonly unknown[], now: number, where: (index: number) => string): PreparedBatch {
+  const count = records.length;
+  const batch: PreparedBatch = {
+    count,
+    values: new Array<Uint8Array>(count),
+    keys: new Array<Uint8Array | null>(count),
+    timestamps: new Float64Array(count),
+    frameBytes: new Float64Array(count),
+    headers: new Array<PreparedHeaders | null>(count),
   };
-  if (headers !== undefined) prepareHeaders(prepared, headers, where);
-  if (prepared.payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
-    throw new KeelError('KEEL_TOO_LARGE', `${where} encodes to ${prepared.payloadBytes} bytes; the maximum is ${RECORD_PAYLOAD_BYTES_MAX}`);
+  for (let index = 0; index < count; index++) {
+    const record = records[index];
+    if (record === null || typeof record !== 'object') throw badArgument(`${where(index)} must be an object like { value }, got ${describeType(record)}`);
+    const { value, key, timestamp, headers } = record as AppendRecord;
+    if (!(value instanceof Uint8Array)) assertBytes(value, `${where(index)}.value`);
+    if (key !== undefined && key !== null && !(key instanceof Uint8Array)) assertBytes(key, `${where(index)}.key`);
+    const resolvedTimestamp = timestamp ?? now;
+    if (typeof resolvedTimestamp !== 'number' || !Number.isSafeInteger(resolvedTimestamp)) {
+      throw badArgument(`${where(index)}.timestamp must be a safe integer of milliseconds, got ${describeType(timestamp)}`);
+    }
+    let payloadBytes = RECORD_FIXED_BYTES + (key?.length ?? 0) + value.length;
+    let prepared: PreparedHeaders | null = null;
+    if (headers !== undefined) {
+      prepared = prepareHeaders(headers, where(index));
+      payloadBytes += preparedHeaderBytes(prepared);
+    }
+    if (payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
+      throw new KeelError('KEEL_TOO_LARGE', `${where(index)} encodes to ${payloadBytes} bytes; the maximum is ${RECORD_PAYLOAD_BYTES_MAX}`);
+    }
+    batch.values[index] = value;
+    batch.keys[index] = key ?? null;
+    batch.timestamps[index] = resolvedTimestamp;
+    batch.frameBytes[index] = payloadBytes + FRAME_OVERHEAD_BYTES;
+    batch.headers[index] = prepared;
   }
-  return prepared;
+  return batch;
 }
 
-function prepareHeaders(prepared: PreparedRecord, headers: unknown, where: string): void {
+function prepareHeaders(headers: unknown, where: string): PreparedHeaders {
   if (!Array.isArray(headers)) throw badArgument(`${where}.headers must be an array of [name, value] pairs, got ${describeType(headers)}`);
   if (headers.length > HEADER_COUNT_MAX) throw new KeelError('KEEL_TOO_LARGE', `${where} has ${headers.length} headers; the maximum is ${HEADER_COUNT_MAX}`);
+  const prepared: PreparedHeaders = { names: [], values: [] };
   for (const [index, header] of headers.entries()) {
     if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string') {
       throw badArgument(`${where}.headers[${index}] must be a [string, Uint8Array] pair, got ${describeType(header)}`);
@@ -69,9 +99,15 @@ function prepareHeaders(prepared: PreparedRecord, headers: unknown, where: strin
     if (name.length > HEADER_NAME_BYTES_MAX) {
       throw new KeelError('KEEL_TOO_LARGE', `${where}.headers[${index}] name is ${name.length} bytes; the maximum is ${HEADER_NAME_BYTES_MAX}`);
     }
-    prepared.headerNames.push(name);
-    prepared.headerValues.push(header[1]);
-    // name length u16 + name + value length u32 + value
-    prepared.payloadBytes += 6 + name.length + header[1].length;
+    prepared.names.push(name);
+    prepared.values.push(header[1]);
   }
+  return prepared;
+}
+
+/** Bytes the headers take in a record payload: per header, name length u16 + name + value length u32 + value. */
+function preparedHeaderBytes(headers: PreparedHeaders): number {
+  let bytes = 0;
+  for (let index = 0; index < headers.names.length; index++) bytes += 6 + (headers.names[index] as Uint8Array).length + (headers.values[index] as Uint8Array).length;
+  return bytes;
 }

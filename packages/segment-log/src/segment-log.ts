@@ -19,13 +19,14 @@ import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, parseSegmentFi
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
-import { prepareRecord, type AppendRecord, type LogRecord } from './record.js';
+import { prepareBatch, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, writeIndexTail, type WriterContext } from './writer.js';
+import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
 
 export interface ReadOptions {
@@ -94,7 +95,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#liveIo = opened.overlay === null ? null : opened.baseIo;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll() };
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer() };
   }
 
   /**
@@ -143,7 +144,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Appends one record; returns its offset. */
   append(record: AppendRecord): number {
     this.assertWritable();
-    return this.#write([prepareRecord(record, this.#options.now(), 'record')]);
+    return this.#write(prepareBatch([record], this.#options.now(), () => 'record'));
   }
 
   /** Appends records in order (one write per segment they land in); returns the first one's offset. */
@@ -151,8 +152,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.assertWritable();
     assertArray(records, 'records');
     const now = this.#options.now();
-    const prepared = records.map((record, index) => prepareRecord(record, now, `records[${index}]`));
-    if (prepared.length === 0) return this.nextOffset;
+    const prepared = prepareBatch(records, now, (index) => `records[${index}]`);
+    if (prepared.count === 0) return this.nextOffset;
     return this.#write(prepared);
   }
 
@@ -443,7 +444,9 @@ export class SegmentLog extends Store<SegmentLogStats> {
 
   /** Everything is durable now: the clean-shutdown record lets the next open trust the sealed segments without syncing each. */
   protected override async afterFinalSync(synced: boolean): Promise<void> {
-    if (synced) await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
+    if (!synced) return;
+    writeIndexTail(this.#context);
+    await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
   }
 
   /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */

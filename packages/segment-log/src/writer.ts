@@ -1,11 +1,12 @@
 import type { Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
-import type { PreparedRecord } from './record.js';
-import { encodeRecordFrames, recordFrameBytes } from './record-codec.js';
+import type { PreparedBatch } from './record.js';
+import { encodeRecordRun } from './record-encoder.js';
+import type { WriteBuffer } from './write-buffer.js';
 import type { Segment } from './segment.js';
 import { createSegment, sealSegment } from './segment-files.js';
-import { rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
+import { INDEX_WRITE_ENTRIES, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
 export const WRITE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -18,6 +19,8 @@ export interface WriterContext {
   segments: Segment[];
   /** Open files of sealed segments, least recently used closed first. */
   files: SealedFileCache;
+  /** What runs of records are framed into before their write, reused from append to append. */
+  buffer: WriteBuffer;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
 }
@@ -29,59 +32,61 @@ export function activeSegment(context: WriterContext): Segment {
 }
 
 /**
- * Appends validated records, rolling to a new segment whenever the next record would
+ * Appends a validated batch, rolling to a new segment whenever the next record would
  * push the active one past `segmentBytes` or is more than `segmentMs` newer than its
- * first record. Each run of records that stays in one segment costs one write.
- * Returns the offset of the first record.
+ * first record. Each run of records that stays in one segment is framed into the
+ * writer's buffer and costs one write. Returns the offset of the first record.
  */
-export function appendPrepared(context: WriterContext, records: readonly PreparedRecord[]): number {
+export function appendPrepared(context: WriterContext, batch: PreparedBatch): number {
   const first = activeSegment(context).nextOffset;
   let next = 0;
-  while (next < records.length) {
+  while (next < batch.count) {
     const segment = activeSegment(context);
-    const count = recordsThatFit(segment, records, next, context.options);
-    if (count === 0) {
+    const run = recordsThatFit(segment, batch, next, context.options);
+    if (run.count === 0) {
       roll(context);
       continue;
     }
-    writeRun(segment, records, next, next + count, context.options.indexIntervalBytes);
-    next += count;
+    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes);
+    next += run.count;
   }
   return first;
 }
 
-function recordsThatFit(segment: Segment, records: readonly PreparedRecord[], from: number, options: NormalizedOptions): number {
-  const firstTimestamp = segment.firstTimestamp ?? (records[from] as PreparedRecord).timestamp;
+function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, options: NormalizedOptions): { count: number; bytes: number } {
+  const { timestamps, frameBytes: sizes } = batch;
+  const firstTimestamp = segment.firstTimestamp ?? (timestamps[from] as number);
+  const room = options.segmentBytes - segment.size;
   let bytes = 0;
   let count = 0;
-  for (let index = from; index < records.length; index++) {
-    const record = records[index] as PreparedRecord;
-    const frameBytes = recordFrameBytes(record);
+  for (let index = from; index < batch.count; index++) {
+    const frameBytes = sizes[index] as number;
     // An empty segment takes any one record, however large, so that every record fits somewhere.
     if (segment.records + count > 0) {
-      if (segment.size + bytes + frameBytes > options.segmentBytes) break;
-      if (record.timestamp - firstTimestamp > options.segmentMs) break;
+      if (bytes + frameBytes > room) break;
+      if ((timestamps[index] as number) - firstTimestamp > options.segmentMs) break;
       if (count > 0 && bytes + frameBytes > WRITE_CHUNK_BYTES_MAX) break;
     }
     bytes += frameBytes;
     count++;
   }
-  return count;
+  return { count, bytes };
 }
 
-function writeRun(segment: Segment, records: readonly PreparedRecord[], from: number, to: number, intervalBytes: number): void {
-  let bytes = 0;
-  for (let index = from; index < to; index++) bytes += recordFrameBytes(records[index] as PreparedRecord);
-  // Every byte is overwritten by the encoder, so the buffer need not be zeroed.
-  const buffer = Buffer.allocUnsafe(bytes);
-  const end = encodeRecordFrames(buffer, 0, records, from, to, segment.nextOffset);
-  if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
-  segment.log.writeSync(buffer, segment.size);
+function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number): void {
+  const target = buffer.reserve(bytes);
+  try {
+    const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
+    if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
+    segment.log.writeSync(target.subarray(0, bytes), segment.size);
+  } finally {
+    buffer.release();
+  }
+  const { timestamps, frameBytes } = batch;
   let position = segment.size;
   for (let index = from; index < to; index++) {
-    const record = records[index] as PreparedRecord;
-    const frameEnd = position + recordFrameBytes(record);
-    segment.observe(record.timestamp, position, frameEnd, intervalBytes);
+    const frameEnd = position + (frameBytes[index] as number);
+    segment.observe(timestamps[index] as number, position, frameEnd, intervalBytes);
     position = frameEnd;
   }
 }
@@ -172,5 +177,10 @@ function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
 /** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
 function segmentDurableThrough(segment: Segment, size: number): void {
   if (size > segment.durableBytes) segment.durableBytes = size;
-  writeDurableEntries(segment);
+  writeDurableEntries(segment, INDEX_WRITE_ENTRIES);
+}
+
+/** At close, after the final flush: the active segment's index files get every durable entry still waiting. */
+export function writeIndexTail(context: WriterContext): void {
+  writeDurableEntries(activeSegment(context));
 }

@@ -1,37 +1,16 @@
 import { writeSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nativeIo, type Io, type IoFile } from '@keel/core';
+import { nativeIo, type Io } from '@keel/core';
 import { loadBackend, type Journal } from '../backends.js';
 import { RawFsLog } from '../peers/raw-fs.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { SYSTEM_RAW_FS } from './peer-systems.js';
+import { withoutSyncs } from './without-syncs.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const NANOSECONDS_PER_MICROSECOND = 1e3;
-
-/**
- * `io` whose files' fdatasync does nothing (the async one resolves at once): a journal
- * over it costs what keel itself costs per durable append — framing, the write, the
- * group commit's promises — with the disk and the threadpool hop taken out.
- */
-function withoutSyncs(io: Io): Io {
-  return {
-    ...io,
-    open(path, options): IoFile {
-      const file = io.open(path, options);
-      return new Proxy(file, {
-        get(target, key) {
-          if (key === 'datasync') return () => Promise.resolve();
-          if (key === 'datasyncSync') return () => undefined;
-          const value: unknown = Reflect.get(target, key, target);
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        },
-      });
-    },
-  };
-}
 
 /** Runs `append` `count` times one after another; returns the mean µs per call. */
 function perAppend(name: string, count: number, append: () => Promise<unknown> | void, setup?: () => Promise<void>, teardown?: () => Promise<void>): BenchSystem {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Io } from '@keel/core';
 import { loadBackend, type Journal } from '../backends.js';
 import { makePayloads, RECORD_BYTES_PAGE, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioSizing } from '../types.js';
@@ -20,13 +21,14 @@ import { singleDurableAppenders } from './single-append.js';
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 
-function keelJournal(path: string, run: (journal: Journal) => Promise<void>): BenchSystem {
+/** The journal as a bench system; `run` is one round. `variant` names it otherwise and opens it over another `io`. */
+export function keelJournal(path: string, run: (journal: Journal) => Promise<void>, variant?: { name: string; io: Io }): BenchSystem {
   let journal: Journal | undefined;
   return {
-    name: 'keel journal',
+    name: variant?.name ?? 'keel journal',
     async setup() {
       const { Journal } = await loadBackend('journal');
-      journal = await Journal.open(path, { durability: EXPLICIT });
+      journal = await Journal.open(path, variant === undefined ? { durability: EXPLICIT } : { durability: EXPLICIT, io: variant.io });
     },
     run: () => run(journal as Journal),
     async teardown() {

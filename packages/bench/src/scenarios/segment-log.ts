@@ -1,24 +1,33 @@
 import { join } from 'node:path';
-import { loadBackend, type SegmentLog } from '../backends.js';
+import { nativeIo, type Io } from '@keel/core';
+import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RandomSource, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
 import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
 import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
+import { keelJournal } from './journal.js';
+import { withoutSyncs } from './without-syncs.js';
+
+/** The journal on the same records: the pace segment-log's appends are held to. */
+const SYSTEM_JOURNAL = 'keel journal';
+const SYSTEM_LOG_NO_SYNC = 'keel segment-log, fdatasync a no-op';
+const SYSTEM_JOURNAL_NO_SYNC = 'keel journal, fdatasync a no-op';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 const BUILD_BATCH_RECORDS = 10_000;
 const READ_BYTES = 4 << 20;
 
-function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>): BenchSystem {
+/** segment-log as a bench system; `variant` names it otherwise and opens it over another `io`. */
+function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io: Io }): BenchSystem {
   let log: SegmentLog | undefined;
   return {
-    name: 'keel segment-log',
+    name: variant?.name ?? 'keel segment-log',
     async setup() {
       const { SegmentLog } = await loadBackend('segment-log');
-      log = await SegmentLog.open(directory, { durability: EXPLICIT });
+      log = await SegmentLog.open(directory, variant === undefined ? { durability: EXPLICIT } : { durability: EXPLICIT, io: variant.io });
     },
     run: () => run(log as SegmentLog),
     async teardown() {
@@ -51,6 +60,7 @@ const appendBatch: Scenario = {
   unit: 'records/s',
   measure: 'throughput',
   targets: [
+    { kind: 'ratio-at-least', system: SYSTEM_JOURNAL, factor: 0.9 },
     { kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 3 },
     { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 3 },
   ],
@@ -60,13 +70,23 @@ const appendBatch: Scenario = {
     const payloads = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL);
     const batches = Array.from({ length: sizing.workPerRound / BATCH_RECORDS }, () => payloads);
     const records = payloads.map((value) => ({ value }));
+    const appendLog = async (log: SegmentLog): Promise<void> => {
+      for (let batch = 0; batch < batches.length; batch++) {
+        log.appendBatch(records);
+        await log.sync();
+      }
+    };
+    const appendJournal = async (journal: Journal): Promise<void> => {
+      for (const batch of batches) await journal.syncThrough(journal.appendBatch(batch));
+    };
+    // keel's own cost per durable batch (framing, the write, the group commit), the disk taken out.
+    const noSyncIo = withoutSyncs(nativeIo);
     return [
-      keelLog(join(context.directory, 'segment-log'), async (log) => {
-        for (let batch = 0; batch < batches.length; batch++) {
-          log.appendBatch(records);
-          await log.sync();
-        }
-      }),
+      keelLog(join(context.directory, 'segment-log'), appendLog),
+      // The same payloads as whole records of the journal (journal-append-batch), in the same run.
+      keelJournal(join(context.directory, 'journal.log'), appendJournal),
+      keelLog(join(context.directory, 'segment-log-nosync'), appendLog, { name: SYSTEM_LOG_NO_SYNC, io: noSyncIo }),
+      keelJournal(join(context.directory, 'journal-nosync.log'), appendJournal, { name: SYSTEM_JOURNAL_NO_SYNC, io: noSyncIo }),
       rawFsBatchAppender(context.directory, batches),
       lmdbBatchAppender(context.directory, batches),
       levelBatchAppender(context.directory, batches),
