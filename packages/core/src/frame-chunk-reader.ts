@@ -68,6 +68,7 @@ export class FrameChunkReader {
   #state: TailState | null = null;
 
   constructor(source: AsyncFrameSource, format: FrameFormat, options: { from: number; to: number; chunkBytes?: number }) {
+    if (!(options.from >= 0 && options.from <= options.to)) throw new Error(`a chunk reader needs 0 <= from <= to, got ${options.from} and ${options.to}`);
     this.#source = source;
     this.#format = format;
     this.#to = options.to;

@@ -71,7 +71,7 @@ describe('FrameChunkReader', () => {
         fc.nat(),
         async (payloads, damage, chunkBytes, fromFrame) => {
           let bytes = encodeFrames(payloads, FSYS_FRAME_FORMAT);
-          if (damage.kind === 'flip' && bytes.length > 0) bytes[damage.at % bytes.length] ^= 0x5a;
+          if (damage.kind === 'flip' && bytes.length > 0) bytes[damage.at % bytes.length]! ^= 0x5a;
           if (damage.kind === 'cut' && bytes.length > 0) bytes = bytes.subarray(0, damage.at % bytes.length);
           let from = 0;
           for (let index = 0; index < fromFrame % (payloads.length + 1) && from + 8 <= bytes.length; index++) {
