@@ -1,6 +1,6 @@
 import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { KeelError } from './errors.js';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, type FrameFormat, type TailState } from './frame.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, readU32LittleEndian, type FrameFormat, type TailState } from './frame.js';
 
 /** Where frames are read from: an IoFile satisfies this. */
 export interface FrameSource {
@@ -145,7 +145,7 @@ export class FrameScanner {
         this.#grow(readU32LittleEndian(window, 4) + FRAME_OVERHEAD_BYTES);
         continue;
       }
-      this.#state = STOP_STATES[stop] ?? 'bad-magic';
+      this.#state = tailStateOf(stop);
       return false;
     }
     return false;
@@ -182,7 +182,12 @@ export function validateFrameRun(chunk: Uint8Array, format: FrameFormat, ends: U
   const { count, stop } = decodeScan(scanFrames(chunk, format.magic, format.payloadBytesMax, ends));
   if (stop === FRAME_SCAN_STOP.end) return { count, stop: 'end' };
   if (stop === FRAME_SCAN_STOP.partialHeader || stop === FRAME_SCAN_STOP.partialPayload) return { count, stop: 'partial' };
-  return { count, stop: (STOP_STATES[stop] ?? 'bad-magic') as FrameRunStop };
+  return { count, stop: tailStateOf(stop) as FrameRunStop };
+}
+
+/** The tail state a damage stop code of `scanFrames` stands for. */
+export function tailStateOf(stop: number): TailState {
+  return STOP_STATES[stop] ?? 'bad-magic';
 }
 
 /** Slots `validateFrameRun` needs for a chunk of this size. */
@@ -193,8 +198,4 @@ export function framesEndsCapacity(chunkBytes: number): number {
 /** Enough end slots that a chunk of this size can never fill them (the smallest frame is 12 bytes). */
 function endsCapacity(chunkBytes: number): number {
   return Math.floor(chunkBytes / FRAME_OVERHEAD_BYTES) + 1;
-}
-
-function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }

@@ -177,7 +177,8 @@ const LENGTH_OVERFLOW: FrameCheck = Object.freeze({ ok: false, state: 'length-ov
 const TRUNCATED_PAYLOAD: FrameCheck = Object.freeze({ ok: false, state: 'truncated-payload' });
 const CHECKSUM_MISMATCH: FrameCheck = Object.freeze({ ok: false, state: 'checksum-mismatch' });
 
-function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
+/** A u32 little-endian at `offset` (the frame length and CRC fields). */
+export function readU32LittleEndian(bytes: Uint8Array, offset: number): number {
   return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }
 

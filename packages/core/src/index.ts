@@ -23,6 +23,7 @@ export {
   FrameScanner, SCAN_CHUNK_BYTES_DEFAULT, framesEndsCapacity, validateFrameRun, type FrameRunStop,
   type FrameScannerOptions, type FrameSource, type ScannedFrame,
 } from './frame-scanner.js';
+export { CHUNK_READ_BYTES_DEFAULT, FrameChunkReader, type AsyncFrameSource, type FrameChunk } from './frame-chunk-reader.js';
 export {
   FRAME_SEARCH_CHECK_BYTES_MIN, FRAME_SEARCH_CHECK_FACTOR, findNextValidFrame, searchNextValidFrame,
   type FrameSearch,

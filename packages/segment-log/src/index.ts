@@ -1,8 +1,9 @@
 export { SegmentLog } from './segment-log.js';
-export type { ReadOptions, StreamOptions, SegmentInfo, SegmentLogStats } from './segment-log.js';
+export type { ReadOptions, ScanOptions, StreamOptions, SegmentInfo, SegmentLogStats } from './segment-log.js';
 export type { SegmentLogOptions, RetentionOptions } from './options.js';
 export type { VerifyLevel } from '@keel/core';
 export type { AppendRecord, LogRecord } from './record.js';
+export type { RecordBatch } from './record-batch.js';
 export type { VerifyReport } from './verify.js';
 export {
   FORMAT_VERSION,

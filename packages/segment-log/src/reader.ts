@@ -1,5 +1,5 @@
 import type { LogRecord } from './record.js';
-import { collectRecords, type Collected } from './record-reader.js';
+import { RecordObjects, collectRecords, type RecordCollector } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
@@ -34,7 +34,7 @@ export function segmentIndexFor(segments: readonly Segment[], offset: number): n
 }
 
 /** Where to start scanning a segment for `offset`: an indexed record at or before it. */
-function seek(segment: Segment, offset: number): { position: number; offset: number } {
+export function seek(segment: Segment, offset: number): { position: number; offset: number } {
   const relative = offset - segment.baseOffset;
   const entry = lastAtOrBelow(segment.index.offsetRelative, relative);
   if (entry < 0) return { position: segment.index.positionFor(0), offset: segment.baseOffset };
@@ -52,17 +52,22 @@ export interface ReadLimits {
  * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
-  const collected: Collected = { records: [], bytes: 0, full: false };
+  const collected = new RecordObjects();
+  collectFrom(segments, offset, limits, collected);
+  return collected.records;
+}
+
+/** `readRecords` into any collector: a batch of views takes the same path, checks and limits. */
+export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordCollector): void {
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
   const chunks = { first: limits.maxRecords < Number.MAX_SAFE_INTEGER ? Math.min(chunkBytes, READ_CHUNK_BYTES_FIRST_LIMITED) : chunkBytes, max: chunkBytes };
   for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
     const segment = segments[index] as Segment;
-    const from = collected.records.length === 0 ? offset : segment.baseOffset;
+    const from = collected.count === 0 ? offset : segment.baseOffset;
     if (from >= segment.nextOffset) continue;
     const start = seek(segment, from);
     collectRecords(segment, start.position, start.offset, from, limits, chunks, collected);
   }
-  return collected.records;
 }
 
 interface SealedMaxima {

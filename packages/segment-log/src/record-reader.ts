@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
 import { RECORD_FORMAT, RECORD_FRAME_BYTES_MAX, getUint64, viewOf } from './format.js';
 import type { LogRecord } from './record.js';
 import { decodeRecordAt } from './record-codec.js';
@@ -16,15 +16,34 @@ export interface CollectLimits {
   maxRecords: number;
 }
 
-/** What a read has gathered so far, across segments. */
-export interface Collected {
-  records: LogRecord[];
+/** What a read gathers records into, across segments: record objects (`read`) or a batch of views (`readBatch`). */
+export interface RecordCollector {
+  /** Records taken so far. */
+  readonly count: number;
+  /** Frame bytes taken so far. */
   bytes: number;
   /** Set once a limit is reached. */
   full: boolean;
+  /** Takes the checksum-valid record frame at [start, end) of `chunk` (a buffer never reused while the collector holds it). */
+  add(segment: Segment, chunk: Chunk, start: number, end: number): void;
 }
 
-interface Chunk {
+/** `read`'s collector: a record object per record, its byte arrays views of the chunk. */
+export class RecordObjects implements RecordCollector {
+  readonly records: LogRecord[] = [];
+  bytes = 0;
+  full = false;
+
+  get count(): number {
+    return this.records.length;
+  }
+
+  add(segment: Segment, chunk: Chunk, start: number, end: number): void {
+    this.records.push(decodeRecordAt(chunk.bytes, chunk.view, start + FRAME_HEADER_BYTES, end - FRAME_TRAILER_BYTES, segment.paths.log, chunk.position + start));
+  }
+}
+
+export interface Chunk {
   bytes: Uint8Array;
   view: DataView;
   /** File position of bytes[0]. */
@@ -55,14 +74,14 @@ export function collectRecords(
   from: number,
   limits: CollectLimits,
   chunks: ChunkSizes,
-  collected: Collected,
+  collected: RecordCollector,
 ): void {
   const to = segment.size;
   let expected = firstOffset;
   let chunkBytes = chunks.first;
   while (position < to && !collected.full) {
     const chunk = readChunk(segment, position, Math.min(chunkBytes, to - position));
-    const ends = new Uint32Array(framesEndsCapacity(chunk.filled));
+    const ends = endsFor(chunk.filled);
     const run = validateFrameRun(chunk.bytes.subarray(0, chunk.filled), RECORD_FORMAT, ends);
     if (run.count === 0) {
       if (run.stop !== 'partial') throw corruptAt(segment, chunk.position, run.stop);
@@ -83,15 +102,24 @@ export function collectRecords(
   if (!collected.full && expected !== segment.nextOffset) throw corruptAt(segment, position, `expected the record with offset ${expected}`);
 }
 
-function take(segment: Segment, chunk: Chunk, start: number, end: number, limits: CollectLimits, collected: Collected): void {
+function take(segment: Segment, chunk: Chunk, start: number, end: number, limits: CollectLimits, collected: RecordCollector): void {
   if (collected.full) return;
-  if (collected.records.length > 0 && collected.bytes + (end - start) > limits.maxBytes) {
+  if (collected.count > 0 && collected.bytes + (end - start) > limits.maxBytes) {
     collected.full = true;
     return;
   }
-  collected.records.push(decodeRecordAt(chunk.bytes, chunk.view, start + FRAME_HEADER_BYTES, end - 4, { path: segment.paths.log, offset: chunk.position + start }));
+  collected.add(segment, chunk, start, end);
   collected.bytes += end - start;
-  if (collected.records.length >= limits.maxRecords) collected.full = true;
+  if (collected.count >= limits.maxRecords) collected.full = true;
+}
+
+/** Frame ends of the chunk being checked: shared by every read (reads are synchronous), grown as chunks grow. */
+let sharedEnds = new Uint32Array(0);
+
+function endsFor(chunkBytes: number): Uint32Array {
+  const needed = framesEndsCapacity(chunkBytes);
+  if (sharedEnds.length < needed) sharedEnds = new Uint32Array(needed);
+  return sharedEnds;
 }
 
 /** Not even one frame fitted: read again with room for the announced (bounded) frame, or report the damage. */

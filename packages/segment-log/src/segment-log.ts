@@ -18,7 +18,9 @@ import type { SealedFileCache } from './file-cache.js';
 import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
-import { READ_BYTES_DEFAULT, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
+import { READ_BYTES_DEFAULT, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
+import { RecordBatch } from './record-batch.js';
+import { scanBatches } from './batch-scan.js';
 import { prepareBatch, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './retention.js';
@@ -34,6 +36,13 @@ export interface ReadOptions {
   maxBytes?: number;
   /** Default: no limit beyond maxBytes. */
   maxRecords?: number;
+}
+
+export interface ScanOptions {
+  /** First offset to read; defaults to `startOffset`. */
+  from?: number;
+  /** Stops the scan with KEEL_ABORTED (the signal's reason as its cause) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface StreamOptions {
@@ -199,10 +208,60 @@ export class SegmentLog extends Store<SegmentLogStats> {
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
     const limits = this.#readArguments(offset, options);
     if (offset === this.nextOffset) return [];
+    this.#assertLocal(offset);
+    return readRecords(this.#segments, offset, limits);
+  }
+
+  /**
+   * `read` without an object per record: the same records, limits and checks (every
+   * record's CRC-32C, offset and lengths), handed back as one `RecordBatch` whose
+   * `offset(i)`, `timestamp(i)`, `key(i)`, `value(i)` and `headers(i)` read them where
+   * the read put them. The batch owns its buffers: it and every view cut from it stay
+   * valid for as long as they are held, whatever the log does next.
+   */
+  readBatch(offset: number, options: ReadOptions = {}): RecordBatch {
+    const limits = this.#readArguments(offset, options);
+    const batch = new RecordBatch();
+    if (offset === this.nextOffset) return batch;
+    this.#assertLocal(offset);
+    collectFrom(this.#segments, offset, limits, batch);
+    return batch;
+  }
+
+  /**
+   * Every record from `from` (default `startOffset`) to the end of the log at the time of
+   * the call, as batches of a chunk (about 1 MiB) each: the fastest way to read a log
+   * through. Reads are asynchronous (off the event loop) and double-buffered (the next
+   * chunk's read is in flight while this one is checked and handed out), every frame is
+   * checked (CRC-32C, offset, lengths) before its batch is handed out, and nothing is
+   * allocated per record. **The batch is reused:** it and every view cut from it are
+   * valid only until the iterator's next step; copy what you keep (`value(i).slice()`).
+   * A segment deleted by retention before the scan reaches it is KEEL_NOT_FOUND; damage
+   * is KEEL_CORRUPT with the file and byte; `close()` ends the scan quietly; an aborted
+   * `signal` ends it with KEEL_ABORTED.
+   */
+  scan(options: ScanOptions = {}): AsyncIterableIterator<RecordBatch> {
+    const from = this.#startArguments(options, 'scan');
+    if (from < this.nextOffset) this.#assertLocal(from);
+    const segments = this.#segments;
+    return scanBatches({ segments, isClosed: () => this.isClosed }, from, this.nextOffset, options.signal);
+  }
+
+  /** Checks the options of a read through the log (the log open, `from` in range, `signal`) and returns `from`. */
+  #startArguments(options: ScanOptions, what: string): number {
+    this.assertOpen();
+    if (options === null || typeof options !== 'object') throw badArgument(`${what} options must be an object, got ${describeType(options)}`);
+    const from = options.from ?? this.startOffset;
+    assertPosition(from, 'from');
+    this.#assertInRange(from);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw badArgument(`signal must be an AbortSignal, got ${describeType(options.signal)}`);
+    return from;
+  }
+
+  #assertLocal(offset: number): void {
     if (offset < this.localStartOffset) {
       throw new KeelError('KEEL_UNSUPPORTED', `offset ${offset} is in the remote store (below the local start ${this.localStartOffset}): read it with readAsync() or stream()`);
     }
-    return readRecords(this.#segments, offset, limits);
   }
 
   /** Checks a read's arguments (the log open, the offset in range) and returns its limits. */
@@ -235,12 +294,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
 
   /** Yields records from `from`; with `follow`, waits for new ones until aborted or closed. */
   stream(options: StreamOptions = {}): AsyncGenerator<LogRecord, void, undefined> {
-    this.assertOpen();
-    if (options === null || typeof options !== 'object') throw badArgument(`stream options must be an object, got ${describeType(options)}`);
-    const from = options.from ?? this.startOffset;
-    assertPosition(from, 'from');
-    this.#assertInRange(from);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw badArgument(`signal must be an AbortSignal, got ${describeType(options.signal)}`);
+    const from = this.#startArguments(options, 'stream');
     return this.#stream(from, options.follow === true, options.signal);
   }
 

@@ -44,7 +44,7 @@ it('frames every record of a batch so that it checks and decodes to what was app
         if (!check.ok) throw new Error(`frame ${index} does not check: ${check.state}`);
         expect(check.frameBytes).toBe(batch.frameBytes[index]);
         const start = position + FRAME_HEADER_BYTES;
-        const decoded = decodeRecordAt(target, view, start, start + check.payloadLength, { path: 'batch', offset: position });
+        const decoded = decodeRecordAt(target, view, start, start + check.payloadLength, 'batch', position);
         const record = records[index] as AppendRecord;
         expect(decoded.offset).toBe(firstOffset + index - from);
         expect(decoded.timestamp).toBe(record.timestamp);

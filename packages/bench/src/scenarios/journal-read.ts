@@ -1,24 +1,23 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackend, type Journal } from '../backends.js';
-import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
+import { makePayloads, RECORD_BYTES_PAGE, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
-import { SYSTEM_RAW_FS } from './peer-systems.js';
-import { buildOnce } from './shared-data.js';
+import { rawReader } from './raw-read.js';
+import { buildOnce, sharedHandle } from './shared-data.js';
 
 const GIBIBYTE = 2 ** 30;
 const QUICK_BYTES = 16 * 2 ** 20;
 const BUILD_BATCH_RECORDS = 10_000;
-const READ_CHUNK_BYTES = 1 << 20;
 const EXPLICIT = { mode: 'explicit' } as const;
 
-/** A journal of 100-byte records of about `bytes`, built and synced once; returns its path and size. */
-export function sharedJournal(context: ScenarioContext, bytes: number): Promise<{ path: string; bytes: number }> {
-  const path = join(context.sharedDirectory, `journal-${bytes}.log`);
+/** A journal of `recordBytes`-byte records (100 by default) of about `bytes`, built and synced once; returns its path and size. */
+export function sharedJournal(context: ScenarioContext, bytes: number, recordBytes = RECORD_BYTES_SMALL): Promise<{ path: string; bytes: number }> {
+  const path = join(context.sharedDirectory, recordBytes === RECORD_BYTES_SMALL ? `journal-${bytes}.log` : `journal-${bytes}-${recordBytes}.log`);
   return buildOnce(path, async () => {
     const { Journal } = await loadBackend('journal');
     const journal = await Journal.open(path, { durability: EXPLICIT });
-    const batch = makePayloads(BUILD_BATCH_RECORDS, RECORD_BYTES_SMALL, 3);
+    const batch = makePayloads(Math.ceil(BUILD_BATCH_RECORDS * RECORD_BYTES_SMALL / recordBytes), recordBytes, 3);
     while (journal.nextLsn < bytes) journal.appendBatch(batch);
     await journal.sync();
     await journal.close();
@@ -28,23 +27,6 @@ export function sharedJournal(context: ScenarioContext, bytes: number): Promise<
 
 function journalBytes(quick: boolean): number {
   return quick ? QUICK_BYTES : GIBIBYTE;
-}
-
-/** Reads the file front to back in 1 MiB chunks: the page-cache bandwidth any scan is bounded by. */
-function rawReader(path: string): BenchSystem {
-  const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  return {
-    name: `${SYSTEM_RAW_FS} read (no parsing)`,
-    async run() {
-      const fd = openSync(path, 'r');
-      try {
-        let position = 0;
-        for (let read = 1; read > 0; position += read) read = readSync(fd, chunk, 0, chunk.length, position);
-      } finally {
-        closeSync(fd);
-      }
-    },
-  };
 }
 
 /** Both scenarios read one shared journal: 1 GiB, or 16 MiB in a quick run. */
@@ -57,37 +39,48 @@ export function journalSizing(quick: boolean): ReturnType<Scenario['sizing']> {
   };
 }
 
-const scan: Scenario = {
-  name: 'journal-scan-1gib',
-  backend: 'journal',
-  description: 'full scan of a journal of 100-byte records with CRC checks, warm cache',
-  unit: 'MB/s',
-  measure: 'throughput',
-  targets: [{ kind: 'value-at-least', value: 1000 }],
-  sizing: journalSizing,
-  async systems(context, sizing) {
-    const { path } = await sharedJournal(context, sizing.workPerRound);
-    let journal: Journal | undefined;
-    return [
-      {
-        name: 'keel journal',
-        async setup() {
-          const { Journal } = await loadBackend('journal');
-          journal = await Journal.open(path, { durability: EXPLICIT });
-        },
-        async run() {
-          let records = 0;
-          for (const record of (journal as Journal).records()) records += record.payload.length > 0 ? 1 : 0;
-          if (records === 0) throw new Error('the journal scan returned no records');
-        },
-        async teardown() {
-          await journal?.close();
-        },
-      },
-      rawReader(path),
-    ];
-  },
-};
+/** keel's journal read through with `scan()` (batches of views, nothing per record) or `records()` (an object and a copy per record). */
+function journalScanner(handle: ReturnType<typeof sharedHandle<Journal>>, how: 'scan' | 'records'): BenchSystem {
+  let journal: Journal | undefined;
+  return {
+    name: `keel journal ${how}()`,
+    async setup() {
+      journal = await handle.acquire();
+    },
+    async run() {
+      let records = 0;
+      if (how === 'scan') {
+        for await (const batch of (journal as Journal).scan()) {
+          for (let index = 0; index < batch.count; index++) records += batch.payload(index).length > 0 ? 1 : 0;
+        }
+      } else {
+        for (const record of (journal as Journal).records()) records += record.payload.length > 0 ? 1 : 0;
+      }
+      if (records === 0) throw new Error('the journal scan returned no records');
+    },
+    teardown: () => handle.release(),
+  };
+}
+
+function scanScenario(name: string, recordBytes: number, target: number): Scenario {
+  return {
+    name,
+    backend: 'journal',
+    description: `full scan of a journal of ${recordBytes === RECORD_BYTES_PAGE ? '4 KiB' : `${recordBytes}-byte`} records with CRC checks, warm cache: scan() batches and records() objects, beside raw 1 MiB reads of the same file`,
+    unit: 'MB/s',
+    measure: 'throughput',
+    targets: [{ kind: 'value-at-least', value: target }],
+    sizing: journalSizing,
+    async systems(context, sizing) {
+      const { path } = await sharedJournal(context, sizing.workPerRound, recordBytes);
+      const handle = sharedHandle(async () => (await loadBackend('journal')).Journal.open(path, { durability: EXPLICIT }));
+      return [journalScanner(handle, 'scan'), journalScanner(handle, 'records'), rawReader(() => [path])];
+    },
+  };
+}
+
+const scan = scanScenario('journal-scan-1gib', RECORD_BYTES_SMALL, 1000);
+const scanPages = scanScenario('journal-scan-1gib-4k', RECORD_BYTES_PAGE, 2000);
 
 const open: Scenario = {
   name: 'journal-open-1gib',
@@ -111,9 +104,9 @@ const open: Scenario = {
           return seconds;
         },
       },
-      rawReader(path),
+      rawReader(() => [path]),
     ];
   },
 };
 
-export const JOURNAL_READ_SCENARIOS: Scenario[] = [scan, open];
+export const JOURNAL_READ_SCENARIOS: Scenario[] = [scan, scanPages, open];

@@ -28,3 +28,27 @@ export async function closeSharedData(): Promise<void> {
   for (const close of closers.splice(0).reverse()) await close();
   built.clear();
 }
+
+/**
+ * One open store for the several systems of a scenario that read it different ways (a
+ * store's lock admits one writable handle): the first `acquire` opens it, the last
+ * `release` closes it.
+ */
+export function sharedHandle<Store extends { close(): Promise<void> }>(open: () => Promise<Store>): { acquire(): Promise<Store>; release(): Promise<void> } {
+  let opened: Promise<Store> | undefined;
+  let users = 0;
+  return {
+    acquire() {
+      users++;
+      opened ??= open();
+      return opened;
+    },
+    async release() {
+      users--;
+      if (users > 0 || opened === undefined) return;
+      const store = await opened;
+      opened = undefined;
+      await store.close();
+    },
+  };
+}
