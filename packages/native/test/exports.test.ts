@@ -18,6 +18,7 @@ describe('@keel/native exports', () => {
         'createDirSync',
         'isAligned',
         'listDirSync',
+        'removeFile',
         'removeFileSync',
         'renameDurable',
         'renameDurableSync',

@@ -1,6 +1,5 @@
-import { joinPath, removeIfPresent, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
+import { joinPath, removeIfPresent, removeIfPresentAsync, renameDurably, writeNewFile, type Io } from '@keel/core';
 import { copyLive } from './compaction-copy.js';
-import { nextTurn } from './event-loop-turn.js';
 import { SEGMENT_HEADER_BYTES, compactingFileName, encodeSegmentHeader, mappingFileName, payloadFrameBytes, segmentFileName, type SegmentIdentity } from './format.js';
 import { MappingEncoder, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
@@ -80,50 +79,17 @@ async function writeOutputSegment(host: CompactionHost, path: string, identity: 
 /** Phase two: the caller has switched to the new refs, so the sources can go. */
 export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   for (const segment of record.sources) forgetSegment(host.segments, segment);
-  for (const segment of record.sources) {
-    const path = joinPath(host.dir, segmentFileName(segment));
-    await evictCachedPages(host.io, path);
-    removeIfPresent(host.io, path);
-    await nextTurn();
-  }
+  // Off the event loop: an unlink frees the file's cached pages and blocks, tens of ms for a large segment.
+  for (const segment of record.sources) await removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(segment)));
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
 }
 
-/** Bytes of a file whose cached pages are dropped in one turn of the event loop. */
-export const EVICT_BYTES_PER_TURN = 4 * 1024 * 1024;
-
-/**
- * An unlink drops the file's cached pages on the calling thread: for a segment of
- * hundreds of MiB, just written, that held the event loop for 100 ms and more. Dropping
- * them first, a slice per turn (advice: no byte of the file changes), leaves the unlink
- * little to do. Best effort: a file that cannot be advised is removed as it is.
- */
-async function evictCachedPages(io: Io, path: string): Promise<void> {
-  let file: IoFile;
-  try {
-    file = io.open(path);
-  } catch {
-    return;
-  }
-  try {
-    const size = file.sizeSync();
-    for (let offset = 0; offset < size; offset += EVICT_BYTES_PER_TURN) {
-      file.adviseSync(offset, Math.min(EVICT_BYTES_PER_TURN, size - offset), 'dontneed');
-      await nextTurn();
-    }
-  } catch {
-    // Only an optimisation: the unlink that follows does the same work itself.
-  } finally {
-    closeQuietly(file);
-  }
-}
-
 /** Undoes phase one: the output segment goes first, so a crash leaves no half-state that resolves new refs. */
 export async function deleteOutput(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   forgetSegment(host.segments, record.output);
-  removeIfPresent(host.io, joinPath(host.dir, segmentFileName(record.output)));
+  await removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(record.output)));
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
