@@ -79,8 +79,9 @@ async function writeOutputSegment(host: CompactionHost, path: string, identity: 
 /** Phase two: the caller has switched to the new refs, so the sources can go. */
 export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   for (const segment of record.sources) forgetSegment(host.segments, segment);
-  // Off the event loop: an unlink frees the file's cached pages and blocks, tens of ms for a large segment.
-  for (const segment of record.sources) await removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(segment)));
+  // Off the event loop, side by side: an unlink frees the file's cached pages and blocks,
+  // tens of ms for a large segment. Any order is safe: open finishes a commit that lost any source.
+  await settleAll(record.sources.map((segment) => removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(segment)))));
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
@@ -93,6 +94,13 @@ export async function deleteOutput(host: Pick<CompactionHost, 'io' | 'dir' | 'se
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
+}
+
+/** Waits for every operation, then throws the first failure: nothing is left running behind an error. */
+async function settleAll(operations: readonly Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(operations);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 function forgetSegment(segments: Map<number, SegmentState>, segment: number): void {
