@@ -36,10 +36,14 @@ export class GuardedIo extends InterceptedIo {
     try {
       return run();
     } catch (error) {
-      // Removing a file that is not there changed nothing on disk: a caller may expect it.
-      if (!(operation === 'remove' && isKeelError(error, 'KEEL_NOT_FOUND'))) this.#onFailure?.(error);
+      this.#failed(operation, error);
       throw error;
     }
+  }
+
+  #failed(operation: IoMutation, error: unknown): void {
+    // Removing a file that is not there changed nothing on disk: a caller may expect it.
+    if (!(operation === 'remove' && isKeelError(error, 'KEEL_NOT_FOUND'))) this.#onFailure?.(error);
   }
 
   protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
@@ -50,7 +54,7 @@ export class GuardedIo extends InterceptedIo {
     };
     promise.then(settle, (error: unknown) => {
       settle();
-      this.#onFailure?.(error);
+      this.#failed(operation, error);
     });
     return promise;
   }

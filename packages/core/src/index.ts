@@ -61,7 +61,7 @@ export { BACKUP_PARTIAL_SUFFIX, assertBackupOpensCleanly, copyStoreFiles, type B
 export { guardIo, openStoreDirectory, storeFileNames, type OpenStoreDirectoryOptions, type StoreDirectory } from './store-directory.js';
 export { OverlayIo } from './overlay-io.js';
 export { waitForFileChange } from './file-change.js';
-export { removeIfPresent } from './remove-quietly.js';
+export { removeIfPresent, removeIfPresentAsync } from './remove-quietly.js';
 export {
   renameDurably, writeFileDurably, writeFileDurablySync, writeNewFile, writeNewFileSync,
   type DurableWriteOptions, type FileContents,

@@ -58,6 +58,20 @@ export class InterceptedIo implements Io {
     this.aroundSync('remove', path, () => this.inner.remove(path));
   }
 
+  /** The inner Io's `removeAsync`, or its `remove` run at once when it has none. */
+  removeAsync(path: string): Promise<void> {
+    return this.aroundAsync('remove', path, () => {
+      const inner = this.inner;
+      if (inner.removeAsync !== undefined) return inner.removeAsync(path);
+      try {
+        inner.remove(path);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
+  }
+
   rename(from: string, to: string): void {
     this.aroundSync('rename', from, () => this.inner.rename(from, to));
   }

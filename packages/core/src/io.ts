@@ -99,6 +99,12 @@ export interface Io {
   /** Creates `dir` and its missing parents. */
   mkdir(dir: string): void;
   remove(path: string): void;
+  /**
+   * Optional: `remove` off the event loop (native: on the threadpool). Unlinking a large
+   * file frees its cached pages and its blocks, which can take tens of milliseconds. An
+   * Io without it is removed from with `remove` (see `removeIfPresentAsync`).
+   */
+  removeAsync?(path: string): Promise<void>;
   /** Atomic rename; durable only after `syncDir` of the parents. */
   rename(from: string, to: string): void;
   syncDir(dir: string): Promise<void>;

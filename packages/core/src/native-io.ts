@@ -177,6 +177,10 @@ export const nativeIo: Io = {
     assertPath(path);
     guarded(path, () => native.removeFileSync(path));
   },
+  removeAsync(path: string): Promise<void> {
+    assertPath(path);
+    return guardedAsync(path, () => native.removeFile(path));
+  },
   rename(from: string, to: string): void {
     assertPath(from);
     assertPath(to);

@@ -18,3 +18,13 @@ export function removeIfPresent(io: Io, path: string): void {
     if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
   }
 }
+
+/** `removeIfPresent` off the event loop where the Io can (`Io.removeAsync`), else on it. */
+export async function removeIfPresentAsync(io: Io, path: string): Promise<void> {
+  if (io.removeAsync === undefined) return removeIfPresent(io, path);
+  try {
+    await io.removeAsync(path);
+  } catch (error) {
+    if (!isKeelError(error, 'KEEL_NOT_FOUND')) throw error;
+  }
+}

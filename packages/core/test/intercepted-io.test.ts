@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InterceptedIo, ioError, nativeIo, type IoMutation } from '../src/index.js';
+import { GuardedIo, InterceptedIo, ioError, nativeIo, removeIfPresentAsync, type Io, type IoMutation } from '../src/index.js';
 import { useTempDir } from './temp-dir.js';
 
 /** Records every mutation and fails the ones named in `failing`. */
@@ -58,6 +58,32 @@ describe('InterceptedIo', () => {
       'datasync a', 'datasync a', 'fsync a', 'rename a', `sync-dir ${dir.slice(dir.lastIndexOf('/') + 1)}`,
       `sync-dir ${dir.slice(dir.lastIndexOf('/') + 1)}`, 'remove b',
     ]);
+  });
+
+  it('removes off the event loop through its hook, or with the inner Io\'s remove when it has no removeAsync', async () => {
+    const dir = tempDir();
+    const io = new RecordingIo(nativeIo);
+    for (const name of ['a', 'b']) io.open(join(dir, name), { create: true }).closeSync();
+    await io.removeAsync(join(dir, 'a'));
+    const { removeAsync: _none, ...withoutRemoveAsync } = nativeIo;
+    const syncOnly = new RecordingIo(withoutRemoveAsync as Io);
+    await syncOnly.removeAsync(join(dir, 'b'));
+    expect([io.seen, syncOnly.seen]).toEqual([['open-create a', 'open-create b', 'remove a'], ['remove b']]);
+    expect(io.list(dir)).toEqual([]);
+    await expect(io.removeAsync(join(dir, 'a'))).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+  });
+
+  it('a missing file removed asynchronously does not poison a guarded Io, another failure does', async () => {
+    const dir = tempDir();
+    const failures: unknown[] = [];
+    const guarded = new GuardedIo(nativeIo);
+    guarded.arm((error) => failures.push(error));
+    await removeIfPresentAsync(guarded, join(dir, 'missing'));
+    expect(failures).toEqual([]);
+    guarded.mkdir(join(dir, 'sub'));
+    guarded.open(join(dir, 'sub', 'file'), { create: true }).closeSync();
+    await expect(guarded.removeAsync(join(dir, 'sub'))).rejects.toMatchObject({ code: 'KEEL_IO' });
+    expect(failures).toHaveLength(1);
   });
 
   it('a failing hook keeps the operation from reaching the disk', async () => {

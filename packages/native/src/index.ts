@@ -203,6 +203,7 @@ interface Binding {
   renameDurableSync(from: string, to: string): void;
   renameDurable(from: string, to: string): Promise<void>;
   removeFileSync(path: string): void;
+  removeFile(path: string): Promise<void>;
   createDirSync(path: string, recursive?: boolean): void;
   listDirSync(path: string): string[];
   statSync(path: string): StatResult | null;
@@ -231,6 +232,8 @@ export const renameDurableSync: (from: string, to: string) => void = binding.ren
 export const renameDurable: (from: string, to: string) => Promise<void> = binding.renameDurable;
 /** unlink(2). */
 export const removeFileSync: (path: string) => void = binding.removeFileSync;
+/** `removeFileSync` on the threadpool. */
+export const removeFile: (path: string) => Promise<void> = binding.removeFile;
 /** mkdir(2); with `recursive`, like `mkdir -p` (an existing directory is fine). */
 export const createDirSync: (path: string, recursive: boolean) => void = binding.createDirSync;
 /** Entry names, sorted by their UTF-8 bytes, without `.` and `..`. */

@@ -20,6 +20,7 @@ describe('@keel/native exports', () => {
         'listDirSync',
         'md5',
         'sha256',
+        'removeFile',
         'removeFileSync',
         'renameDurable',
         'renameDurableSync',

@@ -26,10 +26,9 @@ export class CompactionPlan {
   #state: CompactionState = 'pending';
   #running: Promise<void> | null = null;
 
-  constructor(record: MappingRecord | null, resolver: CompactionResolver) {
-    const mapping = new Map<string, PayloadRef>();
-    for (const entry of record?.entries ?? []) mapping.set(PayloadRef.key(entry.from), Object.freeze({ ...entry.to }));
-    this.mapping = mapping;
+  /** `moves`, when given, is the mapping already built from `record` (compaction builds it as it copies). */
+  constructor(record: MappingRecord | null, resolver: CompactionResolver, moves?: Map<string, PayloadRef>) {
+    this.mapping = moves ?? mappingOf(record);
     this.output = record?.output ?? null;
     this.sources = Object.freeze([...(record?.sources ?? [])]);
     this.#resolver = resolver;
@@ -68,4 +67,10 @@ export class CompactionPlan {
     );
     return this.#running;
   }
+}
+
+function mappingOf(record: MappingRecord | null): Map<string, PayloadRef> {
+  const mapping = new Map<string, PayloadRef>();
+  for (const entry of record?.entries ?? []) mapping.set(PayloadRef.key(entry.from), Object.freeze({ ...entry.to }));
+  return mapping;
 }

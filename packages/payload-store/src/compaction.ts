@@ -1,13 +1,10 @@
-import { KeelError, isKeelError, joinPath, removeIfPresent, renameDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
+import { joinPath, removeIfPresent, removeIfPresentAsync, renameDurably, writeNewFile, type Io } from '@keel/core';
+import { copyLive } from './compaction-copy.js';
 import { SEGMENT_HEADER_BYTES, compactingFileName, encodeSegmentHeader, mappingFileName, payloadFrameBytes, segmentFileName, type SegmentIdentity } from './format.js';
-import { encodeBoundFrames } from './frame-binding.js';
-import { encodeMapping, type MappingEntry, type MappingRecord } from './mapping-file.js';
+import { MappingEncoder, type MappingEntry, type MappingRecord } from './mapping-file.js';
 import { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 import { closeFile, closeQuietly } from './writer.js';
-
-/** Compaction output is written in batches of about this many bytes: one write each. */
-export const COMPACTION_WRITE_BYTES = 4 * 1024 * 1024;
 
 /** What compaction needs from the store. */
 export interface CompactionHost {
@@ -17,48 +14,22 @@ export interface CompactionHost {
   /** The store's identity, recorded in every mapping so that recovery can tell it is ours. */
   readonly storeId: Uint8Array;
   allocateSegment(): number;
-  /** Reads and verifies one payload (zero-copy for sealed segments). */
-  read(ref: PayloadRef): Uint8Array;
 }
 
-/**
- * The live refs that sit in `sources` (segment → order), once each, in append order:
- * by the segment's order, then segment, then offset. The output keeps payloads in the
- * order they were appended, and its reads stream through each source.
- */
-export function selectLive(liveRefs: readonly PayloadRef[], sources: ReadonlyMap<number, number>): PayloadRef[] {
-  const unique = new Map<string, PayloadRef>();
-  for (const ref of liveRefs) if (sources.has(ref.segment)) unique.set(PayloadRef.key(ref), ref);
-  const orderOf = (ref: PayloadRef) => sources.get(ref.segment) as number;
-  return [...unique.values()].sort((left, right) => orderOf(left) - orderOf(right) || left.segment - right.segment || left.offset - right.offset);
-}
-
-/** Reads every live payload before anything is written; one unreadable payload aborts all. */
-export function readLive(host: CompactionHost, live: readonly PayloadRef[]): Uint8Array[] {
-  return live.map((ref) => {
-    try {
-      return host.read(ref);
-    } catch (error) {
-      throw new KeelError('KEEL_CORRUPT', `compaction aborted, nothing was changed: live payload ${PayloadRef.key(ref)} cannot be read (${isKeelError(error) ? error.code : String(error)})`, {
-        path: joinPath(host.dir, segmentFileName(ref.segment)),
-        offset: ref.offset,
-        cause: error,
-      });
-    }
-  });
+/** Phase one's result: the durable record, the output's order, and each moved ref's key → its new ref. */
+export interface WrittenCompaction {
+  readonly record: MappingRecord;
+  readonly order: number;
+  readonly moves: Map<string, PayloadRef>;
 }
 
 /**
  * Phase one of compaction: writes the live payloads into a new segment and records the
  * old-to-new map, both durably, and only then gives the segment its final name. When it
- * returns, old and new refs both resolve; nothing has been deleted.
+ * returns, old and new refs both resolve; nothing has been deleted. A live payload that
+ * does not verify aborts it, and what it wrote so far is removed.
  */
-export async function writeCompaction(
-  host: CompactionHost,
-  sources: ReadonlyMap<number, number>,
-  live: readonly PayloadRef[],
-  payloads: readonly Uint8Array[],
-): Promise<{ record: MappingRecord; order: number }> {
+export async function writeCompaction(host: CompactionHost, sources: ReadonlyMap<number, number>, live: readonly PayloadRef[]): Promise<WrittenCompaction> {
   const { io, dir } = host;
   const output = host.allocateSegment();
   const order = Math.min(...sources.values());
@@ -68,52 +39,38 @@ export async function writeCompaction(
   try {
     // Written whole: its header records its own size, which binds where it ends.
     let outputBytes = SEGMENT_HEADER_BYTES;
-    for (const payload of payloads) outputBytes += payloadFrameBytes(payload.length);
-    const identity: SegmentIdentity = { segment: output, kind: 'compaction', order, storeId: host.storeId, predecessor: 0, boundEnd: outputBytes };
-    const entries = await writeOutputSegment(io, temporaryPath, identity, live, payloads);
+    for (const ref of live) outputBytes += payloadFrameBytes(ref.length);
     const sourceNumbers = [...sources.keys()].sort((left, right) => left - right);
-    const record: MappingRecord = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers, entries };
+    const summary = { storeId: host.storeId, output, outputOrder: order, outputBytes, sources: sourceNumbers };
+    // Entries go into the mapping's bytes and the plan's map as each payload moves.
+    const mapping = new MappingEncoder(summary, live.length);
+    const entries: MappingEntry[] = [];
+    const moves = new Map<string, PayloadRef>();
+    const identity: SegmentIdentity = { segment: output, kind: 'compaction', order, storeId: host.storeId, predecessor: 0, boundEnd: outputBytes };
+    await writeOutputSegment(host, temporaryPath, identity, live, (entry) => {
+      entries.push(entry);
+      mapping.add(entry);
+      moves.set(PayloadRef.key(entry.from), Object.freeze(entry.to));
+    });
     // The mapping is created exclusively at its own name (recovery reads a torn one as
     // torn), and its entry is durable before the output is renamed into place.
-    await writeNewFile(io, mappingPath, encodeMapping(record));
+    await writeNewFile(io, mappingPath, mapping.finish());
     await io.syncDir(dir);
     await renameDurably(io, temporaryPath, finalPath);
-    return { record, order };
+    return { record: { ...summary, entries }, order, moves };
   } catch (error) {
     for (const path of [temporaryPath, finalPath, mappingPath]) removeQuietly(io, path);
     throw error;
   }
 }
 
-async function writeOutputSegment(
-  io: Io,
-  path: string,
-  identity: SegmentIdentity,
-  live: readonly PayloadRef[],
-  payloads: readonly Uint8Array[],
-): Promise<MappingEntry[]> {
-  const output = identity.segment;
-  const entries: MappingEntry[] = [];
-  const file = io.open(path, { create: true, truncate: true });
+async function writeOutputSegment(host: CompactionHost, path: string, identity: SegmentIdentity, live: readonly PayloadRef[], moved: (entry: MappingEntry) => void): Promise<void> {
+  const file = host.io.open(path, { create: true, truncate: true });
   try {
     await file.write(encodeSegmentHeader(identity), 0);
-    let position = SEGMENT_HEADER_BYTES;
-    for (let start = 0; start < payloads.length; ) {
-      let end = start;
-      let bytes = 0;
-      while (end < payloads.length && (end === start || bytes + payloadFrameBytes((payloads[end] as Uint8Array).length) <= COMPACTION_WRITE_BYTES)) {
-        const from = live[end] as PayloadRef;
-        entries.push({ from, to: { segment: output, offset: position + bytes, length: from.length } });
-        bytes += payloadFrameBytes(from.length);
-        end++;
-      }
-      await file.write(encodeBoundFrames(payloads.slice(start, end), output, position), position);
-      position += bytes;
-      start = end;
-    }
-    if (position !== identity.boundEnd) throw new Error(`compaction output ends at ${position}, its header says ${identity.boundEnd}`);
+    const end = await copyLive({ io: host.io, dir: host.dir, segments: host.segments, file, output: identity.segment }, live, SEGMENT_HEADER_BYTES, moved);
+    if (end !== identity.boundEnd) throw new Error(`compaction output ends at ${end}, its header says ${identity.boundEnd}`);
     await file.datasync();
-    return entries;
   } finally {
     closeQuietly(file);
   }
@@ -122,7 +79,9 @@ async function writeOutputSegment(
 /** Phase two: the caller has switched to the new refs, so the sources can go. */
 export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   for (const segment of record.sources) forgetSegment(host.segments, segment);
-  for (const segment of record.sources) removeIfPresent(host.io, joinPath(host.dir, segmentFileName(segment)));
+  // Off the event loop, side by side: an unlink frees the file's cached pages and blocks,
+  // tens of ms for a large segment. Any order is safe: open finishes a commit that lost any source.
+  await settleAll(record.sources.map((segment) => removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(segment)))));
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
@@ -131,10 +90,17 @@ export async function deleteSources(host: Pick<CompactionHost, 'io' | 'dir' | 's
 /** Undoes phase one: the output segment goes first, so a crash leaves no half-state that resolves new refs. */
 export async function deleteOutput(host: Pick<CompactionHost, 'io' | 'dir' | 'segments'>, record: MappingRecord): Promise<void> {
   forgetSegment(host.segments, record.output);
-  removeIfPresent(host.io, joinPath(host.dir, segmentFileName(record.output)));
+  await removeIfPresentAsync(host.io, joinPath(host.dir, segmentFileName(record.output)));
   await host.io.syncDir(host.dir);
   removeIfPresent(host.io, joinPath(host.dir, mappingFileName(record.output)));
   await host.io.syncDir(host.dir);
+}
+
+/** Waits for every operation, then throws the first failure: nothing is left running behind an error. */
+async function settleAll(operations: readonly Promise<void>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(operations);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 function forgetSegment(segments: Map<number, SegmentState>, segment: number): void {

@@ -24,6 +24,15 @@ export function encodeBoundFrames(payloads: readonly Uint8Array[], segment: numb
   let total = 0;
   for (const payload of payloads) total += payloadFrameBytes(payload.length);
   const target = new Uint8Array(total);
+  encodeBoundFramesInto(target, payloads, segment, offset);
+  return target;
+}
+
+/**
+ * `encodeBoundFrames` into the start of `target`, which must have room for them (a
+ * buffer reused from batch to batch); returns the bytes written.
+ */
+export function encodeBoundFramesInto(target: Uint8Array, payloads: readonly Uint8Array[], segment: number, offset: number): number {
   let position = 0;
   for (const payload of payloads) {
     writeFrameHeader(target, position, payload.length + FRAME_BINDING_BYTES, PAYLOAD_FRAME_FORMAT);
@@ -31,8 +40,8 @@ export function encodeBoundFrames(payloads: readonly Uint8Array[], segment: numb
     target.set(payload, position + FRAME_HEADER_BYTES + FRAME_BINDING_BYTES);
     position += payloadFrameBytes(payload.length);
   }
-  if (total > 0) sealFrameRun(target);
-  return target;
+  if (position > 0) sealFrameRun(target.subarray(0, position));
+  return position;
 }
 
 // Byte writes rather than a DataView: the append path writes one binding per payload.

@@ -80,32 +80,67 @@ export function mappingFileBytes(sourceCount: number, entryCount: number): numbe
 }
 
 export function encodeMapping(record: MappingRecord): Uint8Array {
-  if (record.entries.length > MAPPING_ENTRIES_MAX || record.sources.length > MAPPING_SOURCES_MAX) {
-    throw new KeelError('KEEL_TOO_LARGE', `a compaction of ${record.entries.length} payloads from ${record.sources.length} segments exceeds MAPPING_ENTRIES_MAX (${MAPPING_ENTRIES_MAX}) or MAPPING_SOURCES_MAX (${MAPPING_SOURCES_MAX})`);
+  const encoder = new MappingEncoder(record, record.entries.length);
+  for (const entry of record.entries) encoder.add(entry);
+  return encoder.finish();
+}
+
+/** What a mapping says besides its entries. */
+export type MappingSummary = Omit<MappingRecord, 'entries'>;
+
+/**
+ * Encodes a mapping whose entries arrive one at a time (compaction adds each as it moves
+ * the payload), into one buffer sized for `entryCount` entries up front.
+ */
+export class MappingEncoder {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #entryCount: number;
+  #added = 0;
+  #position: number;
+
+  constructor(summary: MappingSummary, entryCount: number) {
+    if (entryCount > MAPPING_ENTRIES_MAX || summary.sources.length > MAPPING_SOURCES_MAX) {
+      throw new KeelError('KEEL_TOO_LARGE', `a compaction of ${entryCount} payloads from ${summary.sources.length} segments exceeds MAPPING_ENTRIES_MAX (${MAPPING_ENTRIES_MAX}) or MAPPING_SOURCES_MAX (${MAPPING_SOURCES_MAX})`);
+    }
+    const bytes = new Uint8Array(mappingFileBytes(summary.sources.length, entryCount));
+    const view = new DataView(bytes.buffer);
+    bytes.set(mappingPrefix(summary.storeId), 0);
+    view.setUint32(24, summary.output, true);
+    view.setUint32(28, summary.outputOrder, true);
+    writeUint64(view, 32, summary.outputBytes, 'a compaction output size');
+    view.setUint32(40, summary.sources.length, true);
+    view.setUint32(44, entryCount, true);
+    view.setUint32(MAPPING_HEADER_CHECKED_BYTES, crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)), true);
+    let position = MAPPING_HEADER_BYTES;
+    for (const source of summary.sources) {
+      view.setUint32(position, source, true);
+      position += MAPPING_SOURCE_BYTES;
+    }
+    this.#bytes = bytes;
+    this.#view = view;
+    this.#entryCount = entryCount;
+    this.#position = position;
   }
-  const bytes = new Uint8Array(mappingFileBytes(record.sources.length, record.entries.length));
-  const view = new DataView(bytes.buffer);
-  bytes.set(mappingPrefix(record.storeId), 0);
-  view.setUint32(24, record.output, true);
-  view.setUint32(28, record.outputOrder, true);
-  writeUint64(view, 32, record.outputBytes, 'a compaction output size');
-  view.setUint32(40, record.sources.length, true);
-  view.setUint32(44, record.entries.length, true);
-  view.setUint32(MAPPING_HEADER_CHECKED_BYTES, crc32c(bytes.subarray(0, MAPPING_HEADER_CHECKED_BYTES)), true);
-  let position = MAPPING_HEADER_BYTES;
-  for (const source of record.sources) {
-    view.setUint32(position, source, true);
-    position += MAPPING_SOURCE_BYTES;
-  }
-  for (const { from, to } of record.entries) {
+
+  add({ from, to }: MappingEntry): void {
+    if (this.#added === this.#entryCount) throw new Error(`a mapping sized for ${this.#entryCount} entries got one more`);
+    const view = this.#view;
+    const position = this.#position;
     view.setUint32(position, from.segment, true);
     writeUint64(view, position + 4, from.offset, 'a mapped source offset');
     view.setUint32(position + 12, from.length, true);
     writeUint64(view, position + 16, to.offset, 'a mapped output offset');
-    position += MAPPING_ENTRY_BYTES;
+    this.#position += MAPPING_ENTRY_BYTES;
+    this.#added++;
   }
-  view.setUint32(position, crc32c(bytes.subarray(0, position)), true);
-  return bytes;
+
+  /** The encoded mapping, its checksum filled in; every announced entry must have been added. */
+  finish(): Uint8Array {
+    if (this.#added !== this.#entryCount) throw new Error(`a mapping sized for ${this.#entryCount} entries got ${this.#added}`);
+    this.#view.setUint32(this.#position, crc32c(this.#bytes.subarray(0, this.#position)), true);
+    return this.#bytes;
+  }
 }
 
 function mappingPrefix(storeId: Uint8Array): Uint8Array {

@@ -16,12 +16,13 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import { CompactionPlan } from './compaction-plan.js';
-import { deleteOutput, deleteSources, readLive, selectLive, writeCompaction, type CompactionHost } from './compaction.js';
+import { deleteOutput, deleteSources, writeCompaction, type CompactionHost } from './compaction.js';
 import { PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, mappingFileName, segmentFileName } from './format.js';
 import type { MappingRecord } from './mapping-file.js';
 import { assertDirectory, normalizeOptions, type NormalizedOptions, type PayloadStoreOptions } from './options.js';
 import { normalizeRef, type PayloadRef } from './payload-ref.js';
 import { readPayload } from './reader.js';
+import { normalizeLiveRefs, selectLive } from './live-selection.js';
 import { recoverDirectory, type OpenedDirectory } from './recovery.js';
 import { inAppendOrder, scanSegment, type ScannedPayload } from './scan.js';
 import { describeSegment, type SegmentInfo, type SegmentState } from './segment.js';
@@ -174,10 +175,9 @@ export class PayloadStore extends Store<PayloadStoreStats> {
   async compact(liveRefs: readonly PayloadRef[], options: CompactOptions = {}): Promise<CompactionPlan> {
     this.assertWritable();
     assertArray(liveRefs, 'liveRefs');
-    const live = liveRefs.map((ref, index) => normalizeRef(ref, `liveRefs[${index}]`));
     const seal = normalizeSealOption(options);
     if (this.#pending !== null || this.#compacting !== null) throw badArgument('a compaction is already pending; commit or abort it first');
-    this.#compacting = this.#compact(live, seal);
+    this.#compacting = this.#compact(liveRefs, seal);
     try {
       return await this.#compacting;
     } finally {
@@ -185,7 +185,15 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     }
   }
 
-  async #compact(live: readonly PayloadRef[], seal: boolean | SealHandle): Promise<CompactionPlan> {
+  /**
+   * Every step that is per payload runs a slice per turn of the event loop, and the
+   * copy's reads and writes run on the threadpool: a compaction of any size holds the
+   * loop up for one slice at a time.
+   */
+  async #compact(liveRefs: readonly PayloadRef[], seal: boolean | SealHandle): Promise<CompactionPlan> {
+    // Validated before anything changes, the seal included.
+    const live = await normalizeLiveRefs(liveRefs);
+    this.assertWritable();
     let bound = seal === false ? Number.MAX_SAFE_INTEGER : seal === true ? 0 : seal.sealed;
     if (seal === true) {
       // Make the active segment durable off the event loop first; the seal right after then
@@ -199,9 +207,8 @@ export class PayloadStore extends Store<PayloadStoreStats> {
     if (sources.size === 0) return new CompactionPlan(null, { commit: async () => undefined, abort: async () => undefined });
     // Everything appended so far (the sources and the active segment's creation) becomes durable first.
     await this.sync();
-    const selected = selectLive(live, sources);
-    const payloads = readLive(this.#host(), selected);
-    const { record, order } = await writeCompaction(this.#host(), sources, selected, payloads);
+    const selected = await selectLive(this.dir, live, sources, this.#segments);
+    const { record, order, moves } = await writeCompaction(this.#host(), sources, selected);
     const path = joinPath(this.dir, segmentFileName(record.output));
     const size = this.io.stat(path)?.size ?? 0;
     this.#segments.set(record.output, {
@@ -217,7 +224,7 @@ export class PayloadStore extends Store<PayloadStoreStats> {
       view: null,
     });
     this.#compactions++;
-    this.#pending = this.#planFor(record);
+    this.#pending = this.#planFor(record, moves);
     return this.#pending;
   }
 
@@ -228,17 +235,16 @@ export class PayloadStore extends Store<PayloadStoreStats> {
       segments: this.#segments,
       storeId: this.#storeId,
       allocateSegment: () => this.#writer.allocateSegment(),
-      read: (ref) => readPayload(this.io, this.#segments.get(ref.segment) as SegmentState, ref),
     };
   }
 
-  #planFor(record: MappingRecord): CompactionPlan {
+  #planFor(record: MappingRecord, moves?: Map<string, PayloadRef>): CompactionPlan {
     const finish = async (plan: CompactionPlan, phase: typeof deleteSources): Promise<void> => {
       this.assertWritable();
       await phase(this.#host(), record);
       if (this.#pending === plan) this.#pending = null;
     };
-    return new CompactionPlan(record, { commit: (plan) => finish(plan, deleteSources), abort: (plan) => finish(plan, deleteOutput) });
+    return new CompactionPlan(record, { commit: (plan) => finish(plan, deleteSources), abort: (plan) => finish(plan, deleteOutput) }, moves);
   }
 
   /** Bytes of every segment and mapping file this store holds. */

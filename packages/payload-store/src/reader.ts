@@ -42,17 +42,24 @@ export function mapSealed(io: Io, state: SegmentState): MappedSegment {
 
 /** The hot path of sealed reads: header fields straight from the DataView, one CRC call, one subarray. */
 function readMapped(mapped: MappedSegment, ref: PayloadRef, path: string): Uint8Array {
-  const { bytes, data } = mapped;
-  const offset = ref.offset;
-  const payloadEnd = offset + PAYLOAD_AT + ref.length;
-  if (data.getUint32(offset, false) !== PAYLOAD_FRAME_MAGIC || data.getUint32(offset + 4, true) !== ref.length + FRAME_BINDING_BYTES) {
-    return verifyFrame(bytes.subarray(offset, payloadEnd + 4), ref, path);
+  return verifyPayloadAt(mapped, ref.offset, ref, path);
+}
+
+/**
+ * Verifies the frame of `ref` found at `at` of `held` (a mapping of its segment, or bytes
+ * read from it starting `ref.offset − at` into the file) and returns a view of its payload.
+ */
+export function verifyPayloadAt(held: MappedSegment, at: number, ref: PayloadRef, path: string): Uint8Array {
+  const { bytes, data } = held;
+  const payloadEnd = at + PAYLOAD_AT + ref.length;
+  if (data.getUint32(at, false) !== PAYLOAD_FRAME_MAGIC || data.getUint32(at + 4, true) !== ref.length + FRAME_BINDING_BYTES) {
+    return verifyFrame(bytes.subarray(at, payloadEnd + 4), ref, path);
   }
-  if (crc32c(bytes.subarray(offset, payloadEnd)) !== data.getUint32(payloadEnd, true)) {
-    throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${offset} does not verify (checksum-mismatch)`, { path, offset });
+  if (crc32c(bytes.subarray(at, payloadEnd)) !== data.getUint32(payloadEnd, true)) {
+    throw new KeelError('KEEL_CORRUPT', `payload at ${path}:${ref.offset} does not verify (checksum-mismatch)`, { path, offset: ref.offset });
   }
-  if (!isBoundTo(bytes, offset, ref.segment, offset)) throw misplaced(path, ref);
-  return bytes.subarray(offset + PAYLOAD_AT, payloadEnd);
+  if (!isBoundTo(bytes, at, ref.segment, ref.offset)) throw misplaced(path, ref);
+  return bytes.subarray(at + PAYLOAD_AT, payloadEnd);
 }
 
 function misplaced(path: string, ref: PayloadRef): KeelError {

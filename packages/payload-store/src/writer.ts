@@ -9,7 +9,7 @@ import {
   payloadFrameBytes,
   segmentFileName,
 } from './format.js';
-import { encodeBoundFrames } from './frame-binding.js';
+import { encodeBoundFramesInto } from './frame-binding.js';
 import type { PayloadRef } from './payload-ref.js';
 import type { SegmentState } from './segment.js';
 
@@ -44,6 +44,13 @@ export function appendIdentity(segment: number, predecessor: Predecessor | null,
   return { segment, kind: 'append', order: segment, storeId, predecessor: predecessor?.segment ?? 0, boundEnd: predecessor?.sealedEnd ?? 0 };
 }
 
+/**
+ * The frames of one append up to this size are encoded into one buffer the writer keeps
+ * (the write is synchronous, so it is free again at once): no allocation, zero-fill or
+ * page faults per batch. A larger append gets a buffer of its own.
+ */
+export const FRAME_SCRATCH_BYTES_MAX = 4 * 1024 * 1024;
+
 /** A rotation's new segment still under its following name, and the segment it follows. */
 interface PendingRotation {
   readonly state: SegmentState;
@@ -71,6 +78,7 @@ export class SegmentWriter {
   #writtenBytes = 0;
   /** Told after each rotation: the store asks its group commit for the flush that makes it durable. */
   onRotate: (() => void) | null = null;
+  #scratch = new Uint8Array(0);
 
   constructor(io: Io, dir: string, segments: Map<number, SegmentState>, active: SegmentState, nextSegment: number, segmentBytes: number, storeId: Uint8Array) {
     this.#io = io;
@@ -113,12 +121,20 @@ export class SegmentWriter {
         end += payloadFrameBytes(payload.length);
         index++;
       } while (index < payloads.length && !this.#mustRotate(end, payloads[index] as Uint8Array));
-      const frames = encodeBoundFrames(start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), active.segment, active.end);
+      const frames = this.#frameBuffer(end - active.end);
+      encodeBoundFramesInto(frames, start === 0 && index === payloads.length ? payloads : payloads.slice(start, index), active.segment, active.end);
       (active.file as NonNullable<SegmentState['file']>).writeSync(frames, active.end);
       this.#writtenBytes += end - active.end;
       active.end = end;
     }
     return refs;
+  }
+
+  /** A buffer of exactly `bytes` for one append's frames: the kept one while it is small enough. */
+  #frameBuffer(bytes: number): Uint8Array {
+    if (bytes > FRAME_SCRATCH_BYTES_MAX) return new Uint8Array(bytes);
+    if (this.#scratch.length < bytes) this.#scratch = new Uint8Array(Math.min(FRAME_SCRATCH_BYTES_MAX, Math.max(bytes, this.#scratch.length * 2)));
+    return this.#scratch.subarray(0, bytes);
   }
 
   /**

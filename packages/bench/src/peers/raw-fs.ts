@@ -1,5 +1,8 @@
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+
+const fdatasyncAsync = promisify(fdatasync);
 
 /**
  * The floor every durable log is measured against: plain `node:fs` appends to one file,
@@ -19,9 +22,19 @@ export class RawFsLog {
 
   /** Writes the batch as one buffer (how a caller of writeSync would) and syncs it. */
   appendBatchDurably(payloads: readonly Uint8Array[]): void {
+    this.#writeBatch(payloads);
+    fdatasyncSync(this.#fd);
+  }
+
+  /** The same with the fdatasync on the threadpool (`fs.fdatasync`), as an async store's sync runs. */
+  async appendBatchDurablyAsync(payloads: readonly Uint8Array[]): Promise<void> {
+    this.#writeBatch(payloads);
+    await fdatasyncAsync(this.#fd);
+  }
+
+  #writeBatch(payloads: readonly Uint8Array[]): void {
     const bytes = payloads.length === 1 ? (payloads[0] as Uint8Array) : Buffer.concat(payloads);
     this.#position += writeSync(this.#fd, bytes, 0, bytes.length, this.#position);
-    fdatasyncSync(this.#fd);
   }
 
   appendDurably(payload: Uint8Array): void {

@@ -18,15 +18,17 @@ export const SYSTEM_LMDB = 'lmdb';
 export const SYSTEM_CLASSIC_LEVEL = 'classic-level';
 export const SYSTEM_SQLITE = 'better-sqlite3';
 
-export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
+/** `sync`: writeSync + fdatasyncSync per batch; `async`: writeSync + `fs.fdatasync` on the threadpool. */
+export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[], mode: 'sync' | 'async' = 'sync'): BenchSystem {
   let log: RawFsLog | undefined;
   return {
-    name: SYSTEM_RAW_FS,
+    name: mode === 'sync' ? SYSTEM_RAW_FS : `${SYSTEM_RAW_FS} async fdatasync`,
     async setup() {
-      log = new RawFsLog(directory);
+      log = new RawFsLog(directory, mode === 'sync' ? 'raw.log' : 'raw-async.log');
     },
     async run() {
-      for (const batch of batches) log?.appendBatchDurably(batch);
+      if (mode === 'sync') for (const batch of batches) log?.appendBatchDurably(batch);
+      else for (const batch of batches) await log?.appendBatchDurablyAsync(batch);
     },
     async teardown() {
       log?.close();

@@ -44,6 +44,13 @@ pub fn remove_file_sync(env: Env, path: String) -> napi::Result<()> {
   throw(&env, fs::remove_file(&path))
 }
 
+/// Unlinks on the threadpool: removing a large file frees its cached pages and blocks,
+/// which can take tens of milliseconds.
+#[napi(js_name = "removeFile", ts_return_type = "Promise<void>")]
+pub fn remove_file_async(path: String) -> AsyncTask<Blocking<()>> {
+  AsyncTask::new(Blocking::new(move || fs::remove_file(&path)))
+}
+
 #[napi]
 pub fn create_dir_sync(env: Env, path: String, recursive: Option<bool>) -> napi::Result<()> {
   throw(&env, fs::create_dir(&path, recursive.unwrap_or(false)))
