@@ -6,7 +6,8 @@ import { LogWriter } from './writer.js';
 import { writeSnapshotFile } from './snapshot.js';
 import type { SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
-import { openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { isPinned, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { shrinkInSlices } from './log-shrink.js';
 import { encodeCheckpointInSlices } from './checkpoint-slices.js';
 import { SliceClock } from './slices.js';
 
@@ -164,6 +165,9 @@ export class Maintenance {
     state.compactions++;
     // A group commit that began before the switch may still be syncing the old file.
     await old.settled();
+    // Nobody reads the old log unless a read view older than the new one pins it (no new
+    // view can): cut down, its unlink below does not block.
+    if (!isPinned(state, oldGeneration)) await shrinkInSlices(old.file, LOG_HEADER_FRAME_BYTES, clockAfterSwitch);
     // Closed and removed now, or once the last read view older than the new log is released.
     Object.assign(retired, { settled: true, remove: true });
     releaseRetiredLogs(state);

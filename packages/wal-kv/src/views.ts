@@ -50,7 +50,7 @@ export function releaseRetiredLogs(state: StoreState): void {
 }
 
 /** Whether an open view was created in `generation` or before (it may read values there). */
-function isPinned(state: StoreState, generation: number): boolean {
+export function isPinned(state: StoreState, generation: number): boolean {
   for (const view of state.views) if (view.generation <= generation) return true;
   return false;
 }
