@@ -67,25 +67,25 @@ export class CompactionCopy {
   readonly #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
   #staged = 0;
 
-  private constructor(file: IoFile, temporaryPath: string, finalPath: string, header: LogHeader, old: OldLog, keys: number) {
+  private constructor(file: IoFile, temporaryPath: string, finalPath: string, header: LogHeader, old: OldLog) {
     this.file = file;
     this.temporaryPath = temporaryPath;
     this.finalPath = finalPath;
     this.generation = header.generation;
     this.#old = old;
-    this.relocations = new Relocations(keys);
+    this.relocations = new Relocations();
     const encoded = encodeLogHeader(header);
     file.writeSync(encoded, 0);
     this.end = encoded.length;
   }
 
   /** Creates the new log's `.tmp` with its header. */
-  static create(io: Io, dir: string, header: LogHeader, old: OldLog, keys: number): CompactionCopy {
+  static create(io: Io, dir: string, header: LogHeader, old: OldLog): CompactionCopy {
     const finalPath = joinPath(dir, logFileName(header.generation));
     const temporaryPath = finalPath + TEMPORARY_SUFFIX;
     const file = io.open(temporaryPath, { create: true, truncate: true });
     try {
-      return new CompactionCopy(file, temporaryPath, finalPath, header, old, keys);
+      return new CompactionCopy(file, temporaryPath, finalPath, header, old);
     } catch (error) {
       file.closeSync();
       io.remove(temporaryPath);
@@ -124,10 +124,17 @@ export class CompactionCopy {
     this.#writeStaged();
   }
 
-  /** Gives up: the `.tmp` is closed and removed; nothing else changed. */
+  /**
+   * Gives up: the `.tmp` is closed and removed; nothing else changed. Never throws (the
+   * caller reports why it gave up): a `.tmp` left behind is removed by the next open.
+   */
   abandon(io: Io): void {
-    this.file.closeSync();
-    io.remove(this.temporaryPath);
+    try {
+      this.file.closeSync();
+      io.remove(this.temporaryPath);
+    } catch {
+      // See above.
+    }
   }
 
   /** Copies the puts of `frame` that still hold their key's value; returns its operation count. */

@@ -119,7 +119,7 @@ export class Maintenance {
     const old = state.writer; // the old log's writer: the store writes to it until the switch
     const oldGeneration = state.generation;
     const header = { version: LOG_FORMAT_VERSION, generation: oldGeneration + 1, baseSeq: state.lastSeq, storeId: state.storeId };
-    const copy = CompactionCopy.create(io, state.dir, header, { file: old.file, path: old.path, generation: oldGeneration }, state.index.size);
+    const copy = CompactionCopy.create(io, state.dir, header, { file: old.file, path: old.path, generation: oldGeneration });
     try {
       let copied = old.end;
       await copy.copyLive(LOG_HEADER_FRAME_BYTES, copied, state.index, clock);
