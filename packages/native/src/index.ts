@@ -147,7 +147,8 @@ export interface KeyTable {
   memoryBytes(): number;
   /**
    * Looks up `key[0..keyLength]`: writes value position, value length, seq, the key's
-   * CRC-32C (the seed of its value's CRC) and key length into `out[0..5]` and returns
+   * CRC-32C (the seed of its value's CRC), key length, and 1 when the value is still in
+   * the log before the current one (see `switchLog`) else 0, into `out[0..6]`; returns
    * the slot, or -1 when absent.
    */
   find(key: Uint8Array, keyLength: number, out: Float64Array): number;
@@ -166,7 +167,7 @@ export interface KeyTable {
   replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number, generation: number): number;
   /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
-   * bounds (`null`: open), fewer when `keys` fills: per entry the five fields `find`
+   * bounds (`null`: open), fewer when `keys` fills: per entry the six fields `find`
    * writes into `out`, the keys back to back into `keys`. Returns the count. With
    * `catchUp` false (default true) the ordered view is walked as last brought up to
    * date: keys added since are missing, keys removed since skipped, and no merge
@@ -180,12 +181,17 @@ export interface KeyTable {
   loadChunk(payload: Uint8Array): void;
   /** Ends a load; throws unless exactly `entryCount` entries came. */
   finishLoad(): void;
-  /** Live slots in log order. */
-  liveInLogOrder(): Uint32Array;
-  /** Writes position, value length and seq of a live slot into `out`, its key into `keyTarget` at `keyOffset`; returns the key length. */
-  entryAt(slot: number, out: Float64Array, keyTarget: Uint8Array, keyOffset: number): number;
-  /** Moves values (compaction): `positions[i]` is the new place of `slots[i]`. */
-  relocate(slots: Uint32Array, positions: Float64Array): void;
+  /**
+   * A compaction switched logs: every value is now in the previous log (field 5 of
+   * `find` and `range` says 1) until it is written again or moved by `relocate`. Constant time.
+   */
+  switchLog(): void;
+  /**
+   * Moves values from the previous log to the current one (compaction): `slots[i]` goes
+   * from log position `from[i]` to `to[i]` while its value is still at `from[i]` of the
+   * previous log; a key written or removed since is left as it is. Returns how many moved.
+   */
+  relocate(slots: Uint32Array, from: Float64Array, to: Float64Array): number;
 }
 
 export interface KeyTableConstructor {

@@ -39,14 +39,40 @@ describe('KeyTable', () => {
     expect(table.commitRecord(frame, 0, frame.length, 1000, 10, 7)).toBe(true);
     expect(crc32c(frame.subarray(0, frame.length - 4))).toBe(frame.readUInt32LE(frame.length - 4));
     expect(frame.readUInt32LE(12)).toBe(placeOf(1000, 7));
-    const out = new Float64Array(5);
+    const out = new Float64Array(6);
     expect(table.find(Buffer.from('a'), 1, out)).toBeGreaterThanOrEqual(0);
-    const [position, length, seq, keyCrc, keyLength] = out;
-    expect([length, seq, keyCrc, keyLength]).toEqual([3, 2, crc32c(Buffer.from('a')), 1]);
+    const [position, length, seq, keyCrc, keyLength, inPreviousLog] = out;
+    expect([length, seq, keyCrc, keyLength, inPreviousLog]).toEqual([3, 2, crc32c(Buffer.from('a')), 1, 0]);
     // The value CRC at `position` covers the key (seed) and the value.
     const at = position! - 1000;
     expect(frame.readUInt32LE(at)).toBe(crc32c(frame.subarray(at + 4, at + 4 + 3), keyCrc));
     expect(table.find(Buffer.from('zz'), 2, out)).toBe(-1);
+  });
+
+  it('after switchLog reports every value in the previous log until relocate moves it (only from where it was) or a write replaces it', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['a', '1'], ['b', '2'], ['c', '3']], 1);
+    table.commitRecord(frame, 0, frame.length, 100, 10, 1);
+    const out = new Float64Array(6);
+    const slotOf = (key: string): number => table.find(Buffer.from(key), key.length, out);
+    const [a, b, c] = ['a', 'b', 'c'].map(slotOf) as [number, number, number];
+    const positionOf = (key: string): number => (slotOf(key), out[0]!);
+    const [pa, pb, pc] = [positionOf('a'), positionOf('b'), positionOf('c')];
+    table.switchLog();
+    slotOf('a');
+    expect(out[5]).toBe(1);
+    const rewrite = putFrame([['b', '22']], 4);
+    table.commitRecord(rewrite, 0, rewrite.length, 40, 10, 2);
+    slotOf('b');
+    expect(out[5]).toBe(0);
+    const moved = table.relocate(new Uint32Array([a, b, c]), new Float64Array([pa, pb, pc + 1]), new Float64Array([1000, 2000, 3000]));
+    expect(moved).toBe(1);
+    expect([positionOf('a'), out[5]]).toEqual([1000, 0]);
+    expect(positionOf('b')).not.toBe(2000);
+    expect([positionOf('c'), out[5]]).toEqual([pc, 1]);
+    const ranged = new Float64Array(6 * 10);
+    expect(table.range(null, true, null, true, false, 10, ranged, Buffer.alloc(100))).toBe(3);
+    expect([ranged[5], ranged[11], ranged[17]]).toEqual([0, 0, 1]);
   });
 
   it('refuses, changing nothing, a record that would pass keysMax', () => {
@@ -61,7 +87,7 @@ describe('KeyTable', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const frame = putFrame(['d', 'a', 'c', 'b', 'e'].map((key) => [key, key]), 1);
     table.commitRecord(frame, 0, frame.length, 100, 100, 1);
-    const out = new Float64Array(5 * 10);
+    const out = new Float64Array(6 * 10);
     const keys = Buffer.alloc(100);
     expect(table.range(Buffer.from('b'), false, Buffer.from('e'), true, true, 10, out, keys)).toBe(3);
     expect(keys.subarray(0, 3).toString()).toBe('edc');
@@ -71,7 +97,7 @@ describe('KeyTable', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const first = putFrame(['a', 'b', 'c'].map((key) => [key, key]), 1);
     table.commitRecord(first, 0, first.length, 100, 100, 1);
-    const out = new Float64Array(5 * 10);
+    const out = new Float64Array(6 * 10);
     const keys = Buffer.alloc(100);
     expect(table.range(null, true, null, true, false, 10, out, keys)).toBe(3);
     // Remove b (a delete record) and add d, then walk without catching up, then with.

@@ -1,5 +1,4 @@
 import { Buffer } from 'node:buffer';
-import { performance } from 'node:perf_hooks';
 import { encodeFrame } from '@keel/core';
 import { viewOf, writeU64 } from './format.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
@@ -7,12 +6,8 @@ import type { Range, RangeEntry } from './range.js';
 import { CHUNK_ENTRY_FIXED_BYTES, CHUNK_HEADER_BYTES, KIND_ENTRIES, SNAPSHOT_FORMAT, headerFrame, trailerFrame, type SnapshotMeta } from './snapshot-format.js';
 import type { ViewOverlay } from './view-overlay.js';
 import { ViewCursor } from './view-walk.js';
+import type { SliceClock } from './slices.js';
 import type { StoreState } from './wal-kv.js';
-
-/** Work per turn of the event loop before the checkpoint yields (writes wait at most about this long). */
-export const CHECKPOINT_SLICE_MILLISECONDS = 2;
-/** Entries between looks at the clock. */
-const CLOCK_EVERY_ENTRIES = 256;
 
 const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upperInclusive: true, reverse: false, limit: Infinity };
 
@@ -24,20 +19,16 @@ const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upp
  * keys written meanwhile: the result is byte for byte what a checkpoint taken in one
  * step at `meta` would be.
  */
-export async function encodeCheckpointInSlices(state: StoreState, view: ViewOverlay, meta: SnapshotMeta): Promise<Uint8Array[]> {
+export async function encodeCheckpointInSlices(state: StoreState, view: ViewOverlay, meta: SnapshotMeta, clock: SliceClock): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [headerFrame(meta)];
   const chunk = new ChunkBuilder();
   let entries = 0;
-  let sliceStart = performance.now();
   const cursor = new ViewCursor(state, view, WHOLE_RANGE, () => undefined);
   for (let entry = cursor.next(); entry !== null; entry = cursor.next()) {
     const frame = chunk.add(entry);
     if (frame !== null) frames.push(frame);
     entries++;
-    if (entries % CLOCK_EVERY_ENTRIES === 0 && performance.now() - sliceStart >= CHECKPOINT_SLICE_MILLISECONDS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    }
+    if (clock.due()) await clock.pause();
   }
   const last = chunk.finish();
   if (last !== null) frames.push(last);

@@ -1,141 +1,263 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, crc32c, joinPath, type Io, type IoFile } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, FrameScanner, KeelError, joinPath, type Io, type IoFile, type ScannedFrame } from '@keel/core';
 import {
-  LOG_HEADER_FRAME_BYTES,
+  LOG_RECORD_FORMAT,
+  OPERATION_DELETE,
   OPERATION_HEADER_BYTES,
   OPERATION_PUT,
   RECORD_HEADER_BYTES,
   TEMPORARY_SUFFIX,
   VALUE_CRC_BYTES,
   encodeLogHeader,
-  encodeOperationHeader,
   logFileName,
+  recordPlace,
   sealRecordFrame,
-  writeRecordPlace,
   viewOf,
+  writeRecordPlace,
   type LogHeader,
 } from './format.js';
 import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
-import { COMPACTION_RECORD_BYTES, KEY_BYTES_MAX } from './limits.js';
+import { COMPACTION_RECORD_BYTES, COMPACTION_STAGE_BYTES } from './limits.js';
+import { Relocations } from './relocations.js';
+import type { SliceClock } from './slices.js';
 
-export interface CompactedLog {
-  file: IoFile;
-  temporaryPath: string;
-  finalPath: string;
-  generation: number;
-  end: number;
-  lastFrameStart: number;
-  /** The index slots of the live keys in log order, and where each value lives in the new log. */
-  slots: Uint32Array;
-  positions: Float64Array;
+/** The old log a compaction reads: its file, name and generation. */
+export interface OldLog {
+  readonly file: IoFile;
+  readonly path: string;
+  readonly generation: number;
 }
-
 
 /**
- * Writes every live value into `wal-<generation>.log.tmp`, in the order of the old log
- * (so seqs stay increasing), each with its original seq. Runs synchronously so that the
- * index it copies cannot change underneath it; the caller then switches to the new file
- * and makes it durable before it renames it into place. Every value is verified against
- * its CRC as it is read, then copied with that CRC: compaction never launders corruption
- * into a fresh log.
+ * The next log generation, written as `wal-<generation>.log.tmp` while the store goes on
+ * writing to the old one. It is made in two parts, both read back from the old log
+ * through its frame CRCs (compaction never launders damage into a fresh log) and checked
+ * against their place:
+ *
+ * 1. `copyLive`: the old log up to where the compaction began, frame by frame in slices;
+ *    every put that still holds its key's value is copied as it is (its seq and value
+ *    CRC included) into new record frames, in log order, so seqs stay increasing.
+ * 2. `copyFrames`: what was written since, whole frames (so batches stay atomic) with
+ *    only their place re-sealed; the last of it in the same turn as the switch.
+ *
+ * Replaying the new log therefore gives the store as it is at the switch. Every copied
+ * put whose key still holds it moves in the index at the switch (see `Relocations`).
  */
-export function writeCompactedLog(
-  io: Io,
-  dir: string,
-  header: LogHeader,
-  index: KeyIndex,
-  readVerifiedField: (keyCrc: number, position: number, length: number) => Uint8Array,
-): CompactedLog {
-  const { generation } = header;
-  const finalPath = joinPath(dir, logFileName(generation));
-  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
-  const slots = index.table.liveInLogOrder();
-  const file = io.open(temporaryPath, { create: true, truncate: true });
-  try {
-    file.writeSync(encodeLogHeader(header), 0);
-    const writer = new CompactionRecords(file, generation, LOG_HEADER_FRAME_BYTES, slots.length);
-    for (let i = 0; i < slots.length; i++) writer.add(i, index, slots[i]!, readVerifiedField);
-    writer.finish();
-    return { file, temporaryPath, finalPath, generation, end: writer.end, lastFrameStart: writer.lastFrameStart, slots, positions: writer.positions };
-  } catch (error) {
-    file.closeSync();
-    io.remove(temporaryPath);
-    throw error;
-  }
-}
-
-/** Packs copied puts into record frames of about COMPACTION_RECORD_BYTES, built in place. */
-class CompactionRecords {
-  readonly #file: IoFile;
-  /** Per live key, the file offset of its value CRC in the new log. */
-  readonly positions: Float64Array;
+export class CompactionCopy {
+  readonly file: IoFile;
+  readonly temporaryPath: string;
+  readonly finalPath: string;
+  readonly generation: number;
+  readonly relocations: Relocations;
+  /** Offset just past the last frame written. */
   end: number;
   lastFrameStart = 0;
+  /** Operation bytes of the old log left behind: all dead (overwritten or deleted puts, and deletes). */
+  uncopiedBytes = 0;
+  readonly #old: OldLog;
+  readonly #fields = new Float64Array(ENTRY_FIELDS);
+  /** The frame being built: copied puts, or one old frame being re-placed. */
   #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
   #view = viewOf(this.#buffer);
   #used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
-  readonly #fields = new Float64Array(ENTRY_FIELDS);
-  #first = 0;
   #count = 0;
+  /** The first relocation of the frame being built (its targets are relative to the frame). */
+  #firstRelocation = 0;
+  /** Small sealed frames (most of what was written meanwhile) wait here, to be written together. */
+  readonly #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
+  #staged = 0;
 
-  readonly #generation: number;
+  private constructor(file: IoFile, temporaryPath: string, finalPath: string, header: LogHeader, old: OldLog) {
+    this.file = file;
+    this.temporaryPath = temporaryPath;
+    this.finalPath = finalPath;
+    this.generation = header.generation;
+    this.#old = old;
+    this.relocations = new Relocations();
+    const encoded = encodeLogHeader(header);
+    file.writeSync(encoded, 0);
+    this.end = encoded.length;
+  }
 
-  constructor(file: IoFile, generation: number, end: number, live: number) {
-    this.#file = file;
-    this.#generation = generation;
-    this.end = end;
-    this.positions = new Float64Array(live);
+  /** Creates the new log's `.tmp` with its header. */
+  static create(io: Io, dir: string, header: LogHeader, old: OldLog): CompactionCopy {
+    const finalPath = joinPath(dir, logFileName(header.generation));
+    const temporaryPath = finalPath + TEMPORARY_SUFFIX;
+    const file = io.open(temporaryPath, { create: true, truncate: true });
+    try {
+      return new CompactionCopy(file, temporaryPath, finalPath, header, old);
+    } catch (error) {
+      file.closeSync();
+      io.remove(temporaryPath);
+      throw error;
+    }
+  }
+
+  /** Part 1: the live puts of the old log's frames in [from, to), a slice per turn of the event loop. */
+  async copyLive(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
+    const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+      const operations = this.#copyLiveOf(frame, index);
+      if (clock.due(operations)) await clock.pause();
+    }
+    this.#checkScanned(scanner, to);
+    this.#sealFrame();
+    this.#writeStaged();
+  }
+
+  /** Part 2: the old log's frames in [from, to), whole, a slice per turn. */
+  async copyFrames(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
+    const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+      if (clock.due(this.#copyFrame(frame, index))) await clock.pause();
+    }
+    this.#checkScanned(scanner, to);
+    this.#writeStaged();
+  }
+
+  /** Part 2 in this turn (the switch): the old log's frames in [from, to), whole. */
+  copyFramesNow(from: number, to: number, index: KeyIndex): void {
+    if (from === to) return;
+    const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
+    for (let frame = scanner.next(); frame !== null; frame = scanner.next()) this.#copyFrame(frame, index);
+    this.#checkScanned(scanner, to);
+    this.#writeStaged();
   }
 
   /**
-   * Adds the put of live key number `ordinal` (index slot `slot`): its key goes straight
-   * from the index into the record, its CRC and value are copied once verified.
+   * Gives up: the `.tmp` is closed and removed; nothing else changed. Never throws (the
+   * caller reports why it gave up): a `.tmp` left behind is removed by the next open.
    */
-  add(ordinal: number, index: KeyIndex, slot: number, readVerifiedField: (keyCrc: number, position: number, length: number) => Uint8Array): void {
-    // Room for the largest key; the value's room is checked once its length is known.
-    this.#ensure(OPERATION_HEADER_BYTES + KEY_BYTES_MAX);
-    const keyAt = this.#used + OPERATION_HEADER_BYTES;
-    const keyLength = index.table.entryAt(slot, this.#fields, this.#buffer, keyAt);
-    const [position, length, seq] = [this.#fields[0]!, this.#fields[1]!, this.#fields[2]!];
-    const field = readVerifiedField(crc32c(this.#buffer.subarray(keyAt, keyAt + keyLength)), position, length);
-    const bytes = OPERATION_HEADER_BYTES + keyLength + field.length;
-    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) {
-      // Start a new frame (or grow) and write the key again there.
-      const key = Buffer.from(this.#buffer.subarray(keyAt, keyAt + keyLength));
-      this.#ensure(bytes);
-      this.#buffer.set(key, this.#used + OPERATION_HEADER_BYTES);
+  abandon(io: Io): void {
+    try {
+      this.file.closeSync();
+      io.remove(this.temporaryPath);
+    } catch {
+      // See above.
     }
-    if (this.#count === 0) this.#first = ordinal;
-    encodeOperationHeader(this.#view, this.#used, OPERATION_PUT, keyLength, length, seq);
-    const fieldAt = this.#used + OPERATION_HEADER_BYTES + keyLength;
-    this.#buffer.set(field, fieldAt);
-    this.positions[ordinal] = fieldAt; // made absolute when the frame's place is known
+  }
+
+  /** Copies the puts of `frame` that still hold their key's value; returns its operation count. */
+  #copyLiveOf(frame: ScannedFrame, index: KeyIndex): number {
+    const payload = frame.payload;
+    const count = this.#checkedCount(frame);
+    const view = viewOf(payload);
+    const payloadOffset = frame.offset + FRAME_HEADER_BYTES;
+    let at = RECORD_HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      const end = this.#operationEnd(frame, view, at);
+      const keyLength = view.getUint16(at + 1, true);
+      const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
+      const position = payloadOffset + keyEnd; // of the value CRC, as the index has it
+      const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
+      if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
+      else this.uncopiedBytes += end - at;
+      at = end;
+    }
+    if (at !== payload.length) throw this.#corrupt(frame.offset, `has ${payload.length - at} bytes after its ${count} operations`);
+    return count;
+  }
+
+  /** Appends one put (its bytes as they are) to the frame being built. */
+  #addOperation(payload: Uint8Array, start: number, end: number, keyEnd: number, slot: number, position: number): void {
+    const bytes = end - start;
+    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.#sealFrame();
+    this.#reserve(this.#used + bytes + FRAME_TRAILER_BYTES);
+    if (this.#count === 0) this.#firstRelocation = this.relocations.count;
+    this.#buffer.set(payload.subarray(start, end), this.#used);
+    // Relative to the frame until its place is known.
+    this.relocations.add(slot, position, this.#used + (keyEnd - start));
     this.#used += bytes;
     this.#count++;
   }
 
-  /** Seals and writes the frame being built, if any. */
-  finish(): void {
+  /** Seals and writes the frame of copied puts being built, if any. */
+  #sealFrame(): void {
     if (this.#count === 0) return;
     this.#view.setUint32(FRAME_HEADER_BYTES, this.#count, true);
-    writeRecordPlace(this.#buffer, 0, this.end, this.#generation);
-    const frameBytes = sealRecordFrame(this.#buffer, 0, this.#used - FRAME_HEADER_BYTES);
-    this.#file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
-    for (let i = this.#first; i < this.#first + this.#count; i++) this.positions[i] = this.positions[i]! + this.end;
-    this.lastFrameStart = this.end;
-    this.end += frameBytes;
+    this.relocations.offsetFrom(this.#firstRelocation, this.end);
+    this.#writeFrame(this.#used - FRAME_HEADER_BYTES);
     this.#used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
     this.#count = 0;
   }
 
-  /** Makes room for `bytes` more operation bytes: seals the frame being built if it is full, grows for one large value. */
-  #ensure(bytes: number): void {
-    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.finish();
-    if (this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(this.#used + bytes + FRAME_TRAILER_BYTES);
-      grown.set(this.#buffer.subarray(0, this.#used));
-      this.#buffer = grown;
-      this.#view = viewOf(this.#buffer);
+  /** Re-places one old frame at the new log's end and writes it; notes where its puts moved. Returns its operation count. */
+  #copyFrame(frame: ScannedFrame, index: KeyIndex): number {
+    const payload = frame.payload;
+    const count = this.#checkedCount(frame);
+    const view = viewOf(payload);
+    const moved = this.end - frame.offset;
+    let at = RECORD_HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      const end = this.#operationEnd(frame, view, at);
+      const keyLength = view.getUint16(at + 1, true);
+      const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
+      const position = frame.offset + FRAME_HEADER_BYTES + keyEnd;
+      if (payload[at] === OPERATION_PUT) {
+        const slot = index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields);
+        if (slot >= 0 && this.#fields[0] === position) this.relocations.add(slot, position, position + moved);
+      }
+      at = end;
     }
+    if (at !== payload.length) throw this.#corrupt(frame.offset, `has ${payload.length - at} bytes after its ${count} operations`);
+    this.#reserve(payload.length + FRAME_OVERHEAD_BYTES);
+    this.#buffer.set(payload, FRAME_HEADER_BYTES);
+    this.#writeFrame(payload.length);
+    return count;
+  }
+
+  /** Places and seals the frame in the buffer at the new log's end, and stages or writes it. */
+  #writeFrame(payloadBytes: number): void {
+    writeRecordPlace(this.#buffer, 0, this.end, this.generation);
+    const frameBytes = sealRecordFrame(this.#buffer, 0, payloadBytes);
+    if (this.#staged + frameBytes > this.#stage.length) this.#writeStaged();
+    if (frameBytes * 2 > this.#stage.length) this.file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
+    else this.#staged += this.#buffer.copy(this.#stage, this.#staged, 0, frameBytes);
+    this.lastFrameStart = this.end;
+    this.end += frameBytes;
+  }
+
+  /** Writes the staged frames, which end at the new log's end. */
+  #writeStaged(): void {
+    if (this.#staged === 0) return;
+    this.file.writeSync(this.#stage.subarray(0, this.#staged), this.end - this.#staged);
+    this.#staged = 0;
+  }
+
+  /** The operation count of an old frame that carries its own place. */
+  #checkedCount(frame: ScannedFrame): number {
+    const payload = frame.payload;
+    if (payload.length < RECORD_HEADER_BYTES) throw this.#corrupt(frame.offset, 'is shorter than a record header');
+    const view = viewOf(payload);
+    if (view.getUint32(4, true) !== recordPlace(frame.offset, this.#old.generation)) throw this.#corrupt(frame.offset, 'does not carry its own place (written elsewhere, or copied from another generation)');
+    return view.getUint32(0, true);
+  }
+
+  /** The end of the operation at `at`, every length bounded by the payload first. */
+  #operationEnd(frame: ScannedFrame, view: DataView, at: number): number {
+    const length = frame.payload.length;
+    if (at + OPERATION_HEADER_BYTES > length) throw this.#corrupt(frame.offset, `ends inside an operation header at ${at}`);
+    const type = view.getUint8(at);
+    const keyEnd = at + OPERATION_HEADER_BYTES + view.getUint16(at + 1, true);
+    const end = type === OPERATION_PUT ? keyEnd + VALUE_CRC_BYTES + view.getUint32(at + 3, true) : keyEnd;
+    if ((type !== OPERATION_PUT && type !== OPERATION_DELETE) || end > length) throw this.#corrupt(frame.offset, `has a bad operation at ${at}`);
+    return end;
+  }
+
+  #checkScanned(scanner: FrameScanner, to: number): void {
+    if (scanner.validBytes !== to) throw this.#corrupt(scanner.validBytes, `is damaged (${scanner.tailState ?? 'short'})`);
+  }
+
+  #reserve(bytes: number): void {
+    if (bytes <= this.#buffer.length) return;
+    const grown = Buffer.allocUnsafe(bytes);
+    grown.set(this.#buffer.subarray(0, this.#used));
+    this.#buffer = grown;
+    this.#view = viewOf(grown);
+  }
+
+  #corrupt(offset: number, reason: string): KeelError {
+    const path = this.#old.path;
+    return new KeelError('KEEL_CORRUPT', `${path}: the record at offset ${offset} ${reason}. Compaction stopped; the log was left as it was`, { path, offset });
   }
 }

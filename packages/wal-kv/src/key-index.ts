@@ -3,8 +3,12 @@ import { KeyTable } from '@keel/core';
 import type { KeyBytes } from './encoding.js';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
-/** Fields the table writes per entry: value position, value length, seq, key CRC-32C, key length. */
-export const ENTRY_FIELDS = 5;
+/**
+ * Fields the table writes per entry: value position, value length, seq, key CRC-32C, key
+ * length, and 1 when the value is still in the log generation before the current one (a
+ * compaction switched logs and has not moved it yet), else 0.
+ */
+export const ENTRY_FIELDS = 6;
 
 /**
  * The in-memory index: `@keel/native`'s `KeyTable`, a hash table over key bytes with the
@@ -34,7 +38,7 @@ export class KeyIndex {
     this.table.deadBytes = bytes;
   }
 
-  /** Looks `key` up; when present its fields are in `found` (position, length, seq, key CRC, key length). */
+  /** Looks `key` up; when present its fields are in `found` (position, length, seq, key CRC, key length, in the previous log). */
   find(key: KeyBytes): boolean {
     if (typeof key !== 'string') return this.table.find(key, key.length, this.found) >= 0;
     if (key.length > this.#scratch.length) this.#scratch = Buffer.allocUnsafe(Math.max(key.length, this.#scratch.length * 2));

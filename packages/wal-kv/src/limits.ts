@@ -41,6 +41,15 @@ export const COMPACT_WHEN_GARBAGE_RATIO_DEFAULT = 0.5;
 export const COMPACT_LOG_BYTES_MIN = 1024 * 1024;
 /** Target size of one record frame written by compaction. */
 export const COMPACTION_RECORD_BYTES = 1024 * 1024;
+/** Small frames compaction writes are gathered into writes of up to this. */
+export const COMPACTION_STAGE_BYTES = 1024 * 1024;
+/**
+ * Compaction switches logs once what was written since its copy began is below this
+ * (copied in the switch's one turn: a few hundred one-put frames, about a millisecond)...
+ */
+export const COMPACTION_SWITCH_BYTES = 64 * 1024;
+/** ...or after this many catch-up passes, when writes outpace them. */
+export const COMPACTION_CATCH_UP_PASSES = 8;
 /** How many snapshots are kept on disk (the newest ones). */
 export const SNAPSHOTS_KEPT = 2;
 /** Largest frame of a snapshot file: one chunk of index entries. */

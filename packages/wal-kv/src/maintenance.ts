@@ -1,26 +1,33 @@
-import { joinPath, renameDurably } from '@keel/core';
-import { writeCompactedLog, type CompactedLog } from './compaction.js';
+import { KeelError, joinPath, renameDurably } from '@keel/core';
+import { CompactionCopy } from './compaction.js';
 import { LOG_FORMAT_VERSION, LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
-import { COMPACT_LOG_BYTES_MIN, SNAPSHOTS_KEPT } from './limits.js';
+import { COMPACT_LOG_BYTES_MIN, COMPACTION_CATCH_UP_PASSES, COMPACTION_SWITCH_BYTES, SNAPSHOTS_KEPT } from './limits.js';
 import { LogWriter } from './writer.js';
 import { writeSnapshotFile } from './snapshot.js';
-import { encodeSnapshot, type SnapshotMeta } from './snapshot-format.js';
+import type { SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
-import { openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { isPinned, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { shrinkInSlices } from './log-shrink.js';
 import { encodeCheckpointInSlices } from './checkpoint-slices.js';
+import { SliceClock } from './slices.js';
 
 export type MaintenanceTask = 'checkpoint' | 'compact';
 
 /**
- * Checkpoints and compactions, one at a time. A checkpoint encodes the index through a
- * read view taken when it starts, a slice per turn of the event loop; a compaction
- * copies the live values synchronously (so the index cannot change underneath it). Both
- * do their writes and fsyncs off the event loop while writes continue.
+ * Checkpoints and compactions, one at a time, each cut into slices of a couple of
+ * milliseconds with a turn of the event loop between them, so that writes, reads and
+ * syncs go on meanwhile (their fsyncs run off the event loop). A checkpoint encodes the
+ * index through a read view taken when it starts; a compaction copies the live records
+ * while the store keeps writing to the old log, then, in one short turn, copies what was
+ * written meanwhile and switches (see `CompactionCopy`). Closing the store abandons
+ * automatic maintenance before its switch; an explicit `checkpoint()` or `compact()`
+ * finishes first.
  */
 export class Maintenance {
   readonly #state: StoreState;
   #tail: Promise<void> = Promise.resolve();
   #running = 0;
+  #closing = false;
   lastError: string | null = null;
   /** After a failed automatic compaction, wait for the log to grow before trying again. */
   compactRetryAt = 0;
@@ -33,9 +40,10 @@ export class Maintenance {
     return this.#running > 0;
   }
 
-  run(task: MaintenanceTask): Promise<void> {
+  /** Runs `task` after the ones queued; `explicit` tasks (asked for by the user) are never abandoned. */
+  run(task: MaintenanceTask, explicit = true): Promise<void> {
     this.#running++;
-    const result = this.#tail.then(() => this.#perform(task)).finally(() => {
+    const result = this.#tail.then(() => this.#perform(task, this.#clock(explicit))).finally(() => {
       this.#running--;
     });
     this.#tail = result.catch(() => undefined);
@@ -44,32 +52,44 @@ export class Maintenance {
 
   /** Starts a task nobody awaits: its failure is kept in `lastError` (and poisons where it must). */
   start(task: MaintenanceTask): void {
-    this.run(task).catch((error: unknown) => {
+    this.run(task, false).catch((error: unknown) => {
       this.lastError = (error as { code?: string }).code ?? String(error);
       if (task === 'compact') this.compactRetryAt = this.#state.writer.end + COMPACT_LOG_BYTES_MIN;
     });
   }
 
-  async idle(): Promise<void> {
+  /** Abandons automatic maintenance (at its next slice, before any switch) and waits for the rest to finish. */
+  async close(): Promise<void> {
+    this.#closing = true;
     while (this.#running > 0) await this.#tail;
   }
 
-  async #perform(task: MaintenanceTask): Promise<void> {
-    const poison = this.#state.control.poisonedBy();
-    if (poison !== null) throw poison;
+  /** Slices that stop when the store is poisoned, or, for automatic tasks, closing. */
+  #clock(explicit: boolean): SliceClock {
+    return new SliceClock(() => {
+      if (this.#closing && !explicit) return new KeelError('KEEL_CLOSED', 'the store was closed while automatic maintenance ran: it was abandoned, nothing on disk changed');
+      return this.#state.control.poisonedBy();
+    });
+  }
+
+  async #perform(task: MaintenanceTask, clock: SliceClock): Promise<void> {
+    const stop = clock.stopped();
+    if (stop !== null) throw stop;
     try {
-      if (task === 'checkpoint') await this.#checkpoint();
-      else await this.#compact();
+      if (task === 'checkpoint') await this.#checkpoint(clock);
+      else await this.#compact(clock);
     } catch (error) {
       // A failed write or sync has poisoned the store already (through its guarded Io);
       // anything else that stops a task halfway leaves state the store cannot trust. A
-      // damaged value that compaction refused to copy is neither and leaves it usable.
-      if ((error as { code?: string }).code !== 'KEEL_CORRUPT') this.#state.control.poison(error);
+      // damaged record that compaction refused to copy, or a task abandoned by close
+      // before it changed anything, is neither and leaves it usable.
+      const code = (error as { code?: string }).code;
+      if (code !== 'KEEL_CORRUPT' && code !== 'KEEL_CLOSED') this.#state.control.poison(error);
       throw error;
     }
   }
 
-  async #checkpoint(): Promise<void> {
+  async #checkpoint(clock: SliceClock): Promise<void> {
     const state = this.#state;
     if (state.snapshotSeq === state.lastSeq && state.snapshotGeneration === state.generation) return;
     this.#state.writer.flush();
@@ -80,7 +100,7 @@ export class Maintenance {
     const view = openView(state);
     let frames: Uint8Array[];
     try {
-      frames = await encodeCheckpointInSlices(state, view, meta);
+      frames = await encodeCheckpointInSlices(state, view, meta, clock);
     } finally {
       releaseView(state, view);
     }
@@ -92,31 +112,50 @@ export class Maintenance {
     this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
   }
 
-  async #compact(): Promise<void> {
+  async #compact(clock: SliceClock): Promise<void> {
     const state = this.#state;
     const { io } = state;
-    this.#state.writer.flush();
+    state.writer.flush();
+    const old = state.writer; // the old log's writer: the store writes to it until the switch
     const oldGeneration = state.generation;
-    const reader = state.writer; // the old log's writer, kept for reads during the copy
-    const compacted = writeCompactedLog(io, state.dir, { version: LOG_FORMAT_VERSION, generation: state.generation + 1, baseSeq: state.lastSeq, storeId: state.storeId }, state.index, (keyCrc, position, length) => reader.readVerifiedField(keyCrc, position, length));
-    this.#switchTo(compacted);
-    // Read views taken before the switch may still read the old log: it is retired, not closed.
-    const retired: RetiredLog = { writer: reader, settled: false, remove: false };
-    state.retiredLogs.set(oldGeneration, retired);
-    // The new log's snapshot is taken in the same turn as the switch, so it matches the
-    // log's end exactly, and it is durable before the log is renamed into place: an
-    // installed generation always has one (which also proves its records were durable).
-    const meta = this.#snapshotMeta();
-    const frames = encodeSnapshot(state.index, meta);
-    state.snapshotBytes = byteLength(frames);
-    state.switching = this.#install(compacted, meta.seq, frames);
+    const header = { version: LOG_FORMAT_VERSION, generation: oldGeneration + 1, baseSeq: state.lastSeq, storeId: state.storeId };
+    const copy = CompactionCopy.create(io, state.dir, header, { file: old.file, path: old.path, generation: oldGeneration });
     try {
-      await state.switching;
+      let copied = old.end;
+      await copy.copyLive(LOG_HEADER_FRAME_BYTES, copied, state.index, clock);
+      // Catch up with what was written meanwhile until little is left for the switch.
+      for (let pass = 0; pass < COMPACTION_CATCH_UP_PASSES && old.end - copied > COMPACTION_SWITCH_BYTES; pass++) {
+        old.flush();
+        const through = old.flushedThrough;
+        await copy.copyFrames(copied, through, state.index, clock);
+        copied = through;
+      }
+      // The switch, in this one turn: nothing can be written in between.
+      old.flush();
+      copy.copyFramesNow(copied, old.flushedThrough, state.index);
+    } catch (error) {
+      copy.abandon(io);
+      throw error;
+    }
+    this.#switchTo(copy);
+    // Read views taken before the switch, and the index until its values are moved, may
+    // still read the old log: it is retired, not closed.
+    const retired: RetiredLog = { writer: old, settled: false, remove: false };
+    state.retiredLogs.set(oldGeneration, retired);
+    // Past the switch only poison stops the work: a close waits for it.
+    const clockAfterSwitch = new SliceClock(() => state.control.poisonedBy());
+    const install = this.#install(copy, clockAfterSwitch);
+    // A flush waits for the install and fails with it (the store is poisoned then).
+    state.switching = install.then(() => undefined);
+    state.switching.catch(() => undefined);
+    let meta: SnapshotMeta;
+    try {
+      meta = await install;
     } catch (error) {
       // The store now writes to a log that may never be installed: nothing more may be
       // called durable. Reopening recovers the old generation.
       state.switching = null;
-      await reader.settled();
+      await old.settled();
       retired.settled = true;
       releaseRetiredLogs(state);
       throw error;
@@ -125,7 +164,10 @@ export class Maintenance {
     this.#snapshotWritten(meta);
     state.compactions++;
     // A group commit that began before the switch may still be syncing the old file.
-    await reader.settled();
+    await old.settled();
+    // Nobody reads the old log unless a read view older than the new one pins it (no new
+    // view can): cut down, its unlink below does not block.
+    if (!isPinned(state, oldGeneration)) await shrinkInSlices(old.file, LOG_HEADER_FRAME_BYTES, clockAfterSwitch);
     // Closed and removed now, or once the last read view older than the new log is released.
     Object.assign(retired, { settled: true, remove: true });
     releaseRetiredLogs(state);
@@ -133,12 +175,30 @@ export class Maintenance {
     await io.syncDir(state.dir);
   }
 
-  /** Durable new log, then its snapshot, then the rename that makes open pick it. */
-  async #install(compacted: CompactedLog, seq: number, frames: Uint8Array[]): Promise<void> {
-    const { io } = this.#state;
-    await compacted.file.datasync();
-    await writeSnapshotFile(io, this.#state.dir, seq, frames);
-    await renameDurably(io, compacted.temporaryPath, compacted.finalPath);
+  /**
+   * After the switch: the index's values moved to the new log, in slices; then the new
+   * log's snapshot (the index as of now, through a view, in slices) while the log is made
+   * durable; the snapshot written; and last the rename that makes open pick the new log.
+   * An installed generation always has a snapshot (which also proves its records were
+   * durable). Resolves to what the snapshot covers.
+   */
+  async #install(copy: CompactionCopy, clock: SliceClock): Promise<SnapshotMeta> {
+    const state = this.#state;
+    await copy.relocations.apply(state.index.table, clock);
+    state.indexedFrom = state.generation;
+    state.writer.flush();
+    const meta = this.#snapshotMeta();
+    const view = openView(state);
+    let frames: Uint8Array[];
+    try {
+      [frames] = await Promise.all([encodeCheckpointInSlices(state, view, meta, clock), copy.file.datasync()]);
+    } finally {
+      releaseView(state, view);
+    }
+    state.snapshotBytes = byteLength(frames);
+    await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
+    await renameDurably(state.io, copy.temporaryPath, copy.finalPath);
+    return meta;
   }
 
   /** What a snapshot taken now covers: everything written, which the caller flushed. */
@@ -162,14 +222,20 @@ export class Maintenance {
     this.#state.checkpointsWritten++;
   }
 
-  /** Points the index and the writer at the new log; synchronous with the copy. */
-  #switchTo(compacted: CompactedLog): void {
+  /**
+   * Points the writer at the new log, in the turn its copy ended; the index's values are
+   * in the previous log until moved (`Relocations`). The new log holds every record of
+   * the old one but the dead puts and the deletes `copyLive` left behind, so its dead
+   * bytes are the old log's less those.
+   */
+  #switchTo(copy: CompactionCopy): void {
     const state = this.#state;
-    state.index.table.relocate(compacted.slots, compacted.positions);
-    state.writer = new LogWriter(compacted.file, compacted.generation, compacted.end, compacted.lastFrameStart, compacted.finalPath);
-    state.index.deadBytes = 0;
-    state.generation = compacted.generation;
-    state.checkpointPosition = compacted.end;
+    state.index.table.switchLog();
+    state.indexedFrom = state.generation; // the old generation, until the values are moved
+    state.writer = new LogWriter(copy.file, copy.generation, copy.end, copy.lastFrameStart, copy.finalPath);
+    state.index.deadBytes = Math.max(0, state.index.deadBytes - copy.uncopiedBytes);
+    state.generation = copy.generation;
+    state.checkpointPosition = copy.end;
   }
 
   /** Removes snapshot files chosen by (seq, rank from newest). Not synced: a snapshot that comes back is still valid or ignored. */

@@ -138,7 +138,7 @@ export class IndexCursor {
     const out = this.#out;
     const key = this.#keys.subarray(this.#keyStart, this.#keyStart + out[at + 4]!);
     this.#keyStart += key.length;
-    return { key, generation: this.#generation, position: out[at]!, length: out[at + 1]!, seq: out[at + 2]!, keyCrc: out[at + 3]! };
+    return { key, generation: this.#generation - out[at + 5]!, position: out[at]!, length: out[at + 1]!, seq: out[at + 2]!, keyCrc: out[at + 3]! };
   }
 
   /** Fetches the batch after the last key handed out; false when there is none. */

@@ -30,15 +30,6 @@ export class LogReader {
     return this.#verified(this.#read(position, length), position, keyCrc).subarray(VALUE_CRC_BYTES);
   }
 
-  /**
-   * The stored CRC-32C and value bytes at `position`, verified, as a view that is valid
-   * only until the next call (it may be a read-only mapping): compaction copies it as is.
-   */
-  readVerifiedField(keyCrc: number, position: number, length: number, readableThrough: number): Uint8Array {
-    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
-    return this.#verified(mapped ?? this.#read(position, length), position, keyCrc);
-  }
-
   #read(position: number, length: number): Buffer {
     const bytes = Buffer.allocUnsafe(VALUE_CRC_BYTES + length);
     if (this.#file.readSync(bytes, position) !== bytes.length) {

@@ -1,7 +1,7 @@
 import { FRAME_HEADER_BYTES, defineFrameFormat, encodeFrame } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, STORE_ID_BYTES, readU64, viewOf, writeU64 } from './format.js';
 import type { KeyIndex } from './key-index.js';
-import { SNAPSHOT_CHUNK_BYTES, SNAPSHOT_FRAME_BYTES_MAX } from './limits.js';
+import { SNAPSHOT_FRAME_BYTES_MAX } from './limits.js';
 
 /**
  * Bytes of a checkpoint file `snapshot-<seq>.snap`: core frames with magic "WKVS", each
@@ -36,14 +36,6 @@ export interface SnapshotMeta {
   lastFrameOffset: number;
   deadBytes: number;
   entryCount: number;
-}
-
-/** Serialises the index into checkpoint frames (called synchronously, so it is consistent). */
-export function encodeSnapshot(index: KeyIndex, meta: SnapshotMeta): Uint8Array[] {
-  const frames: Uint8Array[] = [headerFrame(meta)];
-  for (const chunk of index.table.checkpointChunks(SNAPSHOT_CHUNK_BYTES)) frames.push(encodeFrame(chunk, SNAPSHOT_FORMAT));
-  frames.push(trailerFrame(meta, frames.length + 1));
-  return frames;
 }
 
 export function headerFrame(meta: SnapshotMeta): Uint8Array {

@@ -20,7 +20,7 @@ export interface RetiredLog {
 
 /** Registers a view of the store as it is now. Costs nothing until the next write. */
 export function openView(state: StoreState): ViewOverlay {
-  const view = new ViewOverlay(state.generation);
+  const view = new ViewOverlay(state.indexedFrom);
   state.views.add(view);
   return view;
 }
@@ -50,7 +50,7 @@ export function releaseRetiredLogs(state: StoreState): void {
 }
 
 /** Whether an open view was created in `generation` or before (it may read values there). */
-function isPinned(state: StoreState, generation: number): boolean {
+export function isPinned(state: StoreState, generation: number): boolean {
   for (const view of state.views) if (view.generation <= generation) return true;
   return false;
 }
@@ -77,12 +77,17 @@ export function currentEntry(state: StoreState, key: KeyBytes): RangeEntry | nul
   const { index } = state;
   if (!index.find(key)) return null;
   const found = index.found;
-  return { key: Buffer.from(keyBuffer(key)), generation: state.generation, position: found[0]!, length: found[1]!, seq: found[2]!, keyCrc: found[3]! };
+  return { key: Buffer.from(keyBuffer(key)), generation: state.generation - found[5]!, position: found[0]!, length: found[1]!, seq: found[2]!, keyCrc: found[3]! };
 }
 
 /** The verified value bytes of an entry, from the log generation it points into (a copy the caller owns). */
 export function readEntry(state: StoreState, entry: RangeEntry): Buffer {
-  const writer = entry.generation === state.generation ? state.writer : state.retiredLogs.get(entry.generation)?.writer;
-  if (writer === undefined) throw new Error(`log generation ${entry.generation} is not held for a view that needs it`);
-  return writer.readValue(entry.keyCrc, entry.position, entry.length);
+  return logOf(state, entry.generation).readValue(entry.keyCrc, entry.position, entry.length);
+}
+
+/** The open log of `generation`: the current one, or one kept for a read view or for values not yet moved by compaction. */
+export function logOf(state: StoreState, generation: number): LogWriter {
+  const writer = generation === state.generation ? state.writer : state.retiredLogs.get(generation)?.writer;
+  if (writer === undefined) throw new Error(`log generation ${generation} is not held for a read that needs it`);
+  return writer;
 }

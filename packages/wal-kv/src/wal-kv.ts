@@ -24,7 +24,7 @@ import { ReadView } from './read-view.js';
 import { ReleasingIterator } from './releasing-iterator.js';
 import type { ViewOverlay } from './view-overlay.js';
 import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
-import { captureBeforeWrite, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { captureBeforeWrite, logOf, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
 
@@ -49,6 +49,12 @@ export interface StoreState {
   readonly storeId: Uint8Array;
   writer: LogWriter;
   generation: number;
+  /**
+   * The oldest log generation the index may point into: the current one, or, while a
+   * compaction moves values after its switch, the one before (a read view opened then
+   * pins it).
+   */
+  indexedFrom: number;
   lastSeq: number;
   /** Log position and seq the newest snapshot covers, and its generation. */
   checkpointPosition: number;
@@ -175,10 +181,12 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   /** The value of `key`, verified against its CRC-32C, or undefined. */
   get(key: Key): V | undefined {
     this.assertOpen();
-    const { index, writer, options } = this.#state;
+    const state = this.#state;
+    const { index } = state;
     if (!index.find(keyBytesOf(key))) return undefined;
     const found = index.found;
-    return decodeValue(writer.readValue(found[3]!, found[0]!, found[1]!), options.valueEncoding) as V;
+    const writer = found[5] === 0 ? state.writer : logOf(state, state.generation - 1);
+    return decodeValue(writer.readValue(found[3]!, found[0]!, found[1]!), state.options.valueEncoding) as V;
   }
 
   has(key: Key): boolean {
@@ -305,7 +313,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   }
 
   protected override async beforeClose(): Promise<void> {
-    await this.#maintenance.idle();
+    await this.#maintenance.close();
   }
 
   /**
@@ -433,6 +441,7 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     writer: new LogWriter(recovered.file, recovered.header.generation, recovered.end, recovered.lastFrameStart, recovered.file.path),
     storeId: recovered.header.storeId,
     generation: recovered.header.generation,
+    indexedFrom: recovered.header.generation,
     lastSeq: recovered.lastSeq,
     checkpointPosition: recovered.checkpointPosition,
     snapshotSeq: recovered.snapshotSeq,

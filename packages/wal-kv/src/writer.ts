@@ -109,12 +109,6 @@ export class LogWriter {
     return this.#reader.readValue(keyCrc, position, length, this.flushedThrough);
   }
 
-  /** The verified CRC-32C and value bytes at a flushed `position`: see `LogReader.readVerifiedField`. */
-  readVerifiedField(keyCrc: number, position: number, length: number): Uint8Array {
-    if (position >= this.flushedThrough) throw new Error(`readVerifiedField(${position}) of unflushed bytes`);
-    return this.#reader.readVerifiedField(keyCrc, position, length, this.flushedThrough);
-  }
-
   #reserve(frameBytes: number): void {
     if (this.#buffered + frameBytes <= this.#buffer.length) return;
     const grown = Buffer.alloc(Math.max(this.#buffer.length * 2, this.#buffered + frameBytes));

@@ -11,17 +11,28 @@ const ACKNOWLEDGEMENTS_BEFORE_KILL = 6000;
 /** How far past its last acknowledged batch a writer may have got before the kill. */
 const UNACKNOWLEDGED_ITERATIONS_MAX = 10_000;
 
-/** Runs the child until enough batches are acknowledged, SIGKILLs it, returns each writer's last acknowledged iteration. */
-async function runAndKill(dir: string, firstIteration: number): Promise<number[]> {
+/** With compactions running back to back: how many must have finished before the kill (the next is under way). */
+const COMPACTIONS_BEFORE_KILL = 3;
+
+/**
+ * Runs the child until enough batches are acknowledged (and, when `compacting`, enough
+ * compactions finished), SIGKILLs it, returns each writer's last acknowledged iteration.
+ */
+async function runAndKill(dir: string, firstIteration: number, compacting = false): Promise<number[]> {
   const lastAcknowledged = Array.from({ length: WRITERS }, () => firstIteration - 1);
   let acknowledgements = 0;
+  let compactions = 0;
   const child = await runChildUntilKilled({
     script: CHILD,
-    args: [dir, String(firstIteration)],
+    args: [dir, String(firstIteration), ...(compacting ? ['compacting'] : [])],
     onLine: (line) => {
-      const [writer, iteration] = line.split(' ').map(Number);
-      lastAcknowledged[writer!] = Math.max(lastAcknowledged[writer!]!, iteration!);
-      return ++acknowledgements >= ACKNOWLEDGEMENTS_BEFORE_KILL;
+      if (line === 'compacted') compactions++;
+      else {
+        const [writer, iteration] = line.split(' ').map(Number);
+        lastAcknowledged[writer!] = Math.max(lastAcknowledged[writer!]!, iteration!);
+        acknowledgements++;
+      }
+      return acknowledgements >= ACKNOWLEDGEMENTS_BEFORE_KILL && (!compacting || compactions >= COMPACTIONS_BEFORE_KILL);
     },
   });
   expect(child.stderr).toBe('');
@@ -46,9 +57,12 @@ function isStateAfterPrefix(writer: number, acknowledged: number, found: Map<str
 }
 
 describe('a SIGKILLed writer', () => {
-  it('loses nothing it was told is durable, and leaves the state after a prefix of each writer', async () => {
+  it.each([
+    ['with automatic checkpoints and compactions', false],
+    ['in the middle of a compaction (they run back to back)', true],
+  ])('loses nothing it was told is durable, and leaves the state after a prefix of each writer, %s', async (_, compacting) => {
     const dir = temporaryDir();
-    const lastAcknowledged = await runAndKill(dir, 0);
+    const lastAcknowledged = await runAndKill(dir, 0, compacting);
     const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8' });
     for (let writer = 0; writer < WRITERS; writer++) {
       expect(lastAcknowledged[writer]).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 //! call is computation over memory handed in by the caller; nothing here touches a
 //! file, so a store's disk access still goes only through its `Io`.
 
-use napi::bindgen_prelude::{Buffer, Float64ArraySlice, Uint32Array, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, Float64ArraySlice, Uint8ArraySlice};
 use napi::{Error, Status};
 use napi_derive::napi;
 use std::ops::Bound;
@@ -10,8 +10,9 @@ use std::ops::Bound;
 use crate::key_table::{self, CheckpointLoad, RecordLimits};
 
 /// Fields `find` and `range` write per entry into their `out` array: value position,
-/// value length, seq, the key's CRC-32C (the seed of its value's CRC) and key length.
-const FIELDS_PER_ENTRY: usize = 5;
+/// value length, seq, the key's CRC-32C (the seed of its value's CRC), key length, and
+/// 1 when the value is still in the log before the current one (see `switchLog`), else 0.
+const FIELDS_PER_ENTRY: usize = 6;
 
 fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
   let entry = table.entry(slot);
@@ -22,6 +23,7 @@ fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
     entry.seq as f64,
     crc32c::crc32c(key) as f64,
     key.len() as f64,
+    if table.in_previous_log(slot) { 1.0 } else { 0.0 },
   ]
 }
 
@@ -103,7 +105,7 @@ impl KeyTable {
     // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
     let out = unsafe { out.as_mut() };
     if out.len() < FIELDS_PER_ENTRY {
-      return Err(invalid("out holds fewer than 5 fields"));
+      return Err(invalid("out holds fewer than 6 fields"));
     }
     out[..FIELDS_PER_ENTRY].copy_from_slice(&fields(&self.table, slot));
     Ok(slot as i32)
@@ -252,50 +254,27 @@ impl KeyTable {
     self.table.finish_load().map_err(invalid)
   }
 
-  /// Live slots in log order (compaction copies values in that order).
+  /// A compaction switched logs: every value is now in the previous log (reported by
+  /// `find` and `range`) until it is written again or moved by `relocate`. Constant time.
   #[napi]
-  pub fn live_in_log_order(&self) -> Uint32Array {
-    Uint32Array::new(self.table.live_in_log_order())
+  pub fn switch_log(&mut self) {
+    self.table.switch_log();
   }
 
-  /// Writes the entry of a live `slot` into `out` (position, value length, seq) and its key
-  /// into `keyTarget` at `keyOffset`; returns the key length.
+  /// Moves values from the previous log to the current one (compaction): `slots[i]` goes
+  /// from log position `from[i]` to `to[i]` when its value is still at `from[i]` of the
+  /// previous log; a key written or removed since is left as it is. Returns how many moved.
   #[napi]
-  pub fn entry_at(
-    &self,
-    slot: u32,
-    mut out: Float64ArraySlice,
-    mut key_target: Uint8ArraySlice,
-    key_offset: u32,
-  ) -> napi::Result<u32> {
-    let entry = *self.table.entry(slot);
-    let key = self.table.key(slot);
-    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
-    let (out, target) = unsafe { (out.as_mut(), key_target.as_mut()) };
-    let end = key_offset as usize + key.len();
-    if out.len() < 3 || end > target.len() {
-      return Err(invalid("out or keyTarget too small"));
+  pub fn relocate(&mut self, slots: &[u32], from: &[f64], to: &[f64]) -> napi::Result<f64> {
+    if slots.len() != from.len() || slots.len() != to.len() {
+      return Err(invalid("slots, from and to differ in length"));
     }
-    out[..3].copy_from_slice(&[
-      entry.position as f64,
-      entry.value_length as f64,
-      entry.seq as f64,
-    ]);
-    target[key_offset as usize..end].copy_from_slice(key);
-    Ok(key.len() as u32)
-  }
-
-  /// Moves live keys' values (compaction): `positions[i]` is the new place of `slots[i]`.
-  #[napi]
-  pub fn relocate(&mut self, slots: &[u32], positions: &[f64]) -> napi::Result<()> {
-    if slots.len() != positions.len() {
-      return Err(invalid("slots and positions differ in length"));
-    }
-    for (&slot, &position) in slots.iter().zip(positions) {
-      if !self.table.relocate(slot, whole(position, "position")?) {
-        return Err(invalid("relocate of a slot not in use"));
+    let mut moved = 0usize;
+    for i in 0..slots.len() {
+      if self.table.relocate(slots[i], whole(from[i], "from")?, whole(to[i], "to")?) {
+        moved += 1;
       }
     }
-    Ok(())
+    Ok(moved as f64)
   }
 }

@@ -25,6 +25,9 @@ const LOAD_NUMERATOR: usize = 3;
 const LOAD_DENOMINATOR: usize = 4;
 /// The arena is compacted once garbage passes both the live key bytes and this.
 const ARENA_GARBAGE_MIN: usize = 1 << 20;
+/// `Entry::live` bits: the slot holds a key; and the parity of the log its value is in.
+const LIVE: u16 = 1;
+const LOG_PARITY: u16 = 2;
 
 /// One key's current value: `position` is the log offset of its value CRC, followed by
 /// `value_length` value bytes, written with `seq`.
@@ -36,6 +39,8 @@ pub struct Entry {
   key_offset: u64,
   pub value_length: u32,
   key_length: u16,
+  /// 0 when free; else LIVE, plus LOG_PARITY when the value is in a log of the other
+  /// parity than the table's: while a compaction moves values, the log before it.
   live: u16,
 }
 
@@ -53,6 +58,8 @@ pub struct KeyTable {
   pub dead_bytes: u64,
   order: order::Order,
   load: Option<checkpoint::LoadState>,
+  /// The LOG_PARITY bit of values in the current log (flipped by `switch_log`).
+  log_parity: u16,
 }
 
 impl Default for KeyTable {
@@ -75,6 +82,7 @@ impl KeyTable {
       dead_bytes: 0,
       order: order::Order::default(),
       load: None,
+      log_parity: 0,
     }
   }
 
@@ -109,6 +117,18 @@ impl KeyTable {
 
   pub fn entry(&self, slot: u32) -> &Entry {
     &self.entries[slot as usize]
+  }
+
+  /// Whether the value of `slot` is still in the log before the current one (a
+  /// compaction switched logs and has not moved it yet).
+  pub fn in_previous_log(&self, slot: u32) -> bool {
+    self.entries[slot as usize].live & LOG_PARITY != self.log_parity
+  }
+
+  /// A compaction switched logs: every value is now in the previous log until it is
+  /// written again or moved by `relocate`. Constant time.
+  pub fn switch_log(&mut self) {
+    self.log_parity ^= LOG_PARITY;
   }
 
   /// Makes room for `additional` more keys without growing on the way.
@@ -160,6 +180,7 @@ impl KeyTable {
     if let Some(slot) = found {
       let entry = &mut self.entries[slot as usize];
       let previous = entry.value_length;
+      entry.live = LIVE | self.log_parity;
       entry.position = position;
       entry.value_length = value_length;
       entry.seq = seq;
@@ -234,7 +255,7 @@ impl KeyTable {
       key_offset,
       value_length,
       key_length: key.len() as u16,
-      live: 1,
+      live: LIVE | self.log_parity,
     };
     if let Some(slot) = self.free.pop() {
       self.entries[slot as usize] = entry;
@@ -304,20 +325,16 @@ impl KeyTable {
     self.arena_garbage = 0;
   }
 
-  /// Live slots ordered by log position (compaction copies values in that order).
-  pub fn live_in_log_order(&self) -> Vec<u32> {
-    let mut slots: Vec<u32> = (0..self.entries.len() as u32)
-      .filter(|&slot| self.entries[slot as usize].live != 0)
-      .collect();
-    slots.sort_unstable_by_key(|&slot| self.entries[slot as usize].position);
-    slots
-  }
-
-  /// Moves a live key's value (compaction): same key, same seq, new place.
-  pub fn relocate(&mut self, slot: u32, position: u64) -> bool {
+  /// Moves a key's value from the previous log to the current one (compaction): same
+  /// key, same seq, new place, but only while `slot` still holds the value at `from` of
+  /// the previous log. A key written since (its value now elsewhere), or removed (its
+  /// slot free or reused), is left as it is: a position of a log holds one value only.
+  pub fn relocate(&mut self, slot: u32, from: u64, to: u64) -> bool {
+    let current = LIVE | self.log_parity;
     match self.entries.get_mut(slot as usize) {
-      Some(entry) if entry.live != 0 => {
-        entry.position = position;
+      Some(entry) if entry.live != 0 && entry.live != current && entry.position == from => {
+        entry.position = to;
+        entry.live = current;
         true
       }
       _ => false,

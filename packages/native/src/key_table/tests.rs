@@ -124,3 +124,32 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   assert!(refused.load_chunk(&chunks[1]).is_ok());
   assert!(refused.load_chunk(&chunks[0]).is_err());
 }
+
+#[test]
+fn relocate_moves_only_values_still_at_their_place_in_the_previous_log() {
+  let mut table = KeyTable::new();
+  table.upsert(b"a", 10, 1, 1);
+  table.upsert(b"b", 20, 1, 2);
+  table.upsert(b"c", 30, 1, 3);
+  let [a, b, c] = [b"a", b"b", b"c"].map(|key| table.find(key).unwrap());
+  assert!(!table.in_previous_log(a));
+  table.switch_log();
+  assert!(table.in_previous_log(a) && table.in_previous_log(b));
+  // Written again in the new log, at the position `a` has in the old one.
+  table.upsert(b"b", 10, 1, 4);
+  assert!(!table.in_previous_log(b));
+  table.remove(b"c");
+  table.upsert(b"d", 30, 1, 5);
+  assert!(table.relocate(a, 10, 100));
+  assert!(!table.relocate(a, 10, 100), "moved once only");
+  assert!(!table.relocate(b, 20, 200), "written since");
+  assert!(!table.relocate(b, 10, 200), "a place in the current log");
+  assert!(!table.relocate(c, 30, 300), "removed (its slot free or reused)");
+  assert_eq!(table.entry(a).position, 100);
+  assert!(!table.in_previous_log(a));
+  assert_eq!(table.entry(b).position, 10);
+  assert_eq!(table.entry(table.find(b"d").unwrap()).position, 30);
+  // The next switch makes every value previous again.
+  table.switch_log();
+  assert!(table.in_previous_log(a) && table.in_previous_log(b));
+}

@@ -1,7 +1,9 @@
 // The writer process the kill test SIGKILLs: several concurrent writers apply their
 // deterministic batches and await sync(); "<writer> <iteration>" is printed only after
 // the sync covering that batch resolved. Automatic snapshots and compactions run along.
-// Runs until killed.
+// With a third argument 'compacting', compactions also run back to back, and each
+// prints "compacted" once done, so that a kill almost always lands inside one. Runs until
+// killed.
 import { WalKv } from '../../src/index.js';
 import { writerOperations } from './writer-ops.js';
 
@@ -9,6 +11,7 @@ const WRITERS = 4;
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: kill-child <dir> <first iteration>');
 const firstIteration = Number(process.argv[3] ?? 0);
+const compacting = process.argv[4] === 'compacting';
 
 const kv = await WalKv.open<string>(dir, {
   valueEncoding: 'utf8',
@@ -27,4 +30,11 @@ async function writer(index: number): Promise<never> {
   }
 }
 
-await Promise.all(Array.from({ length: WRITERS }, (_, index) => writer(index)));
+async function compactor(): Promise<never> {
+  for (;;) {
+    await kv.compact();
+    process.stdout.write('compacted\n');
+  }
+}
+
+await Promise.all([...Array.from({ length: WRITERS }, (_, index) => writer(index)), ...(compacting ? [compactor()] : [])]);
