@@ -1,4 +1,4 @@
-import { FRAME_HEADER_BYTES, FrameScanner, KeelError, joinPath, recoverFrameLog, sameStoreId, startsAsOurs, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport, type ScannedFrame, type StoreIdentityCheck } from '@keel/core';
+import { FRAME_HEADER_BYTES, FrameScanner, KeelError, isKeelError, joinPath, recoverFrameLog, sameStoreId, startsAsOurs, writeFileDurably, type Io, type IoFile, type RecoveryAction, type RecoveryPolicy, type RecoveryReport, type ScannedFrame, type StoreIdentityCheck } from '@keel/core';
 import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
@@ -100,9 +100,13 @@ function surveyDirectory(io: Io, dir: string): Found {
   }
   if (generations.length === 0 && snapshots.length > 0) throw refuseDirectory(dir, `holds snapshots (${snapshots.join(', ')}) but no log`);
   for (const generation of generations) readLogHeaderOf(io, dir, generation, storeId);
-  const temporaries = all.filter(isTemporary);
-  for (const name of temporaries) {
-    if (!isOurTemporary(io, joinPath(dir, name))) throw refuseDirectory(dir, `${name} has a name of ours but is not a file this store writes`);
+  const temporaries: string[] = [];
+  for (const name of all.filter(isTemporary)) {
+    const verdict = temporaryVerdict(io, joinPath(dir, name));
+    // A read-only open beside a live writer: the writer renamed or removed it since the listing.
+    if (verdict === 'gone') continue;
+    if (verdict === 'foreign') throw refuseDirectory(dir, `${name} has a name of ours but is not a file this store writes`);
+    temporaries.push(name);
   }
   return { identity, names, generations, temporaries };
 }
@@ -121,16 +125,26 @@ function isTemporary(name: string): boolean {
   return (name.startsWith('wal-') || name.startsWith('snapshot-')) && name.endsWith(TEMPORARY_SUFFIX);
 }
 
-/** A `.tmp` is removed only when it starts as a log or snapshot of ours would (whole, or cut short by a crash). */
-function isOurTemporary(io: Io, path: string): boolean {
+/**
+ * A `.tmp` is removed only when it starts as a log or snapshot of ours would (whole, or
+ * cut short by a crash); one that no longer exists is `gone`.
+ */
+function temporaryVerdict(io: Io, path: string): 'ours' | 'gone' | 'foreign' {
   const stat = io.stat(path);
-  if (stat === null || !stat.isFile) return false;
-  const file = io.open(path);
+  if (stat === null) return 'gone';
+  if (!stat.isFile) return 'foreign';
+  let file: IoFile;
+  try {
+    file = io.open(path);
+  } catch (error) {
+    if (isKeelError(error, 'KEEL_NOT_FOUND')) return 'gone';
+    throw error;
+  }
   try {
     const name = path.slice(path.lastIndexOf('/') + 1);
     const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
     const head = new Uint8Array(signature.length);
-    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature);
+    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
   } finally {
     file.closeSync();
   }

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '@keel/core';
+import { crc32c, nativeIo, type Io } from '@keel/core';
 import { WalKv } from '../src/index.js';
 import { LOG_FORMAT_VERSION, encodeLogHeader } from '../src/format.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
@@ -99,6 +99,22 @@ describe('a stray or foreign log generation', () => {
     expect(reopened.has('d')).toBe(false);
     expect(text(reopened.get('a'))).toBe('value of a');
     await reopened.close();
+  });
+});
+
+describe('a live writer beside an open', () => {
+  it('passes over a temporary that is gone by the time it is checked (the writer renamed or removed it)', async () => {
+    const dir = temporaryDir();
+    await filledStore(dir);
+    // The listing names a `.tmp` that no longer exists, as it does when a writer's rename lands between the two.
+    const racing: Io = Object.assign(Object.create(nativeIo) as Io, {
+      list: (path: string) => [...nativeIo.list(path), 'snapshot-99.snap.tmp', 'wal-2.log.tmp'],
+    });
+    for (const readOnly of [true, false]) {
+      const kv = await WalKv.open(dir, { io: racing, readOnly });
+      expect(text(kv.get('d'))).toBe('value of d');
+      await kv.close();
+    }
   });
 });
 
