@@ -7,7 +7,6 @@ import { writeSnapshotFile } from './snapshot.js';
 import type { SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
 import { isPinned, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
-import { shrinkInSlices } from './log-shrink.js';
 import { encodeCheckpointInSlices } from './checkpoint-slices.js';
 import { SliceClock } from './slices.js';
 
@@ -166,10 +165,16 @@ export class Maintenance {
     // A group commit that began before the switch may still be syncing the old file.
     await old.settled();
     // Nobody reads the old log unless a read view older than the new one pins it (no new
-    // view can): cut down, its unlink below does not block.
-    if (!isPinned(state, oldGeneration)) await shrinkInSlices(old.file, LOG_HEADER_FRAME_BYTES, clockAfterSwitch);
-    // Closed and removed now, or once the last read view older than the new log is released.
+    // view can). Unpinned, it is closed and unlinked on the threadpool where the Io can (a
+    // log of hundreds of megabytes frees its blocks for tens of milliseconds); pinned, it
+    // is removed once the last read view older than the new log is released.
     Object.assign(retired, { settled: true, remove: true });
+    if (!isPinned(state, oldGeneration)) {
+      state.retiredLogs.delete(oldGeneration);
+      old.file.closeSync();
+      if (io.removeAsync === undefined) io.remove(old.path);
+      else await io.removeAsync(old.path);
+    }
     releaseRetiredLogs(state);
     this.#removeSnapshots((seq) => seq !== meta.seq);
     await io.syncDir(state.dir);
