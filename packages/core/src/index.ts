@@ -11,7 +11,7 @@ export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
 export { KeyTable } from '@keel/native';
-export { crc32, crc32c } from './crc.js';
+export { crc32, crc32c, verifiedValueCopy } from './crc.js';
 export { crc32Reference, crc32cReference } from './crc-reference.js';
 export {
   FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_TRAILER_BYTES,

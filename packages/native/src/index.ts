@@ -153,6 +153,11 @@ export interface KeyTable {
    */
   find(key: Uint8Array, keyLength: number, out: Float64Array): number;
   /**
+   * `find` of a string key by its UTF-8 bytes, with no buffer to fill first: the slot,
+   * -1 when absent, or -2 when the key is empty or longer than the table's key bound.
+   */
+  findString(key: string, out: Float64Array): number;
+  /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
    * to fill) and applies it, unless it would leave more than `keysMax` keys and more
@@ -214,6 +219,7 @@ interface Binding {
   listDirSync(path: string): string[];
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
+  verifiedCopy(data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array): boolean;
   crc32(data: Uint8Array, seed?: number): number;
   md5(data: Uint8Array): Promise<string>;
   sha256(data: Uint8Array): Promise<string>;
@@ -251,6 +257,13 @@ export const statSync: (path: string) => StatResult | null = binding.statSync;
  * `crc32c(b, crc32c(a)) === crc32c(concat(a, b))`. Returns an unsigned 32-bit number.
  */
 export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32c;
+/**
+ * A value read back and checked in one call: when the CRC-32C stored (u32 LE) at
+ * `data[offset..offset + 4]` matches the `length` bytes after it, seeded with `seed`,
+ * copies them into `into[0..length]` and returns true; false, copying nothing, when it
+ * does not. Bounds past `data` or `into` throw.
+ */
+export const verifiedCopy: (data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array) => boolean = binding.verifiedCopy;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
 /**

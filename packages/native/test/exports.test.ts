@@ -28,6 +28,7 @@ describe('@keel/native exports', () => {
         'statSync',
         'syncDir',
         'syncDirSync',
+        'verifiedCopy',
       ].sort(),
     );
     for (const [name, value] of Object.entries(native)) {
