@@ -33,7 +33,7 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
   const file = io.open(path, { create: true, lock: true });
   let writeFile = file;
   try {
-    const { recovery, lastFrameAt } = await recoverOrTrust(path, file, options);
+    const { recovery, lastFrameAt, trusted } = await recoverOrTrust(path, file, options);
     let durableThrough = 0;
     // The file's directory entry must be durable before anything in it can be: a new one,
     // and one found here too — the process that created it may have died, or had its
@@ -43,8 +43,9 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
     if (!existed) {
       recovery.actions.push({ kind: 'created', path });
     } else if (options.durability.mode !== 'none' && recovery.validBytes > 0) {
-      // Bytes a previous process wrote without syncing may still be only in the page cache.
-      await file.datasync();
+      // Bytes a previous process wrote without syncing may still be only in the page cache;
+      // a trusted clean-shutdown record proves its close synced every one of them.
+      if (!trusted) await file.datasync();
       durableThrough = recovery.validBytes;
     }
     if (options.direct) writeFile = openDirect(path, options, file);
@@ -63,7 +64,7 @@ export async function openJournalFiles(path: string, options: NormalizedJournalO
  * else from the full check (which may refuse, changing nothing). Only once the report
  * stands does a writable open remove what it found beside the journal.
  */
-async function recoverOrTrust(path: string, file: IoFile, options: NormalizedJournalOptions): Promise<{ recovery: RecoveryReport; lastFrameAt: number | null }> {
+async function recoverOrTrust(path: string, file: IoFile, options: NormalizedJournalOptions): Promise<{ recovery: RecoveryReport; lastFrameAt: number | null; trusted: boolean }> {
   const { io } = options;
   const survey = surveyCleanShutdown(io, path);
   const record = survey.found?.kind === 'record' ? survey.found.record : null;
@@ -80,8 +81,9 @@ async function recoverOrTrust(path: string, file: IoFile, options: NormalizedJou
     };
     recovery = await recoverFrameLog({ io, file, format: JOURNAL_FRAME_FORMAT, policy: options.recovery, foreignIfBadStart: true, onLastFrame });
   }
-  recovery.actions.push(...settleCleanShutdown(io, survey, record !== null && mismatch === null, mismatch, !options.readOnly));
-  return { recovery, lastFrameAt };
+  const trusted = record !== null && mismatch === null;
+  recovery.actions.push(...settleCleanShutdown(io, survey, trusted, mismatch, !options.readOnly));
+  return { recovery, lastFrameAt, trusted };
 }
 
 /** A second handle with O_DIRECT, or the locked handle itself where the file system refuses it. */
