@@ -186,6 +186,17 @@ test('after a clean close and any change, open either trusts the record and ends
       } finally {
         await journal.close();
       }
+      // The record this close wrote names the last frame the open found or trusted: the next
+      // open trusts it and ends where the full check ends (unless a file not ours holds the name).
+      const foreignLeft = recordBefore !== undefined && !isOurs(recordBefore);
+      const again = await Journal.open(PATH, { io: fs, readOnly: true });
+      await again.close();
+      expect(again.recovery.actions.map((action) => action.kind)).toEqual([foreignLeft ? 'ignored-file' : 'trusted-clean-shutdown']);
+      const fullNow = await openReadOnly(fs, true);
+      if (fullNow.opened) {
+        expect(again.recovery.validBytes).toBe(fullNow.validBytes);
+        if (change.kind !== 'record-resealed') expect(again.recovery.records).toBe(fullNow.records);
+      }
     }),
     { numRuns: 300 },
   );
