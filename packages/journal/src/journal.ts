@@ -63,6 +63,8 @@ export class Journal extends Store<JournalStats> {
   readonly #waiters = new Set<() => void>();
   /** A read-only journal's way to the live file a writer in another process appends to. */
   readonly #liveIo: Io | null;
+  /** Whether the next async flush first moves the file's syncs to a thread of their own. */
+  #syncThreadWanted: boolean;
 
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
@@ -98,6 +100,7 @@ export class Journal extends Store<JournalStats> {
     this.#writer = new JournalWriter(opened.writeFile, opened.buffer, options.writeBufferBytes);
     this.#boundaries.noteEnd(this.#writer.nextLsn);
     this.#liveIo = overlay === null ? null : options.io;
+    this.#syncThreadWanted = options.syncThread;
   }
   /** The LSN the next record will end after; every record appended so far ends at or below it. */
   get nextLsn(): number {
@@ -299,6 +302,11 @@ export class Journal extends Store<JournalStats> {
   // never covers bytes that are not yet in the OS's hands.
   protected async flushToDisk(): Promise<void> {
     this.#writer.handToOs();
+    if (this.#syncThreadWanted) {
+      // Started by the first async sync, so a journal that never makes one costs no thread.
+      this.#syncThreadWanted = false;
+      this.#writeFile.useSyncThread?.();
+    }
     await this.#writeFile.datasync();
   }
 
