@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { InterceptedIo, isKeelError, nativeIo, type IoFile } from '@keel/core';
+import { createDirectoryDurably, InterceptedIo, isKeelError, nativeIo, type IoFile } from '@keel/core';
+import { FaultFs, makePayload, payloadId } from '@keel/conformance';
 import { Journal } from '../src/index.js';
 import { useTempDir } from './support/temp-dir.js';
 
@@ -72,4 +73,22 @@ test('syncThread: false keeps the syncs on the threadpool', async () => {
 test('syncThread must be a boolean', async () => {
   const error = await Journal.open(join(tempDir(), 'wal'), { syncThread: 'yes' as unknown as boolean }).catch((caught: unknown) => caught);
   expect(isKeelError(error, 'KEEL_BAD_ARGUMENT')).toBe(true);
+});
+
+test('over FaultFs, which has no sync thread, every async sync is still one FaultFs sees, crashes and fails', async () => {
+  const fs = new FaultFs();
+  await createDirectoryDurably(fs, '/store');
+  const journal = await Journal.open('/store/wal', { io: fs, durability });
+  for (let id = 1; id <= 3; id++) await journal.syncThrough(journal.append(makePayload(id, 16)));
+  journal.append(makePayload(4, 16));
+  const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+  const recovered = await Journal.open('/store/wal', { io: crashed, durability });
+  expect([...recovered.records()].map((record) => payloadId(record.payload))).toEqual([1, 2, 3]);
+  crashed.inject({ operation: 'sync', nth: 1, errno: 'EIO' });
+  const failed = await recovered.syncThrough(recovered.append(makePayload(5, 16))).catch((error: unknown) => error);
+  expect(isKeelError(failed, 'KEEL_IO')).toBe(true);
+  const after = await recovered.syncThrough(recovered.nextLsn).catch((error: unknown) => error);
+  expect(isKeelError(after, 'KEEL_POISONED')).toBe(true);
+  await recovered.close().catch(() => undefined);
+  await journal.close().catch(() => undefined);
 });
