@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InterceptedIo, nativeIo, type Io, type IoFile } from '@keel/core';
+import { nativeIo, type Io, type IoFile } from '@keel/core';
 import { loadBackend, type Journal } from '../backends.js';
 import { RawFsLog } from '../peers/raw-fs.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { SYSTEM_RAW_FS } from './peer-systems.js';
+import { pairedSystems, type PairedVariant } from './paired-rounds.js';
+import { SpinningSyncThreadIo } from './spinning-sync-thread-io.js';
 import { withoutSyncs } from './without-syncs.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
@@ -39,23 +41,24 @@ function perAppend(name: string, count: number, append: () => Promise<unknown> |
   };
 }
 
-/** An Io whose files sync on a thread of their own from the start, spinning `spinMicroseconds` before it parks. */
-class SpinningSyncThreadIo extends InterceptedIo {
-  readonly #spinMicroseconds: number;
+interface JournalSetup {
+  sync: 'async' | 'sync';
+  io?: Io;
+  syncThread?: boolean;
+}
 
-  constructor(io: Io, spinMicroseconds: number) {
-    super(io);
-    this.#spinMicroseconds = spinMicroseconds;
-  }
-
-  override wrap(file: IoFile): IoFile {
-    file.useSyncThread?.({ spinMicroseconds: this.#spinMicroseconds });
-    return super.wrap(file);
-  }
+/** A journal for one-at-a-time appends, made durable only when asked. */
+async function openJournal(path: string, options: JournalSetup): Promise<Journal> {
+  const { Journal } = await loadBackend('journal');
+  return Journal.open(path, {
+    durability: EXPLICIT,
+    ...(options.io === undefined ? {} : { io: options.io }),
+    ...(options.syncThread === undefined ? {} : { syncThread: options.syncThread }),
+  });
 }
 
 /** A journal appended to one record at a time, made durable with `syncThrough` or `syncSync`. */
-function journalSystem(name: string, path: string, count: number, record: Buffer, options: { sync: 'async' | 'sync'; io?: Io; syncThread?: boolean }): BenchSystem {
+function journalSystem(name: string, path: string, count: number, record: Buffer, options: JournalSetup): BenchSystem {
   let journal: Journal | undefined;
   const append =
     options.sync === 'async'
@@ -68,16 +71,26 @@ function journalSystem(name: string, path: string, count: number, record: Buffer
     name,
     count,
     append,
-    async () => {
-      const { Journal } = await loadBackend('journal');
-      journal = await Journal.open(path, {
-        durability: EXPLICIT,
-        ...(options.io === undefined ? {} : { io: options.io }),
-        ...(options.syncThread === undefined ? {} : { syncThread: options.syncThread }),
-      });
-    },
+    async () => void (journal = await openJournal(path, options)),
     async () => journal?.close(),
   );
+}
+
+/** A journal as a paired variant: one `append` made durable by `syncThrough` or `syncSync`. */
+function journalVariant(name: string, path: string, record: Buffer, options: JournalSetup): PairedVariant {
+  let journal: Journal | undefined;
+  return {
+    name,
+    setup: async () => void (journal = await openJournal(path, options)),
+    once: () => {
+      const opened = journal as Journal;
+      const lsn = opened.append(record);
+      if (options.sync === 'async') return opened.syncThrough(lsn);
+      opened.syncThroughSync(lsn);
+      return undefined;
+    },
+    teardown: async () => journal?.close(),
+  };
 }
 
 /** tmpfs's magic number in statfs(2): there fdatasync has nothing to do and returns at once. */
@@ -200,4 +213,59 @@ const appendCost: Scenario = {
   },
 };
 
-export const JOURNAL_APPEND_COST_SCENARIOS: Scenario[] = [appendCost];
+/**
+ * The same durable appends with every variant taking turns append by append, so that a
+ * disk shared with other processes weighs on each alike (see `pairedSystems`): the
+ * figure to compare the async paths by on a busy machine. µs per append, the median of
+ * each round.
+ */
+const appendPaired: Scenario = {
+  name: 'journal-append-single-paired',
+  backend: 'journal',
+  description: 'µs per durable 100-byte append, the variants taking turns append by append: journal async via its sync thread (parked, spinning) and via the threadpool, syncSync, raw node:fs sync and async',
+  unit: 'µs',
+  measure: 'reported',
+  lowerIsBetter: true,
+  targets: [],
+  sizing(quick) {
+    return { workPerRound: quick ? 50 : 300, rounds: quick ? 2 : 5, warmupRounds: 1 };
+  },
+  async systems(context, sizing) {
+    const [payload] = makePayloads(1, RECORD_BYTES_SMALL);
+    const record = payload as Buffer;
+    const at = (name: string): string => join(context.directory, name);
+    let raw: RawFsLog | undefined;
+    let handle: FileHandle | undefined;
+    let position = 0;
+    return pairedSystems(
+      [
+        journalVariant('keel journal: append + await syncThrough (sync thread)', at('async.log'), record, { sync: 'async' }),
+        journalVariant('keel journal: append + await syncThrough (threadpool)', at('async-threadpool.log'), record, { sync: 'async', syncThread: false }),
+        journalVariant(`keel journal: append + await syncThrough (sync thread spinning ${SPIN_LONG_MICROSECONDS} µs)`, at('async-spin.log'), record, {
+          sync: 'async',
+          io: new SpinningSyncThreadIo(nativeIo, SPIN_LONG_MICROSECONDS),
+        }),
+        journalVariant('keel journal: append + syncSync', at('sync.log'), record, { sync: 'sync' }),
+        {
+          name: `${SYSTEM_RAW_FS}: writeSync + fdatasyncSync`,
+          setup: async () => void (raw = new RawFsLog(context.directory, 'raw-sync.log')),
+          once: () => raw?.appendDurably(record),
+          teardown: async () => raw?.close(),
+        },
+        {
+          name: `${SYSTEM_RAW_FS}: writeSync + await datasync (threadpool)`,
+          setup: async () => void (handle = await openFile(at('raw-async.log'), 'w+')),
+          once: async () => {
+            const opened = handle as FileHandle;
+            position += writeSync(opened.fd, record, 0, record.length, position);
+            await opened.datasync();
+          },
+          teardown: async () => handle?.close(),
+        },
+      ],
+      sizing.workPerRound,
+    );
+  },
+};
+
+export const JOURNAL_APPEND_COST_SCENARIOS: Scenario[] = [appendCost, appendPaired];
