@@ -118,6 +118,24 @@ impl<T: Send + 'static> Syncer<T> {
 
   /// Refuses new requests; the thread finishes those queued, then exits. Idempotent.
   pub fn stop(&self) {
+    self.stopper().stop();
+  }
+
+  /// A handle that can stop the thread from elsewhere (when the environment goes away).
+  pub fn stopper(&self) -> Stopper<T> {
+    Stopper {
+      shared: Arc::clone(&self.shared),
+    }
+  }
+}
+
+/// `Syncer::stop` without the `Syncer`.
+pub struct Stopper<T> {
+  shared: Arc<Shared<T>>,
+}
+
+impl<T> Stopper<T> {
+  pub fn stop(&self) {
     let mut queue = self.shared.queue.lock().expect("sync queue poisoned");
     queue.stopping = true;
     self.shared.signalled.store(true, Ordering::Release);

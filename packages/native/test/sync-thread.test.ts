@@ -136,11 +136,11 @@ describe('SyncThread', () => {
     expect(result.stdout).toBe('settled\n');
   });
 
-  it('survives a worker thread terminated with syncs in flight', () => {
+  it('survives a worker thread terminated with syncs in flight, and its sync thread exits with it', () => {
     const result = spawnSync(process.execPath, [CHILD, 'worker', join(tempDir(), 'worker')], { encoding: 'utf8', timeout: 60_000 });
     expect(result.stderr).toBe('');
     expect(result.signal).toBeNull();
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('terminated\n');
+    expect(result.stdout).toBe('terminated, sync threads left: 0\n');
   });
 });

@@ -20,7 +20,7 @@ use napi_derive::napi;
 use super::file::NativeFile;
 use super::throw;
 use crate::error::{custom, invalid, Failure, CODE_CLOSED};
-use crate::sync_thread::{Batch, SyncKind, Syncer, SPIN_MICROSECONDS_MAX};
+use crate::sync_thread::{Batch, Stopper, SyncKind, Syncer, SPIN_MICROSECONDS_MAX};
 
 /// A promise's deferred on its way to the sync thread and back; it is only ever
 /// settled on the JS thread.
@@ -42,6 +42,9 @@ struct Main {
   completions: Cell<sys::napi_threadsafe_function>,
   in_flight: Cell<u32>,
   finalized: Cell<bool>,
+  /// Stops the thread when the environment tears down before the `SyncThread` is dropped
+  /// (a worker thread terminated): nobody could be told of another sync anyway.
+  stopper: RefCell<Option<Stopper<Deferred>>>,
 }
 
 /// What the threadsafe function's finalizer takes back.
@@ -78,6 +81,7 @@ impl SyncThread {
       completions: Cell::new(ptr::null_mut()),
       in_flight: Cell::new(0),
       finalized: Cell::new(false),
+      stopper: RefCell::new(None),
     });
     let gate = create_completions(&env, &main)?;
     let deliver_gate = Arc::clone(&gate);
@@ -91,6 +95,7 @@ impl SyncThread {
       release(&gate);
     }
     let syncer = throw(&env, started)?;
+    *main.stopper.borrow_mut() = Some(syncer.stopper());
     Ok(SyncThread {
       syncer: RefCell::new(Some(syncer)),
       main,
@@ -333,4 +338,8 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
   let finalize = unsafe { Box::from_raw(data.cast::<Finalize>()) };
   finalize.main.finalized.set(true);
   finalize.gate.lock().expect("sync gate poisoned").take();
+  let stopper = finalize.main.stopper.borrow_mut().take();
+  if let Some(stopper) = stopper {
+    stopper.stop();
+  }
 }
