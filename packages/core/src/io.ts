@@ -79,7 +79,8 @@ export interface IoFile {
    * errors. The first call starts the thread; later ones change nothing. The thread parks
    * between syncs unless `spinMicroseconds` (0 to 1000, default 0) says how long it first
    * watches for the next request, burning up to that much CPU per sync. Returns whether
-   * the handle now syncs that way (an Io without it: false).
+   * the handle now syncs that way: false for an Io without it, a closed handle, or when
+   * no thread could be started (the syncs then stay where they were).
    */
   useSyncThread?(options?: SyncThreadOptions): boolean;
   /** Reserves space without changing the size; false when the file system cannot. */

@@ -92,7 +92,12 @@ class NativeIoFile implements IoFile {
       throw badArgument(`spinMicroseconds must be an integer in [0, ${SYNC_THREAD_SPIN_MICROSECONDS_MAX}]`);
     }
     if (this.#file.closed) return false;
-    this.#syncThread ??= guarded(this.path, () => new native.SyncThread({ spinMicroseconds }));
+    try {
+      this.#syncThread ??= new native.SyncThread({ spinMicroseconds });
+    } catch {
+      // No thread to be had (the process is at its thread limit): the threadpool still syncs.
+      return false;
+    }
     return true;
   }
 
