@@ -6,7 +6,8 @@ export {
   KEEL_ERROR_CODES, KeelError, badArgument, fromSystemError, ioError, isKeelError, type KeelErrorCode,
   type KeelErrorDetails,
 } from './errors.js';
-export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat, SyncThreadOptions } from './io.js';
+export { SYNC_THREAD_SPIN_MICROSECONDS_MAX } from './io.js';
 export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.

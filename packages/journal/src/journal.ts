@@ -68,6 +68,8 @@ export class Journal extends Store<JournalStats> {
   readonly #baseIo: Io;
   /** Where the last frame starts (null while the journal is empty): named by the clean-shutdown record. */
   #lastFrameAt: number | null;
+  /** Whether the next async flush first moves the file's syncs to a thread of their own. */
+  #syncThreadWanted: boolean;
 
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
@@ -105,6 +107,7 @@ export class Journal extends Store<JournalStats> {
     this.#liveIo = overlay === null ? null : options.io;
     this.#baseIo = options.io;
     this.#lastFrameAt = opened.lastFrameAt;
+    this.#syncThreadWanted = options.syncThread;
   }
   /** The LSN the next record will end after; every record appended so far ends at or below it. */
   get nextLsn(): number {
@@ -308,6 +311,11 @@ export class Journal extends Store<JournalStats> {
   // never covers bytes that are not yet in the OS's hands.
   protected async flushToDisk(): Promise<void> {
     this.#writer.handToOs();
+    if (this.#syncThreadWanted) {
+      // Started by the first async sync, so a journal that never makes one costs no thread.
+      this.#syncThreadWanted = false;
+      this.#writeFile.useSyncThread?.();
+    }
     await this.#writeFile.datasync();
   }
 

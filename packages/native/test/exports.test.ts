@@ -8,6 +8,7 @@ describe('@keel/native exports', () => {
       [
         'FRAME_SCAN_STOP',
         'KeyTable',
+        'SyncThread',
         'NativeFile',
         'allocAligned',
         'decodeScan',

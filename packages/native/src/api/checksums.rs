@@ -1,9 +1,9 @@
 //! CRC-32C, CRC-32, MD5, SHA-256 and the one-crossing frame scan and seal.
 
 use ::md5::Md5;
-use sha2::{Digest, Sha256};
 use napi::bindgen_prelude::{AsyncTask, Env, Uint32ArraySlice, Uint8Array, Uint8ArraySlice};
 use napi_derive::napi;
+use sha2::{Digest, Sha256};
 
 use super::throw;
 use crate::task::Blocking;
@@ -114,5 +114,8 @@ pub fn sha256(data: Uint8Array) -> AsyncTask<Blocking<String>> {
 }
 
 fn hex<D: Digest>(data: &[u8]) -> String {
-  D::digest(data).iter().map(|byte| format!("{byte:02x}")).collect()
+  D::digest(data)
+    .iter()
+    .map(|byte| format!("{byte:02x}"))
+    .collect()
 }

@@ -23,7 +23,11 @@ fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
     entry.seq as f64,
     crc32c::crc32c(key) as f64,
     key.len() as f64,
-    if table.in_previous_log(slot) { 1.0 } else { 0.0 },
+    if table.in_previous_log(slot) {
+      1.0
+    } else {
+      0.0
+    },
   ]
 }
 
@@ -169,7 +173,13 @@ impl KeyTable {
     let previous_seq = whole(previous_seq, "previousSeq")?;
     let last = self
       .table
-      .replay_record(payload, payload_offset, generation, previous_seq, self.limits)
+      .replay_record(
+        payload,
+        payload_offset,
+        generation,
+        previous_seq,
+        self.limits,
+      )
       .map_err(invalid)?;
     Ok(last as f64)
   }
@@ -287,7 +297,10 @@ impl KeyTable {
     }
     let mut moved = 0usize;
     for i in 0..slots.len() {
-      if self.table.relocate(slots[i], whole(from[i], "from")?, whole(to[i], "to")?) {
+      if self
+        .table
+        .relocate(slots[i], whole(from[i], "from")?, whole(to[i], "to")?)
+      {
         moved += 1;
       }
     }
