@@ -8,15 +8,18 @@ import { useTempDir } from './support/temp-dir.js';
 const tempDir = useTempDir();
 const durability = { mode: 'explicit' } as const;
 
-/** nativeIo whose files report which of `useSyncThread` and `closeSync` the journal called, and what they answered. */
+/** nativeIo whose file at `watched` (the journal, not the files beside it) reports which of `useSyncThread` and `closeSync` the journal called, and what they answered. */
 class SpyingIo extends InterceptedIo {
   readonly calls: string[] = [];
+  readonly #watched: string;
 
-  constructor() {
+  constructor(watched: string) {
     super(nativeIo);
+    this.#watched = watched;
   }
 
   override wrap(file: IoFile): IoFile {
+    if (file.path !== this.#watched) return super.wrap(file);
     const calls = this.calls;
     const spied = new Proxy(file, {
       get(target, key) {
@@ -37,7 +40,7 @@ class SpyingIo extends InterceptedIo {
 
 test('the first async sync moves the file’s syncs to a thread of its own; what they synced reads back', async () => {
   const path = join(tempDir(), 'wal');
-  const io = new SpyingIo();
+  const io = new SpyingIo(path);
   const journal = await Journal.open(path, { durability, io });
   journal.append(Buffer.from('zero'));
   journal.syncSync();
@@ -63,8 +66,9 @@ test('concurrent writers still share fdatasyncs through the sync thread', async 
 });
 
 test('syncThread: false keeps the syncs on the threadpool', async () => {
-  const io = new SpyingIo();
-  const journal = await Journal.open(join(tempDir(), 'wal'), { durability, io, syncThread: false });
+  const path = join(tempDir(), 'wal');
+  const io = new SpyingIo(path);
+  const journal = await Journal.open(path, { durability, io, syncThread: false });
   await journal.syncThrough(journal.append(Buffer.from('x')));
   await journal.close();
   expect(io.calls).toEqual(['closeSync undefined']);
