@@ -10,7 +10,8 @@ import type { StoreState } from './wal-kv.js';
  * the keys written since the view was created, merged with what the view captured of
  * those keys (their entries at creation). Both sides are consulted again at every step,
  * so writes between steps (even to keys the walk has already fetched) never show.
- * `assertOpen` runs before each step.
+ * `assertOpen` runs before each step. `catchUp` false: the index's ordered view was
+ * brought up to date after the view was opened, so the walk need not catch up first.
  */
 export class ViewCursor {
   readonly #view: ViewOverlay;
@@ -26,16 +27,21 @@ export class ViewCursor {
   #captured: RangeEntry | null = null;
   #capturedAt = -1;
 
-  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void) {
+  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void, catchUp = true) {
     this.#view = view;
     this.#reverse = range.reverse;
     this.#assertOpen = assertOpen;
     this.#rest = { ...range };
     this.#remaining = range.limit;
-    this.#live = new IndexCursor(state.index, { ...range, limit: Infinity }, () => {
-      assertOpen();
-      return state.generation;
-    });
+    this.#live = new IndexCursor(
+      state.index,
+      { ...range, limit: Infinity },
+      () => {
+        assertOpen();
+        return state.generation;
+      },
+      catchUp,
+    );
   }
 
   /** The next entry, or null at the end of the range. */
