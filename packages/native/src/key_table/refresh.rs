@@ -28,7 +28,7 @@ use std::cmp::Ordering;
 /// Slots sorted per step into a run (about a millisecond).
 const SORT_CHUNK: usize = 16 * 1024;
 /// Slots moved per step of a merge.
-const MERGE_STEP: usize = 64 * 1024;
+const MERGE_STEP: usize = 16 * 1024;
 
 enum Run {
   /// The ordered view in use: never copied, read where it is.
