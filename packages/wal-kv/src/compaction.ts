@@ -108,8 +108,17 @@ export class CompactionCopy {
   async copyLive(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      const operations = this.#copyLiveOf(frame, index);
-      if (clock.due(operations)) await clock.pause();
+      // A frame an earlier compaction wrote holds thousands of puts (a megabyte): the
+      // slice may end inside it. Each put is checked against the index when it is
+      // reached, as across frames.
+      const count = this.#checkedCount(frame);
+      const view = viewOf(frame.payload);
+      let at = RECORD_HEADER_BYTES;
+      for (let i = 0; i < count; i++) {
+        at = this.#copyLiveOperation(frame, view, at, index);
+        if (clock.due()) await clock.pause();
+      }
+      if (at !== frame.payload.length) throw this.#corrupt(frame.offset, `has ${frame.payload.length - at} bytes after its ${count} operations`);
     }
     this.#checkScanned(scanner, to);
     this.#sealFrame();
@@ -153,25 +162,17 @@ export class CompactionCopy {
     }
   }
 
-  /** Copies the puts of `frame` that still hold their key's value; returns its operation count. */
-  #copyLiveOf(frame: ScannedFrame, index: KeyIndex): number {
+  /** Copies the operation at `at` of `frame` if it is a put that still holds its key's value; returns where the next one starts. */
+  #copyLiveOperation(frame: ScannedFrame, view: DataView, at: number, index: KeyIndex): number {
     const payload = frame.payload;
-    const count = this.#checkedCount(frame);
-    const view = viewOf(payload);
-    const payloadOffset = frame.offset + FRAME_HEADER_BYTES;
-    let at = RECORD_HEADER_BYTES;
-    for (let i = 0; i < count; i++) {
-      const end = this.#operationEnd(frame, view, at);
-      const keyLength = view.getUint16(at + 1, true);
-      const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
-      const position = payloadOffset + keyEnd; // of the value CRC, as the index has it
-      const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
-      if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
-      else this.uncopiedBytes += end - at;
-      at = end;
-    }
-    if (at !== payload.length) throw this.#corrupt(frame.offset, `has ${payload.length - at} bytes after its ${count} operations`);
-    return count;
+    const end = this.#operationEnd(frame, view, at);
+    const keyLength = view.getUint16(at + 1, true);
+    const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
+    const position = frame.offset + FRAME_HEADER_BYTES + keyEnd; // of the value CRC, as the index has it
+    const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
+    if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
+    else this.uncopiedBytes += end - at;
+    return end;
   }
 
   /** Appends one put (its bytes as they are) to the frame being built. */

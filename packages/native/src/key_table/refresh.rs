@@ -33,8 +33,8 @@ const MERGE_STEP: usize = 16 * 1024;
 enum Run {
   /// The ordered view in use: never copied, read where it is.
   Current,
-  /// Sorted slots; `filtered` once every slot in it was live when it was placed.
-  Owned { slots: Vec<u32>, filtered: bool },
+  /// Sorted slots, each live when it was placed.
+  Owned(Vec<u32>),
 }
 
 struct Merge {
@@ -69,14 +69,14 @@ impl Refresh {
 fn run_len(table: &KeyTable, run: &Run) -> usize {
   match run {
     Run::Current => table.order.sorted.len(),
-    Run::Owned { slots, .. } => slots.len(),
+    Run::Owned(slots) => slots.len(),
   }
 }
 
 fn run_slots<'a>(table: &'a KeyTable, run: &'a Run) -> &'a [u32] {
   match run {
     Run::Current => &table.order.sorted,
-    Run::Owned { slots, .. } => slots,
+    Run::Owned(slots) => slots,
   }
 }
 
@@ -151,32 +151,20 @@ impl KeyTable {
       let moved = self.merge_some(merge);
       if merge.i == run_len(self, &merge.a) && merge.j == run_len(self, &merge.b) {
         let done = refresh.merge.take().expect("a merge under way");
-        refresh.runs.push(Run::Owned {
-          slots: done.out,
-          filtered: true,
-        });
+        refresh.runs.push(Run::Owned(done.out));
       }
       return Some(moved);
     }
-    let needs_filter = matches!(
-      refresh.runs.as_slice(),
-      [Run::Current]
-        | [Run::Owned {
-          filtered: false,
-          ..
-        }]
-    );
+    // The current view alone still names the slots removed before the refresh began.
+    let needs_filter = matches!(refresh.runs.as_slice(), [Run::Current]);
     if refresh.runs.len() >= 2 || needs_filter {
-      // The two shortest runs (merging small ones first keeps the total work low); a
-      // single unfiltered run is merged with an empty one to drop its removed slots.
+      // The two shortest runs (merging small ones first keeps the total work low); the
+      // current view alone is merged with an empty run to drop its removed slots.
       refresh
         .runs
         .sort_by_key(|run| std::cmp::Reverse(run_len(self, run)));
       let a = refresh.runs.pop().expect("a run");
-      let b = refresh.runs.pop().unwrap_or(Run::Owned {
-        slots: Vec::new(),
-        filtered: true,
-      });
+      let b = refresh.runs.pop().unwrap_or(Run::Owned(Vec::new()));
       let capacity = run_len(self, &a) + run_len(self, &b);
       refresh.merge = Some(Merge {
         a,
@@ -194,10 +182,7 @@ impl KeyTable {
   fn sorted_run(&self, slots: impl Iterator<Item = u32>) -> Run {
     let mut slots: Vec<u32> = slots.filter(|&slot| self.is_live(slot)).collect();
     sort_slots(self, &mut slots);
-    Run::Owned {
-      slots,
-      filtered: true,
-    }
+    Run::Owned(slots)
   }
 
   /// Moves up to MERGE_STEP slots of `merge` into its output, dropping removed ones.
@@ -232,7 +217,7 @@ impl KeyTable {
   /// Swaps in the new view and frees the slots removed before the refresh began.
   fn finish_refresh(&mut self, mut refresh: Refresh) {
     let sorted = match refresh.runs.pop() {
-      Some(Run::Owned { slots, .. }) => slots,
+      Some(Run::Owned(slots)) => slots,
       Some(Run::Current) => std::mem::take(&mut self.order.sorted),
       None => Vec::new(),
     };
