@@ -215,6 +215,14 @@ export interface KeyTable {
    * (linear in the key count) is paid.
    */
   range(lower: Uint8Array | null, lowerInclusive: boolean, upper: Uint8Array | null, upperInclusive: boolean, reverse: boolean, limit: number, out: Float64Array, keys: Uint8Array, catchUp?: boolean): number;
+  /**
+   * Brings the ordered view up to date by about `budget` keys' worth of work, in steps
+   * of a millisecond or two, for callers that must not block; true once it is up to
+   * date. The table may change between calls: ranges walked without catching up see the
+   * view as it was until the call that returns true, and a range that catches up
+   * finishes the refresh at once.
+   */
+  refreshOrderStep(budget: number): boolean;
   /** Every entry as checkpoint chunk payloads of about `chunkBytes`, in key order. */
   checkpointChunks(chunkBytes: number): Buffer[];
   /** Starts loading a checkpoint into this empty table; entries must point into [positionMin, positionEnd) and have seq ≤ seqMax. */

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { encodeFrame } from '@keel/core';
+import { encodeFrame, type KeyTable } from '@keel/core';
 import { viewOf, writeU64 } from './format.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
 import type { Range, RangeEntry } from './range.js';
@@ -9,6 +9,9 @@ import { ViewCursor } from './view-walk.js';
 import type { SliceClock } from './slices.js';
 import type { StoreState } from './wal-kv.js';
 
+/** Keys' worth of ordered-view refresh per native call: a millisecond or two of work. */
+const REFRESH_STEP_KEYS = 64 * 1024;
+
 const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upperInclusive: true, reverse: false, limit: Infinity };
 
 /**
@@ -17,13 +20,19 @@ const WHOLE_RANGE: Range = { lower: null, lowerInclusive: true, upper: null, upp
  * so that writes go on and no single step blocks for long. Entries come in key order, as
  * format version 3 requires, from the live index and from what the view captured of the
  * keys written meanwhile: the result is byte for byte what a checkpoint taken in one
- * step at `meta` would be.
+ * step at `meta` would be. The index's ordered view is brought up to date first, in
+ * slices too (at millions of keys, merging the keys added since the last checkpoint, or
+ * sorting them all the first time, takes tens of milliseconds to seconds).
  */
 export async function encodeCheckpointInSlices(state: StoreState, view: ViewOverlay, meta: SnapshotMeta, clock: SliceClock): Promise<Uint8Array[]> {
+  await refreshOrderInSlices(state.index.table, clock);
   const frames: Uint8Array[] = [headerFrame(meta)];
   const chunk = new ChunkBuilder();
   let entries = 0;
-  const cursor = new ViewCursor(state, view, WHOLE_RANGE, () => undefined);
+  // The refresh began after the view was opened, so the ordered view holds every key the
+  // view sees from the live index: the walk need not catch up with keys added since
+  // (the view hides them), which would be one more blocking merge.
+  const cursor = new ViewCursor(state, view, WHOLE_RANGE, () => undefined, false);
   for (let entry = cursor.next(); entry !== null; entry = cursor.next()) {
     const frame = chunk.add(entry);
     if (frame !== null) frames.push(frame);
@@ -35,6 +44,14 @@ export async function encodeCheckpointInSlices(state: StoreState, view: ViewOver
   if (entries !== meta.entryCount) throw new Error(`checkpoint walked ${entries} entries, the index held ${meta.entryCount}`);
   frames.push(trailerFrame(meta, frames.length + 1));
   return frames;
+}
+
+/**
+ * Brings the index's ordered view up to date (as of the call) a slice at a time; keys
+ * added between slices are left for the next refresh.
+ */
+async function refreshOrderInSlices(table: KeyTable, clock: SliceClock): Promise<void> {
+  while (!table.refreshOrderStep(REFRESH_STEP_KEYS)) if (clock.due(REFRESH_STEP_KEYS)) await clock.pause();
 }
 
 /** Packs entries into entries chunks of about SNAPSHOT_CHUNK_BYTES, each returned as a sealed frame when full. */

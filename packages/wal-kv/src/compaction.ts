@@ -42,6 +42,12 @@ export interface OldLog {
  *
  * Replaying the new log therefore gives the store as it is at the switch. Every copied
  * put whose key still holds it moves in the index at the switch (see `Relocations`).
+ *
+ * Outside the switch's turn its writes run on the threadpool (a write of a megabyte can
+ * wait tens of milliseconds for the page cache on a busy machine, which would stall the
+ * event loop); each part waits for them before it returns, so the new log is complete up
+ * to `end` whenever the store may read or write it, and `abandon` waits for them before
+ * it closes the file.
  */
 export class CompactionCopy {
   readonly file: IoFile;
@@ -64,8 +70,13 @@ export class CompactionCopy {
   /** The first relocation of the frame being built (its targets are relative to the frame). */
   #firstRelocation = 0;
   /** Small sealed frames (most of what was written meanwhile) wait here, to be written together. */
-  readonly #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
+  #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
   #staged = 0;
+  /** Writes on the threadpool not yet waited for; none while `#writeNow` (the switch's turn). */
+  #writing: Promise<void>[] = [];
+  #writeNow = false;
+  /** Buffers whose write finished, for reuse (a buffer being written is never touched). */
+  readonly #spare: Buffer<ArrayBuffer>[] = [];
 
   private constructor(file: IoFile, temporaryPath: string, finalPath: string, header: LogHeader, old: OldLog) {
     this.file = file;
@@ -97,12 +108,22 @@ export class CompactionCopy {
   async copyLive(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      const operations = this.#copyLiveOf(frame, index);
-      if (clock.due(operations)) await clock.pause();
+      // A frame an earlier compaction wrote holds thousands of puts (a megabyte): the
+      // slice may end inside it. Each put is checked against the index when it is
+      // reached, as across frames.
+      const count = this.#checkedCount(frame);
+      const view = viewOf(frame.payload);
+      let at = RECORD_HEADER_BYTES;
+      for (let i = 0; i < count; i++) {
+        at = this.#copyLiveOperation(frame, view, at, index);
+        if (clock.due()) await clock.pause();
+      }
+      if (at !== frame.payload.length) throw this.#corrupt(frame.offset, `has ${frame.payload.length - at} bytes after its ${count} operations`);
     }
     this.#checkScanned(scanner, to);
     this.#sealFrame();
     this.#writeStaged();
+    await this.#written();
   }
 
   /** Part 2: the old log's frames in [from, to), whole, a slice per turn. */
@@ -113,11 +134,13 @@ export class CompactionCopy {
     }
     this.#checkScanned(scanner, to);
     this.#writeStaged();
+    await this.#written();
   }
 
   /** Part 2 in this turn (the switch): the old log's frames in [from, to), whole. */
   copyFramesNow(from: number, to: number, index: KeyIndex): void {
     if (from === to) return;
+    this.#writeNow = true;
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) this.#copyFrame(frame, index);
     this.#checkScanned(scanner, to);
@@ -125,10 +148,12 @@ export class CompactionCopy {
   }
 
   /**
-   * Gives up: the `.tmp` is closed and removed; nothing else changed. Never throws (the
-   * caller reports why it gave up): a `.tmp` left behind is removed by the next open.
+   * Gives up: once its writes are over, the `.tmp` is closed and removed; nothing else
+   * changed. Never throws (the caller reports why it gave up): a `.tmp` left behind is
+   * removed by the next open.
    */
-  abandon(io: Io): void {
+  async abandon(io: Io): Promise<void> {
+    await Promise.allSettled(this.#writing);
     try {
       this.file.closeSync();
       io.remove(this.temporaryPath);
@@ -137,25 +162,17 @@ export class CompactionCopy {
     }
   }
 
-  /** Copies the puts of `frame` that still hold their key's value; returns its operation count. */
-  #copyLiveOf(frame: ScannedFrame, index: KeyIndex): number {
+  /** Copies the operation at `at` of `frame` if it is a put that still holds its key's value; returns where the next one starts. */
+  #copyLiveOperation(frame: ScannedFrame, view: DataView, at: number, index: KeyIndex): number {
     const payload = frame.payload;
-    const count = this.#checkedCount(frame);
-    const view = viewOf(payload);
-    const payloadOffset = frame.offset + FRAME_HEADER_BYTES;
-    let at = RECORD_HEADER_BYTES;
-    for (let i = 0; i < count; i++) {
-      const end = this.#operationEnd(frame, view, at);
-      const keyLength = view.getUint16(at + 1, true);
-      const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
-      const position = payloadOffset + keyEnd; // of the value CRC, as the index has it
-      const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
-      if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
-      else this.uncopiedBytes += end - at;
-      at = end;
-    }
-    if (at !== payload.length) throw this.#corrupt(frame.offset, `has ${payload.length - at} bytes after its ${count} operations`);
-    return count;
+    const end = this.#operationEnd(frame, view, at);
+    const keyLength = view.getUint16(at + 1, true);
+    const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
+    const position = frame.offset + FRAME_HEADER_BYTES + keyEnd; // of the value CRC, as the index has it
+    const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
+    if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
+    else this.uncopiedBytes += end - at;
+    return end;
   }
 
   /** Appends one put (its bytes as they are) to the frame being built. */
@@ -211,8 +228,12 @@ export class CompactionCopy {
     writeRecordPlace(this.#buffer, 0, this.end, this.generation);
     const frameBytes = sealRecordFrame(this.#buffer, 0, payloadBytes);
     if (this.#staged + frameBytes > this.#stage.length) this.#writeStaged();
-    if (frameBytes * 2 > this.#stage.length) this.file.writeSync(this.#buffer.subarray(0, frameBytes), this.end);
-    else this.#staged += this.#buffer.copy(this.#stage, this.#staged, 0, frameBytes);
+    if (frameBytes * 2 > this.#stage.length) {
+      this.#write(this.#buffer, frameBytes, this.end);
+      if (!this.#writeNow) [this.#buffer, this.#view] = this.#replacement(this.#buffer);
+    } else {
+      this.#staged += this.#buffer.copy(this.#stage, this.#staged, 0, frameBytes);
+    }
     this.lastFrameStart = this.end;
     this.end += frameBytes;
   }
@@ -220,8 +241,38 @@ export class CompactionCopy {
   /** Writes the staged frames, which end at the new log's end. */
   #writeStaged(): void {
     if (this.#staged === 0) return;
-    this.file.writeSync(this.#stage.subarray(0, this.#staged), this.end - this.#staged);
+    this.#write(this.#stage, this.#staged, this.end - this.#staged);
+    if (!this.#writeNow) this.#stage = this.#replacement(this.#stage)[0];
     this.#staged = 0;
+  }
+
+  /** Writes `buffer[0..bytes]` at `at`: on the threadpool (the caller then stops using `buffer`), or now in the switch's turn. */
+  #write(buffer: Buffer<ArrayBuffer>, bytes: number, at: number): void {
+    if (this.#writeNow) {
+      this.file.writeSync(buffer.subarray(0, bytes), at);
+      return;
+    }
+    const writing = this.file.write(buffer.subarray(0, bytes), at).then(() => {
+      this.#spare.push(buffer);
+    });
+    // Seen by `#written` or `abandon`; until then a failure is not an unhandled rejection.
+    writing.catch(() => undefined);
+    this.#writing.push(writing);
+  }
+
+  /** A buffer of the same size as `busy` (which is being written) and its view: a spare one, or a new one. */
+  #replacement(busy: Buffer): [Buffer<ArrayBuffer>, DataView] {
+    const index = this.#spare.findIndex((spare) => spare.length === busy.length);
+    const buffer = index >= 0 ? this.#spare.splice(index, 1)[0]! : Buffer.allocUnsafe(busy.length);
+    return [buffer, viewOf(buffer)];
+  }
+
+  /** Waits for every write on the threadpool; then throws the first failure, if any. */
+  async #written(): Promise<void> {
+    const results = await Promise.allSettled(this.#writing);
+    this.#writing = [];
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   /** The operation count of an old frame that carries its own place. */

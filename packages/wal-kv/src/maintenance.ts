@@ -1,4 +1,4 @@
-import { KeelError, joinPath, renameDurably } from '@keel/core';
+import { KeelError, joinPath, removeIfPresentAsync, renameDurably } from '@keel/core';
 import { CompactionCopy } from './compaction.js';
 import { LOG_FORMAT_VERSION, LOG_HEADER_FRAME_BYTES, parseSnapshotFileName, snapshotFileName } from './format.js';
 import { COMPACT_LOG_BYTES_MIN, COMPACTION_CATCH_UP_PASSES, COMPACTION_SWITCH_BYTES, SNAPSHOTS_KEPT } from './limits.js';
@@ -108,7 +108,7 @@ export class Maintenance {
     await state.control.flushedThrough(meta.seq);
     await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
     this.#snapshotWritten(meta);
-    this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
+    await this.#removeSnapshots((seq, index) => index >= SNAPSHOTS_KEPT && seq !== meta.seq);
   }
 
   async #compact(clock: SliceClock): Promise<void> {
@@ -133,7 +133,7 @@ export class Maintenance {
       old.flush();
       copy.copyFramesNow(copied, old.flushedThrough, state.index);
     } catch (error) {
-      copy.abandon(io);
+      await copy.abandon(io);
       throw error;
     }
     this.#switchTo(copy);
@@ -176,7 +176,7 @@ export class Maintenance {
       else await io.removeAsync(old.path);
     }
     releaseRetiredLogs(state);
-    this.#removeSnapshots((seq) => seq !== meta.seq);
+    await this.#removeSnapshots((seq) => seq !== meta.seq);
     await io.syncDir(state.dir);
   }
 
@@ -243,17 +243,22 @@ export class Maintenance {
     state.checkpointPosition = copy.end;
   }
 
-  /** Removes snapshot files chosen by (seq, rank from newest). Not synced: a snapshot that comes back is still valid or ignored. */
-  #removeSnapshots(remove: (seq: number, rank: number) => boolean): void {
+  /**
+   * Removes snapshot files chosen by (seq, rank from newest), on the threadpool where the
+   * Io can (a snapshot of millions of keys is hundreds of megabytes: unlinking it frees
+   * blocks for tens of milliseconds). Not synced: a snapshot that comes back is still
+   * valid or ignored.
+   */
+  async #removeSnapshots(remove: (seq: number, rank: number) => boolean): Promise<void> {
     const { io } = this.#state;
     const seqs = io
       .list(this.#state.dir)
       .map(parseSnapshotFileName)
       .filter((seq): seq is number => seq !== null)
       .sort((a, b) => b - a);
-    seqs.forEach((seq, rank) => {
-      if (remove(seq, rank)) io.remove(joinPath(this.#state.dir, snapshotFileName(seq)));
-    });
+    for (const [rank, seq] of seqs.entries()) {
+      if (remove(seq, rank)) await removeIfPresentAsync(io, joinPath(this.#state.dir, snapshotFileName(seq)));
+    }
   }
 }
 

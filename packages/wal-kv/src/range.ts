@@ -98,7 +98,9 @@ export interface RangeEntry {
  * keys added meanwhile, which costs time linear in the key count), so they miss keys
  * added since the walk began and skip keys removed since: the caller (a read view)
  * knows those keys and supplies them. `beforeBatch` runs before each fetch and returns
- * the log generation the fields belong to. Each key is the caller's to keep.
+ * the log generation the fields belong to. Each key is the caller's to keep. With
+ * `catchUp` false even the first fetch walks the ordered view as it is (the caller
+ * brought it up to date).
  */
 export class IndexCursor {
   readonly #index: KeyIndex;
@@ -111,7 +113,8 @@ export class IndexCursor {
   #upper: Uint8Array | null;
   #upperInclusive: boolean;
   #remaining: number;
-  #first = true;
+  /** Whether the next fetch brings the ordered view up to date first (the first one, unless the caller did). */
+  #catchUp = true;
   /** The batch being handed out: its keys, generation, size, and the next entry's index and key offset. */
   #keys: Buffer = Buffer.alloc(0);
   #generation = 0;
@@ -120,8 +123,9 @@ export class IndexCursor {
   #keyStart = 0;
   #exhausted = false;
 
-  constructor(index: KeyIndex, range: Range, beforeBatch: () => number) {
+  constructor(index: KeyIndex, range: Range, beforeBatch: () => number, catchUp = true) {
     this.#index = index;
+    this.#catchUp = catchUp;
     this.#reverse = range.reverse;
     this.#beforeBatch = beforeBatch;
     this.#lower = range.lower;
@@ -153,8 +157,8 @@ export class IndexCursor {
     this.#generation = this.#beforeBatch();
     const wanted = Math.min(RANGE_BATCH_ENTRIES, this.#remaining);
     const out = this.#out;
-    const count = this.#index.table.range(this.#lower, this.#lowerInclusive, this.#upper, this.#upperInclusive, this.#reverse, wanted, out, this.#scratch, this.#first);
-    this.#first = false;
+    const count = this.#index.table.range(this.#lower, this.#lowerInclusive, this.#upper, this.#upperInclusive, this.#reverse, wanted, out, this.#scratch, this.#catchUp);
+    this.#catchUp = false;
     let keyBytes = 0;
     for (let i = 0; i < count; i++) keyBytes += out[i * ENTRY_FIELDS + 4]!;
     // One tight copy per batch: a key kept by the caller holds on to its batch's bytes only.

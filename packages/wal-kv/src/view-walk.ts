@@ -11,7 +11,8 @@ import type { StoreState } from './wal-kv.js';
  * captured of those keys (their entries at creation). Both sides are consulted again at
  * every step, so writes between steps never show; a live entry fetched before a write
  * captured it meets its captured twin in the merge, and only one of the two is handed
- * out. `assertOpen` runs before each step.
+ * out. `assertOpen` runs before each step. `catchUp` false: the index's ordered view
+ * was brought up to date after the view was opened, so the walk need not catch up first.
  */
 export class ViewCursor {
   readonly #view: ViewOverlay;
@@ -27,16 +28,21 @@ export class ViewCursor {
   #captured: RangeEntry | null = null;
   #capturedAt = -1;
 
-  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void) {
+  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void, catchUp = true) {
     this.#view = view;
     this.#reverse = range.reverse;
     this.#assertOpen = assertOpen;
     this.#rest = { ...range };
     this.#remaining = range.limit;
-    this.#live = new IndexCursor(state.index, { ...range, limit: Infinity }, () => {
-      assertOpen();
-      return state.generation;
-    });
+    this.#live = new IndexCursor(
+      state.index,
+      { ...range, limit: Infinity },
+      () => {
+        assertOpen();
+        return state.generation;
+      },
+      catchUp,
+    );
   }
 
   /** The next entry, or null at the end of the range. */

@@ -239,6 +239,16 @@ impl KeyTable {
     Ok(count as u32)
   }
 
+  /// Brings the ordered view for ranges up to date by about `budget` keys' worth of
+  /// work (in steps of about a millisecond), so that a caller on the event loop can do
+  /// it between other work; true once it is up to date. The table may change between
+  /// calls; ranges walked without catching up see the view as it was until the last
+  /// step, and a range that catches up finishes the refresh at once.
+  #[napi]
+  pub fn refresh_order_step(&mut self, budget: u32) -> bool {
+    self.table.refresh_order_step(budget as usize)
+  }
+
   /// Every entry as checkpoint chunk payloads (format in `key_table::checkpoint`).
   #[napi]
   pub fn checkpoint_chunks(&mut self, chunk_bytes: u32) -> Vec<Buffer> {

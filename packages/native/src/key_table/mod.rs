@@ -11,6 +11,7 @@ mod checkpoint;
 mod hash;
 mod order;
 mod record;
+mod refresh;
 
 pub use checkpoint::CheckpointLoad;
 pub use record::RecordLimits;
@@ -257,7 +258,8 @@ impl KeyTable {
       key_length: key.len() as u16,
       live: LIVE | self.log_parity,
     };
-    if let Some(slot) = self.free.pop() {
+    if let Some(slot) = self.reusable_free_slot() {
+      self.free.pop();
       self.entries[slot as usize] = entry;
       return slot;
     }
@@ -269,7 +271,7 @@ impl KeyTable {
   /// Appends `key` to the arena, or reuses the bytes of the freed slot about to be
   /// reused when the key fits there (fixed-size keys then never make garbage).
   fn store_key(&mut self, key: &[u8]) -> u64 {
-    if let Some(&slot) = self.free.last() {
+    if let Some(slot) = self.reusable_free_slot() {
       let old = self.entries[slot as usize];
       if key.len() <= old.key_length as usize {
         let start = old.key_offset as usize;
@@ -281,6 +283,20 @@ impl KeyTable {
     let offset = self.arena.len() as u64;
     self.arena.extend_from_slice(key);
     offset
+  }
+
+  /// The freed slot the next new key takes, unless a first build of the ordered view is
+  /// walking the slots (see `refresh`): then new keys take new slots.
+  fn reusable_free_slot(&self) -> Option<u32> {
+    if self
+      .order
+      .refresh
+      .as_ref()
+      .is_some_and(|refresh| refresh.walks_slots())
+    {
+      return None;
+    }
+    self.free.last().copied()
   }
 
   fn place(&mut self, tag: u64, slot: u32) {

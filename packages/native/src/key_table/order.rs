@@ -4,8 +4,10 @@
 //! the pending keys (k log k) and merges them in, dropping dead slots, in one pass. A
 //! view that falls too far behind (more dead slots than a quarter of the keys, or more
 //! pending keys than sorted ones) is dropped and rebuilt when next asked for, so a
-//! store that never asks for ranges never pays for them.
+//! store that never asks for ranges never pays for them. The same refresh can also be
+//! done in bounded steps (see `refresh`).
 
+use super::refresh::Refresh;
 use super::{Entry, KeyTable};
 use std::cmp::Ordering;
 use std::ops::Bound;
@@ -14,10 +16,13 @@ const DEAD_SLOTS_MIN: usize = 1024;
 
 #[derive(Default)]
 pub struct Order {
-  built: bool,
-  sorted: Vec<u32>,
-  pending: Vec<u32>,
-  dead: Vec<u32>,
+  pub(super) built: bool,
+  pub(super) sorted: Vec<u32>,
+  pub(super) pending: Vec<u32>,
+  pub(super) dead: Vec<u32>,
+  /// A refresh done a step at a time (see `refresh`): while it runs, new keys are noted
+  /// and removed ones kept dead even before the first build, and the view is never dropped.
+  pub(super) refresh: Option<Box<Refresh>>,
 }
 
 pub enum Released {
@@ -40,23 +45,23 @@ impl Order {
 
   /// Notes a new key; returns the dead slots to free when the view was dropped.
   pub fn inserted(&mut self, slot: u32) -> Option<Vec<u32>> {
-    if !self.built {
+    if !self.built && self.refresh.is_none() {
       return None;
     }
     self.pending.push(slot);
     // Sorting everything again then costs about as much as merging this many.
-    if self.pending.len() > self.sorted.len().max(DEAD_SLOTS_MIN) {
+    if self.refresh.is_none() && self.pending.len() > self.sorted.len().max(DEAD_SLOTS_MIN) {
       return Some(self.drop_view());
     }
     None
   }
 
   pub fn removed(&mut self, slot: u32, live: usize) -> Released {
-    if !self.built {
+    if !self.built && self.refresh.is_none() {
       return Released::Now;
     }
     self.dead.push(slot);
-    if self.dead.len() > (live / 4).max(DEAD_SLOTS_MIN) {
+    if self.refresh.is_none() && self.dead.len() > (live / 4).max(DEAD_SLOTS_MIN) {
       return Released::All(self.drop_view());
     }
     Released::Later
@@ -77,7 +82,7 @@ fn compare(table: &KeyTable, a: u32, b: u32) -> Ordering {
 
 /// Sorts slots by key: by the 8 key bytes after the prefix all of them share (as a
 /// big-endian integer, zero-padded), falling back to the whole keys on a tie.
-fn sort_slots(table: &KeyTable, slots: &mut Vec<u32>) {
+pub(super) fn sort_slots(table: &KeyTable, slots: &mut Vec<u32>) {
   let Some(&first) = slots.first() else { return };
   let mut shared = table.key(first).len();
   for &slot in slots.iter() {
@@ -106,8 +111,10 @@ fn sort_slots(table: &KeyTable, slots: &mut Vec<u32>) {
 }
 
 impl KeyTable {
-  /// Brings the ordered view up to date with every key in the table.
+  /// Brings the ordered view up to date with every key in the table, in one step (a
+  /// refresh under way in steps is finished first).
   pub fn refresh_order(&mut self) {
+    self.finish_refresh_now();
     if !self.order.built {
       let mut sorted: Vec<u32> = (0..self.entries.len() as u32)
         .filter(|&slot| self.entries[slot as usize].live != 0)
@@ -210,5 +217,6 @@ impl Order {
     self.sorted = sorted;
     self.pending.clear();
     self.dead.clear();
+    self.refresh = None;
   }
 }

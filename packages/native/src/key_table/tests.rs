@@ -156,3 +156,83 @@ fn relocate_moves_only_values_still_at_their_place_in_the_previous_log() {
   table.switch_log();
   assert!(table.in_previous_log(a) && table.in_previous_log(b));
 }
+
+/// The live keys of the view as it is now (no catching up): what a range walked without
+/// catching up sees.
+fn view_as_is(table: &KeyTable) -> Vec<Vec<u8>> {
+  let mut keys = Vec::new();
+  table.visit_range(Bound::Unbounded, Bound::Unbounded, false, |slot| {
+    if table.is_live(slot) {
+      keys.push(table.key(slot).to_vec());
+    }
+    true
+  });
+  keys
+}
+
+#[test]
+fn a_refresh_in_steps_matches_the_model_while_keys_change_between_steps() {
+  for (seed, first_build) in [(0x51u64, true), (0x1234_5678, false), (0xdead_beef, true)] {
+    let mut random = Random(seed);
+    let mut table = KeyTable::new();
+    let mut model: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    let mut insert =
+      |table: &mut KeyTable, model: &mut BTreeMap<Vec<u8>, u64>, random: &mut Random, step: u64| {
+        let length = 1 + (random.next() % 6) as usize;
+        let key: Vec<u8> = (0..length)
+          .map(|_| (random.next() % 16) as u8 + b'a')
+          .collect();
+        if random.next() % 4 == 0 {
+          assert_eq!(table.remove(&key).is_some(), model.remove(&key).is_some());
+        } else {
+          table.upsert(&key, step, 1, step);
+          model.insert(key, step);
+        }
+      };
+    for step in 0..60_000u64 {
+      insert(&mut table, &mut model, &mut random, step);
+    }
+    if !first_build {
+      table.refresh_order();
+      for step in 0..30_000u64 {
+        insert(&mut table, &mut model, &mut random, step);
+      }
+    }
+    let mut refreshes = 0;
+    for step in 0..400_000u64 {
+      if step % 7 == 0 {
+        let was_built = table.order_built();
+        let before = view_as_is(&table);
+        let done = table.refresh_order_step(1);
+        // A step never changes what a range sees until the refresh ends.
+        if !done && was_built {
+          assert_eq!(view_as_is(&table), before);
+        }
+        if done {
+          refreshes += 1;
+          // Up to date as of its start: every key is in the view or pending, none twice.
+          let view = view_as_is(&table);
+          assert!(
+            view.windows(2).all(|pair| pair[0] < pair[1]),
+            "the view is strictly increasing"
+          );
+          table.refresh_order();
+          let all: Vec<Vec<u8>> = model.keys().cloned().collect();
+          assert_eq!(view_as_is(&table), all);
+          if refreshes == 3 {
+            break;
+          }
+        }
+      } else {
+        insert(&mut table, &mut model, &mut random, step);
+      }
+    }
+    assert!(refreshes >= 1, "a refresh finished");
+    table.refresh_order();
+    let all: Vec<Vec<u8>> = model.keys().cloned().collect();
+    assert_eq!(
+      ordered(&mut table, Bound::Unbounded, Bound::Unbounded, false),
+      all
+    );
+  }
+}
