@@ -14,6 +14,10 @@ import { withoutSyncs } from './without-syncs.js';
 const SYSTEM_JOURNAL = 'keel journal';
 const SYSTEM_LOG_NO_SYNC = 'keel segment-log, fdatasync a no-op';
 const SYSTEM_JOURNAL_NO_SYNC = 'keel journal, fdatasync a no-op';
+const SYSTEM_LOG_SMALL_SEGMENTS = 'keel segment-log, 1 MiB segments';
+const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fdatasync a no-op';
+/** Small enough that a round of 40 batches of 138 KB rolls about five times: what a roll costs an append shows. */
+const SMALL_SEGMENT_BYTES = 1024 * 1024;
 import { SEGMENT_LOG_SCAN_SCENARIO } from './segment-log-scan.js';
 import { logReaders } from './segment-log-readers.js';
 
@@ -21,14 +25,14 @@ const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 const BUILD_BATCH_RECORDS = 10_000;
 
-/** segment-log as a bench system; `variant` names it otherwise and opens it over another `io`. */
-function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io: Io }): BenchSystem {
+/** segment-log as a bench system; `variant` names it otherwise and opens it over another `io` or with smaller segments. */
+function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io?: Io; segmentBytes?: number }): BenchSystem {
   let log: SegmentLog | undefined;
   return {
     name: variant?.name ?? 'keel segment-log',
     async setup() {
       const { SegmentLog } = await loadBackend('segment-log');
-      log = await SegmentLog.open(directory, variant === undefined ? { durability: EXPLICIT } : { durability: EXPLICIT, io: variant.io });
+      log = await SegmentLog.open(directory, { durability: EXPLICIT, ...(variant?.io === undefined ? {} : { io: variant.io }), ...(variant?.segmentBytes === undefined ? {} : { segmentBytes: variant.segmentBytes }) });
     },
     run: () => run(log as SegmentLog),
     async teardown() {
@@ -87,6 +91,9 @@ const appendBatch: Scenario = {
       // The same payloads as whole records of the journal (journal-append-batch), in the same run.
       keelJournal(join(context.directory, 'journal.log'), appendJournal),
       keelLog(join(context.directory, 'segment-log-nosync'), appendLog, { name: SYSTEM_LOG_NO_SYNC, io: noSyncIo }),
+      // Rolls on the append path: the same appends into segments that fill every ~7.6 batches.
+      keelLog(join(context.directory, 'segment-log-small'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS, segmentBytes: SMALL_SEGMENT_BYTES }),
+      keelLog(join(context.directory, 'segment-log-small-nosync'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC, io: noSyncIo, segmentBytes: SMALL_SEGMENT_BYTES }),
       keelJournal(join(context.directory, 'journal-nosync.log'), appendJournal, { name: SYSTEM_JOURNAL_NO_SYNC, io: noSyncIo }),
       rawFsBatchAppender(context.directory, batches),
       lmdbBatchAppender(context.directory, batches),
