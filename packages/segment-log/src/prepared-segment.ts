@@ -1,4 +1,4 @@
-import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, isKeelError, joinPath, sameStoreId, type Io, type IoFile } from '@keel/core';
+import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, findNextValidFrame, isKeelError, joinPath, sameStoreId, type Io, type IoFile } from '@keel/core';
 import {
   FORMAT_VERSION,
   HEADER_BYTES,
@@ -6,6 +6,7 @@ import {
   PREPARED_FORMAT,
   PREPARED_SEGMENT_NAME,
   PREPARED_VERSION,
+  RECORD_FORMAT,
   STORE_ID_AT,
   getUint64,
   versionedOffsetPayload,
@@ -84,43 +85,48 @@ export function preparedFrame(storeId: Uint8Array): Uint8Array {
 export type PreparedFound =
   /** No prepared file. */
   | { kind: 'none' }
-  /** One no roll used (or whose header write a crash cut short, with no record behind it): removed. */
+  /** One no roll used, or whose header a crash tore before any record: at most a header's bytes, removed. */
   | { kind: 'unused' }
+  /** One whose header a crash tore, with bytes behind it but no whole record: set aside, as a torn segment is. */
+  | { kind: 'torn'; bytes: number }
   /** One a roll used: a whole header of this log names the segment it is, under a name its rename never made durable. */
   | { kind: 'segment'; baseOffset: number };
 
 /**
- * Open's read-only look at the prepared file: at most its first header's bytes are read.
- * Anything that is not provably this log's (a directory, a header of another store or
- * version, bytes neither the prepared frame's nor a header's) is refused, untouched.
+ * Open's read-only look at the prepared file. Anything that is not provably this log's
+ * (a directory, a header of another store or version, bytes neither the prepared frame's
+ * nor a header's, whole records behind a header that is not) is refused, untouched.
  */
 export function surveyPrepared(io: Io, dir: string, storeId: Uint8Array): PreparedFound {
   const path = joinPath(dir, PREPARED_SEGMENT_NAME);
   const stat = io.stat(path);
   if (stat === null) return { kind: 'none' };
   if (!stat.isFile) throw notOurs(path, 'is not a regular file');
-  const head = readHead(io, path, Math.min(HEADER_BYTES, stat.size));
+  const file = openIfPresent(io, path);
   // A writer in another process renamed it away between the listing and this look.
-  if (head === null) return { kind: 'none' };
-  const check = checkFrameAt(head, 0, HEADER_FORMAT);
-  if (check.ok && check.frameBytes === HEADER_BYTES) return { kind: 'segment', baseOffset: headerBaseOffset(head, path, storeId) };
-  if (stat.size <= HEADER_BYTES && startsAsPrepared(head, storeId)) return { kind: 'unused' };
-  throw notOurs(path, 'holds neither the frame this log prepares nor a whole segment header of it');
+  if (file === null) return { kind: 'none' };
+  try {
+    const size = file.sizeSync();
+    const head = new Uint8Array(Math.min(HEADER_BYTES, size));
+    file.readSync(head, 0);
+    const check = checkFrameAt(head, 0, HEADER_FORMAT);
+    if (check.ok && check.frameBytes === HEADER_BYTES) return { kind: 'segment', baseOffset: headerBaseOffset(head, path, storeId) };
+    if (!startsAsPrepared(head, storeId)) throw notOurs(path, 'holds neither the frame this log prepares nor a segment header of it');
+    if (size <= HEADER_BYTES) return { kind: 'unused' };
+    // A header is written with the first records: torn, it leaves no whole record behind it.
+    if (findNextValidFrame(file, RECORD_FORMAT, 0, size) !== null) throw notOurs(path, 'holds whole records behind a header that is not whole');
+    return { kind: 'torn', bytes: size };
+  } finally {
+    file.closeSync();
+  }
 }
 
-function readHead(io: Io, path: string, length: number): Uint8Array | null {
-  let file: IoFile;
+function openIfPresent(io: Io, path: string): IoFile | null {
   try {
-    file = io.open(path);
+    return io.open(path);
   } catch (error) {
     if (isKeelError(error, 'KEEL_NOT_FOUND')) return null;
     throw error;
-  }
-  try {
-    const head = new Uint8Array(length);
-    return head.subarray(0, file.readSync(head, 0));
-  } finally {
-    file.closeSync();
   }
 }
 

@@ -23,6 +23,8 @@ interface DirectoryListing {
   bases: number[];
   /** Files to remove once nothing can refuse the open, and why each is not needed. */
   leftovers: { name: string; detail: string }[];
+  /** Bytes of a prepared file whose header a crash tore with bytes behind it: set aside (renamed to `.torn-0`). */
+  tornPrepared: number | null;
   /** The base offset of a segment found under the prepared file's name (a crash came before its rename), else null. */
   prepared: number | null;
 }
@@ -48,37 +50,32 @@ function listSegments(io: Io, dir: string, storeId: Uint8Array): DirectoryListin
     else if (parsed.kind === 'log') logs.add(parsed.baseOffset);
     else indexes.push({ baseOffset: parsed.baseOffset, name });
   }
-  const prepared = preparedSegmentOf(io, dir, storeId, start, logs, leftovers);
+  const found = surveyPrepared(io, dir, storeId);
+  const prepared = found.kind === 'segment' ? preparedSegmentOf(dir, found.baseOffset, start, logs, leftovers) : null;
+  if (found.kind === 'unused') leftovers.push({ name: PREPARED_SEGMENT_NAME, detail: UNUSED_PREPARED });
   for (const entry of indexes) if (!logs.has(entry.baseOffset)) leftovers.push({ name: entry.name, detail: ORPHAN });
   const bases = [...logs].sort((a, b) => a - b);
   if (logStart !== null && bases[0] !== logStart) {
     const path = joinPath(dir, LOG_START_FILE_NAME);
     throw new KeelError('KEEL_CORRUPT', `log-start checkpoint ${path} names offset ${logStart}, but no segment starts there (${bases.length === 0 ? 'no segments' : `first at ${bases[0]}`}); nothing was changed`, { path, offset: 0 });
   }
-  return { bases, leftovers, prepared };
+  return { bases, leftovers, prepared, tornPrepared: found.kind === 'torn' ? found.bytes : null };
 }
 
 /**
- * The prepared file's part in the listing: one a roll used is the segment its header
- * names (added to `logs`), unless that segment is below the log start (a leftover) or
- * has a `.log` of its own too (refused: two files claim one segment); an unused one is a
- * leftover. Returns the base offset of the segment it is, else null.
+ * A prepared file a roll used is the segment its header names (added to `logs`), unless
+ * that segment is below the log start (a leftover) or has a `.log` of its own too
+ * (refused: two files claim one segment). Returns its base offset, else null.
  */
-function preparedSegmentOf(io: Io, dir: string, storeId: Uint8Array, start: number, logs: Set<number>, leftovers: DirectoryListing['leftovers']): number | null {
-  const found = surveyPrepared(io, dir, storeId);
-  if (found.kind === 'none') return null;
-  if (found.kind === 'unused') {
-    leftovers.push({ name: PREPARED_SEGMENT_NAME, detail: UNUSED_PREPARED });
-    return null;
-  }
-  if (found.baseOffset < start) {
+function preparedSegmentOf(dir: string, baseOffset: number, start: number, logs: Set<number>, leftovers: DirectoryListing['leftovers']): number | null {
+  if (baseOffset < start) {
     leftovers.push({ name: PREPARED_SEGMENT_NAME, detail: BELOW_START });
     return null;
   }
   const path = joinPath(dir, PREPARED_SEGMENT_NAME);
-  if (logs.has(found.baseOffset)) throw new KeelError('KEEL_CORRUPT', `${path} holds the header of segment ${found.baseOffset}, which has its own .log too; nothing was changed`, { path, offset: 0 });
-  logs.add(found.baseOffset);
-  return found.baseOffset;
+  if (logs.has(baseOffset)) throw new KeelError('KEEL_CORRUPT', `${path} holds the header of segment ${baseOffset}, which has its own .log too; nothing was changed`, { path, offset: 0 });
+  logs.add(baseOffset);
+  return baseOffset;
 }
 
 /**
@@ -107,6 +104,10 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   let active: Segment | null = null;
   try {
     const survey = surveySegments(io, found, options);
+    if (options.recovery === 'strict' && listing.tornPrepared !== null) {
+      const path = joinPath(dir, PREPARED_SEGMENT_NAME);
+      throw new KeelError('KEEL_CORRUPT', `${path} holds a torn segment header with bytes behind it; opened strict, nothing was changed`, { path, offset: 0 });
+    }
     if (options.recovery === 'strict' && survey.discarded.length > 0) {
       const first = survey.discarded[0] as Segment;
       throw corruptAt(first, 0, `segments from here on follow one whose end was never made durable; opened strict, nothing was changed`);
@@ -126,6 +127,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       await recoverActive(io, active, header, options, report);
     }
     setAside(io, survey.discarded, logPaths, report);
+    if (listing.tornPrepared !== null) setAsideFile(io, joinPath(dir, PREPARED_SEGMENT_NAME), listing.tornPrepared, report, 'the next segment file, whose header a crash tore before any record of it was whole');
     await removeLeftovers(io, dir, listing.leftovers, report);
     // Last of the changes that can be refused before: a kept segment found under the prepared name takes its own.
     if (listing.prepared !== null && !survey.discarded.some((segment) => segment.baseOffset === listing.prepared)) takeOwnName(io, dir, listing.prepared, logPaths, report);
@@ -262,17 +264,18 @@ function setAside(io: Io, discarded: readonly Segment[], logPaths: ReadonlyMap<n
   for (const segment of [...discarded].reverse()) {
     const bytes = segment.log.sizeSync();
     segment.closeFiles();
-    const path = logPaths.get(segment.baseOffset) as string;
-    const saved = freshSavedPath(io, savedTailPath(path, 0));
-    io.rename(path, saved);
+    setAsideFile(io, logPaths.get(segment.baseOffset) as string, bytes, report, 'a segment after one whose end never became durable: nothing in it was acknowledged');
     removeIfPresent(io, segment.paths.offsetIndex);
     removeIfPresent(io, segment.paths.timeIndex);
-    report.discardedBytes += bytes;
-    report.actions.push(
-      { kind: 'saved-tail', path: saved, offset: 0, bytes },
-      { kind: 'removed-file', path, detail: 'a segment after one whose end never became durable: nothing in it was acknowledged' },
-    );
   }
+}
+
+/** Renames a file whose bytes nothing acknowledged to `<path>.torn-0` (or a fresh variant): kept, out of the log's way. */
+function setAsideFile(io: Io, path: string, bytes: number, report: RecoveryReport, detail: string): void {
+  const saved = freshSavedPath(io, savedTailPath(path, 0));
+  io.rename(path, saved);
+  report.discardedBytes += bytes;
+  report.actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes }, { kind: 'removed-file', path, detail });
 }
 
 /** `path`, or `path.<n>` for the first n no file has: a saved tail never replaces anything. */

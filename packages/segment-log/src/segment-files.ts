@@ -14,31 +14,22 @@ export function headerFrame(baseOffset: number, storeId: Uint8Array): Uint8Array
  * the file's directory entry and the sealed segment before it become durable in the next
  * flush, before it claims any offset here durable (see `flushLog`), and that flush creates
  * the index files. Until then nothing in this segment was acknowledged, so open may cut it
- * away after a crash.
+ * away after a crash. With `prepared`, the segment starts in a file prepared ahead (see
+ * prepared-segment.ts), its header over that file's frame, and keeps the prepared name
+ * until a flush renames it: no file is created here. With `headerWritten: false` the
+ * caller writes the header itself, with the segment's first records (one write for both).
  */
-export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array): Segment {
+export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, from: { prepared?: IoFile | null; headerWritten?: boolean } = {}): Segment {
   const paths = segmentPaths(dir, baseOffset);
-  return startSegment(io, new Segment(baseOffset, paths, () => io.open(paths.log), files, io.open(paths.log, { createNew: true })), storeId);
-}
-
-/**
- * `createSegment` over a file prepared ahead (see prepared-segment.ts): the header goes
- * over its frame and the file keeps the prepared name until a flush renames it, so no
- * file is created here. Open finds a segment under that name by its header.
- */
-export function createSegmentIn(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, prepared: IoFile): Segment {
-  const paths = segmentPaths(dir, baseOffset);
-  const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, prepared);
-  segment.preparedPath = prepared.path;
-  return startSegment(io, segment, storeId);
-}
-
-function startSegment(io: Io, segment: Segment, storeId: Uint8Array): Segment {
+  const prepared = from.prepared ?? null;
+  const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, prepared ?? io.open(paths.log, { createNew: true }));
+  segment.preparedPath = prepared?.path ?? null;
   segment.storeId = storeId;
   segment.durableBytes = 0;
   segment.entryDurable = false;
+  if (from.headerWritten === false) return segment;
   try {
-    segment.log.writeSync(headerFrame(segment.baseOffset, storeId), 0);
+    segment.log.writeSync(headerFrame(baseOffset, storeId), 0);
   } catch (error) {
     segment.closeFiles();
     throw error;

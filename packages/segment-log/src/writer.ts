@@ -5,7 +5,7 @@ import type { PreparedBatch } from './record.js';
 import { encodeRecordRun } from './record-encoder.js';
 import type { WriteBuffer } from './write-buffer.js';
 import type { Segment } from './segment.js';
-import { createSegment, createSegmentIn, sealSegment } from './segment-files.js';
+import { createSegment, headerFrame, sealSegment } from './segment-files.js';
 import { INDEX_WRITE_ENTRIES, ensureIndexFiles, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
 import type { PreparedSegment } from './prepared-segment.js';
 
@@ -43,14 +43,18 @@ export function activeSegment(context: WriterContext): Segment {
 export function appendPrepared(context: WriterContext, batch: PreparedBatch): number {
   const first = activeSegment(context).nextOffset;
   let next = 0;
+  // The header of a segment this batch rolled to, written with its first records.
+  let header: Uint8Array | null = null;
   while (next < batch.count) {
     const segment = activeSegment(context);
     const run = recordsThatFit(segment, batch, next, context.options);
     if (run.count === 0) {
-      roll(context);
+      // An empty segment takes any record: the next turn writes at least one, with the header.
+      header = roll(context, false);
       continue;
     }
-    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes);
+    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes, header);
+    header = null;
     next += run.count;
   }
   return first;
@@ -76,12 +80,14 @@ function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, op
   return { count, bytes };
 }
 
-function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number): void {
+/** Frames records `[from, to)` of the batch and writes them at the segment's end (after `header`, at 0, when given). */
+function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
   const target = buffer.reserve(bytes);
   try {
     const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
     if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
-    segment.log.writeSync(target.subarray(0, bytes), segment.size);
+    if (header === null) segment.log.writeSync(target.subarray(0, bytes), segment.size);
+    else segment.log.writevSync([header, target.subarray(0, bytes)], 0);
   } finally {
     buffer.release();
   }
@@ -98,16 +104,18 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
  * Seals the active segment and starts the next one at the following offset, in the file a
  * flush prepared when there is one (else in a file created here). No flush runs here (this
  * is inside an append): `onRoll` asks the group commit for one, which makes the roll
- * durable off the event loop.
+ * durable off the event loop. With `writeHeader: false` the new segment's header is
+ * returned for the caller to write with its first records, else written here (and null
+ * returned).
  */
-export function roll(context: WriterContext): void {
+export function roll(context: WriterContext, writeHeader = true): Uint8Array | null {
   const sealed = activeSegment(context);
   sealSegment(sealed);
   const { io, dir, files } = context;
-  const prepared = context.prepared.take();
-  const next = prepared === null ? createSegment(io, dir, sealed.nextOffset, files, sealed.storeId) : createSegmentIn(io, dir, sealed.nextOffset, files, sealed.storeId, prepared);
+  const next = createSegment(io, dir, sealed.nextOffset, files, sealed.storeId, { prepared: context.prepared.take(), headerWritten: writeHeader });
   context.segments.push(next);
   context.onRoll();
+  return writeHeader ? null : headerFrame(next.baseOffset, next.storeId);
 }
 
 /** What one flush makes durable, decided when it starts. */

@@ -9,8 +9,8 @@ import { headerFrame } from '../src/segment-files.js';
 import { bytes, codeOf, tempDir } from './helpers.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
-/** The header and about four 100-byte records. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * 140;
+/** The header and four records of 100-byte values (12 + 26 + 100 bytes framed). */
+const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 100);
 
 /** Counts the files an Io creates. */
 class CreationCounter extends InterceptedIo {
@@ -141,6 +141,34 @@ describe('open and the prepared file', () => {
     }
   });
 
+  it('sets aside one whose header a crash tore with bytes but no whole record behind it', async () => {
+    const dir = tempDir();
+    await twoSegments(dir);
+    const torn = Buffer.concat([Buffer.from(preparedFrame(storeIdOf(dir))), Buffer.alloc(30, 0), Buffer.from('scattered')]);
+    writeFileSync(join(dir, PREPARED_SEGMENT_NAME), torn);
+    await using log = await SegmentLog.open(dir, { durability: EXPLICIT });
+    expect(log.nextOffset).toBe(8);
+    expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(false);
+    expect(readFileSync(join(dir, `${PREPARED_SEGMENT_NAME}.torn-0`))).toEqual(torn);
+    expect(log.recovery.actions.map((action) => action.kind)).toEqual(['saved-tail', 'removed-file']);
+  });
+
+  it('cuts a torn tail of a segment found under the prepared name, saved beside that file, before the segment takes its own name', async () => {
+    const dir = tempDir();
+    await twoSegments(dir);
+    rmSync(join(dir, 'clean-shutdown'));
+    const whole = readFileSync(join(dir, logName(4)));
+    // The last record cut in the middle: a tail a power cut can leave.
+    writeFileSync(join(dir, PREPARED_SEGMENT_NAME), whole.subarray(0, whole.length - 50));
+    rmSync(join(dir, logName(4)));
+    await using log = await SegmentLog.open(dir, { durability: EXPLICIT });
+    expect(log.nextOffset).toBe(7);
+    expect(log.recovery.actions.map((action) => action.kind)).toEqual(['saved-tail', 'truncated-tail', 'completed-switch']);
+    const lastRecord = whole.length - (12 + 26 + 100);
+    expect(readFileSync(join(dir, `${PREPARED_SEGMENT_NAME}.torn-${lastRecord}`))).toEqual(whole.subarray(lastRecord, whole.length - 50));
+    expect(existsSync(join(dir, logName(4)))).toBe(true);
+  });
+
   it('refuses one that is not provably ours, and changes nothing', async () => {
     const dir = tempDir();
     await twoSegments(dir);
@@ -150,7 +178,7 @@ describe('open and the prepared file', () => {
       ['the prepared frame of another log', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), preparedFrame(otherId))],
       ['a header of another log', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), headerFrame(8, otherId))],
       ['garbage', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), new Uint8Array(40).fill(0x5a))],
-      ['the prepared frame with bytes after it', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), Buffer.concat([preparedFrame(storeId), Buffer.from('record')]))],
+      ['a whole record behind a header that is not whole', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), Buffer.concat([preparedFrame(storeId), readFileSync(join(dir, logName(4))).subarray(HEADER_BYTES)]))],
       ['a directory', () => mkdirSync(join(dir, PREPARED_SEGMENT_NAME))],
       ['a header of a segment that has its own .log', () => writeFileSync(join(dir, PREPARED_SEGMENT_NAME), headerFrame(4, storeId))],
     ];
@@ -170,7 +198,7 @@ describe('open and the prepared file', () => {
     const path = join(dir, logName(4));
     const log = readFileSync(path);
     // A byte inside the second record of the active segment: valid records follow it.
-    const at = HEADER_BYTES + 140 + 60;
+    const at = HEADER_BYTES + 138 + 60;
     log.writeUInt8(log.readUInt8(at) ^ 0x01, at);
     writeFileSync(path, log);
     renameSync(path, join(dir, PREPARED_SEGMENT_NAME));
