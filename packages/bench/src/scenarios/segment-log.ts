@@ -7,6 +7,7 @@ import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchA
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
 import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
+import { SEGMENT_LOG_ROLL_SCENARIO } from './segment-log-roll.js';
 import { keelJournal } from './journal.js';
 import { withoutSyncs } from './without-syncs.js';
 
@@ -180,5 +181,5 @@ const offsetForTimestamp: Scenario = {
   },
 };
 
-export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, readSequential, SEGMENT_LOG_SCAN_SCENARIO, offsetForTimestamp, SEGMENT_LOG_DELETE_SCENARIO];
+export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, SEGMENT_LOG_ROLL_SCENARIO, readSequential, SEGMENT_LOG_SCAN_SCENARIO, offsetForTimestamp, SEGMENT_LOG_DELETE_SCENARIO];
 
