@@ -216,12 +216,14 @@ export function sealedIndexFrames(segment: Segment): { offset: Uint8Array; time:
 }
 
 /**
- * A segment's index files, created by the first flush after its roll (before that flush
- * syncs the directory, so their entries become durable with the segment's own) rather than
- * by the append that rolled. A segment whose sealed frames are durable needs none.
+ * The active segment's index files, created by the first flush after its roll (before that
+ * flush syncs the directory, so their entries become durable with the segment's own) rather
+ * than by the append that rolled. A segment sealed before any flush reached it gets them
+ * when its sealed frames are written: a batch that rolls a thousand tiny segments holds no
+ * index file open for each.
  */
 export function ensureIndexFiles(io: Io, segment: Segment): void {
-  if (segment.indexFiles === null && !segment.indexDurable) openIndexFiles(io, segment, true);
+  if (segment.indexFiles === null && !segment.sealed) openIndexFiles(io, segment, true);
 }
 
 /**
