@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nativeIo, type Io } from '@keel/core';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
 import { bytes, filesEndingWith, tempDir } from './helpers.js';
 import { HEADER_BYTES } from '../src/format.js';
@@ -26,6 +27,32 @@ describe('retention', () => {
     expect(log.startOffset).toBe(16);
     expect(log.segments()).toEqual([expect.objectContaining({ baseOffset: 16, sealed: false, records: 2 })]);
     expect(log.read(16).length).toBe(2);
+  });
+
+  it('deleted segments are unlinked off the event loop (Io.removeAsync), never by the blocking remove', async () => {
+    const dir = tempDir();
+    const removed: string[] = [];
+    const blocking: string[] = [];
+    const io: Io = {
+      ...nativeIo,
+      remove: (path) => {
+        blocking.push(path);
+        nativeIo.remove(path);
+      },
+      removeAsync: (path) => {
+        removed.push(path);
+        return nativeIo.removeAsync!(path);
+      },
+    };
+    await using log = await SegmentLog.open(dir, { io, segmentBytes: HEADER_BYTES + 4 * FRAME_BYTES, retention: { bytes: 1 } });
+    fill(log, 13);
+    await log.sync();
+    await log.enforceRetention();
+    expect(log.startOffset).toBe(12);
+    const names = removed.map((path) => path.slice(dir.length + 1)).sort();
+    expect(names.filter((name) => name.endsWith('.log'))).toHaveLength(3);
+    expect(names.filter((name) => name.endsWith('.index') || name.endsWith('.timeindex'))).toHaveLength(6);
+    expect(blocking.filter((path) => /\.(log|index|timeindex)$/.test(path))).toEqual([]);
   });
 
   it('enforceRetention by bytes keeps the newest segments within the limit', async () => {

@@ -6,7 +6,7 @@ import { COMPACT_WHEN_GARBAGE_RATIO_DEFAULT, KEYS_MAX, CHECKPOINT_EVERY_BYTES_DE
 export interface WalKvOptions {
   /** When writes become durable on their own (default `{ mode: 'explicit' }`). */
   durability?: DurabilityOption;
-  /** Write an index snapshot once the log grew this many bytes since the last (default 10 MiB; Infinity: never). */
+  /** Write an index checkpoint once the log grew this many bytes since the last, or 8 times the last checkpoint's size if that is more (default 10 MiB; Infinity: never); a clean close writes one past this many bytes. */
   checkpointEveryBytes?: number;
   /** Compact once dead bytes / log bytes exceeds this (default 0.5; 1: never). */
   compactWhenGarbageRatio?: number;

@@ -11,8 +11,9 @@ import type { StoreState } from './wal-kv.js';
  * A read-only view of the store as it was when `kv.snapshot()` created it: later writes,
  * deletes and compactions do not show in its reads. It pins the log generations it may
  * read (a compaction meanwhile keeps the older log file until the view is released) and,
- * for every key written while it is open, that key's entry at creation (a few hundred
- * bytes of JavaScript objects plus the key). Release it with `close()` or
+ * for every key that existed at creation and was overwritten or deleted while it is
+ * open, that key's entry at creation (a few hundred bytes of JavaScript objects plus the
+ * key); keys created meanwhile cost nothing. Release it with `close()` or
  * `using view = kv.snapshot()`; closing the store releases it too.
  */
 export class ReadView<V> implements Disposable {
@@ -43,13 +44,7 @@ export class ReadView<V> implements Disposable {
   /** The number of keys when the view was created. */
   get size(): number {
     this.#assertOpen();
-    let size = this.#state.index.size;
-    for (const [key, entry] of this.#view.captured()) {
-      const then = entry !== null;
-      // Present then but not now, or the other way round.
-      if (then !== this.#state.index.find(key)) size += then ? 1 : -1;
-    }
-    return size;
+    return this.#view.keys;
   }
 
   keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
@@ -83,11 +78,10 @@ export class ReadView<V> implements Disposable {
 
   #entryOf(key: Key): RangeEntry | null {
     const bytes = keyBytesOf(key);
-    if (this.#view.size > 0) {
-      const captured = this.#view.get(overlayKey(bytes));
-      if (captured !== undefined) return captured;
-    }
-    return currentEntry(this.#state, bytes);
+    const live = currentEntry(this.#state, bytes);
+    if (live !== null && live.seq <= this.#view.seq) return live;
+    // Written or deleted since: the entry captured then, or none (the key did not exist).
+    return this.#view.size === 0 ? null : (this.#view.get(overlayKey(bytes)) ?? null);
   }
 
   #assertOpen(): void {

@@ -11,20 +11,30 @@ export function overlayKey(key: KeyBytes): string {
 }
 
 /**
- * What a read view saw of the keys written since it was created: for each such key, its
- * entry at the view's creation (null: absent then), captured just before the first write
- * that changed it. Every other key still has the value it had then, so the view reads it
- * from the live index. The entries that existed are also kept sorted by key bytes, for
- * ranges. It grows by one entry per distinct key written while it is open.
+ * What a read view needs beyond the live index. A live entry whose seq is at most the
+ * view's `seq` is the one the key had at creation (nothing but a write changes an
+ * entry's seq, and compaction's moves keep it). A key written since is newer than the
+ * view: the view kept its entry at creation, captured just before the first write that
+ * changed it, or, when nothing was captured, the key did not exist then. So only keys
+ * that existed and were then overwritten or deleted cost memory, one entry each; new
+ * keys cost nothing. The captured entries are also kept sorted by key bytes, for ranges.
  */
 export class ViewOverlay {
   /** The log generation current at creation: older ones are no longer needed, this and later ones are pinned. */
   readonly generation: number;
-  readonly #before = new Map<string, RangeEntry | null>();
-  readonly #sorted: RangeEntry[] = [];
+  /** The last seq written before the view was created. */
+  readonly seq: number;
+  /** The store's key count at creation. */
+  readonly keys: number;
+  readonly #before = new Map<string, RangeEntry>();
+  #sorted: RangeEntry[] = [];
+  /** Captured but not yet merged into `#sorted`: merged at the next range search, so a capture costs no array shift. */
+  #unsorted: RangeEntry[] = [];
 
-  constructor(generation: number) {
+  constructor(generation: number, seq: number, keys: number) {
     this.generation = generation;
+    this.seq = seq;
+    this.keys = keys;
   }
 
   /** Captured keys; it only grows, so a changed size means a new capture. */
@@ -32,30 +42,21 @@ export class ViewOverlay {
     return this.#before.size;
   }
 
-  has(key: string): boolean {
-    return this.#before.has(key);
-  }
-
-  /** The entry at creation (null: absent then), or undefined when the key has not changed since. */
-  get(key: string): RangeEntry | null | undefined {
+  /** The entry at creation of a key written since, or undefined when the key did not exist then. */
+  get(key: string): RangeEntry | undefined {
     return this.#before.get(key);
   }
 
   /** Keeps the first entry captured for `key`; later captures of the same key change nothing. */
-  capture(key: string, entry: RangeEntry | null): void {
+  capture(key: string, entry: RangeEntry): void {
     if (this.#before.has(key)) return;
     this.#before.set(key, entry);
-    if (entry !== null) this.#sorted.splice(this.#firstAt(entry.key, false), 0, entry);
-  }
-
-  /** Every captured key with its entry at creation. */
-  captured(): IterableIterator<[string, RangeEntry | null]> {
-    return this.#before.entries();
+    this.#unsorted.push(entry);
   }
 
   /** The captured entry that existed at creation and comes first in `range` (its last in reverse), or null. */
   first(range: Range): RangeEntry | null {
-    const sorted = this.#sorted;
+    const sorted = this.#merged();
     if (sorted.length === 0) return null;
     if (!range.reverse) {
       const at = range.lower === null ? 0 : this.#firstAt(range.lower, !range.lowerInclusive);
@@ -65,6 +66,23 @@ export class ViewOverlay {
     const at = (range.upper === null ? sorted.length : this.#firstAt(range.upper, range.upperInclusive)) - 1;
     const entry = sorted[at];
     return entry !== undefined && withinLower(entry.key, range) ? entry : null;
+  }
+
+  /** `#sorted` with the entries captured since the last search merged in: one sort of the new ones and one pass. */
+  #merged(): RangeEntry[] {
+    const added = this.#unsorted;
+    if (added.length === 0) return this.#sorted;
+    added.sort((a, b) => Buffer.compare(a.key, b.key));
+    const old = this.#sorted;
+    const merged = new Array<RangeEntry>(old.length + added.length);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < merged.length; k++) {
+      merged[k] = j >= added.length || (i < old.length && Buffer.compare(old[i]!.key, added[j]!.key) < 0) ? old[i++]! : added[j++]!;
+    }
+    this.#sorted = merged;
+    this.#unsorted = [];
+    return merged;
   }
 
   /** Index of the first sorted entry whose key is ≥ `key` (> with `strict`). */

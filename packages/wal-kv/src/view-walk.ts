@@ -1,16 +1,17 @@
 import { Buffer } from 'node:buffer';
 import { decodeKey, decodeValue } from './encoding.js';
 import { IndexCursor, type Range, type RangeEntry } from './range.js';
-import { overlayKey, type ViewOverlay } from './view-overlay.js';
+import type { ViewOverlay } from './view-overlay.js';
 import { readEntry } from './views.js';
 import type { StoreState } from './wal-kv.js';
 
 /**
  * The entries of `range` as `view` sees them: the live index walked in key order, minus
- * the keys written since the view was created, merged with what the view captured of
- * those keys (their entries at creation). Both sides are consulted again at every step,
- * so writes between steps (even to keys the walk has already fetched) never show.
- * `assertOpen` runs before each step.
+ * the entries written since the view was created (newer seqs), merged with what the view
+ * captured of those keys (their entries at creation). Both sides are consulted again at
+ * every step, so writes between steps never show; a live entry fetched before a write
+ * captured it meets its captured twin in the merge, and only one of the two is handed
+ * out. `assertOpen` runs before each step.
  */
 export class ViewCursor {
   readonly #view: ViewOverlay;
@@ -44,7 +45,7 @@ export class ViewCursor {
     if (this.#remaining <= 0) return null;
     const view = this.#view;
     let next = this.#next === undefined ? this.#live.next() : this.#next;
-    while (next !== null && view.size > 0 && view.has(overlayKey(next.key))) next = this.#live.next();
+    while (next !== null && next.seq > view.seq) next = this.#live.next();
     if (this.#capturedAt !== view.size) {
       this.#captured = view.first(this.#rest);
       this.#capturedAt = view.size;
@@ -58,7 +59,8 @@ export class ViewCursor {
       }
       entry = captured;
       this.#capturedAt = -1;
-      this.#next = next;
+      // The same key on the live side is a fetch from before the capture: the same entry.
+      this.#next = next !== null && next.key.equals(captured.key) ? undefined : next;
     } else {
       entry = next;
       this.#next = undefined;

@@ -20,7 +20,7 @@ export interface RetiredLog {
 
 /** Registers a view of the store as it is now. Costs nothing until the next write. */
 export function openView(state: StoreState): ViewOverlay {
-  const view = new ViewOverlay(state.indexedFrom);
+  const view = new ViewOverlay(state.indexedFrom, state.lastSeq, state.index.size);
   state.views.add(view);
   return view;
 }
@@ -56,27 +56,34 @@ export function isPinned(state: StoreState, generation: number): boolean {
 }
 
 /**
- * Before a record is applied: every open view that has not yet seen a write to one of
- * its keys captures the key's entry as it is now. Nothing is read from disk.
+ * Before a record is applied: every open view for which this is the first write to a key
+ * that existed at its creation captures the key's entry as it is now. A key absent now,
+ * or last written after the view was created, needs nothing: it did not exist then, or
+ * its first write since captured it. Nothing is read from disk.
  */
 export function captureBeforeWrite(state: StoreState, operations: readonly Operation[]): void {
   if (state.views.size === 0) return;
+  const { index } = state;
   for (const operation of operations) {
-    const key = overlayKey(operation.key);
-    let entry: RangeEntry | null | undefined;
+    if (!index.find(operation.key)) continue;
+    const seq = index.found[2]!;
+    let entry: RangeEntry | undefined;
     for (const view of state.views) {
-      if (view.has(key)) continue;
-      entry ??= currentEntry(state, operation.key);
-      view.capture(key, entry);
+      if (seq > view.seq) continue;
+      entry ??= foundEntry(state, operation.key);
+      view.capture(overlayKey(operation.key), entry);
     }
   }
 }
 
 /** The live index entry of `key` (the key bytes copied), or null when absent. */
 export function currentEntry(state: StoreState, key: KeyBytes): RangeEntry | null {
-  const { index } = state;
-  if (!index.find(key)) return null;
-  const found = index.found;
+  return state.index.find(key) ? foundEntry(state, key) : null;
+}
+
+/** The entry the index's last successful `find` of `key` filled in. */
+function foundEntry(state: StoreState, key: KeyBytes): RangeEntry {
+  const found = state.index.found;
   return { key: Buffer.from(keyBuffer(key)), generation: state.generation - found[5]!, position: found[0]!, length: found[1]!, seq: found[2]!, keyCrc: found[3]! };
 }
 

@@ -15,7 +15,7 @@ import { decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
 import { KeyIndex } from './key-index.js';
-import { COMPACT_LOG_BYTES_MIN } from './limits.js';
+import { CHECKPOINT_LOG_GROWTH_RATIO, COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
@@ -313,7 +313,17 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   }
 
   protected override async beforeClose(): Promise<void> {
+    // As RocksDB flushes its memtables at shutdown: the next open loads a checkpoint and
+    // replays almost nothing, however lazily the automatic ones ran.
+    if (this.#checkpointDueAtClose()) await this.#maintenance.run('checkpoint');
     await this.#maintenance.close();
+  }
+
+  /** Not under 'none': a checkpoint must sync the log it points into, and 'none' closes without a sync. */
+  #checkpointDueAtClose(): boolean {
+    if (this.readOnly || this.poisonedBy !== null || this.#state.options.durability.mode === 'none') return false;
+    const { writer, options, checkpointPosition } = this.#state;
+    return writer.end - checkpointPosition >= options.checkpointEveryBytes;
   }
 
   /**
@@ -407,10 +417,10 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   #maybeMaintain(): void {
     const { writer, index, options } = this.#state;
     if (this.#maintenance.busy) return;
-    // A checkpoint is due after checkpointEveryBytes of log growth, or after as many bytes as
-    // the last one took if that is more: writing one then never costs more than replaying
-    // the log it saves, so checkpoint work per put stays constant as the key count grows.
-    if (writer.end - this.#state.checkpointPosition >= Math.max(options.checkpointEveryBytes, this.#state.snapshotBytes)) {
+    // A checkpoint is due after checkpointEveryBytes of log growth, or after a multiple of
+    // what the last one took if that is more: checkpoint work per put then stays constant,
+    // and small, as the key count grows (see CHECKPOINT_LOG_GROWTH_RATIO).
+    if (writer.end - this.#state.checkpointPosition >= Math.max(options.checkpointEveryBytes, CHECKPOINT_LOG_GROWTH_RATIO * this.#state.snapshotBytes)) {
       this.#maintenance.start('checkpoint');
     } else if (
       writer.end >= Math.max(COMPACT_LOG_BYTES_MIN, this.#maintenance.compactRetryAt) &&

@@ -30,10 +30,38 @@ describe('automatic snapshots and compaction', () => {
       kv.put(`${'k'.repeat(200)}-${i}`, 'w');
       await kv.sync();
     }
-    await kv.close();
     // Every later put was due a snapshot under checkpointEveryBytes alone; none was taken.
     const seqs = snapshotNames(dir).map((name) => Number(/\d+/.exec(name)![0]));
     expect(seqs).toEqual([batchSeq]);
+    await kv.close();
+  });
+
+  it('a clean close writes a checkpoint once the log grew by checkpointEveryBytes since the last, however lazily the automatic ones run', async () => {
+    const seqsOf = (dir: string): number[] => snapshotNames(dir).map((name) => Number(/\d+/.exec(name)![0])).sort((a, b) => a - b);
+    const dir = temporaryDir();
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: 1 });
+    // Long keys: the checkpoint is large, so the automatic rule waits for many times its size.
+    kv.putBatch(Array.from({ length: 2000 }, (_, i) => [`${'k'.repeat(200)}-${i}`, 'v'] as [string, string]));
+    await kv.checkpoint();
+    let last = 0;
+    for (let i = 0; i < 10; i++) {
+      last = kv.put(`short-${i}`, 'w');
+      await kv.sync();
+    }
+    expect(seqsOf(dir)).toEqual([2000]);
+    await kv.close();
+    expect(seqsOf(dir)).toEqual([2000, last]);
+  });
+
+  it('a clean close leaves less than checkpointEveryBytes of log to replay rather than write a checkpoint', async () => {
+    const dir = temporaryDir();
+    const kv = await WalKv.open<string>(dir, { valueEncoding: 'utf8', checkpointEveryBytes: 1 << 20 });
+    kv.putBatch(Array.from({ length: 100 }, (_, i) => [`key-${i}`, 'v'.repeat(100)] as [string, string]));
+    await kv.close();
+    expect(snapshotNames(dir)).toEqual([]);
+    const again = await WalKv.open<string>(dir, { valueEncoding: 'utf8' });
+    expect(again.get('key-99')).toBe('v'.repeat(100));
+    await again.close();
   });
 
   it('compacts once dead bytes exceed the ratio of a large enough log', async () => {

@@ -50,7 +50,7 @@ const append4k: Scenario = {
     return [
       keelBatchAppender(context.directory, batches, 'sync'),
       rawFsBatchAppender(context.directory, batches),
-      rawFsBatchAppender(context.directory, batches, 'async'),
+      rawFsBatchAppender(context.directory, batches, undefined, 'async'),
       keelBatchAppender(context.directory, batches, 'syncSync'),
       lmdbBatchAppender(context.directory, batches),
       levelBatchAppender(context.directory, batches),

@@ -19,12 +19,18 @@ export const SYSTEM_CLASSIC_LEVEL = 'classic-level';
 export const SYSTEM_SQLITE = 'better-sqlite3';
 
 /** `sync`: writeSync + fdatasyncSync per batch; `async`: writeSync + `fs.fdatasync` on the threadpool. */
-export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[], mode: 'sync' | 'async' = 'sync'): BenchSystem {
+/** Another name and file for a second node:fs system in one scenario. */
+export interface RawFsVariant {
+  name: string;
+  file: string;
+}
+
+export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[], variant?: RawFsVariant, mode: 'sync' | 'async' = 'sync'): BenchSystem {
   let log: RawFsLog | undefined;
   return {
-    name: mode === 'sync' ? SYSTEM_RAW_FS : `${SYSTEM_RAW_FS} async fdatasync`,
+    name: variant?.name ?? (mode === 'sync' ? SYSTEM_RAW_FS : `${SYSTEM_RAW_FS} async fdatasync`),
     async setup() {
-      log = new RawFsLog(directory, mode === 'sync' ? 'raw.log' : 'raw-async.log');
+      log = new RawFsLog(directory, variant?.file ?? (mode === 'sync' ? 'raw.log' : 'raw-async.log'));
     },
     async run() {
       if (mode === 'sync') for (const batch of batches) log?.appendBatchDurably(batch);

@@ -22,7 +22,16 @@ export const MEMORY_SYSTEMS = ['keel wal-kv', SYSTEM_LMDB, SYSTEM_CLASSIC_LEVEL,
 
 type Opened = { get: (key: string) => unknown; close: () => Promise<void> };
 
-async function openForMemory(system: string, paths: Pick<KeyValuePaths, 'keelSnapshot' | 'lmdb' | 'level' | 'sqlite'>): Promise<() => Promise<Opened>> {
+/** The stores a probe may open: a data set built for fewer systems leaves the others out. */
+type MemoryPaths = Pick<KeyValuePaths, 'keys' | 'keelSnapshot' | 'lmdb'> & Partial<Pick<KeyValuePaths, 'level' | 'sqlite'>>;
+
+function pathOf(paths: MemoryPaths, field: 'level' | 'sqlite'): string {
+  const path = paths[field];
+  if (path === undefined) throw new Error(`no ${field} store in this data set`);
+  return path;
+}
+
+async function openForMemory(system: string, paths: MemoryPaths): Promise<() => Promise<Opened>> {
   switch (system) {
     case 'keel wal-kv': {
       const { WalKv } = await loadBackend('wal-kv');
@@ -38,12 +47,12 @@ async function openForMemory(system: string, paths: Pick<KeyValuePaths, 'keelSna
       };
     case SYSTEM_CLASSIC_LEVEL:
       return async () => {
-        const level = await openClassicLevel(paths.level, 'utf8');
+        const level = await openClassicLevel(pathOf(paths, 'level'), 'utf8');
         return { get: (key) => level.getSync(key), close: () => level.close() };
       };
     case SYSTEM_SQLITE:
       return async () => {
-        const sqlite = openSqlite(paths.sqlite);
+        const sqlite = openSqlite(pathOf(paths, 'sqlite'));
         const table = createKeyValueTable(sqlite);
         return { get: table.get, close: async () => void sqlite.close() };
       };
@@ -72,7 +81,7 @@ function settledResident(): Resident {
  * how it splits into anonymous memory and mapped file pages (from /proc/self/status).
  */
 export async function probeMemory(system: string, directoryJson: string, keys: number): Promise<void> {
-  const open = await openForMemory(system, JSON.parse(directoryJson) as KeyValuePaths);
+  const open = await openForMemory(system, JSON.parse(directoryJson) as MemoryPaths);
   const baseline = settledResident();
   const store = await open();
   for (let index = 0; index < keys; index++) if (store.get(keyFor(index)) === undefined) throw new Error(`key ${index} is missing`);
@@ -82,7 +91,7 @@ export async function probeMemory(system: string, directoryJson: string, keys: n
   process.stdout.write(`${JSON.stringify(grown)}\n`);
 }
 
-function memoryProbe(system: string, cliPath: string, paths: KeyValuePaths): BenchSystem {
+export function memoryProbe(system: string, cliPath: string, paths: MemoryPaths): BenchSystem {
   let split = { anonymousBPerKey: 0, fileBackedBPerKey: 0 };
   return {
     name: system,

@@ -12,7 +12,7 @@ const EXPLICIT = { mode: 'explicit' } as const;
 const NO_MAINTENANCE = { checkpointEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 };
 
 /** Times open plus the first get (a store is not usable before that), then closes untimed. */
-function opener(name: string, open: () => Promise<{ get: (key: string) => unknown; close: () => Promise<void> }>): BenchSystem {
+export function opener(name: string, open: () => Promise<{ get: (key: string) => unknown; close: () => Promise<void> }>): BenchSystem {
   return {
     name,
     async run() {
@@ -26,7 +26,7 @@ function opener(name: string, open: () => Promise<{ get: (key: string) => unknow
   };
 }
 
-function keelOpener(name: string, path: string): BenchSystem {
+export function keelOpener(name: string, path: string): BenchSystem {
   return opener(name, async () => {
     const { WalKv } = await loadBackend('wal-kv');
     const kv = await WalKv.open(path, { durability: EXPLICIT, ...NO_MAINTENANCE });

@@ -13,6 +13,8 @@ import { walKvMemoryScenario } from './wal-kv-memory.js';
 import { walKvOpenScenario } from './wal-kv-open.js';
 import { walKvMaintenanceScenario } from './wal-kv-maintenance.js';
 import { walKvRangeBoundedScenario, walKvRangeScenario } from './wal-kv-range.js';
+import { WAL_KV_SCALE_SCENARIOS } from './wal-kv-scale.js';
+import { randomReader, type GetStore } from './random-reader.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_KEYS = 1000;
@@ -113,19 +115,7 @@ const getRandom: Scenario = {
     const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
     const order = shuffledIndexes(paths.keys);
     const keys = Array.from(order, (index) => keyFor(index));
-    const reader = (name: string, open: () => Promise<{ get: (key: string) => Uint8Array | undefined; close: () => Promise<void> }>): BenchSystem => {
-      let store: Awaited<ReturnType<typeof open>> | undefined;
-      return {
-        name,
-        setup: async () => void (store = await open()),
-        async run() {
-          for (let done = 0; done < sizing.workPerRound; done++) {
-            if (store?.get(keys[done % keys.length] as string)?.length !== RECORD_BYTES_SMALL) throw new Error(`${name}: a value is missing`);
-          }
-        },
-        teardown: async () => store?.close(),
-      };
-    };
+    const reader = (name: string, open: () => Promise<GetStore>): BenchSystem => randomReader(name, keys, sizing.workPerRound, open);
     return [
       reader('keel wal-kv', async () => {
         const { WalKv } = await loadBackend('wal-kv');
@@ -149,4 +139,4 @@ const getRandom: Scenario = {
   },
 };
 
-export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario, walKvRangeScenario, walKvRangeBoundedScenario, walKvMaintenanceScenario];
+export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario, walKvRangeScenario, walKvRangeBoundedScenario, walKvMaintenanceScenario, ...WAL_KV_SCALE_SCENARIOS];
