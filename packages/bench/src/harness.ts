@@ -55,7 +55,8 @@ export function isLowerBetter(scenario: Scenario): boolean {
 
 /**
  * Sets every system up, runs the warm-up rounds, then the measured rounds interleaved
- * (A B C A B C …) so that a slow patch of the shared machine hits every system alike.
+ * (A B C A B C …, or A B C C B A … where the scenario asks) so that a slow patch of the
+ * shared machine hits every system alike.
  */
 export async function runScenario(scenario: Scenario, context: ScenarioContext, log: (line: string) => void): Promise<SystemResult[]> {
   const sizing = scenario.sizing(context.quick);
@@ -65,7 +66,8 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext, 
   try {
     for (const system of systems) await system.setup?.();
     for (let round = 0; round < sizing.warmupRounds + sizing.rounds; round++) {
-      for (const system of systems) {
+      const reversed = scenario.alternateOrder === true && round % 2 === 1;
+      for (const system of reversed ? [...systems].reverse() : systems) {
         const value = await measureRound(scenario, sizing, system);
         if (round < sizing.warmupRounds) continue;
         values.get(system.name)?.push(value);

@@ -58,6 +58,7 @@ export class FrameScanner {
   #position: number;
   #state: TailState | null = null;
   #frames = 0;
+  #lastFrameOffset: number | null = null;
 
   constructor(source: FrameSource, format: FrameFormat, options: FrameScannerOptions = {}) {
     this.#source = source;
@@ -80,6 +81,11 @@ export class FrameScanner {
     return this.#frames;
   }
 
+  /** File offset of the first byte of the last valid frame returned or passed so far; null before the first. */
+  get lastFrameOffset(): number | null {
+    return this.#lastFrameOffset;
+  }
+
   get end(): number {
     return this.#end;
   }
@@ -97,6 +103,7 @@ export class FrameScanner {
     const payload = this.#buffer.subarray(offset - base + FRAME_HEADER_BYTES, end - base - FRAME_TRAILER_BYTES);
     this.#position = end;
     this.#frames++;
+    this.#lastFrameOffset = offset;
     return { offset, end, payload };
   }
 
@@ -110,6 +117,8 @@ export class FrameScanner {
     for (;;) {
       if (this.#next >= this.#validated && !this.#validateMore()) break;
       this.#frames += this.#validated - this.#next;
+      // The window's last frame starts where the one before it ends (or at the window's start).
+      this.#lastFrameOffset = this.#validated >= 2 ? this.#windowStart + this.#ends[this.#validated - 2]! : this.#windowStart;
       this.#position = this.#windowStart + this.#ends[this.#validated - 1]!;
       this.#next = this.#validated;
     }

@@ -6,12 +6,13 @@ export {
   KEEL_ERROR_CODES, KeelError, badArgument, fromSystemError, ioError, isKeelError, type KeelErrorCode,
   type KeelErrorDetails,
 } from './errors.js';
-export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+export type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat, SyncThreadOptions } from './io.js';
+export { SYNC_THREAD_SPIN_MICROSECONDS_MAX } from './io.js';
 export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
 export { KeyTable } from '@keel/native';
-export { crc32, crc32c } from './crc.js';
+export { crc32, crc32c, verifiedValueCopy } from './crc.js';
 export { crc32Reference, crc32cReference } from './crc-reference.js';
 export {
   FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FRAME_TRAILER_BYTES,

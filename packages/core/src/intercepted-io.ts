@@ -1,4 +1,4 @@
-import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat, SyncThreadOptions } from './io.js';
 import { renameDurably } from './durable-file.js';
 
 /** The operations that change what is on disk, named as interceptors see them. */
@@ -163,6 +163,11 @@ export class InterceptedFile implements IoFile {
 
   fsync(): Promise<void> {
     return this.#async('fsync', () => this.#file.fsync());
+  }
+
+  /** Where the syncs run changes nothing about what is intercepted: they still pass through here. */
+  useSyncThread(options?: SyncThreadOptions): boolean {
+    return this.#file.useSyncThread?.(options) ?? false;
   }
 
   preallocateSync(offset: number, length: number): boolean {

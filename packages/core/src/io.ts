@@ -46,6 +46,14 @@ export interface CopiedBytes {
   readWrite: number;
 }
 
+/** How a file's own sync thread waits for work (see `IoFile.useSyncThread`). */
+export interface SyncThreadOptions {
+  spinMicroseconds?: number;
+}
+
+/** Longest spin `useSyncThread` accepts: past it, waking a parked thread costs less than the spin burns. */
+export const SYNC_THREAD_SPIN_MICROSECONDS_MAX = 1000;
+
 export interface IoFile {
   readonly path: string;
   readonly isDirect: boolean;
@@ -63,6 +71,18 @@ export interface IoFile {
   datasyncSync(): void;
   datasync(): Promise<void>;
   fsync(): Promise<void>;
+  /**
+   * Optional: from now on `datasync` and `fsync` of this handle run on an OS thread of its
+   * own rather than on the shared threadpool, until `closeSync`: for a file synced one
+   * small write at a time, where the hop to a pooled thread and back is a large part of
+   * each sync. They stay this handle's `datasync` and `fsync`, with the same results and
+   * errors. The first call starts the thread; later ones change nothing. The thread parks
+   * between syncs unless `spinMicroseconds` (0 to 1000, default 0) says how long it first
+   * watches for the next request, burning up to that much CPU per sync. Returns whether
+   * the handle now syncs that way: false for an Io without it, a closed handle, or when
+   * no thread could be started (the syncs then stay where they were).
+   */
+  useSyncThread?(options?: SyncThreadOptions): boolean;
   /** Reserves space without changing the size; false when the file system cannot. */
   preallocateSync(offset: number, length: number): boolean;
   adviseSync(offset: number, length: number, advice: Advice): void;

@@ -1,8 +1,8 @@
 import { watch } from 'node:fs';
 import * as native from '@keel/native';
-import { fromSystemError, isKeelError } from './errors.js';
+import { badArgument, fromSystemError, isKeelError } from './errors.js';
 import { assertPath } from './validate.js';
-import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat } from './io.js';
+import { SYNC_THREAD_SPIN_MICROSECONDS_MAX, type Advice, type CopiedBytes, type Io, type IoFile, type IoOpenOptions, type IoStat, type SyncThreadOptions } from './io.js';
 
 /** Runs a native call and turns any OS error it throws into a KeelError. */
 function guarded<T>(path: string, call: () => T): T {
@@ -24,6 +24,8 @@ async function guardedAsync<T>(path: string, call: () => Promise<T>): Promise<T>
 class NativeIoFile implements IoFile {
   readonly path: string;
   readonly #file: native.NativeFile;
+  /** Set by `useSyncThread`: this handle's own sync thread, closed with the handle. */
+  #syncThread: native.SyncThread | null = null;
 
   constructor(path: string, file: native.NativeFile) {
     this.path = path;
@@ -75,11 +77,28 @@ class NativeIoFile implements IoFile {
   }
 
   datasync(): Promise<void> {
-    return guardedAsync(this.path, () => this.#file.datasync());
+    const thread = this.#syncThread;
+    return guardedAsync(this.path, () => (thread === null ? this.#file.datasync() : thread.datasync(this.#file)));
   }
 
   fsync(): Promise<void> {
-    return guardedAsync(this.path, () => this.#file.fsync());
+    const thread = this.#syncThread;
+    return guardedAsync(this.path, () => (thread === null ? this.#file.fsync() : thread.fsync(this.#file)));
+  }
+
+  useSyncThread(options: SyncThreadOptions = {}): boolean {
+    const spinMicroseconds = options.spinMicroseconds ?? 0;
+    if (!Number.isInteger(spinMicroseconds) || spinMicroseconds < 0 || spinMicroseconds > SYNC_THREAD_SPIN_MICROSECONDS_MAX) {
+      throw badArgument(`spinMicroseconds must be an integer in [0, ${SYNC_THREAD_SPIN_MICROSECONDS_MAX}]`);
+    }
+    if (this.#file.closed) return false;
+    try {
+      this.#syncThread ??= new native.SyncThread({ spinMicroseconds });
+    } catch {
+      // No thread to be had (the process is at its thread limit): the threadpool still syncs.
+      return false;
+    }
+    return true;
   }
 
   preallocateSync(offset: number, length: number): boolean {
@@ -95,6 +114,9 @@ class NativeIoFile implements IoFile {
   }
 
   closeSync(): void {
+    // Syncs already asked for still run (they hold the descriptor open until they finish).
+    this.#syncThread?.close();
+    this.#syncThread = null;
     guarded(this.path, () => this.#file.closeSync());
   }
 

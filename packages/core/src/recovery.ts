@@ -35,15 +35,21 @@ export interface RecoveryAction {
     | 'removed-file'
     | 'completed-switch'
     | 'kept-pending'
-    | 'created';
+    | 'created'
+    | 'trusted-clean-shutdown'
+    | 'ignored-file';
   path: string;
   offset?: number;
   bytes?: number;
   detail?: string;
 }
 
-/** Actions that report what open found without changing anything (a loaded snapshot, a compaction kept pending, a new store). */
-const NOT_REPAIRS: ReadonlySet<RecoveryAction['kind']> = new Set(['loaded-snapshot', 'kept-pending', 'created']);
+/**
+ * Actions that report what open found without changing anything: a loaded snapshot, a
+ * compaction kept pending, a new store, a clean-shutdown record trusted instead of a full
+ * check, a file at one of the store's names that is not the store's (left untouched).
+ */
+const NOT_REPAIRS: ReadonlySet<RecoveryAction['kind']> = new Set(['loaded-snapshot', 'kept-pending', 'created', 'trusted-clean-shutdown', 'ignored-file']);
 
 /** Whether an action repaired something (cut, saved, rebuilt, removed, finished): a store that needed none was whole. */
 export function isRepair(action: RecoveryAction): boolean {
@@ -83,6 +89,12 @@ export interface RecoverFrameLogOptions {
    * frame starts at `from` with no file header, such as the journal.
    */
   foreignIfBadStart?: boolean;
+  /**
+   * Called once the scan has ended, with the offset of the last valid frame's first byte
+   * (null when there is none): what a store needs to name its last frame later without
+   * scanning again, at no cost per frame.
+   */
+  onLastFrame?: (offset: number | null) => void;
 }
 
 /**
@@ -100,6 +112,7 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   } else {
     scanner.skipToEnd();
   }
+  options.onLastFrame?.(scanner.lastFrameOffset);
   const tailState = scanner.tailState ?? 'clean-end';
   const validBytes = scanner.validBytes;
   const size = scanner.end;

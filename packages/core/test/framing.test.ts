@@ -170,19 +170,27 @@ describe('framing', () => {
 });
 
 describe('FrameScanner.skipToEnd', () => {
-  it('ends where iterating ends, with the same state and count', () => {
+  it('ends where iterating ends, with the same state, count and last frame', () => {
     fc.assert(
       fc.property(payloadsArbitrary, fc.nat(), fc.integer({ min: 12, max: 256 }), (payloads, cutSeed, chunkBytes) => {
         const stream = encodeFrames(payloads, FSYS_FRAME_FORMAT);
         const cut = stream.subarray(0, cutSeed % (stream.length + 1));
         const iterated = new FrameScanner(new MemorySource(cut), FSYS_FRAME_FORMAT, { chunkBytes });
         let count = 0;
-        while (iterated.next() !== null) count++;
+        let lastOffset: number | null = null;
+        for (let frame = iterated.next(); frame !== null; frame = iterated.next()) {
+          count++;
+          lastOffset = frame.offset;
+          expect(iterated.lastFrameOffset).toBe(frame.offset);
+        }
         const skipped = new FrameScanner(new MemorySource(cut), FSYS_FRAME_FORMAT, { chunkBytes });
         expect(skipped.skipToEnd()).toBe(count);
         expect(skipped.validBytes).toBe(iterated.validBytes);
         expect(skipped.tailState).toBe(iterated.tailState);
         expect(skipped.frames).toBe(iterated.frames);
+        // Where the last valid frame starts, whichever way the scan went (null before the first).
+        expect(skipped.lastFrameOffset).toBe(lastOffset);
+        expect(iterated.lastFrameOffset).toBe(lastOffset);
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { DIRECT_IO_ALIGNMENT_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FSYS_FRAME_FORMAT, POSITION_MAX, type FrameFormat } from '@keel/core';
+import { DIRECT_IO_ALIGNMENT_BYTES, FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, FSYS_FRAME_FORMAT, POSITION_MAX, defineFrameFormat, type FrameFormat } from '@keel/core';
 
 /**
  * The journal file is nothing but fsys 0.9 frames back to back from offset 0:
@@ -19,6 +19,22 @@ export const WRITE_BUFFER_BYTES_MIN = 4096;
 export const WRITE_BUFFER_BYTES_MAX = 256 << 20;
 
 export { DIRECT_IO_ALIGNMENT_BYTES };
+
+/**
+ * The clean-shutdown record: a file beside the journal (`<path>.clean-shutdown`) holding
+ * one frame, magic "KJCS", whose payload is version u16, reserved u16, the last frame's
+ * CRC-32C u32, then the journal's end u64, the last frame's offset u64 and the record
+ * count u64 (all little-endian). close writes it once everything is durable; the next
+ * writable open removes it, durably, before anything can be appended. The journal file
+ * itself is untouched by it (fsys 0.9 has no room for it).
+ */
+export const CLEAN_SHUTDOWN_SUFFIX = '.clean-shutdown';
+export const CLEAN_SHUTDOWN_TEMPORARY_SUFFIX = `${CLEAN_SHUTDOWN_SUFFIX}.tmp`;
+export const CLEAN_SHUTDOWN_MAGIC = 0x4b4a_4353;
+export const CLEAN_SHUTDOWN_VERSION = 1;
+export const CLEAN_SHUTDOWN_PAYLOAD_BYTES = 32;
+export const CLEAN_SHUTDOWN_BYTES = CLEAN_SHUTDOWN_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
+export const CLEAN_SHUTDOWN_FORMAT = defineFrameFormat(CLEAN_SHUTDOWN_MAGIC, CLEAN_SHUTDOWN_PAYLOAD_BYTES);
 
 // The default threshold lies inside its bounds, and the bounds keep whole direct-IO blocks.
 if (WRITE_BUFFER_BYTES_DEFAULT < WRITE_BUFFER_BYTES_MIN || WRITE_BUFFER_BYTES_DEFAULT > WRITE_BUFFER_BYTES_MAX) {

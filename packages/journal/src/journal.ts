@@ -23,6 +23,7 @@ import { assertPath, normalizeJournalOptions, type JournalOptions, type Normaliz
 import { assertScanReachedEnd, checkRecords, scanRecords, type JournalRecord, type ScanEnd } from './records.js';
 import { RecordBoundaries } from './record-boundaries.js';
 import { openJournalFiles, type OpenedJournal } from './recovery.js';
+import { writeCleanShutdown } from './clean-shutdown.js';
 import { RecordStream } from './stream.js';
 import { scanJournalBatches, type JournalBatch } from './batch-scan.js';
 import { visibleSource } from './visible-source.js';
@@ -63,6 +64,12 @@ export class Journal extends Store<JournalStats> {
   readonly #waiters = new Set<() => void>();
   /** A read-only journal's way to the live file a writer in another process appends to. */
   readonly #liveIo: Io | null;
+  /** The caller's Io, unguarded: the clean-shutdown record is written through it, so that its failure poisons nothing. */
+  readonly #baseIo: Io;
+  /** Where the last frame starts (null while the journal is empty): named by the clean-shutdown record. */
+  #lastFrameAt: number | null;
+  /** Whether the next async flush first moves the file's syncs to a thread of their own. */
+  #syncThreadWanted: boolean;
 
   static async open(path: string, options?: JournalOptions): Promise<Journal> {
     assertPath(path);
@@ -98,6 +105,9 @@ export class Journal extends Store<JournalStats> {
     this.#writer = new JournalWriter(opened.writeFile, opened.buffer, options.writeBufferBytes);
     this.#boundaries.noteEnd(this.#writer.nextLsn);
     this.#liveIo = overlay === null ? null : options.io;
+    this.#baseIo = options.io;
+    this.#lastFrameAt = opened.lastFrameAt;
+    this.#syncThreadWanted = options.syncThread;
   }
   /** The LSN the next record will end after; every record appended so far ends at or below it. */
   get nextLsn(): number {
@@ -121,6 +131,7 @@ export class Journal extends Store<JournalStats> {
     assertMaxBytes(payload, RECORD_BYTES_MAX, 'payload');
     this.#assertLsnRoom(frameBytes(payload.length));
     const lsn = this.#writer.append(payload);
+    this.#lastFrameAt = lsn - frameBytes(payload.length);
     this.#boundaries.noteEnd(lsn);
     this.wrote(1);
     this.#wakeFollowers();
@@ -136,6 +147,7 @@ export class Journal extends Store<JournalStats> {
     this.#assertLsnRoom(total);
     if (payloads.length === 0) return this.#writer.nextLsn;
     const lsn = this.#writer.appendBatch(payloads);
+    this.#lastFrameAt = lsn - frameBytes((payloads[payloads.length - 1] as Uint8Array).length);
     this.#boundaries.noteEnd(lsn);
     this.wrote(payloads.length);
     this.#wakeFollowers();
@@ -299,6 +311,11 @@ export class Journal extends Store<JournalStats> {
   // never covers bytes that are not yet in the OS's hands.
   protected async flushToDisk(): Promise<void> {
     this.#writer.handToOs();
+    if (this.#syncThreadWanted) {
+      // Started by the first async sync, so a journal that never makes one costs no thread.
+      this.#syncThreadWanted = false;
+      this.#writeFile.useSyncThread?.();
+    }
     await this.#writeFile.datasync();
   }
 
@@ -312,10 +329,15 @@ export class Journal extends Store<JournalStats> {
   }
 
   protected override async afterFinalSync(synced: boolean): Promise<void> {
-    if (this.#writeFile === this.#file || this.#file.sizeSync() === this.#writer.nextLsn) return;
-    // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
-    this.#file.setLengthSync(this.#writer.nextLsn);
-    if (synced) await this.#file.datasync();
+    const end = this.#writer.nextLsn;
+    if (this.#writeFile !== this.#file && this.#file.sizeSync() !== end) {
+      // Direct writes pad the last block with zeros; the file's logical end is the next LSN.
+      this.#file.setLengthSync(end);
+      if (synced) await this.#file.datasync();
+    }
+    // Every byte is durable now (never under 'none': close did not sync): the record lets
+    // the next open skip the full check. Its failure fails nothing; that open checks all.
+    if (synced) await writeCleanShutdown(this.#baseIo, this.path, this.#file, { end, records: this.recovery.records + this.#writer.records, lastFrameAt: this.#lastFrameAt });
   }
 
   /** One file: every record durable now (a read-only journal: every record it sees). */

@@ -27,6 +27,12 @@ export interface JournalOptions {
   /** Buffered bytes that trigger a write to the OS (default 1 MiB). */
   writeBufferBytes?: number;
   /**
+   * Run the fdatasyncs of `sync` / `syncThrough` on an OS thread the journal owns (started
+   * at the first one, stopped by close) instead of the shared libuv threadpool (default
+   * true). Where the Io cannot (any Io but the native one), the Io's own `datasync` runs.
+   */
+  syncThread?: boolean;
+  /**
    * Open beside a live writer: no lock is taken, and nothing on disk is created, written,
    * cut, renamed or removed. Recovery runs in memory, so `recovery` says what a writer's
    * open would do; writes and syncs are refused with KEEL_READ_ONLY.
@@ -42,6 +48,7 @@ export interface NormalizedJournalOptions {
   io: Io;
   writeBufferBytes: number;
   readOnly: boolean;
+  syncThread: boolean;
 }
 
 /** The journal checks its path as every Io does (core's check), before anything else. */
@@ -51,6 +58,7 @@ export function normalizeJournalOptions(options: JournalOptions | undefined): No
   if (options !== undefined && (options === null || typeof options !== 'object')) throw badArgument('options must be an object');
   const given = options ?? {};
   if (given.direct !== undefined && typeof given.direct !== 'boolean') throw badArgument('direct must be a boolean');
+  if (given.syncThread !== undefined && typeof given.syncThread !== 'boolean') throw badArgument('syncThread must be a boolean');
   const preallocate = given.preallocate ?? 0;
   assertPosition(preallocate, 'preallocate');
   const writeBufferBytes = given.writeBufferBytes ?? WRITE_BUFFER_BYTES_DEFAULT;
@@ -65,5 +73,6 @@ export function normalizeJournalOptions(options: JournalOptions | undefined): No
     io: normalizeIo(given.io, nativeIo),
     writeBufferBytes,
     readOnly: normalizeReadOnly(given.readOnly),
+    syncThread: given.syncThread ?? true,
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { Journal, JournalReader } from '../src/index.js';
@@ -7,11 +7,13 @@ import { useTempDir } from './support/temp-dir.js';
 const tempDir = useTempDir();
 const durability = { mode: 'explicit' } as const;
 
-async function damagedJournal(): Promise<{ path: string; lsns: number[]; bytes: Buffer }> {
+/** A journal damaged in the middle; `crashed`: as a crash leaves it (no clean-shutdown record), else closed cleanly. */
+async function damagedJournal(crashed = true): Promise<{ path: string; lsns: number[]; bytes: Buffer }> {
   const path = join(tempDir(), 'wal');
   const journal = await Journal.open(path, { durability });
   const lsns = [1, 2, 3, 4].map((value) => journal.append(new Uint8Array(50).fill(value)));
   await journal.close();
+  if (crashed) rmSync(`${path}.clean-shutdown`);
   const bytes = readFileSync(path);
   // A bit flip inside the second record's payload: valid frames follow it.
   bytes[lsns[0]! + 20]! ^= 0x10;
@@ -39,4 +41,12 @@ test('salvage keeps the valid prefix, saves the rest beside the file, and append
   const reopened = await Journal.open(path, { durability });
   expect([...reopened.records()].map((record) => record.payload[0])).toEqual([1, 7]);
   await reopened.close();
+});
+
+test('after a clean close open does not read the middle of the journal: the read that reaches damage there refuses it with its offset', async () => {
+  const { path, lsns } = await damagedJournal(false);
+  await using journal = await Journal.open(path, { durability });
+  expect(journal.recovery.actions.map((action) => action.kind)).toEqual(['trusted-clean-shutdown']);
+  expect(existsSync(`${path}.clean-shutdown`)).toBe(false);
+  expect(() => [...journal.records()]).toThrow(expect.objectContaining({ code: 'KEEL_CORRUPT', offset: lsns[0] }));
 });

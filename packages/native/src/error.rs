@@ -46,6 +46,13 @@ impl Failure {
   }
 
   fn build(self, env: &Env) -> napi::Result<napi::Error> {
+    let object = self.into_object(env)?;
+    let unknown: Unknown = object.to_unknown();
+    Ok(napi::Error::from(unknown))
+  }
+
+  /// The JS `Error` object itself, for a promise settled by hand (`SyncThread`).
+  pub fn into_object(self, env: &Env) -> napi::Result<Object<'_>> {
     let base = napi::Error::new(napi::Status::GenericFailure, self.message());
     let mut object: Object = env.create_error(base)?;
     object.set_named_property("code", self.code)?;
@@ -57,8 +64,7 @@ impl Failure {
     if let Some(dest) = self.dest {
       object.set_named_property("dest", dest)?;
     }
-    let unknown: Unknown = object.to_unknown();
-    Ok(napi::Error::from(unknown))
+    Ok(object)
   }
 }
 

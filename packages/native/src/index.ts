@@ -130,6 +130,42 @@ export interface NativeFileConstructor {
   open(path: string, options?: OpenOptions): NativeFile;
 }
 
+export interface SyncThreadOptions {
+  /**
+   * How long the thread spins, watching for the next request, before it parks: 0 (the
+   * default) to 1000 µs. A request that comes while it spins skips the wake-up of a
+   * parked thread; each spin burns up to this much CPU per sync.
+   */
+  spinMicroseconds?: number;
+}
+
+/**
+ * One OS thread that runs `fdatasync` / `fsync` for the files handed to it, in place of
+ * the libuv threadpool: no shared queue, and a parked thread woken directly. Requests
+ * queued together are answered by one sync per file (the strongest asked for), each
+ * made after every one of them was asked. Idle, it does not keep the process alive; a
+ * sync in flight does. Promises reject with the same errors as `NativeFile`'s.
+ */
+export interface SyncThread {
+  readonly spinMicroseconds: number;
+  readonly closed: boolean;
+  /** `fdatasync` of `file` on this thread. Throws `ECLOSED` for a closed file or thread. */
+  datasync(file: NativeFile): Promise<void>;
+  /** `fsync` of `file` on this thread. Throws `ECLOSED` for a closed file or thread. */
+  fsync(file: NativeFile): Promise<void>;
+  /**
+   * Refuses new syncs; those already asked for still run and settle, then the thread
+   * exits. Never waits. A second close throws `ECLOSED`.
+   */
+  close(): void;
+}
+
+export interface SyncThreadConstructor {
+  /** Starts the thread; `spinMicroseconds` above 1000 throws `EINVAL`. */
+  new (options?: SyncThreadOptions): SyncThread;
+  readonly prototype: SyncThread;
+}
+
 /**
  * wal-kv's in-memory index: a hash table over key bytes (keys in one arena, a 32-byte
  * entry per key with value position, value length and seq) with an ordered view for
@@ -152,6 +188,11 @@ export interface KeyTable {
    * the slot, or -1 when absent.
    */
   find(key: Uint8Array, keyLength: number, out: Float64Array): number;
+  /**
+   * `find` of a string key by its UTF-8 bytes, with no buffer to fill first: the slot,
+   * -1 when absent, or -2 when the key is empty or longer than the table's key bound.
+   */
+  findString(key: string, out: Float64Array): number;
   /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
@@ -203,6 +244,7 @@ export interface KeyTableConstructor {
 interface Binding {
   NativeFile: NativeFileConstructor;
   KeyTable: KeyTableConstructor;
+  SyncThread: SyncThreadConstructor;
   syncDirSync(path: string): void;
   syncDir(path: string): Promise<void>;
   renameSync(from: string, to: string): void;
@@ -214,6 +256,7 @@ interface Binding {
   listDirSync(path: string): string[];
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
+  verifiedCopy(data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array): boolean;
   crc32(data: Uint8Array, seed?: number): number;
   md5(data: Uint8Array): Promise<string>;
   sha256(data: Uint8Array): Promise<string>;
@@ -227,6 +270,7 @@ const binding = loadBinding<Binding>();
 
 export const NativeFile: NativeFileConstructor = binding.NativeFile;
 export const KeyTable: KeyTableConstructor = binding.KeyTable;
+export const SyncThread: SyncThreadConstructor = binding.SyncThread;
 
 /** open(O_RDONLY|O_DIRECTORY) + fsync: makes entries created, renamed or removed in the directory durable. */
 export const syncDirSync: (path: string) => void = binding.syncDirSync;
@@ -251,6 +295,13 @@ export const statSync: (path: string) => StatResult | null = binding.statSync;
  * `crc32c(b, crc32c(a)) === crc32c(concat(a, b))`. Returns an unsigned 32-bit number.
  */
 export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32c;
+/**
+ * A value read back and checked in one call: when the CRC-32C stored (u32 LE) at
+ * `data[offset..offset + 4]` matches the `length` bytes after it, seeded with `seed`,
+ * copies them into `into[0..length]` and returns true; false, copying nothing, when it
+ * does not. Bounds past `data` or `into` throw.
+ */
+export const verifiedCopy: (data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array) => boolean = binding.verifiedCopy;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
 /**

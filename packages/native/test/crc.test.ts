@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { crc32, crc32c } from '../src/index.js';
+import { crc32, crc32c, verifiedCopy } from '../src/index.js';
 
 const CHECK = new TextEncoder().encode('123456789');
 
@@ -74,5 +74,33 @@ describe('crc32', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('verifiedCopy', () => {
+  it('copies a value whose stored CRC-32C (seeded) matches, and copies nothing when one byte differs', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 0xffffffff }), fc.nat(40), fc.nat(), (value, seed, at, flip) => {
+        const data = Buffer.alloc(at + 4 + value.length + 3, 0xee);
+        data.writeUInt32LE(crc32c(value, seed), at);
+        data.set(value, at + 4);
+        const into = Buffer.alloc(value.length + 2, 0x11);
+        expect(verifiedCopy(data, at, value.length, seed, into)).toBe(true);
+        expect(into.subarray(0, value.length)).toEqual(Buffer.from(value));
+        if (value.length === 0) return;
+        data[at + 4 + (flip % value.length)]! ^= 0x01;
+        const untouched = Buffer.alloc(value.length, 0x22);
+        expect(verifiedCopy(data, at, value.length, seed, untouched)).toBe(false);
+        expect(untouched).toEqual(Buffer.alloc(value.length, 0x22));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses bounds past the data or the destination', () => {
+    const data = Buffer.alloc(10);
+    expect(() => verifiedCopy(data, 4, 3, 0, Buffer.alloc(3))).toThrow(/past the end/);
+    expect(() => verifiedCopy(data, 0, 6, 0, Buffer.alloc(5))).toThrow(/shorter/);
+    expect(() => verifiedCopy(data, 0xffffffff, 1, 0, Buffer.alloc(1))).toThrow(/past the end/);
   });
 });

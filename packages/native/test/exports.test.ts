@@ -8,6 +8,7 @@ describe('@keel/native exports', () => {
       [
         'FRAME_SCAN_STOP',
         'KeyTable',
+        'SyncThread',
         'NativeFile',
         'allocAligned',
         'decodeScan',
@@ -28,6 +29,7 @@ describe('@keel/native exports', () => {
         'statSync',
         'syncDir',
         'syncDirSync',
+        'verifiedCopy',
       ].sort(),
     );
     for (const [name, value] of Object.entries(native)) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyTable, crc32c } from '../src/index.js';
 
@@ -32,6 +33,12 @@ function putFrame(entries: Array<[string, string]>, firstSeq: number): Buffer {
   return frame;
 }
 
+/** `putFrame` for keys and values given as bytes (any UTF-8). */
+function putBytesFrame(entries: Array<[Buffer, Buffer]>, firstSeq: number): Buffer {
+  const latin1 = entries.map(([key, value]) => [key.toString('latin1'), value.toString('latin1')] as [string, string]);
+  return putFrame(latin1, firstSeq);
+}
+
 describe('KeyTable', () => {
   it('seals and applies a record in one call; find returns the fields and the key CRC', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
@@ -47,6 +54,30 @@ describe('KeyTable', () => {
     const at = position! - 1000;
     expect(frame.readUInt32LE(at)).toBe(crc32c(frame.subarray(at + 4, at + 4 + 3), keyCrc));
     expect(table.find(Buffer.from('zz'), 2, out)).toBe(-1);
+  });
+
+  it('findString finds a string key by its UTF-8 bytes exactly as find does, and says -2 for an empty or too long key', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 20, selector: (key) => Buffer.from(key, 'utf8').toString('hex') }), fc.string({ unit: 'binary', maxLength: 12 }), (keys, probe) => {
+        const table = new KeyTable(40, VALUE_BYTES_MAX);
+        const bytes = keys.map((key) => Buffer.from(key, 'utf8'));
+        const frame = putBytesFrame(bytes.map((key) => [key, Buffer.from('v')]), 1);
+        expect(table.commitRecord(frame, 0, frame.length, 0, 100, 1)).toBe(true);
+        for (const key of [...keys, probe]) {
+          const utf8 = Buffer.from(key, 'utf8');
+          const viaString = new Float64Array(6);
+          const viaBytes = new Float64Array(6);
+          const slot = table.findString(key, viaString);
+          if (utf8.length === 0 || utf8.length > 40) {
+            expect(slot).toBe(-2);
+            continue;
+          }
+          expect(slot).toBe(table.find(utf8, utf8.length, viaBytes));
+          expect(viaString).toEqual(viaBytes);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('after switchLog reports every value in the previous log until relocate moves it (only from where it was) or a write replaces it', () => {

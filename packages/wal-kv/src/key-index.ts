@@ -38,6 +38,17 @@ export class KeyIndex {
     this.table.deadBytes = bytes;
   }
 
+  /**
+   * `find` of a key as a caller passed it, in one native call for a string (its UTF-8
+   * bytes are its byte form); undefined when it is not a string of 1 to KEY_BYTES_MAX
+   * bytes, for the caller to validate it and say what is wrong.
+   */
+  findGiven(key: unknown): boolean | undefined {
+    if (typeof key !== 'string') return undefined;
+    const slot = this.table.findString(key, this.found);
+    return slot === -2 ? undefined : slot >= 0;
+  }
+
   /** Looks `key` up; when present its fields are in `found` (position, length, seq, key CRC, key length, in the previous log). */
   find(key: KeyBytes): boolean {
     if (typeof key !== 'string') return this.table.find(key, key.length, this.found) >= 0;

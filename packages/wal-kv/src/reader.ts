@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { KeelError, crc32c, type IoFile } from '@keel/core';
+import { KeelError, crc32c, verifiedValueCopy, type IoFile } from '@keel/core';
 import { VALUE_CRC_BYTES } from './format.js';
 import { MAP_SEGMENT_BYTES } from './limits.js';
 
@@ -23,8 +23,13 @@ export class LogReader {
 
   /** The value at `position` of the key whose CRC-32C is `keyCrc`, as a copy the caller may keep and write into. */
   readValue(keyCrc: number, position: number, length: number, readableThrough: number): Buffer {
-    const mapped = this.#mappedRange(position, VALUE_CRC_BYTES + length, readableThrough);
-    if (mapped !== null) return Buffer.from(this.#verified(mapped, position, keyCrc).subarray(VALUE_CRC_BYTES));
+    const map = this.#mapFor(position, VALUE_CRC_BYTES + length, readableThrough);
+    if (map !== null) {
+      // Checked and copied out of the mapping in one native call.
+      const value = verifiedValueCopy(map, position % MAP_SEGMENT_BYTES, length, keyCrc);
+      if (value === null) throw this.#failsCrc(position);
+      return value;
+    }
     // A mapping is read-only and must not be handed out (a write into it would crash);
     // a buffer read for this call can be.
     return this.#verified(this.#read(position, length), position, keyCrc).subarray(VALUE_CRC_BYTES);
@@ -44,14 +49,16 @@ export class LogReader {
    */
   #verified<T extends Uint8Array>(field: T, position: number, keyCrc: number): T {
     const stored = (field[0]! | (field[1]! << 8) | (field[2]! << 16) | (field[3]! << 24)) >>> 0;
-    if (crc32c(field.subarray(VALUE_CRC_BYTES), keyCrc) !== stored) {
-      throw new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.#path, offset: position });
-    }
+    if (crc32c(field.subarray(VALUE_CRC_BYTES), keyCrc) !== stored) throw this.#failsCrc(position);
     return field;
   }
 
-  /** A view of [position, position + bytes) inside one mapped segment wholly below `readableThrough`, or null. */
-  #mappedRange(position: number, bytes: number, readableThrough: number): Uint8Array | null {
+  #failsCrc(position: number): KeelError {
+    return new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.#path, offset: position });
+  }
+
+  /** The mapped segment holding all of [position, position + bytes), wholly below `readableThrough`, or null. */
+  #mapFor(position: number, bytes: number, readableThrough: number): Uint8Array | null {
     if (this.#mapUnsupported) return null;
     const segment = Math.floor(position / MAP_SEGMENT_BYTES);
     const segmentStart = segment * MAP_SEGMENT_BYTES;
@@ -67,7 +74,6 @@ export class LogReader {
       }
       this.#maps[segment] = map;
     }
-    const start = position - segmentStart;
-    return map.subarray(start, start + bytes);
+    return map;
   }
 }

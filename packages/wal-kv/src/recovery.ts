@@ -133,20 +133,21 @@ function temporaryVerdict(io: Io, path: string): 'ours' | 'gone' | 'foreign' {
   const stat = io.stat(path);
   if (stat === null) return 'gone';
   if (!stat.isFile) return 'foreign';
-  let file: IoFile;
+  // The file may vanish at the open or, through a read-only open's overlay (which opens
+  // the real file at its first read), at the read.
   try {
-    file = io.open(path);
+    const file = io.open(path);
+    try {
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
+      const head = new Uint8Array(signature.length);
+      return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
+    } finally {
+      file.closeSync();
+    }
   } catch (error) {
     if (isKeelError(error, 'KEEL_NOT_FOUND')) return 'gone';
     throw error;
-  }
-  try {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
-    const head = new Uint8Array(signature.length);
-    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
-  } finally {
-    file.closeSync();
   }
 }
 

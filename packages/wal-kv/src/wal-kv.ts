@@ -183,7 +183,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.assertOpen();
     const state = this.#state;
     const { index } = state;
-    if (!index.find(keyBytesOf(key))) return undefined;
+    if (!(index.findGiven(key) ?? index.find(keyBytesOf(key)))) return undefined;
     const found = index.found;
     const writer = found[5] === 0 ? state.writer : logOf(state, state.generation - 1);
     return decodeValue(writer.readValue(found[3]!, found[0]!, found[1]!), state.options.valueEncoding) as V;
@@ -191,7 +191,8 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
 
   has(key: Key): boolean {
     this.assertOpen();
-    return this.#state.index.find(keyBytesOf(key));
+    const { index } = this.#state;
+    return index.findGiven(key) ?? index.find(keyBytesOf(key));
   }
 
   get size(): number {

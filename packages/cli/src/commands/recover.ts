@@ -2,7 +2,7 @@ import { isKeelError } from '@keel/core';
 import { detectStore } from '../detect.js';
 import { EXIT_FAILED, printFields, printJson } from '../output.js';
 import { openStore } from '../stores.js';
-import { describeRecovery } from './recovery-summary.js';
+import { describeRecovery, repairsOf } from './recovery-summary.js';
 
 export interface RecoverOptions {
   apply?: boolean;
@@ -27,7 +27,7 @@ export async function recover(path: string, options: RecoverOptions): Promise<nu
     const store = await openStore(detected.backend, path, { readOnly: !apply, recovery: policy });
     const recovery = describeRecovery(store.recovery, apply ? 'did' : 'would');
     await store.close();
-    result = { path, backend: detected.backend, policy, applied: apply, outcome: recovery.actions.length === 0 ? 'nothing to do' : apply ? 'repaired' : 'would repair', ...recovery };
+    result = { path, backend: detected.backend, policy, applied: apply, outcome: repairsOf(store.recovery).length === 0 ? 'nothing to do' : apply ? 'repaired' : 'would repair', ...recovery };
   } catch (error) {
     if (!isKeelError(error, 'KEEL_CORRUPT')) throw error;
     // Refused: nothing was changed, and the message says why and where.

@@ -4,7 +4,7 @@ import { EXIT_FAILED, EXIT_OK, printFields, printJson } from '../output.js';
 import { progressBar } from '../progress.js';
 import { writerIsLive } from '../live-writer.js';
 import { openStore } from '../stores.js';
-import { describeRecovery } from './recovery-summary.js';
+import { describeRecovery, repairsOf } from './recovery-summary.js';
 
 /** Repairs that mean bytes on disk were damaged (the rest tidy up after an interrupted step). */
 const DAMAGE: ReadonlySet<RecoveryAction['kind']> = new Set(['saved-tail', 'truncated-tail', 'rebuilt-index', 'ignored-snapshot']);
@@ -48,7 +48,7 @@ async function check(backend: Parameters<typeof openStore>[0], path: string, sho
     // recovery would cut or rebuild there now is work in flight, not damage.
     if (damage.length > 0 && writerIsLive(path)) return { clean: true, verdict: `clean (a writer is live; its tail in flight: ${damage.map((action) => action.kind).join(', ')})`, records, recovery };
     if (damage.length > 0) return { clean: false, verdict: `damaged: recovery would ${damage.map((action) => action.kind).join(', ')}`, records, recovery };
-    return { clean: true, verdict: recovery.actions.length === 0 ? 'clean' : 'clean (recovery would tidy up after an interrupted step)', records, recovery };
+    return { clean: true, verdict: repairsOf(store.recovery).length === 0 ? 'clean' : 'clean (recovery would tidy up after an interrupted step)', records, recovery };
   } catch (error) {
     bar.stop();
     if (isKeelError(error, 'KEEL_CORRUPT')) return damaged('a record fails its check', error);

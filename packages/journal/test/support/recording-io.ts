@@ -1,4 +1,5 @@
 import { ioError, nativeIo, type Io, type IoFile, type IoOpenOptions } from '@keel/core';
+import { CLEAN_SHUTDOWN_SUFFIX } from '../../src/format.js';
 
 /** What a RecordingIo saw, per file path. */
 export interface IoLog {
@@ -23,14 +24,16 @@ export interface RecordingIoOptions {
 }
 
 /**
- * Wraps the native Io to count writes and datasyncs and to inject EIO: the test-side
- * stand-in for the conformance suite's FaultFs.
+ * Wraps the native Io to count writes and datasyncs of the journal's own file and to
+ * inject EIO there: the test-side stand-in for the conformance suite's FaultFs. The
+ * clean-shutdown record close writes beside the journal passes through unrecorded.
  */
 export function recordingIo(options: RecordingIoOptions = {}): { io: Io; log: IoLog } {
   const log: IoLog = { writtenThrough: 0, writes: 0, datasyncsStarted: 0, datasyncsFinished: 0, coveredThrough: [] };
   const io: Io = {
     ...nativeIo,
     open(path: string, openOptions: IoOpenOptions = {}): IoFile {
+      if (path.includes(CLEAN_SHUTDOWN_SUFFIX)) return nativeIo.open(path, openOptions);
       const direct = openOptions.direct === true && options.refuseDirect !== true;
       return wrapFile(nativeIo.open(path, { ...openOptions, direct }), log, options, openOptions.direct === true && !direct);
     },

@@ -1,9 +1,9 @@
 //! CRC-32C, CRC-32, MD5, SHA-256 and the one-crossing frame scan and seal.
 
 use ::md5::Md5;
-use sha2::{Digest, Sha256};
 use napi::bindgen_prelude::{AsyncTask, Env, Uint32ArraySlice, Uint8Array, Uint8ArraySlice};
 use napi_derive::napi;
+use sha2::{Digest, Sha256};
 
 use super::throw;
 use crate::task::Blocking;
@@ -14,6 +14,33 @@ use crate::{error, frames};
 #[napi(js_name = "crc32c")]
 pub fn crc32c(data: &[u8], seed: Option<u32>) -> u32 {
   ::crc32c::crc32c_append(seed.unwrap_or(0), data)
+}
+
+/// A value read back and checked in one call: when the CRC-32C stored (u32 LE) at
+/// `data[offset..offset + 4]` matches the `length` bytes after it, seeded with `seed`,
+/// copies those bytes into `into[0..length]` and returns true; false (nothing copied)
+/// when it does not. Out-of-range bounds are an error. The caller allocates `into`:
+/// a buffer made here would be an external one, which costs more than the copy.
+#[napi(js_name = "verifiedCopy")]
+pub fn verified_copy(data: &[u8], offset: u32, length: u32, seed: u32, mut into: Uint8ArraySlice) -> napi::Result<bool> {
+  let start = offset as usize;
+  let end = start
+    .checked_add(4)
+    .and_then(|value| value.checked_add(length as usize))
+    .filter(|&end| end <= data.len())
+    .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "offset + 4 + length is past the end of data"))?;
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  let into = unsafe { into.as_mut() };
+  let into = into
+    .get_mut(..length as usize)
+    .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "into is shorter than length"))?;
+  let stored = u32::from_le_bytes([data[start], data[start + 1], data[start + 2], data[start + 3]]);
+  let value = &data[start + 4..end];
+  if ::crc32c::crc32c_append(seed, value) != stored {
+    return Ok(false);
+  }
+  into.copy_from_slice(value);
+  Ok(true)
 }
 
 /// Validates every whole frame in `chunk` (at most 4 GiB) and writes each frame's end
@@ -87,5 +114,8 @@ pub fn sha256(data: Uint8Array) -> AsyncTask<Blocking<String>> {
 }
 
 fn hex<D: Digest>(data: &[u8]) -> String {
-  D::digest(data).iter().map(|byte| format!("{byte:02x}")).collect()
+  D::digest(data)
+    .iter()
+    .map(|byte| format!("{byte:02x}"))
+    .collect()
 }

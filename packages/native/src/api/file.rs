@@ -87,7 +87,7 @@ impl NativeFile {
     })
   }
 
-  fn handle(&self, syscall: &'static str) -> Outcome<Arc<Handle>> {
+  pub(crate) fn handle(&self, syscall: &'static str) -> Outcome<Arc<Handle>> {
     let handle = self.handle.borrow();
     handle.clone().ok_or_else(|| closed(syscall, &self.path))
   }

@@ -23,7 +23,11 @@ fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
     entry.seq as f64,
     crc32c::crc32c(key) as f64,
     key.len() as f64,
-    if table.in_previous_log(slot) { 1.0 } else { 0.0 },
+    if table.in_previous_log(slot) {
+      1.0
+    } else {
+      0.0
+    },
   ]
 }
 
@@ -95,10 +99,26 @@ impl KeyTable {
   /// Looks up `key[0..keyLength]`; writes its fields (see FIELDS_PER_ENTRY) into `out`
   /// and returns the slot, or -1.
   #[napi]
-  pub fn find(&self, key: &[u8], key_length: u32, mut out: Float64ArraySlice) -> napi::Result<i32> {
+  pub fn find(&self, key: &[u8], key_length: u32, out: Float64ArraySlice) -> napi::Result<i32> {
     let key = key
       .get(..key_length as usize)
       .ok_or_else(|| invalid("keyLength is past the key buffer"))?;
+    self.find_into(key, out)
+  }
+
+  /// `find` of a string key by its UTF-8 bytes (the store's byte form of a string key),
+  /// with no buffer to fill on the JS side first. Returns the slot, -1 when absent, or -2
+  /// when the key is empty or longer than the table's key bound (for the caller to report).
+  #[napi]
+  pub fn find_string(&self, key: String, out: Float64ArraySlice) -> napi::Result<i32> {
+    let key = key.as_bytes();
+    if key.is_empty() || key.len() > self.limits.key_bytes_max {
+      return Ok(-2);
+    }
+    self.find_into(key, out)
+  }
+
+  fn find_into(&self, key: &[u8], mut out: Float64ArraySlice) -> napi::Result<i32> {
     let Some(slot) = self.table.find(key) else {
       return Ok(-1);
     };
@@ -153,7 +173,13 @@ impl KeyTable {
     let previous_seq = whole(previous_seq, "previousSeq")?;
     let last = self
       .table
-      .replay_record(payload, payload_offset, generation, previous_seq, self.limits)
+      .replay_record(
+        payload,
+        payload_offset,
+        generation,
+        previous_seq,
+        self.limits,
+      )
       .map_err(invalid)?;
     Ok(last as f64)
   }
@@ -271,7 +297,10 @@ impl KeyTable {
     }
     let mut moved = 0usize;
     for i in 0..slots.len() {
-      if self.table.relocate(slots[i], whole(from[i], "from")?, whole(to[i], "to")?) {
+      if self
+        .table
+        .relocate(slots[i], whole(from[i], "from")?, whole(to[i], "to")?)
+      {
         moved += 1;
       }
     }

@@ -6,6 +6,7 @@ mod file;
 mod key_table;
 mod memory;
 mod paths;
+mod sync_thread;
 
 use napi::bindgen_prelude::Env;
 

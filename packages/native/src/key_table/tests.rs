@@ -144,7 +144,10 @@ fn relocate_moves_only_values_still_at_their_place_in_the_previous_log() {
   assert!(!table.relocate(a, 10, 100), "moved once only");
   assert!(!table.relocate(b, 20, 200), "written since");
   assert!(!table.relocate(b, 10, 200), "a place in the current log");
-  assert!(!table.relocate(c, 30, 300), "removed (its slot free or reused)");
+  assert!(
+    !table.relocate(c, 30, 300),
+    "removed (its slot free or reused)"
+  );
   assert_eq!(table.entry(a).position, 100);
   assert!(!table.in_previous_log(a));
   assert_eq!(table.entry(b).position, 10);
