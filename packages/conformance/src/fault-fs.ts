@@ -285,6 +285,19 @@ export class FaultFs implements Io {
     }
   }
 
+  /**
+   * The rename at once (an entry operation like any other, lost in a crash until the
+   * directory is synced), then the sync of the target's directory and of the source's when
+   * another: the order the native call keeps on the threadpool.
+   */
+  async renameDurable(from: string, to: string): Promise<void> {
+    this.rename(from, to);
+    const target = splitPath(normalizePath(to)).dir;
+    const source = splitPath(normalizePath(from)).dir;
+    await this.syncDir(target);
+    if (source !== target) await this.syncDir(source);
+  }
+
   syncDir(dir: string): Promise<void> {
     const normal = normalizePath(dir);
     try {

@@ -76,6 +76,37 @@ export const KNOWN_HARD_CASES: readonly KnownHardCase[] = [
     },
   },
   {
+    backend: 'segment-log',
+    why: 'a write torn byte by byte left the next segment file a roll had prepared and used with a torn header and scattered record bytes behind it: open refused it as not its own instead of setting it aside (seed -2144862460)',
+    scenario: {
+      durability: 'explicit',
+      steps: [
+        { type: 'batch', sizes: [0], keys: [0], removes: [false] },
+        { type: 'write', size: 0, key: 0, remove: false },
+      ],
+      fault: { kind: 'recovery-crash', first: { seed: 761_616_597, data: { mode: 'torn', granularity: 1 }, entries: 'keep-all' }, mutation: 1, crash: { seed: 0, data: { mode: 'keep-all' }, entries: 'keep-all' } },
+      tail: [
+        { type: 'write', size: 9, key: 0, remove: false },
+        { type: 'sync' },
+      ],
+    },
+  },
+  {
+    backend: 'segment-log',
+    why: 'deleteBefore right after roll() named in its checkpoint the new segment, still under its prepared name with no durable header: a power cut left that file empty, open removed it as unused, and the checkpoint named a segment that was not there (seed -1902870020)',
+    scenario: {
+      durability: 'explicit',
+      steps: [
+        { type: 'write', size: 0, key: 0, remove: false },
+        { type: 'sync' },
+        { type: 'protocol', name: 'roll' },
+        { type: 'write', size: 0, key: 0, remove: false },
+      ],
+      fault: { kind: 'protocol-crash-point', mutation: 7, choice: 21, crash: { seed: 0, data: { mode: 'lose-all' }, entries: 'keep-all' } },
+      tail: [{ type: 'reopen' }],
+    },
+  },
+  {
     backend: 'payload-store',
     why: "a crash during the recovery of a torn rotation left the new segment's header torn with its magic whole and its version bytes zero: open took it for a segment of an older format and refused (seed -831262114)",
     scenario: {

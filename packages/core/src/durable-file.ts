@@ -81,8 +81,13 @@ export function writeNewFileSync(io: Io, path: string, contents: FileContents): 
   }
 }
 
-/** Renames `from` to `to` and fsyncs the directory, off the event loop: the rename survives a crash once this resolves. */
+/**
+ * Renames `from` to `to` and fsyncs the directories, off the event loop: the rename
+ * survives a crash once this resolves. The rename itself runs on the threadpool too where
+ * the Io can (`Io.renameDurable`), else on the calling thread.
+ */
 export async function renameDurably(io: Io, from: string, to: string): Promise<void> {
+  if (io.renameDurable !== undefined) return io.renameDurable(from, to);
   io.rename(from, to);
   await io.syncDir(parentDir(to));
   if (parentDir(from) !== parentDir(to)) await io.syncDir(parentDir(from));

@@ -1,4 +1,5 @@
 import type { Advice, CopiedBytes, Io, IoFile, IoOpenOptions, IoStat, SyncThreadOptions } from './io.js';
+import { renameDurably } from './durable-file.js';
 
 /** The operations that change what is on disk, named as interceptors see them. */
 export type IoMutation = 'open-create' | 'mkdir' | 'remove' | 'rename' | 'sync-dir' | 'write' | 'set-length' | 'datasync' | 'fsync';
@@ -74,6 +75,11 @@ export class InterceptedIo implements Io {
 
   rename(from: string, to: string): void {
     this.aroundSync('rename', from, () => this.inner.rename(from, to));
+  }
+
+  /** The inner Io's `renameDurable`, or its `rename` run at once and then `syncDir`. */
+  renameDurable(from: string, to: string): Promise<void> {
+    return this.aroundAsync('rename', from, () => renameDurably(this.inner, from, to));
   }
 
   syncDir(dir: string): Promise<void> {

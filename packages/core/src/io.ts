@@ -127,6 +127,13 @@ export interface Io {
   removeAsync?(path: string): Promise<void>;
   /** Atomic rename; durable only after `syncDir` of the parents. */
   rename(from: string, to: string): void;
+  /**
+   * Optional: `rename`, then a sync of the target's directory (and of the source's, when
+   * another), all off the event loop (native: on the threadpool). Resolves once the new
+   * name is durable. An Io without it is renamed with `rename` and `syncDir` (see
+   * `renameDurably`).
+   */
+  renameDurable?(from: string, to: string): Promise<void>;
   syncDir(dir: string): Promise<void>;
   syncDirSync(dir: string): void;
   /**

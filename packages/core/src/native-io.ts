@@ -208,6 +208,11 @@ export const nativeIo: Io = {
     assertPath(to);
     guarded(from, () => native.renameSync(from, to));
   },
+  renameDurable(from: string, to: string): Promise<void> {
+    assertPath(from);
+    assertPath(to);
+    return guardedAsync(from, () => native.renameDurable(from, to));
+  },
   syncDir(dir: string): Promise<void> {
     assertPath(dir);
     return guardedAsync(dir, () => native.syncDir(dir));

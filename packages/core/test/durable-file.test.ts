@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InterceptedIo, ioError, nativeIo, renameDurably, writeFileDurably, writeFileDurablySync, type IoMutation } from '../src/index.js';
+import { InterceptedIo, ioError, nativeIo, renameDurably, writeFileDurably, writeFileDurablySync, type Io, type IoMutation } from '../src/index.js';
 import { useTempDir } from './temp-dir.js';
 
 /** Records every mutating operation (and whether it ran on the synchronous path); fails the ones `fails` picks. */
@@ -90,12 +90,33 @@ describe('writeFileDurably', () => {
 describe('renameDurably', () => {
   const tempDir = useTempDir();
 
-  it('renames and syncs the directory on the async path', async () => {
+  it('renames and syncs the directory in one call off the event loop where the Io has renameDurable', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a'), 'x');
     const io = new RecordingIo();
     await renameDurably(io, join(dir, 'a'), join(dir, 'b'));
     expect(readdirSync(dir)).toEqual(['b']);
-    expect(io.log.map((entry) => entry.split(' ')[0])).toEqual(['renameSync', 'sync-dir']);
+    expect(io.log).toEqual(['rename a']);
+  });
+
+  it('renames on the calling thread, then syncs the directory on the async path, where the Io has no renameDurable', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a'), 'x');
+    const calls: string[] = [];
+    const io: Io = {
+      ...nativeIo,
+      renameDurable: undefined,
+      rename: (from, to) => {
+        calls.push('rename');
+        nativeIo.rename(from, to);
+      },
+      syncDir: (path) => {
+        calls.push('syncDir');
+        return nativeIo.syncDir(path);
+      },
+    };
+    await renameDurably(io, join(dir, 'a'), join(dir, 'b'));
+    expect(readdirSync(dir)).toEqual(['b']);
+    expect(calls).toEqual(['rename', 'syncDir']);
   });
 });

@@ -83,6 +83,19 @@ export const CLEAN_SHUTDOWN_MAGIC = 0x4b53_4c43;
 export const CLEAN_SHUTDOWN_VERSION = 1;
 export const CLEAN_SHUTDOWN_FORMAT = defineFrameFormat(CLEAN_SHUTDOWN_MAGIC, HEADER_PAYLOAD_BYTES);
 
+/**
+ * The next segment's `.log`, created ahead of the roll that will need it (by a flush, off
+ * the append path) and holding one frame, magic "KSLP", of the header's size and payload
+ * shape: version u16 + reserved u16 + offset u64 (= 0) + store id. A roll writes the real
+ * header over it and renames the file to its segment's name on the threadpool, so the
+ * append that rolls creates no file. Open removes one no roll used and takes one a roll
+ * used (it starts with a whole header of this log) for the segment its header names.
+ */
+export const PREPARED_SEGMENT_NAME = 'next-segment.prepared';
+export const PREPARED_MAGIC = 0x4b53_4c50;
+export const PREPARED_VERSION = 1;
+export const PREPARED_FORMAT = defineFrameFormat(PREPARED_MAGIC, HEADER_PAYLOAD_BYTES);
+
 // Relations the code relies on, checked once where the constants live.
 if (RECORD_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('record payload bound exceeds the frame bound');
 if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');

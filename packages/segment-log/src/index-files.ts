@@ -1,4 +1,4 @@
-import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, type FrameFormat, type Io, type IoFile } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, decodeFrame, encodeFrame, parentDir, type FrameFormat, type Io, type IoFile } from '@keel/core';
 import {
   HEADER_BYTES,
   MIN_TIMESTAMP_BYTES,
@@ -216,15 +216,27 @@ export function sealedIndexFrames(segment: Segment): { offset: Uint8Array; time:
 }
 
 /**
+ * The active segment's index files, created by the first flush after its roll (before that
+ * flush syncs the directory, so their entries become durable with the segment's own) rather
+ * than by the append that rolled. A segment sealed before any flush reached it gets them
+ * when its sealed frames are written: a batch that rolls a thousand tiny segments holds no
+ * index file open for each.
+ */
+export function ensureIndexFiles(io: Io, segment: Segment): void {
+  if (segment.indexFiles === null && !segment.sealed) openIndexFiles(io, segment, true);
+}
+
+/**
  * Replaces a sealed segment's index files with one frame each and makes them durable, the
- * two datasyncs side by side. The log must already be durable, and the next segment's
- * directory entry too: open takes a sealed frame as proof of both. A crash part-way
- * leaves a file that fails its CRC or its size, which open rebuilds.
+ * two datasyncs side by side, then closes them. The log must already be durable, and the
+ * next segment's directory entry too: open takes a sealed frame as proof of both. A crash
+ * part-way leaves a file that fails its CRC or its size, which open rebuilds.
  */
 export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void> {
-  const files = openRewrittenIndexFiles(io, segment);
+  const { files, created } = writeSealedFrames(io, segment);
   try {
-    await Promise.all(files.map((file) => file.datasync()));
+    // A file created here is a new directory entry: it is synced with the data.
+    await Promise.all([...files.map((file) => file.datasync()), created ? io.syncDir(parentDir(segment.paths.offsetIndex)) : undefined]);
   } finally {
     for (const file of files) file.closeSync();
   }
@@ -233,36 +245,56 @@ export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void>
 
 /** `rewriteIndexFiles` on the calling thread (the store's `syncSync`). */
 export function rewriteIndexFilesSync(io: Io, segment: Segment): void {
-  const files = openRewrittenIndexFiles(io, segment);
+  const { files, created } = writeSealedFrames(io, segment);
   try {
     for (const file of files) file.datasyncSync();
+    if (created) io.syncDirSync(parentDir(segment.paths.offsetIndex));
   } finally {
     for (const file of files) file.closeSync();
   }
   markIndexDurable(segment);
 }
 
-function openRewrittenIndexFiles(io: Io, segment: Segment): IoFile[] {
+/**
+ * Writes the sealed frames, each over its file's entries (cut to nothing first, so a crash
+ * leaves a prefix of the frame or of the entries, never the two mixed): through the files
+ * the segment has open, or through files opened (created when missing) here, one after
+ * the other, so that a file that cannot be opened leaves the other as it was.
+ */
+function writeSealedFrames(io: Io, segment: Segment): { files: IoFile[]; created: boolean } {
   const frames = sealedIndexFrames(segment);
+  const open = segment.indexFiles;
+  segment.indexFiles = null;
+  const targets = [
+    { path: segment.paths.offsetIndex, frame: frames.offset, file: open?.offset ?? null },
+    { path: segment.paths.timeIndex, frame: frames.time, file: open?.time ?? null },
+  ];
   const files: IoFile[] = [];
+  let created = false;
   try {
-    for (const [path, frame] of [
-      [segment.paths.offsetIndex, frames.offset],
-      [segment.paths.timeIndex, frames.time],
-    ] as const) {
-      const file = io.open(path, { create: true, truncate: true });
+    for (const target of targets) {
+      let file = target.file;
+      if (file === null) {
+        created ||= io.stat(target.path) === null;
+        file = io.open(target.path, { create: true, truncate: true });
+      } else {
+        file.setLengthSync(0);
+      }
       files.push(file);
-      file.writeSync(frame, 0);
+      file.writeSync(target.frame, 0);
     }
   } catch (error) {
     for (const file of files) file.closeSync();
+    for (const target of targets.slice(files.length)) target.file?.closeSync();
     throw error;
   }
-  return files;
+  return { files, created };
 }
 
 function markIndexDurable(segment: Segment): void {
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
   segment.indexDurable = true;
+  // Here, not at the roll: packing a large index (a 1 GiB segment's is 262,144 entries) takes milliseconds.
+  segment.index.freeze();
 }

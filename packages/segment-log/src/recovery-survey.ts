@@ -4,6 +4,7 @@ import { loadIndexFiles, sealedFrameWritten } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
 import { headerFrame, refuseOlderFormat } from './segment-files.js';
+import { preparedFrame } from './prepared-segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 import { verifySegment } from './verify.js';
 
@@ -67,10 +68,15 @@ function readHeaderWindow(segment: Segment): Uint8Array {
   return window;
 }
 
-/** Whether every byte of `window` is the expected header's byte or zero: what a torn write of it leaves. */
+/**
+ * Whether every byte of `window` is what a torn write of the expected header leaves: the
+ * header's byte or zero, or the prepared frame's where a roll wrote the header over a
+ * prepared file (see prepared-segment.ts).
+ */
 function looksLikeTornHeader(window: Uint8Array, segment: Segment): boolean {
   const expected = headerFrame(segment.baseOffset, segment.storeId);
-  return window.every((byte, index) => byte === expected[index] || byte === 0);
+  const prepared = preparedFrame(segment.storeId);
+  return window.every((byte, index) => byte === expected[index] || byte === 0 || byte === prepared[index]);
 }
 
 /**

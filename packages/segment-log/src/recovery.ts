@@ -1,5 +1,6 @@
 import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, removeIfPresent, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
-import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { surveyPrepared } from './prepared-segment.js';
 import { readCleanShutdown, removeCleanShutdown } from './clean-shutdown.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
@@ -22,10 +23,15 @@ interface DirectoryListing {
   bases: number[];
   /** Files to remove once nothing can refuse the open, and why each is not needed. */
   leftovers: { name: string; detail: string }[];
+  /** Bytes of a prepared file whose header a crash tore with bytes behind it: set aside (renamed to `.torn-0`). */
+  tornPrepared: number | null;
+  /** The base offset of a segment found under the prepared file's name (a crash came before its rename), else null. */
+  prepared: number | null;
 }
 
 const BELOW_START = 'segment file below the durable log-start checkpoint (interrupted deleteBefore)';
 const ORPHAN = 'index file without its log (interrupted retention or creation)';
+const UNUSED_PREPARED = 'the next segment file, prepared ahead of a roll that never came';
 
 /**
  * The segments of `dir` at or above the durable log start. With a checkpoint, the first
@@ -44,13 +50,32 @@ function listSegments(io: Io, dir: string, storeId: Uint8Array): DirectoryListin
     else if (parsed.kind === 'log') logs.add(parsed.baseOffset);
     else indexes.push({ baseOffset: parsed.baseOffset, name });
   }
+  const found = surveyPrepared(io, dir, storeId);
+  const prepared = found.kind === 'segment' ? preparedSegmentOf(dir, found.baseOffset, start, logs, leftovers) : null;
+  if (found.kind === 'unused') leftovers.push({ name: PREPARED_SEGMENT_NAME, detail: UNUSED_PREPARED });
   for (const entry of indexes) if (!logs.has(entry.baseOffset)) leftovers.push({ name: entry.name, detail: ORPHAN });
   const bases = [...logs].sort((a, b) => a - b);
   if (logStart !== null && bases[0] !== logStart) {
     const path = joinPath(dir, LOG_START_FILE_NAME);
     throw new KeelError('KEEL_CORRUPT', `log-start checkpoint ${path} names offset ${logStart}, but no segment starts there (${bases.length === 0 ? 'no segments' : `first at ${bases[0]}`}); nothing was changed`, { path, offset: 0 });
   }
-  return { bases, leftovers };
+  return { bases, leftovers, prepared, tornPrepared: found.kind === 'torn' ? found.bytes : null };
+}
+
+/**
+ * A prepared file a roll used is the segment its header names (added to `logs`), unless
+ * that segment is below the log start (a leftover) or has a `.log` of its own too
+ * (refused: two files claim one segment). Returns its base offset, else null.
+ */
+function preparedSegmentOf(dir: string, baseOffset: number, start: number, logs: Set<number>, leftovers: DirectoryListing['leftovers']): number | null {
+  if (baseOffset < start) {
+    leftovers.push({ name: PREPARED_SEGMENT_NAME, detail: BELOW_START });
+    return null;
+  }
+  const path = joinPath(dir, PREPARED_SEGMENT_NAME);
+  if (logs.has(baseOffset)) throw new KeelError('KEEL_CORRUPT', `${path} holds the header of segment ${baseOffset}, which has its own .log too; nothing was changed`, { path, offset: 0 });
+  logs.add(baseOffset);
+  return baseOffset;
 }
 
 /**
@@ -69,34 +94,43 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   const listing = listSegments(io, dir, storeId);
   const cleanEnd = readCleanShutdown(io, dir, storeId);
   const files = new SealedFileCache();
+  // Where each segment's log is now: the prepared file's path for one found under it, until it is renamed.
+  const logPaths = new Map<number, string>(listing.bases.map((baseOffset) => [baseOffset, baseOffset === listing.prepared ? joinPath(dir, PREPARED_SEGMENT_NAME) : segmentPaths(dir, baseOffset).log]));
   const found = listing.bases.map((baseOffset) => {
-    const paths = segmentPaths(dir, baseOffset);
-    const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files);
+    const segment = new Segment(baseOffset, segmentPaths(dir, baseOffset), () => io.open(logPaths.get(baseOffset) as string), files);
     segment.storeId = storeId;
     return segment;
   });
   let active: Segment | null = null;
   try {
     const survey = surveySegments(io, found, options);
+    if (options.recovery === 'strict' && listing.tornPrepared !== null) {
+      const path = joinPath(dir, PREPARED_SEGMENT_NAME);
+      throw new KeelError('KEEL_CORRUPT', `${path} holds a torn segment header with bytes behind it; opened strict, nothing was changed`, { path, offset: 0 });
+    }
     if (options.recovery === 'strict' && survey.discarded.length > 0) {
       const first = survey.discarded[0] as Segment;
       throw corruptAt(first, 0, `segments from here on follow one whose end was never made durable; opened strict, nothing was changed`);
     }
     if (survey.active === null) {
       active = createSegment(io, dir, 0, files, storeId);
+      openIndexFiles(io, active, true);
       await active.log.datasync();
       active.durableBytes = active.size;
       report.actions.push({ kind: 'created', path: active.paths.log });
     } else {
       const { segment, header } = survey.active;
       segment.closeFiles();
-      active = new Segment(segment.baseOffset, segment.paths, () => io.open(segment.paths.log), files, io.open(segment.paths.log, { write: true }));
+      active = new Segment(segment.baseOffset, segment.paths, () => io.open(segment.paths.log), files, io.open(logPaths.get(segment.baseOffset) as string, { write: true }));
       active.storeId = storeId;
       // The active segment may still refuse (damage mid-log): nothing was changed yet.
       await recoverActive(io, active, header, options, report);
     }
-    setAside(io, survey.discarded, report);
+    setAside(io, survey.discarded, logPaths, report);
+    if (listing.tornPrepared !== null) setAsideFile(io, joinPath(dir, PREPARED_SEGMENT_NAME), listing.tornPrepared, report, 'the next segment file, whose header a crash tore before any record of it was whole');
     await removeLeftovers(io, dir, listing.leftovers, report);
+    // Last of the changes that can be refused before: a kept segment found under the prepared name takes its own.
+    if (listing.prepared !== null && !survey.discarded.some((segment) => segment.baseOffset === listing.prepared)) takeOwnName(io, dir, listing.prepared, logPaths, report);
     // A roll's new segment may have been created without a directory sync: every entry
     // open found is made durable before it claims anything, and before a sealed frame below.
     await io.syncDir(dir);
@@ -125,6 +159,18 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
 }
 
 /**
+ * Renames a segment found under the prepared file's name to its own: a crash came after
+ * the roll that used the file and before its rename was durable. Until here recovery
+ * reads and repairs it under the prepared name (a tail it cuts is saved beside that file).
+ */
+function takeOwnName(io: Io, dir: string, baseOffset: number, logPaths: Map<number, string>, report: RecoveryReport): void {
+  const to = segmentPaths(dir, baseOffset).log;
+  io.rename(joinPath(dir, PREPARED_SEGMENT_NAME), to);
+  logPaths.set(baseOffset, to);
+  report.actions.push({ kind: 'completed-switch', path: to, detail: `segment ${baseOffset}, started in ${PREPARED_SEGMENT_NAME} by a roll whose rename a crash cut short, took its own name` });
+}
+
+/**
  * The store's id. A directory that holds no file of a log yet becomes one: its identity
  * is written durably (replacing only our own torn creation of it) before any segment or
  * checkpoint can name it. Where segments or a checkpoint exist, the identity must be
@@ -136,7 +182,7 @@ async function storeIdentity(io: Io, dir: string, report: RecoveryReport): Promi
   const identity = IDENTITY.survey(io, dir);
   if (identity.state === 'valid') return identity.storeId;
   if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
-  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || [LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME].includes(name));
+  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || [LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, PREPARED_SEGMENT_NAME].includes(name));
   if (logFiles.length > 0) {
     const first = logFiles.sort()[0] as string;
     const path = joinPath(dir, first);
@@ -214,20 +260,22 @@ async function rewriteRescanned(io: Io, dir: string, rescanned: readonly Segment
  * `<name>.log.torn-0` (its bytes kept, as a cut tail is) and its index files removed. A
  * crash part-way leaves a prefix of them, which the next open sets aside the same way.
  */
-function setAside(io: Io, discarded: readonly Segment[], report: RecoveryReport): void {
+function setAside(io: Io, discarded: readonly Segment[], logPaths: ReadonlyMap<number, string>, report: RecoveryReport): void {
   for (const segment of [...discarded].reverse()) {
     const bytes = segment.log.sizeSync();
     segment.closeFiles();
-    const saved = freshSavedPath(io, savedTailPath(segment.paths.log, 0));
-    io.rename(segment.paths.log, saved);
+    setAsideFile(io, logPaths.get(segment.baseOffset) as string, bytes, report, 'a segment after one whose end never became durable: nothing in it was acknowledged');
     removeIfPresent(io, segment.paths.offsetIndex);
     removeIfPresent(io, segment.paths.timeIndex);
-    report.discardedBytes += bytes;
-    report.actions.push(
-      { kind: 'saved-tail', path: saved, offset: 0, bytes },
-      { kind: 'removed-file', path: segment.paths.log, detail: 'a segment after one whose end never became durable: nothing in it was acknowledged' },
-    );
   }
+}
+
+/** Renames a file whose bytes nothing acknowledged to `<path>.torn-0` (or a fresh variant): kept, out of the log's way. */
+function setAsideFile(io: Io, path: string, bytes: number, report: RecoveryReport, detail: string): void {
+  const saved = freshSavedPath(io, savedTailPath(path, 0));
+  io.rename(path, saved);
+  report.discardedBytes += bytes;
+  report.actions.push({ kind: 'saved-tail', path: saved, offset: 0, bytes }, { kind: 'removed-file', path, detail });
 }
 
 /** `path`, or `path.<n>` for the first n no file has: a saved tail never replaces anything. */

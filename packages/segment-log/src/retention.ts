@@ -5,7 +5,8 @@ import type { Segment } from './segment.js';
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
  * one, nor one whose log a flush has not yet made durable (a roll leaves that to the next
- * flush, which may be using its file). The new log start (the first kept segment's base
+ * flush, which may be using its file) or renamed from its prepared name, nor the one just
+ * before a segment still under that name. The new log start (the first kept segment's base
  * offset) is made durable first, in the log-start checkpoint; from then on open treats
  * every segment below it as deleted, whichever of its files a crash leaves. So the files
  * are unlinked without a sync each and the directory is synced once at the end: a crash at
@@ -21,9 +22,12 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   let count = 0;
   while (count < segments.length - 1) {
     const segment = segments[count] as Segment;
-    if (!segment.sealed || segment.durableBytes < segment.size || !shouldDelete(segment)) break;
+    if (!segment.sealed || segment.durableBytes < segment.size || segment.preparedPath !== null || !shouldDelete(segment)) break;
     count++;
   }
+  // The checkpoint may name only a segment open can find by its name: one still under the
+  // prepared name may hold no durable header yet (its flush renames it and syncs it).
+  if (count > 0 && (segments[count] as Segment).preparedPath !== null) count--;
   if (count === 0) return 0;
   await syncNewEntries(io, dir, segments);
   const newStart = segments[count] as Segment;

@@ -1,6 +1,5 @@
-import { checkFrameAt, encodeFrame, type Io } from '@keel/core';
+import { checkFrameAt, encodeFrame, type Io, type IoFile } from '@keel/core';
 import { HEADER_BYTES, HEADER_FORMAT, checkHeaderPayload, headerPayload, olderFormatError, olderHeaderVersion, segmentPaths } from './format.js';
-import { openIndexFiles } from './index-files.js';
 import type { SealedFileCache } from './file-cache.js';
 import { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
@@ -11,21 +10,26 @@ export function headerFrame(baseOffset: number, storeId: Uint8Array): Uint8Array
 }
 
 /**
- * Creates a segment's three files and writes the header, without syncing anything: the
- * header, the file's directory entry and the sealed segment before it become durable in
- * the next flush, before it claims any offset here durable (see `flushLog`). Until then
- * nothing in this segment was acknowledged, so open may cut it away after a crash.
+ * Creates a segment's `.log` and writes the header, without syncing anything: the header,
+ * the file's directory entry and the sealed segment before it become durable in the next
+ * flush, before it claims any offset here durable (see `flushLog`), and that flush creates
+ * the index files. Until then nothing in this segment was acknowledged, so open may cut it
+ * away after a crash. With `prepared`, the segment starts in a file prepared ahead (see
+ * prepared-segment.ts), its header over that file's frame, and keeps the prepared name
+ * until a flush renames it: no file is created here. With `headerWritten: false` the
+ * caller writes the header itself, with the segment's first records (one write for both).
  */
-export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array): Segment {
+export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, from: { prepared?: IoFile | null; headerWritten?: boolean } = {}): Segment {
   const paths = segmentPaths(dir, baseOffset);
-  const log = io.open(paths.log, { createNew: true });
-  const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, log);
+  const prepared = from.prepared ?? null;
+  const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, prepared ?? io.open(paths.log, { createNew: true }));
+  segment.preparedPath = prepared?.path ?? null;
   segment.storeId = storeId;
   segment.durableBytes = 0;
   segment.entryDurable = false;
+  if (from.headerWritten === false) return segment;
   try {
-    log.writeSync(headerFrame(baseOffset, storeId), 0);
-    openIndexFiles(io, segment, true);
+    segment.log.writeSync(headerFrame(baseOffset, storeId), 0);
   } catch (error) {
     segment.closeFiles();
     throw error;
@@ -35,16 +39,16 @@ export function createSegment(io: Io, dir: string, baseOffset: number, files: Se
 
 /**
  * Seals the active segment in memory: it takes no more records, its index is complete.
- * Nothing is written or synced here (a roll runs inside an append): the next flush makes
- * the log and the next segment's directory entry durable, then writes the index files as
- * one checksummed frame each and syncs them.
+ * Nothing is written, synced or closed here (a roll runs inside an append): the next flush
+ * makes the log and the next segment's directory entry durable, then writes the index
+ * files (still open) as one checksummed frame each, syncs and closes them, and packs the
+ * index into typed arrays.
  */
 export function sealSegment(segment: Segment): void {
   segment.addSealTimeEntry();
-  segment.index.freeze();
+  // Every entry goes into the sealed frames: none is appended to the open files any more.
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
-  segment.closeIndexFiles();
   segment.sealed = true;
 }
 

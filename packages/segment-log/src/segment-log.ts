@@ -15,7 +15,8 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, parseSegmentFileName } from './format.js';
+import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName } from './format.js';
+import { PreparedSegment } from './prepared-segment.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
@@ -104,7 +105,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#liveIo = opened.overlay === null ? null : opened.baseIo;
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer() };
+    const prepared = new PreparedSegment(opened.dir, segments[0]!.storeId);
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared };
   }
 
   /**
@@ -509,7 +511,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // after it are not durable yet, and in the copy that one is the active segment.
     const durable = this.readOnly ? this.nextOffset : this.durableOffset;
     const last = this.#segments.findLast((segment) => segment.baseOffset < durable) ?? (this.#segments[0] as Segment);
-    const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME || name === CLEAN_SHUTDOWN_TEMPORARY_NAME);
+    // A prepared file is no data; the flush the backup began with renamed any segment that had its name.
+    const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME || name === CLEAN_SHUTDOWN_TEMPORARY_NAME || name === PREPARED_SEGMENT_NAME);
     const files: { path: string; name: string; length: number }[] = [];
     for (const name of names) {
       const segment = parseSegmentFileName(name);
@@ -530,6 +533,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   }
 
   protected closeFiles(): void {
+    this.#context.prepared.discard(this.io);
     for (const segment of this.#segments) segment.closeFiles();
   }
 }

@@ -94,8 +94,18 @@ export class Segment {
   readonly baseOffset: number;
   readonly paths: SegmentPaths;
   index = new SparseIndex();
-  /** Open only while the segment is active. */
+  /**
+   * Open from the first flush after the segment's roll (or from open) until its sealed
+   * frames are written; null before and after.
+   */
   indexFiles: IndexFiles | null = null;
+  /**
+   * Where the `.log` is while it still has the prepared file's name (a roll took that file;
+   * a flush renames it), else null. Its file stays open meanwhile: nothing opens it by path.
+   */
+  preparedPath: string | null = null;
+  /** That rename while it runs on the threadpool. */
+  renaming: Promise<void> | null = null;
   /** Bytes of valid frames, header included. */
   size = HEADER_BYTES;
   /** Bytes known durable: 0 for a segment a roll created, until a flush syncs its header. */
@@ -147,7 +157,7 @@ export class Segment {
    * reported to the handles open when it happened, not to one opened later.
    */
   releaseFile(): boolean {
-    if (this.durableBytes < this.size) return false;
+    if (this.durableBytes < this.size || this.preparedPath !== null) return false;
     const file = this.#file;
     this.#file = null;
     file?.closeSync();

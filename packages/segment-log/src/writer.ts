@@ -1,12 +1,13 @@
-import type { Io } from '@keel/core';
+import { renameDurably, type Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
 import type { PreparedBatch } from './record.js';
 import { encodeRecordRun } from './record-encoder.js';
 import type { WriteBuffer } from './write-buffer.js';
 import type { Segment } from './segment.js';
-import { createSegment, sealSegment } from './segment-files.js';
-import { INDEX_WRITE_ENTRIES, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
+import { createSegment, headerFrame, sealSegment } from './segment-files.js';
+import { INDEX_WRITE_ENTRIES, ensureIndexFiles, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
+import type { PreparedSegment } from './prepared-segment.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
 export const WRITE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -21,6 +22,8 @@ export interface WriterContext {
   files: SealedFileCache;
   /** What runs of records are framed into before their write, reused from append to append. */
   buffer: WriteBuffer;
+  /** The next segment's file, made ahead by a flush so that a roll creates none. */
+  prepared: PreparedSegment;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
 }
@@ -40,14 +43,18 @@ export function activeSegment(context: WriterContext): Segment {
 export function appendPrepared(context: WriterContext, batch: PreparedBatch): number {
   const first = activeSegment(context).nextOffset;
   let next = 0;
+  // The header of a segment this batch rolled to, written with its first records.
+  let header: Uint8Array | null = null;
   while (next < batch.count) {
     const segment = activeSegment(context);
     const run = recordsThatFit(segment, batch, next, context.options);
     if (run.count === 0) {
-      roll(context);
+      // An empty segment takes any record: the next turn writes at least one, with the header.
+      header = roll(context, false);
       continue;
     }
-    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes);
+    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes, header);
+    header = null;
     next += run.count;
   }
   return first;
@@ -73,12 +80,14 @@ function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, op
   return { count, bytes };
 }
 
-function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number): void {
+/** Frames records `[from, to)` of the batch and writes them at the segment's end (after `header`, at 0, when given). */
+function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
   const target = buffer.reserve(bytes);
   try {
     const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
     if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
-    segment.log.writeSync(target.subarray(0, bytes), segment.size);
+    if (header === null) segment.log.writeSync(target.subarray(0, bytes), segment.size);
+    else segment.log.writevSync([header, target.subarray(0, bytes)], 0);
   } finally {
     buffer.release();
   }
@@ -92,15 +101,21 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
 }
 
 /**
- * Seals the active segment and starts the next one at the following offset. No flush runs
- * here (this is inside an append): `onRoll` asks the group commit for one, which makes the
- * roll durable off the event loop.
+ * Seals the active segment and starts the next one at the following offset, in the file a
+ * flush prepared when there is one (else in a file created here). No flush runs here (this
+ * is inside an append): `onRoll` asks the group commit for one, which makes the roll
+ * durable off the event loop. With `writeHeader: false` the new segment's header is
+ * returned for the caller to write with its first records, else written here (and null
+ * returned).
  */
-export function roll(context: WriterContext): void {
+export function roll(context: WriterContext, writeHeader = true): Uint8Array | null {
   const sealed = activeSegment(context);
   sealSegment(sealed);
-  context.segments.push(createSegment(context.io, context.dir, sealed.nextOffset, context.files, sealed.storeId));
+  const { io, dir, files } = context;
+  const next = createSegment(io, dir, sealed.nextOffset, files, sealed.storeId, { prepared: context.prepared.take(), headerWritten: writeHeader });
+  context.segments.push(next);
   context.onRoll();
+  return writeHeader ? null : headerFrame(next.baseOffset, next.storeId);
 }
 
 /** What one flush makes durable, decided when it starts. */
@@ -125,13 +140,16 @@ function planFlush(context: WriterContext): FlushPlan {
 
 /**
  * The group commit's flush, off the event loop. First, side by side: every segment with
- * unsynced bytes (the sealed ones a roll left behind too) and the directory when a roll
- * created a segment since its last sync. Then the index files of every sealed segment
- * that is now whole on disk and whose successor's entry is durable, as one checksummed
- * frame each. All of it completes before the flush resolves, so an offset in a new
- * segment is claimed durable only with its header, its directory entry and every segment
- * before it. Open relies on the order: a sealed frame on disk proves its log whole and
- * the next segment's entry durable (see `surveySegments`).
+ * unsynced bytes (the sealed ones a roll left behind too) and the directory entries of the
+ * segments rolls created since the last flush (their index files are created first, on
+ * this thread while the datasyncs run, so that the same directory sync covers them; a
+ * segment still under its prepared name is renamed, and that rename's directory sync is
+ * the one). Then the index files of every sealed segment that is now whole on disk and
+ * whose successor's entry is durable, as one checksummed frame each, while the next
+ * segment's file is prepared. All of it completes before the flush resolves, so an offset
+ * in a new segment is claimed durable only with its header, its directory entry and every
+ * segment before it. Open relies on the order: a sealed frame on disk proves its log whole
+ * and the next segment's entry durable (see `surveySegments`).
  */
 export async function flushLog(context: WriterContext): Promise<void> {
   const plan = planFlush(context);
@@ -139,17 +157,59 @@ export async function flushLog(context: WriterContext): Promise<void> {
     await segment.log.datasync();
     segmentDurableThrough(segment, size);
   };
-  const syncEntries = async (): Promise<void> => {
-    if (plan.entries.length === 0) return;
-    await context.io.syncDir(context.dir);
-    for (const segment of plan.entries) segment.entryDurable = true;
-  };
-  await Promise.all([...plan.logs.map(syncLog), syncEntries()]);
+  const logs = plan.logs.map(syncLog);
+  await whileRunning(logs, () => {
+    for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
+  });
+  await Promise.all([...logs, syncEntries(context, plan.entries)]);
   const due = plan.sealed.filter((segment) => sealedIndexDue(context, segment));
-  if (due.length > 0) await Promise.all(due.map((segment) => rewriteIndexFiles(context.io, segment)));
+  const rewrites = due.map((segment) => rewriteIndexFiles(context.io, segment));
+  await whileRunning(rewrites, () => context.prepared.prepare(context.io));
+  await Promise.all(rewrites);
 }
 
-/** `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps, one after another. */
+/**
+ * Runs `work` on this thread while `running` syncs are on the threadpool. When it throws,
+ * those are waited for (settled, their failures seen by the guarded Io) before the error
+ * goes on, so that no sync is left to fail unobserved.
+ */
+async function whileRunning(running: readonly Promise<unknown>[], work: () => void): Promise<void> {
+  try {
+    work();
+  } catch (error) {
+    await Promise.allSettled(running);
+    throw error;
+  }
+}
+
+/**
+ * Makes the directory entries of new segments durable: by renaming the one still under
+ * its prepared name (a rename that syncs the directory, on the threadpool), else with one
+ * directory sync. Either sync covers every entry made before it started.
+ */
+async function syncEntries(context: WriterContext, entries: readonly Segment[]): Promise<void> {
+  if (entries.length === 0) return;
+  const renames = entries.filter((segment) => segment.preparedPath !== null).map((segment) => renameToOwnName(context, segment));
+  await (renames.length > 0 ? Promise.all(renames) : context.io.syncDir(context.dir));
+  for (const segment of entries) segment.entryDurable = true;
+}
+
+function renameToOwnName(context: WriterContext, segment: Segment): Promise<void> {
+  segment.renaming ??= (async () => {
+    await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
+    segment.preparedPath = null;
+    segment.renaming = null;
+    context.prepared.released();
+  })();
+  return segment.renaming;
+}
+
+/**
+ * `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps,
+ * one after another. A segment still under its prepared name is renamed here, unless an
+ * async flush is renaming it on the threadpool now: then the directory sync makes its entry
+ * durable under whichever name it has, and open takes it under either.
+ */
 export function flushLogSync(context: WriterContext): void {
   const plan = planFlush(context);
   for (const { segment, size } of plan.logs) {
@@ -157,10 +217,20 @@ export function flushLogSync(context: WriterContext): void {
     segmentDurableThrough(segment, size);
   }
   if (plan.entries.length > 0) {
+    for (const segment of plan.entries) {
+      ensureIndexFiles(context.io, segment);
+      if (segment.preparedPath !== null && segment.renaming === null) renameToOwnNameSync(context, segment);
+    }
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
   }
   for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
+}
+
+function renameToOwnNameSync(context: WriterContext, segment: Segment): void {
+  context.io.rename(segment.preparedPath as string, segment.paths.log);
+  segment.preparedPath = null;
+  context.prepared.released();
 }
 
 /**
@@ -169,7 +239,7 @@ export function flushLogSync(context: WriterContext): void {
  * while the flush waited: then nothing is written.
  */
 function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
-  if (!segment.sealed || segment.indexDurable || segment.durableBytes < segment.size) return false;
+  if (!segment.sealed || segment.indexDurable || segment.durableBytes < segment.size || segment.preparedPath !== null) return false;
   const position = context.segments.indexOf(segment);
   return position >= 0 && context.segments[position + 1]?.entryDurable === true;
 }

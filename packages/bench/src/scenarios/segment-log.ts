@@ -7,6 +7,7 @@ import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchA
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
 import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
+import { SEGMENT_LOG_ROLL_SCENARIO } from './segment-log-roll.js';
 import { keelJournal } from './journal.js';
 import { withoutSyncs } from './without-syncs.js';
 
@@ -14,6 +15,10 @@ import { withoutSyncs } from './without-syncs.js';
 const SYSTEM_JOURNAL = 'keel journal';
 const SYSTEM_LOG_NO_SYNC = 'keel segment-log, fdatasync a no-op';
 const SYSTEM_JOURNAL_NO_SYNC = 'keel journal, fdatasync a no-op';
+const SYSTEM_LOG_SMALL_SEGMENTS = 'keel segment-log, 1 MiB segments';
+const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fdatasync a no-op';
+/** Small enough that a round of 40 batches of 138 KB rolls about five times: what a roll costs an append shows. */
+const SMALL_SEGMENT_BYTES = 1024 * 1024;
 const SYSTEM_RAW_FS_FRAMED = "node:fs, segment-log's bytes";
 import { SEGMENT_LOG_SCAN_SCENARIO } from './segment-log-scan.js';
 import { logReaders } from './segment-log-readers.js';
@@ -22,14 +27,14 @@ const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 const BUILD_BATCH_RECORDS = 10_000;
 
-/** segment-log as a bench system; `variant` names it otherwise and opens it over another `io`. */
-function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io: Io }): BenchSystem {
+/** segment-log as a bench system; `variant` names it otherwise and opens it over another `io` or with smaller segments. */
+function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io?: Io; segmentBytes?: number }): BenchSystem {
   let log: SegmentLog | undefined;
   return {
     name: variant?.name ?? 'keel segment-log',
     async setup() {
       const { SegmentLog } = await loadBackend('segment-log');
-      log = await SegmentLog.open(directory, variant === undefined ? { durability: EXPLICIT } : { durability: EXPLICIT, io: variant.io });
+      log = await SegmentLog.open(directory, { durability: EXPLICIT, ...(variant?.io === undefined ? {} : { io: variant.io }), ...(variant?.segmentBytes === undefined ? {} : { segmentBytes: variant.segmentBytes }) });
     },
     run: () => run(log as SegmentLog),
     async teardown() {
@@ -88,6 +93,9 @@ const appendBatch: Scenario = {
       // The same payloads as whole records of the journal (journal-append-batch), in the same run.
       keelJournal(join(context.directory, 'journal.log'), appendJournal),
       keelLog(join(context.directory, 'segment-log-nosync'), appendLog, { name: SYSTEM_LOG_NO_SYNC, io: noSyncIo }),
+      // Rolls on the append path: the same appends into segments that fill every ~7.6 batches.
+      keelLog(join(context.directory, 'segment-log-small'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS, segmentBytes: SMALL_SEGMENT_BYTES }),
+      keelLog(join(context.directory, 'segment-log-small-nosync'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC, io: noSyncIo, segmentBytes: SMALL_SEGMENT_BYTES }),
       keelJournal(join(context.directory, 'journal-nosync.log'), appendJournal, { name: SYSTEM_JOURNAL_NO_SYNC, io: noSyncIo }),
       rawFsBatchAppender(context.directory, batches),
       // The disk's part of the pace: node:fs writing as many bytes per record as segment-log's frames.
@@ -193,5 +201,5 @@ const offsetForTimestamp: Scenario = {
   },
 };
 
-export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, readSequential, SEGMENT_LOG_SCAN_SCENARIO, offsetForTimestamp, SEGMENT_LOG_DELETE_SCENARIO];
+export const SEGMENT_LOG_SCENARIOS: Scenario[] = [appendBatch, SEGMENT_LOG_ROLL_SCENARIO, readSequential, SEGMENT_LOG_SCAN_SCENARIO, offsetForTimestamp, SEGMENT_LOG_DELETE_SCENARIO];
 

@@ -1,0 +1,66 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBackend, type SegmentLog } from '../backends.js';
+import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
+import { quantile } from '../statistics.js';
+import type { BenchSystem, Scenario } from '../types.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+const BATCH_RECORDS = 1000;
+/** 1,000 framed 100-byte records are 138 KB: a segment of 1 MiB rolls about every 7.6 batches. */
+const SEGMENT_BYTES = 1024 * 1024;
+const MICROSECONDS_PER_NANOSECOND = 1e-3;
+
+type Kind = 'rolls' | 'does not roll';
+
+/**
+ * Times each `appendBatch` call (the event loop is held for exactly that long) of batches
+ * of 1,000 100-byte records with a sync after each, into 1 MiB segments, and reports the
+ * median of the calls that rolled to a new segment, or of those that did not; the 99th
+ * percentile and the longest go beside it.
+ */
+function appendTimes(directory: string, kind: Kind, batches: number): BenchSystem {
+  let round = 0;
+  let samples: number[] = [];
+  return {
+    name: `keel segment-log, append that ${kind}`,
+    async run() {
+      const { SegmentLog } = await loadBackend('segment-log');
+      const dir = join(directory, `${kind === 'rolls' ? 'rolling' : 'plain'}-${round++}`);
+      const log: SegmentLog = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
+      const records = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL).map((value) => ({ value }));
+      const rolled: number[] = [];
+      const plain: number[] = [];
+      try {
+        for (let batch = 0; batch < batches; batch++) {
+          const segments = log.stats().segments;
+          const started = process.hrtime.bigint();
+          log.appendBatch(records);
+          const microseconds = Number(process.hrtime.bigint() - started) * MICROSECONDS_PER_NANOSECOND;
+          (log.stats().segments === segments ? plain : rolled).push(microseconds);
+          await log.sync();
+        }
+      } finally {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      samples = (kind === 'rolls' ? rolled : plain).sort((left, right) => left - right);
+      return quantile(samples, 0.5);
+    },
+    details: () => ({ p99: quantile(samples, 0.99), max: samples[samples.length - 1] ?? 0 }),
+  };
+}
+
+export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
+  name: 'segment-log-roll-append',
+  backend: 'segment-log',
+  description: `time an appendBatch call holds the event loop (${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments): the calls that rolled to a new segment against those that did not`,
+  unit: 'µs',
+  measure: 'reported',
+  lowerIsBetter: true,
+  targets: [],
+  sizing: (quick) => ({ workPerRound: quick ? 100 : 600, rounds: quick ? 2 : 5, warmupRounds: 1, scaleNote: `${quick ? 100 : 600} batches per round, about ${quick ? 13 : 78} of them rolling` }),
+  async systems(context, sizing) {
+    return [appendTimes(context.directory, 'rolls', sizing.workPerRound), appendTimes(context.directory, 'does not roll', sizing.workPerRound)];
+  },
+};

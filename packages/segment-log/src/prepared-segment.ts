@@ -1,0 +1,160 @@
+import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, findNextValidFrame, isKeelError, joinPath, sameStoreId, type Io, type IoFile } from '@keel/core';
+import {
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  HEADER_FORMAT,
+  PREPARED_FORMAT,
+  PREPARED_SEGMENT_NAME,
+  PREPARED_VERSION,
+  RECORD_FORMAT,
+  STORE_ID_AT,
+  getUint64,
+  versionedOffsetPayload,
+  viewOf,
+} from './format.js';
+
+/**
+ * The next segment's `.log`, made ahead of the roll that needs it. A flush creates it (an
+ * open and one small write on the calling thread while the flush's syncs run on the
+ * threadpool); the append that rolls writes the header over its frame and keeps its
+ * handle, and the next flush renames it to the segment's own name on the threadpool. So an
+ * append that rolls creates no file and waits on no directory.
+ */
+export class PreparedSegment {
+  readonly path: string;
+  readonly #storeId: Uint8Array;
+  #file: IoFile | null = null;
+  /** The name is taken: by a file not used yet, or by a segment a rename has not moved yet. */
+  #taken = false;
+
+  constructor(dir: string, storeId: Uint8Array) {
+    this.path = joinPath(dir, PREPARED_SEGMENT_NAME);
+    this.#storeId = storeId;
+  }
+
+  /**
+   * Creates the file when its name is free. Nothing is synced: until a roll uses it the
+   * file holds nothing anyone needs, and open removes it in whatever state a crash left.
+   * A file there that this log did not make is left alone, and no file is prepared again.
+   */
+  prepare(io: Io): void {
+    if (this.#taken) return;
+    this.#taken = true;
+    if (io.stat(this.path) !== null) return;
+    const file = io.open(this.path, { createNew: true });
+    try {
+      file.writeSync(preparedFrame(this.#storeId), 0);
+    } catch (error) {
+      file.closeSync();
+      throw error;
+    }
+    this.#file = file;
+  }
+
+  /** The prepared file for a roll, or null when none is ready. Its name stays taken until `released`. */
+  take(): IoFile | null {
+    const file = this.#file;
+    this.#file = null;
+    return file;
+  }
+
+  /** The segment that took the file has its own name now: the next flush may prepare another. */
+  released(): void {
+    this.#taken = false;
+  }
+
+  /** At close: an unused file goes (open would remove it anyway). */
+  discard(io: Io): void {
+    const file = this.#file;
+    if (file === null) return;
+    this.#file = null;
+    file.closeSync();
+    try {
+      io.remove(this.path);
+    } catch (error) {
+      if (!isKeelError(error)) throw error;
+    }
+  }
+}
+
+/** What a prepared file holds until a roll writes a segment header over it: the header's shape, its own magic. */
+export function preparedFrame(storeId: Uint8Array): Uint8Array {
+  return encodeFrame(versionedOffsetPayload(PREPARED_VERSION, 0, storeId), PREPARED_FORMAT);
+}
+
+export type PreparedFound =
+  /** No prepared file. */
+  | { kind: 'none' }
+  /** One no roll used, or whose header a crash tore before any record: at most a header's bytes, removed. */
+  | { kind: 'unused' }
+  /** One whose header a crash tore, with bytes behind it but no whole record: set aside, as a torn segment is. */
+  | { kind: 'torn'; bytes: number }
+  /** One a roll used: a whole header of this log names the segment it is, under a name its rename never made durable. */
+  | { kind: 'segment'; baseOffset: number };
+
+/**
+ * Open's read-only look at the prepared file. Anything that is not provably this log's
+ * (a directory, a header of another store or version, bytes neither the prepared frame's
+ * nor a header's, whole records behind a header that is not) is refused, untouched.
+ */
+export function surveyPrepared(io: Io, dir: string, storeId: Uint8Array): PreparedFound {
+  const path = joinPath(dir, PREPARED_SEGMENT_NAME);
+  const stat = io.stat(path);
+  if (stat === null) return { kind: 'none' };
+  if (!stat.isFile) throw notOurs(path, 'is not a regular file');
+  const file = openIfPresent(io, path);
+  // A writer in another process renamed it away between the listing and this look.
+  if (file === null) return { kind: 'none' };
+  try {
+    const size = file.sizeSync();
+    const head = new Uint8Array(Math.min(HEADER_BYTES, size));
+    file.readSync(head, 0);
+    const check = checkFrameAt(head, 0, HEADER_FORMAT);
+    if (check.ok && check.frameBytes === HEADER_BYTES) return { kind: 'segment', baseOffset: headerBaseOffset(head, path, storeId) };
+    if (!startsAsPrepared(head, storeId)) throw notOurs(path, 'holds neither the frame this log prepares nor a segment header of it');
+    if (size <= HEADER_BYTES) return { kind: 'unused' };
+    // A header is written with the first records: torn, it leaves no whole record behind it.
+    if (findNextValidFrame(file, RECORD_FORMAT, 0, size) !== null) throw notOurs(path, 'holds whole records behind a header that is not whole');
+    return { kind: 'torn', bytes: size };
+  } finally {
+    file.closeSync();
+  }
+}
+
+function openIfPresent(io: Io, path: string): IoFile | null {
+  try {
+    return io.open(path);
+  } catch (error) {
+    if (isKeelError(error, 'KEEL_NOT_FOUND')) return null;
+    throw error;
+  }
+}
+
+/** The base offset a whole header frame names, once its version and store id are this log's. */
+function headerBaseOffset(head: Uint8Array, path: string, storeId: Uint8Array): number {
+  const view = viewOf(head.subarray(8, HEADER_BYTES - 4));
+  const baseOffset = getUint64(view, 4);
+  if (view.getUint16(0, true) !== FORMAT_VERSION || view.getUint16(2, true) !== 0 || baseOffset === null) throw notOurs(path, 'holds a segment header of another version or with values out of range');
+  if (!sameStoreId(head.subarray(8 + STORE_ID_AT, 8 + STORE_ID_AT + STORE_ID_BYTES), storeId)) throw notOurs(path, 'holds a segment header of another log (another store id)');
+  return baseOffset;
+}
+
+/** Bytes of a header frame that name its base offset or are its CRC: a torn header's bytes there can be anything a header has. */
+const BASE_OFFSET_AT = 12;
+const CRC_AT = HEADER_BYTES - 4;
+
+/**
+ * Whether each byte is what a crash can leave of the prepared frame and a header written
+ * over it: the prepared frame's byte, a header's byte for this log (any base offset and
+ * CRC), or zero (a hole). The first write to the file is the prepared frame and the only
+ * write over it a header, so this is all a crash can leave before the first record.
+ */
+function startsAsPrepared(head: Uint8Array, storeId: Uint8Array): boolean {
+  const prepared = preparedFrame(storeId);
+  const header = encodeFrame(versionedOffsetPayload(FORMAT_VERSION, 0, storeId), HEADER_FORMAT);
+  return head.every((byte, index) => byte === 0 || byte === prepared[index] || byte === header[index] || (index >= BASE_OFFSET_AT && index < BASE_OFFSET_AT + 8) || index >= CRC_AT);
+}
+
+function notOurs(path: string, what: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `${path} ${what}: it is not a file this log prepared, and was left untouched`, { path, offset: 0 });
+}
