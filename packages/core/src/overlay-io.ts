@@ -40,6 +40,10 @@ export class OverlayIo implements Io {
     if (!exists && options.create !== true && options.createNew !== true) throw overlayError('ENOENT', 'open', path, 'KEEL_NOT_FOUND');
     if (entry === undefined) {
       entry = new Entry(path, exists ? this.#inner : null);
+      // A real open pins the file it opens, so the real one is opened now: a file removed
+      // since the check fails here, as it would through the inner Io, and reads see the file
+      // that was opened, never a later one at the same name.
+      if (exists) entry.pin();
       this.#entries.set(path, entry);
       this.#removed.delete(path);
     }
@@ -125,6 +129,11 @@ class Entry {
 
   get changed(): boolean {
     return this.#frozenSize !== null;
+  }
+
+  /** Opens the real file now rather than at the first read. */
+  pin(): void {
+    this.#baseFile();
   }
 
   renameTo(path: string): void {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,24 @@ function read(io: OverlayIo, path: string): Uint8Array {
 
 describe('OverlayIo', () => {
   const tempDir = useTempDir();
+
+  it('opens the real file at open, as the inner Io would: a file replaced later still reads as opened, one gone at open is KEEL_NOT_FOUND there', () => {
+    const dir = tempDir();
+    const path = join(dir, 'a');
+    writeFileSync(path, Buffer.from([1, 2, 3]));
+    const io = new OverlayIo(nativeIo);
+    const file = io.open(path);
+    // A writer in another process renames a new file over it before the first read.
+    writeFileSync(join(dir, 'a.tmp'), Buffer.from([9, 9, 9, 9]));
+    renameSync(join(dir, 'a.tmp'), path);
+    const into = new Uint8Array(3);
+    expect(file.readSync(into, 0)).toBe(3);
+    expect(into).toEqual(bytes(1, 2, 3));
+    // Listed (stat says it is there) but gone by the open.
+    const vanishing = new OverlayIo(Object.assign(Object.create(nativeIo), { stat: () => ({ size: 3, isFile: true, isDirectory: false }) }));
+    expect(() => vanishing.open(join(dir, 'gone'))).toThrow(expect.objectContaining({ code: 'KEEL_NOT_FOUND' }));
+    io.close();
+  });
 
   it('keeps writes, truncates, creates, renames and removes in memory; the disk keeps every byte', () => {
     const dir = tempDir();

@@ -133,21 +133,20 @@ function temporaryVerdict(io: Io, path: string): 'ours' | 'gone' | 'foreign' {
   const stat = io.stat(path);
   if (stat === null) return 'gone';
   if (!stat.isFile) return 'foreign';
-  // The file may vanish at the open or, through a read-only open's overlay (which opens
-  // the real file at its first read), at the read.
+  let file: IoFile;
   try {
-    const file = io.open(path);
-    try {
-      const name = path.slice(path.lastIndexOf('/') + 1);
-      const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
-      const head = new Uint8Array(signature.length);
-      return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
-    } finally {
-      file.closeSync();
-    }
+    file = io.open(path);
   } catch (error) {
     if (isKeelError(error, 'KEEL_NOT_FOUND')) return 'gone';
     throw error;
+  }
+  try {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
+    const head = new Uint8Array(signature.length);
+    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
+  } finally {
+    file.closeSync();
   }
 }
 
