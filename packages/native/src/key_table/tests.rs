@@ -114,6 +114,16 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   loaded.finish_load().unwrap();
   assert_eq!(loaded.key_count(), 9_999);
   assert!(loaded.find(b"key:00000005").is_none());
+  // Every key is found in its bucket, with its entry.
+  for i in 0..10_000u64 {
+    let key = format!("key:{:08}", (i * 7919) % 10_000);
+    let (Some(original), found) = (table.find(key.as_bytes()), loaded.find(key.as_bytes())) else {
+      continue;
+    };
+    let found = found.expect("a loaded key is found");
+    assert_eq!(loaded.entry(found).position, table.entry(original).position);
+    assert_eq!(loaded.entry(found).seq, table.entry(original).seq);
+  }
   let first = ordered(&mut loaded, Bound::Unbounded, Bound::Unbounded, false);
   assert_eq!(
     first,
