@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { encodeFrame, type KeyTable } from '@keel/core';
+import { FRAME_HEADER_BYTES, frameBytes, sealFrameRun, writeFrameHeader, type KeyTable } from '@keel/core';
 import { viewOf, writeU64 } from './format.js';
 import { SNAPSHOT_CHUNK_BYTES } from './limits.js';
 import type { Range, RangeEntry } from './range.js';
@@ -123,16 +123,24 @@ class ChunkBuilder {
     return frame;
   }
 
-  /** The frame of the entries added since the last one, or null when there are none. */
+  /**
+   * The frame of the entries added since the last one, or null when there are none: the
+   * two parts copied once, into the frame itself, which is then sealed in place.
+   */
   finish(): Uint8Array | null {
     const count = this.#count;
     if (count === 0) return null;
     this.#fixed[0] = KIND_ENTRIES;
     this.#view.setUint32(1, count, true);
-    const payload = Buffer.concat([this.#fixed.subarray(0, this.#fixedBytes), this.#keys.subarray(0, this.#keyBytes)], this.#fixedBytes + this.#keyBytes);
+    const payloadBytes = this.#fixedBytes + this.#keyBytes;
+    const frame = Buffer.allocUnsafe(frameBytes(payloadBytes));
+    writeFrameHeader(frame, 0, payloadBytes, SNAPSHOT_FORMAT);
+    this.#fixed.copy(frame, FRAME_HEADER_BYTES, 0, this.#fixedBytes);
+    this.#keys.copy(frame, FRAME_HEADER_BYTES + this.#fixedBytes, 0, this.#keyBytes);
+    sealFrameRun(frame);
     this.#fixedBytes = CHUNK_HEADER_BYTES;
     this.#keyBytes = 0;
     this.#count = 0;
-    return encodeFrame(payload, SNAPSHOT_FORMAT);
+    return frame;
   }
 }
