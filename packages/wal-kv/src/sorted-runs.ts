@@ -16,6 +16,13 @@ export class SortedRuns {
   readonly #runs: RangeEntry[][] = [];
   /** Added since the last search: sorted into a run at the next one, so an add costs a push. */
   #pending: RangeEntry[] = [];
+  /**
+   * The last forward search, while the runs are unchanged since: where it found each
+   * run's first candidate, and which run's candidate it returned. A search from just past
+   * that entry (a walk taking captured entries in order) resumes from there instead of
+   * searching every run again.
+   */
+  #resume: { key: Uint8Array; at: number[]; run: number } | null = null;
 
   /** Runs kept now (pending entries not counted): at most log2 of the entries, plus one. */
   get runCount(): number {
@@ -34,11 +41,32 @@ export class SortedRuns {
    */
   first(range: Range): RangeEntry | null {
     this.#settle();
+    if (range.reverse) return this.#lastInReverse(range);
+    const runs = this.#runs;
+    const resume = this.#resume;
+    let at: number[];
+    if (resume !== null && range.lower === resume.key && !range.lowerInclusive) {
+      // Every run's candidate stays, but the one returned last time moves past it.
+      at = resume.at.slice();
+      at[resume.run]!++;
+    } else {
+      at = runs.map((run) => (range.lower === null ? 0 : indexOfFirst(run, range.lower, !range.lowerInclusive)));
+    }
+    let best: RangeEntry | null = null;
+    let bestRun = -1;
+    for (let index = 0; index < runs.length; index++) {
+      const candidate = runs[index]![at[index]!];
+      if (candidate !== undefined && (best === null || Buffer.compare(candidate.key, best.key) < 0)) [best, bestRun] = [candidate, index];
+    }
+    this.#resume = best === null ? null : { key: best.key, at, run: bestRun };
+    return best;
+  }
+
+  #lastInReverse(range: Range): RangeEntry | null {
     let best: RangeEntry | null = null;
     for (const run of this.#runs) {
-      const candidate = range.reverse ? lastAtOrBelow(run, range) : firstAtOrAbove(run, range);
-      if (candidate === undefined) continue;
-      if (best === null || (Buffer.compare(candidate.key, best.key) < 0) !== range.reverse) best = candidate;
+      const candidate = run[(range.upper === null ? run.length : indexOfFirst(run, range.upper, range.upperInclusive)) - 1];
+      if (candidate !== undefined && (best === null || Buffer.compare(candidate.key, best.key) > 0)) best = candidate;
     }
     return best;
   }
@@ -46,6 +74,7 @@ export class SortedRuns {
   #settle(): void {
     if (this.#pending.length === 0) return;
     const runs = this.#runs;
+    this.#resume = null;
     runs.push(this.#pending.sort(compareEntries));
     this.#pending = [];
     while (runs.length > 1 && runs[runs.length - 2]!.length <= 2 * runs[runs.length - 1]!.length) {
@@ -68,14 +97,6 @@ function merge(a: readonly RangeEntry[], b: readonly RangeEntry[]): RangeEntry[]
     merged[k] = j >= b.length || (i < a.length && Buffer.compare(a[i]!.key, b[j]!.key) < 0) ? a[i++]! : b[j++]!;
   }
   return merged;
-}
-
-function firstAtOrAbove(run: readonly RangeEntry[], range: Range): RangeEntry | undefined {
-  return range.lower === null ? run[0] : run[indexOfFirst(run, range.lower, !range.lowerInclusive)];
-}
-
-function lastAtOrBelow(run: readonly RangeEntry[], range: Range): RangeEntry | undefined {
-  return run[(range.upper === null ? run.length : indexOfFirst(run, range.upper, range.upperInclusive)) - 1];
 }
 
 /** Index of the first entry of `run` whose key is ≥ `key` (> with `strict`). */

@@ -48,6 +48,36 @@ describe('SortedRuns', () => {
     );
   });
 
+  it('walks its entries in order from just past each one it returned, however adds and searches interleave', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uniqueArray(keyBytes, { selector: (key) => Buffer.from(key).toString('hex'), maxLength: 6 }), fc.nat({ max: 4 }), fc.boolean())), (steps) => {
+        const runs = new SortedRuns();
+        const added: RangeEntry[] = [];
+        const seen = new Set<string>();
+        let lower: Uint8Array | null = null;
+        for (const [keys, walk, searchAgain] of steps) {
+          for (const key of keys) {
+            const name = Buffer.from(key).toString('hex');
+            if (seen.has(name)) continue;
+            seen.add(name);
+            const entry = entryOf(key);
+            runs.add(entry);
+            added.push(entry);
+          }
+          for (let step = 0; step < walk; step++) {
+            const range: Range = { lower, lowerInclusive: false, upper: null, upperInclusive: true, reverse: false, limit: Infinity };
+            const found = runs.first(range);
+            expect(found).toBe(expected(added, range));
+            // Asking again from the same place gives the same entry.
+            if (searchAgain) expect(runs.first(range)).toBe(found);
+            if (found === null) break;
+            lower = found.key;
+          }
+        }
+      }),
+    );
+  });
+
   it('keeps a few runs after many batches', () => {
     const runs = new SortedRuns();
     const everything: RangeEntry[] = [];
