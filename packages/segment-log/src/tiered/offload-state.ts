@@ -71,6 +71,13 @@ export class OffloadState {
     }
   }
 
+  /** A state of its own, equal to this one: events applied to it leave this one as it was. */
+  clone(): OffloadState {
+    const copy = new OffloadState();
+    for (const [copyId, remote] of this.#copies) copy.#copies.set(copyId, { ...remote });
+    return copy;
+  }
+
   /** The finished copy of the segment at `baseOffset`, if it has one. */
   finishedCopy(baseOffset: number): RemoteCopy | undefined {
     for (const copy of this.#copies.values()) if (copy.baseOffset === baseOffset && copy.state === 'copied') return copy;

@@ -59,7 +59,8 @@ export interface SegmentUploaderStats {
 /**
  * Copies sealed segments to a RemoteStore in the background, one at a time in the order
  * they were enqueued, recording each step in the OffloadJournal before acting on it
- * (KIP-405's RemoteLogManager copy task). A copy the store cannot take is tried again,
+ * (KIP-405's RemoteLogManager copy task); a copy's finish and the next copy's start share
+ * one journal sync. A copy the store cannot take is tried again,
  * with the same copy id, after a backoff that doubles up to `backoffMaxMs`; puts are
  * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
  * (and copies given up on) have their objects deleted before newer work runs.
@@ -76,6 +77,8 @@ export class SegmentUploader {
   readonly #stop = new AbortController();
   /** The copy id in use for each base offset whose copy started but has not finished. */
   readonly #copyIds = new Map<number, string>();
+  /** Base offsets whose copy-started is durable but whose objects no put has tried yet. */
+  readonly #untried = new Set<number>();
   readonly #idleWaiters: Array<() => void> = [];
   #running = false;
   #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
@@ -175,12 +178,13 @@ export class SegmentUploader {
   async #copy(segment: SealedSegment): Promise<void> {
     const contents = await this.#readSegment(segment);
     let copyId = this.#copyIds.get(segment.baseOffset);
-    // A copy id made just now names objects no one has put: the store need not look first.
-    const unusedKey = copyId === undefined;
+    // A copy id no put has tried yet names objects no one has put: the store need not look first.
+    let unusedKey = this.#untried.delete(segment.baseOffset);
     if (copyId === undefined) {
       copyId = randomBytes(COPY_ID_BYTES).toString('hex');
       await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
       this.#copyIds.set(segment.baseOffset, copyId);
+      unusedKey = true;
     }
     // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
     const id = copyId;
@@ -191,11 +195,27 @@ export class SegmentUploader {
     };
     // The manifest goes last: a reader that finds it finds every object it names.
     await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished), unusedKey);
-    await this.#journal.record(finished);
+    // The next queued copy starts under the same sync as this one finishes: one journal
+    // sync per segment instead of two while a backlog lasts.
+    const next = this.#nextCopy();
+    const nextStarted = next === undefined ? [] : [{ type: 'copy-started', baseOffset: next, copyId: randomBytes(COPY_ID_BYTES).toString('hex') } as const];
+    await this.#journal.recordAll([finished, ...nextStarted]);
     this.#copyIds.delete(segment.baseOffset);
+    for (const started of nextStarted) {
+      this.#copyIds.set(started.baseOffset, started.copyId);
+      this.#untried.add(started.baseOffset);
+    }
     this.#stats.copied += 1;
     const copy = this.#journal.finishedCopy(segment.baseOffset);
     if (copy !== undefined) this.#onCopied?.(copy);
+  }
+
+  /** The base offset of the first queued copy after the one in progress that has not started, if any. */
+  #nextCopy(): number | undefined {
+    for (const work of this.#queue.slice(1)) {
+      if (work.kind === 'copy' && !this.#copyIds.has(work.segment.baseOffset)) return work.segment.baseOffset;
+    }
+    return undefined;
   }
 
   /** Puts one object and checks that the store kept the checksum of the bytes sent. */
@@ -237,6 +257,7 @@ export class SegmentUploader {
       const copyId = this.#copyIds.get(segment.baseOffset);
       if (copyId !== undefined) {
         this.#copyIds.delete(segment.baseOffset);
+        this.#untried.delete(segment.baseOffset);
         this.#queue.push({ kind: 'delete', copy: { baseOffset: segment.baseOffset, copyId, state: 'copying' } });
       }
       throw new LocalReadError(segment, error);

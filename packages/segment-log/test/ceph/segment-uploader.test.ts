@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGateway, type Gateway } from '../../../../scripts/ceph/cluster.mjs';
 import { segmentPaths } from '../../src/format.js';
-import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { remoteKey } from '../../src/tiered/remote-keys.js';
 import { SegmentUploader, type SealedSegment } from '../../src/tiered/segment-uploader.js';
-import { tempDir } from '../helpers.js';
+import { sealedSegments } from '../support/sealed-segments.js';
 
 const { KEEL_S3_ENDPOINT, KEEL_S3_REGION, KEEL_S3_ACCESS_KEY_ID, KEEL_S3_SECRET_ACCESS_KEY } = process.env;
 const credentials = { accessKeyId: KEEL_S3_ACCESS_KEY_ID ?? '', secretAccessKey: KEEL_S3_SECRET_ACCESS_KEY ?? '' };
@@ -44,27 +43,6 @@ function openStore(prefix: string, endpoint = KEEL_S3_ENDPOINT): S3RemoteStore {
 async function keysUnder(prefix: string): Promise<string[]> {
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (listed.Contents ?? []).map((entry) => entry.Key!.slice(prefix.length));
-}
-
-/** A closed log with `count` sealed segments, as the uploader sees them. */
-async function sealedSegments(count: number): Promise<{ dir: string; segments: SealedSegment[] }> {
-  const dir = tempDir();
-  const log = await SegmentLog.open(dir, { durability: { mode: 'explicit' }, segmentBytes: 64 * 1024 });
-  for (let i = 0; i < count; i++) {
-    log.appendBatch(Array.from({ length: 20 }, () => ({ value: randomBytes(1000), timestamp: 1_700_000_000_000 + i })));
-    log.roll();
-  }
-  await log.sync();
-  const all = log.segments();
-  await log.close();
-  const segments = all.slice(0, -1).map((segment, index) => ({
-    baseOffset: segment.baseOffset,
-    nextOffset: all[index + 1]!.baseOffset,
-    maxTimestamp: segment.maxTimestamp ?? 0,
-    paths: segmentPaths(dir, segment.baseOffset),
-  }));
-  expect(segments).toHaveLength(count);
-  return { dir, segments };
 }
 
 async function waitFor(what: string, deadlineMs: number, condition: () => boolean): Promise<void> {

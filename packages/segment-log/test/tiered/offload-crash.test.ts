@@ -21,6 +21,9 @@ const SEGMENT_BYTES = 24 + 4 * (12 + 26 + 64);
 const PLANS: readonly Omit<CrashPlan, 'seed'>[] = [
   { data: { mode: 'keep-all' }, entries: 'keep-all' },
   { data: { mode: 'lose-all' }, entries: 'lose-all' },
+  // Some prefix of what was written since the last sync: a crash between the offload
+  // events grouped under one sync, or inside one of them.
+  { data: { mode: 'byte-prefix' }, entries: 'keep-all' },
 ];
 
 class Crashed extends Error {}
