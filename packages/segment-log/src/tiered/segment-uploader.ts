@@ -9,6 +9,7 @@ import {
 } from './offload-event.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
+import { ReadBuffers } from './read-buffers.js';
 import { remoteKey } from './remote-keys.js';
 
 export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
@@ -79,6 +80,7 @@ export class SegmentUploader {
   readonly #copyIds = new Map<number, string>();
   /** Base offsets whose copy-started is durable but whose objects no put has tried yet. */
   readonly #untried = new Set<number>();
+  readonly #readBuffers = new ReadBuffers();
   readonly #idleWaiters: Array<() => void> = [];
   #running = false;
   #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
@@ -188,8 +190,11 @@ export class SegmentUploader {
     }
     // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
     const id = copyId;
-    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind], unusedKey)] as const);
-    const files = Object.fromEntries(await Promise.all(puts)) as CopiedFiles;
+    // Every put settles before this copy ends, failed or not: the read buffers are reused by the next try.
+    const puts = await Promise.allSettled(SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind], unusedKey)] as const));
+    const failed = puts.find((put) => put.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const files = Object.fromEntries(puts.map((put) => (put as PromiseFulfilledResult<readonly [SegmentFileKind, CopiedFile]>).value)) as CopiedFiles;
     const finished: CopyFinishedEvent = {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
     };
@@ -249,9 +254,9 @@ export class SegmentUploader {
   async #readSegment(segment: SealedSegment): Promise<Record<SegmentFileKind, Buffer>> {
     try {
       return {
-        log: await readWhole(this.#io, segment.paths.log),
-        index: await readWhole(this.#io, segment.paths.offsetIndex),
-        timeindex: await readWhole(this.#io, segment.paths.timeIndex),
+        log: await readWhole(this.#io, segment.paths.log, (size) => this.#readBuffers.take('log', size)),
+        index: await readWhole(this.#io, segment.paths.offsetIndex, (size) => this.#readBuffers.take('index', size)),
+        timeindex: await readWhole(this.#io, segment.paths.timeIndex, (size) => this.#readBuffers.take('timeindex', size)),
       };
     } catch (error) {
       const copyId = this.#copyIds.get(segment.baseOffset);
@@ -287,12 +292,12 @@ class LocalReadError extends Error {
   }
 }
 
-async function readWhole(io: Io, path: string): Promise<Buffer> {
+async function readWhole(io: Io, path: string, allocate: (size: number) => Buffer): Promise<Buffer> {
   const file = io.open(path);
   try {
     const size = file.sizeSync();
     if (size > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${path} is ${size} bytes, more than one remote object holds`, { path });
-    const bytes = Buffer.allocUnsafe(size);
+    const bytes = allocate(size);
     let filled = 0;
     while (filled < size) {
       const read = await file.read(bytes.subarray(filled), filled);

@@ -3,12 +3,14 @@
 // grouped write leaves a prefix of the group, which replays to a valid state.
 import { FaultFs } from '@keel/conformance';
 import { nativeIo, type Io, type IoFile } from '@keel/core';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { CopiedFiles, OffloadEvent } from '../../src/tiered/offload-event.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { OffloadState } from '../../src/tiered/offload-state.js';
+import { remoteKey } from '../../src/tiered/remote-keys.js';
 import { SegmentUploader } from '../../src/tiered/segment-uploader.js';
 import { tempDir } from '../helpers.js';
 import { MemoryRemoteStore } from '../support/memory-remote-store.js';
@@ -67,6 +69,13 @@ describe('grouped offload events', () => {
     expect(syncs() - opened).toBe(5 + 1);
     // No put vouched for a key it had used before (the store throws on that), and each copy's objects are there.
     expect(store.objects.size).toBe(5 * 4);
+    // Each copy's objects hold its own files' bytes (the uploader reads every segment into the same buffers).
+    for (const segment of segments) {
+      const copy = journal.finishedCopy(segment.baseOffset)!;
+      for (const [kind, path] of [['log', segment.paths.log], ['index', segment.paths.offsetIndex], ['timeindex', segment.paths.timeIndex]] as const) {
+        expect(store.objects.get(remoteKey(segment.baseOffset, copy.copyId, kind))?.bytes.equals(readFileSync(path)), `${kind} of ${segment.baseOffset}`).toBe(true);
+      }
+    }
     await uploader.close();
     await journal.close();
     await using reopened = await OffloadJournal.open(journalPath);
