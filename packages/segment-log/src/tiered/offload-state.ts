@@ -13,6 +13,8 @@ export interface RemoteCopy {
   nextOffset?: number;
   maxTimestamp?: number;
   files?: CopiedFiles;
+  /** Set once the copy finished: its indexes are in its `.log` object (offload event version 2). */
+  indexesInLog?: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export class OffloadState {
       case 'copy-finished':
         this.#copies.set(event.copyId, {
           baseOffset: event.baseOffset, copyId: event.copyId, state: 'copied', nextOffset: event.nextOffset, maxTimestamp: event.maxTimestamp, files: event.files,
+          indexesInLog: event.indexesInLog,
         });
         break;
       case 'delete-started':

@@ -1,5 +1,5 @@
 import {
-  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type RemoteStore,
+  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type IoFile, type RemoteStore,
 } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 
@@ -10,7 +10,7 @@ import {
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
 import { ReadBuffers } from './read-buffers.js';
-import { remoteKey } from './remote-keys.js';
+import { copyObjectKinds, remoteKey } from './remote-keys.js';
 
 export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
 export const UPLOAD_BACKOFF_MAX_MS_DEFAULT = 60_000;
@@ -178,7 +178,7 @@ export class SegmentUploader {
   }
 
   async #copy(segment: SealedSegment): Promise<void> {
-    const contents = await this.#readSegment(segment);
+    const { object, files } = await this.#readSegment(segment);
     let copyId = this.#copyIds.get(segment.baseOffset);
     // A copy id no put has tried yet names objects no one has put: the store need not look first.
     let unusedKey = this.#untried.delete(segment.baseOffset);
@@ -188,15 +188,11 @@ export class SegmentUploader {
       this.#copyIds.set(segment.baseOffset, copyId);
       unusedKey = true;
     }
-    // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
-    const id = copyId;
-    // Every put settles before this copy ends, failed or not: the read buffers are reused by the next try.
-    const puts = await Promise.allSettled(SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind], unusedKey)] as const));
-    const failed = puts.find((put) => put.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const files = Object.fromEntries(puts.map((put) => (put as PromiseFulfilledResult<readonly [SegmentFileKind, CopiedFile]>).value)) as CopiedFiles;
+    // One object holds the log and, after it, both indexes (offload event version 2): each
+    // request costs the store and this process far more than its bytes (README "Offload").
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
     const finished: CopyFinishedEvent = {
-      type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
+      type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files, indexesInLog: true,
     };
     // The manifest goes last: a reader that finds it finds every object it names.
     await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished), unusedKey);
@@ -239,7 +235,7 @@ export class SegmentUploader {
       copy.state = 'deleting';
     }
     // The manifest goes first: a reader that lists the store no longer finds the copy.
-    for (const kind of ['manifest', ...SEGMENT_FILE_KINDS] as const) {
+    for (const kind of copyObjectKinds(copy)) {
       await this.#store.delete(remoteKey(copy.baseOffset, copy.copyId, kind), { signal: this.#stop.signal });
     }
     await this.#journal.record({ type: 'delete-finished', baseOffset: copy.baseOffset, copyId: copy.copyId });
@@ -247,17 +243,22 @@ export class SegmentUploader {
   }
 
   /**
-   * The segment's three files, read whole. A failure here is local (the files were deleted
-   * by retention, or cannot be read): the segment is dropped and a copy it had started is
+   * The segment's three files, read whole into one buffer (log, index, time index), with
+   * each file's length and CRC-32C. A failure here is local (the files were deleted by
+   * retention, or cannot be read): the segment is dropped and a copy it had started is
    * queued for deletion.
    */
-  async #readSegment(segment: SealedSegment): Promise<Record<SegmentFileKind, Buffer>> {
+  async #readSegment(segment: SealedSegment): Promise<{ object: Buffer; files: CopiedFiles }> {
     try {
-      return {
-        log: await readWhole(this.#io, segment.paths.log, (size) => this.#readBuffers.take('log', size)),
-        index: await readWhole(this.#io, segment.paths.offsetIndex, (size) => this.#readBuffers.take('index', size)),
-        timeindex: await readWhole(this.#io, segment.paths.timeIndex, (size) => this.#readBuffers.take('timeindex', size)),
-      };
+      const paths = [segment.paths.log, segment.paths.offsetIndex, segment.paths.timeIndex];
+      const { bytes, sizes } = await readFilesInto(this.#io, paths, (size) => this.#readBuffers.take('log', size));
+      let at = 0;
+      const files = Object.fromEntries(SEGMENT_FILE_KINDS.map((kind, index) => {
+        const part = bytes.subarray(at, at + sizes[index]!);
+        at += part.length;
+        return [kind, { bytes: part.length, checksum: remoteChecksum(part) }];
+      })) as CopiedFiles;
+      return { object: bytes, files };
     } catch (error) {
       const copyId = this.#copyIds.get(segment.baseOffset);
       if (copyId !== undefined) {
@@ -292,20 +293,27 @@ class LocalReadError extends Error {
   }
 }
 
-async function readWhole(io: Io, path: string, allocate: (size: number) => Buffer): Promise<Buffer> {
-  const file = io.open(path);
+/** The files at `paths`, read whole one after another into one buffer from `allocate`, and each one's length. */
+async function readFilesInto(io: Io, paths: readonly string[], allocate: (size: number) => Buffer): Promise<{ bytes: Buffer; sizes: number[] }> {
+  const files: IoFile[] = [];
   try {
-    const size = file.sizeSync();
-    if (size > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${path} is ${size} bytes, more than one remote object holds`, { path });
-    const bytes = allocate(size);
-    let filled = 0;
-    while (filled < size) {
-      const read = await file.read(bytes.subarray(filled), filled);
-      if (read === 0) throw new KeelError('KEEL_CORRUPT', `${path} shrank from ${size} to ${filled} bytes while it was read`, { path, offset: filled });
-      filled += read;
+    for (const path of paths) files.push(io.open(path));
+    const sizes = files.map((file) => file.sizeSync());
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    if (total > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${paths[0]} and its indexes are ${total} bytes, more than one remote object holds`, { path: paths[0] });
+    const bytes = allocate(total);
+    let at = 0;
+    for (const [index, file] of files.entries()) {
+      const size = sizes[index]!;
+      for (let filled = 0; filled < size;) {
+        const read = await file.read(bytes.subarray(at + filled, at + size), filled);
+        if (read === 0) throw new KeelError('KEEL_CORRUPT', `${file.path} shrank from ${size} to ${filled} bytes while it was read`, { path: file.path, offset: filled });
+        filled += read;
+      }
+      at += size;
     }
-    return bytes;
+    return { bytes, sizes };
   } finally {
-    file.closeSync();
+    for (const file of files) file.closeSync();
   }
 }

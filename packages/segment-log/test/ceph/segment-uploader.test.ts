@@ -56,11 +56,13 @@ async function waitFor(what: string, deadlineMs: number, condition: () => boolea
 async function expectCopied(store: RemoteStore, journal: OffloadJournal, segment: SealedSegment): Promise<void> {
   const copy = journal.finishedCopy(segment.baseOffset);
   expect(copy).toMatchObject({ state: 'copied', nextOffset: segment.nextOffset });
-  for (const [kind, path] of [['log', segment.paths.log], ['index', segment.paths.offsetIndex], ['timeindex', segment.paths.timeIndex]] as const) {
-    const local = readFileSync(path);
-    expect(copy!.files![kind]).toEqual({ bytes: local.length, checksum: remoteChecksum(local) });
-    expect((await store.get(remoteKey(segment.baseOffset, copy!.copyId, kind))).equals(local)).toBe(true);
-  }
+  // One .log object: the log's bytes, then the index's, then the time index's.
+  expect(copy!.indexesInLog).toBe(true);
+  const locals = [readFileSync(segment.paths.log), readFileSync(segment.paths.offsetIndex), readFileSync(segment.paths.timeIndex)];
+  (['log', 'index', 'timeindex'] as const).forEach((kind, index) => {
+    expect(copy!.files![kind]).toEqual({ bytes: locals[index]!.length, checksum: remoteChecksum(locals[index]!) });
+  });
+  expect((await store.get(remoteKey(segment.baseOffset, copy!.copyId, 'log'))).equals(Buffer.concat(locals))).toBe(true);
 }
 
 describe('segment uploader', () => {
@@ -74,7 +76,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(uploader.stats()).toMatchObject({ copied: 3, failedTries: 0, queued: 0 });
     for (const segment of segments) await expectCopied(store, journal, segment);
-    expect(await keysUnder('copies/')).toHaveLength(12);
+    expect(await keysUnder('copies/')).toHaveLength(3 * 2);
 
     // A segment with a finished copy is not copied again, also after a reopen.
     uploader.enqueue(segments[0]!);
@@ -141,7 +143,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(journal.finishedCopy(segments[0]!.baseOffset)).toBeUndefined();
     expect(journal.copies().map((copy) => copy.baseOffset)).toEqual([segments[1]!.baseOffset]);
-    expect(await keysUnder('retention/')).toHaveLength(4);
+    expect(await keysUnder('retention/')).toHaveLength(2);
     await uploader.close();
   });
 
