@@ -9,7 +9,7 @@ import {
 } from './offload-event.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
-import { ReadBuffers } from './read-buffers.js';
+import { ReadBuffer } from './read-buffer.js';
 import { copyObjectKinds, remoteKey } from './remote-keys.js';
 
 export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
@@ -80,7 +80,7 @@ export class SegmentUploader {
   readonly #copyIds = new Map<number, string>();
   /** Base offsets whose copy-started is durable but whose objects no put has tried yet. */
   readonly #untried = new Set<number>();
-  readonly #readBuffers = new ReadBuffers();
+  readonly #readBuffer = new ReadBuffer();
   readonly #idleWaiters: Array<() => void> = [];
   #running = false;
   #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
@@ -189,7 +189,7 @@ export class SegmentUploader {
       unusedKey = true;
     }
     // One object holds the log and, after it, both indexes (offload event version 2): each
-    // request costs the store and this process far more than its bytes (README "Offload").
+    // request costs the store and this process far more than its bytes (README, "Format (tiered)").
     await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
     const finished: CopyFinishedEvent = {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files, indexesInLog: true,
@@ -251,7 +251,7 @@ export class SegmentUploader {
   async #readSegment(segment: SealedSegment): Promise<{ object: Buffer; files: CopiedFiles }> {
     try {
       const paths = [segment.paths.log, segment.paths.offsetIndex, segment.paths.timeIndex];
-      const { bytes, sizes } = await readFilesInto(this.#io, paths, (size) => this.#readBuffers.take('log', size));
+      const { bytes, sizes } = await readFilesInto(this.#io, paths, (size) => this.#readBuffer.take(size));
       let at = 0;
       const files = Object.fromEntries(SEGMENT_FILE_KINDS.map((kind, index) => {
         const part = bytes.subarray(at, at + sizes[index]!);
