@@ -27,6 +27,8 @@ export interface RemoteStore {
    * Stores `bytes` under `key`, never replacing other contents: if the key already holds
    * exactly these bytes (a retry of a put that had landed) this succeeds; if it holds
    * anything else it rejects with `KEEL_EXISTS`. Resolves once the store has the object.
+   * The store keeps no reference to `bytes` once the returned promise settles (resolved or
+   * rejected): the caller may then reuse the buffer.
    */
   put(key: string, bytes: Uint8Array, options?: RemotePutOptions): Promise<RemoteObject>;
   /** The whole object, verified against its checksum and length. */

@@ -3,7 +3,6 @@ import {
   type CompletedPart, type S3Client,
 } from '@aws-sdk/client-s3';
 import { KeelError } from '@keel/core';
-import { md5 } from '@keel/native';
 
 import { PARTS_MAX } from './options.js';
 
@@ -18,14 +17,9 @@ export interface MultipartContext {
   sent(bytes: number): void;
 }
 
-/** The Content-MD5 header of `bytes`, hashed on the threadpool (a part is megabytes). */
-export async function contentMd5(bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await md5(bytes), 'hex').toString('base64');
-}
-
 /**
  * Uploads `bytes` in parts of `partBytes` (the last may be shorter), `partConcurrency` at
- * a time, each with its own retries and a Content-MD5 the store checks. The metadata goes
+ * a time, each with its own retries and a signed SHA-256 of its bytes the store checks. The metadata goes
  * on the upload, so the finished object carries it. If anything fails, the upload is
  * aborted (best effort) so its parts do not linger, and the first failure is reported.
  */
@@ -58,12 +52,11 @@ export async function putMultipart(
       while (next < partCount && failure === undefined) {
         const index = next++;
         const body = bytes.subarray(index * context.partBytes, Math.min(bytes.length, (index + 1) * context.partBytes));
-        const bodyMd5 = await contentMd5(body);
         const uploaded = await context.retry(`upload part ${index + 1}/${partCount} of`, partSignal, (attemptSignal) => {
           context.sent(body.length);
           return context.client.send(
             new UploadPartCommand({
-              Bucket: context.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ContentMD5: bodyMd5,
+              Bucket: context.bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, Body: body, ContentLength: body.length,
             }),
             { abortSignal: attemptSignal },
           );

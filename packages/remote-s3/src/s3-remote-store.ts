@@ -10,7 +10,7 @@ import {
 import { discardBody, readBody } from './body.js';
 import { httpStatusOf } from './failures.js';
 import { decodeMetadata, encodeMetadata, type ObjectDescription } from './metadata.js';
-import { contentMd5, putMultipart, type MultipartContext } from './multipart.js';
+import { putMultipart, type MultipartContext } from './multipart.js';
 import { normalizeOptions, type NormalizedOptions, type S3RemoteStoreOptions } from './options.js';
 import { withRetries } from './retry.js';
 import { ThreadpoolSha256 } from './threadpool-sha256.js';
@@ -29,8 +29,8 @@ export interface S3RemoteStoreStats {
 /**
  * keel's RemoteStore on S3 or an S3-compatible store, through the AWS SDK v3. See the
  * package README for the guarantees; in short: objects carry their length and CRC-32C as
- * metadata and are checked on every whole read, uploads carry a Content-MD5 the store
- * checks, transient failures are retried with jittered backoff within a bounded time, and
+ * metadata and are checked on every whole read, uploads carry a signed SHA-256 of their
+ * body that the store checks, transient failures are retried with jittered backoff within a bounded time, and
  * every failure is a coded KeelError.
  */
 export class S3RemoteStore implements RemoteStore {
@@ -52,9 +52,12 @@ export class S3RemoteStore implements RemoteStore {
       ...(credentials === undefined ? {} : { credentials }),
       // Retries are ours (withRetries): one policy, bounded in time, for every request.
       maxAttempts: 1,
-      // SigV4 hashes each upload's body: large ones on the threadpool, not the JS thread.
+      // SigV4 hashes each upload's body, and the store refuses a body that does not match
+      // the hash signed (XAmzContentSHA256Mismatch): that is the upload's integrity check,
+      // so no Content-MD5 is sent (README "Upload integrity"). Large bodies are hashed on
+      // the threadpool, not the JS thread.
       sha256: ThreadpoolSha256,
-      // keel checks its own CRC-32C and sends Content-MD5; the SDK's default flexible
+      // keel checks its own CRC-32C and the store the signed SHA-256; the SDK's default flexible
       // checksums use an aws-chunked trailer encoding that many S3-compatible stores refuse.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -91,12 +94,11 @@ export class S3RemoteStore implements RemoteStore {
       }
       return result;
     }
-    const md5 = await contentMd5(bytes);
     await this.#retry('put', path, options.signal, (signal) => {
       this.#sent(bytes.length);
       return this.#client.send(
         new PutObjectCommand({
-          Bucket: this.#options.bucket, Key: this.#objectKey(key), Body: bytes, ContentLength: bytes.length, ContentMD5: md5,
+          Bucket: this.#options.bucket, Key: this.#objectKey(key), Body: bytes, ContentLength: bytes.length,
           ContentType: 'application/octet-stream', Metadata: metadata,
         }),
         { abortSignal: signal },

@@ -5,6 +5,7 @@ import {
 import { Worker } from 'node:worker_threads';
 
 import { normalizeOptions, type S3RemoteStoreOptions } from './options.js';
+import { StagingBuffers } from './staging-buffers.js';
 import type { S3RemoteStoreStats } from './s3-remote-store.js';
 import { deserializeError, serializeError, type Request, type Response, type StoreMethod, type WorkerStoreData } from './worker/protocol.js';
 
@@ -22,7 +23,7 @@ interface Pending {
  * that appends to the log. Same contract, options and errors as S3RemoteStore, with these
  * differences: `credentials` must be static keys (a provider function cannot cross
  * threads; leave it out to use the SDK's default chain inside the worker); `put` copies the
- * bytes once to hand them over; an abort's reason arrives as the `cause` of
+ * bytes once, into shared memory kept from put to put, to hand them over; an abort's reason arrives as the `cause` of
  * `KEEL_ABORTED` as a copy, not the same object.
  */
 export class WorkerS3RemoteStore implements RemoteStore {
@@ -33,6 +34,7 @@ export class WorkerS3RemoteStore implements RemoteStore {
   #nextId = 0;
   #stats: S3RemoteStoreStats = { requests: 0, retries: 0, bytesSent: 0, bytesReceived: 0 };
   #failure: Error | undefined;
+  readonly #staging = new StagingBuffers();
 
   constructor(options: S3RemoteStoreOptions) {
     if (typeof options.credentials === 'function') {
@@ -60,10 +62,16 @@ export class WorkerS3RemoteStore implements RemoteStore {
   }
 
   async put(key: string, bytes: Uint8Array, options: RemotePutOptions = {}): Promise<RemoteObject> {
-    // A copy of exactly the view, moved to the worker; what is not bytes goes as it is, to be refused there.
-    const copy = bytes instanceof Uint8Array ? new Uint8Array(bytes) : undefined;
     const putOptions = options.unusedKey === undefined ? {} : { unusedKey: options.unusedKey };
-    return this.#call('put', [key, copy ?? bytes, putOptions], options.signal, copy);
+    // What is not bytes goes as it is, to be refused there.
+    if (!(bytes instanceof Uint8Array)) return this.#call('put', [key, bytes, putOptions], options.signal);
+    // A copy of exactly the view, staged for the worker; its memory is reused once the worker answered.
+    const staged = this.#staging.stage(bytes);
+    try {
+      return await this.#call('put', [key, staged.view, putOptions], options.signal, staged.transfer);
+    } finally {
+      staged.release();
+    }
   }
 
   async get(key: string, options: RemoteCallOptions = {}): Promise<Buffer> {
@@ -98,7 +106,7 @@ export class WorkerS3RemoteStore implements RemoteStore {
     return this.close();
   }
 
-  #call<T>(method: StoreMethod, args: unknown[], signal: AbortSignal | undefined, transfer?: Uint8Array): Promise<T> {
+  #call<T>(method: StoreMethod, args: unknown[], signal: AbortSignal | undefined, transfer?: ArrayBuffer): Promise<T> {
     this.#lifecycle.assertOpen();
     const id = this.#nextId++;
     const answered = this.#send<T>({ id, kind: 'call', method, args, hasSignal: signal !== undefined }, transfer);
@@ -109,12 +117,12 @@ export class WorkerS3RemoteStore implements RemoteStore {
     return answered.finally(() => signal.removeEventListener('abort', abort));
   }
 
-  #send<T>(request: Request, transfer?: Uint8Array): Promise<T> {
+  #send<T>(request: Request, transfer?: ArrayBuffer): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<T>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(request.id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage(request, transfer === undefined ? [] : [transfer.buffer as ArrayBuffer]);
+      this.#worker.postMessage(request, transfer === undefined ? [] : [transfer]);
     });
   }
 

@@ -1,7 +1,7 @@
-import { openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadBackend, type WalKv } from '../backends.js';
+import { mainThreadCpuClock } from '../cpu-clocks.js';
 import { keyFor, makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 
@@ -19,22 +19,6 @@ type Task = 'checkpoint' | 'compaction' | 'idle';
 /** How long the idle round runs: the delay the machine itself causes, for comparison. */
 const IDLE_ROUND_MS = 1000;
 
-/**
- * The CPU time (ms) the main thread alone has used, from Linux's per-thread schedstat
- * (nanoseconds, unlike the tick-based stat), or null where there is none. Unlike
- * `process.cpuUsage()` it leaves out the threadpool and the collector's helper threads,
- * so it is what the event loop itself spent.
- */
-function mainThreadCpuClock(): (() => number) | null {
-  let fd: number;
-  try {
-    fd = openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
-  } catch {
-    return null;
-  }
-  const buffer = Buffer.alloc(128);
-  return () => Number(buffer.toString('latin1', 0, readSync(fd, buffer, 0, buffer.length, 0)).split(' ')[0]) / NANOSECONDS_PER_MILLISECOND;
-}
 const mainThreadCpu = mainThreadCpuClock();
 
 /** A store of `keys` keys with 100-byte values, built once and shared by the systems of that size. */

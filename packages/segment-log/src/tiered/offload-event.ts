@@ -1,4 +1,4 @@
-import { KeelError, badArgument, readUint64, writeUint64 } from '@keel/core';
+import { KeelError, REMOTE_OBJECT_BYTES_MAX, badArgument, readUint64, writeUint64 } from '@keel/core';
 
 import { getInt64, setInt64, viewOf } from '../format.js';
 
@@ -13,9 +13,9 @@ import { getInt64, setInt64, viewOf } from '../format.js';
  *   delete-started   the copy's objects may be gone, partly or wholly, from here on
  *   delete-finished  none of the copy's objects exist
  *
- * Payload (little-endian), format version 1:
+ * Payload (little-endian), format version 1 or 2:
  *
- *   0   u8   version (1)
+ *   0   u8   version: 1, or 2 for a copy-finished whose indexes are in its .log object
  *   1   u8   type (1 copy-started, 2 copy-finished, 3 delete-started, 4 delete-finished)
  *   2   u16  reserved, 0
  *   4   u64  the segment's base offset
@@ -26,8 +26,15 @@ import { getInt64, setInt64, viewOf } from '../format.js';
  *
  * A copy-finished payload is also the copy's manifest object in the remote store, so a
  * reader with only the bucket learns the same facts the journal holds.
+ *
+ * Version 2 (copy-finished only) says where the copy's indexes are: its `.log` object
+ * holds the `.log` file's bytes, then the `.index` file's, then the `.timeindex` file's,
+ * and there are no `.index` or `.timeindex` objects: two puts per copy instead of four.
+ * Copies recorded with version 1 have the three objects, and are read as they were.
  */
 export const OFFLOAD_EVENT_VERSION = 1;
+/** The version of a copy-finished event whose indexes are appended to its `.log` object. */
+export const OFFLOAD_EVENT_VERSION_INDEXES_IN_LOG = 2;
 export const COPY_ID_BYTES = 8;
 export const OFFLOAD_EVENT_BYTES = 20;
 export const COPY_FINISHED_EVENT_BYTES = OFFLOAD_EVENT_BYTES + 8 + 8 + 3 * 8;
@@ -58,6 +65,8 @@ export interface CopyFinishedEvent {
   nextOffset: number;
   maxTimestamp: number;
   files: CopiedFiles;
+  /** The `.index` and `.timeindex` bytes follow the log's in the `.log` object (version 2), rather than being objects of their own. */
+  indexesInLog: boolean;
 }
 
 const COPY_ID_PATTERN = /^[0-9a-f]{16}$/;
@@ -70,7 +79,7 @@ export function encodeOffloadEvent(event: OffloadEvent): Buffer {
   assertCopyId(event.copyId);
   const bytes = Buffer.alloc(event.type === 'copy-finished' ? COPY_FINISHED_EVENT_BYTES : OFFLOAD_EVENT_BYTES);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  view.setUint8(0, OFFLOAD_EVENT_VERSION);
+  view.setUint8(0, event.type === 'copy-finished' && event.indexesInLog ? OFFLOAD_EVENT_VERSION_INDEXES_IN_LOG : OFFLOAD_EVENT_VERSION);
   view.setUint8(1, OFFLOAD_EVENT_TYPES.indexOf(event.type) + 1);
   writeUint64(view, 4, event.baseOffset, 'baseOffset');
   bytes.write(event.copyId, 12, 'hex');
@@ -92,8 +101,9 @@ export function decodeOffloadEvent(payload: Uint8Array, where: { path: string; o
   const corrupt = (why: string) => new KeelError('KEEL_CORRUPT', `${where.path}: offload event at ${where.offset} ${why}`, where);
   if (payload.length < OFFLOAD_EVENT_BYTES) throw corrupt(`is ${payload.length} bytes, shorter than any event`);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
-  if (view.getUint8(0) !== OFFLOAD_EVENT_VERSION) throw corrupt(`has version ${view.getUint8(0)}`);
+  const version = view.getUint8(0);
   const type = OFFLOAD_EVENT_TYPES[view.getUint8(1) - 1];
+  if (version !== OFFLOAD_EVENT_VERSION && !(version === OFFLOAD_EVENT_VERSION_INDEXES_IN_LOG && type === 'copy-finished')) throw corrupt(`has version ${version}`);
   if (type === undefined) throw corrupt(`has type ${view.getUint8(1)}`);
   const expected = type === 'copy-finished' ? COPY_FINISHED_EVENT_BYTES : OFFLOAD_EVENT_BYTES;
   if (payload.length !== expected || view.getUint16(2, true) !== 0) throw corrupt(`is ${payload.length} bytes or has reserved bits set`);
@@ -108,5 +118,7 @@ export function decodeOffloadEvent(payload: Uint8Array, where: { path: string; o
     kind,
     { bytes: view.getUint32(FILES_AT + index * 8, true), checksum: view.getUint32(FILES_AT + 4 + index * 8, true) },
   ])) as CopiedFiles;
-  return { type, baseOffset, copyId, nextOffset, maxTimestamp, files };
+  const indexesInLog = version === OFFLOAD_EVENT_VERSION_INDEXES_IN_LOG;
+  if (indexesInLog && files.log.bytes + files.index.bytes + files.timeindex.bytes > REMOTE_OBJECT_BYTES_MAX) throw corrupt('names files that do not fit one object together');
+  return { type, baseOffset, copyId, nextOffset, maxTimestamp, files, indexesInLog };
 }

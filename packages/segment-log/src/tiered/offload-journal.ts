@@ -82,12 +82,28 @@ export class OffloadJournal {
    * is written. A failed write or sync poisons the journal (KEEL_POISONED from then on).
    */
   record(event: OffloadEvent): Promise<void> {
+    return this.recordAll([event]);
+  }
+
+  /**
+   * Appends `events`, in order, under one sync, then applies them (KIP-405 implementers
+   * batch their metadata writes the same way). Either every event can follow the state,
+   * each after the ones before it, or none is written (KEEL_BAD_ARGUMENT). A crash during
+   * the sync leaves some prefix of them durable, each a valid state: every event is acted
+   * on only after this resolves.
+   */
+  recordAll(events: readonly OffloadEvent[]): Promise<void> {
     const recorded = this.#recording.then(async () => {
-      const refusal = this.#state.refusal(event);
-      if (refusal !== undefined) throw badArgument(`${event.type} of copy ${event.copyId} refused: ${refusal}`);
-      this.#journal.append(encodeOffloadEvent(event));
+      const after = this.#state.clone();
+      for (const event of events) {
+        const refusal = after.refusal(event);
+        if (refusal !== undefined) throw badArgument(`${event.type} of copy ${event.copyId} refused: ${refusal}`);
+        after.apply(event);
+      }
+      const payloads = events.map(encodeOffloadEvent);
+      for (const payload of payloads) this.#journal.append(payload);
       await this.#journal.sync();
-      this.#state.apply(event);
+      for (const event of events) this.#state.apply(event);
       this.#version++;
     });
     this.#recording = recorded.catch(() => {});

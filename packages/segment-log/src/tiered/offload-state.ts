@@ -13,6 +13,8 @@ export interface RemoteCopy {
   nextOffset?: number;
   maxTimestamp?: number;
   files?: CopiedFiles;
+  /** Set once the copy finished: its indexes are in its `.log` object (offload event version 2). */
+  indexesInLog?: boolean;
 }
 
 /**
@@ -60,6 +62,7 @@ export class OffloadState {
       case 'copy-finished':
         this.#copies.set(event.copyId, {
           baseOffset: event.baseOffset, copyId: event.copyId, state: 'copied', nextOffset: event.nextOffset, maxTimestamp: event.maxTimestamp, files: event.files,
+          indexesInLog: event.indexesInLog,
         });
         break;
       case 'delete-started':
@@ -69,6 +72,13 @@ export class OffloadState {
         this.#copies.delete(event.copyId);
         break;
     }
+  }
+
+  /** A state of its own, equal to this one: events applied to it leave this one as it was. */
+  clone(): OffloadState {
+    const copy = new OffloadState();
+    for (const [copyId, remote] of this.#copies) copy.#copies.set(copyId, { ...remote });
+    return copy;
   }
 
   /** The finished copy of the segment at `baseOffset`, if it has one. */

@@ -1,5 +1,5 @@
 import { BASE_OFFSET_DIGITS, segmentName } from '../format.js';
-import type { SegmentFileKind } from './offload-event.js';
+import { SEGMENT_FILE_KINDS, type SegmentFileKind } from './offload-event.js';
 
 /** The objects of one copy: the segment's three files and the manifest that says the copy is whole. */
 export type RemoteObjectKind = SegmentFileKind | 'manifest';
@@ -11,6 +11,15 @@ export type RemoteObjectKind = SegmentFileKind | 'manifest';
  */
 export function remoteKey(baseOffset: number, copyId: string, kind: RemoteObjectKind): string {
   return `${segmentName(baseOffset)}.${copyId}.${kind}`;
+}
+
+/**
+ * The objects a copy may have, the manifest first: a finished copy whose indexes are in its
+ * `.log` object has two; any other (finished with separate indexes, or never finished, so
+ * of either kind) up to four.
+ */
+export function copyObjectKinds(copy: { indexesInLog?: boolean }): RemoteObjectKind[] {
+  return copy.indexesInLog === true ? ['manifest', 'log'] : ['manifest', ...SEGMENT_FILE_KINDS];
 }
 
 const MANIFEST_KEY_PATTERN = new RegExp(`^(\\d{${BASE_OFFSET_DIGITS}})\\.([0-9a-f]{16})\\.manifest$`);

@@ -37,6 +37,8 @@ export interface FinishedCopy {
   nextOffset: number;
   maxTimestamp: number;
   files: CopiedFiles;
+  /** The indexes follow the log's bytes in the `.log` object (offload event version 2); else they are objects of their own. */
+  indexesInLog?: boolean;
 }
 
 interface ParsedIndex {
@@ -46,8 +48,8 @@ interface ParsedIndex {
 
 /**
  * Reads records out of remote copies of sealed segments. A copy's `.index` and
- * `.timeindex` are fetched whole and checked against the lengths and CRC-32Cs its
- * copy-finished names; its `.log` is fetched by byte range, in blocks, and run through the
+ * `.timeindex` (objects of their own, or appended to its `.log` object) are fetched whole
+ * and checked against the lengths and CRC-32Cs its copy-finished names; its `.log` is fetched by byte range, in blocks, and run through the
  * same code that reads local segments, so every frame's CRC-32C, length bound and offset
  * is checked before a record is returned. Blocks and indexes are kept in bounded LRU caches.
  */
@@ -163,7 +165,7 @@ export class RemoteSegmentReader {
     const cacheKey = `${copy.copyId}#index`;
     const cached = this.#indexes.get<ParsedIndex>(cacheKey);
     if (cached !== undefined) return cached;
-    const [offsetFile, timeFile] = await Promise.all([
+    const [offsetFile, timeFile] = copy.indexesInLog === true ? await this.#fetchAppendedIndexes(copy, signal) : await Promise.all([
       this.#fetchWhole(copy, 'index', signal),
       this.#fetchWhole(copy, 'timeindex', signal),
     ]);
@@ -185,6 +187,26 @@ export class RemoteSegmentReader {
     this.#fetchedBytes += bytes.length;
     verifyRemoteBytes(`${this.#store.location}${key}`, bytes, copy.files[kind]);
     return bytes;
+  }
+
+  /**
+   * The indexes of a copy that appended them to its `.log` object, in one range request,
+   * each checked against the length and CRC-32C its copy-finished recorded (a range cannot
+   * be checked against the object's own checksum).
+   */
+  async #fetchAppendedIndexes(copy: FinishedCopy, signal: AbortSignal | undefined): Promise<[Buffer, Buffer]> {
+    const key = remoteKey(copy.baseOffset, copy.copyId, 'log');
+    const { log, index, timeindex } = copy.files;
+    const length = index.bytes + timeindex.bytes;
+    const bytes = length === 0 ? Buffer.alloc(0) : await this.#store.getRange(key, log.bytes, length, { signal });
+    this.#fetches++;
+    this.#fetchedBytes += bytes.length;
+    const path = `${this.#store.location}${key}`;
+    const offsetFile = bytes.subarray(0, index.bytes);
+    const timeFile = bytes.subarray(index.bytes);
+    verifyRemoteBytes(`${path} (its index, from byte ${log.bytes})`, offsetFile, index);
+    verifyRemoteBytes(`${path} (its time index, from byte ${log.bytes + index.bytes})`, timeFile, timeindex);
+    return [offsetFile, timeFile];
   }
 
   clear(): void {

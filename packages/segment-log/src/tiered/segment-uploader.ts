@@ -1,5 +1,5 @@
 import {
-  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type RemoteStore,
+  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type IoFile, type RemoteStore,
 } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 
@@ -9,7 +9,8 @@ import {
 } from './offload-event.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
-import { remoteKey } from './remote-keys.js';
+import { ReadBuffer } from './read-buffer.js';
+import { copyObjectKinds, remoteKey } from './remote-keys.js';
 
 export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
 export const UPLOAD_BACKOFF_MAX_MS_DEFAULT = 60_000;
@@ -59,7 +60,8 @@ export interface SegmentUploaderStats {
 /**
  * Copies sealed segments to a RemoteStore in the background, one at a time in the order
  * they were enqueued, recording each step in the OffloadJournal before acting on it
- * (KIP-405's RemoteLogManager copy task). A copy the store cannot take is tried again,
+ * (KIP-405's RemoteLogManager copy task); a copy's finish and the next copy's start share
+ * one journal sync. A copy the store cannot take is tried again,
  * with the same copy id, after a backoff that doubles up to `backoffMaxMs`; puts are
  * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
  * (and copies given up on) have their objects deleted before newer work runs.
@@ -76,6 +78,9 @@ export class SegmentUploader {
   readonly #stop = new AbortController();
   /** The copy id in use for each base offset whose copy started but has not finished. */
   readonly #copyIds = new Map<number, string>();
+  /** Base offsets whose copy-started is durable but whose objects no put has tried yet. */
+  readonly #untried = new Set<number>();
+  readonly #readBuffer = new ReadBuffer();
   readonly #idleWaiters: Array<() => void> = [];
   #running = false;
   #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
@@ -173,29 +178,45 @@ export class SegmentUploader {
   }
 
   async #copy(segment: SealedSegment): Promise<void> {
-    const contents = await this.#readSegment(segment);
+    const { object, files } = await this.#readSegment(segment);
     let copyId = this.#copyIds.get(segment.baseOffset);
-    // A copy id made just now names objects no one has put: the store need not look first.
-    const unusedKey = copyId === undefined;
+    // A copy id no put has tried yet names objects no one has put: the store need not look first.
+    let unusedKey = this.#untried.delete(segment.baseOffset);
     if (copyId === undefined) {
       copyId = randomBytes(COPY_ID_BYTES).toString('hex');
       await this.#journal.record({ type: 'copy-started', baseOffset: segment.baseOffset, copyId });
       this.#copyIds.set(segment.baseOffset, copyId);
+      unusedKey = true;
     }
-    // The three objects go up side by side (each a round trip or more); the manifest only after all of them.
-    const id = copyId;
-    const puts = SEGMENT_FILE_KINDS.map(async (kind) => [kind, await this.#put(remoteKey(segment.baseOffset, id, kind), contents[kind], unusedKey)] as const);
-    const files = Object.fromEntries(await Promise.all(puts)) as CopiedFiles;
+    // One object holds the log and, after it, both indexes (offload event version 2): each
+    // request costs the store and this process far more than its bytes (README, "Format (tiered)").
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
     const finished: CopyFinishedEvent = {
-      type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files,
+      type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files, indexesInLog: true,
     };
     // The manifest goes last: a reader that finds it finds every object it names.
     await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished), unusedKey);
-    await this.#journal.record(finished);
+    // The next queued copy starts under the same sync as this one finishes: one journal
+    // sync per segment instead of two while a backlog lasts.
+    const next = this.#nextCopy();
+    const nextStarted = next === undefined ? [] : [{ type: 'copy-started', baseOffset: next, copyId: randomBytes(COPY_ID_BYTES).toString('hex') } as const];
+    await this.#journal.recordAll([finished, ...nextStarted]);
     this.#copyIds.delete(segment.baseOffset);
+    for (const started of nextStarted) {
+      this.#copyIds.set(started.baseOffset, started.copyId);
+      this.#untried.add(started.baseOffset);
+    }
     this.#stats.copied += 1;
     const copy = this.#journal.finishedCopy(segment.baseOffset);
     if (copy !== undefined) this.#onCopied?.(copy);
+  }
+
+  /** The base offset of the first queued copy after the one in progress that has not started, if any. */
+  #nextCopy(): number | undefined {
+    for (const work of this.#queue.slice(1)) {
+      if (work.kind === 'copy' && !this.#copyIds.has(work.segment.baseOffset)) return work.segment.baseOffset;
+    }
+    return undefined;
   }
 
   /** Puts one object and checks that the store kept the checksum of the bytes sent. */
@@ -214,7 +235,7 @@ export class SegmentUploader {
       copy.state = 'deleting';
     }
     // The manifest goes first: a reader that lists the store no longer finds the copy.
-    for (const kind of ['manifest', ...SEGMENT_FILE_KINDS] as const) {
+    for (const kind of copyObjectKinds(copy)) {
       await this.#store.delete(remoteKey(copy.baseOffset, copy.copyId, kind), { signal: this.#stop.signal });
     }
     await this.#journal.record({ type: 'delete-finished', baseOffset: copy.baseOffset, copyId: copy.copyId });
@@ -222,21 +243,27 @@ export class SegmentUploader {
   }
 
   /**
-   * The segment's three files, read whole. A failure here is local (the files were deleted
-   * by retention, or cannot be read): the segment is dropped and a copy it had started is
+   * The segment's three files, read whole into one buffer (log, index, time index), with
+   * each file's length and CRC-32C. A failure here is local (the files were deleted by
+   * retention, or cannot be read): the segment is dropped and a copy it had started is
    * queued for deletion.
    */
-  async #readSegment(segment: SealedSegment): Promise<Record<SegmentFileKind, Buffer>> {
+  async #readSegment(segment: SealedSegment): Promise<{ object: Buffer; files: CopiedFiles }> {
     try {
-      return {
-        log: await readWhole(this.#io, segment.paths.log),
-        index: await readWhole(this.#io, segment.paths.offsetIndex),
-        timeindex: await readWhole(this.#io, segment.paths.timeIndex),
-      };
+      const paths = [segment.paths.log, segment.paths.offsetIndex, segment.paths.timeIndex];
+      const { bytes, sizes } = await readFilesInto(this.#io, paths, (size) => this.#readBuffer.take(size));
+      let at = 0;
+      const files = Object.fromEntries(SEGMENT_FILE_KINDS.map((kind, index) => {
+        const part = bytes.subarray(at, at + sizes[index]!);
+        at += part.length;
+        return [kind, { bytes: part.length, checksum: remoteChecksum(part) }];
+      })) as CopiedFiles;
+      return { object: bytes, files };
     } catch (error) {
       const copyId = this.#copyIds.get(segment.baseOffset);
       if (copyId !== undefined) {
         this.#copyIds.delete(segment.baseOffset);
+        this.#untried.delete(segment.baseOffset);
         this.#queue.push({ kind: 'delete', copy: { baseOffset: segment.baseOffset, copyId, state: 'copying' } });
       }
       throw new LocalReadError(segment, error);
@@ -266,20 +293,27 @@ class LocalReadError extends Error {
   }
 }
 
-async function readWhole(io: Io, path: string): Promise<Buffer> {
-  const file = io.open(path);
+/** The files at `paths`, read whole one after another into one buffer from `allocate`, and each one's length. */
+async function readFilesInto(io: Io, paths: readonly string[], allocate: (size: number) => Buffer): Promise<{ bytes: Buffer; sizes: number[] }> {
+  const files: IoFile[] = [];
   try {
-    const size = file.sizeSync();
-    if (size > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${path} is ${size} bytes, more than one remote object holds`, { path });
-    const bytes = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const read = await file.read(bytes.subarray(filled), filled);
-      if (read === 0) throw new KeelError('KEEL_CORRUPT', `${path} shrank from ${size} to ${filled} bytes while it was read`, { path, offset: filled });
-      filled += read;
+    for (const path of paths) files.push(io.open(path));
+    const sizes = files.map((file) => file.sizeSync());
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    if (total > REMOTE_OBJECT_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${paths[0]} and its indexes are ${total} bytes, more than one remote object holds`, { path: paths[0] });
+    const bytes = allocate(total);
+    let at = 0;
+    for (const [index, file] of files.entries()) {
+      const size = sizes[index]!;
+      for (let filled = 0; filled < size;) {
+        const read = await file.read(bytes.subarray(at + filled, at + size), filled);
+        if (read === 0) throw new KeelError('KEEL_CORRUPT', `${file.path} shrank from ${size} to ${filled} bytes while it was read`, { path: file.path, offset: filled });
+        filled += read;
+      }
+      at += size;
     }
-    return bytes;
+    return { bytes, sizes };
   } finally {
-    file.closeSync();
+    for (const file of files) file.closeSync();
   }
 }

@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startGateway, type Gateway } from '../../../../scripts/ceph/cluster.mjs';
 import { segmentPaths } from '../../src/format.js';
-import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { remoteKey } from '../../src/tiered/remote-keys.js';
 import { SegmentUploader, type SealedSegment } from '../../src/tiered/segment-uploader.js';
-import { tempDir } from '../helpers.js';
+import { sealedSegments } from '../support/sealed-segments.js';
 
 const { KEEL_S3_ENDPOINT, KEEL_S3_REGION, KEEL_S3_ACCESS_KEY_ID, KEEL_S3_SECRET_ACCESS_KEY } = process.env;
 const credentials = { accessKeyId: KEEL_S3_ACCESS_KEY_ID ?? '', secretAccessKey: KEEL_S3_SECRET_ACCESS_KEY ?? '' };
@@ -46,27 +45,6 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return (listed.Contents ?? []).map((entry) => entry.Key!.slice(prefix.length));
 }
 
-/** A closed log with `count` sealed segments, as the uploader sees them. */
-async function sealedSegments(count: number): Promise<{ dir: string; segments: SealedSegment[] }> {
-  const dir = tempDir();
-  const log = await SegmentLog.open(dir, { durability: { mode: 'explicit' }, segmentBytes: 64 * 1024 });
-  for (let i = 0; i < count; i++) {
-    log.appendBatch(Array.from({ length: 20 }, () => ({ value: randomBytes(1000), timestamp: 1_700_000_000_000 + i })));
-    log.roll();
-  }
-  await log.sync();
-  const all = log.segments();
-  await log.close();
-  const segments = all.slice(0, -1).map((segment, index) => ({
-    baseOffset: segment.baseOffset,
-    nextOffset: all[index + 1]!.baseOffset,
-    maxTimestamp: segment.maxTimestamp ?? 0,
-    paths: segmentPaths(dir, segment.baseOffset),
-  }));
-  expect(segments).toHaveLength(count);
-  return { dir, segments };
-}
-
 async function waitFor(what: string, deadlineMs: number, condition: () => boolean): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (!condition()) {
@@ -78,11 +56,13 @@ async function waitFor(what: string, deadlineMs: number, condition: () => boolea
 async function expectCopied(store: RemoteStore, journal: OffloadJournal, segment: SealedSegment): Promise<void> {
   const copy = journal.finishedCopy(segment.baseOffset);
   expect(copy).toMatchObject({ state: 'copied', nextOffset: segment.nextOffset });
-  for (const [kind, path] of [['log', segment.paths.log], ['index', segment.paths.offsetIndex], ['timeindex', segment.paths.timeIndex]] as const) {
-    const local = readFileSync(path);
-    expect(copy!.files![kind]).toEqual({ bytes: local.length, checksum: remoteChecksum(local) });
-    expect((await store.get(remoteKey(segment.baseOffset, copy!.copyId, kind))).equals(local)).toBe(true);
-  }
+  // One .log object: the log's bytes, then the index's, then the time index's.
+  expect(copy!.indexesInLog).toBe(true);
+  const locals = [readFileSync(segment.paths.log), readFileSync(segment.paths.offsetIndex), readFileSync(segment.paths.timeIndex)];
+  (['log', 'index', 'timeindex'] as const).forEach((kind, index) => {
+    expect(copy!.files![kind]).toEqual({ bytes: locals[index]!.length, checksum: remoteChecksum(locals[index]!) });
+  });
+  expect((await store.get(remoteKey(segment.baseOffset, copy!.copyId, 'log'))).equals(Buffer.concat(locals))).toBe(true);
 }
 
 describe('segment uploader', () => {
@@ -96,7 +76,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(uploader.stats()).toMatchObject({ copied: 3, failedTries: 0, queued: 0 });
     for (const segment of segments) await expectCopied(store, journal, segment);
-    expect(await keysUnder('copies/')).toHaveLength(12);
+    expect(await keysUnder('copies/')).toHaveLength(3 * 2);
 
     // A segment with a finished copy is not copied again, also after a reopen.
     uploader.enqueue(segments[0]!);
@@ -163,7 +143,7 @@ describe('segment uploader', () => {
     await uploader.idle();
     expect(journal.finishedCopy(segments[0]!.baseOffset)).toBeUndefined();
     expect(journal.copies().map((copy) => copy.baseOffset)).toEqual([segments[1]!.baseOffset]);
-    expect(await keysUnder('retention/')).toHaveLength(4);
+    expect(await keysUnder('retention/')).toHaveLength(2);
     await uploader.close();
   });
 

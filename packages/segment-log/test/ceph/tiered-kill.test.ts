@@ -14,7 +14,7 @@ import { expect, it } from 'vitest';
 
 import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
-import { remoteKey } from '../../src/tiered/remote-keys.js';
+import { copyObjectKinds, remoteKey } from '../../src/tiered/remote-keys.js';
 import { tempDir } from '../helpers.js';
 import { timestampFor, valueFor } from '../support/record-for.js';
 import { openCephStore, useBucket } from './ceph.js';
@@ -108,7 +108,7 @@ async function checkAfterKill(dir: string, prefix: string, store: S3RemoteStore,
   }
   await using journal = await OffloadJournal.open(join(dir, 'remote-log-metadata'), { readOnly: true });
   expect(journal.unfinished(), what).toEqual([]);
-  const recorded = journal.copies().flatMap((copy) => (['manifest', 'log', 'index', 'timeindex'] as const).map((kind) => remoteKey(copy.baseOffset, copy.copyId, kind)));
+  const recorded = journal.copies().flatMap((copy) => copyObjectKinds(copy).map((kind) => remoteKey(copy.baseOffset, copy.copyId, kind)));
   expect(await objectKeys(prefix), what).toEqual(recorded.sort());
 }
 

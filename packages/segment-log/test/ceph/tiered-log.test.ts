@@ -62,7 +62,7 @@ it('offloads segments in parts, reads every record back here and from another pr
   expect(await readInChild(prefix)).toEqual({ startOffset: 0, nextOffset: remoteEnd, records: remoteEnd, wrong: [] });
 });
 
-it('refuses remote bytes changed in the store: a damaged .log frame and a damaged index', async () => {
+it('refuses remote bytes changed in the store: a damaged .log frame and a damaged index after it', async () => {
   const prefix = `damaged-${randomBytes(4).toString('hex')}/`;
   await using store = openCephStore(shared.bucket());
   const log = await SegmentLog.open(tempDir(), {
@@ -72,20 +72,23 @@ it('refuses remote bytes changed in the store: a damaged .log frame and a damage
   await log.offloaded();
   await log.close();
 
-  // Replace an object with damaged bytes under the same keel metadata, as a faulty store would serve them.
+  // Replace an object with damaged bytes under the same keel metadata, as a faulty store
+  // would serve them (a negative `at` counts from the end); damaging a byte twice undoes it.
   const damage = async (suffix: string, at: number): Promise<void> => {
     const listed = (await RemoteSegmentLog.open({ remote: store, prefix })).stats();
     expect(listed.segments).toBeGreaterThan(1);
     const key = (await store.list(`${prefix}00000000000000000000.`)).entries.find((entry) => entry.key.endsWith(suffix))!.key;
     const object = await shared.client().send(new GetObjectCommand({ Bucket: shared.bucket(), Key: key }));
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
-    bytes[at]! ^= 0x10;
+    bytes[at < 0 ? bytes.length + at : at]! ^= 0x10;
     await shared.client().send(new PutObjectCommand({ Bucket: shared.bucket(), Key: key, Body: bytes, Metadata: object.Metadata }));
   };
   await damage('.log', 500);
   const reader = await RemoteSegmentLog.open({ remote: store, prefix, cacheBytes: 0 });
   await expect(reader.read(0, { maxBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'KEEL_CORRUPT' });
-  await damage('.index', 12);
+  // The indexes follow the log's bytes in the same object: the last byte is the time index's.
+  await damage('.log', 500);
+  await damage('.log', -1);
   const fresh = await RemoteSegmentLog.open({ remote: store, prefix, cacheBytes: 0 });
   await expect(fresh.read(0)).rejects.toMatchObject({ code: 'KEEL_CORRUPT' });
   // Segments that were not touched still read.

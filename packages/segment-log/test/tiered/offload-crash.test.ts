@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
-import { remoteKey } from '../../src/tiered/remote-keys.js';
+import { copyObjectKinds, remoteKey } from '../../src/tiered/remote-keys.js';
 import { MemoryRemoteStore } from '../support/memory-remote-store.js';
 
 const DIR = '/store';
@@ -21,6 +21,9 @@ const SEGMENT_BYTES = 24 + 4 * (12 + 26 + 64);
 const PLANS: readonly Omit<CrashPlan, 'seed'>[] = [
   { data: { mode: 'keep-all' }, entries: 'keep-all' },
   { data: { mode: 'lose-all' }, entries: 'lose-all' },
+  // Some prefix of what was written since the last sync: a crash between the offload
+  // events grouped under one sync, or inside one of them.
+  { data: { mode: 'byte-prefix' }, entries: 'keep-all' },
 ];
 
 class Crashed extends Error {}
@@ -106,7 +109,7 @@ async function checkRecovered(fs: FaultFs, remote: MemoryRemoteStore, acknowledg
   const journal = await OffloadJournal.open(`${DIR}/remote-log-metadata`, { io: fs, readOnly: true });
   try {
     expect(journal.unfinished(), what).toEqual([]);
-    const expected = journal.copies().flatMap((copy) => ['manifest', 'log', 'index', 'timeindex'].map((kind) => PREFIX + remoteKey(copy.baseOffset, copy.copyId, kind as 'log')));
+    const expected = journal.copies().flatMap((copy) => copyObjectKinds(copy).map((kind) => PREFIX + remoteKey(copy.baseOffset, copy.copyId, kind)));
     expect([...remote.objects.keys()].sort(), what).toEqual(expected.sort());
   } finally {
     await journal.close();

@@ -22,10 +22,13 @@ describe('offload events', () => {
   it('round-trip every type', () => {
     const events: OffloadEvent[] = [
       { type: 'copy-started', baseOffset: 0, copyId: A },
-      { type: 'copy-finished', baseOffset: 2 ** 53 - 2, copyId: A, nextOffset: 2 ** 53 - 1, maxTimestamp: -(2 ** 53 - 1), files: FILES },
+      { type: 'copy-finished', baseOffset: 2 ** 53 - 2, copyId: A, nextOffset: 2 ** 53 - 1, maxTimestamp: -(2 ** 53 - 1), files: FILES, indexesInLog: false },
       { type: 'delete-started', baseOffset: 7, copyId: B },
       { type: 'delete-finished', baseOffset: 7, copyId: B },
+      // Version 2: the indexes are in the .log object.
+      { type: 'copy-finished', baseOffset: 7, copyId: B, nextOffset: 9, maxTimestamp: 5, files: { ...FILES, timeindex: { bytes: 12, checksum: 3 } }, indexesInLog: true },
     ];
+    expect(events.map((event) => encodeOffloadEvent(event)[0])).toEqual([1, 1, 1, 1, 2]);
     for (const event of events) {
       const bytes = encodeOffloadEvent(event);
       expect(bytes.length).toBe(event.type === 'copy-finished' ? COPY_FINISHED_EVENT_BYTES : OFFLOAD_EVENT_BYTES);
@@ -35,7 +38,7 @@ describe('offload events', () => {
 
   it('refuse a wrong version, type, length, reserved bits or an end not after the base', () => {
     const started = encodeOffloadEvent({ type: 'copy-started', baseOffset: 5, copyId: A });
-    const finished = encodeOffloadEvent({ type: 'copy-finished', baseOffset: 5, copyId: A, nextOffset: 6, maxTimestamp: 1_700_000_000_000, files: FILES });
+    const finished = encodeOffloadEvent({ type: 'copy-finished', baseOffset: 5, copyId: A, nextOffset: 6, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     const damaged = (bytes: Buffer, change: (copy: Buffer) => void) => {
       const copy = Buffer.from(bytes);
       change(copy);
@@ -50,6 +53,13 @@ describe('offload events', () => {
       Buffer.concat([started, Buffer.alloc(1)]),
       finished.subarray(0, OFFLOAD_EVENT_BYTES),
       damaged(finished, (copy) => { copy.writeUInt32LE(5, 20); }),
+      // Version 2 is a copy-finished's only, and its files must fit one object together.
+      damaged(started, (copy) => { copy[0] = 2; }),
+      damaged(finished, (copy) => {
+        copy[0] = 2;
+        copy.writeUInt32LE(0xffff_ffff, 36);
+        copy.writeUInt32LE(1, 44);
+      }),
     ]) {
       expect(() => decodeOffloadEvent(payload, where)).toThrow(expect.objectContaining({ code: 'KEEL_CORRUPT', path: 'offload.journal' }));
     }
@@ -62,8 +72,8 @@ describe('offload state', () => {
     const state = new OffloadState();
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: A });
     expect(state.unfinished()).toEqual([{ baseOffset: 10, copyId: A, state: 'copying' }]);
-    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
-    expect(state.finishedCopy(10)).toMatchObject({ copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
+    expect(state.finishedCopy(10)).toMatchObject({ copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     expect(state.unfinished()).toEqual([]);
     state.apply({ type: 'delete-started', baseOffset: 10, copyId: A });
     expect(state.finishedCopy(10)).toBeUndefined();
@@ -74,17 +84,17 @@ describe('offload state', () => {
   it('refuses events that cannot follow', () => {
     const state = new OffloadState();
     const refuse = (event: OffloadEvent) => expect(() => state.apply(event)).toThrow(expect.objectContaining({ code: 'KEEL_CORRUPT' }));
-    refuse({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     refuse({ type: 'delete-started', baseOffset: 10, copyId: A });
     refuse({ type: 'delete-finished', baseOffset: 10, copyId: A });
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: A });
     refuse({ type: 'copy-started', baseOffset: 10, copyId: A });
-    refuse({ type: 'copy-finished', baseOffset: 11, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 11, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     refuse({ type: 'delete-finished', baseOffset: 10, copyId: A });
-    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    state.apply({ type: 'copy-finished', baseOffset: 10, copyId: A, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     // A second finished copy of one segment.
     state.apply({ type: 'copy-started', baseOffset: 10, copyId: B });
-    refuse({ type: 'copy-finished', baseOffset: 10, copyId: B, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES });
+    refuse({ type: 'copy-finished', baseOffset: 10, copyId: B, nextOffset: 20, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     // An abandoned copy can be deleted before it finished.
     state.apply({ type: 'delete-started', baseOffset: 10, copyId: B });
     refuse({ type: 'delete-started', baseOffset: 10, copyId: B });
@@ -98,12 +108,12 @@ describe('offload journal', () => {
     const path = join(tempDir(), 'offload.journal');
     const journal = await OffloadJournal.open(path);
     await journal.record({ type: 'copy-started', baseOffset: 0, copyId: A });
-    await journal.record({ type: 'copy-finished', baseOffset: 0, copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES });
+    await journal.record({ type: 'copy-finished', baseOffset: 0, copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     await journal.record({ type: 'copy-started', baseOffset: 100, copyId: B });
     await journal.close();
 
     await using reopened = await OffloadJournal.open(path);
-    expect(reopened.finishedCopy(0)).toMatchObject({ copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES });
+    expect(reopened.finishedCopy(0)).toMatchObject({ copyId: A, nextOffset: 100, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false });
     expect(reopened.unfinished()).toEqual([{ baseOffset: 100, copyId: B, state: 'copying' }]);
   });
 
@@ -121,7 +131,7 @@ describe('offload journal', () => {
     const path = join(tempDir(), 'offload.journal');
     const raw = await Journal.open(path, { durability: { mode: 'explicit' } });
     raw.append(encodeOffloadEvent({ type: 'copy-started', baseOffset: 0, copyId: A }));
-    raw.append(encodeOffloadEvent({ type: 'copy-finished', baseOffset: 0, copyId: B, nextOffset: 1, maxTimestamp: 1_700_000_000_000, files: FILES }));
+    raw.append(encodeOffloadEvent({ type: 'copy-finished', baseOffset: 0, copyId: B, nextOffset: 1, maxTimestamp: 1_700_000_000_000, files: FILES, indexesInLog: false }));
     await raw.close();
     await expect(OffloadJournal.open(path)).rejects.toMatchObject({ code: 'KEEL_CORRUPT', path, offset: 8 + OFFLOAD_EVENT_BYTES + 4 });
     // The refused open released its lock.

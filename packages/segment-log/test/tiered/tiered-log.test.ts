@@ -183,8 +183,10 @@ describe('tiered segment log', () => {
     remote.objects.get(key)!.bytes[300]! ^= 0x40;
     await expect(log.readAsync(0, { maxBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'KEEL_CORRUPT' });
     await log.close();
-    // A damaged index fails the whole-object checksum.
-    remote.objects.get(key.replace(/\.log$/, '.index'))!.bytes[10]! ^= 1;
+    // Damaged indexes (after the log's bytes in the same object) fail the CRC-32C their copy recorded.
+    const object = remote.objects.get(key)!.bytes;
+    object[300]! ^= 0x40;
+    object[object.length - 1]! ^= 1;
     const reader = await RemoteSegmentLog.open({ remote, prefix: 'logs/a/' });
     await expect(reader.read(0)).rejects.toMatchObject({ code: 'KEEL_CORRUPT' });
     await reader.close();
