@@ -194,6 +194,20 @@ export interface KeyTable {
    */
   findString(key: string, out: Float64Array): number;
   /**
+   * A get in one call: looks `key` (a string, by its UTF-8 bytes) up and, when its value
+   * lies wholly in one of `segments` (`segments[i]`, when set, is the mapping of bytes
+   * `[i * segmentBytes, i * segmentBytes + segments[i].length)` of the current log,
+   * at most `segmentBytes`), checks the value's
+   * CRC-32C (seeded with the key's) and copies it into `into` at `at`. Returns the value's
+   * length (the verified bytes are in `into[at..at + length]`), -1 when absent, -2 when the key is
+   * empty or longer than the table's key bound, or -3 when the key is present but its
+   * value was not read here (in the write buffer, an unmapped segment or the previous
+   * log, larger than the room in `into`, or failing its CRC): `find`'s fields are then in `out`.
+   */
+  readString(key: string, segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, into: Uint8Array, at: number, out: Float64Array): number;
+  /** `readString` of the key `key[0..keyLength]` (never -2). */
+  readBytes(key: Uint8Array, keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, into: Uint8Array, at: number, out: Float64Array): number;
+  /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
    * to fill) and applies it, unless it would leave more than `keysMax` keys and more

@@ -4,6 +4,7 @@
 mod checksums;
 mod file;
 mod key_table;
+mod key_table_read;
 mod memory;
 mod paths;
 mod sync_thread;
