@@ -279,6 +279,7 @@ interface Binding {
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
   verifiedCopy(data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array): boolean;
+  verifiedValueRun(segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, fields: Float64Array, count: number, into: Uint8Array, done: Uint8Array): number;
   crc32(data: Uint8Array, seed?: number): number;
   md5(data: Uint8Array): Promise<string>;
   sha256(data: Uint8Array): Promise<string>;
@@ -324,6 +325,16 @@ export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32
  * does not. Bounds past `data` or `into` throw.
  */
 export const verifiedCopy: (data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array) => boolean = binding.verifiedCopy;
+/**
+ * The values of a run of index entries (one batch of `KeyTable.range`: six fields each) in
+ * one call: the first `count` entries' values go back to back, in entry order, into
+ * `into` (entry i at the sum of the value lengths before it); `done[i]` is set to 1 for
+ * each value read here, verified against its CRC-32C (seeded with its key's) in one of
+ * the current log's mapped `segments` (as for `KeyTable.readString`), else 0 (in the
+ * previous log, the write buffer, an unmapped segment, past the end of `into`, or failing
+ * its CRC: read it the general way). Returns how many were read.
+ */
+export const verifiedValueRun: (segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, fields: Float64Array, count: number, into: Uint8Array, done: Uint8Array) => number = binding.verifiedValueRun;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
 /**

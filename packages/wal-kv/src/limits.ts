@@ -37,6 +37,8 @@ export const MAP_SEGMENT_BYTES = 8 * 1024 * 1024;
 export const MAP_REMAP_GROWTH_BYTES = 1024 * 1024;
 /** A get verifies and copies a value up to this size into one reused buffer (a larger one is read into a buffer of its own). */
 export const READ_BUFFER_BYTES = 64 * 1024;
+/** A range walk reads the values of each index batch in one call, up to this many bytes of them (the rest one by one). */
+export const VALUE_RUN_BYTES_MAX = 256 * 1024;
 /** Automatic snapshot once the log grew this much since the last one. */
 export const CHECKPOINT_EVERY_BYTES_DEFAULT = 10 * 1024 * 1024;
 /**

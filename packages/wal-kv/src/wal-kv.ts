@@ -471,7 +471,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     const range = normalizeRange(options);
     const state = this.#state;
     const view = openView(state);
-    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen()), project, () => releaseView(state, view));
+    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen(), true, project.readsValues), project, () => releaseView(state, view));
   }
 }
 
