@@ -11,7 +11,7 @@ export { SYNC_THREAD_SPIN_MICROSECONDS_MAX } from './io.js';
 export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
-export { KeyTable } from '@keel/native';
+export { KeyTable, verifiedValueRun } from '@keel/native';
 export { crc32, crc32c, verifiedValueCopy } from './crc.js';
 export { crc32Reference, crc32cReference } from './crc-reference.js';
 export {

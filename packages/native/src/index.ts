@@ -194,6 +194,20 @@ export interface KeyTable {
    */
   findString(key: string, out: Float64Array): number;
   /**
+   * A get in one call: looks `key` (a string, by its UTF-8 bytes) up and, when its value
+   * lies wholly in one of `segments` (`segments[i]`, when set, is the mapping of bytes
+   * `[i * segmentBytes, i * segmentBytes + segments[i].length)` of the current log,
+   * at most `segmentBytes`), checks the value's
+   * CRC-32C (seeded with the key's) and copies it into `into` at `at`. Returns the value's
+   * length (the verified bytes are in `into[at..at + length]`), -1 when absent, -2 when the key is
+   * empty or longer than the table's key bound, or -3 when the key is present but its
+   * value was not read here (in the write buffer, an unmapped segment or the previous
+   * log, larger than the room in `into`, or failing its CRC): `find`'s fields are then in `out`.
+   */
+  readString(key: string, segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, into: Uint8Array, at: number, out: Float64Array): number;
+  /** `readString` of the key `key[0..keyLength]` (never -2). */
+  readBytes(key: Uint8Array, keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, into: Uint8Array, at: number, out: Float64Array): number;
+  /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
    * to fill) and applies it, unless it would leave more than `keysMax` keys and more
@@ -280,6 +294,7 @@ interface Binding {
   statSync(path: string): StatResult | null;
   crc32c(data: Uint8Array, seed?: number): number;
   verifiedCopy(data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array): boolean;
+  verifiedValueRun(segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, fields: Float64Array, count: number, into: Uint8Array, done: Uint8Array): number;
   crc32(data: Uint8Array, seed?: number): number;
   md5(data: Uint8Array): Promise<string>;
   sha256(data: Uint8Array): Promise<string>;
@@ -325,6 +340,16 @@ export const crc32c: (data: Uint8Array, seed?: number) => number = binding.crc32
  * does not. Bounds past `data` or `into` throw.
  */
 export const verifiedCopy: (data: Uint8Array, offset: number, length: number, seed: number, into: Uint8Array) => boolean = binding.verifiedCopy;
+/**
+ * The values of a run of index entries (one batch of `KeyTable.range`: six fields each) in
+ * one call: the first `count` entries' values go back to back, in entry order, into
+ * `into` (entry i at the sum of the value lengths before it); `done[i]` is set to 1 for
+ * each value read here, verified against its CRC-32C (seeded with its key's) in one of
+ * the current log's mapped `segments` (as for `KeyTable.readString`), else 0 (in the
+ * previous log, the write buffer, an unmapped segment, past the end of `into`, or failing
+ * its CRC: read it the general way). Returns how many were read.
+ */
+export const verifiedValueRun: (segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, fields: Float64Array, count: number, into: Uint8Array, done: Uint8Array) => number = binding.verifiedValueRun;
 /** CRC-32 (IEEE 802.3 / zlib), with the same running-seed semantics as {@link crc32c}. */
 export const crc32: (data: Uint8Array, seed?: number) => number = binding.crc32;
 /**

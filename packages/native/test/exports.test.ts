@@ -30,6 +30,7 @@ describe('@keel/native exports', () => {
         'syncDir',
         'syncDirSync',
         'verifiedCopy',
+        'verifiedValueRun',
       ].sort(),
     );
     for (const [name, value] of Object.entries(native)) {

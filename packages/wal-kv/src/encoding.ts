@@ -90,7 +90,11 @@ function stringifyJson(value: unknown): string {
 /** Turns verified bytes back into the caller's value. `bytes` is owned by the caller. */
 export function decodeValue(bytes: Buffer, encoding: ValueEncoding): unknown {
   if (encoding === 'binary') return bytes;
-  const text = bytes.toString('utf8');
+  return decodeText(bytes.toString('utf8'), encoding);
+}
+
+/** A value decoded from its text under a text encoding. */
+export function decodeText(text: string, encoding: 'utf8' | 'json'): unknown {
   if (encoding === 'utf8') return text;
   try {
     return JSON.parse(text) as unknown;

@@ -1,7 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { KeyTable } from '@keel/core';
-import type { KeyBytes } from './encoding.js';
-import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
+import { keyBytesOf, type KeyBytes } from './encoding.js';
+import { KEY_BYTES_MAX, MAP_SEGMENT_BYTES, READ_BUFFER_BYTES, VALUE_BYTES_MAX } from './limits.js';
+
+/** `read` results below zero. */
+export const READ_ABSENT = -1;
+/** Present, but its value is to be read through its log (its fields are in `found`). */
+export const READ_ELSEWHERE = -3;
+const READ_KEY_INVALID = -2;
 
 /**
  * Fields the table writes per entry: value position, value length, seq, key CRC-32C, key
@@ -24,6 +30,8 @@ export class KeyIndex {
   readonly table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
   /** The fields of the last key `find` found. */
   readonly found = new Float64Array(ENTRY_FIELDS);
+  /** A buffer for `read`s whose value is used at once (decoded, or viewed until the next call). */
+  readonly scratch = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   #scratch = Buffer.allocUnsafe(256);
 
   get size(): number {
@@ -47,6 +55,23 @@ export class KeyIndex {
     if (typeof key !== 'string') return undefined;
     const slot = this.table.findString(key, this.found);
     return slot === -2 ? undefined : slot >= 0;
+  }
+
+  /**
+   * A get in one native call: looks `key` (as a caller passed it) up and, when its value
+   * is in one of the log's mapped `segments`, verifies it against its CRC-32C and copies
+   * it into `into` at `at`. Returns its length, READ_ABSENT, or READ_ELSEWHERE (the value
+   * is to be read through its log; its fields are in `found`). Throws KEEL_BAD_ARGUMENT /
+   * KEEL_TOO_LARGE for a key that is not one.
+   */
+  read(key: unknown, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
+    if (typeof key === 'string') {
+      const result = this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+      if (result !== READ_KEY_INVALID) return result;
+    }
+    const bytes = keyBytesOf(key);
+    if (typeof bytes === 'string') return this.find(bytes) ? READ_ELSEWHERE : READ_ABSENT;
+    return this.table.readBytes(bytes, bytes.length, segments, MAP_SEGMENT_BYTES, into, at, this.found);
   }
 
   /** Looks `key` up; when present its fields are in `found` (position, length, seq, key CRC, key length, in the previous log). */

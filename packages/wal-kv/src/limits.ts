@@ -31,8 +31,14 @@ const DEAD_SLOTS_SHARE_MAX = 0.25;
 
 /** Unflushed log bytes kept in memory before they are handed to the OS. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
-/** Sealed log bytes are mapped for reads in segments of this size (a value crossing a boundary is read with pread). */
+/** Flushed log bytes are mapped for reads in segments of this size (a value crossing a boundary is read with pread). */
 export const MAP_SEGMENT_BYTES = 8 * 1024 * 1024;
+/** The last, partly written segment is mapped again once it grew by this much (reads of newer bytes use pread meanwhile). */
+export const MAP_REMAP_GROWTH_BYTES = 1024 * 1024;
+/** A get verifies and copies a value up to this size into one reused buffer (a larger one is read into a buffer of its own). */
+export const READ_BUFFER_BYTES = 64 * 1024;
+/** A range walk reads the values of each index batch in one call, up to this many bytes of them (the rest one by one). */
+export const VALUE_RUN_BYTES_MAX = 256 * 1024;
 /** Automatic snapshot once the log grew this much since the last one. */
 export const CHECKPOINT_EVERY_BYTES_DEFAULT = 10 * 1024 * 1024;
 /**

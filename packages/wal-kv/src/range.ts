@@ -3,6 +3,7 @@ import { badArgument, describeType } from '@keel/core';
 import { boundBytesOf, keyBuffer, type Key } from './encoding.js';
 import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
 import { KEY_BYTES_MAX } from './limits.js';
+import type { ValueRun } from './value-run.js';
 
 /**
  * Which keys an iteration visits, with abstract-level's names: `gt` / `gte` and `lt` /
@@ -30,7 +31,7 @@ export interface Range {
 }
 
 /** Entries fetched from the index per native call. */
-const RANGE_BATCH_ENTRIES = 256;
+export const RANGE_BATCH_ENTRIES = 256;
 /** Key bytes per batch: room for at least one key of the largest size. */
 const RANGE_BATCH_KEY_BYTES = 2 * (KEY_BYTES_MAX + 1);
 
@@ -84,6 +85,8 @@ function prefixEnd(prefix: Uint8Array): Uint8Array | null {
 /** One entry of a range: its key bytes, the five index fields and the log generation they were fetched in. */
 export interface RangeEntry {
   key: Buffer;
+  /** The verified value bytes, when read with the batch (see `ValueRun`); else read when handed out. */
+  value?: Buffer | undefined;
   generation: number;
   position: number;
   length: number;
@@ -100,12 +103,13 @@ export interface RangeEntry {
  * knows those keys and supplies them. `beforeBatch` runs before each fetch and returns
  * the log generation the fields belong to. Each key is the caller's to keep. With
  * `catchUp` false even the first fetch walks the ordered view as it is (the caller
- * brought it up to date).
+ * brought it up to date). With `values`, each batch's values are read with it, in one call.
  */
 export class IndexCursor {
   readonly #index: KeyIndex;
   readonly #reverse: boolean;
   readonly #beforeBatch: () => number;
+  readonly #values: ValueRun | null;
   readonly #out = new Float64Array(RANGE_BATCH_ENTRIES * ENTRY_FIELDS);
   readonly #scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
   #lower: Uint8Array | null;
@@ -121,10 +125,13 @@ export class IndexCursor {
   #count = 0;
   #at = 0;
   #keyStart = 0;
+  /** Where the next entry's value starts in the batch's values. */
+  #valueStart = 0;
   #exhausted = false;
 
-  constructor(index: KeyIndex, range: Range, beforeBatch: () => number, catchUp = true) {
+  constructor(index: KeyIndex, range: Range, beforeBatch: () => number, catchUp = true, values: ValueRun | null = null) {
     this.#index = index;
+    this.#values = values;
     this.#catchUp = catchUp;
     this.#reverse = range.reverse;
     this.#beforeBatch = beforeBatch;
@@ -138,11 +145,15 @@ export class IndexCursor {
   /** The next entry, or null once the range is exhausted. */
   next(): RangeEntry | null {
     if (this.#at === this.#count && !this.#fetch()) return null;
-    const at = this.#at++ * ENTRY_FIELDS;
+    const i = this.#at++;
+    const at = i * ENTRY_FIELDS;
     const out = this.#out;
     const key = this.#keys.subarray(this.#keyStart, this.#keyStart + out[at + 4]!);
     this.#keyStart += key.length;
-    return { key, generation: this.#generation - out[at + 5]!, position: out[at]!, length: out[at + 1]!, seq: out[at + 2]!, keyCrc: out[at + 3]! };
+    const length = out[at + 1]!;
+    const value = this.#values?.value(i, this.#valueStart, length);
+    this.#valueStart += length;
+    return { key, value, generation: this.#generation - out[at + 5]!, position: out[at]!, length, seq: out[at + 2]!, keyCrc: out[at + 3]! };
   }
 
   /** Fetches the batch after the last key handed out; false when there is none. */
@@ -166,9 +177,11 @@ export class IndexCursor {
     // Fewer than asked while any key would still have fitted: the range is exhausted after this batch.
     this.#exhausted = count < wanted && this.#scratch.length - keyBytes >= KEY_BYTES_MAX;
     this.#remaining -= count;
+    this.#values?.read(out, count);
     this.#count = count;
     this.#at = 0;
     this.#keyStart = 0;
+    this.#valueStart = 0;
     return count > 0;
   }
 }

@@ -73,7 +73,7 @@ export class ReadView<V> implements Disposable {
   /** Iterators of a view read through the view itself: nothing of their own to release. */
   #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
     this.#assertOpen();
-    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen()), project, null);
+    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen(), true, project.readsValues), project, null);
   }
 
   #entryOf(key: Key): RangeEntry | null {

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { KeelError, crc32c, verifiedValueCopy, type IoFile } from '@keel/core';
 import { VALUE_CRC_BYTES } from './format.js';
-import { MAP_SEGMENT_BYTES } from './limits.js';
+import { MAP_REMAP_GROWTH_BYTES, MAP_SEGMENT_BYTES } from './limits.js';
 
 /**
  * The read side of one log file: values read back and verified against the CRC-32C in
@@ -19,6 +19,16 @@ export class LogReader {
   constructor(file: IoFile, path: string) {
     this.#file = file;
     this.#path = path;
+  }
+
+  /**
+   * The segments mapped so far: entry i, when set, maps log bytes from i ×
+   * MAP_SEGMENT_BYTES on, the whole segment or (the last one) as far as it was readable
+   * then; all of them are below the flushed end, which only grows. A read of a value in
+   * an unmapped segment maps it.
+   */
+  get segments(): ReadonlyArray<Uint8Array | undefined> {
+    return this.#maps;
   }
 
   /** The value at `position` of the key whose CRC-32C is `keyCrc`, as a copy the caller may keep and write into. */
@@ -57,23 +67,31 @@ export class LogReader {
     return new KeelError('KEEL_CORRUPT', `${this.#path}: value at offset ${position} fails its CRC-32C (damaged, or not the value of this key)`, { path: this.#path, offset: position });
   }
 
-  /** The mapped segment holding all of [position, position + bytes), wholly below `readableThrough`, or null. */
+  /**
+   * The mapping of the segment holding all of [position, position + bytes), wholly below
+   * `readableThrough`, or null (read it with pread). The last segment, not yet whole, is
+   * mapped as far as it is readable, and mapped again only once it grew by
+   * MAP_REMAP_GROWTH_BYTES or became whole: a new mapping faults its pages in afresh, so
+   * reads of the newest bytes in between take pread instead.
+   */
   #mapFor(position: number, bytes: number, readableThrough: number): Uint8Array | null {
     if (this.#mapUnsupported) return null;
     const segment = Math.floor(position / MAP_SEGMENT_BYTES);
     const segmentStart = segment * MAP_SEGMENT_BYTES;
-    if (position + bytes > segmentStart + MAP_SEGMENT_BYTES || segmentStart + MAP_SEGMENT_BYTES > readableThrough) return null;
+    const end = position + bytes;
+    if (end > segmentStart + MAP_SEGMENT_BYTES || end > readableThrough) return null;
     let map = this.#maps[segment];
-    if (map === undefined) {
-      try {
-        // Safe to map: these bytes exist and the log is never truncated while open.
-        map = this.#file.mapSync(segmentStart, MAP_SEGMENT_BYTES);
-      } catch {
-        this.#mapUnsupported = true;
-        return null;
-      }
-      this.#maps[segment] = map;
+    if (map !== undefined && end <= segmentStart + map.length) return map;
+    const length = Math.min(MAP_SEGMENT_BYTES, readableThrough - segmentStart);
+    if (map !== undefined && length < MAP_SEGMENT_BYTES && length - map.length < MAP_REMAP_GROWTH_BYTES) return null;
+    try {
+      // Safe to map: these bytes exist and the log is never truncated while open.
+      map = this.#file.mapSync(segmentStart, length);
+    } catch {
+      this.#mapUnsupported = true;
+      return null;
     }
+    this.#maps[segment] = map;
     return map;
   }
 }

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { decodeKey, decodeValue } from './encoding.js';
-import { IndexCursor, type Range, type RangeEntry } from './range.js';
+import { IndexCursor, RANGE_BATCH_ENTRIES, type Range, type RangeEntry } from './range.js';
+import { ValueRun } from './value-run.js';
 import type { ViewOverlay } from './view-overlay.js';
 import { readEntry } from './views.js';
 import type { StoreState } from './wal-kv.js';
@@ -13,6 +14,7 @@ import type { StoreState } from './wal-kv.js';
  * captured it meets its captured twin in the merge, and only one of the two is handed
  * out. `assertOpen` runs before each step. `catchUp` false: the index's ordered view
  * was brought up to date after the view was opened, so the walk need not catch up first.
+ * `readsValues`: the live entries' values are read a batch at a time (see `ValueRun`).
  */
 export class ViewCursor {
   readonly #view: ViewOverlay;
@@ -28,7 +30,7 @@ export class ViewCursor {
   #captured: RangeEntry | null = null;
   #capturedAt = -1;
 
-  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void, catchUp = true) {
+  constructor(state: StoreState, view: ViewOverlay, range: Range, assertOpen: () => void, catchUp = true, readsValues = false) {
     this.#view = view;
     this.#reverse = range.reverse;
     this.#assertOpen = assertOpen;
@@ -42,6 +44,7 @@ export class ViewCursor {
         return state.generation;
       },
       catchUp,
+      readsValues ? new ValueRun(state, RANGE_BATCH_ENTRIES) : null,
     );
   }
 
@@ -83,21 +86,28 @@ function comesFirst(a: Uint8Array, b: Uint8Array, reverse: boolean): boolean {
   return reverse ? order > 0 : order < 0;
 }
 
-/** What an iteration hands out per entry. */
-export type Projection<T> = (entry: RangeEntry) => T;
+/** What an iteration hands out per entry, and whether that needs the entry's value. */
+export interface Projection<T> {
+  (entry: RangeEntry): T;
+  readonly readsValues: boolean;
+}
+
+function projection<T>(project: (entry: RangeEntry) => T, readsValues: boolean): Projection<T> {
+  return Object.assign(project, { readsValues });
+}
 
 export function keyProjection(state: StoreState): Projection<string | Uint8Array> {
   const encoding = state.options.keyEncoding;
-  return (entry) => decodeKey(entry.key, encoding);
+  return projection((entry) => decodeKey(entry.key, encoding), false);
 }
 
-/** Values, each read and verified when it is handed out. */
+/** Values, verified: read with their batch, or when handed out. */
 export function valueProjection<V>(state: StoreState): Projection<V> {
   const encoding = state.options.valueEncoding;
-  return (entry) => decodeValue(readEntry(state, entry), encoding) as V;
+  return projection((entry) => decodeValue(readEntry(state, entry), encoding) as V, true);
 }
 
 export function entryProjection<V>(state: StoreState): Projection<[string | Uint8Array, V]> {
   const { keyEncoding, valueEncoding } = state.options;
-  return (entry) => [decodeKey(entry.key, keyEncoding), decodeValue(readEntry(state, entry), valueEncoding) as V];
+  return projection((entry) => [decodeKey(entry.key, keyEncoding), decodeValue(readEntry(state, entry), valueEncoding) as V], true);
 }

@@ -87,9 +87,9 @@ function foundEntry(state: StoreState, key: KeyBytes): RangeEntry {
   return { key: Buffer.from(keyBuffer(key)), generation: state.generation - found[5]!, position: found[0]!, length: found[1]!, seq: found[2]!, keyCrc: found[3]! };
 }
 
-/** The verified value bytes of an entry, from the log generation it points into (a copy the caller owns). */
+/** The verified value bytes of an entry (read with its batch, else from the log generation it points into): the caller's. */
 export function readEntry(state: StoreState, entry: RangeEntry): Buffer {
-  return logOf(state, entry.generation).readValue(entry.keyCrc, entry.position, entry.length);
+  return entry.value ?? logOf(state, entry.generation).readValue(entry.keyCrc, entry.position, entry.length);
 }
 
 /** The open log of `generation`: the current one, or one kept for a read view or for values not yet moved by compaction. */

@@ -11,13 +11,14 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import { prepareBatch, prepareCondition, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
-import { decodeValue, keyBytesOf, type Key } from './encoding.js';
+import { decodeText, decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
-import { KeyIndex } from './key-index.js';
+import { KeyIndex, READ_ABSENT } from './key-index.js';
 import { CHECKPOINT_LOG_GROWTH_RATIO, COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
+import { ValueSlab } from './value-slab.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
 import { normalizeRange, type RangeOptions } from './range.js';
 import { ReadView } from './read-view.js';
@@ -79,6 +80,7 @@ export interface StoreState {
 export class WalKv<V = unknown> extends Store<WalKvStats> {
   readonly #state: StoreState;
   readonly #maintenance: Maintenance;
+  readonly #slab = new ValueSlab();
   #flushScheduled = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
@@ -183,10 +185,34 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.assertOpen();
     const state = this.#state;
     const { index } = state;
-    if (!(index.findGiven(key) ?? index.find(keyBytesOf(key)))) return undefined;
-    const found = index.found;
-    const writer = found[5] === 0 ? state.writer : logOf(state, state.generation - 1);
-    return decodeValue(writer.readValue(found[3]!, found[0]!, found[1]!), state.options.valueEncoding) as V;
+    const encoding = state.options.valueEncoding;
+    if (encoding === 'binary') {
+      // Binary values are verified and copied straight into their place in a slab.
+      const slab = this.#slab;
+      const into = slab.buffer;
+      const length = index.read(key, state.writer.mappedSegments, into, slab.offset);
+      if (length >= 0) return slab.take(length) as V;
+      return length === READ_ABSENT ? undefined : (this.#readFound() as V);
+    }
+    const length = index.read(key, state.writer.mappedSegments, index.scratch, 0);
+    if (length >= 0) return decodeText(index.scratch.toString('utf8', 0, length), encoding) as V;
+    return length === READ_ABSENT ? undefined : (decodeValue(this.#readFound(), encoding) as V);
+  }
+
+  /**
+   * The value bytes of `key`, verified against their CRC-32C, without a copy of their
+   * own (whatever the valueEncoding), or undefined: the analogue of lmdb's
+   * `getBinaryFast`. The view is valid only until the next call of any method of this
+   * store (or of its read views and iterators), which may reuse its memory; copy it
+   * (`Buffer.from(view)`) to keep it.
+   */
+  getView(key: Key): Uint8Array | undefined {
+    this.assertOpen();
+    const state = this.#state;
+    const { index } = state;
+    const length = index.read(key, state.writer.mappedSegments, index.scratch, 0);
+    if (length >= 0) return index.scratch.subarray(0, length);
+    return length === READ_ABSENT ? undefined : this.#readFound();
   }
 
   has(key: Key): boolean {
@@ -360,6 +386,14 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     state.writer.file.closeSync();
   }
 
+  /** The verified value bytes of the entry the index's last lookup left in `found` (a copy the caller owns). */
+  #readFound(): Buffer {
+    const state = this.#state;
+    const found = state.index.found;
+    const writer = found[5] === 0 ? state.writer : logOf(state, state.generation - 1);
+    return writer.readValue(found[3]!, found[0]!, found[1]!);
+  }
+
   /** One operation under one condition (`seq` null: the key must be absent). */
   #conditional(key: Key, type: 'put' | 'del', seq: number | null, prepare: (record: PreparedRecord) => void): number | null {
     this.assertWritable();
@@ -437,7 +471,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     const range = normalizeRange(options);
     const state = this.#state;
     const view = openView(state);
-    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen()), project, () => releaseView(state, view));
+    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen(), true, project.readsValues), project, () => releaseView(state, view));
   }
 }
 

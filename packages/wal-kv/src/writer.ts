@@ -48,6 +48,11 @@ export class LogWriter {
     return this.#buffered;
   }
 
+  /** The log's mapped segments (see `LogReader.segments`), for reads in one native call. */
+  get mappedSegments(): ReadonlyArray<Uint8Array | undefined> {
+    return this.#reader.segments;
+  }
+
   /** Whether a frame of this payload size fits without flushing first. */
   fits(payloadBytes: number): boolean {
     return this.#buffered === 0 || this.#buffered + payloadBytes + FRAME_OVERHEAD_BYTES <= this.#buffer.length;

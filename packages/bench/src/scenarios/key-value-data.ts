@@ -27,9 +27,9 @@ export function keyValueKeyCount(quick: boolean): number {
   return quick ? 20_000 : 1_000_000;
 }
 
-/** `keys` keys with 100-byte values in every system, built (and closed) once per run. */
-export function sharedKeyValueData(context: ScenarioContext, keys: number): Promise<KeyValuePaths> {
-  const base = join(context.sharedDirectory, `key-value-${keys}`);
+/** `keys` keys with `valueBytes`-byte values (100 unless told) in every system, built (and closed) once per run. */
+export function sharedKeyValueData(context: ScenarioContext, keys: number, valueBytes = RECORD_BYTES_SMALL): Promise<KeyValuePaths> {
+  const base = join(context.sharedDirectory, valueBytes === RECORD_BYTES_SMALL ? `key-value-${keys}` : `key-value-${keys}-${valueBytes}b`);
   const paths: KeyValuePaths = {
     keys,
     keelSnapshot: `${base}-keel-snapshot`,
@@ -39,7 +39,7 @@ export function sharedKeyValueData(context: ScenarioContext, keys: number): Prom
     sqlite: `${base}-sqlite.db`,
   };
   return buildOnce(base, async () => {
-    const values = makePayloads(BUILD_BATCH_KEYS, RECORD_BYTES_SMALL, 13);
+    const values = makePayloads(BUILD_BATCH_KEYS, valueBytes, 13);
     const { WalKv } = await loadBackend('wal-kv');
     const kv = await WalKv.open(paths.keelReplay, { durability: EXPLICIT, checkpointEveryBytes: Number.POSITIVE_INFINITY, compactWhenGarbageRatio: 1 });
     const lmdb = openLmdb(paths.lmdb);

@@ -4,7 +4,7 @@ import { loadBackend, type WalKv } from '../backends.js';
 import { openClassicLevel, SYNC, type LevelDatabase } from '../peers/classic-level.js';
 import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
 import { createKeyValueTable, openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
-import { keyFor, makePayloads, RECORD_BYTES_SMALL, shuffledIndexes } from '../records.js';
+import { keyFor, makePayloads, RECORD_BYTES_KIBIBYTE, RECORD_BYTES_SMALL, shuffledIndexes } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { keyValueKeyCount, sharedKeyValueData } from './key-value-data.js';
 import { SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
@@ -98,45 +98,72 @@ const putBatch: Scenario = {
   },
 };
 
-const getRandom: Scenario = {
-  name: 'wal-kv-get-random',
-  backend: 'wal-kv',
-  description: 'random gets of 100-byte values from a store of 1M keys, warm cache',
-  unit: 'ops/s',
-  measure: 'throughput',
-  targets: [{ kind: 'ratio-at-least', system: SYSTEM_LMDB, factor: 1 }],
-  sizing: (quick) => ({
-    workPerRound: quick ? 20_000 : 200_000,
-    rounds: quick ? 2 : 3,
-    warmupRounds: 1,
-    ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}),
-  }),
-  async systems(context, sizing) {
-    const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
-    const order = shuffledIndexes(paths.keys);
-    const keys = Array.from(order, (index) => keyFor(index));
-    const reader = (name: string, open: () => Promise<GetStore>): BenchSystem => randomReader(name, keys, sizing.workPerRound, open);
-    return [
-      reader('keel wal-kv', async () => {
-        const { WalKv } = await loadBackend('wal-kv');
-        const kv: WalKv = await WalKv.open(paths.keelSnapshot, { durability: EXPLICIT });
-        return { get: (key) => kv.get(key), close: () => kv.close() };
-      }),
-      reader(`${SYSTEM_LMDB} get`, async () => {
-        const lmdb: RootDatabase<Buffer, Key> = openLmdb(paths.lmdb);
-        return { get: (key) => lmdb.get(key), close: () => lmdb.close() };
-      }),
-      reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, async () => {
-        const level: LevelDatabase = await openClassicLevel(paths.level, 'utf8');
-        return { get: (key) => level.getSync(key), close: () => level.close() };
-      }),
-      reader(`${SYSTEM_SQLITE} select`, async () => {
-        const sqlite: SqliteDatabase = openSqlite(paths.sqlite);
-        const table = createKeyValueTable(sqlite);
-        return { get: table.get, close: async () => void sqlite.close() };
-      }),
-    ];
-  },
-};
+/**
+ * Random gets over a store of 1M keys with `valueBytes`-byte values: `get` (a copy the
+ * caller keeps) against lmdb's `get`, and the zero-copy reads side by side (wal-kv
+ * `getView` against lmdb `getBinaryFast`, both valid only until the next call).
+ */
+function getRandomScenario(name: string, valueBytes: number, valueLabel: string): Scenario {
+  return {
+    name,
+    backend: 'wal-kv',
+    description: `random gets of ${valueLabel} values from a store of 1M keys, warm cache; wal-kv getView beside lmdb getBinaryFast`,
+    unit: 'ops/s',
+    measure: 'throughput',
+    targets: [{ kind: 'ratio-at-least', system: `${SYSTEM_LMDB} get`, factor: 1.5 }],
+    sizing: (quick) => ({
+      workPerRound: quick ? 20_000 : 200_000,
+      rounds: quick ? 2 : 3,
+      warmupRounds: 1,
+      ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}),
+    }),
+    async systems(context, sizing) {
+      const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick), valueBytes);
+      const order = shuffledIndexes(paths.keys);
+      const keys = Array.from(order, (index) => keyFor(index));
+      const reader = (system: string, open: () => Promise<GetStore>): BenchSystem => randomReader(system, keys, sizing.workPerRound, open, valueBytes);
+      // Both wal-kv readers share one open store (a store is locked to one opener).
+      let store: Promise<WalKv> | undefined;
+      let users = 0;
+      const openWalKv = async (): Promise<WalKv> => {
+        users++;
+        return (store ??= loadBackend('wal-kv').then(({ WalKv }) => WalKv.open(paths.keelSnapshot, { durability: EXPLICIT })));
+      };
+      const closeWalKv = async (): Promise<void> => {
+        if (--users === 0) await (await store)?.close();
+      };
+      return [
+        reader('keel wal-kv', async () => {
+          const kv = await openWalKv();
+          return { get: (key) => kv.get(key), close: closeWalKv };
+        }),
+        reader('keel wal-kv getView (zero-copy)', async () => {
+          const kv = await openWalKv();
+          return { get: (key) => kv.getView(key), close: closeWalKv };
+        }),
+        reader(`${SYSTEM_LMDB} get`, async () => {
+          const lmdb: RootDatabase<Buffer, Key> = openLmdb(paths.lmdb);
+          return { get: (key) => lmdb.get(key), close: () => lmdb.close() };
+        }),
+        reader(`${SYSTEM_LMDB} getBinaryFast`, async () => {
+          const lmdb: RootDatabase<Buffer, Key> = openLmdb(paths.lmdb);
+          return { get: (key) => lmdb.getBinaryFast(key), close: () => lmdb.close() };
+        }),
+        reader(`${SYSTEM_CLASSIC_LEVEL} getSync`, async () => {
+          const level: LevelDatabase = await openClassicLevel(paths.level, 'utf8');
+          return { get: (key) => level.getSync(key), close: () => level.close() };
+        }),
+        reader(`${SYSTEM_SQLITE} select`, async () => {
+          const sqlite: SqliteDatabase = openSqlite(paths.sqlite);
+          const table = createKeyValueTable(sqlite);
+          return { get: table.get, close: async () => void sqlite.close() };
+        }),
+      ];
+    },
+  };
+}
 
-export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, walKvOpenScenario, walKvMemoryScenario, walKvRangeScenario, walKvRangeBoundedScenario, walKvMaintenanceScenario, ...WAL_KV_SCALE_SCENARIOS];
+const getRandom = getRandomScenario('wal-kv-get-random', RECORD_BYTES_SMALL, '100-byte');
+const getRandom1k = getRandomScenario('wal-kv-get-random-1k', RECORD_BYTES_KIBIBYTE, '1 KiB');
+
+export const WAL_KV_SCENARIOS: Scenario[] = [putBatch, walKvDeleteScenario, getRandom, getRandom1k, walKvOpenScenario, walKvMemoryScenario, walKvRangeScenario, walKvRangeBoundedScenario, walKvMaintenanceScenario, ...WAL_KV_SCALE_SCENARIOS];

@@ -12,9 +12,9 @@ use crate::key_table::{self, CheckpointLoad, EntriesStop, EntrySink, RecordLimit
 /// Fields `find` and `range` write per entry into their `out` array: value position,
 /// value length, seq, the key's CRC-32C (the seed of its value's CRC), key length, and
 /// 1 when the value is still in the log before the current one (see `switchLog`), else 0.
-const FIELDS_PER_ENTRY: usize = 6;
+pub(super) const FIELDS_PER_ENTRY: usize = 6;
 
-fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
+pub(super) fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
   let entry = table.entry(slot);
   let key = table.key(slot);
   [
@@ -31,7 +31,7 @@ fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
   ]
 }
 
-fn invalid(reason: impl Into<String>) -> Error {
+pub(super) fn invalid(reason: impl Into<String>) -> Error {
   Error::new(Status::InvalidArg, reason.into())
 }
 
@@ -56,8 +56,8 @@ fn bound(key: Option<&[u8]>, inclusive: bool) -> Bound<&[u8]> {
 
 #[napi]
 pub struct KeyTable {
-  table: key_table::KeyTable,
-  limits: RecordLimits,
+  pub(super) table: key_table::KeyTable,
+  pub(super) limits: RecordLimits,
 }
 
 #[napi]

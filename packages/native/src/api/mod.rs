@@ -4,9 +4,13 @@
 mod checksums;
 mod file;
 mod key_table;
+mod key_table_read;
+mod mapped_log;
 mod memory;
 mod paths;
+mod raw_value;
 mod sync_thread;
+mod value_run;
 
 use napi::bindgen_prelude::Env;
 

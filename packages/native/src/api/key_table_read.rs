@@ -1,0 +1,108 @@
+//! `KeyTable.readString` / `readBytes`: a get in one crossing. The key is looked up,
+//! and when its value lies wholly inside one of the log's mapped segments (memory the
+//! caller mapped through its `Io` and hands in), the value's CRC-32C is checked and the
+//! value copied into the caller's reused buffer. Anything else (a value still in the
+//! write buffer, in an unmapped segment or in the log before a compaction's switch, one
+//! larger than the buffer, or one that fails its CRC) is left to the caller's general
+//! path, with the entry's fields written out as `find` writes them: the caller's path
+//! reads it again and reports a failure with the file and offset. Nothing here touches
+//! a file.
+
+use napi::bindgen_prelude::{Float64ArraySlice, Uint8ArraySlice};
+use napi_derive::napi;
+
+use super::key_table::{fields, invalid, KeyTable, FIELDS_PER_ENTRY};
+use super::mapped_log::MappedLog;
+use super::raw_value::{RawValue, STACK_KEY_BYTES};
+
+/// `read*` results below zero.
+const ABSENT: i32 = -1;
+const KEY_INVALID: i32 = -2;
+const NOT_READ_HERE: i32 = -3;
+
+#[napi]
+impl KeyTable {
+  /// A get of a string key by its UTF-8 bytes in one call: the value's length (the
+  /// verified value is in `into[at..at + length]`), -1 when absent, -2 when the key is empty
+  /// or longer than the table's key bound, or -3 when present but not read here (its
+  /// fields, as `find` writes them, are in `out`). `segments[i]`, when set, must be the
+  /// mapping of the current log's bytes from `i * segmentBytes` on (at most
+  /// `segmentBytes` of them: a segment's mapping may stop short of its end).
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn read_string(
+    &self,
+    key: RawValue,
+    segments: RawValue,
+    segment_bytes: u32,
+    mut into: Uint8ArraySlice,
+    at: u32,
+    mut out: Float64ArraySlice,
+  ) -> napi::Result<i32> {
+    let (mut stack, mut heap) = ([0u8; STACK_KEY_BYTES], Vec::new());
+    let Some(key) = key.utf8(&mut stack, &mut heap) else {
+      return Err(invalid("key must be a string"));
+    };
+    if key.is_empty() || key.len() > self.limits.key_bytes_max {
+      return Ok(KEY_INVALID);
+    }
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
+    let (into, out) = unsafe { (into.as_mut(), out.as_mut()) };
+    let into = into
+      .get_mut(at as usize..)
+      .ok_or_else(|| invalid("at is past the end of into"))?;
+    self.read_into(key, &MappedLog::new(&segments, segment_bytes), into, out)
+  }
+
+  /// `readString` of the key `key[0..keyLength]`.
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn read_bytes(
+    &self,
+    key: &[u8],
+    key_length: u32,
+    segments: RawValue,
+    segment_bytes: u32,
+    mut into: Uint8ArraySlice,
+    at: u32,
+    mut out: Float64ArraySlice,
+  ) -> napi::Result<i32> {
+    let key = key
+      .get(..key_length as usize)
+      .ok_or_else(|| invalid("keyLength is past the key buffer"))?;
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
+    let (into, out) = unsafe { (into.as_mut(), out.as_mut()) };
+    let into = into
+      .get_mut(at as usize..)
+      .ok_or_else(|| invalid("at is past the end of into"))?;
+    self.read_into(key, &MappedLog::new(&segments, segment_bytes), into, out)
+  }
+
+  fn read_into(
+    &self,
+    key: &[u8],
+    log: &MappedLog<'_>,
+    into: &mut [u8],
+    out: &mut [f64],
+  ) -> napi::Result<i32> {
+    if out.len() < FIELDS_PER_ENTRY {
+      return Err(invalid("out holds fewer than 6 fields"));
+    }
+    let Some(slot) = self.table.find(key) else {
+      return Ok(ABSENT);
+    };
+    if !self.table.in_previous_log(slot) {
+      let entry = self.table.entry(slot);
+      if let Some(length) = log.verified_copy(
+        entry.position,
+        entry.value_length as usize,
+        ::crc32c::crc32c(key),
+        into,
+      ) {
+        return Ok(length as i32);
+      }
+    }
+    out[..FIELDS_PER_ENTRY].copy_from_slice(&fields(&self.table, slot));
+    Ok(NOT_READ_HERE)
+  }
+}

@@ -1,0 +1,47 @@
+//! Values read out of a log's mapped segments (memory the caller mapped through its
+//! `Io` and hands in as an array): checked against the CRC-32C in front of each value,
+//! which is seeded with the key's CRC-32C, and copied out. Nothing here touches a file.
+
+use super::raw_value::RawValue;
+
+/// A log's mapped segments: element `i` of the JS array, when set, maps the log's bytes
+/// from `i * segment_bytes` on (at most `segment_bytes` of them).
+pub struct MappedLog<'a> {
+  segments: &'a RawValue,
+  segment_bytes: u64,
+}
+
+impl<'a> MappedLog<'a> {
+  pub fn new(segments: &'a RawValue, segment_bytes: u32) -> Self {
+    MappedLog {
+      segments,
+      segment_bytes: segment_bytes as u64,
+    }
+  }
+
+  /// Copies the value at log `position` (its CRC-32C, u32 LE, then `length` bytes) into
+  /// `into` when it lies in one mapped segment, fits, and matches its CRC seeded with
+  /// `key_crc`; returns its length, or None (nothing promised about `into`).
+  pub fn verified_copy(
+    &self,
+    position: u64,
+    length: usize,
+    key_crc: u32,
+    into: &mut [u8],
+  ) -> Option<usize> {
+    if length > into.len() || self.segment_bytes == 0 {
+      return None;
+    }
+    let index = u32::try_from(position / self.segment_bytes).ok()?;
+    let start = (position % self.segment_bytes) as usize;
+    let segment = self.segments.uint8_element(index)?;
+    let field = segment.get(start..start.checked_add(4 + length)?)?;
+    let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+    let value = &field[4..];
+    if ::crc32c::crc32c_append(key_crc, value) != stored {
+      return None;
+    }
+    into[..length].copy_from_slice(value);
+    Some(length)
+  }
+}
