@@ -139,7 +139,8 @@ function planFlush(context: WriterContext): FlushPlan {
  * The group commit's flush, off the event loop. First, side by side: every segment with
  * unsynced bytes (the sealed ones a roll left behind too), the directory when a roll
  * created a segment under its own name (it found no prepared file ready), and the index
- * files of each sealed segment whose log was already durable when the flush began. A
+ * files of each sealed segment whose log and successor's header were already durable
+ * when the flush began (rarely: a flush that ran between). A
  * roll that took a prepared file adds no directory sync: that file's directory entry was
  * durable before the roll. Then the index files of every sealed segment this flush made
  * whole. New segments' index files are created first, on this thread (caches that open
@@ -189,14 +190,18 @@ export function flushLogSync(context: WriterContext): void {
 }
 
 /**
- * Sealed segments whose index frames may go to disk now: the whole log is durable and the
- * next segment's directory entry is too, never before (the next segment's header need not
- * be: without it open finds no next segment, and this one takes appends again, its index
- * rebuilt). Retention may have deleted a segment while a flush waited: it is not here then.
+ * Sealed segments whose index frames may go to disk now: the whole log is durable, and the
+ * next segment's directory entry and header are too, never before. Without the next
+ * header open would find no next segment and make this one active again, with a sealed
+ * frame on disk that its next appends do not undo durably. Retention may have deleted a
+ * segment while a flush waited: it is not here then.
  */
 function sealedIndexesDue(context: WriterContext): Segment[] {
   const { segments } = context;
-  return segments.filter((segment, position) => segment.sealed && !segment.indexDurable && !segment.indexRewriting && segment.durableBytes >= segment.size && segments[position + 1]?.entryDurable === true);
+  return segments.filter((segment, position) => {
+    const next = segments[position + 1];
+    return segment.sealed && !segment.indexDurable && !segment.indexRewriting && segment.durableBytes >= segment.size && next !== undefined && next.entryDurable && next.durableBytes > 0;
+  });
 }
 
 /** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
