@@ -216,16 +216,14 @@ export function sealedIndexFrames(segment: Segment): { offset: Uint8Array; time:
 }
 
 /**
- * The active segment's index files, created by the first flush after its roll rather than
- * by the append that rolled, with no directory sync of their own (see
- * `Segment.indexEntriesDurable`). A segment sealed before any flush reached it gets them
+ * The active segment's index files, created by the first flush after its roll (before that
+ * flush syncs the directory, so their entries become durable with the segment's own) rather
+ * than by the append that rolled. A segment sealed before any flush reached it gets them
  * when its sealed frames are written: a batch that rolls a thousand tiny segments holds no
  * index file open for each.
  */
 export function ensureIndexFiles(io: Io, segment: Segment): void {
-  if (segment.indexFiles !== null || segment.sealed) return;
-  openIndexFiles(io, segment, true);
-  segment.indexEntriesDurable = false;
+  if (segment.indexFiles === null && !segment.sealed) openIndexFiles(io, segment, true);
 }
 
 /**
@@ -236,13 +234,10 @@ export function ensureIndexFiles(io: Io, segment: Segment): void {
  */
 export async function rewriteIndexFiles(io: Io, segment: Segment): Promise<void> {
   const { files, created } = writeSealedFrames(io, segment);
-  segment.indexRewriting = true;
   try {
-    // A file created here, or by a flush with no directory sync since, is an entry to sync with the data.
-    const syncDir = created || !segment.indexEntriesDurable;
-    await Promise.all([...files.map((file) => file.datasync()), syncDir ? io.syncDir(parentDir(segment.paths.offsetIndex)) : undefined]);
+    // A file created here is a new directory entry: it is synced with the data.
+    await Promise.all([...files.map((file) => file.datasync()), created ? io.syncDir(parentDir(segment.paths.offsetIndex)) : undefined]);
   } finally {
-    segment.indexRewriting = false;
     for (const file of files) file.closeSync();
   }
   markIndexDurable(segment);
@@ -253,7 +248,7 @@ export function rewriteIndexFilesSync(io: Io, segment: Segment): void {
   const { files, created } = writeSealedFrames(io, segment);
   try {
     for (const file of files) file.datasyncSync();
-    if (created || !segment.indexEntriesDurable) io.syncDirSync(parentDir(segment.paths.offsetIndex));
+    if (created) io.syncDirSync(parentDir(segment.paths.offsetIndex));
   } finally {
     for (const file of files) file.closeSync();
   }
@@ -297,7 +292,6 @@ function writeSealedFrames(io: Io, segment: Segment): { files: IoFile[]; created
 }
 
 function markIndexDurable(segment: Segment): void {
-  segment.indexEntriesDurable = true;
   segment.index.offsetWritten = segment.index.offsetRelative.length;
   segment.index.timeWritten = segment.index.timeRelative.length;
   segment.indexDurable = true;

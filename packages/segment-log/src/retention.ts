@@ -5,7 +5,7 @@ import type { Segment } from './segment.js';
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
  * one, nor one whose log a flush has not yet made durable (a roll leaves that to the next
- * flush, which may be using its file) or that is still under its prepared name, nor the one just
+ * flush, which may be using its file) or renamed from its prepared name, nor the one just
  * before a segment still under that name. The new log start (the first kept segment's base
  * offset) is made durable first, in the log-start checkpoint; from then on open treats
  * every segment below it as deleted, whichever of its files a crash leaves. So the files
@@ -25,8 +25,8 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
     if (!segment.sealed || segment.durableBytes < segment.size || segment.preparedPath !== null || !shouldDelete(segment)) break;
     count++;
   }
-  // The checkpoint may name only a segment open can find at its base: one still under the
-  // prepared name may hold no durable header yet (background work renames it once it does).
+  // The checkpoint may name only a segment open can find by its name: one still under the
+  // prepared name may hold no durable header yet (its flush renames it and syncs it).
   if (count > 0 && (segments[count] as Segment).preparedPath !== null) count--;
   if (count === 0) return 0;
   await syncNewEntries(io, dir, segments);

@@ -15,7 +15,7 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName, segmentName } from './format.js';
+import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName } from './format.js';
 import { PreparedSegment } from './prepared-segment.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
@@ -29,7 +29,6 @@ import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
 import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, writeIndexTail, type WriterContext } from './writer.js';
-import { settleDue, settleRolls } from './roll-settle.js';
 import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
 
@@ -97,8 +96,6 @@ export class SegmentLog extends Store<SegmentLogStats> {
   readonly #liveIo: Io | null;
   /** Offload and remote reads (`options.tiered`), set once open has opened its journal. */
   #tiered: TieredStorage | null = null;
-  /** Background work after a flush is queued or running (see `#settleAfterFlush`). */
-  #settling = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
@@ -197,43 +194,18 @@ export class SegmentLog extends Store<SegmentLogStats> {
   protected handToOs(): void {}
 
   /**
-   * The group commit's flush: every segment with unsynced bytes, then sealed segments'
-   * indexes (see writer.ts). What a roll leaves for later (a rename, the next prepared
-   * file) follows as background work, off the path of every sync (see roll-settle.ts).
+   * The group commit's flush: every segment with unsynced bytes, the directory, then sealed
+   * segments' indexes (see writer.ts). Hook: segments it made whole go to the uploader.
    */
   protected async flushToDisk(): Promise<void> {
     await flushLog(this.#context);
-    this.#offerSealed();
-    this.#settleAfterFlush();
+    this.#tiered?.offerSealed(this.#segments);
   }
 
   protected flushToDiskSync(): void {
     flushLogSync(this.#context);
-    this.#offerSealed();
-    this.#settleAfterFlush();
+    this.#tiered?.offerSealed(this.#segments);
   }
-
-  /** Hook: sealed segments made whole go to the uploader, which reads them by their own name (not while under the prepared one). */
-  #offerSealed(): void {
-    this.#tiered?.offerSealed(this.#segments.filter((segment) => segment.preparedPath === null));
-  }
-
-  #settleAfterFlush(): void {
-    if (this.#settling || this.readOnly || this.isClosed || this.poisonedBy !== null || !settleDue(this.#context)) return;
-    this.#settling = true;
-    // Failures poison the log (seen by the next call); close waits for maintenance.
-    this.maintain(async () => {
-      await settleRolls(this.#context);
-      this.#offerSealed();
-    })
-      .catch(() => undefined)
-      .finally(() => {
-        this.#settling = false;
-        // A flush that ended while it ran may have left more (no flush may follow to ask).
-        this.#settleAfterFlush();
-      });
-  }
-
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
     const limits = this.#readArguments(offset, options);
@@ -529,9 +501,6 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Everything is durable now: the clean-shutdown record lets the next open trust the sealed segments without syncing each. */
   protected override async afterFinalSync(synced: boolean): Promise<void> {
     if (!synced) return;
-    // The final flush may have left a rename or sealed frames for later: later is now (no
-    // next file is prepared: close would remove it).
-    if (!this.readOnly) await settleRolls(this.#context, false);
     writeIndexTail(this.#context);
     await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
   }
@@ -542,17 +511,14 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // after it are not durable yet, and in the copy that one is the active segment.
     const durable = this.readOnly ? this.nextOffset : this.durableOffset;
     const last = this.#segments.findLast((segment) => segment.baseOffset < durable) ?? (this.#segments[0] as Segment);
-    // An unused prepared file is no data; a segment still under that name (its rename comes
-    // after the flush) is copied under its own.
+    // A prepared file is no data; the flush the backup began with renamed any segment that had its name.
     const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME || name === CLEAN_SHUTDOWN_TEMPORARY_NAME || name === PREPARED_SEGMENT_NAME);
-    const sources = names.map((name) => ({ path: joinPath(this.#dir, name), name }));
-    for (const segment of this.#segments) if (segment.preparedPath !== null) sources.push({ path: segment.preparedPath, name: `${segmentName(segment.baseOffset)}.log` });
-    const lastPath = last.preparedPath ?? last.paths.log;
     const files: { path: string; name: string; length: number }[] = [];
-    for (const { path, name } of sources) {
+    for (const name of names) {
       const segment = parseSegmentFileName(name);
       if (segment !== null && segment.baseOffset > last.baseOffset) continue;
-      const length = path === lastPath ? (this.readOnly ? last.size : last.durableBytes) : (this.io.stat(path)?.size ?? 0);
+      const path = joinPath(this.#dir, name);
+      const length = path === last.paths.log ? (this.readOnly ? last.size : last.durableBytes) : (this.io.stat(path)?.size ?? 0);
       files.push({ path, name, length });
     }
     return { directory: true, files };

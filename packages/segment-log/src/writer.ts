@@ -1,4 +1,4 @@
-import type { Io } from '@keel/core';
+import { renameDurably, type Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
 import type { PreparedBatch } from './record.js';
@@ -22,7 +22,7 @@ export interface WriterContext {
   files: SealedFileCache;
   /** What runs of records are framed into before their write, reused from append to append. */
   buffer: WriteBuffer;
-  /** The next segment's file, made durable ahead (after a flush) so that a roll creates none. */
+  /** The next segment's file, made ahead by a flush so that a roll creates none. */
   prepared: PreparedSegment;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
@@ -122,14 +122,17 @@ export function roll(context: WriterContext, writeHeader = true): Uint8Array | n
 interface FlushPlan {
   /** Segments with unsynced bytes, and their size now: a flush claims only what was written before it began. */
   logs: { segment: Segment; size: number }[];
-  /** Segments a roll created under their own name since the last directory sync (no prepared file was ready). */
+  /** Sealed segments whose index files do not yet durably hold their sealed frames. */
+  sealed: Segment[];
+  /** Segments whose directory entry a roll created since the last directory sync. */
   entries: Segment[];
 }
 
 function planFlush(context: WriterContext): FlushPlan {
-  const plan: FlushPlan = { logs: [], entries: [] };
+  const plan: FlushPlan = { logs: [], sealed: [], entries: [] };
   for (const segment of context.segments) {
     if (segment.durableBytes < segment.size) plan.logs.push({ segment, size: segment.size });
+    if (segment.sealed && !segment.indexDurable) plan.sealed.push(segment);
     if (!segment.entryDurable) plan.entries.push(segment);
   }
   return plan;
@@ -137,71 +140,108 @@ function planFlush(context: WriterContext): FlushPlan {
 
 /**
  * The group commit's flush, off the event loop. First, side by side: every segment with
- * unsynced bytes (the sealed ones a roll left behind too), the directory when a roll
- * created a segment under its own name (it found no prepared file ready), and the index
- * files of each sealed segment whose log and successor's header were already durable
- * when the flush began (rarely: a flush that ran between). A
- * roll that took a prepared file adds no directory sync: that file's directory entry was
- * durable before the roll. Then the index files of every sealed segment this flush made
- * whole. New segments' index files are created first, on this thread (caches that open
- * checks against the log: their entries become durable with the next directory sync,
- * whichever it is). All of it completes before the flush resolves, so an offset in a new
- * segment is claimed durable only with its header, a durable directory entry under one of
- * its two names, and every segment before it proved whole by its sealed frames. The
- * rename from the prepared name and the next prepared file come after, in background work
- * (see roll-settle.ts). Open relies on the order: a sealed frame on disk proves its log
- * whole and the next segment's entry durable (see `surveySegments`).
+ * unsynced bytes (the sealed ones a roll left behind too) and the directory entries of the
+ * segments rolls created since the last flush (their index files are created first, on
+ * this thread while the datasyncs run, so that the same directory sync covers them; a
+ * segment still under its prepared name is renamed, and that rename's directory sync is
+ * the one). Then the index files of every sealed segment that is now whole on disk and
+ * whose successor's entry is durable, as one checksummed frame each, while the next
+ * segment's file is prepared. All of it completes before the flush resolves, so an offset
+ * in a new segment is claimed durable only with its header, its directory entry and every
+ * segment before it. Open relies on the order: a sealed frame on disk proves its log whole
+ * and the next segment's entry durable (see `surveySegments`).
  */
 export async function flushLog(context: WriterContext): Promise<void> {
   const plan = planFlush(context);
-  for (const { segment } of plan.logs) ensureIndexFiles(context.io, segment);
   const syncLog = async ({ segment, size }: { segment: Segment; size: number }): Promise<void> => {
     await segment.log.datasync();
     segmentDurableThrough(segment, size);
   };
-  const syncs = plan.logs.map(syncLog);
-  if (plan.entries.length > 0) syncs.push(syncEntries(context, plan));
-  syncs.push(...sealedIndexesDue(context).map((segment) => rewriteIndexFiles(context.io, segment)));
-  await Promise.all(syncs);
-  await Promise.all(sealedIndexesDue(context).map((segment) => rewriteIndexFiles(context.io, segment)));
+  const logs = plan.logs.map(syncLog);
+  await whileRunning(logs, () => {
+    for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
+  });
+  await Promise.all([...logs, syncEntries(context, plan.entries)]);
+  const due = plan.sealed.filter((segment) => sealedIndexDue(context, segment));
+  const rewrites = due.map((segment) => rewriteIndexFiles(context.io, segment));
+  await whileRunning(rewrites, () => context.prepared.prepare(context.io));
+  await Promise.all(rewrites);
 }
 
-/** One directory sync for the segments rolls created under their own names, covering every index file created before it too. */
-async function syncEntries(context: WriterContext, plan: FlushPlan): Promise<void> {
-  await context.io.syncDir(context.dir);
-  for (const segment of plan.entries) segment.entryDurable = true;
-  for (const { segment } of plan.logs) segment.indexEntriesDurable = true;
+/**
+ * Runs `work` on this thread while `running` syncs are on the threadpool. When it throws,
+ * those are waited for (settled, their failures seen by the guarded Io) before the error
+ * goes on, so that no sync is left to fail unobserved.
+ */
+async function whileRunning(running: readonly Promise<unknown>[], work: () => void): Promise<void> {
+  try {
+    work();
+  } catch (error) {
+    await Promise.allSettled(running);
+    throw error;
+  }
 }
 
-/** `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps, one after another. */
+/**
+ * Makes the directory entries of new segments durable: by renaming the one still under
+ * its prepared name (a rename that syncs the directory, on the threadpool), else with one
+ * directory sync. Either sync covers every entry made before it started.
+ */
+async function syncEntries(context: WriterContext, entries: readonly Segment[]): Promise<void> {
+  if (entries.length === 0) return;
+  const renames = entries.filter((segment) => segment.preparedPath !== null).map((segment) => renameToOwnName(context, segment));
+  await (renames.length > 0 ? Promise.all(renames) : context.io.syncDir(context.dir));
+  for (const segment of entries) segment.entryDurable = true;
+}
+
+function renameToOwnName(context: WriterContext, segment: Segment): Promise<void> {
+  segment.renaming ??= (async () => {
+    await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
+    segment.preparedPath = null;
+    segment.renaming = null;
+    context.prepared.released();
+  })();
+  return segment.renaming;
+}
+
+/**
+ * `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps,
+ * one after another. A segment still under its prepared name is renamed here, unless an
+ * async flush is renaming it on the threadpool now: then the directory sync makes its entry
+ * durable under whichever name it has, and open takes it under either.
+ */
 export function flushLogSync(context: WriterContext): void {
   const plan = planFlush(context);
-  for (const { segment } of plan.logs) ensureIndexFiles(context.io, segment);
   for (const { segment, size } of plan.logs) {
     segment.log.datasyncSync();
     segmentDurableThrough(segment, size);
   }
   if (plan.entries.length > 0) {
+    for (const segment of plan.entries) {
+      ensureIndexFiles(context.io, segment);
+      if (segment.preparedPath !== null && segment.renaming === null) renameToOwnNameSync(context, segment);
+    }
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
-    for (const { segment } of plan.logs) segment.indexEntriesDurable = true;
   }
-  for (const segment of sealedIndexesDue(context)) rewriteIndexFilesSync(context.io, segment);
+  for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
+}
+
+function renameToOwnNameSync(context: WriterContext, segment: Segment): void {
+  context.io.rename(segment.preparedPath as string, segment.paths.log);
+  segment.preparedPath = null;
+  context.prepared.released();
 }
 
 /**
- * Sealed segments whose index frames may go to disk now: the whole log is durable, and the
- * next segment's directory entry and header are too, never before. Without the next
- * header open would find no next segment and make this one active again, with a sealed
- * frame on disk that its next appends do not undo durably. Retention may have deleted a
- * segment while a flush waited: it is not here then.
+ * A sealed segment's index frames go to disk once its whole log is durable and the next
+ * segment's directory entry is too, never before. Retention may have deleted the segment
+ * while the flush waited: then nothing is written.
  */
-function sealedIndexesDue(context: WriterContext): Segment[] {
-  const { segments } = context;
-  return segments.filter((segment, position) => {
-    const next = segments[position + 1];
-    return segment.sealed && !segment.indexDurable && !segment.indexRewriting && segment.durableBytes >= segment.size && next !== undefined && next.entryDurable && next.durableBytes > 0;
-  });
+function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
+  if (!segment.sealed || segment.indexDurable || segment.durableBytes < segment.size || segment.preparedPath !== null) return false;
+  const position = context.segments.indexOf(segment);
+  return position >= 0 && context.segments[position + 1]?.entryDurable === true;
 }
 
 /** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */
