@@ -225,8 +225,23 @@ export interface KeyTable {
   refreshOrderStep(budget: number): boolean;
   /** Every entry as checkpoint chunk payloads of about `chunkBytes`, in key order. */
   checkpointChunks(chunkBytes: number): Buffer[];
-  /** Starts loading a checkpoint into this empty table; entries must point into [positionMin, positionEnd) and have seq ≤ seqMax. */
-  beginLoad(entryCount: number, positionMin: number, positionEnd: number, seqMax: number): void;
+  /**
+   * Writes the entries of a checkpoint taken at `seqMax` whose keys lie strictly between
+   * `after` and `before` (null: unbounded), in key order, in checkpoint chunk encoding:
+   * the live entries written at or before `seqMax` (a key written since, or removed, is
+   * the caller's read view's to supply), fixed fields into `fixed` from `fixedAt`, keys
+   * into `keys` from `keysAt`, in at most `room` bytes of both and `visits` slots of the
+   * ordered view walked as it stands. `out` gets the entries written, their key bytes,
+   * and why it stopped: 0 every entry below `before` is written, 1 the next does not fit,
+   * 2 the visits ran out.
+   */
+  checkpointEntries(after: Uint8Array | null, before: Uint8Array | null, seqMax: number, visits: number, room: number, fixed: Uint8Array, fixedAt: number, keys: Uint8Array, keysAt: number, out: Float64Array): void;
+  /**
+   * Starts loading a checkpoint file of `fileBytes` bytes into this empty table (refused
+   * when the file is too small to hold `entryCount` entries); entries must point into
+   * [positionMin, positionEnd) and have seq ≤ seqMax.
+   */
+  beginLoad(entryCount: number, fileBytes: number, positionMin: number, positionEnd: number, seqMax: number): void;
   loadChunk(payload: Uint8Array): void;
   /** Ends a load; throws unless exactly `entryCount` entries came. */
   finishLoad(): void;

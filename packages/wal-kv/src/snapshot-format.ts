@@ -89,10 +89,13 @@ export function decodeHeader(payload: Uint8Array): SnapshotMeta {
   return { storeId: payload.slice(47, 47 + STORE_ID_BYTES), generation: view.getUint32(3, true), seq, logPosition, lastFrameOffset, deadBytes, entryCount } as SnapshotMeta;
 }
 
-/** Starts loading a checkpoint whose header is `meta` (its entry count already bounded by keysMax). */
-export function beginEntries(index: KeyIndex, meta: SnapshotMeta): void {
+/**
+ * Starts loading a checkpoint file of `fileBytes` whose header is `meta` (its entry count
+ * already bounded by keysMax; the index also refuses a count the file cannot hold).
+ */
+export function beginEntries(index: KeyIndex, meta: SnapshotMeta, fileBytes: number): void {
   index.deadBytes = meta.deadBytes;
-  nativeCheck(() => index.table.beginLoad(meta.entryCount, LOG_HEADER_FRAME_BYTES, meta.logPosition, meta.seq));
+  nativeCheck(() => index.table.beginLoad(meta.entryCount, fileBytes, LOG_HEADER_FRAME_BYTES, meta.logPosition, meta.seq));
 }
 
 /** Adds the entries of one chunk to `index`; the index checks every field (see the README's FORMAT). */

@@ -52,7 +52,7 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
     meta = decoded;
     checkMeta(meta, nameSeq, header);
     if (meta.entryCount > keysMax) return { kind: 'too-many-keys', entryCount: meta.entryCount };
-    index = decodeBody(scanner, meta);
+    index = decodeBody(scanner, meta, file.sizeSync());
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'rejected', reason, olderGeneration: meta !== null && meta.generation < header.generation, ours: meta !== null };
@@ -64,9 +64,9 @@ export function loadSnapshot(io: Io, path: string, nameSeq: number, header: LogH
   return { kind: 'loaded', index, meta };
 }
 
-function decodeBody(scanner: FrameScanner, meta: SnapshotMeta): KeyIndex {
+function decodeBody(scanner: FrameScanner, meta: SnapshotMeta, fileBytes: number): KeyIndex {
   const index = new KeyIndex();
-  beginEntries(index, meta);
+  beginEntries(index, meta, fileBytes);
   let trailerSeen = false;
   for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
     if (trailerSeen) throw new SnapshotRejected('frames after the trailer');

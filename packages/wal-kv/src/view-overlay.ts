@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { KeyBytes } from './encoding.js';
 import type { Range, RangeEntry } from './range.js';
+import { SortedRuns } from './sorted-runs.js';
 
 /**
  * The map key of a key's bytes: their latin1 string (an ASCII string key is already
@@ -27,9 +28,8 @@ export class ViewOverlay {
   /** The store's key count at creation. */
   readonly keys: number;
   readonly #before = new Map<string, RangeEntry>();
-  #sorted: RangeEntry[] = [];
-  /** Captured but not yet merged into `#sorted`: merged at the next range search, so a capture costs no array shift. */
-  #unsorted: RangeEntry[] = [];
+  /** The captured entries, sorted by key bytes, as runs searched together (see `SortedRuns`). */
+  readonly #sorted = new SortedRuns();
 
   constructor(generation: number, seq: number, keys: number) {
     this.generation = generation;
@@ -51,51 +51,14 @@ export class ViewOverlay {
   capture(key: string, entry: RangeEntry): void {
     if (this.#before.has(key)) return;
     this.#before.set(key, entry);
-    this.#unsorted.push(entry);
+    this.#sorted.add(entry);
   }
 
   /** The captured entry that existed at creation and comes first in `range` (its last in reverse), or null. */
   first(range: Range): RangeEntry | null {
-    const sorted = this.#merged();
-    if (sorted.length === 0) return null;
-    if (!range.reverse) {
-      const at = range.lower === null ? 0 : this.#firstAt(range.lower, !range.lowerInclusive);
-      const entry = sorted[at];
-      return entry !== undefined && withinUpper(entry.key, range) ? entry : null;
-    }
-    const at = (range.upper === null ? sorted.length : this.#firstAt(range.upper, range.upperInclusive)) - 1;
-    const entry = sorted[at];
-    return entry !== undefined && withinLower(entry.key, range) ? entry : null;
-  }
-
-  /** `#sorted` with the entries captured since the last search merged in: one sort of the new ones and one pass. */
-  #merged(): RangeEntry[] {
-    const added = this.#unsorted;
-    if (added.length === 0) return this.#sorted;
-    added.sort((a, b) => Buffer.compare(a.key, b.key));
-    const old = this.#sorted;
-    const merged = new Array<RangeEntry>(old.length + added.length);
-    let i = 0;
-    let j = 0;
-    for (let k = 0; k < merged.length; k++) {
-      merged[k] = j >= added.length || (i < old.length && Buffer.compare(old[i]!.key, added[j]!.key) < 0) ? old[i++]! : added[j++]!;
-    }
-    this.#sorted = merged;
-    this.#unsorted = [];
-    return merged;
-  }
-
-  /** Index of the first sorted entry whose key is ≥ `key` (> with `strict`). */
-  #firstAt(key: Uint8Array, strict: boolean): number {
-    let low = 0;
-    let high = this.#sorted.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const order = Buffer.compare(this.#sorted[middle]!.key, key);
-      if (order < 0 || (strict && order === 0)) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    const entry = this.#sorted.first(range);
+    if (entry === null) return null;
+    return range.reverse ? (withinLower(entry.key, range) ? entry : null) : withinUpper(entry.key, range) ? entry : null;
   }
 }
 

@@ -8,15 +8,7 @@ import { temporaryDir } from './helpers.js';
 
 // Every slice as short as it can be: maintenance yields a turn of the event loop after
 // each step, so even a small store's compaction spans many turns with writes between.
-vi.mock('../src/slices.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../src/slices.js')>();
-  class EveryStep extends original.SliceClock {
-    override due(): boolean {
-      return true;
-    }
-  }
-  return { ...original, SliceClock: EveryStep };
-});
+vi.mock('../src/slices.js', (importOriginal) => import('./support/every-step-slices.js').then((mock) => mock.everyStepSlices(importOriginal)));
 
 type Op =
   | { kind: 'put'; key: string; value: string }

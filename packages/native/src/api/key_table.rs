@@ -7,7 +7,7 @@ use napi::{Error, Status};
 use napi_derive::napi;
 use std::ops::Bound;
 
-use crate::key_table::{self, CheckpointLoad, RecordLimits};
+use crate::key_table::{self, CheckpointLoad, EntriesStop, EntrySink, RecordLimits};
 
 /// Fields `find` and `range` write per entry into their `out` array: value position,
 /// value length, seq, the key's CRC-32C (the seed of its value's CRC), key length, and
@@ -260,17 +260,70 @@ impl KeyTable {
       .collect()
   }
 
-  /// Starts loading a checkpoint into this empty table (`entryCount` already bounded by the caller).
+  /// Writes the entries of a checkpoint taken at `seqMax` whose keys lie strictly
+  /// between `after` and `before` (null: unbounded), in key order, in checkpoint chunk
+  /// encoding: fixed fields into `fixed` from `fixedAt`, keys into `keys` from `keysAt`,
+  /// in at most `room` bytes of both and `visits` slots walked (see
+  /// `key_table::checkpoint`). `out` gets the entries written, their key bytes, and why
+  /// it stopped: 0 every entry below `before` is written, 1 the next does not fit, 2 the
+  /// visits ran out. Walks the ordered view as it stands (brought up to date by the caller).
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn checkpoint_entries(
+    &mut self,
+    after: Option<&[u8]>,
+    before: Option<&[u8]>,
+    seq_max: f64,
+    visits: u32,
+    room: u32,
+    mut fixed: Uint8ArraySlice,
+    fixed_at: u32,
+    mut keys: Uint8ArraySlice,
+    keys_at: u32,
+    mut out: Float64ArraySlice,
+  ) -> napi::Result<()> {
+    let seq_max = whole(seq_max, "seqMax")?;
+    if !self.table.order_built() {
+      self.table.refresh_order();
+    }
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
+    let (fixed, keys, out) = unsafe { (fixed.as_mut(), keys.as_mut(), out.as_mut()) };
+    if out.len() < 3 || fixed_at as usize > fixed.len() || keys_at as usize > keys.len() {
+      return Err(invalid(
+        "out needs 3 fields, and fixedAt and keysAt must lie inside their buffers",
+      ));
+    }
+    let sink = EntrySink {
+      fixed: &mut fixed[fixed_at as usize..],
+      keys: &mut keys[keys_at as usize..],
+      room: room as usize,
+      visits: visits as usize,
+    };
+    let written = self.table.checkpoint_entries(after, before, seq_max, sink);
+    out[0] = written.count as f64;
+    out[1] = written.key_bytes as f64;
+    out[2] = match written.stop {
+      EntriesStop::ReachedBound => 0.0,
+      EntriesStop::Full => 1.0,
+      EntriesStop::Budget => 2.0,
+    };
+    Ok(())
+  }
+
+  /// Starts loading a checkpoint of `fileBytes` bytes into this empty table (`entryCount`
+  /// already bounded by the caller; refused when the file is too small to hold it).
   #[napi]
   pub fn begin_load(
     &mut self,
     entry_count: f64,
+    file_bytes: f64,
     position_min: f64,
     position_end: f64,
     seq_max: f64,
   ) -> napi::Result<()> {
     let load = CheckpointLoad {
       entry_count: whole(entry_count, "entryCount")? as usize,
+      file_bytes: whole(file_bytes, "fileBytes")?,
       position_min: whole(position_min, "positionMin")?,
       position_end: whole(position_end, "positionEnd")?,
       seq_max: whole(seq_max, "seqMax")?,

@@ -3,11 +3,12 @@
 //! length u32, position u64, seq u64 (22 bytes) · then the keys of all its entries back to
 //! back. Keys increase strictly across the whole checkpoint, so loading needs no
 //! duplicate check and hands the ordered view over as it is: a load appends each chunk
-//! to the arena and the entry array in one pass, and the buckets are filled once at the
-//! end, in bucket order (the keys' tags radix-sorted), so that filling them walks memory
+//! to the arena and the entry array (both sized once, up front, from the counts and the
+//! file's size) in one pass, and the buckets are filled once at the end, in bucket order
+//! (the keys' tags radix-sorted by their top bits), so that filling them walks memory
 //! forward instead of missing the cache once per key.
 
-use super::{hash, KeyTable, RecordLimits};
+use super::{hash, Entry, KeyTable, RecordLimits};
 use std::ops::Bound;
 
 const ENTRY_FIXED_BYTES: usize = 22;
@@ -18,6 +19,9 @@ const KIND_ENTRIES: u8 = 2;
 #[derive(Clone, Copy)]
 pub struct CheckpointLoad {
   pub entry_count: usize,
+  /// Bytes of the checkpoint file: every entry takes at least ENTRY_FIXED_BYTES plus a key
+  /// byte of it, which bounds what the counts may make the load reserve.
+  pub file_bytes: u64,
   /// Entries must point at or after this log offset (past the log header) …
   pub position_min: u64,
   /// … and their value must end at or before this one (the log position covered).
@@ -33,11 +37,19 @@ pub struct LoadState {
   tagged: Vec<u64>,
 }
 
-/// Sorts by the high 32 bits (the tag) with an LSD radix sort, 8 bits per pass.
-fn radix_sort_by_tag(values: &mut Vec<u64>) {
+/// Bits of the tag the buckets are sorted by before they are filled: a bucket's home is
+/// the top bits of its tag, so with the top 16 in order each fill lands within a couple
+/// of hundred buckets of the last one (one cache line or a few), and two counting passes
+/// of 8 bits do instead of four.
+const SORTED_TAG_BITS_MAX: u32 = 16;
+
+/// Sorts by the top `bits` bits of the tag (the high 32 bits of each value), in at most
+/// SORTED_TAG_BITS_MAX, with an LSD radix sort of 8 bits per pass.
+fn radix_sort_by_tag(values: &mut Vec<u64>, bits: u32) {
+  let passes = bits.min(SORTED_TAG_BITS_MAX).div_ceil(8);
   let mut scratch = vec![0u64; values.len()];
-  for pass in 0..4 {
-    let shift = 32 + pass * 8;
+  for pass in 0..passes {
+    let shift = 64 - 8 * (passes - pass);
     let mut counts = [0usize; 257];
     for &value in values.iter() {
       counts[((value >> shift) & 0xff) as usize + 1] += 1;
@@ -54,8 +66,41 @@ fn radix_sort_by_tag(values: &mut Vec<u64>) {
   }
 }
 
-fn put_u64(out: &mut Vec<u8>, value: u64) {
-  out.extend_from_slice(&value.to_le_bytes());
+/// An entry's fixed fields in a chunk: key length u16, value length u32, position u64, seq u64.
+fn fixed_fields(entry: &Entry) -> [u8; ENTRY_FIXED_BYTES] {
+  let mut fields = [0u8; ENTRY_FIXED_BYTES];
+  fields[0..2].copy_from_slice(&entry.key_length.to_le_bytes());
+  fields[2..6].copy_from_slice(&entry.value_length.to_le_bytes());
+  fields[6..14].copy_from_slice(&entry.position.to_le_bytes());
+  fields[14..22].copy_from_slice(&entry.seq.to_le_bytes());
+  fields
+}
+
+/// Where `checkpoint_entries` writes one chunk's entries: their fixed fields into
+/// `fixed` and their keys into `keys`, from the start of each, using at most `room` bytes
+/// of the two together and visiting at most `visits` slots of the ordered view.
+pub struct EntrySink<'a> {
+  pub fixed: &'a mut [u8],
+  pub keys: &'a mut [u8],
+  pub room: usize,
+  pub visits: usize,
+}
+
+/// Why `checkpoint_entries` stopped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EntriesStop {
+  /// Every entry below the upper bound is written.
+  ReachedBound,
+  /// The next entry does not fit in the room left.
+  Full,
+  /// The visits were used up first.
+  Budget,
+}
+
+pub struct EntriesWritten {
+  pub count: usize,
+  pub key_bytes: usize,
+  pub stop: EntriesStop,
 }
 
 impl KeyTable {
@@ -85,16 +130,63 @@ impl KeyTable {
     chunks
   }
 
+  /// The entries of a checkpoint taken at `seq_max` whose keys lie strictly between
+  /// `after` and `before` (None: unbounded), in key order, in checkpoint chunk encoding
+  /// (see the module): the live entries written at or before `seq_max`. A key written
+  /// since, or removed, is left out: the caller's read view holds its entry as of then.
+  /// Walks the ordered view as it stands (the caller brought it up to date after the
+  /// seq was taken, so it holds every key written by then).
+  pub fn checkpoint_entries(
+    &self,
+    after: Option<&[u8]>,
+    before: Option<&[u8]>,
+    seq_max: u64,
+    sink: EntrySink,
+  ) -> EntriesWritten {
+    let mut written = EntriesWritten {
+      count: 0,
+      key_bytes: 0,
+      stop: EntriesStop::ReachedBound,
+    };
+    let (mut used, mut visits) = (0usize, 0usize);
+    let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+    let upper = before.map_or(Bound::Unbounded, Bound::Excluded);
+    self.visit_range(lower, upper, false, |slot| {
+      if visits == sink.visits {
+        written.stop = EntriesStop::Budget;
+        return false;
+      }
+      visits += 1;
+      // Only an ordered view not brought up to date since still names a removed key.
+      if !self.is_live(slot) || self.entry(slot).seq > seq_max {
+        return true;
+      }
+      let key = self.key(slot);
+      let fixed_at = written.count * ENTRY_FIXED_BYTES;
+      if used + ENTRY_FIXED_BYTES + key.len() > sink.room
+        || fixed_at + ENTRY_FIXED_BYTES > sink.fixed.len()
+        || written.key_bytes + key.len() > sink.keys.len()
+      {
+        written.stop = EntriesStop::Full;
+        return false;
+      }
+      sink.fixed[fixed_at..fixed_at + ENTRY_FIXED_BYTES]
+        .copy_from_slice(&fixed_fields(self.entry(slot)));
+      sink.keys[written.key_bytes..written.key_bytes + key.len()].copy_from_slice(key);
+      written.key_bytes += key.len();
+      written.count += 1;
+      used += ENTRY_FIXED_BYTES + key.len();
+      true
+    });
+    written
+  }
+
   fn encode_chunk(&self, slots: &[u32], bytes: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes);
     out.push(KIND_ENTRIES);
     out.extend_from_slice(&(slots.len() as u32).to_le_bytes());
     for &slot in slots {
-      let entry = self.entry(slot);
-      out.extend_from_slice(&entry.key_length.to_le_bytes());
-      out.extend_from_slice(&entry.value_length.to_le_bytes());
-      put_u64(&mut out, entry.position);
-      put_u64(&mut out, entry.seq);
+      out.extend_from_slice(&fixed_fields(self.entry(slot)));
     }
     for &slot in slots {
       out.extend_from_slice(self.key(slot));
@@ -108,7 +200,17 @@ impl KeyTable {
     if self.live != 0 || !self.entries.is_empty() {
       return Err("a checkpoint loads into an empty table only".into());
     }
+    let fixed_bytes = (load.entry_count as u64).saturating_mul(ENTRY_FIXED_BYTES as u64);
+    if fixed_bytes.saturating_add(load.entry_count as u64) > load.file_bytes {
+      return Err(format!(
+        "counts {} entries, more than its {} bytes can hold",
+        load.entry_count, load.file_bytes
+      ));
+    }
     self.reserve(load.entry_count);
+    // The keys are the file's bytes less the entries' fixed fields (and a few frame
+    // headers): growing the arena by doubling instead would copy it over and over.
+    self.arena.reserve((load.file_bytes - fixed_bytes) as usize);
     self.load = Some(LoadState {
       load,
       last: None,
@@ -195,7 +297,7 @@ impl KeyTable {
     if self.live != state.load.entry_count {
       return Err("incomplete".into());
     }
-    radix_sort_by_tag(&mut state.tagged);
+    radix_sort_by_tag(&mut state.tagged, self.bits);
     for tagged in state.tagged {
       self.place(tagged >> 32, tagged as u32);
     }

@@ -13,7 +13,7 @@ mod order;
 mod record;
 mod refresh;
 
-pub use checkpoint::CheckpointLoad;
+pub use checkpoint::{CheckpointLoad, EntriesStop, EntrySink};
 pub use record::RecordLimits;
 
 /// Slot numbers are u32 and a bucket stores `slot + 1`, so at most this many entries.

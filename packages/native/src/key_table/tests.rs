@@ -84,6 +84,7 @@ fn load_of(entry_count: usize) -> CheckpointLoad {
   };
   CheckpointLoad {
     entry_count,
+    file_bytes: 1 << 30,
     position_min: 1,
     position_end: 1 << 40,
     seq_max: 10_000,
@@ -113,6 +114,16 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   loaded.finish_load().unwrap();
   assert_eq!(loaded.key_count(), 9_999);
   assert!(loaded.find(b"key:00000005").is_none());
+  // Every key is found in its bucket, with its entry.
+  for i in 0..10_000u64 {
+    let key = format!("key:{:08}", (i * 7919) % 10_000);
+    let (Some(original), found) = (table.find(key.as_bytes()), loaded.find(key.as_bytes())) else {
+      continue;
+    };
+    let found = found.expect("a loaded key is found");
+    assert_eq!(loaded.entry(found).position, table.entry(original).position);
+    assert_eq!(loaded.entry(found).seq, table.entry(original).seq);
+  }
   let first = ordered(&mut loaded, Bound::Unbounded, Bound::Unbounded, false);
   assert_eq!(
     first,
@@ -123,6 +134,95 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   refused.begin_load(load_of(table.key_count())).unwrap();
   assert!(refused.load_chunk(&chunks[1]).is_ok());
   assert!(refused.load_chunk(&chunks[0]).is_err());
+}
+
+/// Chunks assembled from `checkpoint_entries` calls of at most `visits` slots each, as
+/// wal-kv's sliced checkpoint does, cut where `checkpoint_chunks` would cut them.
+fn chunks_by_steps(
+  table: &KeyTable,
+  chunk_bytes: usize,
+  visits: usize,
+  seq_max: u64,
+) -> Vec<Vec<u8>> {
+  let (mut fixed, mut keys) = (vec![0u8; chunk_bytes], vec![0u8; chunk_bytes]);
+  let (mut count, mut fixed_at, mut keys_at) = (0usize, 0usize, 0usize);
+  let mut after: Option<Vec<u8>> = None;
+  let mut chunks = Vec::new();
+  let finish = |fixed: &[u8], keys: &[u8], count: usize| {
+    let mut chunk = vec![2u8];
+    chunk.extend_from_slice(&(count as u32).to_le_bytes());
+    chunk.extend_from_slice(fixed);
+    chunk.extend_from_slice(keys);
+    chunk
+  };
+  loop {
+    let sink = EntrySink {
+      fixed: &mut fixed[fixed_at..],
+      keys: &mut keys[keys_at..],
+      room: chunk_bytes - 5 - fixed_at - keys_at,
+      visits,
+    };
+    let written = table.checkpoint_entries(after.as_deref(), None, seq_max, sink);
+    if written.count > 0 {
+      let last_length = u16::from_le_bytes([
+        fixed[fixed_at + (written.count - 1) * 22],
+        fixed[fixed_at + (written.count - 1) * 22 + 1],
+      ]) as usize;
+      keys_at += written.key_bytes;
+      after = Some(keys[keys_at - last_length..keys_at].to_vec());
+      fixed_at += written.count * 22;
+      count += written.count;
+    }
+    match written.stop {
+      EntriesStop::Budget => {}
+      EntriesStop::Full => {
+        chunks.push(finish(&fixed[..fixed_at], &keys[..keys_at], count));
+        (count, fixed_at, keys_at) = (0, 0, 0);
+      }
+      EntriesStop::ReachedBound => {
+        if count > 0 {
+          chunks.push(finish(&fixed[..fixed_at], &keys[..keys_at], count));
+        }
+        return chunks;
+      }
+    }
+  }
+}
+
+#[test]
+fn checkpoint_entries_in_steps_make_the_same_chunks_as_one_checkpoint_and_leave_out_newer_seqs() {
+  let mut table = KeyTable::new();
+  for i in 0..10_000u64 {
+    let key = format!(
+      "key:{:0width$}",
+      (i * 7919) % 10_000,
+      width = 4 + (i % 5) as usize
+    );
+    table.upsert(key.as_bytes(), 100 + i, 3, i + 1);
+  }
+  table.remove(b"key:00000005");
+  let whole = table.checkpoint_chunks(4096);
+  for visits in [1, 7, 1000, usize::MAX] {
+    assert_eq!(chunks_by_steps(&table, 4096, visits, u64::MAX), whole);
+  }
+  // Entries written after the checkpoint's seq are left out.
+  let older: usize = chunks_by_steps(&table, 4096, 100, 5_000)
+    .iter()
+    .map(|chunk| u32::from_le_bytes([chunk[1], chunk[2], chunk[3], chunk[4]]) as usize)
+    .sum();
+  assert_eq!(older, 5_000);
+}
+
+#[test]
+fn a_checkpoint_counting_more_entries_than_its_file_can_hold_is_refused_before_anything_is_reserved(
+) {
+  let mut table = KeyTable::new();
+  let mut load = load_of(1 << 30);
+  load.file_bytes = 4096;
+  assert!(table.begin_load(load).is_err());
+  assert_eq!(table.memory_bytes(), KeyTable::new().memory_bytes());
+  load.entry_count = 4096 / 23;
+  assert!(table.begin_load(load).is_ok());
 }
 
 #[test]
