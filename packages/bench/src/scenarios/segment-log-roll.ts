@@ -12,21 +12,25 @@ const SEGMENT_BYTES = 1024 * 1024;
 const MICROSECONDS_PER_NANOSECOND = 1e-3;
 
 type Kind = 'rolls' | 'does not roll';
+/** What is timed: the `appendBatch` call alone, or from its start until the sync after it resolves. */
+type Span = 'append' | 'append and sync';
 
 /**
- * Times each `appendBatch` call (the event loop is held for exactly that long) of batches
- * of 1,000 100-byte records with a sync after each, into 1 MiB segments, and reports the
- * median of the calls that rolled to a new segment, or of those that did not; the 99th
- * percentile and the longest go beside it.
+ * Times batches of 1,000 100-byte records with a sync after each, into 1 MiB segments,
+ * and reports the median of the batches that rolled to a new segment, or of those that
+ * did not; the 99th percentile and the longest go beside it. `append` times the
+ * `appendBatch` call (the event loop is held for exactly that long); `append and sync`
+ * times from its start until the sync after it resolves (how long the writer waits for
+ * its batch to be durable).
  */
-function appendTimes(directory: string, kind: Kind, batches: number): BenchSystem {
+function batchTimes(directory: string, kind: Kind, span: Span, batches: number): BenchSystem {
   let round = 0;
   let samples: number[] = [];
   return {
-    name: `keel segment-log, append that ${kind}`,
+    name: span === 'append' ? `keel segment-log, append that ${kind}` : `keel segment-log, append + sync of a batch that ${kind}`,
     async run() {
       const { SegmentLog } = await loadBackend('segment-log');
-      const dir = join(directory, `${kind === 'rolls' ? 'rolling' : 'plain'}-${round++}`);
+      const dir = join(directory, `${kind === 'rolls' ? 'rolling' : 'plain'}-${span === 'append' ? 'append' : 'synced'}-${round++}`);
       const log: SegmentLog = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
       const records = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL).map((value) => ({ value }));
       const rolled: number[] = [];
@@ -36,9 +40,10 @@ function appendTimes(directory: string, kind: Kind, batches: number): BenchSyste
           const segments = log.stats().segments;
           const started = process.hrtime.bigint();
           log.appendBatch(records);
-          const microseconds = Number(process.hrtime.bigint() - started) * MICROSECONDS_PER_NANOSECOND;
-          (log.stats().segments === segments ? plain : rolled).push(microseconds);
+          const appended = process.hrtime.bigint();
           await log.sync();
+          const ended = span === 'append' ? appended : process.hrtime.bigint();
+          (log.stats().segments === segments ? plain : rolled).push(Number(ended - started) * MICROSECONDS_PER_NANOSECOND);
         }
       } finally {
         await log.close();
@@ -54,13 +59,20 @@ function appendTimes(directory: string, kind: Kind, batches: number): BenchSyste
 export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
   name: 'segment-log-roll-append',
   backend: 'segment-log',
-  description: `time an appendBatch call holds the event loop (${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments): the calls that rolled to a new segment against those that did not`,
+  description: `batches of ${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments: the time an appendBatch call holds the event loop, and the time from its start until its sync resolves, for the batches that rolled to a new segment against those that did not`,
   unit: 'µs',
   measure: 'reported',
   lowerIsBetter: true,
   targets: [],
   sizing: (quick) => ({ workPerRound: quick ? 100 : 600, rounds: quick ? 2 : 5, warmupRounds: 1, scaleNote: `${quick ? 100 : 600} batches per round, about ${quick ? 13 : 78} of them rolling` }),
   async systems(context, sizing) {
-    return [appendTimes(context.directory, 'rolls', sizing.workPerRound), appendTimes(context.directory, 'does not roll', sizing.workPerRound)];
+    const { directory } = context;
+    const batches = sizing.workPerRound;
+    return [
+      batchTimes(directory, 'rolls', 'append', batches),
+      batchTimes(directory, 'does not roll', 'append', batches),
+      batchTimes(directory, 'rolls', 'append and sync', batches),
+      batchTimes(directory, 'does not roll', 'append and sync', batches),
+    ];
   },
 };
