@@ -302,6 +302,19 @@ impl KeyTable {
       self.place(tagged >> 32, tagged as u32);
     }
     self.order.adopt_sorted((0..self.live as u32).collect());
+    release_freed_heap();
     Ok(())
+  }
+}
+
+/// Hands the heap the load just freed (its tag arrays, 16 bytes a key) back to the
+/// system. glibc raises its mmap threshold after freeing a large mapped block, so such
+/// arrays come from the heap and stay resident once freed: at 1M keys that was 11 MB
+/// of a store's resident memory for as long as it stayed open.
+fn release_freed_heap() {
+  #[cfg(all(target_os = "linux", target_env = "gnu"))]
+  // SAFETY: malloc_trim only returns free heap pages to the kernel.
+  unsafe {
+    libc::malloc_trim(0);
   }
 }
