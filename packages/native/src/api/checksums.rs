@@ -22,19 +22,35 @@ pub fn crc32c(data: &[u8], seed: Option<u32>) -> u32 {
 /// when it does not. Out-of-range bounds are an error. The caller allocates `into`:
 /// a buffer made here would be an external one, which costs more than the copy.
 #[napi(js_name = "verifiedCopy")]
-pub fn verified_copy(data: &[u8], offset: u32, length: u32, seed: u32, mut into: Uint8ArraySlice) -> napi::Result<bool> {
+pub fn verified_copy(
+  data: &[u8],
+  offset: u32,
+  length: u32,
+  seed: u32,
+  mut into: Uint8ArraySlice,
+) -> napi::Result<bool> {
   let start = offset as usize;
   let end = start
     .checked_add(4)
     .and_then(|value| value.checked_add(length as usize))
     .filter(|&end| end <= data.len())
-    .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "offset + 4 + length is past the end of data"))?;
+    .ok_or_else(|| {
+      napi::Error::new(
+        napi::Status::InvalidArg,
+        "offset + 4 + length is past the end of data",
+      )
+    })?;
   // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
   let into = unsafe { into.as_mut() };
   let into = into
     .get_mut(..length as usize)
     .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "into is shorter than length"))?;
-  let stored = u32::from_le_bytes([data[start], data[start + 1], data[start + 2], data[start + 3]]);
+  let stored = u32::from_le_bytes([
+    data[start],
+    data[start + 1],
+    data[start + 2],
+    data[start + 3],
+  ]);
   let value = &data[start + 4..end];
   if ::crc32c::crc32c_append(seed, value) != stored {
     return Ok(false);

@@ -46,12 +46,7 @@ impl KeyTable {
     if key.is_empty() || key.len() > self.limits.key_bytes_max {
       return Ok(KEY_INVALID);
     }
-    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
-    let (into, out) = unsafe { (into.as_mut(), out.as_mut()) };
-    let into = into
-      .get_mut(at as usize..)
-      .ok_or_else(|| invalid("at is past the end of into"))?;
-    self.read_into(key, &MappedLog::new(&segments, segment_bytes), into, out)
+    self.read_into(key, &segments, segment_bytes, &mut into, at, &mut out)
   }
 
   /// `readString` of the key `key[0..keyLength]`.
@@ -70,21 +65,25 @@ impl KeyTable {
     let key = key
       .get(..key_length as usize)
       .ok_or_else(|| invalid("keyLength is past the key buffer"))?;
+    self.read_into(key, &segments, segment_bytes, &mut into, at, &mut out)
+  }
+
+  /// Both reads once the key is bytes: `into` from `at` on, the lookup, the copy.
+  fn read_into(
+    &self,
+    key: &[u8],
+    segments: &RawValue,
+    segment_bytes: u32,
+    into: &mut Uint8ArraySlice,
+    at: u32,
+    out: &mut Float64ArraySlice,
+  ) -> napi::Result<i32> {
     // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
     let (into, out) = unsafe { (into.as_mut(), out.as_mut()) };
     let into = into
       .get_mut(at as usize..)
       .ok_or_else(|| invalid("at is past the end of into"))?;
-    self.read_into(key, &MappedLog::new(&segments, segment_bytes), into, out)
-  }
-
-  fn read_into(
-    &self,
-    key: &[u8],
-    log: &MappedLog<'_>,
-    into: &mut [u8],
-    out: &mut [f64],
-  ) -> napi::Result<i32> {
+    let log = MappedLog::new(segments, segment_bytes);
     if out.len() < FIELDS_PER_ENTRY {
       return Err(invalid("out holds fewer than 6 fields"));
     }
