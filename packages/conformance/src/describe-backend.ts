@@ -25,8 +25,8 @@ export interface DescribeBackendOptions {
   /** Replay: the seed and path fast-check printed (default: KEEL_CONFORMANCE_SEED / _PATH). */
   seed?: number;
   path?: string;
-  /** The test functions to register with (abstract-level style); vitest's by default. */
-  test?: (name: string, body: () => Promise<void>) => void;
+  /** The test functions to register with (abstract-level style); vitest's by default. The timeout is in milliseconds. */
+  test?: (name: string, body: () => Promise<void>, timeout?: number) => void;
   describe?: (name: string, body: () => void) => void;
 }
 
@@ -46,6 +46,18 @@ export function conformanceOptions(options: DescribeBackendOptions = {}): Confor
   if (seed !== undefined) out.seed = seed;
   if (path !== undefined) out.path = path;
   return out;
+}
+
+/** The default run's budget, per 1,000 scenarios. */
+const GENERATED_TIMEOUT_PER_1000_RUNS_MS = 120_000;
+
+/**
+ * The time the generated scenarios may take: a fixed budget per 1,000 of them, so that a
+ * longer run asked for with KEEL_CONFORMANCE_RUNS fails on a broken invariant, not on the
+ * default test timeout.
+ */
+export function generatedScenariosTimeout(runs: number): number {
+  return Math.max(1, Math.ceil(runs / 1000)) * GENERATED_TIMEOUT_PER_1000_RUNS_MS;
 }
 
 /**
@@ -165,14 +177,14 @@ function hostileOptions(): { runs?: number; seed?: number; path?: string } {
  */
 export function describeBackend(adapter: BackendAdapter, options: DescribeBackendOptions = {}): void {
   const register = options.describe ?? describe;
-  const test = options.test ?? ((name: string, body: () => Promise<void>) => it(name, body));
+  const test = options.test ?? ((name: string, body: () => Promise<void>, timeout?: number) => it(name, body, timeout));
   const settings = conformanceOptions(options);
   register(`conformance: ${adapter.name}`, () => {
     const tables: string[] = [];
     test(`survives ${settings.runs} generated crash scenarios`, async () => {
       const tally = await runConformance(adapter, settings);
       tables.push(tally.table());
-    });
+    }, generatedScenariosTimeout(settings.runs));
     for (const known of knownHardCasesOf(adapter.name)) {
       test(`replays a known-hard scenario (${known.why})`, async () => {
         await new ScenarioRun(adapter, known.scenario).run();
