@@ -8,8 +8,8 @@ import type { ViewOverlay } from './view-overlay.js';
 import type { SliceClock } from './slices.js';
 import type { StoreState } from './wal-kv.js';
 
-/** Keys' worth of ordered-view refresh per native call: a millisecond or two of work. */
-const REFRESH_STEP_KEYS = 64 * 1024;
+/** Keys' worth of ordered-view refresh per native call: a few tenths of a millisecond of work (see SLICE_MILLISECONDS). */
+const REFRESH_STEP_KEYS = 16 * 1024;
 
 /** Slots of the ordered view one native call walks at most: well under a millisecond. */
 const STEP_VISITS = 16 * 1024;

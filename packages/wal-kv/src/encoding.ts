@@ -14,6 +14,11 @@ export type KeyEncoding = 'utf8' | 'binary';
 export type ValueEncoding = 'binary' | 'utf8' | 'json';
 
 const NON_ASCII = /[^\x00-\x7f]/;
+/**
+ * Below this many characters a string key is copied a character at a time: cheaper than
+ * the call into Buffer's encoder, whose fixed cost dominates for keys of a few dozen bytes.
+ */
+const SHORT_KEY_CHARACTERS = 32;
 
 /** The byte form of a key, validated (non-empty, at most KEY_BYTES_MAX bytes). */
 export function keyBytesOf(key: unknown, name = 'key'): KeyBytes {
@@ -39,8 +44,9 @@ export function keyBuffer(key: KeyBytes): Uint8Array {
 
 /** Writes a key's bytes into `target` at `offset`. */
 export function writeKey(target: Buffer, key: KeyBytes, offset: number): void {
-  if (typeof key === 'string') target.write(key, offset, key.length, 'latin1');
-  else target.set(key, offset);
+  if (typeof key !== 'string') target.set(key, offset);
+  else if (key.length >= SHORT_KEY_CHARACTERS) target.write(key, offset, key.length, 'latin1');
+  else for (let i = 0; i < key.length; i++) target[offset + i] = key.charCodeAt(i);
 }
 
 /** A key read back from the index (`bytes` is the caller's to keep) in the caller's encoding. */

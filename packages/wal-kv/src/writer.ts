@@ -29,6 +29,8 @@ export class LogWriter {
   #buffered = 0;
   readonly #reader: LogReader;
   readonly #syncs = new Set<Promise<void>>();
+  /** Whether this log's fdatasyncs were moved to a thread of their own (at the first one). */
+  #syncThreadAsked = false;
 
   constructor(file: IoFile, generation: number, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
@@ -85,8 +87,18 @@ export class LogWriter {
     if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
   }
 
-  /** fdatasync of this log, tracked so that the file is closed only once none is running. */
+  /**
+   * fdatasync of this log, tracked so that the file is closed only once none is running.
+   * It runs on a thread of the log's own (started by the first, stopped when the file is
+   * closed), as the journal's do: on the shared threadpool it would pay a hop to a pooled
+   * thread and back, and queue behind a checkpoint's or compaction's writes and unlinks.
+   * Where the Io has no such thread, its own `datasync` runs.
+   */
   async datasync(): Promise<void> {
+    if (!this.#syncThreadAsked) {
+      this.#syncThreadAsked = true;
+      this.file.useSyncThread?.();
+    }
     const sync = this.file.datasync();
     this.#syncs.add(sync);
     try {

@@ -1,4 +1,7 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { keyBytesOf, writeKey } from '../src/encoding.js';
 import { WalKv } from '../src/index.js';
 import { temporaryDir } from './helpers.js';
 
@@ -48,5 +51,22 @@ describe('value and key encodings round-trip through a reopen', () => {
     expect([...utf8.keys()][0]).toBe('ключ');
     expect([...utf8.entries({ prefix: 'кл' })]).toEqual([['ключ', 'cyrillic']]);
     await utf8.close();
+  });
+});
+
+describe('writeKey', () => {
+  it('writes the byte form of any key, short or long, as Buffer.from does', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 80 }), fc.uint8Array({ minLength: 1, maxLength: 80 })), fc.nat(16), (key, offset) => {
+        fc.pre(key.length > 0);
+        const bytes = keyBytesOf(key);
+        const target = Buffer.alloc(offset + bytes.length + 4, 0xee);
+        writeKey(target, bytes, offset);
+        const expected = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+        expect(target.subarray(offset, offset + bytes.length).equals(expected)).toBe(true);
+        expect(target.subarray(0, offset).every((byte) => byte === 0xee)).toBe(true);
+        expect(target.subarray(offset + bytes.length).every((byte) => byte === 0xee)).toBe(true);
+      }),
+    );
   });
 });
