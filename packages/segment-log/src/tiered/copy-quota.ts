@@ -15,9 +15,19 @@ export interface QuotaClock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** The longest timer Node runs as asked; a longer one would fire after a millisecond. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
+
 export const systemClock: QuotaClock = {
   now: () => performance.now(),
-  sleep: (ms, signal) => new Promise((resolve, reject) => {
+  async sleep(ms, signal) {
+    // A wait longer than one timer allows is several timers in a row.
+    for (let left = ms; left > 0; left -= TIMER_MS_MAX) await sleepOnce(Math.min(left, TIMER_MS_MAX), signal);
+  },
+};
+
+function sleepOnce(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
       return;
@@ -31,8 +41,8 @@ export const systemClock: QuotaClock = {
       resolve();
     }, ms);
     signal.addEventListener('abort', abort, { once: true });
-  }),
-};
+  });
+}
 
 /**
  * The tiered log's copy quota (Kafka's `remote.log.manager.copy.max.bytes.per.second`,

@@ -53,10 +53,12 @@ function count(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
-/** A non-negative finite number of bytes a second (fractions allowed); absent is 0, unlimited. */
+/** Bytes a second: 0 (or absent) for unlimited, else at least one, so that every wait is finite. */
 function rate(value: unknown, name: string): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw badArgument(`${name} must be a non-negative number of bytes a second (0 for unlimited), got ${describeType(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || (value !== 0 && value < 1)) {
+    throw badArgument(`${name} must be 0 (unlimited) or a number of bytes a second of at least 1, got ${describeType(value)}`);
+  }
   return value;
 }
 

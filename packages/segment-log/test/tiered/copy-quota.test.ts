@@ -5,10 +5,10 @@
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { SegmentLog } from '../../src/index.js';
-import { CopyQuota, type QuotaClock } from '../../src/tiered/copy-quota.js';
+import { CopyQuota, systemClock, type QuotaClock } from '../../src/tiered/copy-quota.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { SegmentUploader } from '../../src/tiered/segment-uploader.js';
 import { TokenBucket } from '../../src/tiered/token-bucket.js';
@@ -129,6 +129,24 @@ describe('copy quota', () => {
     await expect(waiting).rejects.toBe(reason);
     await expect(quota.acquire(1, stop.signal)).rejects.toBe(reason);
   });
+
+  it('sleeps longer than one timer allows (Node fires a longer timer after a millisecond)', async () => {
+    vi.useFakeTimers();
+    try {
+      const stop = new AbortController();
+      let woke = false;
+      const sleeping = systemClock.sleep(3 * 2 ** 31, stop.signal).then(() => {
+        woke = true;
+      });
+      await vi.advanceTimersByTimeAsync(2 ** 31 + 1_000);
+      expect(woke).toBe(false);
+      await vi.advanceTimersByTimeAsync(2 * 2 ** 31);
+      expect(woke).toBe(true);
+      await sleeping;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('uploader under a copy quota', () => {
@@ -182,9 +200,9 @@ describe('uploader under a copy quota', () => {
     await journal.close();
   });
 
-  it('refuses a quota that is not a non-negative number with KEEL_BAD_ARGUMENT, creating nothing', async () => {
+  it('refuses a quota that is neither 0 nor at least a byte a second with KEEL_BAD_ARGUMENT, creating nothing', async () => {
     const remote = new MemoryRemoteStore();
-    for (const copyBytesPerSecond of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5', null]) {
+    for (const copyBytesPerSecond of [-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, '5', null]) {
       const dir = join(tempDir(), 'log');
       const tiered = { remote, prefix: 'a/', copyBytesPerSecond } as never;
       await expect(SegmentLog.open(dir, { durability: { mode: 'explicit' }, tiered })).rejects.toMatchObject({ code: 'KEEL_BAD_ARGUMENT' });
