@@ -65,8 +65,9 @@ export interface SegmentUploaderStats {
  * Copies sealed segments to a RemoteStore in the background, one at a time in the order
  * they were enqueued, recording each step in the OffloadJournal before acting on it
  * (KIP-405's RemoteLogManager copy task); a copy's finish and the next copy's start share
- * one journal sync. A copy quota, when set, holds each copy back before its first put. A copy the store cannot take is tried again,
- * with the same copy id, after a backoff that doubles up to `backoffMaxMs`; puts are
+ * one journal sync. A copy quota, when set, holds each copy back before its first put. A
+ * copy the store cannot take is tried again, with the same copy id, after a backoff that
+ * doubles up to `backoffMaxMs` (paying the quota again: its bytes go again); puts are
  * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
  * (and copies given up on) have their objects deleted before newer work runs.
  */
