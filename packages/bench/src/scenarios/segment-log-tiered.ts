@@ -24,6 +24,11 @@ const MIB = 1024 * 1024;
 const BATCH_RECORDS = 1000;
 const SYSTEM_LOCAL = 'segment-log without offload, same local retention';
 const LOCAL_RETENTION_BYTES = 16 * MIB;
+/**
+ * The copy quota of keel's row in the tiered append scenario, picked from a sweep on this
+ * 2-core machine with the Ceph daemons beside the writer (segment-log README, "Benchmarks (tiered)").
+ */
+const COPY_QUOTA_BYTES_PER_SECOND = 12e6;
 const appendThreadCpu = mainThreadCpuClock();
 
 let cluster: Promise<{ cluster: Cluster; bucket: string; daemonPids: number[] }> | undefined;
@@ -133,45 +138,55 @@ function rawPuts(dir: string, store: RemoteStore): BenchSystem {
 const append: Scenario = {
   name: 'segment-log-tiered-append',
   backend: 'segment-log',
-  // 4 MiB segments against the 1 GiB default: about three seal per 12 MB round, so every
+  // 4 MiB segments against the 1 GiB default: about twelve seal per 48 MB round, so every
   // round pays offload's per-segment costs (requests, journal syncs, local deletion) in full.
+  // A round lasts about half a second here: long enough for a copy quota to pace several
+  // copies within it (with 12 MB rounds it could only let the first copy through, or none).
   description: `appends of 100-byte values, ${BATCH_RECORDS} per batch, a sync per batch, 4 MiB segments offloaded as they seal`,
   unit: 'records/s',
   measure: 'throughput',
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_LOCAL, factor: 0.9 }],
-  sizing: (quick) => ({ workPerRound: (quick ? 40 : 120) * BATCH_RECORDS, rounds: quick ? 2 : 11, warmupRounds: 1 }),
+  sizing: (quick) => ({ workPerRound: (quick ? 40 : 480) * BATCH_RECORDS, rounds: quick ? 2 : 11, warmupRounds: 1 }),
   async systems(context, sizing) {
     const store = await openStore();
     const threaded = await openStore('worker');
     const { SegmentLog } = await loadBackend('segment-log');
     const storeCpu = processesCpuClock((await ceph()).daemonPids);
     // The log without offload deletes what local retention deletes, so the two differ by offload alone.
-    const system = (name: string, remote: RemoteStore | null, retention = true): BenchSystem => {
+    const system = (name: string, remote: RemoteStore | null, retention = true, copyBytesPerSecond?: number): BenchSystem => {
       let log: SegmentLog | undefined;
       let cpu = { writer: 0, appendThread: 0, store: 0 };
+      let window = { copyMBps: 0, backlog: 0 };
       return {
         name,
         async setup() {
-          const local = remote === null ? (retention ? { retention: { bytes: LOCAL_RETENTION_BYTES } } : {}) : { tiered: { remote, prefix: prefix(), localRetention: { bytes: LOCAL_RETENTION_BYTES } } };
+          const quota = copyBytesPerSecond === undefined ? {} : { copyBytesPerSecond };
+          const local = remote === null ? (retention ? { retention: { bytes: LOCAL_RETENTION_BYTES } } : {}) : { tiered: { remote, prefix: prefix(), localRetention: { bytes: LOCAL_RETENTION_BYTES }, ...quota } };
           log = await SegmentLog.open(join(context.directory, name.replace(/\W+/g, '-')), { durability: EXPLICIT, segmentBytes: 4 * MIB, ...local });
         },
         // Timed: the appends, while offload runs beside them. Not timed: the offload's backlog,
         // finished before the round ends so that it does not run during another system's round.
         // The CPU time over both is what offload costs: the writer process's (every thread),
         // the appending thread's alone, and the Ceph daemons' (the store, on the same cores).
+        // What offload moved while the appends ran, and the segments still waiting when they
+        // ended, show what a copy quota trades for the append rate.
         async run() {
+          const opened = log as SegmentLog;
           const started = { writer: process.cpuUsage(), appendThread: appendThreadCpu?.() ?? 0, store: storeCpu() };
+          const copiedBefore = opened.stats().tiered?.copiedBytes ?? 0;
           const startedAt = process.hrtime.bigint();
-          await appendBytes(log as SegmentLog, sizing.workPerRound * RECORD_BYTES_SMALL);
+          await appendBytes(opened, sizing.workPerRound * RECORD_BYTES_SMALL);
           const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-          await (log as SegmentLog).offloaded();
+          const atEnd = opened.stats().tiered;
+          window = { copyMBps: ((atEnd?.copiedBytes ?? 0) - copiedBefore) / seconds / 1e6, backlog: atEnd?.queued ?? 0 };
+          await opened.offloaded();
           const used = process.cpuUsage(started.writer);
           cpu = { writer: (used.user + used.system) / 1000, appendThread: (appendThreadCpu?.() ?? 0) - started.appendThread, store: storeCpu() - started.store };
           return seconds;
         },
         details: () => ({
-          offloadQueued: log?.stats().tiered?.queued ?? 0,
-          copied: log?.stats().tiered?.copied ?? 0,
+          copiedMBpsWhileAppending: window.copyMBps,
+          backlogSegmentsAtEnd: window.backlog,
           writerCpuMs: cpu.writer,
           ...(appendThreadCpu === null ? {} : { appendThreadCpuMs: cpu.appendThread }),
           cephCpuMs: cpu.store,
@@ -182,10 +197,12 @@ const append: Scenario = {
       };
     };
     return [
-      // keel's row is the configuration the remote-s3 README tells a writer to use: the S3
-      // client on a thread of its own, so that its per-request work stays off the appending thread.
-      system('keel segment-log (offload to Ceph, S3 client on a worker thread)', threaded),
-      system('offload to Ceph, S3 client on the appending thread', store),
+      // keel's row is the configuration the READMEs tell a writer beside its store to use: the
+      // S3 client on a thread of its own, so that its per-request work stays off the appending
+      // thread, and a copy quota, so that offload takes a bounded share of the machine.
+      system(`keel segment-log (offload to Ceph, copy quota ${COPY_QUOTA_BYTES_PER_SECOND / 1e6} MB/s, S3 client on a worker thread)`, threaded, true, COPY_QUOTA_BYTES_PER_SECOND),
+      system('offload to Ceph, no copy quota, S3 client on a worker thread', threaded),
+      system('offload to Ceph, no copy quota, S3 client on the appending thread', store),
       system('offload to a store that keeps nothing (in-process cost only)', discardingStore()),
       system(SYSTEM_LOCAL, null),
       system('segment-log without offload or retention', null, false),

@@ -7,6 +7,7 @@ import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '..
 import {
   COPY_ID_BYTES, SEGMENT_FILE_KINDS, encodeOffloadEvent, type CopiedFile, type CopiedFiles, type CopyFinishedEvent, type SegmentFileKind,
 } from './offload-event.js';
+import { CopyQuota } from './copy-quota.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -40,13 +41,16 @@ export interface SegmentUploaderOptions {
   onError?: (error: unknown, work: UploadWork) => void;
   /** Told once a copy's copy-finished is durable: from then on the local files may go. */
   onCopied?: (copy: RemoteCopy) => void;
+  /** Paces the puts (`tiered.copyBytesPerSecond`); default unlimited. */
+  quota?: CopyQuota;
 }
 
 export type UploadWork = { kind: 'copy'; segment: SealedSegment } | { kind: 'delete'; copy: RemoteCopy };
 
 export interface SegmentUploaderStats {
-  /** Segments whose copy finished. */
+  /** Segments whose copy finished, and the bytes of their objects. */
   copied: number;
+  copiedBytes: number;
   /** Copies whose objects were deleted. */
   deleted: number;
   /** Tries that failed and will be tried again after a backoff. */
@@ -61,8 +65,9 @@ export interface SegmentUploaderStats {
  * Copies sealed segments to a RemoteStore in the background, one at a time in the order
  * they were enqueued, recording each step in the OffloadJournal before acting on it
  * (KIP-405's RemoteLogManager copy task); a copy's finish and the next copy's start share
- * one journal sync. A copy the store cannot take is tried again,
- * with the same copy id, after a backoff that doubles up to `backoffMaxMs`; puts are
+ * one journal sync. A copy quota, when set, holds each copy back before its first put. A
+ * copy the store cannot take is tried again, with the same copy id, after a backoff that
+ * doubles up to `backoffMaxMs` (paying the quota again: its bytes go again); puts are
  * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
  * (and copies given up on) have their objects deleted before newer work runs.
  */
@@ -74,6 +79,7 @@ export class SegmentUploader {
   readonly #backoffMaxMs: number;
   readonly #onError: ((error: unknown, work: UploadWork) => void) | undefined;
   readonly #onCopied: ((copy: RemoteCopy) => void) | undefined;
+  readonly #quota: CopyQuota;
   readonly #queue: UploadWork[] = [];
   readonly #stop = new AbortController();
   /** The copy id in use for each base offset whose copy started but has not finished. */
@@ -83,7 +89,7 @@ export class SegmentUploader {
   readonly #readBuffer = new ReadBuffer();
   readonly #idleWaiters: Array<() => void> = [];
   #running = false;
-  #stats = { copied: 0, deleted: 0, failedTries: 0, dropped: 0 };
+  #stats = { copied: 0, copiedBytes: 0, deleted: 0, failedTries: 0, dropped: 0 };
 
   constructor(options: SegmentUploaderOptions) {
     this.#store = options.store;
@@ -93,6 +99,7 @@ export class SegmentUploader {
     this.#backoffMaxMs = Math.max(this.#backoffBaseMs, options.backoffMaxMs ?? UPLOAD_BACKOFF_MAX_MS_DEFAULT);
     this.#onError = options.onError;
     this.#onCopied = options.onCopied;
+    this.#quota = options.quota ?? new CopyQuota(undefined);
     // Half-done copies first: their objects go before anything new is sent.
     for (const copy of this.#journal.unfinished()) this.#queue.push({ kind: 'delete', copy });
     this.#kick();
@@ -188,14 +195,18 @@ export class SegmentUploader {
       this.#copyIds.set(segment.baseOffset, copyId);
       unusedKey = true;
     }
-    // One object holds the log and, after it, both indexes (offload event version 2): each
-    // request costs the store and this process far more than its bytes (README, "Format (tiered)").
-    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
     const finished: CopyFinishedEvent = {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files, indexesInLog: true,
     };
+    const manifest = encodeOffloadEvent(finished);
+    // The copy quota is paid for both objects before the first put: nothing waits between a
+    // put and the journal record that makes it count.
+    await this.#quota.acquire(object.length + manifest.length, this.#stop.signal);
+    // One object holds the log and, after it, both indexes (offload event version 2): each
+    // request costs the store and this process far more than its bytes (README, "Format (tiered)").
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
     // The manifest goes last: a reader that finds it finds every object it names.
-    await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), encodeOffloadEvent(finished), unusedKey);
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), manifest, unusedKey);
     // The next queued copy starts under the same sync as this one finishes: one journal
     // sync per segment instead of two while a backlog lasts.
     const next = this.#nextCopy();
@@ -207,6 +218,7 @@ export class SegmentUploader {
       this.#untried.add(started.baseOffset);
     }
     this.#stats.copied += 1;
+    this.#stats.copiedBytes += object.length + manifest.length;
     const copy = this.#journal.finishedCopy(segment.baseOffset);
     if (copy !== undefined) this.#onCopied?.(copy);
   }

@@ -22,6 +22,14 @@ export interface TieredOptions {
   backoffMaxMs?: number;
   /** Told about every failed upload or delete try (they are tried again); appends are never failed by the remote. */
   onError?: (error: unknown) => void;
+  /**
+   * The copy quota (Kafka's `remote.log.manager.copy.max.bytes.per.second`, KIP-956): the
+   * uploader puts at most this many bytes a second on average, at most one second's worth
+   * ahead after a pause, so offload takes a bounded share of the machine. Default (and 0):
+   * unlimited. While appends outpace it the local disk holds the backlog, past local
+   * retention if need be, and nothing is lost.
+   */
+  copyBytesPerSecond?: number;
 }
 
 export interface NormalizedTiered {
@@ -33,6 +41,8 @@ export interface NormalizedTiered {
   backoffBaseMs: number;
   backoffMaxMs: number;
   onError: ((error: unknown) => void) | undefined;
+  /** 0: unlimited. */
+  copyBytesPerSecond: number;
 }
 
 const REMOTE_METHODS = ['put', 'get', 'getRange', 'head', 'list', 'delete'] as const;
@@ -40,6 +50,15 @@ const REMOTE_METHODS = ['put', 'get', 'getRange', 'head', 'list', 'delete'] as c
 function count(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw badArgument(`${name} must be a non-negative safe integer, got ${describeType(value)}`);
+  return value;
+}
+
+/** Bytes a second: 0 (or absent) for unlimited, else at least one, so that every wait is finite. */
+function rate(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || (value !== 0 && value < 1)) {
+    throw badArgument(`${name} must be 0 (unlimited) or a number of bytes a second of at least 1, got ${describeType(value)}`);
+  }
   return value;
 }
 
@@ -68,5 +87,6 @@ export function normalizeTiered(value: unknown): NormalizedTiered | null {
     backoffBaseMs,
     backoffMaxMs: Math.max(backoffBaseMs, count(given.backoffMaxMs, 'tiered.backoffMaxMs', UPLOAD_BACKOFF_MAX_MS_DEFAULT)),
     onError: given.onError,
+    copyBytesPerSecond: rate(given.copyBytesPerSecond, 'tiered.copyBytesPerSecond'),
   };
 }

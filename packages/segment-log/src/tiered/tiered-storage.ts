@@ -4,6 +4,7 @@ import type { ReadLimits } from '../reader.js';
 import type { LogRecord } from '../record.js';
 import type { RetentionLimits } from '../retention.js';
 import type { Segment } from '../segment.js';
+import { CopyQuota } from './copy-quota.js';
 import { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
 import { PrefixedStore } from './prefixed-store.js';
@@ -19,8 +20,9 @@ export const OFFLOAD_JOURNAL_NAME = 'remote-log-metadata';
 export type DeleteLocal = (shouldDelete: (segment: Segment) => boolean) => Promise<number>;
 
 export interface TieredStats {
-  /** Copies made, deleted, and tries that failed (and will be tried again), since open. */
+  /** Copies made (and the bytes put for them), deleted, and tries that failed (and will be tried again), since open. */
   copied: number;
+  copiedBytes: number;
   deleted: number;
   failedTries: number;
   /** Uploads and deletes waiting. */
@@ -67,6 +69,7 @@ export class TieredStorage {
       io,
       backoffBaseMs: options.backoffBaseMs,
       backoffMaxMs: options.backoffMaxMs,
+      quota: new CopyQuota(options.copyBytesPerSecond),
       onError: options.onError === undefined ? undefined : (error) => options.onError?.(error),
       onCopied: (copy) => {
         if (copy.nextOffset !== undefined && copy.nextOffset <= this.#floor) void this.#retire(copy).catch(() => undefined);
@@ -245,11 +248,12 @@ export class TieredStorage {
   }
 
   stats(localStart: number): TieredStats {
-    const uploader = this.#uploader?.stats() ?? { copied: 0, deleted: 0, failedTries: 0, queued: 0 };
+    const uploader = this.#uploader?.stats() ?? { copied: 0, copiedBytes: 0, deleted: 0, failedTries: 0, queued: 0 };
     const remote = this.remoteCopies(localStart);
     const reader = this.#reader.stats();
     return {
       copied: uploader.copied,
+      copiedBytes: uploader.copiedBytes,
       deleted: uploader.deleted,
       failedTries: uploader.failedTries,
       queued: uploader.queued,
