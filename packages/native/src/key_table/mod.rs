@@ -10,6 +10,7 @@
 
 mod checkpoint;
 mod hash;
+mod huge_pages;
 mod order;
 mod record;
 mod refresh;
@@ -180,6 +181,7 @@ impl KeyTable {
     self
       .entries
       .reserve(wanted.saturating_sub(self.entries.len()));
+    huge_pages::advise(&self.entries);
     while self.bits < BUCKET_BITS_MAX
       && wanted * LOAD_DENOMINATOR > self.buckets.len() * LOAD_NUMERATOR
     {
@@ -190,6 +192,20 @@ impl KeyTable {
   pub fn find(&self, key: &[u8]) -> Option<u32> {
     let found = self.probe(key, hash::hash(self.seed, key));
     found.1
+  }
+
+  /// The hash of `key` for `find_hashed`, with its home bucket asked for from memory
+  /// already: a caller with other work to do before the lookup overlaps that cache
+  /// miss with it.
+  pub fn hash_and_prefetch(&self, key: &[u8]) -> u64 {
+    let hashed = hash::hash(self.seed, key);
+    prefetch(&self.buckets[self.home(hashed >> 32)]);
+    hashed
+  }
+
+  /// `find` of a key whose hash `hash_and_prefetch` gave.
+  pub fn find_hashed(&self, key: &[u8], hashed: u64) -> Option<u32> {
+    self.probe(key, hashed).1
   }
 
   /// The bucket where `key` is, or the empty bucket where it would go, and its slot.
@@ -306,7 +322,11 @@ impl KeyTable {
       return slot;
     }
     assert!(self.entries.len() < ENTRIES_MAX, "key table full");
+    let capacity = self.entries.capacity();
     self.entries.push(entry);
+    if self.entries.capacity() != capacity {
+      huge_pages::advise(&self.entries);
+    }
     (self.entries.len() - 1) as u32
   }
 
@@ -358,6 +378,7 @@ impl KeyTable {
 
   fn rehash(&mut self, bits: u32) {
     let old = std::mem::replace(&mut self.buckets, vec![0; 1 << bits]);
+    huge_pages::advise(&self.buckets);
     self.bits = bits;
     for bucket in old {
       if bucket != 0 {
@@ -406,6 +427,16 @@ impl KeyTable {
       }
       _ => false,
     }
+  }
+}
+
+/// Asks for the cache line of `item` without waiting for it.
+fn prefetch<T>(item: &T) {
+  #[cfg(target_arch = "x86_64")]
+  // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
+  unsafe {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    _mm_prefetch::<_MM_HINT_T0>(item as *const T as *const i8);
   }
 }
 
