@@ -167,8 +167,9 @@ export interface SyncThreadConstructor {
 }
 
 /**
- * wal-kv's in-memory index: a hash table over key bytes (keys in one arena, a 32-byte
- * entry per key with value position, value length and seq) with an ordered view for
+ * wal-kv's in-memory index: a hash table over key bytes (a 40-byte entry per key with
+ * value position, value length, seq, and the key itself when it is at most 16 bytes;
+ * longer keys in one arena) with an ordered view for
  * ranges kept lazily. Pure computation over memory the caller hands in: it never
  * touches a file. Calls that are handed impossible contents (a record or checkpoint
  * chunk that does not check out) throw an `Error` with code `InvalidArg` and the reason

@@ -7,6 +7,10 @@
 //! path, with the entry's fields written out as `find` writes them: the caller's path
 //! reads it again and reports a failure with the file and offset. Nothing here touches
 //! a file.
+//!
+//! The key's bucket is asked for from memory as soon as the key is hashed, before `into`
+//! is converted, so that its cache miss overlaps that work; `out` is converted only on
+//! the path that writes it.
 
 use napi::bindgen_prelude::{Float64ArraySlice, Uint8ArraySlice};
 use napi_derive::napi;
@@ -35,9 +39,9 @@ impl KeyTable {
     key: RawValue,
     segments: RawValue,
     segment_bytes: u32,
-    mut into: Uint8ArraySlice,
+    into: RawValue,
     at: u32,
-    mut out: Float64ArraySlice,
+    out: RawValue,
   ) -> napi::Result<i32> {
     let (mut stack, mut heap) = ([0u8; STACK_KEY_BYTES], Vec::new());
     let Some(key) = key.utf8(&mut stack, &mut heap) else {
@@ -46,7 +50,7 @@ impl KeyTable {
     if key.is_empty() || key.len() > self.limits.key_bytes_max {
       return Ok(KEY_INVALID);
     }
-    self.read_into(key, &segments, segment_bytes, &mut into, at, &mut out)
+    self.read_into(key, &segments, segment_bytes, &into, at, &out)
   }
 
   /// `readString` of the key `key[0..keyLength]`.
@@ -58,14 +62,14 @@ impl KeyTable {
     key_length: u32,
     segments: RawValue,
     segment_bytes: u32,
-    mut into: Uint8ArraySlice,
+    into: RawValue,
     at: u32,
-    mut out: Float64ArraySlice,
+    out: RawValue,
   ) -> napi::Result<i32> {
     let key = key
       .get(..key_length as usize)
       .ok_or_else(|| invalid("keyLength is past the key buffer"))?;
-    self.read_into(key, &segments, segment_bytes, &mut into, at, &mut out)
+    self.read_into(key, &segments, segment_bytes, &into, at, &out)
   }
 
   /// Both reads once the key is bytes: `into` from `at` on, the lookup, the copy.
@@ -74,20 +78,19 @@ impl KeyTable {
     key: &[u8],
     segments: &RawValue,
     segment_bytes: u32,
-    into: &mut Uint8ArraySlice,
+    into: &RawValue,
     at: u32,
-    out: &mut Float64ArraySlice,
+    out: &RawValue,
   ) -> napi::Result<i32> {
-    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
-    let (into, out) = unsafe { (into.as_mut(), out.as_mut()) };
+    let hashed = self.table.hash_and_prefetch(key);
+    let mut into: Uint8ArraySlice = into.convert()?;
+    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    let into = unsafe { into.as_mut() };
     let into = into
       .get_mut(at as usize..)
       .ok_or_else(|| invalid("at is past the end of into"))?;
     let log = MappedLog::new(segments, segment_bytes);
-    if out.len() < FIELDS_PER_ENTRY {
-      return Err(invalid("out holds fewer than 6 fields"));
-    }
-    let Some(slot) = self.table.find(key) else {
+    let Some(slot) = self.table.find_hashed(key, hashed) else {
       return Ok(ABSENT);
     };
     if !self.table.in_previous_log(slot) {
@@ -100,6 +103,12 @@ impl KeyTable {
       ) {
         return Ok(length as i32);
       }
+    }
+    let mut out: Float64ArraySlice = out.convert()?;
+    // SAFETY: as for `into`.
+    let out = unsafe { out.as_mut() };
+    if out.len() < FIELDS_PER_ENTRY {
+      return Err(invalid("out holds fewer than 6 fields"));
     }
     out[..FIELDS_PER_ENTRY].copy_from_slice(&fields(&self.table, slot));
     Ok(NOT_READ_HERE)

@@ -69,6 +69,13 @@ impl RawValue {
     Some(&heap[..copied])
   }
 
+  /// The value converted as napi-rs converts an argument of type `T`: for a conversion
+  /// that only some paths need, or that should wait until other work has started.
+  pub fn convert<T: FromNapiValue>(&self) -> napi::Result<T> {
+    // SAFETY: the env and value are the live ones this call was handed.
+    unsafe { T::from_napi_value(self.env, self.value) }
+  }
+
   /// The bytes of element `index` when it is a Uint8Array (or Buffer), else None (a
   /// hole: that segment is not mapped).
   pub fn uint8_element(&self, index: u32) -> Option<&[u8]> {

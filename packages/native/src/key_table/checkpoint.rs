@@ -3,12 +3,12 @@
 //! length u32, position u64, seq u64 (22 bytes) · then the keys of all its entries back to
 //! back. Keys increase strictly across the whole checkpoint, so loading needs no
 //! duplicate check and hands the ordered view over as it is: a load appends each chunk
-//! to the arena and the entry array (both sized once, up front, from the counts and the
+//! to the entry array and its longer keys to the arena (both sized once, up front, from the counts and the
 //! file's size) in one pass, and the buckets are filled once at the end, in bucket order
 //! (the keys' tags radix-sorted by their top bits), so that filling them walks memory
 //! forward instead of missing the cache once per key.
 
-use super::{hash, Entry, KeyTable, RecordLimits};
+use super::{hash, Entry, KeyTable, RecordLimits, INLINE_KEY_BYTES_MAX};
 use std::ops::Bound;
 
 const ENTRY_FIXED_BYTES: usize = 22;
@@ -209,8 +209,12 @@ impl KeyTable {
     }
     self.reserve(load.entry_count);
     // The keys are the file's bytes less the entries' fixed fields (and a few frame
-    // headers): growing the arena by doubling instead would copy it over and over.
-    self.arena.reserve((load.file_bytes - fixed_bytes) as usize);
+    // headers): growing the arena by doubling instead would copy it over and over. Keys
+    // this short on average may all live in their entries, and need no arena at all.
+    let key_bytes = load.file_bytes - fixed_bytes;
+    if key_bytes > (load.entry_count as u64).saturating_mul(INLINE_KEY_BYTES_MAX as u64) {
+      self.arena.reserve(key_bytes as usize);
+    }
     self.load = Some(LoadState {
       load,
       last: None,

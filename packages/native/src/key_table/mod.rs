@@ -3,12 +3,14 @@
 //! (position, value length, seq), and an ordered view for ranges that is kept lazily
 //! (see `order`). Pure computation over memory: no file is touched here.
 //!
-//! Memory per key: one 32-byte `Entry`, the key bytes in the arena, and 8 bytes per
-//! bucket at a load factor between 3/8 and 3/4; the ordered view, once asked for, adds
-//! 4 bytes per key.
+//! Memory per key: one 40-byte `Entry` (holding the key itself when it is at most 16
+//! bytes, which spares a get the cache miss of reading it from the arena), the bytes of
+//! a longer key in the arena, and 8 bytes per bucket at a load factor between 3/8 and
+//! 3/4; the ordered view, once asked for, adds 4 bytes per key.
 
 mod checkpoint;
 mod hash;
+mod huge_pages;
 mod order;
 mod record;
 mod refresh;
@@ -26,6 +28,10 @@ const LOAD_NUMERATOR: usize = 3;
 const LOAD_DENOMINATOR: usize = 4;
 /// The arena is compacted once garbage passes both the live key bytes and this.
 const ARENA_GARBAGE_MIN: usize = 1 << 20;
+/// Keys of at most this many bytes live in their entry; longer ones in the arena.
+const INLINE_KEY_BYTES_MAX: usize = 16;
+/// An arena offset (the first 8 bytes of an entry's key field) fits in the key field.
+const _: () = assert!(INLINE_KEY_BYTES_MAX >= 8);
 /// `Entry::live` bits: the slot holds a key; and the parity of the log its value is in.
 const LIVE: u16 = 1;
 const LOG_PARITY: u16 = 2;
@@ -37,12 +43,45 @@ const LOG_PARITY: u16 = 2;
 pub struct Entry {
   pub position: u64,
   pub seq: u64,
-  key_offset: u64,
+  /// The key when it is at most INLINE_KEY_BYTES_MAX bytes; else its offset in the
+  /// arena, a u64 LE in the first 8 bytes.
+  key_field: [u8; INLINE_KEY_BYTES_MAX],
   pub value_length: u32,
   key_length: u16,
   /// 0 when free; else LIVE, plus LOG_PARITY when the value is in a log of the other
   /// parity than the table's: while a compaction moves values, the log before it.
   live: u16,
+}
+
+/// The entry's size is part of the memory per key the module comment states.
+const _: () = assert!(std::mem::size_of::<Entry>() == 40);
+
+impl Entry {
+  fn key_in_arena(&self) -> bool {
+    self.key_length as usize > INLINE_KEY_BYTES_MAX
+  }
+
+  fn arena_offset(&self) -> usize {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&self.key_field[..8]);
+    u64::from_le_bytes(word) as usize
+  }
+
+  /// The bytes this entry's key holds in the arena (none when it is inline).
+  fn arena_bytes(&self) -> usize {
+    if self.key_in_arena() {
+      self.key_length as usize
+    } else {
+      0
+    }
+  }
+}
+
+/// The key field of a key kept in the arena at `offset`.
+fn arena_key_field(offset: usize) -> [u8; INLINE_KEY_BYTES_MAX] {
+  let mut field = [0u8; INLINE_KEY_BYTES_MAX];
+  field[..8].copy_from_slice(&(offset as u64).to_le_bytes());
+  field
 }
 
 pub struct KeyTable {
@@ -102,8 +141,12 @@ impl KeyTable {
 
   pub fn key(&self, slot: u32) -> &[u8] {
     let entry = &self.entries[slot as usize];
-    let start = entry.key_offset as usize;
-    &self.arena[start..start + entry.key_length as usize]
+    let length = entry.key_length as usize;
+    if !entry.key_in_arena() {
+      return &entry.key_field[..length];
+    }
+    let start = entry.arena_offset();
+    &self.arena[start..start + length]
   }
 
   /// Whether `slot` holds a key now (an ordered view may still name a removed one).
@@ -138,6 +181,7 @@ impl KeyTable {
     self
       .entries
       .reserve(wanted.saturating_sub(self.entries.len()));
+    huge_pages::advise(&self.entries);
     while self.bits < BUCKET_BITS_MAX
       && wanted * LOAD_DENOMINATOR > self.buckets.len() * LOAD_NUMERATOR
     {
@@ -148,6 +192,20 @@ impl KeyTable {
   pub fn find(&self, key: &[u8]) -> Option<u32> {
     let found = self.probe(key, hash::hash(self.seed, key));
     found.1
+  }
+
+  /// The hash of `key` for `find_hashed`, with its home bucket asked for from memory
+  /// already: a caller with other work to do before the lookup overlaps that cache
+  /// miss with it.
+  pub fn hash_and_prefetch(&self, key: &[u8]) -> u64 {
+    let hashed = hash::hash(self.seed, key);
+    prefetch(&self.buckets[self.home(hashed >> 32)]);
+    hashed
+  }
+
+  /// `find` of a key whose hash `hash_and_prefetch` gave.
+  pub fn find_hashed(&self, key: &[u8], hashed: u64) -> Option<u32> {
+    self.probe(key, hashed).1
   }
 
   /// The bucket where `key` is, or the empty bucket where it would go, and its slot.
@@ -222,7 +280,7 @@ impl KeyTable {
 
   fn release(&mut self, slots: &[u32]) {
     for &slot in slots {
-      self.arena_garbage += self.entries[slot as usize].key_length as usize;
+      self.arena_garbage += self.entries[slot as usize].arena_bytes();
       self.free.push(slot);
     }
     self.maybe_compact_arena();
@@ -249,11 +307,11 @@ impl KeyTable {
   }
 
   fn allocate(&mut self, key: &[u8], position: u64, value_length: u32, seq: u64) -> u32 {
-    let key_offset = self.store_key(key);
+    let key_field = self.store_key(key);
     let entry = Entry {
       position,
       seq,
-      key_offset,
+      key_field,
       value_length,
       key_length: key.len() as u16,
       live: LIVE | self.log_parity,
@@ -264,25 +322,35 @@ impl KeyTable {
       return slot;
     }
     assert!(self.entries.len() < ENTRIES_MAX, "key table full");
+    let capacity = self.entries.capacity();
     self.entries.push(entry);
+    if self.entries.capacity() != capacity {
+      huge_pages::advise(&self.entries);
+    }
     (self.entries.len() - 1) as u32
   }
 
-  /// Appends `key` to the arena, or reuses the bytes of the freed slot about to be
-  /// reused when the key fits there (fixed-size keys then never make garbage).
-  fn store_key(&mut self, key: &[u8]) -> u64 {
+  /// The key field of a new entry for `key`: the key itself when short enough; else the
+  /// offset where it is appended to the arena, or of the arena bytes of the freed slot
+  /// about to be reused when the key fits there (fixed-size keys then never make garbage).
+  fn store_key(&mut self, key: &[u8]) -> [u8; INLINE_KEY_BYTES_MAX] {
+    if key.len() <= INLINE_KEY_BYTES_MAX {
+      let mut field = [0u8; INLINE_KEY_BYTES_MAX];
+      field[..key.len()].copy_from_slice(key);
+      return field;
+    }
     if let Some(slot) = self.reusable_free_slot() {
       let old = self.entries[slot as usize];
-      if key.len() <= old.key_length as usize {
-        let start = old.key_offset as usize;
+      if key.len() <= old.arena_bytes() {
+        let start = old.arena_offset();
         self.arena[start..start + key.len()].copy_from_slice(key);
         self.arena_garbage -= key.len();
-        return old.key_offset;
+        return old.key_field;
       }
     }
-    let offset = self.arena.len() as u64;
+    let offset = self.arena.len();
     self.arena.extend_from_slice(key);
-    offset
+    arena_key_field(offset)
   }
 
   /// The freed slot the next new key takes, unless a first build of the ordered view is
@@ -310,6 +378,7 @@ impl KeyTable {
 
   fn rehash(&mut self, bits: u32) {
     let old = std::mem::replace(&mut self.buckets, vec![0; 1 << bits]);
+    huge_pages::advise(&self.buckets);
     self.bits = bits;
     for bucket in old {
       if bucket != 0 {
@@ -325,16 +394,19 @@ impl KeyTable {
     }
     let mut arena = Vec::with_capacity(self.arena.len() - self.arena_garbage);
     for entry in self.entries.iter_mut() {
-      let start = entry.key_offset as usize;
-      let end = start + entry.key_length as usize;
       // Freed slots and slots an ordered view still names (removed, not yet released)
       // need no key any more.
       if entry.live == 0 {
         entry.key_length = 0;
-        entry.key_offset = 0;
+        entry.key_field = [0; INLINE_KEY_BYTES_MAX];
         continue;
       }
-      entry.key_offset = arena.len() as u64;
+      if !entry.key_in_arena() {
+        continue;
+      }
+      let start = entry.arena_offset();
+      let end = start + entry.key_length as usize;
+      entry.key_field = arena_key_field(arena.len());
       arena.extend_from_slice(&self.arena[start..end]);
     }
     self.arena = arena;
@@ -355,6 +427,16 @@ impl KeyTable {
       }
       _ => false,
     }
+  }
+}
+
+/// Asks for the cache line of `item` without waiting for it.
+fn prefetch<T>(item: &T) {
+  #[cfg(target_arch = "x86_64")]
+  // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
+  unsafe {
+    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+    _mm_prefetch::<_MM_HINT_T0>(item as *const T as *const i8);
   }
 }
 

@@ -35,7 +35,12 @@ fn matches_a_btree_map_through_inserts_removes_and_ranges() {
   let mut table = KeyTable::new();
   let mut model: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
   for step in 0..200_000u64 {
-    let length = 1 + (random.next() % 12) as usize;
+    // Keys on both sides of INLINE_KEY_BYTES_MAX: in their entries and in the arena.
+    let length = if random.next() % 2 == 0 {
+      1 + (random.next() % 12) as usize
+    } else {
+      INLINE_KEY_BYTES_MAX - 2 + (random.next() % 6) as usize
+    };
     let key: Vec<u8> = (0..length)
       .map(|_| (random.next() % 4) as u8 + b'a')
       .collect();
@@ -92,16 +97,21 @@ fn load_of(entry_count: usize) -> CheckpointLoad {
   }
 }
 
+/// Key `i` of the checkpoint tests: every third one too long to live in its entry.
+fn checkpoint_key(i: u64) -> String {
+  let key = format!("key:{:08}", (i * 7919) % 10_000);
+  if i % 3 == 0 {
+    key + ":in-the-arena"
+  } else {
+    key
+  }
+}
+
 #[test]
 fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   let mut table = KeyTable::new();
   for i in 0..10_000u64 {
-    table.upsert(
-      format!("key:{:08}", (i * 7919) % 10_000).as_bytes(),
-      100 + i,
-      3,
-      i + 1,
-    );
+    table.upsert(checkpoint_key(i).as_bytes(), 100 + i, 3, i + 1);
   }
   table.remove(b"key:00000005");
   let chunks = table.checkpoint_chunks(4096);
@@ -116,7 +126,7 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   assert!(loaded.find(b"key:00000005").is_none());
   // Every key is found in its bucket, with its entry.
   for i in 0..10_000u64 {
-    let key = format!("key:{:08}", (i * 7919) % 10_000);
+    let key = checkpoint_key(i);
     let (Some(original), found) = (table.find(key.as_bytes()), loaded.find(key.as_bytes())) else {
       continue;
     };
@@ -335,4 +345,52 @@ fn a_refresh_in_steps_matches_the_model_while_keys_change_between_steps() {
       all
     );
   }
+}
+
+#[test]
+fn short_and_long_keys_survive_arena_compaction_and_slot_reuse() {
+  let mut random = Random(0x2545_f491_4f6c_dd1d);
+  let mut table = KeyTable::new();
+  let mut model: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+  let key_of = |index: u64| -> Vec<u8> {
+    // Every third key is short enough to live in its entry; the others are 17 to 48 bytes.
+    let length = if index % 3 == 0 {
+      1 + (index % INLINE_KEY_BYTES_MAX as u64)
+    } else {
+      17 + index % 32
+    };
+    let mut key = index.to_le_bytes().to_vec();
+    key.resize(length as usize, b'k');
+    if length < 8 {
+      key = format!("{index:x}").into_bytes();
+    }
+    key
+  };
+  // Enough long keys that removing most of them passes ARENA_GARBAGE_MIN and compacts the arena.
+  for round in 0..3u64 {
+    for index in 0..60_000u64 {
+      let key = key_of(index + round * 1_000_000);
+      table.upsert(&key, index, 1, round);
+      model.insert(key, round);
+    }
+    for index in 0..60_000u64 {
+      if random.next() % 5 != 0 {
+        let key = key_of(index + round * 1_000_000);
+        assert!(table.remove(&key).is_some());
+        model.remove(&key);
+      }
+    }
+  }
+  assert!(table.arena.len() < 1 << 21, "the arena was compacted");
+  assert_eq!(table.key_count(), model.len());
+  for (key, &seq) in &model {
+    let slot = table.find(key).expect("present");
+    assert_eq!(table.key(slot), key.as_slice());
+    assert_eq!(table.entry(slot).seq, seq);
+  }
+  let all: Vec<Vec<u8>> = model.keys().cloned().collect();
+  assert_eq!(
+    ordered(&mut table, Bound::Unbounded, Bound::Unbounded, false),
+    all
+  );
 }
