@@ -47,13 +47,6 @@ export interface SegmentLogOptions {
    */
   readOnly?: boolean;
   /**
-   * Run the active segment's async fdatasyncs on an OS thread its file owns (started by the
-   * first flush that reaches the segment, stopped once the segment is sealed and durable)
-   * instead of the shared libuv threadpool, as the journal does (default true). Where the
-   * Io cannot (any Io but the native one), the Io's own `datasync` runs.
-   */
-  syncThread?: boolean;
-  /**
    * Tiered storage: sealed segments are copied to a remote object store in the
    * background and read back from it below the local start (README "Tiered storage").
    */
@@ -72,7 +65,6 @@ export interface NormalizedOptions {
   verifyOnOpen: boolean;
   now: () => number;
   readOnly: boolean;
-  syncThread: boolean;
   tiered: NormalizedTiered | null;
 }
 
@@ -91,7 +83,6 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
   const retention = given.retention ?? {};
   if (retention === null || typeof retention !== 'object') throw badArgument(`retention must be an object like { bytes, ms }, got ${describeType(retention)}`);
   if (given.now !== undefined && typeof given.now !== 'function') throw badArgument(`now must be a function, got ${describeType(given.now)}`);
-  if (given.syncThread !== undefined && typeof given.syncThread !== 'boolean') throw badArgument(`syncThread must be a boolean, got ${describeType(given.syncThread)}`);
   const io = normalizeIo(given.io, nativeIo);
   return {
     segmentBytes: integerIn(given.segmentBytes, 'segmentBytes', SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, SEGMENT_BYTES_DEFAULT),
@@ -105,7 +96,6 @@ export function normalizeOptions(dir: unknown, options: unknown): NormalizedOpti
     verifyOnOpen: normalizeVerifyLevel(given.verify) === 'full',
     now: given.now ?? Date.now,
     readOnly: normalizeReadOnly(given.readOnly),
-    syncThread: given.syncThread ?? true,
     tiered: normalizeTiered(given.tiered),
   };
 }

@@ -119,8 +119,6 @@ export class Segment {
    * once the whole log is durable, so on open a sealed frame proves the log was made whole.
    */
   indexDurable = false;
-  /** Its `.log` handle runs async fdatasyncs on a thread of its own (see `useSyncThread` in writer.ts). */
-  syncThread = false;
   /** The write of its sealed frames while it runs after the flush that made them due (see `flushLog`). */
   indexWriting: Promise<void> | null = null;
   /** Smallest timestamp, or undefined when not known yet. */

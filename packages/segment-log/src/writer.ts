@@ -174,7 +174,6 @@ function planFlush(context: WriterContext): FlushPlan {
  * poisons the log the moment it happens.
  */
 export async function flushLog(context: WriterContext): Promise<void> {
-  useSyncThread(context);
   const plan = planFlush(context);
   const syncLog = async ({ segment, size }: { segment: Segment; size: number }): Promise<void> => {
     await segment.log.datasync();
@@ -187,40 +186,13 @@ export async function flushLog(context: WriterContext): Promise<void> {
   await Promise.all([...logs, syncEntries(context, plan.entries)]);
   const earlier = context.sealedWrites.snapshot();
   for (const segment of plan.sealed) {
-    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
+    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => rewriteIndexFiles(context.io, sealed));
   }
   try {
     context.prepared.prepare(context.io);
   } finally {
     await context.sealedWrites.settle(earlier);
   }
-}
-
-/**
- * The active segment's async fdatasyncs run on an OS thread its log's handle owns (the
- * journal's `syncThread`): a parked thread answers in 10–20 µs, a libuv threadpool round
- * trip in 18–230 µs on a loaded machine, and every durable batch pays it once. Started by
- * the first flush that reaches the segment; an Io without sync threads keeps its own.
- */
-function useSyncThread(context: WriterContext): void {
-  const segment = activeSegment(context);
-  if (!context.options.syncThread || segment.syncThread) return;
-  segment.syncThread = segment.log.useSyncThread?.() ?? false;
-}
-
-/** A sealed segment's background work: its index frames, then its log's sync thread goes. */
-async function sealInBackground(context: WriterContext, segment: Segment): Promise<void> {
-  await rewriteIndexFiles(context.io, segment);
-  stopSyncThread(segment);
-}
-
-/**
- * A sealed segment whose log is durable needs its thread no more: its writable handle is
- * closed, the thread with it (reads reopen the file when they need it). One still under
- * its prepared name keeps both until its rename.
- */
-function stopSyncThread(segment: Segment): void {
-  if (segment.syncThread && segment.releaseFile()) segment.syncThread = false;
 }
 
 /**
@@ -282,11 +254,7 @@ export function flushLogSync(context: WriterContext): void {
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
   }
-  for (const segment of plan.sealed) {
-    if (!sealedIndexDue(context, segment)) continue;
-    rewriteIndexFilesSync(context.io, segment);
-    stopSyncThread(segment);
-  }
+  for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
 }
 
 function renameToOwnNameSync(context: WriterContext, segment: Segment): void {
