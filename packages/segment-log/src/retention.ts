@@ -10,8 +10,9 @@ import type { Segment } from './segment.js';
  * offset) is made durable first, in the log-start checkpoint; from then on open treats
  * every segment below it as deleted, whichever of its files a crash leaves. So the files
  * are unlinked without a sync each and the directory is synced once at the end: a crash at
- * any point leaves a log with a prefix removed, never a hole. Returns how many segments
- * were deleted.
+ * any point leaves a log with a prefix removed, never a hole. A segment whose sealed index
+ * frames are still being written in the background (see `flushLog`) has its files removed
+ * only once that write is done. Returns how many segments were deleted.
  *
  * The unlinks run on the threadpool: freeing a large file's blocks takes milliseconds
  * (about 4 ms for 4 MiB here, far more for a 1 GiB segment) that appends would otherwise
@@ -34,6 +35,8 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);
   const deleted = segments.splice(0, count);
   for (const segment of deleted) {
+    // Out of the list, no flush starts a write of its sealed frames; one running now ends first.
+    await segment.indexWriting;
     segment.closeFiles();
     const { log, offsetIndex, timeIndex } = segment.paths;
     await Promise.all([log, offsetIndex, timeIndex].map((path) => removeIfPresentAsync(io, path)));

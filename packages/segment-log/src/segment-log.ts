@@ -17,6 +17,7 @@ import {
 import type { SealedFileCache } from './file-cache.js';
 import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName } from './format.js';
 import { PreparedSegment } from './prepared-segment.js';
+import { SealedIndexWrites } from './sealed-index-writes.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
 import { READ_BYTES_DEFAULT, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
@@ -106,7 +107,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#options = { ...options, io: opened.io };
     this.#segments = segments;
     const prepared = new PreparedSegment(opened.dir, segments[0]!.storeId);
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared };
+    const sealedWrites = new SealedIndexWrites({ onFailure: (error) => this.poison(error), onWritten: () => this.#afterIndexWritten() });
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites };
   }
 
   /**
@@ -194,8 +196,9 @@ export class SegmentLog extends Store<SegmentLogStats> {
   protected handToOs(): void {}
 
   /**
-   * The group commit's flush: every segment with unsynced bytes, the directory, then sealed
-   * segments' indexes (see writer.ts). Hook: segments it made whole go to the uploader.
+   * The group commit's flush: every segment with unsynced bytes and the directory; sealed
+   * segments' indexes follow in the background (see writer.ts). Hook: segments whole on
+   * disk go to the uploader (here, and as each index write finishes).
    */
   protected async flushToDisk(): Promise<void> {
     await flushLog(this.#context);
@@ -393,8 +396,18 @@ export class SegmentLog extends Store<SegmentLogStats> {
    * Resolves once the uploader has nothing queued: every segment sealed and made durable
    * so far has a finished remote copy (or the log was closed). Immediately on a local log.
    */
-  offloaded(): Promise<void> {
-    return this.#tiered?.idle() ?? Promise.resolve();
+  async offloaded(): Promise<void> {
+    if (this.#tiered === null) return;
+    // A segment is offered once its sealed index is durable: the writes running now first.
+    // (One that failed poisoned the log, which every later call reports.)
+    await this.#context.sealedWrites.settle().catch(() => undefined);
+    await this.#tiered.idle();
+  }
+
+  /** A sealed segment's index became durable after its flush: it may go to the uploader now. */
+  #afterIndexWritten(): void {
+    if (this.isClosed) return;
+    this.#tiered?.offerSealed(this.#segments);
   }
 
   /** Deletes whole sealed segments whose every offset is below `offset`; returns how many. */
@@ -500,6 +513,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
 
   /** Everything is durable now: the clean-shutdown record lets the next open trust the sealed segments without syncing each. */
   protected override async afterFinalSync(synced: boolean): Promise<void> {
+    // The record vouches for the sealed segments' index files: every write of them done first.
+    await this.#context.sealedWrites.settle();
     if (!synced) return;
     writeIndexTail(this.#context);
     await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);

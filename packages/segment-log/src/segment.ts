@@ -119,6 +119,8 @@ export class Segment {
    * once the whole log is durable, so on open a sealed frame proves the log was made whole.
    */
   indexDurable = false;
+  /** The write of its sealed frames while it runs after the flush that made them due (see `flushLog`). */
+  indexWriting: Promise<void> | null = null;
   /** Smallest timestamp, or undefined when not known yet. */
   minTimestamp: number | undefined = undefined;
   maxTimestamp = -Infinity;

@@ -8,6 +8,8 @@ import type { Segment } from './segment.js';
 import { createSegment, headerFrame, sealSegment } from './segment-files.js';
 import { INDEX_WRITE_ENTRIES, ensureIndexFiles, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
 import type { PreparedSegment } from './prepared-segment.js';
+import type { SealedIndexWrites } from './sealed-index-writes.js';
+import { HEADER_BYTES } from './format.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
 export const WRITE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -24,6 +26,8 @@ export interface WriterContext {
   buffer: WriteBuffer;
   /** The next segment's file, made ahead by a flush so that a roll creates none. */
   prepared: PreparedSegment;
+  /** Sealed segments' index frames being written after the flush that made them due. */
+  sealedWrites: SealedIndexWrites;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
 }
@@ -139,17 +143,35 @@ function planFlush(context: WriterContext): FlushPlan {
 }
 
 /**
- * The group commit's flush, off the event loop. First, side by side: every segment with
- * unsynced bytes (the sealed ones a roll left behind too) and the directory entries of the
- * segments rolls created since the last flush (their index files are created first, on
- * this thread while the datasyncs run, so that the same directory sync covers them; a
- * segment still under its prepared name is renamed, and that rename's directory sync is
- * the one). Then the index files of every sealed segment that is now whole on disk and
- * whose successor's entry is durable, as one checksummed frame each, while the next
- * segment's file is prepared. All of it completes before the flush resolves, so an offset
- * in a new segment is claimed durable only with its header, its directory entry and every
- * segment before it. Open relies on the order: a sealed frame on disk proves its log whole
- * and the next segment's entry durable (see `surveySegments`).
+ * The group commit's flush, off the event loop, in one disk round: side by side, every
+ * segment with unsynced bytes (the sealed ones a roll left behind too) and the directory
+ * entries of the segments rolls created since the last flush (their index files are created
+ * first, on this thread while the datasyncs run, so that the same directory sync covers
+ * them; a segment still under its prepared name is renamed, and that rename's directory
+ * sync is the one). Once those are durable the flush resolves: every offset it claims is
+ * then in a durable log, behind a durable header, under a durable directory entry, and
+ * every segment before it is durable too.
+ *
+ * The index frames of the sealed segments this made whole are not needed for that: they
+ * are written after, in the background (`SealedIndexWrites`), while this thread prepares
+ * the next segment's file. Crash argument: open takes a sealed frame on disk as proof that
+ * the segment's whole log, the next segment's header and the next segment's directory
+ * entry were durable (see `surveySegments`), and refuses a log that then disagrees as
+ * damage. So a frame is written only once all three are durable: `sealedIndexDue` checks
+ * them, and the write starts only after the syncs that made them so completed, never in
+ * the same round (a frame made durable beside the next header could outlive a crash that
+ * lost the header, make its segment active again and then refuse it). A crash after the
+ * flush resolved and before the frames are durable leaves the sealed segment's index files
+ * with their entries from when it was active, none, or a torn frame: open cannot load those
+ * as a sealed index, reads the whole log, finds exactly the records the next segment's
+ * base offset calls for, keeps the segment ('rescanned') and rewrites its index files.
+ * Nothing acknowledged rests on the frames.
+ *
+ * None of that work is lost sight of: each flush waits for the writes that were running
+ * when it started its own before it resolves (and so fails, poisoned, after one that
+ * failed), close waits for every write before it writes the clean-shutdown record,
+ * retention waits for a segment's write before it removes the files, and a failure
+ * poisons the log the moment it happens.
  */
 export async function flushLog(context: WriterContext): Promise<void> {
   const plan = planFlush(context);
@@ -162,10 +184,15 @@ export async function flushLog(context: WriterContext): Promise<void> {
     for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
   });
   await Promise.all([...logs, syncEntries(context, plan.entries)]);
-  const due = plan.sealed.filter((segment) => sealedIndexDue(context, segment));
-  const rewrites = due.map((segment) => rewriteIndexFiles(context.io, segment));
-  await whileRunning(rewrites, () => context.prepared.prepare(context.io));
-  await Promise.all(rewrites);
+  const earlier = context.sealedWrites.snapshot();
+  for (const segment of plan.sealed) {
+    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => rewriteIndexFiles(context.io, sealed));
+  }
+  try {
+    context.prepared.prepare(context.io);
+  } finally {
+    await context.sealedWrites.settle(earlier);
+  }
 }
 
 /**
@@ -206,11 +233,14 @@ function renameToOwnName(context: WriterContext, segment: Segment): Promise<void
 
 /**
  * `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps,
- * one after another. A segment still under its prepared name is renamed here, unless an
+ * one after another, the sealed frames included. A sealed segment whose frames an async
+ * flush is writing in the background is left to that write (it cannot be waited for here);
+ * one that already failed fails this too. A segment still under its prepared name is renamed here, unless an
  * async flush is renaming it on the threadpool now: then the directory sync makes its entry
  * durable under whichever name it has, and open takes it under either.
  */
 export function flushLogSync(context: WriterContext): void {
+  context.sealedWrites.throwIfFailed();
   const plan = planFlush(context);
   for (const { segment, size } of plan.logs) {
     segment.log.datasyncSync();
@@ -235,13 +265,15 @@ function renameToOwnNameSync(context: WriterContext, segment: Segment): void {
 
 /**
  * A sealed segment's index frames go to disk once its whole log is durable and the next
- * segment's directory entry is too, never before. Retention may have deleted the segment
- * while the flush waited: then nothing is written.
+ * segment's header and directory entry are too, never before, and once only (not while a
+ * write of them runs). Retention may have deleted the segment while the flush waited: then
+ * nothing is written.
  */
 function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
-  if (!segment.sealed || segment.indexDurable || segment.durableBytes < segment.size || segment.preparedPath !== null) return false;
+  if (!segment.sealed || segment.indexDurable || segment.indexWriting !== null || segment.durableBytes < segment.size || segment.preparedPath !== null) return false;
   const position = context.segments.indexOf(segment);
-  return position >= 0 && context.segments[position + 1]?.entryDurable === true;
+  const next = position >= 0 ? context.segments[position + 1] : undefined;
+  return next !== undefined && next.entryDurable && next.durableBytes >= HEADER_BYTES;
 }
 
 /** After a segment's fdatasync: its bytes through `size` are durable, and so the index entries pointing into them can be written. */

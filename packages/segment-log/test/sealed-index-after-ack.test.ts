@@ -1,0 +1,173 @@
+import { FaultFs, type DataLoss, type EntryLoss } from '@keel/conformance';
+import { InterceptedIo, ioError, parentDir, type IoMutation } from '@keel/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SegmentLog } from '../src/index.js';
+import { HEADER_BYTES } from '../src/format.js';
+
+const DIR = '/store';
+/** Records of 8-byte ids (12 + 26 + 8 bytes framed): three fit a segment, so batches roll. */
+const RECORD_FRAME_BYTES = 12 + 26 + 8;
+const SEGMENT_BYTES = HEADER_BYTES + 3 * RECORD_FRAME_BYTES;
+const INDEX_FILE = /\.(index|timeindex)$/;
+
+/**
+ * Holds every datasync of an index file until the test releases or fails it: a flush's
+ * sealed frames stay in the page cache only, the window between the flush's
+ * acknowledgement and their durability held open.
+ */
+class HeldIndexSyncs extends InterceptedIo {
+  holding = false;
+  readonly held: { release(): void; fail(error: unknown): void }[] = [];
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    if (!this.holding || operation !== 'datasync' || !INDEX_FILE.test(path)) return run();
+    return new Promise<void>((release, fail) => this.held.push({ release, fail })).then(run);
+  }
+
+  releaseAll(): void {
+    this.holding = false;
+    for (const sync of this.held.splice(0)) sync.release();
+  }
+}
+
+function record(id: number): { value: Uint8Array } {
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setFloat64(0, id, true);
+  return { value };
+}
+
+function idOf(value: Uint8Array): number {
+  return new DataView(value.buffer, value.byteOffset, value.byteLength).getFloat64(0, true);
+}
+
+function freshDisk(): FaultFs {
+  const fs = new FaultFs();
+  fs.mkdir(DIR);
+  fs.syncDirSync(parentDir(DIR));
+  return fs;
+}
+
+function open(io: FaultFs | InterceptedIo): Promise<SegmentLog> {
+  return SegmentLog.open(DIR, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
+}
+
+function ids(log: SegmentLog): number[] {
+  return log.read(log.startOffset, { maxBytes: 1 << 20 }).map((found) => idOf(found.value));
+}
+
+function appendIds(log: SegmentLog, from: number, count: number): void {
+  log.appendBatch(Array.from({ length: count }, (_, index) => record(from + index)));
+}
+
+const rebuiltIndexes = (log: SegmentLog): number => log.recovery.actions.filter((action) => action.kind === 'rebuilt-index').length;
+
+/** Power cuts of every kind a kernel leaves, over what was unsynced when the flush resolved. */
+const crashPlan = fc.record({
+  seed: fc.integer({ min: 0, max: 0x7fff_ffff }),
+  data: fc.constantFrom<DataLoss>({ mode: 'keep-all' }, { mode: 'lose-all' }, { mode: 'byte-prefix' }, { mode: 'subset' }, { mode: 'torn', granularity: 512 }),
+  entries: fc.constantFrom<EntryLoss>('keep-all', 'lose-all', 'subset'),
+});
+
+/** A log that appended `count` records (rolling) and had them acknowledged, its sealed frames' datasyncs held. */
+async function acknowledgedWithFramesHeld(count: number): Promise<{ fs: FaultFs; io: HeldIndexSyncs; log: SegmentLog }> {
+  const fs = freshDisk();
+  const io = new HeldIndexSyncs(fs);
+  const log = await open(io);
+  io.holding = true;
+  appendIds(log, 0, count);
+  expect(await log.sync()).toBe(count);
+  expect(io.held.length).toBeGreaterThan(0);
+  return { fs, io, log };
+}
+
+/** Opens what a power cut that loses every unsynced write and entry leaves of `fs`, checks it, closes it. */
+async function afterPowerCut(fs: FaultFs, check: (log: SegmentLog) => Promise<void>): Promise<void> {
+  const reopened = await open(fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs);
+  try {
+    await check(reopened);
+  } finally {
+    await reopened.close();
+  }
+}
+
+describe('a flush that sealed segments resolves before their index frames are durable', () => {
+  it('and a crash in that window keeps every acknowledged record: open reads the sealed logs whole and rebuilds their indexes', async () => {
+    const property = fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 4 }), fc.integer({ min: 4, max: 12 }), crashPlan, async (before, rolling, plan) => {
+      const fs = freshDisk();
+      const io = new HeldIndexSyncs(fs);
+      const log = await open(io);
+      let written = 0;
+      for (const count of before) {
+        appendIds(log, written, count);
+        written += count;
+        await log.sync();
+      }
+      io.holding = true;
+      const sealedBefore = log.segments().filter((segment) => segment.sealed).length;
+      appendIds(log, written, rolling);
+      written += rolling;
+      const acknowledged = await log.sync();
+      expect(acknowledged).toBe(written);
+      const sealedNow = log.segments().filter((segment) => segment.sealed).length;
+      // Every segment the batch sealed has its frames written, their datasyncs held.
+      expect(sealedNow).toBeGreaterThan(sealedBefore);
+      expect(io.held.length).toBe(2 * (sealedNow - sealedBefore));
+
+      const crashed = await open(fs.crash(plan).fs);
+      try {
+        expect(ids(crashed)).toEqual(Array.from({ length: written }, (_, index) => index));
+        if (plan.data.mode === 'lose-all') expect(rebuiltIndexes(crashed)).toBeGreaterThanOrEqual(sealedNow - sealedBefore);
+        await crashed.verify();
+        appendIds(crashed, written, 1);
+        expect(await crashed.sync()).toBe(written + 1);
+      } finally {
+        await crashed.close();
+        io.releaseAll();
+        await log.close();
+      }
+    });
+    await fc.assert(property, { numRuns: 60 });
+  });
+
+  it('close waits for them before its clean-shutdown record: the next open, after any power cut, has nothing to rebuild', async () => {
+    const { fs, io, log } = await acknowledgedWithFramesHeld(10);
+    const closing = log.close();
+    io.releaseAll();
+    await closing;
+    await afterPowerCut(fs, async (reopened) => {
+      expect(ids(reopened)).toEqual(Array.from({ length: 10 }, (_, index) => index));
+      expect(rebuiltIndexes(reopened)).toBe(0);
+    });
+  });
+
+  it('a write of them that fails poisons the log: the next sync and close report it, and nothing acknowledged is lost', async () => {
+    const { fs, io, log } = await acknowledgedWithFramesHeld(10);
+    const failure = ioError('EIO', 'fdatasync', `${DIR}/00000000000000000000.index`);
+    for (const sync of io.held.splice(0)) sync.fail(failure);
+    appendIds(log, 10, 1);
+    await expect(log.sync()).rejects.toMatchObject({ code: expect.stringMatching(/^(KEEL_IO|KEEL_POISONED)$/) });
+    expect(log.stats().poisoned).toBe(true);
+    expect(() => log.syncSync()).toThrow();
+    await expect(log.close()).rejects.toBeDefined();
+    await afterPowerCut(fs, async (reopened) => {
+      expect(ids(reopened).slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, index) => index));
+      await reopened.verify();
+    });
+  });
+
+  it('syncSync does not wait for a write running in the background, and leaves it to finish', async () => {
+    const { fs, io, log } = await acknowledgedWithFramesHeld(10);
+    const held = io.held.length;
+    appendIds(log, 10, 4);
+    expect(log.syncSync()).toBe(14);
+    // The segments syncSync sealed got their frames on this thread; the held ones were left alone.
+    expect(io.held.length).toBe(held);
+    io.releaseAll();
+    await log.close();
+    await afterPowerCut(fs, async (reopened) => {
+      expect(ids(reopened)).toEqual(Array.from({ length: 14 }, (_, index) => index));
+      expect(rebuiltIndexes(reopened)).toBe(0);
+    });
+  });
+});
