@@ -74,6 +74,9 @@ describe('automatic snapshots and compaction', () => {
       if (i % 100 === 0) await kv.sync();
     }
     await kv.sync();
+    // The compaction started during the puts and runs in slices between turns of the event
+    // loop; close would abandon it, so give it those turns until it has switched logs.
+    while (kv.stats().compactions === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     await kv.close();
     const again = await WalKv.open<string>(dir, { valueEncoding: 'utf8' });
     expect(again.stats().generation).toBeGreaterThan(1);
