@@ -7,7 +7,7 @@ import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '..
 import {
   COPY_ID_BYTES, SEGMENT_FILE_KINDS, encodeOffloadEvent, type CopiedFile, type CopiedFiles, type CopyFinishedEvent, type SegmentFileKind,
 } from './offload-event.js';
-import { CopyQuota } from './copy-quota.js';
+import { CopyQuota, systemClock } from './copy-quota.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
 import { ReadBuffer } from './read-buffer.js';
@@ -285,16 +285,8 @@ export class SegmentUploader {
   #backoff(failures: number): Promise<void> {
     const bound = Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** Math.min(failures - 1, 30));
     const delay = Math.floor(Math.random() * (bound + 1));
-    const signal = this.#stop.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, delay);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    // Closing ends the wait at once (the abort is not an error here: the loop sees the stop).
+    return systemClock.sleep(delay, this.#stop.signal).catch(() => undefined);
   }
 }
 
