@@ -202,6 +202,8 @@ export class GroupCommit {
   }
 
   #settle(): void {
+    // A syncSync with no async waiter (one durable append at a time) allocates nothing.
+    if (this.#waiters.length === 0) return;
     const pending: Waiter[] = [];
     for (const waiter of this.#waiters) {
       if (waiter.position <= this.#durable) waiter.resolve(this.#durable);

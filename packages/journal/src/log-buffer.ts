@@ -69,7 +69,7 @@ export class LogBuffer {
     const writeBytes = alignUp(this.#length, this.#alignment);
     const bytes = this.#storage.bytes;
     // The padding of the last block must be zeros: recovery cuts a zero tail on reopen.
-    bytes.fill(0, this.#length, writeBytes);
+    if (writeBytes > this.#length) bytes.fill(0, this.#length, writeBytes);
     return { data: bytes.subarray(0, writeBytes), position: this.#start };
   }
 
@@ -77,7 +77,8 @@ export class LogBuffer {
   written(): void {
     const keepFrom = alignDown(this.#length, this.#alignment);
     const bytes = this.#storage.bytes;
-    if (keepFrom > 0) bytes.copyWithin(0, keepFrom, this.#length);
+    // Only direct IO keeps a partial block to move to the front; buffered IO keeps nothing.
+    if (keepFrom > 0 && keepFrom < this.#length) bytes.copyWithin(0, keepFrom, this.#length);
     this.#start += keepFrom;
     this.#length -= keepFrom;
     this.#handedThrough = this.end;

@@ -10,6 +10,7 @@ import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import { quantile } from '../statistics.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { runWriters, SYSTEM_LMDB, SYSTEM_RAW_FS } from './peer-systems.js';
+import { withSingleAppendWarmup } from './single-append-warmup.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const NANOSECONDS_PER_MICROSECOND = 1e3;
@@ -205,7 +206,7 @@ const SYNC_SINGLE_SCENARIO: Scenario = {
   targets: [{ kind: 'ratio-at-least', system: SYSTEM_RAW_FS, factor: 0.95 }],
   countSyncs: true,
   sizing(quick) {
-    return { workPerRound: quick ? 50 : 200, rounds: quick ? 2 : 5, warmupRounds: 1 };
+    return withSingleAppendWarmup({ workPerRound: quick ? 50 : 200, rounds: quick ? 2 : 5, warmupRounds: 1 }, quick);
   },
   async systems(context, sizing) {
     const [payload] = makePayloads(1, RECORD_BYTES_SMALL);
