@@ -58,6 +58,7 @@ export async function putMultipart(
         // Paced per part (the caller's copy quota), asked in part order: indexes are taken
         // and the hook called before any await, so the hook sees parts as they are numbered.
         if (beforeSend !== undefined) await askBeforeSending(beforeSend, body.length, partSignal, signal, `upload part ${index + 1}/${partCount} of ${key}`);
+        // Another part failed while this one waited: the upload is over, send nothing.
         if (failure !== undefined) return;
         const uploaded = await context.retry(`upload part ${index + 1}/${partCount} of`, partSignal, (attemptSignal) => {
           context.sent(body.length);

@@ -23,8 +23,6 @@ interface Pending {
   signal?: AbortSignal | undefined;
 }
 
-
-
 /**
  * An S3RemoteStore that runs on a worker thread of its own: the AWS SDK's per-request work
  * (serialising, signing, parsing responses, the sockets) then never runs on the thread
