@@ -16,7 +16,8 @@ export interface Cluster {
   stages: Record<string, number>;
   stop(): Promise<void>;
 }
-export declare function startCluster(): Promise<Cluster>;
+/** `shareSession`: the daemons stay in the caller's session (and scheduling autogroup); for benchmarks. */
+export declare function startCluster(options?: { shareSession?: boolean }): Promise<Cluster>;
 export declare function destroyClusterSync(dir: string): void;
 export declare function clusterEnv(cluster: Cluster): Record<string, string>;
 
@@ -33,4 +34,4 @@ export interface Gateway {
   /** SIGCONT. */
   resume(): void;
 }
-export declare function startGateway(options?: { dir?: string; port?: number }): Promise<Gateway>;
+export declare function startGateway(options?: { dir?: string; port?: number; shareSession?: boolean }): Promise<Gateway>;

@@ -169,14 +169,15 @@ function pidFile(dir, name) {
 }
 
 /**
- * Starts a daemon in the foreground of its own process group (so a Ctrl-C aimed at the test
- * runner does not reach it half-way; the watchdog or stop() ends it), its output appended to
- * `<dir>/log/<name>.out`, its pid recorded for whoever stops the cluster.
+ * Starts a daemon in the foreground of a session and process group of its own (so a Ctrl-C
+ * aimed at the test runner does not reach it half-way; the watchdog or stop() ends it), its
+ * output appended to `<dir>/log/<name>.out`, its pid recorded for whoever stops the cluster.
+ * With `shareSession` it stays in the caller's session instead (see startCluster).
  */
-function spawnDaemon(dir, name, command, args) {
+function spawnDaemon(dir, name, command, args, { shareSession = false } = {}) {
   const output = openSync(join(dir, 'log', `${name}.out`), 'a');
   try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', output, output] });
+    const child = spawn(command, args, { detached: !shareSession, stdio: ['ignore', output, output] });
     child.unref();
     children.set(child.pid, child);
     child.once('exit', () => children.delete(child.pid));
@@ -285,7 +286,7 @@ async function gatewayAnswers(port) {
  * takes its gateway away (`kill`, `pause`) disturbs nobody else. The returned handle can be
  * used from any process; `cluster.stop()` and the watchdog end it in any case.
  */
-export async function startGateway({ dir = process.env.KEEL_CEPH_DIR, port } = {}) {
+export async function startGateway({ dir = process.env.KEEL_CEPH_DIR, port, shareSession = false } = {}) {
   if (dir === undefined) throw new Error('startGateway needs the cluster directory (KEEL_CEPH_DIR)');
   const [gatewayPort] = port === undefined ? await freePorts(1) : [port];
   const name = `client.rgw.${gatewayPort}`;
@@ -297,7 +298,7 @@ export async function startGateway({ dir = process.env.KEEL_CEPH_DIR, port } = {
     async start() {
       await killDaemon(dir, name);
       const args = ['-c', join(dir, 'ceph.conf'), '-n', name, '-f', '--rgw-frontends', `beast endpoint=127.0.0.1:${gatewayPort}`];
-      const child = spawnDaemon(dir, name, 'radosgw', args);
+      const child = spawnDaemon(dir, name, 'radosgw', args, { shareSession });
       let exited = false;
       child.once('exit', () => { exited = true; });
       await waitUntil(`radosgw on port ${gatewayPort} answering`, GATEWAY_READY_TIMEOUT_MS, async () => {
@@ -332,20 +333,20 @@ export function clusterEnv(cluster) {
   };
 }
 
-async function bootMonitor(dir, conf, { fsid, monPort }) {
+async function bootMonitor(dir, conf, { fsid, monPort, shareSession }) {
   const monmap = join(dir, 'monmap');
   await runCommand(dir, 'monmaptool', ['--create', '--fsid', fsid, '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, monmap]);
   await runCommand(dir, 'ceph-mon', ['-c', conf, '--mkfs', '-i', 'a', '--monmap', monmap]);
-  spawnDaemon(dir, 'mon.a', 'ceph-mon', ['-c', conf, '-i', 'a', '-f']);
+  spawnDaemon(dir, 'mon.a', 'ceph-mon', ['-c', conf, '-i', 'a', '-f'], { shareSession });
 }
 
-async function bootOsd(dir, conf) {
+async function bootOsd(dir, conf, { shareSession }) {
   const uuid = randomUUID();
   // `osd new` waits for the monitor to form its (single-member) quorum.
   const id = (await runCommand(dir, 'ceph', ['-c', conf, '--connect-timeout', '60', 'osd', 'new', uuid])).trim();
   if (id !== '0') throw new Error(`the monitor numbered the only OSD ${id}, not 0`);
   await runCommand(dir, 'ceph-osd', ['-c', conf, '-i', '0', '--mkfs', '--osd-uuid', uuid]);
-  spawnDaemon(dir, 'osd.0', 'ceph-osd', ['-c', conf, '-i', '0', '-f']);
+  spawnDaemon(dir, 'osd.0', 'ceph-osd', ['-c', conf, '-i', '0', '-f'], { shareSession });
 }
 
 async function createUser(dir, conf) {
@@ -362,8 +363,15 @@ async function createUser(dir, conf) {
  * Boots a cluster and resolves with `{ dir, endpoint, region, accessKeyId, secretAccessKey,
  * bootMs, stop() }` once its S3 gateway answers and the user exists. A failed boot removes
  * everything it made before rejecting; so do `stop()`, the process's exit and the watchdog.
+ *
+ * `shareSession` (for benchmarks) keeps the daemons in the caller's session. Where the
+ * kernel schedules by autogroup (one scheduling group per session, the default on many
+ * kernels), a daemon in a session of its own gets a whole group's share of the CPU against
+ * the caller's, whatever its threads' priorities; in the caller's session, lowering its
+ * threads' priority ranks them below the caller's threads, while the caller's group as a
+ * whole keeps its share against everything else on the machine.
  */
-export async function startCluster() {
+export async function startCluster({ shareSession = false } = {}) {
   const availability = cephAvailability();
   if (!availability.available) throw new Error(`Ceph cannot run here: ${availability.reason}`);
   const started = performance.now();
@@ -390,9 +398,9 @@ export async function startCluster() {
       stages[name] = Math.round(performance.now() - begun);
       return result;
     };
-    await stage('monitor', () => bootMonitor(dir, conf, { fsid, monPort }));
+    await stage('monitor', () => bootMonitor(dir, conf, { fsid, monPort, shareSession }));
     // The gateway starts beside the OSD's boot: it creates its pools and waits for them.
-    const [, gateway] = await stage('osdAndGateway', () => Promise.all([bootOsd(dir, conf), startGateway({ dir, port: gatewayPort })]));
+    const [, gateway] = await stage('osdAndGateway', () => Promise.all([bootOsd(dir, conf, { shareSession }), startGateway({ dir, port: gatewayPort, shareSession })]));
     const credentials = await stage('user', () => createUser(dir, conf));
     return { dir, endpoint: gateway.endpoint, region: REGION, ...credentials, stages };
   };

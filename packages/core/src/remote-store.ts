@@ -67,6 +67,18 @@ export interface RemotePutOptions extends RemoteCallOptions {
    * existing object, a round trip per put. Never pass it when trying a put again.
    */
   unusedKey?: boolean;
+  /**
+   * Paces the upload (a copy quota): called with the number of bytes about to be sent,
+   * before each request that sends them: once for an object put in one request, once per
+   * part of a multipart upload (in part order, `bytes` the part's length; not again for a
+   * retry of the same request). The request waits until the returned promise resolves; a
+   * rejection fails the put with that error. `signal` aborts when the put no longer needs
+   * the bytes sent (the caller's signal fired, or another part failed): the hook should
+   * then settle at once. A put that sends nothing (the object is already there) does not
+   * call it, and a store that sends bytes another way may not call it at all: callers
+   * count what it was called for.
+   */
+  beforeSend?: (bytes: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface RemoteListOptions extends RemoteCallOptions {

@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { KeelError } from '@keel/core';
 
+import { askBeforeSending, type BeforeSend } from './before-send.js';
 import { PARTS_MAX } from './options.js';
 
 export interface MultipartContext {
@@ -19,7 +20,8 @@ export interface MultipartContext {
 
 /**
  * Uploads `bytes` in parts of `partBytes` (the last may be shorter), `partConcurrency` at
- * a time, each with its own retries and a signed SHA-256 of its bytes the store checks. The metadata goes
+ * a time, each with its own retries and a signed SHA-256 of its bytes the store checks;
+ * `beforeSend`, when given, is awaited before each part's first request. The metadata goes
  * on the upload, so the finished object carries it. If anything fails, the upload is
  * aborted (best effort) so its parts do not linger, and the first failure is reported.
  */
@@ -29,6 +31,7 @@ export async function putMultipart(
   bytes: Uint8Array,
   metadata: Record<string, string>,
   signal: AbortSignal | undefined,
+  beforeSend?: BeforeSend,
 ): Promise<void> {
   const partCount = Math.ceil(bytes.length / context.partBytes);
   if (partCount > PARTS_MAX) throw new KeelError('KEEL_TOO_LARGE', `${bytes.length} bytes need ${partCount} parts; S3 allows ${PARTS_MAX}`);
@@ -52,6 +55,11 @@ export async function putMultipart(
       while (next < partCount && failure === undefined) {
         const index = next++;
         const body = bytes.subarray(index * context.partBytes, Math.min(bytes.length, (index + 1) * context.partBytes));
+        // Paced per part (the caller's copy quota), asked in part order: indexes are taken
+        // and the hook called before any await, so the hook sees parts as they are numbered.
+        if (beforeSend !== undefined) await askBeforeSending(beforeSend, body.length, partSignal, signal, `upload part ${index + 1}/${partCount} of ${key}`);
+        // Another part failed while this one waited: the upload is over, send nothing.
+        if (failure !== undefined) return;
         const uploaded = await context.retry(`upload part ${index + 1}/${partCount} of`, partSignal, (attemptSignal) => {
           context.sent(body.length);
           return context.client.send(

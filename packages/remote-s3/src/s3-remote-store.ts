@@ -7,6 +7,7 @@ import {
   type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject, type RemotePutOptions, type RemoteStore,
 } from '@keel/core';
 
+import { askBeforeSending } from './before-send.js';
 import { discardBody, readBody } from './body.js';
 import { httpStatusOf } from './failures.js';
 import { decodeMetadata, encodeMetadata, type ObjectDescription } from './metadata.js';
@@ -86,7 +87,7 @@ export class S3RemoteStore implements RemoteStore {
     const metadata = encodeMetadata(description);
     if (bytes.length > this.#options.multipartThresholdBytes) {
       try {
-        await putMultipart(this.#multipartContext(path), this.#objectKey(key), bytes, metadata, options.signal);
+        await putMultipart(this.#multipartContext(path), this.#objectKey(key), bytes, metadata, options.signal, options.beforeSend);
       } catch (error) {
         // A completion that landed but whose answer was lost is retried into "no such upload".
         if (isKeelError(error, 'KEEL_NOT_FOUND') && (await this.#holds(key, description, options.signal))) return result;
@@ -94,6 +95,7 @@ export class S3RemoteStore implements RemoteStore {
       }
       return result;
     }
+    if (options.beforeSend !== undefined) await askBeforeSending(options.beforeSend, bytes.length, options.signal, options.signal, `put ${path}`);
     await this.#retry('put', path, options.signal, (signal) => {
       this.#sent(bytes.length);
       return this.#client.send(

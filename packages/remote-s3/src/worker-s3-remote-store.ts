@@ -4,10 +4,13 @@ import {
 } from '@keel/core';
 import { Worker } from 'node:worker_threads';
 
+import { askBeforeSending, type BeforeSend } from './before-send.js';
 import { normalizeOptions, type S3RemoteStoreOptions } from './options.js';
 import { StagingBuffers } from './staging-buffers.js';
 import type { S3RemoteStoreStats } from './s3-remote-store.js';
-import { deserializeError, serializeError, type Request, type Response, type StoreMethod, type WorkerStoreData } from './worker/protocol.js';
+import {
+  deserializeError, serializeError, type PaceRequest, type Request, type Response, type StoreMethod, type WorkerMessage, type WorkerStoreData,
+} from './worker/protocol.js';
 
 // Run from the TypeScript sources (the tests), the worker still has to be JavaScript: the build's.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../dist/worker/worker-main.js' : './worker/worker-main.js', import.meta.url);
@@ -15,6 +18,9 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../dist/worker/wor
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** A paced put's hook, asked by the worker before each request that sends bytes. */
+  beforeSend?: BeforeSend;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -48,7 +54,10 @@ export class WorkerS3RemoteStore implements RemoteStore {
     // condition sending packages to their TypeScript sources (as test runners set) must not
     // follow it into this built JavaScript.
     this.#worker = new Worker(WORKER_URL, { workerData: data, execArgv: [] });
-    this.#worker.on('message', (response: Response) => this.#settle(response));
+    this.#worker.on('message', (message: WorkerMessage) => {
+      if ('kind' in message) this.#pace(message);
+      else this.#settle(message);
+    });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => this.#fail(new KeelError('KEEL_CLOSED', `the worker thread of ${this.location} exited (code ${code})`)));
     // Idle, the worker does not keep the process alive; a call in flight does. (After the
@@ -63,36 +72,37 @@ export class WorkerS3RemoteStore implements RemoteStore {
 
   async put(key: string, bytes: Uint8Array, options: RemotePutOptions = {}): Promise<RemoteObject> {
     const putOptions = options.unusedKey === undefined ? {} : { unusedKey: options.unusedKey };
+    const { signal, beforeSend } = options;
     // What is not bytes goes as it is, to be refused there.
-    if (!(bytes instanceof Uint8Array)) return this.#call('put', [key, bytes, putOptions], options.signal);
+    if (!(bytes instanceof Uint8Array)) return this.#call('put', [key, bytes, putOptions], { signal, beforeSend });
     // A copy of exactly the view, staged for the worker; its memory is reused once the worker answered.
     const staged = this.#staging.stage(bytes);
     try {
-      return await this.#call('put', [key, staged.view, putOptions], options.signal, staged.transfer);
+      return await this.#call('put', [key, staged.view, putOptions], { signal, beforeSend }, staged.transfer);
     } finally {
       staged.release();
     }
   }
 
   async get(key: string, options: RemoteCallOptions = {}): Promise<Buffer> {
-    return asBuffer(await this.#call<Uint8Array>('get', [key], options.signal));
+    return asBuffer(await this.#call<Uint8Array>('get', [key], options));
   }
 
   async getRange(key: string, offset: number, length: number, options: RemoteCallOptions = {}): Promise<Buffer> {
-    return asBuffer(await this.#call<Uint8Array>('getRange', [key, offset, length], options.signal));
+    return asBuffer(await this.#call<Uint8Array>('getRange', [key, offset, length], options));
   }
 
   async head(key: string, options: RemoteCallOptions = {}): Promise<RemoteObject> {
-    return this.#call('head', [key], options.signal);
+    return this.#call('head', [key], options);
   }
 
   async list(prefix: string, options: RemoteListOptions = {}): Promise<RemoteListPage> {
     const { signal, ...rest } = options;
-    return this.#call('list', [prefix, rest], signal);
+    return this.#call('list', [prefix, rest], { signal });
   }
 
   async delete(key: string, options: RemoteCallOptions = {}): Promise<void> {
-    return this.#call('delete', [key], options.signal);
+    return this.#call('delete', [key], options);
   }
 
   close(): Promise<void> {
@@ -106,10 +116,12 @@ export class WorkerS3RemoteStore implements RemoteStore {
     return this.close();
   }
 
-  #call<T>(method: StoreMethod, args: unknown[], signal: AbortSignal | undefined, transfer?: ArrayBuffer): Promise<T> {
+  #call<T>(method: StoreMethod, args: unknown[], options: Pick<RemotePutOptions, 'signal' | 'beforeSend'>, transfer?: ArrayBuffer): Promise<T> {
     this.#lifecycle.assertOpen();
+    const { signal, beforeSend } = options;
     const id = this.#nextId++;
-    const answered = this.#send<T>({ id, kind: 'call', method, args, hasSignal: signal !== undefined }, transfer);
+    const request: Request = { id, kind: 'call', method, args, hasSignal: signal !== undefined, paced: beforeSend !== undefined };
+    const answered = this.#send<T>(request, transfer, beforeSend === undefined ? {} : { beforeSend, signal });
     if (signal === undefined) return answered;
     const abort = () => this.#worker.postMessage({ id, kind: 'abort', reason: serializeError(signal.reason) } satisfies Request);
     if (signal.aborted) abort();
@@ -117,11 +129,11 @@ export class WorkerS3RemoteStore implements RemoteStore {
     return answered.finally(() => signal.removeEventListener('abort', abort));
   }
 
-  #send<T>(request: Request, transfer?: ArrayBuffer): Promise<T> {
+  #send<T>(request: Request, transfer?: ArrayBuffer, pacing: Pick<Pending, 'beforeSend' | 'signal'> = {}): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<T>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
-      this.#pending.set(request.id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.set(request.id, { resolve: resolve as (value: unknown) => void, reject, ...pacing });
       this.#worker.postMessage(request, transfer === undefined ? [] : [transfer]);
     });
   }
@@ -134,6 +146,21 @@ export class WorkerS3RemoteStore implements RemoteStore {
     this.#stats = response.stats;
     if (response.ok) pending.resolve(response.value);
     else pending.reject(deserializeError(response.error));
+  }
+
+  /** A paced put's question from the worker: its hook is asked, and the answer goes back. */
+  #pace(question: PaceRequest): void {
+    const pending = this.#pending.get(question.id);
+    const answer = (error?: unknown) => {
+      const request: Request = { id: question.id, kind: 'paced', pace: question.pace, ...(error === undefined ? {} : { error: serializeError(error) }) };
+      this.#worker.postMessage(request);
+    };
+    if (pending?.beforeSend === undefined) {
+      answer(new Error(`call ${question.id} has no beforeSend`));
+      return;
+    }
+    // Asked as the worker's store would: a rejection because the caller aborted is KEEL_ABORTED.
+    askBeforeSending(pending.beforeSend, question.bytes, pending.signal, pending.signal, `put ${this.location}`).then(() => answer(), answer);
   }
 
   /** The worker is gone: every call in flight, and every later one, fails with why. */

@@ -9,11 +9,11 @@ import { remoteChecksum, type RemoteStore } from '@keel/core';
 import { S3RemoteStore, WorkerS3RemoteStore } from '@keel/remote-s3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 import { cephAvailability, startCluster, type Cluster } from '../../../../scripts/ceph/cluster.mjs';
 import { loadBackend, type SegmentLog } from '../backends.js';
+import { runBelowThisProcess } from '../background-priority.js';
 import { mainThreadCpuClock, processesCpuClock } from '../cpu-clocks.js';
 import { makePayloads, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
@@ -38,7 +38,8 @@ function ceph(): Promise<{ cluster: Cluster; bucket: string; daemonPids: number[
   cluster ??= (async () => {
     const availability = cephAvailability();
     if (!availability.available) throw new Error(`no object store to measure against: ${availability.reason}`);
-    const started = await startCluster();
+    // In this process's session, so that its scheduling group is this one's (lowerPriority).
+    const started = await startCluster({ shareSession: true });
     onRunEnd(() => started.stop());
     const daemonPids = lowerPriority(started.dir);
     const client = new S3Client({
@@ -54,13 +55,23 @@ function ceph(): Promise<{ cluster: Cluster; bucket: string; daemonPids: number[
 }
 
 /**
- * The daemons run at the lowest CPU priority: in use the object store is other machines,
- * and on this one its CPU time would otherwise be taken from the writer being measured.
+ * The daemons run below the writer, every thread of them, in the writer's scheduling group:
+ * in use the object store is other machines, and on this one its CPU time would otherwise
+ * be taken from the writer being measured. Renicing a daemon's pid is not enough: that
+ * changes its main thread alone, not its other threads nor the scheduling group its own
+ * session would form (background-priority.ts); the daemons would compete with the writer as
+ * equals. In the writer's group they use what the writer leaves of the group's share, so
+ * other work on the machine does not starve them either (the offload backlog each round
+ * finishes, untimed, still gets done).
  */
 function lowerPriority(dir: string): number[] {
   const runDir = join(dir, 'run');
   const pids = readdirSync(runDir).filter((entry) => entry.endsWith('.keel-pid')).map((name) => Number.parseInt(readFileSync(join(runDir, name), 'utf8'), 10));
-  for (const pid of pids) setPriority(pid, 19);
+  for (const pid of pids) {
+    const lowered = runBelowThisProcess(pid);
+    const how = `${lowered.idlePolicy ? 'SCHED_IDLE and ' : ''}nice 19${lowered.sharesAutogroup ? '' : ', in a scheduling group of its own'}`;
+    console.log(`  ceph daemon ${pid}: ${lowered.threads - lowered.missed} of ${lowered.threads} threads at ${how}`);
+  }
   return pids;
 }
 

@@ -10,16 +10,30 @@ export interface WorkerStoreData {
 
 export type StoreMethod = 'put' | 'get' | 'getRange' | 'head' | 'list' | 'delete';
 
-/** Main thread → worker. `args` are the method's arguments without the options' signal. */
+/**
+ * Main thread → worker. `args` are the method's arguments without the options' signal and
+ * `beforeSend` (`paced` says whether a put has one); `paced` answers a `pace` message.
+ */
 export type Request =
-  | { id: number; kind: 'call'; method: StoreMethod; args: unknown[]; hasSignal: boolean }
+  | { id: number; kind: 'call'; method: StoreMethod; args: unknown[]; hasSignal: boolean; paced: boolean }
   | { id: number; kind: 'abort'; reason: SerializedError }
-  | { id: number; kind: 'close' };
+  | { id: number; kind: 'close' }
+  | { id: number; kind: 'paced'; pace: number; error?: SerializedError };
 
 /** Worker → main thread: one answer per call or close, with the store's counters as of then. */
 export type Response =
   | { id: number; ok: true; value: unknown; stats: S3RemoteStoreStats }
   | { id: number; ok: false; error: SerializedError; stats: S3RemoteStoreStats };
+
+/** Worker → main thread: a paced put (call `id`) asks its `beforeSend` about `bytes`; `pace` numbers the question. */
+export interface PaceRequest {
+  id: number;
+  kind: 'pace';
+  pace: number;
+  bytes: number;
+}
+
+export type WorkerMessage = Response | PaceRequest;
 
 export interface SerializedError {
   name: string;

@@ -3,13 +3,50 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { S3RemoteStore } from '../s3-remote-store.js';
-import { deserializeError, serializeError, type Request, type Response, type WorkerStoreData } from './protocol.js';
+import { deserializeError, serializeError, type PaceRequest, type Request, type Response, type WorkerStoreData } from './protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-main runs only as a worker thread');
 
 const store = new S3RemoteStore((workerData as WorkerStoreData).options);
 const aborts = new Map<number, AbortController>();
+/** Paced puts' questions to the main thread that await their answer, by pace number. */
+const paces = new Map<number, { resolve(): void; reject(error: unknown): void }>();
+let nextPace = 0;
+
+/**
+ * A put's `beforeSend` on this side: asks the main thread's hook and waits for its answer,
+ * or for `signal` (the put no longer needs the bytes), whichever comes first.
+ */
+function beforeSendOf(id: number): (bytes: number, signal: AbortSignal) => Promise<void> {
+  return (bytes, signal) => new Promise<void>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const pace = nextPace++;
+    const abort = () => {
+      paces.delete(pace);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    const settled = () => {
+      paces.delete(pace);
+      signal.removeEventListener('abort', abort);
+    };
+    paces.set(pace, {
+      resolve: () => {
+        settled();
+        resolve();
+      },
+      reject: (error) => {
+        settled();
+        reject(error);
+      },
+    });
+    port!.postMessage({ id, kind: 'pace', pace, bytes } satisfies PaceRequest);
+  });
+}
 
 function answer(response: Response): void {
   // A Buffer's bytes move to the main thread rather than being copied.
@@ -24,8 +61,10 @@ async function call(request: Extract<Request, { kind: 'call' }>): Promise<unknow
   const [first, second, third, fourth] = request.args as [string, unknown, unknown, unknown];
   try {
     switch (request.method) {
-      case 'put':
-        return await store.put(first, second as Uint8Array, { ...(third as object), ...signal });
+      case 'put': {
+        const paced = request.paced ? { beforeSend: beforeSendOf(request.id) } : {};
+        return await store.put(first, second as Uint8Array, { ...(third as object), ...signal, ...paced });
+      }
       case 'get':
         return ownBuffer(await store.get(first, signal));
       case 'getRange':
@@ -51,6 +90,10 @@ port.on('message', (request: Request) => {
   switch (request.kind) {
     case 'abort':
       aborts.get(request.id)?.abort(deserializeError(request.reason));
+      return;
+    case 'paced':
+      if (request.error === undefined) paces.get(request.pace)?.resolve();
+      else paces.get(request.pace)?.reject(deserializeError(request.error));
       return;
     case 'close':
       void store.close().then(() => answer({ id: request.id, ok: true, value: undefined, stats: store.stats() }));

@@ -3,8 +3,10 @@ import { remoteChecksum } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { KeelError } from '@keel/core';
+
 import { PART_BYTES_DEFAULT, PART_BYTES_MIN, S3RemoteStore } from '../../src/index.js';
-import { createBucket, openStore, rawClient } from './s3.js';
+import { STORE_KINDS, clusterEndpoint, createBucket, openStore, rawClient, type AnyS3Store } from './s3.js';
 
 const MIB = 1024 * 1024;
 const client = rawClient();
@@ -61,5 +63,59 @@ describe('multipart upload', () => {
     const stats = store.stats();
     expect(stats.retries).toBe(0);
     expect(stats.bytesReceived).toBe(66 * MIB);
+  });
+});
+
+describe.each(STORE_KINDS)('a paced put on $thread', ({ Store }) => {
+  const partOptions = { partBytes: PART_BYTES_MIN, multipartThresholdBytes: PART_BYTES_MIN, partConcurrency: 2 };
+
+  it('asks beforeSend before each part, in part order, with its length, and before a put in one request', async () => {
+    await using store = openStore<AnyS3Store>(bucket, partOptions, clusterEndpoint(), Store);
+    const asked: number[] = [];
+    const beforeSend = async (bytes: number) => {
+      asked.push(bytes);
+    };
+    const bytes = randomBytes(2 * PART_BYTES_MIN + 1000);
+    await store.put(`${Store.name}-paced`, bytes, { beforeSend });
+    expect(asked).toEqual([PART_BYTES_MIN, PART_BYTES_MIN, 1000]);
+    expect((await store.get(`${Store.name}-paced`)).equals(bytes)).toBe(true);
+    await store.put(`${Store.name}-paced-small`, bytes.subarray(0, 300), { beforeSend });
+    expect(asked.at(-1)).toBe(300);
+    // A put that finds the same bytes already there sends nothing, and asks nothing.
+    await store.put(`${Store.name}-paced`, bytes, { beforeSend });
+    expect(asked).toHaveLength(4);
+  });
+
+  it('sends no part before its hook resolves, and fails the put with the hook\'s error, aborting the upload', async () => {
+    await using store = openStore<AnyS3Store>(bucket, partOptions, clusterEndpoint(), Store);
+    let asked = 0;
+    const refusal = new KeelError('KEEL_REMOTE_REFUSED', 'no more bytes this second');
+    const beforeSend = async () => {
+      if (++asked === 2) throw refusal;
+    };
+    await expect(store.put(`${Store.name}-refused`, randomBytes(3 * PART_BYTES_MIN), { beforeSend })).rejects.toMatchObject({ code: 'KEEL_REMOTE_REFUSED', message: refusal.message });
+    expect(store.stats().bytesSent).toBeLessThanOrEqual(PART_BYTES_MIN);
+    await expect(store.head(`${Store.name}-refused`)).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+    expect(await openUploads()).toBe(0);
+  });
+
+  it('ends a wait in the hook the moment the caller aborts, with KEEL_ABORTED, the hook told through its signal', async () => {
+    await using store = openStore<AnyS3Store>(bucket, partOptions, clusterEndpoint(), Store);
+    const stop = new AbortController();
+    let hookSignal: AbortSignal | undefined;
+    let asked = 0;
+    const beforeSend = (_bytes: number, signal: AbortSignal) => new Promise<void>((_, reject) => {
+      asked++;
+      hookSignal = signal;
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      stop.abort(new Error('closing'));
+    });
+    await expect(store.put(`${Store.name}-abandoned`, randomBytes(2 * PART_BYTES_MIN), { beforeSend, signal: stop.signal })).rejects.toMatchObject({ code: 'KEEL_ABORTED' });
+    expect(hookSignal?.aborted).toBe(true);
+    // Once the put is abandoned no other part asks.
+    expect(asked).toBe(1);
+    expect(store.stats().bytesSent).toBe(0);
+    await expect(store.head(`${Store.name}-abandoned`)).rejects.toMatchObject({ code: 'KEEL_NOT_FOUND' });
+    expect(await openUploads()).toBe(0);
   });
 });

@@ -46,8 +46,8 @@ function sleepOnce(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * The tiered log's copy quota (Kafka's `remote.log.manager.copy.max.bytes.per.second`,
- * KIP-956): the uploader asks it before each put, and it holds the put back until the
- * bytes fit the rate. Unlimited (no rate, or 0) never waits. A wait is always finite, and
+ * KIP-956): asked before each request that sends a copy's bytes (CopyPacing), it holds
+ * the request back until the bytes fit the rate. Unlimited (no rate, or 0) never waits. A wait is always finite, and
  * an abort (the log closing) ends it at once.
  */
 export class CopyQuota {

@@ -1,5 +1,5 @@
 import {
-  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type IoFile, type RemoteStore,
+  KeelError, REMOTE_OBJECT_BYTES_MAX, hex32, isKeelError, nativeIo, remoteChecksum, type Io, type IoFile, type RemotePutOptions, type RemoteStore,
 } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 
@@ -7,6 +7,7 @@ import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '..
 import {
   COPY_ID_BYTES, SEGMENT_FILE_KINDS, encodeOffloadEvent, type CopiedFile, type CopiedFiles, type CopyFinishedEvent, type SegmentFileKind,
 } from './offload-event.js';
+import { CopyPacing } from './copy-pacing.js';
 import { CopyQuota, systemClock } from './copy-quota.js';
 import type { OffloadJournal } from './offload-journal.js';
 import type { RemoteCopy } from './offload-state.js';
@@ -65,7 +66,7 @@ export interface SegmentUploaderStats {
  * Copies sealed segments to a RemoteStore in the background, one at a time in the order
  * they were enqueued, recording each step in the OffloadJournal before acting on it
  * (KIP-405's RemoteLogManager copy task); a copy's finish and the next copy's start share
- * one journal sync. A copy quota, when set, holds each copy back before its first put. A
+ * one journal sync. A copy quota, when set, holds each part of a copy back until it fits. A
  * copy the store cannot take is tried again, with the same copy id, after a backoff that
  * doubles up to `backoffMaxMs` (paying the quota again: its bytes go again); puts are
  * idempotent, so objects that had landed are not sent twice. Copies a crash left half done
@@ -199,12 +200,13 @@ export class SegmentUploader {
       type: 'copy-finished', baseOffset: segment.baseOffset, copyId, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, files, indexesInLog: true,
     };
     const manifest = encodeOffloadEvent(finished);
-    // The copy quota is paid for both objects before the first put: nothing waits between a
-    // put and the journal record that makes it count.
-    await this.#quota.acquire(object.length + manifest.length, this.#stop.signal);
+    // The copy quota is paid part by part as the store sends the object, the manifest with
+    // its last part: nothing waits between the last put and the journal record that makes it count.
+    const pacing = new CopyPacing(this.#quota, object.length, manifest.length);
     // One object holds the log and, after it, both indexes (offload event version 2): each
     // request costs the store and this process far more than its bytes (README, "Format (tiered)").
-    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey);
+    await this.#put(remoteKey(segment.baseOffset, copyId, 'log'), object, unusedKey, pacing.beforeSend);
+    await pacing.settle(this.#stop.signal);
     // The manifest goes last: a reader that finds it finds every object it names.
     await this.#put(remoteKey(segment.baseOffset, copyId, 'manifest'), manifest, unusedKey);
     // The next queued copy starts under the same sync as this one finishes: one journal
@@ -232,9 +234,9 @@ export class SegmentUploader {
   }
 
   /** Puts one object and checks that the store kept the checksum of the bytes sent. */
-  async #put(key: string, bytes: Buffer, unusedKey: boolean): Promise<CopiedFile> {
+  async #put(key: string, bytes: Buffer, unusedKey: boolean, beforeSend?: RemotePutOptions['beforeSend']): Promise<CopiedFile> {
     const checksum = remoteChecksum(bytes);
-    const stored = await this.#store.put(key, bytes, { signal: this.#stop.signal, unusedKey });
+    const stored = await this.#store.put(key, bytes, { signal: this.#stop.signal, unusedKey, ...(beforeSend === undefined ? {} : { beforeSend }) });
     if (stored.bytes !== bytes.length || stored.checksum !== checksum) {
       throw new KeelError('KEEL_CORRUPT', `${this.#store.location}${key}: the store holds ${stored.bytes} bytes with CRC-32C ${hex32(stored.checksum)}, not the ${bytes.length} bytes with ${hex32(checksum)} sent`);
     }

@@ -13,6 +13,12 @@ export class MemoryRemoteStore implements RemoteStore {
   /** Runs before each call; throw from it to fail the call. */
   before: (call: RemoteCall, key: string) => void = () => {};
   calls = 0;
+  /** A put with a `beforeSend` hook goes in parts of this many bytes, the hook asked before each (undefined: one request). */
+  partBytes: number | undefined = undefined;
+  /** Whether puts ask their `beforeSend` at all (a store may send without asking). */
+  asksBeforeSending = true;
+  /** Runs as each request's bytes go out (once per part of a paced put, once per other put). */
+  sending: (key: string, bytes: number) => void = () => {};
 
   async put(key: string, bytes: Uint8Array, options: RemotePutOptions = {}): Promise<RemoteObject> {
     this.#enter('put', key);
@@ -21,6 +27,11 @@ export class MemoryRemoteStore implements RemoteStore {
     // A caller that vouches for a key it has used before is the bug this store exists to catch.
     if (existing !== undefined && options.unusedKey === true) throw new Error(`${key} was put before, yet the caller said it was unused`);
     if (existing !== undefined && !existing.bytes.equals(copy)) throw new KeelError('KEEL_EXISTS', `${key} holds other bytes`);
+    if (existing === undefined) {
+      const beforeSend = this.asksBeforeSending ? options.beforeSend : undefined;
+      if (beforeSend === undefined) this.sending(key, copy.length);
+      else await this.#sendPaced(key, copy.length, beforeSend, options.signal ?? new AbortController().signal);
+    }
     const checksum = remoteChecksum(copy);
     this.objects.set(key, { bytes: copy, checksum });
     return { key, bytes: copy.length, checksum };
@@ -61,6 +72,16 @@ export class MemoryRemoteStore implements RemoteStore {
   async close(): Promise<void> {}
 
   async [Symbol.asyncDispose](): Promise<void> {}
+
+  /** "Sends" a paced put's `bytes` in parts, each once its `beforeSend` resolved. */
+  async #sendPaced(key: string, bytes: number, beforeSend: NonNullable<RemotePutOptions['beforeSend']>, signal: AbortSignal): Promise<void> {
+    const partBytes = this.partBytes ?? Math.max(1, bytes);
+    for (let at = 0; at === 0 || at < bytes; at += partBytes) {
+      const part = Math.min(partBytes, bytes - at);
+      await beforeSend(part, signal);
+      this.sending(key, part);
+    }
+  }
 
   #enter(call: RemoteCall, key: string): void {
     this.calls++;

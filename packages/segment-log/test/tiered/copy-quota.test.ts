@@ -1,14 +1,16 @@
 // The copy quota: a token bucket over the bytes offload puts. Properties over arbitrary byte
 // sequences and clock steps (never ahead of the rate, always progress, no wait when the
 // bucket holds enough), an unlimited quota that never waits, an abort that ends a wait at
-// once, and the uploader paying before a copy's first put, never between its puts.
+// once, and the uploader paying part by part as the store sends a copy (or, for a store
+// that does not ask, before the manifest), never between the last put and its record.
 import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
 import { SegmentLog } from '../../src/index.js';
-import { CopyQuota, systemClock, type QuotaClock } from '../../src/tiered/copy-quota.js';
+import { COPY_BURST_SECONDS, CopyQuota, systemClock, type QuotaClock } from '../../src/tiered/copy-quota.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { SegmentUploader } from '../../src/tiered/segment-uploader.js';
 import { TokenBucket } from '../../src/tiered/token-bucket.js';
@@ -18,6 +20,8 @@ import { sealedSegments } from '../support/sealed-segments.js';
 
 /** Rounding slack of the float arithmetic, in bytes. */
 const SLACK_BYTES = 1e-6;
+/** A copy-finished event's payload, the manifest object. */
+const ENCODED_MANIFEST_BYTES = 60;
 
 /** A clock moved only by the test; a sleep moves it forward by the wait and returns. */
 function manualClock(events: string[] = []): QuotaClock & { time: number } {
@@ -150,11 +154,18 @@ describe('copy quota', () => {
 });
 
 describe('uploader under a copy quota', () => {
-  it('pays for each copy before its first put and never between its puts and its journal record', async () => {
-    const { dir, segments } = await sealedSegments(4, 200);
-    const events: string[] = [];
-    const journal = await OffloadJournal.open(join(dir, 'offload.journal'));
-    const store = new MemoryRemoteStore();
+  /** A quota that counts what it was asked for. */
+  class CountingQuota extends CopyQuota {
+    paid = 0;
+    override acquire(bytes: number, signal: AbortSignal): Promise<void> {
+      this.paid += bytes;
+      return super.acquire(bytes, signal);
+    }
+  }
+
+  /** Records journal writes and the store's puts and sends into `events`. */
+  async function recordedUploader(dir: string, store: MemoryRemoteStore, quota: CopyQuota, events: string[]) {
+    const journal = await OffloadJournal.open(join(dir, `offload-${randomBytes(4).toString('hex')}.journal`));
     store.before = (call, key) => {
       if (call === 'put') events.push(`put ${key.slice(key.lastIndexOf('.') + 1)}`);
     };
@@ -163,15 +174,102 @@ describe('uploader under a copy quota', () => {
       events.push(`record ${recorded.map((event) => event.type).join('+')}`);
       await recordAll(recorded);
     };
-    const uploader = new SegmentUploader({ store, journal, quota: new CopyQuota(1000, manualClock(events)) });
+    return { journal, uploader: new SegmentUploader({ store, journal, quota }) };
+  }
+
+  it('pays for each part as the store sends it, the manifest with the last part, and never between the last put and its journal record', async () => {
+    const { dir, segments } = await sealedSegments(3, 200);
+    const events: string[] = [];
+    const store = new MemoryRemoteStore();
+    store.partBytes = 1000;
+    store.sending = (key, bytes) => events.push(`send ${key.slice(key.lastIndexOf('.') + 1)} ${bytes}`);
+    const quota = new CountingQuota(1000, manualClock(events));
+    const { journal, uploader } = await recordedUploader(dir, store, quota, events);
     for (const segment of segments) uploader.enqueue(segment);
     await uploader.idle();
-    expect(uploader.stats()).toMatchObject({ copied: 4, queued: 0 });
+    expect(uploader.stats()).toMatchObject({ copied: 3, queued: 0 });
     // The first copy starts alone; each later one starts under the sync that finishes the one before.
-    expect(events.join(' | ')).toMatch(/^record copy-started( \| wait \d+ \| put log \| put manifest \| record copy-finished(\+copy-started)?){4}$/);
-    // Everything put was paid for at the rate: a thousand bytes a second is a byte a millisecond.
+    const part = String.raw`wait \d+ \| send log \d+`;
+    const copy = String.raw`put log( \| ${part})+ \| put manifest \| send manifest \d+ \| record copy-finished(\+copy-started)?`;
+    expect(events.join(' | ')).toMatch(new RegExp(String.raw`^record copy-started( \| ${copy}){3}$`));
+    // Every byte put was paid for exactly once: a thousand bytes a second is a byte a millisecond.
+    expect(quota.paid).toBe(uploader.stats().copiedBytes);
     const waited = events.filter((event) => event.startsWith('wait')).reduce((sum, event) => sum + Number(event.slice(5)), 0);
-    expect(Math.abs(waited - uploader.stats().copiedBytes)).toBeLessThanOrEqual(4);
+    expect(Math.abs(waited - uploader.stats().copiedBytes)).toBeLessThanOrEqual(events.length);
+    await uploader.close();
+    await journal.close();
+  });
+
+  it('never sends more than the rate allows since the quota began, nor more than a burst (or one larger part) plus the rate over any stretch, and every copy finishes', async () => {
+    const { dir, segments } = await sealedSegments(3, 300);
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 200, max: 8_000 }),
+      fc.integer({ min: 500, max: 20_000 }),
+      fc.array(fc.double({ min: 0, max: 3_000, noNaN: true }), { minLength: 1, maxLength: 20 }),
+      async (partBytes, bytesPerSecond, steps) => {
+        const events: string[] = [];
+        const clock = manualClock(events);
+        const store = new MemoryRemoteStore();
+        store.partBytes = partBytes;
+        const sends: { at: number; bytes: number }[] = [];
+        let transfers = 0;
+        let transferTime = 0;
+        store.sending = (key, bytes) => {
+          sends.push({ at: clock.time, bytes });
+          events.push(`send ${key.slice(key.lastIndexOf('.') + 1)}`);
+          // The request takes its time: the clock moves on while it is "sent".
+          const step = steps[transfers++ % steps.length]!;
+          clock.time += step;
+          transferTime += step;
+        };
+        const quota = new CountingQuota(bytesPerSecond, clock);
+        const { journal, uploader } = await recordedUploader(dir, store, quota, events);
+        for (const segment of segments) uploader.enqueue(segment);
+        await uploader.idle();
+        const { copied, copiedBytes } = uploader.stats();
+        await uploader.close();
+        await journal.close();
+        // Progress: every copy finished, each byte paid once, and no wait longer than the bytes take.
+        expect(copied).toBe(segments.length);
+        expect(quota.paid).toBe(copiedBytes);
+        expect(clock.time).toBeLessThanOrEqual(transferTime + (copiedBytes / bytesPerSecond) * 1000 + 1e-6);
+        // The rate: from the quota's start (its bucket starts empty), and over every stretch between two sends.
+        const rate = bytesPerSecond / 1000;
+        const largestPayment = partBytes + ENCODED_MANIFEST_BYTES;
+        // A manifest is paid for with its copy's last part and sent after that part's transfer:
+        // a stretch that starts at its send holds bytes paid before it began, one manifest at most.
+        const paidAhead = ENCODED_MANIFEST_BYTES;
+        // Times here are sums of many float waits and steps: a thousandth of a byte of slack.
+        const slack = 1e-3;
+        let total = 0;
+        for (const [first, send] of sends.entries()) {
+          total += send.bytes;
+          expect(total).toBeLessThanOrEqual(rate * send.at + slack);
+          let run = 0;
+          for (const later of sends.slice(first)) {
+            run += later.bytes;
+            expect(run).toBeLessThanOrEqual(Math.max(bytesPerSecond * COPY_BURST_SECONDS, largestPayment) + paidAhead + rate * (later.at - send.at) + slack);
+          }
+        }
+        // Once a copy's last part is sent, nothing waits before its manifest and its record.
+        for (const tail of events.join(' | ').split('record copy-finished').slice(0, -1)) {
+          expect(tail.slice(tail.lastIndexOf('send log'))).not.toContain('wait');
+        }
+      },
+    ), { numRuns: 25 });
+  });
+
+  it('pays for what a store sent without asking before the manifest goes, once', async () => {
+    const { dir, segments } = await sealedSegments(2, 200);
+    const events: string[] = [];
+    const store = new MemoryRemoteStore();
+    store.asksBeforeSending = false;
+    const quota = new CountingQuota(1000, manualClock(events));
+    const { journal, uploader } = await recordedUploader(dir, store, quota, events);
+    for (const segment of segments) uploader.enqueue(segment);
+    await uploader.idle();
+    expect(events.join(' | ')).toMatch(/^record copy-started( \| put log \| wait \d+ \| put manifest \| record copy-finished(\+copy-started)?){2}$/);
+    expect(quota.paid).toBe(uploader.stats().copiedBytes);
     await uploader.close();
     await journal.close();
   });
@@ -195,6 +293,37 @@ describe('uploader under a copy quota', () => {
     for (const segment of segments) uploader.enqueue(segment);
     await waiting;
     await uploader.close();
+    expect(store.objects.size).toBe(0);
+    expect(journal.unfinished().map((copy) => copy.baseOffset)).toEqual([segments[0]!.baseOffset]);
+    await journal.close();
+  });
+
+  it('closes at once while a part of a copy waits on the quota, storing no object and leaving the copy started', async () => {
+    const { dir, segments } = await sealedSegments(1, 200);
+    const journal = await OffloadJournal.open(join(dir, 'offload.journal'));
+    const store = new MemoryRemoteStore();
+    store.partBytes = 1000;
+    let sent = 0;
+    store.sending = () => sent++;
+    let waitBegan = (): void => undefined;
+    const waiting = new Promise<void>((resolve) => {
+      waitBegan = resolve;
+    });
+    let sleeps = 0;
+    // The first two parts wait and go; the third waits until the close.
+    const clock: QuotaClock = {
+      now: () => 0,
+      sleep: (_ms, signal) => {
+        if (++sleeps <= 2) return Promise.resolve();
+        waitBegan();
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      },
+    };
+    const uploader = new SegmentUploader({ store, journal, quota: new CopyQuota(1, clock) });
+    uploader.enqueue(segments[0]!);
+    await waiting;
+    await uploader.close();
+    expect(sent).toBe(2);
     expect(store.objects.size).toBe(0);
     expect(journal.unfinished().map((copy) => copy.baseOffset)).toEqual([segments[0]!.baseOffset]);
     await journal.close();
