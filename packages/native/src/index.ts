@@ -325,6 +325,7 @@ interface Binding {
   sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
+  faultInFreshMemory(length: number, hugePages: boolean): void;
 }
 
 const binding = loadBinding<Binding>();
@@ -420,3 +421,10 @@ export function decodeScan(result: number): { count: number; stop: number } {
 export const allocAligned: (length: number, alignment?: number) => Buffer = binding.allocAligned;
 /** Whether the first byte of `data` sits at a multiple of `alignment`. */
 export const isAligned: (data: Uint8Array, alignment: number) => boolean = binding.isAligned;
+/**
+ * Writes one byte in every 4 KiB page of `length` bytes of fresh anonymous memory, with
+ * transparent huge pages asked for as `KeyTable` asks for them (`hugePages`) or not, then
+ * frees it: what first touching that much new memory costs, the floor under loading a
+ * table of that size. For benchmarks.
+ */
+export const faultInFreshMemory: (length: number, hugePages: boolean) => void = binding.faultInFreshMemory;
