@@ -8,7 +8,7 @@ export const READ_ABSENT = -1;
 /** Present, but its value is to be read through its log (its fields are in `found`). */
 export const READ_ELSEWHERE = -3;
 const READ_KEY_INVALID = -2;
-/** The buffer `read` writes string keys into: keys of up to a third as many characters (any UTF-8) go through it. */
+/** The buffer `read` writes keys into: byte keys up to its size, string keys of up to a third as many characters (any UTF-8). */
 const READ_KEY_BUFFER_BYTES = 1024;
 const READ_KEY_CHARACTERS_MAX = READ_KEY_BUFFER_BYTES / 3;
 /** `read`'s targets bound in the table: `scratch`, and the last other buffer read into. */
@@ -83,20 +83,22 @@ export class KeyIndex {
    */
   read(key: unknown, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
     if (typeof key === 'string') {
-      const result = key.length <= READ_KEY_CHARACTERS_MAX ? this.#readBound(key, segments, into, at) : this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+      const result = key.length <= READ_KEY_CHARACTERS_MAX ? this.#readBound(writeUtf8Key(this.#readKey, key), segments, into, at) : this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
       if (result !== READ_KEY_INVALID) return result;
     }
     const bytes = keyBytesOf(key);
     if (typeof bytes === 'string') return this.find(bytes) ? READ_ELSEWHERE : READ_ABSENT;
-    return this.table.readBytes(bytes, bytes.length, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+    if (bytes.length > READ_KEY_BUFFER_BYTES) return this.table.readBytes(bytes, bytes.length, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+    this.#readKey.set(bytes);
+    return this.#readBound(bytes.length, segments, into, at);
   }
 
   /**
-   * `read` of a string key through the arrays bound in the table, bound again when they
-   * changed: the log's reader replaces its segments array whenever a mapping changes.
+   * `read` of the key in `#readKey[0..keyLength]` through the arrays bound in the table,
+   * bound again when they changed: the log's reader replaces its segments array whenever
+   * a mapping changes.
    */
-  #readBound(key: string, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
-    const keyLength = writeUtf8Key(this.#readKey, key);
+  #readBound(keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
     if (segments !== this.#boundSegments) {
       this.table.bindReadSegments(segments, MAP_SEGMENT_BYTES);
       this.#boundSegments = segments;
