@@ -12,6 +12,8 @@ export { withoutKernelCopies } from './without-kernel-copies.js';
 export { nativeIo } from './native-io.js';
 // Pure computation over memory (no file access), so it may reach a backend: wal-kv's index.
 export { KeyTable, verifiedValueRun } from '@keel/native';
+// What first touching fresh memory costs: the floor under loading a table (for benchmarks).
+export { faultInFreshMemory } from '@keel/native';
 export { crc32, crc32c, verifiedValueCopy } from './crc.js';
 export { crc32Reference, crc32cReference } from './crc-reference.js';
 export {

@@ -209,6 +209,28 @@ export interface KeyTable {
   /** `readString` of the key `key[0..keyLength]` (never -2). */
   readBytes(key: Uint8Array, keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number, into: Uint8Array, at: number, out: Float64Array): number;
   /**
+   * `readString` with its arrays bound once instead of passed per call (the way lmdb-js
+   * passes keys), as a function of its own (no method-call bookkeeping on the hot path):
+   * the key is `key[0..keyLength]` of the buffer bound by `bindReadKey`, the value goes
+   * to the buffer bound as target `target` (0 or 1, `bindReadTarget`) from `at` on, the
+   * segments are those bound by `bindReadSegments`, and `find`'s fields go to the array
+   * bound by `bindReadKey`. Results as `readString`'s. The function keeps the table alive.
+   */
+  boundReader(): (keyLength: number, target: number, at: number) => number;
+  /**
+   * Binds the buffer the bound reader takes keys from and the array (6 fields or more) it
+   * writes fields to. Every bound array is held until bound again or the table is
+   * collected; none may be detached (transferred) while bound, or alias another.
+   */
+  bindReadKey(key: Uint8Array, fields: Float64Array): void;
+  /** Binds `into` as the bound reader's target number `target` (0 or 1). */
+  bindReadTarget(target: number, into: Uint8Array): void;
+  /**
+   * Binds the log's mapped segments for the bound reader, as `readString` takes them; bind
+   * them again whenever they change (the mappings bound stay mapped until then).
+   */
+  bindReadSegments(segments: ReadonlyArray<Uint8Array | undefined>, segmentBytes: number): void;
+  /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
    * to fill) and applies it, unless it would leave more than `keysMax` keys and more
@@ -303,6 +325,7 @@ interface Binding {
   sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
+  faultInFreshMemory(length: number, hugePages: boolean): void;
 }
 
 const binding = loadBinding<Binding>();
@@ -398,3 +421,10 @@ export function decodeScan(result: number): { count: number; stop: number } {
 export const allocAligned: (length: number, alignment?: number) => Buffer = binding.allocAligned;
 /** Whether the first byte of `data` sits at a multiple of `alignment`. */
 export const isAligned: (data: Uint8Array, alignment: number) => boolean = binding.isAligned;
+/**
+ * Writes one byte in every 4 KiB page of `length` bytes of fresh anonymous memory, with
+ * transparent huge pages asked for as `KeyTable` asks for them (`hugePages`) or not, then
+ * frees it: what first touching that much new memory costs, the floor under loading a
+ * table of that size. For benchmarks.
+ */
+export const faultInFreshMemory: (length: number, hugePages: boolean) => void = binding.faultInFreshMemory;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { allocAligned, isAligned, NativeFile } from '../src/index.js';
+import { allocAligned, faultInFreshMemory, isAligned, NativeFile } from '../src/index.js';
 import { tempDir, thrown } from './helpers.js';
 
 const BLOCK = 4096;
@@ -107,5 +107,16 @@ describe('O_DIRECT', () => {
     expect(await file.read(into, 0)).toBe(BLOCK);
     expect(into.equals(data)).toBe(true);
     await file.close();
+  });
+});
+
+describe('faultInFreshMemory', () => {
+  it('touches fresh memory of any size, with or without huge pages asked for, and refuses a length that is not one', () => {
+    for (const length of [0, 1, 4097, 5 << 20]) {
+      expect(faultInFreshMemory(length, true)).toBeUndefined();
+      expect(faultInFreshMemory(length, false)).toBeUndefined();
+    }
+    expect(() => faultInFreshMemory(-1, false)).toThrow();
+    expect(() => faultInFreshMemory(1.5, true)).toThrow();
   });
 });

@@ -12,6 +12,7 @@ describe('@keel/native exports', () => {
         'NativeFile',
         'allocAligned',
         'decodeScan',
+        'faultInFreshMemory',
         'scanFrames',
         'sealFrames',
         'crc32',

@@ -34,20 +34,35 @@ function segmentsOf(log: Buffer, segmentBytes: number, unmapped: (index: number)
   return segments;
 }
 
+/** A table's bound reader over `segments`, reading into `into` (target 1), the key written as UTF-8. */
+function boundTo(table: KeyTable, segments: Array<Uint8Array | undefined>, segmentBytes: number, into: Buffer) {
+  const key = Buffer.alloc(256);
+  const found = new Float64Array(6);
+  table.bindReadKey(key, found);
+  table.bindReadTarget(1, into);
+  table.bindReadSegments(segments, segmentBytes);
+  const reader = table.boundReader();
+  return { into, found, read: (text: string, at: number) => reader(key.write(text, 0, 'utf8'), 1, at) };
+}
+
 describe('KeyTable reads', () => {
-  it('readString / readBytes return the verified value when it lies in one mapped segment, else -3 with find\'s fields, -1 when absent, -2 for a bad key (property)', () => {
+  it('readString / readBytes / the bound reader return the verified value when it lies in one mapped segment, else -3 with find\'s fields, -1 when absent, -2 for a bad key (property)', () => {
     const entry = fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), fc.uint8Array({ maxLength: 300 }).map((value) => Buffer.from(value)));
     fc.assert(
       fc.property(fc.uniqueArray(entry, { minLength: 1, maxLength: 30, selector: ([key]) => key }), fc.integer({ min: 64, max: 2048 }), fc.integer({ min: 0, max: 400 }), fc.func(fc.boolean()), (entries, segmentBytes, room, unmapped) => {
         const { table, log } = tableWith(entries);
         const segments = segmentsOf(log, segmentBytes, (index) => unmapped(index));
         const into = Buffer.alloc(room + 8);
+        const bound = boundTo(table, segments, segmentBytes, Buffer.alloc(room + 8));
         for (const [key, value] of entries) {
           const out = new Float64Array(6);
           const result = table.readString(key, segments, segmentBytes, into, 8, out);
           const bytesOut = new Float64Array(6);
           const keyBytes = Buffer.from(key, 'utf8');
           expect(table.readBytes(keyBytes, keyBytes.length, segments, segmentBytes, into, 8, bytesOut)).toBe(result);
+          expect(bound.read(key, 8)).toBe(result);
+          if (result >= 0) expect(bound.into.subarray(8, 8 + result)).toEqual(into.subarray(8, 8 + result));
+          else expect(bound.found).toEqual(out);
           const found = new Float64Array(6);
           table.find(keyBytes, keyBytes.length, found);
           const [position] = found;
@@ -64,6 +79,9 @@ describe('KeyTable reads', () => {
         expect(table.readString('absent', segments, segmentBytes, into, 0, new Float64Array(6))).toBe(-1);
         expect(table.readString('', segments, segmentBytes, into, 0, new Float64Array(6))).toBe(-2);
         expect(table.readString('x'.repeat(41), segments, segmentBytes, into, 0, new Float64Array(6))).toBe(-2);
+        expect(bound.read('absent', 0)).toBe(-1);
+        expect(bound.read('', 0)).toBe(-2);
+        expect(bound.read('x'.repeat(41), 0)).toBe(-2);
       }),
       { numRuns: 100 },
     );
@@ -78,6 +96,39 @@ describe('KeyTable reads', () => {
     const done = new Uint8Array(1);
     expect(verifiedValueRun([log], 1 << 20, out, 1, Buffer.alloc(64), done)).toBe(0);
     expect(done[0]).toBe(0);
+  });
+
+  it('the bound reader reads what is bound when it is called: segments and targets bound again, a damaged value refused', () => {
+    const { table, log } = tableWith([['k', Buffer.from('value bytes')]]);
+    const bound = boundTo(table, [undefined], 1 << 20, Buffer.alloc(64));
+    expect(bound.read('k', 0)).toBe(-3);
+    table.bindReadSegments([log], 1 << 20);
+    expect(bound.read('k', 0)).toBe(11);
+    const other = Buffer.alloc(32);
+    table.bindReadTarget(0, other);
+    const reader = table.boundReader();
+    expect(reader(1, 0, 4)).toBe(11);
+    expect(other.toString('latin1', 4, 15)).toBe('value bytes');
+    expect(reader(1, 0, 30)).toBe(-3);
+    log[log.indexOf('value') + 1]! ^= 1;
+    expect(reader(1, 0, 4)).toBe(-3);
+  });
+
+  it('the bound reader refuses what it cannot use with a TypeError, and reads nothing before its arrays are bound', () => {
+    const { table } = tableWith([['k', Buffer.from('v')]]);
+    const reader = table.boundReader();
+    expect(() => reader(1, 0, 0)).toThrow(/no key buffer is bound/);
+    table.bindReadKey(Buffer.from('k'), new Float64Array(6));
+    expect(() => reader(1, 0, 0)).toThrow(/no buffer is bound as this target/);
+    table.bindReadTarget(0, Buffer.alloc(8));
+    expect(() => reader(2, 0, 0)).toThrow(/keyLength is past the key buffer/);
+    expect(() => reader(1, 0, 9)).toThrow(/at is past the end/);
+    expect(() => reader(1, 2, 0)).toThrow(/no buffer is bound as this target/);
+    expect(() => (reader as (...args: unknown[]) => number)(1, 'x', 0)).toThrow(TypeError);
+    expect(() => (reader as (...args: unknown[]) => number)(1)).toThrow(TypeError);
+    expect(() => table.bindReadTarget(2, Buffer.alloc(8))).toThrow(/target must be below 2/);
+    expect(() => table.bindReadKey(Buffer.alloc(8), new Float64Array(5))).toThrow(/fewer than 6 fields/);
+    expect(reader(1, 0, 0)).toBe(-3);
   });
 
   it('verifiedValueRun places the values of a range batch back to back and says which it read', () => {

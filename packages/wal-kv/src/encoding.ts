@@ -49,6 +49,24 @@ export function writeKey(target: Buffer, key: KeyBytes, offset: number): void {
   else for (let i = 0; i < key.length; i++) target[offset + i] = key.charCodeAt(i);
 }
 
+/**
+ * Writes a string key's UTF-8 bytes into `target` from 0; returns their count. `target`
+ * must hold 3 bytes per character (UTF-8's most per UTF-16 code unit). Short ASCII keys
+ * are copied a character at a time, as `writeKey` copies them.
+ */
+export function writeUtf8Key(target: Buffer, key: string): number {
+  if (key.length < SHORT_KEY_CHARACTERS) {
+    let i = 0;
+    for (; i < key.length; i++) {
+      const code = key.charCodeAt(i);
+      if (code > 0x7f) break;
+      target[i] = code;
+    }
+    if (i === key.length) return i;
+  }
+  return target.write(key, 0, 'utf8');
+}
+
 /** A key read back from the index (`bytes` is the caller's to keep) in the caller's encoding. */
 export function decodeKey(bytes: Buffer, encoding: KeyEncoding): string | Buffer {
   return encoding === 'binary' ? bytes : bytes.toString('utf8');

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { KeyTable } from '@keel/core';
-import { keyBytesOf, type KeyBytes } from './encoding.js';
+import { keyBytesOf, writeUtf8Key, type KeyBytes } from './encoding.js';
 import { KEY_BYTES_MAX, MAP_SEGMENT_BYTES, READ_BUFFER_BYTES, VALUE_BYTES_MAX } from './limits.js';
 
 /** `read` results below zero. */
@@ -8,6 +8,12 @@ export const READ_ABSENT = -1;
 /** Present, but its value is to be read through its log (its fields are in `found`). */
 export const READ_ELSEWHERE = -3;
 const READ_KEY_INVALID = -2;
+/** The buffer `read` writes keys into: byte keys up to its size, string keys of up to a third as many characters (any UTF-8). */
+const READ_KEY_BUFFER_BYTES = 1024;
+const READ_KEY_CHARACTERS_MAX = READ_KEY_BUFFER_BYTES / 3;
+/** `read`'s targets bound in the table: `scratch`, and the last other buffer read into. */
+const TARGET_SCRATCH = 0;
+const TARGET_OTHER = 1;
 
 /**
  * Fields the table writes per entry: value position, value length, seq, key CRC-32C, key
@@ -33,6 +39,17 @@ export class KeyIndex {
   /** A buffer for `read`s whose value is used at once (decoded, or viewed until the next call). */
   readonly scratch = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   #scratch = Buffer.allocUnsafe(256);
+  readonly #readKey = Buffer.allocUnsafeSlow(READ_KEY_BUFFER_BYTES);
+  /** What the table has bound for `read`: the segments array, the other target. */
+  #boundSegments: ReadonlyArray<Uint8Array | undefined> | null = null;
+  #boundOther: Uint8Array | null = null;
+  /** A get passes the table only numbers: the key goes through #readKey, the value into a bound target, the fields into `found`. */
+  readonly #readBoundCall = this.table.boundReader();
+
+  constructor() {
+    this.table.bindReadKey(this.#readKey, this.found);
+    this.table.bindReadTarget(TARGET_SCRATCH, this.scratch);
+  }
 
   get size(): number {
     return this.table.size;
@@ -66,12 +83,32 @@ export class KeyIndex {
    */
   read(key: unknown, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
     if (typeof key === 'string') {
-      const result = this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+      const result = key.length <= READ_KEY_CHARACTERS_MAX ? this.#readBound(writeUtf8Key(this.#readKey, key), segments, into, at) : this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
       if (result !== READ_KEY_INVALID) return result;
     }
     const bytes = keyBytesOf(key);
     if (typeof bytes === 'string') return this.find(bytes) ? READ_ELSEWHERE : READ_ABSENT;
-    return this.table.readBytes(bytes, bytes.length, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+    if (bytes.length > READ_KEY_BUFFER_BYTES) return this.table.readBytes(bytes, bytes.length, segments, MAP_SEGMENT_BYTES, into, at, this.found);
+    this.#readKey.set(bytes);
+    return this.#readBound(bytes.length, segments, into, at);
+  }
+
+  /**
+   * `read` of the key in `#readKey[0..keyLength]` through the arrays bound in the table,
+   * bound again when they changed: the log's reader replaces its segments array whenever
+   * a mapping changes.
+   */
+  #readBound(keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
+    if (segments !== this.#boundSegments) {
+      this.table.bindReadSegments(segments, MAP_SEGMENT_BYTES);
+      this.#boundSegments = segments;
+    }
+    if (into === this.scratch) return this.#readBoundCall(keyLength, TARGET_SCRATCH, at);
+    if (into !== this.#boundOther) {
+      this.table.bindReadTarget(TARGET_OTHER, into);
+      this.#boundOther = into;
+    }
+    return this.#readBoundCall(keyLength, TARGET_OTHER, at);
   }
 
   /** Looks `key` up; when present its fields are in `found` (position, length, seq, key CRC, key length, in the previous log). */

@@ -13,7 +13,7 @@ import { MAP_REMAP_GROWTH_BYTES, MAP_SEGMENT_BYTES } from './limits.js';
 export class LogReader {
   readonly #file: IoFile;
   readonly #path: string;
-  readonly #maps: Uint8Array[] = [];
+  #maps: Uint8Array[] = [];
   #mapUnsupported = false;
 
   constructor(file: IoFile, path: string) {
@@ -25,7 +25,7 @@ export class LogReader {
    * The segments mapped so far: entry i, when set, maps log bytes from i ×
    * MAP_SEGMENT_BYTES on, the whole segment or (the last one) as far as it was readable
    * then; all of them are below the flushed end, which only grows. A read of a value in
-   * an unmapped segment maps it.
+   * an unmapped segment maps it. The array is replaced, never changed, when a mapping is added.
    */
   get segments(): ReadonlyArray<Uint8Array | undefined> {
     return this.#maps;
@@ -91,7 +91,11 @@ export class LogReader {
       this.#mapUnsupported = true;
       return null;
     }
-    this.#maps[segment] = map;
+    // A new array, not a changed one: a reader that bound the array (KeyIndex.read)
+    // sees by its identity that it must bind it again.
+    const maps = this.#maps.slice();
+    maps[segment] = map;
+    this.#maps = maps;
     return map;
   }
 }

@@ -19,4 +19,6 @@ export interface WalKvStats {
   compactions: number;
   /** Code of the last failed automatic snapshot or compaction, if any. */
   lastMaintenanceError: string | null;
+  /** Bytes the in-memory index has allocated: its table's arrays and key arena. */
+  indexBytes: number;
 }

@@ -312,6 +312,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
       checkpointsWritten: this.#state.checkpointsWritten,
       compactions: this.#state.compactions,
       lastMaintenanceError: this.#maintenance.lastError,
+      indexBytes: index.table.memoryBytes(),
     };
   }
 

@@ -38,3 +38,15 @@ describe('basic operations', () => {
     await third.close();
   });
 });
+
+describe('stats().indexBytes', () => {
+  it('says what the index has allocated, and grows with the keys', async () => {
+    const kv = await WalKv.open(temporaryDir());
+    const empty = kv.stats().indexBytes;
+    expect(empty).toBeGreaterThan(0);
+    kv.putBatch(Array.from({ length: 10_000 }, (_, i) => [`key${i}`, bytes('v')] as const));
+    // A 40-byte entry per key at least.
+    expect(kv.stats().indexBytes).toBeGreaterThanOrEqual(empty + 10_000 * 40);
+    await kv.close();
+  });
+});

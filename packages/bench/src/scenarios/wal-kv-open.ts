@@ -1,3 +1,4 @@
+import { faultInFreshMemory } from '@keel/core';
 import { loadBackend } from '../backends.js';
 import { openClassicLevel } from '../peers/classic-level.js';
 import { openLmdb } from '../peers/lmdb.js';
@@ -34,6 +35,34 @@ export function keelOpener(name: string, path: string): BenchSystem {
   });
 }
 
+/**
+ * The floor under opening from a checkpoint: first touching as much fresh memory as the
+ * opened index holds (its `stats().indexBytes`, in the details), with transparent huge
+ * pages asked for as the index asks for them, and with 4 KiB pages. A load cannot take
+ * less; what it takes beyond this is reading, checking and placing the entries.
+ */
+export function freshMemoryFloor(path: string): BenchSystem[] {
+  let indexBytes = 0;
+  const learnIndexBytes = async (): Promise<void> => {
+    if (indexBytes > 0) return;
+    const { WalKv } = await loadBackend('wal-kv');
+    const kv = await WalKv.open(path, { durability: EXPLICIT, ...NO_MAINTENANCE });
+    indexBytes = kv.stats().indexBytes;
+    await kv.close();
+  };
+  const floor = (name: string, hugePages: boolean): BenchSystem => ({
+    name,
+    setup: learnIndexBytes,
+    async run() {
+      const started = process.hrtime.bigint();
+      faultInFreshMemory(indexBytes, hugePages);
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    },
+    details: () => ({ indexBytes }),
+  });
+  return [floor('fresh memory of the index\'s size (huge pages asked)', true), floor('fresh memory of the index\'s size (4 KiB pages)', false)];
+}
+
 function peerOpeners(paths: KeyValuePaths): BenchSystem[] {
   return [
     opener(SYSTEM_LMDB, async () => {
@@ -55,13 +84,13 @@ function peerOpeners(paths: KeyValuePaths): BenchSystem[] {
 export const walKvOpenScenario: Scenario = {
   name: 'wal-kv-open',
   backend: 'wal-kv',
-  description: 'open (+ first get) of a store with 1M keys, from an index snapshot and by full log replay',
+  description: 'open (+ first get) of a store with 1M keys, from an index snapshot and by full log replay; beside them the floor under a load: first touching fresh memory of the index\'s size',
   unit: 'ms',
   measure: 'duration',
   targets: [],
   sizing: (quick) => ({ workPerRound: keyValueKeyCount(quick), rounds: quick ? 2 : 3, warmupRounds: 1, ...(quick ? { scaleNote: 'quick run: 20k keys' } : {}) }),
   async systems(context) {
     const paths = await sharedKeyValueData(context, keyValueKeyCount(context.quick));
-    return [keelOpener('keel wal-kv (checkpoint)', paths.keelSnapshot), keelOpener('keel wal-kv (log replay)', paths.keelReplay), ...peerOpeners(paths)];
+    return [keelOpener('keel wal-kv (checkpoint)', paths.keelSnapshot), keelOpener('keel wal-kv (log replay)', paths.keelReplay), ...peerOpeners(paths), ...freshMemoryFloor(paths.keelSnapshot)];
   },
 };

@@ -7,7 +7,7 @@ import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
 import { buildOnce } from './shared-data.js';
 import { SYSTEM_LMDB } from './peer-systems.js';
 import { memoryProbe } from './wal-kv-memory.js';
-import { keelOpener, opener } from './wal-kv-open.js';
+import { freshMemoryFloor, keelOpener, opener } from './wal-kv-open.js';
 import { randomReader } from './random-reader.js';
 
 /**
@@ -104,7 +104,7 @@ const putScale: Scenario = {
 const openScale: Scenario = {
   name: 'wal-kv-open-10m',
   backend: 'wal-kv',
-  description: 'open (+ first get) of a store with 10M keys after a clean close',
+  description: 'open (+ first get) of a store with 10M keys after a clean close; beside it the floor under a load: first touching fresh memory of the index\'s size',
   unit: 'ms',
   measure: 'duration',
   targets: [],
@@ -117,6 +117,7 @@ const openScale: Scenario = {
         const lmdb = openLmdb(paths.lmdb);
         return { get: (key) => lmdb.get(key), close: () => lmdb.close() };
       }),
+      ...freshMemoryFloor(paths.keelSnapshot),
     ];
   },
 };

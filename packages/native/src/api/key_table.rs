@@ -7,6 +7,7 @@ use napi::{Error, Status};
 use napi_derive::napi;
 use std::ops::Bound;
 
+use super::bound_reads::BoundReads;
 use crate::key_table::{self, CheckpointLoad, EntriesStop, EntrySink, RecordLimits};
 
 /// Fields `find` and `range` write per entry into their `out` array: value position,
@@ -58,6 +59,8 @@ fn bound(key: Option<&[u8]>, inclusive: bool) -> Bound<&[u8]> {
 pub struct KeyTable {
   pub(super) table: key_table::KeyTable,
   pub(super) limits: RecordLimits,
+  /// The arrays `boundReader`'s function works with (see `bound_reads`).
+  pub(super) reads: BoundReads,
 }
 
 #[napi]
@@ -71,6 +74,7 @@ impl KeyTable {
         key_bytes_max: key_bytes_max as usize,
         value_bytes_max,
       },
+      reads: BoundReads::default(),
     }
   }
 

@@ -1,18 +1,31 @@
 //! Values read out of a log's mapped segments (memory the caller mapped through its
-//! `Io` and hands in as an array): checked against the CRC-32C in front of each value,
-//! which is seeded with the key's CRC-32C, and copied out. Nothing here touches a file.
+//! `Io` and hands in, as an array per call or bound once, see `BoundReads`): checked
+//! against the CRC-32C in front of each value, which is seeded with the key's CRC-32C,
+//! and copied out. Nothing here touches a file.
 
 use super::raw_value::RawValue;
 
-/// A log's mapped segments: element `i` of the JS array, when set, maps the log's bytes
+/// Where a log's segments are found: segment `i`, when mapped, holds the log's bytes
 /// from `i * segment_bytes` on (at most `segment_bytes` of them).
-pub struct MappedLog<'a> {
-  segments: &'a RawValue,
+pub trait Segments {
+  fn segment(&self, index: u32) -> Option<&[u8]>;
+}
+
+/// The segments as a JS array handed in for one call (a hole: not mapped).
+impl Segments for RawValue {
+  fn segment(&self, index: u32) -> Option<&[u8]> {
+    self.uint8_element(index)
+  }
+}
+
+/// A log's mapped segments and their size.
+pub struct MappedLog<'a, S: Segments> {
+  segments: &'a S,
   segment_bytes: u64,
 }
 
-impl<'a> MappedLog<'a> {
-  pub fn new(segments: &'a RawValue, segment_bytes: u32) -> Self {
+impl<'a, S: Segments> MappedLog<'a, S> {
+  pub fn new(segments: &'a S, segment_bytes: u32) -> Self {
     MappedLog {
       segments,
       segment_bytes: segment_bytes as u64,
@@ -34,7 +47,7 @@ impl<'a> MappedLog<'a> {
     }
     let index = u32::try_from(position / self.segment_bytes).ok()?;
     let start = (position % self.segment_bytes) as usize;
-    let segment = self.segments.uint8_element(index)?;
+    let segment = self.segments.segment(index)?;
     let field = segment.get(start..start.checked_add(4 + length)?)?;
     let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
     let value = &field[4..];

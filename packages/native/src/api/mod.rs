@@ -1,6 +1,8 @@
 //! The N-API surface, one file per concern; everything below `crate::api` only
 //! converts arguments and results, the work happens in the compute modules.
 
+mod bound_reader;
+mod bound_reads;
 mod checksums;
 mod file;
 mod key_table;

@@ -10,7 +10,7 @@
 
 mod checkpoint;
 mod hash;
-mod huge_pages;
+pub(crate) mod huge_pages;
 mod order;
 mod record;
 mod refresh;
@@ -182,10 +182,14 @@ impl KeyTable {
       .entries
       .reserve(wanted.saturating_sub(self.entries.len()));
     huge_pages::advise(&self.entries);
-    while self.bits < BUCKET_BITS_MAX
-      && wanted * LOAD_DENOMINATOR > self.buckets.len() * LOAD_NUMERATOR
-    {
-      self.rehash(self.bits + 1);
+    // Straight to the size wanted: doubling step by step would allocate, and scan, every
+    // size on the way (at 10M keys, 128 MB of buckets more before a checkpoint loads).
+    let mut bits = self.bits;
+    while bits < BUCKET_BITS_MAX && wanted * LOAD_DENOMINATOR > (1usize << bits) * LOAD_NUMERATOR {
+      bits += 1;
+    }
+    if bits != self.bits {
+      self.rehash(bits);
     }
   }
 
