@@ -1,5 +1,5 @@
 import {
-  KeelError, Lifecycle, badArgument, type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject,
+  KeelError, Lifecycle, badArgument, describeType, type RemoteCallOptions, type RemoteListOptions, type RemoteListPage, type RemoteObject,
   type RemotePutOptions, type RemoteStore,
 } from '@keel/core';
 import { Worker } from 'node:worker_threads';
@@ -14,6 +14,16 @@ import {
 
 // Run from the TypeScript sources (the tests), the worker still has to be JavaScript: the build's.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../dist/worker/worker-main.js' : './worker/worker-main.js', import.meta.url);
+
+/**
+ * `threadPriority`: 'low' (the default) runs the worker thread at the lowest CPU priority
+ * (nice 19, on Linux, where nice belongs to each thread), so the SDK's work takes CPU time
+ * the appending threads leave rather than sharing it with them; 'normal' leaves it as the
+ * process's. Elsewhere the option changes nothing (a priority there is the whole process's).
+ */
+export interface WorkerS3RemoteStoreOptions extends S3RemoteStoreOptions {
+  threadPriority?: 'low' | 'normal';
+}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -42,14 +52,15 @@ export class WorkerS3RemoteStore implements RemoteStore {
   #failure: Error | undefined;
   readonly #staging = new StagingBuffers();
 
-  constructor(options: S3RemoteStoreOptions) {
+  constructor({ threadPriority = 'low', ...options }: WorkerS3RemoteStoreOptions) {
+    if (threadPriority !== 'low' && threadPriority !== 'normal') throw badArgument(`threadPriority must be 'low' or 'normal', got ${describeType(threadPriority)}`);
     if (typeof options.credentials === 'function') {
       throw badArgument('credentials must be static keys on a worker thread (a provider function cannot cross threads); leave them out to use the default chain there');
     }
     const normalized = normalizeOptions(options);
     this.location = `s3://${normalized.bucket}/${normalized.prefix}`;
     this.#lifecycle = new Lifecycle(`the remote store ${this.location}`);
-    const data: WorkerStoreData = { options };
+    const data: WorkerStoreData = { options, lowPriority: threadPriority === 'low' };
     // None of the parent's flags: some do not apply to a worker (--input-type), and an export
     // condition sending packages to their TypeScript sources (as test runners set) must not
     // follow it into this built JavaScript.

@@ -6,6 +6,8 @@ import type { S3RemoteStoreStats } from '../s3-remote-store.js';
 /** What the worker is started with: the store's options, minus what cannot cross threads. */
 export interface WorkerStoreData {
   options: S3RemoteStoreOptions;
+  /** Whether the worker lowers its own thread's CPU priority (`threadPriority: 'low'`). */
+  lowPriority: boolean;
 }
 
 export type StoreMethod = 'put' | 'get' | 'getRange' | 'head' | 'list' | 'delete';

@@ -1,14 +1,20 @@
 // The worker thread's side of WorkerS3RemoteStore: one S3RemoteStore, serving calls in
 // the order they arrive (concurrently, as the main thread issued them).
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { S3RemoteStore } from '../s3-remote-store.js';
 import { deserializeError, serializeError, type PaceRequest, type Request, type Response, type WorkerStoreData } from './protocol.js';
 
+/** The lowest CPU priority a nice value gives. */
+const LOWEST_PRIORITY = 19;
+
 const port = parentPort;
 if (port === null) throw new Error('worker-main runs only as a worker thread');
 
-const store = new S3RemoteStore((workerData as WorkerStoreData).options);
+const data = workerData as WorkerStoreData;
+lowerThisThread(data.lowPriority);
+const store = new S3RemoteStore(data.options);
 const aborts = new Map<number, AbortController>();
 /** Paced puts' questions to the main thread that await their answer, by pace number. */
 const paces = new Map<number, { resolve(): void; reject(error: unknown): void }>();
@@ -105,3 +111,18 @@ port.on('message', (request: Request) => {
       );
   }
 });
+
+/**
+ * At the lowest priority the SDK's work (signing, hashing, sockets) runs on CPU time the
+ * appending threads leave. Only on Linux: setpriority(PRIO_PROCESS, 0) sets the calling
+ * thread's nice there, but the whole process's elsewhere. Raising one's own nice needs no
+ * privilege; should it still fail, the worker runs at the process's priority.
+ */
+function lowerThisThread(lower: boolean): void {
+  if (!lower || process.platform !== 'linux') return;
+  try {
+    setPriority(LOWEST_PRIORITY);
+  } catch {
+    // Left at the process's priority: slower offload under load is the only effect.
+  }
+}

@@ -32,6 +32,29 @@ describe('WorkerS3RemoteStore', () => {
     expect(() => new WorkerS3RemoteStore({ bucket, credentials: provider })).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
   });
 
+  it('runs its thread at the lowest CPU priority unless asked for the normal one', () => {
+    const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const { endpoint, region, accessKeyId, secretAccessKey } = clusterEndpoint();
+    // Counts this process's threads at nice 19 (field 19 of each task's stat) after one call.
+    const lowThreads = (threadPriority: string) => {
+      const script = `
+        const { readdirSync, readFileSync } = await import('node:fs');
+        const { WorkerS3RemoteStore } = await import(${JSON.stringify(entry)});
+        const options = ${JSON.stringify({ bucket, endpoint, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } })};
+        const store = new WorkerS3RemoteStore({ ...options, threadPriority: ${JSON.stringify(threadPriority)} });
+        await store.put('priority-' + ${JSON.stringify(threadPriority)}, new Uint8Array([1]));
+        const nice = (tid) => { const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'latin1'); return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); };
+        console.log(readdirSync('/proc/self/task').filter((tid) => nice(tid) === 19).length);
+        await store.close();`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(child.status, child.stderr).toBe(0);
+      return Number(child.stdout.trim());
+    };
+    expect(lowThreads('low')).toBeGreaterThanOrEqual(1);
+    expect(lowThreads('normal')).toBe(0);
+    expect(() => new WorkerS3RemoteStore({ bucket, threadPriority: 'high' as 'low' })).toThrow(expect.objectContaining({ code: 'KEEL_BAD_ARGUMENT' }));
+  });
+
   it('does not keep an idle process alive, used or not, even left open', () => {
     const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
     const { endpoint, region, accessKeyId, secretAccessKey } = clusterEndpoint();
