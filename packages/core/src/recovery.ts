@@ -37,8 +37,7 @@ export interface RecoveryAction {
     | 'kept-pending'
     | 'created'
     | 'trusted-clean-shutdown'
-    | 'ignored-file'
-    | 'preallocated-tail';
+    | 'ignored-file';
   path: string;
   offset?: number;
   bytes?: number;
@@ -48,10 +47,9 @@ export interface RecoveryAction {
 /**
  * Actions that report what open found without changing anything: a loaded snapshot, a
  * compaction kept pending, a new store, a clean-shutdown record trusted instead of a full
- * check, a file at one of the store's names that is not the store's (left untouched), a
- * tail of zeros a preallocating writer left (the end of the file, left in place).
+ * check, a file at one of the store's names that is not the store's (left untouched).
  */
-const NOT_REPAIRS: ReadonlySet<RecoveryAction['kind']> = new Set(['loaded-snapshot', 'kept-pending', 'created', 'trusted-clean-shutdown', 'ignored-file', 'preallocated-tail']);
+const NOT_REPAIRS: ReadonlySet<RecoveryAction['kind']> = new Set(['loaded-snapshot', 'kept-pending', 'created', 'trusted-clean-shutdown', 'ignored-file']);
 
 /** Whether an action repaired something (cut, saved, rebuilt, removed, finished): a store that needed none was whole. */
 export function isRepair(action: RecoveryAction): boolean {
@@ -97,14 +95,6 @@ export interface RecoverFrameLogOptions {
    * scanning again, at no cost per frame.
    */
   onLastFrame?: (offset: number | null) => void;
-  /**
-   * Whether zero bytes from the end of the last valid frame to the end of the file are
-   * the file's end, not damage: for formats whose writer preallocates by writing zeros
-   * ahead of its frames. Such a tail is a clean end, left in place, and reported as a
-   * `preallocated-tail` action (offset and bytes): zeros where records were would read
-   * the same, so the report says where the log now ends.
-   */
-  zeroTailIsEnd?: boolean;
 }
 
 /**
@@ -128,11 +118,6 @@ export async function recoverFrameLog(options: RecoverFrameLogOptions): Promise<
   const size = scanner.end;
   const report: RecoveryReport = { tailState, validBytes, discardedBytes: 0, records: scanner.frames, actions: [] };
   if (tailState === 'clean-end') return report;
-  if (options.zeroTailIsEnd && isZeroFrom(file, validBytes, size)) {
-    report.tailState = 'clean-end';
-    report.actions.push({ kind: 'preallocated-tail', path: file.path, offset: validBytes, bytes: size - validBytes });
-    return report;
-  }
 
   const where = { path: file.path, offset: validBytes };
   if (options.foreignIfBadStart && validBytes === from && tailState === 'bad-magic' && !startsLikeTornMagic(file, from, format)) {
@@ -174,19 +159,6 @@ function refuseUnlessTornTail(file: IoFile, format: FrameFormat, tailState: Tail
 }
 
 const MAGIC_BYTES = 4;
-const ZERO_CHECK_CHUNK_BYTES = 1024 * 1024;
-
-/** Whether every byte of `file` from `from` to `end` is zero (read a chunk at a time). */
-function isZeroFrom(file: IoFile, from: number, end: number): boolean {
-  const chunk = new Uint8Array(Math.min(ZERO_CHECK_CHUNK_BYTES, end - from));
-  for (let position = from; position < end; ) {
-    const read = file.readSync(chunk.subarray(0, Math.min(chunk.length, end - position)), position);
-    if (read === 0) return false;
-    for (let index = 0; index < read; index++) if (chunk[index] !== 0) return false;
-    position += read;
-  }
-  return true;
-}
 
 /**
  * Whether the bytes at `from` could be the magic of a first frame whose write was torn:

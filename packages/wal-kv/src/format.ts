@@ -16,19 +16,8 @@ import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
  * CRC-32C of the frame's offset (u64) and the log's generation (u32), under the frame
  * CRC: a whole frame written at another offset, or copied from another generation,
  * fails replay.
- *
- * Version 4 (same bytes) lets a log end in zero bytes: space the writer wrote ahead of
- * its records so that an fdatasync of new records overwrites allocated blocks instead of
- * growing the file. Replay ends at the first frame position from which every byte to the
- * end of the file is zero, as at the end of the file. Version 3 logs are still read
- * (under version 3's rules: such a tail is damage) and written to without preallocation,
- * so a build that reads only version 3 never meets a preallocated tail.
  */
-export const LOG_FORMAT_VERSION = 4;
-/** The oldest log version this build reads and appends to (without preallocation). */
-export const LOG_FORMAT_VERSION_MIN = 3;
-/** The first log version whose writer preallocates (see above). */
-export const LOG_PREALLOCATED_VERSION = 4;
+export const LOG_FORMAT_VERSION = 3;
 export const LOG_HEADER_FORMAT = defineFrameFormat(0x574b_5648, 64);
 export const LOG_RECORD_FORMAT = defineFrameFormat(0x574b_5652, RECORD_PAYLOAD_BYTES_MAX);
 /** Core's store id, carried by every log header and snapshot. */
@@ -101,27 +90,21 @@ export function encodeLogHeader(header: LogHeader): Uint8Array {
   return encodeFrame(payload, LOG_HEADER_FORMAT);
 }
 
-/** What every log this build writes starts with (frame magic, header length, version, reserved): a `.tmp` log that does not is not ours. */
-export const LOG_SIGNATURE = logSignature(LOG_FORMAT_VERSION);
-
-/** The first bytes of a log header of `version`. */
-export function logSignature(version: number): Uint8Array {
-  return encodeLogHeader({ version, generation: 0, baseSeq: 0, storeId: new Uint8Array(STORE_ID_BYTES) }).subarray(0, FRAME_HEADER_BYTES + 4);
-}
+/** What every log starts with (frame magic, header length, version, reserved): a `.tmp` log that does not is not ours. */
+export const LOG_SIGNATURE = encodeLogHeader({ version: LOG_FORMAT_VERSION, generation: 0, baseSeq: 0, storeId: new Uint8Array(STORE_ID_BYTES) }).subarray(0, FRAME_HEADER_BYTES + 4);
 
 /**
  * Decodes the header frame at the start of `bytes`; throws KEEL_CORRUPT if it is not
- * ours and KEEL_UNSUPPORTED for a format version this build does not read (1, before
- * store identities and key-bound value checksums, and 2, before records were bound to
- * their place, included; 3 and 4 are read).
+ * ours and KEEL_UNSUPPORTED for another format version (1, before store identities and
+ * key-bound value checksums, and 2, before records were bound to their place, included).
  */
 export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   const check = checkFrameAt(bytes, 0, LOG_HEADER_FORMAT);
   if (!check.ok) throw new KeelError('KEEL_CORRUPT', `${path} does not start with a wal-kv log header (${check.state}); it was left untouched`, { path, offset: 0 });
   const payload = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + check.payloadLength);
   const version = payload.length >= 2 ? viewOf(payload).getUint16(0, true) : 0;
-  if (version < LOG_FORMAT_VERSION_MIN || version > LOG_FORMAT_VERSION) {
-    throw new KeelError('KEEL_UNSUPPORTED', `${path} is wal-kv log format version ${version}; this build reads versions ${LOG_FORMAT_VERSION_MIN} to ${LOG_FORMAT_VERSION}. It was left untouched`, { path, offset: 0 });
+  if (version !== LOG_FORMAT_VERSION) {
+    throw new KeelError('KEEL_UNSUPPORTED', `${path} is wal-kv log format version ${version}; this build reads version ${LOG_FORMAT_VERSION} only. It was left untouched`, { path, offset: 0 });
   }
   if (payload.length !== LOG_HEADER_PAYLOAD_BYTES) throw new KeelError('KEEL_CORRUPT', `${path} has a log header of ${payload.length} bytes; it was left untouched`, { path, offset: 0 });
   const view = viewOf(payload);

@@ -31,13 +31,6 @@ const DEAD_SLOTS_SHARE_MAX = 0.25;
 
 /** Unflushed log bytes kept in memory before they are handed to the OS. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
-/**
- * A version 4 log is preallocated by writing zeros ahead of its records, an eighth of
- * the log at a time within these bounds (see LogWriter): enough that only one fdatasync
- * in a few dozen grows the file, little enough that a small store stays small.
- */
-export const LOG_PREALLOCATE_BYTES_MIN = 64 * 1024;
-export const LOG_PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
 /** Flushed log bytes are mapped for reads in segments of this size (a value crossing a boundary is read with pread). */
 export const MAP_SEGMENT_BYTES = 8 * 1024 * 1024;
 /** The last, partly written segment is mapped again once it grew by this much (reads of newer bytes use pread meanwhile). */

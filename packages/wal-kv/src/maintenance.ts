@@ -237,7 +237,7 @@ export class Maintenance {
     const state = this.#state;
     state.index.table.switchLog();
     state.indexedFrom = state.generation; // the old generation, until the values are moved
-    state.writer = new LogWriter(copy.file, copy.generation, { end: copy.end, lastFrameStart: copy.lastFrameStart, fileEnd: copy.end, preallocates: true }, copy.finalPath);
+    state.writer = new LogWriter(copy.file, copy.generation, copy.end, copy.lastFrameStart, copy.finalPath);
     state.index.deadBytes = Math.max(0, state.index.deadBytes - copy.uncopiedBytes);
     state.generation = copy.generation;
     state.checkpointPosition = copy.end;

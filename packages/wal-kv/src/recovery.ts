@@ -3,11 +3,9 @@ import {
   LOG_FORMAT_VERSION,
   LOG_HEADER_FRAME_BYTES,
   LOG_RECORD_FORMAT,
-  LOG_FORMAT_VERSION_MIN,
-  LOG_PREALLOCATED_VERSION,
+  LOG_SIGNATURE,
   TEMPORARY_SUFFIX,
   decodeLogHeader,
-  logSignature,
   encodeLogHeader,
   logFileName,
   parseLogFileName,
@@ -79,9 +77,6 @@ function readLogHeader(file: IoFile, path: string, generation: number, storeId: 
   return header;
 }
 
-/** How a `.tmp` log of every version this build reads starts (a crash may leave one of an older build's compaction). */
-const LOG_SIGNATURES = Array.from({ length: LOG_FORMAT_VERSION - LOG_FORMAT_VERSION_MIN + 1 }, (_, index) => logSignature(LOG_FORMAT_VERSION_MIN + index));
-
 /** What open found, read without changing a byte; refuses anything that is not ours. */
 interface Found {
   identity: StoreIdentityCheck;
@@ -147,10 +142,9 @@ function temporaryVerdict(io: Io, path: string): 'ours' | 'gone' | 'foreign' {
   }
   try {
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const signatures = name.startsWith('wal-') ? LOG_SIGNATURES : [SNAPSHOT_SIGNATURE];
-    const head = new Uint8Array(signatures[0]!.length);
-    const read = head.subarray(0, file.readSync(head, 0));
-    return signatures.some((signature) => startsAsOurs(read, signature)) ? 'ours' : 'foreign';
+    const signature = name.startsWith('wal-') ? LOG_SIGNATURE : SNAPSHOT_SIGNATURE;
+    const head = new Uint8Array(signature.length);
+    return startsAsOurs(head.subarray(0, file.readSync(head, 0)), signature) ? 'ours' : 'foreign';
   } finally {
     file.closeSync();
   }
@@ -303,8 +297,6 @@ async function replay(
     format: LOG_RECORD_FORMAT,
     policy,
     from,
-    // A version 4 writer preallocates: zeros after the last record are the log's end.
-    zeroTailIsEnd: header.version >= LOG_PREALLOCATED_VERSION,
     onFrame: (frame) => {
       // One crossing per record: the index checks every field (seqs increase strictly
       // along a log: compaction copies live records in their old order) and applies it.

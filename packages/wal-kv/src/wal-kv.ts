@@ -12,7 +12,7 @@ import {
 } from '@keel/core';
 import { prepareBatch, prepareCondition, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
 import { decodeText, decodeValue, keyBytesOf, type Key } from './encoding.js';
-import { LOG_PREALLOCATED_VERSION, logFileName, snapshotFileName } from './format.js';
+import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
 import { KeyIndex, READ_ABSENT } from './key-index.js';
 import { CHECKPOINT_LOG_GROWTH_RATIO, COMPACT_LOG_BYTES_MIN } from './limits.js';
@@ -340,11 +340,6 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.#state.writer.flush();
   }
 
-  /** A clean close leaves the log ending with its last record: the preallocated zeros are cut off. */
-  protected override async afterFinalSync(): Promise<void> {
-    this.#state.writer.trimPreallocated();
-  }
-
   protected override async beforeClose(): Promise<void> {
     // As RocksDB flushes its memtables at shutdown: the next open loads a checkpoint and
     // replays almost nothing, however lazily the automatic ones ran.
@@ -489,12 +484,7 @@ function createState(options: NormalizedOptions, opened: StoreDirectory & { reco
     dir: opened.dir,
     index: recovered.index,
     control,
-    writer: new LogWriter(recovered.file, recovered.header.generation, {
-      end: recovered.end,
-      lastFrameStart: recovered.lastFrameStart,
-      fileEnd: recovered.file.sizeSync(),
-      preallocates: recovered.header.version >= LOG_PREALLOCATED_VERSION,
-    }),
+    writer: new LogWriter(recovered.file, recovered.header.generation, recovered.end, recovered.lastFrameStart, recovered.file.path),
     storeId: recovered.header.storeId,
     generation: recovered.header.generation,
     indexedFrom: recovered.header.generation,

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
 import { VALUE_CRC_BYTES, encodeRecordFrame, type Operation } from './format.js';
 import type { KeyIndex } from './key-index.js';
-import { LOG_PREALLOCATE_BYTES_MAX, LOG_PREALLOCATE_BYTES_MIN, WRITE_BUFFER_BYTES } from './limits.js';
+import { WRITE_BUFFER_BYTES } from './limits.js';
 import { LogReader } from './reader.js';
 
 /**
@@ -14,12 +14,6 @@ import { LogReader } from './reader.js';
  * Frames are written in core's frame layout (magic u32 BE, length u32 LE, payload,
  * CRC-32C u32 LE over magic + length + payload) without an intermediate payload copy;
  * replay reads them back with core's FrameScanner, so any difference would fail at once.
- *
- * A log of format version 4 is preallocated: zeros are written ahead of the records, a
- * chunk at a time, so that the fdatasync after a batch overwrites blocks the file already
- * has instead of growing it. On ext4 an fdatasync that grows a file commits the journal
- * (the new size and blocks), shared by every process on the file system, and one that
- * overwrites does not; see the README's Decisions for what that measured.
  */
 export class LogWriter {
   readonly file: IoFile;
@@ -37,18 +31,13 @@ export class LogWriter {
   readonly #syncs = new Set<Promise<void>>();
   /** Whether this log's fdatasyncs were moved to a thread of their own (at the first one). */
   #syncThreadAsked = false;
-  /** The file's length: zeros from `end` to here when preallocated. */
-  #fileEnd: number;
-  readonly #preallocates: boolean;
 
-  constructor(file: IoFile, generation: number, position: LogPosition, path = file.path) {
+  constructor(file: IoFile, generation: number, end: number, lastFrameStart: number, path = file.path) {
     this.file = file;
     this.generation = generation;
     this.path = path;
-    this.flushedThrough = position.end;
-    this.lastFrameStart = position.lastFrameStart;
-    this.#fileEnd = Math.max(position.end, position.fileEnd);
-    this.#preallocates = position.preallocates;
+    this.flushedThrough = end;
+    this.lastFrameStart = lastFrameStart;
     this.#reader = new LogReader(file, path);
   }
 
@@ -89,39 +78,13 @@ export class LogWriter {
     return true;
   }
 
-  /** Hands the buffered frames to the OS in one positional write (then preallocates). Throws on failure. */
+  /** Hands the buffered frames to the OS in one positional write. Throws on failure. */
   flush(): void {
     if (this.#buffered === 0) return;
     this.file.writeSync(this.#buffer.subarray(0, this.#buffered), this.flushedThrough);
     this.flushedThrough += this.#buffered;
     this.#buffered = 0;
     if (this.#buffer.length > WRITE_BUFFER_BYTES) this.#buffer = Buffer.alloc(WRITE_BUFFER_BYTES);
-    this.#fileEnd = Math.max(this.#fileEnd, this.flushedThrough);
-    if (this.#preallocates) this.#preallocate();
-  }
-
-  /**
-   * Cuts the preallocated zeros off the file (at a clean close: the file then ends with
-   * its last record). Not synced: zeros that come back after a crash are still the end.
-   */
-  trimPreallocated(): void {
-    this.flush();
-    if (this.#fileEnd === this.flushedThrough) return;
-    this.file.setLengthSync(this.flushedThrough);
-    this.#fileEnd = this.flushedThrough;
-  }
-
-  /**
-   * Writes a chunk of zeros past the records once less than half a chunk of them is
-   * left. The chunk grows with the log (an eighth of it, within bounds), so a small store
-   * stays small. Written on this thread, behind the records, before any sync that
-   * follows: a write still in flight elsewhere could land over records written after it.
-   */
-  #preallocate(): void {
-    const chunk = Math.min(LOG_PREALLOCATE_BYTES_MAX, Math.max(LOG_PREALLOCATE_BYTES_MIN, Math.floor(this.flushedThrough / 8)));
-    if (this.#fileEnd - this.flushedThrough >= chunk / 2) return;
-    this.file.writeSync(zeros().subarray(0, chunk), this.#fileEnd);
-    this.#fileEnd += chunk;
   }
 
   /**
@@ -169,24 +132,4 @@ export class LogWriter {
     grown.set(this.#buffer.subarray(0, this.#buffered));
     this.#buffer = grown;
   }
-}
-
-/** Where a log's records end, and what follows them. */
-export interface LogPosition {
-  /** Offset just past the last record. */
-  end: number;
-  /** Offset of the last record (the header's offset when none). */
-  lastFrameStart: number;
-  /** The file's length (zeros past `end` when the log was preallocated). */
-  fileEnd: number;
-  /** Whether the log's format lets it be preallocated (version 4 on). */
-  preallocates: boolean;
-}
-
-let zeroChunk: Buffer | null = null;
-
-/** One buffer of zeros, shared and never written into, for every log's preallocation. */
-function zeros(): Buffer {
-  zeroChunk ??= Buffer.alloc(LOG_PREALLOCATE_BYTES_MAX);
-  return zeroChunk;
 }
