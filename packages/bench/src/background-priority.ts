@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { constants, setPriority } from 'node:os';
 
-/** The lowest CPU priority a nice value gives (the kernel's weight 15 against 1,024 at 0). */
-const NICE_LOWEST = 19;
+/** The lowest CPU priority a nice value gives (19: the kernel's weight 15 against 1,024 at 0). */
+const NICE_LOWEST = constants.priority.PRIORITY_LOW;
 /** Passes over a process's threads before giving up on threads it keeps creating. */
 const PASSES_MAX = 10;
 /** Linux's SCHED_IDLE policy number, as /proc/<pid>/task/<tid>/stat reports it. */

@@ -5,6 +5,7 @@ mod bound_reader;
 mod bound_reads;
 mod checksums;
 mod file;
+mod fresh_memory;
 mod key_table;
 mod key_table_read;
 mod mapped_log;

@@ -1,13 +1,10 @@
 // The worker thread's side of WorkerS3RemoteStore: one S3RemoteStore, serving calls in
 // the order they arrive (concurrently, as the main thread issued them).
-import { setPriority } from 'node:os';
+import { constants, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { S3RemoteStore } from '../s3-remote-store.js';
 import { deserializeError, serializeError, type PaceRequest, type Request, type Response, type WorkerStoreData } from './protocol.js';
-
-/** The lowest CPU priority a nice value gives. */
-const LOWEST_PRIORITY = 19;
 
 const port = parentPort;
 if (port === null) throw new Error('worker-main runs only as a worker thread');
@@ -121,7 +118,7 @@ port.on('message', (request: Request) => {
 function lowerThisThread(lower: boolean): void {
   if (!lower || process.platform !== 'linux') return;
   try {
-    setPriority(LOWEST_PRIORITY);
+    setPriority(constants.priority.PRIORITY_LOW);
   } catch {
     // Left at the process's priority: slower offload under load is the only effect.
   }
