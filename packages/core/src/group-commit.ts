@@ -21,10 +21,22 @@ export interface GroupCommitTarget {
   flushSync?(): void;
 }
 
-interface Waiter {
-  position: number;
-  resolve(durable: number): void;
-  reject(error: unknown): void;
+/**
+ * The waiters of one flush. Every caller whose position one flush covers shares its one
+ * promise, so a wait costs no allocation and no bookkeeping of its own: 256 writers
+ * waiting on one fdatasync make one promise, not 256 promises and 256 entries.
+ */
+class Cohort {
+  readonly promise: Promise<number>;
+  resolve!: (durable: number) => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 /**
@@ -34,11 +46,24 @@ interface Waiter {
  * 0.9 bug). A failed flush poisons the commit: its waiters get the error, and every
  * later call gets KEEL_POISONED, because a retried fsync can succeed after the kernel
  * dropped the dirty pages (PostgreSQL's fsyncgate).
+ *
+ * Waiters are kept as two cohorts, not one by one: those the flush in flight covers
+ * (their positions are at or below the frontier it captured) and those the next flush
+ * will cover (it captures its frontier after they called, so at or above their
+ * positions). A flush that completes resolves its cohort with one call; the next flush
+ * starts at once when the next cohort has waiters.
  */
 export class GroupCommit {
   readonly #target: GroupCommitTarget;
   #durable: number;
-  #waiters: Waiter[] = [];
+  /** The waiters the flush in flight covers (made by the first of them), and the frontier it captured (-1: none in flight). */
+  #flushing: Cohort | null = null;
+  #flushingFrontier = -1;
+  /** The waiters whose positions are beyond the flush in flight (or with none in flight). */
+  #next: Cohort | null = null;
+  /** A resolved promise of the durable frontier, handed to every wait already covered. */
+  #covered: Promise<number>;
+  #coveredThrough: number;
   #inFlight: Promise<void> | null = null;
   #again = false;
   #poison: KeelError | null = null;
@@ -52,6 +77,8 @@ export class GroupCommit {
     this.#target = target;
     this.#durable = durableThrough;
     this.#onFailure = onFailure;
+    this.#covered = Promise.resolve(durableThrough);
+    this.#coveredThrough = durableThrough;
   }
 
   /** Every position below this is durable. */
@@ -75,15 +102,17 @@ export class GroupCommit {
   /** Resolves with the durable frontier once it reaches `position`. */
   syncThrough(position: number): Promise<number> {
     if (this.#poison) return Promise.reject(this.#poisonedError());
-    if (position <= this.#durable) return Promise.resolve(this.#durable);
+    if (position <= this.#durable) return this.#coveredPromise();
     const written = this.#target.writtenThrough();
     if (position > written) {
       return Promise.reject(new KeelError('KEEL_BAD_ARGUMENT', `cannot sync through ${position}: only ${written} has been written`));
     }
-    return new Promise<number>((resolve, reject) => {
-      this.#waiters.push({ position, resolve, reject });
+    if (position <= this.#flushingFrontier) return (this.#flushing ??= new Cohort()).promise;
+    if (this.#next === null) {
+      this.#next = new Cohort();
       this.#schedule();
-    });
+    }
+    return this.#next.promise;
   }
 
   /** Makes everything written so far durable. */
@@ -137,9 +166,12 @@ export class GroupCommit {
   poison(cause: unknown): void {
     if (this.#poison) return;
     this.#poison = new KeelError('KEEL_POISONED', 'an earlier write or sync failed; reopen the store to recover what is durable', { cause });
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter.reject(cause);
+    const flushing = this.#flushing;
+    const next = this.#next;
+    this.#flushing = null;
+    this.#next = null;
+    flushing?.reject(cause);
+    next?.reject(cause);
   }
 
   /** Waits for the flush in flight, if any (used by close). */
@@ -176,7 +208,12 @@ export class GroupCommit {
   async #run(): Promise<void> {
     do {
       this.#again = false;
+      // The frontier first: every waiter of the next cohort called when its position was
+      // written, so this flush covers all of them.
       const frontier = this.#target.writtenThrough();
+      this.#flushing = this.#next;
+      this.#next = null;
+      this.#flushingFrontier = frontier;
       this.#flushes++;
       try {
         await this.#target.flush();
@@ -184,31 +221,43 @@ export class GroupCommit {
         this.#fail(error);
         break;
       }
-      // A syncSync may have failed while this flush ran: nothing more may become durable.
+      // A syncSync may have failed while this flush ran (and rejected the cohort): nothing more may become durable.
       if (this.#poison) break;
+      const cohort = this.#flushing;
+      this.#flushing = null;
+      this.#flushingFrontier = -1;
       if (frontier > this.#durable) this.#durable = frontier;
-      this.#settle();
-    } while (!this.#poison && (this.#again || this.#waiters.length > 0) && this.#target.writtenThrough() > this.#durable);
+      cohort?.resolve(this.#durable);
+    } while (!this.#poison && (this.#again || this.#next !== null) && this.#target.writtenThrough() > this.#durable);
+    this.#flushing = null;
+    this.#flushingFrontier = -1;
     this.#inFlight = null;
   }
 
-  /** A failed flush: the waiters get its error, later calls KEEL_POISONED, the store is told. */
+  /** A failed flush: its waiters and the next cohort get its error, later calls KEEL_POISONED, the store is told. */
   #fail(error: unknown): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
     this.poison(error);
     this.#onFailure?.(error);
-    for (const waiter of waiters) waiter.reject(error);
   }
 
+  /** After a syncSync: its frontier covers every waiter of both cohorts, whose positions were written before it began. */
   #settle(): void {
-    // A syncSync with no async waiter (one durable append at a time) allocates nothing.
-    if (this.#waiters.length === 0) return;
-    const pending: Waiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (waiter.position <= this.#durable) waiter.resolve(this.#durable);
-      else pending.push(waiter);
+    const flushing = this.#flushing;
+    const next = this.#next;
+    // The flush in flight still completes, with no cohort left; later waits it would have
+    // covered are covered by this frontier already.
+    this.#flushing = null;
+    this.#next = null;
+    flushing?.resolve(this.#durable);
+    next?.resolve(this.#durable);
+  }
+
+  /** A promise already resolved with the durable frontier, made once per frontier. */
+  #coveredPromise(): Promise<number> {
+    if (this.#coveredThrough !== this.#durable) {
+      this.#covered = Promise.resolve(this.#durable);
+      this.#coveredThrough = this.#durable;
     }
-    this.#waiters = pending;
+    return this.#covered;
   }
 }

@@ -27,6 +27,11 @@ export class GuardedIo extends InterceptedIo {
     this.#onFailure = onFailure;
   }
 
+  /** Whether an asynchronous mutating operation is running now (`settled()` would wait for it). */
+  get mutating(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** Resolves once the asynchronous mutating operations running now have settled. */
   settled(): Promise<unknown> {
     return this.#pending.size === 0 ? Promise.resolve() : Promise.allSettled([...this.#pending]);

@@ -81,6 +81,9 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   readonly #overlay: OverlayIo | null;
   readonly #baseIo: Io | null;
   #maintenance: Promise<unknown> = Promise.resolve();
+  /** The group commit's promise whose settled wrapper `#shared` is: see `#settledAfter`. */
+  #sharedFor: Promise<number> | null = null;
+  #shared: Promise<number> | null = null;
 
   protected constructor(setup: StoreSetup) {
     this.recovery = setup.recovery;
@@ -364,12 +367,22 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
 
   /**
    * A write or sync that background work started before this sync may still fail: resolve
-   * only once those settled, and never after any failure.
+   * only once those settled, and never after any failure. Waiters of one flush share the
+   * group commit's promise; while no such operation runs they share its wrapper too, so
+   * that many writers waiting on one fdatasync cost one wrapper, not one each.
    */
-  async #settledAfter(durable: Promise<number>): Promise<number> {
-    const running = this.io.settled();
+  #settledAfter(durable: Promise<number>): Promise<number> {
+    if (this.io.mutating) return this.#settledWhen(durable, this.io.settled());
+    if (durable !== this.#sharedFor) {
+      this.#sharedFor = durable;
+      this.#shared = this.#settledWhen(durable, null);
+    }
+    return this.#shared as Promise<number>;
+  }
+
+  async #settledWhen(durable: Promise<number>, running: Promise<unknown> | null): Promise<number> {
     const frontier = await durable;
-    await running;
+    if (running !== null) await running;
     const poison = this.#lifecycle.poisoned;
     if (poison !== null) throw poison;
     return frontier;
