@@ -14,6 +14,7 @@ describe('@keel/native exports', () => {
         'decodeScan',
         'faultInFreshMemory',
         'scanFrames',
+        'scanFramesAsync',
         'sealFrames',
         'crc32',
         'crc32c',
