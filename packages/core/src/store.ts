@@ -369,7 +369,9 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
    * A write or sync that background work started before this sync may still fail: resolve
    * only once those settled, and never after any failure. Waiters of one flush share the
    * group commit's promise; while no such operation runs they share its wrapper too, so
-   * that many writers waiting on one fdatasync cost one wrapper, not one each.
+   * that many writers waiting on one fdatasync cost one wrapper, not one each. A wrapper
+   * is shared only until it checks for poisoning: a caller that comes later gets its own
+   * check.
    */
   #settledAfter(durable: Promise<number>): Promise<number> {
     if (this.io.mutating) return this.#settledWhen(durable, this.io.settled());
@@ -381,11 +383,18 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   }
 
   async #settledWhen(durable: Promise<number>, running: Promise<unknown> | null): Promise<number> {
-    const frontier = await durable;
-    if (running !== null) await running;
-    const poison = this.#lifecycle.poisoned;
-    if (poison !== null) throw poison;
-    return frontier;
+    try {
+      const frontier = await durable;
+      // Awaited even when null: the guarded Io hears of an async failure in a promise
+      // reaction, and this turn lets a failure from the caller's own turn poison first.
+      await running;
+      const poison = this.#lifecycle.poisoned;
+      if (poison !== null) throw poison;
+      return frontier;
+    } finally {
+      // Checked (or failed): nobody may join this wrapper any more.
+      if (this.#sharedFor === durable) this.#sharedFor = null;
+    }
   }
 
   #poison(error: unknown): void {
