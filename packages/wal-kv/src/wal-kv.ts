@@ -15,10 +15,10 @@ import { decodeText, decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
 import { KeyIndex, READ_ABSENT } from './key-index.js';
+import { ownedCopy } from './owned-copy.js';
 import { CHECKPOINT_LOG_GROWTH_RATIO, COMPACT_LOG_BYTES_MIN } from './limits.js';
 import { LogWriter } from './writer.js';
 import { Maintenance } from './maintenance.js';
-import { ValueSlab } from './value-slab.js';
 import { normalizeOptions, type NormalizedOptions, type WalKvOptions } from './options.js';
 import { normalizeRange, type RangeOptions } from './range.js';
 import { ReadView } from './read-view.js';
@@ -80,7 +80,6 @@ export interface StoreState {
 export class WalKv<V = unknown> extends Store<WalKvStats> {
   readonly #state: StoreState;
   readonly #maintenance: Maintenance;
-  readonly #slab = new ValueSlab();
   #flushScheduled = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
@@ -186,16 +185,8 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     const state = this.#state;
     const { index } = state;
     const encoding = state.options.valueEncoding;
-    if (encoding === 'binary') {
-      // Binary values are verified and copied straight into their place in a slab.
-      const slab = this.#slab;
-      const into = slab.buffer;
-      const length = index.read(key, state.writer.mappedSegments, into, slab.offset);
-      if (length >= 0) return slab.take(length) as V;
-      return length === READ_ABSENT ? undefined : (this.#readFound() as V);
-    }
     const length = index.read(key, state.writer.mappedSegments, index.scratch, 0);
-    if (length >= 0) return decodeText(index.scratch.toString('utf8', 0, length), encoding) as V;
+    if (length >= 0) return (encoding === 'binary' ? ownedCopy(index.scratch, length) : decodeText(index.scratch.toString('utf8', 0, length), encoding)) as V;
     return length === READ_ABSENT ? undefined : (decodeValue(this.#readFound(), encoding) as V);
   }
 
