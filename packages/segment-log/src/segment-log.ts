@@ -437,6 +437,11 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // A segment is offered once its sealed index is durable: the writes running now first.
     // (One that failed poisoned the log, which every later call reports.)
     await this.#context.sealedWrites.settle().catch(() => undefined);
+    // And once it has its own name: a rename a roll left for later, now.
+    if (!this.isClosed && this.poisonedBy === null && this.#segments.some((segment) => segment.preparedPath !== null)) {
+      await this.maintain(() => takeOwnNames(this.#context)).catch(() => undefined);
+      this.#tiered.offerSealed(this.#segments);
+    }
     await this.#tiered.idle();
   }
 

@@ -137,6 +137,24 @@ describe('the next segment prepared ahead of its roll', () => {
     expect(reopened.nextOffset).toBe(6);
   });
 
+  it('does not stop retention: deleteBefore right after a roll into it deletes every segment below the new one, which takes its own name first', async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
+    log.appendBatch(values(0, 6));
+    await log.sync();
+    await backgroundWorkDone(log);
+    expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(true);
+    // Rolls into the prepared file; the flush it asks for and the deletion queue before the rename would.
+    log.appendBatch(values(6, 4));
+    expect(await log.deleteBefore(log.nextOffset)).toBe(2);
+    expect(log.segments().map((segment) => segment.baseOffset)).toEqual([8]);
+    expect(existsSync(join(dir, logName(8)))).toBe(true);
+    await log.close();
+    await using reopened = await SegmentLog.open(dir, { durability: EXPLICIT });
+    expect(reopened.recovery.actions).toEqual([]);
+    expect([reopened.startOffset, reopened.nextOffset]).toEqual([8, 10]);
+  });
+
   it('is left alone when a file not ours has its name, and the log rolls without it', async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
