@@ -14,9 +14,9 @@ import {
 } from './format.js';
 
 /**
- * The next segment's `.log`, made durable ahead of the roll that needs it: created, its
- * frame written and datasynced, and the directory synced, all in background work after a
- * flush (see roll-settle.ts). The append that rolls writes the header over the frame and
+ * The next segment's `.log`, made ahead of the roll that needs it, its directory entry
+ * durable: created, its frame written and the directory synced, in background work after
+ * a flush (see roll-settle.ts). The append that rolls writes the header over the frame and
  * keeps the handle; since the file's directory entry is durable already, the flush that
  * acknowledges the rolled batch syncs that file's data and no directory, and the rename to
  * the segment's own name comes later, off every sync's path. So a batch never waits on a
@@ -46,10 +46,12 @@ export class PreparedSegment {
   }
 
   /**
-   * Creates the file when its name is free and makes it durable, file then directory: only
+   * Creates the file when its name is free and makes its directory entry durable: only
    * then can a roll take it, and the flush after that roll claim records in it durable
-   * without a directory sync. A crash before the end leaves an unused file (or none), which
-   * open removes. A file there that this log did not make is left alone, and no file is
+   * without a directory sync. The frame itself is not synced: what a crash leaves of it
+   * (all, a part, zeros, nothing) is what open accepts of an unused file, and the flush
+   * that acknowledges records in the file datasyncs it, header and records, first. A
+   * crash before the end leaves an unused file (or none), which open removes. A file there that this log did not make is left alone, and no file is
    * prepared again. The caller has made any rename away from this name durable first: a
    * crash could otherwise keep the creation of the new file and lose the older rename.
    * A failure leaves the name taken (the guarded Io has poisoned the log).
@@ -61,7 +63,6 @@ export class PreparedSegment {
     const file = io.open(this.path, { createNew: true });
     try {
       file.writeSync(preparedFrame(this.#storeId), 0);
-      await file.datasync();
       await io.syncDir(this.#dir);
     } catch (error) {
       file.closeSync();

@@ -12,12 +12,12 @@ import type { WriterContext } from './writer.js';
  *
  * 1. A segment that started in the prepared file and whose header a flush made durable is
  *    renamed to its own name, and the directory synced.
- * 2. The next prepared file is made, durably (see prepared-segment.ts).
+ * 2. The next prepared file is made, its directory entry durable (see prepared-segment.ts).
  *
  * Why each crash point recovers every acknowledged record (the model: unsynced writes and
  * directory entries lost in any subset, writes torn, durable bytes damaged):
- * - Before a roll takes the prepared file, it holds only its frame (or less, before its
- *   syncs ended): open removes it as unused.
+ * - Before a roll takes the prepared file, it holds only its frame or less (its data is
+ *   never synced: a prefix, zeros or nothing of it): open removes it as unused.
  * - After the roll and before its flush ends, nothing in the new segment was acknowledged:
  *   the file under the prepared name holds the frame with some of the header and records
  *   over it, and open removes it, sets it aside or cuts its tail (`surveyPrepared`).
