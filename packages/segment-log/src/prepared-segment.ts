@@ -14,36 +14,56 @@ import {
 } from './format.js';
 
 /**
- * The next segment's `.log`, made ahead of the roll that needs it. A flush creates it (an
- * open and one small write on the calling thread while the flush's syncs run on the
- * threadpool); the append that rolls writes the header over its frame and keeps its
- * handle, and the next flush renames it to the segment's own name on the threadpool. So an
- * append that rolls creates no file and waits on no directory.
+ * The next segment's `.log`, made ahead of the roll that needs it, its directory entry
+ * durable: created, its frame written and the directory synced, in background work after
+ * a flush (see roll-settle.ts). The append that rolls writes the header over the frame and
+ * keeps the handle; since the file's directory entry is durable already, the flush that
+ * acknowledges the rolled batch syncs that file's data and no directory, and the rename to
+ * the segment's own name comes later, off every sync's path. So a batch never waits on a
+ * roll: no file is created on it and no directory synced.
  */
 export class PreparedSegment {
   readonly path: string;
+  readonly #dir: string;
   readonly #storeId: Uint8Array;
+  /** A file whose frame and directory entry are durable: ready for a roll. */
   #file: IoFile | null = null;
-  /** The name is taken: by a file not used yet, or by a segment a rename has not moved yet. */
+  /**
+   * The name is taken: by a file being prepared or not used yet, by a segment whose rename
+   * to its own name is not durable yet, or by a file this log did not make (then for good).
+   */
   #taken = false;
 
   constructor(dir: string, storeId: Uint8Array) {
+    this.#dir = dir;
     this.path = joinPath(dir, PREPARED_SEGMENT_NAME);
     this.#storeId = storeId;
   }
 
+  /** Whether `prepare` has anything to do: the name is free. */
+  get wanted(): boolean {
+    return !this.#taken;
+  }
+
   /**
-   * Creates the file when its name is free. Nothing is synced: until a roll uses it the
-   * file holds nothing anyone needs, and open removes it in whatever state a crash left.
-   * A file there that this log did not make is left alone, and no file is prepared again.
+   * Creates the file when its name is free and makes its directory entry durable: only
+   * then can a roll take it, and the flush after that roll claim records in it durable
+   * without a directory sync. The frame itself is not synced: what a crash leaves of it
+   * (all, a part, zeros, nothing) is what open accepts of an unused file, and the flush
+   * that acknowledges records in the file datasyncs it, header and records, first. A
+   * crash before the end leaves an unused file (or none), which open removes. A file there that this log did not make is left alone, and no file is
+   * prepared again. The caller has made any rename away from this name durable first: a
+   * crash could otherwise keep the creation of the new file and lose the older rename.
+   * A failure leaves the name taken (the guarded Io has poisoned the log).
    */
-  prepare(io: Io): void {
+  async prepare(io: Io): Promise<void> {
     if (this.#taken) return;
     this.#taken = true;
     if (io.stat(this.path) !== null) return;
     const file = io.open(this.path, { createNew: true });
     try {
       file.writeSync(preparedFrame(this.#storeId), 0);
+      await io.syncDir(this.#dir);
     } catch (error) {
       file.closeSync();
       throw error;
@@ -58,7 +78,7 @@ export class PreparedSegment {
     return file;
   }
 
-  /** The segment that took the file has its own name now: the next flush may prepare another. */
+  /** The segment that took the file has its own name now, durably: another may be prepared. */
   released(): void {
     this.#taken = false;
   }

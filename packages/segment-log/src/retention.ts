@@ -5,21 +5,25 @@ import type { Segment } from './segment.js';
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
  * one, nor one whose log a flush has not yet made durable (a roll leaves that to the next
- * flush, which may be using its file) or renamed from its prepared name, nor the one just
- * before a segment still under that name. The new log start (the first kept segment's base
- * offset) is made durable first, in the log-start checkpoint; from then on open treats
- * every segment below it as deleted, whichever of its files a crash leaves. So the files
- * are unlinked without a sync each and the directory is synced once at the end: a crash at
- * any point leaves a log with a prefix removed, never a hole. A segment whose sealed index
- * frames are still being written in the background (see `flushLog`) has its files removed
- * only once that write is done. Returns how many segments were deleted.
+ * flush, which may be using its file). Segments a roll started in the prepared file take
+ * their own names first (`takeOwnNames`, see roll-settle.ts), so that neither a deleted
+ * segment nor the one the checkpoint names is still under that name; one whose header no
+ * flush has made durable yet keeps it, and neither it nor the one just before it is
+ * deleted. The new log start (the first kept segment's base offset) is made durable
+ * first, in the log-start checkpoint; from then on open treats every segment below it as
+ * deleted, whichever of its files a crash leaves. So the files are unlinked without a sync
+ * each and the directory is synced once at the end: a crash at any point leaves a log
+ * with a prefix removed, never a hole. A segment whose sealed index frames are still being
+ * written in the background (see `flushLog`) has its files removed only once that write is
+ * done. Returns how many segments were deleted.
  *
  * The unlinks run on the threadpool: freeing a large file's blocks takes milliseconds
  * (about 4 ms for 4 MiB here, far more for a 1 GiB segment) that appends would otherwise
  * wait out. One segment's three files at a time, so that a long deletion never queues
  * ahead of more than three of a flush's fdatasyncs in the shared pool.
  */
-export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], shouldDelete: (segment: Segment) => boolean): Promise<number> {
+export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], shouldDelete: (segment: Segment) => boolean, takeOwnNames: () => Promise<void>): Promise<number> {
+  if (segments.some((segment) => segment.preparedPath !== null)) await takeOwnNames();
   let count = 0;
   while (count < segments.length - 1) {
     const segment = segments[count] as Segment;
@@ -27,7 +31,7 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
     count++;
   }
   // The checkpoint may name only a segment open can find by its name: one still under the
-  // prepared name may hold no durable header yet (its flush renames it and syncs it).
+  // prepared name holds no durable header yet.
   if (count > 0 && (segments[count] as Segment).preparedPath !== null) count--;
   if (count === 0) return 0;
   await syncNewEntries(io, dir, segments);

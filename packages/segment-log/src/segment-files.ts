@@ -15,9 +15,11 @@ export function headerFrame(baseOffset: number, storeId: Uint8Array): Uint8Array
  * flush, before it claims any offset here durable (see `flushLog`), and that flush creates
  * the index files. Until then nothing in this segment was acknowledged, so open may cut it
  * away after a crash. With `prepared`, the segment starts in a file prepared ahead (see
- * prepared-segment.ts), its header over that file's frame, and keeps the prepared name
- * until a flush renames it: no file is created here. With `headerWritten: false` the
- * caller writes the header itself, with the segment's first records (one write for both).
+ * prepared-segment.ts), whose directory entry is durable already, its header over that
+ * file's frame; it keeps the prepared name until background work renames it (see
+ * roll-settle.ts): no file is created here and no directory needs a sync. With
+ * `headerWritten: false` the caller writes the header itself, with the segment's first
+ * records (one write for both).
  */
 export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, from: { prepared?: IoFile | null; headerWritten?: boolean } = {}): Segment {
   const paths = segmentPaths(dir, baseOffset);
@@ -26,7 +28,7 @@ export function createSegment(io: Io, dir: string, baseOffset: number, files: Se
   segment.preparedPath = prepared?.path ?? null;
   segment.storeId = storeId;
   segment.durableBytes = 0;
-  segment.entryDurable = false;
+  segment.entryDurable = prepared !== null;
   if (from.headerWritten === false) return segment;
   try {
     segment.log.writeSync(headerFrame(baseOffset, storeId), 0);

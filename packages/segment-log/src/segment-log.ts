@@ -15,7 +15,7 @@ import {
   type StoreDirectory,
 } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
-import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName } from './format.js';
+import { CLEAN_SHUTDOWN_TEMPORARY_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, parseSegmentFileName, segmentName } from './format.js';
 import { PreparedSegment } from './prepared-segment.js';
 import { SealedIndexWrites } from './sealed-index-writes.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
@@ -30,6 +30,7 @@ import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
 import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, writeIndexTail, type WriterContext } from './writer.js';
+import { settleDue, settleRolls, takeOwnNames } from './roll-settle.js';
 import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
 
@@ -97,6 +98,10 @@ export class SegmentLog extends Store<SegmentLogStats> {
   readonly #liveIo: Io | null;
   /** Offload and remote reads (`options.tiered`), set once open has opened its journal. */
   #tiered: TieredStorage | null = null;
+  /** Background work after a flush is queued or running (see `#settleAfterFlush`). */
+  #settling = false;
+  /** A flush ended while it was: it may have left more, so it runs once more. */
+  #settleAgain = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files } = opened.recovered;
@@ -196,18 +201,49 @@ export class SegmentLog extends Store<SegmentLogStats> {
   protected handToOs(): void {}
 
   /**
-   * The group commit's flush: every segment with unsynced bytes and the directory; sealed
-   * segments' indexes follow in the background (see writer.ts). Hook: segments whole on
-   * disk go to the uploader (here, and as each index write finishes).
+   * The group commit's flush: every segment with unsynced bytes, and the directory when a
+   * roll created a file; sealed segments' indexes follow in the background (see
+   * writer.ts), and so does what a roll leaves for later (a rename, the next prepared
+   * file: see roll-settle.ts), off the path of every sync. Hook: segments whole on disk go
+   * to the uploader (here, as each index write finishes, and after each rename).
    */
   protected async flushToDisk(): Promise<void> {
     await flushLog(this.#context);
     this.#tiered?.offerSealed(this.#segments);
+    this.#settleAfterFlush();
   }
 
   protected flushToDiskSync(): void {
     flushLogSync(this.#context);
     this.#tiered?.offerSealed(this.#segments);
+    this.#settleAfterFlush();
+  }
+
+  /**
+   * Queues `settleRolls` as maintenance when it has anything to do, one task at a time.
+   * Nothing waits on the task but close (through the maintenance queue) and the
+   * maintenance queued after it; a failure poisons the log, which the next call reports.
+   * It is queued again only when a flush ended while it was queued or running (a flush is
+   * what makes a rename due): never in a loop of its own.
+   */
+  #settleAfterFlush(): void {
+    if (this.readOnly || this.isClosed || this.poisonedBy !== null) return;
+    if (this.#settling) {
+      this.#settleAgain = true;
+      return;
+    }
+    if (!settleDue(this.#context)) return;
+    this.#settling = true;
+    this.#settleAgain = false;
+    this.maintain(async () => {
+      await settleRolls(this.#context);
+      this.#tiered?.offerSealed(this.#segments);
+    })
+      .catch(() => undefined)
+      .finally(() => {
+        this.#settling = false;
+        if (this.#settleAgain) this.#settleAfterFlush();
+      });
   }
 
   read(offset: number, options: ReadOptions = {}): LogRecord[] {
@@ -401,6 +437,11 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // A segment is offered once its sealed index is durable: the writes running now first.
     // (One that failed poisoned the log, which every later call reports.)
     await this.#context.sealedWrites.settle().catch(() => undefined);
+    // And once it has its own name: a rename a roll left for later, now.
+    if (!this.isClosed && this.poisonedBy === null && this.#segments.some((segment) => segment.preparedPath !== null)) {
+      await this.maintain(() => takeOwnNames(this.#context)).catch(() => undefined);
+      this.#tiered.offerSealed(this.#segments);
+    }
     await this.#tiered.idle();
   }
 
@@ -416,12 +457,12 @@ export class SegmentLog extends Store<SegmentLogStats> {
     assertPosition(offset, 'offset');
     return this.maintain(() => {
       if (this.#tiered !== null) return this.#tiered.deleteBefore(this.localStartOffset, offset, this.#deleteLocal);
-      return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, (segment) => segment.nextOffset <= offset);
+      return this.#deleteLocal((segment) => segment.nextOffset <= offset);
     });
   }
 
   /** Hook for tiered retention: the local deletion, as retention.ts does it. */
-  readonly #deleteLocal = (shouldDelete: (segment: Segment) => boolean): Promise<number> => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, shouldDelete);
+  readonly #deleteLocal = (shouldDelete: (segment: Segment) => boolean): Promise<number> => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, shouldDelete, () => takeOwnNames(this.#context));
 
   /** Applies `retention` (bytes, then age), oldest sealed segment first; returns how many were deleted. */
   enforceRetention(): Promise<number> {
@@ -429,7 +470,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     return this.maintain(() => {
       const limits = this.#retentionLimits();
       if (this.#tiered !== null) return this.#tiered.enforceRetention(this.#segments, limits, this.#deleteLocal);
-      return deleteOldestWhile(this.#options.io, this.#dir, this.#segments, retentionPredicate(this.#segments, limits));
+      return this.#deleteLocal(retentionPredicate(this.#segments, limits));
     });
   }
 
@@ -516,6 +557,9 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // The record vouches for the sealed segments' index files: every write of them done first.
     await this.#context.sealedWrites.settle();
     if (!synced) return;
+    // The final flush may have left a rename for later: later is now (no next file is
+    // prepared: close would remove it).
+    await takeOwnNames(this.#context);
     writeIndexTail(this.#context);
     await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
   }
@@ -526,14 +570,17 @@ export class SegmentLog extends Store<SegmentLogStats> {
     // after it are not durable yet, and in the copy that one is the active segment.
     const durable = this.readOnly ? this.nextOffset : this.durableOffset;
     const last = this.#segments.findLast((segment) => segment.baseOffset < durable) ?? (this.#segments[0] as Segment);
-    // A prepared file is no data; the flush the backup began with renamed any segment that had its name.
+    // An unused prepared file is no data; a segment still under that name (its rename comes
+    // after the flush) is copied under its own.
     const names = storeFileNames(this.io, this.#dir, (name) => name === LOG_START_TEMPORARY_NAME || name === CLEAN_SHUTDOWN_TEMPORARY_NAME || name === PREPARED_SEGMENT_NAME);
+    const sources = names.map((name) => ({ path: joinPath(this.#dir, name), name }));
+    for (const segment of this.#segments) if (segment.preparedPath !== null) sources.push({ path: segment.preparedPath, name: `${segmentName(segment.baseOffset)}.log` });
+    const lastPath = last.preparedPath ?? last.paths.log;
     const files: { path: string; name: string; length: number }[] = [];
-    for (const name of names) {
+    for (const { path, name } of sources) {
       const segment = parseSegmentFileName(name);
       if (segment !== null && segment.baseOffset > last.baseOffset) continue;
-      const path = joinPath(this.#dir, name);
-      const length = path === last.paths.log ? (this.readOnly ? last.size : last.durableBytes) : (this.io.stat(path)?.size ?? 0);
+      const length = path === lastPath ? (this.readOnly ? last.size : last.durableBytes) : (this.io.stat(path)?.size ?? 0);
       files.push({ path, name, length });
     }
     return { directory: true, files };

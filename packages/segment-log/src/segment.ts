@@ -101,18 +101,17 @@ export class Segment {
   indexFiles: IndexFiles | null = null;
   /**
    * Where the `.log` is while it still has the prepared file's name (a roll took that file;
-   * a flush renames it), else null. Its file stays open meanwhile: nothing opens it by path.
+   * background work after a flush renames it), else null. Its file stays open meanwhile:
+   * nothing opens it by path.
    */
   preparedPath: string | null = null;
-  /** That rename while it runs on the threadpool. */
-  renaming: Promise<void> | null = null;
   /** Bytes of valid frames, header included. */
   size = HEADER_BYTES;
   /** Bytes known durable: 0 for a segment a roll created, until a flush syncs its header. */
   durableBytes = HEADER_BYTES;
   records = 0;
   sealed = false;
-  /** The directory entry is durable: false for a segment a roll created, until a flush syncs the directory. */
+  /** The directory entry is durable: false for a segment a roll created under its own name, until a flush syncs the directory. */
   entryDurable = true;
   /**
    * A sealed segment's index files durably hold their sealed frames. They are written only

@@ -1,4 +1,4 @@
-import { renameDurably, type Io } from '@keel/core';
+import type { Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
 import type { PreparedBatch } from './record.js';
@@ -24,7 +24,7 @@ export interface WriterContext {
   files: SealedFileCache;
   /** What runs of records are framed into before their write, reused from append to append. */
   buffer: WriteBuffer;
-  /** The next segment's file, made ahead by a flush so that a roll creates none. */
+  /** The next segment's file, made durable ahead (after a flush) so that a roll creates none and syncs no directory. */
   prepared: PreparedSegment;
   /** Sealed segments' index frames being written after the flush that made them due. */
   sealedWrites: SealedIndexWrites;
@@ -105,8 +105,8 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
 }
 
 /**
- * Seals the active segment and starts the next one at the following offset, in the file a
- * flush prepared when there is one (else in a file created here). No flush runs here (this
+ * Seals the active segment and starts the next one at the following offset, in the file
+ * prepared ahead when one is ready (else in a file created here). No flush runs here (this
  * is inside an append): `onRoll` asks the group commit for one, which makes the roll
  * durable off the event loop. With `writeHeader: false` the new segment's header is
  * returned for the caller to write with its first records, else written here (and null
@@ -128,7 +128,7 @@ interface FlushPlan {
   logs: { segment: Segment; size: number }[];
   /** Sealed segments whose index files do not yet durably hold their sealed frames. */
   sealed: Segment[];
-  /** Segments whose directory entry a roll created since the last directory sync. */
+  /** Segments a roll created under their own name (no prepared file was ready) since the last directory sync. */
   entries: Segment[];
 }
 
@@ -144,28 +144,29 @@ function planFlush(context: WriterContext): FlushPlan {
 
 /**
  * The group commit's flush, off the event loop, in one disk round: side by side, every
- * segment with unsynced bytes (the sealed ones a roll left behind too) and the directory
- * entries of the segments rolls created since the last flush (their index files are created
- * first, on this thread while the datasyncs run, so that the same directory sync covers
- * them; a segment still under its prepared name is renamed, and that rename's directory
- * sync is the one). Once those are durable the flush resolves: every offset it claims is
- * then in a durable log, behind a durable header, under a durable directory entry, and
- * every segment before it is durable too.
+ * segment with unsynced bytes (the sealed ones a roll left behind too) and, when a roll
+ * found no prepared file ready and created a segment under its own name, the directory
+ * (that segment's index files are created first, on this thread while the datasyncs run,
+ * so that the same directory sync covers them). A roll into the prepared file adds no
+ * directory sync: that file's directory entry was durable before the roll, and its rename
+ * to the segment's own name comes after, in background work (see roll-settle.ts). Once
+ * those are durable the flush resolves: every offset it claims is then in a durable log,
+ * behind a durable header, under a durable directory entry (under one of its two names),
+ * and every segment before it is durable too.
  *
  * The index frames of the sealed segments this made whole are not needed for that: they
- * are written after, in the background (`SealedIndexWrites`), while this thread prepares
- * the next segment's file. Crash argument: open takes a sealed frame on disk as proof that
- * the segment's whole log, the next segment's header and the next segment's directory
- * entry were durable (see `surveySegments`), and refuses a log that then disagrees as
- * damage. So a frame is written only once all three are durable: `sealedIndexDue` checks
- * them, and the write starts only after the syncs that made them so completed, never in
- * the same round (a frame made durable beside the next header could outlive a crash that
- * lost the header, make its segment active again and then refuse it). A crash after the
- * flush resolved and before the frames are durable leaves the sealed segment's index files
- * with their entries from when it was active, none, or a torn frame: open cannot load those
- * as a sealed index, reads the whole log, finds exactly the records the next segment's
- * base offset calls for, keeps the segment ('rescanned') and rewrites its index files.
- * Nothing acknowledged rests on the frames.
+ * are written after, in the background (`SealedIndexWrites`). Crash argument: open takes
+ * a sealed frame on disk as proof that the segment's whole log, the next segment's header
+ * and the next segment's directory entry were durable (see `surveySegments`), and refuses
+ * a log that then disagrees as damage. So a frame is written only once all three are
+ * durable: `sealedIndexDue` checks them, and the write starts only after the syncs that
+ * made them so completed, never in the same round (a frame made durable beside the next
+ * header could outlive a crash that lost the header, make its segment active again and
+ * then refuse it). A crash after the flush resolved and before the frames are durable
+ * leaves the sealed segment's index files with their entries from when it was active,
+ * none, or a torn frame: open cannot load those as a sealed index, reads the whole log,
+ * finds exactly the records the next segment's base offset calls for, keeps the segment
+ * ('rescanned') and rewrites its index files. Nothing acknowledged rests on the frames.
  *
  * None of that work is lost sight of: each flush waits for the writes that were running
  * when it started its own before it resolves (and so fails, poisoned, after one that
@@ -188,11 +189,7 @@ export async function flushLog(context: WriterContext): Promise<void> {
   for (const segment of plan.sealed) {
     if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => rewriteIndexFiles(context.io, sealed));
   }
-  try {
-    context.prepared.prepare(context.io);
-  } finally {
-    await context.sealedWrites.settle(earlier);
-  }
+  await context.sealedWrites.settle(earlier);
 }
 
 /**
@@ -209,35 +206,18 @@ async function whileRunning(running: readonly Promise<unknown>[], work: () => vo
   }
 }
 
-/**
- * Makes the directory entries of new segments durable: by renaming the one still under
- * its prepared name (a rename that syncs the directory, on the threadpool), else with one
- * directory sync. Either sync covers every entry made before it started.
- */
+/** One directory sync for the segments rolls created under their own names: it covers every entry made before it started. */
 async function syncEntries(context: WriterContext, entries: readonly Segment[]): Promise<void> {
   if (entries.length === 0) return;
-  const renames = entries.filter((segment) => segment.preparedPath !== null).map((segment) => renameToOwnName(context, segment));
-  await (renames.length > 0 ? Promise.all(renames) : context.io.syncDir(context.dir));
+  await context.io.syncDir(context.dir);
   for (const segment of entries) segment.entryDurable = true;
-}
-
-function renameToOwnName(context: WriterContext, segment: Segment): Promise<void> {
-  segment.renaming ??= (async () => {
-    await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
-    segment.preparedPath = null;
-    segment.renaming = null;
-    context.prepared.released();
-  })();
-  return segment.renaming;
 }
 
 /**
  * `flushLog` on the calling thread (`syncSync`, whose contract is to block): the same steps,
  * one after another, the sealed frames included. A sealed segment whose frames an async
  * flush is writing in the background is left to that write (it cannot be waited for here);
- * one that already failed fails this too. A segment still under its prepared name is renamed here, unless an
- * async flush is renaming it on the threadpool now: then the directory sync makes its entry
- * durable under whichever name it has, and open takes it under either.
+ * one that already failed fails this too.
  */
 export function flushLogSync(context: WriterContext): void {
   context.sealedWrites.throwIfFailed();
@@ -247,30 +227,22 @@ export function flushLogSync(context: WriterContext): void {
     segmentDurableThrough(segment, size);
   }
   if (plan.entries.length > 0) {
-    for (const segment of plan.entries) {
-      ensureIndexFiles(context.io, segment);
-      if (segment.preparedPath !== null && segment.renaming === null) renameToOwnNameSync(context, segment);
-    }
+    for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
   }
   for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
 }
 
-function renameToOwnNameSync(context: WriterContext, segment: Segment): void {
-  context.io.rename(segment.preparedPath as string, segment.paths.log);
-  segment.preparedPath = null;
-  context.prepared.released();
-}
-
 /**
  * A sealed segment's index frames go to disk once its whole log is durable and the next
  * segment's header and directory entry are too, never before, and once only (not while a
- * write of them runs). Retention may have deleted the segment while the flush waited: then
+ * write of them runs). A segment still under the prepared name qualifies too: open finds
+ * its log there. Retention may have deleted the segment while the flush waited: then
  * nothing is written.
  */
 function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
-  if (!segment.sealed || segment.indexDurable || segment.indexWriting !== null || segment.durableBytes < segment.size || segment.preparedPath !== null) return false;
+  if (!segment.sealed || segment.indexDurable || segment.indexWriting !== null || segment.durableBytes < segment.size) return false;
   const position = context.segments.indexOf(segment);
   const next = position >= 0 ? context.segments[position + 1] : undefined;
   return next !== undefined && next.entryDurable && next.durableBytes >= HEADER_BYTES;

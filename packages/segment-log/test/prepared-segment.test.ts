@@ -12,13 +12,49 @@ const EXPLICIT = { mode: 'explicit' } as const;
 /** The header and four records of 100-byte values (12 + 26 + 100 bytes framed). */
 const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 100);
 
-/** Counts the files an Io creates. */
-class CreationCounter extends InterceptedIo {
+/**
+ * Counts the files an Io creates and its directory syncs, and can hold every directory
+ * sync back (each waits, started, until `release`).
+ */
+class DirectorySyncGate extends InterceptedIo {
   creates = 0;
+  directorySyncs = 0;
+  #gate: Promise<void> | null = null;
+  #open: (() => void) | null = null;
+
+  hold(): void {
+    this.#gate = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+
+  release(): void {
+    this.#open?.();
+    this.#gate = null;
+  }
+
   protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
     if (operation === 'open-create') this.creates++;
+    if (operation === 'sync-dir') this.directorySyncs++;
     return super.aroundSync(operation, path, run);
   }
+
+  protected override async aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    if (operation === 'sync-dir') {
+      this.directorySyncs++;
+      if (this.#gate !== null) await this.#gate;
+    }
+    return super.aroundAsync(operation, path, run);
+  }
+}
+
+/**
+ * Waits for what a roll leaves to background work (the rename, the next prepared file):
+ * that work runs one task at a time, so a retention pass queued now (with no limit set,
+ * it deletes nothing) ends after it.
+ */
+async function backgroundWorkDone(log: SegmentLog): Promise<void> {
+  expect(await log.enforceRetention()).toBe(0);
 }
 
 function values(from: number, count: number): { value: Uint8Array }[] {
@@ -54,20 +90,26 @@ async function readAll(log: SegmentLog): Promise<string[]> {
 }
 
 describe('the next segment prepared ahead of its roll', () => {
-  it('is made by a flush, taken by the append that rolls (which creates no file), renamed by the next flush and removed at close', async () => {
+  it('is made durably after a flush, taken by the append that rolls (which creates no file), renamed after the next flush and removed at close', async () => {
     const dir = tempDir();
-    const io = new CreationCounter(nativeIo);
+    const io = new DirectorySyncGate(nativeIo);
     const log = await SegmentLog.open(dir, { io, durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
     log.appendBatch(values(0, 2));
     await log.sync();
-    expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(true);
+    await backgroundWorkDone(log);
+    expect(readFileSync(join(dir, PREPARED_SEGMENT_NAME))).toEqual(Buffer.from(preparedFrame(storeIdOf(dir))));
     const before = io.creates;
     log.appendBatch(values(2, 4));
     expect(io.creates).toBe(before);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
-    await log.sync();
+    // The sync of the batch that rolled resolves while every directory sync is held back.
+    io.hold();
+    expect(await log.sync()).toBe(6);
+    expect(existsSync(join(dir, logName(4)))).toBe(false);
+    io.release();
+    await backgroundWorkDone(log);
     expect(existsSync(join(dir, logName(4)))).toBe(true);
-    // The flush that renamed it prepared the next one.
+    // The background work that renamed it prepared the next one.
     expect(readFileSync(join(dir, PREPARED_SEGMENT_NAME))).toEqual(Buffer.from(preparedFrame(storeIdOf(dir))));
     expect(await readAll(log)).toEqual(values(0, 6).map(({ value }) => new TextDecoder().decode(value).slice(0, 10)));
     await log.close();
@@ -77,18 +119,40 @@ describe('the next segment prepared ahead of its roll', () => {
     expect(reopened.nextOffset).toBe(6);
   });
 
-  it('works the same through syncSync, which renames on the calling thread', async () => {
+  it('works the same through syncSync, which syncs no directory for a roll into it', async () => {
     const dir = tempDir();
-    const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
+    const io = new DirectorySyncGate(nativeIo);
+    const log = await SegmentLog.open(dir, { io, durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
     log.appendBatch(values(0, 2));
     await log.sync();
+    await backgroundWorkDone(log);
     log.appendBatch(values(2, 4));
+    const directorySyncs = io.directorySyncs;
     expect(log.syncSync()).toBe(6);
-    expect(existsSync(join(dir, logName(4)))).toBe(true);
+    expect(io.directorySyncs).toBe(directorySyncs);
     await log.close();
+    expect(existsSync(join(dir, logName(4)))).toBe(true);
     await using reopened = await SegmentLog.open(dir, { durability: EXPLICIT });
     expect(reopened.recovery.actions).toEqual([]);
     expect(reopened.nextOffset).toBe(6);
+  });
+
+  it('does not stop retention: deleteBefore right after a roll into it deletes every segment below the new one, which takes its own name first', async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
+    log.appendBatch(values(0, 6));
+    await log.sync();
+    await backgroundWorkDone(log);
+    expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(true);
+    // Rolls into the prepared file; the flush it asks for and the deletion queue before the rename would.
+    log.appendBatch(values(6, 4));
+    expect(await log.deleteBefore(log.nextOffset)).toBe(2);
+    expect(log.segments().map((segment) => segment.baseOffset)).toEqual([8]);
+    expect(existsSync(join(dir, logName(8)))).toBe(true);
+    await log.close();
+    await using reopened = await SegmentLog.open(dir, { durability: EXPLICIT });
+    expect(reopened.recovery.actions).toEqual([]);
+    expect([reopened.startOffset, reopened.nextOffset]).toEqual([8, 10]);
   });
 
   it('is left alone when a file not ours has its name, and the log rolls without it', async () => {

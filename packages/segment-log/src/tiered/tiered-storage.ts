@@ -92,13 +92,14 @@ export class TieredStorage {
 
   /**
    * Hands every sealed segment that is whole on disk (log and sealed indexes durable) and
-   * has no finished copy to the uploader. Called after each flush; never waits.
+   * has no finished copy to the uploader, once it has its own name (the uploader reads it by
+   * that name; see roll-settle.ts). Called after each flush and rename; never waits.
    */
   offerSealed(segments: readonly Segment[]): void {
     // Close's final flush comes after the uploader stopped: what it seals is offered at the next open.
     if (this.#uploader === null || this.#closing) return;
     for (const segment of segments) {
-      if (!segment.sealed || !segment.indexDurable || segment.durableBytes < segment.size || segment.records === 0) continue;
+      if (!segment.sealed || !segment.indexDurable || segment.durableBytes < segment.size || segment.records === 0 || segment.preparedPath !== null) continue;
       if (this.#offered.has(segment.baseOffset)) continue;
       this.#offered.add(segment.baseOffset);
       this.#uploader.enqueue({ baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, maxTimestamp: segment.maxTimestamp, paths: segment.paths });

@@ -1,0 +1,69 @@
+import { renameDurably } from '@keel/core';
+import { HEADER_BYTES } from './format.js';
+import { ensureIndexFiles } from './index-files.js';
+import type { Segment } from './segment.js';
+import type { WriterContext } from './writer.js';
+
+/**
+ * What a roll leaves for later, done after the flushes that acknowledge records and never
+ * on their path. The log runs it as maintenance (one task at a time with retention, after
+ * the flush in flight), once after each flush that leaves it something to do; close runs
+ * the renames once more after the final flush.
+ *
+ * 1. A segment that started in the prepared file and whose header a flush made durable is
+ *    renamed to its own name, and the directory synced.
+ * 2. The next prepared file is made, its directory entry durable (see prepared-segment.ts).
+ *
+ * Why each crash point recovers every acknowledged record (the model: unsynced writes and
+ * directory entries lost in any subset, writes torn, durable bytes damaged):
+ * - Before a roll takes the prepared file, it holds only its frame or less (its data is
+ *   never synced: a prefix, zeros or nothing of it): open removes it as unused.
+ * - After the roll and before its flush ends, nothing in the new segment was acknowledged:
+ *   the file under the prepared name holds the frame with some of the header and records
+ *   over it, and open removes it, sets it aside or cuts its tail (`surveyPrepared`).
+ * - Once the flush ends, the header and the records it claims are durable in a file whose
+ *   directory entry was durable before the roll: open finds the segment under the
+ *   prepared name and gives it its own (`takeOwnName` in recovery). No directory sync was
+ *   needed for that flush.
+ * - The rename in step 1 may or may not survive until its directory sync ends: the file
+ *   is found under one name or the other, with the same durable bytes. The active
+ *   segment's index files, created here just before the rename, are caches covered by the
+ *   same directory sync; missing, open rebuilds them from the log.
+ * - Step 2 creates a file under the prepared name only after that rename is durable: a
+ *   crash could otherwise keep the new creation and lose the rename, and the segment's
+ *   only name would then be the new, empty file's.
+ * - A sealed segment's index frames may be written while it is still under the prepared
+ *   name (open finds the log there and the index files under its own base): they prove
+ *   what they always prove, see `flushLog`.
+ * - Retention renames first too (`takeOwnNames`): a log-start checkpoint only ever names a
+ *   segment under its own name, and no segment under the prepared name is deleted.
+ */
+export async function settleRolls(context: WriterContext, prepareNext = true): Promise<void> {
+  await takeOwnNames(context);
+  if (prepareNext) await context.prepared.prepare(context.io);
+}
+
+/** Whether `settleRolls` has anything to do. */
+export function settleDue(context: WriterContext): boolean {
+  return context.prepared.wanted || context.segments.some(awaitingRename);
+}
+
+/** Step 1 alone: every segment under the prepared name whose header is durable takes its own name. */
+export async function takeOwnNames(context: WriterContext): Promise<void> {
+  for (const segment of [...context.segments]) {
+    if (awaitingRename(segment)) await takeOwnName(context, segment);
+  }
+}
+
+/** Under the prepared name, with a header a flush made durable. */
+function awaitingRename(segment: Segment): boolean {
+  return segment.preparedPath !== null && segment.durableBytes >= HEADER_BYTES;
+}
+
+async function takeOwnName(context: WriterContext, segment: Segment): Promise<void> {
+  // The active segment's index files: created before the rename, whose directory sync covers them.
+  ensureIndexFiles(context.io, segment);
+  await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
+  segment.preparedPath = null;
+  context.prepared.released();
+}

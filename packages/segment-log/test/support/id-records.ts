@@ -1,0 +1,29 @@
+import { expect } from 'vitest';
+import type { SegmentLog } from '../../src/index.js';
+
+/** Records whose value is their 8-byte id (12 + 26 + 8 bytes framed), for crash tests that check order and count. */
+export function record(id: number): { value: Uint8Array } {
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setFloat64(0, id, true);
+  return { value };
+}
+
+export function idOf(value: Uint8Array): number {
+  return new DataView(value.buffer, value.byteOffset, value.byteLength).getFloat64(0, true);
+}
+
+/**
+ * A log reopened after a crash holds ids 0, 1, … in order, at least `required` of them,
+ * and takes a write after them that is itself durable. Closes the log.
+ */
+export async function expectReopened(log: SegmentLog, required: number): Promise<void> {
+  try {
+    const ids = log.read(log.startOffset, { maxBytes: 1 << 20 }).map((found) => idOf(found.value));
+    expect(ids).toEqual(ids.map((_, index) => index));
+    expect(ids.length).toBeGreaterThanOrEqual(required);
+    log.appendBatch([record(ids.length)]);
+    expect(await log.sync()).toBe(ids.length + 1);
+  } finally {
+    await log.close();
+  }
+}
