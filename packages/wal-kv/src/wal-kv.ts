@@ -25,7 +25,7 @@ import { ReadView } from './read-view.js';
 import { ReleasingIterator } from './releasing-iterator.js';
 import type { ViewOverlay } from './view-overlay.js';
 import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
-import { captureBeforeWrite, logOf, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
+import { captureReplaced, logOf, newestViewSeq, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
 
@@ -422,12 +422,13 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     const state = this.#state;
     if (record.operations.length === 0) return state.lastSeq;
     if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
-    captureBeforeWrite(state, record.operations);
+    const captureSeq = newestViewSeq(state);
     // The index refuses, before the record is sealed or counted as written, a write that
     // would take the key count above the limit: nothing of it reaches the log.
-    if (!state.writer.appendRecord(record.operations, record.payloadBytes, state.lastSeq + 1, state.index, state.options.keysMax)) {
+    if (!state.writer.appendRecord(record.operations, record.payloadBytes, state.lastSeq + 1, state.index, state.options.keysMax, captureSeq)) {
       throw new KeelError('KEEL_TOO_LARGE', `this write would leave more than ${state.options.keysMax} keys in the store (keysMax). Nothing was written`);
     }
+    if (captureSeq > 0) captureReplaced(state);
     state.lastSeq += record.operations.length;
     this.#scheduleFlush();
     this.wrote(record.operations.length);
