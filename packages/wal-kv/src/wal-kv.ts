@@ -400,7 +400,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     this.assertWritable();
     const record = emptyRecord();
     prepare(record);
-    prepareCondition(record.operations[0]!.key, type, seq ?? undefined, seq === null ? true : undefined, record);
+    prepareCondition(record.keys[0]!, type, seq ?? undefined, seq === null ? true : undefined, record);
     return this.#writeIf(finish(record));
   }
 
@@ -420,18 +420,18 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
 
   #write(record: PreparedRecord): number {
     const state = this.#state;
-    if (record.operations.length === 0) return state.lastSeq;
+    if (record.keys.length === 0) return state.lastSeq;
     if (!state.writer.fits(record.payloadBytes)) state.writer.flush();
     const captureSeq = newestViewSeq(state);
     // The index refuses, before the record is sealed or counted as written, a write that
     // would take the key count above the limit: nothing of it reaches the log.
-    if (!state.writer.appendRecord(record.operations, record.payloadBytes, state.lastSeq + 1, state.index, state.options.keysMax, captureSeq)) {
+    if (!state.writer.appendRecord(record, state.lastSeq + 1, state.index, state.options.keysMax, captureSeq)) {
       throw new KeelError('KEEL_TOO_LARGE', `this write would leave more than ${state.options.keysMax} keys in the store (keysMax). Nothing was written`);
     }
     if (captureSeq > 0) captureReplaced(state);
-    state.lastSeq += record.operations.length;
+    state.lastSeq += record.keys.length;
     this.#scheduleFlush();
-    this.wrote(record.operations.length);
+    this.wrote(record.keys.length);
     this.#maybeMaintain();
     return state.lastSeq;
   }

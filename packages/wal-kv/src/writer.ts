@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordFrame, type Operation } from './format.js';
+import type { PreparedRecord } from './batch.js';
+import { VALUE_CRC_BYTES, encodeRecordFrame } from './format.js';
 import type { KeyIndex } from './key-index.js';
 import { WRITE_BUFFER_BYTES } from './limits.js';
 import { LogReader } from './reader.js';
@@ -69,15 +70,15 @@ export class LogWriter {
    * record replaced that those views still see in `index.captured`, their keys in this
    * buffer (see `bufferedBytesAt`).
    */
-  appendRecord(operations: readonly Operation[], payloadBytes: number, firstSeq: number, index: KeyIndex, keysMax: number, captureSeq: number): boolean {
-    const frameBytes = payloadBytes + FRAME_OVERHEAD_BYTES;
+  appendRecord(record: PreparedRecord, firstSeq: number, index: KeyIndex, keysMax: number, captureSeq: number): boolean {
+    const frameBytes = record.payloadBytes + FRAME_OVERHEAD_BYTES;
     this.#reserve(frameBytes);
     const start = this.#buffered;
-    const end = encodeRecordFrame(this.#buffer, start, operations, payloadBytes, firstSeq);
+    const end = encodeRecordFrame(this.#buffer, start, record.keys, record.values, record.payloadBytes, firstSeq);
     const frameStart = this.flushedThrough + start;
     const committed =
       captureSeq > 0
-        ? index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation, captureSeq, index.capturedFor(operations.length))
+        ? index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation, captureSeq, index.capturedFor(record.keys.length))
         : index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation);
     if (!committed) return false;
     this.#buffered += frameBytes;
