@@ -13,6 +13,7 @@ export type KeyBytes = string | Uint8Array;
 export type KeyEncoding = 'utf8' | 'binary';
 export type ValueEncoding = 'binary' | 'utf8' | 'json';
 
+const NON_ASCII = /[^\x00-\x7f]/;
 /**
  * Below this many characters a string key is copied a character at a time: cheaper than
  * the call into Buffer's encoder, whose fixed cost dominates for keys of a few dozen bytes.
@@ -29,17 +30,11 @@ export function keyBytesOf(key: unknown, name = 'key'): KeyBytes {
 /** The byte form of a range bound or prefix: a key that may be empty. */
 export function boundBytesOf(key: unknown, name: string): KeyBytes {
   let bytes: KeyBytes;
-  if (typeof key === 'string') bytes = isAscii(key) ? key : Buffer.from(key, 'utf8');
+  if (typeof key === 'string') bytes = NON_ASCII.test(key) ? Buffer.from(key, 'utf8') : key;
   else if (key instanceof Uint8Array) bytes = key;
   else throw badArgument(`${name} must be a string or a Uint8Array, got ${describeType(key)}`);
   if (bytes.length > KEY_BYTES_MAX) throw new KeelError('KEEL_TOO_LARGE', `${name} is ${bytes.length} bytes; the maximum is ${KEY_BYTES_MAX}`);
   return bytes;
-}
-
-/** Whether every character of `key` is ASCII (a loop the JIT inlines: cheaper than a regular expression for keys of a few dozen characters). */
-function isAscii(key: string): boolean {
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 /** A key's bytes as a Uint8Array (an ASCII string's latin1 bytes are its UTF-8 bytes). */
