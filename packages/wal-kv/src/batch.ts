@@ -89,6 +89,26 @@ export function preparePutBatch(entries: unknown, encoding: ValueEncoding): Prep
   return finish(record);
 }
 
+/** `preparePutBatch` of keys and values given as two arrays of one length (no pair per put). */
+export function preparePutColumns(keys: unknown, values: unknown, encoding: ValueEncoding): PreparedRecord {
+  assertArray(keys, 'keys');
+  assertArray(values, 'values');
+  if (keys.length !== values.length) throw badArgument(`putBatch keys and values must be of one length, got ${keys.length} keys and ${values.length} values`);
+  checkCount(keys.length);
+  const record = emptyRecord();
+  for (let i = 0; i < keys.length; i++) preparePut(keys[i], values[i], encoding, record);
+  return finish(record);
+}
+
+/** Deletes of every key of `keys`, for one record. */
+export function prepareDeleteBatch(keys: unknown): PreparedRecord {
+  assertArray(keys, 'keys');
+  checkCount(keys.length);
+  const record = emptyRecord();
+  for (const key of keys) prepareDelete(key, record);
+  return finish(record);
+}
+
 export function finish(record: PreparedRecord): PreparedRecord {
   if (record.payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
     throw new KeelError('KEEL_TOO_LARGE', `batch is ${record.payloadBytes} bytes; one record holds at most ${RECORD_PAYLOAD_BYTES_MAX}`);

@@ -10,7 +10,7 @@ import {
   type Io,
   type StoreDirectory,
 } from '@keel/core';
-import { prepareBatch, prepareCondition, prepareDelete, preparePut, preparePutBatch, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
+import { prepareBatch, prepareCondition, prepareDelete, prepareDeleteBatch, preparePut, preparePutBatch, preparePutColumns, emptyRecord, finish, type BatchOperation, type ConditionalBatchOperation, type PreparedRecord } from './batch.js';
 import { decodeText, decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { logFileName, snapshotFileName } from './format.js';
 import { IDENTITY_FILE_NAME } from './store-identity.js';
@@ -137,9 +137,23 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
   }
 
   /** Writes every pair as one atomic record; returns the seq of the last. */
-  putBatch(entries: ReadonlyArray<readonly [Key, V]>): number {
+  putBatch(entries: ReadonlyArray<readonly [Key, V]>): number;
+  /**
+   * Writes `values[i]` under `keys[i]` for every i as one atomic record (the arrays must
+   * be of one length); returns the seq of the last. The same record as the pairs' form,
+   * without a pair to build per put.
+   */
+  putBatch(keys: ReadonlyArray<Key>, values: ReadonlyArray<V>): number;
+  putBatch(entriesOrKeys: ReadonlyArray<readonly [Key, V]> | ReadonlyArray<Key>, values?: ReadonlyArray<V>): number {
     this.assertWritable();
-    return this.#write(preparePutBatch(entries, this.#state.options.valueEncoding));
+    const encoding = this.#state.options.valueEncoding;
+    return this.#write(values === undefined ? preparePutBatch(entriesOrKeys, encoding) : preparePutColumns(entriesOrKeys, values, encoding));
+  }
+
+  /** Deletes every key as one atomic record (each logged, present or not); returns the seq of the last. */
+  deleteBatch(keys: ReadonlyArray<Key>): number {
+    this.assertWritable();
+    return this.#write(prepareDeleteBatch(keys));
   }
 
   /**
