@@ -235,8 +235,14 @@ export interface KeyTable {
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
    * to fill) and applies it, unless it would leave more than `keysMax` keys and more
    * than now: then it changes nothing and returns false.
+   *
+   * With read views open, `captureSeq` is the newest view's seq: each entry the record
+   * replaces or removes that was written at or before it is reported in `captured`
+   * before it changes: `captured[0]` is their count, then per entry 7 fields (the
+   * offset of its key in `buffer`, then the six fields `find` writes). `captured`
+   * must hold 1 + 7 fields per operation.
    */
-  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number): boolean;
+  commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number, captureSeq?: number, captured?: Float64Array): boolean;
   /**
    * Applies a record read back (frame CRC checked) whose payload is at log offset
    * `payloadOffset` of log generation `generation` (its place must say so); seqs must

@@ -15,15 +15,27 @@ function placeOf(frameOffset: number, generation: number): number {
 
 /** A wal-kv record frame of puts (seqs from `firstSeq`) with its place and CRC slots left empty. */
 function putFrame(entries: Array<[string, string]>, firstSeq: number): Buffer {
+  return recordFrame(entries, firstSeq);
+}
+
+/** `putFrame` for keys and values given as bytes (any UTF-8). */
+function putBytesFrame(entries: Array<[Buffer, Buffer]>, firstSeq: number): Buffer {
+  const latin1 = entries.map(([key, value]) => [key.toString('latin1'), value.toString('latin1')] as [string, string]);
+  return putFrame(latin1, firstSeq);
+}
+
+/** A record frame of puts (`value` a string) and deletes (`value` null), seqs from `firstSeq`, place and CRC slots empty. */
+function recordFrame(operations: Array<[string, string | null]>, firstSeq: number): Buffer {
   const parts: Buffer[] = [Buffer.alloc(8)];
-  parts[0]!.writeUInt32LE(entries.length);
-  entries.forEach(([key, value], i) => {
+  parts[0]!.writeUInt32LE(operations.length);
+  operations.forEach(([key, value], i) => {
     const header = Buffer.alloc(15);
-    header.writeUInt8(1, 0);
+    header.writeUInt8(value === null ? 2 : 1, 0);
     header.writeUInt16LE(key.length, 1);
-    header.writeUInt32LE(value.length, 3);
+    header.writeUInt32LE(value?.length ?? 0, 3);
     header.writeBigUInt64LE(BigInt(firstSeq + i), 7);
-    parts.push(header, Buffer.from(key, 'latin1'), Buffer.alloc(4), Buffer.from(value, 'latin1'));
+    parts.push(header, Buffer.from(key, 'latin1'));
+    if (value !== null) parts.push(Buffer.alloc(4), Buffer.from(value, 'latin1'));
   });
   const payload = Buffer.concat(parts);
   const frame = Buffer.alloc(payload.length + 12);
@@ -31,12 +43,6 @@ function putFrame(entries: Array<[string, string]>, firstSeq: number): Buffer {
   frame.writeUInt32LE(payload.length, 4);
   payload.copy(frame, 8);
   return frame;
-}
-
-/** `putFrame` for keys and values given as bytes (any UTF-8). */
-function putBytesFrame(entries: Array<[Buffer, Buffer]>, firstSeq: number): Buffer {
-  const latin1 = entries.map(([key, value]) => [key.toString('latin1'), value.toString('latin1')] as [string, string]);
-  return putFrame(latin1, firstSeq);
 }
 
 describe('KeyTable', () => {
@@ -104,6 +110,49 @@ describe('KeyTable', () => {
     const ranged = new Float64Array(6 * 10);
     expect(table.range(null, true, null, true, false, 10, ranged, Buffer.alloc(100))).toBe(3);
     expect([ranged[5], ranged[11], ranged[17]]).toEqual([0, 0, 1]);
+  });
+
+  it('applies batches of puts and deletes as a model map would, and reports each entry a batch replaces that was written at or before captureSeq, as it was before', () => {
+    const operation = fc.tuple(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('').map((c) => `key-${c}`)), fc.option(fc.string({ unit: 'binary-ascii', maxLength: 6 }), { freq: 4 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(operation, { minLength: 1, maxLength: 40 }), fc.nat(200)), { minLength: 1, maxLength: 12 }), (batches) => {
+        const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+        const model = new Map<string, { seq: number; length: number; position: number }>();
+        const out = new Float64Array(6);
+        let seq = 1;
+        let frameOffset = 100;
+        for (const [operations, captureBack] of batches) {
+          const captureSeq = Math.max(0, seq - 1 - captureBack);
+          const frame = recordFrame(operations, seq);
+          const base = 37;
+          const buffer = Buffer.alloc(base + frame.length);
+          frame.copy(buffer, base);
+          const captured = new Float64Array(1 + 7 * operations.length).fill(-1);
+          // What the model expects to be reported, and its state after.
+          const expected: number[][] = [];
+          let offset = base + 8 + 8;
+          for (const [i, [key, value]] of operations.entries()) {
+            const keyAt = offset + 15;
+            const before = model.get(key);
+            if (captureSeq > 0 && before !== undefined && before.seq <= captureSeq) expected.push([keyAt, before.position, before.length, before.seq, crc32c(Buffer.from(key)), key.length, 0]);
+            if (value === null) model.delete(key);
+            else model.set(key, { seq: seq + i, length: value.length, position: frameOffset + (keyAt + key.length - base) });
+            offset = keyAt + key.length + (value === null ? 0 : 4 + value.length);
+          }
+          expect(table.commitRecord(buffer, base, buffer.length, frameOffset, 1000, 1, captureSeq, captured)).toBe(true);
+          expect(captured[0]).toBe(expected.length);
+          expect(Array.from({ length: expected.length }, (_, i) => Array.from(captured.subarray(1 + 7 * i, 8 + 7 * i)))).toEqual(expected);
+          seq += operations.length;
+          frameOffset += frame.length;
+          expect(table.size).toBe(model.size);
+          for (const [key, entry] of model) {
+            expect(table.find(Buffer.from(key), key.length, out)).toBeGreaterThanOrEqual(0);
+            expect([out[0], out[1], out[2]]).toEqual([entry.position, entry.length, entry.seq]);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('refuses, changing nothing, a record that would pass keysMax', () => {

@@ -1,6 +1,6 @@
 import { KeelError, assertArray, badArgument, describeType } from '@keel/core';
 import { encodeValue, keyBytesOf, type Key, type KeyBytes, type ValueEncoding } from './encoding.js';
-import { OPERATION_DELETE, OPERATION_PUT, recordPayloadBytes, type Operation } from './format.js';
+import { RECORD_HEADER_BYTES, operationBytes } from './format.js';
 import { BATCH_OPERATIONS_MAX, RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
 
 export type BatchOperation<V = unknown> = { type: 'put'; key: Key; value: V; ifSeq?: never; ifAbsent?: never } | { type: 'del'; key: Key; ifSeq?: never };
@@ -20,9 +20,15 @@ export interface Condition {
   seq: number | null;
 }
 
-/** Operations validated and in bytes, ready for one record. */
+/**
+ * Operations validated and in bytes, ready for one record: operation i puts `values[i]`
+ * under `keys[i]`, or deletes it when `values[i]` is null. Two flat arrays rather than
+ * an object per operation: a batch of a thousand puts then allocates two arrays.
+ */
 export interface PreparedRecord {
-  operations: Operation[];
+  keys: KeyBytes[];
+  values: Array<Uint8Array | null>;
+  /** The record's payload size (header and every operation so far). */
   payloadBytes: number;
   conditions: Condition[];
 }
@@ -30,15 +36,20 @@ export interface PreparedRecord {
 export function preparePut(key: unknown, value: unknown, encoding: ValueEncoding, into: PreparedRecord): void {
   const keyBytes = keyBytesOf(key);
   const bytes = encodeValue(value, encoding);
-  into.operations.push({ type: OPERATION_PUT, key: keyBytes, value: bytes });
+  into.keys.push(keyBytes);
+  into.values.push(bytes);
+  into.payloadBytes += operationBytes(keyBytes.length, bytes.length);
 }
 
 export function prepareDelete(key: unknown, into: PreparedRecord): void {
-  into.operations.push({ type: OPERATION_DELETE, key: keyBytesOf(key), value: null });
+  const keyBytes = keyBytesOf(key);
+  into.keys.push(keyBytes);
+  into.values.push(null);
+  into.payloadBytes += operationBytes(keyBytes.length, null);
 }
 
 export function emptyRecord(): PreparedRecord {
-  return { operations: [], payloadBytes: 0, conditions: [] };
+  return { keys: [], values: [], payloadBytes: RECORD_HEADER_BYTES, conditions: [] };
 }
 
 /** Adds the condition of a batch operation, if it has one, after validating it. */
@@ -62,7 +73,7 @@ export function prepareBatch(operations: unknown, encoding: ValueEncoding): Prep
     if (type === 'put') preparePut(key, value, encoding, record);
     else if (type === 'del') prepareDelete(key, record);
     else throw badArgument(`batch operation type must be 'put' or 'del', got ${describeType(type)}`);
-    prepareCondition(record.operations[record.operations.length - 1]!.key, type, ifSeq, ifAbsent, record);
+    prepareCondition(record.keys[record.keys.length - 1]!, type, ifSeq, ifAbsent, record);
   }
   return finish(record);
 }
@@ -78,8 +89,27 @@ export function preparePutBatch(entries: unknown, encoding: ValueEncoding): Prep
   return finish(record);
 }
 
+/** `preparePutBatch` of keys and values given as two arrays of one length (no pair per put). */
+export function preparePutColumns(keys: unknown, values: unknown, encoding: ValueEncoding): PreparedRecord {
+  assertArray(keys, 'keys');
+  assertArray(values, 'values');
+  if (keys.length !== values.length) throw badArgument(`putBatch keys and values must be of one length, got ${keys.length} keys and ${values.length} values`);
+  checkCount(keys.length);
+  const record = emptyRecord();
+  for (let i = 0; i < keys.length; i++) preparePut(keys[i], values[i], encoding, record);
+  return finish(record);
+}
+
+/** Deletes of every key of `keys`, for one record. */
+export function prepareDeleteBatch(keys: unknown): PreparedRecord {
+  assertArray(keys, 'keys');
+  checkCount(keys.length);
+  const record = emptyRecord();
+  for (const key of keys) prepareDelete(key, record);
+  return finish(record);
+}
+
 export function finish(record: PreparedRecord): PreparedRecord {
-  record.payloadBytes = recordPayloadBytes(record.operations);
   if (record.payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
     throw new KeelError('KEEL_TOO_LARGE', `batch is ${record.payloadBytes} bytes; one record holds at most ${RECORD_PAYLOAD_BYTES_MAX}`);
   }

@@ -113,21 +113,8 @@ export function decodeLogHeader(bytes: Uint8Array, path: string): LogHeader {
   return { version, generation: view.getUint32(4, true), baseSeq, storeId: payload.slice(16, 16 + STORE_ID_BYTES) };
 }
 
-/** One operation ready to be encoded: key (in byte form) and value validated. */
-export interface Operation {
-  type: typeof OPERATION_PUT | typeof OPERATION_DELETE;
-  key: KeyBytes;
-  value: Uint8Array | null;
-}
-
 export function operationBytes(keyLength: number, valueLength: number | null): number {
   return OPERATION_HEADER_BYTES + keyLength + (valueLength === null ? 0 : VALUE_CRC_BYTES + valueLength);
-}
-
-export function recordPayloadBytes(operations: readonly Operation[]): number {
-  let total = RECORD_HEADER_BYTES;
-  for (const operation of operations) total += operationBytes(operation.key.length, operation.value?.length ?? null);
-  return total;
 }
 
 /** Writes the fixed fields of one operation at `offset`. */
@@ -139,25 +126,27 @@ export function encodeOperationHeader(view: DataView, offset: number, type: numb
 }
 
 /**
- * Encodes `operations` with consecutive seqs from `firstSeq` as the payload of a record
- * frame at `target[frameStart..]`, with its frame header; the place, the value CRCs and
- * the frame CRC are left for the index's `commitRecord`, which fills them in and applies
- * the record in one native call. Returns the frame's end in `target`.
+ * Encodes the operations of `keys` and `values` (a put of `values[i]` under `keys[i]`,
+ * a delete where it is null) with consecutive seqs from `firstSeq` as the payload of a
+ * record frame at `target[frameStart..]`, with its frame header; the place, the value
+ * CRCs and the frame CRC are left for the index's `commitRecord`, which fills them in
+ * and applies the record in one native call. Returns the frame's end in `target`.
  */
-export function encodeRecordFrame(target: Buffer, frameStart: number, operations: readonly Operation[], payloadBytes: number, firstSeq: number): number {
+export function encodeRecordFrame(target: Buffer, frameStart: number, keys: readonly KeyBytes[], values: ReadonlyArray<Uint8Array | null>, payloadBytes: number, firstSeq: number): number {
   writeFrameHeader(target, frameStart, payloadBytes, LOG_RECORD_FORMAT);
   const payloadStart = frameStart + FRAME_HEADER_BYTES;
   const view = new DataView(target.buffer, target.byteOffset + payloadStart, payloadBytes);
-  view.setUint32(0, operations.length, true);
+  view.setUint32(0, keys.length, true);
   let offset = RECORD_HEADER_BYTES;
-  for (let i = 0; i < operations.length; i++) {
-    const operation = operations[i] as Operation;
-    const valueLength = operation.value?.length ?? 0;
-    encodeOperationHeader(view, offset, operation.type, operation.key.length, valueLength, firstSeq + i);
-    writeKey(target, operation.key, payloadStart + offset + OPERATION_HEADER_BYTES);
-    offset += OPERATION_HEADER_BYTES + operation.key.length;
-    if (operation.value === null) continue;
-    target.set(operation.value, payloadStart + offset + VALUE_CRC_BYTES);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = values[i]!;
+    const valueLength = value === null ? 0 : value.length;
+    encodeOperationHeader(view, offset, value === null ? OPERATION_DELETE : OPERATION_PUT, key.length, valueLength, firstSeq + i);
+    writeKey(target, key, payloadStart + offset + OPERATION_HEADER_BYTES);
+    offset += OPERATION_HEADER_BYTES + key.length;
+    if (value === null) continue;
+    target.set(value, payloadStart + offset + VALUE_CRC_BYTES);
     offset += VALUE_CRC_BYTES + valueLength;
   }
   if (offset !== payloadBytes) throw new Error(`record encoding wrote ${offset} bytes into ${payloadBytes}`);

@@ -21,6 +21,8 @@ const TARGET_OTHER = 1;
  * compaction switched logs and has not moved it yet), else 0.
  */
 export const ENTRY_FIELDS = 6;
+/** Fields `commitRecord` reports per captured entry: where its key is, then the entry's fields. */
+export const CAPTURE_FIELDS = 1 + ENTRY_FIELDS;
 
 /**
  * The in-memory index: `@keel/native`'s `KeyTable`, a hash table over key bytes with the
@@ -39,6 +41,8 @@ export class KeyIndex {
   /** A buffer for `read`s whose value is used at once (decoded, or viewed until the next call). */
   readonly scratch = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   #scratch = Buffer.allocUnsafe(256);
+  /** The entries the last commit with read views open replaced (see `LogWriter.appendRecord`): a count, then CAPTURE_FIELDS each. */
+  captured = new Float64Array(1);
   readonly #readKey = Buffer.allocUnsafeSlow(READ_KEY_BUFFER_BYTES);
   /** What the table has bound for `read`: the segments array, the other target. */
   #boundSegments: ReadonlyArray<Uint8Array | undefined> | null = null;
@@ -49,6 +53,13 @@ export class KeyIndex {
   constructor() {
     this.table.bindReadKey(this.#readKey, this.found);
     this.table.bindReadTarget(TARGET_SCRATCH, this.scratch);
+  }
+
+  /** `captured`, with room for a record of `operations` operations. */
+  capturedFor(operations: number): Float64Array {
+    const fields = 1 + CAPTURE_FIELDS * operations;
+    if (this.captured.length < fields) this.captured = new Float64Array(Math.max(fields, this.captured.length * 2));
+    return this.captured;
   }
 
   get size(): number {

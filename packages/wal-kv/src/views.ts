@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { keyBuffer, type KeyBytes } from './encoding.js';
-import type { Operation } from './format.js';
+import { CAPTURE_FIELDS } from './key-index.js';
 import type { RangeEntry } from './range.js';
 import { overlayKey, ViewOverlay } from './view-overlay.js';
 import type { LogWriter } from './writer.js';
@@ -55,23 +55,36 @@ export function isPinned(state: StoreState, generation: number): boolean {
   return false;
 }
 
+/** The seq of the newest open view, or 0 when none is open (no entry has seq 0). */
+export function newestViewSeq(state: StoreState): number {
+  let seq = 0;
+  for (const view of state.views) if (view.seq > seq) seq = view.seq;
+  return seq;
+}
+
 /**
- * Before a record is applied: every open view for which this is the first write to a key
- * that existed at its creation captures the key's entry as it is now. A key absent now,
- * or last written after the view was created, needs nothing: it did not exist then, or
- * its first write since captured it. Nothing is read from disk.
+ * After a record was applied with views open: every open view for which it was the
+ * first write to a key that existed at its creation captures the key's entry as it was
+ * before the record. The index reported those entries as it applied the record (each
+ * entry last written at or before the newest view's seq; see `LogWriter.appendRecord`).
+ * A key absent before, or last written after a view was created, needs nothing for it:
+ * the key did not exist then, or its first write since captured it. Nothing is read
+ * from disk.
  */
-export function captureBeforeWrite(state: StoreState, operations: readonly Operation[]): void {
-  if (state.views.size === 0) return;
-  const { index } = state;
-  for (const operation of operations) {
-    if (!index.find(operation.key)) continue;
-    const seq = index.found[2]!;
+export function captureReplaced(state: StoreState): void {
+  const captured = state.index.captured;
+  for (let i = 0; i < captured[0]!; i++) {
+    const at = 1 + i * CAPTURE_FIELDS;
+    const seq = captured[at + 3]!;
     let entry: RangeEntry | undefined;
+    let key = '';
     for (const view of state.views) {
       if (seq > view.seq) continue;
-      entry ??= foundEntry(state, operation.key);
-      view.capture(overlayKey(operation.key), entry);
+      if (entry === undefined) {
+        entry = { key: state.writer.bufferedBytesAt(captured[at]!, captured[at + 5]!), generation: state.generation - captured[at + 6]!, position: captured[at + 1]!, length: captured[at + 2]!, seq, keyCrc: captured[at + 4]! };
+        key = overlayKey(entry.key);
+      }
+      view.capture(key, entry);
     }
   }
 }

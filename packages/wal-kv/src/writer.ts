@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { FRAME_OVERHEAD_BYTES, type IoFile } from '@keel/core';
-import { VALUE_CRC_BYTES, encodeRecordFrame, type Operation } from './format.js';
+import type { PreparedRecord } from './batch.js';
+import { VALUE_CRC_BYTES, encodeRecordFrame } from './format.js';
 import type { KeyIndex } from './key-index.js';
 import { WRITE_BUFFER_BYTES } from './limits.js';
 import { LogReader } from './reader.js';
@@ -64,18 +65,30 @@ export class LogWriter {
    * Encodes one record frame (seqs from `firstSeq`) behind the buffered ones, and has the
    * index seal it and apply it in one native call. Returns false, with nothing appended
    * and the index unchanged, when the record would leave more than `keysMax` keys. The
-   * caller has checked `fits` (and flushed) beforehand.
+   * caller has checked `fits` (and flushed) beforehand. With read views open
+   * (`captureSeq`, the newest one's seq, above 0), the index reports the entries the
+   * record replaced that those views still see in `index.captured`, their keys in this
+   * buffer (see `bufferedBytesAt`).
    */
-  appendRecord(operations: readonly Operation[], payloadBytes: number, firstSeq: number, index: KeyIndex, keysMax: number): boolean {
-    const frameBytes = payloadBytes + FRAME_OVERHEAD_BYTES;
+  appendRecord(record: PreparedRecord, firstSeq: number, index: KeyIndex, keysMax: number, captureSeq: number): boolean {
+    const frameBytes = record.payloadBytes + FRAME_OVERHEAD_BYTES;
     this.#reserve(frameBytes);
     const start = this.#buffered;
-    const end = encodeRecordFrame(this.#buffer, start, operations, payloadBytes, firstSeq);
+    const end = encodeRecordFrame(this.#buffer, start, record.keys, record.values, record.payloadBytes, firstSeq);
     const frameStart = this.flushedThrough + start;
-    if (!index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation)) return false;
+    const committed =
+      captureSeq > 0
+        ? index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation, captureSeq, index.capturedFor(record.keys.length))
+        : index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation);
+    if (!committed) return false;
     this.#buffered += frameBytes;
     this.lastFrameStart = frameStart;
     return true;
+  }
+
+  /** A copy of `length` bytes at `offset` of the write buffer (before the next flush). */
+  bufferedBytesAt(offset: number, length: number): Buffer {
+    return Buffer.from(this.#buffer.subarray(offset, offset + length));
   }
 
   /** Hands the buffered frames to the OS in one positional write. Throws on failure. */

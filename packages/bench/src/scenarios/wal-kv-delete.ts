@@ -59,11 +59,11 @@ export const walKvDeleteScenario: Scenario = {
         const kv = await WalKv.open(join(directory, 'wal-kv-delete'), { durability: EXPLICIT });
         return {
           load: async (keys, values) => {
-            kv.putBatch(keys.map((key, index) => [key, values[index] as Buffer] as const));
+            kv.putBatch(keys, values);
             await kv.sync();
           },
           remove: async (keys) => {
-            kv.batch(keys.map((key) => ({ type: 'del' as const, key })));
+            kv.deleteBatch(keys);
             await kv.sync();
           },
           close: () => kv.close(),

@@ -62,8 +62,9 @@ const putBatch: Scenario = {
         const { WalKv } = await loadBackend('wal-kv');
         const kv = await WalKv.open(join(directory, 'wal-kv'), { durability: EXPLICIT });
         return {
+          // Keys and values as two arrays, as lmdb and better-sqlite3 are handed them below.
           write: async (keys) => {
-            kv.putBatch(keys.map((key, index) => [key, values[index] as Buffer] as const));
+            kv.putBatch(keys, values);
             await kv.sync();
           },
           close: () => kv.close(),
@@ -74,7 +75,7 @@ const putBatch: Scenario = {
         const { WalKv } = await loadBackend('wal-kv');
         const kv = await WalKv.open(join(directory, 'wal-kv-no-sync'), { durability: { mode: 'none' } });
         return {
-          write: async (keys) => void kv.putBatch(keys.map((key, index) => [key, values[index] as Buffer] as const)),
+          write: async (keys) => void kv.putBatch(keys, values),
           close: () => kv.close(),
         };
       }),

@@ -8,12 +8,14 @@ use napi_derive::napi;
 use std::ops::Bound;
 
 use super::bound_reads::BoundReads;
-use crate::key_table::{self, CheckpointLoad, EntriesStop, EntrySink, RecordLimits};
+use crate::key_table::{self, Captures, CheckpointLoad, EntriesStop, EntrySink, RecordLimits};
 
 /// Fields `find` and `range` write per entry into their `out` array: value position,
 /// value length, seq, the key's CRC-32C (the seed of its value's CRC), key length, and
 /// 1 when the value is still in the log before the current one (see `switchLog`), else 0.
 pub(super) const FIELDS_PER_ENTRY: usize = 6;
+/// Magic and length before a record frame's payload.
+const FRAME_HEADER_BYTES: usize = 8;
 
 pub(super) fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER_ENTRY] {
   let entry = table.entry(slot);
@@ -136,9 +138,17 @@ impl KeyTable {
   }
 
   /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset` of log
-  /// generation `generation`): fills in its place, value CRCs and frame CRC and applies it, unless it would leave more than
-  /// `keysMax` keys (and more than now): then nothing changes and it returns false.
+  /// generation `generation`): fills in its place, value CRCs and frame CRC and applies
+  /// it, unless it would leave more than `keysMax` keys (and more than now): then nothing
+  /// changes and it returns false.
+  ///
+  /// With read views open, `captureSeq` is the newest view's seq: each entry the record
+  /// replaces or removes that was written at or before it is reported in `captured`,
+  /// before it changes: `captured[0]` is their count, then per entry the offset of its
+  /// key in `buffer` and its fields (see FIELDS_PER_ENTRY). `captured` must hold 1 + 7
+  /// fields per operation.
   #[napi]
+  #[allow(clippy::too_many_arguments)]
   pub fn commit_record(
     &mut self,
     mut buffer: Uint8ArraySlice,
@@ -147,18 +157,47 @@ impl KeyTable {
     frame_offset: f64,
     keys_max: f64,
     generation: u32,
+    capture_seq: Option<f64>,
+    captured: Option<Float64ArraySlice>,
   ) -> napi::Result<bool> {
     let frame_offset = whole(frame_offset, "frameOffset")?;
     let keys_max = whole(keys_max, "keysMax")? as usize;
-    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    let seq_max = whole(capture_seq.unwrap_or(0.0), "captureSeq")?;
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
     let buffer = unsafe { buffer.as_mut() };
     let frame = buffer
       .get_mut(start as usize..end as usize)
       .ok_or_else(|| invalid("frame range is outside the buffer"))?;
-    self
+    let mut no_captures = [0.0f64; 1];
+    let mut captured = captured;
+    let out = match captured.as_mut() {
+      // SAFETY: as above.
+      Some(captured) => unsafe { captured.as_mut() },
+      None if seq_max == 0 => &mut no_captures[..],
+      None => return Err(invalid("captureSeq needs a captured array")),
+    };
+    let (count, out) = out
+      .split_first_mut()
+      .ok_or_else(|| invalid("captured holds no count field"))?;
+    let mut captures = Captures {
+      seq_max,
+      key_base: start as usize + FRAME_HEADER_BYTES,
+      out,
+      count: 0,
+    };
+    let committed = self
       .table
-      .commit_record(frame, frame_offset, generation, keys_max, self.limits)
-      .map_err(invalid)
+      .commit_record(
+        frame,
+        frame_offset,
+        generation,
+        keys_max,
+        self.limits,
+        &mut captures,
+      )
+      .map_err(invalid)?;
+    *count = captures.count as f64;
+    Ok(committed)
   }
 
   /// Applies a record read back from the log (frame CRC checked) whose payload starts at

@@ -16,7 +16,7 @@ mod record;
 mod refresh;
 
 pub use checkpoint::{CheckpointLoad, EntriesStop, EntrySink};
-pub use record::RecordLimits;
+pub use record::{Captures, RecordLimits};
 
 /// Slot numbers are u32 and a bucket stores `slot + 1`, so at most this many entries.
 pub const ENTRIES_MAX: usize = u32::MAX as usize - 1;
@@ -236,9 +236,37 @@ impl KeyTable {
     (tag >> (32 - self.bits)) as usize
   }
 
-  /// Sets the value of `key`; returns the value length it replaced, if any.
+  /// Sets the value of `key`; returns the value length it replaced, if any. (Records
+  /// apply their operations through the `_hashed` forms.)
+  #[cfg(test)]
   pub fn upsert(&mut self, key: &[u8], position: u64, value_length: u32, seq: u64) -> Option<u32> {
-    let hashed = hash::hash(self.seed, key);
+    self.upsert_hashed(key, self.hash_of(key), position, value_length, seq)
+  }
+
+  /// The table's hash of `key`, for the `_hashed` operations.
+  pub fn hash_of(&self, key: &[u8]) -> u64 {
+    hash::hash(self.seed, key)
+  }
+
+  /// Asks for the entry that the home bucket of a key hashed to `hashed` names, when
+  /// its tag matches (the key's entry, most likely), without waiting for it. Call it
+  /// once that bucket has arrived (`hash_and_prefetch` asked for it some time before).
+  pub fn prefetch_entry(&self, hashed: u64) {
+    let bucket = self.buckets[self.home(hashed >> 32)];
+    if bucket != 0 && bucket >> 32 == hashed >> 32 {
+      prefetch(&self.entries[(bucket as u32 - 1) as usize]);
+    }
+  }
+
+  /// `upsert` of a key whose hash `hash_of` gave.
+  pub fn upsert_hashed(
+    &mut self,
+    key: &[u8],
+    hashed: u64,
+    position: u64,
+    value_length: u32,
+    seq: u64,
+  ) -> Option<u32> {
     let (at, found) = self.probe(key, hashed);
     if let Some(slot) = found {
       let entry = &mut self.entries[slot as usize];
@@ -264,8 +292,14 @@ impl KeyTable {
   }
 
   /// Removes `key`; returns its value length if it was there.
+  #[cfg(test)]
   pub fn remove(&mut self, key: &[u8]) -> Option<u32> {
-    let (at, found) = self.probe(key, hash::hash(self.seed, key));
+    self.remove_hashed(key, self.hash_of(key))
+  }
+
+  /// `remove` of a key whose hash `hash_of` gave.
+  pub fn remove_hashed(&mut self, key: &[u8], hashed: u64) -> Option<u32> {
+    let (at, found) = self.probe(key, hashed);
     let slot = found?;
     self.unlink_bucket(at);
     self.live -= 1;

@@ -25,6 +25,23 @@ const FRAME_TRAILER_BYTES: usize = 4;
 /// Seqs are JS numbers: safe integers.
 const SEQ_MAX: u64 = (1 << 53) - 1;
 
+/// How many operations ahead `apply_all` asks for buckets from memory.
+const PREFETCH_AHEAD: usize = 8;
+/// Fields per captured entry: where its key is (`key_base` + its offset in the
+/// payload), then as `find` reports an entry (position, value length, seq, key CRC-32C,
+/// key length, in the previous log).
+pub const CAPTURE_FIELDS: usize = 7;
+
+/// Where `commit_record` reports the entries a record replaces or removes that read
+/// views opened at or before `seq_max` still see (0: no view is open, nothing reported).
+pub struct Captures<'a> {
+  pub seq_max: u64,
+  /// Added to a key's offset in the payload: where the caller finds the payload.
+  pub key_base: usize,
+  pub out: &'a mut [f64],
+  pub count: usize,
+}
+
 /// Bounds every length read from a record is checked against before it is used.
 #[derive(Clone, Copy)]
 pub struct RecordLimits {
@@ -135,18 +152,91 @@ fn parse(
 impl KeyTable {
   fn apply(&mut self, payload: &[u8], payload_offset: u64, operation: &Operation) {
     let key = &payload[operation.key_start..operation.key_end];
+    self.apply_hashed(payload, payload_offset, operation, self.hash_of(key));
+  }
+
+  fn apply_hashed(
+    &mut self,
+    payload: &[u8],
+    payload_offset: u64,
+    operation: &Operation,
+    hashed: u64,
+  ) {
+    let key = &payload[operation.key_start..operation.key_end];
     if operation.kind == OPERATION_PUT {
       let position = payload_offset + operation.crc_at() as u64;
-      if let Some(previous) = self.upsert(key, position, operation.value_length, operation.seq) {
+      if let Some(previous) =
+        self.upsert_hashed(key, hashed, position, operation.value_length, operation.seq)
+      {
         self.dead_bytes += operation_bytes(key.len(), Some(previous));
       }
     } else {
-      if let Some(previous) = self.remove(key) {
+      if let Some(previous) = self.remove_hashed(key, hashed) {
         self.dead_bytes += operation_bytes(key.len(), Some(previous));
       }
       // The delete record itself is garbage for compaction, which writes live puts only.
       self.dead_bytes += operation_bytes(key.len(), None);
     }
+  }
+
+  /// Applies the operations of a sealed record in order. A batch's keys are random
+  /// places in a table far larger than the caches, so each would wait for its bucket
+  /// (and, for a key already present, its entry) from memory: both are asked for a few
+  /// operations ahead, and the waits overlap the work on the operations between. With
+  /// read views open (`captures.seq_max` > 0), the entry each operation replaces or
+  /// removes is reported first when it was written at or before that seq.
+  fn apply_all(
+    &mut self,
+    payload: &[u8],
+    payload_offset: u64,
+    operations: &[Operation],
+    captures: &mut Captures,
+  ) {
+    let key_of = |index: usize| {
+      let operation = &operations[index];
+      &payload[operation.key_start..operation.key_end]
+    };
+    let mut hashes = [0u64; PREFETCH_AHEAD];
+    for (index, hashed) in hashes.iter_mut().enumerate().take(operations.len()) {
+      *hashed = self.hash_and_prefetch(key_of(index));
+    }
+    for (index, operation) in operations.iter().enumerate() {
+      let hashed = hashes[index % PREFETCH_AHEAD];
+      let ahead = index + PREFETCH_AHEAD;
+      if ahead < operations.len() {
+        hashes[ahead % PREFETCH_AHEAD] = self.hash_and_prefetch(key_of(ahead));
+      }
+      // Half-way there, the bucket has arrived: ask for the entry it names, if any.
+      let halfway = index + PREFETCH_AHEAD / 2;
+      if halfway < operations.len() {
+        self.prefetch_entry(hashes[halfway % PREFETCH_AHEAD]);
+      }
+      if captures.seq_max > 0 {
+        self.capture(key_of(index), hashed, operation.key_start, captures);
+      }
+      self.apply_hashed(payload, payload_offset, operation, hashed);
+    }
+  }
+
+  fn capture(&self, key: &[u8], hashed: u64, key_start: usize, captures: &mut Captures) {
+    let Some(slot) = self.find_hashed(key, hashed) else {
+      return;
+    };
+    let entry = self.entry(slot);
+    if entry.seq > captures.seq_max {
+      return;
+    }
+    let at = captures.count * CAPTURE_FIELDS;
+    captures.out[at] = (captures.key_base + key_start) as f64;
+    captures.out[at + 1..at + CAPTURE_FIELDS].copy_from_slice(&[
+      entry.position as f64,
+      entry.value_length as f64,
+      entry.seq as f64,
+      crc32c::crc32c(key) as f64,
+      key.len() as f64,
+      if self.in_previous_log(slot) { 1.0 } else { 0.0 },
+    ]);
+    captures.count += 1;
   }
 
   /// Replays one record whose frame CRC checked out; its payload starts at log offset
@@ -214,6 +304,7 @@ impl KeyTable {
     generation: u32,
     keys_max: usize,
     limits: RecordLimits,
+    captures: &mut Captures,
   ) -> Result<bool, String> {
     if frame.len() < FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES
       || u32_at(frame, 4) as usize != frame.len() - FRAME_HEADER_BYTES - FRAME_TRAILER_BYTES
@@ -230,6 +321,9 @@ impl KeyTable {
         Ok(())
       },
     )?;
+    if captures.seq_max > 0 && captures.out.len() < CAPTURE_FIELDS * operations.len() {
+      return Err("captured holds fewer than 7 fields per operation".into());
+    }
     let puts = operations
       .iter()
       .filter(|operation| operation.kind == OPERATION_PUT)
@@ -259,9 +353,7 @@ impl KeyTable {
     frame[payload_end..].copy_from_slice(&frame_crc.to_le_bytes());
     let payload = &frame[FRAME_HEADER_BYTES..payload_end];
     let payload_offset = frame_offset + FRAME_HEADER_BYTES as u64;
-    for operation in &operations {
-      self.apply(payload, payload_offset, operation);
-    }
+    self.apply_all(payload, payload_offset, &operations, captures);
     Ok(true)
   }
 }
