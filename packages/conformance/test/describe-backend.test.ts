@@ -14,10 +14,10 @@ function registered(runs: number): Map<string, number | undefined> {
 
 describe('describeBackend', () => {
   it('gives the generated scenarios a budget that grows with the runs asked for', () => {
-    expect(registered(1000).get('survives 1000 generated crash scenarios')).toBe(120_000);
-    expect(registered(200).get('survives 200 generated crash scenarios')).toBe(120_000);
-    expect(registered(20_000).get('survives 20000 generated crash scenarios')).toBe(2_400_000);
-    expect(registered(2_500).get('survives 2500 generated crash scenarios')).toBe(360_000);
+    expect(registered(1000).get('survives 1000 generated crash scenarios')).toBe(240_000);
+    expect(registered(200).get('survives 200 generated crash scenarios')).toBe(240_000);
+    expect(registered(20_000).get('survives 20000 generated crash scenarios')).toBe(4_800_000);
+    expect(registered(2_500).get('survives 2500 generated crash scenarios')).toBe(720_000);
   });
 
   it('leaves every other test at the runner default', () => {
