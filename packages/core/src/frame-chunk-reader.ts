@@ -1,4 +1,4 @@
-import { FRAME_SCAN_STOP, decodeScan, scanFrames, scanFramesAsync } from '@keel/native';
+import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, readU32LittleEndian, type FrameFormat, type TailState } from './frame.js';
 import { framesEndsCapacity, tailStateOf } from './frame-scanner.js';
 
@@ -26,37 +26,26 @@ export const CHUNK_READ_BYTES_DEFAULT = 1 << 20;
  * A frame that does not fit restarts the reader with more room (one read repeated).
  */
 const CARRY_BYTES_INITIAL = 64 * 1024;
-/**
- * Windows at least this large are checked on the threadpool, beside the JS thread handing
- * out the chunk before; a smaller one costs less to check at once than the hop would.
- */
-const ASYNC_CHECK_BYTES_MIN = 64 * 1024;
 
-/** A slot's read and the check of its window, settled without rejecting (a read nobody awaits must not become an unhandled rejection). */
 interface Settled {
   filled: number;
-  /** `scanFrames`'s result for the window. */
-  scan: number;
   error: unknown;
 }
 
 interface Slot {
   buffer: Uint8Array;
-  /** The frame ends the check of this slot's window writes. */
-  ends: Uint32Array;
+  /** The read filling buffer[carry ...], settled without rejecting (a read nobody awaits must not become an unhandled rejection). */
   reading: Promise<Settled> | null;
-  /** File position the read started at (buffer[carry]). */
+  /** File position the read started at. */
   position: number;
-  /** Bytes of a frame the previous chunk cut off, copied in front of buffer[carry] before the check. */
-  tail: number;
 }
 
 /**
  * Reads frames `[from, to)` with asynchronous reads, double-buffered: while the caller
- * works on one chunk, the next chunk is read and then checked on the threadpool. Each
- * chunk is checked by one native call (magic, bounded length, CRC-32C of every frame).
- * The bytes of a frame a read cut off are copied to the front of the next buffer before
- * its check, so every frame handed out is whole in one buffer. Memory is two buffers of
+ * works on one chunk, the next chunk's read is already in flight on the threadpool.
+ * Each chunk is checked by one native call (magic, bounded length, CRC-32C of every
+ * frame). The bytes of a frame a read cut off are carried to the front of the next
+ * buffer, so every frame handed out is whole in one buffer. Memory is two buffers of
  * `chunkBytes` plus the carry room, allocated once; a frame larger than the carry room
  * (its length already bounded by the format's maximum) grows it.
  */
@@ -68,8 +57,12 @@ export class FrameChunkReader {
   #carry = CARRY_BYTES_INITIAL;
   #slots: [Slot, Slot];
   #current = 0;
+  #ends: Uint32Array;
   /** Next file position to read from. */
   #readPosition: number;
+  /** The start of a frame the last chunk cut off: `#tail` bytes at `#tailAt` of the other slot's buffer. */
+  #tail = 0;
+  #tailAt = 0;
   /** Position just past the last whole frame handed out. */
   #valid: number;
   #state: TailState | null = null;
@@ -83,6 +76,7 @@ export class FrameChunkReader {
     this.#valid = options.from;
     this.#chunkBytes = Math.max(FRAME_OVERHEAD_BYTES, Math.min(options.chunkBytes ?? CHUNK_READ_BYTES_DEFAULT, options.to - options.from));
     this.#slots = [this.#newSlot(), this.#newSlot()];
+    this.#ends = new Uint32Array(framesEndsCapacity(this.#carry + this.#chunkBytes));
   }
 
   /** Why reading stopped (`clean-end` at `to`); null while frames may remain. */
@@ -100,32 +94,34 @@ export class FrameChunkReader {
     while (this.#state === null) {
       const slot = this.#slots[this.#current]!;
       const other = this.#slots[1 - this.#current]!;
-      slot.reading ??= this.#issue(slot, 0);
-      const { filled, scan, error } = await slot.reading;
+      slot.reading ??= this.#issue(slot);
+      const { filled, error } = await slot.reading;
       slot.reading = null;
       if (error !== undefined) throw error;
-      const window = slot.buffer.subarray(this.#carry - slot.tail, this.#carry + filled);
-      const position = slot.position - slot.tail;
-      const ends = slot.ends;
-      const { count, stop } = decodeScan(scan);
-      const used = count === 0 ? 0 : ends[count - 1]!;
-      const tail = window.length - used;
+      // The cut-off frame start moves in front of this chunk before the other buffer is read into.
+      const windowStart = this.#carry - this.#tail;
+      if (this.#tail > 0) slot.buffer.set(other.buffer.subarray(this.#tailAt, this.#tailAt + this.#tail), windowStart);
       const atEnd = slot.position + filled >= this.#to || filled < this.#wanted(slot.position);
+      // The other buffer's chunk was the caller's until this call: read ahead into it now.
+      if (!atEnd) other.reading = this.#issue(other);
+      const window = slot.buffer.subarray(windowStart, this.#carry + filled);
+      const position = slot.position - this.#tail;
+      const ends = this.#ends;
+      const { count, stop } = decodeScan(scanFrames(window, this.#format.magic, this.#format.payloadBytesMax, ends));
+      const used = count === 0 ? 0 : ends[count - 1]!;
+      this.#tail = window.length - used;
+      this.#tailAt = windowStart + used;
       this.#current = 1 - this.#current;
       if (stop !== FRAME_SCAN_STOP.end && stop !== FRAME_SCAN_STOP.partialHeader && stop !== FRAME_SCAN_STOP.partialPayload) {
         this.#state = tailStateOf(stop);
       } else if (atEnd) {
-        this.#state = tail === 0 ? 'clean-end' : stop === FRAME_SCAN_STOP.partialHeader ? 'truncated-header' : 'truncated-payload';
-      } else if (tail > this.#carry) {
-        this.#restartWithRoom(position + used, window, used);
-      } else {
-        // The other buffer's chunk was the caller's until this call: the cut-off frame
-        // start goes in front of it, then the next chunk is read and checked behind it.
-        other.buffer.set(window.subarray(used), this.#carry - tail);
-        other.reading = this.#issue(other, tail);
+        this.#state = this.#tail === 0 ? 'clean-end' : stop === FRAME_SCAN_STOP.partialHeader ? 'truncated-header' : 'truncated-payload';
+      } else if (this.#tail > this.#carry) {
+        await this.#restartWithRoom(other, position + used, window, used);
       }
       if (count > 0) {
         this.#valid = position + used;
+        // The ends of this window, even when a restart above replaced the array for the next one.
         return { bytes: window, position, count, ends };
       }
     }
@@ -137,41 +133,34 @@ export class FrameChunkReader {
     return Math.min(this.#chunkBytes, this.#to - position);
   }
 
-  /** Reads the next chunk into `slot` behind `tail` bytes already in front of it, then checks the window. */
-  #issue(slot: Slot, tail: number): Promise<Settled> {
+  #issue(slot: Slot): Promise<Settled> {
     const position = this.#readPosition;
     const wanted = this.#wanted(position);
-    const carry = this.#carry;
     slot.position = position;
-    slot.tail = tail;
     this.#readPosition = position + wanted;
-    return this.#source
-      .read(slot.buffer.subarray(carry, carry + wanted), position)
-      .then(async (filled) => ({ filled, scan: await this.#check(slot.buffer.subarray(carry - tail, carry + filled), slot.ends), error: undefined }))
-      .catch((error: unknown) => ({ filled: 0, scan: 0, error: error ?? new Error('read failed') }));
-  }
-
-  #check(window: Uint8Array, ends: Uint32Array): number | Promise<number> {
-    const { magic, payloadBytesMax } = this.#format;
-    return window.length >= ASYNC_CHECK_BYTES_MIN ? scanFramesAsync(window, magic, payloadBytesMax, ends) : scanFrames(window, magic, payloadBytesMax, ends);
+    return this.#source.read(slot.buffer.subarray(this.#carry, this.#carry + wanted), position).then(
+      (filled) => ({ filled, error: undefined }),
+      (error: unknown) => ({ filled: 0, error: error ?? new Error('read failed') }),
+    );
   }
 
   /**
-   * A frame longer than the carry room runs past this chunk: read again from the frame's
-   * start with room for all of it. Its length was compared with the format's maximum by
-   * the native check before it sizes anything. No read is in flight here: the read ahead
-   * is issued only once the chunk before it fit.
+   * A frame longer than the carry room runs past this chunk: wait for the read ahead, then
+   * read again from the frame's start with room for all of it. Its length was compared
+   * with the format's maximum by the native check before it sizes anything.
    */
-  #restartWithRoom(frameStart: number, window: Uint8Array, used: number): void {
+  async #restartWithRoom(readAhead: Slot, frameStart: number, window: Uint8Array, used: number): Promise<void> {
+    if (readAhead.reading !== null) await readAhead.reading;
     const announced = window.length - used >= FRAME_HEADER_BYTES ? readU32LittleEndian(window, used + 4) + FRAME_OVERHEAD_BYTES : FRAME_HEADER_BYTES;
     this.#carry = Math.max(this.#carry * 2, announced);
-    // New buffers: the chunk handed out with this call keeps the old ones until the next.
     this.#slots = [this.#newSlot(), this.#newSlot()];
+    this.#ends = new Uint32Array(framesEndsCapacity(this.#carry + this.#chunkBytes));
     this.#current = 0;
     this.#readPosition = frameStart;
+    this.#tail = 0;
   }
 
   #newSlot(): Slot {
-    return { buffer: new Uint8Array(this.#carry + this.#chunkBytes), ends: new Uint32Array(framesEndsCapacity(this.#carry + this.#chunkBytes)), reading: null, position: 0, tail: 0 };
+    return { buffer: new Uint8Array(this.#carry + this.#chunkBytes), reading: null, position: 0 };
   }
 }

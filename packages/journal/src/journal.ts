@@ -190,9 +190,10 @@ export class Journal extends Store<JournalStats> {
   /**
    * Every record from `from` (an LSN, default 0) to the end at the time of the call, as
    * batches of a chunk (about 1 MiB) each: the fastest way to read a journal through.
-   * Reads are asynchronous and double-buffered (the next chunk is read, then checked, off
-   * the event loop while this one is handed out); each chunk's frames are checked by one
-   * native call (magic, bounded length, CRC-32C) and nothing is copied per record. **The batch is reused:** it and every payload view cut from it are valid
+   * Reads are asynchronous (off the event loop) and double-buffered (the next chunk's read
+   * is in flight while this one is checked and handed out); each chunk's frames are
+   * checked by one native call (magic, bounded length, CRC-32C) and nothing is allocated
+   * per record. **The batch is reused:** it and every payload view cut from it are valid
    * only until the iterator's next step; copy what you keep (`payload(i).slice()`).
    * Damage is KEEL_CORRUPT with the byte offset; `close()` ends the scan quietly; an
    * aborted `signal` ends it with KEEL_ABORTED.

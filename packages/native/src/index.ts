@@ -328,7 +328,6 @@ interface Binding {
   md5(data: Uint8Array): Promise<string>;
   sha256(data: Uint8Array): Promise<string>;
   scanFrames(chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array): number;
-  scanFramesAsync(chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array): Promise<number>;
   sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
@@ -397,11 +396,6 @@ export const sha256: (data: Uint8Array) => Promise<string> = binding.sha256;
  * {@link decodeScan}. Stop codes are {@link FRAME_SCAN_STOP}.
  */
 export const scanFrames: (chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array) => number = binding.scanFrames;
-/**
- * {@link scanFrames} on the libuv threadpool: the JS thread goes on while a chunk is
- * checked. Do not change `chunk` or `ends` until the promise settles.
- */
-export const scanFramesAsync: (chunk: Uint8Array, magic: number, payloadMax: number, ends: Uint32Array) => Promise<number> = binding.scanFramesAsync;
 
 /**
  * Fills in the CRC-32C of every frame in `region`, whose headers and payloads are already

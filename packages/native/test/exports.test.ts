@@ -14,7 +14,6 @@ describe('@keel/native exports', () => {
         'decodeScan',
         'faultInFreshMemory',
         'scanFrames',
-        'scanFramesAsync',
         'sealFrames',
         'crc32',
         'crc32c',

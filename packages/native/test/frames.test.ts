@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames, scanFramesAsync, sealFrames } from '../src/index.js';
+import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames, sealFrames } from '../src/index.js';
 
 const MAGIC = 0x4653_5901;
 
@@ -43,22 +43,6 @@ describe('scanFrames', () => {
     const result = scan(many);
     expect(result.ends).toHaveLength(16);
     expect(result.stop).toBe(FRAME_SCAN_STOP.full);
-  });
-});
-
-describe('scanFramesAsync', () => {
-  it('gives the same ends and stop as scanFrames, off the JS thread', async () => {
-    const frames = Array.from({ length: 9 }, (_, index) => frame(new Uint8Array(index * 7).fill(index)));
-    const whole = new Uint8Array(frames.flatMap((f) => [...f]));
-    const damaged = whole.slice();
-    damaged[whole.length - 20]! ^= 0x10;
-    for (const chunk of [whole, whole.subarray(0, whole.length - 3), damaged]) {
-      const syncEnds = new Uint32Array(16);
-      const asyncEnds = new Uint32Array(16);
-      const expected = scanFrames(chunk, MAGIC, 1024, syncEnds);
-      expect(await scanFramesAsync(chunk, MAGIC, 1024, asyncEnds)).toBe(expected);
-      expect(asyncEnds).toEqual(syncEnds);
-    }
   });
 });
 

@@ -1,13 +1,12 @@
 //! CRC-32C, CRC-32, MD5, SHA-256 and the one-crossing frame scan and seal.
 
 use ::md5::Md5;
-use napi::bindgen_prelude::{AsyncTask, Env, Uint32Array, Uint32ArraySlice, Uint8Array, Uint8ArraySlice};
+use napi::bindgen_prelude::{AsyncTask, Env, Uint32ArraySlice, Uint8Array, Uint8ArraySlice};
 use napi_derive::napi;
 use sha2::{Digest, Sha256};
 
 use super::throw;
 use crate::task::Blocking;
-use crate::error::Outcome;
 use crate::{error, frames};
 
 /// CRC-32C (Castagnoli); SSE4.2 / ARMv8 CRC instructions where the CPU has them.
@@ -71,39 +70,19 @@ pub fn scan_frames(
   payload_max: u32,
   mut ends: Uint32ArraySlice,
 ) -> napi::Result<f64> {
-  throw(&env, chunk_within_bound(chunk.len(), "scanFrames"))?;
+  if chunk.len() > u32::MAX as usize {
+    return throw(
+      &env,
+      Err(error::invalid(
+        "chunk must be under 4 GiB",
+        "scanFrames",
+        None,
+      )),
+    );
+  }
   // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
   let (count, stop) = frames::scan(chunk, magic, payload_max, unsafe { ends.as_mut() });
   Ok((stop as u64 as f64) * 4_294_967_296.0 + count as f64)
-}
-
-/// Frame ends are u32 offsets into the chunk.
-fn chunk_within_bound(length: usize, syscall: &'static str) -> Outcome<()> {
-  if length > u32::MAX as usize {
-    return Err(error::invalid("chunk must be under 4 GiB", syscall, None));
-  }
-  Ok(())
-}
-
-/// `scanFrames` on the libuv threadpool, so that a reader checks one chunk while the JS
-/// thread hands out the records of the one before. The caller leaves `chunk` and `ends`
-/// alone until the promise settles.
-#[napi(js_name = "scanFramesAsync", ts_return_type = "Promise<number>")]
-pub fn scan_frames_async(
-  env: Env,
-  chunk: Uint8Array,
-  magic: u32,
-  payload_max: u32,
-  ends: Uint32Array,
-) -> napi::Result<AsyncTask<Blocking<f64>>> {
-  throw(&env, chunk_within_bound(chunk.len(), "scanFramesAsync"))?;
-  let mut ends = ends;
-  Ok(AsyncTask::new(Blocking::new(move || {
-    // SAFETY: both arrays hold references that keep their JS memory alive until this
-    // closure is dropped; by contract JS does not use them meanwhile.
-    let (count, stop) = frames::scan(&chunk, magic, payload_max, unsafe { ends.as_mut() });
-    Ok((stop as u64 as f64) * 4_294_967_296.0 + count as f64)
-  })))
 }
 
 /// Fills in the CRC-32C of every frame in `region` (headers and payloads already written,
