@@ -33,6 +33,8 @@ export class PreparedSegment {
    * to its own name is not durable yet, or by a file this log did not make (then for good).
    */
   #taken = false;
+  /** A roll took the file, and the segment in it has not taken its own name yet. */
+  #inUse = false;
 
   constructor(dir: string, storeId: Uint8Array) {
     this.#dir = dir;
@@ -43,6 +45,11 @@ export class PreparedSegment {
   /** Whether `prepare` has anything to do: the name is free. */
   get wanted(): boolean {
     return !this.#taken;
+  }
+
+  /** Whether a segment holds the name: a roll took the file and `released` has not come yet. */
+  get inUse(): boolean {
+    return this.#inUse;
   }
 
   /**
@@ -75,12 +82,14 @@ export class PreparedSegment {
   take(): IoFile | null {
     const file = this.#file;
     this.#file = null;
+    if (file !== null) this.#inUse = true;
     return file;
   }
 
   /** The segment that took the file has its own name now, durably: another may be prepared. */
   released(): void {
     this.#taken = false;
+    this.#inUse = false;
   }
 
   /** At close: an unused file goes (open would remove it anyway). */

@@ -43,9 +43,13 @@ export async function settleRolls(context: WriterContext, prepareNext = true): P
   if (prepareNext) await context.prepared.prepare(context.io);
 }
 
-/** Whether `settleRolls` has anything to do. */
+/**
+ * Whether `settleRolls` may have anything to do. Asked after every flush, so it looks at
+ * the prepared file's state rather than at every segment: only the one segment that took
+ * the prepared file can be awaiting its rename.
+ */
 export function settleDue(context: WriterContext): boolean {
-  return context.prepared.wanted || context.segments.some(awaitingRename);
+  return context.prepared.wanted || context.prepared.inUse;
 }
 
 /** Step 1 alone: every segment under the prepared name whose header is durable takes its own name. */
