@@ -39,6 +39,10 @@ export interface PreparedBatch {
   frameBytes: Float64Array;
   /** null for a record without headers (the common case costs no allocation). */
   headers: (PreparedHeaders | null)[];
+  /** The sum of `frameBytes`: with `maxTimestamp`, what a writer places a whole batch by without visiting each record. */
+  bytes: number;
+  /** The largest of `timestamps` (-Infinity for an empty batch). */
+  maxTimestamp: number;
 }
 
 const encoder = new TextEncoder();
@@ -57,7 +61,11 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     timestamps: new Float64Array(count),
     frameBytes: new Float64Array(count),
     headers: new Array<PreparedHeaders | null>(count),
+    bytes: 0,
+    maxTimestamp: -Infinity,
   };
+  let bytes = 0;
+  let maxTimestamp = -Infinity;
   for (let index = 0; index < count; index++) {
     const record = records[index];
     if (record === null || typeof record !== 'object') throw badArgument(`${where(index)} must be an object like { value }, got ${describeType(record)}`);
@@ -82,7 +90,11 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     batch.timestamps[index] = resolvedTimestamp;
     batch.frameBytes[index] = payloadBytes + FRAME_OVERHEAD_BYTES;
     batch.headers[index] = prepared;
+    bytes += payloadBytes + FRAME_OVERHEAD_BYTES;
+    if (resolvedTimestamp > maxTimestamp) maxTimestamp = resolvedTimestamp;
   }
+  batch.bytes = bytes;
+  batch.maxTimestamp = maxTimestamp;
   return batch;
 }
 

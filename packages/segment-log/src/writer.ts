@@ -65,6 +65,7 @@ export function appendPrepared(context: WriterContext, batch: PreparedBatch): nu
 }
 
 function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, options: NormalizedOptions): { count: number; bytes: number } {
+  if (from === 0 && wholeBatchFits(segment, batch, options)) return { count: batch.count, bytes: batch.bytes };
   const { timestamps, frameBytes: sizes } = batch;
   const firstTimestamp = segment.firstTimestamp ?? (timestamps[from] as number);
   const room = options.segmentBytes - segment.size;
@@ -84,6 +85,18 @@ function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, op
   return { count, bytes };
 }
 
+/**
+ * The common case, decided from the batch's totals: all of it fits the active segment's
+ * room, its newest record is within `segmentMs` of the segment's first, and it is one
+ * write. Then the record-by-record walk below would take every record, so it is skipped.
+ */
+function wholeBatchFits(segment: Segment, batch: PreparedBatch, options: NormalizedOptions): boolean {
+  const firstTimestamp = segment.firstTimestamp ?? (batch.timestamps[0] as number);
+  if (batch.bytes > options.segmentBytes - segment.size) return false;
+  if (batch.maxTimestamp - firstTimestamp > options.segmentMs) return false;
+  return batch.bytes <= WRITE_CHUNK_BYTES_MAX || batch.count === 1;
+}
+
 /** Frames records `[from, to)` of the batch and writes them at the segment's end (after `header`, at 0, when given). */
 function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
   const target = buffer.reserve(bytes);
@@ -95,13 +108,7 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
   } finally {
     buffer.release();
   }
-  const { timestamps, frameBytes } = batch;
-  let position = segment.size;
-  for (let index = from; index < to; index++) {
-    const frameEnd = position + (frameBytes[index] as number);
-    segment.observe(timestamps[index] as number, position, frameEnd, intervalBytes);
-    position = frameEnd;
-  }
+  segment.observeRun(batch.timestamps, batch.frameBytes, from, to, intervalBytes);
 }
 
 /**
