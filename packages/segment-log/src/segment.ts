@@ -118,6 +118,8 @@ export class Segment {
    * once the whole log is durable, so on open a sealed frame proves the log was made whole.
    */
   indexDurable = false;
+  /** Its `.log` handle runs async fdatasyncs on an OS thread of its own (see `syncOnOwnThread` in writer.ts). */
+  syncThread = false;
   /** The write of its sealed frames while it runs after the flush that made them due (see `flushLog`). */
   indexWriting: Promise<void> | null = null;
   /** Smallest timestamp, or undefined when not known yet. */
@@ -161,6 +163,8 @@ export class Segment {
     if (this.durableBytes < this.size || this.preparedPath !== null) return false;
     const file = this.#file;
     this.#file = null;
+    // Closing the handle stops its sync thread too; a reopened handle has none.
+    this.syncThread = false;
     file?.closeSync();
     return true;
   }

@@ -182,6 +182,7 @@ function planFlush(context: WriterContext): FlushPlan {
  * poisons the log the moment it happens.
  */
 export async function flushLog(context: WriterContext): Promise<void> {
+  syncOnOwnThread(activeSegment(context));
   const plan = planFlush(context);
   const syncLog = async ({ segment, size }: { segment: Segment; size: number }): Promise<void> => {
     await segment.log.datasync();
@@ -194,9 +195,37 @@ export async function flushLog(context: WriterContext): Promise<void> {
   await Promise.all([...logs, syncEntries(context, plan.entries)]);
   const earlier = context.sealedWrites.snapshot();
   for (const segment of plan.sealed) {
-    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => rewriteIndexFiles(context.io, sealed));
+    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
   }
   await context.sealedWrites.settle(earlier);
+}
+
+/**
+ * The active segment's async fdatasyncs run on an OS thread its `.log` handle owns, as the
+ * journal's and wal-kv's do: every durable batch pays the hop to the syncing thread and
+ * back once, and a parked thread of its own answers sooner than the shared libuv
+ * threadpool, where the syncs would also queue behind other work (unlinks, scans, other
+ * stores). Asked for by the first async flush that reaches the segment (a log that never
+ * syncs asynchronously starts none); an Io without sync threads keeps its own `datasync`.
+ */
+function syncOnOwnThread(segment: Segment): void {
+  if (segment.syncThread || segment.sealed) return;
+  segment.syncThread = segment.log.useSyncThread?.() ?? false;
+}
+
+/** A sealed segment's background work: its index frames, then its write handle and sync thread go. */
+async function sealInBackground(context: WriterContext, segment: Segment): Promise<void> {
+  await rewriteIndexFiles(context.io, segment);
+  releaseSyncThread(context, segment);
+}
+
+/**
+ * A sealed segment whose log and index frames are durable syncs no more: the handle it was
+ * written through is closed, and its thread with it (a read reopens the file). One still
+ * under the prepared name keeps both until the file cache lets it go (or close).
+ */
+function releaseSyncThread(context: WriterContext, segment: Segment): void {
+  if (segment.syncThread && segment.releaseFile()) context.files.forget(segment);
 }
 
 /**
@@ -238,7 +267,11 @@ export function flushLogSync(context: WriterContext): void {
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
   }
-  for (const segment of plan.sealed) if (sealedIndexDue(context, segment)) rewriteIndexFilesSync(context.io, segment);
+  for (const segment of plan.sealed) {
+    if (!sealedIndexDue(context, segment)) continue;
+    rewriteIndexFilesSync(context.io, segment);
+    releaseSyncThread(context, segment);
+  }
 }
 
 /**

@@ -1,0 +1,108 @@
+import { InterceptedIo, nativeIo, type IoFile } from '@keel/core';
+import { expect, it } from 'vitest';
+import { SegmentLog } from '../src/index.js';
+import { HEADER_BYTES } from '../src/format.js';
+import { tempDir } from './helpers.js';
+
+/** Records of 100 bytes (12 + 26 + 100 framed): four fit a segment. */
+const SEGMENT_BYTES = HEADER_BYTES + 4 * 138;
+
+/** nativeIo whose `.log` handles report which started a sync thread, which of those were closed, and where their syncs ran. */
+class SyncThreadCounter extends InterceptedIo {
+  started = 0;
+  stopped = 0;
+  /** The most handles with a running thread at once. */
+  runningMax = 0;
+  /** Async datasyncs of `.log` handles with and without a thread of their own. */
+  threadSyncs = 0;
+  poolSyncs = 0;
+
+  constructor() {
+    super(nativeIo);
+  }
+
+  override wrap(file: IoFile): IoFile {
+    let threaded = false;
+    const counter = this;
+    const spied = new Proxy(file, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => unknown).bind(target);
+        if (key === 'useSyncThread') {
+          return (...args: unknown[]) => {
+            const started = method(...args) as boolean;
+            if (started && !threaded) {
+              threaded = true;
+              counter.started++;
+              counter.runningMax = Math.max(counter.runningMax, counter.started - counter.stopped);
+            }
+            return started;
+          };
+        }
+        if (key === 'datasync' && target.path.includes('.log')) {
+          return () => {
+            if (threaded) counter.threadSyncs++;
+            else counter.poolSyncs++;
+            return method();
+          };
+        }
+        if (key === 'closeSync') {
+          return () => {
+            if (threaded) counter.stopped++;
+            threaded = false;
+            return method();
+          };
+        }
+        return method;
+      },
+    });
+    return super.wrap(spied);
+  }
+}
+
+const records = (count: number, fill = 0): { value: Uint8Array }[] => Array.from({ length: count }, (_, index) => ({ value: new Uint8Array(100).fill(fill + index) }));
+
+it('syncs the active segment on a thread of its own from the first async flush, and stops it once a sealed segment is whole on disk', async () => {
+  const dir = tempDir();
+  const io = new SyncThreadCounter();
+  const log = await SegmentLog.open(dir, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES });
+  // A log that syncs only on the calling thread starts none.
+  log.appendBatch(records(2));
+  expect(log.syncSync()).toBe(2);
+  expect(io.started).toBe(0);
+  for (let batch = 0; batch < 12; batch++) {
+    log.appendBatch(records(3, batch));
+    expect(await log.sync()).toBe(2 + 3 * (batch + 1));
+  }
+  // One thread per segment a flush reached, never more than a few running at once (around rolls).
+  expect(io.started).toBeGreaterThan(4);
+  expect(io.runningMax).toBeLessThanOrEqual(3);
+  expect(io.threadSyncs).toBeGreaterThan(io.poolSyncs);
+  await log.close();
+  expect(io.stopped).toBe(io.started);
+  const reopened = await SegmentLog.open(dir);
+  const read = reopened.read(0, { maxBytes: 1 << 20 });
+  expect(read).toHaveLength(38);
+  expect(read[37]?.value[0]).toBe(11 + 2);
+  expect(reopened.recovery.actions.filter((action) => action.kind === 'rebuilt-index')).toEqual([]);
+  await reopened.close();
+});
+
+it('reads a sealed segment whose write handle and thread were closed, through a handle opened again', async () => {
+  const dir = tempDir();
+  const io = new SyncThreadCounter();
+  const log = await SegmentLog.open(dir, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES });
+  for (let batch = 0; batch < 6; batch++) {
+    log.appendBatch(records(4, 10 * batch));
+    await log.sync();
+  }
+  await log.offloaded();
+  // Sealed segments let their threads go once their index frames were durable.
+  expect(io.stopped).toBeGreaterThan(0);
+  const first = log.read(0, { maxRecords: 4 });
+  expect(first.map((record) => record.value[0])).toEqual([0, 1, 2, 3]);
+  log.appendBatch(records(2, 100));
+  expect(await log.sync()).toBe(26);
+  await log.close();
+});
