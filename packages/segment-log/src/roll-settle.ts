@@ -2,7 +2,7 @@ import { renameDurably } from '@keel/core';
 import { HEADER_BYTES } from './format.js';
 import { ensureIndexFiles } from './index-files.js';
 import type { Segment } from './segment.js';
-import type { WriterContext } from './writer.js';
+import { releaseSyncThread, type WriterContext } from './writer.js';
 
 /**
  * What a roll leaves for later, done after the flushes that acknowledge records and never
@@ -70,4 +70,6 @@ async function takeOwnName(context: WriterContext, segment: Segment): Promise<vo
   await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
   segment.preparedPath = null;
   context.prepared.released();
+  // A segment sealed (and its index frames written) while it still had the prepared name kept its thread for this.
+  if (segment.sealed && segment.indexDurable) releaseSyncThread(context, segment);
 }

@@ -222,9 +222,9 @@ async function sealInBackground(context: WriterContext, segment: Segment): Promi
 /**
  * A sealed segment whose log and index frames are durable syncs no more: the handle it was
  * written through is closed, and its thread with it (a read reopens the file). One still
- * under the prepared name keeps both until the file cache lets it go (or close).
+ * under the prepared name keeps both until its rename (roll-settle.ts).
  */
-function releaseSyncThread(context: WriterContext, segment: Segment): void {
+export function releaseSyncThread(context: WriterContext, segment: Segment): void {
   if (segment.syncThread && segment.releaseFile()) context.files.forget(segment);
 }
 
