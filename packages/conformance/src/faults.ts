@@ -38,7 +38,7 @@ export type Fault =
   | { readonly kind: 'protocol-crash-point' | 'kv-maintenance-crash'; readonly mutation: number; readonly choice: number; readonly crash: CrashSpec }
   /** Faults 9 and 10: an injected failure, a few more operations, then a crash. */
   | { readonly kind: 'fsync-failure' | 'io-error'; readonly injection: Injection; readonly crash: CrashSpec }
-  /** Fault 11: `writers` concurrent writers wait on held syncs; `released` complete; crash. */
+  /** Fault 11: `writers` concurrent writers wait on held syncs; `released` complete; crash (with a bit flip, or not). */
   | { readonly kind: 'group-commit-crash'; readonly writers: number; readonly released: number; readonly crash: CrashSpec }
   /** Fault 14: a crash, then a crash at the `mutation`-th operation of the recovery, then `crash`. */
   | { readonly kind: 'recovery-crash'; readonly first: CrashSpec; readonly mutation: number; readonly crash: CrashSpec }
@@ -76,6 +76,13 @@ export const combinedCrash: fc.Arbitrary<CrashSpec> = fc.record(
 
 /** A crash that loses unsynced data the way a clean power cut does, entries kept. */
 export const plainCrash: fc.Arbitrary<CrashSpec> = fc.record({ seed, data: plainDataLoss, entries: fc.constant<EntryLoss>('keep-all') });
+
+/**
+ * A power cut, then a bit flip in durable bytes. Beside held syncs (fault 11) it lands in
+ * the window between a flush's acknowledgement and the work a store leaves for after it
+ * (a sealed segment's index, a rename): damage there must be told from a torn tail.
+ */
+const bitFlipCrash: fc.Arbitrary<CrashSpec> = crashWith(plainDataLoss, fc.constant('keep-all'), fc.constant<Damage>({ kind: 'bit-flip' }));
 
 function crashWith(data: fc.Arbitrary<DataLoss>, entries: fc.Arbitrary<EntryLoss>, extra?: fc.Arbitrary<Damage>): fc.Arbitrary<CrashSpec> {
   if (extra === undefined) return fc.record({ seed, data, entries });
@@ -122,7 +129,7 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
     // Entry operations of a protocol (renames, unlinks) may reach the disk in any subset.
     .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: crashWith(plainDataLoss, entryLoss) })
     .map(({ mutation, choice, crash }) => ({ kind: 'protocol-crash-point', mutation, choice, crash })),
-  'bit-flip': crashWith(plainDataLoss, fc.constant('keep-all'), fc.constant<Damage>({ kind: 'bit-flip' })).map((crash) => ({ kind: 'bit-flip', crash })),
+  'bit-flip': bitFlipCrash.map((crash) => ({ kind: 'bit-flip', crash })),
   'misdirected-write': crashWith(
     plainDataLoss,
     fc.constant('keep-all'),
@@ -135,7 +142,7 @@ export const faultArbitraries: { readonly [K in FaultKind]: fc.Arbitrary<Fault> 
     .record({ injection: injection(fc.constantFrom('write', 'sync', 'read', 'open'), fc.constantFrom('EIO', 'ENOSPC')), crash: plainCrash })
     .map(({ injection: chosen, crash }) => ({ kind: 'io-error', injection: chosen, crash })),
   'group-commit-crash': fc
-    .record({ writers: fc.integer({ min: 2, max: 12 }), released: fc.integer({ min: 0, max: 2 }), crash: plainCrash })
+    .record({ writers: fc.integer({ min: 2, max: 12 }), released: fc.integer({ min: 0, max: 2 }), crash: fc.oneof({ weight: 2, arbitrary: plainCrash }, { weight: 1, arbitrary: bitFlipCrash }) })
     .map(({ writers, released, crash }) => ({ kind: 'group-commit-crash', writers, released, crash })),
   'kv-maintenance-crash': fc
     .record({ mutation: fc.integer({ min: 1, max: 12 }), choice: fc.nat(), crash: plainCrash })

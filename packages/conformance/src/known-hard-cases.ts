@@ -107,6 +107,20 @@ export const KNOWN_HARD_CASES: readonly KnownHardCase[] = [
     },
   },
   {
+    backend: 'segment-log',
+    why: 'writers waiting on a group commit across a roll were acknowledged, then a power cut came before the sealed segment’s index frames were durable and a bit flipped in its last record: open took the damage for a torn tail and set the next segment, acknowledged records and all, aside (seed 7)',
+    scenario: {
+      durability: 'explicit',
+      steps: [
+        { type: 'write', size: 32, key: 0, remove: false },
+        { type: 'batch', sizes: [43, 28, 39, 36], keys: [0, 0, 0, 0], removes: [false, false, false, false] },
+        { type: 'protocol', name: 'roll' },
+      ],
+      fault: { kind: 'group-commit-crash', writers: 2, released: 2, crash: { seed: 2_147_221_427, data: { mode: 'byte-prefix' }, entries: 'keep-all', damage: { kind: 'bit-flip' } } },
+      tail: [{ type: 'write', size: 0, key: 0, remove: false }],
+    },
+  },
+  {
     backend: 'payload-store',
     why: "a crash during the recovery of a torn rotation left the new segment's header torn with its magic whole and its version bytes zero: open took it for a segment of an older format and refused (seed -831262114)",
     scenario: {

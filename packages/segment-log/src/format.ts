@@ -84,6 +84,21 @@ export const CLEAN_SHUTDOWN_VERSION = 1;
 export const CLEAN_SHUTDOWN_FORMAT = defineFrameFormat(CLEAN_SHUTDOWN_MAGIC, HEADER_PAYLOAD_BYTES);
 
 /**
+ * The sealed-offset checkpoint: two slots of one frame each, magic "KSLD", of the same
+ * payload shape as the log-start checkpoint, naming an offset N such that every segment
+ * ending at or below N was whole and durable when the slot was written. A flush that
+ * seals segments writes it only after their logs' datasyncs returned, and datasyncs it
+ * before it acknowledges anything after them: so a sealed segment ending at or below N
+ * whose log does not end cleanly is damaged, never a torn tail. Slots are written in
+ * turn, in place (a torn write leaves the other one); open takes the larger valid one.
+ */
+export const SEALED_CHECKPOINT_FILE_NAME = 'sealed-offset-checkpoint';
+export const SEALED_CHECKPOINT_MAGIC = 0x4b53_4c44;
+export const SEALED_CHECKPOINT_VERSION = 1;
+export const SEALED_CHECKPOINT_FORMAT = defineFrameFormat(SEALED_CHECKPOINT_MAGIC, HEADER_PAYLOAD_BYTES);
+export const SEALED_CHECKPOINT_SLOTS = 2;
+
+/**
  * The next segment's `.log`, created ahead of the roll that will need it (by a flush, off
  * the append path) and holding one frame, magic "KSLP", of the header's size and payload
  * shape: version u16 + reserved u16 + offset u64 (= 0) + store id. A roll writes the real

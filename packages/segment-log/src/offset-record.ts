@@ -15,13 +15,14 @@ export interface OffsetRecordKind {
   readonly version: number;
 }
 
-const RECORD_BYTES = HEADER_PAYLOAD_BYTES + 12;
+/** One record: the frame around a header-shaped payload. */
+export const RECORD_BYTES = HEADER_PAYLOAD_BYTES + 12;
 
-export function encodeOffsetRecord(kind: OffsetRecordKind, offset: number, storeId: Uint8Array): Uint8Array {
+export function encodeOffsetRecord(kind: Pick<OffsetRecordKind, 'format' | 'version'>, offset: number, storeId: Uint8Array): Uint8Array {
   return encodeFrame(versionedOffsetPayload(kind.version, offset, storeId), kind.format);
 }
 
-function corrupt(kind: OffsetRecordKind, path: string, what: string): KeelError {
+export function corrupt(kind: Pick<OffsetRecordKind, 'what'>, path: string, what: string): KeelError {
   return new KeelError('KEEL_CORRUPT', `${kind.what} ${path} ${what}; it is not ours or is damaged, and nothing was changed`, { path, offset: 0 });
 }
 
@@ -47,7 +48,14 @@ export function readOffsetRecord(io: Io, dir: string, kind: OffsetRecordKind, st
   }
   const check = checkFrameAt(bytes, 0, kind.format);
   if (!check.ok || check.frameBytes !== RECORD_BYTES) throw corrupt(kind, path, `is not one ${kind.what} frame (${check.ok ? 'wrong size' : check.state})`);
-  const payload = bytes.subarray(8, 8 + HEADER_PAYLOAD_BYTES);
+  return offsetRecordPayload(kind, path, bytes.subarray(8, 8 + HEADER_PAYLOAD_BYTES), storeId);
+}
+
+/**
+ * The offset a checksummed record's payload names, once its version, reserved field and
+ * store id are this log's: anything else is refused.
+ */
+export function offsetRecordPayload(kind: Pick<OffsetRecordKind, 'what' | 'version'>, path: string, payload: Uint8Array, storeId: Uint8Array): number {
   const view = viewOf(payload);
   const version = view.getUint16(0, true);
   if (version !== kind.version) throw corrupt(kind, path, `has version ${version}; this build reads version ${kind.version}`);

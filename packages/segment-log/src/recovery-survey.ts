@@ -21,7 +21,9 @@ import { verifySegment } from './verify.js';
  * cleanly with exactly the records the next segment's base offset calls for. Sealed
  * frames are written only once the whole log and the next segment's directory entry are
  * durable: a log with a sealed frame that does not agree is damage to durable data and is
- * refused, never cut.
+ * refused, never cut. Those frames come after the flush that acknowledges records in the
+ * next segment; the sealed-offset checkpoint, written once the sealed logs were durable
+ * and made durable before that acknowledgement, proves the same in between.
  */
 export interface Survey {
   /** Sealed segments that stay, oldest first. */
@@ -38,7 +40,11 @@ export type HeaderState = 'ok' | 'empty' | 'torn';
 
 type SealedVerdict = 'whole' | 'rescanned' | 'ends-early' | 'not-whole';
 
-export function surveySegments(io: Io, found: readonly Segment[], options: NormalizedOptions): Survey {
+/**
+ * `sealedThrough` is the offset the sealed-offset checkpoint names (null: none): a segment
+ * ending at or below it was sealed durably, as one with a sealed frame was.
+ */
+export function surveySegments(io: Io, found: readonly Segment[], options: NormalizedOptions, sealedThrough: number | null): Survey {
   const survey: Survey = { sealed: [], rescanned: [], active: null, discarded: [] };
   for (const [position, segment] of found.entries()) {
     if (survey.active !== null) {
@@ -49,12 +55,12 @@ export function surveySegments(io: Io, found: readonly Segment[], options: Norma
     const header = classifyHeader(segment, options);
     const next = found[position + 1];
     // Its sealed frames were written after its log, header included, was durable: damage.
-    if (header !== 'ok' && next !== undefined && sealedFrameWritten(io, segment)) throw corruptAt(segment, 0, 'the header of a segment sealed durably is damaged');
+    if (header !== 'ok' && next !== undefined && sealedDurably(io, segment, next.baseOffset, sealedThrough)) throw corruptAt(segment, 0, 'the header of a segment sealed durably is damaged');
     if (next === undefined || header !== 'ok') {
       survey.active = { segment, header };
       continue;
     }
-    const verdict = surveySealed(io, segment, next.baseOffset, options);
+    const verdict = surveySealed(io, segment, next.baseOffset, options, sealedThrough);
     if (verdict === 'whole' || verdict === 'rescanned') survey.sealed.push(segment);
     else survey.active = { segment, header };
     if (verdict === 'rescanned') survey.rescanned.push(segment);
@@ -119,7 +125,7 @@ function assertOurs(segment: Segment): void {
  * base offset, or does not end cleanly, and no sealed frame says it was ever made durable
  * (so neither was anything after it).
  */
-function surveySealed(io: Io, segment: Segment, nextBase: number, options: NormalizedOptions): SealedVerdict {
+function surveySealed(io: Io, segment: Segment, nextBase: number, options: NormalizedOptions, sealedThrough: number | null): SealedVerdict {
   const expected = nextBase - segment.baseOffset;
   const fileSize = segment.log.sizeSync();
   if (expected <= 0) throw corruptAt(segment, 0, `segment overlaps the next one at ${nextBase}`);
@@ -136,15 +142,24 @@ function surveySealed(io: Io, segment: Segment, nextBase: number, options: Norma
       if (!isKeelError(error, 'KEEL_CORRUPT') || error.path === segment.paths.log) throw error;
     }
   }
-  return rescan(io, segment, fileSize, expected, options);
+  return rescan(segment, fileSize, expected, options, () => sealedDurably(io, segment, nextBase, sealedThrough));
+}
+
+/**
+ * Whether open holds proof that the segment was made durable whole, up to `nextBase`:
+ * the checkpoint names that offset or a later one, or an index file holds a sealed frame.
+ * Both are written only once the whole log was durable.
+ */
+function sealedDurably(io: Io, segment: Segment, nextBase: number, sealedThrough: number | null): boolean {
+  return (sealedThrough !== null && nextBase <= sealedThrough) || sealedFrameWritten(io, segment);
 }
 
 /**
  * Reads the whole log of a sealed segment its index could not vouch for. A log that does
- * not hold exactly the records up to the next segment is refused when a sealed frame
- * says it was made durable (damage), and is the end of what survived otherwise.
+ * not hold exactly the records up to the next segment is refused when `durably` proves it
+ * was made durable (damage), and is the end of what survived otherwise.
  */
-function rescan(io: Io, segment: Segment, fileSize: number, expected: number, options: NormalizedOptions): SealedVerdict {
+function rescan(segment: Segment, fileSize: number, expected: number, options: NormalizedOptions, durably: () => boolean): SealedVerdict {
   resetToEmpty(segment);
   const result = scanRecords(segment, HEADER_BYTES, segment.baseOffset, fileSize, (record) => {
     segment.observe(record.timestamp, record.position, record.end, options.indexIntervalBytes);
@@ -154,9 +169,9 @@ function rescan(io: Io, segment: Segment, fileSize: number, expected: number, op
     segment.addSealTimeEntry();
     return 'rescanned';
   }
-  if (result.misnumberedAt !== null && sealedFrameWritten(io, segment)) throw corruptAt(segment, result.misnumberedAt, `record does not carry offset ${segment.nextOffset}`);
-  if (!whole && sealedFrameWritten(io, segment)) throw corruptAt(segment, result.end, `sealed segment damaged (${result.tailState})`);
-  if (whole && (segment.records > expected || sealedFrameWritten(io, segment))) {
+  if (result.misnumberedAt !== null && durably()) throw corruptAt(segment, result.misnumberedAt, `record does not carry offset ${segment.nextOffset}`);
+  if (!whole && durably()) throw corruptAt(segment, result.end, `sealed segment damaged (${result.tailState})`);
+  if (whole && (segment.records > expected || durably())) {
     throw corruptAt(segment, result.end, `sealed segment holds ${segment.records} records but the next segment starts ${expected} offsets later`);
   }
   return whole ? 'ends-early' : 'not-whole';

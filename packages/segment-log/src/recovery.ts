@@ -1,5 +1,5 @@
 import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, removeIfPresent, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
-import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, RECORD_FORMAT, parseSegmentFileName, segmentPaths } from './format.js';
+import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, RECORD_FORMAT, SEALED_CHECKPOINT_FILE_NAME, parseSegmentFileName, segmentPaths } from './format.js';
 import { surveyPrepared } from './prepared-segment.js';
 import { readCleanShutdown, removeCleanShutdown } from './clean-shutdown.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
@@ -9,6 +9,7 @@ import { readLogStart } from './log-start.js';
 import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
 import { surveySegments, type HeaderState } from './recovery-survey.js';
+import { SealedCheckpoint, createSealedCheckpoint, readSealedCheckpoint, settleSealedCheckpoint } from './sealed-checkpoint.js';
 import { Segment } from './segment.js';
 import { createSegment, headerFrame, refuseOlderFormat } from './segment-files.js';
 import { corruptAt } from './segment-scan.js';
@@ -17,6 +18,8 @@ export interface RecoveredLog {
   segments: Segment[];
   report: RecoveryReport;
   files: SealedFileCache;
+  /** Open for the flushes that advance it, naming the active segment's base offset. */
+  sealedCheckpoint: SealedCheckpoint;
 }
 
 interface DirectoryListing {
@@ -93,6 +96,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
   const storeId = await storeIdentity(io, dir, report);
   const listing = listSegments(io, dir, storeId);
   const cleanEnd = readCleanShutdown(io, dir, storeId);
+  const checkpoint = readSealedCheckpoint(io, dir, storeId);
   const files = new SealedFileCache();
   // Where each segment's log is now: the prepared file's path for one found under it, until it is renamed.
   const logPaths = new Map<number, string>(listing.bases.map((baseOffset) => [baseOffset, baseOffset === listing.prepared ? joinPath(dir, PREPARED_SEGMENT_NAME) : segmentPaths(dir, baseOffset).log]));
@@ -102,8 +106,9 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     return segment;
   });
   let active: Segment | null = null;
+  let sealedCheckpoint: SealedCheckpoint | null = null;
   try {
-    const survey = surveySegments(io, found, options);
+    const survey = surveySegments(io, found, options, checkpoint.offset);
     if (options.recovery === 'strict' && listing.tornPrepared !== null) {
       const path = joinPath(dir, PREPARED_SEGMENT_NAME);
       throw new KeelError('KEEL_CORRUPT', `${path} holds a torn segment header with bytes behind it; opened strict, nothing was changed`, { path, offset: 0 });
@@ -131,6 +136,7 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     await removeLeftovers(io, dir, listing.leftovers, report);
     // Last of the changes that can be refused before: a kept segment found under the prepared name takes its own.
     if (listing.prepared !== null && !survey.discarded.some((segment) => segment.baseOffset === listing.prepared)) takeOwnName(io, dir, listing.prepared, logPaths, report);
+    createSealedCheckpoint(io, dir, checkpoint);
     // A roll's new segment may have been created without a directory sync: every entry
     // open found is made durable before it claims anything, and before a sealed frame below.
     await io.syncDir(dir);
@@ -142,6 +148,8 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
       await syncAdopted(io, survey.sealed.filter((segment) => !rescanned.has(segment)));
     }
     await rewriteRescanned(io, dir, survey.rescanned, report);
+    // Every segment before the active one is durable now.
+    sealedCheckpoint = await settleSealedCheckpoint(io, dir, storeId, checkpoint, active.baseOffset);
     // Last, so that an open refused above leaves it; its removal is durable before anything is appended.
     if (cleanEnd !== null) {
       removeCleanShutdown(io, dir);
@@ -150,10 +158,11 @@ export async function recoverLog(dir: string, options: NormalizedOptions): Promi
     const segments = [...survey.sealed, active];
     report.validBytes = segments.reduce((sum, segment) => sum + segment.size, 0);
     report.records = segments.reduce((sum, segment) => sum + segment.records, 0);
-    return { segments, report, files };
+    return { segments, report, files, sealedCheckpoint };
   } catch (error) {
     for (const segment of found) segment.closeFiles();
     active?.closeFiles();
+    sealedCheckpoint?.closeSync();
     throw error;
   }
 }
@@ -182,7 +191,7 @@ async function storeIdentity(io: Io, dir: string, report: RecoveryReport): Promi
   const identity = IDENTITY.survey(io, dir);
   if (identity.state === 'valid') return identity.storeId;
   if (identity.state === 'foreign') throw IDENTITY.foreignError(dir, identity.reason);
-  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || [LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, PREPARED_SEGMENT_NAME].includes(name));
+  const logFiles = io.list(dir).filter((name) => parseSegmentFileName(name) !== null || [LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, SEALED_CHECKPOINT_FILE_NAME].includes(name));
   if (logFiles.length > 0) {
     const first = logFiles.sort()[0] as string;
     const path = joinPath(dir, first);

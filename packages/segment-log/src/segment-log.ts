@@ -104,7 +104,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   #settleAgain = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
-    const { segments, report, files } = opened.recovered;
+    const { segments, report, files, sealedCheckpoint } = opened.recovered;
     // Segments roll inside append, so the first flush may already find new files.
     super({ name: `segment log ${opened.dir}`, io: opened.io, durability: options.durability, durableThrough: segments[segments.length - 1]!.nextOffset, recovery: report, lock: opened.lock, overlay: opened.overlay, baseIo: opened.baseIo });
     this.#dir = opened.dir;
@@ -113,7 +113,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#segments = segments;
     const prepared = new PreparedSegment(opened.dir, segments[0]!.storeId);
     const sealedWrites = new SealedIndexWrites({ onFailure: (error) => this.poison(error), onWritten: () => this.#afterIndexWritten() });
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites };
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites, sealedCheckpoint };
   }
 
   /**
@@ -596,6 +596,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
 
   protected closeFiles(): void {
     this.#context.prepared.discard(this.io);
+    this.#context.sealedCheckpoint.closeSync();
     for (const segment of this.#segments) segment.closeFiles();
   }
 }

@@ -9,6 +9,7 @@ import { createSegment, headerFrame, sealSegment } from './segment-files.js';
 import { INDEX_WRITE_ENTRIES, ensureIndexFiles, rewriteIndexFiles, rewriteIndexFilesSync, writeDurableEntries } from './index-files.js';
 import type { PreparedSegment } from './prepared-segment.js';
 import type { SealedIndexWrites } from './sealed-index-writes.js';
+import type { SealedCheckpoint } from './sealed-checkpoint.js';
 import { HEADER_BYTES } from './format.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
@@ -28,6 +29,8 @@ export interface WriterContext {
   prepared: PreparedSegment;
   /** Sealed segments' index frames being written after the flush that made them due. */
   sealedWrites: SealedIndexWrites;
+  /** What proves, until those frames are durable, that the sealed segments were (see `flushLog`). */
+  sealedCheckpoint: SealedCheckpoint;
   /** Called after a roll (the log runs retention then). */
   onRoll(): void;
 }
@@ -174,6 +177,12 @@ function planFlush(context: WriterContext): FlushPlan {
  * none, or a torn frame: open cannot load those as a sealed index, reads the whole log,
  * finds exactly the records the next segment's base offset calls for, keeps the segment
  * ('rescanned') and rewrites its index files. Nothing acknowledged rests on the frames.
+ * What tells that log, if it then does not end cleanly, from one whose tail a crash tore
+ * before anything after it was acknowledged is the sealed-offset checkpoint: written once
+ * the sealed logs (and the entries) this flush syncs are durable, beside the next
+ * segment's datasync, and durable before the flush resolves (`checkpointSealed`). Open
+ * refuses damage at or below the offset it names. That write is the one step a roll adds
+ * to the flush that acknowledges it: an in-place write of 40 bytes and its datasync.
  *
  * None of that work is lost sight of: each flush waits for the writes that were running
  * when it started its own before it resolves (and so fails, poisoned, after one that
@@ -189,10 +198,12 @@ export async function flushLog(context: WriterContext): Promise<void> {
     segmentDurableThrough(segment, size);
   };
   const logs = plan.logs.map(syncLog);
+  const sealedLogs = logs.filter((_, position) => (plan.logs[position] as { segment: Segment }).segment.sealed);
   await whileRunning(logs, () => {
     for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
   });
-  await Promise.all([...logs, syncEntries(context, plan.entries)]);
+  const entries = syncEntries(context, plan.entries);
+  await Promise.all([...logs, entries, checkpointSealed(context, plan, [...sealedLogs, entries])]);
   const earlier = context.sealedWrites.snapshot();
   for (const segment of plan.sealed) {
     if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
@@ -226,6 +237,33 @@ async function sealInBackground(context: WriterContext, segment: Segment): Promi
  */
 export function releaseSyncThread(context: WriterContext, segment: Segment): void {
   if (segment.syncThread && segment.releaseFile()) context.files.forget(segment);
+}
+
+/**
+ * Once the sealed segments' logs and every directory entry this flush syncs are durable
+ * (`durable`), and before the flush resolves: the sealed-offset checkpoint names the end of
+ * the last sealed segment, durably. Its write starts only after those syncs returned, so a
+ * crash can never leave it without them; the next segment's own datasync runs meanwhile.
+ */
+async function checkpointSealed(context: WriterContext, plan: FlushPlan, durable: readonly Promise<unknown>[]): Promise<void> {
+  await Promise.all(durable);
+  if (writeSealedCheckpoint(context, plan)) await context.sealedCheckpoint.datasync();
+}
+
+/**
+ * Writes the checkpoint when a sealed segment of the plan (one whose index frames are not
+ * durable yet) now has its whole log durable under a durable entry, and ends past what the
+ * checkpoint names; every segment before it was made so by an earlier flush. Returns
+ * whether it wrote (the caller datasyncs).
+ */
+function writeSealedCheckpoint(context: WriterContext, plan: FlushPlan): boolean {
+  let end = context.sealedCheckpoint.offset;
+  for (const segment of plan.sealed) {
+    if (segment.durableBytes >= segment.size && segment.entryDurable) end = Math.max(end, segment.nextOffset);
+  }
+  if (end === context.sealedCheckpoint.offset) return false;
+  context.sealedCheckpoint.write(end);
+  return true;
 }
 
 /**
@@ -267,6 +305,7 @@ export function flushLogSync(context: WriterContext): void {
     context.io.syncDirSync(context.dir);
     for (const segment of plan.entries) segment.entryDurable = true;
   }
+  if (writeSealedCheckpoint(context, plan)) context.sealedCheckpoint.datasyncSync();
   for (const segment of plan.sealed) {
     if (!sealedIndexDue(context, segment)) continue;
     rewriteIndexFilesSync(context.io, segment);

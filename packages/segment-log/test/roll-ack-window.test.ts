@@ -8,8 +8,8 @@ import { FRAME_OVERHEAD_BYTES, InterceptedIo, isKeelError, parentDir, type IoMut
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES, PREPARED_SEGMENT_NAME } from '../src/format.js';
-import { expectReopened, record } from './support/id-records.js';
+import { HEADER_BYTES } from '../src/format.js';
+import { expectReopened, record, threeSyncedThenPrepared } from './support/id-records.js';
 
 const DIR = '/store';
 /** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
@@ -52,11 +52,7 @@ async function ackedWithoutDirectorySync(rolled: number): Promise<{ fs: FaultFs;
   fs.syncDirSync(parentDir(DIR));
   const io = new HeldDirectorySyncs(fs);
   const log = await open(io);
-  log.appendBatch([0, 1, 2].map(record));
-  await log.sync();
-  // Background work, one task at a time: a retention pass (no limits) ends after the prepared file is made.
-  expect(await log.enforceRetention()).toBe(0);
-  expect(fs.files().has(`${DIR}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
+  await threeSyncedThenPrepared(log, () => fs.files(), DIR);
   io.hold();
   log.appendBatch(Array.from({ length: rolled }, (_, index) => record(3 + index)));
   expect(log.segments().length).toBe(2);

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { PREPARED_SEGMENT_NAME } from '../../src/format.js';
 import type { SegmentLog } from '../../src/index.js';
 
 /** Records whose value is their 8-byte id (12 + 26 + 8 bytes framed), for crash tests that check order and count. */
@@ -26,4 +27,16 @@ export async function expectReopened(log: SegmentLog, required: number): Promise
   } finally {
     await log.close();
   }
+}
+
+/**
+ * Ids 0, 1 and 2 appended and synced, then the next segment's file prepared: background
+ * work runs one task at a time, so a retention pass (no limits) ends after it. `files` is
+ * the disk's listing, to check the prepared file is there.
+ */
+export async function threeSyncedThenPrepared(log: SegmentLog, files: () => Map<string, Uint8Array>, dir: string): Promise<void> {
+  log.appendBatch([0, 1, 2].map(record));
+  expect(await log.sync()).toBe(3);
+  expect(await log.enforceRetention()).toBe(0);
+  expect(files().has(`${dir}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
 }

@@ -1,0 +1,132 @@
+// A batch that rolls is acknowledged before the sealed segment's index frames (and the
+// rename out of the prepared name) are durable. A power cut in that window, then media
+// damage in the sealed segment's durable record bytes: open must refuse the damage, not
+// take it for a torn tail and cut the acknowledged records of the next segment with it.
+// A tail the crash tore before anything after it was acknowledged still recovers.
+import { FaultFs } from '@keel/conformance';
+import { InterceptedIo, isKeelError, parentDir, type IoMutation } from '@keel/core';
+import { describe, expect, it } from 'vitest';
+import { SegmentLog } from '../src/index.js';
+import { HEADER_BYTES, segmentPaths } from '../src/format.js';
+import { expectReopened, record, threeSyncedThenPrepared } from './support/id-records.js';
+
+const DIR = '/store';
+/** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
+const RECORD_FRAME_BYTES = 12 + 26 + 8;
+const SEGMENT_BYTES = HEADER_BYTES + 4 * RECORD_FRAME_BYTES;
+const SEGMENT_0 = segmentPaths(DIR, 0).log;
+const INDEX_FILE = /\.(index|timeindex)$/;
+
+/** Holds back, from `hold()` on, every directory sync and every datasync of an index file: the work a roll leaves for after the acknowledgement. */
+class HeldAfterAckWork extends InterceptedIo {
+  #held = false;
+
+  hold(): void {
+    this.#held = true;
+  }
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    const afterAck = operation === 'sync-dir' || (operation === 'datasync' && INDEX_FILE.test(path));
+    if (this.#held && afterAck) return new Promise<never>(() => undefined);
+    return run();
+  }
+}
+
+function open(io: FaultFs | InterceptedIo): Promise<SegmentLog> {
+  return SegmentLog.open(DIR, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
+}
+
+/**
+ * 3 records synced, the prepared file made, then a batch of 4 (the first fills segment 0,
+ * the rest go to the prepared file) appended with all after-ack work held back. With
+ * `acknowledge`, the batch's sync resolves (7 acknowledged); without, the power is cut
+ * before its sync was asked for (3 acknowledged). Returns the disk as it is then.
+ */
+async function rollingBatch(acknowledge: boolean): Promise<{ fs: FaultFs; acknowledged: number }> {
+  const fs = new FaultFs();
+  fs.mkdir(DIR);
+  fs.syncDirSync(parentDir(DIR));
+  const io = new HeldAfterAckWork(fs);
+  const log = await open(io);
+  await threeSyncedThenPrepared(log, () => fs.files(), DIR);
+  io.hold();
+  log.appendBatch([3, 4, 5, 6].map(record));
+  expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
+  if (!acknowledge) return { fs: fs.clone(), acknowledged: 3 };
+  expect(await log.sync()).toBe(7);
+  return { fs: fs.clone(), acknowledged: 7 };
+}
+
+/** Flips one bit of `path` at `offset` on the crashed disk and makes it durable: media damage. */
+function flipBit(fs: FaultFs, path: string, offset: number): void {
+  const file = fs.open(path, { write: true });
+  try {
+    const byte = new Uint8Array(1);
+    file.readSync(byte, offset);
+    byte[0] = (byte[0] as number) ^ 0x10;
+    file.writeSync(byte, offset);
+    file.datasyncSync();
+  } finally {
+    file.closeSync();
+  }
+}
+
+async function expectRefusedUntouched(fs: FaultFs, damagedOffset: number): Promise<void> {
+  const before = fs.files();
+  const refused = await open(fs).then(
+    async (log) => {
+      await log.close();
+      return null;
+    },
+    (error: unknown) => error,
+  );
+  expect(isKeelError(refused, 'KEEL_CORRUPT')).toBe(true);
+  expect((refused as { path?: string }).path).toBe(SEGMENT_0);
+  expect((refused as { offset?: number }).offset).toBeLessThanOrEqual(damagedOffset);
+  // Nothing on disk changed: no file cut, set aside, renamed or removed.
+  expect(fs.files()).toEqual(before);
+}
+
+/** Where record `n` of segment 0 starts. */
+const recordAt = (n: number): number => HEADER_BYTES + n * RECORD_FRAME_BYTES;
+
+describe('a power cut after a rolling batch was acknowledged, before the roll’s after-ack work was durable', () => {
+  it('then a bit flip in a record of the sealed segment synced before the roll: open refuses it and changes nothing', async () => {
+    const { fs } = await rollingBatch(true);
+    const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+    flipBit(crashed, SEGMENT_0, recordAt(1) + 20);
+    await expectRefusedUntouched(crashed, recordAt(1) + 20);
+  });
+
+  it('then a bit flip in the sealed segment’s last record, written by the batch that rolled: open refuses it and changes nothing', async () => {
+    const { fs } = await rollingBatch(true);
+    const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+    flipBit(crashed, SEGMENT_0, recordAt(3) + 30);
+    await expectRefusedUntouched(crashed, recordAt(3) + 30);
+  });
+
+  it('and no damage: every acknowledged record is there', async () => {
+    const { fs, acknowledged } = await rollingBatch(true);
+    for (const entries of ['lose-all', 'keep-all'] as const) {
+      await expectReopened(await open(fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries }).fs), acknowledged);
+    }
+  });
+});
+
+describe('a power cut before a rolling batch was acknowledged', () => {
+  it('that tore the sealed segment’s unsynced last record, with the next segment’s records kept, recovers to the acknowledged records as before', async () => {
+    const { fs, acknowledged } = await rollingBatch(false);
+    // Everything unsynced kept, then the last record of segment 0 torn: what a kernel that wrote the later file back first leaves.
+    const crashed = fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs;
+    const file = crashed.open(SEGMENT_0, { write: true });
+    try {
+      file.setLengthSync(recordAt(3) + 17);
+      file.datasyncSync();
+    } finally {
+      file.closeSync();
+    }
+    const log = await open(crashed);
+    expect(log.nextOffset).toBe(acknowledged);
+    await expectReopened(log, acknowledged);
+  });
+});
