@@ -233,8 +233,9 @@ export interface KeyTable {
   /**
    * The write path: seals the record frame at `buffer[start..end]` (at log offset
    * `frameOffset` of log generation `generation`; place, value CRCs and frame CRC still
-   * to fill) and applies it, unless it would leave more than `keysMax` keys and more
-   * than now: then it changes nothing and returns false.
+   * to fill) and applies it (`sealRecord` then `applySealedRecord` in one call), unless
+   * it would leave more than `keysMax` keys and more than now: then it changes nothing
+   * and returns false.
    *
    * With read views open, `captureSeq` is the newest view's seq: each entry the record
    * replaces or removes that was written at or before it is reported in `captured`
@@ -243,6 +244,19 @@ export interface KeyTable {
    * must hold 1 + 7 fields per operation.
    */
   commitRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number, captureSeq?: number, captured?: Float64Array): boolean;
+  /**
+   * The first half of `commitRecord`: fills in the place, value CRCs and frame CRC of the
+   * record frame at `buffer[start..end]` without changing the table, unless the record
+   * would leave more than `keysMax` keys and more than now: then it returns false. The key
+   * count is checked against the table as it is: apply a sealed record before sealing the
+   * next.
+   */
+  sealRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number): boolean;
+  /**
+   * The second half of `commitRecord`: applies the record `sealRecord` sealed at
+   * `buffer[start..end]`, log offset `frameOffset`, its bytes unchanged since.
+   */
+  applySealedRecord(buffer: Uint8Array, start: number, end: number, frameOffset: number): void;
   /**
    * Applies a record read back (frame CRC checked) whose payload is at log offset
    * `payloadOffset` of log generation `generation` (its place must say so); seqs must

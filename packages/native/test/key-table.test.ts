@@ -45,6 +45,21 @@ function recordFrame(operations: Array<[string, string | null]>, firstSeq: numbe
   return frame;
 }
 
+/** Every entry of `table` in key order: key, then the six fields `find` reports. */
+function entriesOf(table: KeyTable): Array<[string, number[]]> {
+  const out = new Float64Array(6 * 64);
+  const keys = Buffer.alloc(64 * 16);
+  const count = table.range(null, true, null, true, false, 64, out, keys);
+  const entries: Array<[string, number[]]> = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const length = out[6 * i + 4]!;
+    entries.push([keys.toString('latin1', at, at + length), Array.from(out.subarray(6 * i, 6 * i + 6))]);
+    at += length;
+  }
+  return entries;
+}
+
 describe('KeyTable', () => {
   it('seals and applies a record in one call; find returns the fields and the key CRC', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
@@ -153,6 +168,46 @@ describe('KeyTable', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('sealRecord then applySealedRecord writes the bytes and leaves the table that commitRecord does; sealing alone changes no entry', () => {
+    const operation = fc.tuple(fc.constantFrom(...'abcdefghij'.split('').map((c) => `key-${c}`)), fc.option(fc.string({ unit: 'binary-ascii', maxLength: 6 }), { freq: 3 }));
+    fc.assert(
+      fc.property(fc.array(fc.array(operation, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 12 }), (batches, keysMax) => {
+        const committed = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+        const split = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+        let seq = 1;
+        let frameOffset = 64;
+        for (const operations of batches) {
+          const base = 11;
+          const prefix = Buffer.alloc(base);
+          const frame = recordFrame(operations, seq);
+          const one = Buffer.concat([prefix, frame]);
+          const two = Buffer.concat([prefix, frame]);
+          const before = entriesOf(split);
+          const sealed = split.sealRecord(two, base, two.length, frameOffset, keysMax, 3);
+          expect(committed.commitRecord(one, base, one.length, frameOffset, keysMax, 3)).toBe(sealed);
+          expect(two).toEqual(one);
+          expect(entriesOf(split)).toEqual(before);
+          if (!sealed) continue;
+          split.applySealedRecord(two, base, two.length, frameOffset);
+          expect(entriesOf(split)).toEqual(entriesOf(committed));
+          expect([split.size, split.deadBytes]).toEqual([committed.size, committed.deadBytes]);
+          seq += operations.length;
+          frameOffset += frame.length;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('applySealedRecord refuses a frame range outside its buffer or a frame whose length does not match its header', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['a', '1']], 1);
+    expect(table.sealRecord(frame, 0, frame.length, 0, 10, 1)).toBe(true);
+    expect(() => table.applySealedRecord(frame, 0, frame.length + 1, 0)).toThrow();
+    expect(() => table.applySealedRecord(frame, 0, frame.length - 1, 0)).toThrow();
+    expect(table.size).toBe(0);
   });
 
   it('refuses, changing nothing, a record that would pass keysMax', () => {

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { KeyTable } from '@keel/core';
+import { DeferredApply } from './deferred-apply.js';
 import { keyBytesOf, writeUtf8Key, type KeyBytes } from './encoding.js';
 import { KEY_BYTES_MAX, MAP_SEGMENT_BYTES, READ_BUFFER_BYTES, VALUE_BYTES_MAX } from './limits.js';
 
@@ -29,13 +30,16 @@ export const CAPTURE_FIELDS = 1 + ENTRY_FIELDS;
  * keys in one arena and a fixed-size entry per key (where the key's current value lives:
  * `position` is the log offset of the value's CRC-32C, followed by `length` value bytes,
  * written with `seq`), and an ordered view for ranges kept lazily. Records cross into it
- * once each, on the write path (sealed and applied in one call) and at replay.
+ * once each at replay; on the write path a record is sealed in one call and applied in
+ * another, later (see `DeferredApply`), or both in one call while read views are open.
+ * Every use of the table goes through `table`, which applies a waiting record first.
  *
  * It also counts the dead bytes of the log (overwritten puts and every delete), which
  * drive compaction. The table is pure computation over memory: it never touches a file.
  */
 export class KeyIndex {
-  readonly table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+  readonly #table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+  readonly #deferred = new DeferredApply();
   /** The fields of the last key `find` found. */
   readonly found = new Float64Array(ENTRY_FIELDS);
   /** A buffer for `read`s whose value is used at once (decoded, or viewed until the next call). */
@@ -48,11 +52,34 @@ export class KeyIndex {
   #boundSegments: ReadonlyArray<Uint8Array | undefined> | null = null;
   #boundOther: Uint8Array | null = null;
   /** A get passes the table only numbers: the key goes through #readKey, the value into a bound target, the fields into `found`. */
-  readonly #readBoundCall = this.table.boundReader();
+  readonly #readBoundCall = this.#table.boundReader();
 
   constructor() {
-    this.table.bindReadKey(this.#readKey, this.found);
-    this.table.bindReadTarget(TARGET_SCRATCH, this.scratch);
+    this.#table.bindReadKey(this.#readKey, this.found);
+    this.#table.bindReadTarget(TARGET_SCRATCH, this.scratch);
+  }
+
+  /** The native table, with any sealed record that waits applied to it first. */
+  get table(): KeyTable {
+    if (this.#deferred.pending) this.#deferred.applyTo(this.#table);
+    return this.#table;
+  }
+
+  /**
+   * Seals the record frame at `buffer[start..end]` (see `KeyTable.sealRecord`) and keeps
+   * it to apply at the next use of the table, or at `applyPending`; false, with nothing
+   * changed, when it would leave more than `keysMax` keys (counted after any record
+   * that waited).
+   */
+  sealDeferred(buffer: Uint8Array, start: number, end: number, frameOffset: number, keysMax: number, generation: number): boolean {
+    if (!this.table.sealRecord(buffer, start, end, frameOffset, keysMax, generation)) return false;
+    this.#deferred.defer(buffer, start, end, frameOffset);
+    return true;
+  }
+
+  /** Applies a sealed record that waits, if any (the store calls it while the log's fdatasync runs). */
+  applyPending(): void {
+    this.#deferred.applyTo(this.#table);
   }
 
   /** `captured`, with room for a record of `operations` operations. */
@@ -68,6 +95,14 @@ export class KeyIndex {
 
   get deadBytes(): number {
     return this.table.deadBytes;
+  }
+
+  /**
+   * `deadBytes` without the record that waits, if any: for a heuristic that may run a
+   * record behind (when to compact) and must not apply the record on the write path.
+   */
+  get deadBytesApplied(): number {
+    return this.#table.deadBytes;
   }
 
   set deadBytes(bytes: number) {
@@ -93,6 +128,8 @@ export class KeyIndex {
    * KEEL_TOO_LARGE for a key that is not one.
    */
   read(key: unknown, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
+    // The bound reader reaches the table without `table`.
+    this.applyPending();
     if (typeof key === 'string') {
       const result = key.length <= READ_KEY_CHARACTERS_MAX ? this.#readBound(writeUtf8Key(this.#readKey, key), segments, into, at) : this.table.readString(key, segments, MAP_SEGMENT_BYTES, into, at, this.found);
       if (result !== READ_KEY_INVALID) return result;
@@ -111,12 +148,12 @@ export class KeyIndex {
    */
   #readBound(keyLength: number, segments: ReadonlyArray<Uint8Array | undefined>, into: Uint8Array, at: number): number {
     if (segments !== this.#boundSegments) {
-      this.table.bindReadSegments(segments, MAP_SEGMENT_BYTES);
+      this.#table.bindReadSegments(segments, MAP_SEGMENT_BYTES);
       this.#boundSegments = segments;
     }
     if (into === this.scratch) return this.#readBoundCall(keyLength, TARGET_SCRATCH, at);
     if (into !== this.#boundOther) {
-      this.table.bindReadTarget(TARGET_OTHER, into);
+      this.#table.bindReadTarget(TARGET_OTHER, into);
       this.#boundOther = into;
     }
     return this.#readBoundCall(keyLength, TARGET_OTHER, at);

@@ -332,7 +332,14 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     while (state.switching !== null) await state.switching;
     const writer = state.writer;
     writer.flush();
-    await writer.datasync();
+    const synced = writer.datasync();
+    // The index takes the last write in while the fdatasync runs on the log's sync
+    // thread (see DeferredApply): the two costs overlap instead of adding up.
+    try {
+      state.index.applyPending();
+    } finally {
+      await synced;
+    }
   }
 
   protected flushToDiskSync(): void {
@@ -461,12 +468,13 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     if (this.#maintenance.busy) return;
     // A checkpoint is due after checkpointEveryBytes of log growth, or after a multiple of
     // what the last one took if that is more: checkpoint work per put then stays constant,
-    // and small, as the key count grows (see CHECKPOINT_LOG_GROWTH_RATIO).
+    // and small, as the key count grows (see CHECKPOINT_LOG_GROWTH_RATIO). The garbage
+    // ratio leaves out the write just sealed: the index takes it in later (DeferredApply).
     if (writer.end - this.#state.checkpointPosition >= Math.max(options.checkpointEveryBytes, CHECKPOINT_LOG_GROWTH_RATIO * this.#state.snapshotBytes)) {
       this.#maintenance.start('checkpoint');
     } else if (
       writer.end >= Math.max(COMPACT_LOG_BYTES_MIN, this.#maintenance.compactRetryAt) &&
-      index.deadBytes / writer.end > options.compactWhenGarbageRatio
+      index.deadBytesApplied / writer.end > options.compactWhenGarbageRatio
     ) {
       this.#maintenance.start('compact');
     }

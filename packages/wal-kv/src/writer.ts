@@ -62,25 +62,30 @@ export class LogWriter {
   }
 
   /**
-   * Encodes one record frame (seqs from `firstSeq`) behind the buffered ones, and has the
-   * index seal it and apply it in one native call. Returns false, with nothing appended
-   * and the index unchanged, when the record would leave more than `keysMax` keys. The
-   * caller has checked `fits` (and flushed) beforehand. With read views open
-   * (`captureSeq`, the newest one's seq, above 0), the index reports the entries the
-   * record replaced that those views still see in `index.captured`, their keys in this
-   * buffer (see `bufferedBytesAt`).
+   * Encodes one record frame (seqs from `firstSeq`) behind the buffered ones and has the
+   * index seal it. Returns false, with nothing appended and the index unchanged, when the
+   * record would leave more than `keysMax` keys. The caller has checked `fits` (and
+   * flushed) beforehand.
+   *
+   * With no read view open (`captureSeq` 0) the index applies the record later: at its
+   * next use, or while the log's fdatasync runs (see `DeferredApply`). With read views
+   * open (`captureSeq`, the newest one's seq, above 0) it seals and applies it at once,
+   * reporting the entries the record replaced that those views still see in
+   * `index.captured`, their keys in this buffer (see `bufferedBytesAt`).
    */
   appendRecord(record: PreparedRecord, firstSeq: number, index: KeyIndex, keysMax: number, captureSeq: number): boolean {
+    // Before this record is encoded: after a flush it goes where the waiting one is.
+    index.applyPending();
     const frameBytes = record.payloadBytes + FRAME_OVERHEAD_BYTES;
     this.#reserve(frameBytes);
     const start = this.#buffered;
     const end = encodeRecordFrame(this.#buffer, start, record.keys, record.values, record.payloadBytes, firstSeq);
     const frameStart = this.flushedThrough + start;
-    const committed =
+    const sealed =
       captureSeq > 0
         ? index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation, captureSeq, index.capturedFor(record.keys.length))
-        : index.table.commitRecord(this.#buffer, start, end, frameStart, keysMax, this.generation);
-    if (!committed) return false;
+        : index.sealDeferred(this.#buffer, start, end, frameStart, keysMax, this.generation);
+    if (!sealed) return false;
     this.#buffered += frameBytes;
     this.lastFrameStart = frameStart;
     return true;

@@ -57,6 +57,54 @@ fn bound(key: Option<&[u8]>, inclusive: bool) -> Bound<&[u8]> {
   }
 }
 
+/// The frame to seal (`buffer[start..end]`), its log offset and the key limit, checked.
+fn sealing_arguments<'a>(
+  buffer: &'a mut Uint8ArraySlice,
+  start: u32,
+  end: u32,
+  frame_offset: f64,
+  keys_max: f64,
+) -> napi::Result<(&'a mut [u8], u64, usize)> {
+  let frame_offset = whole(frame_offset, "frameOffset")?;
+  let keys_max = whole(keys_max, "keysMax")? as usize;
+  // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+  let buffer = unsafe { buffer.as_mut() };
+  let frame = buffer
+    .get_mut(start as usize..end as usize)
+    .ok_or_else(|| invalid("frame range is outside the buffer"))?;
+  Ok((frame, frame_offset, keys_max))
+}
+
+/// Runs `commit` with the `Captures` of a record at `buffer[start..]`: into `captured`
+/// when views are open (`seq_max` above 0), else into nothing; writes their count into
+/// `captured[0]`.
+fn with_captures<T>(
+  seq_max: u64,
+  start: u32,
+  mut captured: Option<Float64ArraySlice>,
+  commit: impl FnOnce(&mut Captures) -> Result<T, String>,
+) -> napi::Result<T> {
+  let mut no_captures = [0.0f64; 1];
+  let out = match captured.as_mut() {
+    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    Some(captured) => unsafe { captured.as_mut() },
+    None if seq_max == 0 => &mut no_captures[..],
+    None => return Err(invalid("captureSeq needs a captured array")),
+  };
+  let (count, out) = out
+    .split_first_mut()
+    .ok_or_else(|| invalid("captured holds no count field"))?;
+  let mut captures = Captures {
+    seq_max,
+    key_base: start as usize + FRAME_HEADER_BYTES,
+    out,
+    count: 0,
+  };
+  let result = commit(&mut captures).map_err(invalid)?;
+  *count = captures.count as f64;
+  Ok(result)
+}
+
 #[napi]
 pub struct KeyTable {
   pub(super) table: key_table::KeyTable,
@@ -140,7 +188,7 @@ impl KeyTable {
   /// Seals the record frame at `buffer[start..end]` (log offset `frameOffset` of log
   /// generation `generation`): fills in its place, value CRCs and frame CRC and applies
   /// it, unless it would leave more than `keysMax` keys (and more than now): then nothing
-  /// changes and it returns false.
+  /// changes and it returns false. `sealRecord` then `applySealedRecord` in one call.
   ///
   /// With read views open, `captureSeq` is the newest view's seq: each entry the record
   /// replaces or removes that was written at or before it is reported in `captured`,
@@ -160,44 +208,58 @@ impl KeyTable {
     capture_seq: Option<f64>,
     captured: Option<Float64ArraySlice>,
   ) -> napi::Result<bool> {
-    let frame_offset = whole(frame_offset, "frameOffset")?;
-    let keys_max = whole(keys_max, "keysMax")? as usize;
     let seq_max = whole(capture_seq.unwrap_or(0.0), "captureSeq")?;
-    // SAFETY: the views are alive for this call and nothing else runs on the JS thread meanwhile.
-    let buffer = unsafe { buffer.as_mut() };
-    let frame = buffer
-      .get_mut(start as usize..end as usize)
-      .ok_or_else(|| invalid("frame range is outside the buffer"))?;
-    let mut no_captures = [0.0f64; 1];
-    let mut captured = captured;
-    let out = match captured.as_mut() {
-      // SAFETY: as above.
-      Some(captured) => unsafe { captured.as_mut() },
-      None if seq_max == 0 => &mut no_captures[..],
-      None => return Err(invalid("captureSeq needs a captured array")),
-    };
-    let (count, out) = out
-      .split_first_mut()
-      .ok_or_else(|| invalid("captured holds no count field"))?;
-    let mut captures = Captures {
-      seq_max,
-      key_base: start as usize + FRAME_HEADER_BYTES,
-      out,
-      count: 0,
-    };
-    let committed = self
+    let (frame, frame_offset, keys_max) =
+      sealing_arguments(&mut buffer, start, end, frame_offset, keys_max)?;
+    let limits = self.limits;
+    let table = &mut self.table;
+    with_captures(seq_max, start, captured, |captures| {
+      table.commit_record(frame, frame_offset, generation, keys_max, limits, captures)
+    })
+  }
+
+  /// The first half of `commitRecord`: fills in the place, value CRCs and frame CRC of
+  /// the record frame at `buffer[start..end]` without changing the table, unless the
+  /// record would leave more than `keysMax` keys (and more than now): then it returns
+  /// false. The key count is checked against the table as it is: apply a sealed record
+  /// (`applySealedRecord`) before sealing the next.
+  #[napi]
+  pub fn seal_record(
+    &self,
+    mut buffer: Uint8ArraySlice,
+    start: u32,
+    end: u32,
+    frame_offset: f64,
+    keys_max: f64,
+    generation: u32,
+  ) -> napi::Result<bool> {
+    let (frame, frame_offset, keys_max) =
+      sealing_arguments(&mut buffer, start, end, frame_offset, keys_max)?;
+    self
       .table
-      .commit_record(
-        frame,
-        frame_offset,
-        generation,
-        keys_max,
-        self.limits,
-        &mut captures,
-      )
-      .map_err(invalid)?;
-    *count = captures.count as f64;
-    Ok(committed)
+      .seal_record(frame, frame_offset, generation, keys_max, self.limits)
+      .map_err(invalid)
+  }
+
+  /// The second half of `commitRecord`: applies the record `sealRecord` sealed at
+  /// `buffer[start..end]`, log offset `frameOffset` (its bytes unchanged since).
+  #[napi]
+  pub fn apply_sealed_record(
+    &mut self,
+    buffer: &[u8],
+    start: u32,
+    end: u32,
+    frame_offset: f64,
+  ) -> napi::Result<()> {
+    let frame_offset = whole(frame_offset, "frameOffset")?;
+    let frame = buffer
+      .get(start as usize..end as usize)
+      .ok_or_else(|| invalid("frame range is outside the buffer"))?;
+    let limits = self.limits;
+    let table = &mut self.table;
+    with_captures(0, start, None, |captures| {
+      table.apply_sealed_record(frame, frame_offset, limits, captures)
+    })
   }
 
   /// Applies a record read back from the log (frame CRC checked) whose payload starts at

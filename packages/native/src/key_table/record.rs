@@ -1,6 +1,6 @@
 //! wal-kv log records, applied to the table in one call per record: the write path
-//! seals a record the caller encoded (value CRCs and the frame CRC) and applies it;
-//! replay validates a record read back (its frame CRC already checked) and applies it.
+//! seals a record the caller encoded (value CRCs and the frame CRC) and applies it, in
+//! one call or in two (so that the caller can apply it while the log is synced); replay validates a record read back (its frame CRC already checked) and applies it.
 //!
 //! Record payload (log format version 3): count u32, place u32, then per operation type
 //! u8 (1 put, 2 delete), key length u16, value length u32, seq u64, key, and for a put
@@ -292,11 +292,8 @@ impl KeyTable {
     count
   }
 
-  /// The write path: `frame` holds one record frame the caller encoded at log offset
-  /// `frame_offset` of log generation `generation`, with the place, value CRC and frame
-  /// CRC slots still to fill. Unless the record would leave more than `keys_max` keys
-  /// (and more than now), fills them in and applies the record; returns whether it did.
-  /// The caller's encoding is checked like a record read back.
+  /// The write path in one call: `seal_record`, then `apply_sealed_record` (the record
+  /// is parsed once for both). Returns whether it sealed and applied the record.
   pub fn commit_record(
     &mut self,
     frame: &mut [u8],
@@ -306,32 +303,73 @@ impl KeyTable {
     limits: RecordLimits,
     captures: &mut Captures,
   ) -> Result<bool, String> {
-    if frame.len() < FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES
-      || u32_at(frame, 4) as usize != frame.len() - FRAME_HEADER_BYTES - FRAME_TRAILER_BYTES
-    {
-      return Err("frame length does not match its header".into());
-    }
-    let payload_end = frame.len() - FRAME_TRAILER_BYTES;
-    let mut operations = Vec::new();
-    parse(
-      &frame[FRAME_HEADER_BYTES..payload_end],
-      limits,
-      |operation| {
-        operations.push(*operation);
-        Ok(())
-      },
-    )?;
+    let operations = parse_frame(frame, limits)?;
     if captures.seq_max > 0 && captures.out.len() < CAPTURE_FIELDS * operations.len() {
       return Err("captured holds fewer than 7 fields per operation".into());
     }
+    if !self.seal_operations(frame, &operations, frame_offset, generation, keys_max) {
+      return Ok(false);
+    }
+    self.apply_frame(frame, frame_offset, &operations, captures);
+    Ok(true)
+  }
+
+  /// The first half of the write path: `frame` holds one record frame the caller encoded
+  /// at log offset `frame_offset` of log generation `generation`, with the place, value
+  /// CRC and frame CRC slots still to fill. Unless the record would leave more than
+  /// `keys_max` keys (and more than now), fills them in, leaving the table as it is;
+  /// returns whether it did. The caller's encoding is checked like a record read back.
+  /// The key count is checked against the table as it is now: a record sealed earlier
+  /// must be applied (`apply_sealed_record`) before the next is sealed.
+  pub fn seal_record(
+    &self,
+    frame: &mut [u8],
+    frame_offset: u64,
+    generation: u32,
+    keys_max: usize,
+    limits: RecordLimits,
+  ) -> Result<bool, String> {
+    let operations = parse_frame(frame, limits)?;
+    Ok(self.seal_operations(frame, &operations, frame_offset, generation, keys_max))
+  }
+
+  /// The second half of the write path: applies the record `seal_record` sealed in
+  /// `frame` at `frame_offset`, whose bytes have not changed since. Parsed again (every
+  /// field bounded) rather than trusted; its CRCs are not checked again, they are ours.
+  pub fn apply_sealed_record(
+    &mut self,
+    frame: &[u8],
+    frame_offset: u64,
+    limits: RecordLimits,
+    captures: &mut Captures,
+  ) -> Result<(), String> {
+    let operations = parse_frame(frame, limits)?;
+    if captures.seq_max > 0 && captures.out.len() < CAPTURE_FIELDS * operations.len() {
+      return Err("captured holds fewer than 7 fields per operation".into());
+    }
+    self.apply_frame(frame, frame_offset, &operations, captures);
+    Ok(())
+  }
+
+  /// Fills in the place, value CRCs and frame CRC of a parsed frame, unless the record
+  /// would leave more than `keys_max` keys and more than now; returns whether it did.
+  fn seal_operations(
+    &self,
+    frame: &mut [u8],
+    operations: &[Operation],
+    frame_offset: u64,
+    generation: u32,
+    keys_max: usize,
+  ) -> bool {
+    let payload_end = frame.len() - FRAME_TRAILER_BYTES;
     let puts = operations
       .iter()
       .filter(|operation| operation.kind == OPERATION_PUT)
       .count();
     if self.live + puts > keys_max {
-      let after = self.count_after(&frame[FRAME_HEADER_BYTES..payload_end], &operations);
+      let after = self.count_after(&frame[FRAME_HEADER_BYTES..payload_end], operations);
       if after > keys_max && after > self.live {
-        return Ok(false);
+        return false;
       }
     }
     let payload = &mut frame[FRAME_HEADER_BYTES..payload_end];
@@ -351,9 +389,38 @@ impl KeyTable {
     payload[PLACE_AT..RECORD_HEADER_BYTES].copy_from_slice(&place);
     let frame_crc = crc32c::crc32c(&frame[..payload_end]);
     frame[payload_end..].copy_from_slice(&frame_crc.to_le_bytes());
-    let payload = &frame[FRAME_HEADER_BYTES..payload_end];
-    let payload_offset = frame_offset + FRAME_HEADER_BYTES as u64;
-    self.apply_all(payload, payload_offset, &operations, captures);
-    Ok(true)
+    true
   }
+
+  fn apply_frame(
+    &mut self,
+    frame: &[u8],
+    frame_offset: u64,
+    operations: &[Operation],
+    captures: &mut Captures,
+  ) {
+    let payload = &frame[FRAME_HEADER_BYTES..frame.len() - FRAME_TRAILER_BYTES];
+    let payload_offset = frame_offset + FRAME_HEADER_BYTES as u64;
+    self.apply_all(payload, payload_offset, operations, captures);
+  }
+}
+
+/// The operations of the record frame `frame` (its length field checked against its
+/// size, every operation bounded by `parse`).
+fn parse_frame(frame: &[u8], limits: RecordLimits) -> Result<Vec<Operation>, String> {
+  if frame.len() < FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES
+    || u32_at(frame, 4) as usize != frame.len() - FRAME_HEADER_BYTES - FRAME_TRAILER_BYTES
+  {
+    return Err("frame length does not match its header".into());
+  }
+  let mut operations = Vec::new();
+  parse(
+    &frame[FRAME_HEADER_BYTES..frame.len() - FRAME_TRAILER_BYTES],
+    limits,
+    |operation| {
+      operations.push(*operation);
+      Ok(())
+    },
+  )?;
+  Ok(operations)
 }
