@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { badArgument, describeType } from '@keel/core';
 import { boundBytesOf, keyBuffer, type Key } from './encoding.js';
 import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
@@ -84,7 +84,7 @@ function prefixEnd(prefix: Uint8Array): Uint8Array | null {
 
 /** One entry of a range: its key bytes, the five index fields and the log generation they were fetched in. */
 export interface RangeEntry {
-  key: Buffer;
+  readonly key: Buffer;
   /** The verified value bytes, when read with the batch (see `ValueRun`); else read when handed out. */
   value?: Buffer | undefined;
   generation: number;
@@ -95,23 +95,96 @@ export interface RangeEntry {
 }
 
 /**
+ * The keys of one batch fetched from the index, back to back. A walk that hands out
+ * string keys turns the whole batch into one string in one call and each key is a slice
+ * of it: one call per batch instead of a UTF-8 decode per key. That holds only when every
+ * byte of the batch is ASCII (then its latin1 and UTF-8 readings are the same string);
+ * any other batch decodes its keys one by one.
+ */
+class KeyBatch {
+  readonly bytes: Buffer;
+  /** The batch as one string; null when it is not all ASCII; undefined until asked for. */
+  #text: string | null | undefined = undefined;
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+
+  /** The key at bytes [start, end) as a string, or undefined when the batch is not all ASCII. */
+  text(start: number, end: number): string | undefined {
+    let text = this.#text;
+    if (text === undefined) text = this.#text = isAscii(this.bytes) ? this.bytes.toString('latin1') : null;
+    return text === null ? undefined : text.slice(start, end);
+  }
+}
+
+const EMPTY_BATCH = new KeyBatch(Buffer.alloc(0));
+
+/**
+ * An entry of a batch from the index. Its key bytes become a Buffer only when asked for
+ * (a walk handing out string keys or only values never asks, except to compare with a
+ * key a view captured).
+ */
+export class BatchEntry implements RangeEntry {
+  readonly #batch: KeyBatch;
+  readonly #keyStart: number;
+  readonly #keyEnd: number;
+  #key: Buffer | undefined = undefined;
+  value: Buffer | undefined;
+  generation: number;
+  position: number;
+  length: number;
+  seq: number;
+  keyCrc: number;
+
+  constructor(batch: KeyBatch, keyStart: number, keyEnd: number, value: Buffer | undefined, generation: number, position: number, length: number, seq: number, keyCrc: number) {
+    this.#batch = batch;
+    this.#keyStart = keyStart;
+    this.#keyEnd = keyEnd;
+    this.value = value;
+    this.generation = generation;
+    this.position = position;
+    this.length = length;
+    this.seq = seq;
+    this.keyCrc = keyCrc;
+  }
+
+  /** The key's bytes, a view of its batch's copy (the caller's to keep). */
+  get key(): Buffer {
+    return (this.#key ??= this.#batch.bytes.subarray(this.#keyStart, this.#keyEnd));
+  }
+
+  /** The key as a string (its bytes read as UTF-8). */
+  keyText(): string {
+    return this.#batch.text(this.#keyStart, this.#keyEnd) ?? this.key.toString('utf8');
+  }
+}
+
+/** What an `IndexCursor` asks before each fetch: that it may go on, and the log generation the fetched fields belong to. */
+export interface BatchSource {
+  beforeBatch(): number;
+}
+
+/** Key bytes a fetch writes into before they are copied out: one buffer for every cursor, used only inside a fetch. */
+const scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
+
+/**
  * The index entries of `range` in key byte order (or reversed), fetched a batch at a
  * time; the next batch starts after the last key of the one before. The first fetch
  * brings the index's ordered view up to date; later ones walk it as it is (no merge of
  * keys added meanwhile, which costs time linear in the key count), so they miss keys
  * added since the walk began and skip keys removed since: the caller (a read view)
- * knows those keys and supplies them. `beforeBatch` runs before each fetch and returns
- * the log generation the fields belong to. Each key is the caller's to keep. With
+ * knows those keys and supplies them. `source.beforeBatch()` runs before each fetch and
+ * returns the log generation the fields belong to. Each key is the caller's to keep. With
  * `catchUp` false even the first fetch walks the ordered view as it is (the caller
  * brought it up to date). With `values`, each batch's values are read with it, in one call.
  */
 export class IndexCursor {
   readonly #index: KeyIndex;
   readonly #reverse: boolean;
-  readonly #beforeBatch: () => number;
+  readonly #source: BatchSource;
   readonly #values: ValueRun | null;
   readonly #out = new Float64Array(RANGE_BATCH_ENTRIES * ENTRY_FIELDS);
-  readonly #scratch = Buffer.allocUnsafe(RANGE_BATCH_KEY_BYTES);
   #lower: Uint8Array | null;
   #lowerInclusive: boolean;
   #upper: Uint8Array | null;
@@ -120,7 +193,7 @@ export class IndexCursor {
   /** Whether the next fetch brings the ordered view up to date first (the first one, unless the caller did). */
   #catchUp = true;
   /** The batch being handed out: its keys, generation, size, and the next entry's index and key offset. */
-  #keys: Buffer = Buffer.alloc(0);
+  #keys: KeyBatch = EMPTY_BATCH;
   #generation = 0;
   #count = 0;
   #at = 0;
@@ -129,12 +202,12 @@ export class IndexCursor {
   #valueStart = 0;
   #exhausted = false;
 
-  constructor(index: KeyIndex, range: Range, beforeBatch: () => number, catchUp = true, values: ValueRun | null = null) {
+  constructor(index: KeyIndex, range: Range, source: BatchSource, catchUp = true, values: ValueRun | null = null) {
     this.#index = index;
     this.#values = values;
     this.#catchUp = catchUp;
     this.#reverse = range.reverse;
-    this.#beforeBatch = beforeBatch;
+    this.#source = source;
     this.#lower = range.lower;
     this.#lowerInclusive = range.lowerInclusive;
     this.#upper = range.upper;
@@ -143,17 +216,17 @@ export class IndexCursor {
   }
 
   /** The next entry, or null once the range is exhausted. */
-  next(): RangeEntry | null {
+  next(): BatchEntry | null {
     if (this.#at === this.#count && !this.#fetch()) return null;
     const i = this.#at++;
     const at = i * ENTRY_FIELDS;
     const out = this.#out;
-    const key = this.#keys.subarray(this.#keyStart, this.#keyStart + out[at + 4]!);
-    this.#keyStart += key.length;
+    const keyStart = this.#keyStart;
+    const keyEnd = (this.#keyStart = keyStart + out[at + 4]!);
     const length = out[at + 1]!;
-    const value = this.#values?.value(i, this.#valueStart, length);
+    const value = this.#values === null ? undefined : this.#values.value(i, this.#valueStart, length);
     this.#valueStart += length;
-    return { key, value, generation: this.#generation - out[at + 5]!, position: out[at]!, length, seq: out[at + 2]!, keyCrc: out[at + 3]! };
+    return new BatchEntry(this.#keys, keyStart, keyEnd, value, this.#generation - out[at + 5]!, out[at]!, length, out[at + 2]!, out[at + 3]!);
   }
 
   /** Fetches the batch after the last key handed out; false when there is none. */
@@ -161,21 +234,21 @@ export class IndexCursor {
     if (this.#exhausted || this.#remaining <= 0) return false;
     if (this.#count > 0) {
       // Continue after the last key of the batch before.
-      const last = this.#keys.subarray(this.#keyStart - this.#out[(this.#count - 1) * ENTRY_FIELDS + 4]!, this.#keyStart);
+      const last = this.#keys.bytes.subarray(this.#keyStart - this.#out[(this.#count - 1) * ENTRY_FIELDS + 4]!, this.#keyStart);
       if (this.#reverse) [this.#upper, this.#upperInclusive] = [last, false];
       else [this.#lower, this.#lowerInclusive] = [last, false];
     }
-    this.#generation = this.#beforeBatch();
+    this.#generation = this.#source.beforeBatch();
     const wanted = Math.min(RANGE_BATCH_ENTRIES, this.#remaining);
     const out = this.#out;
-    const count = this.#index.table.range(this.#lower, this.#lowerInclusive, this.#upper, this.#upperInclusive, this.#reverse, wanted, out, this.#scratch, this.#catchUp);
+    const count = this.#index.table.range(this.#lower, this.#lowerInclusive, this.#upper, this.#upperInclusive, this.#reverse, wanted, out, scratch, this.#catchUp);
     this.#catchUp = false;
     let keyBytes = 0;
     for (let i = 0; i < count; i++) keyBytes += out[i * ENTRY_FIELDS + 4]!;
     // One tight copy per batch: a key kept by the caller holds on to its batch's bytes only.
-    this.#keys = Buffer.from(this.#scratch.subarray(0, keyBytes));
+    this.#keys = new KeyBatch(Buffer.from(scratch.subarray(0, keyBytes)));
     // Fewer than asked while any key would still have fitted: the range is exhausted after this batch.
-    this.#exhausted = count < wanted && this.#scratch.length - keyBytes >= KEY_BYTES_MAX;
+    this.#exhausted = count < wanted && scratch.length - keyBytes >= KEY_BYTES_MAX;
     this.#remaining -= count;
     this.#values?.read(out, count);
     this.#count = count;

@@ -3,7 +3,7 @@ import { decodeValue, keyBytesOf, type Key } from './encoding.js';
 import { normalizeRange, type RangeEntry, type RangeOptions } from './range.js';
 import { overlayKey, type ViewOverlay } from './view-overlay.js';
 import { ReleasingIterator } from './releasing-iterator.js';
-import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
+import { storeProjections, ViewCursor, type OpenGuard, type Projection } from './view-walk.js';
 import { currentEntry, openView, readEntry, releaseView } from './views.js';
 import type { StoreState } from './wal-kv.js';
 
@@ -20,6 +20,8 @@ export class ReadView<V> implements Disposable {
   readonly #state: StoreState;
   readonly #view: ViewOverlay;
   readonly #assertStoreOpen: () => void;
+  /** What this view's iterators check at every step (one per view, not a closure per iterator). */
+  readonly #guard: OpenGuard = { assertOpen: () => this.#assertOpen() };
   #closed = false;
 
   /** @internal Made by `WalKv.snapshot()`. */
@@ -48,15 +50,15 @@ export class ReadView<V> implements Disposable {
   }
 
   keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
-    return this.#iterate(options, keyProjection(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).keys);
   }
 
   values(options: RangeOptions = {}): IterableIterator<V> {
-    return this.#iterate(options, valueProjection<V>(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).values);
   }
 
   entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
-    return this.#iterate(options, entryProjection<V>(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).entries);
   }
 
   /** Releases the view (idempotent): what it pinned may go, and its reads throw KEEL_CLOSED. */
@@ -73,7 +75,7 @@ export class ReadView<V> implements Disposable {
   /** Iterators of a view read through the view itself: nothing of their own to release. */
   #iterate<T>(options: RangeOptions, project: Projection<T>): IterableIterator<T> {
     this.#assertOpen();
-    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), () => this.#assertOpen(), true, project.readsValues), project, null);
+    return new ReleasingIterator(new ViewCursor(this.#state, this.#view, normalizeRange(options), this.#guard, true, project.readsValues), project, null);
   }
 
   #entryOf(key: Key): RangeEntry | null {

@@ -24,7 +24,7 @@ import { normalizeRange, type RangeOptions } from './range.js';
 import { ReadView } from './read-view.js';
 import { ReleasingIterator } from './releasing-iterator.js';
 import type { ViewOverlay } from './view-overlay.js';
-import { entryProjection, keyProjection, valueProjection, ViewCursor, type Projection } from './view-walk.js';
+import { storeProjections, ViewCursor, type OpenGuard, type Projection } from './view-walk.js';
 import { captureReplaced, logOf, newestViewSeq, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import type { WalKvStats } from './stats.js';
@@ -80,6 +80,8 @@ export interface StoreState {
 export class WalKv<V = unknown> extends Store<WalKvStats> {
   readonly #state: StoreState;
   readonly #maintenance: Maintenance;
+  /** What this store's iterators check at every step (one per store, not a closure per iterator). */
+  readonly #guard: OpenGuard = { assertOpen: () => this.assertOpen() };
   #flushScheduled = false;
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
@@ -246,12 +248,12 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
    * released when it ends, is stopped, or is garbage collected.
    */
   keys(options: RangeOptions = {}): IterableIterator<string | Uint8Array> {
-    return this.#iterate(options, keyProjection(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).keys);
   }
 
   /** Values in key byte order within the range, as of the call; each is read and verified when it is yielded. */
   values(options: RangeOptions = {}): IterableIterator<V> {
-    return this.#iterate(options, valueProjection<V>(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).values);
   }
 
   /**
@@ -260,7 +262,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
    * pair is yielded.
    */
   entries(options: RangeOptions = {}): IterableIterator<[string | Uint8Array, V]> {
-    return this.#iterate(options, entryProjection<V>(this.#state));
+    return this.#iterate(options, storeProjections<V>(this.#state).entries);
   }
 
   /**
@@ -486,7 +488,7 @@ export class WalKv<V = unknown> extends Store<WalKvStats> {
     const range = normalizeRange(options);
     const state = this.#state;
     const view = openView(state);
-    return new ReleasingIterator(new ViewCursor(state, view, range, () => this.assertOpen(), true, project.readsValues), project, () => releaseView(state, view));
+    return new ReleasingIterator(new ViewCursor(state, view, range, this.#guard, true, project.readsValues), project, () => releaseView(state, view));
   }
 }
 

@@ -3,6 +3,8 @@
 //! against the CRC-32C in front of each value, which is seeded with the key's CRC-32C,
 //! and copied out. Nothing here touches a file.
 
+use std::cell::Cell;
+
 use super::raw_value::RawValue;
 
 /// Where a log's segments are found: segment `i`, when mapped, holds the log's bytes
@@ -18,10 +20,13 @@ impl Segments for RawValue {
   }
 }
 
-/// A log's mapped segments and their size.
+/// A log's mapped segments and their size, with the segment looked up last: a batch's
+/// values lie mostly in one segment, and looking one up in a JS array costs two N-API
+/// calls (which were most of a range walk's value reads).
 pub struct MappedLog<'a, S: Segments> {
   segments: &'a S,
   segment_bytes: u64,
+  last: Cell<Option<(u32, &'a [u8])>>,
 }
 
 impl<'a, S: Segments> MappedLog<'a, S> {
@@ -29,7 +34,21 @@ impl<'a, S: Segments> MappedLog<'a, S> {
     MappedLog {
       segments,
       segment_bytes: segment_bytes as u64,
+      last: Cell::new(None),
     }
+  }
+
+  /// Segment `index`, from the one looked up last when it is the same. The segments do
+  /// not change while a `MappedLog` exists (it lives for one call).
+  fn segment(&self, index: u32) -> Option<&'a [u8]> {
+    if let Some((last, segment)) = self.last.get() {
+      if last == index {
+        return Some(segment);
+      }
+    }
+    let segment = self.segments.segment(index)?;
+    self.last.set(Some((index, segment)));
+    Some(segment)
   }
 
   /// Copies the value at log `position` (its CRC-32C, u32 LE, then `length` bytes) into
@@ -47,7 +66,7 @@ impl<'a, S: Segments> MappedLog<'a, S> {
     }
     let index = u32::try_from(position / self.segment_bytes).ok()?;
     let start = (position % self.segment_bytes) as usize;
-    let segment = self.segments.segment(index)?;
+    let segment = self.segment(index)?;
     let field = segment.get(start..start.checked_add(4 + length)?)?;
     let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
     let value = &field[4..];

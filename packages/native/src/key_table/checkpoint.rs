@@ -8,7 +8,7 @@
 //! (the keys' tags radix-sorted by their top bits), so that filling them walks memory
 //! forward instead of missing the cache once per key.
 
-use super::{hash, Entry, KeyTable, RecordLimits, INLINE_KEY_BYTES_MAX};
+use super::{hash, huge_pages, Entry, KeyTable, RecordLimits, INLINE_KEY_BYTES_MAX};
 use std::ops::Bound;
 
 const ENTRY_FIXED_BYTES: usize = 22;
@@ -47,7 +47,7 @@ const SORTED_TAG_BITS_MAX: u32 = 16;
 /// SORTED_TAG_BITS_MAX, with an LSD radix sort of 8 bits per pass.
 fn radix_sort_by_tag(values: &mut Vec<u64>, bits: u32) {
   let passes = bits.min(SORTED_TAG_BITS_MAX).div_ceil(8);
-  let mut scratch = vec![0u64; values.len()];
+  let mut scratch = huge_pages::zeroed_u64(values.len());
   for pass in 0..passes {
     let shift = 64 - 8 * (passes - pass);
     let mut counts = [0usize; 257];
@@ -218,7 +218,7 @@ impl KeyTable {
     self.load = Some(LoadState {
       load,
       last: None,
-      tagged: Vec::with_capacity(load.entry_count),
+      tagged: huge_pages::with_capacity(load.entry_count),
     });
     Ok(())
   }
@@ -305,7 +305,9 @@ impl KeyTable {
     for tagged in state.tagged {
       self.place(tagged >> 32, tagged as u32);
     }
-    self.order.adopt_sorted((0..self.live as u32).collect());
+    let mut sorted = huge_pages::with_capacity(self.live);
+    sorted.extend(0..self.live as u32);
+    self.order.adopt_sorted(sorted);
     release_freed_heap();
     Ok(())
   }
