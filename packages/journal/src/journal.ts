@@ -146,7 +146,7 @@ export class Journal extends Store<JournalStats> {
     for (const payload of payloads) total += frameBytes(payload.length);
     this.#assertLsnRoom(total);
     if (payloads.length === 0) return this.#writer.nextLsn;
-    const lsn = this.#writer.appendBatch(payloads);
+    const lsn = this.#writer.appendBatch(payloads, total);
     this.#lastFrameAt = lsn - frameBytes((payloads[payloads.length - 1] as Uint8Array).length);
     this.#boundaries.noteEnd(lsn);
     this.wrote(payloads.length);

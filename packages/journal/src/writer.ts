@@ -53,9 +53,16 @@ export class JournalWriter {
   /**
    * Encodes the batch in runs (one CRC crossing per run), writing early only when the
    * buffer would pass the threshold, so a batch below the threshold costs no write at
-   * all until the sync.
+   * all until the sync. `bytes` is the batch's frames in all: a batch that stays within
+   * the threshold is one run, placed without looking at its records one by one.
    */
-  appendBatch(payloads: readonly Uint8Array[]): number {
+  appendBatch(payloads: readonly Uint8Array[], bytes: number): number {
+    if (this.#buffer.pendingBytes + bytes <= this.#thresholdBytes) {
+      // No record can reach the threshold: the per-record check below would never fire.
+      this.#buffer.appendFrames(payloads, bytes);
+      this.#records += payloads.length;
+      return this.#buffer.end;
+    }
     let runStart = 0;
     let runBytes = 0;
     for (let i = 0; i < payloads.length; i++) {

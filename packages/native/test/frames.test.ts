@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames, sealFrames } from '../src/index.js';
 
@@ -58,6 +59,24 @@ describe('sealFrames', () => {
     }
     expect(sealFrames(region)).toBe(3);
     expect(region).toEqual(new Uint8Array(frames.flatMap((f) => [...f])));
+  });
+
+  it('seals any run of frames as one CRC-32C per frame would (three at a time, and the rest)', () => {
+    const payloads = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 });
+    fc.assert(
+      fc.property(payloads, (list) => {
+        const frames = list.map(frame);
+        const region = new Uint8Array(frames.reduce((total, f) => total + f.length, 0));
+        let position = 0;
+        for (const f of frames) {
+          region.set(f, position);
+          region.fill(0, position + f.length - 4, position + f.length);
+          position += f.length;
+        }
+        expect(sealFrames(region)).toBe(frames.length);
+        expect(region).toEqual(new Uint8Array(frames.flatMap((f) => [...f])));
+      }),
+    );
   });
 
   it('refuses lengths that do not tile the region', () => {
