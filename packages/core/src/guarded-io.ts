@@ -27,6 +27,11 @@ export class GuardedIo extends InterceptedIo {
     this.#onFailure = onFailure;
   }
 
+  /** Every failed mutation poisons alike, so a write and its sync may pass as one call. */
+  protected override get joinsWriteAndDatasync(): boolean {
+    return true;
+  }
+
   /** Whether an asynchronous mutating operation is running now (`settled()` would wait for it). */
   get mutating(): boolean {
     return this.#pending.size > 0;

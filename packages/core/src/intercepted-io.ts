@@ -28,12 +28,23 @@ export class InterceptedIo implements Io {
     return run();
   }
 
+  /**
+   * Whether this Io's files may pass a `writeDatasyncSync` through as one operation (seen
+   * by `aroundSync` as a 'datasync'). False here: an interceptor that counts or fails
+   * writes and syncs one by one must see each, so the call is split into a `writeSync`
+   * and a `datasyncSync`. A subclass that treats every mutation alike says true.
+   */
+  protected get joinsWriteAndDatasync(): boolean {
+    return false;
+  }
+
   /** Puts an already open file behind this Io's interception. */
   wrap(file: IoFile): IoFile {
     return new InterceptedFile(
       file,
       (operation, run) => this.aroundSync(operation, file.path, run),
       (operation, run) => this.aroundAsync(operation, file.path, run),
+      this.joinsWriteAndDatasync,
     );
   }
 
@@ -102,11 +113,13 @@ export class InterceptedFile implements IoFile {
   readonly #file: IoFile;
   readonly #sync: AroundSync;
   readonly #async: AroundAsync;
+  readonly #joinsWriteAndDatasync: boolean;
 
-  constructor(file: IoFile, aroundSync: AroundSync, aroundAsync: AroundAsync) {
+  constructor(file: IoFile, aroundSync: AroundSync, aroundAsync: AroundAsync, joinsWriteAndDatasync = false) {
     this.#file = file;
     this.#sync = aroundSync;
     this.#async = aroundAsync;
+    this.#joinsWriteAndDatasync = joinsWriteAndDatasync;
   }
 
   get path(): string {
@@ -155,6 +168,17 @@ export class InterceptedFile implements IoFile {
 
   datasyncSync(): void {
     this.#sync('datasync', () => this.#file.datasyncSync());
+  }
+
+  /** One operation when this Io joins them and the inner file can; else the write and the sync, each intercepted. */
+  writeDatasyncSync(data: Uint8Array, position: number): void {
+    const file = this.#file;
+    if (this.#joinsWriteAndDatasync && file.writeDatasyncSync !== undefined) {
+      this.#sync('datasync', () => (file.writeDatasyncSync as NonNullable<IoFile['writeDatasyncSync']>).call(file, data, position));
+      return;
+    }
+    this.writeSync(data, position);
+    this.datasyncSync();
   }
 
   datasync(): Promise<void> {

@@ -76,6 +76,10 @@ class NativeIoFile implements IoFile {
     guarded(this.path, () => this.#file.datasyncSync());
   }
 
+  writeDatasyncSync(data: Uint8Array, position: number): void {
+    guarded(this.path, () => this.#file.writeDatasyncSync(data, position));
+  }
+
   datasync(): Promise<void> {
     const thread = this.#syncThread;
     return guardedAsync(this.path, () => (thread === null ? this.#file.datasync() : thread.datasync(this.#file)));

@@ -86,6 +86,41 @@ describe('InterceptedIo', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('a write joined with its datasync is seen as the two operations it is, unless the Io joins them (a guarded Io)', () => {
+    const dir = tempDir();
+    const recording = new RecordingIo(nativeIo);
+    const split = recording.open(join(dir, 'a'), { create: true });
+    recording.seen.length = 0;
+    split.writeDatasyncSync?.(new Uint8Array([1, 2]), 0);
+    expect(recording.seen).toEqual(['write a', 'datasync a']);
+    recording.failing.add('datasync');
+    expect(() => split.writeDatasyncSync?.(new Uint8Array([3]), 2)).toThrow(expect.objectContaining({ code: 'KEEL_IO' }));
+    expect(split.sizeSync()).toBe(3);
+    split.closeSync();
+    // A guarded Io over the recording one still lets the recording one see both.
+    const failures: unknown[] = [];
+    const guarded = new GuardedIo(recording);
+    guarded.arm((error) => failures.push(error));
+    const throughGuard = guarded.open(join(dir, 'a'), { write: true });
+    recording.seen.length = 0;
+    expect(() => throughGuard.writeDatasyncSync?.(new Uint8Array([4]), 3)).toThrow(expect.objectContaining({ code: 'KEEL_IO' }));
+    expect(recording.seen).toEqual(['write a', 'datasync a']);
+    expect(failures).toHaveLength(1);
+    throughGuard.closeSync();
+    // Straight over the native Io, the guarded file makes one call, and its failure poisons.
+    const direct = new GuardedIo(nativeIo);
+    const directFailures: unknown[] = [];
+    direct.arm((error) => directFailures.push(error));
+    const file = direct.open(join(dir, 'a'), { write: true });
+    file.writeDatasyncSync?.(new Uint8Array([5]), 4);
+    expect(file.sizeSync()).toBe(5);
+    const readOnly = direct.open(join(dir, 'a'));
+    expect(() => readOnly.writeDatasyncSync?.(new Uint8Array([6]), 5)).toThrow(expect.objectContaining({ code: 'KEEL_IO' }));
+    expect(directFailures).toHaveLength(1);
+    file.closeSync();
+    readOnly.closeSync();
+  });
+
   it('a failing hook keeps the operation from reaching the disk', async () => {
     const dir = tempDir();
     const io = new RecordingIo(nativeIo);

@@ -320,8 +320,7 @@ export class Journal extends Store<JournalStats> {
   }
 
   protected flushToDiskSync(): void {
-    this.#writer.handToOs();
-    this.#writeFile.datasyncSync();
+    this.#writer.handToOsAndSync();
   }
 
   protected handToOs(): void {

@@ -94,6 +94,33 @@ export class JournalWriter {
     const write = this.#buffer.pendingWrite();
     if (write === null) return;
     this.#file.writeSync(write.data, write.position);
+    this.#handed();
+  }
+
+  /**
+   * `handToOs()` then an fdatasync of the file, on the calling thread, as one call where
+   * the file can do both at once (`writeDatasyncSync`: one crossing into the addon fewer
+   * per `syncSync`).
+   */
+  handToOsAndSync(): void {
+    const write = this.#buffer.pendingWrite();
+    if (write === null) {
+      this.#file.datasyncSync();
+      return;
+    }
+    if (this.#file.writeDatasyncSync === undefined) {
+      this.#file.writeSync(write.data, write.position);
+      this.#handed();
+      this.#file.datasyncSync();
+      return;
+    }
+    // When this throws, the write may be what failed: the bytes stay counted as not handed
+    // over, so the poisoned journal's readers see only what surely reached the OS.
+    this.#file.writeDatasyncSync(write.data, write.position);
+    this.#handed();
+  }
+
+  #handed(): void {
     this.#writes++;
     this.#buffer.written();
     this.#buffer.trim(this.#thresholdBytes * BUFFER_KEPT_THRESHOLDS);

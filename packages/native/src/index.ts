@@ -83,6 +83,12 @@ export interface NativeFile {
   readonly closed: boolean;
   /** pwrite until all of `data` is written. Returns `data.length`. */
   writeSync(data: Uint8Array, position: number): number;
+  /**
+   * `writeSync` then `datasyncSync` in one call (one crossing instead of two): nothing is
+   * synced when the write fails, and a failed fdatasync is never retried. Returns
+   * `data.length`.
+   */
+  writeDatasyncSync(data: Uint8Array, position: number): number;
   /** pwritev of all buffers back to back, looping on partial writes and IOV_MAX. */
   writevSync(buffers: Uint8Array[], position: number): number;
   write(data: Uint8Array, position: number): Promise<number>;

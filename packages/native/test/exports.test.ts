@@ -38,7 +38,7 @@ describe('@keel/native exports', () => {
       expect(typeof value, name).toBe(name === 'FRAME_SCAN_STOP' ? 'object' : 'function');
     }
     for (const method of [
-      'writeSync', 'writevSync', 'write', 'writev', 'readSync', 'read', 'sizeSync', 'setLengthSync',
+      'writeSync', 'writeDatasyncSync', 'writevSync', 'write', 'writev', 'readSync', 'read', 'sizeSync', 'setLengthSync',
       'datasyncSync', 'datasync', 'fsyncSync', 'fsync', 'preallocateSync', 'adviseSync', 'mapSync',
       'closeSync', 'close',
     ]) {

@@ -65,6 +65,20 @@ describe('NativeFile.open', () => {
     file.closeSync();
   });
 
+  it('writeDatasyncSync writes at the position and syncs in one call; a refused write is reported as the pwrite', () => {
+    const path = join(tempDir(), 'wd.bin');
+    const file = NativeFile.open(path, { create: true });
+    expect(file.writeDatasyncSync(Buffer.from('abc'), 2)).toBe(3);
+    expect([...readFileSync(path)]).toEqual([0, 0, 97, 98, 99]);
+    file.closeSync();
+    const readOnly = NativeFile.open(path, {});
+    const error = thrown(() => readOnly.writeDatasyncSync(Buffer.from('x'), 0));
+    expect(error.code).toBe('EBADF');
+    expect(error.syscall).toBe('pwrite');
+    readOnly.closeSync();
+    expect(readFileSync(path).length).toBe(5);
+  });
+
   it('a read-only descriptor refuses writes with EBADF', () => {
     const path = join(tempDir(), 'r.bin');
     writeFileSync(path, 'abc');
@@ -262,6 +276,7 @@ describe('close', () => {
     file.closeSync();
     const calls: Array<() => unknown> = [
       () => file.writeSync(Buffer.from('x'), 0),
+      () => file.writeDatasyncSync(Buffer.from('x'), 0),
       () => file.writevSync([Buffer.from('x')], 0),
       () => file.readSync(Buffer.alloc(1), 0),
       () => file.sizeSync(),
