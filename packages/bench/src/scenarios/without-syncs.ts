@@ -14,6 +14,8 @@ export function withoutSyncs(io: Io): Io {
         get(target, key) {
           if (key === 'datasync') return () => Promise.resolve();
           if (key === 'datasyncSync') return () => undefined;
+          // Without the joined write + sync, a caller writes and then calls the no-op above.
+          if (key === 'writeDatasyncSync') return undefined;
           const value: unknown = Reflect.get(target, key, target);
           return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
         },
