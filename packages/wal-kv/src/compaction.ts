@@ -20,6 +20,7 @@ import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
 import { COMPACTION_RECORD_BYTES, COMPACTION_STAGE_BYTES } from './limits.js';
 import { Relocations } from './relocations.js';
 import type { SliceClock } from './slices.js';
+import { WriteBehind } from './write-behind.js';
 
 /** The old log a compaction reads: its file, name and generation. */
 export interface OldLog {
@@ -45,7 +46,8 @@ export interface OldLog {
  *
  * Outside the switch's turn its writes run on the threadpool (a write of a megabyte can
  * wait tens of milliseconds for the page cache on a busy machine, which would stall the
- * event loop); each part waits for them before it returns, so the new log is complete up
+ * event loop), a few at a time and synced as they go (see `WriteBehind`); each part waits
+ * for them before it returns, so the new log is complete up
  * to `end` whenever the store may read or write it, and `abandon` waits for them before
  * it closes the file.
  */
@@ -73,7 +75,7 @@ export class CompactionCopy {
   #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
   #staged = 0;
   /** Writes on the threadpool not yet waited for; none while `#writeNow` (the switch's turn). */
-  #writing: Promise<void>[] = [];
+  readonly #writing: WriteBehind;
   #writeNow = false;
   /** Buffers whose write finished, for reuse (a buffer being written is never touched). */
   readonly #spare: Buffer<ArrayBuffer>[] = [];
@@ -84,6 +86,7 @@ export class CompactionCopy {
     this.finalPath = finalPath;
     this.generation = header.generation;
     this.#old = old;
+    this.#writing = new WriteBehind(file);
     this.relocations = new Relocations();
     const encoded = encodeLogHeader(header);
     file.writeSync(encoded, 0);
@@ -116,25 +119,25 @@ export class CompactionCopy {
       let at = RECORD_HEADER_BYTES;
       for (let i = 0; i < count; i++) {
         at = this.#copyLiveOperation(frame, view, at, index);
-        if (clock.due()) await clock.pause();
+        if (clock.due()) await this.#pause(clock);
       }
       if (at !== frame.payload.length) throw this.#corrupt(frame.offset, `has ${frame.payload.length - at} bytes after its ${count} operations`);
     }
     this.#checkScanned(scanner, to);
     this.#sealFrame();
     this.#writeStaged();
-    await this.#written();
+    await this.#writing.settled();
   }
 
   /** Part 2: the old log's frames in [from, to), whole, a slice per turn. */
   async copyFrames(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
-      if (clock.due(this.#copyFrame(frame, index))) await clock.pause();
+      if (clock.due(this.#copyFrame(frame, index))) await this.#pause(clock);
     }
     this.#checkScanned(scanner, to);
     this.#writeStaged();
-    await this.#written();
+    await this.#writing.settled();
   }
 
   /** Part 2 in this turn (the switch): the old log's frames in [from, to), whole. */
@@ -153,7 +156,7 @@ export class CompactionCopy {
    * removed by the next open.
    */
   async abandon(io: Io): Promise<void> {
-    await Promise.allSettled(this.#writing);
+    await this.#writing.quiesce();
     try {
       this.file.closeSync();
       io.remove(this.temporaryPath);
@@ -252,12 +255,13 @@ export class CompactionCopy {
       this.file.writeSync(buffer.subarray(0, bytes), at);
       return;
     }
-    const writing = this.file.write(buffer.subarray(0, bytes), at).then(() => {
-      this.#spare.push(buffer);
-    });
-    // Seen by `#written` or `abandon`; until then a failure is not an unhandled rejection.
-    writing.catch(() => undefined);
-    this.#writing.push(writing);
+    this.#writing.write(buffer.subarray(0, bytes), at, () => this.#spare.push(buffer));
+  }
+
+  /** Ends a slice: the turn of the event loop, once the writes in flight allow it. */
+  async #pause(clock: SliceClock): Promise<void> {
+    await this.#writing.throttle();
+    await clock.pause();
   }
 
   /** A buffer of the same size as `busy` (which is being written) and its view: a spare one, or a new one. */
@@ -265,14 +269,6 @@ export class CompactionCopy {
     const index = this.#spare.findIndex((spare) => spare.length === busy.length);
     const buffer = index >= 0 ? this.#spare.splice(index, 1)[0]! : Buffer.allocUnsafe(busy.length);
     return [buffer, viewOf(buffer)];
-  }
-
-  /** Waits for every write on the threadpool; then throws the first failure, if any. */
-  async #written(): Promise<void> {
-    const results = await Promise.allSettled(this.#writing);
-    this.#writing = [];
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
   }
 
   /** The operation count of an old frame that carries its own place. */

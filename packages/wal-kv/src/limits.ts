@@ -59,6 +59,10 @@ export const COMPACT_LOG_BYTES_MIN = 1024 * 1024;
 export const COMPACTION_RECORD_BYTES = 1024 * 1024;
 /** Small frames compaction writes are gathered into writes of up to this. */
 export const COMPACTION_STAGE_BYTES = 1024 * 1024;
+/** Compaction's writes on the threadpool at a time (each up to a frame or a stage)... */
+export const COMPACTION_WRITES_IN_FLIGHT_MAX = 2;
+/** ...and the bytes it writes between datasyncs of the new log (see `WriteBehind`). */
+export const COMPACTION_SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 /**
  * Compaction switches logs once what was written since its copy began is below this
  * (copied in the switch's one turn: a few hundred one-put frames, about a millisecond)...

@@ -7,7 +7,10 @@
 //! file's size) in one pass, and the buckets are filled once at the end, in bucket order
 //! (the keys' tags radix-sorted by their top bits), so that filling them walks memory
 //! forward instead of missing the cache once per key.
+//! Every array the load fills is allocated up front, and a second thread faults it in a
+//! little ahead of the load (see `prefault`).
 
+use super::prefault::{Prefault, Region};
 use super::{hash, huge_pages, Entry, KeyTable, RecordLimits, INLINE_KEY_BYTES_MAX};
 use std::ops::Bound;
 
@@ -31,10 +34,17 @@ pub struct CheckpointLoad {
 }
 
 pub struct LoadState {
+  /// Faults in the arrays below and the table's (see `prefault`). Declared first, so
+  /// that it is stopped before any of them is freed.
+  prefault: Option<Prefault>,
   load: CheckpointLoad,
   last: Option<u32>,
   /// `tag << 32 | slot` of every loaded key, placed into buckets by `finish_load`.
   tagged: Vec<u64>,
+  /// The radix sort's other array, as long as `tagged` will be.
+  scratch: Vec<u64>,
+  /// The ordered view to be: room for every slot.
+  sorted: Vec<u32>,
 }
 
 /// Bits of the tag the buckets are sorted by before they are filled: a bucket's home is
@@ -45,9 +55,10 @@ const SORTED_TAG_BITS_MAX: u32 = 16;
 
 /// Sorts by the top `bits` bits of the tag (the high 32 bits of each value), in at most
 /// SORTED_TAG_BITS_MAX, with an LSD radix sort of 8 bits per pass.
-fn radix_sort_by_tag(values: &mut Vec<u64>, bits: u32) {
+/// `scratch` holds as many values.
+fn radix_sort_by_tag(values: &mut Vec<u64>, scratch: &mut Vec<u64>, bits: u32) {
+  debug_assert_eq!(values.len(), scratch.len());
   let passes = bits.min(SORTED_TAG_BITS_MAX).div_ceil(8);
-  let mut scratch = huge_pages::zeroed_u64(values.len());
   for pass in 0..passes {
     let shift = 64 - 8 * (passes - pass);
     let mut counts = [0usize; 257];
@@ -62,7 +73,7 @@ fn radix_sort_by_tag(values: &mut Vec<u64>, bits: u32) {
       scratch[counts[digit]] = value;
       counts[digit] += 1;
     }
-    std::mem::swap(values, &mut scratch);
+    std::mem::swap(values, scratch);
   }
 }
 
@@ -215,10 +226,28 @@ impl KeyTable {
     if key_bytes > (load.entry_count as u64).saturating_mul(INLINE_KEY_BYTES_MAX as u64) {
       self.arena.reserve(key_bytes as usize);
     }
+    let tagged = huge_pages::with_capacity(load.entry_count);
+    let scratch = huge_pages::zeroed_u64(load.entry_count);
+    let sorted = huge_pages::with_capacity(load.entry_count);
+    // In the order the load first touches them: the arrays that chunks fill, at the
+    // pace they fill them; then the buckets, the sort's scratch and the ordered view.
+    let prefault = Prefault::start(vec![
+      vec![
+        Region::spare_of(&self.entries),
+        Region::spare_of(&tagged),
+        Region::spare_of(&self.arena),
+      ],
+      vec![Region::all_of(&self.buckets)],
+      vec![Region::all_of(&scratch)],
+      vec![Region::spare_of(&sorted)],
+    ]);
     self.load = Some(LoadState {
+      prefault,
       load,
       last: None,
-      tagged: huge_pages::with_capacity(load.entry_count),
+      tagged,
+      scratch,
+      sorted,
     });
     Ok(())
   }
@@ -301,12 +330,15 @@ impl KeyTable {
     if self.live != state.load.entry_count {
       return Err("incomplete".into());
     }
-    radix_sort_by_tag(&mut state.tagged, self.bits);
-    for tagged in state.tagged {
+    radix_sort_by_tag(&mut state.tagged, &mut state.scratch, self.bits);
+    for &tagged in &state.tagged {
       self.place(tagged >> 32, tagged as u32);
     }
-    let mut sorted = huge_pages::with_capacity(self.live);
+    let mut sorted = std::mem::take(&mut state.sorted);
     sorted.extend(0..self.live as u32);
+    // Stopped (if it is not done) before the arrays it works on are freed or handed on.
+    drop(state.prefault.take());
+    drop(state);
     self.order.adopt_sorted(sorted);
     release_freed_heap();
     Ok(())

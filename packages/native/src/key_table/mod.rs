@@ -12,6 +12,7 @@ mod checkpoint;
 mod hash;
 pub(crate) mod huge_pages;
 mod order;
+mod prefault;
 mod record;
 mod refresh;
 
@@ -85,6 +86,9 @@ fn arena_key_field(offset: usize) -> [u8; INLINE_KEY_BYTES_MAX] {
 }
 
 pub struct KeyTable {
+  /// A checkpoint load in progress. Declared first, so that a table dropped in the
+  /// middle of one stops the load's prefault thread before its arrays are freed.
+  load: Option<checkpoint::LoadState>,
   seed: u64,
   /// 0 = empty; else `tag << 32 | (slot + 1)`, where `tag` is the top 32 bits of the hash.
   buckets: Vec<u64>,
@@ -97,7 +101,6 @@ pub struct KeyTable {
   /// Log bytes holding overwritten puts and deletes (what compaction would reclaim).
   pub dead_bytes: u64,
   order: order::Order,
-  load: Option<checkpoint::LoadState>,
   /// The LOG_PARITY bit of values in the current log (flipped by `switch_log`).
   log_parity: u16,
 }
@@ -111,6 +114,7 @@ impl Default for KeyTable {
 impl KeyTable {
   pub fn new() -> Self {
     KeyTable {
+      load: None,
       seed: hash::random_seed(),
       buckets: vec![0; 1 << BUCKET_BITS_MIN],
       bits: BUCKET_BITS_MIN,
@@ -121,7 +125,6 @@ impl KeyTable {
       arena_garbage: 0,
       dead_bytes: 0,
       order: order::Order::default(),
-      load: None,
       log_parity: 0,
     }
   }

@@ -146,6 +146,56 @@ fn checkpoint_round_trip_keeps_every_entry_and_the_order() {
   assert!(refused.load_chunk(&chunks[0]).is_err());
 }
 
+/// Enough keys that their load's fresh memory passes PREFAULT_BYTES_MIN, so that a
+/// second thread faults it in while the chunks load.
+#[test]
+fn a_load_with_its_memory_faulted_in_beside_it_keeps_every_entry() {
+  let keys = 400_000u64;
+  let key = |i: u64| {
+    let key = format!("prefault:{:09}", (i * 7919) % keys);
+    if i % 4 == 0 {
+      key + ":in-the-arena"
+    } else {
+      key
+    }
+  };
+  let mut table = KeyTable::new();
+  for i in 0..keys {
+    table.upsert(key(i).as_bytes(), 100 + i, 5, i % 10_000 + 1);
+  }
+  let chunks = table.checkpoint_chunks(64 * 1024);
+  let mut loaded = KeyTable::new();
+  loaded.begin_load(load_of(table.key_count())).unwrap();
+  for chunk in &chunks {
+    loaded.load_chunk(chunk).unwrap();
+  }
+  loaded.finish_load().unwrap();
+  assert_eq!(loaded.key_count(), keys as usize);
+  for i in 0..keys {
+    let original = table.find(key(i).as_bytes()).unwrap();
+    let found = loaded
+      .find(key(i).as_bytes())
+      .expect("a loaded key is found");
+    assert_eq!(loaded.entry(found).position, table.entry(original).position);
+    assert_eq!(loaded.entry(found).seq, table.entry(original).seq);
+  }
+  assert_eq!(
+    ordered(&mut loaded, Bound::Unbounded, Bound::Unbounded, false),
+    ordered(&mut table, Bound::Unbounded, Bound::Unbounded, false)
+  );
+  // A load given up half way: dropping the table stops the thread before freeing.
+  let mut abandoned = KeyTable::new();
+  abandoned.begin_load(load_of(table.key_count())).unwrap();
+  for chunk in &chunks[..chunks.len() / 2] {
+    abandoned.load_chunk(chunk).unwrap();
+  }
+  assert!(abandoned.finish_load().is_err());
+  let mut dropped = KeyTable::new();
+  dropped.begin_load(load_of(table.key_count())).unwrap();
+  dropped.load_chunk(&chunks[0]).unwrap();
+  drop(dropped);
+}
+
 /// Chunks assembled from `checkpoint_entries` calls of at most `visits` slots each, as
 /// wal-kv's sliced checkpoint does, cut where `checkpoint_chunks` would cut them.
 fn chunks_by_steps(
