@@ -29,7 +29,7 @@ import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './r
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, writeIndexTail, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, unsettledSegments, writeIndexTail, type WriterContext } from './writer.js';
 import { settleDue, settleRolls, takeOwnNames } from './roll-settle.js';
 import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
@@ -113,7 +113,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#segments = segments;
     const prepared = new PreparedSegment(opened.dir, segments[0]!.storeId);
     const sealedWrites = new SealedIndexWrites({ onFailure: (error) => this.poison(error), onWritten: () => this.#afterIndexWritten() });
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites, sealedCheckpoint };
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, unsettled: unsettledSegments(segments), files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites, sealedCheckpoint };
   }
 
   /**
