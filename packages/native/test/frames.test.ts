@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FRAME_SCAN_STOP, crc32c, decodeScan, scanFrames, sealFrames } from '../src/index.js';
 
@@ -58,6 +59,24 @@ describe('sealFrames', () => {
     }
     expect(sealFrames(region)).toBe(3);
     expect(region).toEqual(new Uint8Array(frames.flatMap((f) => [...f])));
+  });
+
+  it('gives every frame of any run the CRC crc32c gives it alone (frames sealed three at a time, any lengths)', () => {
+    const payload = fc.oneof({ arbitrary: fc.uint8Array({ maxLength: 300 }), weight: 8 }, { arbitrary: fc.uint8Array({ minLength: 4000, maxLength: 9000 }), weight: 1 });
+    fc.assert(
+      fc.property(fc.array(payload, { maxLength: 12 }), (payloads) => {
+        const frames = payloads.map(frame);
+        const region = new Uint8Array(frames.reduce((total, f) => total + f.length, 0));
+        let position = 0;
+        for (const f of frames) {
+          region.set(f, position);
+          region.fill(0, position + f.length - 4, position + f.length);
+          position += f.length;
+        }
+        expect(sealFrames(region)).toBe(frames.length);
+        expect(region).toEqual(new Uint8Array(frames.flatMap((f) => [...f])));
+      }),
+    );
   });
 
   it('refuses lengths that do not tile the region', () => {
