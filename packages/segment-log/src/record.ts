@@ -35,6 +35,7 @@ export interface PreparedBatch {
   count: number;
   values: Uint8Array[];
   keys: (Uint8Array | null)[];
+  /** At least `count` long (kept columns may be longer: only the first `count` are this batch's). */
   timestamps: Float64Array;
   frameBytes: Float64Array;
   /** null for a record without headers (the common case costs no allocation). */
@@ -47,19 +48,45 @@ export interface PreparedBatch {
 
 const encoder = new TextEncoder();
 
+/** Batches of at most this many records are prepared into kept columns; a larger one gets its own (1 MiB kept at most). */
+export const BATCH_COLUMNS_KEPT_RECORDS_MAX = 64 * 1024;
+
+/**
+ * The typed columns (`timestamps`, `frameBytes`) batches are prepared into, kept from one
+ * append to the next and grown as needed: a batch then allocates no ArrayBuffer of its own,
+ * whose off-heap memory each batch would otherwise leave to the garbage collector. They
+ * hold numbers only, never the caller's buffers. The log lends them to one append at a time.
+ */
+export class BatchColumns {
+  timestamps = new Float64Array(0);
+  frameBytes = new Float64Array(0);
+
+  /** Columns of at least `count` records (at most `BATCH_COLUMNS_KEPT_RECORDS_MAX`); nothing in them is zeroed. */
+  reserve(count: number): this {
+    if (count > this.timestamps.length) {
+      const length = Math.min(BATCH_COLUMNS_KEPT_RECORDS_MAX, Math.max(count, this.timestamps.length * 2));
+      this.timestamps = new Float64Array(length);
+      this.frameBytes = new Float64Array(length);
+    }
+    return this;
+  }
+}
+
 /**
  * Validates and normalises `records` (read once each) into a batch; throws on the first
  * bad one, before anything is written. `where(index)` names a record in messages, and is
- * called only on failure.
+ * called only on failure. With `columns`, a batch that fits them is prepared into them
+ * (its typed columns may then be longer than `count`), else into columns of its own.
  */
-export function prepareBatch(records: readonly unknown[], now: number, where: (index: number) => string): PreparedBatch {
+export function prepareBatch(records: readonly unknown[], now: number, where: (index: number) => string, columns: BatchColumns | null = null): PreparedBatch {
   const count = records.length;
+  const kept = columns !== null && count <= BATCH_COLUMNS_KEPT_RECORDS_MAX ? columns.reserve(count) : null;
   const batch: PreparedBatch = {
     count,
     values: new Array<Uint8Array>(count),
     keys: new Array<Uint8Array | null>(count),
-    timestamps: new Float64Array(count),
-    frameBytes: new Float64Array(count),
+    timestamps: kept?.timestamps ?? new Float64Array(count),
+    frameBytes: kept?.frameBytes ?? new Float64Array(count),
     headers: new Array<PreparedHeaders | null>(count),
     bytes: 0,
     maxTimestamp: -Infinity,

@@ -46,7 +46,7 @@ export class SealedIndexWrites {
 
   /** Waits for `writes` (a `snapshot`), then throws the first failure any write ever had. */
   async settle(writes: readonly Promise<void>[] = this.snapshot()): Promise<void> {
-    await Promise.allSettled(writes);
+    if (writes.length > 0) await Promise.allSettled(writes);
     this.throwIfFailed();
   }
 

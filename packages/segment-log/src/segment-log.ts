@@ -23,13 +23,13 @@ import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from
 import { READ_BYTES_DEFAULT, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
 import { RecordBatch } from './record-batch.js';
 import { scanBatches } from './batch-scan.js';
-import { prepareBatch, type AppendRecord, type LogRecord } from './record.js';
+import { BatchColumns, prepareBatch, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
 import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './retention.js';
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, writeIndexTail, type WriterContext } from './writer.js';
+import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, unsettledSegments, writeIndexTail, type WriterContext } from './writer.js';
 import { settleDue, settleRolls, takeOwnNames } from './roll-settle.js';
 import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
@@ -102,6 +102,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
   #settling = false;
   /** A flush ended while it was: it may have left more, so it runs once more. */
   #settleAgain = false;
+  /** The typed columns appends prepare their batches into, lent to one append at a time (null while lent). */
+  #columns: BatchColumns | null = new BatchColumns();
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files, sealedCheckpoint } = opened.recovered;
@@ -113,7 +115,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#segments = segments;
     const prepared = new PreparedSegment(opened.dir, segments[0]!.storeId);
     const sealedWrites = new SealedIndexWrites({ onFailure: (error) => this.poison(error), onWritten: () => this.#afterIndexWritten() });
-    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites, sealedCheckpoint };
+    this.#context = { io: opened.io, dir: opened.dir, options: this.#options, segments, unsettled: unsettledSegments(segments), files, onRoll: () => this.#afterRoll(), buffer: new WriteBuffer(), prepared, sealedWrites, sealedCheckpoint };
   }
 
   /**
@@ -162,20 +164,37 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /** Appends one record; returns its offset. */
   append(record: AppendRecord): number {
     this.assertWritable();
-    return this.#write(prepareBatch([record], this.#options.now(), () => 'record'));
+    return this.#write([record], () => 'record');
   }
 
   /** Appends records in order (one write per segment they land in); returns the first one's offset. */
   appendBatch(records: readonly AppendRecord[]): number {
     this.assertWritable();
     assertArray(records, 'records');
-    const now = this.#options.now();
-    const prepared = prepareBatch(records, now, (index) => `records[${index}]`);
-    if (prepared.count === 0) return this.nextOffset;
-    return this.#write(prepared);
+    if (records.length === 0) {
+      this.#options.now();
+      return this.nextOffset;
+    }
+    return this.#write(records, (index) => `records[${index}]`);
   }
 
-  #write(prepared: Parameters<typeof appendPrepared>[1]): number {
+  /**
+   * Prepares `records` into the log's kept columns and writes them. The columns are taken
+   * for the call: an append made from inside it (a record's getter may append) finds none
+   * and prepares into columns of its own.
+   */
+  #write(records: readonly unknown[], where: (index: number) => string): number {
+    const now = this.#options.now();
+    const columns = this.#columns;
+    this.#columns = null;
+    try {
+      return this.#writePrepared(prepareBatch(records, now, where, columns));
+    } finally {
+      this.#columns = columns;
+    }
+  }
+
+  #writePrepared(prepared: Parameters<typeof appendPrepared>[1]): number {
     const first = appendPrepared(this.#context, prepared);
     this.wrote();
     for (const wake of this.#waiters) wake();

@@ -120,6 +120,13 @@ export class Segment {
   indexDurable = false;
   /** Its `.log` handle runs async fdatasyncs on an OS thread of its own (see `syncOnOwnThread` in writer.ts). */
   syncThread = false;
+  /**
+   * The fdatasync a roll started on this segment's log as it sealed it, covering every byte
+   * the segment will ever hold (a sealed segment takes no more writes): the flush that
+   * acknowledges the roll waits for it instead of starting its own (see `roll` in writer.ts).
+   * Null when none was started.
+   */
+  sealSync: Promise<void> | null = null;
   /** The write of its sealed frames while it runs after the flush that made them due (see `flushLog`). */
   indexWriting: Promise<void> | null = null;
   /** Smallest timestamp, or undefined when not known yet. */

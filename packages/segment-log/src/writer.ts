@@ -21,6 +21,12 @@ export interface WriterContext {
   options: NormalizedOptions;
   /** Oldest first; the last one is active. */
   segments: Segment[];
+  /**
+   * The segments a flush may still owe something (see `owesFlush`), oldest first: what
+   * `planFlush` visits instead of every segment of the log. Every write, roll and open adds
+   * to it; `planFlush` drops what it finds settled.
+   */
+  unsettled: Set<Segment>;
   /** Open files of sealed segments, least recently used closed first. */
   files: SealedFileCache;
   /** What runs of records are framed into before their write, reused from append to append. */
@@ -60,7 +66,7 @@ export function appendPrepared(context: WriterContext, batch: PreparedBatch): nu
       header = roll(context, false);
       continue;
     }
-    writeRun(context.buffer, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes, header);
+    writeRun(context.buffer, context.unsettled, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes, header);
     header = null;
     next += run.count;
   }
@@ -101,7 +107,7 @@ function wholeBatchFits(segment: Segment, batch: PreparedBatch, options: Normali
 }
 
 /** Frames records `[from, to)` of the batch and writes them at the segment's end (after `header`, at 0, when given). */
-function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
+function writeRun(buffer: WriteBuffer, unsettled: Set<Segment>, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
   const target = buffer.reserve(bytes);
   try {
     const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
@@ -111,6 +117,7 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
   } finally {
     buffer.release();
   }
+  unsettled.add(segment);
   segment.observeRun(batch.timestamps, batch.frameBytes, from, to, intervalBytes);
 }
 
@@ -125,11 +132,33 @@ function writeRun(buffer: WriteBuffer, segment: Segment, batch: PreparedBatch, f
 export function roll(context: WriterContext, writeHeader = true): Uint8Array | null {
   const sealed = activeSegment(context);
   sealSegment(sealed);
+  startSealSync(sealed);
   const { io, dir, files } = context;
   const next = createSegment(io, dir, sealed.nextOffset, files, sealed.storeId, { prepared: context.prepared.take(), headerWritten: writeHeader });
   context.segments.push(next);
+  // The sealed segment owes its index frames (and maybe bytes), the new one its header.
+  context.unsettled.add(sealed).add(next);
   context.onRoll();
   return writeHeader ? null : headerFrame(next.baseOffset, next.storeId);
+}
+
+/**
+ * Starts the sealed segment's fdatasync now, as it is sealed, rather than in the flush the
+ * roll asks for: the flush that acknowledges a batch that rolled must wait for that sync
+ * before it may write the sealed-offset checkpoint (and for the checkpoint's own datasync
+ * after it), so the sooner it starts, the shorter that chain. Every byte the segment will
+ * hold was written before this call (the append writes a segment's records before it rolls
+ * past it), so this sync covers all of it; the flush waits for it instead of syncing again
+ * and only then counts the bytes durable (`segmentDurableThrough`), as it always did:
+ * nothing else learns of it sooner. A failure poisons the log through the guarded Io and
+ * fails that flush; nothing here waits for it.
+ */
+function startSealSync(segment: Segment): void {
+  if (segment.durableBytes >= segment.size) return;
+  const sync = segment.log.datasync();
+  // Observed by the flush that awaits it; until then a rejection is not unhandled.
+  sync.catch(() => undefined);
+  segment.sealSync = sync;
 }
 
 /** What one flush makes durable, decided when it starts. */
@@ -142,9 +171,34 @@ interface FlushPlan {
   entries: Segment[];
 }
 
+/**
+ * Whether a flush may still have work for `segment`: bytes to sync, a directory entry to
+ * make durable, or (sealed) index frames not yet durable. None of these comes back once
+ * done, and only the active segment is written to, so a segment that owes nothing leaves
+ * `unsettled` until a write or a roll adds it again.
+ */
+function owesFlush(segment: Segment): boolean {
+  return segment.durableBytes < segment.size || !segment.entryDurable || (segment.sealed && !segment.indexDurable);
+}
+
+/** At open: the recovered segments a flush may still owe something. */
+export function unsettledSegments(segments: readonly Segment[]): Set<Segment> {
+  return new Set(segments.filter(owesFlush));
+}
+
+/**
+ * Visits the segments in `unsettled` only, not every segment of the log (one or two per
+ * flush, however long the log), and drops those that owe nothing any more, or that
+ * retention deleted (oldest first: below the first segment left).
+ */
 function planFlush(context: WriterContext): FlushPlan {
   const plan: FlushPlan = { logs: [], sealed: [], entries: [] };
-  for (const segment of context.segments) {
+  const start = (context.segments[0] as Segment).baseOffset;
+  for (const segment of context.unsettled) {
+    if (segment.baseOffset < start || !owesFlush(segment)) {
+      context.unsettled.delete(segment);
+      continue;
+    }
     if (segment.durableBytes < segment.size) plan.logs.push({ segment, size: segment.size });
     if (segment.sealed && !segment.indexDurable) plan.sealed.push(segment);
     if (!segment.entryDurable) plan.entries.push(segment);
@@ -193,22 +247,36 @@ function planFlush(context: WriterContext): FlushPlan {
 export async function flushLog(context: WriterContext): Promise<void> {
   syncOnOwnThread(activeSegment(context));
   const plan = planFlush(context);
-  const syncLog = async ({ segment, size }: { segment: Segment; size: number }): Promise<void> => {
-    await segment.log.datasync();
-    segmentDurableThrough(segment, size);
-  };
   const logs = plan.logs.map(syncLog);
+  // The common flush, with no roll since the last one: the active segment's datasync is all.
+  if (plan.sealed.length === 0 && plan.entries.length === 0) await Promise.all(logs);
+  else await syncRolled(context, plan, logs);
+  const earlier = context.sealedWrites.snapshot();
+  for (const segment of plan.sealed) {
+    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
+  }
+  await context.sealedWrites.settle(earlier);
+}
+
+/** One segment's datasync in a flush; a sealed segment's may be running since its roll, and covers every byte it holds. */
+async function syncLog({ segment, size }: { segment: Segment; size: number }): Promise<void> {
+  await (segment.sealSync ?? segment.log.datasync());
+  segment.sealSync = null;
+  segmentDurableThrough(segment, size);
+}
+
+/**
+ * The rest of a flush after a roll, beside the logs' datasyncs (`logs`, in the plan's
+ * order): the directory sync for segments created under their own names, and once the
+ * sealed logs and those entries are durable, the sealed-offset checkpoint.
+ */
+async function syncRolled(context: WriterContext, plan: FlushPlan, logs: readonly Promise<void>[]): Promise<void> {
   const sealedLogs = logs.filter((_, position) => (plan.logs[position] as { segment: Segment }).segment.sealed);
   await whileRunning(logs, () => {
     for (const segment of plan.entries) ensureIndexFiles(context.io, segment);
   });
   const entries = syncEntries(context, plan.entries);
   await Promise.all([...logs, entries, checkpointSealed(context, plan, [...sealedLogs, entries])]);
-  const earlier = context.sealedWrites.snapshot();
-  for (const segment of plan.sealed) {
-    if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
-  }
-  await context.sealedWrites.settle(earlier);
 }
 
 /**
@@ -297,7 +365,9 @@ export function flushLogSync(context: WriterContext): void {
   context.sealedWrites.throwIfFailed();
   const plan = planFlush(context);
   for (const { segment, size } of plan.logs) {
+    // Not the roll's sync, which may still run (a failure of it poisons the log all the same): this one returns here.
     segment.log.datasyncSync();
+    segment.sealSync = null;
     segmentDurableThrough(segment, size);
   }
   if (plan.entries.length > 0) {
@@ -322,7 +392,8 @@ export function flushLogSync(context: WriterContext): void {
  */
 function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
   if (!segment.sealed || segment.indexDurable || segment.indexWriting !== null || segment.durableBytes < segment.size) return false;
-  const position = context.segments.indexOf(segment);
+  // From the end: the segments that owe index frames are the newest few.
+  const position = context.segments.lastIndexOf(segment);
   const next = position >= 0 ? context.segments[position + 1] : undefined;
   return next !== undefined && next.entryDurable && next.durableBytes >= HEADER_BYTES;
 }
