@@ -1,5 +1,6 @@
 import type { LogRecord } from './record.js';
-import { RecordObjects, collectRecords, type RecordCollector } from './record-reader.js';
+import { RecordBatch, recordsOf } from './record-batch.js';
+import { collectRecords } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
@@ -52,13 +53,13 @@ export interface ReadLimits {
  * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
-  const collected = new RecordObjects();
-  collectFrom(segments, offset, limits, collected);
-  return collected.records;
+  const batch = new RecordBatch();
+  collectFrom(segments, offset, limits, batch);
+  return recordsOf(batch);
 }
 
-/** `readRecords` into any collector: a batch of views takes the same path, checks and limits. */
-export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordCollector): void {
+/** `readRecords` into a batch: `readBatch()` hands it out as it is. */
+export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordBatch): void {
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
   const chunks = { first: limits.maxRecords < Number.MAX_SAFE_INTEGER ? Math.min(chunkBytes, READ_CHUNK_BYTES_FIRST_LIMITED) : chunkBytes, max: chunkBytes };
   for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
