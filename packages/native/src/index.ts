@@ -270,6 +270,15 @@ export interface KeyTable {
    */
   replayRecord(payload: Uint8Array, payloadOffset: number, previousSeq: number, generation: number): number;
   /**
+   * For compaction: which puts of a record read back (frame CRC checked) whose payload is
+   * at log offset `payloadOffset` still hold their key's value (the key's entry names this
+   * put). Per such put, in log order, four numbers go into `out`: where the operation
+   * starts in `payload`, where its key ends, where it ends, and the key's slot. Returns
+   * how many; `out` must hold four per put the record may have (a put takes at least 20
+   * bytes). Throws for impossible contents, every length bounded as at replay.
+   */
+  livePuts(payload: Uint8Array, payloadOffset: number, out: Uint32Array): number;
+  /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
    * bounds (`null`: open), fewer when `keys` fills: per entry the six fields `find`
    * writes into `out`, the keys back to back into `keys`. Returns the count. With

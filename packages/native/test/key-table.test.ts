@@ -252,6 +252,58 @@ describe('KeyTable', () => {
     expect(keys.subarray(0, 3).toString()).toBe('acd');
   });
 
+  it('livePuts names exactly the puts of a record that still hold their key, as a model of the last write per key says (property)', () => {
+    const operation = fc.tuple(fc.constantFrom('a', 'b', 'c', 'dd', 'e'), fc.option(fc.string({ maxLength: 6 }), { nil: null }));
+    fc.assert(
+      fc.property(fc.array(fc.array(operation, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }), (records) => {
+        const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+        // Per key, the record and operation of its last put, or undefined once deleted.
+        const last = new Map<string, [number, number] | undefined>();
+        const payloads: Array<{ payload: Buffer; offset: number }> = [];
+        let frameOffset = 100;
+        let seq = 1;
+        records.forEach((operations, record) => {
+          const frame = recordFrame(operations, seq);
+          expect(table.commitRecord(frame, 0, frame.length, frameOffset, 100, 1)).toBe(true);
+          operations.forEach(([key, value], index) => last.set(key, value === null ? undefined : [record, index]));
+          payloads.push({ payload: frame.subarray(8, -4), offset: frameOffset + 8 });
+          frameOffset += frame.length;
+          seq += operations.length;
+        });
+        const found = new Float64Array(6);
+        payloads.forEach(({ payload, offset }, record) => {
+          const out = new Uint32Array(4 * records[record]!.length);
+          const count = table.livePuts(payload, offset, out);
+          const expected = records[record]!.flatMap(([key], index) => (last.get(key)?.[0] === record && last.get(key)?.[1] === index ? [index] : []));
+          expect(count).toBe(expected.length);
+          // Each reported put: its bytes in the payload, its key's slot.
+          let at = 8;
+          const starts = records[record]!.map(([key, value]) => {
+            const start = at;
+            at += 15 + key.length + (value === null ? 0 : 4 + value.length);
+            return start;
+          });
+          expected.forEach((index, live) => {
+            const [key, value] = records[record]![index]!;
+            const [start, keyEnd, end, slot] = Array.from(out.subarray(4 * live, 4 * live + 4));
+            expect([start, keyEnd, end]).toEqual([starts[index], starts[index]! + 15 + key.length, starts[index]! + 15 + key.length + 4 + value!.length]);
+            expect(table.find(Buffer.from(key, 'latin1'), key.length, found)).toBe(slot);
+          });
+        });
+      }),
+    );
+  });
+
+  it('livePuts refuses a record that does not check out, or an out too small for its puts', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['a', '1'], ['b', '2']], 1);
+    table.commitRecord(frame, 0, frame.length, 100, 100, 1);
+    const payload = frame.subarray(8, -4);
+    expect(table.livePuts(payload, 108, new Uint32Array(8))).toBe(2);
+    expect(() => table.livePuts(payload, 108, new Uint32Array(7))).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    expect(() => table.livePuts(payload.subarray(0, -1), 108, new Uint32Array(8))).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+  });
+
   it('throws InvalidArg with the reason for a record that does not check out', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const payload = putFrame([['a', '1']], 5).subarray(8, -4);

@@ -1,5 +1,5 @@
-import { CHUNK_READ_BYTES_DEFAULT, FRAME_HEADER_BYTES, FrameChunkReader, KeelError, throwIfAborted, type AsyncFrameSource, type FrameChunk } from '@keel/core';
-import { RECORD_FORMAT, getUint64, viewOf } from './format.js';
+import { CHUNK_READ_BYTES_DEFAULT, FrameChunkReader, KeelError, throwIfAborted, type AsyncFrameSource, type FrameChunk } from '@keel/core';
+import { RECORD_FORMAT, viewOf } from './format.js';
 import { RecordBatch } from './record-batch.js';
 import type { Chunk } from './record-reader.js';
 import { seek, segmentIndexFor } from './reader.js';
@@ -44,20 +44,12 @@ export async function* scanBatches(target: ScanTarget, from: number, end: number
   }
 }
 
-/** Fills `batch` with the chunk's records in `[from, last)`, checking each one's offset; returns the offset after the chunk's last record. */
+/** Fills `batch` with the chunk's records in `[from, last)`, checking each one's offset; returns the offset after the last frame it went through. */
 function collectChunk(batch: RecordBatch, segment: Segment, frames: FrameChunk, firstOffset: number, from: number, last: number): number {
   batch.reset();
   const chunk: Chunk = { bytes: frames.bytes, view: viewOf(frames.bytes), position: frames.position, filled: frames.bytes.length };
-  let offset = firstOffset;
-  let start = 0;
-  for (let index = 0; index < frames.count && offset < last; index++) {
-    const end = frames.ends[index]!;
-    if (getUint64(chunk.view, start + FRAME_HEADER_BYTES) !== offset) throw corruptAt(segment, chunk.position + start, `record does not carry offset ${offset}`);
-    if (offset >= from) batch.add(segment, chunk, start, end);
-    offset++;
-    start = end;
-  }
-  return offset;
+  const limits = { maxBytes: Infinity, maxRecords: last - Math.max(from, firstOffset) };
+  return firstOffset + batch.takeFrames(segment, { chunk, ends: frames.ends, count: frames.count }, firstOffset, from, limits);
 }
 
 /** The segment holding `offset`; KEEL_NOT_FOUND once retention deleted it. */

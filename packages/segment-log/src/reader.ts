@@ -1,11 +1,18 @@
 import type { LogRecord } from './record.js';
-import { RecordObjects, collectRecords, type RecordCollector } from './record-reader.js';
+import { RecordBatch, recordsOf } from './record-batch.js';
+import { collectRecords } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
 
 export const READ_BYTES_DEFAULT = 1024 * 1024;
-/** Scans for reads allocate at most this much at once (a larger record grows it). */
-const READ_CHUNK_BYTES_MAX = 1024 * 1024;
+/**
+ * A read reads its byte budget (`maxBytes`) plus this much in one go: room for the
+ * index interval it may skip before its first record and for the frame that ends it, so
+ * a read of small records is one read and one CRC check, and its batch one buffer.
+ */
+const READ_CHUNK_SLACK_BYTES = 64 * 1024;
+/** Reads allocate at most this much at once (a larger record grows it); a larger budget takes more reads. */
+const READ_CHUNK_BYTES_MAX = 8 * 1024 * 1024 + READ_CHUNK_SLACK_BYTES;
 const READ_CHUNK_BYTES_MIN = 16 * 1024;
 /**
  * A read with a record limit starts this small and doubles up to the chunk size: it skips
@@ -52,14 +59,14 @@ export interface ReadLimits {
  * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
-  const collected = new RecordObjects();
-  collectFrom(segments, offset, limits, collected);
-  return collected.records;
+  const batch = new RecordBatch();
+  collectFrom(segments, offset, limits, batch);
+  return recordsOf(batch);
 }
 
-/** `readRecords` into any collector: a batch of views takes the same path, checks and limits. */
-export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordCollector): void {
-  const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes));
+/** `readRecords` into a batch: `readBatch()` hands it out as it is. */
+export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordBatch): void {
+  const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes + READ_CHUNK_SLACK_BYTES));
   const chunks = { first: limits.maxRecords < Number.MAX_SAFE_INTEGER ? Math.min(chunkBytes, READ_CHUNK_BYTES_FIRST_LIMITED) : chunkBytes, max: chunkBytes };
   for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
     const segment = segments[index] as Segment;

@@ -1,7 +1,6 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
 import { RECORD_FORMAT, RECORD_FRAME_BYTES_MAX, getUint64, viewOf } from './format.js';
-import type { LogRecord } from './record.js';
-import { decodeRecordAt } from './record-codec.js';
+import type { RecordBatch } from './record-batch.js';
 import type { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
@@ -16,31 +15,16 @@ export interface CollectLimits {
   maxRecords: number;
 }
 
-/** What a read gathers records into, across segments: record objects (`read`) or a batch of views (`readBatch`). */
-export interface RecordCollector {
-  /** Records taken so far. */
-  readonly count: number;
-  /** Frame bytes taken so far. */
-  bytes: number;
-  /** Set once a limit is reached. */
-  full: boolean;
-  /** Takes the checksum-valid record frame at [start, end) of `chunk` (a buffer never reused while the collector holds it). */
-  add(segment: Segment, chunk: Chunk, start: number, end: number): void;
+/** The frames of a chunk that passed one `validateFrameRun`: frame `i` ends at `ends[i]`, the first starts at 0. */
+export interface CheckedFrames {
+  chunk: Chunk;
+  ends: Uint32Array;
+  count: number;
 }
 
-/** `read`'s collector: a record object per record, its byte arrays views of the chunk. */
-export class RecordObjects implements RecordCollector {
-  readonly records: LogRecord[] = [];
-  bytes = 0;
-  full = false;
-
-  get count(): number {
-    return this.records.length;
-  }
-
-  add(segment: Segment, chunk: Chunk, start: number, end: number): void {
-    this.records.push(decodeRecordAt(chunk.bytes, chunk.view, start + FRAME_HEADER_BYTES, end - FRAME_TRAILER_BYTES, segment.paths.log, chunk.position + start));
-  }
+/** KEEL_CORRUPT unless the checksum-valid frame at `start` of `chunk` carries offset `expected`. */
+export function checkRecordOffset(segment: Segment, chunk: Chunk, start: number, expected: number): void {
+  if (getUint64(chunk.view, start + FRAME_HEADER_BYTES) !== expected) throw corruptAt(segment, chunk.position + start, `record does not carry offset ${expected}`);
 }
 
 export interface Chunk {
@@ -62,10 +46,11 @@ function readChunk(segment: Segment, position: number, length: number): Chunk {
 /**
  * The read path. Reads the segment in chunks into fresh buffers that are never reused,
  * checks every frame of a chunk in one native call (magic, bounded length, CRC-32C),
- * then each record's offset, and appends records whose byte arrays are views of those
- * buffers: one read and no per-record copy, yet every record stays valid after later
- * appends, rolls and retention because nothing else holds the buffers. Records before
- * `from` (between the index entry and the target) are checked and skipped.
+ * then each record's offset and layout, and adds the records to the batch, whose views
+ * are cut from those buffers: one read and no per-record copy, yet every record stays
+ * valid after later appends, rolls and retention because nothing else holds the
+ * buffers. Records before `from` (between the index entry and the target) are checked
+ * and skipped.
  */
 export function collectRecords(
   segment: Segment,
@@ -74,7 +59,7 @@ export function collectRecords(
   from: number,
   limits: CollectLimits,
   chunks: ChunkSizes,
-  collected: RecordCollector,
+  collected: RecordBatch,
 ): void {
   const to = segment.size;
   let expected = firstOffset;
@@ -88,29 +73,12 @@ export function collectRecords(
       chunkBytes = grownChunk(segment, chunk, chunkBytes, to);
       continue;
     }
-    let start = 0;
-    for (let index = 0; index < run.count && !collected.full; index++) {
-      const end = ends[index]!;
-      if (getUint64(chunk.view, start + FRAME_HEADER_BYTES) !== expected) throw corruptAt(segment, chunk.position + start, `record does not carry offset ${expected}`);
-      if (expected >= from) take(segment, chunk, start, end, limits, collected);
-      expected++;
-      start = end;
-    }
-    position += start;
+    const taken = collected.takeFrames(segment, { chunk, ends, count: run.count }, expected, from, limits);
+    expected += taken;
+    position += taken === 0 ? 0 : ends[taken - 1]!;
     chunkBytes = Math.min(chunks.max, chunkBytes * 2);
   }
   if (!collected.full && expected !== segment.nextOffset) throw corruptAt(segment, position, `expected the record with offset ${expected}`);
-}
-
-function take(segment: Segment, chunk: Chunk, start: number, end: number, limits: CollectLimits, collected: RecordCollector): void {
-  if (collected.full) return;
-  if (collected.count > 0 && collected.bytes + (end - start) > limits.maxBytes) {
-    collected.full = true;
-    return;
-  }
-  collected.add(segment, chunk, start, end);
-  collected.bytes += end - start;
-  if (collected.count >= limits.maxRecords) collected.full = true;
 }
 
 /** Frame ends of the chunk being checked: shared by every read (reads are synchronous), grown as chunks grow. */

@@ -22,6 +22,11 @@ import { Relocations } from './relocations.js';
 import type { SliceClock } from './slices.js';
 import { WriteBehind } from './write-behind.js';
 
+/** Per live put `KeyTable.livePuts` reports: where the operation starts, where its key ends, where it ends, its slot. */
+const LIVE_PUT_FIELDS = 4;
+/** The smallest put: its header, a one-byte key and the value CRC of an empty value. */
+const PUT_BYTES_MIN = OPERATION_HEADER_BYTES + 1 + VALUE_CRC_BYTES;
+
 /** The old log a compaction reads: its file, name and generation. */
 export interface OldLog {
   readonly file: IoFile;
@@ -64,6 +69,8 @@ export class CompactionCopy {
   uncopiedBytes = 0;
   readonly #old: OldLog;
   readonly #fields = new Float64Array(ENTRY_FIELDS);
+  /** What `livePuts` reports of the frame being copied: LIVE_PUT_FIELDS per live put. */
+  #live = new Uint32Array(0);
   /** The frame being built: copied puts, or one old frame being re-placed. */
   #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
   #view = viewOf(this.#buffer);
@@ -107,21 +114,31 @@ export class CompactionCopy {
     }
   }
 
-  /** Part 1: the live puts of the old log's frames in [from, to), a slice per turn of the event loop. */
+  /**
+   * Part 1: the live puts of the old log's frames in [from, to), a slice per turn of the
+   * event loop. Which puts of a frame are live is asked of the index in one call per frame.
+   */
   async copyLive(from: number, to: number, index: KeyIndex, clock: SliceClock): Promise<void> {
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
+      this.#checkedCount(frame);
+      const live = this.#livePuts(frame, index);
       // A frame an earlier compaction wrote holds thousands of puts (a megabyte): the
-      // slice may end inside it. Each put is checked against the index when it is
-      // reached, as across frames.
-      const count = this.#checkedCount(frame);
-      const view = viewOf(frame.payload);
-      let at = RECORD_HEADER_BYTES;
-      for (let i = 0; i < count; i++) {
-        at = this.#copyLiveOperation(frame, view, at, index);
+      // slice may end inside it. A put found live here and overwritten or deleted during
+      // a pause is copied still: the write that superseded it is in the old log past
+      // `to`, and the catch-up copies it after it (the index only moves values that are
+      // still where the copy found them).
+      let copiedBytes = 0;
+      for (let put = 0; put < live; put++) {
+        const at = put * LIVE_PUT_FIELDS;
+        const start = this.#live[at]!;
+        const keyEnd = this.#live[at + 1]!;
+        const end = this.#live[at + 2]!;
+        this.#addOperation(frame.payload, start, end, keyEnd, this.#live[at + 3]!, frame.offset + FRAME_HEADER_BYTES + keyEnd);
+        copiedBytes += end - start;
         if (clock.due()) await this.#pause(clock);
       }
-      if (at !== frame.payload.length) throw this.#corrupt(frame.offset, `has ${frame.payload.length - at} bytes after its ${count} operations`);
+      this.uncopiedBytes += frame.payload.length - RECORD_HEADER_BYTES - copiedBytes;
     }
     this.#checkScanned(scanner, to);
     this.#sealFrame();
@@ -165,17 +182,15 @@ export class CompactionCopy {
     }
   }
 
-  /** Copies the operation at `at` of `frame` if it is a put that still holds its key's value; returns where the next one starts. */
-  #copyLiveOperation(frame: ScannedFrame, view: DataView, at: number, index: KeyIndex): number {
-    const payload = frame.payload;
-    const end = this.#operationEnd(frame, view, at);
-    const keyLength = view.getUint16(at + 1, true);
-    const keyEnd = at + OPERATION_HEADER_BYTES + keyLength;
-    const position = frame.offset + FRAME_HEADER_BYTES + keyEnd; // of the value CRC, as the index has it
-    const slot = payload[at] === OPERATION_PUT ? index.table.find(payload.subarray(keyEnd - keyLength, keyEnd), keyLength, this.#fields) : -1;
-    if (slot >= 0 && this.#fields[0] === position) this.#addOperation(payload, at, end, keyEnd, slot, position);
-    else this.uncopiedBytes += end - at;
-    return end;
+  /** Fills `#live` with the frame's puts that still hold their key's value (see `KeyTable.livePuts`); returns how many. */
+  #livePuts(frame: ScannedFrame, index: KeyIndex): number {
+    const fields = LIVE_PUT_FIELDS * Math.ceil(frame.payload.length / PUT_BYTES_MIN);
+    if (this.#live.length < fields) this.#live = new Uint32Array(fields);
+    try {
+      return index.table.livePuts(frame.payload, frame.offset + FRAME_HEADER_BYTES, this.#live);
+    } catch (error) {
+      throw this.#corrupt(frame.offset, (error as Error).message);
+    }
   }
 
   /** Appends one put (its bytes as they are) to the frame being built. */

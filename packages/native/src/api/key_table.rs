@@ -2,7 +2,7 @@
 //! call is computation over memory handed in by the caller; nothing here touches a
 //! file, so a store's disk access still goes only through its `Io`.
 
-use napi::bindgen_prelude::{Buffer, Float64ArraySlice, Uint8ArraySlice};
+use napi::bindgen_prelude::{Buffer, Float64ArraySlice, Uint32ArraySlice, Uint8ArraySlice};
 use napi::{Error, Status};
 use napi_derive::napi;
 use std::ops::Bound;
@@ -287,6 +287,33 @@ impl KeyTable {
       )
       .map_err(invalid)?;
     Ok(last as f64)
+  }
+
+  /// For compaction: which puts of a record read back (frame CRC checked) whose payload
+  /// is at log offset `payloadOffset` still hold their key's value (the key's entry names
+  /// this put). Per such put, in log order, four numbers go into `out`: where the
+  /// operation starts in `payload`, where its key ends, where it ends, and the key's slot.
+  /// Returns how many; `out` must hold four per put the record may have (a put takes at
+  /// least 20 bytes). Throws (code `InvalidArg`, the reason as message) for impossible
+  /// contents, with every length bounded as at replay.
+  #[napi]
+  pub fn live_puts(
+    &self,
+    payload: &[u8],
+    payload_offset: f64,
+    mut out: Uint32ArraySlice,
+  ) -> napi::Result<u32> {
+    let payload_offset = whole(payload_offset, "payloadOffset")?;
+    if u32::try_from(payload.len()).is_err() {
+      return Err(invalid("payload is larger than a record"));
+    }
+    // SAFETY: the view is alive for this call and nothing else runs on the JS thread meanwhile.
+    let out = unsafe { out.as_mut() };
+    let count = self
+      .table
+      .live_puts(payload, payload_offset, self.limits, out)
+      .map_err(invalid)?;
+    Ok(count as u32)
   }
 
   /// Up to `limit` entries in key byte order (descending with `reverse`) between the

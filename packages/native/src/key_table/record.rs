@@ -64,6 +64,50 @@ impl Operation {
   fn crc_at(&self) -> usize {
     self.key_end
   }
+
+  fn key<'a>(&self, payload: &'a [u8]) -> &'a [u8] {
+    &payload[self.key_start..self.key_end]
+  }
+}
+
+/// Looks a record's keys up ahead of their turn. A batch's keys are random places in a
+/// table far larger than the caches, so each would wait for its bucket (and, for a key
+/// present, its entry) from memory: both are asked for a few operations ahead, and the
+/// waits overlap the work on the operations between.
+struct Lookahead<'a> {
+  payload: &'a [u8],
+  operations: &'a [Operation],
+  hashes: [u64; PREFETCH_AHEAD],
+}
+
+impl<'a> Lookahead<'a> {
+  fn new(table: &KeyTable, payload: &'a [u8], operations: &'a [Operation]) -> Self {
+    let mut hashes = [0u64; PREFETCH_AHEAD];
+    for (operation, hashed) in operations.iter().zip(hashes.iter_mut()) {
+      *hashed = table.hash_and_prefetch(operation.key(payload));
+    }
+    Lookahead {
+      payload,
+      operations,
+      hashes,
+    }
+  }
+
+  /// The hash of operation `index`'s key (asked for in order), once the bucket of the key
+  /// `PREFETCH_AHEAD` on and the entry of the one half-way there are asked for.
+  fn hash(&mut self, table: &KeyTable, index: usize) -> u64 {
+    let hashed = self.hashes[index % PREFETCH_AHEAD];
+    let ahead = index + PREFETCH_AHEAD;
+    if let Some(operation) = self.operations.get(ahead) {
+      self.hashes[ahead % PREFETCH_AHEAD] = table.hash_and_prefetch(operation.key(self.payload));
+    }
+    // Half-way there, the bucket has arrived: ask for the entry it names, if any.
+    let halfway = index + PREFETCH_AHEAD / 2;
+    if halfway < self.operations.len() {
+      table.prefetch_entry(self.hashes[halfway % PREFETCH_AHEAD]);
+    }
+    hashed
+  }
 }
 
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
@@ -179,12 +223,10 @@ impl KeyTable {
     }
   }
 
-  /// Applies the operations of a sealed record in order. A batch's keys are random
-  /// places in a table far larger than the caches, so each would wait for its bucket
-  /// (and, for a key already present, its entry) from memory: both are asked for a few
-  /// operations ahead, and the waits overlap the work on the operations between. With
-  /// read views open (`captures.seq_max` > 0), the entry each operation replaces or
-  /// removes is reported first when it was written at or before that seq.
+  /// Applies the operations of a sealed record in order, their keys looked up ahead
+  /// (`Lookahead`). With read views open (`captures.seq_max` > 0), the entry each
+  /// operation replaces or removes is reported first when it was written at or before
+  /// that seq.
   fn apply_all(
     &mut self,
     payload: &[u8],
@@ -192,27 +234,16 @@ impl KeyTable {
     operations: &[Operation],
     captures: &mut Captures,
   ) {
-    let key_of = |index: usize| {
-      let operation = &operations[index];
-      &payload[operation.key_start..operation.key_end]
-    };
-    let mut hashes = [0u64; PREFETCH_AHEAD];
-    for (index, hashed) in hashes.iter_mut().enumerate().take(operations.len()) {
-      *hashed = self.hash_and_prefetch(key_of(index));
-    }
+    let mut lookahead = Lookahead::new(self, payload, operations);
     for (index, operation) in operations.iter().enumerate() {
-      let hashed = hashes[index % PREFETCH_AHEAD];
-      let ahead = index + PREFETCH_AHEAD;
-      if ahead < operations.len() {
-        hashes[ahead % PREFETCH_AHEAD] = self.hash_and_prefetch(key_of(ahead));
-      }
-      // Half-way there, the bucket has arrived: ask for the entry it names, if any.
-      let halfway = index + PREFETCH_AHEAD / 2;
-      if halfway < operations.len() {
-        self.prefetch_entry(hashes[halfway % PREFETCH_AHEAD]);
-      }
+      let hashed = lookahead.hash(self, index);
       if captures.seq_max > 0 {
-        self.capture(key_of(index), hashed, operation.key_start, captures);
+        self.capture(
+          operation.key(payload),
+          hashed,
+          operation.key_start,
+          captures,
+        );
       }
       self.apply_hashed(payload, payload_offset, operation, hashed);
     }
@@ -402,6 +433,60 @@ impl KeyTable {
     let payload = &frame[FRAME_HEADER_BYTES..frame.len() - FRAME_TRAILER_BYTES];
     let payload_offset = frame_offset + FRAME_HEADER_BYTES as u64;
     self.apply_all(payload, payload_offset, operations, captures);
+  }
+}
+
+/// Fields `live_puts` reports per live put: where the operation starts in the payload,
+/// where its key ends (its value CRC starts), where it ends, and its key's slot.
+pub const LIVE_PUT_FIELDS: usize = 4;
+
+impl KeyTable {
+  /// Which puts of a record read back for compaction (its frame CRC checked, its payload
+  /// at log offset `payload_offset`) still hold their key's value: the entry of the key
+  /// names this put's place. Writes `LIVE_PUT_FIELDS` per such put, in log order, into
+  /// `out` and returns how many. Every field is bounded as at replay. One call per record
+  /// instead of a lookup per put from JavaScript, the keys looked up ahead (`Lookahead`).
+  pub fn live_puts(
+    &self,
+    payload: &[u8],
+    payload_offset: u64,
+    limits: RecordLimits,
+    out: &mut [u32],
+  ) -> Result<usize, String> {
+    let mut puts = Vec::new();
+    parse(payload, limits, |operation| {
+      if operation.kind == OPERATION_PUT {
+        puts.push(*operation);
+      }
+      Ok(())
+    })?;
+    if out.len() < LIVE_PUT_FIELDS * puts.len() {
+      return Err(format!(
+        "out holds fewer than {LIVE_PUT_FIELDS} fields per put ({} puts)",
+        puts.len()
+      ));
+    }
+    let mut lookahead = Lookahead::new(self, payload, &puts);
+    let mut count = 0;
+    for (index, put) in puts.iter().enumerate() {
+      let hashed = lookahead.hash(self, index);
+      let Some(slot) = self.find_hashed(put.key(payload), hashed) else {
+        continue;
+      };
+      if self.entry(slot).position != payload_offset + put.crc_at() as u64 {
+        continue;
+      }
+      let end = put.crc_at() + VALUE_CRC_BYTES + put.value_length as usize;
+      // Offsets inside a payload of at most 2^28 bytes fit in u32.
+      out[count * LIVE_PUT_FIELDS..(count + 1) * LIVE_PUT_FIELDS].copy_from_slice(&[
+        (put.key_start - OPERATION_HEADER_BYTES) as u32,
+        put.crc_at() as u32,
+        end as u32,
+        slot,
+      ]);
+      count += 1;
+    }
+    Ok(count)
   }
 }
 

@@ -444,3 +444,65 @@ fn short_and_long_keys_survive_arena_compaction_and_slot_reuse() {
     all
   );
 }
+
+/// A record payload (log format 3) of puts (`Some(value)`) and deletes (`None`) from `seq`
+/// on, placed at `payload_offset` of generation 1; value CRCs are left zero (replay does not read them).
+fn record_payload(operations: &[(&[u8], Option<&[u8]>)], seq: u64, payload_offset: u64) -> Vec<u8> {
+  let mut payload = Vec::new();
+  payload.extend_from_slice(&(operations.len() as u32).to_le_bytes());
+  payload.extend_from_slice(&record::place_of(payload_offset - 8, 1).to_le_bytes());
+  for (index, (key, value)) in operations.iter().enumerate() {
+    payload.push(if value.is_some() { 1 } else { 2 });
+    payload.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    payload.extend_from_slice(&(value.map_or(0, |value| value.len()) as u32).to_le_bytes());
+    payload.extend_from_slice(&(seq + index as u64).to_le_bytes());
+    payload.extend_from_slice(key);
+    if let Some(value) = value {
+      payload.extend_from_slice(&[0, 0, 0, 0]);
+      payload.extend_from_slice(value);
+    }
+  }
+  payload
+}
+
+#[test]
+fn live_puts_names_the_puts_that_still_hold_their_keys_value() {
+  let limits = RecordLimits {
+    key_bytes_max: 0xffff,
+    value_bytes_max: 1 << 26,
+  };
+  let mut table = KeyTable::new();
+  let first = record_payload(
+    &[
+      (b"kept", Some(b"1")),
+      (b"overwritten", Some(b"2")),
+      (b"deleted", Some(b"3")),
+      (b"gone", None),
+      (b"kept too", Some(b"45")),
+    ],
+    1,
+    100,
+  );
+  table.replay_record(&first, 100, 1, 0, limits).unwrap();
+  let second = record_payload(&[(b"overwritten", Some(b"6")), (b"deleted", None)], 6, 1000);
+  table.replay_record(&second, 1000, 1, 5, limits).unwrap();
+  let fields = record::LIVE_PUT_FIELDS;
+  let mut out = vec![0u32; fields * 5];
+  let count = table.live_puts(&first, 100, limits, &mut out).unwrap();
+  assert_eq!(count, 2);
+  for (live, key) in [b"kept".as_slice(), b"kept too"].into_iter().enumerate() {
+    let [start, key_end, end, slot] = [0, 1, 2, 3].map(|field| out[live * fields + field] as usize);
+    assert_eq!(&first[key_end - key.len()..key_end], key);
+    assert_eq!(start + 15 + key.len(), key_end);
+    assert_eq!(end, key_end + 4 + if live == 0 { 1 } else { 2 });
+    assert_eq!(table.key(slot as u32), key);
+  }
+  // The same bytes read at another place hold no live put; a cut record is refused.
+  assert_eq!(table.live_puts(&first, 200, limits, &mut out).unwrap(), 0);
+  assert!(table
+    .live_puts(&first[..first.len() - 1], 100, limits, &mut out)
+    .is_err());
+  assert!(table
+    .live_puts(&first, 100, limits, &mut out[..fields * 3])
+    .is_err());
+}
