@@ -52,48 +52,93 @@ export function readSealedCheckpoint(io: Io, dir: string, storeId: Uint8Array): 
   return found;
 }
 
-/** The checkpoint file, open for the flushes that advance it. */
+/** What the checkpoint knows of one slot: the offset last written to it, and whether that write is durable. */
+interface SlotState {
+  offset: number;
+  /** Writes to this slot so far. */
+  writes: number;
+  /** Of those, how many a datasync that has returned covered (equal: what it holds is durable). */
+  durableWrites: number;
+}
+
+/**
+ * The checkpoint file, open for the flushes that advance it. A `syncSync()` may write it
+ * while an asynchronous flush's datasync of it is still running, so a write never goes
+ * over the one slot whose content is known durable: it goes to a slot not yet durable
+ * (whose content a crash could tear anyway), or else to the durable slot with the older
+ * offset. A crash at any point then leaves a whole slot naming at least every offset a
+ * returned datasync made durable.
+ */
 export class SealedCheckpoint {
   readonly #file: IoFile;
   readonly #storeId: Uint8Array;
   #offset: number;
-  #slot: number;
+  readonly #slots: SlotState[];
 
   constructor(file: IoFile, storeId: Uint8Array, found: { offset: number; slot: number }) {
     this.#file = file;
     this.#storeId = storeId;
     this.#offset = found.offset;
-    this.#slot = found.slot;
+    this.#slots = Array.from({ length: SEALED_CHECKPOINT_SLOTS }, (_, slot) => ({
+      offset: slot === found.slot ? found.offset : -1,
+      writes: 0,
+      durableWrites: 0,
+    }));
   }
 
-  /** The offset the last write named (durable once its datasync returned). */
+  /** The offset the last write named (durable once a datasync started after it returned). */
   get offset(): number {
     return this.#offset;
   }
 
   /**
-   * Writes `offset` over the slot that does not hold the current one, so that a crash
-   * tearing this write leaves that one whole. Only once every segment ending at or below
-   * `offset` is durable, whole and under a durable directory entry; the caller datasyncs.
+   * Writes `offset` to a slot a crash may tear without losing the durable proof (see the
+   * class). Only once every segment ending at or below `offset` is durable, whole and
+   * under a durable directory entry; the caller datasyncs.
    */
   write(offset: number): void {
     if (offset <= this.#offset) throw new Error('the sealed-offset checkpoint only moves forward');
-    const slot = (this.#slot + 1) % SEALED_CHECKPOINT_SLOTS;
+    const slot = this.#slotToWrite();
     this.#file.writeSync(encodeOffsetRecord(SEALED_CHECKPOINT, offset, this.#storeId), slot * RECORD_BYTES);
-    this.#slot = slot;
+    const state = this.#slots[slot] as SlotState;
+    state.offset = offset;
+    state.writes++;
     this.#offset = offset;
   }
 
-  datasync(): Promise<void> {
-    return this.#file.datasync();
+  async datasync(): Promise<void> {
+    const covered = this.#slots.map((state) => state.writes);
+    await this.#file.datasync();
+    this.#covered(covered);
   }
 
   datasyncSync(): void {
+    const covered = this.#slots.map((state) => state.writes);
     this.#file.datasyncSync();
+    this.#covered(covered);
   }
 
   closeSync(): void {
     this.#file.closeSync();
+  }
+
+  /** A slot not known durable if there is one (at most one is), else the durable one naming the older offset. */
+  #slotToWrite(): number {
+    let oldest = 0;
+    for (let slot = 0; slot < this.#slots.length; slot++) {
+      const state = this.#slots[slot] as SlotState;
+      if (state.writes !== state.durableWrites) return slot;
+      if (state.offset < (this.#slots[oldest] as SlotState).offset) oldest = slot;
+    }
+    return oldest;
+  }
+
+  /** A datasync returned: every write made before it started is durable. */
+  #covered(writes: readonly number[]): void {
+    for (let slot = 0; slot < this.#slots.length; slot++) {
+      const state = this.#slots[slot] as SlotState;
+      state.durableWrites = Math.max(state.durableWrites, writes[slot] as number);
+    }
   }
 }
 
