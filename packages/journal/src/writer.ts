@@ -104,13 +104,8 @@ export class JournalWriter {
    */
   handToOsAndSync(): void {
     const write = this.#buffer.pendingWrite();
-    if (write === null) {
-      this.#file.datasyncSync();
-      return;
-    }
-    if (this.#file.writeDatasyncSync === undefined) {
-      this.#file.writeSync(write.data, write.position);
-      this.#handed();
+    if (write === null || this.#file.writeDatasyncSync === undefined) {
+      this.handToOs();
       this.#file.datasyncSync();
       return;
     }
