@@ -69,4 +69,18 @@ describe('writeKey', () => {
       }),
     );
   });
+
+  it('finds one non-ASCII character anywhere in an otherwise ASCII key, short or long', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((code) => String.fromCharCode(code)), maxLength: 40 });
+    const other = fc.integer({ min: 0x80, max: 0xffff }).map((code) => String.fromCharCode(code));
+    fc.assert(
+      fc.property(ascii, other, ascii, (before, character, after) => {
+        const key = before + character + after;
+        const bytes = keyBytesOf(key);
+        expect(typeof bytes).not.toBe('string');
+        expect(Buffer.from(bytes as Uint8Array).equals(Buffer.from(key, 'utf8'))).toBe(true);
+        expect(keyBytesOf(before + after || 'k')).toBe(before + after || 'k');
+      }),
+    );
+  });
 });
