@@ -34,7 +34,7 @@ export function encodeRecordRun(target: Uint8Array, view: DataView, at: number, 
     view.setUint32(position + 16, timestamp - timestampHigh * TWO_POW_32, true);
     view.setInt32(position + 20, timestampHigh, true);
     let cursor = position + 24;
-    const key = keys[index] as Uint8Array | null;
+    const key = keys === null ? null : (keys[index] as Uint8Array | null);
     if (key === null) {
       view.setInt32(cursor, KEY_NULL, true);
       cursor += 4;
@@ -42,7 +42,7 @@ export function encodeRecordRun(target: Uint8Array, view: DataView, at: number, 
       cursor = writeSized(target, view, cursor, key);
     }
     cursor = writeSized(target, view, cursor, values[index] as Uint8Array);
-    const recordHeaders = headers[index] as PreparedHeaders | null;
+    const recordHeaders = headers === null ? null : (headers[index] as PreparedHeaders | null);
     if (recordHeaders === null) {
       view.setUint16(cursor, 0, true);
       cursor += 2;

@@ -34,12 +34,13 @@ export interface PreparedHeaders {
 export interface PreparedBatch {
   count: number;
   values: Uint8Array[];
-  keys: (Uint8Array | null)[];
+  /** null when no record of the batch has a key: the common batch builds no column of nulls, and its encoder reads none. */
+  keys: (Uint8Array | null)[] | null;
   /** At least `count` long (kept columns may be longer: only the first `count` are this batch's). */
   timestamps: Float64Array;
   frameBytes: Float64Array;
-  /** null for a record without headers (the common case costs no allocation). */
-  headers: (PreparedHeaders | null)[];
+  /** null for a record without headers (the common case costs no allocation), and null for the column when no record has any. */
+  headers: (PreparedHeaders | null)[] | null;
   /** The sum of `frameBytes`: with `maxTimestamp`, what a writer places a whole batch by without visiting each record. */
   bytes: number;
   /** The largest of `timestamps` (-Infinity for an empty batch). */
@@ -84,10 +85,10 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
   const batch: PreparedBatch = {
     count,
     values: new Array<Uint8Array>(count),
-    keys: new Array<Uint8Array | null>(count),
+    keys: null,
     timestamps: kept?.timestamps ?? new Float64Array(count),
     frameBytes: kept?.frameBytes ?? new Float64Array(count),
-    headers: new Array<PreparedHeaders | null>(count),
+    headers: null,
     bytes: 0,
     maxTimestamp: -Infinity,
   };
@@ -113,16 +114,21 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
       throw new KeelError('KEEL_TOO_LARGE', `${where(index)} encodes to ${payloadBytes} bytes; the maximum is ${RECORD_PAYLOAD_BYTES_MAX}`);
     }
     batch.values[index] = value;
-    batch.keys[index] = key ?? null;
+    if (key !== undefined && key !== null) (batch.keys ??= nullColumn(count))[index] = key;
     batch.timestamps[index] = resolvedTimestamp;
     batch.frameBytes[index] = payloadBytes + FRAME_OVERHEAD_BYTES;
-    batch.headers[index] = prepared;
+    if (prepared !== null) (batch.headers ??= nullColumn(count))[index] = prepared;
     bytes += payloadBytes + FRAME_OVERHEAD_BYTES;
     if (resolvedTimestamp > maxTimestamp) maxTimestamp = resolvedTimestamp;
   }
   batch.bytes = bytes;
   batch.maxTimestamp = maxTimestamp;
   return batch;
+}
+
+/** A column of `count` nulls, made when the first record that has something to put in it is prepared. */
+function nullColumn<T>(count: number): (T | null)[] {
+  return new Array<T | null>(count).fill(null);
 }
 
 function prepareHeaders(headers: unknown, where: string): PreparedHeaders {

@@ -247,10 +247,20 @@ function planFlush(context: WriterContext): FlushPlan {
 export async function flushLog(context: WriterContext): Promise<void> {
   syncOnOwnThread(activeSegment(context));
   const plan = planFlush(context);
-  const logs = plan.logs.map(syncLog);
-  // The common flush, with no roll since the last one: the active segment's datasync is all.
-  if (plan.sealed.length === 0 && plan.entries.length === 0) await Promise.all(logs);
-  else await syncRolled(context, plan, logs);
+  if (plan.sealed.length === 0 && plan.entries.length === 0 && plan.logs.length <= 1) {
+    // The common flush, with no roll since the last one: the active segment's datasync is
+    // all (none when nothing was written since). Awaited here, not through `syncLog` and a
+    // `Promise.all` of one: every layer of promises is one more turn between the datasync's
+    // completion and its waiters, paid by every durable batch. No segment of such a plan
+    // is sealed, so none has a roll's sync running.
+    const only = plan.logs[0];
+    if (only !== undefined) {
+      await only.segment.log.datasync();
+      segmentDurableThrough(only.segment, only.size);
+    }
+  } else {
+    await syncRolled(context, plan, plan.logs.map(syncLog));
+  }
   const earlier = context.sealedWrites.snapshot();
   for (const segment of plan.sealed) {
     if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
