@@ -14,8 +14,8 @@ const RECORDS_INITIAL = 4096;
 const RECORDS_GROWTH = 4;
 
 /** The constructor, not subarray(): subarray looks up a species constructor per call. */
-function viewOf(bytes: Uint8Array, start: number, length: number): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, length);
+function viewOf(chunk: Chunk, start: number, length: number): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
 }
 
 const NO_HEADERS: readonly [string, Uint8Array][] = Object.freeze([]);
@@ -193,13 +193,13 @@ function timestampOf(chunk: Chunk, payloadStart: number): number {
 
 function valueOf(chunk: Chunk, payloadStart: number): Uint8Array {
   const at = valueLengthAt(chunk.view, payloadStart);
-  return viewOf(chunk.bytes, at + 4, chunk.view.getUint32(at, true));
+  return viewOf(chunk, at + 4, chunk.view.getUint32(at, true));
 }
 
 function keyOf(chunk: Chunk, payloadStart: number): Uint8Array | null {
   const at = payloadStart + KEY_LENGTH_AT;
   const length = chunk.view.getInt32(at, true);
-  return length === KEY_NULL ? null : viewOf(chunk.bytes, at + 4, length);
+  return length === KEY_NULL ? null : viewOf(chunk, at + 4, length);
 }
 
 /** The record's headers, decoded into a fresh array; null when it has none. */

@@ -29,6 +29,12 @@ export function checkRecordOffset(segment: Segment, chunk: Chunk, start: number,
 
 export interface Chunk {
   bytes: Uint8Array;
+  /**
+   * `bytes.buffer` and `bytes.byteOffset`, read once: views are cut from these per record,
+   * and the `buffer` getter costs more than the view it feeds (about 55 ns a call).
+   */
+  buffer: ArrayBuffer;
+  byteOffset: number;
   view: DataView;
   /** File position of bytes[0]. */
   position: number;
@@ -40,7 +46,12 @@ function readChunk(segment: Segment, position: number, length: number): Chunk {
   const unzeroed = Buffer.allocUnsafeSlow(length);
   const bytes = new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.length);
   const filled = segment.log.readSync(bytes, position);
-  return { bytes, view: viewOf(bytes), position, filled };
+  return chunkOf(bytes, position, filled);
+}
+
+/** The chunk over `bytes`, which start at file position `position` and hold `filled` bytes read. */
+export function chunkOf(bytes: Uint8Array, position: number, filled: number): Chunk {
+  return { bytes, buffer: bytes.buffer as ArrayBuffer, byteOffset: bytes.byteOffset, view: viewOf(bytes), position, filled };
 }
 
 /**
