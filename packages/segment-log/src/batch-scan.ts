@@ -19,7 +19,7 @@ export interface ScanTarget {
  * for every chunk, so a batch and its views are valid only until the next step.
  */
 export async function* scanBatches(target: ScanTarget, from: number, end: number, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch, void, undefined> {
-  const batch = new RecordBatch();
+  const batch = new RecordBatch(null);
   let expected = from;
   while (expected < end) {
     throwIfAborted(signal);
