@@ -89,8 +89,18 @@ fn bound_frame(
   if available == 0 {
     return Err(Stop::End);
   }
-  let present = available.min(4);
-  if chunk[position..position + present] != magic_bytes[..present] {
+  // A whole magic is compared as one word: a slice comparison is a memcmp call per frame.
+  let magic_matches = if available >= 4 {
+    u32::from_be_bytes([
+      chunk[position],
+      chunk[position + 1],
+      chunk[position + 2],
+      chunk[position + 3],
+    ]) == u32::from_be_bytes(*magic_bytes)
+  } else {
+    chunk[position..] == magic_bytes[..available]
+  };
+  if !magic_matches {
     return Err(Stop::BadMagic);
   }
   if available < HEADER_BYTES {
