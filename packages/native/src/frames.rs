@@ -30,41 +30,109 @@ fn u32_le(bytes: &[u8], at: usize) -> u32 {
 /// Writes the end offset of each valid frame (relative to the chunk) into `ends` and
 /// returns how many there were and why scanning stopped. A partial magic at the end of
 /// the chunk that does not match is reported as BadMagic, as the JS checker does.
+///
+/// Frames are bounded one by one but their CRCs are computed three at a time (see
+/// `crc_lanes`), then compared in order: the result is the same as checking each frame
+/// in turn, since a frame is counted only once every frame before it has passed, and a
+/// damaged frame is reported before anything found after it.
 pub fn scan(chunk: &[u8], magic: u32, payload_max: u32, ends: &mut [u32]) -> (usize, Stop) {
   let magic_bytes = magic.to_be_bytes();
+  // (start, CRC offset) of frames whose bounds are checked and whose CRC is not yet compared.
+  let mut waiting = [(0usize, 0usize); LANES];
+  let mut waiting_count = 0usize;
   let mut position = 0usize;
   let mut count = 0usize;
   loop {
-    let available = chunk.len() - position;
-    if available == 0 {
-      return (count, Stop::End);
+    // A chunk that ends where `ends` fills up ended cleanly: End before Full.
+    let bounded = if count + waiting_count == ends.len() && position < chunk.len() {
+      Err(Stop::Full)
+    } else {
+      bound_frame(chunk, position, &magic_bytes, payload_max)
+    };
+    match bounded {
+      Ok(crc_at) => {
+        waiting[waiting_count] = (position, crc_at);
+        waiting_count += 1;
+        position = crc_at + 4;
+        if waiting_count == LANES {
+          let [(a, a_end), (b, b_end), (c, c_end)] = waiting;
+          let crcs = crc_lanes::crc32c_3(&chunk[a..a_end], &chunk[b..b_end], &chunk[c..c_end]);
+          if !accept(chunk, &waiting, crcs, ends, &mut count) {
+            return (count, Stop::ChecksumMismatch);
+          }
+          waiting_count = 0;
+        }
+      }
+      Err(stop) => {
+        let mut crcs = [0u32; LANES];
+        for (crc, &(start, crc_at)) in crcs.iter_mut().zip(&waiting[..waiting_count]) {
+          *crc = crc32c::crc32c(&chunk[start..crc_at]);
+        }
+        if !accept(chunk, &waiting[..waiting_count], crcs, ends, &mut count) {
+          return (count, Stop::ChecksumMismatch);
+        }
+        return (count, stop);
+      }
     }
-    if count == ends.len() {
-      return (count, Stop::Full);
-    }
-    let present = available.min(4);
-    if chunk[position..position + present] != magic_bytes[..present] {
-      return (count, Stop::BadMagic);
-    }
-    if available < HEADER_BYTES {
-      return (count, Stop::PartialHeader);
-    }
-    let length = u32_le(chunk, position + 4);
-    if length > payload_max {
-      return (count, Stop::LengthOverflow);
-    }
-    let total = length as usize + OVERHEAD_BYTES;
-    if available < total {
-      return (count, Stop::PartialPayload);
-    }
-    let crc_at = position + HEADER_BYTES + length as usize;
-    if crc32c::crc32c(&chunk[position..crc_at]) != u32_le(chunk, crc_at) {
-      return (count, Stop::ChecksumMismatch);
-    }
-    position += total;
-    ends[count] = position as u32;
-    count += 1;
   }
+}
+
+/// Checks the magic and the bounded length of the frame at `position` and returns where
+/// its CRC lies, or why there is no whole frame there.
+fn bound_frame(
+  chunk: &[u8],
+  position: usize,
+  magic_bytes: &[u8; 4],
+  payload_max: u32,
+) -> Result<usize, Stop> {
+  let available = chunk.len() - position;
+  if available == 0 {
+    return Err(Stop::End);
+  }
+  // A whole magic is compared as one word: a slice comparison is a memcmp call per frame.
+  let magic_matches = if available >= 4 {
+    u32::from_be_bytes([
+      chunk[position],
+      chunk[position + 1],
+      chunk[position + 2],
+      chunk[position + 3],
+    ]) == u32::from_be_bytes(*magic_bytes)
+  } else {
+    chunk[position..] == magic_bytes[..available]
+  };
+  if !magic_matches {
+    return Err(Stop::BadMagic);
+  }
+  if available < HEADER_BYTES {
+    return Err(Stop::PartialHeader);
+  }
+  let length = u32_le(chunk, position + 4);
+  if length > payload_max {
+    return Err(Stop::LengthOverflow);
+  }
+  if available < length as usize + OVERHEAD_BYTES {
+    return Err(Stop::PartialPayload);
+  }
+  Ok(position + HEADER_BYTES + length as usize)
+}
+
+/// Compares the `frames`' computed CRCs with their stored ones in order, writing the end
+/// of each one that matches; false at the first that does not.
+fn accept(
+  chunk: &[u8],
+  frames: &[(usize, usize)],
+  crcs: [u32; LANES],
+  ends: &mut [u32],
+  count: &mut usize,
+) -> bool {
+  for (&(_, crc_at), crc) in frames.iter().zip(crcs) {
+    if crc != u32_le(chunk, crc_at) {
+      return false;
+    }
+    ends[*count] = (crc_at + 4) as u32;
+    *count += 1;
+  }
+  true
 }
 
 /// Writes the CRC of every frame in `region`, whose headers and payloads are already in
@@ -106,7 +174,7 @@ pub fn seal(region: &mut [u8]) -> Option<usize> {
   Some(count)
 }
 
-/// Frames whose CRCs `seal` computes together.
+/// Frames whose CRCs `scan` and `seal` compute together.
 const LANES: usize = 3;
 
 fn put_crc(region: &mut [u8], at: usize, crc: u32) {

@@ -5,7 +5,7 @@
 //! checksums, aligned memory), one file per concern. Below it, the compute modules:
 //! `error` (one `map_error`, JS error objects), `io` (calls over a file descriptor),
 //! `open`, `fs` (path-level calls), `copy` (kernel-side range copies), `map` (mmap),
-//! `frames` (frame scan and seal), `crc_lanes` (three CRCs at once, for sealing), `key_table` (wal-kv's index), `task` (the async twin
+//! `frames` (frame scan and seal), `crc_lanes` (three CRCs at once, for scanning and sealing), `key_table` (wal-kv's index), `task` (the async twin
 //! of every blocking call on the libuv threadpool), `sync_thread` (fdatasync / fsync on
 //! a thread of its own).
 

@@ -47,6 +47,54 @@ describe('scanFrames', () => {
   });
 });
 
+/** What scanFrames must return, checking one frame at a time in order (the layout of `frame`). */
+function referenceScan(chunk: Uint8Array, payloadMax: number, slots: number): { ends: number[]; stop: number } {
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const magic = [MAGIC >>> 24, (MAGIC >>> 16) & 0xff, (MAGIC >>> 8) & 0xff, MAGIC & 0xff];
+  const ends: number[] = [];
+  let position = 0;
+  for (;;) {
+    const available = chunk.length - position;
+    if (available === 0) return { ends, stop: FRAME_SCAN_STOP.end };
+    if (ends.length === slots) return { ends, stop: FRAME_SCAN_STOP.full };
+    for (let index = 0; index < Math.min(4, available); index++) {
+      if (chunk[position + index] !== magic[index]) return { ends, stop: FRAME_SCAN_STOP.badMagic };
+    }
+    if (available < 8) return { ends, stop: FRAME_SCAN_STOP.partialHeader };
+    const length = view.getUint32(position + 4, true);
+    if (length > payloadMax) return { ends, stop: FRAME_SCAN_STOP.lengthOverflow };
+    if (available < length + 12) return { ends, stop: FRAME_SCAN_STOP.partialPayload };
+    const crcAt = position + 8 + length;
+    if (crc32c(chunk.subarray(position, crcAt)) !== view.getUint32(crcAt, true)) return { ends, stop: FRAME_SCAN_STOP.checksumMismatch };
+    position = crcAt + 4;
+    ends.push(position);
+  }
+}
+
+describe('scanFrames against a frame-by-frame reference', () => {
+  it('finds the same frames and the same stop for any run, damaged anywhere or cut short (CRCs are checked three frames at a time)', () => {
+    const run = fc.record({
+      payloads: fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }),
+      flips: fc.array(fc.record({ at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), { maxLength: 2 }),
+      cut: fc.option(fc.nat()),
+      payloadMax: fc.constantFrom(1024, 200),
+      slots: fc.integer({ min: 0, max: 16 }),
+    });
+    fc.assert(
+      fc.property(run, ({ payloads, flips, cut, payloadMax, slots }) => {
+        const frames = payloads.map(frame);
+        let chunk = new Uint8Array(frames.flatMap((f) => [...f]));
+        for (const { at, bit } of flips) if (chunk.length > 0) chunk[at % chunk.length]! ^= 1 << bit;
+        if (cut !== null) chunk = chunk.subarray(0, cut % (chunk.length + 1));
+        const ends = new Uint32Array(slots);
+        const { count, stop } = decodeScan(scanFrames(chunk, MAGIC, payloadMax, ends));
+        expect({ ends: [...ends.subarray(0, count)], stop }).toEqual(referenceScan(chunk, payloadMax, slots));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('sealFrames', () => {
   it('fills in the CRC of every frame so that scanFrames accepts them all', () => {
     const frames = [frame(new Uint8Array([1, 2, 3])), frame(new Uint8Array(0)), frame(new Uint8Array(40).fill(9))];

@@ -1,7 +1,7 @@
 import { CHUNK_READ_BYTES_DEFAULT, FrameChunkReader, KeelError, throwIfAborted, type AsyncFrameSource, type FrameChunk } from '@keel/core';
-import { RECORD_FORMAT, viewOf } from './format.js';
+import { RECORD_FORMAT } from './format.js';
 import { RecordBatch } from './record-batch.js';
-import type { Chunk } from './record-reader.js';
+import { chunkOf } from './record-reader.js';
 import { seek, segmentIndexFor } from './reader.js';
 import type { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
@@ -19,7 +19,7 @@ export interface ScanTarget {
  * for every chunk, so a batch and its views are valid only until the next step.
  */
 export async function* scanBatches(target: ScanTarget, from: number, end: number, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch, void, undefined> {
-  const batch = new RecordBatch();
+  const batch = new RecordBatch(null);
   let expected = from;
   while (expected < end) {
     throwIfAborted(signal);
@@ -47,7 +47,7 @@ export async function* scanBatches(target: ScanTarget, from: number, end: number
 /** Fills `batch` with the chunk's records in `[from, last)`, checking each one's offset; returns the offset after the last frame it went through. */
 function collectChunk(batch: RecordBatch, segment: Segment, frames: FrameChunk, firstOffset: number, from: number, last: number): number {
   batch.reset();
-  const chunk: Chunk = { bytes: frames.bytes, view: viewOf(frames.bytes), position: frames.position, filled: frames.bytes.length };
+  const chunk = chunkOf(frames.bytes, frames.position, frames.bytes.length);
   const limits = { maxBytes: Infinity, maxRecords: last - Math.max(from, firstOffset) };
   return firstOffset + batch.takeFrames(segment, { chunk, ends: frames.ends, count: frames.count }, firstOffset, from, limits);
 }

@@ -1,5 +1,6 @@
 import type { LogRecord } from './record.js';
 import { RecordBatch, recordsOf } from './record-batch.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 import { collectRecords } from './record-reader.js';
 import { lastAtOrBelow, type Segment } from './segment.js';
 import { corruptAt, scanRecords } from './segment-scan.js';
@@ -12,7 +13,7 @@ export const READ_BYTES_DEFAULT = 1024 * 1024;
  */
 const READ_CHUNK_SLACK_BYTES = 64 * 1024;
 /** Reads allocate at most this much at once (a larger record grows it); a larger budget takes more reads. */
-const READ_CHUNK_BYTES_MAX = 8 * 1024 * 1024 + READ_CHUNK_SLACK_BYTES;
+export const READ_CHUNK_BYTES_MAX = 8 * 1024 * 1024 + READ_CHUNK_SLACK_BYTES;
 const READ_CHUNK_BYTES_MIN = 16 * 1024;
 /**
  * A read with a record limit starts this small and doubles up to the chunk size: it skips
@@ -59,13 +60,16 @@ export interface ReadLimits {
  * exceeds `maxBytes`, so a reader always makes progress.
  */
 export function readRecords(segments: readonly Segment[], offset: number, limits: ReadLimits): LogRecord[] {
-  const batch = new RecordBatch();
-  collectFrom(segments, offset, limits, batch);
+  const batch = new RecordBatch(null);
+  collectFrom(segments, offset, limits, batch, null);
   return recordsOf(batch);
 }
 
-/** `readRecords` into a batch: `readBatch()` hands it out as it is. */
-export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordBatch): void {
+/**
+ * `readRecords` into a batch: `readBatch()` hands it out as it is. With `pool`, reads may
+ * use buffers that released batches gave back (the batch returns its own on release).
+ */
+export function collectFrom(segments: readonly Segment[], offset: number, limits: ReadLimits, collected: RecordBatch, pool: ReadBufferPool | null): void {
   const chunkBytes = Math.min(READ_CHUNK_BYTES_MAX, Math.max(READ_CHUNK_BYTES_MIN, limits.maxBytes + READ_CHUNK_SLACK_BYTES));
   const chunks = { first: limits.maxRecords < Number.MAX_SAFE_INTEGER ? Math.min(chunkBytes, READ_CHUNK_BYTES_FIRST_LIMITED) : chunkBytes, max: chunkBytes };
   for (let index = segmentIndexFor(segments, offset); index < segments.length && !collected.full; index++) {
@@ -73,7 +77,7 @@ export function collectFrom(segments: readonly Segment[], offset: number, limits
     const from = collected.count === 0 ? offset : segment.baseOffset;
     if (from >= segment.nextOffset) continue;
     const start = seek(segment, from);
-    collectRecords(segment, start.position, start.offset, from, limits, chunks, collected);
+    collectRecords(segment, start.position, start.offset, from, limits, chunks, collected, pool);
   }
 }
 

@@ -1,7 +1,8 @@
-import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, badArgument } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, KeelError, badArgument } from '@keel/core';
 import { KEY_NULL, getInt64 } from './format.js';
 import { decodeHeaders, emptyLayout, measureRecordAt } from './record-codec.js';
 import { checkRecordOffset, type CheckedFrames, type Chunk, type CollectLimits } from './record-reader.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 import type { LogRecord } from './record.js';
 import type { Segment } from './segment.js';
 
@@ -14,8 +15,8 @@ const RECORDS_INITIAL = 4096;
 const RECORDS_GROWTH = 4;
 
 /** The constructor, not subarray(): subarray looks up a species constructor per call. */
-function viewOf(bytes: Uint8Array, start: number, length: number): Uint8Array {
-  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, length);
+function viewOf(chunk: Chunk, start: number, length: number): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
 }
 
 const NO_HEADERS: readonly [string, Uint8Array][] = Object.freeze([]);
@@ -34,6 +35,11 @@ let recordsOfBatch: (batch: RecordBatch) => LogRecord[];
  * `readBatch()` owns its buffers, so it and every view cut from it stay valid for as long
  * as they are held (as `read()`'s records do); a batch from `scan()` is lent and its
  * buffers are reused: it and its views are valid only until the scan's next step.
+ *
+ * A `readBatch()` batch can be released (`release()`, or `using`): its buffers go back to
+ * the log for later reads to fill instead of fresh memory, the batch refuses every use
+ * after that (KEEL_CLOSED), and views taken from it before may then show other records'
+ * bytes. Release only a batch whose views you no longer need.
  */
 export class RecordBatch {
   #count = 0;
@@ -47,14 +53,23 @@ export class RecordBatch {
   /** Per chunk, the index one past its last record. */
   #chunkEnds: number[] = [];
   readonly #layout = emptyLayout();
+  /** Where a release returns the buffers (a `readBatch()` batch); null for a scan's lent batch and `read()`'s. */
+  readonly #pool: ReadBufferPool | null;
+  #released = false;
+
+  constructor(pool: ReadBufferPool | null) {
+    this.#pool = pool;
+  }
 
   /** How many records the batch holds. */
   get count(): number {
+    if (this.#released) throw released();
     return this.#count;
   }
 
   /** The offset after the batch's last record (where the next read goes on); undefined for an empty batch. */
   get nextOffset(): number | undefined {
+    if (this.#released) throw released();
     return this.#count === 0 ? undefined : this.#firstOffset + this.#count;
   }
 
@@ -82,6 +97,27 @@ export class RecordBatch {
   /** Headers of record `index`, decoded on request (names as strings, values as views); frozen and shared when there are none. */
   headers(index: number): readonly (readonly [string, Uint8Array])[] {
     return headersOf(this.#chunkOf(index), this.#payloadStarts[index]!) ?? NO_HEADERS;
+  }
+
+  /**
+   * Hands the batch's buffers back to the log that read them, for its later
+   * `readBatch()` calls to reuse (no fresh memory, no page faults). Afterwards every use
+   * of the batch throws KEEL_CLOSED, and views taken from it may show other bytes. A
+   * second release does nothing. A scan's batch is lent, not owned: releasing it is
+   * KEEL_BAD_ARGUMENT.
+   */
+  release(): void {
+    if (this.#pool === null) throw badArgument("a scan's batch is lent by the scan and cannot be released");
+    if (this.#released) return;
+    this.#released = true;
+    for (const chunk of this.#chunks) this.#pool.give(chunk.buffer);
+    this.#chunks.length = 0;
+    this.#chunkEnds.length = 0;
+  }
+
+  /** `release()`, for `using batch = log.readBatch(...)`. */
+  [Symbol.dispose](): void {
+    this.release();
   }
 
   static {
@@ -161,6 +197,7 @@ export class RecordBatch {
   }
 
   #check(index: number): void {
+    if (this.#released) throw released();
     if (!(index >= 0 && index < this.#count) || !Number.isInteger(index)) throw badArgument(`index must be an integer in [0, ${this.#count}), got ${String(index)}`);
   }
 
@@ -182,6 +219,10 @@ export class RecordBatch {
   }
 }
 
+function released(): KeelError {
+  return new KeelError('KEEL_CLOSED', 'the batch was released: its buffers went back to the log for later reads');
+}
+
 /** The records of a batch as objects (what `read()` returns); they share the batch's buffers. */
 export function recordsOf(batch: RecordBatch): LogRecord[] {
   return recordsOfBatch(batch);
@@ -193,13 +234,13 @@ function timestampOf(chunk: Chunk, payloadStart: number): number {
 
 function valueOf(chunk: Chunk, payloadStart: number): Uint8Array {
   const at = valueLengthAt(chunk.view, payloadStart);
-  return viewOf(chunk.bytes, at + 4, chunk.view.getUint32(at, true));
+  return viewOf(chunk, at + 4, chunk.view.getUint32(at, true));
 }
 
 function keyOf(chunk: Chunk, payloadStart: number): Uint8Array | null {
   const at = payloadStart + KEY_LENGTH_AT;
   const length = chunk.view.getInt32(at, true);
-  return length === KEY_NULL ? null : viewOf(chunk.bytes, at + 4, length);
+  return length === KEY_NULL ? null : viewOf(chunk, at + 4, length);
 }
 
 /** The record's headers, decoded into a fresh array; null when it has none. */

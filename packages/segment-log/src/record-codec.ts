@@ -79,6 +79,19 @@ export function measureRecordAt(view: DataView, start: number, end: number, path
   const headerCount = view.getUint16(position, true);
   position += 2;
   if (headerCount > HEADER_COUNT_MAX) throw malformed(path, frameOffset, 'header count');
+  if (headerCount > 0) position = measureHeaders(view, position, end, headerCount, path, frameOffset);
+  if (position !== end) throw malformed(path, frameOffset, 'trailing bytes');
+  layout.offset = offset;
+  layout.timestamp = timestamp;
+  layout.headerCount = headerCount;
+}
+
+/**
+ * Checks `headerCount` headers from `position` against `end` and returns where they end.
+ * Apart from measureRecordAt so that it stays small enough for the optimizer to inline
+ * it into the read loop (records without headers never come here).
+ */
+function measureHeaders(view: DataView, position: number, end: number, headerCount: number, path: string, frameOffset: number): number {
   for (let index = 0; index < headerCount; index++) {
     if (position + 2 > end) throw malformed(path, frameOffset, 'header name length');
     const nameLength = view.getUint16(position, true);
@@ -90,10 +103,7 @@ export function measureRecordAt(view: DataView, start: number, end: number, path
     if (position + headerValueLength > end) throw malformed(path, frameOffset, 'header value length');
     position += headerValueLength;
   }
-  if (position !== end) throw malformed(path, frameOffset, 'trailing bytes');
-  layout.offset = offset;
-  layout.timestamp = timestamp;
-  layout.headerCount = headerCount;
+  return position;
 }
 
 /** The headers of a measured record, as views of `buffer` (their lengths were checked by measureRecordAt). */

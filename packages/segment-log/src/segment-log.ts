@@ -20,8 +20,9 @@ import { PreparedSegment } from './prepared-segment.js';
 import { SealedIndexWrites } from './sealed-index-writes.js';
 import { writeCleanShutdown } from './clean-shutdown.js';
 import { normalizeOptions, type NormalizedOptions, type SegmentLogOptions } from './options.js';
-import { READ_BYTES_DEFAULT, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
+import { READ_BYTES_DEFAULT, READ_CHUNK_BYTES_MAX, collectFrom, offsetForTimestamp, readRecords, type ReadLimits } from './reader.js';
 import { RecordBatch } from './record-batch.js';
+import { ReadBufferPool } from './read-buffer-pool.js';
 import { scanBatches } from './batch-scan.js';
 import { BatchColumns, prepareBatch, type AppendRecord, type LogRecord } from './record.js';
 import { recoverLog, type RecoveredLog } from './recovery.js';
@@ -104,6 +105,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
   #settleAgain = false;
   /** The typed columns appends prepare their batches into, lent to one append at a time (null while lent). */
   #columns: BatchColumns | null = new BatchColumns();
+  /** Buffers that released `readBatch()` batches gave back, for the next reads. */
+  readonly #readBuffers = new ReadBufferPool(READ_CHUNK_BYTES_MAX);
 
   private constructor(opened: StoreDirectory & { recovered: RecoveredLog }, options: NormalizedOptions) {
     const { segments, report, files, sealedCheckpoint } = opened.recovered;
@@ -277,14 +280,16 @@ export class SegmentLog extends Store<SegmentLogStats> {
    * record's CRC-32C, offset and lengths), handed back as one `RecordBatch` whose
    * `offset(i)`, `timestamp(i)`, `key(i)`, `value(i)` and `headers(i)` read them where
    * the read put them. The batch owns its buffers: it and every view cut from it stay
-   * valid for as long as they are held, whatever the log does next.
+   * valid for as long as they are held, whatever the log does next, unless the batch is
+   * released (`release()` or `using`): that hands its buffers back to the log for later
+   * reads, so the batch refuses use (KEEL_CLOSED) and views taken from it may change.
    */
   readBatch(offset: number, options: ReadOptions = {}): RecordBatch {
     const limits = this.#readArguments(offset, options);
-    const batch = new RecordBatch();
+    const batch = new RecordBatch(this.#readBuffers);
     if (offset === this.nextOffset) return batch;
     this.#assertLocal(offset);
-    collectFrom(this.#segments, offset, limits, batch);
+    collectFrom(this.#segments, offset, limits, batch, this.#readBuffers);
     return batch;
   }
 

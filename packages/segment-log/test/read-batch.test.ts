@@ -134,6 +134,60 @@ describe('readBatch', () => {
     expect(batch.headers(0).map(([name, header]) => [name, new TextDecoder().decode(header)])).toEqual([['h', 'v']]);
   });
 
+  it('returns what read() returns when released batches lend their buffers to later reads, and kept batches stay intact', async () => {
+    const step = fc.record({ read: readArbitrary, release: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(logArbitrary, fc.array(step, { minLength: 1, maxLength: 12 }), async (shape, steps) => {
+        await using log = await writeLog(tempDir(), shape);
+        const kept: { batch: RecordBatch; records: LogRecord[]; values: Uint8Array[] }[] = [];
+        for (const { read, release } of steps) {
+          const offset = Math.floor(read.at * log.nextOffset);
+          const options = optionsOf(read);
+          const batch = log.readBatch(offset, options);
+          const records = asRecords(batch);
+          expect(records).toEqual(log.read(offset, options));
+          if (release) batch.release();
+          else kept.push({ batch, records: structuredClone(records), values: records.map((record) => record.value) });
+        }
+        for (const { batch, records, values } of kept) {
+          expect(asRecords(batch)).toEqual(records);
+          expect(values).toEqual(records.map((record) => record.value));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses every use once released (KEEL_CLOSED), releases once, and works with using', async () => {
+    await using log = await SegmentLog.open(tempDir());
+    log.appendBatch([{ value: bytes('a') }, { value: bytes('b') }]);
+    const batch = log.readBatch(0);
+    expect(batch.count).toBe(2);
+    batch.release();
+    batch.release();
+    for (const use of [() => batch.count, () => batch.nextOffset, () => batch.offset(0), () => batch.timestamp(0), () => batch.value(0), () => batch.key(0), () => batch.headers(0)]) {
+      expect(await codeOf(use)).toBe('KEEL_CLOSED');
+    }
+    let disposed: RecordBatch;
+    {
+      using scoped = log.readBatch(1);
+      disposed = scoped;
+      expect(new TextDecoder().decode(scoped.value(0))).toBe('b');
+    }
+    expect(await codeOf(() => disposed.count)).toBe('KEEL_CLOSED');
+    // The released buffers serve the next read, which returns its own records.
+    expect(asRecords(log.readBatch(0))).toEqual(log.read(0));
+  });
+
+  it("refuses to release a scan's batch, which the scan lends", async () => {
+    await using log = await SegmentLog.open(tempDir());
+    log.append({ value: bytes('a') });
+    for await (const batch of log.scan()) {
+      expect(await codeOf(() => batch.release())).toBe('KEEL_BAD_ARGUMENT');
+      expect(batch.count).toBe(1);
+    }
+  });
+
   it('checks its arguments and its indexes like read()', async () => {
     await using log = await SegmentLog.open(tempDir());
     log.appendBatch([{ value: bytes('a') }, { value: bytes('b') }]);

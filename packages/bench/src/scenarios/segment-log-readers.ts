@@ -18,7 +18,8 @@ export async function readWholeLog(log: SegmentLog, how: LogReadWay): Promise<nu
     }
   } else if (how === 'readBatch') {
     for (let offset = 0; offset < log.nextOffset; ) {
-      const batch = log.readBatch(offset, { maxBytes: READ_BYTES });
+      // Nothing of a batch is kept past its turn, so it is released for the next read to reuse.
+      using batch = log.readBatch(offset, { maxBytes: READ_BYTES });
       for (let index = 0; index < batch.count; index++) valueBytes += batch.value(index).length;
       records += batch.count;
       offset = batch.nextOffset ?? log.nextOffset;

@@ -1,0 +1,55 @@
+/**
+ * At most this many released buffers wait for reuse: a loop that releases each batch
+ * before it reads the next needs one; a few more cover reads that span chunks.
+ */
+export const READ_BUFFERS_POOLED_MAX = 4;
+
+/**
+ * Read buffers given back by released `readBatch()` batches, for the log's next reads.
+ * A fresh buffer costs a page fault per page touched (about 1,000 for a 4 MiB read); a
+ * returned one is already in memory. Only a batch's explicit release returns buffers,
+ * so a buffer is never handed out while a batch that has not been released still uses it.
+ */
+export class ReadBufferPool {
+  readonly #free: ArrayBuffer[] = [];
+  /** Larger buffers (grown for one large record) are not kept. */
+  readonly #bufferBytesMax: number;
+
+  constructor(bufferBytesMax: number) {
+    this.#bufferBytesMax = bufferBytesMax;
+  }
+
+  /** A buffer of `length` bytes: the first `length` bytes of a returned one large enough, or fresh unzeroed memory. */
+  take(length: number): Uint8Array {
+    const free = this.#free;
+    for (let index = free.length - 1; index >= 0; index--) {
+      const buffer = free[index]!;
+      if (buffer.byteLength >= length) {
+        free.splice(index, 1);
+        return new Uint8Array(buffer, 0, length);
+      }
+    }
+    return freshReadBuffer(length);
+  }
+
+  /**
+   * Takes back the buffer under a released batch's chunk. Beyond the maximum count the
+   * smallest is left to the collector, so that small first reads do not crowd out whole
+   * chunks; a buffer over the maximum size is left to it at once.
+   */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength > this.#bufferBytesMax) return;
+    const free = this.#free;
+    free.push(buffer);
+    if (free.length <= READ_BUFFERS_POOLED_MAX) return;
+    let smallest = 0;
+    for (let index = 1; index < free.length; index++) if (free[index]!.byteLength < free[smallest]!.byteLength) smallest = index;
+    free.splice(smallest, 1);
+  }
+}
+
+/** A plain Uint8Array over unzeroed memory of its own (a read fills what it uses). */
+export function freshReadBuffer(length: number): Uint8Array {
+  const unzeroed = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.length);
+}
