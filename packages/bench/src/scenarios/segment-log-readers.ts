@@ -5,7 +5,15 @@ import { sharedHandle } from './shared-data.js';
 /** Bytes per `read()` / `readBatch()` call when a log is read through. */
 const READ_BYTES = 4 << 20;
 
-export type LogReadWay = 'readBatch' | 'scan' | 'read';
+/** `readBatch` releases each batch after use; `readBatchUnreleased` leaves each to the garbage collector. */
+export type LogReadWay = 'readBatch' | 'readBatchUnreleased' | 'scan' | 'read';
+
+const SYSTEM_NAMES: Record<LogReadWay, string> = {
+  readBatch: 'keel segment-log readBatch(), each batch released',
+  readBatchUnreleased: 'keel segment-log readBatch(), not released',
+  scan: 'keel segment-log scan()',
+  read: 'keel segment-log read()',
+};
 
 /** Reads every record of the log from offset 0, the way `how` names, touching each value; returns how many. */
 export async function readWholeLog(log: SegmentLog, how: LogReadWay): Promise<number> {
@@ -16,13 +24,14 @@ export async function readWholeLog(log: SegmentLog, how: LogReadWay): Promise<nu
       for (let index = 0; index < batch.count; index++) valueBytes += batch.value(index).length;
       records += batch.count;
     }
-  } else if (how === 'readBatch') {
+  } else if (how === 'readBatch' || how === 'readBatchUnreleased') {
     for (let offset = 0; offset < log.nextOffset; ) {
-      // Nothing of a batch is kept past its turn, so it is released for the next read to reuse.
-      using batch = log.readBatch(offset, { maxBytes: READ_BYTES });
+      const batch = log.readBatch(offset, { maxBytes: READ_BYTES });
       for (let index = 0; index < batch.count; index++) valueBytes += batch.value(index).length;
       records += batch.count;
       offset = batch.nextOffset ?? log.nextOffset;
+      // Nothing of a batch is kept past its turn, so a reader can release it for the next read to reuse.
+      if (how === 'readBatch') batch.release();
     }
   } else {
     for (let offset = 0; offset < log.nextOffset; ) {
@@ -45,7 +54,7 @@ export function logReaders(directory: string, ways: readonly LogReadWay[], expec
   return ways.map((how) => {
     let log: SegmentLog | undefined;
     return {
-      name: `keel segment-log ${how}()`,
+      name: SYSTEM_NAMES[how],
       async setup() {
         log = await handle.acquire();
       },
