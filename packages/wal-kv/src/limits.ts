@@ -59,9 +59,9 @@ export const COMPACT_LOG_BYTES_MIN = 1024 * 1024;
 export const COMPACTION_RECORD_BYTES = 1024 * 1024;
 /**
  * Puts of a record compaction looks up in one native call (its slice may end between two
- * calls): about half a millisecond of lookups in a table of millions of keys.
+ * calls): a few tenths of a millisecond of lookups in a table of millions of keys.
  */
-export const COMPACTION_PUTS_PER_CALL = 8192;
+export const COMPACTION_PUTS_PER_CALL = 4096;
 /** Small frames compaction writes are gathered into writes of up to this. */
 export const COMPACTION_STAGE_BYTES = 1024 * 1024;
 /** Compaction's writes on the threadpool at a time (each up to a frame or a stage)... */

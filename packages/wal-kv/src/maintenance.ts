@@ -7,7 +7,7 @@ import { writeSnapshotFile } from './snapshot.js';
 import type { SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
 import { isPinned, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
-import { encodeCheckpointInSlices } from './checkpoint-slices.js';
+import { encodeCheckpointInSlices, refreshOrderInSlices } from './checkpoint-slices.js';
 import { SliceClock } from './slices.js';
 
 export type MaintenanceTask = 'checkpoint' | 'compact';
@@ -122,6 +122,11 @@ export class Maintenance {
     try {
       let copied = old.end;
       await copy.copyLive(LOG_HEADER_FRAME_BYTES, copied, state.index, clock);
+      // The install's checkpoint walks the ordered view, which a run of deletes or new
+      // keys leaves to be rebuilt (a sort of every key): bring it up to date here, while
+      // writes go on, so that the install (which syncs wait for) merges only what changed
+      // since.
+      await refreshOrderInSlices(state.index.table, clock);
       // Catch up with what was written meanwhile until little is left for the switch.
       for (let pass = 0; pass < COMPACTION_CATCH_UP_PASSES && old.end - copied > COMPACTION_SWITCH_BYTES; pass++) {
         old.flush();
