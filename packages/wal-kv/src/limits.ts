@@ -59,9 +59,10 @@ export const COMPACT_LOG_BYTES_MIN = 1024 * 1024;
 export const COMPACTION_RECORD_BYTES = 1024 * 1024;
 /**
  * Puts of a record compaction looks up in one native call (its slice may end between two
- * calls): a few tenths of a millisecond of lookups in a table of millions of keys.
+ * calls): about a tenth of a millisecond of lookups in a table of millions of keys
+ * (each call checks the whole record again: a record of a million puts costs more).
  */
-export const COMPACTION_PUTS_PER_CALL = 4096;
+export const COMPACTION_PUTS_PER_CALL = 2048;
 /** Small frames compaction writes are gathered into writes of up to this. */
 export const COMPACTION_STAGE_BYTES = 1024 * 1024;
 /** Compaction's writes on the threadpool at a time (each up to a frame or a stage)... */
