@@ -181,6 +181,14 @@ export interface SyncThreadConstructor {
  * chunk that does not check out) throw an `Error` with code `InvalidArg` and the reason
  * as its message; the table is then to be discarded.
  */
+/** What one `KeyTable.copyLivePuts` call did: the record has `puts` puts, those before `next` were looked at, and `copied` of them (`bytes` in all) were copied. */
+export interface LiveCopyReport {
+  puts: number;
+  next: number;
+  copied: number;
+  bytes: number;
+}
+
 export interface KeyTable {
   /** Live keys. */
   readonly size: number;
@@ -278,6 +286,30 @@ export interface KeyTable {
    * bytes). Throws for impossible contents, every length bounded as at replay.
    */
   livePuts(payload: Uint8Array, payloadOffset: number, out: Uint32Array): number;
+  /**
+   * For compaction: looks at the puts of a record read back (as for `livePuts`) from the
+   * `first`th on, at most `putsMax` of them, and copies each that still holds its key's
+   * value, as it is, into `target` from `targetAt` on, back to back (`target[0]` is at log
+   * position `targetPosition` of the new log); per copied put, from `movesAt` on, its
+   * key's slot, where its value was and where it is now go into `slots`, `from` and `to`
+   * (the arguments of `relocate`). Returns the record's put count, the index of the next
+   * put to look at, and how many puts and bytes were copied. Throws (changing nothing) for
+   * impossible contents, every length bounded as at replay, or when the copied puts or
+   * moves would not fit. `payload` and `target` must not overlap.
+   */
+  copyLivePuts(
+    payload: Uint8Array,
+    payloadOffset: number,
+    first: number,
+    putsMax: number,
+    target: Uint8Array,
+    targetAt: number,
+    targetPosition: number,
+    slots: Uint32Array,
+    from: Float64Array,
+    to: Float64Array,
+    movesAt: number,
+  ): LiveCopyReport;
   /**
    * Up to `limit` entries in key byte order (descending with `reverse`) between the
    * bounds (`null`: open), fewer when `keys` fills: per entry the six fields `find`

@@ -64,7 +64,7 @@ export async function encodeCheckpointInSlices(state: StoreState, view: ViewOver
  * Brings the index's ordered view up to date (as of the call) a slice at a time; keys
  * added between slices are left for the next refresh.
  */
-async function refreshOrderInSlices(table: KeyTable, clock: SliceClock): Promise<void> {
+export async function refreshOrderInSlices(table: KeyTable, clock: SliceClock): Promise<void> {
   while (!table.refreshOrderStep(REFRESH_STEP_KEYS)) if (clock.due(REFRESH_STEP_KEYS)) await clock.pause();
 }
 

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, FrameScanner, KeelError, joinPath, type Io, type IoFile, type ScannedFrame } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, FrameScanner, KeelError, joinPath, type Io, type IoFile, type KeyTable, type ScannedFrame } from '@keel/core';
 import {
   LOG_RECORD_FORMAT,
   OPERATION_DELETE,
@@ -17,15 +17,13 @@ import {
   type LogHeader,
 } from './format.js';
 import { ENTRY_FIELDS, type KeyIndex } from './key-index.js';
-import { COMPACTION_RECORD_BYTES, COMPACTION_STAGE_BYTES } from './limits.js';
+import { COMPACTION_PUTS_PER_CALL, COMPACTION_RECORD_BYTES, COMPACTION_STAGE_BYTES } from './limits.js';
 import { Relocations } from './relocations.js';
 import type { SliceClock } from './slices.js';
 import { WriteBehind } from './write-behind.js';
 
-/** Per live put `KeyTable.livePuts` reports: where the operation starts, where its key ends, where it ends, its slot. */
-const LIVE_PUT_FIELDS = 4;
-/** The smallest put: its header, a one-byte key and the value CRC of an empty value. */
-const PUT_BYTES_MIN = OPERATION_HEADER_BYTES + 1 + VALUE_CRC_BYTES;
+/** What one `KeyTable.copyLivePuts` call did. */
+type LiveCopyReport = ReturnType<KeyTable['copyLivePuts']>;
 
 /** The old log a compaction reads: its file, name and generation. */
 export interface OldLog {
@@ -69,15 +67,11 @@ export class CompactionCopy {
   uncopiedBytes = 0;
   readonly #old: OldLog;
   readonly #fields = new Float64Array(ENTRY_FIELDS);
-  /** What `livePuts` reports of the frame being copied: LIVE_PUT_FIELDS per live put. */
-  #live = new Uint32Array(0);
   /** The frame being built: copied puts, or one old frame being re-placed. */
   #buffer = Buffer.allocUnsafe(COMPACTION_RECORD_BYTES + FRAME_OVERHEAD_BYTES);
   #view = viewOf(this.#buffer);
   #used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
   #count = 0;
-  /** The first relocation of the frame being built (its targets are relative to the frame). */
-  #firstRelocation = 0;
   /** Small sealed frames (most of what was written meanwhile) wait here, to be written together. */
   #stage = Buffer.allocUnsafe(COMPACTION_STAGE_BYTES);
   #staged = 0;
@@ -122,26 +116,29 @@ export class CompactionCopy {
     const scanner = new FrameScanner(this.#old.file, LOG_RECORD_FORMAT, { from, to });
     for (let frame = scanner.next(); frame !== null; frame = scanner.next()) {
       const count = this.#checkedCount(frame);
-      const live = this.#livePuts(frame, index);
+      // The frame being built takes every put of this one, if it has to: live puts are
+      // copied as they are.
+      const payloadBytes = frame.payload.length;
+      if (this.#count > 0 && this.#used + payloadBytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.#sealFrame();
+      this.#reserve(this.#used + payloadBytes + FRAME_TRAILER_BYTES);
       // A frame an earlier compaction wrote holds thousands of puts (a megabyte): the
       // slice may end inside it. A put found live here and overwritten or deleted during
       // a pause is copied still: the write that superseded it is in the old log past
       // `to`, and the catch-up copies it after it (the index only moves values that are
       // still where the copy found them).
       let copiedBytes = 0;
-      for (let put = 0; put < live; put++) {
-        const at = put * LIVE_PUT_FIELDS;
-        const start = this.#live[at]!;
-        const keyEnd = this.#live[at + 1]!;
-        const end = this.#live[at + 2]!;
-        this.#addOperation(frame.payload, start, end, keyEnd, this.#live[at + 3]!, frame.offset + FRAME_HEADER_BYTES + keyEnd);
-        copiedBytes += end - start;
-        if (clock.due()) await this.#pause(clock);
+      let puts = 1; // until the first call tells
+      for (let first = 0; first < puts; ) {
+        const copy = this.#copyLivePuts(frame, index, first);
+        copiedBytes += copy.bytes;
+        const looked = copy.next - first;
+        [first, puts] = [copy.next, copy.puts];
+        // Its dead puts were work too (their keys were looked up): a run of records with
+        // nothing live in them must not pass in one turn.
+        if (clock.due(looked)) await this.#pause(clock);
       }
-      this.uncopiedBytes += frame.payload.length - RECORD_HEADER_BYTES - copiedBytes;
-      // Its dead operations were work too (their keys were looked up): a run of records
-      // with nothing live in them must not pass in one turn.
-      if (clock.due(count - live)) await this.#pause(clock);
+      this.uncopiedBytes += payloadBytes - RECORD_HEADER_BYTES - copiedBytes;
+      if (clock.due(count - puts)) await this.#pause(clock);
     }
     this.#checkScanned(scanner, to);
     this.#sealFrame();
@@ -185,35 +182,30 @@ export class CompactionCopy {
     }
   }
 
-  /** Fills `#live` with the frame's puts that still hold their key's value (see `KeyTable.livePuts`); returns how many. */
-  #livePuts(frame: ScannedFrame, index: KeyIndex): number {
-    const fields = LIVE_PUT_FIELDS * Math.ceil(frame.payload.length / PUT_BYTES_MIN);
-    if (this.#live.length < fields) this.#live = new Uint32Array(fields);
+  /**
+   * Copies the live puts among the frame's puts from the `first`th on (at most
+   * COMPACTION_PUTS_PER_CALL of them) to the end of the frame being built, which has room
+   * for them, and their moves into the relocations (see `KeyTable.copyLivePuts`).
+   */
+  #copyLivePuts(frame: ScannedFrame, index: KeyIndex, first: number): LiveCopyReport {
+    const moves = this.relocations.room(COMPACTION_PUTS_PER_CALL);
+    let copy: LiveCopyReport;
     try {
-      return index.table.livePuts(frame.payload, frame.offset + FRAME_HEADER_BYTES, this.#live);
+      // The frame being built goes at the new log's end (`#sealFrame`).
+      copy = index.table.copyLivePuts(frame.payload, frame.offset + FRAME_HEADER_BYTES, first, COMPACTION_PUTS_PER_CALL, this.#buffer, this.#used, this.end, moves.slots, moves.from, moves.to, moves.length);
     } catch (error) {
       throw this.#corrupt(frame.offset, (error as Error).message);
     }
-  }
-
-  /** Appends one put (its bytes as they are) to the frame being built. */
-  #addOperation(payload: Uint8Array, start: number, end: number, keyEnd: number, slot: number, position: number): void {
-    const bytes = end - start;
-    if (this.#count > 0 && this.#used + bytes + FRAME_TRAILER_BYTES > this.#buffer.length) this.#sealFrame();
-    this.#reserve(this.#used + bytes + FRAME_TRAILER_BYTES);
-    if (this.#count === 0) this.#firstRelocation = this.relocations.count;
-    this.#buffer.set(payload.subarray(start, end), this.#used);
-    // Relative to the frame until its place is known.
-    this.relocations.add(slot, position, this.#used + (keyEnd - start));
-    this.#used += bytes;
-    this.#count++;
+    this.relocations.added(copy.copied);
+    this.#used += copy.bytes;
+    this.#count += copy.copied;
+    return copy;
   }
 
   /** Seals and writes the frame of copied puts being built, if any. */
   #sealFrame(): void {
     if (this.#count === 0) return;
     this.#view.setUint32(FRAME_HEADER_BYTES, this.#count, true);
-    this.relocations.offsetFrom(this.#firstRelocation, this.end);
     this.#writeFrame(this.#used - FRAME_HEADER_BYTES);
     this.#used = FRAME_HEADER_BYTES + RECORD_HEADER_BYTES;
     this.#count = 0;

@@ -57,6 +57,12 @@ export const COMPACT_WHEN_GARBAGE_RATIO_DEFAULT = 0.5;
 export const COMPACT_LOG_BYTES_MIN = 1024 * 1024;
 /** Target size of one record frame written by compaction. */
 export const COMPACTION_RECORD_BYTES = 1024 * 1024;
+/**
+ * Puts of a record compaction looks up in one native call (its slice may end between two
+ * calls): about a tenth of a millisecond of lookups in a table of millions of keys
+ * (each call checks the whole record again: a record of a million puts costs more).
+ */
+export const COMPACTION_PUTS_PER_CALL = 2048;
 /** Small frames compaction writes are gathered into writes of up to this. */
 export const COMPACTION_STAGE_BYTES = 1024 * 1024;
 /** Compaction's writes on the threadpool at a time (each up to a frame or a stage)... */

@@ -7,7 +7,7 @@ import { writeSnapshotFile } from './snapshot.js';
 import type { SnapshotMeta } from './snapshot-format.js';
 import type { StoreState } from './wal-kv.js';
 import { isPinned, openView, releaseRetiredLogs, releaseView, type RetiredLog } from './views.js';
-import { encodeCheckpointInSlices } from './checkpoint-slices.js';
+import { encodeCheckpointInSlices, refreshOrderInSlices } from './checkpoint-slices.js';
 import { SliceClock } from './slices.js';
 
 export type MaintenanceTask = 'checkpoint' | 'compact';
@@ -122,6 +122,11 @@ export class Maintenance {
     try {
       let copied = old.end;
       await copy.copyLive(LOG_HEADER_FRAME_BYTES, copied, state.index, clock);
+      // The install's checkpoint walks the ordered view, which a run of deletes or new
+      // keys leaves to be rebuilt (a sort of every key): bring it up to date here, while
+      // writes go on, so that the install (which syncs wait for) merges only what changed
+      // since.
+      await refreshOrderInSlices(state.index.table, clock);
       // Catch up with what was written meanwhile until little is left for the switch.
       for (let pass = 0; pass < COMPACTION_CATCH_UP_PASSES && old.end - copied > COMPACTION_SWITCH_BYTES; pass++) {
         old.flush();
@@ -193,15 +198,19 @@ export class Maintenance {
     state.indexedFrom = state.generation;
     state.writer.flush();
     const meta = this.#snapshotMeta();
+    // The new log's datasync runs beside the snapshot's encoding and its write (a
+    // sync waits for the whole install: every fsync overlapped is a wait less).
+    const logDurable = copy.file.datasync();
+    logDurable.catch(() => undefined); // awaited below, unless the encoding fails first
     const view = openView(state);
     let frames: Uint8Array[];
     try {
-      [frames] = await Promise.all([encodeCheckpointInSlices(state, view, meta, clock), copy.file.datasync()]);
+      frames = await encodeCheckpointInSlices(state, view, meta, clock);
     } finally {
       releaseView(state, view);
     }
     state.snapshotBytes = byteLength(frames);
-    await writeSnapshotFile(state.io, state.dir, meta.seq, frames);
+    await writeSnapshotFile(state.io, state.dir, meta.seq, frames, logDurable);
     await renameDurably(state.io, copy.temporaryPath, copy.finalPath);
     return meta;
   }

@@ -1,4 +1,4 @@
-import { FrameScanner, checkFrameAt, joinPath, sameStoreId, writeFileDurably, type Io, type IoFile } from '@keel/core';
+import { FrameScanner, checkFrameAt, joinPath, renameDurably, sameStoreId, writeFileDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, hasRecordPlace, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
@@ -7,11 +7,20 @@ import { SNAPSHOT_FORMAT, SnapshotRejected, beginEntries, decodeEntries, decodeH
 /**
  * Writes a snapshot the crash-safe way (core's durable file write under the name
  * `<name>.tmp`): a crash leaves either no snapshot (the `.tmp` is removed on open) or a
- * complete one.
+ * complete one. With `logDurable` (the datasync of the log the snapshot points into), the
+ * snapshot's own write and datasync run beside it, and the snapshot is renamed into
+ * place only once both are done: a named snapshot never points at log bytes that are
+ * not durable.
  */
-export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames: readonly Uint8Array[]): Promise<string> {
+export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames: readonly Uint8Array[], logDurable?: Promise<void>): Promise<string> {
   const finalPath = joinPath(dir, snapshotFileName(seq));
-  await writeFileDurably(io, finalPath, frames, { temporaryPath: finalPath + TEMPORARY_SUFFIX });
+  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
+  if (logDurable === undefined) {
+    await writeFileDurably(io, finalPath, frames, { temporaryPath });
+  } else {
+    await Promise.all([logDurable, writeNewFile(io, temporaryPath, frames)]);
+    await renameDurably(io, temporaryPath, finalPath);
+  }
   return finalPath;
 }
 

@@ -16,16 +16,29 @@ function recordingTable(): { table: KeyTable; moves: Array<[number, number, numb
 }
 
 describe('Relocations', () => {
-  it('hands every move to the index once, in order, across many chunks, with frame offsets applied across chunk boundaries', async () => {
+  it('hands every move to the index once, in order, across many chunks, including one larger than a chunk', async () => {
     const relocations = new Relocations();
     const expected: Array<[number, number, number]> = [];
     const count = 50_000;
-    // Frames of 7,000 moves each: their targets start relative and get the frame's offset.
-    for (let first = 0; first < count; first += 7000) {
-      const last = Math.min(first + 7000, count);
-      for (let i = first; i < last; i++) relocations.add(i * 3, i * 10, i - first);
-      relocations.offsetFrom(first, 1_000_000 + first);
-      for (let i = first; i < last; i++) expected.push([i * 3, i * 10, 1_000_000 + first + (i - first)]);
+    // Runs of 7,000 moves written straight into the chunk `room` gives (as the index
+    // writes a record's moves), one run of 20,000, and single moves between them.
+    for (let first = 0; first < count; ) {
+      const run = first === 14_001 ? 20_000 : Math.min(7000, count - first);
+      const chunk = relocations.room(run);
+      for (let i = 0; i < run; i++) {
+        const move = first + i;
+        chunk.slots[chunk.length + i] = move * 3;
+        chunk.from[chunk.length + i] = move * 10;
+        chunk.to[chunk.length + i] = 1_000_000 + move;
+        expected.push([move * 3, move * 10, 1_000_000 + move]);
+      }
+      relocations.added(run);
+      first += run;
+      if (first < count) {
+        relocations.add(first * 3, first * 10, 1_000_000 + first);
+        expected.push([first * 3, first * 10, 1_000_000 + first]);
+        first++;
+      }
     }
     expect(relocations.count).toBe(count);
     const { table, moves } = recordingTable();

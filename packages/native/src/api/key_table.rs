@@ -34,6 +34,16 @@ pub(super) fn fields(table: &key_table::KeyTable, slot: u32) -> [f64; FIELDS_PER
   ]
 }
 
+/// What `KeyTable.copyLivePuts` did: the record has `puts` puts, those before `next`
+/// were looked at, and `copied` of them (`bytes` in all) were copied.
+#[napi(object)]
+pub struct LiveCopyReport {
+  pub puts: u32,
+  pub next: u32,
+  pub copied: u32,
+  pub bytes: u32,
+}
+
 pub(super) fn invalid(reason: impl Into<String>) -> Error {
   Error::new(Status::InvalidArg, reason.into())
 }
@@ -314,6 +324,69 @@ impl KeyTable {
       .live_puts(payload, payload_offset, self.limits, out)
       .map_err(invalid)?;
     Ok(count as u32)
+  }
+
+  /// For compaction: looks at the puts of a record read back (as for `livePuts`) from the
+  /// `first`th on, at most `putsMax` of them, and copies each that still holds its key's
+  /// value, as it is, into `target` from `targetAt` on, back to back (`target[0]` is at
+  /// log position `targetPosition` of the new log); per copied put, from `movesAt` on,
+  /// its key's slot, where its value was and where it is now go into `slots`, `from` and
+  /// `to` (the arguments of `relocate`). Returns the record's put count, the index of the
+  /// next put to look at, and how many puts and bytes were copied. Throws (code
+  /// `InvalidArg`, changing nothing) for impossible contents, every length bounded as at
+  /// replay, or when the copied puts or moves would not fit.
+  #[napi]
+  #[allow(clippy::too_many_arguments)]
+  pub fn copy_live_puts(
+    &self,
+    payload: &[u8],
+    payload_offset: f64,
+    first: u32,
+    puts_max: u32,
+    mut target: Uint8ArraySlice,
+    target_at: u32,
+    target_position: f64,
+    mut slots: Uint32ArraySlice,
+    mut from: Float64ArraySlice,
+    mut to: Float64ArraySlice,
+    moves_at: u32,
+  ) -> napi::Result<LiveCopyReport> {
+    let payload_offset = whole(payload_offset, "payloadOffset")?;
+    let target_position = whole(target_position, "targetPosition")?;
+    if u32::try_from(payload.len()).is_err() {
+      return Err(invalid("payload is larger than a record"));
+    }
+    // SAFETY: the views are alive for this call and nothing else runs on the JS thread
+    // meanwhile; distinct typed arrays (the caller's chunk arrays and frame buffer).
+    let into = unsafe {
+      key_table::LiveCopyTarget {
+        target: target.as_mut(),
+        target_at: target_at as usize,
+        target_position,
+        slots: slots.as_mut(),
+        from: from.as_mut(),
+        to: to.as_mut(),
+        moves_at: moves_at as usize,
+      }
+    };
+    let copy = self
+      .table
+      .copy_live_puts(
+        payload,
+        payload_offset,
+        self.limits,
+        first as usize,
+        puts_max as usize,
+        into,
+      )
+      .map_err(invalid)?;
+    // Counts and offsets inside a payload of at most 2^28 bytes fit in u32.
+    Ok(LiveCopyReport {
+      puts: copy.puts as u32,
+      next: copy.next as u32,
+      copied: copy.copied as u32,
+      bytes: copy.bytes as u32,
+    })
   }
 
   /// Up to `limit` entries in key byte order (descending with `reverse`) between the

@@ -440,6 +440,30 @@ impl KeyTable {
 /// where its key ends (its value CRC starts), where it ends, and its key's slot.
 pub const LIVE_PUT_FIELDS: usize = 4;
 
+/// Where `copy_live_puts` writes: the bytes of the copied puts, back to back, into
+/// `target` from `target_at` on (`target[0]` is at log position `target_position` of
+/// the new log), and per copied put a move from `moves_at` on: its key's slot, where its
+/// value CRC was in the old log and where it is in the new one.
+pub struct LiveCopyTarget<'a> {
+  pub target: &'a mut [u8],
+  pub target_at: usize,
+  pub target_position: u64,
+  pub slots: &'a mut [u32],
+  pub from: &'a mut [f64],
+  pub to: &'a mut [f64],
+  pub moves_at: usize,
+}
+
+/// What one `copy_live_puts` call did: the record's puts `[first, next)` were looked at
+/// (of `puts` in all); `copied` of them, `bytes` in all, were live and copied.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LiveCopy {
+  pub puts: usize,
+  pub next: usize,
+  pub copied: usize,
+  pub bytes: usize,
+}
+
 impl KeyTable {
   /// Which puts of a record read back for compaction (its frame CRC checked, its payload
   /// at log offset `payload_offset`) still hold their key's value: the entry of the key
@@ -453,29 +477,15 @@ impl KeyTable {
     limits: RecordLimits,
     out: &mut [u32],
   ) -> Result<usize, String> {
-    let mut puts = Vec::new();
-    parse(payload, limits, |operation| {
-      if operation.kind == OPERATION_PUT {
-        puts.push(*operation);
-      }
-      Ok(())
-    })?;
+    let puts = record_puts(payload, limits)?;
     if out.len() < LIVE_PUT_FIELDS * puts.len() {
       return Err(format!(
         "out holds fewer than {LIVE_PUT_FIELDS} fields per put ({} puts)",
         puts.len()
       ));
     }
-    let mut lookahead = Lookahead::new(self, payload, &puts);
     let mut count = 0;
-    for (index, put) in puts.iter().enumerate() {
-      let hashed = lookahead.hash(self, index);
-      let Some(slot) = self.find_hashed(put.key(payload), hashed) else {
-        continue;
-      };
-      if self.entry(slot).position != payload_offset + put.crc_at() as u64 {
-        continue;
-      }
+    self.each_live_put(payload, payload_offset, &puts, |put, slot| {
       let end = put.crc_at() + VALUE_CRC_BYTES + put.value_length as usize;
       // Offsets inside a payload of at most 2^28 bytes fit in u32.
       out[count * LIVE_PUT_FIELDS..(count + 1) * LIVE_PUT_FIELDS].copy_from_slice(&[
@@ -485,9 +495,100 @@ impl KeyTable {
         slot,
       ]);
       count += 1;
-    }
+    });
     Ok(count)
   }
+
+  /// Compaction's copy of a record read back (as for `live_puts`): looks at its puts from
+  /// the `first`th on, at most `puts_max` of them, and copies each that still holds its
+  /// key's value, as it is, into `into` (see `LiveCopyTarget`). The caller bounds a call's
+  /// work by `puts_max` and calls again from `next` until it reaches `puts`. Nothing is
+  /// written unless every copied put and move fits.
+  pub fn copy_live_puts(
+    &self,
+    payload: &[u8],
+    payload_offset: u64,
+    limits: RecordLimits,
+    first: usize,
+    puts_max: usize,
+    into: LiveCopyTarget,
+  ) -> Result<LiveCopy, String> {
+    let puts = record_puts(payload, limits)?;
+    let first = first.min(puts.len());
+    let next = first + puts_max.min(puts.len() - first);
+    let mut live = Vec::new();
+    self.each_live_put(payload, payload_offset, &puts[first..next], |put, slot| {
+      live.push((*put, slot));
+    });
+    let bytes: usize = live.iter().map(|(put, _)| put_bytes(put)).sum();
+    let moves = into.moves_at + live.len();
+    if into.target_at + bytes > into.target.len()
+      || moves > into.slots.len()
+      || moves > into.from.len()
+      || moves > into.to.len()
+    {
+      return Err(format!(
+        "the target holds fewer than {bytes} bytes or {} moves",
+        live.len()
+      ));
+    }
+    let mut at = into.target_at;
+    for (index, (put, slot)) in live.iter().enumerate() {
+      let start = put.key_start - OPERATION_HEADER_BYTES;
+      let length = put_bytes(put);
+      into.target[at..at + length].copy_from_slice(&payload[start..start + length]);
+      let moved = into.moves_at + index;
+      into.slots[moved] = *slot;
+      into.from[moved] = (payload_offset + put.crc_at() as u64) as f64;
+      into.to[moved] = (into.target_position + (at + put.crc_at() - start) as u64) as f64;
+      at += length;
+    }
+    Ok(LiveCopy {
+      puts: puts.len(),
+      next,
+      copied: live.len(),
+      bytes,
+    })
+  }
+
+  /// Calls `visit` with each of `puts` (of the record `payload` at log offset
+  /// `payload_offset`) whose key's entry names this put's place, and the key's slot.
+  fn each_live_put(
+    &self,
+    payload: &[u8],
+    payload_offset: u64,
+    puts: &[Operation],
+    mut visit: impl FnMut(&Operation, u32),
+  ) {
+    let mut lookahead = Lookahead::new(self, payload, puts);
+    for (index, put) in puts.iter().enumerate() {
+      let hashed = lookahead.hash(self, index);
+      let Some(slot) = self.find_hashed(put.key(payload), hashed) else {
+        continue;
+      };
+      if self.entry(slot).position == payload_offset + put.crc_at() as u64 {
+        visit(put, slot);
+      }
+    }
+  }
+}
+
+/// The puts of a record, every field bounded as at replay.
+fn record_puts(payload: &[u8], limits: RecordLimits) -> Result<Vec<Operation>, String> {
+  let mut puts = Vec::new();
+  parse(payload, limits, |operation| {
+    if operation.kind == OPERATION_PUT {
+      puts.push(*operation);
+    }
+    Ok(())
+  })?;
+  Ok(puts)
+}
+
+/// Log bytes of a put: from its operation header to the end of its value.
+fn put_bytes(put: &Operation) -> usize {
+  put.crc_at() + VALUE_CRC_BYTES + put.value_length as usize
+    - (put.key_start - OPERATION_HEADER_BYTES)
 }
 
 /// The operations of the record frame `frame` (its length field checked against its

@@ -465,8 +465,9 @@ fn record_payload(operations: &[(&[u8], Option<&[u8]>)], seq: u64, payload_offse
   payload
 }
 
-#[test]
-fn live_puts_names_the_puts_that_still_hold_their_keys_value() {
+/// A table after two records, and the first of them: of its puts, "kept" and "kept too"
+/// still hold their keys' values; "overwritten" and "deleted" do not.
+fn compaction_fixture() -> (KeyTable, Vec<u8>, RecordLimits) {
   let limits = RecordLimits {
     key_bytes_max: 0xffff,
     value_bytes_max: 1 << 26,
@@ -486,6 +487,12 @@ fn live_puts_names_the_puts_that_still_hold_their_keys_value() {
   table.replay_record(&first, 100, 1, 0, limits).unwrap();
   let second = record_payload(&[(b"overwritten", Some(b"6")), (b"deleted", None)], 6, 1000);
   table.replay_record(&second, 1000, 1, 5, limits).unwrap();
+  (table, first, limits)
+}
+
+#[test]
+fn live_puts_names_the_puts_that_still_hold_their_keys_value() {
+  let (table, first, limits) = compaction_fixture();
   let fields = record::LIVE_PUT_FIELDS;
   let mut out = vec![0u32; fields * 5];
   let count = table.live_puts(&first, 100, limits, &mut out).unwrap();
@@ -504,5 +511,104 @@ fn live_puts_names_the_puts_that_still_hold_their_keys_value() {
     .is_err());
   assert!(table
     .live_puts(&first, 100, limits, &mut out[..fields * 3])
+    .is_err());
+}
+
+#[test]
+fn copy_live_puts_copies_the_live_puts_and_their_moves() {
+  let (table, first, limits) = compaction_fixture();
+  let mut live = vec![0u32; record::LIVE_PUT_FIELDS * 4];
+  assert_eq!(table.live_puts(&first, 100, limits, &mut live).unwrap(), 2);
+  let (mut target, mut slots, mut from, mut to) =
+    (vec![0u8; 200], vec![0u32; 4], vec![0f64; 4], vec![0f64; 4]);
+  let copy = |first_put: usize,
+              puts_max: usize,
+              target_at: usize,
+              moves_at: usize,
+              target: &mut [u8],
+              slots: &mut [u32],
+              from: &mut [f64],
+              to: &mut [f64]| {
+    let into = LiveCopyTarget {
+      target,
+      target_at,
+      target_position: 5000,
+      slots,
+      from,
+      to,
+      moves_at,
+    };
+    table.copy_live_puts(&first, 100, limits, first_put, puts_max, into)
+  };
+  // Two calls of two puts each: the first finds "kept" live, the second "kept too" (after "deleted").
+  let one = copy(0, 2, 10, 1, &mut target, &mut slots, &mut from, &mut to).unwrap();
+  assert_eq!(
+    one,
+    record::LiveCopy {
+      puts: 4,
+      next: 2,
+      copied: 1,
+      bytes: (live[2] - live[0]) as usize
+    }
+  );
+  let two = copy(
+    one.next,
+    2,
+    10 + one.bytes,
+    2,
+    &mut target,
+    &mut slots,
+    &mut from,
+    &mut to,
+  )
+  .unwrap();
+  assert_eq!(
+    two,
+    record::LiveCopy {
+      puts: 4,
+      next: 4,
+      copied: 1,
+      bytes: (live[6] - live[4]) as usize
+    }
+  );
+  let mut at = 10;
+  for put in 0..2 {
+    let [start, key_end, end, slot] =
+      [0, 1, 2, 3].map(|field| live[put * record::LIVE_PUT_FIELDS + field] as usize);
+    assert_eq!(&target[at..at + end - start], &first[start..end]);
+    assert_eq!(slots[1 + put], slot as u32);
+    assert_eq!(from[1 + put], (100 + key_end) as f64);
+    assert_eq!(to[1 + put], (5000 + at + key_end - start) as f64);
+    at += end - start;
+  }
+  // Past the last put nothing is looked at; too little room changes nothing.
+  assert_eq!(
+    copy(4, 2, 0, 0, &mut target, &mut slots, &mut from, &mut to)
+      .unwrap()
+      .copied,
+    0
+  );
+  let before = target.clone();
+  assert!(copy(0, 3, 195, 0, &mut target, &mut slots, &mut from, &mut to).is_err());
+  assert!(copy(0, 3, 0, 4, &mut target, &mut slots, &mut from, &mut to).is_err());
+  assert_eq!(target, before);
+  assert!(copy(0, 3, 0, 0, &mut target[..], &mut slots, &mut from, &mut to).is_ok());
+  assert!(table
+    .copy_live_puts(
+      &first[..first.len() - 1],
+      100,
+      limits,
+      0,
+      3,
+      LiveCopyTarget {
+        target: &mut target,
+        target_at: 0,
+        target_position: 0,
+        slots: &mut slots,
+        from: &mut from,
+        to: &mut to,
+        moves_at: 0
+      }
+    )
     .is_err());
 }
