@@ -60,9 +60,11 @@ export const COMPACTION_RECORD_BYTES = 1024 * 1024;
 /**
  * Puts of a record compaction looks up in one native call (its slice may end between two
  * calls): about a tenth of a millisecond of lookups in a table of millions of keys
- * (each call checks the whole record again: a record of a million puts costs more).
+ * (each call checks the whole record again, so a larger record takes larger calls).
  */
 export const COMPACTION_PUTS_PER_CALL = 2048;
+/** A record is taken in at most this many calls of more puts each (see `putsPerCallFor`). */
+export const COMPACTION_CALLS_PER_RECORD_MAX = 32;
 /** Small frames compaction writes are gathered into writes of up to this. */
 export const COMPACTION_STAGE_BYTES = 1024 * 1024;
 /** Compaction's writes on the threadpool at a time (each up to a frame or a stage)... */

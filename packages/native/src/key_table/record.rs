@@ -513,11 +513,22 @@ impl KeyTable {
     puts_max: usize,
     into: LiveCopyTarget,
   ) -> Result<LiveCopy, String> {
-    let puts = record_puts(payload, limits)?;
-    let first = first.min(puts.len());
-    let next = first + puts_max.min(puts.len() - first);
+    // The whole record is checked on every call, but only this call's puts are kept: a
+    // record of a million puts taken in many calls must not be copied out each time.
+    let mut puts = 0;
+    let mut window = Vec::with_capacity(puts_max.min(WINDOW_CAPACITY_MAX));
+    parse(payload, limits, |operation| {
+      if operation.kind == OPERATION_PUT {
+        if puts >= first && puts - first < puts_max {
+          window.push(*operation);
+        }
+        puts += 1;
+      }
+      Ok(())
+    })?;
+    let next = first.min(puts) + window.len();
     let mut live = Vec::new();
-    self.each_live_put(payload, payload_offset, &puts[first..next], |put, slot| {
+    self.each_live_put(payload, payload_offset, &window, |put, slot| {
       live.push((*put, slot));
     });
     let bytes: usize = live.iter().map(|(put, _)| put_bytes(put)).sum();
@@ -544,7 +555,7 @@ impl KeyTable {
       at += length;
     }
     Ok(LiveCopy {
-      puts: puts.len(),
+      puts,
       next,
       copied: live.len(),
       bytes,
@@ -572,6 +583,9 @@ impl KeyTable {
     }
   }
 }
+
+/// Puts a `copy_live_puts` call reserves room for up front (a caller's `puts_max` is not trusted as a size).
+const WINDOW_CAPACITY_MAX: usize = 1 << 16;
 
 /// The puts of a record, every field bounded as at replay.
 fn record_puts(payload: &[u8], limits: RecordLimits) -> Result<Vec<Operation>, String> {
