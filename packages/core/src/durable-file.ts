@@ -12,6 +12,12 @@ export interface DurableWriteOptions {
    * in the target's directory so that the rename is atomic.
    */
   temporaryPath: string;
+  /**
+   * Work the new file must not be named before (for example the datasync of a log the
+   * file points into): it runs beside the file's write and datasync, and the rename
+   * waits for both. If it fails, the temporary is removed and `path` is untouched.
+   */
+  renameAfter?: Promise<unknown>;
 }
 
 /**
@@ -25,9 +31,25 @@ export interface DurableWriteOptions {
  */
 export async function writeFileDurably(io: Io, path: string, contents: FileContents, options: DurableWriteOptions): Promise<void> {
   const temporary = checkedTemporary(path, options);
-  await writeNewFile(io, temporary, contents);
+  await writeNewFileBeside(io, temporary, contents, options.renameAfter);
   renameOrRemove(io, temporary, path);
   await io.syncDir(parentDir(path));
+}
+
+/** `writeNewFile` of `path`, settled only once `beside` is too; if `beside` fails, the new file is removed. */
+async function writeNewFileBeside(io: Io, path: string, contents: FileContents, beside: Promise<unknown> | undefined): Promise<void> {
+  if (beside === undefined) return writeNewFile(io, path, contents);
+  const written = writeNewFile(io, path, contents);
+  // Observed from the start: the write may fail while `beside` is still running.
+  const wroteFile = written.then(() => true, () => false);
+  try {
+    await beside;
+  } catch (error) {
+    // writeNewFile removes its file on its own failure; after its success it is ours to remove.
+    if (await wroteFile) removeQuietly(io, path);
+    throw error;
+  }
+  await written;
 }
 
 /** `writeFileDurably` on the calling thread (for opens and other synchronous paths). */

@@ -36,6 +36,24 @@ describe('writeFileDurably', () => {
     expect(io.log).toEqual(['open-createSync f.tmp', 'write f.tmp', 'write f.tmp', 'datasync f.tmp', 'renameSync f.tmp', 'sync-dir ' + dir.slice(dir.lastIndexOf('/') + 1)]);
   });
 
+  it('with renameAfter, names the file only once that work is done too', async () => {
+    const dir = tempDir();
+    const io = new RecordingIo();
+    const beside = Promise.resolve().then(() => void io.log.push('beside done'));
+    await writeFileDurably(io, join(dir, 'f'), bytes(7), { temporaryPath: join(dir, 'f.tmp'), renameAfter: beside });
+    expect([...readFileSync(join(dir, 'f'))]).toEqual([7]);
+    expect(io.log.indexOf('beside done')).toBeLessThan(io.log.indexOf('renameSync f.tmp'));
+  });
+
+  it('when renameAfter fails, throws its error, removes the temporary and leaves the target untouched', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'f'), 'old');
+    const failure = new Error('the log could not be made durable');
+    await expect(writeFileDurably(nativeIo, join(dir, 'f'), bytes(7), { temporaryPath: join(dir, 'f.tmp'), renameAfter: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(readdirSync(dir)).toEqual(['f']);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('old');
+  });
+
   it('replaces an existing file whole', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'f'), 'old contents');

@@ -1,4 +1,4 @@
-import { FrameScanner, checkFrameAt, joinPath, renameDurably, sameStoreId, writeFileDurably, writeNewFile, type Io, type IoFile } from '@keel/core';
+import { FrameScanner, checkFrameAt, joinPath, sameStoreId, writeFileDurably, type Io, type IoFile } from '@keel/core';
 import { LOG_HEADER_FRAME_BYTES, LOG_RECORD_FORMAT, TEMPORARY_SUFFIX, hasRecordPlace, snapshotFileName, type LogHeader } from './format.js';
 import { KeyIndex } from './key-index.js';
 import { RECORD_PAYLOAD_BYTES_MAX } from './limits.js';
@@ -14,13 +14,7 @@ import { SNAPSHOT_FORMAT, SnapshotRejected, beginEntries, decodeEntries, decodeH
  */
 export async function writeSnapshotFile(io: Io, dir: string, seq: number, frames: readonly Uint8Array[], logDurable?: Promise<void>): Promise<string> {
   const finalPath = joinPath(dir, snapshotFileName(seq));
-  const temporaryPath = finalPath + TEMPORARY_SUFFIX;
-  if (logDurable === undefined) {
-    await writeFileDurably(io, finalPath, frames, { temporaryPath });
-  } else {
-    await Promise.all([logDurable, writeNewFile(io, temporaryPath, frames)]);
-    await renameDurably(io, temporaryPath, finalPath);
-  }
+  await writeFileDurably(io, finalPath, frames, { temporaryPath: finalPath + TEMPORARY_SUFFIX, ...(logDurable === undefined ? {} : { renameAfter: logDurable }) });
   return finalPath;
 }
 
