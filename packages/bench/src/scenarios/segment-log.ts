@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { nativeIo, type Io } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, nativeIo, type Io } from '@keel/core';
 import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RandomSource, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
@@ -20,6 +20,7 @@ const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fda
 /** Small enough that a round of 40 batches of 138 KB rolls about five times: what a roll costs an append shows. */
 const SMALL_SEGMENT_BYTES = 1024 * 1024;
 const SYSTEM_RAW_FS_FRAMED = "node:fs, segment-log's bytes";
+const SYSTEM_JOURNAL_FRAMED = "keel journal, segment-log's bytes";
 import { SEGMENT_LOG_SCAN_SCENARIO } from './segment-log-scan.js';
 import { logReaders } from './segment-log-readers.js';
 
@@ -83,8 +84,15 @@ const appendBatch: Scenario = {
         await log.sync();
       }
     };
-    const appendJournal = async (journal: Journal): Promise<void> => {
-      for (const batch of batches) await journal.syncThrough(journal.appendBatch(batch));
+    const journalAppender = (journalBatches: readonly (readonly Uint8Array[])[]) => async (journal: Journal): Promise<void> => {
+      for (const batch of journalBatches) await journal.syncThrough(journal.appendBatch(batch));
+    };
+    const appendJournal = journalAppender(batches);
+    const frameBytes = await segmentLogFrameBytes(context, payloads[0] as Uint8Array);
+    // The batches again with every payload `bytes` long (as many distinct payloads as the others have).
+    const sized = (bytes: number): Uint8Array[][] => {
+      const sizedPayloads = makePayloads(BATCH_RECORDS, bytes);
+      return batches.map(() => sizedPayloads);
     };
     // keel's own cost per durable batch (framing, the write, the group commit), the disk taken out.
     const noSyncIo = withoutSyncs(nativeIo);
@@ -98,8 +106,11 @@ const appendBatch: Scenario = {
       keelLog(join(context.directory, 'segment-log-small-nosync'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC, io: noSyncIo, segmentBytes: SMALL_SEGMENT_BYTES }),
       keelJournal(join(context.directory, 'journal-nosync.log'), appendJournal, { name: SYSTEM_JOURNAL_NO_SYNC, io: noSyncIo }),
       rawFsBatchAppender(context.directory, batches),
-      // The disk's part of the pace: node:fs writing as many bytes per record as segment-log's frames.
-      rawFsBatchAppender(context.directory, await framedSizeBatches(context, batches), { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
+      // The disk's part of the pace: node:fs writing as many bytes per record as segment-log's frames,
+      // and the journal framing records of that size (its payload is the frame less its own 12
+      // bytes): keel's leanest write path carrying segment-log's bytes, without its fields.
+      rawFsBatchAppender(context.directory, sized(frameBytes), { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
+      keelJournal(join(context.directory, 'journal-framed.log'), journalAppender(sized(frameBytes - FRAME_OVERHEAD_BYTES)), { name: SYSTEM_JOURNAL_FRAMED }),
       lmdbBatchAppender(context.directory, batches),
       levelBatchAppender(context.directory, batches),
       sqliteBatchAppender(context.directory, batches),
@@ -108,20 +119,18 @@ const appendBatch: Scenario = {
 };
 
 /**
- * The batches again with each payload grown to the size of its segment-log frame, measured
- * on a scratch log rather than computed, so the figure follows the format.
+ * The bytes one segment-log frame of `payload` takes, measured on a scratch log rather
+ * than computed, so the figure follows the format.
  */
-async function framedSizeBatches(context: ScenarioContext, batches: readonly (readonly Uint8Array[])[]): Promise<Uint8Array[][]> {
+async function segmentLogFrameBytes(context: ScenarioContext, payload: Uint8Array): Promise<number> {
   const { SegmentLog } = await loadBackend('segment-log');
   const directory = join(context.directory, 'segment-log-frame-size');
   const log = await SegmentLog.open(directory, { durability: EXPLICIT });
-  const payload = batches[0]?.[0] ?? new Uint8Array(RECORD_BYTES_SMALL);
   const before = log.stats().bytes;
   log.append({ value: payload });
   const frameBytes = log.stats().bytes - before;
   await log.close();
-  const framed = new Uint8Array(frameBytes).fill(0x5a);
-  return batches.map((batch) => batch.map(() => framed));
+  return frameBytes;
 }
 
 const readSequential: Scenario = {
