@@ -172,15 +172,6 @@ export interface SyncThreadConstructor {
   readonly prototype: SyncThread;
 }
 
-/**
- * wal-kv's in-memory index: a hash table over key bytes (a 40-byte entry per key with
- * value position, value length, seq, and the key itself when it is at most 16 bytes;
- * longer keys in one arena) with an ordered view for
- * ranges kept lazily. Pure computation over memory the caller hands in: it never
- * touches a file. Calls that are handed impossible contents (a record or checkpoint
- * chunk that does not check out) throw an `Error` with code `InvalidArg` and the reason
- * as its message; the table is then to be discarded.
- */
 /** What one `KeyTable.copyLivePuts` call did: the record has `puts` puts, those before `next` were looked at, and `copied` of them (`bytes` in all) were copied. */
 export interface LiveCopyReport {
   puts: number;
@@ -189,6 +180,16 @@ export interface LiveCopyReport {
   bytes: number;
 }
 
+/**
+ * wal-kv's in-memory index: a hash table over key bytes (a 40-byte entry per key with
+ * value position, value length, seq, and the key itself when it is at most 16 bytes;
+ * longer keys in one arena) with an ordered view for
+ * ranges kept lazily. Pure computation over memory the caller hands in: it never
+ * touches a file. Calls that are handed impossible contents (a record or checkpoint
+ * chunk that does not check out) throw an `Error` with code `InvalidArg` and the reason
+ * as its message; the table is then to be discarded (`copyLivePuts`, which changes
+ * nothing, throws `RecordDamaged` instead).
+ */
 export interface KeyTable {
   /** Live keys. */
   readonly size: number;
@@ -293,9 +294,11 @@ export interface KeyTable {
    * position `targetPosition` of the new log); per copied put, from `movesAt` on, its
    * key's slot, where its value was and where it is now go into `slots`, `from` and `to`
    * (the arguments of `relocate`). Returns the record's put count, the index of the next
-   * put to look at, and how many puts and bytes were copied. Throws (changing nothing) for
-   * impossible contents, every length bounded as at replay, or when the copied puts or
-   * moves would not fit. `payload` and `target` must not overlap.
+   * put to look at, and how many puts and bytes were copied. Throws, changing nothing
+   * (the table stays usable): code `RecordDamaged` for impossible contents, every length
+   * bounded as at replay (damage on disk); code `InvalidArg` for a wrong call (the copied
+   * puts or moves would not fit, `putsMax` is 0, a position is not a safe integer), which
+   * is a bug of the caller's, not damage. `payload` and `target` must not overlap.
    */
   copyLivePuts(
     payload: Uint8Array,

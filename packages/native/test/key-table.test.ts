@@ -304,6 +304,26 @@ describe('KeyTable', () => {
     expect(() => table.livePuts(payload.subarray(0, -1), 108, new Uint32Array(8))).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
   });
 
+  it('copyLivePuts throws RecordDamaged for a record that does not check out, InvalidArg for a wrong call, changing nothing', () => {
+    const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
+    const frame = putFrame([['a', '1'], ['b', '2']], 1);
+    table.commitRecord(frame, 0, frame.length, 100, 100, 1);
+    const payload = frame.subarray(8, -4);
+    const target = new Uint8Array(payload.length);
+    const [slots, from, to] = [new Uint32Array(2), new Float64Array(2), new Float64Array(2)];
+    const copy = (record: Uint8Array, putsMax: number, into: Uint8Array, position = 0): unknown => table.copyLivePuts(record, 108, 0, putsMax, into, 0, position, slots, from, to, 0);
+    expect(copy(payload, 2, target)).toEqual({ puts: 2, next: 2, copied: 2, bytes: payload.length - 8 });
+    target.fill(0);
+    expect(() => copy(payload.subarray(0, -1), 2, target)).toThrow(expect.objectContaining({ code: 'RecordDamaged' }));
+    const unknownType = Buffer.from(payload);
+    unknownType[8] = 9;
+    expect(() => copy(unknownType, 2, target)).toThrow(expect.objectContaining({ code: 'RecordDamaged' }));
+    expect(() => copy(payload, 2, target.subarray(0, 10))).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    expect(() => copy(payload, 0, target)).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    expect(() => copy(payload, 2, target, -1)).toThrow(expect.objectContaining({ code: 'InvalidArg' }));
+    expect(target.every((byte) => byte === 0)).toBe(true);
+  });
+
   it('throws InvalidArg with the reason for a record that does not check out', () => {
     const table = new KeyTable(KEY_BYTES_MAX, VALUE_BYTES_MAX);
     const payload = putFrame([['a', '1']], 5).subarray(8, -4);

@@ -36,6 +36,9 @@ function putsPerCallFor(puts: number): number {
 /** What one `KeyTable.copyLivePuts` call did. */
 type LiveCopyReport = ReturnType<KeyTable['copyLivePuts']>;
 
+/** The code `KeyTable.copyLivePuts` throws with for a record that does not check out (damage on disk). */
+const RECORD_DAMAGED = 'RecordDamaged';
+
 /** The old log a compaction reads: its file, name and generation. */
 export interface OldLog {
   readonly file: IoFile;
@@ -207,6 +210,9 @@ export class CompactionCopy {
       // The frame being built goes at the new log's end (`#sealFrame`).
       copy = index.table.copyLivePuts(frame.payload, frame.offset + FRAME_HEADER_BYTES, first, putsPerCall, this.#buffer, this.#used, this.end, moves.slots, moves.from, moves.to, moves.length);
     } catch (error) {
+      // Only damage is the log's fault. Anything else (a wrong call: a bug) is thrown as
+      // it is, so that it is neither taken for corruption nor left to pass as harmless.
+      if ((error as { code?: unknown }).code !== RECORD_DAMAGED) throw error;
       throw this.#corrupt(frame.offset, (error as Error).message);
     }
     this.relocations.added(copy.copied);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { WalKv } from '../src/index.js';
 import type { ReadView } from '../src/read-view.js';
-import { temporaryDir } from './helpers.js';
+import { contents, temporaryDir, turn } from './helpers.js';
 
 // Every slice as short as it can be: maintenance yields a turn of the event loop after
 // each step, so even a small store's compaction spans many turns with writes between.
@@ -32,12 +32,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'view' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'scan' as const }) },
 );
-
-function contents(source: { entries(): IterableIterator<[string | Uint8Array, string]> }): Map<string, string> {
-  return new Map([...source.entries()].map(([k, v]) => [String(k), v]));
-}
-
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('a compaction in slices', () => {
   it('interleaves with puts, deletes, batches, reads and read views, and loses nothing, before and after a reopen', async () => {

@@ -60,3 +60,11 @@ export function flipByte(path: string, offset: number): void {
     closeSync(descriptor);
   }
 }
+
+/** A store's or read view's entries as a map of string keys. */
+export function contents(source: { entries(): IterableIterator<[string | Uint8Array, string]> }): Map<string, string> {
+  return new Map([...source.entries()].map(([key, value]) => [String(key), value]));
+}
+
+/** One turn of the event loop (a slice of maintenance runs in it). */
+export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

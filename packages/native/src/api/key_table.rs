@@ -44,6 +44,36 @@ pub struct LiveCopyReport {
   pub bytes: u32,
 }
 
+/// The codes `KeyTable.copyLivePuts` throws with. Its caller reports `RecordDamaged` as
+/// damage on disk; anything else (`InvalidArg`: a wrong call) is a bug, and is not.
+pub enum CopyStatus {
+  RecordDamaged,
+  InvalidArg,
+}
+
+impl AsRef<str> for CopyStatus {
+  fn as_ref(&self) -> &str {
+    match self {
+      CopyStatus::RecordDamaged => "RecordDamaged",
+      CopyStatus::InvalidArg => "InvalidArg",
+    }
+  }
+}
+
+impl From<key_table::LiveCopyRefusal> for Error<CopyStatus> {
+  fn from(refusal: key_table::LiveCopyRefusal) -> Self {
+    match refusal {
+      key_table::LiveCopyRefusal::Damaged(reason) => Error::new(CopyStatus::RecordDamaged, reason),
+      key_table::LiveCopyRefusal::Call(reason) => Error::new(CopyStatus::InvalidArg, reason),
+    }
+  }
+}
+
+/// An `InvalidArg` error of `copyLivePuts` (a wrong call, never damage).
+fn bad_copy_call(error: Error) -> Error<CopyStatus> {
+  Error::new(CopyStatus::InvalidArg, error.reason.clone())
+}
+
 pub(super) fn invalid(reason: impl Into<String>) -> Error {
   Error::new(Status::InvalidArg, reason.into())
 }
@@ -332,9 +362,10 @@ impl KeyTable {
   /// log position `targetPosition` of the new log); per copied put, from `movesAt` on,
   /// its key's slot, where its value was and where it is now go into `slots`, `from` and
   /// `to` (the arguments of `relocate`). Returns the record's put count, the index of the
-  /// next put to look at, and how many puts and bytes were copied. Throws (code
-  /// `InvalidArg`, changing nothing) for impossible contents, every length bounded as at
-  /// replay, or when the copied puts or moves would not fit.
+  /// next put to look at, and how many puts and bytes were copied. Throws, changing
+  /// nothing: code `RecordDamaged` for impossible contents (every length bounded as at
+  /// replay), `InvalidArg` for a wrong call (the copied puts or moves would not fit,
+  /// `putsMax` is 0, a position is not a safe integer).
   #[napi]
   #[allow(clippy::too_many_arguments)]
   pub fn copy_live_puts(
@@ -350,11 +381,14 @@ impl KeyTable {
     mut from: Float64ArraySlice,
     mut to: Float64ArraySlice,
     moves_at: u32,
-  ) -> napi::Result<LiveCopyReport> {
-    let payload_offset = whole(payload_offset, "payloadOffset")?;
-    let target_position = whole(target_position, "targetPosition")?;
+  ) -> napi::Result<LiveCopyReport, CopyStatus> {
+    let payload_offset = whole(payload_offset, "payloadOffset").map_err(bad_copy_call)?;
+    let target_position = whole(target_position, "targetPosition").map_err(bad_copy_call)?;
     if u32::try_from(payload.len()).is_err() {
-      return Err(invalid("payload is larger than a record"));
+      return Err(Error::new(
+        CopyStatus::RecordDamaged,
+        "is larger than a record",
+      ));
     }
     // SAFETY: the views are alive for this call and nothing else runs on the JS thread
     // meanwhile; distinct typed arrays (the caller's chunk arrays and frame buffer).
@@ -369,17 +403,14 @@ impl KeyTable {
         moves_at: moves_at as usize,
       }
     };
-    let copy = self
-      .table
-      .copy_live_puts(
-        payload,
-        payload_offset,
-        self.limits,
-        first as usize,
-        puts_max as usize,
-        into,
-      )
-      .map_err(invalid)?;
+    let copy = self.table.copy_live_puts(
+      payload,
+      payload_offset,
+      self.limits,
+      first as usize,
+      puts_max as usize,
+      into,
+    )?;
     // Counts and offsets inside a payload of at most 2^28 bytes fit in u32.
     Ok(LiveCopyReport {
       puts: copy.puts as u32,

@@ -17,7 +17,7 @@ mod record;
 mod refresh;
 
 pub use checkpoint::{CheckpointLoad, EntriesStop, EntrySink};
-pub use record::{Captures, LiveCopyTarget, RecordLimits};
+pub use record::{Captures, LiveCopyRefusal, LiveCopyTarget, RecordLimits};
 
 /// Slot numbers are u32 and a bucket stores `slot + 1`, so at most this many entries.
 pub const ENTRIES_MAX: usize = u32::MAX as usize - 1;

@@ -464,6 +464,15 @@ pub struct LiveCopy {
   pub bytes: usize,
 }
 
+/// Why `copy_live_puts` changed nothing: the record read back does not check out (damage
+/// on disk: the caller reports it as such), or the call itself was wrong (the caller's
+/// bug, never to be taken for damage).
+#[derive(Debug, PartialEq, Eq)]
+pub enum LiveCopyRefusal {
+  Damaged(String),
+  Call(String),
+}
+
 impl KeyTable {
   /// Which puts of a record read back for compaction (its frame CRC checked, its payload
   /// at log offset `payload_offset`) still hold their key's value: the entry of the key
@@ -512,7 +521,11 @@ impl KeyTable {
     first: usize,
     puts_max: usize,
     into: LiveCopyTarget,
-  ) -> Result<LiveCopy, String> {
+  ) -> Result<LiveCopy, LiveCopyRefusal> {
+    if puts_max == 0 {
+      // A call that looks at no put would never reach the record's end.
+      return Err(LiveCopyRefusal::Call("putsMax must be at least 1".into()));
+    }
     // The whole record is checked on every call, but only this call's puts are kept: a
     // record of a million puts taken in many calls must not be copied out each time.
     let mut puts = 0;
@@ -525,7 +538,8 @@ impl KeyTable {
         puts += 1;
       }
       Ok(())
-    })?;
+    })
+    .map_err(LiveCopyRefusal::Damaged)?;
     let next = first.min(puts) + window.len();
     let mut live = Vec::new();
     self.each_live_put(payload, payload_offset, &window, |put, slot| {
@@ -538,10 +552,10 @@ impl KeyTable {
       || moves > into.from.len()
       || moves > into.to.len()
     {
-      return Err(format!(
+      return Err(LiveCopyRefusal::Call(format!(
         "the target holds fewer than {bytes} bytes or {} moves",
         live.len()
-      ));
+      )));
     }
     let mut at = into.target_at;
     for (index, (put, slot)) in live.iter().enumerate() {

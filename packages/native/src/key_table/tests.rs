@@ -589,12 +589,45 @@ fn copy_live_puts_copies_the_live_puts_and_their_moves() {
     0
   );
   let before = target.clone();
-  assert!(copy(0, 3, 195, 0, &mut target, &mut slots, &mut from, &mut to).is_err());
-  assert!(copy(0, 3, 0, 4, &mut target, &mut slots, &mut from, &mut to).is_err());
+  // A wrong call is the caller's (never damage): too little room, or no put to look at.
+  let wrong_call = |result: Result<record::LiveCopy, LiveCopyRefusal>| {
+    matches!(result, Err(LiveCopyRefusal::Call(_)))
+  };
+  assert!(wrong_call(copy(
+    0,
+    3,
+    195,
+    0,
+    &mut target,
+    &mut slots,
+    &mut from,
+    &mut to
+  )));
+  assert!(wrong_call(copy(
+    0,
+    3,
+    0,
+    4,
+    &mut target,
+    &mut slots,
+    &mut from,
+    &mut to
+  )));
+  assert!(wrong_call(copy(
+    0,
+    0,
+    0,
+    0,
+    &mut target,
+    &mut slots,
+    &mut from,
+    &mut to
+  )));
   assert_eq!(target, before);
   assert!(copy(0, 3, 0, 0, &mut target[..], &mut slots, &mut from, &mut to).is_ok());
-  assert!(table
-    .copy_live_puts(
+  // A record that does not check out is damage.
+  assert!(matches!(
+    table.copy_live_puts(
       &first[..first.len() - 1],
       100,
       limits,
@@ -609,6 +642,7 @@ fn copy_live_puts_copies_the_live_puts_and_their_moves() {
         to: &mut to,
         moves_at: 0
       }
-    )
-    .is_err());
+    ),
+    Err(LiveCopyRefusal::Damaged(_))
+  ));
 }
