@@ -14,6 +14,8 @@ export class ReadBufferPool {
   readonly #free: ArrayBuffer[] = [];
   /** Larger buffers (grown for one large record) are not kept. */
   readonly #bufferBytesMax: number;
+  /** Once the log is closed no read takes a buffer: none is kept, however long the log object lives. */
+  #closed = false;
 
   constructor(bufferBytesMax: number) {
     this.#bufferBytesMax = bufferBytesMax;
@@ -38,13 +40,19 @@ export class ReadBufferPool {
    * chunks; a buffer over the maximum size is left to it at once.
    */
   give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength > this.#bufferBytesMax) return;
+    if (this.#closed || buffer.byteLength > this.#bufferBytesMax) return;
     const free = this.#free;
     free.push(buffer);
     if (free.length <= READ_BUFFERS_POOLED_MAX) return;
     let smallest = 0;
     for (let index = 1; index < free.length; index++) if (free[index]!.byteLength < free[smallest]!.byteLength) smallest = index;
     free.splice(smallest, 1);
+  }
+
+  /** At the log's close: drops the buffers kept, and keeps none given back later (a batch may be released after close). */
+  close(): void {
+    this.#closed = true;
+    this.#free.length = 0;
   }
 }
 

@@ -619,6 +619,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   }
 
   protected closeFiles(): void {
+    this.#readBuffers.close();
     this.#context.prepared.discard(this.io);
     this.#context.sealedCheckpoint.closeSync();
     for (const segment of this.#segments) segment.closeFiles();

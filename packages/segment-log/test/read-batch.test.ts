@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, truncateSync } from 'node:fs';
 import { basename } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -200,5 +200,131 @@ describe('readBatch', () => {
     for (const index of [-1, 2, 0.5, Number.NaN]) expect(await codeOf(() => batch.value(index))).toBe('KEEL_BAD_ARGUMENT');
     expect(batch.key(1)).toBeNull();
     expect(batch.headers(1)).toEqual([]);
+  });
+});
+
+/** The ArrayBuffers under the byte arrays of `records` (values, keys, header values). */
+function buffersOf(records: readonly LogRecord[]): Set<ArrayBufferLike> {
+  const buffers = new Set<ArrayBufferLike>();
+  for (const record of records) {
+    buffers.add(record.value.buffer);
+    if (record.key !== null) buffers.add(record.key.buffer);
+    for (const [, value] of record.headers) buffers.add(value.buffer);
+  }
+  return buffers;
+}
+
+/** What a test step does to the log between reads. */
+const stepArbitrary = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('append' as const), records: fc.array(recordArbitrary, { minLength: 1, maxLength: 8 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('roll' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('retain' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('readBatch' as const), read: readArbitrary, keep: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), which: fc.nat(), twice: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), read: readArbitrary }) },
+);
+
+/** A batch the test keeps unreleased: what it held when read, the views then taken, and the buffers under them. */
+interface Kept {
+  batch: RecordBatch;
+  records: LogRecord[];
+  views: LogRecord[];
+  buffers: Set<ArrayBufferLike>;
+}
+
+describe('readBatch with released batches', () => {
+  it('never lends a buffer a batch not released still uses, nor one of read(): kept batches stay intact through appends, rolls, retention and releases', async () => {
+    await fc.assert(
+      fc.asyncProperty(logArbitrary, fc.array(stepArbitrary, { minLength: 1, maxLength: 30 }), async (shape, steps) => {
+        await using log = await writeLog(tempDir(), shape);
+        const kept: Kept[] = [];
+        const released: RecordBatch[] = [];
+        // Every buffer a readBatch() batch ever held: read() must never hand one out.
+        const lent = new Set<ArrayBufferLike>();
+        const offsetAt = (at: number): number => log.startOffset + Math.floor(at * (log.nextOffset - log.startOffset));
+        for (const step of steps) {
+          if (step.kind === 'append') {
+            log.appendBatch(step.records);
+          } else if (step.kind === 'roll') {
+            log.roll();
+          } else if (step.kind === 'retain') {
+            await log.deleteBefore(offsetAt(step.at));
+          } else if (step.kind === 'release') {
+            const [releasing] = kept.splice(step.which % Math.max(1, kept.length), 1);
+            releasing?.batch.release();
+            if (releasing !== undefined) released.push(releasing.batch);
+            // A batch released again gives nothing back a second time.
+            if (step.twice) released[step.which % Math.max(1, released.length)]?.release();
+          } else {
+            const offset = offsetAt(step.read.at);
+            const options = optionsOf(step.read);
+            const expected = log.read(offset, options);
+            for (const buffer of buffersOf(expected)) expect(lent.has(buffer)).toBe(false);
+            if (step.kind === 'read') continue;
+            const batch = log.readBatch(offset, options);
+            const views = asRecords(batch);
+            expect(views).toEqual(expected);
+            const buffers = buffersOf(views);
+            for (const other of kept) for (const buffer of buffers) expect(other.buffers.has(buffer)).toBe(false);
+            for (const buffer of buffers) lent.add(buffer);
+            if (step.keep) {
+              kept.push({ batch, records: structuredClone(views), views, buffers });
+            } else {
+              batch.release();
+              released.push(batch);
+            }
+          }
+          for (const { batch, records, views } of kept) {
+            expect(views).toEqual(records);
+            expect(asRecords(batch)).toEqual(records);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses damaged or cut-short bytes as read() does when released buffers still hold the frames that were there', async () => {
+    let refused = 0;
+    const damageArbitrary = fc.record({ where: fc.double({ min: 0, max: 1, noNaN: true }), at: fc.nat(), cut: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(sealedLogArbitrary, damageArbitrary, fc.array(readArbitrary, { minLength: 1, maxLength: 6 }), async (shape, { where, at, cut }, reads) => {
+        const dir = tempDir();
+        await using log = await writeLog(dir, shape);
+        const sealed = filesEndingWith(dir, '.log').slice(0, -1);
+        if (sealed.length === 0) return;
+        const damaged = sealed[Math.min(sealed.length - 1, Math.floor(where * sealed.length))] as string;
+        const size = statSync(damaged).size;
+        if (size <= HEADER_BYTES) return;
+        const damagedBase = Number(basename(damaged).slice(0, 20));
+        // The whole log read in batches that are released, the damaged segment last and whole:
+        // the pool now holds its bytes as they were, at the positions a read of it fills first.
+        for (let offset = log.startOffset; offset < log.nextOffset; ) {
+          const batch = log.readBatch(offset, { maxBytes: 1 + (at % 4000) });
+          offset = batch.nextOffset!;
+          batch.release();
+        }
+        log.readBatch(damagedBase, { maxBytes: size }).release();
+        // Under the open log: a read now meets bytes that differ from those the pool's buffers hold.
+        if (cut) truncateSync(damaged, HEADER_BYTES + (at % (size - HEADER_BYTES)));
+        else flipByte(damaged, HEADER_BYTES + (at % (size - HEADER_BYTES)));
+        for (const read of [undefined, ...reads]) {
+          const offset = read === undefined ? damagedBase : Math.floor(read.at * log.nextOffset);
+          const options = read === undefined ? {} : optionsOf(read);
+          const expected = outcomeOf(() => log.read(offset, options));
+          if ('code' in expected) refused++;
+          expect(
+            outcomeOf(() => {
+              const batch = log.readBatch(offset, options);
+              const records = structuredClone(asRecords(batch));
+              batch.release();
+              return records;
+            }),
+          ).toEqual(expected);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -23,4 +23,15 @@ describe('ReadBufferPool', () => {
     for (const buffer of buffers.slice(1)) expect(kept.has(buffer)).toBe(true);
     expect(kept.has(buffers[0]!)).toBe(false);
   });
+
+  it('keeps nothing once closed: the buffers it held are dropped and those given back later are not kept', () => {
+    const pool = new ReadBufferPool(1024);
+    const held = new ArrayBuffer(512);
+    pool.give(held);
+    pool.close();
+    expect(pool.take(100).buffer).not.toBe(held);
+    const late = new ArrayBuffer(512);
+    pool.give(late);
+    expect(pool.take(100).buffer).not.toBe(late);
+  });
 });

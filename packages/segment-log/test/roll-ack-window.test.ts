@@ -4,12 +4,12 @@
 // window keeps every acknowledged record, whatever became of the unsynced entries; damage
 // to durable bytes of the sealed segment is refused, never cut with the segment after it.
 import { FaultFs, type Damage, type DataLoss, type EntryLoss } from '@keel/conformance';
-import { FRAME_OVERHEAD_BYTES, InterceptedIo, isKeelError, parentDir, type IoMutation } from '@keel/core';
+import { FRAME_OVERHEAD_BYTES, InterceptedIo, isKeelError, type IoMutation } from '@keel/core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES } from '../src/format.js';
-import { expectReopened, record, threeSyncedThenPrepared } from './support/id-records.js';
+import { expectReopened, preparedLogOn, record } from './support/id-records.js';
 
 const DIR = '/store';
 /** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
@@ -47,12 +47,7 @@ function open(io: FaultFs | HeldDirectorySyncs): Promise<SegmentLog> {
  * acknowledged; the log is left open (its held work never ends).
  */
 async function ackedWithoutDirectorySync(rolled: number): Promise<{ fs: FaultFs; acknowledged: number; heldSyncs: number }> {
-  const fs = new FaultFs();
-  fs.mkdir(DIR);
-  fs.syncDirSync(parentDir(DIR));
-  const io = new HeldDirectorySyncs(fs);
-  const log = await open(io);
-  await threeSyncedThenPrepared(log, () => fs.files(), DIR);
+  const { fs, io, log } = await preparedLogOn(DIR, (disk) => new HeldDirectorySyncs(disk), open);
   io.hold();
   log.appendBatch(Array.from({ length: rolled }, (_, index) => record(3 + index)));
   expect(log.segments().length).toBe(2);

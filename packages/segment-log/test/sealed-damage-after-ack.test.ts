@@ -4,11 +4,11 @@
 // take it for a torn tail and cut the acknowledged records of the next segment with it.
 // A tail the crash tore before anything after it was acknowledged still recovers.
 import { FaultFs } from '@keel/conformance';
-import { InterceptedIo, isKeelError, parentDir, type IoMutation } from '@keel/core';
+import { InterceptedIo, isKeelError, type IoMutation } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, segmentPaths } from '../src/format.js';
-import { expectReopened, record, threeSyncedThenPrepared } from './support/id-records.js';
+import { expectReopened, preparedLogOn, record } from './support/id-records.js';
 
 const DIR = '/store';
 /** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
@@ -43,14 +43,33 @@ function open(io: FaultFs | InterceptedIo): Promise<SegmentLog> {
  * before its sync was asked for (3 acknowledged). Returns the disk as it is then.
  */
 async function rollingBatch(acknowledge: boolean): Promise<{ fs: FaultFs; acknowledged: number }> {
-  const fs = new FaultFs();
-  fs.mkdir(DIR);
-  fs.syncDirSync(parentDir(DIR));
-  const io = new HeldAfterAckWork(fs);
-  const log = await open(io);
-  await threeSyncedThenPrepared(log, () => fs.files(), DIR);
+  const { fs, io, log } = await threeSynced();
   io.hold();
   log.appendBatch([3, 4, 5, 6].map(record));
+  return rolled(log, fs, acknowledge);
+}
+
+/**
+ * As `rollingBatch(true)`, but segment 0 is full and durable before the batch that rolls:
+ * the flush acknowledging it then has one log to sync (the new segment) and the sealed
+ * segment's checkpoint to write, and must not take the common flush's shortcut past it.
+ */
+async function batchRollingPastDurableSegment(): Promise<{ fs: FaultFs; acknowledged: number }> {
+  const { fs, io, log } = await threeSynced();
+  log.append(record(3));
+  expect(await log.sync()).toBe(4);
+  io.hold();
+  log.appendBatch([4, 5, 6].map(record));
+  return rolled(log, fs, true);
+}
+
+/** A log on a fresh disk with 3 records synced and the prepared file made, its after-ack work not yet held. */
+function threeSynced(): Promise<{ fs: FaultFs; io: HeldAfterAckWork; log: SegmentLog }> {
+  return preparedLogOn(DIR, (fs) => new HeldAfterAckWork(fs), open);
+}
+
+/** The batch just appended rolled into segment 4; with `acknowledge` its sync resolves. Returns the disk as it is then. */
+async function rolled(log: SegmentLog, fs: FaultFs, acknowledge: boolean): Promise<{ fs: FaultFs; acknowledged: number }> {
   expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
   if (!acknowledge) return { fs: fs.clone(), acknowledged: 3 };
   expect(await log.sync()).toBe(7);
@@ -107,6 +126,25 @@ describe('a power cut after a rolling batch was acknowledged, before the roll’
 
   it('and no damage: every acknowledged record is there', async () => {
     const { fs, acknowledged } = await rollingBatch(true);
+    for (const entries of ['lose-all', 'keep-all'] as const) {
+      await expectReopened(await open(fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries }).fs), acknowledged);
+    }
+  });
+});
+
+describe('a power cut after a batch that rolled past a segment already durable was acknowledged, before the roll’s after-ack work was durable', () => {
+  it('then a bit flip in any record of the sealed segment: open refuses it and changes nothing', async () => {
+    for (const damaged of [recordAt(1) + 20, recordAt(3) + 30]) {
+      const { fs } = await batchRollingPastDurableSegment();
+      const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+      flipBit(crashed, SEGMENT_0, damaged);
+      await expectRefusedUntouched(crashed, damaged);
+    }
+  });
+
+  it('and no damage: every acknowledged record is there', async () => {
+    const { fs, acknowledged } = await batchRollingPastDurableSegment();
+    expect(acknowledged).toBe(7);
     for (const entries of ['lose-all', 'keep-all'] as const) {
       await expectReopened(await open(fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries }).fs), acknowledged);
     }

@@ -1,3 +1,5 @@
+import { FaultFs } from '@keel/conformance';
+import { parentDir } from '@keel/core';
 import { expect } from 'vitest';
 import { PREPARED_SEGMENT_NAME } from '../../src/format.js';
 import type { SegmentLog } from '../../src/index.js';
@@ -39,4 +41,18 @@ export async function threeSyncedThenPrepared(log: SegmentLog, files: () => Map<
   expect(await log.sync()).toBe(3);
   expect(await log.enforceRetention()).toBe(0);
   expect(files().has(`${dir}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
+}
+
+/**
+ * A fresh disk with `dir` durably made, a log opened on it through `wrap`'s Io, and
+ * `threeSyncedThenPrepared` done: the start of the crash tests around a roll.
+ */
+export async function preparedLogOn<I>(dir: string, wrap: (fs: FaultFs) => I, open: (io: I) => Promise<SegmentLog>): Promise<{ fs: FaultFs; io: I; log: SegmentLog }> {
+  const fs = new FaultFs();
+  fs.mkdir(dir);
+  fs.syncDirSync(parentDir(dir));
+  const io = wrap(fs);
+  const log = await open(io);
+  await threeSyncedThenPrepared(log, () => fs.files(), dir);
+  return { fs, io, log };
 }
