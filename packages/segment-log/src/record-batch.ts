@@ -115,9 +115,13 @@ export class RecordBatch {
     this.#chunkEnds.length = 0;
   }
 
-  /** `release()`, for `using batch = log.readBatch(...)`. */
+  /**
+   * `release()`, for `using batch = log.readBatch(...)`. A scan's batch is the scan's to
+   * reuse, so leaving its scope gives nothing back: `for await (using batch of log.scan())`
+   * reads every batch, as it would without `using`.
+   */
   [Symbol.dispose](): void {
-    this.release();
+    if (this.#pool !== null) this.release();
   }
 
   static {

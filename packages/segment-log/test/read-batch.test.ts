@@ -188,6 +188,17 @@ describe('readBatch', () => {
     }
   });
 
+  it("lets a scan's batch leave a using scope: the scan keeps lending it", async () => {
+    await using log = await SegmentLog.open(tempDir(), { segmentBytes: 4096 });
+    const values = Array.from({ length: 400 }, (_, index) => bytes(`value ${index}`));
+    log.appendBatch(values.map((value) => ({ value })));
+    const seen: string[] = [];
+    for await (using batch of log.scan()) {
+      for (let index = 0; index < batch.count; index++) seen.push(new TextDecoder().decode(batch.value(index)));
+    }
+    expect(seen).toEqual(values.map((value) => new TextDecoder().decode(value)));
+  });
+
   it('checks its arguments and its indexes like read()', async () => {
     await using log = await SegmentLog.open(tempDir());
     log.appendBatch([{ value: bytes('a') }, { value: bytes('b') }]);
