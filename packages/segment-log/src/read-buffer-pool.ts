@@ -21,17 +21,22 @@ export class ReadBufferPool {
     this.#bufferBytesMax = bufferBytesMax;
   }
 
-  /** A buffer of `length` bytes: the first `length` bytes of a returned one large enough, or fresh unzeroed memory. */
+  /**
+   * A buffer of `length` bytes: the first `length` bytes of the smallest returned one large
+   * enough (the most recently returned among equals), or fresh unzeroed memory. The
+   * smallest, so that a small read the caller keeps does not hold a whole chunk's buffer
+   * that a later large read could have used.
+   */
   take(length: number): Uint8Array {
     const free = this.#free;
+    let best = -1;
     for (let index = free.length - 1; index >= 0; index--) {
-      const buffer = free[index]!;
-      if (buffer.byteLength >= length) {
-        free.splice(index, 1);
-        return new Uint8Array(buffer, 0, length);
-      }
+      const size = free[index]!.byteLength;
+      if (size >= length && (best < 0 || size < free[best]!.byteLength)) best = index;
     }
-    return freshReadBuffer(length);
+    if (best < 0) return freshReadBuffer(length);
+    const [buffer] = free.splice(best, 1);
+    return new Uint8Array(buffer!, 0, length);
   }
 
   /**

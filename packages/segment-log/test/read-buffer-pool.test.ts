@@ -14,6 +14,19 @@ describe('ReadBufferPool', () => {
     expect(pool.take(600).buffer).not.toBe(returned);
   });
 
+  it('hands out the smallest returned buffer that fits, the most recent among equals', () => {
+    const pool = new ReadBufferPool(4096);
+    const large = new ArrayBuffer(4096);
+    const small = new ArrayBuffer(256);
+    const olderSmall = new ArrayBuffer(256);
+    pool.give(olderSmall);
+    pool.give(small);
+    pool.give(large);
+    expect(pool.take(100).buffer).toBe(small);
+    expect(pool.take(300).buffer).toBe(large);
+    expect(pool.take(200).buffer).toBe(olderSmall);
+  });
+
   it('keeps the largest buffers up to its count and none over its size', () => {
     const pool = new ReadBufferPool(1024);
     pool.give(new ArrayBuffer(2048));
