@@ -1,6 +1,6 @@
 import { CHUNK_READ_BYTES_DEFAULT, FrameChunkReader, KeelError, throwIfAborted, type AsyncFrameSource, type FrameChunk } from '@keel/core';
-import { RECORD_FORMAT } from './format.js';
-import { RecordBatch } from './record-batch.js';
+import { BATCH_FORMAT } from './format.js';
+import { RecordBatch, type FrameProgress } from './record-batch.js';
 import { chunkOf } from './record-reader.js';
 import { seek, segmentIndexFor } from './reader.js';
 import type { Segment } from './segment.js';
@@ -26,7 +26,7 @@ export async function* scanBatches(target: ScanTarget, from: number, end: number
     if (target.isClosed()) return;
     const segment = segmentHolding(target, expected);
     const start = seek(segment, expected);
-    const reader = new FrameChunkReader(segmentSource(target, segment), RECORD_FORMAT, { from: start.position, to: segment.size, chunkBytes: CHUNK_READ_BYTES_DEFAULT });
+    const reader = new FrameChunkReader(segmentSource(target, segment), BATCH_FORMAT, { from: start.position, to: segment.size, chunkBytes: CHUNK_READ_BYTES_DEFAULT });
     let offset = start.offset;
     const last = Math.min(end, segment.nextOffset);
     while (offset < last) {
@@ -44,12 +44,19 @@ export async function* scanBatches(target: ScanTarget, from: number, end: number
   }
 }
 
-/** Fills `batch` with the chunk's records in `[from, last)`, checking each one's offset; returns the offset after the last frame it went through. */
+const progress: FrameProgress = { frames: 0, offset: 0 };
+
+/**
+ * Fills `batch` with the chunk's records in `[from, last)`, checking each batch's offsets;
+ * returns the offset after the last record it went through (`last` when it stopped there,
+ * inside a frame: the scan ends at `last`).
+ */
 function collectChunk(batch: RecordBatch, segment: Segment, frames: FrameChunk, firstOffset: number, from: number, last: number): number {
   batch.reset();
   const chunk = chunkOf(frames.bytes, frames.position, frames.bytes.length);
   const limits = { maxBytes: Infinity, maxRecords: last - Math.max(from, firstOffset) };
-  return firstOffset + batch.takeFrames(segment, { chunk, ends: frames.ends, count: frames.count }, firstOffset, from, limits);
+  batch.takeFrames(segment, { chunk, ends: frames.ends, count: frames.count }, firstOffset, from, limits, progress);
+  return progress.offset;
 }
 
 /** The segment holding `offset`; KEEL_NOT_FOUND once retention deleted it. */

@@ -1,12 +1,13 @@
 import { FRAME_OVERHEAD_BYTES, FRAME_PAYLOAD_BYTES_MAX, KeelError, STORE_ID_BYTES, STORE_LOCK_FILE_NAME, defineFrameFormat, joinPath, sameStoreId } from '@keel/core';
 
 /**
- * Bytes on disk. Every `.log` file starts with one header frame and then holds one
- * record frame per record; both use core's frame layout (magic u32 BE, length u32 LE,
- * payload, CRC-32C u32 LE) with their own magic, so the header and the records are
- * checked by the same code. README.md "Format" describes every byte.
+ * Bytes on disk. Every `.log` file starts with one header frame and then holds batch
+ * frames, each carrying a run of consecutive records of one append; both use core's frame
+ * layout (magic u32 BE, length u32 LE, payload, CRC-32C u32 LE) with their own magic, so
+ * the header and the records are checked by the same code. README.md "Format" describes
+ * every byte.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** "KSLH": the segment header frame. */
 export const HEADER_MAGIC = 0x4b53_4c48;
@@ -15,19 +16,28 @@ export const HEADER_PAYLOAD_BYTES = 12 + STORE_ID_BYTES;
 export const HEADER_BYTES = HEADER_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
 export const HEADER_FORMAT = defineFrameFormat(HEADER_MAGIC, HEADER_PAYLOAD_BYTES);
 
-/** "KSL1": a record frame, format version 1. */
-export const RECORD_MAGIC = 0x4b53_4c31;
-/** Largest record payload (key + value + headers + fixed fields): 64 MiB. */
-export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
-export const RECORD_FORMAT = defineFrameFormat(RECORD_MAGIC, RECORD_PAYLOAD_BYTES_MAX);
-/** offset u64 + timestamp i64 + key length i32 + value length u32 + header count u16. */
-export const RECORD_FIXED_BYTES = 26;
-export const RECORD_FRAME_BYTES_MIN = RECORD_FIXED_BYTES + FRAME_OVERHEAD_BYTES;
-export const RECORD_FRAME_BYTES_MAX = RECORD_PAYLOAD_BYTES_MAX + FRAME_OVERHEAD_BYTES;
+/** "KSL2": a batch frame (format version 3; version 2's one-record frames were "KSL1"). */
+export const BATCH_MAGIC = 0x4b53_4c32;
+/** base offset u64 + record count u32 + base timestamp i64, then the records. */
+export const BATCH_HEADER_BYTES = 20;
+/** What a frame adds to its records: the frame's header and CRC, and the batch header. */
+export const BATCH_OVERHEAD_BYTES = FRAME_OVERHEAD_BYTES + BATCH_HEADER_BYTES;
+/**
+ * A frame takes records while it stays within this many bytes (one larger record gets a
+ * frame of its own). A page: a one-record read reads and checks at most about this much,
+ * and a flipped bit costs at most this much of one append's records.
+ */
+export const BATCH_FRAME_BYTES_TARGET = 4096;
+/** Largest record in a batch frame (its timestamp delta, key, value and headers, with their lengths): 64 MiB. */
+export const RECORD_BYTES_MAX = 64 * 1024 * 1024;
+/** A record of one byte each for timestamp delta, key length, value length and header count. */
+export const RECORD_BYTES_MIN = 4;
+export const BATCH_PAYLOAD_BYTES_MAX = BATCH_HEADER_BYTES + RECORD_BYTES_MAX;
+export const BATCH_FORMAT = defineFrameFormat(BATCH_MAGIC, BATCH_PAYLOAD_BYTES_MAX);
+export const BATCH_FRAME_BYTES_MIN = BATCH_OVERHEAD_BYTES + RECORD_BYTES_MIN;
+export const BATCH_FRAME_BYTES_MAX = BATCH_PAYLOAD_BYTES_MAX + FRAME_OVERHEAD_BYTES;
 export const HEADER_COUNT_MAX = 256;
 export const HEADER_NAME_BYTES_MAX = 1024;
-/** Key length field value that means "no key". */
-export const KEY_NULL = -1;
 
 /** Offset index entry: relative offset u32 LE + position u32 LE. */
 export const OFFSET_ENTRY_BYTES = 8;
@@ -47,7 +57,7 @@ export const MIN_TIMESTAMP_BYTES = 8;
 export const INDEX_ENTRIES_MAX = Math.floor(FRAME_PAYLOAD_BYTES_MAX / TIME_ENTRY_BYTES);
 
 export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
-export const SEGMENT_BYTES_MIN = HEADER_BYTES + RECORD_FRAME_BYTES_MIN;
+export const SEGMENT_BYTES_MIN = HEADER_BYTES + BATCH_FRAME_BYTES_MIN;
 /** Positions in the offset index are u32: a segment (plus one oversized record) must fit. */
 export const SEGMENT_BYTES_MAX = 2 ** 31;
 export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
@@ -112,9 +122,9 @@ export const PREPARED_VERSION = 1;
 export const PREPARED_FORMAT = defineFrameFormat(PREPARED_MAGIC, HEADER_PAYLOAD_BYTES);
 
 // Relations the code relies on, checked once where the constants live.
-if (RECORD_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('record payload bound exceeds the frame bound');
-if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');
-if (SEGMENT_BYTES_MAX / RECORD_FRAME_BYTES_MIN > 0xffff_ffff) throw new Error('relative offsets must fit a u32');
+if (BATCH_PAYLOAD_BYTES_MAX > FRAME_PAYLOAD_BYTES_MAX) throw new Error('batch payload bound exceeds the frame bound');
+if (SEGMENT_BYTES_MAX + BATCH_FRAME_BYTES_MAX > 0xffff_ffff) throw new Error('segment positions must fit a u32');
+if (SEGMENT_BYTES_MAX / RECORD_BYTES_MIN > 0xffff_ffff) throw new Error('relative offsets must fit a u32');
 
 export interface SegmentPaths {
   log: string;
@@ -207,11 +217,18 @@ export function olderHeaderVersion(payload: Uint8Array): number | null {
   return version < FORMAT_VERSION ? version : null;
 }
 
+/** What each older segment format lacked, for the message that refuses it. */
+const OLDER_FORMATS: Record<number, string> = {
+  1: 'before logs had a store identity',
+  2: 'with one frame per record, before records were framed in batches',
+};
+
 /** KEEL_CORRUPT for a segment written by a format this build no longer reads. */
 export function olderFormatError(path: string, version: number): KeelError {
+  const when = OLDER_FORMATS[version] ?? 'in an older format';
   return new KeelError(
     'KEEL_CORRUPT',
-    `${path} has segment format version ${version}, written by an older @keel/segment-log before logs had a store identity; this build reads version ${FORMAT_VERSION}: read the records with the version that wrote them and append them to a new log. Nothing was changed`,
+    `${path} has segment format version ${version}, written by an older @keel/segment-log ${when}; this build reads version ${FORMAT_VERSION}: read the records with the version that wrote them and append them to a new log. Nothing was changed`,
     { path, offset: 0 },
   );
 }

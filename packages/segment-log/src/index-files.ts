@@ -4,7 +4,7 @@ import {
   MIN_TIMESTAMP_BYTES,
   OFFSET_ENTRY_BYTES,
   OFFSET_INDEX_FORMAT,
-  RECORD_FRAME_BYTES_MIN,
+  BATCH_FRAME_BYTES_MIN,
   TIME_ENTRY_BYTES,
   TIME_INDEX_FORMAT,
   getInt64,
@@ -154,7 +154,7 @@ function readSealedFile(io: Io, path: string, format: FrameFormat, entryBytes: n
 
 /** A log of `logSize` bytes holds at most this many records, hence index entries: the most its index payload can be. */
 function sealedPayloadMax(format: FrameFormat, entryBytes: number, prefixBytes: number, logSize: number): number {
-  return Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / RECORD_FRAME_BYTES_MIN + 1) * entryBytes);
+  return Math.min(format.payloadBytesMax, prefixBytes + Math.floor(logSize / BATCH_FRAME_BYTES_MIN + 1) * entryBytes);
 }
 
 /** `payload` when it is `prefixBytes` of fields then whole entries, else null. */

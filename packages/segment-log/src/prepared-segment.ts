@@ -6,7 +6,7 @@ import {
   PREPARED_FORMAT,
   PREPARED_SEGMENT_NAME,
   PREPARED_VERSION,
-  RECORD_FORMAT,
+  BATCH_FORMAT,
   STORE_ID_AT,
   getUint64,
   versionedOffsetPayload,
@@ -143,7 +143,7 @@ export function surveyPrepared(io: Io, dir: string, storeId: Uint8Array): Prepar
     if (!startsAsPrepared(head, storeId)) throw notOurs(path, 'holds neither the frame this log prepares nor a segment header of it');
     if (size <= HEADER_BYTES) return { kind: 'unused' };
     // A header is written with the first records: torn, it leaves no whole record behind it.
-    if (findNextValidFrame(file, RECORD_FORMAT, 0, size) !== null) throw notOurs(path, 'holds whole records behind a header that is not whole');
+    if (findNextValidFrame(file, BATCH_FORMAT, 0, size) !== null) throw notOurs(path, 'holds whole records behind a header that is not whole');
     return { kind: 'torn', bytes: size };
   } finally {
     file.closeSync();

@@ -1,15 +1,14 @@
 import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, KeelError, badArgument } from '@keel/core';
-import { KEY_NULL, getInt64 } from './format.js';
-import { decodeHeaders, emptyLayout, measureRecordAt } from './record-codec.js';
-import { checkRecordOffset, type CheckedFrames, type Chunk, type CollectLimits } from './record-reader.js';
+import { BATCH_HEADER_BYTES } from './format.js';
+import { decodeHeaders, emptyBatchHeader, emptyLayout, keyRangeOf, malformed, measureRecordAt, readBatchHeader } from './record-codec.js';
+import type { CheckedFrames, Chunk, CollectLimits } from './record-reader.js';
+import { corruptAt } from './segment-scan.js';
+import type { VarintRead } from './varint.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import type { LogRecord } from './record.js';
 import type { Segment } from './segment.js';
 
-/** Payload layout (README "Format"): offset u64, timestamp i64, key length i32, key, value length u32, value, headers. */
-const TIMESTAMP_AT = 8;
-const KEY_LENGTH_AT = 16;
-/** Room for this many records before the table of payload positions first grows. */
+/** Room for this many records before the tables of record positions first grow. */
 const RECORDS_INITIAL = 4096;
 /** A 4 MiB read of small records holds tens of thousands: grow in few steps. */
 const RECORDS_GROWTH = 4;
@@ -24,10 +23,16 @@ const NO_HEADERS: readonly [string, Uint8Array][] = Object.freeze([]);
 /** Set by RecordBatch's static block: it reaches the batch's private tables. */
 let recordsOfBatch: (batch: RecordBatch) => LogRecord[];
 
+/** How far a `takeFrames` call went: whole frames gone through, and the offset after the last record it went through (taken or skipped). */
+export interface FrameProgress {
+  frames: number;
+  offset: number;
+}
+
 /**
  * Records read in one call, held without an object per record: the batch keeps where
- * each record's payload starts and reads its fields from the bytes where the read put
- * them, so `value(i)` and `key(i)` are views of the read's buffer cut on demand. Every
+ * each record and its value lie and reads the other fields from the bytes where the read
+ * put them, so `value(i)` and `key(i)` are views of the read's buffer cut on demand. Every
  * record in a batch passed the same checks as `read()` (CRC-32C, offset, every length)
  * before the batch was handed out.
  *
@@ -47,12 +52,16 @@ export class RecordBatch {
   full = false;
   /** The offset of the first record: a batch holds consecutive offsets. */
   #firstOffset = 0;
-  /** Per record, where its payload starts in its chunk; every length in it was checked by `add`. */
-  #payloadStarts = new Uint32Array(RECORDS_INITIAL);
+  /** Per record, where it starts in its chunk (every length in it was checked by `takeFrames`), where its value lies, and its timestamp. */
+  #recordStarts = new Uint32Array(RECORDS_INITIAL);
+  #valueStarts = new Uint32Array(RECORDS_INITIAL);
+  #valueEnds = new Uint32Array(RECORDS_INITIAL);
+  #timestamps = new Float64Array(RECORDS_INITIAL);
   #chunks: Chunk[] = [];
   /** Per chunk, the index one past its last record. */
   #chunkEnds: number[] = [];
   readonly #layout = emptyLayout();
+  readonly #header = emptyBatchHeader();
   /** Where a release returns the buffers (a `readBatch()` batch); null for a scan's lent batch and `read()`'s. */
   readonly #pool: ReadBufferPool | null;
   #released = false;
@@ -81,22 +90,24 @@ export class RecordBatch {
 
   /** Timestamp of record `index`, milliseconds. */
   timestamp(index: number): number {
-    return timestampOf(this.#chunkOf(index), this.#payloadStarts[index]!);
+    this.#check(index);
+    return this.#timestamps[index]!;
   }
 
   /** Value of record `index`: a view of the batch's buffer (see the class comment for how long it is valid). */
   value(index: number): Uint8Array {
-    return valueOf(this.#chunkOf(index), this.#payloadStarts[index]!);
+    const start = this.#valueStarts[index]!;
+    return viewOf(this.#chunkOf(index), start, this.#valueEnds[index]! - start);
   }
 
   /** Key of record `index`, a view like `value`, or null for a record without one. */
   key(index: number): Uint8Array | null {
-    return keyOf(this.#chunkOf(index), this.#payloadStarts[index]!);
+    return keyOf(this.#chunkOf(index), this.#recordStarts[index]!);
   }
 
   /** Headers of record `index`, decoded on request (names as strings, values as views); frozen and shared when there are none. */
   headers(index: number): readonly (readonly [string, Uint8Array])[] {
-    return headersOf(this.#chunkOf(index), this.#payloadStarts[index]!) ?? NO_HEADERS;
+    return headersOf(this.#chunkOf(index), this.#valueEnds[index]!) ?? NO_HEADERS;
   }
 
   /**
@@ -135,13 +146,14 @@ export class RecordBatch {
     for (let chunkIndex = 0; chunkIndex < this.#chunks.length; chunkIndex++) {
       const chunk = this.#chunks[chunkIndex]!;
       for (const end = this.#chunkEnds[chunkIndex]!; index < end; index++) {
-        const payloadStart = this.#payloadStarts[index]!;
+        const valueStart = this.#valueStarts[index]!;
+        const valueEnd = this.#valueEnds[index]!;
         records.push({
           offset: this.#firstOffset + index,
-          timestamp: timestampOf(chunk, payloadStart),
-          key: keyOf(chunk, payloadStart),
-          value: valueOf(chunk, payloadStart),
-          headers: headersOf(chunk, payloadStart) ?? [],
+          timestamp: this.#timestamps[index]!,
+          key: keyOf(chunk, this.#recordStarts[index]!),
+          value: viewOf(chunk, valueStart, valueEnd - valueStart),
+          headers: headersOf(chunk, valueEnd) ?? [],
         });
       }
     }
@@ -150,45 +162,74 @@ export class RecordBatch {
 
   /**
    * The read side (every read fills a batch; `read()` then makes record objects of it):
-   * goes through `frames` in order, the first carrying offset `expected`, checks each
-   * record's offset, skips those below `from`, and takes the others until a limit is
-   * reached (the first record is taken whatever its size). A record taken has its layout
-   * checked (as `measureRecordAt` does) and its payload start noted; the chunk is noted
-   * once per call. Returns how many frames it went through (one a limit refused is not
-   * counted). One loop for every kind of read keeps its property accesses monomorphic: a
-   * loop shared by two collector classes ran at half this speed.
+   * goes through the batch frames of `frames` in order, the first starting at offset
+   * `expected`, checks each one's header and base offset, skips whole frames below `from`,
+   * and in the others measures every record (as `measureRecordAt` does), skips those
+   * below `from` and takes the others until a limit is reached (the first record is taken
+   * whatever its size). The chunk is noted once per call. Fills `progress`: the frames
+   * gone through whole (one a limit stopped in is not counted) and the offset after the
+   * last record gone through. One loop for every kind of read keeps its property accesses
+   * monomorphic: a loop shared by two collector classes ran at half this speed.
    */
-  takeFrames(segment: Segment, frames: CheckedFrames, expected: number, from: number, limits: CollectLimits): number {
+  takeFrames(segment: Segment, frames: CheckedFrames, expected: number, from: number, limits: CollectLimits, progress: FrameProgress): void {
     const { chunk, ends, count } = frames;
+    const { bytes, view } = chunk;
     const layout = this.#layout;
+    const header = this.#header;
     const path = segment.paths.log;
-    const room = Math.min(this.#count + count, limits.maxRecords);
-    if (this.#payloadStarts.length < room) this.#grow(room);
-    const payloadStarts = this.#payloadStarts;
     const countBefore = this.#count;
+    let offset = expected;
     let start = 0;
-    let index = 0;
-    for (; index < count && !this.full; index++) {
-      const end = ends[index]!;
-      checkRecordOffset(segment, chunk, start, expected + index);
-      if (expected + index >= from) {
-        if (this.#count > 0 && this.#bytes + (end - start) > limits.maxBytes) {
+    let frame = 0;
+    for (; frame < count && !this.full; frame++) {
+      const end = ends[frame]!;
+      const payloadEnd = end - FRAME_TRAILER_BYTES;
+      if (!readBatchHeader(view, start + FRAME_HEADER_BYTES, payloadEnd, header)) throw malformed(path, chunk.position + start, 'batch header');
+      if (header.baseOffset !== offset) throw corruptAt(segment, chunk.position + start, `batch does not start at offset ${offset}`);
+      if (offset + header.count <= from) {
+        // Below the read: checked by its CRC and header, not record by record.
+        offset += header.count;
+        start = end;
+        continue;
+      }
+      const room = Math.min(this.#count + header.count, limits.maxRecords);
+      if (this.#recordStarts.length < room) this.#grow(room);
+      let position = start + FRAME_HEADER_BYTES + BATCH_HEADER_BYTES;
+      for (let record = 0; record < header.count; record++) {
+        const recordStart = position;
+        position = measureRecordAt(bytes, position, payloadEnd, header.baseTimestamp, layout);
+        if (position < 0) throw malformed(path, chunk.position + start, layout.malformed);
+        if (offset < from) {
+          offset++;
+          continue;
+        }
+        if (this.#count > 0 && this.#bytes + (position - recordStart) > limits.maxBytes) {
           this.full = true;
           break;
         }
-        measureRecordAt(chunk.view, start + FRAME_HEADER_BYTES, end - FRAME_TRAILER_BYTES, path, chunk.position + start, layout);
-        if (this.#count === 0) this.#firstOffset = layout.offset;
-        payloadStarts[this.#count++] = start + FRAME_HEADER_BYTES;
-        this.#bytes += end - start;
-        if (this.#count >= limits.maxRecords) this.full = true;
+        const taken = this.#count++;
+        if (taken === 0) this.#firstOffset = offset;
+        this.#recordStarts[taken] = recordStart;
+        this.#valueStarts[taken] = layout.valueStart;
+        this.#valueEnds[taken] = layout.valueStart + layout.valueLength;
+        this.#timestamps[taken] = layout.timestamp;
+        this.#bytes += position - recordStart;
+        offset++;
+        if (this.#count >= limits.maxRecords) {
+          this.full = true;
+          break;
+        }
       }
+      if (this.full) break;
+      if (position !== payloadEnd) throw malformed(path, chunk.position + start, 'record count (bytes after its last record)');
       start = end;
     }
     if (this.#count > countBefore) {
       this.#chunks.push(chunk);
       this.#chunkEnds.push(this.#count);
     }
-    return index;
+    progress.frames = frame;
+    progress.offset = offset;
   }
 
   /** Empties the batch for reuse by a scan (the table is kept). */
@@ -213,13 +254,14 @@ export class RecordBatch {
     return this.#chunks[chunk]!;
   }
 
-  /** Room for at least `records` payload starts. */
+  /** Room for at least `records` records in the tables. */
   #grow(records: number): void {
-    let length = this.#payloadStarts.length;
+    let length = this.#recordStarts.length;
     while (length < records) length *= RECORDS_GROWTH;
-    const grown = new Uint32Array(length);
-    grown.set(this.#payloadStarts.subarray(0, this.#count));
-    this.#payloadStarts = grown;
+    this.#recordStarts = grown(new Uint32Array(length), this.#recordStarts, this.#count);
+    this.#valueStarts = grown(new Uint32Array(length), this.#valueStarts, this.#count);
+    this.#valueEnds = grown(new Uint32Array(length), this.#valueEnds, this.#count);
+    this.#timestamps = grown(new Float64Array(length), this.#timestamps, this.#count);
   }
 }
 
@@ -232,31 +274,20 @@ export function recordsOf(batch: RecordBatch): LogRecord[] {
   return recordsOfBatch(batch);
 }
 
-function timestampOf(chunk: Chunk, payloadStart: number): number {
-  return getInt64(chunk.view, payloadStart + TIMESTAMP_AT) as number;
+function grown<T extends Uint32Array | Float64Array>(into: T, from: T, count: number): T {
+  into.set(from.subarray(0, count));
+  return into;
 }
 
-function valueOf(chunk: Chunk, payloadStart: number): Uint8Array {
-  const at = valueLengthAt(chunk.view, payloadStart);
-  return viewOf(chunk, at + 4, chunk.view.getUint32(at, true));
+const keyRange: VarintRead = { value: 0, next: 0 };
+
+function keyOf(chunk: Chunk, recordStart: number): Uint8Array | null {
+  keyRangeOf(chunk.bytes, recordStart, keyRange);
+  return keyRange.value < 0 ? null : viewOf(chunk, keyRange.next, keyRange.value);
 }
 
-function keyOf(chunk: Chunk, payloadStart: number): Uint8Array | null {
-  const at = payloadStart + KEY_LENGTH_AT;
-  const length = chunk.view.getInt32(at, true);
-  return length === KEY_NULL ? null : viewOf(chunk, at + 4, length);
-}
-
-/** The record's headers, decoded into a fresh array; null when it has none. */
-function headersOf(chunk: Chunk, payloadStart: number): [string, Uint8Array][] | null {
-  const valueAt = valueLengthAt(chunk.view, payloadStart);
-  const headersAt = valueAt + 4 + chunk.view.getUint32(valueAt, true);
-  if (chunk.view.getUint16(headersAt, true) === 0) return null;
-  return decodeHeaders(chunk.bytes, chunk.view, headersAt);
-}
-
-/** Where the value length of the (checked) record payload at `payloadStart` lies: past the key, if any. */
-function valueLengthAt(view: DataView, payloadStart: number): number {
-  const keyLength = view.getInt32(payloadStart + KEY_LENGTH_AT, true);
-  return payloadStart + KEY_LENGTH_AT + 4 + (keyLength === KEY_NULL ? 0 : keyLength);
+/** The record's headers (from its header count at `headersAt`, where its value ends), decoded into a fresh array; null when it has none. */
+function headersOf(chunk: Chunk, headersAt: number): [string, Uint8Array][] | null {
+  if (chunk.bytes[headersAt] === 0) return null;
+  return decodeHeaders(chunk.bytes, headersAt);
 }

@@ -1,145 +1,145 @@
 import { KeelError } from '@keel/core';
-import {
-  HEADER_COUNT_MAX,
-  HEADER_NAME_BYTES_MAX,
-  KEY_NULL,
-  RECORD_FIXED_BYTES,
-  getInt64,
-  getUint64,
-  viewOf,
-} from './format.js';
-import type { LogRecord } from './record.js';
+import { BATCH_HEADER_BYTES, HEADER_COUNT_MAX, HEADER_NAME_BYTES_MAX, RECORD_BYTES_MIN, getInt64, getUint64 } from './format.js';
+import { readVarint, unzigzag, type VarintRead } from './varint.js';
 
-/** Record payload layout: see record-encoder.ts (and README.md "Format"). */
+/** Batch frame payload layout: see batch-encoder.ts (and README.md "Format"). */
 
-export interface RecordMeta {
-  offset: number;
-  timestamp: number;
+/** A batch frame's header, read from a checksum-valid payload. */
+export interface BatchHeader {
+  baseOffset: number;
+  count: number;
+  baseTimestamp: number;
 }
 
-/** Reads offset and timestamp from a checksum-valid payload; null when they are malformed. */
-export function readRecordMeta(payload: Uint8Array): RecordMeta | null {
-  if (payload.length < RECORD_FIXED_BYTES) return null;
-  const view = viewOf(payload);
-  const offset = getUint64(view, 0);
-  const timestamp = getInt64(view, 8);
-  if (offset === null || timestamp === null) return null;
-  return { offset, timestamp };
+export function emptyBatchHeader(): BatchHeader {
+  return { baseOffset: 0, count: 0, baseTimestamp: 0 };
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+/**
+ * Reads the header of the checksum-valid batch payload at [start, end) of `view` into
+ * `out`; false when it is malformed: fields that are not safe integers, or a record count
+ * of none or more than the payload could hold.
+ */
+export function readBatchHeader(view: DataView, start: number, end: number, out: BatchHeader): boolean {
+  if (end - start < BATCH_HEADER_BYTES) return false;
+  const baseOffset = getUint64(view, start);
+  const count = view.getUint32(start + 8, true);
+  const baseTimestamp = getInt64(view, start + 12);
+  if (baseOffset === null || baseTimestamp === null || count === 0 || count > (end - start - BATCH_HEADER_BYTES) / RECORD_BYTES_MIN) return false;
+  out.baseOffset = baseOffset;
+  out.count = count;
+  out.baseTimestamp = baseTimestamp;
+  return true;
+}
 
-/** Where the parts of one checksum-valid record payload lie in its buffer: filled in place, so measuring allocates nothing. */
+/** Where the parts of one record of a checksum-valid batch lie in its buffer: filled in place, so measuring allocates nothing. */
 export interface RecordLayout {
-  offset: number;
   timestamp: number;
   /** -1 for a record without a key. */
   keyStart: number;
   keyLength: number;
   valueStart: number;
   valueLength: number;
-  /** Position of the header count; the headers run from there to the payload's end. */
+  /** Position of the header count; the headers run from there to the record's end. */
   headersAt: number;
   headerCount: number;
+  /** The field that was malformed when measuring returned -1. */
+  malformed: string;
 }
 
 export function emptyLayout(): RecordLayout {
-  return { offset: 0, timestamp: 0, keyStart: -1, keyLength: 0, valueStart: 0, valueLength: 0, headersAt: 0, headerCount: 0 };
+  return { timestamp: 0, keyStart: -1, keyLength: 0, valueStart: 0, valueLength: 0, headersAt: 0, headerCount: 0, malformed: '' };
 }
 
+const varint: VarintRead = { value: 0, next: 0 };
+
 /**
- * Checks the checksum-valid payload at [start, end) of the buffer `view` covers and fills
- * `layout` with where its fields lie. Every length is checked against what remains (and
- * its MAX) before anything is sliced; a record that does not fit is KEEL_CORRUPT naming
- * the frame's path and offset. Both the record objects of `read` and the views of a batch are cut from this.
+ * Measures the record at `at` of a checksum-valid batch payload ending at `end` and fills
+ * `layout` with where its fields lie; returns where the record ends, or -1 (and names the
+ * field in `layout.malformed`) when it is malformed. Every length is checked against what
+ * remains of the payload (and its MAX) before anything is sliced. Both the record objects
+ * of `read` and the views of a batch are cut from this.
  */
-export function measureRecordAt(view: DataView, start: number, end: number, path: string, frameOffset: number, layout: RecordLayout): void {
-  if (end - start < RECORD_FIXED_BYTES) throw malformed(path, frameOffset, 'fixed fields');
-  const offset = getUint64(view, start);
-  const timestamp = getInt64(view, start + 8);
-  if (offset === null || timestamp === null) throw malformed(path, frameOffset, 'fixed fields');
-  let position = start + 16;
-  const keyLength = view.getInt32(position, true);
-  position += 4;
+export function measureRecordAt(bytes: Uint8Array, at: number, end: number, baseTimestamp: number, layout: RecordLayout): number {
+  let position = at;
+  readVarint(bytes, position, end, varint);
+  const timestamp = varint.value < 0 ? NaN : baseTimestamp + unzigzag(varint.value);
+  if (!Number.isSafeInteger(timestamp)) return fail(layout, 'timestamp delta');
+  position = readVarint(bytes, varint.next, end, varint).next;
+  const keyField = varint.value;
+  if (keyField < 0 || position + keyField - 1 > end) return fail(layout, 'key length');
   layout.keyStart = -1;
   layout.keyLength = 0;
-  if (keyLength !== KEY_NULL) {
-    if (keyLength < 0 || position + keyLength + 6 > end) throw malformed(path, frameOffset, 'key length');
+  if (keyField > 0) {
     layout.keyStart = position;
-    layout.keyLength = keyLength;
-    position += keyLength;
+    layout.keyLength = keyField - 1;
+    position += keyField - 1;
   }
-  const valueLength = view.getUint32(position, true);
-  position += 4;
-  if (position + valueLength + 2 > end) throw malformed(path, frameOffset, 'value length');
+  position = readVarint(bytes, position, end, varint).next;
+  const valueLength = varint.value;
+  if (valueLength < 0 || position + valueLength > end) return fail(layout, 'value length');
   layout.valueStart = position;
   layout.valueLength = valueLength;
   position += valueLength;
   layout.headersAt = position;
-  const headerCount = view.getUint16(position, true);
-  position += 2;
-  if (headerCount > HEADER_COUNT_MAX) throw malformed(path, frameOffset, 'header count');
-  if (headerCount > 0) position = measureHeaders(view, position, end, headerCount, path, frameOffset);
-  if (position !== end) throw malformed(path, frameOffset, 'trailing bytes');
-  layout.offset = offset;
+  position = readVarint(bytes, position, end, varint).next;
+  const headerCount = varint.value;
+  if (headerCount < 0 || headerCount > HEADER_COUNT_MAX) return fail(layout, 'header count');
+  if (headerCount > 0) position = measureHeaders(bytes, position, end, headerCount, layout);
   layout.timestamp = timestamp;
   layout.headerCount = headerCount;
+  return position;
+}
+
+function fail(layout: RecordLayout, field: string): number {
+  layout.malformed = field;
+  return -1;
 }
 
 /**
- * Checks `headerCount` headers from `position` against `end` and returns where they end.
- * Apart from measureRecordAt so that it stays small enough for the optimizer to inline
- * it into the read loop (records without headers never come here).
+ * Checks `headerCount` headers from `position` against `end` and returns where they end
+ * (-1 when malformed). Apart from measureRecordAt so that it stays small enough for the
+ * optimizer to inline it into the read loop (records without headers never come here).
  */
-function measureHeaders(view: DataView, position: number, end: number, headerCount: number, path: string, frameOffset: number): number {
+function measureHeaders(bytes: Uint8Array, position: number, end: number, headerCount: number, layout: RecordLayout): number {
+  if (position < 0) return -1;
   for (let index = 0; index < headerCount; index++) {
-    if (position + 2 > end) throw malformed(path, frameOffset, 'header name length');
-    const nameLength = view.getUint16(position, true);
-    position += 2;
-    if (nameLength > HEADER_NAME_BYTES_MAX || position + nameLength + 4 > end) throw malformed(path, frameOffset, 'header name length');
-    position += nameLength;
-    const headerValueLength = view.getUint32(position, true);
-    position += 4;
-    if (position + headerValueLength > end) throw malformed(path, frameOffset, 'header value length');
-    position += headerValueLength;
+    position = readVarint(bytes, position, end, varint).next;
+    const nameLength = varint.value;
+    if (nameLength < 0 || nameLength > HEADER_NAME_BYTES_MAX || position + nameLength > end) return fail(layout, 'header name length');
+    position = readVarint(bytes, position + nameLength, end, varint).next;
+    const valueLength = varint.value;
+    if (valueLength < 0 || position + valueLength > end) return fail(layout, 'header value length');
+    position += valueLength;
   }
   return position;
 }
 
-/** The headers of a measured record, as views of `buffer` (their lengths were checked by measureRecordAt). */
-export function decodeHeaders(buffer: Uint8Array, view: DataView, headersAt: number): [string, Uint8Array][] {
-  const count = view.getUint16(headersAt, true);
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** The headers of a measured record from its header count at `headersAt`, as views of `buffer` (their lengths were checked by measureRecordAt). */
+export function decodeHeaders(buffer: Uint8Array, headersAt: number): [string, Uint8Array][] {
+  let position = readVarint(buffer, headersAt, buffer.length, varint).next;
+  const count = varint.value;
   const headers: [string, Uint8Array][] = [];
-  let position = headersAt + 2;
   for (let index = 0; index < count; index++) {
-    const nameLength = view.getUint16(position, true);
-    const name = decoder.decode(buffer.subarray(position + 2, position + 2 + nameLength));
-    position += 2 + nameLength;
-    const valueLength = view.getUint32(position, true);
-    headers.push([name, buffer.subarray(position + 4, position + 4 + valueLength)]);
-    position += 4 + valueLength;
+    position = readVarint(buffer, position, buffer.length, varint).next;
+    const name = decoder.decode(buffer.subarray(position, position + varint.value));
+    position = readVarint(buffer, position + varint.value, buffer.length, varint).next;
+    headers.push([name, buffer.subarray(position, position + varint.value)]);
+    position += varint.value;
   }
   return headers;
 }
 
-const scratch = emptyLayout();
-
-/**
- * Decodes the checksum-valid payload at [start, end) of `buffer` into a record whose byte
- * arrays are views of `buffer`: the caller passes a buffer it owns and never reuses, so
- * the record stays valid for as long as the caller keeps it.
- */
-export function decodeRecordAt(buffer: Uint8Array, view: DataView, start: number, end: number, path: string, frameOffset: number): LogRecord {
-  measureRecordAt(view, start, end, path, frameOffset, scratch);
-  return {
-    offset: scratch.offset,
-    timestamp: scratch.timestamp,
-    key: scratch.keyStart < 0 ? null : buffer.subarray(scratch.keyStart, scratch.keyStart + scratch.keyLength),
-    value: buffer.subarray(scratch.valueStart, scratch.valueStart + scratch.valueLength),
-    headers: scratch.headerCount === 0 ? [] : decodeHeaders(buffer, view, scratch.headersAt),
-  };
+/** Where the key of the measured record at `recordStart` lies: [start, start + length), or start -1 for none. */
+export function keyRangeOf(buffer: Uint8Array, recordStart: number, out: VarintRead): VarintRead {
+  // Past the timestamp delta, the key field: its length + 1, or 0 for no key.
+  readVarint(buffer, readVarint(buffer, recordStart, buffer.length, out).next, buffer.length, out);
+  out.value -= 1;
+  return out;
 }
 
-function malformed(path: string, offset: number, field: string): KeelError {
-  return new KeelError('KEEL_CORRUPT', `record frame in ${path} at byte ${offset} has a valid checksum but a malformed ${field}`, { path, offset });
+export function malformed(path: string, frameOffset: number, field: string): KeelError {
+  return new KeelError('KEEL_CORRUPT', `batch frame in ${path} at byte ${frameOffset} has a valid checksum but a malformed ${field}`, { path, offset: frameOffset });
 }

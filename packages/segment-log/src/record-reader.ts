@@ -1,6 +1,6 @@
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
-import { RECORD_FORMAT, RECORD_FRAME_BYTES_MAX, getUint64, viewOf } from './format.js';
-import type { RecordBatch } from './record-batch.js';
+import { BATCH_FORMAT, BATCH_FRAME_BYTES_MAX, viewOf } from './format.js';
+import type { FrameProgress, RecordBatch } from './record-batch.js';
 import { freshReadBuffer, type ReadBufferPool } from './read-buffer-pool.js';
 import type { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
@@ -21,11 +21,6 @@ export interface CheckedFrames {
   chunk: Chunk;
   ends: Uint32Array;
   count: number;
-}
-
-/** KEEL_CORRUPT unless the checksum-valid frame at `start` of `chunk` carries offset `expected`. */
-export function checkRecordOffset(segment: Segment, chunk: Chunk, start: number, expected: number): void {
-  if (getUint64(chunk.view, start + FRAME_HEADER_BYTES) !== expected) throw corruptAt(segment, chunk.position + start, `record does not carry offset ${expected}`);
 }
 
 export interface Chunk {
@@ -61,7 +56,7 @@ export function chunkOf(bytes: Uint8Array, position: number, filled: number): Ch
 /**
  * The read path. Reads the segment in chunks into buffers of their own (see readChunk),
  * checks every frame of a chunk in one native call (magic, bounded length, CRC-32C),
- * then each record's offset and layout, and adds the records to the batch, whose views
+ * then each batch's offsets and each record's layout, and adds the records to the batch, whose views
  * are cut from those buffers: one read and no per-record copy, yet every record stays
  * valid after later appends, rolls and retention because nothing else holds the
  * buffers. Records before `from` (between the index entry and the target) are checked
@@ -78,20 +73,21 @@ export function collectRecords(
   pool: ReadBufferPool | null,
 ): void {
   const to = segment.size;
+  const progress: FrameProgress = { frames: 0, offset: firstOffset };
   let expected = firstOffset;
   let chunkBytes = chunks.first;
   while (position < to && !collected.full) {
     const chunk = readChunk(segment, position, Math.min(chunkBytes, to - position), pool);
     const ends = endsFor(chunk.filled);
-    const run = validateFrameRun(chunk.bytes.subarray(0, chunk.filled), RECORD_FORMAT, ends);
+    const run = validateFrameRun(chunk.bytes.subarray(0, chunk.filled), BATCH_FORMAT, ends);
     if (run.count === 0) {
       if (run.stop !== 'partial') throw corruptAt(segment, chunk.position, run.stop);
       chunkBytes = grownChunk(segment, chunk, chunkBytes, to);
       continue;
     }
-    const taken = collected.takeFrames(segment, { chunk, ends, count: run.count }, expected, from, limits);
-    expected += taken;
-    position += taken === 0 ? 0 : ends[taken - 1]!;
+    collected.takeFrames(segment, { chunk, ends, count: run.count }, expected, from, limits, progress);
+    expected = progress.offset;
+    position += progress.frames === 0 ? 0 : ends[progress.frames - 1]!;
     chunkBytes = Math.min(chunks.max, chunkBytes * 2);
   }
   if (!collected.full && expected !== segment.nextOffset) throw corruptAt(segment, position, `expected the record with offset ${expected}`);
@@ -110,7 +106,7 @@ function endsFor(chunkBytes: number): Uint32Array {
 function grownChunk(segment: Segment, chunk: Chunk, chunkBytes: number, to: number): number {
   const wanted = Math.min(chunkBytes, to - chunk.position);
   const announced = chunk.filled >= FRAME_HEADER_BYTES ? chunk.view.getUint32(4, true) + FRAME_OVERHEAD_BYTES : Infinity;
-  if (chunk.filled < wanted || announced > RECORD_FRAME_BYTES_MAX || announced <= chunkBytes || chunk.position + announced > to) {
+  if (chunk.filled < wanted || announced > BATCH_FRAME_BYTES_MAX || announced <= chunkBytes || chunk.position + announced > to) {
     throw corruptAt(segment, chunk.position, 'frame runs past the end of the segment');
   }
   return announced;

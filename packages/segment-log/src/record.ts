@@ -1,5 +1,6 @@
-import { FRAME_OVERHEAD_BYTES, KeelError, assertBytes, badArgument, describeType } from '@keel/core';
-import { HEADER_COUNT_MAX, HEADER_NAME_BYTES_MAX, RECORD_FIXED_BYTES, RECORD_PAYLOAD_BYTES_MAX } from './format.js';
+import { KeelError, assertBytes, badArgument, describeType } from '@keel/core';
+import { BATCH_OVERHEAD_BYTES, HEADER_COUNT_MAX, HEADER_NAME_BYTES_MAX, RECORD_BYTES_MAX } from './format.js';
+import { VARINT_BYTES_MAX, varintBytes } from './varint.js';
 
 /** What a caller appends. */
 export interface AppendRecord {
@@ -29,7 +30,9 @@ export interface PreparedHeaders {
 /**
  * A validated batch, held as columns rather than an object per record: each field of
  * each record is read once, here, so what is framed is exactly what was checked.
- * `frameBytes` is the whole frame (header, payload, CRC) each record will take.
+ * `bodyBytes` is what each record will take in its batch frame after its timestamp delta
+ * (key, value and headers with their lengths): the delta's size depends on the frame the
+ * record lands in, which only the encoder knows.
  */
 export interface PreparedBatch {
   count: number;
@@ -38,11 +41,14 @@ export interface PreparedBatch {
   keys: (Uint8Array | null)[] | null;
   /** At least `count` long (kept columns may be longer: only the first `count` are this batch's). */
   timestamps: Float64Array;
-  frameBytes: Float64Array;
+  bodyBytes: Float64Array;
   /** null for a record without headers (the common case costs no allocation), and null for the column when no record has any. */
   headers: (PreparedHeaders | null)[] | null;
-  /** The sum of `frameBytes`: with `maxTimestamp`, what a writer places a whole batch by without visiting each record. */
-  bytes: number;
+  /**
+   * The most bytes the batch can encode to (each record with the longest timestamp delta
+   * and a frame of its own): what the writer reserves room by without visiting each record.
+   */
+  bytesBound: number;
   /** The largest of `timestamps` (-Infinity for an empty batch). */
   maxTimestamp: number;
 }
@@ -53,21 +59,21 @@ const encoder = new TextEncoder();
 export const BATCH_COLUMNS_KEPT_RECORDS_MAX = 64 * 1024;
 
 /**
- * The typed columns (`timestamps`, `frameBytes`) batches are prepared into, kept from one
+ * The typed columns (`timestamps`, `bodyBytes`) batches are prepared into, kept from one
  * append to the next and grown as needed: a batch then allocates no ArrayBuffer of its own,
  * whose off-heap memory each batch would otherwise leave to the garbage collector. They
  * hold numbers only, never the caller's buffers. The log lends them to one append at a time.
  */
 export class BatchColumns {
   timestamps = new Float64Array(0);
-  frameBytes = new Float64Array(0);
+  bodyBytes = new Float64Array(0);
 
   /** Columns of at least `count` records (at most `BATCH_COLUMNS_KEPT_RECORDS_MAX`); nothing in them is zeroed. */
   reserve(count: number): this {
     if (count > this.timestamps.length) {
       const length = Math.min(BATCH_COLUMNS_KEPT_RECORDS_MAX, Math.max(count, this.timestamps.length * 2));
       this.timestamps = new Float64Array(length);
-      this.frameBytes = new Float64Array(length);
+      this.bodyBytes = new Float64Array(length);
     }
     return this;
   }
@@ -87,9 +93,9 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     values: new Array<Uint8Array>(count),
     keys: null,
     timestamps: kept?.timestamps ?? new Float64Array(count),
-    frameBytes: kept?.frameBytes ?? new Float64Array(count),
+    bodyBytes: kept?.bodyBytes ?? new Float64Array(count),
     headers: null,
-    bytes: 0,
+    bytesBound: 0,
     maxTimestamp: -Infinity,
   };
   let bytes = 0;
@@ -104,24 +110,27 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     if (typeof resolvedTimestamp !== 'number' || !Number.isSafeInteger(resolvedTimestamp)) {
       throw badArgument(`${where(index)}.timestamp must be a safe integer of milliseconds, got ${describeType(timestamp)}`);
     }
-    let payloadBytes = RECORD_FIXED_BYTES + (key?.length ?? 0) + value.length;
+    const keyBytes = key === undefined || key === null ? 1 : varintBytes(key.length + 1) + key.length;
+    let body = keyBytes + varintBytes(value.length) + value.length;
     let prepared: PreparedHeaders | null = null;
-    if (headers !== undefined) {
+    if (headers === undefined) body += 1;
+    else {
       prepared = prepareHeaders(headers, where(index));
-      payloadBytes += preparedHeaderBytes(prepared);
+      body += preparedHeaderBytes(prepared);
     }
-    if (payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
-      throw new KeelError('KEEL_TOO_LARGE', `${where(index)} encodes to ${payloadBytes} bytes; the maximum is ${RECORD_PAYLOAD_BYTES_MAX}`);
+    // Bounded with the longest delta, so a record's limit does not depend on the frame it lands in.
+    if (body + VARINT_BYTES_MAX > RECORD_BYTES_MAX) {
+      throw new KeelError('KEEL_TOO_LARGE', `${where(index)} encodes to ${body + VARINT_BYTES_MAX} bytes; the maximum is ${RECORD_BYTES_MAX}`);
     }
     batch.values[index] = value;
     if (key !== undefined && key !== null) (batch.keys ??= nullColumn(count))[index] = key;
     batch.timestamps[index] = resolvedTimestamp;
-    batch.frameBytes[index] = payloadBytes + FRAME_OVERHEAD_BYTES;
+    batch.bodyBytes[index] = body;
     if (prepared !== null) (batch.headers ??= nullColumn(count))[index] = prepared;
-    bytes += payloadBytes + FRAME_OVERHEAD_BYTES;
+    bytes += body;
     if (resolvedTimestamp > maxTimestamp) maxTimestamp = resolvedTimestamp;
   }
-  batch.bytes = bytes;
+  batch.bytesBound = recordsBytesBound(bytes, count);
   batch.maxTimestamp = maxTimestamp;
   return batch;
 }
@@ -150,9 +159,18 @@ function prepareHeaders(headers: unknown, where: string): PreparedHeaders {
   return prepared;
 }
 
-/** Bytes the headers take in a record payload: per header, name length u16 + name + value length u32 + value. */
+/** The most bytes `count` records of `bodyBytes` in all can encode to: each with the longest delta, in a frame of its own. */
+export function recordsBytesBound(bodyBytes: number, count: number): number {
+  return bodyBytes + count * (VARINT_BYTES_MAX + BATCH_OVERHEAD_BYTES);
+}
+
+/** Bytes the headers take in a record: the count, then per header the name's length, the name, the value's length, the value (lengths as varints). */
 function preparedHeaderBytes(headers: PreparedHeaders): number {
-  let bytes = 0;
-  for (let index = 0; index < headers.names.length; index++) bytes += 6 + (headers.names[index] as Uint8Array).length + (headers.values[index] as Uint8Array).length;
+  let bytes = varintBytes(headers.names.length);
+  for (let index = 0; index < headers.names.length; index++) {
+    const name = headers.names[index] as Uint8Array;
+    const value = headers.values[index] as Uint8Array;
+    bytes += varintBytes(name.length) + name.length + varintBytes(value.length) + value.length;
+  }
   return bytes;
 }

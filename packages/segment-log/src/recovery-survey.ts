@@ -1,5 +1,5 @@
 import { checkFrameAt, findNextValidFrame, isKeelError, type Io } from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, RECORD_FORMAT, checkHeaderPayload } from './format.js';
+import { HEADER_BYTES, HEADER_FORMAT, BATCH_FORMAT, checkHeaderPayload } from './format.js';
 import { loadIndexFiles, sealedFrameWritten } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
@@ -100,7 +100,7 @@ function classifyHeader(segment: Segment, options: NormalizedOptions): HeaderSta
     return 'ok';
   }
   if (check.ok) refuseOlderFormat(segment, window.subarray(8, 8 + check.payloadLength));
-  if (looksLikeTornHeader(window, segment) && findNextValidFrame(segment.log, RECORD_FORMAT, 0, size) === null) {
+  if (looksLikeTornHeader(window, segment) && findNextValidFrame(segment.log, BATCH_FORMAT, 0, size) === null) {
     if (options.recovery === 'strict') throw corruptAt(segment, 0, 'torn segment header; opened strict, nothing was changed');
     return 'torn';
   }

@@ -1,18 +1,17 @@
 import { KeelError, checkFrameAt, cleanReport, joinPath, recoverFrameLog, removeIfPresent, saveAndTruncateTail, savedTailPath, type Io, type RecoveryReport } from '@keel/core';
-import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, RECORD_FORMAT, SEALED_CHECKPOINT_FILE_NAME, parseSegmentFileName, segmentPaths } from './format.js';
+import { CLEAN_SHUTDOWN_FILE_NAME, CLEAN_SHUTDOWN_TEMPORARY_NAME, HEADER_BYTES, HEADER_FORMAT, LOG_START_FILE_NAME, LOG_START_TEMPORARY_NAME, PREPARED_SEGMENT_NAME, BATCH_FORMAT, SEALED_CHECKPOINT_FILE_NAME, parseSegmentFileName, segmentPaths } from './format.js';
 import { surveyPrepared } from './prepared-segment.js';
 import { readCleanShutdown, removeCleanShutdown } from './clean-shutdown.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from './store-identity.js';
 import { encodeOffsetEntries, encodeTimeEntries, openIndexFiles, rewriteIndexFiles, writeDurableEntries } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { readLogStart } from './log-start.js';
-import { readRecordMeta } from './record-codec.js';
 import { SealedFileCache } from './file-cache.js';
 import { surveySegments, type HeaderState } from './recovery-survey.js';
 import { SealedCheckpoint, createSealedCheckpoint, readSealedCheckpoint, settleSealedCheckpoint } from './sealed-checkpoint.js';
 import { Segment } from './segment.js';
 import { createSegment, headerFrame, refuseOlderFormat } from './segment-files.js';
-import { corruptAt } from './segment-scan.js';
+import { corruptAt, forEachRecord } from './segment-scan.js';
 
 export interface RecoveredLog {
   segments: Segment[];
@@ -315,14 +314,15 @@ async function recoverActiveRecords(io: Io, segment: Segment, options: Normalize
   const tail = await recoverFrameLog({
     io,
     file: segment.log,
-    format: RECORD_FORMAT,
+    format: BATCH_FORMAT,
     policy: options.recovery,
     from: HEADER_BYTES,
     // Thrown during the survey, before recovery acts on the tail: a refused open changes nothing.
     onFrame: (frame) => {
-      const meta = readRecordMeta(frame.payload);
-      if (meta === null || meta.offset !== segment.nextOffset) throw corruptAt(segment, frame.offset, `record does not carry offset ${segment.nextOffset}`);
-      segment.observe(meta.timestamp, frame.offset, frame.end, options.indexIntervalBytes);
+      const records = forEachRecord(frame.payload, segment.nextOffset, (_offset: number, timestamp: number) => {
+        segment.observe(timestamp, frame.offset, frame.end, options.indexIntervalBytes);
+      });
+      if (records < 0) throw corruptAt(segment, frame.offset, `batch does not start at offset ${segment.nextOffset} or is malformed`);
     },
   });
   report.tailState = tail.tailState;

@@ -1,14 +1,15 @@
 import type { IoFile } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import { HEADER_BYTES, INDEX_ENTRIES_MAX, type SegmentPaths } from './format.js';
+import type { FrameTable } from './frame-table.js';
 
 /**
  * A sparse index held in memory. Entries are appended as the log grows; `guard` is the
  * log position that must be durable before an entry may be written to its file (the end
- * of the record that created it), so an index never points at bytes a crash can lose.
+ * of the frame that created it), so an index never points at bytes a crash can lose.
  */
 export class SparseIndex {
-  /** Offset index: relative offset and position of an indexed record. */
+  /** Offset index: position of an indexed batch frame and the relative offset of its first record. */
   offsetRelative: number[] | Uint32Array = [];
   offsetPosition: number[] | Uint32Array = [];
   offsetGuard: number[] = [];
@@ -50,7 +51,7 @@ export class SparseIndex {
     return this.timeTimestamp.length === 0 ? -Infinity : (this.timeTimestamp[this.timeTimestamp.length - 1] as number);
   }
 
-  /** Position to start scanning for `relative`: the last indexed record at or before it. */
+  /** Position to start scanning for `relative`: the last indexed frame starting at or before it. */
   positionFor(relative: number): number {
     const index = lastAtOrBelow(this.offsetRelative, relative);
     return index < 0 ? HEADER_BYTES : (this.offsetPosition[index] as number);
@@ -181,9 +182,12 @@ export class Segment {
   }
 
   /**
-   * Accounts for one record just placed at [position, end): timestamps, and the sparse
-   * index entries Kafka's rules call for (an offset entry once `intervalBytes` have passed
-   * since the last one, and with it a time entry when the max timestamp grew).
+   * Accounts for one record just placed in the batch frame at [position, end): timestamps,
+   * and the sparse index entries Kafka's rules call for (an offset entry once
+   * `intervalBytes` have passed since the last one, and with it a time entry when the max
+   * timestamp grew). Records are observed in order, each with its frame's position, so an
+   * entry is only ever added at a frame's first record: every entry names a frame start and
+   * the offset of its first record.
    */
   observe(timestamp: number, position: number, end: number, intervalBytes: number): void {
     const relative = this.records;
@@ -200,33 +204,38 @@ export class Segment {
   }
 
   /**
-   * `observe` for a run of records placed back to back from the segment's end, record
-   * `from` to `to - 1` of columns `timestamps` and `frameBytes` (a batch's): the same
-   * entries, timestamps and sizes, with the segment's fields read and written once per run
-   * rather than once per record (the batch path's accounting, a tight loop over two typed
-   * arrays). A property test holds it to `observe`, record by record.
+   * `observe` for a run just written at the segment's end: records `from` to `to - 1` of
+   * the batch whose `timestamps` these are, in the frames `frames` names. The same
+   * entries, timestamps and sizes, with the segment's fields read and written once per
+   * run rather than once per record (the batch path's accounting). A property test holds
+   * it to `observe`, record by record.
    */
-  observeRun(timestamps: Float64Array, frameBytes: Float64Array, from: number, to: number, intervalBytes: number): void {
+  observeRun(timestamps: Float64Array, from: number, to: number, frames: FrameTable, intervalBytes: number): void {
     if (to <= from) return;
     if (this.records === 0) this.firstTimestamp = timestamps[from] as number;
+    const runStart = this.size;
     let relative = this.records;
-    let position = this.size;
     let min = this.minTimestamp ?? Infinity;
     let max = this.maxTimestamp;
     let maxRelative = this.maxTimestampRelative;
     // The first position that takes an offset entry; past the index's last slot, none does.
     let nextIndexed = this.#indexFull() ? Infinity : this.lastIndexedPosition + intervalBytes;
-    for (let record = from; record < to; record++, relative++) {
-      const timestamp = timestamps[record] as number;
-      const end = position + (frameBytes[record] as number);
-      if (timestamp < min) min = timestamp;
-      if (timestamp > max) {
-        max = timestamp;
-        maxRelative = relative;
-      }
-      if (position >= nextIndexed) {
-        this.#addEntries(relative, position, end, max, maxRelative);
-        nextIndexed = this.#indexFull() ? Infinity : position + intervalBytes;
+    let position = runStart;
+    let record = from;
+    for (let frame = 0; frame < frames.count; frame++) {
+      const end = runStart + (frames.end[frame] as number);
+      const last = frame + 1 < frames.count ? (frames.firstRecord[frame + 1] as number) : to;
+      for (let first = record; record < last; record++, relative++) {
+        const timestamp = timestamps[record] as number;
+        if (timestamp < min) min = timestamp;
+        if (timestamp > max) {
+          max = timestamp;
+          maxRelative = relative;
+        }
+        if (record === first && position >= nextIndexed) {
+          this.#addEntries(relative, position, end, max, maxRelative);
+          nextIndexed = this.#indexFull() ? Infinity : position + intervalBytes;
+        }
       }
       position = end;
     }

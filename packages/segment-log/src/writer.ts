@@ -1,8 +1,9 @@
 import type { Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
-import type { PreparedBatch } from './record.js';
-import { encodeRecordRun } from './record-encoder.js';
+import { recordsBytesBound, type PreparedBatch } from './record.js';
+import { encodeBatchRun } from './batch-encoder.js';
+import { FrameTable } from './frame-table.js';
 import type { WriteBuffer } from './write-buffer.js';
 import type { Segment } from './segment.js';
 import { createSegment, headerFrame, sealSegment } from './segment-files.js';
@@ -47,11 +48,15 @@ export function activeSegment(context: WriterContext): Segment {
   return segment;
 }
 
+/** Where each run's frames lie, from its encoding to its accounting: one table for every append (appends are synchronous). */
+const runFrames = new FrameTable();
+
 /**
  * Appends a validated batch, rolling to a new segment whenever the next record would
  * push the active one past `segmentBytes` or is more than `segmentMs` newer than its
  * first record. Each run of records that stays in one segment is framed into the
- * writer's buffer and costs one write. Returns the offset of the first record.
+ * writer's buffer (as batch frames: see batch-encoder.ts) and costs one write. Returns
+ * the offset of the first record.
  */
 export function appendPrepared(context: WriterContext, batch: PreparedBatch): number {
   const first = activeSegment(context).nextOffset;
@@ -60,65 +65,46 @@ export function appendPrepared(context: WriterContext, batch: PreparedBatch): nu
   let header: Uint8Array | null = null;
   while (next < batch.count) {
     const segment = activeSegment(context);
-    const run = recordsThatFit(segment, batch, next, context.options);
-    if (run.count === 0) {
+    const taken = writeRun(context, segment, batch, next, header);
+    if (taken === 0) {
       // An empty segment takes any record: the next turn writes at least one, with the header.
       header = roll(context, false);
       continue;
     }
-    writeRun(context.buffer, context.unsettled, segment, batch, next, next + run.count, run.bytes, context.options.indexIntervalBytes, header);
     header = null;
-    next += run.count;
+    next += taken;
   }
   return first;
 }
 
-function recordsThatFit(segment: Segment, batch: PreparedBatch, from: number, options: NormalizedOptions): { count: number; bytes: number } {
-  if (from === 0 && wholeBatchFits(segment, batch, options)) return { count: batch.count, bytes: batch.bytes };
-  const { timestamps, frameBytes: sizes } = batch;
-  const firstTimestamp = segment.firstTimestamp ?? (timestamps[from] as number);
-  const room = options.segmentBytes - segment.size;
-  let bytes = 0;
-  let count = 0;
-  for (let index = from; index < batch.count; index++) {
-    const frameBytes = sizes[index] as number;
-    // An empty segment takes any one record, however large, so that every record fits somewhere.
-    if (segment.records + count > 0) {
-      if (bytes + frameBytes > room) break;
-      if ((timestamps[index] as number) - firstTimestamp > options.segmentMs) break;
-      if (count > 0 && bytes + frameBytes > WRITE_CHUNK_BYTES_MAX) break;
-    }
-    bytes += frameBytes;
-    count++;
-  }
-  return { count, bytes };
-}
-
 /**
- * The common case, decided from the batch's totals: all of it fits the active segment's
- * room, its newest record is within `segmentMs` of the segment's first, and it is one
- * write. Then the record-by-record walk below would take every record, so it is skipped.
+ * Frames the records from `from` that fit the segment (its room, its `segmentMs`, one
+ * write's worth) and writes them at its end (after `header`, at 0, when given). Returns
+ * how many it wrote: none when the segment has no room for the next record.
  */
-function wholeBatchFits(segment: Segment, batch: PreparedBatch, options: NormalizedOptions): boolean {
-  const firstTimestamp = segment.firstTimestamp ?? (batch.timestamps[0] as number);
-  if (batch.bytes > options.segmentBytes - segment.size) return false;
-  if (batch.maxTimestamp - firstTimestamp > options.segmentMs) return false;
-  return batch.bytes <= WRITE_CHUNK_BYTES_MAX || batch.count === 1;
-}
-
-/** Frames records `[from, to)` of the batch and writes them at the segment's end (after `header`, at 0, when given). */
-function writeRun(buffer: WriteBuffer, unsettled: Set<Segment>, segment: Segment, batch: PreparedBatch, from: number, to: number, bytes: number, intervalBytes: number, header: Uint8Array | null): void {
-  const target = buffer.reserve(bytes);
+function writeRun(context: WriterContext, segment: Segment, batch: PreparedBatch, from: number, header: Uint8Array | null): number {
+  const { buffer, options } = context;
+  // Room for the rest of the batch within one write's worth, and always for its next record.
+  const target = buffer.reserve(Math.max(Math.min(batch.bytesBound, WRITE_CHUNK_BYTES_MAX), recordsBytesBound(batch.bodyBytes[from] as number, 1)));
+  let taken = 0;
+  let bytes = 0;
   try {
-    const end = encodeRecordRun(target, buffer.view, 0, batch, from, to, segment.nextOffset);
-    if (end !== bytes) throw new Error('batch encoding disagrees with its prepared size');
+    taken = encodeBatchRun(target, buffer.view, batch, from, segment.nextOffset, {
+      roomBytes: options.segmentBytes - segment.size,
+      timestampMax: (segment.firstTimestamp ?? (batch.timestamps[from] as number)) + options.segmentMs,
+      segmentEmpty: segment.records === 0,
+      writeBytesMax: WRITE_CHUNK_BYTES_MAX,
+    }, runFrames);
+    if (taken === 0) return 0;
+    bytes = runFrames.end[runFrames.count - 1] as number;
     if (header === null) segment.log.writeSync(target.subarray(0, bytes), segment.size);
     else segment.log.writevSync([header, target.subarray(0, bytes)], 0);
   } finally {
     buffer.release();
   }
-  unsettled.add(segment);
-  segment.observeRun(batch.timestamps, batch.frameBytes, from, to, intervalBytes);
+  context.unsettled.add(segment);
+  segment.observeRun(batch.timestamps, from, from + taken, runFrames, options.indexIntervalBytes);
+  return taken;
 }
 
 /**

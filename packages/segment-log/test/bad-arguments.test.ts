@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RECORD_PAYLOAD_BYTES_MAX, SegmentLog } from '../src/index.js';
+import { RECORD_BYTES_MAX, SegmentLog } from '../src/index.js';
 import { bytes, codeOf, tempDir } from './helpers.js';
 
 describe('bad arguments', () => {
@@ -34,7 +34,7 @@ describe('bad arguments', () => {
       [() => log.append({ value: bytes('x'), timestamp: 1.5 }), 'KEEL_BAD_ARGUMENT'],
       [() => log.append({ value: bytes('x'), headers: [['h', 'v']] } as never), 'KEEL_BAD_ARGUMENT'],
       [() => log.append({ value: bytes('x'), headers: {} } as never), 'KEEL_BAD_ARGUMENT'],
-      [() => log.append({ value: new Uint8Array(RECORD_PAYLOAD_BYTES_MAX) }), 'KEEL_TOO_LARGE'],
+      [() => log.append({ value: new Uint8Array(RECORD_BYTES_MAX) }), 'KEEL_TOO_LARGE'],
       [() => log.append({ value: bytes('x'), headers: [['n'.repeat(2000), bytes('')]] }), 'KEEL_TOO_LARGE'],
       [() => log.appendBatch([{ value: bytes('fine') }, { value: 7 } as never]), 'KEEL_BAD_ARGUMENT'],
       [() => log.appendBatch('nope' as never), 'KEEL_BAD_ARGUMENT'],

@@ -20,10 +20,10 @@ it('a batch prepared into kept columns holds exactly what one prepared into fres
       const kept = prepareBatch(records, 7, (index) => `records[${index}]`, columns);
       const fresh = prepareBatch(records, 7, (index) => `records[${index}]`);
       expect(kept.count).toBe(fresh.count);
-      expect(kept.bytes).toBe(fresh.bytes);
+      expect(kept.bytesBound).toBe(fresh.bytesBound);
       expect(kept.maxTimestamp).toBe(fresh.maxTimestamp);
       expect([...kept.timestamps.subarray(0, kept.count)]).toEqual([...fresh.timestamps]);
-      expect([...kept.frameBytes.subarray(0, kept.count)]).toEqual([...fresh.frameBytes]);
+      expect([...kept.bodyBytes.subarray(0, kept.count)]).toEqual([...fresh.bodyBytes]);
     }),
   );
 });

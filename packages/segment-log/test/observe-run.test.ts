@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { SealedFileCache } from '../src/file-cache.js';
-import { HEADER_BYTES, INDEX_ENTRIES_MAX, RECORD_FRAME_BYTES_MIN, segmentPaths } from '../src/format.js';
+import { BATCH_FRAME_BYTES_MIN, HEADER_BYTES, INDEX_ENTRIES_MAX, segmentPaths } from '../src/format.js';
+import { FrameTable } from '../src/frame-table.js';
 import { Segment } from '../src/segment.js';
 
 /** A segment in memory only: accounting never touches its file. */
@@ -62,42 +63,78 @@ function accountingOf(segment: Segment): unknown {
   };
 }
 
-const recordArbitrary = fc.record({
+const frameArbitrary = fc.record({
   // Timestamps go backwards as often as forwards: the time index keeps maximums.
-  timestamp: fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(Number.MIN_SAFE_INTEGER), fc.constant(Number.MAX_SAFE_INTEGER)),
-  frameBytes: fc.oneof(fc.constant(RECORD_FRAME_BYTES_MIN), fc.integer({ min: RECORD_FRAME_BYTES_MIN, max: 400 }), fc.integer({ min: RECORD_FRAME_BYTES_MIN, max: 70_000 })),
+  timestamps: fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(Number.MIN_SAFE_INTEGER), fc.constant(Number.MAX_SAFE_INTEGER)), { minLength: 1, maxLength: 6 }),
+  frameBytes: fc.oneof(fc.constant(BATCH_FRAME_BYTES_MIN), fc.integer({ min: BATCH_FRAME_BYTES_MIN, max: 400 }), fc.integer({ min: BATCH_FRAME_BYTES_MIN, max: 70_000 })),
 });
 
-it('accounts for runs of records exactly as record by record: sizes, timestamps, sparse offset and time entries across index intervals', () => {
+interface Frames {
+  timestamps: Float64Array;
+  /** Per frame: its first record, and its size. */
+  first: number[];
+  bytes: number[];
+}
+
+function framesOf(frames: readonly { timestamps: number[]; frameBytes: number }[]): Frames {
+  const first: number[] = [];
+  let records = 0;
+  for (const frame of frames) {
+    first.push(records);
+    records += frame.timestamps.length;
+  }
+  return { timestamps: Float64Array.from(frames.flatMap((frame) => frame.timestamps)), first, bytes: frames.map((frame) => frame.frameBytes) };
+}
+
+/** The frame table of frames [from, to): ends from the run's start, first records as batch indices. */
+function tableOf(frames: Frames, from: number, to: number): FrameTable {
+  const table = new FrameTable();
+  let end = 0;
+  for (let frame = from; frame < to; frame++) {
+    end += frames.bytes[frame] as number;
+    table.push(frames.first[frame] as number, end);
+  }
+  return table;
+}
+
+function recordsBefore(frames: Frames, frame: number): number {
+  return frame < frames.first.length ? (frames.first[frame] as number) : frames.timestamps.length;
+}
+
+it('accounts for runs of batch frames exactly as record by record: sizes, timestamps, sparse offset and time entries across index intervals', () => {
   fc.assert(
     fc.property(
-      fc.array(recordArbitrary, { minLength: 0, maxLength: 120 }),
-      // Where the records are cut into runs (each cut a position into the records).
-      fc.array(fc.nat(120), { maxLength: 6 }),
-      // Intervals smaller than a frame (every record indexed), about a frame, spanning several, and
-      // whole numbers of the smallest frame (a record lands exactly on the interval's end).
-      fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 300, max: 8192 }), fc.integer({ min: 1, max: 12 }).map((frames) => frames * RECORD_FRAME_BYTES_MIN)),
+      fc.array(frameArbitrary, { minLength: 0, maxLength: 60 }),
+      // Where the frames are cut into runs (each cut a position into the frames).
+      fc.array(fc.nat(60), { maxLength: 6 }),
+      // Intervals smaller than a frame (every frame indexed), about a frame, spanning several, and
+      // whole numbers of the smallest frame (a frame lands exactly on the interval's end).
+      fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 300, max: 8192 }), fc.integer({ min: 1, max: 12 }).map((frames) => frames * BATCH_FRAME_BYTES_MIN)),
       // A full index stops taking offset entries: start some runs a few entries short of it.
       fc.option(fc.nat(4), { nil: null }),
-      (records, cuts, intervalBytes, entriesLeft) => {
-        const timestamps = Float64Array.from(records, (record) => record.timestamp);
-        const frameBytes = Float64Array.from(records, (record) => record.frameBytes);
+      (generated, cuts, intervalBytes, entriesLeft) => {
+        const frames = framesOf(generated);
         const byRecord = segmentInMemory();
         const byRun = segmentInMemory();
         if (entriesLeft !== null) {
           nearlyFullIndex(byRecord, entriesLeft);
           nearlyFullIndex(byRun, entriesLeft);
         }
+        // Record by record, as recovery observes them: each with its frame's position and end.
         let position = HEADER_BYTES;
-        for (let record = 0; record < records.length; record++) {
-          const end = position + (frameBytes[record] as number);
-          byRecord.observe(timestamps[record] as number, position, end, intervalBytes);
+        for (let frame = 0; frame < generated.length; frame++) {
+          const end = position + (frames.bytes[frame] as number);
+          for (let record = recordsBefore(frames, frame); record < recordsBefore(frames, frame + 1); record++) byRecord.observe(frames.timestamps[record] as number, position, end, intervalBytes);
           position = end;
         }
-        const bounds = [...new Set([0, ...cuts.map((cut) => Math.min(cut, records.length)), records.length])].sort((a, b) => a - b);
-        for (let run = 0; run + 1 < bounds.length; run++) byRun.observeRun(timestamps, frameBytes, bounds[run] as number, bounds[run + 1] as number, intervalBytes);
+        const bounds = [...new Set([0, ...cuts.map((cut) => Math.min(cut, generated.length)), generated.length])].sort((a, b) => a - b);
+        for (let run = 0; run + 1 < bounds.length; run++) {
+          const from = bounds[run] as number;
+          const to = bounds[run + 1] as number;
+          byRun.observeRun(frames.timestamps, recordsBefore(frames, from), recordsBefore(frames, to), tableOf(frames, from, to), intervalBytes);
+        }
         // An empty run changes nothing.
-        byRun.observeRun(timestamps, frameBytes, records.length, records.length, intervalBytes);
+        byRun.observeRun(frames.timestamps, frames.timestamps.length, frames.timestamps.length, new FrameTable(), intervalBytes);
         expect(accountingOf(byRun)).toEqual(accountingOf(byRecord));
       },
     ),
@@ -105,18 +142,24 @@ it('accounts for runs of records exactly as record by record: sizes, timestamps,
   );
 });
 
-it('takes a batch of small records into the index at every interval it crosses, and the first record of a new segment as its first timestamp', () => {
+it('indexes a batch of small records at the first frame past every interval it crosses, and takes the first record of a new segment as its first timestamp', () => {
   const segment = segmentInMemory();
   const count = 1000;
   const timestamps = Float64Array.from({ length: count }, (_, record) => 1_000 + (record % 7));
-  const frameBytes = new Float64Array(count).fill(138);
-  segment.observeRun(timestamps, frameBytes, 0, count, 4096);
+  // Frames of 39 records of 104 bytes (4,088 bytes with their overhead), as 100-byte values make them.
+  const table = new FrameTable();
+  let end = 0;
+  for (let first = 0; first < count; first += 39) {
+    end += Math.min(39, count - first) * 104 + 32;
+    table.push(first, end);
+  }
+  segment.observeRun(timestamps, 0, count, table, 4096);
   expect(segment.records).toBe(count);
-  expect(segment.size).toBe(HEADER_BYTES + count * 138);
+  expect(segment.size).toBe(HEADER_BYTES + end);
   expect(segment.firstTimestamp).toBe(1_000);
   expect([segment.minTimestamp, segment.maxTimestamp, segment.maxTimestampRelative]).toEqual([1_000, 1_006, 6]);
-  // One entry per 4,096 bytes past the header's implied one: at records 30, 60, ... (30 × 138 = 4,140).
-  expect(segment.index.offsetRelative).toHaveLength(Math.floor((count - 1) / 30));
-  expect(segment.index.offsetRelative[0]).toBe(30);
-  expect(segment.index.offsetPosition[0]).toBe(HEADER_BYTES + 30 * 138);
+  // The header's frame is implied; 4,088-byte frames pass the 4,096-byte interval every other frame: frames 2, 4, 6, …
+  expect(segment.index.offsetRelative[0]).toBe(2 * 39);
+  expect(segment.index.offsetPosition[0]).toBe(HEADER_BYTES + 2 * 4088);
+  expect(segment.index.offsetRelative).toHaveLength(Math.floor((table.count - 1) / 2));
 });

@@ -3,7 +3,7 @@ import {
 } from '@keel/core';
 import { randomBytes } from 'node:crypto';
 
-import { RECORD_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '../format.js';
+import { BATCH_FRAME_BYTES_MAX, SEGMENT_BYTES_MAX, type SegmentPaths } from '../format.js';
 import {
   COPY_ID_BYTES, SEGMENT_FILE_KINDS, encodeOffloadEvent, type CopiedFile, type CopiedFiles, type CopyFinishedEvent, type SegmentFileKind,
 } from './offload-event.js';
@@ -18,7 +18,7 @@ export const UPLOAD_BACKOFF_BASE_MS_DEFAULT = 1_000;
 export const UPLOAD_BACKOFF_MAX_MS_DEFAULT = 60_000;
 
 // A sealed segment (up to SEGMENT_BYTES_MAX plus the record that passed it) is one object.
-if (SEGMENT_BYTES_MAX + RECORD_FRAME_BYTES_MAX > REMOTE_OBJECT_BYTES_MAX) throw new Error('a segment does not fit one remote object');
+if (SEGMENT_BYTES_MAX + BATCH_FRAME_BYTES_MAX > REMOTE_OBJECT_BYTES_MAX) throw new Error('a segment does not fit one remote object');
 
 /** A segment that will never be written again, and where its files are. */
 export interface SealedSegment {
