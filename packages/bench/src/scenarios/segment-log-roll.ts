@@ -7,7 +7,7 @@ import type { BenchSystem, Scenario } from '../types.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
-/** 1,000 framed 100-byte records are 138 KB: a segment of 1 MiB rolls about every 7.6 batches. */
+/** 1,000 framed 100-byte records are about 105 KB: a segment of 1 MiB rolls about every 10 batches. */
 const SEGMENT_BYTES = 1024 * 1024;
 const MICROSECONDS_PER_NANOSECOND = 1e-3;
 

@@ -17,7 +17,7 @@ const SYSTEM_LOG_NO_SYNC = 'keel segment-log, fdatasync a no-op';
 const SYSTEM_JOURNAL_NO_SYNC = 'keel journal, fdatasync a no-op';
 const SYSTEM_LOG_SMALL_SEGMENTS = 'keel segment-log, 1 MiB segments';
 const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fdatasync a no-op';
-/** Small enough that a round of 40 batches of 138 KB rolls about five times: what a roll costs an append shows. */
+/** Small enough that a round of 40 batches of about 105 KB rolls about four times: what a roll costs an append shows. */
 const SMALL_SEGMENT_BYTES = 1024 * 1024;
 const SYSTEM_RAW_FS_FRAMED = "node:fs, segment-log's bytes";
 const SYSTEM_JOURNAL_FRAMED = "keel journal, segment-log's bytes";
@@ -88,7 +88,7 @@ const appendBatch: Scenario = {
       for (const batch of journalBatches) await journal.syncThrough(journal.appendBatch(batch));
     };
     const appendJournal = journalAppender(batches);
-    const frameBytes = await segmentLogFrameBytes(context, payloads[0] as Uint8Array);
+    const recordBytes = await segmentLogRecordBytes(context, records);
     // The batches again with every payload `bytes` long (as many distinct payloads as the others have).
     const sized = (bytes: number): Uint8Array[][] => {
       const sizedPayloads = makePayloads(BATCH_RECORDS, bytes);
@@ -101,7 +101,7 @@ const appendBatch: Scenario = {
       // The same payloads as whole records of the journal (journal-append-batch), in the same run.
       keelJournal(join(context.directory, 'journal.log'), appendJournal),
       keelLog(join(context.directory, 'segment-log-nosync'), appendLog, { name: SYSTEM_LOG_NO_SYNC, io: noSyncIo }),
-      // Rolls on the append path: the same appends into segments that fill every ~7.6 batches.
+      // Rolls on the append path: the same appends into segments that fill every ~10 batches.
       keelLog(join(context.directory, 'segment-log-small'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS, segmentBytes: SMALL_SEGMENT_BYTES }),
       keelLog(join(context.directory, 'segment-log-small-nosync'), appendLog, { name: SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC, io: noSyncIo, segmentBytes: SMALL_SEGMENT_BYTES }),
       keelJournal(join(context.directory, 'journal-nosync.log'), appendJournal, { name: SYSTEM_JOURNAL_NO_SYNC, io: noSyncIo }),
@@ -109,8 +109,8 @@ const appendBatch: Scenario = {
       // The disk's part of the pace: node:fs writing as many bytes per record as segment-log's frames,
       // and the journal framing records of that size (its payload is the frame less its own 12
       // bytes): keel's leanest write path carrying segment-log's bytes, without its fields.
-      rawFsBatchAppender(context.directory, sized(frameBytes), { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
-      keelJournal(join(context.directory, 'journal-framed.log'), journalAppender(sized(frameBytes - FRAME_OVERHEAD_BYTES)), { name: SYSTEM_JOURNAL_FRAMED }),
+      rawFsBatchAppender(context.directory, sized(recordBytes), { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
+      keelJournal(join(context.directory, 'journal-framed.log'), journalAppender(sized(recordBytes - FRAME_OVERHEAD_BYTES)), { name: SYSTEM_JOURNAL_FRAMED }),
       lmdbBatchAppender(context.directory, batches),
       levelBatchAppender(context.directory, batches),
       sqliteBatchAppender(context.directory, batches),
@@ -119,18 +119,19 @@ const appendBatch: Scenario = {
 };
 
 /**
- * The bytes one segment-log frame of `payload` takes, measured on a scratch log rather
- * than computed, so the figure follows the format.
+ * The bytes segment-log takes per record of one of the batches (its batch frames' share
+ * included), rounded to a whole byte: measured on a scratch log rather than computed, so
+ * the figure follows the format.
  */
-async function segmentLogFrameBytes(context: ScenarioContext, payload: Uint8Array): Promise<number> {
+async function segmentLogRecordBytes(context: ScenarioContext, records: Parameters<SegmentLog['appendBatch']>[0]): Promise<number> {
   const { SegmentLog } = await loadBackend('segment-log');
   const directory = join(context.directory, 'segment-log-frame-size');
   const log = await SegmentLog.open(directory, { durability: EXPLICIT });
   const before = log.stats().bytes;
-  log.append({ value: payload });
-  const frameBytes = log.stats().bytes - before;
+  log.appendBatch(records);
+  const bytes = log.stats().bytes - before;
   await log.close();
-  return frameBytes;
+  return Math.round(bytes / records.length);
 }
 
 const readSequential: Scenario = {
