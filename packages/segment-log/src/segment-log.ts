@@ -36,7 +36,7 @@ import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
 
 export interface ReadOptions {
-  /** Stop before a record that would take the frames returned past this many bytes (the first record is always returned). Default 1 MiB. */
+  /** Stop before a record that would take the records returned past this many bytes, as they lie in their batch frames (the first record is always returned). Default 1 MiB. */
   maxBytes?: number;
   /** Default: no limit beyond maxBytes. */
   maxRecords?: number;
