@@ -2,13 +2,17 @@ import { InterceptedIo, ioError, type IoMutation } from '@keel/core';
 import { FaultFs, makePayload, payloadId, type CrashPlan } from '@keel/conformance';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 
 const DIR = '/store';
 const RECORDS = 40;
 const durability = { mode: 'explicit' } as const;
-/** The header plus four records of 12 + 26 + 64 bytes: four records per segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 64);
+/**
+ * The header plus one batch frame of four records (timestamp delta, key length, value
+ * length, the 64-byte value, header count): the appendBatch below puts four records in each
+ * segment, as the fifth would pass segmentBytes and rolls to a new segment and frame.
+ */
+const SEGMENT_BYTES = HEADER_BYTES + BATCH_OVERHEAD_BYTES + 4 * (1 + 1 + 1 + 64 + 1);
 const FIRST_START = 8;
 const SECOND_BEFORE = 29;
 const SECOND_START = 28;
