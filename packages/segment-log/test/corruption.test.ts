@@ -2,13 +2,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
 import { bytes, filesEndingWith, flipByte, tempDir } from './helpers.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 
 const OPTIONS: SegmentLogOptions = { segmentBytes: 4000, indexIntervalBytes: 200 };
-const FRAME_BYTES = 12 + 26 + 30;
+// Each append() call below gets a batch frame of its own: the frame's overhead, then one
+// record of timestamp delta, key length, value length, the 30-byte value and header count.
+const FRAME_BYTES = BATCH_OVERHEAD_BYTES + 1 + 1 + 1 + 30 + 1;
 
 async function filled(dir: string, count: number): Promise<void> {
   await using log = await SegmentLog.open(dir, OPTIONS);
+  // One append() call per record, so one frame per record.
   for (let index = 0; index < count; index++) log.append({ value: bytes('v'.repeat(30)), timestamp: index });
   await log.sync();
 }
@@ -44,7 +47,7 @@ describe('corruption', () => {
     const dir = tempDir();
     await filled(dir, 200);
     const sealed = filesEndingWith(dir, '.log')[1]!;
-    // The second record: far from the tail that open checks cheaply.
+    // The second record's frame: far from the tail that open checks cheaply.
     const frameAt = HEADER_BYTES + FRAME_BYTES;
     flipByte(sealed, frameAt + 30);
     await using log = await SegmentLog.open(dir, OPTIONS);

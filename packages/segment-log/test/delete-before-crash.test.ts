@@ -2,13 +2,18 @@ import { InterceptedIo, ioError, type IoMutation } from '@keel/core';
 import { FaultFs, makePayload, payloadId, type CrashPlan } from '@keel/conformance';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 
 const DIR = '/store';
 const RECORDS = 40;
 const durability = { mode: 'explicit' } as const;
-/** The header plus four records of 12 + 26 + 64 bytes: four records per segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 64);
+/**
+ * The header plus four batch frames of one record each (the frame's overhead, then
+ * timestamp delta, key length, value length, the 64-byte value and header count): records
+ * appended one per append() call (appendRecords) fill each segment with four, each frame
+ * indexed (indexIntervalBytes 64).
+ */
+const SEGMENT_BYTES = HEADER_BYTES + 4 * (BATCH_OVERHEAD_BYTES + 1 + 1 + 1 + 64 + 1);
 const FIRST_START = 8;
 const SECOND_BEFORE = 29;
 const SECOND_START = 28;
@@ -37,6 +42,11 @@ const PLANS: readonly Plan[] = [
 /** Each subset plan runs with this many seeds: different subsets of the unlinks and the rename survive. */
 const SUBSET_SEEDS = 6;
 
+/** Appends the RECORDS records, each in its own append() call and so its own batch frame. */
+function appendRecords(log: SegmentLog): void {
+  for (let index = 0; index < RECORDS; index++) log.append({ value: makePayload(index, 64) });
+}
+
 function open(io: FaultFs): Promise<SegmentLog> {
   return SegmentLog.open(DIR, { io, durability, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
 }
@@ -50,7 +60,7 @@ async function deleteWithCrash(crashAt: number | null): Promise<FaultFs> {
   const fs = new FaultFs();
   fs.mkdir(DIR);
   const log = await open(fs);
-  log.appendBatch(Array.from({ length: RECORDS }, (_, index) => ({ value: makePayload(index, 64) })));
+  appendRecords(log);
   log.syncSync();
   expect(await log.deleteBefore(FIRST_START)).toBe(2);
   if (crashAt !== null) fs.crashAtMutation(crashAt);
@@ -115,7 +125,7 @@ describe('deleteBefore and the log-start checkpoint', () => {
     const fs = new FaultFs();
     fs.mkdir(DIR);
     const log = await open(fs);
-    log.appendBatch(Array.from({ length: RECORDS }, (_, index) => ({ value: makePayload(index, 64) })));
+    appendRecords(log);
     log.syncSync();
     // The next prepared file is made by background work after the sync; a retention pass (no limits) runs after it.
     expect(await log.enforceRetention()).toBe(0);
@@ -160,7 +170,7 @@ describe('deleteBefore and the log-start checkpoint', () => {
     fs.mkdir(DIR);
     const io = new FailingDirectorySync(fs);
     const log = await SegmentLog.open(DIR, { io, durability, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
-    log.appendBatch(Array.from({ length: RECORDS }, (_, index) => ({ value: makePayload(index, 64) })));
+    appendRecords(log);
     log.syncSync();
     expect(await log.deleteBefore(FIRST_START)).toBe(2);
     io.failing = true;

@@ -2,6 +2,7 @@ import { nativeIo } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { SEALED_FILES_OPEN_MAX } from '../src/file-cache.js';
+import { SEGMENT_BYTES_MIN } from '../src/format.js';
 import { bytes, faultyIo, newFaults, tempDir } from './helpers.js';
 
 describe('file descriptors', () => {
@@ -9,8 +10,9 @@ describe('file descriptors', () => {
     const dir = tempDir();
     const count = SEALED_FILES_OPEN_MAX + 30;
     const faults = newFaults();
-    // One record per segment.
-    const options = { segmentBytes: 100, io: faultyIo(nativeIo, faults) };
+    // One record per segment: the smallest segment holds the header and one frame of the
+    // smallest record, so each record after a segment's first would pass it and rolls.
+    const options = { segmentBytes: SEGMENT_BYTES_MIN, io: faultyIo(nativeIo, faults) };
     {
       await using log = await SegmentLog.open(dir, options);
       log.appendBatch(Array.from({ length: count }, (_, index) => ({ value: bytes(`r${index}`), timestamp: index })));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 import { SegmentLog, type AppendRecord, type RecordBatch } from '../src/index.js';
 import { bytes, filesEndingWith, flipByte, tempDir } from './helpers.js';
 
@@ -87,13 +87,16 @@ describe('scan', () => {
 
   it('refuses a damaged frame with KEEL_CORRUPT naming the file and byte', async () => {
     const dir = tempDir();
-    // Index entries every 100 bytes: open checks only the records after the last one.
+    // Index entries every 100 bytes: open checks only the frames after the last one.
     const log = await SegmentLog.open(dir, { segmentBytes: 2000, indexIntervalBytes: 100 });
-    log.appendBatch(Array.from({ length: 100 }, (_, index) => ({ value: bytes(String(index).padStart(50, '0')), timestamp: index })));
+    // One append() call per record, so one batch frame per record.
+    for (let index = 0; index < 100; index++) log.append({ value: bytes(String(index).padStart(50, '0')), timestamp: index });
     await log.close();
     const damaged = filesEndingWith(dir, '.log')[1]!;
-    // Each frame is 12 + 26 + 50 = 88 bytes: damage the third record of the second segment.
-    flipByte(damaged, HEADER_BYTES + 2 * 88 + 40);
+    // Each frame is its overhead plus one record of timestamp delta, key length, value
+    // length, the 50-byte value and header count: damage the third frame of the second segment.
+    const frameBytes = BATCH_OVERHEAD_BYTES + 1 + 1 + 1 + 50 + 1;
+    flipByte(damaged, HEADER_BYTES + 2 * frameBytes + 40);
     await using reopened = await SegmentLog.open(dir);
     let caught: { code?: string; path?: string; offset?: number } = {};
     try {
@@ -101,7 +104,7 @@ describe('scan', () => {
     } catch (error) {
       caught = error as typeof caught;
     }
-    expect(caught).toMatchObject({ code: 'KEEL_CORRUPT', path: damaged, offset: HEADER_BYTES + 2 * 88 });
+    expect(caught).toMatchObject({ code: 'KEEL_CORRUPT', path: damaged, offset: HEADER_BYTES + 2 * frameBytes });
   });
 
   it('ends quietly on close, stops on abort, and reports segments deleted under it', async () => {

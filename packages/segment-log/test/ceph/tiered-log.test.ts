@@ -40,8 +40,9 @@ it('offloads segments in parts, reads every record back here and from another pr
     segmentBytes: 6 * MIB,
     tiered: { remote: store, prefix, localRetention: { bytes: 0 } },
   });
-  // About 7 MiB of records: a sealed segment of 6 MiB, put in two parts.
-  await appendSynced(log, 50, 700);
+  // About 7 MiB of records (about 164 bytes each in their batch frames): a sealed segment
+  // of 6 MiB, put in two parts.
+  await appendSynced(log, 64, 700);
   await log.offloaded();
   await log.enforceRetention();
   expect(log.stats().tiered).toMatchObject({ remoteSegments: 1, failedTries: 0 });

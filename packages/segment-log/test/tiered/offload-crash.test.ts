@@ -7,6 +7,7 @@
 import { FaultFs, makePayload, payloadId, type CrashPlan } from '@keel/conformance';
 import { describe, expect, it } from 'vitest';
 
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../../src/format.js';
 import { SegmentLog } from '../../src/index.js';
 import { OffloadJournal } from '../../src/tiered/offload-journal.js';
 import { copyObjectKinds, remoteKey } from '../../src/tiered/remote-keys.js';
@@ -16,8 +17,13 @@ const DIR = '/store';
 const PREFIX = 'log/';
 const BATCHES = 6;
 const BATCH_RECORDS = 6;
-/** Header (24) plus four records of 12 + 26 + 64 bytes: four records per segment. */
-const SEGMENT_BYTES = 24 + 4 * (12 + 26 + 64);
+/**
+ * The header plus three batch frames of one record each (the frame's overhead, then
+ * timestamp delta, key length, value length, the 64-byte value and header count): the
+ * workload appends each record in its own append() call, so three records per segment,
+ * twelve segments, and each batch of six spans two.
+ */
+const SEGMENT_BYTES = HEADER_BYTES + 3 * (BATCH_OVERHEAD_BYTES + 1 + 1 + 1 + 64 + 1);
 const PLANS: readonly Omit<CrashPlan, 'seed'>[] = [
   { data: { mode: 'keep-all' }, entries: 'keep-all' },
   { data: { mode: 'lose-all' }, entries: 'lose-all' },
@@ -74,7 +80,8 @@ async function workload(remote: MemoryRemoteStore, crash: { localMutation?: numb
   try {
     for (let batch = 0; batch < BATCHES; batch++) {
       const first = batch * BATCH_RECORDS;
-      log.appendBatch(Array.from({ length: BATCH_RECORDS }, (_, index) => ({ value: makePayload(first + index, 64) })));
+      // One frame per record, so a batch's records fall into segments as SEGMENT_BYTES says.
+      for (let index = 0; index < BATCH_RECORDS; index++) log.append({ value: makePayload(first + index, 64) });
       await step(log.sync());
       acknowledged = first + BATCH_RECORDS;
       await step(log.offloaded());
