@@ -10,10 +10,15 @@ import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, segmentPaths } from '../src/format.js';
 import { expectReopened, preparedLogOn, record } from './support/id-records.js';
+import { idFrameBytes } from './support/v3-tests-1.js';
 
 const DIR = '/store';
-/** Records of 8-byte ids (12 + 26 + 8 bytes framed): six fit a segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 6 * (12 + 26 + 8);
+/**
+ * Segment 0 holds six records in three frames, one per append: the three synced ones, the
+ * fourth, and the first two of the batch that rolls (its third would join their frame and
+ * pass segmentBytes).
+ */
+const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1) + idFrameBytes(2);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
 
 /** From `hold()` on, every datasync of segment 0 waits (each on a gate of its own) until `release()` or `fail()`. */
@@ -90,7 +95,7 @@ async function rolledDuringCommonFlush(rolled: number): Promise<{ log: SegmentLo
   const first = log.sync();
   await turnsUntil(() => io.waiting === 1);
   log.appendBatch(Array.from({ length: 2 + rolled }, (_, index) => record(4 + index)));
-  expect(log.segments().length).toBe(2);
+  expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 6]);
   expect(io.waiting).toBe(2);
   const second = log.sync();
   // Observed from the start: a test that fails them awaits them only later.

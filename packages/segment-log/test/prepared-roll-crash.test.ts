@@ -5,11 +5,15 @@ import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES } from '../src/format.js';
 import { expectReopened, record } from './support/id-records.js';
+import { idFrameBytes } from './support/v3-tests-1.js';
 
 const DIR = '/store';
-/** Records of 8-byte ids (12 + 26 + 8 bytes framed): three fit a segment, so rolls come often. */
-const RECORD_FRAME_BYTES = 12 + 26 + 8;
-const SEGMENT_BYTES = HEADER_BYTES + 3 * RECORD_FRAME_BYTES;
+/**
+ * Records of 8-byte ids: three of one append (one frame) fill a segment, so rolls come
+ * often: inside an append of four or more, and at any append to a segment that holds a
+ * record already.
+ */
+const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3);
 
 type Step =
   | { kind: 'append'; count: number }

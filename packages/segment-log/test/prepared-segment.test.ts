@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { InterceptedIo, nativeIo, type IoMutation } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES, PREPARED_SEGMENT_NAME, segmentName } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES, PREPARED_SEGMENT_NAME, segmentName } from '../src/format.js';
 import { preparedFrame } from '../src/prepared-segment.js';
 import { headerFrame } from '../src/segment-files.js';
 import { bytes, codeOf, tempDir } from './helpers.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
-/** The header and four records of 100-byte values (12 + 26 + 100 bytes framed). */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 100);
+/** A record of a 100-byte value appended on its own: a frame of its own, the value taking 104 bytes in it. */
+const RECORD_FRAME_BYTES = BATCH_OVERHEAD_BYTES + 104;
+/** The header and four records appended one by one; one append's frame holds four of them too (a fifth passes it by 104 - 32 bytes). */
+const SEGMENT_BYTES = HEADER_BYTES + 4 * RECORD_FRAME_BYTES;
 
 /**
  * Counts the files an Io creates and its directory syncs, and can hold every directory
@@ -75,11 +77,10 @@ function snapshot(dir: string): Map<string, string> {
   return new Map(readdirSync(dir).map((name) => [name, statSync(join(dir, name)).isDirectory() ? 'directory' : readFileSync(join(dir, name)).toString('base64')]));
 }
 
-/** A closed log of two segments (8 records) whose second one is the active one. */
+/** A closed log of two segments (8 records, each appended on its own: a frame of its own) whose second one is the active one. */
 async function twoSegments(dir: string): Promise<void> {
   const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
-  log.appendBatch(values(0, 4));
-  log.appendBatch(values(4, 4));
+  for (const record of values(0, 8)) log.append(record);
   await log.sync();
   expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
   await log.close();
@@ -228,7 +229,7 @@ describe('open and the prepared file', () => {
     await using log = await SegmentLog.open(dir, { durability: EXPLICIT });
     expect(log.nextOffset).toBe(7);
     expect(log.recovery.actions.map((action) => action.kind)).toEqual(['saved-tail', 'truncated-tail', 'completed-switch']);
-    const lastRecord = whole.length - (12 + 26 + 100);
+    const lastRecord = whole.length - RECORD_FRAME_BYTES;
     expect(readFileSync(join(dir, `${PREPARED_SEGMENT_NAME}.torn-${lastRecord}`))).toEqual(whole.subarray(lastRecord, whole.length - 50));
     expect(existsSync(join(dir, logName(4)))).toBe(true);
   });
@@ -261,8 +262,8 @@ describe('open and the prepared file', () => {
     rmSync(join(dir, 'clean-shutdown'));
     const path = join(dir, logName(4));
     const log = readFileSync(path);
-    // A byte inside the second record of the active segment: valid records follow it.
-    const at = HEADER_BYTES + 138 + 60;
+    // A byte inside the second record's frame of the active segment: valid frames follow it.
+    const at = HEADER_BYTES + RECORD_FRAME_BYTES + 60;
     log.writeUInt8(log.readUInt8(at) ^ 0x01, at);
     writeFileSync(path, log);
     renameSync(path, join(dir, PREPARED_SEGMENT_NAME));

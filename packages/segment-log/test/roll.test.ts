@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 import { SegmentLog } from '../src/index.js';
 import { bytes, tempDir } from './helpers.js';
 
@@ -40,11 +41,16 @@ describe('rolling', () => {
 
   it('reports segment timestamps, including minimums learned after reopen', async () => {
     const dir = tempDir();
+    // A 30-byte value takes 34 bytes in a frame (timestamp delta, key length, value length
+    // and header count of one byte each): two records and their frame fill a segment, so
+    // the six records land in pairs and a segment's first record is not its smallest.
+    const segmentBytes = HEADER_BYTES + BATCH_OVERHEAD_BYTES + 2 * 34;
     {
-      await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
+      await using log = await SegmentLog.open(dir, { segmentBytes });
       log.appendBatch([50, 20, 70, 10, 90, 30].map((timestamp) => ({ value: bytes('x'.repeat(30)), timestamp })));
     }
-    await using log = await SegmentLog.open(dir, { segmentBytes: 200 });
+    await using log = await SegmentLog.open(dir, { segmentBytes });
+    expect(log.segments().map((segment) => segment.records)).toEqual([2, 2, 2]);
     const segments = log.segments();
     expect(segments.map((segment) => [segment.minTimestamp, segment.maxTimestamp])).toEqual([
       [20, 50],

@@ -8,10 +8,15 @@ import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, SEALED_CHECKPOINT_FILE_NAME, segmentPaths } from '../src/format.js';
 import { record, threeSyncedThenPrepared } from './support/id-records.js';
+import { idFrameBytes } from './support/v3-tests-1.js';
 
 const DIR = '/store';
-/** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + 8);
+/**
+ * Segment 0 holds the frame of the three synced records and a frame of one more: the
+ * batch of two that follows rolls after its first record (its second would join that
+ * frame and pass segmentBytes).
+ */
+const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
 const CHECKPOINT = `${DIR}/${SEALED_CHECKPOINT_FILE_NAME}`;
 

@@ -4,16 +4,19 @@
 // take it for a torn tail and cut the acknowledged records of the next segment with it.
 // A tail the crash tore before anything after it was acknowledged still recovers.
 import { FaultFs } from '@keel/conformance';
-import { InterceptedIo, isKeelError, type IoMutation } from '@keel/core';
+import { FRAME_TRAILER_BYTES, InterceptedIo, isKeelError, type IoMutation } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, segmentPaths } from '../src/format.js';
 import { expectReopened, preparedLogOn, record } from './support/id-records.js';
+import { ID_RECORD_BYTES, idFrameBytes, idRecordAt } from './support/v3-tests-1.js';
 
 const DIR = '/store';
-/** Records of 8-byte ids (12 + 26 + 8 bytes framed): four fit a segment. */
-const RECORD_FRAME_BYTES = 12 + 26 + 8;
-const SEGMENT_BYTES = HEADER_BYTES + 4 * RECORD_FRAME_BYTES;
+/**
+ * Segment 0 holds two frames: the three synced records, then one more. A batch after them
+ * rolls after its first record (its second would join that frame and pass segmentBytes).
+ */
+const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
 const INDEX_FILE = /\.(index|timeindex)$/;
 
@@ -106,22 +109,27 @@ async function expectRefusedUntouched(fs: FaultFs, damagedOffset: number): Promi
   expect(fs.files()).toEqual(before);
 }
 
-/** Where record `n` of segment 0 starts. */
-const recordAt = (n: number): number => HEADER_BYTES + n * RECORD_FRAME_BYTES;
+/** Where record `n` of segment 0 starts on `fs`: record 1 is inside the frame of the three synced first, record 3 is the last frame's one. */
+const recordAt = (fs: FaultFs, n: number): number => idRecordAt(fs.files().get(SEGMENT_0) as Uint8Array, n);
 
 describe('a power cut after a rolling batch was acknowledged, before the roll’s after-ack work was durable', () => {
   it('then a bit flip in a record of the sealed segment synced before the roll: open refuses it and changes nothing', async () => {
     const { fs } = await rollingBatch(true);
     const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
-    flipBit(crashed, SEGMENT_0, recordAt(1) + 20);
-    await expectRefusedUntouched(crashed, recordAt(1) + 20);
+    // A byte of record 1's value: the frame of records 0 to 2 no longer checks.
+    const damaged = recordAt(crashed, 1) + 5;
+    flipBit(crashed, SEGMENT_0, damaged);
+    await expectRefusedUntouched(crashed, damaged);
   });
 
   it('then a bit flip in the sealed segment’s last record, written by the batch that rolled: open refuses it and changes nothing', async () => {
     const { fs } = await rollingBatch(true);
     const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
-    flipBit(crashed, SEGMENT_0, recordAt(3) + 30);
-    await expectRefusedUntouched(crashed, recordAt(3) + 30);
+    // Record 3 is the last frame's only record: it ends where that frame's CRC, the segment's last bytes, starts.
+    expect(recordAt(crashed, 3) + ID_RECORD_BYTES).toBe(SEGMENT_BYTES - FRAME_TRAILER_BYTES);
+    const damaged = recordAt(crashed, 3) + 8;
+    flipBit(crashed, SEGMENT_0, damaged);
+    await expectRefusedUntouched(crashed, damaged);
   });
 
   it('and no damage: every acknowledged record is there', async () => {
@@ -134,9 +142,10 @@ describe('a power cut after a rolling batch was acknowledged, before the roll’
 
 describe('a power cut after a batch that rolled past a segment already durable was acknowledged, before the roll’s after-ack work was durable', () => {
   it('then a bit flip in any record of the sealed segment: open refuses it and changes nothing', async () => {
-    for (const damaged of [recordAt(1) + 20, recordAt(3) + 30]) {
+    for (const [record, byte] of [[1, 5], [3, 8]] as const) {
       const { fs } = await batchRollingPastDurableSegment();
       const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
+      const damaged = recordAt(crashed, record) + byte;
       flipBit(crashed, SEGMENT_0, damaged);
       await expectRefusedUntouched(crashed, damaged);
     }
@@ -156,9 +165,10 @@ describe('a power cut before a rolling batch was acknowledged', () => {
     const { fs, acknowledged } = await rollingBatch(false);
     // Everything unsynced kept, then the last record of segment 0 torn: what a kernel that wrote the later file back first leaves.
     const crashed = fs.crash({ seed: 1, data: { mode: 'keep-all' }, entries: 'keep-all' }).fs;
+    const tornAt = recordAt(crashed, 3) + 6;
     const file = crashed.open(SEGMENT_0, { write: true });
     try {
-      file.setLengthSync(recordAt(3) + 17);
+      file.setLengthSync(tornAt);
       file.datasyncSync();
     } finally {
       file.closeSync();
