@@ -3,6 +3,7 @@ import { ioError, type Io, type IoFile } from '@keel/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { BATCH_OVERHEAD_BYTES } from '../src/format.js';
 
 const created: string[] = [];
 
@@ -16,6 +17,15 @@ export function tempDir(): string {
 afterEach(() => {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The bytes of a batch frame holding one record of `valueBytes` (below 128) without key or
+ * headers, appended on its own (its timestamp delta 0): the frame's 32, and a byte each for
+ * the delta, the key field, the value length and the header count.
+ */
+export function oneRecordFrameBytes(valueBytes: number): number {
+  return BATCH_OVERHEAD_BYTES + 4 + valueBytes;
+}
 
 export function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);

@@ -6,10 +6,10 @@ import { HEADER_BYTES, LOG_START_FILE_NAME, LOG_START_FORMAT, LOG_START_TEMPORAR
 import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { encodeLogStart } from '../src/log-start.js';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
-import { bytes, codeOf, filesEndingWith, flipByte, tempDir } from './helpers.js';
+import { bytes, codeOf, filesEndingWith, flipByte, tempDir, oneRecordFrameBytes } from './helpers.js';
 
 /** Four 50-byte records per segment. */
-const OPTIONS: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * (12 + 26 + 50), durability: { mode: 'every-write' } };
+const OPTIONS: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * oneRecordFrameBytes(50), durability: { mode: 'every-write' } };
 
 /** A log of 18 records whose start moved to 8 (two segments deleted), closed. */
 async function movedStart(): Promise<string> {

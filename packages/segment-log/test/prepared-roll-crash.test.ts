@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES } from '../src/format.js';
 import { expectReopened, record } from './support/id-records.js';
-import { idFrameBytes } from './support/v3-tests-1.js';
+import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
 /**

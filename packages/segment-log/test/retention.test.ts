@@ -2,10 +2,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeIo, type Io } from '@keel/core';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
-import { bytes, filesEndingWith, tempDir } from './helpers.js';
+import { bytes, filesEndingWith, tempDir, oneRecordFrameBytes } from './helpers.js';
 import { HEADER_BYTES } from '../src/format.js';
 
-const FRAME_BYTES = 12 + 26 + 50;
+/** Records are appended one at a time: a frame each. */
+const FRAME_BYTES = oneRecordFrameBytes(50);
 
 function fill(log: SegmentLog, count: number, timestamp: (index: number) => number = (index) => index): void {
   for (let index = 0; index < count; index++) log.append({ value: bytes('r'.repeat(50)), timestamp: timestamp(index) });

@@ -1,10 +1,14 @@
 import { ROLL_CRASH_PAYLOAD_BYTES, runRollCrashPoints } from '@keel/conformance';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 
-/** The header plus four records of 12 + 26 + 32 bytes: four records per segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * (12 + 26 + ROLL_CRASH_PAYLOAD_BYTES);
+/**
+ * The header plus one batch frame of four records (the frame's 32 bytes, and per record a
+ * byte each for timestamp delta, key field, value length and header count): four records
+ * of one append per segment, fewer from several.
+ */
+const SEGMENT_BYTES = HEADER_BYTES + BATCH_OVERHEAD_BYTES + 4 * (4 + ROLL_CRASH_PAYLOAD_BYTES);
 
 it('rolls and the flushes that make them durable, crashed before every disk operation, and the recovery that cuts the log where it really ends, crashed at every step, lose nothing acknowledged and leave no hole', async () => {
   const summary = await runRollCrashPoints<SegmentLog>({

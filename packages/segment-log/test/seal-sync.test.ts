@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, SEALED_CHECKPOINT_FILE_NAME, segmentPaths } from '../src/format.js';
 import { record, threeSyncedThenPrepared } from './support/id-records.js';
-import { idFrameBytes } from './support/v3-tests-1.js';
+import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
 /**

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, segmentPaths } from '../src/format.js';
 import { expectReopened, preparedLogOn, record } from './support/id-records.js';
-import { ID_RECORD_BYTES, idFrameBytes, idRecordAt } from './support/v3-tests-1.js';
+import { ID_RECORD_BYTES, idFrameBytes, idRecordAt } from './support/id-frames.js';
 
 const DIR = '/store';
 /**

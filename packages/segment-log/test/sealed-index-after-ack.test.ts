@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES } from '../src/format.js';
-import { idFrameBytes } from './support/v3-tests-1.js';
+import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
 /**

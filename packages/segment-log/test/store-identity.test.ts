@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { HEADER_BYTES, LOG_START_FILE_NAME } from '../src/format.js';
 import { IDENTITY, IDENTITY_FILE_NAME } from '../src/store-identity.js';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
-import { bytes, codeOf, filesEndingWith, tempDir } from './helpers.js';
+import { bytes, codeOf, filesEndingWith, tempDir, oneRecordFrameBytes } from './helpers.js';
 
 /** Four 40-byte records per segment. */
-const OPTIONS: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * (12 + 26 + 40), durability: { mode: 'every-write' } };
+const OPTIONS: SegmentLogOptions = { segmentBytes: HEADER_BYTES + 4 * oneRecordFrameBytes(40), durability: { mode: 'every-write' } };
 
 /** A closed log of 14 records (four segments), its start moved to 4 when `moveStart`. */
 async function filledLog(moveStart = false): Promise<string> {

@@ -1,11 +1,11 @@
 import { InterceptedIo, nativeIo, type IoFile } from '@keel/core';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
 import { tempDir } from './helpers.js';
 
-/** Records of 100 bytes (12 + 26 + 100 framed): four fit a segment. */
-const SEGMENT_BYTES = HEADER_BYTES + 4 * 138;
+/** Records of 100 bytes (104 in a batch frame, behind the frame's 32): a segment holds four of one append, fewer from several. */
+const SEGMENT_BYTES = HEADER_BYTES + BATCH_OVERHEAD_BYTES + 4 * 104;
 
 /** nativeIo whose `.log` handles report which started a sync thread, which of those were closed, and where their syncs ran. */
 class SyncThreadCounter extends InterceptedIo {

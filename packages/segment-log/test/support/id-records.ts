@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { PREPARED_SEGMENT_NAME } from '../../src/format.js';
 import type { SegmentLog } from '../../src/index.js';
 
-/** Records whose value is their 8-byte id (12 + 26 + 8 bytes framed), for crash tests that check order and count. */
+/** Records whose value is their 8-byte id (12 bytes each in a batch frame: see id-frames.ts), for crash tests that check order and count. */
 export function record(id: number): { value: Uint8Array } {
   const value = new Uint8Array(8);
   new DataView(value.buffer).setFloat64(0, id, true);
