@@ -259,8 +259,11 @@ export class CompactionCopy {
   #writeFrame(payloadBytes: number): void {
     writeRecordPlace(this.#buffer, 0, this.end, this.generation);
     const frameBytes = sealRecordFrame(this.#buffer, 0, payloadBytes);
-    if (this.#staged + frameBytes > this.#stage.length) this.#writeStaged();
-    if (frameBytes * 2 > this.#stage.length) {
+    const alone = frameBytes * 2 > this.#stage.length;
+    // The staged frames end where this one starts (`#writeStaged` writes them there): a
+    // frame written on its own goes after them, so they are written first.
+    if (alone || this.#staged + frameBytes > this.#stage.length) this.#writeStaged();
+    if (alone) {
       this.#write(this.#buffer, frameBytes, this.end);
       if (!this.#writeNow) [this.#buffer, this.#view] = this.#replacement(this.#buffer);
     } else {

@@ -92,11 +92,16 @@ function maintainer(name: string, task: Task, keys: number, store: () => Promise
       longestTurnCpu = 0;
       longestTurnMainCpu = 0;
       const started = process.hrtime.bigint();
-      await (task === 'checkpoint' ? kv.checkpoint() : task === 'compaction' ? kv.compact() : new Promise((resolve) => setTimeout(resolve, IDLE_ROUND_MS)));
-      loop.disable();
-      const taskMs = Number(process.hrtime.bigint() - started) / NANOSECONDS_PER_MILLISECOND;
-      running = false;
-      await writer;
+      let taskMs = 0;
+      try {
+        await (task === 'checkpoint' ? kv.checkpoint() : task === 'compaction' ? kv.compact() : new Promise((resolve) => setTimeout(resolve, IDLE_ROUND_MS)));
+        taskMs = Number(process.hrtime.bigint() - started) / NANOSECONDS_PER_MILLISECOND;
+      } finally {
+        // A failed task is the error to report: stop the put loop before the harness closes the store under it.
+        loop.disable();
+        running = false;
+        await writer;
+      }
       details = { 'task ms': taskMs, 'longest turn ms': longestTurn, 'most CPU in a turn ms': longestTurnCpu, ...(mainThreadCpu === null ? {} : { 'most main-thread CPU in a turn ms': longestTurnMainCpu }), 'mean delay ms': loop.mean / NANOSECONDS_PER_MILLISECOND, 'puts meanwhile': puts };
       return loop.max / NANOSECONDS_PER_MILLISECOND;
     },
