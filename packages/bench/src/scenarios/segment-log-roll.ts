@@ -64,7 +64,7 @@ export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
   measure: 'reported',
   lowerIsBetter: true,
   targets: [],
-  sizing: (quick) => ({ workPerRound: quick ? 100 : 600, rounds: quick ? 2 : 5, warmupRounds: 1, scaleNote: `${quick ? 100 : 600} batches per round, about ${quick ? 13 : 78} of them rolling` }),
+  sizing: (quick) => ({ workPerRound: quick ? 100 : 600, rounds: quick ? 2 : 5, warmupRounds: 1, scaleNote: `${quick ? 100 : 600} batches per round, about ${quick ? 10 : 60} of them rolling` }),
   async systems(context, sizing) {
     const { directory } = context;
     const batches = sizing.workPerRound;
