@@ -56,18 +56,23 @@ export function encodeBatchRun(target: Uint8Array, view: DataView, batch: Prepar
     const timestamp = timestamps[index] as number;
     const body = bodyBytes[index] as number;
     const delta = timestamp - frameTimestamp;
+    // A record that starts a frame has delta 0: one byte.
     let zigzagged = 0;
+    let deltaBytes = 1;
     let recordStart = -1;
     if (frameStart >= 0 && delta <= ZIGZAG_MAGNITUDE_MAX && delta >= -ZIGZAG_MAGNITUDE_MAX) {
-      zigzagged = zigzag(delta);
-      const fits = position + (zigzagged < 0x80 ? 1 : varintBytes(zigzagged)) + body + FRAME_TRAILER_BYTES - frameStart <= BATCH_FRAME_BYTES_TARGET;
-      if (fits) recordStart = position;
-      else zigzagged = 0;
+      const joined = zigzag(delta);
+      const joinedBytes = varintBytes(joined);
+      if (position + joinedBytes + body + FRAME_TRAILER_BYTES - frameStart <= BATCH_FRAME_BYTES_TARGET) {
+        recordStart = position;
+        zigzagged = joined;
+        deltaBytes = joinedBytes;
+      }
     }
     // A record that does not join the open frame starts one where that frame ends.
     const newFrameAt = recordStart >= 0 ? -1 : frameStart >= 0 ? position + FRAME_TRAILER_BYTES : 0;
     if (newFrameAt >= 0) recordStart = newFrameAt + RECORDS_AT;
-    const recordEnd = recordStart + (zigzagged < 0x80 ? 1 : varintBytes(zigzagged)) + body;
+    const recordEnd = recordStart + deltaBytes + body;
     const runEnd = recordEnd + FRAME_TRAILER_BYTES;
     if (index > from || !limits.segmentEmpty) {
       if (runEnd > limits.roomBytes || timestamp > limits.timestampMax) break;

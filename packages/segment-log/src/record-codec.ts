@@ -102,7 +102,6 @@ function fail(layout: RecordLayout, field: string): number {
  * optimizer to inline it into the read loop (records without headers never come here).
  */
 function measureHeaders(bytes: Uint8Array, position: number, end: number, headerCount: number, layout: RecordLayout): number {
-  if (position < 0) return -1;
   for (let index = 0; index < headerCount; index++) {
     position = readVarint(bytes, position, end, varint).next;
     const nameLength = varint.value;

@@ -49,8 +49,6 @@ export interface PreparedBatch {
    * and a frame of its own): what the writer reserves room by without visiting each record.
    */
   bytesBound: number;
-  /** The largest of `timestamps` (-Infinity for an empty batch). */
-  maxTimestamp: number;
 }
 
 const encoder = new TextEncoder();
@@ -96,10 +94,8 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     bodyBytes: kept?.bodyBytes ?? new Float64Array(count),
     headers: null,
     bytesBound: 0,
-    maxTimestamp: -Infinity,
   };
   let bytes = 0;
-  let maxTimestamp = -Infinity;
   for (let index = 0; index < count; index++) {
     const record = records[index];
     if (record === null || typeof record !== 'object') throw badArgument(`${where(index)} must be an object like { value }, got ${describeType(record)}`);
@@ -128,10 +124,8 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     batch.bodyBytes[index] = body;
     if (prepared !== null) (batch.headers ??= nullColumn(count))[index] = prepared;
     bytes += body;
-    if (resolvedTimestamp > maxTimestamp) maxTimestamp = resolvedTimestamp;
   }
   batch.bytesBound = recordsBytesBound(bytes, count);
-  batch.maxTimestamp = maxTimestamp;
   return batch;
 }
 

@@ -29,11 +29,10 @@ export function writeVarint(target: Uint8Array, at: number, value: number): numb
     return at + 1;
   }
   let rest = value;
-  if (rest >= TWO_POW_31) {
-    while (rest >= TWO_POW_31) {
-      target[at++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
-    }
+  // Past 2^31 the bit operators would cut the value: divide until it is below.
+  while (rest >= TWO_POW_31) {
+    target[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
   }
   while (rest >= 0x80) {
     target[at++] = (rest & 0x7f) | 0x80;

@@ -87,7 +87,6 @@ function writeRun(context: WriterContext, segment: Segment, batch: PreparedBatch
   // Room for the rest of the batch within one write's worth, and always for its next record.
   const target = buffer.reserve(Math.max(Math.min(batch.bytesBound, WRITE_CHUNK_BYTES_MAX), recordsBytesBound(batch.bodyBytes[from] as number, 1)));
   let taken = 0;
-  let bytes = 0;
   try {
     taken = encodeBatchRun(target, buffer.view, batch, from, segment.nextOffset, {
       roomBytes: options.segmentBytes - segment.size,
@@ -96,7 +95,7 @@ function writeRun(context: WriterContext, segment: Segment, batch: PreparedBatch
       writeBytesMax: WRITE_CHUNK_BYTES_MAX,
     }, runFrames);
     if (taken === 0) return 0;
-    bytes = runFrames.end[runFrames.count - 1] as number;
+    const bytes = runFrames.end[runFrames.count - 1] as number;
     if (header === null) segment.log.writeSync(target.subarray(0, bytes), segment.size);
     else segment.log.writevSync([header, target.subarray(0, bytes)], 0);
   } finally {
