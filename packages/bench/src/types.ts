@@ -73,11 +73,6 @@ export interface Scenario {
   readonly targets: readonly Target[];
   /** Count fdatasync/fsync/msync calls per round under strace (full runs only). */
   readonly countSyncs?: boolean;
-  /**
-   * Run the systems in reverse order every other round (A B C, C B A, …), so that none is
-   * always first after a scenario's setup or always right after the same neighbour.
-   */
-  readonly alternateOrder?: boolean;
   sizing(quick: boolean): ScenarioSizing;
   /** Loads what the systems need (a keel backend that is missing rejects, and the scenario is skipped). */
   systems(context: ScenarioContext, sizing: ScenarioSizing): Promise<BenchSystem[]>;

@@ -160,7 +160,6 @@ const appendCost: Scenario = {
   measure: 'reported',
   lowerIsBetter: true,
   targets: [],
-  alternateOrder: true,
   // Many short rounds rather than a few long ones: on a disk shared with other processes a
   // long round of one system can fall entirely into someone else's burst of writes.
   sizing(quick) {

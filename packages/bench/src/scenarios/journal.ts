@@ -93,7 +93,6 @@ function singleScenario(name: string, recordBytes: number, targeted: boolean): S
     description: `one ${recordBytes}-byte record at a time, each durable before the next`,
     unit: 'ops/s',
     measure: 'throughput',
-    alternateOrder: true,
     targets: targeted ? [{ kind: 'ratio-at-least', system: SYSTEM_RAW_FS, factor: 0.8 }] : [],
     // One sync per record by construction; counting it again for 4 KiB records adds nothing.
     countSyncs: targeted,
