@@ -1,4 +1,5 @@
 import { formatNumber } from './report.js';
+import { settleDisk } from './settle-disk.js';
 import { summarize, type Summary } from './statistics.js';
 import type { BenchSystem, Scenario, ScenarioContext, ScenarioSizing, Target } from './types.js';
 
@@ -56,11 +57,10 @@ export function isLowerBetter(scenario: Scenario): boolean {
 /**
  * Sets every system up, runs the warm-up rounds, then the measured rounds interleaved
  * (A B C, C B A, A B C, …) so that a slow patch of the shared machine hits every system
- * alike, and no system always runs right after the same neighbour. A fixed order cost the
- * first system of every round: it followed the last system of the round before, most often
- * a peer whose background work (LevelDB's compactions, SQLite's checkpoints) was still
- * writing. segment-log-append-batch's ratio to the journal, segment-log first, measured
- * 0.81–0.95 over five runs of A B C; the same runs in reverse, 0.84–1.03.
+ * alike and no system always runs right after the same neighbour; each round starts on a
+ * settled disk (see settle-disk.ts). In a fixed order a system always inherited the same
+ * neighbour's leftovers: segment-log-append-batch's ratio to the journal measured
+ * 0.81–0.95 over five runs in A B C order and 0.84–1.03 over five in C B A.
  */
 export async function runScenario(scenario: Scenario, context: ScenarioContext, log: (line: string) => void): Promise<SystemResult[]> {
   const sizing = scenario.sizing(context.quick);
@@ -72,6 +72,7 @@ export async function runScenario(scenario: Scenario, context: ScenarioContext, 
     for (let round = 0; round < sizing.warmupRounds + sizing.rounds; round++) {
       const reversed = round % 2 === 1;
       for (const system of reversed ? [...systems].reverse() : systems) {
+        settleDisk();
         const value = await measureRound(scenario, sizing, system);
         if (round < sizing.warmupRounds) continue;
         values.get(system.name)?.push(value);
