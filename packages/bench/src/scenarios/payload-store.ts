@@ -6,6 +6,7 @@ import { openSqlite } from '../peers/sqlite.js';
 import { makePayloads, RECORD_BYTES_KIBIBYTE, RECORD_BYTES_PAGE, sequenceKey, shuffledIndexes } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { compaction } from './payload-store-compact.js';
+import { PAYLOAD_STORE_APPEND_PAIRED_SCENARIO } from './payload-store-paired.js';
 import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_CLASSIC_LEVEL, SYSTEM_LMDB, SYSTEM_RAW_FS, SYSTEM_SQLITE } from './peer-systems.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
@@ -41,11 +42,11 @@ const append4k: Scenario = {
   description: `appends of 4 KiB payloads, ${APPEND_BATCH_PAYLOADS} per batch (1 MiB), a sync per batch; keel and node:fs each with the fdatasync on the threadpool and on the calling thread`,
   unit: 'MB/s',
   measure: 'throughput',
-  targets: [{ kind: 'ratio-at-least', system: SYSTEM_RAW_FS, factor: 0.95 }],
+  // The pace against node:fs is held in payload-store-append-4k-paired, where the systems
+  // take turns batch by batch: here, in rounds of 24 batches, it moved by 25 % between runs.
+  targets: [],
   countSyncs: true,
-  // Nine rounds of 24 MiB: one round of one system lasts about 80 ms, short enough for a
-  // burst of another process's writes to fill it; the median of nine shrugs off two.
-  sizing: (quick) => ({ workPerRound: (quick ? 4 : 24) * APPEND_BATCH_PAYLOADS * RECORD_BYTES_PAGE, rounds: quick ? 2 : 9, warmupRounds: 1 }),
+  sizing: (quick) => ({ workPerRound: (quick ? 4 : 24) * APPEND_BATCH_PAYLOADS * RECORD_BYTES_PAGE, rounds: quick ? 2 : 5, warmupRounds: 1 }),
   async systems(context, sizing) {
     const payloads = makePayloads(APPEND_BATCH_PAYLOADS, RECORD_BYTES_PAGE);
     const batches = Array.from({ length: sizing.workPerRound / (APPEND_BATCH_PAYLOADS * RECORD_BYTES_PAGE) }, () => payloads);
@@ -122,4 +123,4 @@ const randomRead: Scenario = {
   },
 };
 
-export const PAYLOAD_STORE_SCENARIOS: Scenario[] = [append4k, randomRead, compaction];
+export const PAYLOAD_STORE_SCENARIOS: Scenario[] = [append4k, PAYLOAD_STORE_APPEND_PAIRED_SCENARIO, randomRead, compaction];

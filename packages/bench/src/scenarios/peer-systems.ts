@@ -7,6 +7,7 @@ import { RawFsLog } from '../peers/raw-fs.js';
 import { createLogTable, openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
 import { sequenceKey } from '../records.js';
 import type { BenchSystem } from '../types.js';
+import type { PairedVariant } from './paired-rounds.js';
 
 /**
  * The peers doing what a durable log append is: a batch of records made durable with
@@ -156,5 +157,16 @@ export function levelConcurrentWriters(directory: string, writers: number, recor
       await database?.close();
       rmSync(path, { recursive: true, force: true });
     },
+  };
+}
+
+/** node:fs writing each batch as one buffer and making it durable, as a variant of paired rounds (see paired-rounds.ts). */
+export function rawFsPairedVariant(name: string, directory: string, file: string, payloads: readonly Uint8Array[], mode: 'sync' | 'async'): PairedVariant {
+  let raw: RawFsLog | undefined;
+  return {
+    name,
+    setup: async () => void (raw = new RawFsLog(directory, file)),
+    once: () => (mode === 'sync' ? raw?.appendBatchDurably(payloads) : raw?.appendBatchDurablyAsync(payloads)),
+    teardown: async () => raw?.close(),
   };
 }

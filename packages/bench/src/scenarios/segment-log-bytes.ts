@@ -1,0 +1,22 @@
+import { join } from 'node:path';
+import { loadBackend, type SegmentLog } from '../backends.js';
+import type { ScenarioContext } from '../types.js';
+
+const EXPLICIT = { mode: 'explicit' } as const;
+
+/**
+ * The bytes segment-log takes per record of one of the batches (its batch frames' share
+ * included), rounded to a whole byte: measured on a scratch log rather than computed, so
+ * the figure follows the format.
+ */
+export async function segmentLogRecordBytes(context: ScenarioContext, records: Parameters<SegmentLog['appendBatch']>[0]): Promise<number> {
+  const { SegmentLog } = await loadBackend('segment-log');
+  const directory = join(context.directory, 'segment-log-frame-size');
+  const log = await SegmentLog.open(directory, { durability: EXPLICIT });
+  const before = log.stats().bytes;
+  log.appendBatch(records);
+  const bytes = log.stats().bytes - before;
+  await log.close();
+  return Math.round(bytes / records.length);
+}
+
