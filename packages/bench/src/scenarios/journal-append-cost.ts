@@ -7,7 +7,7 @@ import { RawFsLog } from '../peers/raw-fs.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { SYSTEM_RAW_FS } from './peer-systems.js';
-import { pairedSystems, type PairedVariant } from './paired-rounds.js';
+import { pairedSystems, storeVariant, type PairedVariant } from './paired-rounds.js';
 import { withSingleAppendWarmup } from './single-append-warmup.js';
 import { SpinningSyncThreadIo } from './spinning-sync-thread-io.js';
 import { withoutSyncs } from './without-syncs.js';
@@ -79,19 +79,12 @@ function journalSystem(name: string, path: string, count: number, record: Buffer
 
 /** A journal as a paired variant: one `append` made durable by `syncThrough` or `syncSync`. */
 function journalVariant(name: string, path: string, record: Buffer, options: JournalSetup): PairedVariant {
-  let journal: Journal | undefined;
-  return {
-    name,
-    setup: async () => void (journal = await openJournal(path, options)),
-    once: () => {
-      const opened = journal as Journal;
-      const lsn = opened.append(record);
-      if (options.sync === 'async') return opened.syncThrough(lsn);
-      opened.syncThroughSync(lsn);
-      return undefined;
-    },
-    teardown: async () => journal?.close(),
-  };
+  return storeVariant(name, () => openJournal(path, options), (journal) => {
+    const lsn = journal.append(record);
+    if (options.sync === 'async') return journal.syncThrough(lsn);
+    journal.syncThroughSync(lsn);
+    return undefined;
+  });
 }
 
 /** tmpfs's magic number in statfs(2): there fdatasync has nothing to do and returns at once. */

@@ -1,16 +1,30 @@
 import { summarize } from '../statistics.js';
 import type { BenchSystem } from '../types.js';
 
-/** One way of making one record durable, measured per call. */
+/** One way of making one record (or one batch) durable, measured per call. */
 export interface PairedVariant {
   readonly name: string;
   setup(): Promise<void>;
-  /** One durable append. */
+  /** One durable append (of a record or a batch). */
   once(): Promise<unknown> | void;
   teardown(): Promise<void>;
 }
 
 const NANOSECONDS_PER_MICROSECOND = 1e3;
+
+/**
+ * A variant over a store opened by `open` at setup and closed at teardown, with `once`
+ * making one unit of work durable on it.
+ */
+export function storeVariant<S extends { close(): Promise<unknown> }>(name: string, open: () => Promise<S>, once: (store: S) => Promise<unknown> | void): PairedVariant {
+  let store: S | undefined;
+  return {
+    name,
+    setup: async () => void (store = await open()),
+    once: () => once(store as S),
+    teardown: async () => void (await store?.close()),
+  };
+}
 
 /**
  * Systems whose rounds are measured together, one call of each in turn (A B C, then C B A,

@@ -2,28 +2,20 @@ import { join } from 'node:path';
 import { loadBackend, type PayloadStore } from '../backends.js';
 import { makePayloads, RECORD_BYTES_PAGE } from '../records.js';
 import type { Scenario } from '../types.js';
-import { pairedSystems, type PairedVariant } from './paired-rounds.js';
+import { pairedSystems, storeVariant, type PairedVariant } from './paired-rounds.js';
 import { rawFsPairedVariant, SYSTEM_RAW_FS } from './peer-systems.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_PAYLOADS = 256;
 
-function storeVariant(name: string, directory: string, payloads: readonly Uint8Array[], mode: 'sync' | 'syncSync'): PairedVariant {
-  let store: PayloadStore | undefined;
-  return {
-    name,
-    async setup() {
-      const { PayloadStore } = await loadBackend('payload-store');
-      store = await PayloadStore.open(directory, { durability: EXPLICIT });
-    },
-    async once() {
-      const opened = store as PayloadStore;
-      opened.appendBatch(payloads);
-      if (mode === 'sync') await opened.sync();
-      else opened.syncSync();
-    },
-    teardown: async () => store?.close(),
-  };
+function payloadStoreVariant(name: string, directory: string, payloads: readonly Uint8Array[], mode: 'sync' | 'syncSync'): PairedVariant {
+  const open = async (): Promise<PayloadStore> => (await loadBackend('payload-store')).PayloadStore.open(directory, { durability: EXPLICIT });
+  return storeVariant(name, open, (store) => {
+    store.appendBatch(payloads);
+    if (mode === 'sync') return store.sync();
+    store.syncSync();
+    return undefined;
+  });
 }
 
 /**
@@ -47,10 +39,10 @@ export const PAYLOAD_STORE_APPEND_PAIRED_SCENARIO: Scenario = {
     const at = (name: string): string => join(context.directory, name);
     return pairedSystems(
       [
-        storeVariant('keel payload-store', at('payload-store-sync'), payloads, 'sync'),
+        payloadStoreVariant('keel payload-store', at('payload-store-sync'), payloads, 'sync'),
         rawFsPairedVariant(SYSTEM_RAW_FS, context.directory, 'raw.log', payloads, 'sync'),
         rawFsPairedVariant(`${SYSTEM_RAW_FS} async fdatasync`, context.directory, 'raw-async.log', payloads, 'async'),
-        storeVariant('keel payload-store syncSync', at('payload-store-syncSync'), payloads, 'syncSync'),
+        payloadStoreVariant('keel payload-store syncSync', at('payload-store-syncSync'), payloads, 'syncSync'),
       ],
       sizing.workPerRound,
     );

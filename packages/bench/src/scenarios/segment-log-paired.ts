@@ -3,7 +3,7 @@ import { FRAME_OVERHEAD_BYTES } from '@keel/core';
 import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { Scenario } from '../types.js';
-import { pairedSystems, type PairedVariant } from './paired-rounds.js';
+import { pairedSystems, storeVariant, type PairedVariant } from './paired-rounds.js';
 import { rawFsPairedVariant, SYSTEM_RAW_FS } from './peer-systems.js';
 import { segmentLogRecordBytes } from './segment-log-bytes.js';
 
@@ -12,36 +12,16 @@ const BATCH_RECORDS = 1000;
 const SYSTEM_JOURNAL = 'keel journal';
 
 function logVariant(path: string, records: Parameters<SegmentLog['appendBatch']>[0]): PairedVariant {
-  let log: SegmentLog | undefined;
-  return {
-    name: 'keel segment-log',
-    async setup() {
-      const { SegmentLog } = await loadBackend('segment-log');
-      log = await SegmentLog.open(path, { durability: EXPLICIT });
-    },
-    async once() {
-      const opened = log as SegmentLog;
-      opened.appendBatch(records);
-      await opened.sync();
-    },
-    teardown: async () => log?.close(),
-  };
+  const open = async (): Promise<SegmentLog> => (await loadBackend('segment-log')).SegmentLog.open(path, { durability: EXPLICIT });
+  return storeVariant('keel segment-log', open, (log) => {
+    log.appendBatch(records);
+    return log.sync();
+  });
 }
 
 function journalVariant(name: string, path: string, payloads: readonly Uint8Array[]): PairedVariant {
-  let journal: Journal | undefined;
-  return {
-    name,
-    async setup() {
-      const { Journal } = await loadBackend('journal');
-      journal = await Journal.open(path, { durability: EXPLICIT });
-    },
-    async once() {
-      const opened = journal as Journal;
-      await opened.syncThrough(opened.appendBatch(payloads));
-    },
-    teardown: async () => journal?.close(),
-  };
+  const open = async (): Promise<Journal> => (await loadBackend('journal')).Journal.open(path, { durability: EXPLICIT });
+  return storeVariant(name, open, (journal) => journal.syncThrough(journal.appendBatch(payloads)));
 }
 
 /**
