@@ -41,50 +41,52 @@ export interface RunLimits {
  * other size is an encoder bug and throws before anything is written.
  */
 export function encodeBatchRun(target: Uint8Array, view: DataView, batch: PreparedBatch, from: number, firstOffset: number, limits: RunLimits, frames: FrameTable): number {
-  const { values, keys, timestamps, bodyBytes, headers } = batch;
-  const capacity = target.length;
+  // Everything the loop reads, in locals: it runs once per record.
+  const { count, values, keys, timestamps, bodyBytes, headers } = batch;
+  const { roomBytes, timestampMax } = limits;
+  const bounded = !limits.segmentEmpty;
+  const writeBytesMax = Math.min(limits.writeBytesMax, target.length);
   frames.reset();
-  // The open frame: where it starts (-1: none yet), its first record and timestamp.
+  // The open frame: where it starts (-1: none yet), where its records must end to keep it
+  // within BATCH_FRAME_BYTES_TARGET with its CRC, its first record and timestamp.
   let frameStart = -1;
+  let frameLimit = -1;
   let frameFirst = from;
   let frameTimestamp = 0;
   let frameOffset = firstOffset;
   // Where the next record goes.
   let position = 0;
   let index = from;
-  for (; index < batch.count; index++) {
+  for (; index < count; index++) {
     const timestamp = timestamps[index] as number;
     const body = bodyBytes[index] as number;
     const delta = timestamp - frameTimestamp;
-    // A record that starts a frame has delta 0: one byte.
     let zigzagged = 0;
     let deltaBytes = 1;
-    let recordStart = -1;
+    let joins = false;
     if (frameStart >= 0 && delta <= ZIGZAG_MAGNITUDE_MAX && delta >= -ZIGZAG_MAGNITUDE_MAX) {
-      const joined = zigzag(delta);
-      const joinedBytes = varintBytes(joined);
-      if (position + joinedBytes + body + FRAME_TRAILER_BYTES - frameStart <= BATCH_FRAME_BYTES_TARGET) {
-        recordStart = position;
-        zigzagged = joined;
-        deltaBytes = joinedBytes;
-      }
+      zigzagged = zigzag(delta);
+      deltaBytes = zigzagged < 0x80 ? 1 : varintBytes(zigzagged);
+      joins = position + deltaBytes + body <= frameLimit;
     }
-    // A record that does not join the open frame starts one where that frame ends.
-    const newFrameAt = recordStart >= 0 ? -1 : frameStart >= 0 ? position + FRAME_TRAILER_BYTES : 0;
-    if (newFrameAt >= 0) recordStart = newFrameAt + RECORDS_AT;
+    // A record that does not join the open frame starts one where that frame ends, with delta 0: one byte.
+    if (!joins) {
+      zigzagged = 0;
+      deltaBytes = 1;
+    }
+    const recordStart = joins ? position : (frameStart >= 0 ? position + FRAME_TRAILER_BYTES : 0) + RECORDS_AT;
     const recordEnd = recordStart + deltaBytes + body;
     const runEnd = recordEnd + FRAME_TRAILER_BYTES;
-    if (index > from || !limits.segmentEmpty) {
-      if (runEnd > limits.roomBytes || timestamp > limits.timestampMax) break;
-    }
-    if (index > from && (runEnd > limits.writeBytesMax || runEnd > capacity)) break;
-    if (newFrameAt >= 0) {
+    if ((index > from || bounded) && (runEnd > roomBytes || timestamp > timestampMax)) break;
+    if (index > from && runEnd > writeBytesMax) break;
+    if (!joins) {
       if (frameStart >= 0) {
         closeFrame(view, frameStart, position, frameOffset, index - frameFirst, frameTimestamp);
         frames.push(frameFirst, position + FRAME_TRAILER_BYTES);
         frameOffset += index - frameFirst;
       }
-      frameStart = newFrameAt;
+      frameStart = recordStart - RECORDS_AT;
+      frameLimit = frameStart + BATCH_FRAME_BYTES_TARGET - FRAME_TRAILER_BYTES;
       frameFirst = index;
       frameTimestamp = timestamp;
     }
@@ -110,11 +112,15 @@ function closeFrame(view: DataView, start: number, recordsEnd: number, baseOffse
   view.setInt32(start + 24, timestampHigh, true);
 }
 
+/** The common fields take one byte each (no key, no headers, a short delta or value), written here without a call. */
 function writeRecord(target: Uint8Array, at: number, zigzagged: number, key: Uint8Array | null, value: Uint8Array, headers: PreparedHeaders | null): number {
   let cursor = zigzagged < 0x80 ? ((target[at] = zigzagged), at + 1) : writeVarint(target, at, zigzagged);
   if (key === null) target[cursor++] = 0;
   else cursor = writeSized(target, writeVarint(target, cursor, key.length + 1), key);
-  cursor = writeSized(target, writeVarint(target, cursor, value.length), value);
+  const length = value.length;
+  cursor = length < 0x80 ? ((target[cursor] = length), cursor + 1) : writeVarint(target, cursor, length);
+  target.set(value, cursor);
+  cursor += length;
   if (headers === null) target[cursor++] = 0;
   else cursor = writeHeaders(target, cursor, headers);
   return cursor;

@@ -36,6 +36,7 @@ export interface PreparedHeaders {
  */
 export interface PreparedBatch {
   count: number;
+  /** At least `count` long, like the typed columns below. */
   values: Uint8Array[];
   /** null when no record of the batch has a key: the common batch builds no column of nulls, and its encoder reads none. */
   keys: (Uint8Array | null)[] | null;
@@ -57,14 +58,20 @@ const encoder = new TextEncoder();
 export const BATCH_COLUMNS_KEPT_RECORDS_MAX = 64 * 1024;
 
 /**
- * The typed columns (`timestamps`, `bodyBytes`) batches are prepared into, kept from one
- * append to the next and grown as needed: a batch then allocates no ArrayBuffer of its own,
- * whose off-heap memory each batch would otherwise leave to the garbage collector. They
- * hold numbers only, never the caller's buffers. The log lends them to one append at a time.
+ * The columns batches are prepared into, kept from one append to the next and grown as
+ * needed: a batch then allocates no arrays of its own (its typed columns' off-heap memory
+ * and an 8 KiB array of values per 1,000 records would otherwise go to the garbage
+ * collector with every batch). The typed ones hold numbers only; `values` holds the
+ * caller's buffers only while one append runs, and `release` lets go of them after it, so
+ * that the log keeps no caller's memory alive. The log lends them to one append at a time.
  */
 export class BatchColumns {
   timestamps = new Float64Array(0);
   bodyBytes = new Float64Array(0);
+  values: Uint8Array[] = [];
+
+  /** How many values the last `reserve` was for: what `release` clears. */
+  #lent = 0;
 
   /** Columns of at least `count` records (at most `BATCH_COLUMNS_KEPT_RECORDS_MAX`); nothing in them is zeroed. */
   reserve(count: number): this {
@@ -73,9 +80,19 @@ export class BatchColumns {
       this.timestamps = new Float64Array(length);
       this.bodyBytes = new Float64Array(length);
     }
+    this.#lent = count;
     return this;
   }
+
+  /** After the append the columns were reserved for (done or failed): drops the references to the caller's buffers. */
+  release(): void {
+    this.values.fill(EMPTY_VALUE, 0, Math.min(this.#lent, this.values.length));
+    this.#lent = 0;
+  }
 }
+
+/** What a released slot of `values` holds: no caller's buffer, and still a Uint8Array, so the column keeps one element kind. */
+const EMPTY_VALUE = new Uint8Array(0);
 
 /**
  * Validates and normalises `records` (read once each) into a batch; throws on the first
@@ -86,47 +103,47 @@ export class BatchColumns {
 export function prepareBatch(records: readonly unknown[], now: number, where: (index: number) => string, columns: BatchColumns | null = null): PreparedBatch {
   const count = records.length;
   const kept = columns !== null && count <= BATCH_COLUMNS_KEPT_RECORDS_MAX ? columns.reserve(count) : null;
-  const batch: PreparedBatch = {
-    count,
-    values: new Array<Uint8Array>(count),
-    keys: null,
-    timestamps: kept?.timestamps ?? new Float64Array(count),
-    bodyBytes: kept?.bodyBytes ?? new Float64Array(count),
-    headers: null,
-    bytesBound: 0,
-  };
+  // Columns in locals, written in the loop, and the batch made once they are full: the
+  // loop reads and writes no object but the record.
+  const values = kept?.values ?? new Array<Uint8Array>(count);
+  const timestamps = kept?.timestamps ?? new Float64Array(count);
+  const bodyBytes = kept?.bodyBytes ?? new Float64Array(count);
+  let keys: (Uint8Array | null)[] | null = null;
+  let headerColumn: (PreparedHeaders | null)[] | null = null;
   let bytes = 0;
   for (let index = 0; index < count; index++) {
     const record = records[index];
     if (record === null || typeof record !== 'object') throw badArgument(`${where(index)} must be an object like { value }, got ${describeType(record)}`);
     const { value, key, timestamp, headers } = record as AppendRecord;
     if (!(value instanceof Uint8Array)) assertBytes(value, `${where(index)}.value`);
-    if (key !== undefined && key !== null && !(key instanceof Uint8Array)) assertBytes(key, `${where(index)}.key`);
+    const keyed = key !== undefined && key !== null;
+    if (keyed && !(key instanceof Uint8Array)) assertBytes(key, `${where(index)}.key`);
     const resolvedTimestamp = timestamp ?? now;
     if (typeof resolvedTimestamp !== 'number' || !Number.isSafeInteger(resolvedTimestamp)) {
       throw badArgument(`${where(index)}.timestamp must be a safe integer of milliseconds, got ${describeType(timestamp)}`);
     }
-    const keyBytes = key === undefined || key === null ? 1 : varintBytes(key.length + 1) + key.length;
-    let body = keyBytes + varintBytes(value.length) + value.length;
-    let prepared: PreparedHeaders | null = null;
+    let body = varintBytes(value.length) + value.length;
+    if (!keyed) body += 1;
+    else {
+      body += varintBytes(key.length + 1) + key.length;
+      (keys ??= nullColumn(count))[index] = key;
+    }
     if (headers === undefined) body += 1;
     else {
-      prepared = prepareHeaders(headers, where(index));
+      const prepared = prepareHeaders(headers, where(index));
       body += preparedHeaderBytes(prepared);
+      (headerColumn ??= nullColumn(count))[index] = prepared;
     }
     // Bounded with the longest delta, so a record's limit does not depend on the frame it lands in.
     if (body + VARINT_BYTES_MAX > RECORD_BYTES_MAX) {
       throw new KeelError('KEEL_TOO_LARGE', `${where(index)} encodes to ${body + VARINT_BYTES_MAX} bytes; the maximum is ${RECORD_BYTES_MAX}`);
     }
-    batch.values[index] = value;
-    if (key !== undefined && key !== null) (batch.keys ??= nullColumn(count))[index] = key;
-    batch.timestamps[index] = resolvedTimestamp;
-    batch.bodyBytes[index] = body;
-    if (prepared !== null) (batch.headers ??= nullColumn(count))[index] = prepared;
+    values[index] = value;
+    timestamps[index] = resolvedTimestamp;
+    bodyBytes[index] = body;
     bytes += body;
   }
-  batch.bytesBound = recordsBytesBound(bytes, count);
-  return batch;
+  return { count, values, keys, timestamps, bodyBytes, headers: headerColumn, bytesBound: recordsBytesBound(bytes, count) };
 }
 
 /** A column of `count` nulls, made when the first record that has something to put in it is prepared. */

@@ -184,7 +184,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   /**
    * Prepares `records` into the log's kept columns and writes them. The columns are taken
    * for the call: an append made from inside it (a record's getter may append) finds none
-   * and prepares into columns of its own.
+   * and prepares into columns of its own. They are handed back without the caller's buffers.
    */
   #write(records: readonly unknown[], where: (index: number) => string): number {
     const now = this.#options.now();
@@ -193,6 +193,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
     try {
       return this.#writePrepared(prepareBatch(records, now, where, columns));
     } finally {
+      columns?.release();
       this.#columns = columns;
     }
   }

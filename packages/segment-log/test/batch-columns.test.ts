@@ -24,8 +24,24 @@ it('a batch prepared into kept columns holds exactly what one prepared into fres
       expect(Math.max(...kept.timestamps.subarray(0, kept.count))).toBe(Math.max(...fresh.timestamps));
       expect([...kept.timestamps.subarray(0, kept.count)]).toEqual([...fresh.timestamps]);
       expect([...kept.bodyBytes.subarray(0, kept.count)]).toEqual([...fresh.bodyBytes]);
+      expect(kept.values.slice(0, kept.count)).toEqual(fresh.values);
+      expect(kept.values.slice(0, kept.count).every((value, index) => value === records[index]?.value)).toBe(true);
+      columns.release();
     }),
   );
+});
+
+it('released columns hold none of the caller\'s buffers, after a batch that was prepared and after one that failed part way', () => {
+  const columns = new BatchColumns();
+  const records: AppendRecord[] = Array.from({ length: 20 }, (_, index) => ({ value: new Uint8Array([index]) }));
+  prepareBatch(records, 7, (index) => `records[${index}]`, columns);
+  columns.release();
+  const callers = new Set<Uint8Array>(records.map((record) => record.value));
+  expect(columns.values.some((value) => callers.has(value))).toBe(false);
+  const failing = [...records.slice(0, 10), { value: 'not bytes' }] as unknown as AppendRecord[];
+  expect(() => prepareBatch(failing, 7, (index) => `records[${index}]`, columns)).toThrow(/records\[10\]\.value/);
+  columns.release();
+  expect(columns.values.some((value) => callers.has(value))).toBe(false);
 });
 
 it('a batch larger than the kept columns may grow gets columns of its own', () => {
