@@ -4,6 +4,7 @@ import { KeelError } from './errors.js';
 import type { CopiedBytes, Io, IoFile } from './io.js';
 import { joinPath, parentDir } from './paths.js';
 import { isRepair, type RecoveryReport } from './recovery.js';
+import { PAGE_BYTES, allocReadMemory, placedView } from './read-placement.js';
 import { assertPath } from './validate.js';
 
 /** One file of a store as a backup copies it: its first `length` bytes, under `name`. */
@@ -144,12 +145,15 @@ async function copyInKernel(out: IoFile, source: BackupSource, progress: CopyPro
 }
 
 async function copyThroughMemory(out: IoFile, source: BackupSource, from: number, progress: CopyProgress): Promise<void> {
-  const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, Math.max(source.length - from, 1)));
+  const chunkBytes = Math.min(COPY_CHUNK_BYTES, Math.max(source.length - from, 1));
+  // Placed for each position, the read and the write both copy page to page (see read-placement).
+  const memory = allocReadMemory(PAGE_BYTES + chunkBytes);
   for (let position = from; position < source.length; ) {
-    const want = Math.min(chunk.length, source.length - position);
-    const read = await source.file.read(chunk.subarray(0, want), position);
+    const want = Math.min(chunkBytes, source.length - position);
+    const chunk = placedView(memory, position, want);
+    const read = await source.file.read(chunk, position);
     if (read !== want) throw shorterThanHeld(source, position + read);
-    await out.write(chunk.subarray(0, want), position);
+    await out.write(chunk, position);
     progress.add({ reflink: 0, copyFileRange: 0, readWrite: want });
     position += want;
   }

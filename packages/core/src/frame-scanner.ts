@@ -1,6 +1,7 @@
 import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { KeelError } from './errors.js';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, readU32LittleEndian, type FrameFormat, type TailState } from './frame.js';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadMemory, pageOffsetOf } from './read-placement.js';
 
 /** Where frames are read from: an IoFile satisfies this. */
 export interface FrameSource {
@@ -46,6 +47,10 @@ export class FrameScanner {
   readonly #source: FrameSource;
   readonly #format: FrameFormat;
   readonly #end: number;
+  /** Room for one chunk, and for large chunks a page more to place each read in (see read-placement). */
+  #memory: Uint8Array;
+  #chunkBytes: number;
+  /** The bytes of the last read: a view of #memory. */
   #buffer: Uint8Array;
   #ends: Uint32Array;
   /** File offset of #buffer[0], and how many bytes of #buffer hold file data. */
@@ -67,8 +72,10 @@ export class FrameScanner {
     this.#end = options.to ?? source.sizeSync();
     // Small files (most in tests, many in multi-file stores) get a buffer their size, not a chunk.
     const chunkBytes = Math.min(options.chunkBytes ?? SCAN_CHUNK_BYTES_DEFAULT, this.#end - this.#position);
-    this.#buffer = new Uint8Array(Math.max(chunkBytes, FRAME_OVERHEAD_BYTES));
-    this.#ends = new Uint32Array(endsCapacity(this.#buffer.length));
+    this.#chunkBytes = Math.max(chunkBytes, FRAME_OVERHEAD_BYTES);
+    this.#memory = readMemory(this.#chunkBytes);
+    this.#buffer = this.#memory.subarray(0, 0);
+    this.#ends = new Uint32Array(endsCapacity(this.#chunkBytes));
     this.#bufferStart = this.#position;
   }
 
@@ -136,7 +143,7 @@ export class FrameScanner {
         this.#state = 'clean-end';
         return false;
       }
-      const reachesEnd = this.#refill(this.#buffer.length);
+      const reachesEnd = this.#refill(this.#chunkBytes);
       const window = this.#buffer.subarray(0, this.#bufferFilled);
       const { count, stop } = decodeScan(scanFrames(window, this.#format.magic, this.#format.payloadBytesMax, this.#ends));
       if (count > 0) {
@@ -163,18 +170,26 @@ export class FrameScanner {
   /** Fills the buffer from the current position; returns whether it reaches the scan end. */
   #refill(bytes: number): boolean {
     const want = Math.min(bytes, this.#end - this.#position);
+    const start = this.#memory.length > this.#chunkBytes ? pageOffsetOf(this.#position) : 0;
+    this.#buffer = this.#memory.subarray(start, start + want);
     this.#bufferStart = this.#position;
-    this.#bufferFilled = this.#source.readSync(this.#buffer.subarray(0, want), this.#position);
+    this.#bufferFilled = this.#source.readSync(this.#buffer, this.#position);
     return this.#bufferFilled < want || this.#position + this.#bufferFilled >= this.#end;
   }
 
   #grow(bytes: number): void {
-    if (bytes <= this.#buffer.length) {
+    if (bytes <= this.#chunkBytes) {
       throw new KeelError('KEEL_CORRUPT', `frame scan made no progress at offset ${this.#position}`, { offset: this.#position });
     }
-    this.#buffer = new Uint8Array(bytes);
+    this.#chunkBytes = bytes;
+    this.#memory = readMemory(bytes);
     this.#ends = new Uint32Array(endsCapacity(bytes));
   }
+}
+
+/** Memory for chunks of `chunkBytes`: small ones plain, large ones with room to place each read. */
+function readMemory(chunkBytes: number): Uint8Array {
+  return chunkBytes < PLACED_READ_BYTES_MIN ? new Uint8Array(chunkBytes) : new Uint8Array(allocReadMemory(PAGE_BYTES + chunkBytes));
 }
 
 /** Why `validateFrameRun` stopped: the chunk ended on a frame boundary or inside a frame, or damage. */

@@ -1,17 +1,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FSYS_FRAME_FORMAT, FrameChunkReader, FrameScanner, encodeFrames, type AsyncFrameSource, type FrameSource } from '../src/index.js';
+import { FSYS_FRAME_FORMAT, FrameChunkReader, FrameScanner, PLACED_READ_BYTES_MIN, encodeFrames, type AsyncFrameSource, type FrameSource } from '../src/index.js';
+import { isPlacedFor } from './placement.js';
 
-/** Bytes in memory, read asynchronously (each read settles a turn later), with a log of the reads asked for. */
+/**
+ * Bytes in memory, read asynchronously (each read settles a turn later), with a log of the
+ * reads asked for and a count of the reads not placed for their position.
+ */
 class AsyncMemory implements AsyncFrameSource, FrameSource {
   readonly reads: number[] = [];
+  misplaced = 0;
+  misplacedSync = 0;
   constructor(readonly bytes: Uint8Array) {}
   async read(into: Uint8Array, position: number): Promise<number> {
     this.reads.push(position);
+    if (!isPlacedFor(into, position)) this.misplaced++;
     await new Promise<void>((resolve) => setImmediate(resolve));
     return this.readSync(into, position);
   }
   readSync(into: Uint8Array, position: number): number {
+    if (!isPlacedFor(into, position)) this.misplacedSync++;
     const available = Math.max(0, Math.min(into.length, this.bytes.length - position));
     into.set(this.bytes.subarray(position, position + available));
     return available;
@@ -42,8 +50,8 @@ async function readAll(source: AsyncMemory, from: number, to: number, chunkBytes
 }
 
 /** The synchronous scanner every store already trusts, as the reference. */
-function scanAll(source: FrameSource, from: number, to: number): Scanned {
-  const scanner = new FrameScanner(source, FSYS_FRAME_FORMAT, { from, to, chunkBytes: 4096 });
+function scanAll(source: FrameSource, from: number, to: number, chunkBytes = 4096): Scanned {
+  const scanner = new FrameScanner(source, FSYS_FRAME_FORMAT, { from, to, chunkBytes });
   const frames: Scanned['frames'] = [];
   for (const frame of scanner) frames.push({ offset: frame.offset, payload: [...frame.payload] });
   return { frames, tailState: scanner.tailState, validBytes: scanner.validBytes };
@@ -80,6 +88,12 @@ describe('FrameChunkReader', () => {
           from = Math.min(from, bytes.length);
           const source = new AsyncMemory(bytes);
           expect(await readAll(source, from, bytes.length, chunkBytes)).toEqual(scanAll(source, from, bytes.length));
+          expect(source.misplaced).toBe(0);
+          // The synchronous scanner with large chunks reads them placed, and finds the same.
+          const placedSource = new AsyncMemory(bytes);
+          const reference = scanAll(source, from, bytes.length);
+          expect(scanAll(placedSource, from, bytes.length, Math.max(PLACED_READ_BYTES_MIN, chunkBytes))).toEqual(reference);
+          if (bytes.length - from >= PLACED_READ_BYTES_MIN) expect(placedSource.misplacedSync).toBe(0);
         },
       ),
       { numRuns: 150 },

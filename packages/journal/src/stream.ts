@@ -1,4 +1,16 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FrameScanner, KeelError, SCAN_CHUNK_BYTES_DEFAULT, throwIfAborted, type FrameSource, type IoFile } from '@keel/core';
+import {
+  FRAME_HEADER_BYTES,
+  FRAME_OVERHEAD_BYTES,
+  FrameScanner,
+  KeelError,
+  PAGE_BYTES,
+  SCAN_CHUNK_BYTES_DEFAULT,
+  allocReadMemory,
+  placedView,
+  throwIfAborted,
+  type FrameSource,
+  type IoFile,
+} from '@keel/core';
 import { JOURNAL_FRAME_FORMAT } from './format.js';
 import { PayloadArena } from './payload-arena.js';
 import type { JournalRecord } from './records.js';
@@ -42,7 +54,9 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
   readonly #arena = new PayloadArena();
   #position: number;
   #end: number;
-  #chunk = new Uint8Array(0);
+  /** Page-aligned memory the chunks are read into, each placed for its position (see @keel/core's read-placement). */
+  #memory = new ArrayBuffer(0);
+  #chunk: Uint8Array = new Uint8Array(0);
   #chunkStart = 0;
   #scanner: FrameScanner | null = null;
   /** Bytes the next read must cover: a whole frame that did not fit the last chunk. */
@@ -154,7 +168,8 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     }
     if (this.#position >= this.#end) return false;
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
-    if (this.#chunk.length < size) this.#chunk = new Uint8Array(size);
+    if (this.#memory.byteLength < PAGE_BYTES + size) this.#memory = allocReadMemory(PAGE_BYTES + size);
+    this.#chunk = placedView(this.#memory, this.#position, size);
     const filled = await this.#fill();
     throwIfAborted(this.#source.signal);
     this.#chunkStart = this.#position;

@@ -1,4 +1,4 @@
-import { KeelError, isKeelError, type Io, type IoFile } from '@keel/core';
+import { KeelError, PAGE_BYTES, allocReadMemory, isKeelError, placedView, type Io, type IoFile } from '@keel/core';
 import { nextTurn } from './event-loop-turn.js';
 import { payloadFrameBytes } from './format.js';
 import { encodeBoundFramesInto } from './frame-binding.js';
@@ -51,12 +51,12 @@ export async function copyLive(target: CopyTarget, live: readonly PayloadRef[], 
   const spans = new BufferPair(COMPACTION_READ_BYTES);
   const outputs = new BufferPair(COMPACTION_WRITE_BYTES);
   let batch = nextBatch(live, 0);
-  let reading = batch === null ? null : inFlight(readSpan(target, batch, spans.next(spanBytes(batch))));
+  let reading = batch === null ? null : inFlight(readSpan(target, batch, spans.next(spanBytes(batch), batch.spanStart)));
   let writing: Promise<void> = Promise.resolve();
   while (batch !== null && reading !== null) {
     const span = await reading;
     const following = nextBatch(live, batch.end);
-    reading = following === null ? null : inFlight(readSpan(target, following, spans.next(spanBytes(following))));
+    reading = following === null ? null : inFlight(readSpan(target, following, spans.next(spanBytes(following), following.spanStart)));
     const frames = reframe(target, live, batch, span, position, outputs, moved);
     await writing;
     writing = inFlight(target.file.write(frames, position));
@@ -69,21 +69,26 @@ export async function copyLive(target: CopyTarget, live: readonly PayloadRef[], 
   return position;
 }
 
-/** Two buffers handed out in turn, each at least `bytes` long (larger for a batch that needs more). */
+/**
+ * Two page-aligned buffers handed out in turn, each at least `bytes` long (larger for a
+ * batch that needs more), with a page to spare: each view is placed for the file position
+ * it is read from or written to, so the kernel copies it page to page (see @keel/core's
+ * read-placement).
+ */
 class BufferPair {
-  readonly #buffers: Uint8Array[];
+  readonly #memory: ArrayBuffer[];
   #turn = 0;
 
   constructor(bytes: number) {
-    this.#buffers = [new Uint8Array(bytes), new Uint8Array(bytes)];
+    this.#memory = [allocReadMemory(PAGE_BYTES + bytes), allocReadMemory(PAGE_BYTES + bytes)];
   }
 
-  /** The buffer not handed out last time, viewed as `bytes` long. */
-  next(bytes: number): Uint8Array {
+  /** The buffer not handed out last time, `bytes` long, placed for file position `position`. */
+  next(bytes: number, position: number): Uint8Array {
     this.#turn ^= 1;
-    let buffer = this.#buffers[this.#turn] as Uint8Array;
-    if (buffer.length < bytes) this.#buffers[this.#turn] = buffer = new Uint8Array(bytes);
-    return buffer.subarray(0, bytes);
+    let memory = this.#memory[this.#turn] as ArrayBuffer;
+    if (memory.byteLength < PAGE_BYTES + bytes) this.#memory[this.#turn] = memory = allocReadMemory(PAGE_BYTES + bytes);
+    return placedView(memory, position, bytes);
   }
 }
 
@@ -145,7 +150,7 @@ function reframe(target: CopyTarget, live: readonly PayloadRef[], batch: Batch, 
     moved({ from, to: { segment: target.output, offset: to, length: from.length } });
     to += payloadFrameBytes(from.length);
   }
-  const frames = outputs.next(to - position);
+  const frames = outputs.next(to - position, position);
   encodeBoundFramesInto(frames, payloads, target.output, position);
   return frames;
 }

@@ -1,3 +1,5 @@
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, pageOffsetOf, placedView } from '@keel/core';
+
 /**
  * At most this many released buffers wait for reuse: a loop that releases each batch
  * before it reads the next needs one; a few more cover reads that span chunks.
@@ -12,7 +14,7 @@ export const READ_BUFFERS_POOLED_MAX = 4;
  */
 export class ReadBufferPool {
   readonly #free: ArrayBuffer[] = [];
-  /** Larger buffers (grown for one large record) are not kept. */
+  /** Larger buffers (grown for one large record) are not kept; a placed read's page to spare is allowed on top. */
   readonly #bufferBytesMax: number;
   /** Once the log is closed no read takes a buffer: none is kept, however long the log object lives. */
   #closed = false;
@@ -22,21 +24,24 @@ export class ReadBufferPool {
   }
 
   /**
-   * A buffer of `length` bytes: the first `length` bytes of the smallest returned one large
-   * enough (the most recently returned among equals), or fresh unzeroed memory. The
-   * smallest, so that a small read the caller keeps does not hold a whole chunk's buffer
-   * that a later large read could have used.
+   * A buffer of `length` bytes for a read at `position`: in the smallest returned one large
+   * enough (the most recently returned among equals), or fresh. The smallest, so that a
+   * small read the caller keeps does not hold a whole chunk's buffer that a later large
+   * read could have used. A large read is placed for its position (see @keel/core's
+   * read-placement): its memory is page-aligned with a page to spare.
    */
-  take(length: number): Uint8Array {
+  take(length: number, position: number): Uint8Array {
+    const placed = length >= PLACED_READ_BYTES_MIN;
+    const needed = placed ? pageOffsetOf(position) + length : length;
     const free = this.#free;
     let best = -1;
     for (let index = free.length - 1; index >= 0; index--) {
       const size = free[index]!.byteLength;
-      if (size >= length && (best < 0 || size < free[best]!.byteLength)) best = index;
+      if (size >= needed && (best < 0 || size < free[best]!.byteLength)) best = index;
     }
-    if (best < 0) return freshReadBuffer(length);
+    if (best < 0) return placed ? placedView(allocReadMemory(PAGE_BYTES + length), position, length) : allocReadBuffer(length, position);
     const [buffer] = free.splice(best, 1);
-    return new Uint8Array(buffer!, 0, length);
+    return placed ? placedView(buffer!, position, length) : new Uint8Array(buffer!, 0, length);
   }
 
   /**
@@ -45,7 +50,7 @@ export class ReadBufferPool {
    * chunks; a buffer over the maximum size is left to it at once.
    */
   give(buffer: ArrayBuffer): void {
-    if (this.#closed || buffer.byteLength > this.#bufferBytesMax) return;
+    if (this.#closed || buffer.byteLength > this.#bufferBytesMax + PAGE_BYTES) return;
     const free = this.#free;
     free.push(buffer);
     if (free.length <= READ_BUFFERS_POOLED_MAX) return;
@@ -59,10 +64,4 @@ export class ReadBufferPool {
     this.#closed = true;
     this.#free.length = 0;
   }
-}
-
-/** A plain Uint8Array over unzeroed memory of its own (a read fills what it uses). */
-export function freshReadBuffer(length: number): Uint8Array {
-  const unzeroed = Buffer.allocUnsafeSlow(length);
-  return new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.length);
 }

@@ -1,7 +1,7 @@
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, framesEndsCapacity, validateFrameRun } from '@keel/core';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, allocReadBuffer, framesEndsCapacity, validateFrameRun } from '@keel/core';
 import { BATCH_FORMAT, BATCH_FRAME_BYTES_MAX, viewOf } from './format.js';
 import type { FrameProgress, RecordBatch } from './record-batch.js';
-import { freshReadBuffer, type ReadBufferPool } from './read-buffer-pool.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 import type { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
@@ -39,11 +39,11 @@ export interface Chunk {
 
 /**
  * Reads into memory of the chunk's own: fresh, or with `pool` (a `readBatch()`) a buffer a
- * released batch gave back. Either way nothing else uses it until the batch it ends up in
+ * released batch gave back, placed for the read's position when the read is large. Either way nothing else uses it until the batch it ends up in
  * is released, if ever: records and views may be kept from it.
  */
 function readChunk(segment: Segment, position: number, length: number, pool: ReadBufferPool | null): Chunk {
-  const bytes = pool === null ? freshReadBuffer(length) : pool.take(length);
+  const bytes = pool === null ? allocReadBuffer(length, position) : pool.take(length, position);
   const filled = segment.log.readSync(bytes, position);
   return chunkOf(bytes, position, filled);
 }

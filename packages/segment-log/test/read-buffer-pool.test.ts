@@ -1,3 +1,4 @@
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocAlignedBuffer } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { READ_BUFFERS_POOLED_MAX, ReadBufferPool } from '../src/read-buffer-pool.js';
 
@@ -6,12 +7,12 @@ describe('ReadBufferPool', () => {
     const pool = new ReadBufferPool(1024);
     const returned = new ArrayBuffer(512);
     pool.give(returned);
-    const taken = pool.take(100);
+    const taken = pool.take(100, 0);
     expect(taken.buffer).toBe(returned);
     expect(taken.length).toBe(100);
-    expect(pool.take(100).buffer).not.toBe(returned);
+    expect(pool.take(100, 0).buffer).not.toBe(returned);
     pool.give(returned);
-    expect(pool.take(600).buffer).not.toBe(returned);
+    expect(pool.take(600, 0).buffer).not.toBe(returned);
   });
 
   it('hands out the smallest returned buffer that fits, the most recent among equals', () => {
@@ -22,17 +23,17 @@ describe('ReadBufferPool', () => {
     pool.give(olderSmall);
     pool.give(small);
     pool.give(large);
-    expect(pool.take(100).buffer).toBe(small);
-    expect(pool.take(300).buffer).toBe(large);
-    expect(pool.take(200).buffer).toBe(olderSmall);
+    expect(pool.take(100, 0).buffer).toBe(small);
+    expect(pool.take(300, 0).buffer).toBe(large);
+    expect(pool.take(200, 0).buffer).toBe(olderSmall);
   });
 
   it('keeps the largest buffers up to its count and none over its size', () => {
     const pool = new ReadBufferPool(1024);
-    pool.give(new ArrayBuffer(2048));
+    pool.give(new ArrayBuffer(1024 + PAGE_BYTES + 1));
     const buffers = Array.from({ length: READ_BUFFERS_POOLED_MAX + 1 }, (_, index) => new ArrayBuffer(100 + index));
     for (const buffer of buffers) pool.give(buffer);
-    const kept = new Set(Array.from({ length: READ_BUFFERS_POOLED_MAX + 1 }, () => pool.take(1).buffer));
+    const kept = new Set(Array.from({ length: READ_BUFFERS_POOLED_MAX + 1 }, () => pool.take(1, 0).buffer));
     for (const buffer of buffers.slice(1)) expect(kept.has(buffer)).toBe(true);
     expect(kept.has(buffers[0]!)).toBe(false);
   });
@@ -42,9 +43,35 @@ describe('ReadBufferPool', () => {
     const held = new ArrayBuffer(512);
     pool.give(held);
     pool.close();
-    expect(pool.take(100).buffer).not.toBe(held);
+    expect(pool.take(100, 0).buffer).not.toBe(held);
     const late = new ArrayBuffer(512);
     pool.give(late);
-    expect(pool.take(100).buffer).not.toBe(late);
+    expect(pool.take(100, 0).buffer).not.toBe(late);
+  });
+
+  it('places a large read for its position: in fresh page-aligned memory with a page to spare, and in a returned buffer that has room for it', () => {
+    const length = PLACED_READ_BYTES_MIN;
+    const pool = new ReadBufferPool(1 << 20);
+    const fresh = pool.take(length, 4096 * 7 + 1000);
+    expect(fresh.length).toBe(length);
+    expect(fresh.byteOffset).toBe(1000);
+    expect(fresh.buffer.byteLength).toBe(PAGE_BYTES + length);
+    pool.give(fresh.buffer as ArrayBuffer);
+    const again = pool.take(length, 4095);
+    expect(again.buffer).toBe(fresh.buffer);
+    expect(again.byteOffset).toBe(4095);
+    // A returned buffer without room for the read's page offset is not used for it.
+    // The largest read's memory, a page to spare included, is kept; anything larger is not.
+    const largest = allocAlignedBuffer(1024 * 1024 + PAGE_BYTES).buffer as ArrayBuffer;
+    pool.give(largest);
+    expect(pool.take(1024 * 1024, 4095).buffer).toBe(largest);
+    const over = allocAlignedBuffer(1024 * 1024 + PAGE_BYTES + 1).buffer as ArrayBuffer;
+    pool.give(over);
+    expect(pool.take(1024 * 1024, 0).buffer).not.toBe(over);
+    const tight = allocAlignedBuffer(length + 100).buffer as ArrayBuffer;
+    pool.give(tight);
+    expect(pool.take(length, 50).buffer).toBe(tight);
+    pool.give(tight);
+    expect(pool.take(length, 200).buffer).not.toBe(tight);
   });
 });

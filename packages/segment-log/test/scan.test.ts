@@ -1,3 +1,4 @@
+import { CHUNK_READ_BYTES_DEFAULT } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
@@ -65,8 +66,10 @@ describe('scan', () => {
   });
 
   it('reads large segments in chunks, frames cut by a chunk end and frames larger than a chunk included', async () => {
-    await using log = await SegmentLog.open(tempDir(), { segmentBytes: 3 << 20, durability: { mode: 'explicit' } });
-    const sizes = [100, 4096, 70_000, 1_200_000, 3, 200_000];
+    // Sized by the scan's read: segments of three chunks, records from tiny to larger than a chunk.
+    const chunk = CHUNK_READ_BYTES_DEFAULT;
+    await using log = await SegmentLog.open(tempDir(), { segmentBytes: 3 * chunk, durability: { mode: 'explicit' } });
+    const sizes = [100, 4096, 70_000, chunk + 200_000, 3, chunk / 5];
     const records = Array.from({ length: 60 }, (_, index) => ({ value: new Uint8Array(sizes[index % sizes.length]! >> (index % 3)).fill(index & 0xff), timestamp: index }));
     for (let first = 0; first < records.length; first += 10) log.appendBatch(records.slice(first, first + 10));
     expect(log.segments().length).toBeGreaterThan(3);
