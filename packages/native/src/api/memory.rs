@@ -31,11 +31,16 @@ pub fn alloc_aligned<'env>(
   let layout = throw(env, layout)?;
   if alignment <= PAGE_BYTES && layout.size() >= ANONYMOUS_MAP_BYTES_MIN {
     let map = MmapOptions::new().len(layout.size()).map_anon();
-    let mut map = throw(env, map.map_err(|failure| error::from_io(&failure, "mmap", None)))?;
+    let mut map = throw(
+      env,
+      map.map_err(|failure| error::from_io(&failure, "mmap", None)),
+    )?;
     let pointer = map.as_mut_ptr();
     // SAFETY: the mapping lives until the finalizer drops it (munmap), and nothing
     // else refers to it.
-    return unsafe { BufferSlice::from_external(env, pointer, layout.size(), map, |_, map| drop(map)) };
+    return unsafe {
+      BufferSlice::from_external(env, pointer, layout.size(), map, |_, map| drop(map))
+    };
   }
   // SAFETY: `layout` has a non-zero size.
   let pointer = unsafe { std::alloc::alloc_zeroed(layout) };
