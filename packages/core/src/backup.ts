@@ -4,7 +4,7 @@ import { KeelError } from './errors.js';
 import type { CopiedBytes, Io, IoFile } from './io.js';
 import { joinPath, parentDir } from './paths.js';
 import { isRepair, type RecoveryReport } from './recovery.js';
-import { PAGE_BYTES, allocReadMemory, placedView } from './read-placement.js';
+import { allocReadMemory, placedView } from './read-placement.js';
 import { assertPath } from './validate.js';
 
 /** One file of a store as a backup copies it: its first `length` bytes, under `name`. */
@@ -147,7 +147,7 @@ async function copyInKernel(out: IoFile, source: BackupSource, progress: CopyPro
 async function copyThroughMemory(out: IoFile, source: BackupSource, from: number, progress: CopyProgress): Promise<void> {
   const chunkBytes = Math.min(COPY_CHUNK_BYTES, Math.max(source.length - from, 1));
   // Placed for each position, the read and the write both copy page to page (see read-placement).
-  const memory = allocReadMemory(PAGE_BYTES + chunkBytes);
+  const memory = allocReadMemory(chunkBytes);
   for (let position = from; position < source.length; ) {
     const want = Math.min(chunkBytes, source.length - position);
     const chunk = placedView(memory, position, want);

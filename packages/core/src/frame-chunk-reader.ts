@@ -1,7 +1,7 @@
 import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, readU32LittleEndian, type FrameFormat, type TailState } from './frame.js';
 import { framesEndsCapacity, tailStateOf } from './frame-scanner.js';
-import { PAGE_BYTES, allocReadMemory, pageOffsetOf } from './read-placement.js';
+import { PAGE_BYTES, allocReadMemory, placedIndex } from './read-placement.js';
 
 /** Where a chunk reader reads from: an IoFile satisfies this. */
 export interface AsyncFrameSource {
@@ -38,7 +38,7 @@ interface Settled {
 }
 
 interface Slot {
-  /** Page-aligned: the carry room, a page of room to place the read, and a chunk. */
+  /** The carry room, a chunk, and a page of slack to place each read in. */
   buffer: Uint8Array;
   /** The read filling buffer[start ...], settled without rejecting (a read nobody awaits must not become an unhandled rejection). */
   reading: Promise<Settled> | null;
@@ -146,7 +146,7 @@ export class FrameChunkReader {
     const position = this.#readPosition;
     const wanted = this.#wanted(position);
     slot.position = position;
-    slot.start = this.#carry + pageOffsetOf(position);
+    slot.start = placedIndex(slot.buffer, this.#carry, position);
     this.#readPosition = position + wanted;
     return this.#source.read(slot.buffer.subarray(slot.start, slot.start + wanted), position).then(
       (filled) => ({ filled, error: undefined }),
@@ -162,8 +162,7 @@ export class FrameChunkReader {
   async #restartWithRoom(readAhead: Slot, frameStart: number, window: Uint8Array, used: number): Promise<void> {
     if (readAhead.reading !== null) await readAhead.reading;
     const announced = window.length - used >= FRAME_HEADER_BYTES ? readU32LittleEndian(window, used + 4) + FRAME_OVERHEAD_BYTES : FRAME_HEADER_BYTES;
-    // A whole number of pages, so that reads past the carry room stay placed.
-    this.#carry = Math.ceil(Math.max(this.#carry * 2, announced) / PAGE_BYTES) * PAGE_BYTES;
+    this.#carry = Math.max(this.#carry * 2, announced);
     this.#slots = [this.#newSlot(), this.#newSlot()];
     this.#ends = new Uint32Array(framesEndsCapacity(this.#carry + this.#chunkBytes));
     this.#current = 0;
@@ -172,6 +171,6 @@ export class FrameChunkReader {
   }
 
   #newSlot(): Slot {
-    return { buffer: new Uint8Array(allocReadMemory(this.#carry + PAGE_BYTES + this.#chunkBytes)), reading: null, position: 0, start: this.#carry };
+    return { buffer: allocReadMemory(this.#carry + this.#chunkBytes), reading: null, position: 0, start: this.#carry };
   }
 }

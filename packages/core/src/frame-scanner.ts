@@ -1,7 +1,7 @@
 import { FRAME_SCAN_STOP, decodeScan, scanFrames } from '@keel/native';
 import { KeelError } from './errors.js';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, readU32LittleEndian, type FrameFormat, type TailState } from './frame.js';
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadMemory, pageOffsetOf } from './read-placement.js';
+import { PLACED_READ_BYTES_MIN, allocReadMemory, placedIndex } from './read-placement.js';
 
 /** Where frames are read from: an IoFile satisfies this. */
 export interface FrameSource {
@@ -47,7 +47,7 @@ export class FrameScanner {
   readonly #source: FrameSource;
   readonly #format: FrameFormat;
   readonly #end: number;
-  /** Room for one chunk, and for large chunks a page more to place each read in (see read-placement). */
+  /** Room for one chunk, and for large chunks a page of slack to place each read in (see read-placement). */
   #memory: Uint8Array;
   #chunkBytes: number;
   /** The bytes of the last read: a view of #memory. */
@@ -170,7 +170,7 @@ export class FrameScanner {
   /** Fills the buffer from the current position; returns whether it reaches the scan end. */
   #refill(bytes: number): boolean {
     const want = Math.min(bytes, this.#end - this.#position);
-    const start = this.#memory.length > this.#chunkBytes ? pageOffsetOf(this.#position) : 0;
+    const start = this.#memory.length > this.#chunkBytes ? placedIndex(this.#memory, 0, this.#position) : 0;
     this.#buffer = this.#memory.subarray(start, start + want);
     this.#bufferStart = this.#position;
     this.#bufferFilled = this.#source.readSync(this.#buffer, this.#position);
@@ -189,7 +189,7 @@ export class FrameScanner {
 
 /** Memory for chunks of `chunkBytes`: small ones plain, large ones with room to place each read. */
 function readMemory(chunkBytes: number): Uint8Array {
-  return chunkBytes < PLACED_READ_BYTES_MIN ? new Uint8Array(chunkBytes) : new Uint8Array(allocReadMemory(PAGE_BYTES + chunkBytes));
+  return chunkBytes < PLACED_READ_BYTES_MIN ? new Uint8Array(chunkBytes) : allocReadMemory(chunkBytes);
 }
 
 /** Why `validateFrameRun` stopped: the chunk ended on a frame boundary or inside a frame, or damage. */

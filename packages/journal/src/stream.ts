@@ -54,8 +54,8 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
   readonly #arena = new PayloadArena();
   #position: number;
   #end: number;
-  /** Page-aligned memory the chunks are read into, each placed for its position (see @keel/core's read-placement). */
-  #memory = new ArrayBuffer(0);
+  /** Memory the chunks are read into, each placed for its position (see @keel/core's read-placement). */
+  #memory: Uint8Array = new Uint8Array(0);
   #chunk: Uint8Array = new Uint8Array(0);
   #chunkStart = 0;
   #scanner: FrameScanner | null = null;
@@ -168,7 +168,7 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     }
     if (this.#position >= this.#end) return false;
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
-    if (this.#memory.byteLength < PAGE_BYTES + size) this.#memory = allocReadMemory(PAGE_BYTES + size);
+    if (this.#memory.length < size + PAGE_BYTES - 1) this.#memory = allocReadMemory(size);
     this.#chunk = placedView(this.#memory, this.#position, size);
     const filled = await this.#fill();
     throwIfAborted(this.#source.signal);

@@ -395,6 +395,7 @@ interface Binding {
   sealFrames(region: Uint8Array): number;
   allocAligned(length: number, alignment?: number): Buffer;
   isAligned(data: Uint8Array, alignment: number): boolean;
+  addressOffset(data: Uint8Array, alignment: number): number;
   faultInFreshMemory(length: number, hugePages: boolean): void;
 }
 
@@ -491,6 +492,11 @@ export function decodeScan(result: number): { count: number; stop: number } {
 export const allocAligned: (length: number, alignment?: number) => Buffer = binding.allocAligned;
 /** Whether the first byte of `data` sits at a multiple of `alignment`. */
 export const isAligned: (data: Uint8Array, alignment: number) => boolean = binding.isAligned;
+/**
+ * How many bytes past a multiple of `alignment` (a power of two) the first byte of `data`
+ * sits. The address is not visible to JS; a reader that places its reads needs it.
+ */
+export const addressOffset: (data: Uint8Array, alignment: number) => number = binding.addressOffset;
 /**
  * Writes one byte in every 4 KiB page of `length` bytes of fresh anonymous memory, with
  * transparent huge pages asked for as `KeyTable` asks for them (`hugePages`) or not, then

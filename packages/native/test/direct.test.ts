@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { allocAligned, faultInFreshMemory, isAligned, NativeFile } from '../src/index.js';
+import { addressOffset, allocAligned, faultInFreshMemory, isAligned, NativeFile } from '../src/index.js';
 import { tempDir, thrown } from './helpers.js';
 
 const BLOCK = 4096;
@@ -27,6 +27,18 @@ describe('allocAligned', () => {
     while (!isAligned(raw.subarray(start), BLOCK)) start += 1;
     expect(start).toBeLessThan(BLOCK);
     expect(isAligned(raw.subarray(start, start + BLOCK), BLOCK)).toBe(true);
+  });
+
+  it('tells how far past an alignment any byte of a buffer sits', () => {
+    const raw = Buffer.alloc(BLOCK * 3);
+    const base = addressOffset(raw, BLOCK);
+    for (const at of [0, 1, 15, 16, 4095, 4096, 5000]) {
+      const offset = addressOffset(raw.subarray(at), BLOCK);
+      expect(offset).toBe((base + at) % BLOCK);
+      expect(isAligned(raw.subarray(at), BLOCK)).toBe(offset === 0);
+    }
+    expect(addressOffset(allocAligned(BLOCK), BLOCK)).toBe(0);
+    expect(addressOffset(raw, 0)).toBe(0);
   });
 });
 

@@ -10,6 +10,7 @@ describe('@keel/native exports', () => {
         'KeyTable',
         'SyncThread',
         'NativeFile',
+        'addressOffset',
         'allocAligned',
         'decodeScan',
         'faultInFreshMemory',

@@ -70,24 +70,24 @@ export async function copyLive(target: CopyTarget, live: readonly PayloadRef[], 
 }
 
 /**
- * Two page-aligned buffers handed out in turn, each at least `bytes` long (larger for a
- * batch that needs more), with a page to spare: each view is placed for the file position
- * it is read from or written to, so the kernel copies it page to page (see @keel/core's
+ * Two buffers handed out in turn, each at least `bytes` long (larger for a batch that
+ * needs more), with a page of slack: each view is placed for the file position it is read
+ * from or written to, so the kernel copies it page to page (see @keel/core's
  * read-placement).
  */
 class BufferPair {
-  readonly #memory: ArrayBuffer[];
+  readonly #memory: Uint8Array[];
   #turn = 0;
 
   constructor(bytes: number) {
-    this.#memory = [allocReadMemory(PAGE_BYTES + bytes), allocReadMemory(PAGE_BYTES + bytes)];
+    this.#memory = [allocReadMemory(bytes), allocReadMemory(bytes)];
   }
 
   /** The buffer not handed out last time, `bytes` long, placed for file position `position`. */
   next(bytes: number, position: number): Uint8Array {
     this.#turn ^= 1;
-    let memory = this.#memory[this.#turn] as ArrayBuffer;
-    if (memory.byteLength < PAGE_BYTES + bytes) this.#memory[this.#turn] = memory = allocReadMemory(PAGE_BYTES + bytes);
+    let memory = this.#memory[this.#turn] as Uint8Array;
+    if (memory.length < bytes + PAGE_BYTES - 1) this.#memory[this.#turn] = memory = allocReadMemory(bytes);
     return placedView(memory, position, bytes);
   }
 }

@@ -1,4 +1,4 @@
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, pageOffsetOf, placedView } from '@keel/core';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, placedView } from '@keel/core';
 
 /**
  * At most this many released buffers wait for reuse: a loop that releases each batch
@@ -28,20 +28,20 @@ export class ReadBufferPool {
    * enough (the most recently returned among equals), or fresh. The smallest, so that a
    * small read the caller keeps does not hold a whole chunk's buffer that a later large
    * read could have used. A large read is placed for its position (see @keel/core's
-   * read-placement): its memory is page-aligned with a page to spare.
+   * read-placement), in memory with a page of slack.
    */
   take(length: number, position: number): Uint8Array {
     const placed = length >= PLACED_READ_BYTES_MIN;
-    const needed = placed ? pageOffsetOf(position) + length : length;
+    const needed = placed ? length + PAGE_BYTES - 1 : length;
     const free = this.#free;
     let best = -1;
     for (let index = free.length - 1; index >= 0; index--) {
       const size = free[index]!.byteLength;
       if (size >= needed && (best < 0 || size < free[best]!.byteLength)) best = index;
     }
-    if (best < 0) return placed ? placedView(allocReadMemory(PAGE_BYTES + length), position, length) : allocReadBuffer(length, position);
+    if (best < 0) return placed ? placedView(allocReadMemory(length), position, length) : allocReadBuffer(length, position);
     const [buffer] = free.splice(best, 1);
-    return placed ? placedView(buffer!, position, length) : new Uint8Array(buffer!, 0, length);
+    return placed ? placedView(new Uint8Array(buffer!), position, length) : new Uint8Array(buffer!, 0, length);
   }
 
   /**

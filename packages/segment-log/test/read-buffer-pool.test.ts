@@ -1,4 +1,4 @@
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocAlignedBuffer } from '@keel/core';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, pageOffsetOfView } from '@keel/core';
 import { describe, expect, it } from 'vitest';
 import { READ_BUFFERS_POOLED_MAX, ReadBufferPool } from '../src/read-buffer-pool.js';
 
@@ -49,29 +49,28 @@ describe('ReadBufferPool', () => {
     expect(pool.take(100, 0).buffer).not.toBe(late);
   });
 
-  it('places a large read for its position: in fresh page-aligned memory with a page to spare, and in a returned buffer that has room for it', () => {
+  it('places a large read for its position, in fresh memory with a page of slack and in a returned buffer that has room for it', () => {
     const length = PLACED_READ_BYTES_MIN;
     const pool = new ReadBufferPool(1 << 20);
     const fresh = pool.take(length, 4096 * 7 + 1000);
     expect(fresh.length).toBe(length);
-    expect(fresh.byteOffset).toBe(1000);
-    expect(fresh.buffer.byteLength).toBe(PAGE_BYTES + length);
+    expect(pageOffsetOfView(fresh)).toBe(1000);
+    expect(fresh.buffer.byteLength).toBe(length + PAGE_BYTES - 1);
     pool.give(fresh.buffer as ArrayBuffer);
     const again = pool.take(length, 4095);
     expect(again.buffer).toBe(fresh.buffer);
-    expect(again.byteOffset).toBe(4095);
-    // A returned buffer without room for the read's page offset is not used for it.
-    // The largest read's memory, a page to spare included, is kept; anything larger is not.
-    const largest = allocAlignedBuffer(1024 * 1024 + PAGE_BYTES).buffer as ArrayBuffer;
+    expect(pageOffsetOfView(again)).toBe(4095);
+    // The largest read's memory, its slack included, is kept; anything larger is not.
+    const largest = new ArrayBuffer((1 << 20) + PAGE_BYTES);
     pool.give(largest);
-    expect(pool.take(1024 * 1024, 4095).buffer).toBe(largest);
-    const over = allocAlignedBuffer(1024 * 1024 + PAGE_BYTES + 1).buffer as ArrayBuffer;
+    expect(pool.take(1 << 20, 4095).buffer).toBe(largest);
+    const over = new ArrayBuffer((1 << 20) + PAGE_BYTES + 1);
     pool.give(over);
-    expect(pool.take(1024 * 1024, 0).buffer).not.toBe(over);
-    const tight = allocAlignedBuffer(length + 100).buffer as ArrayBuffer;
+    expect(pool.take(1 << 20, 0).buffer).not.toBe(over);
+    // A returned buffer without a page of slack is not used for a large read.
+    const tight = new ArrayBuffer(length + PAGE_BYTES - 2);
     pool.give(tight);
-    expect(pool.take(length, 50).buffer).toBe(tight);
-    pool.give(tight);
-    expect(pool.take(length, 200).buffer).not.toBe(tight);
+    expect(pool.take(length, 0).buffer).not.toBe(tight);
+    expect(pool.take(length - PAGE_BYTES, 0).buffer).toBe(tight);
   });
 });

@@ -1,4 +1,4 @@
-import { allocReadMemory } from '@keel/core';
+import { PAGE_BYTES, allocReadMemory, placedView } from '@keel/core';
 
 /** Segments up to this size (log and indexes together) are read into a buffer kept for the next copy; larger ones get their own. */
 export const READ_BUFFER_KEEP_BYTES_MAX = 16 * 1024 * 1024;
@@ -11,24 +11,26 @@ export const READ_BUFFER_KEEP_BYTES_MAX = 16 * 1024 * 1024;
  * that read into it is done with it: copies run one at a time, and a store does not keep
  * a put's bytes after the put settles. Segments larger than READ_BUFFER_KEEP_BYTES_MAX are
  * read into buffers of their own, so that a log of large segments does not hold one
- * segment's worth of memory between copies. The memory is page-aligned: the log is read
- * first, from its start into the buffer's, and so copies out of the page cache page to
- * page (see @keel/core's read-placement).
+ * segment's worth of memory between copies. The log is read first, from its start, so the
+ * buffer handed out starts at a page boundary of memory and the log copies out of the
+ * page cache page to page (see @keel/core's read-placement).
  */
 export class ReadBuffer {
-  #kept: Buffer | undefined;
+  #kept: Uint8Array | undefined;
 
   /** A buffer of exactly `size` bytes; its contents are whatever was there. */
   take(size: number): Buffer {
-    if (size > READ_BUFFER_KEEP_BYTES_MAX) return pageAlignedBuffer(size);
-    if (this.#kept === undefined || this.#kept.length < size) {
+    if (size > READ_BUFFER_KEEP_BYTES_MAX) return placedAtPageStart(allocReadMemory(size), size);
+    if (this.#kept === undefined || this.#kept.length < size + PAGE_BYTES - 1) {
       // Grown to the next power of two, so that segments a little larger each time do not reallocate each time.
-      this.#kept = pageAlignedBuffer(Math.min(READ_BUFFER_KEEP_BYTES_MAX, 2 ** Math.ceil(Math.log2(Math.max(size, 4096)))));
+      this.#kept = allocReadMemory(Math.min(READ_BUFFER_KEEP_BYTES_MAX, 2 ** Math.ceil(Math.log2(Math.max(size, 4096)))));
     }
-    return this.#kept.subarray(0, size);
+    return placedAtPageStart(this.#kept, size);
   }
 }
 
-function pageAlignedBuffer(size: number): Buffer {
-  return Buffer.from(allocReadMemory(size));
+/** `size` bytes of `memory` from its first page boundary, as a Buffer (what the store's put takes). */
+function placedAtPageStart(memory: Uint8Array, size: number): Buffer {
+  const view = placedView(memory, 0, size);
+  return Buffer.from(view.buffer, view.byteOffset, size);
 }
