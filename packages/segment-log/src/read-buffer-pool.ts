@@ -1,4 +1,4 @@
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, placedView } from '@keel/core';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, placedView } from '@keel/core';
 
 /**
  * At most this many released buffers wait for reuse: a loop that releases each batch
@@ -14,7 +14,7 @@ export const READ_BUFFERS_POOLED_MAX = 4;
  */
 export class ReadBufferPool {
   readonly #free: ArrayBuffer[] = [];
-  /** Larger buffers (grown for one large record) are not kept; a placed read's page to spare is allowed on top. */
+  /** Larger buffers (grown for one large record) are not kept; a placed read's page of slack is allowed on top. */
   readonly #bufferBytesMax: number;
   /** Once the log is closed no read takes a buffer: none is kept, however long the log object lives. */
   #closed = false;
@@ -39,7 +39,7 @@ export class ReadBufferPool {
       const size = free[index]!.byteLength;
       if (size >= needed && (best < 0 || size < free[best]!.byteLength)) best = index;
     }
-    if (best < 0) return placed ? placedView(allocReadMemory(length), position, length) : allocReadBuffer(length, position);
+    if (best < 0) return allocReadBuffer(length, position);
     const [buffer] = free.splice(best, 1);
     return placed ? placedView(new Uint8Array(buffer!), position, length) : new Uint8Array(buffer!, 0, length);
   }
