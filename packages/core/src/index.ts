@@ -55,7 +55,7 @@ export {
   describeType, normalizeIo, normalizeReadOnly,
 } from './validate.js';
 export { DIRECT_IO_ALIGNMENT_BYTES, allocAlignedBuffer } from './aligned.js';
-export { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, pageOffsetOf, pageOffsetOfView, placedIndex, placedView } from './read-placement.js';
+export { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, pageOffsetOf, pageOffsetOfView, placedBytes, placedIndex, placedView } from './read-placement.js';
 export { InterceptedFile, InterceptedIo, type IoMutation } from './intercepted-io.js';
 export { STORE_LOCK_FILE_NAME, lockStoreDirectory } from './store-lock.js';
 export { createDirectoryDurably } from './durable-directory.js';

@@ -26,13 +26,18 @@ export function pageOffsetOfView(view: Uint8Array): number {
   return addressOffset(view, PAGE_BYTES);
 }
 
+/** The bytes memory needs to place a read of `length` bytes at any position: a page of slack on top. */
+export function placedBytes(length: number): number {
+  return length + PAGE_BYTES - 1;
+}
+
 /**
  * Unzeroed memory of its own (a read fills what it uses) with room for a placed read of
  * `length` bytes: a page of slack on top. It comes from Node's allocator, which hands
  * back memory freed by earlier reads without new page faults.
  */
 export function allocReadMemory(length: number): Uint8Array {
-  const unzeroed = Buffer.allocUnsafeSlow(length + PAGE_BYTES - 1);
+  const unzeroed = Buffer.allocUnsafeSlow(placedBytes(length));
   return new Uint8Array(unzeroed.buffer, unzeroed.byteOffset, unzeroed.length);
 }
 
@@ -46,7 +51,7 @@ export function placedIndex(memory: Uint8Array, from: number, position: number):
   return from + ((pageOffsetOf(position) - skew + PAGE_BYTES) % PAGE_BYTES);
 }
 
-/** `length` bytes of `memory` (at least `length + PAGE_BYTES - 1` long) placed for a read at `position`. */
+/** `length` bytes of `memory` (at least `placedBytes(length)` long) placed for a read at `position`. */
 export function placedView(memory: Uint8Array, position: number, length: number): Uint8Array {
   const start = placedIndex(memory, 0, position);
   return memory.subarray(start, start + length);

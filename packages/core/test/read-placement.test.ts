@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, placedIndex, placedView } from '../src/index.js';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, allocReadMemory, placedBytes, placedIndex, placedView } from '../src/index.js';
 import { isPlacedFor } from './placement.js';
 
 describe('read placement', () => {
@@ -8,6 +8,7 @@ describe('read placement', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 }), fc.integer({ min: 1, max: 70_000 }), fc.nat(PAGE_BYTES * 2), (position, length, skew) => {
         // Memory at every offset from a page boundary, not only where the allocator puts it.
+        expect(allocReadMemory(length).length).toBe(placedBytes(length));
         const memory = allocReadMemory(length + skew).subarray(skew);
         const view = placedView(memory, position, length);
         expect(view.length).toBe(length);

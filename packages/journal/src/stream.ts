@@ -3,9 +3,9 @@ import {
   FRAME_OVERHEAD_BYTES,
   FrameScanner,
   KeelError,
-  PAGE_BYTES,
   SCAN_CHUNK_BYTES_DEFAULT,
   allocReadMemory,
+  placedBytes,
   placedView,
   throwIfAborted,
   type FrameSource,
@@ -168,7 +168,7 @@ export class RecordStream implements AsyncIterableIterator<JournalRecord> {
     }
     if (this.#position >= this.#end) return false;
     const size = Math.max(SCAN_CHUNK_BYTES_DEFAULT, this.#needed);
-    if (this.#memory.length < size + PAGE_BYTES - 1) this.#memory = allocReadMemory(size);
+    if (this.#memory.length < placedBytes(size)) this.#memory = allocReadMemory(size);
     this.#chunk = placedView(this.#memory, this.#position, size);
     const filled = await this.#fill();
     throwIfAborted(this.#source.signal);

@@ -1,4 +1,4 @@
-import { KeelError, PAGE_BYTES, allocReadMemory, isKeelError, placedView, type Io, type IoFile } from '@keel/core';
+import { KeelError, allocReadMemory, isKeelError, placedBytes, placedView, type Io, type IoFile } from '@keel/core';
 import { nextTurn } from './event-loop-turn.js';
 import { payloadFrameBytes } from './format.js';
 import { encodeBoundFramesInto } from './frame-binding.js';
@@ -87,7 +87,7 @@ class BufferPair {
   next(bytes: number, position: number): Uint8Array {
     this.#turn ^= 1;
     let memory = this.#memory[this.#turn] as Uint8Array;
-    if (memory.length < bytes + PAGE_BYTES - 1) this.#memory[this.#turn] = memory = allocReadMemory(bytes);
+    if (memory.length < placedBytes(bytes)) this.#memory[this.#turn] = memory = allocReadMemory(bytes);
     return placedView(memory, position, bytes);
   }
 }

@@ -1,4 +1,4 @@
-import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, placedView } from '@keel/core';
+import { PAGE_BYTES, PLACED_READ_BYTES_MIN, allocReadBuffer, placedBytes, placedView } from '@keel/core';
 
 /**
  * At most this many released buffers wait for reuse: a loop that releases each batch
@@ -32,7 +32,7 @@ export class ReadBufferPool {
    */
   take(length: number, position: number): Uint8Array {
     const placed = length >= PLACED_READ_BYTES_MIN;
-    const needed = placed ? length + PAGE_BYTES - 1 : length;
+    const needed = placed ? placedBytes(length) : length;
     const free = this.#free;
     let best = -1;
     for (let index = free.length - 1; index >= 0; index--) {

@@ -1,4 +1,4 @@
-import { PAGE_BYTES, allocReadMemory, placedView } from '@keel/core';
+import { allocReadMemory, placedBytes, placedView } from '@keel/core';
 
 /** Segments up to this size (log and indexes together) are read into a buffer kept for the next copy; larger ones get their own. */
 export const READ_BUFFER_KEEP_BYTES_MAX = 16 * 1024 * 1024;
@@ -21,7 +21,7 @@ export class ReadBuffer {
   /** A buffer of exactly `size` bytes; its contents are whatever was there. */
   take(size: number): Buffer {
     if (size > READ_BUFFER_KEEP_BYTES_MAX) return placedAtPageStart(allocReadMemory(size), size);
-    if (this.#kept === undefined || this.#kept.length < size + PAGE_BYTES - 1) {
+    if (this.#kept === undefined || this.#kept.length < placedBytes(size)) {
       // Grown to the next power of two, so that segments a little larger each time do not reallocate each time.
       this.#kept = allocReadMemory(Math.min(READ_BUFFER_KEEP_BYTES_MAX, 2 ** Math.ceil(Math.log2(Math.max(size, 4096)))));
     }
