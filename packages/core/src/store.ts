@@ -131,9 +131,16 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   protected abstract storeStats(): Stats;
 
   /**
+   * Called between a backup's sync and its plan: background writes the last flush left to
+   * follow it (a backend's own, like segment-log's sealed index frames) end here, so that
+   * no file the plan names is being rewritten while it is copied.
+   */
+  protected async beforeBackupPlan(): Promise<void> {}
+
+  /**
    * The files a backup copies and how many bytes of each: whole frames only, at least
-   * everything durable (a read-only store: everything it sees). Called right after a sync,
-   * synchronously, so the set is consistent.
+   * everything durable (a read-only store: everything it sees). Called right after a sync
+   * (and `beforeBackupPlan`), synchronously, so the set is consistent.
    */
   protected backupPlan(): BackupPlan {
     throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
@@ -287,6 +294,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     if (this.#overlay === null) await this.sync();
     const io = this.#baseIo;
     if (io === null) throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
+    await this.beforeBackupPlan();
     const plan = this.backupPlan();
     const sources: BackupSource[] = [];
     try {

@@ -26,6 +26,12 @@ export interface RunLimits {
   segmentEmpty: boolean;
   /** After the first record, a run stops before it would pass this many bytes (one write's worth). */
   writeBytesMax: number;
+  /**
+   * A segment that holds records takes the run whole or not at all: when a record would
+   * break its room or its age, nothing is taken (the caller rolls first). The write
+   * limit still splits a run.
+   */
+  whole: boolean;
 }
 
 /**
@@ -77,7 +83,10 @@ export function encodeBatchRun(target: Uint8Array, view: DataView, batch: Prepar
     const recordStart = joins ? position : (frameStart >= 0 ? position + FRAME_TRAILER_BYTES : 0) + RECORDS_AT;
     const recordEnd = recordStart + deltaBytes + body;
     const runEnd = recordEnd + FRAME_TRAILER_BYTES;
-    if ((index > from || bounded) && (runEnd > roomBytes || timestamp > timestampMax)) break;
+    if ((index > from || bounded) && (runEnd > roomBytes || timestamp > timestampMax)) {
+      if (bounded && limits.whole) return 0;
+      break;
+    }
     if (index > from && runEnd > writeBytesMax) break;
     if (!joins) {
       if (frameStart >= 0) {

@@ -50,6 +50,8 @@ export interface PreparedBatch {
    * and a frame of its own): what the writer reserves room by without visiting each record.
    */
   bytesBound: number;
+  /** The fewest bytes the batch can encode to (every delta one byte, one frame): a segment with less room cannot take it whole. */
+  bytesMin: number;
 }
 
 const encoder = new TextEncoder();
@@ -143,7 +145,7 @@ export function prepareBatch(records: readonly unknown[], now: number, where: (i
     bodyBytes[index] = body;
     bytes += body;
   }
-  return { count, values, keys, timestamps, bodyBytes, headers: headerColumn, bytesBound: recordsBytesBound(bytes, count) };
+  return { count, values, keys, timestamps, bodyBytes, headers: headerColumn, bytesBound: recordsBytesBound(bytes, count), bytesMin: bytes + count + BATCH_OVERHEAD_BYTES };
 }
 
 /** A column of `count` nulls, made when the first record that has something to put in it is prepared. */

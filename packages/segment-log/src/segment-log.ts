@@ -589,6 +589,11 @@ export class SegmentLog extends Store<SegmentLogStats> {
     await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
   }
 
+  /** The sealed index frames a flush left to write after it resolved: written before the plan names their files. */
+  protected override async beforeBackupPlan(): Promise<void> {
+    await this.#context.sealedWrites.settle();
+  }
+
   /** Every segment, index and checkpoint file; the active segment up to its durable end (read-only: all it sees). */
   protected override backupPlan(): BackupPlan {
     // The segment holding the durable frontier is the copy's last: segments a roll started

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFrameAt, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES } from '@keel/core';
+import { checkFrameAt, FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, PAGE_BYTES, pageOffsetOfView } from '@keel/core';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { encodeBatchRun, type RunLimits } from '../src/batch-encoder.js';
@@ -25,7 +25,7 @@ const recordArbitrary: fc.Arbitrary<AppendRecord> = fc.record({
 /** First offsets that make the low u32 half wrap inside a batch, and the largest ones a log can reach. */
 const firstOffsetArbitrary = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 2 ** 32 - 20, max: 2 ** 32 + 20 }), fc.integer({ min: 2 ** 53 - 1000, max: 2 ** 53 - 100 }));
 
-const NO_LIMITS: RunLimits = { roomBytes: Infinity, timestampMax: Infinity, segmentEmpty: false, writeBytesMax: Infinity };
+const NO_LIMITS: RunLimits = { roomBytes: Infinity, timestampMax: Infinity, segmentEmpty: false, writeBytesMax: Infinity, whole: false };
 
 interface Decoded {
   offset: number;
@@ -72,16 +72,20 @@ it('frames records into batch frames that check and decode to what was appended,
   const buffer = new WriteBuffer();
   const frames = new FrameTable();
   fc.assert(
-    fc.property(fc.array(recordArbitrary, { minLength: 1, maxLength: 40 }), firstOffsetArbitrary, fc.nat(3), (records, firstOffset, skip) => {
+    fc.property(fc.array(recordArbitrary, { minLength: 1, maxLength: 40 }), firstOffsetArbitrary, fc.nat(3), fc.nat(2 * PAGE_BYTES), (records, firstOffset, skip, position) => {
       const batch = prepareBatch(records, 7, (index) => `records[${index}]`);
       const from = Math.min(skip, batch.count - 1);
-      // The buffer is reused across runs: stale bytes from the previous run must not leak into this one.
-      const target = buffer.reserve(batch.bytesBound);
+      // The buffer is reused across runs, placed for another file position each time: stale bytes from the previous run must not leak into this one.
+      const target = buffer.reserve(batch.bytesBound, position);
+      expect(pageOffsetOfView(target)).toBe(position % PAGE_BYTES);
       target.fill(0xa5);
       const taken = encodeBatchRun(target, buffer.view, batch, from, firstOffset, NO_LIMITS, frames);
       expect(taken).toBe(batch.count - from);
       const end = frames.end[frames.count - 1] as number;
       expect(end).toBeLessThanOrEqual(recordsBytesBound([...batch.bodyBytes.subarray(from, batch.count)].reduce((sum, bytes) => sum + bytes, 0), taken));
+      // The whole batch never encodes to fewer bytes than bytesMin, nor to more than bytesBound.
+      if (from === 0) expect(end).toBeGreaterThanOrEqual(batch.bytesMin);
+      if (from === 0) expect(end).toBeLessThanOrEqual(batch.bytesBound);
       const { records: decoded, frameEnds } = decodeRun(target, end);
       expect([...frames.end.subarray(0, frames.count)]).toEqual(frameEnds);
       expect(decoded.length).toBe(taken);
@@ -106,16 +110,16 @@ it('frames records into batch frames that check and decode to what was appended,
   );
 });
 
-it('ends a run before the record that would break a limit, but an empty segment takes its first record whatever it is', () => {
+it('ends a run before the record that would break a limit, but an empty segment takes its first record whatever it is, and a whole run is taken whole or not at all', () => {
   const buffer = new WriteBuffer();
   const frames = new FrameTable();
   fc.assert(
     fc.property(
       fc.array(recordArbitrary, { minLength: 1, maxLength: 30 }),
-      fc.record({ roomBytes: fc.integer({ min: 0, max: 20_000 }), timestampMax: fc.integer({ min: -1000, max: 1000 }), segmentEmpty: fc.boolean(), writeBytesMax: fc.integer({ min: 0, max: 20_000 }) }),
+      fc.record({ roomBytes: fc.integer({ min: 0, max: 20_000 }), timestampMax: fc.integer({ min: -1000, max: 1000 }), segmentEmpty: fc.boolean(), writeBytesMax: fc.integer({ min: 0, max: 20_000 }), whole: fc.boolean() }),
       (records, limits) => {
         const batch = prepareBatch(records, 7, (index) => `records[${index}]`);
-        const target = buffer.reserve(batch.bytesBound);
+        const target = buffer.reserve(batch.bytesBound, 0);
         const taken = encodeBatchRun(target, buffer.view, batch, 0, 0, limits, frames);
         const end = taken === 0 ? 0 : (frames.end[frames.count - 1] as number);
         if (taken > 0) expect(decodeRun(target, end).records.length).toBe(taken);
@@ -125,14 +129,20 @@ it('ends a run before the record that would break a limit, but an empty segment 
         if (taken > 1 || !limits.segmentEmpty) expect(end).toBeLessThanOrEqual(limits.roomBytes);
         expect(checked.every((timestamp) => timestamp <= limits.timestampMax)).toBe(true);
         if (taken > 1) expect(end).toBeLessThanOrEqual(limits.writeBytesMax);
-        if (taken < batch.count) {
+        if (limits.whole && !limits.segmentEmpty && taken === 0) {
+          // Taken whole or not at all: a record of the batch breaks the segment's room or age.
+          encodeBatchRun(buffer.reserve(batch.bytesBound, 0), buffer.view, batch, 0, 0, NO_LIMITS, frames);
+          expect((frames.end[frames.count - 1] as number) > limits.roomBytes || batch.timestamps.some((timestamp) => timestamp > limits.timestampMax)).toBe(true);
+        } else if (taken < batch.count) {
           // The next record would have broken one: the run with it (framed alike, frames depend only on what came before) breaks a limit.
           const longer = prepareBatch(records.slice(0, taken + 1), 7, (index) => `records[${index}]`);
-          encodeBatchRun(buffer.reserve(longer.bytesBound), buffer.view, longer, 0, 0, NO_LIMITS, frames);
+          encodeBatchRun(buffer.reserve(longer.bytesBound, 0), buffer.view, longer, 0, 0, NO_LIMITS, frames);
           const longerEnd = frames.end[frames.count - 1] as number;
           const next = longer.timestamps[taken] as number;
           const breaks = (taken > 0 || !limits.segmentEmpty) && (longerEnd > limits.roomBytes || next > limits.timestampMax);
           expect(breaks || (taken > 0 && longerEnd > limits.writeBytesMax)).toBe(true);
+          // A whole run into a segment that holds records ends early only at the write limit: had a record broken the room or the age, it would have taken none.
+          if (limits.whole && !limits.segmentEmpty && taken > 0) expect(longerEnd > limits.writeBytesMax && longerEnd <= limits.roomBytes && next <= limits.timestampMax).toBe(true);
         }
       },
     ),
@@ -144,7 +154,7 @@ it('frames a batch of small records with a few bytes per record beyond the value
   const buffer = new WriteBuffer();
   const frames = new FrameTable();
   const batch = prepareBatch(Array.from({ length: 1000 }, () => ({ value: new Uint8Array(100) })), 7, String);
-  const taken = encodeBatchRun(buffer.reserve(batch.bytesBound), buffer.view, batch, 0, 0, NO_LIMITS, frames);
+  const taken = encodeBatchRun(buffer.reserve(batch.bytesBound, 0), buffer.view, batch, 0, 0, NO_LIMITS, frames);
   expect(taken).toBe(1000);
   const end = frames.end[frames.count - 1] as number;
   // Per record: timestamp delta, key field, value length (a byte each), the value, header count; per 4 KiB frame its overhead.

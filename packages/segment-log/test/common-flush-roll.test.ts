@@ -15,8 +15,8 @@ import { idFrameBytes } from './support/id-frames.js';
 const DIR = '/store';
 /**
  * Segment 0 holds six records in three frames, one per append: the three synced ones, the
- * fourth, and the first two of the batch that rolls (its third would join their frame and
- * pass segmentBytes).
+ * fourth, and two more; the append after them rolls (a batch that does not fit the rest
+ * of a segment rolls before it writes anything).
  */
 const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1) + idFrameBytes(2);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
@@ -84,9 +84,9 @@ function settledFlag(promise: Promise<unknown>): () => boolean {
 /**
  * Three records synced and the prepared file made; then segment 0's datasyncs are held, a
  * fourth record is appended and a sync starts (a common flush: segment 0's datasync
- * alone), and while that datasync is held two more records fill segment 0 and `rolled`
- * more roll into segment 1 (starting segment 0's sealing sync, held too), and a second
- * sync is asked for.
+ * alone), and while that datasync is held an append of two more records fills segment 0
+ * and one of `rolled` more rolls into segment 1 (starting segment 0's sealing sync, held
+ * too), and a second sync is asked for.
  */
 async function rolledDuringCommonFlush(rolled: number): Promise<{ log: SegmentLog; fs: FaultFs; io: HeldSegmentSyncs; first: Promise<number>; second: Promise<number> }> {
   const { fs, io, log } = await preparedLogOn(DIR, (disk) => new HeldSegmentSyncs(disk), open);
@@ -94,7 +94,8 @@ async function rolledDuringCommonFlush(rolled: number): Promise<{ log: SegmentLo
   log.append(record(3));
   const first = log.sync();
   await turnsUntil(() => io.waiting === 1);
-  log.appendBatch(Array.from({ length: 2 + rolled }, (_, index) => record(4 + index)));
+  log.appendBatch([record(4), record(5)]);
+  log.appendBatch(Array.from({ length: rolled }, (_, index) => record(6 + index)));
   expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 6]);
   expect(io.waiting).toBe(2);
   const second = log.sync();

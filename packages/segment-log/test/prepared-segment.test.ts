@@ -100,7 +100,9 @@ describe('the next segment prepared ahead of its roll', () => {
     await backgroundWorkDone(log);
     expect(readFileSync(join(dir, PREPARED_SEGMENT_NAME))).toEqual(Buffer.from(preparedFrame(storeIdOf(dir))));
     const before = io.creates;
-    log.appendBatch(values(2, 4));
+    // Two more fill segment 0; the batch after them rolls (one that does not fit the rest of a segment starts the next).
+    log.appendBatch(values(2, 2));
+    log.appendBatch(values(4, 2));
     expect(io.creates).toBe(before);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
     // The sync of the batch that rolled resolves while every directory sync is held back.
@@ -127,7 +129,8 @@ describe('the next segment prepared ahead of its roll', () => {
     log.appendBatch(values(0, 2));
     await log.sync();
     await backgroundWorkDone(log);
-    log.appendBatch(values(2, 4));
+    log.appendBatch(values(2, 2));
+    log.appendBatch(values(4, 2));
     const directorySyncs = io.directorySyncs;
     expect(log.syncSync()).toBe(6);
     expect(io.directorySyncs).toBe(directorySyncs);
@@ -146,7 +149,8 @@ describe('the next segment prepared ahead of its roll', () => {
     await backgroundWorkDone(log);
     expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(true);
     // Rolls into the prepared file; the flush it asks for and the deletion queue before the rename would.
-    log.appendBatch(values(6, 4));
+    log.appendBatch(values(6, 2));
+    log.appendBatch(values(8, 2));
     expect(await log.deleteBefore(log.nextOffset)).toBe(2);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([8]);
     expect(existsSync(join(dir, logName(8)))).toBe(true);

@@ -14,9 +14,10 @@ import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
 /**
- * Segment 0 holds the frame of the three synced records and a frame of one more: the
- * batch that follows rolls after its first record (its second would join that frame and
- * pass segmentBytes), and the rest of it is one frame of segment 1.
+ * Segment 0 holds the frame of the three synced records and a frame of one more: an
+ * append of one record fills it, and the batch appended after it in the same turn rolls
+ * (a batch that does not fit the rest of a segment rolls before it writes anything) and
+ * is one frame of segment 1.
  */
 const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1);
 
@@ -46,14 +47,15 @@ function open(io: FaultFs | HeldDirectorySyncs): Promise<SegmentLog> {
 
 /**
  * A log whose second segment started in the prepared file: 3 records synced, the prepared
- * file made, then a batch of `rolled` records (rolling after the fourth) synced with every
- * directory sync held back. Returns the disk as it is at that moment and what was
+ * file made, then `rolled` records (the fourth appended alone, the rest as a batch that
+ * rolls) synced with every directory sync held back. Returns the disk as it is at that moment and what was
  * acknowledged; the log is left open (its held work never ends).
  */
 async function ackedWithoutDirectorySync(rolled: number): Promise<{ fs: FaultFs; acknowledged: number; heldSyncs: number }> {
   const { fs, io, log } = await preparedLogOn(DIR, (disk) => new HeldDirectorySyncs(disk), open);
   io.hold();
-  log.appendBatch(Array.from({ length: rolled }, (_, index) => record(3 + index)));
+  log.append(record(3));
+  log.appendBatch(Array.from({ length: rolled - 1 }, (_, index) => record(4 + index)));
   expect(log.segments().length).toBe(2);
   const acknowledged = await log.sync();
   expect(acknowledged).toBe(3 + rolled);
@@ -63,7 +65,7 @@ async function ackedWithoutDirectorySync(rolled: number): Promise<{ fs: FaultFs;
 /**
  * Records damage may take from the end: damage to segment 1 (under its own name or the
  * prepared one) can look like a torn tail, and takes the frame it lands in, which holds
- * every record of segment 1 (the rest of the batch that rolled, one append). Segment 0 is
+ * every record of segment 1 (the batch that rolled, one append). Segment 0 is
  * sealed and durable: damage to it, or to any other file, must take nothing.
  */
 function damageAllowance(damagedPath: string | null, rolled: number): number {

@@ -39,6 +39,35 @@ describe('rolling', () => {
     expect(log.read(1)[0]!.value.length).toBe(1000);
   });
 
+  it('starts a batch that does not fit the rest of the active segment in the next one, whole, and splits only one larger than a segment', async () => {
+    const dir = tempDir();
+    // A 30-byte value takes 34 bytes in a frame (see below); a segment holds two frames of up to five records each.
+    const segmentBytes = HEADER_BYTES + 2 * BATCH_OVERHEAD_BYTES + 5 * 34;
+    const oneFrameMax = Math.floor((segmentBytes - HEADER_BYTES - BATCH_OVERHEAD_BYTES) / 34);
+    const batch = (count: number, from: number) => Array.from({ length: count }, (_, index) => ({ value: bytes(String(from + index).padStart(30, '-')), timestamp: 1 }));
+    {
+      await using log = await SegmentLog.open(dir, { segmentBytes });
+      log.appendBatch(batch(3, 0));
+      // Two of these three would fit beside the first three: the batch rolls first instead of spanning the roll.
+      log.appendBatch(batch(3, 3));
+      expect(log.segments().map((segment) => [segment.baseOffset, segment.records])).toEqual([
+        [0, 3],
+        [3, 3],
+      ]);
+      // Larger than a segment: it starts in a new one, fills it and goes on in the next.
+      log.appendBatch(batch(oneFrameMax + 2, 6));
+      expect(log.segments().map((segment) => [segment.baseOffset, segment.records])).toEqual([
+        [0, 3],
+        [3, 3],
+        [6, oneFrameMax],
+        [6 + oneFrameMax, 2],
+      ]);
+    }
+    await using log = await SegmentLog.open(dir, { segmentBytes });
+    const values = log.read(0, { maxRecords: 100 }).map((record) => new TextDecoder().decode(record.value));
+    expect(values).toEqual(Array.from({ length: oneFrameMax + 8 }, (_, index) => String(index).padStart(30, '-')));
+  });
+
   it('reports segment timestamps, including minimums learned after reopen', async () => {
     const dir = tempDir();
     // A 30-byte value takes 34 bytes in a frame (timestamp delta, key length, value length

@@ -12,9 +12,10 @@ import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
 /**
- * Segment 0 holds the frame of the three synced records and a frame of one more: the
- * batch of two that follows rolls after its first record (its second would join that
- * frame and pass segmentBytes).
+ * Segment 0 holds the frame of the three synced records and a frame of one more: an
+ * append of one record fills it, unsynced, and the append after it rolls. (A batch that
+ * does not fit the rest of a segment rolls before it writes anything, so it is the
+ * earlier append that leaves the sealed segment bytes to sync.)
  */
 const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
@@ -69,7 +70,7 @@ async function turnsUntil(done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
-/** Three records synced and the prepared file made; then segment 0's syncs are held and a batch of 2 rolls after its first record. */
+/** Three records synced and the prepared file made; then segment 0's syncs are held, a record fills it and the next append rolls. */
 async function rolledWithSealSyncHeld(): Promise<{ log: SegmentLog; io: HeldSealSync }> {
   const fs = new FaultFs();
   fs.mkdir(DIR);
@@ -79,7 +80,9 @@ async function rolledWithSealSyncHeld(): Promise<{ log: SegmentLog; io: HeldSeal
   await threeSyncedThenPrepared(log, () => fs.files(), DIR);
   io.hold();
   io.events.length = 0;
-  log.appendBatch([record(3), record(4)]);
+  log.appendBatch([record(3)]);
+  expect(log.segments().length).toBe(1);
+  log.appendBatch([record(4)]);
   expect(log.segments().length).toBe(2);
   // Started inside the append, before the flush the roll asked for ran.
   expect(io.events).toEqual(['sealed datasync']);

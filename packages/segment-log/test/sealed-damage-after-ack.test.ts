@@ -13,8 +13,9 @@ import { ID_RECORD_BYTES, idFrameBytes, idRecordAt } from './support/id-frames.j
 
 const DIR = '/store';
 /**
- * Segment 0 holds two frames: the three synced records, then one more. A batch after them
- * rolls after its first record (its second would join that frame and pass segmentBytes).
+ * Segment 0 holds two frames: the three synced records, then one more. An append of one
+ * record after them fills it; the next append rolls (a batch that does not fit the rest
+ * of a segment rolls before it writes anything).
  */
 const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3) + idFrameBytes(1);
 const SEGMENT_0 = segmentPaths(DIR, 0).log;
@@ -40,15 +41,16 @@ function open(io: FaultFs | InterceptedIo): Promise<SegmentLog> {
 }
 
 /**
- * 3 records synced, the prepared file made, then a batch of 4 (the first fills segment 0,
- * the rest go to the prepared file) appended with all after-ack work held back. With
- * `acknowledge`, the batch's sync resolves (7 acknowledged); without, the power is cut
- * before its sync was asked for (3 acknowledged). Returns the disk as it is then.
+ * 3 records synced, the prepared file made, then with all after-ack work held back one
+ * record that fills segment 0 and, in the same turn, a batch of 3 that rolls into the
+ * prepared file. With `acknowledge`, their sync resolves (7 acknowledged); without, the
+ * power is cut before any sync was asked for (3 acknowledged). Returns the disk as it is then.
  */
 async function rollingBatch(acknowledge: boolean): Promise<{ fs: FaultFs; acknowledged: number }> {
   const { fs, io, log } = await threeSynced();
   io.hold();
-  log.appendBatch([3, 4, 5, 6].map(record));
+  log.append(record(3));
+  log.appendBatch([4, 5, 6].map(record));
   return rolled(log, fs, acknowledge);
 }
 
@@ -122,7 +124,7 @@ describe('a power cut after a rolling batch was acknowledged, before the roll’
     await expectRefusedUntouched(crashed, damaged);
   });
 
-  it('then a bit flip in the sealed segment’s last record, written by the batch that rolled: open refuses it and changes nothing', async () => {
+  it('then a bit flip in the sealed segment’s last record, written in the turn of the append that rolled: open refuses it and changes nothing', async () => {
     const { fs } = await rollingBatch(true);
     const crashed = fs.crash({ seed: 1, data: { mode: 'lose-all' }, entries: 'lose-all' }).fs;
     // Record 3 is the last frame's only record: it ends where that frame's CRC, the segment's last bytes, starts.

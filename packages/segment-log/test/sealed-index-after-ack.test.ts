@@ -12,7 +12,7 @@ const DIR = '/store';
  * or more rolls, and so does any append to a segment that holds a record already.
  */
 const SEGMENT_BYTES = HEADER_BYTES + idFrameBytes(3);
-const INDEX_FILE = /\.(index|timeindex)$/;
+const INDEX_FILE = /(\d{20})\.(index|timeindex)$/;
 
 /**
  * Holds every datasync of an index file until the test releases or fails it: a flush's
@@ -21,11 +21,23 @@ const INDEX_FILE = /\.(index|timeindex)$/;
  */
 class HeldIndexSyncs extends InterceptedIo {
   holding = false;
+  /** Only the frames of segments from this base offset are held: those of segments sealed earlier may still be on their way. */
+  holdFrom = 0;
   readonly held: { release(): void; fail(error: unknown): void }[] = [];
+  readonly #waiting: { count: number; resolve(): void }[] = [];
 
   protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
-    if (!this.holding || operation !== 'datasync' || !INDEX_FILE.test(path)) return run();
-    return new Promise<void>((release, fail) => this.held.push({ release, fail })).then(run);
+    const base = INDEX_FILE.exec(path)?.[1];
+    if (!this.holding || operation !== 'datasync' || base === undefined || Number(base) < this.holdFrom) return run();
+    const held = new Promise<void>((release, fail) => this.held.push({ release, fail })).then(run);
+    for (const waiter of this.#waiting.filter((waiting) => this.held.length >= waiting.count)) waiter.resolve();
+    return held;
+  }
+
+  /** Resolves once `count` datasyncs are held: a flush's sealed frames are written after it resolved, in the background. */
+  heldAtLeast(count: number): Promise<void> {
+    if (this.held.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push({ count, resolve }));
   }
 
   releaseAll(): void {
@@ -80,7 +92,7 @@ async function acknowledgedWithFramesHeld(count: number): Promise<{ fs: FaultFs;
   io.holding = true;
   appendIds(log, 0, count);
   expect(await log.sync()).toBe(count);
-  expect(io.held.length).toBeGreaterThan(0);
+  await io.heldAtLeast(1);
   return { fs, io, log };
 }
 
@@ -107,6 +119,7 @@ describe('a flush that sealed segments resolves before their index frames are du
         await log.sync();
       }
       io.holding = true;
+      io.holdFrom = log.segments().at(-1)?.baseOffset ?? 0;
       const sealedBefore = log.segments().filter((segment) => segment.sealed).length;
       appendIds(log, written, rolling);
       written += rolling;
@@ -115,6 +128,7 @@ describe('a flush that sealed segments resolves before their index frames are du
       const sealedNow = log.segments().filter((segment) => segment.sealed).length;
       // Every segment the batch sealed has its frames written, their datasyncs held.
       expect(sealedNow).toBeGreaterThan(sealedBefore);
+      await io.heldAtLeast(2 * (sealedNow - sealedBefore));
       expect(io.held.length).toBe(2 * (sealedNow - sealedBefore));
 
       const crashed = await open(fs.crash(plan).fs);
