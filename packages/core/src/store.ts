@@ -138,6 +138,14 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   protected async beforeBackupPlan(): Promise<void> {}
 
   /**
+   * Called by close once the last flush has ended (with durability 'none' one may still
+   * have been running after the final sync was skipped): background writes that flush left
+   * to follow it end here, before the files close. A failure among them has poisoned the
+   * store already, and close rejects with it; this hook need not throw.
+   */
+  protected async afterLastFlush(): Promise<void> {}
+
+  /**
    * The files a backup copies and how many bytes of each: whole frames only, at least
    * everything durable (a read-only store: everything it sees). Called right after a sync
    * (and `beforeBackupPlan`), synchronously, so the set is consistent.
@@ -363,6 +371,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       failure = error;
     }
     await this.#commit.drain();
+    await this.afterLastFlush();
     await this.io.settled();
     try {
       this.closeFiles();

@@ -78,6 +78,15 @@ export class PreparedSegment {
     this.#file = file;
   }
 
+  /**
+   * Starts the prepared file's own sync thread ahead of the roll, for a log whose flushes
+   * sync on such threads: the flush that acknowledges the rolled batch would otherwise
+   * start it, an OS thread spawned between that batch and its fdatasync.
+   */
+  startSyncThread(): void {
+    this.#file?.useSyncThread?.();
+  }
+
   /** The prepared file for a roll, or null when none is ready. Its name stays taken until `released`. */
   take(): IoFile | null {
     const file = this.#file;

@@ -297,10 +297,13 @@ function syncOnOwnThread(segment: Segment): void {
  * thread go. It starts once the flush that made the frames due has resolved and its
  * waiters have run: packing and writing the frames (a few hundred microseconds for a
  * 1 MiB segment) is no part of any acknowledgement, and would otherwise sit between the
- * flush's last fdatasync and the batch it acknowledges.
+ * flush's last fdatasync and the batch it acknowledges. A tick rather than a later turn:
+ * the ticks queued from a promise reaction run once the reactions queued so far (the
+ * waiters' continuations) have, and still before any timer or I/O callback, so a failure
+ * of these writes poisons the log before the caller's next turn can write.
  */
 async function sealInBackground(context: WriterContext, segment: Segment): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => process.nextTick(resolve));
   await rewriteIndexFiles(context.io, segment);
   releaseSyncThread(context, segment);
 }

@@ -46,6 +46,22 @@ class HeldIndexSyncs extends InterceptedIo {
   }
 }
 
+/** Records every disk-changing operation made once `closed` is set: a closed log makes none. */
+class OperationsAfterClose extends InterceptedIo {
+  closed = false;
+  readonly late: string[] = [];
+
+  protected override aroundSync<T>(operation: IoMutation, path: string, run: () => T): T {
+    if (this.closed) this.late.push(`${operation} ${path}`);
+    return super.aroundSync(operation, path, run);
+  }
+
+  protected override aroundAsync<T>(operation: IoMutation, path: string, run: () => Promise<T>): Promise<T> {
+    if (this.closed) this.late.push(`${operation} ${path}`);
+    return super.aroundAsync(operation, path, run);
+  }
+}
+
 function record(id: number): { value: Uint8Array } {
   const value = new Uint8Array(8);
   new DataView(value.buffer).setFloat64(0, id, true);
@@ -156,6 +172,26 @@ describe('a flush that sealed segments resolves before their index frames are du
       expect(ids(reopened)).toEqual(Array.from({ length: 10 }, (_, index) => index));
       expect(rebuiltIndexes(reopened)).toBe(0);
     });
+  });
+
+  it('close waits for those of a flush still running when it began (durability none skips the final sync): nothing is written after close', async () => {
+    const fs = freshDisk();
+    const io = new OperationsAfterClose(fs);
+    const log = await SegmentLog.open(DIR, { io, durability: { mode: 'none' }, segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 64, now: () => 1_700_000_000_000 });
+    // Rolls, and asks for a flush that close does not sync after but must wait for.
+    appendIds(log, 0, 10);
+    await log.close();
+    io.closed = true;
+    // Whatever the flush left queued (its frames start once its waiters ran) runs by the next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(io.late).toEqual([]);
+    const reopened = await open(fs);
+    try {
+      expect(ids(reopened)).toEqual(Array.from({ length: 10 }, (_, index) => index));
+      expect(rebuiltIndexes(reopened)).toBe(0);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('a write of them that fails poisons the log: the next sync and close report it, and nothing acknowledged is lost', async () => {

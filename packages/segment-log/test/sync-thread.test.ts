@@ -1,13 +1,14 @@
+import { basename } from 'node:path';
 import { InterceptedIo, nativeIo, type IoFile } from '@keel/core';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { BATCH_OVERHEAD_BYTES, HEADER_BYTES } from '../src/format.js';
+import { BATCH_OVERHEAD_BYTES, HEADER_BYTES, PREPARED_SEGMENT_NAME } from '../src/format.js';
 import { tempDir } from './helpers.js';
 
 /** Records of 100 bytes (104 in a batch frame, behind the frame's 32): a segment holds four of one append, fewer from several. */
 const SEGMENT_BYTES = HEADER_BYTES + BATCH_OVERHEAD_BYTES + 4 * 104;
 
-/** nativeIo whose `.log` handles report which started a sync thread, which of those were closed, and where their syncs ran. */
+/** nativeIo whose `.log` handles (and the prepared file's) report which started a sync thread, which of those were closed, and where their syncs ran. */
 class SyncThreadCounter extends InterceptedIo {
   started = 0;
   stopped = 0;
@@ -16,6 +17,8 @@ class SyncThreadCounter extends InterceptedIo {
   /** Async datasyncs of `.log` handles with and without a thread of their own. */
   threadSyncs = 0;
   poolSyncs = 0;
+  /** In order: `thread <file>` when a handle starts its thread, `sync <file> own|pool` for each async `.log` datasync. */
+  events: string[] = [];
 
   constructor() {
     super(nativeIo);
@@ -36,14 +39,16 @@ class SyncThreadCounter extends InterceptedIo {
               threaded = true;
               counter.started++;
               counter.runningMax = Math.max(counter.runningMax, counter.started - counter.stopped);
+              counter.events.push(`thread ${basename(target.path)}`);
             }
             return started;
           };
         }
-        if (key === 'datasync' && target.path.includes('.log')) {
+        if (key === 'datasync' && (target.path.includes('.log') || basename(target.path) === PREPARED_SEGMENT_NAME)) {
           return () => {
             if (threaded) counter.threadSyncs++;
             else counter.poolSyncs++;
+            counter.events.push(`sync ${basename(target.path)} ${threaded ? 'own' : 'pool'}`);
             return method();
           };
         }
@@ -75,9 +80,11 @@ it('syncs the active segment on a thread of its own from the first async flush, 
     log.appendBatch(records(3, batch));
     expect(await log.sync()).toBe(2 + 3 * (batch + 1));
   }
-  // One thread per segment a flush reached, never more than a few running at once (around rolls).
+  // One thread per segment a flush reached, never more than a few running at once around
+  // rolls: the active segment's, the prepared file's, and those of sealed segments whose
+  // index frames are still being written.
   expect(io.started).toBeGreaterThan(4);
-  expect(io.runningMax).toBeLessThanOrEqual(3);
+  expect(io.runningMax).toBeLessThanOrEqual(4);
   expect(io.threadSyncs).toBeGreaterThan(io.poolSyncs);
   await log.close();
   expect(io.stopped).toBe(io.started);
@@ -105,4 +112,28 @@ it('reads a sealed segment whose write handle and thread were closed, through a 
   log.appendBatch(records(2, 100));
   expect(await log.sync()).toBe(26);
   await log.close();
+});
+
+it('starts the prepared file\'s thread ahead of the roll, so the flush that acknowledges the rolled batch starts none', async () => {
+  const dir = tempDir();
+  const io = new SyncThreadCounter();
+  const log = await SegmentLog.open(dir, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES });
+  log.appendBatch(records(3));
+  await log.sync();
+  // A roll, then the background work after its flush: the rename, and the next prepared file.
+  log.appendBatch(records(3, 10));
+  await log.sync();
+  await log.enforceRetention();
+  expect(log.segments()).toHaveLength(2);
+  expect(io.events).toContain(`thread ${PREPARED_SEGMENT_NAME}`);
+  io.events = [];
+  // Three more do not fit beside the three the active segment holds: this batch rolls.
+  log.appendBatch(records(3, 20));
+  expect(await log.sync()).toBe(9);
+  expect(log.segments()).toHaveLength(3);
+  const firstSync = io.events.indexOf(`sync ${PREPARED_SEGMENT_NAME} own`);
+  expect(firstSync).toBeGreaterThanOrEqual(0);
+  expect(io.events.slice(0, firstSync)).not.toContain(`thread ${PREPARED_SEGMENT_NAME}`);
+  await log.close();
+  expect(io.stopped).toBe(io.started);
 });
