@@ -131,24 +131,19 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
   protected abstract storeStats(): Stats;
 
   /**
-   * Called between a backup's sync and its plan: background writes the last flush left to
-   * follow it (a backend's own, like segment-log's sealed index frames) end here, so that
-   * no file the plan names is being rewritten while it is copied.
+   * Background writes a flush leaves to follow it (a backend's own, like segment-log's
+   * sealed index frames) end here. A backup waits for them between its sync and its plan,
+   * so that no file the plan names is being rewritten while it is copied; close waits for
+   * them once its last flush has ended (with durability 'none' one may still have been
+   * running after the final sync was skipped), before the files close. A write that failed
+   * has poisoned the store already: close rejects with that, whatever this returns.
    */
-  protected async beforeBackupPlan(): Promise<void> {}
-
-  /**
-   * Called by close once the last flush has ended (with durability 'none' one may still
-   * have been running after the final sync was skipped): background writes that flush left
-   * to follow it end here, before the files close. A failure among them has poisoned the
-   * store already, and close rejects with it; this hook need not throw.
-   */
-  protected async afterLastFlush(): Promise<void> {}
+  protected async settleBackgroundWrites(): Promise<void> {}
 
   /**
    * The files a backup copies and how many bytes of each: whole frames only, at least
    * everything durable (a read-only store: everything it sees). Called right after a sync
-   * (and `beforeBackupPlan`), synchronously, so the set is consistent.
+   * (and `settleBackgroundWrites`), synchronously, so the set is consistent.
    */
   protected backupPlan(): BackupPlan {
     throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
@@ -302,7 +297,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
     if (this.#overlay === null) await this.sync();
     const io = this.#baseIo;
     if (io === null) throw new KeelError('KEEL_UNSUPPORTED', `${this.#name} cannot make backups`);
-    await this.beforeBackupPlan();
+    await this.settleBackgroundWrites();
     const plan = this.backupPlan();
     const sources: BackupSource[] = [];
     try {
@@ -371,7 +366,7 @@ export abstract class Store<Stats extends object = object> implements AsyncDispo
       failure = error;
     }
     await this.#commit.drain();
-    await this.afterLastFlush();
+    await this.settleBackgroundWrites().catch(() => undefined);
     await this.io.settled();
     try {
       this.closeFiles();

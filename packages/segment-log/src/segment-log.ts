@@ -589,13 +589,8 @@ export class SegmentLog extends Store<SegmentLogStats> {
     await writeCleanShutdown(this.io, this.#dir, this.nextOffset, activeSegment(this.#context).storeId);
   }
 
-  /** The sealed index frames a flush still running at close started: written before the files close. */
-  protected override async afterLastFlush(): Promise<void> {
-    await this.#context.sealedWrites.settle().catch(() => undefined);
-  }
-
-  /** The sealed index frames a flush left to write after it resolved: written before the plan names their files. */
-  protected override async beforeBackupPlan(): Promise<void> {
+  /** The sealed index frames a flush left to write after it resolved: a backup's plan names their files, close closes them. */
+  protected override async settleBackgroundWrites(): Promise<void> {
     await this.#context.sealedWrites.settle();
   }
 
