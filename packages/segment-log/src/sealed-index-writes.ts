@@ -4,7 +4,7 @@ import type { Segment } from './segment.js';
  * The sealed index frames a flush leaves to write after it resolves (see `flushLog`): each
  * write runs in the background, and none is forgotten. A write that fails poisons the log
  * at once (through `onFailure`, as a failed write through the guarded Io does) and is kept:
- * the next flush, close and `syncSync` throw it. Each segment holds its own write while it
+ * every later flush, close and `syncSync` throw it. Each segment holds its own write while it
  * runs (`segment.indexWriting`), for retention to wait on before it removes the files.
  */
 export class SealedIndexWrites {
@@ -39,18 +39,13 @@ export class SealedIndexWrites {
     );
   }
 
-  /** The writes running now: what `settle` waits for. */
-  snapshot(): Promise<void>[] {
-    return [...this.#running];
-  }
-
-  /** Waits for `writes` (a `snapshot`), then throws the first failure any write ever had. */
-  async settle(writes: readonly Promise<void>[] = this.snapshot()): Promise<void> {
-    if (writes.length > 0) await Promise.allSettled(writes);
+  /** Waits for the writes running now, then throws the first failure any write ever had. */
+  async settle(): Promise<void> {
+    if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     this.throwIfFailed();
   }
 
-  /** For `syncSync`, which cannot wait: a write that already failed fails it too. */
+  /** For a flush and `syncSync`, which do not wait: a write that already failed fails them too. */
   throwIfFailed(): void {
     if (this.#failure !== null) throw this.#failure.error;
   }

@@ -30,7 +30,7 @@ import { deleteOldestWhile, retentionPredicate, type RetentionLimits } from './r
 import type { Segment } from './segment.js';
 import { scanRecords } from './segment-scan.js';
 import { verifySegment, type VerifyReport } from './verify.js';
-import { activeSegment, appendPrepared, flushLog, flushLogSync, roll, unsettledSegments, writeIndexTail, type WriterContext } from './writer.js';
+import { activeSegment, afterWaiters, appendPrepared, flushLog, flushLogSync, roll, unsettledSegments, writeIndexTail, type WriterContext } from './writer.js';
 import { settleDue, settleRolls, takeOwnNames } from './roll-settle.js';
 import { WriteBuffer } from './write-buffer.js';
 import { TieredStorage, type TieredStats } from './tiered/tiered-storage.js';
@@ -259,6 +259,10 @@ export class SegmentLog extends Store<SegmentLogStats> {
     this.#settling = true;
     this.#settleAgain = false;
     this.maintain(async () => {
+      // After the waiters of the flush that made it due, and after the flush their next
+      // batch starts: the index files it creates would otherwise hold the event loop
+      // (about 200 µs) between that batch's sync call and its fdatasync.
+      await afterWaiters();
       await settleRolls(this.#context);
       this.#tiered?.offerSealed(this.#segments);
     })

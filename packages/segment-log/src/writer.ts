@@ -155,7 +155,7 @@ function startSealSync(segment: Segment): void {
 interface FlushPlan {
   /** Segments with unsynced bytes, and their size now: a flush claims only what was written before it began. */
   logs: { segment: Segment; size: number }[];
-  /** Sealed segments whose index files do not yet durably hold their sealed frames. */
+  /** Sealed segments whose index files do not yet durably hold their sealed frames, and for which no write of them runs. */
   sealed: Segment[];
   /** Segments a roll created under their own name (no prepared file was ready) since the last directory sync. */
   entries: Segment[];
@@ -190,7 +190,8 @@ function planFlush(context: WriterContext): FlushPlan {
       continue;
     }
     if (segment.durableBytes < segment.size) plan.logs.push({ segment, size: segment.size });
-    if (segment.sealed && !segment.indexDurable) plan.sealed.push(segment);
+    // One whose frames are being written has nothing more for a flush until that write ends.
+    if (segment.sealed && !segment.indexDurable && segment.indexWriting === null) plan.sealed.push(segment);
     if (!segment.entryDurable) plan.entries.push(segment);
   }
   return plan;
@@ -228,11 +229,12 @@ function planFlush(context: WriterContext): FlushPlan {
  * refuses damage at or below the offset it names. That write is the one step a roll adds
  * to the flush that acknowledges it: an in-place write of 40 bytes and its datasync.
  *
- * None of that work is lost sight of: each flush waits for the writes that were running
- * when it started its own before it resolves (and so fails, poisoned, after one that
- * failed), close waits for every write before it writes the clean-shutdown record,
- * retention waits for a segment's write before it removes the files, and a failure
- * poisons the log the moment it happens.
+ * None of that work is lost sight of: a failure poisons the log the moment it happens
+ * (failing every flush then in flight, and every call after), close waits for every write
+ * before it writes the clean-shutdown record, and retention waits for a segment's write
+ * before it removes the files. A flush does not wait for the frames' writes an earlier
+ * flush started: the batch after a roll would otherwise wait for two index files'
+ * datasyncs that no acknowledgement needs.
  */
 export async function flushLog(context: WriterContext): Promise<void> {
   syncOnOwnThread(activeSegment(context));
@@ -251,11 +253,13 @@ export async function flushLog(context: WriterContext): Promise<void> {
   } else {
     await syncRolled(context, plan, plan.logs.map(syncLog));
   }
-  const earlier = context.sealedWrites.snapshot();
   for (const segment of plan.sealed) {
     if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
   }
-  await context.sealedWrites.settle(earlier);
+  // Not a wait for the frames' writes still running from an earlier flush: nothing this
+  // flush claims rests on them, and a failure of one poisons the log, and so fails the
+  // flushes in flight, the moment it happens.
+  context.sealedWrites.throwIfFailed();
 }
 
 /** One segment's datasync in a flush; a sealed segment's may be running since its roll, and covers every byte it holds. */
@@ -303,9 +307,18 @@ function syncOnOwnThread(segment: Segment): void {
  * of these writes poisons the log before the caller's next turn can write.
  */
 async function sealInBackground(context: WriterContext, segment: Segment): Promise<void> {
-  await new Promise<void>((resolve) => process.nextTick(resolve));
+  await afterWaiters();
   await rewriteIndexFiles(context.io, segment);
   releaseSyncThread(context, segment);
+}
+
+/**
+ * Resolves on the next tick: once the promise reactions queued so far have run (a flush's
+ * waiters, and the flush a waiter's next batch asked for, which starts a microtask after
+ * its call), and before any timer or I/O callback.
+ */
+export function afterWaiters(): Promise<void> {
+  return new Promise<void>((resolve) => process.nextTick(resolve));
 }
 
 /**

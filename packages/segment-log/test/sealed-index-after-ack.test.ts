@@ -211,6 +211,27 @@ describe('a flush that sealed segments resolves before their index frames are du
     });
   });
 
+  it('the next flush does not wait for them either: a batch synced as soon as the roll was acknowledged is acknowledged while they are held', async () => {
+    const fs = freshDisk();
+    const io = new HeldIndexSyncs(fs);
+    const log = await open(io);
+    io.holding = true;
+    appendIds(log, 0, 10);
+    expect(await log.sync()).toBe(10);
+    // In the same turn as the acknowledgement, as a writer that appends in a loop does: the frames' writes start after.
+    appendIds(log, 10, 1);
+    const next = log.sync();
+    await io.heldAtLeast(2);
+    expect(await next).toBe(11);
+    expect(io.held.length).toBeGreaterThanOrEqual(2);
+    io.releaseAll();
+    await log.close();
+    await afterPowerCut(fs, async (reopened) => {
+      expect(ids(reopened)).toEqual(Array.from({ length: 11 }, (_, index) => index));
+      expect(rebuiltIndexes(reopened)).toBe(0);
+    });
+  });
+
   it('syncSync does not wait for a write running in the background, and leaves it to finish', async () => {
     const { fs, io, log } = await acknowledgedWithFramesHeld(10);
     const held = io.held.length;

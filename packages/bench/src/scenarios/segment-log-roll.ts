@@ -11,14 +11,17 @@ const BATCH_RECORDS = 1000;
 const SEGMENT_BYTES = 1024 * 1024;
 const MICROSECONDS_PER_NANOSECOND = 1e-3;
 
-type Kind = 'rolls' | 'does not roll';
+/** A batch that rolled, the batch right after it (its sync meets the roll's background work), or any other. */
+type Kind = 'rolls' | 'follows a roll' | 'does not roll';
 /** What is timed: the `appendBatch` call alone, or from its start until the sync after it resolves. */
 type Span = 'append' | 'append and sync';
 
 /**
  * Times batches of 1,000 100-byte records with a sync after each, into 1 MiB segments,
- * and reports the median of the batches that rolled to a new segment, or of those that
- * did not; the 99th percentile and the longest go beside it. `append` times the
+ * and reports the median of the batches of one kind: those that rolled to a new segment,
+ * those right after one (the roll's rename, next prepared file and sealed index frames
+ * are written while they are), or the others; the 99th percentile and the longest go
+ * beside it. `append` times the
  * `appendBatch` call (the event loop is held for exactly that long); `append and sync`
  * times from its start until the sync after it resolves (how long the writer waits for
  * its batch to be durable).
@@ -30,11 +33,11 @@ function batchTimes(directory: string, kind: Kind, span: Span, batches: number):
     name: span === 'append' ? `keel segment-log, append that ${kind}` : `keel segment-log, append + sync of a batch that ${kind}`,
     async run() {
       const { SegmentLog } = await loadBackend('segment-log');
-      const dir = join(directory, `${kind === 'rolls' ? 'rolling' : 'plain'}-${span === 'append' ? 'append' : 'synced'}-${round++}`);
+      const dir = join(directory, `${kind.replaceAll(' ', '-')}-${span === 'append' ? 'append' : 'synced'}-${round++}`);
       const log: SegmentLog = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
       const records = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL).map((value) => ({ value }));
-      const rolled: number[] = [];
-      const plain: number[] = [];
+      const times: Record<Kind, number[]> = { rolls: [], 'follows a roll': [], 'does not roll': [] };
+      let previous: Kind = 'does not roll';
       try {
         for (let batch = 0; batch < batches; batch++) {
           const segments = log.stats().segments;
@@ -43,13 +46,15 @@ function batchTimes(directory: string, kind: Kind, span: Span, batches: number):
           const appended = process.hrtime.bigint();
           await log.sync();
           const ended = span === 'append' ? appended : process.hrtime.bigint();
-          (log.stats().segments === segments ? plain : rolled).push(Number(ended - started) * MICROSECONDS_PER_NANOSECOND);
+          const current: Kind = log.stats().segments !== segments ? 'rolls' : previous === 'rolls' ? 'follows a roll' : 'does not roll';
+          times[current].push(Number(ended - started) * MICROSECONDS_PER_NANOSECOND);
+          previous = current;
         }
       } finally {
         await log.close();
         rmSync(dir, { recursive: true, force: true });
       }
-      samples = (kind === 'rolls' ? rolled : plain).sort((left, right) => left - right);
+      samples = times[kind].sort((left, right) => left - right);
       return quantile(samples, 0.5);
     },
     details: () => ({ p99: quantile(samples, 0.99), max: samples[samples.length - 1] ?? 0 }),
@@ -59,7 +64,7 @@ function batchTimes(directory: string, kind: Kind, span: Span, batches: number):
 export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
   name: 'segment-log-roll-append',
   backend: 'segment-log',
-  description: `batches of ${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments: the time an appendBatch call holds the event loop, and the time from its start until its sync resolves, for the batches that rolled to a new segment against those that did not`,
+  description: `batches of ${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments: the time an appendBatch call holds the event loop, and the time from its start until its sync resolves, for the batches that rolled to a new segment and those right after them against the others`,
   unit: 'µs',
   measure: 'reported',
   lowerIsBetter: true,
@@ -72,6 +77,7 @@ export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
       batchTimes(directory, 'rolls', 'append', batches),
       batchTimes(directory, 'does not roll', 'append', batches),
       batchTimes(directory, 'rolls', 'append and sync', batches),
+      batchTimes(directory, 'follows a roll', 'append and sync', batches),
       batchTimes(directory, 'does not roll', 'append and sync', batches),
     ];
   },
