@@ -11,8 +11,19 @@ export const FORMAT_VERSION = 3;
 
 /** "KSLH": the segment header frame. */
 export const HEADER_MAGIC = 0x4b53_4c48;
-/** version u16 + reserved u16 + base offset u64 + store id (16 bytes, the identity file's). */
+/** version u16 + flags u16 + base offset u64 + store id (16 bytes, the identity file's). */
 export const HEADER_PAYLOAD_BYTES = 12 + STORE_ID_BYTES;
+/**
+ * Header flag: every segment before this one was whole and durable, under a durable
+ * directory entry, when this header was written. A roll sets it when the sealed segment's
+ * last batch was synced before the roll (the usual append-then-sync pattern), and the
+ * header, once durable, then proves what the sealed-offset checkpoint would have, so the
+ * flush that acknowledges the rolled batch writes no checkpoint. Added within format
+ * version 3: the field was reserved, always zero, before.
+ */
+export const HEADER_FLAG_SEALED_DURABLE = 0x1;
+/** Every flag this build writes and reads; a header with any other bit set is refused. */
+export const HEADER_FLAGS_KNOWN = HEADER_FLAG_SEALED_DURABLE;
 export const HEADER_BYTES = HEADER_PAYLOAD_BYTES + FRAME_OVERHEAD_BYTES;
 export const HEADER_FORMAT = defineFrameFormat(HEADER_MAGIC, HEADER_PAYLOAD_BYTES);
 
@@ -207,21 +218,27 @@ export const STORE_ID_AT = 12;
 
 /**
  * The payload the segment header and the log-start checkpoint share: version u16,
- * reserved u16 (= 0), offset u64, store id.
+ * flags u16 (the segment header's; 0 in every other frame of this shape), offset u64,
+ * store id.
  */
-export function versionedOffsetPayload(version: number, offset: number, storeId: Uint8Array): Uint8Array {
+export function versionedOffsetPayload(version: number, offset: number, storeId: Uint8Array, flags = 0): Uint8Array {
   if (storeId.length !== STORE_ID_BYTES) throw new Error(`a store id is ${STORE_ID_BYTES} bytes`);
   const payload = new Uint8Array(HEADER_PAYLOAD_BYTES);
   const view = viewOf(payload);
   view.setUint16(0, version, true);
-  view.setUint16(2, 0, true);
+  view.setUint16(2, flags, true);
   setUint64(view, 4, offset);
   payload.set(storeId, STORE_ID_AT);
   return payload;
 }
 
-export function headerPayload(baseOffset: number, storeId: Uint8Array): Uint8Array {
-  return versionedOffsetPayload(FORMAT_VERSION, baseOffset, storeId);
+export function headerPayload(baseOffset: number, storeId: Uint8Array, flags = 0): Uint8Array {
+  return versionedOffsetPayload(FORMAT_VERSION, baseOffset, storeId, flags);
+}
+
+/** The flags of a header payload `checkHeaderPayload` accepted. */
+export function headerFlags(payload: Uint8Array): number {
+  return viewOf(payload).getUint16(2, true);
 }
 
 /** Whether a payload of another size is a segment header of an older format (version 1: no store id). */
@@ -254,6 +271,10 @@ export function checkHeaderPayload(payload: Uint8Array, baseOffset: number, path
   if (version < FORMAT_VERSION) throw olderFormatError(path, version);
   if (version !== FORMAT_VERSION) {
     throw new KeelError('KEEL_CORRUPT', `${path} has segment format version ${version}; this build reads version ${FORMAT_VERSION}`, { path, offset: 0 });
+  }
+  const flags = view.getUint16(2, true);
+  if ((flags & ~HEADER_FLAGS_KNOWN) !== 0) {
+    throw new KeelError('KEEL_CORRUPT', `${path} header has flags 0x${flags.toString(16)}, which this build does not know (a newer @keel/segment-log wrote it, or the file is damaged); nothing was changed`, { path, offset: 0 });
   }
   if (getUint64(view, 4) !== baseOffset) {
     throw new KeelError('KEEL_CORRUPT', `${path} header names base offset ${String(getUint64(view, 4))}, not the ${baseOffset} its name says`, { path, offset: 0 });

@@ -2,6 +2,7 @@ import { KeelError, STORE_ID_BYTES, checkFrameAt, encodeFrame, findNextValidFram
 import {
   FORMAT_VERSION,
   HEADER_BYTES,
+  HEADER_FLAGS_KNOWN,
   HEADER_FORMAT,
   PREPARED_FORMAT,
   PREPARED_SEGMENT_NAME,
@@ -172,25 +173,26 @@ function openIfPresent(io: Io, path: string): IoFile | null {
 function headerBaseOffset(head: Uint8Array, path: string, storeId: Uint8Array): number {
   const view = viewOf(head.subarray(8, HEADER_BYTES - 4));
   const baseOffset = getUint64(view, 4);
-  if (view.getUint16(0, true) !== FORMAT_VERSION || view.getUint16(2, true) !== 0 || baseOffset === null) throw notOurs(path, 'holds a segment header of another version or with values out of range');
+  if (view.getUint16(0, true) !== FORMAT_VERSION || (view.getUint16(2, true) & ~HEADER_FLAGS_KNOWN) !== 0 || baseOffset === null) throw notOurs(path, 'holds a segment header of another version or with values out of range');
   if (!sameStoreId(head.subarray(8 + STORE_ID_AT, 8 + STORE_ID_AT + STORE_ID_BYTES), storeId)) throw notOurs(path, 'holds a segment header of another log (another store id)');
   return baseOffset;
 }
 
-/** Bytes of a header frame that name its base offset or are its CRC: a torn header's bytes there can be anything a header has. */
+/** Bytes of a header frame that hold its flags, name its base offset or are its CRC: a torn header's bytes there can be anything a header has. */
+const FLAGS_AT = 10;
 const BASE_OFFSET_AT = 12;
 const CRC_AT = HEADER_BYTES - 4;
 
 /**
  * Whether each byte is what a crash can leave of the prepared frame and a header written
- * over it: the prepared frame's byte, a header's byte for this log (any base offset and
- * CRC), or zero (a hole). The first write to the file is the prepared frame and the only
+ * over it: the prepared frame's byte, a header's byte for this log (any flags, base
+ * offset and CRC), or zero (a hole). The first write to the file is the prepared frame and the only
  * write over it a header, so this is all a crash can leave before the first record.
  */
 function startsAsPrepared(head: Uint8Array, storeId: Uint8Array): boolean {
   const prepared = preparedFrame(storeId);
   const header = encodeFrame(versionedOffsetPayload(FORMAT_VERSION, 0, storeId), HEADER_FORMAT);
-  return head.every((byte, index) => byte === 0 || byte === prepared[index] || byte === header[index] || (index >= BASE_OFFSET_AT && index < BASE_OFFSET_AT + 8) || index >= CRC_AT);
+  return head.every((byte, index) => byte === 0 || byte === prepared[index] || byte === header[index] || (index >= FLAGS_AT && index < BASE_OFFSET_AT + 8) || index >= CRC_AT);
 }
 
 function notOurs(path: string, what: string): KeelError {

@@ -1,5 +1,5 @@
 import { checkFrameAt, findNextValidFrame, isKeelError, type Io } from '@keel/core';
-import { HEADER_BYTES, HEADER_FORMAT, BATCH_FORMAT, checkHeaderPayload } from './format.js';
+import { HEADER_BYTES, HEADER_FLAG_SEALED_DURABLE, HEADER_FORMAT, BATCH_FORMAT, checkHeaderPayload, headerFlags } from './format.js';
 import { loadIndexFiles, sealedFrameWritten } from './index-files.js';
 import type { NormalizedOptions } from './options.js';
 import { Segment, SparseIndex, lastAtOrBelow } from './segment.js';
@@ -55,12 +55,12 @@ export function surveySegments(io: Io, found: readonly Segment[], options: Norma
     const header = classifyHeader(segment, options);
     const next = found[position + 1];
     // Its sealed frames were written after its log, header included, was durable: damage.
-    if (header !== 'ok' && next !== undefined && sealedDurably(io, segment, next.baseOffset, sealedThrough)) throw corruptAt(segment, 0, 'the header of a segment sealed durably is damaged');
+    if (header !== 'ok' && next !== undefined && sealedDurably(io, segment, next, sealedThrough)) throw corruptAt(segment, 0, 'the header of a segment sealed durably is damaged');
     if (next === undefined || header !== 'ok') {
       survey.active = { segment, header };
       continue;
     }
-    const verdict = surveySealed(io, segment, next.baseOffset, options, sealedThrough);
+    const verdict = surveySealed(io, segment, next, options, sealedThrough);
     if (verdict === 'whole' || verdict === 'rescanned') survey.sealed.push(segment);
     else survey.active = { segment, header };
     if (verdict === 'rescanned') survey.rescanned.push(segment);
@@ -76,13 +76,14 @@ function readHeaderWindow(segment: Segment): Uint8Array {
 
 /**
  * Whether every byte of `window` is what a torn write of the expected header leaves: the
- * header's byte or zero, or the prepared frame's where a roll wrote the header over a
+ * header's byte (with its flag or without) or zero, or the prepared frame's where a roll wrote the header over a
  * prepared file (see prepared-segment.ts).
  */
 function looksLikeTornHeader(window: Uint8Array, segment: Segment): boolean {
   const expected = headerFrame(segment.baseOffset, segment.storeId);
+  const flagged = headerFrame(segment.baseOffset, segment.storeId, HEADER_FLAG_SEALED_DURABLE);
   const prepared = preparedFrame(segment.storeId);
-  return window.every((byte, index) => byte === expected[index] || byte === 0 || byte === prepared[index]);
+  return window.every((byte, index) => byte === expected[index] || byte === flagged[index] || byte === 0 || byte === prepared[index]);
 }
 
 /**
@@ -125,7 +126,8 @@ function assertOurs(segment: Segment): void {
  * base offset, or does not end cleanly, and no sealed frame says it was ever made durable
  * (so neither was anything after it).
  */
-function surveySealed(io: Io, segment: Segment, nextBase: number, options: NormalizedOptions, sealedThrough: number | null): SealedVerdict {
+function surveySealed(io: Io, segment: Segment, next: Segment, options: NormalizedOptions, sealedThrough: number | null): SealedVerdict {
+  const nextBase = next.baseOffset;
   const expected = nextBase - segment.baseOffset;
   const fileSize = segment.log.sizeSync();
   if (expected <= 0) throw corruptAt(segment, 0, `segment overlaps the next one at ${nextBase}`);
@@ -142,16 +144,33 @@ function surveySealed(io: Io, segment: Segment, nextBase: number, options: Norma
       if (!isKeelError(error, 'KEEL_CORRUPT') || error.path === segment.paths.log) throw error;
     }
   }
-  return rescan(segment, fileSize, expected, options, () => sealedDurably(io, segment, nextBase, sealedThrough));
+  return rescan(segment, fileSize, expected, options, () => sealedDurably(io, segment, next, sealedThrough));
 }
 
 /**
- * Whether open holds proof that the segment was made durable whole, up to `nextBase`:
- * the checkpoint names that offset or a later one, or an index file holds a sealed frame.
- * Both are written only once the whole log was durable.
+ * Whether open holds proof that the segment was made durable whole, up to the next
+ * segment's base offset: the checkpoint names that offset or a later one, an index file
+ * holds a sealed frame, or the next segment's whole header says every segment before it
+ * was durable (HEADER_FLAG_SEALED_DURABLE). Each is written only once the whole log was
+ * durable.
  */
-function sealedDurably(io: Io, segment: Segment, nextBase: number, sealedThrough: number | null): boolean {
-  return (sealedThrough !== null && nextBase <= sealedThrough) || sealedFrameWritten(io, segment);
+function sealedDurably(io: Io, segment: Segment, next: Segment, sealedThrough: number | null): boolean {
+  return (sealedThrough !== null && next.baseOffset <= sealedThrough) || sealedFrameWritten(io, segment) || headerVouches(next);
+}
+
+/** Whether the segment's header is whole, this log's and its own, and flagged HEADER_FLAG_SEALED_DURABLE. */
+function headerVouches(segment: Segment): boolean {
+  const window = readHeaderWindow(segment);
+  const check = checkFrameAt(window, 0, HEADER_FORMAT);
+  if (!check.ok || check.frameBytes !== HEADER_BYTES) return false;
+  const payload = window.subarray(8, 8 + check.payloadLength);
+  try {
+    checkHeaderPayload(payload, segment.baseOffset, segment.paths.log, segment.storeId);
+  } catch {
+    // Not a header this log wrote for that segment: it vouches for nothing (its own survey says what it is).
+    return false;
+  }
+  return (headerFlags(payload) & HEADER_FLAG_SEALED_DURABLE) !== 0;
 }
 
 /**

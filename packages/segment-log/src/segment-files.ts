@@ -4,9 +4,9 @@ import type { SealedFileCache } from './file-cache.js';
 import { Segment } from './segment.js';
 import { corruptAt } from './segment-scan.js';
 
-/** The header frame a segment with this base offset, of the store with this id, starts with. */
-export function headerFrame(baseOffset: number, storeId: Uint8Array): Uint8Array {
-  return encodeFrame(headerPayload(baseOffset, storeId), HEADER_FORMAT);
+/** The header frame a segment with this base offset, of the store with this id, starts with (`flags`: see HEADER_FLAG_SEALED_DURABLE). */
+export function headerFrame(baseOffset: number, storeId: Uint8Array, flags = 0): Uint8Array {
+  return encodeFrame(headerPayload(baseOffset, storeId, flags), HEADER_FORMAT);
 }
 
 /**
@@ -21,7 +21,7 @@ export function headerFrame(baseOffset: number, storeId: Uint8Array): Uint8Array
  * `headerWritten: false` the caller writes the header itself, with the segment's first
  * records (one write for both).
  */
-export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, from: { prepared?: IoFile | null; headerWritten?: boolean } = {}): Segment {
+export function createSegment(io: Io, dir: string, baseOffset: number, files: SealedFileCache, storeId: Uint8Array, from: { prepared?: IoFile | null; headerWritten?: boolean; headerFlags?: number } = {}): Segment {
   const paths = segmentPaths(dir, baseOffset);
   const prepared = from.prepared ?? null;
   const segment = new Segment(baseOffset, paths, () => io.open(paths.log), files, prepared ?? io.open(paths.log, { createNew: true }));
@@ -29,9 +29,10 @@ export function createSegment(io: Io, dir: string, baseOffset: number, files: Se
   segment.storeId = storeId;
   segment.durableBytes = 0;
   segment.entryDurable = prepared !== null;
+  segment.headerFlags = from.headerFlags ?? 0;
   if (from.headerWritten === false) return segment;
   try {
-    segment.log.writeSync(headerFrame(baseOffset, storeId), 0);
+    segment.log.writeSync(headerFrame(baseOffset, storeId, segment.headerFlags), 0);
   } catch (error) {
     segment.closeFiles();
     throw error;

@@ -115,6 +115,12 @@ export class Segment {
   /** The directory entry is durable: false for a segment a roll created under its own name, until a flush syncs the directory. */
   entryDurable = true;
   /**
+   * The flags of the header this log wrote for the segment (0 for one found on open): with
+   * HEADER_FLAG_SEALED_DURABLE, its header vouches for every segment before it, and the
+   * sealed-offset checkpoint need not name the segment before it.
+   */
+  headerFlags = 0;
+  /**
    * A sealed segment's index files durably hold their sealed frames. They are written only
    * once the whole log is durable, so on open a sealed frame proves the log was made whole.
    */

@@ -11,7 +11,7 @@ import { INDEX_WRITE_ENTRIES, ensureIndexFiles, rewriteIndexFiles, rewriteIndexF
 import type { PreparedSegment } from './prepared-segment.js';
 import type { SealedIndexWrites } from './sealed-index-writes.js';
 import type { SealedCheckpoint } from './sealed-checkpoint.js';
-import { HEADER_BYTES } from './format.js';
+import { HEADER_BYTES, HEADER_FLAG_SEALED_DURABLE } from './format.js';
 
 /** A batch is written in pieces of at most this many bytes (always at least one record). */
 export const WRITE_CHUNK_BYTES_MAX = 16 * 1024 * 1024;
@@ -124,12 +124,26 @@ export function roll(context: WriterContext, writeHeader = true): Uint8Array | n
   sealSegment(sealed);
   startSealSync(sealed);
   const { io, dir, files } = context;
-  const next = createSegment(io, dir, sealed.nextOffset, files, sealed.storeId, { prepared: context.prepared.take(), headerWritten: writeHeader });
+  const headerFlags = everySegmentDurable(context) ? HEADER_FLAG_SEALED_DURABLE : 0;
+  const next = createSegment(io, dir, sealed.nextOffset, files, sealed.storeId, { prepared: context.prepared.take(), headerWritten: writeHeader, headerFlags });
   context.segments.push(next);
   // The sealed segment owes its index frames (and maybe bytes), the new one its header.
   context.unsettled.add(sealed).add(next);
   context.onRoll();
-  return writeHeader ? null : headerFrame(next.baseOffset, next.storeId);
+  return writeHeader ? null : headerFrame(next.baseOffset, next.storeId, headerFlags);
+}
+
+/**
+ * Whether every segment of the log is whole and durable, under a durable directory entry,
+ * now: what the next segment's header may then say (HEADER_FLAG_SEALED_DURABLE), since it
+ * is written after. Only a segment in `unsettled` can still owe bytes or an entry. True at
+ * a roll that follows a synced batch: the sealed segment's fdatasync returned before it.
+ */
+function everySegmentDurable(context: WriterContext): boolean {
+  for (const segment of context.unsettled) {
+    if (segment.durableBytes < segment.size || !segment.entryDurable) return false;
+  }
+  return true;
 }
 
 /**
@@ -227,7 +241,10 @@ function planFlush(context: WriterContext): FlushPlan {
  * the sealed logs (and the entries) this flush syncs are durable, beside the next
  * segment's datasync, and durable before the flush resolves (`checkpointSealed`). Open
  * refuses damage at or below the offset it names. That write is the one step a roll adds
- * to the flush that acknowledges it: an in-place write of 40 bytes and its datasync.
+ * to the flush that acknowledges it: an in-place write of 40 bytes and its datasync. It
+ * is skipped for a segment that was durable whole before the roll (its last batch was
+ * synced): the next segment's header says so (HEADER_FLAG_SEALED_DURABLE), and this
+ * flush makes that header durable.
  *
  * None of that work is lost sight of: a failure poisons the log the moment it happens
  * (failing every flush then in flight, and every call after), close waits for every write
@@ -350,11 +367,22 @@ async function checkpointSealed(context: WriterContext, plan: FlushPlan, durable
 function writeSealedCheckpoint(context: WriterContext, plan: FlushPlan): boolean {
   let end = context.sealedCheckpoint.offset;
   for (const segment of plan.sealed) {
-    if (segment.durableBytes >= segment.size && segment.entryDurable) end = Math.max(end, segment.nextOffset);
+    if (segment.durableBytes >= segment.size && segment.entryDurable && !vouchedForByNext(context, segment)) end = Math.max(end, segment.nextOffset);
   }
   if (end === context.sealedCheckpoint.offset) return false;
   context.sealedCheckpoint.write(end);
   return true;
+}
+
+/**
+ * Whether the header of the segment after `segment` says every segment before it was
+ * durable: then it proves what the checkpoint would, once durable, and it is by the time
+ * this flush resolves (a header not durable when the flush planned is one of its logs).
+ */
+function vouchedForByNext(context: WriterContext, segment: Segment): boolean {
+  const position = context.segments.lastIndexOf(segment);
+  const next = position >= 0 ? context.segments[position + 1] : undefined;
+  return next !== undefined && (next.headerFlags & HEADER_FLAG_SEALED_DURABLE) !== 0;
 }
 
 /**

@@ -6,7 +6,7 @@ import { FaultFs } from '@keel/conformance';
 import { InterceptedIo, KeelError, isKeelError, parentDir, type IoMutation } from '@keel/core';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES, SEALED_CHECKPOINT_FILE_NAME, segmentPaths } from '../src/format.js';
+import { HEADER_BYTES, HEADER_FLAG_SEALED_DURABLE, SEALED_CHECKPOINT_FILE_NAME, segmentPaths } from '../src/format.js';
 import { record, threeSyncedThenPrepared } from './support/id-records.js';
 import { idFrameBytes } from './support/id-frames.js';
 
@@ -70,14 +70,20 @@ async function turnsUntil(done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
-/** Three records synced and the prepared file made; then segment 0's syncs are held, a record fills it and the next append rolls. */
-async function rolledWithSealSyncHeld(): Promise<{ log: SegmentLog; io: HeldSealSync }> {
+/** A log on a fresh disk, its syncs logged, with three records synced and the prepared file made. */
+async function threeSyncedOnFreshDisk(): Promise<{ fs: FaultFs; log: SegmentLog; io: HeldSealSync }> {
   const fs = new FaultFs();
   fs.mkdir(DIR);
   fs.syncDirSync(parentDir(DIR));
   const io = new HeldSealSync(fs);
   const log = await SegmentLog.open(DIR, { io, durability: { mode: 'explicit' }, segmentBytes: SEGMENT_BYTES, now: () => 1_700_000_000_000 });
   await threeSyncedThenPrepared(log, () => fs.files(), DIR);
+  return { fs, log, io };
+}
+
+/** Three records synced and the prepared file made; then segment 0's syncs are held, a record fills it and the next append rolls. */
+async function rolledWithSealSyncHeld(): Promise<{ log: SegmentLog; io: HeldSealSync }> {
+  const { log, io } = await threeSyncedOnFreshDisk();
   io.hold();
   io.events.length = 0;
   log.appendBatch([record(3)]);
@@ -119,4 +125,20 @@ it('a failed sealed segment datasync started by the roll fails the flush that wa
   expect(log.durableOffset).toBe(3);
   await expect(log.sync()).rejects.toSatisfy((error) => isKeelError(error, 'KEEL_POISONED'));
   await expect(log.close()).rejects.toSatisfy((error) => isKeelError(error, 'KEEL_POISONED'));
+});
+
+it('a roll after a synced batch starts no sealed datasync and writes no checkpoint: the new segment’s header says the segment before it was durable', async () => {
+  const { fs, log, io } = await threeSyncedOnFreshDisk();
+  log.appendBatch([record(3)]);
+  expect(await log.sync()).toBe(4);
+  io.events.length = 0;
+  log.appendBatch([record(4)]);
+  expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
+  expect(await log.sync()).toBe(5);
+  expect(io.events).not.toContain('sealed datasync');
+  expect(io.events).not.toContain('checkpoint write');
+  await log.close();
+  // The header's flags (payload bytes 2–3, after the frame's magic and length) carry HEADER_FLAG_SEALED_DURABLE.
+  const header = fs.files().get(segmentPaths(DIR, 4).log) as Uint8Array;
+  expect(new DataView(header.buffer, header.byteOffset).getUint16(10, true)).toBe(HEADER_FLAG_SEALED_DURABLE);
 });
