@@ -7,15 +7,21 @@ import { activeSegment, releaseSyncThread, type WriterContext } from './writer.j
 /**
  * What a roll leaves for later, done after the flushes that acknowledge records and never
  * on their path. The log runs it as maintenance (one task at a time with retention, after
- * the flush in flight), once after each flush that leaves it something to do; close runs
- * the renames once more after the final flush.
+ * the flush in flight), after a flush that leaves it something to do once no sealed index
+ * frames are being written (and when they are written); close runs the renames once more
+ * after the final flush. Each step syncs the directory, which on ext4 commits the file
+ * system's journal that the next batch's fdatasync commits too: the steps run one after
+ * another, after the sealed frames, and the second waits for the active segment to be
+ * half full, so that the batches right after a roll meet as few of them as can be.
  *
  * 1. A segment that started in the prepared file and whose header a flush made durable is
  *    renamed to its own name, and the directory synced.
- * 2. The next prepared file is made, its directory entry durable (see prepared-segment.ts),
- *    and its sync thread started when the active segment's flushes use one: the flush
- *    that acknowledges the next roll then spawns no thread (about 100 µs) before its
- *    fdatasync.
+ * 2. Once the active segment is half full (by size or by age), the next prepared file is
+ *    made, its directory entry durable (see prepared-segment.ts), and its sync thread
+ *    started when the active segment's flushes use one: the flush that acknowledges the
+ *    next roll then spawns no thread (about 100 µs) before its fdatasync. A roll that
+ *    comes before (`roll()`, or an append after a long pause) creates its segment's file
+ *    itself, and the flush after it syncs the directory.
  *
  * Why each crash point recovers every acknowledged record (the model: unsynced writes and
  * directory entries lost in any subset, writes torn, durable bytes damaged):
@@ -41,20 +47,28 @@ import { activeSegment, releaseSyncThread, type WriterContext } from './writer.j
  * - Retention renames first too (`takeOwnNames`): a log-start checkpoint only ever names a
  *   segment under its own name, and no segment under the prepared name is deleted.
  */
-export async function settleRolls(context: WriterContext, prepareNext = true): Promise<void> {
+export async function settleRolls(context: WriterContext): Promise<void> {
   await takeOwnNames(context);
-  if (!prepareNext) return;
+  if (!preparedFileDue(context)) return;
   await context.prepared.prepare(context.io);
   if (activeSegment(context).syncThread) context.prepared.startSyncThread();
 }
 
 /**
  * Whether `settleRolls` may have anything to do. Asked after every flush, so it looks at
- * the prepared file's state rather than at every segment: only the one segment that took
- * the prepared file can be awaiting its rename.
+ * the prepared file's state and the active segment rather than at every segment: only the
+ * one segment that took the prepared file can be awaiting its rename.
  */
 export function settleDue(context: WriterContext): boolean {
-  return context.prepared.wanted || context.prepared.inUse;
+  return context.prepared.inUse || (context.prepared.wanted && preparedFileDue(context));
+}
+
+/** The active segment is half full, by size or by age (step 2). */
+function preparedFileDue(context: WriterContext): boolean {
+  const active = activeSegment(context);
+  const { segmentBytes, segmentMs, now } = context.options;
+  if (active.size * 2 >= segmentBytes) return true;
+  return active.firstTimestamp !== undefined && (now() - active.firstTimestamp) * 2 >= segmentMs;
 }
 
 /** Step 1 alone: every segment under the prepared name whose header is durable takes its own name. */

@@ -39,6 +39,11 @@ export class SealedIndexWrites {
     );
   }
 
+  /** A write is running. */
+  get busy(): boolean {
+    return this.#running.size > 0;
+  }
+
   /** Waits for the writes running now, then throws the first failure any write ever had. */
   async settle(): Promise<void> {
     if (this.#running.size > 0) await Promise.allSettled([...this.#running]);

@@ -99,7 +99,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   readonly #liveIo: Io | null;
   /** Offload and remote reads (`options.tiered`), set once open has opened its journal. */
   #tiered: TieredStorage | null = null;
-  /** Background work after a flush is queued or running (see `#settleAfterFlush`). */
+  /** Background work after a flush is queued or running (see `#settleRollsWhenDue`). */
   #settling = false;
   /** A flush ended while it was: it may have left more, so it runs once more. */
   #settleAgain = false;
@@ -233,29 +233,31 @@ export class SegmentLog extends Store<SegmentLogStats> {
   protected async flushToDisk(): Promise<void> {
     await flushLog(this.#context);
     this.#tiered?.offerSealed(this.#segments);
-    this.#settleAfterFlush();
+    this.#settleRollsWhenDue();
   }
 
   protected flushToDiskSync(): void {
     flushLogSync(this.#context);
     this.#tiered?.offerSealed(this.#segments);
-    this.#settleAfterFlush();
+    this.#settleRollsWhenDue();
   }
 
   /**
-   * Queues `settleRolls` as maintenance when it has anything to do, one task at a time.
+   * Queues `settleRolls` as maintenance when it has anything to do, one task at a time,
+   * and not while sealed index frames are being written (their end asks again): their
+   * datasyncs and its directory syncs would otherwise land on the same batch's fdatasync.
    * Nothing waits on the task but close (through the maintenance queue) and the
    * maintenance queued after it; a failure poisons the log, which the next call reports.
-   * It is queued again only when a flush ended while it was queued or running (a flush is
-   * what makes a rename due): never in a loop of its own.
+   * It is queued again only when a flush or a sealed write ended while it was queued or
+   * running (they are what make a step due): never in a loop of its own.
    */
-  #settleAfterFlush(): void {
+  #settleRollsWhenDue(): void {
     if (this.readOnly || this.isClosed || this.poisonedBy !== null) return;
     if (this.#settling) {
       this.#settleAgain = true;
       return;
     }
-    if (!settleDue(this.#context)) return;
+    if (!settleDue(this.#context) || this.#context.sealedWrites.busy) return;
     this.#settling = true;
     this.#settleAgain = false;
     this.maintain(async () => {
@@ -269,7 +271,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
       .catch(() => undefined)
       .finally(() => {
         this.#settling = false;
-        if (this.#settleAgain) this.#settleAfterFlush();
+        if (this.#settleAgain) this.#settleRollsWhenDue();
       });
   }
 
@@ -474,10 +476,11 @@ export class SegmentLog extends Store<SegmentLogStats> {
     await this.#tiered.idle();
   }
 
-  /** A sealed segment's index became durable after its flush: it may go to the uploader now. */
+  /** A sealed segment's index became durable after its flush: it may go to the uploader now, and what the roll left may follow. */
   #afterIndexWritten(): void {
     if (this.isClosed) return;
     this.#tiered?.offerSealed(this.#segments);
+    this.#settleRollsWhenDue();
   }
 
   /** Deletes whole sealed segments whose every offset is below `offset`; returns how many. */

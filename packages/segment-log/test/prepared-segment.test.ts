@@ -55,7 +55,13 @@ class DirectorySyncGate extends InterceptedIo {
  * that work runs one task at a time, so a retention pass queued now (with no limit set,
  * it deletes nothing) ends after it.
  */
+/**
+ * The background work after the flushes so far has ended: the sealed index frames being
+ * written (whose end queues what the roll left), then the maintenance queued by then,
+ * which retention queues behind.
+ */
 async function backgroundWorkDone(log: SegmentLog): Promise<void> {
+  await (log as unknown as { settleBackgroundWrites(): Promise<void> }).settleBackgroundWrites();
   expect(await log.enforceRetention()).toBe(0);
 }
 
@@ -95,41 +101,46 @@ describe('the next segment prepared ahead of its roll', () => {
     const dir = tempDir();
     const io = new DirectorySyncGate(nativeIo);
     const log = await SegmentLog.open(dir, { io, durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
-    log.appendBatch(values(0, 2));
+    // Not once the active segment is less than half full.
+    log.appendBatch(values(0, 1));
+    await log.sync();
+    await backgroundWorkDone(log);
+    expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(false);
+    log.appendBatch(values(1, 2));
     await log.sync();
     await backgroundWorkDone(log);
     expect(readFileSync(join(dir, PREPARED_SEGMENT_NAME))).toEqual(Buffer.from(preparedFrame(storeIdOf(dir))));
     const before = io.creates;
-    // Two more fill segment 0; the batch after them rolls (one that does not fit the rest of a segment starts the next).
-    log.appendBatch(values(2, 2));
-    log.appendBatch(values(4, 2));
+    // One more fills segment 0; the batch after it rolls (one that does not fit the rest of a segment starts the next).
+    log.appendBatch(values(3, 1));
+    log.appendBatch(values(4, 3));
     expect(io.creates).toBe(before);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([0, 4]);
     // The sync of the batch that rolled resolves while every directory sync is held back.
     io.hold();
-    expect(await log.sync()).toBe(6);
+    expect(await log.sync()).toBe(7);
     expect(existsSync(join(dir, logName(4)))).toBe(false);
     io.release();
     await backgroundWorkDone(log);
     expect(existsSync(join(dir, logName(4)))).toBe(true);
-    // The background work that renamed it prepared the next one.
+    // The background work that renamed it prepared the next one, the new segment being more than half full.
     expect(readFileSync(join(dir, PREPARED_SEGMENT_NAME))).toEqual(Buffer.from(preparedFrame(storeIdOf(dir))));
-    expect(await readAll(log)).toEqual(values(0, 6).map(({ value }) => new TextDecoder().decode(value).slice(0, 10)));
+    expect(await readAll(log)).toEqual(values(0, 7).map(({ value }) => new TextDecoder().decode(value).slice(0, 10)));
     await log.close();
     expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(false);
     await using reopened = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
     expect(reopened.recovery.actions).toEqual([]);
-    expect(reopened.nextOffset).toBe(6);
+    expect(reopened.nextOffset).toBe(7);
   });
 
   it('works the same through syncSync, which syncs no directory for a roll into it', async () => {
     const dir = tempDir();
     const io = new DirectorySyncGate(nativeIo);
     const log = await SegmentLog.open(dir, { io, durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
-    log.appendBatch(values(0, 2));
+    log.appendBatch(values(0, 3));
     await log.sync();
     await backgroundWorkDone(log);
-    log.appendBatch(values(2, 2));
+    log.appendBatch(values(3, 1));
     log.appendBatch(values(4, 2));
     const directorySyncs = io.directorySyncs;
     expect(log.syncSync()).toBe(6);
@@ -144,12 +155,12 @@ describe('the next segment prepared ahead of its roll', () => {
   it('does not stop retention: deleteBefore right after a roll into it deletes every segment below the new one, which takes its own name first', async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
-    log.appendBatch(values(0, 6));
+    log.appendBatch(values(0, 7));
     await log.sync();
     await backgroundWorkDone(log);
     expect(existsSync(join(dir, PREPARED_SEGMENT_NAME))).toBe(true);
     // Rolls into the prepared file; the flush it asks for and the deletion queue before the rename would.
-    log.appendBatch(values(6, 2));
+    log.appendBatch(values(7, 1));
     log.appendBatch(values(8, 2));
     expect(await log.deleteBefore(log.nextOffset)).toBe(2);
     expect(log.segments().map((segment) => segment.baseOffset)).toEqual([8]);

@@ -3,7 +3,7 @@ import { InterceptedIo, ioError, parentDir, type IoMutation } from '@keel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
-import { HEADER_BYTES } from '../src/format.js';
+import { HEADER_BYTES, PREPARED_SEGMENT_NAME, segmentPaths } from '../src/format.js';
 import { idFrameBytes } from './support/id-frames.js';
 
 const DIR = '/store';
@@ -230,6 +230,37 @@ describe('a flush that sealed segments resolves before their index frames are du
       expect(ids(reopened)).toEqual(Array.from({ length: 11 }, (_, index) => index));
       expect(rebuiltIndexes(reopened)).toBe(0);
     });
+  });
+
+  it('what the roll left (the rename, the next prepared file) waits for them: its directory syncs never land beside their datasyncs', async () => {
+    const fs = freshDisk();
+    const io = new HeldIndexSyncs(fs);
+    const log = await open(io);
+    const internals = log as unknown as { settleBackgroundWrites(): Promise<void>; maintain(task: () => Promise<void>): Promise<void> };
+    // Queued behind every maintenance task queued by then (retention would rename by itself).
+    const maintenanceQueued = (): Promise<void> => internals.maintain(async () => undefined);
+    const backgroundDone = async (): Promise<void> => {
+      await internals.settleBackgroundWrites();
+      await maintenanceQueued();
+    };
+    // Two of the three a segment holds: more than half full, so the next file is prepared.
+    appendIds(log, 0, 2);
+    await log.sync();
+    await backgroundDone();
+    expect(fs.files().has(`${DIR}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
+    io.holding = true;
+    // Does not fit beside them: rolls into the prepared file.
+    appendIds(log, 2, 2);
+    expect(await log.sync()).toBe(4);
+    await io.heldAtLeast(2);
+    // Nothing queued by now renamed it.
+    await maintenanceQueued();
+    expect(fs.files().has(`${DIR}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
+    expect(fs.files().has(segmentPaths(DIR, 2).log)).toBe(false);
+    io.releaseAll();
+    await backgroundDone();
+    expect(fs.files().has(segmentPaths(DIR, 2).log)).toBe(true);
+    await log.close();
   });
 
   it('syncSync does not wait for a write running in the background, and leaves it to finish', async () => {
