@@ -101,7 +101,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   #tiered: TieredStorage | null = null;
   /** Background work after a flush is queued or running (see `#settleRollsWhenDue`). */
   #settling = false;
-  /** A flush ended while it was: it may have left more, so it runs once more. */
+  /** A flush or a sealed index write ended while it was: it may have left more, so it runs once more. */
   #settleAgain = false;
   /** The typed columns appends prepare their batches into, lent to one append at a time (null while lent). */
   #columns: BatchColumns | null = new BatchColumns();

@@ -380,9 +380,17 @@ function writeSealedCheckpoint(context: WriterContext, plan: FlushPlan): boolean
  * this flush resolves (a header not durable when the flush planned is one of its logs).
  */
 function vouchedForByNext(context: WriterContext, segment: Segment): boolean {
-  const position = context.segments.lastIndexOf(segment);
-  const next = position >= 0 ? context.segments[position + 1] : undefined;
+  const next = segmentAfter(context, segment);
   return next !== undefined && (next.headerFlags & HEADER_FLAG_SEALED_DURABLE) !== 0;
+}
+
+/**
+ * The segment after `segment`, searched from the end (the segments a flush asks about are
+ * the newest few); undefined for the active one, or one retention deleted meanwhile.
+ */
+function segmentAfter(context: WriterContext, segment: Segment): Segment | undefined {
+  const position = context.segments.lastIndexOf(segment);
+  return position >= 0 ? context.segments[position + 1] : undefined;
 }
 
 /**
@@ -443,9 +451,7 @@ export function flushLogSync(context: WriterContext): void {
  */
 function sealedIndexDue(context: WriterContext, segment: Segment): boolean {
   if (!segment.sealed || segment.indexDurable || segment.indexWriting !== null || segment.durableBytes < segment.size) return false;
-  // From the end: the segments that owe index frames are the newest few.
-  const position = context.segments.lastIndexOf(segment);
-  const next = position >= 0 ? context.segments[position + 1] : undefined;
+  const next = segmentAfter(context, segment);
   return next !== undefined && next.entryDurable && next.durableBytes >= HEADER_BYTES;
 }
 

@@ -7,6 +7,7 @@ import { BATCH_OVERHEAD_BYTES, HEADER_BYTES, PREPARED_SEGMENT_NAME, segmentName 
 import { preparedFrame } from '../src/prepared-segment.js';
 import { headerFrame } from '../src/segment-files.js';
 import { bytes, codeOf, tempDir } from './helpers.js';
+import { backgroundWorkSettled } from './support/background-work.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 /** A record of a 100-byte value appended on its own: a frame of its own, the value taking 104 bytes in it. */
@@ -55,13 +56,9 @@ class DirectorySyncGate extends InterceptedIo {
  * that work runs one task at a time, so a retention pass queued now (with no limit set,
  * it deletes nothing) ends after it.
  */
-/**
- * The background work after the flushes so far has ended: the sealed index frames being
- * written (whose end queues what the roll left), then the maintenance queued by then,
- * which retention queues behind.
- */
+/** The background work after the flushes so far has ended (retention then runs behind it, and deletes nothing). */
 async function backgroundWorkDone(log: SegmentLog): Promise<void> {
-  await (log as unknown as { settleBackgroundWrites(): Promise<void> }).settleBackgroundWrites();
+  await backgroundWorkSettled(log);
   expect(await log.enforceRetention()).toBe(0);
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 import { HEADER_BYTES, PREPARED_SEGMENT_NAME, segmentPaths } from '../src/format.js';
 import { idFrameBytes } from './support/id-frames.js';
+import { backgroundWorkSettled, maintenanceQueued } from './support/background-work.js';
 
 const DIR = '/store';
 /**
@@ -100,11 +101,16 @@ const crashPlan = fc.record({
   entries: fc.constantFrom<EntryLoss>('keep-all', 'lose-all', 'subset'),
 });
 
-/** A log that appended `count` records (rolling) and had them acknowledged, its sealed frames' datasyncs held. */
-async function acknowledgedWithFramesHeld(count: number): Promise<{ fs: FaultFs; io: HeldIndexSyncs; log: SegmentLog }> {
+/** A log on a fresh disk whose index files' datasyncs can be held (none is yet). */
+async function logWithHeldIndexSyncs(): Promise<{ fs: FaultFs; io: HeldIndexSyncs; log: SegmentLog }> {
   const fs = freshDisk();
   const io = new HeldIndexSyncs(fs);
-  const log = await open(io);
+  return { fs, io, log: await open(io) };
+}
+
+/** A log that appended `count` records (rolling) and had them acknowledged, its sealed frames' datasyncs held. */
+async function acknowledgedWithFramesHeld(count: number): Promise<{ fs: FaultFs; io: HeldIndexSyncs; log: SegmentLog }> {
+  const { fs, io, log } = await logWithHeldIndexSyncs();
   io.holding = true;
   appendIds(log, 0, count);
   expect(await log.sync()).toBe(count);
@@ -125,9 +131,7 @@ async function afterPowerCut(fs: FaultFs, check: (log: SegmentLog) => Promise<vo
 describe('a flush that sealed segments resolves before their index frames are durable', () => {
   it('and a crash in that window keeps every acknowledged record: open reads the sealed logs whole and rebuilds their indexes', async () => {
     const property = fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 4 }), fc.integer({ min: 4, max: 12 }), crashPlan, async (before, rolling, plan) => {
-      const fs = freshDisk();
-      const io = new HeldIndexSyncs(fs);
-      const log = await open(io);
+      const { fs, io, log } = await logWithHeldIndexSyncs();
       let written = 0;
       for (const count of before) {
         appendIds(log, written, count);
@@ -212,9 +216,7 @@ describe('a flush that sealed segments resolves before their index frames are du
   });
 
   it('the next flush does not wait for them either: a batch synced as soon as the roll was acknowledged is acknowledged while they are held', async () => {
-    const fs = freshDisk();
-    const io = new HeldIndexSyncs(fs);
-    const log = await open(io);
+    const { fs, io, log } = await logWithHeldIndexSyncs();
     io.holding = true;
     appendIds(log, 0, 10);
     expect(await log.sync()).toBe(10);
@@ -233,20 +235,11 @@ describe('a flush that sealed segments resolves before their index frames are du
   });
 
   it('what the roll left (the rename, the next prepared file) waits for them: its directory syncs never land beside their datasyncs', async () => {
-    const fs = freshDisk();
-    const io = new HeldIndexSyncs(fs);
-    const log = await open(io);
-    const internals = log as unknown as { settleBackgroundWrites(): Promise<void>; maintain(task: () => Promise<void>): Promise<void> };
-    // Queued behind every maintenance task queued by then (retention would rename by itself).
-    const maintenanceQueued = (): Promise<void> => internals.maintain(async () => undefined);
-    const backgroundDone = async (): Promise<void> => {
-      await internals.settleBackgroundWrites();
-      await maintenanceQueued();
-    };
+    const { fs, io, log } = await logWithHeldIndexSyncs();
     // Two of the three a segment holds: more than half full, so the next file is prepared.
     appendIds(log, 0, 2);
     await log.sync();
-    await backgroundDone();
+    await backgroundWorkSettled(log);
     expect(fs.files().has(`${DIR}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
     io.holding = true;
     // Does not fit beside them: rolls into the prepared file.
@@ -254,11 +247,11 @@ describe('a flush that sealed segments resolves before their index frames are du
     expect(await log.sync()).toBe(4);
     await io.heldAtLeast(2);
     // Nothing queued by now renamed it.
-    await maintenanceQueued();
+    await maintenanceQueued(log);
     expect(fs.files().has(`${DIR}/${PREPARED_SEGMENT_NAME}`)).toBe(true);
     expect(fs.files().has(segmentPaths(DIR, 2).log)).toBe(false);
     io.releaseAll();
-    await backgroundDone();
+    await backgroundWorkSettled(log);
     expect(fs.files().has(segmentPaths(DIR, 2).log)).toBe(true);
     await log.close();
   });
