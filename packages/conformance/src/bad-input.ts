@@ -10,8 +10,12 @@ export const BAD_INPUT_RUNS_PER_TARGET_DEFAULT = 12;
 const PARTIAL_IO = Object.freeze({ open: () => undefined });
 /** Tried first at every target, every run, so that the classic mistakes never depend on the seed. */
 const CLASSIC_WRONG_VALUES: readonly unknown[] = [null, 1n, {}, [], 'x\0', Number.NaN, -1, { toString: 5n }, PARTIAL_IO];
-/** Items drained from an iterator a call returns, so that a lazy check runs. */
-const DRAINED_ITEMS_MAX = 4;
+/**
+ * Items drained from an iterator a call returns, so that a lazy check runs. A subject whose
+ * iterators can follow (wait for records not written yet) writes at least this many in
+ * `openPopulated`: a hostile `follow: true` is a valid call, and its drain would wait.
+ */
+export const BAD_INPUT_DRAINED_ITEMS_MAX = 4;
 /** Largest integer a hostile value holds: an option such as `preallocate` must not fill the disk. */
 const HOSTILE_INTEGER_MAX = 1 << 20;
 /** How deep into a valid argument a hostile value is planted. */
@@ -34,7 +38,10 @@ export interface BadInputSubject<Store> {
   readonly validOptions: Readonly<Record<string, unknown>>;
   /** Each public open (e.g. the store's and a read-only reader's); returns something to close. */
   readonly opens: readonly { readonly name: string; open(path: unknown, options: unknown): Promise<{ close(): unknown }> }[];
-  /** Opens with valid options and writes a little, so that reads and maintenance have work. */
+  /**
+   * Opens with valid options and writes a little, so that reads and maintenance have work:
+   * at least `BAD_INPUT_DRAINED_ITEMS_MAX` records where an iterator can follow.
+   */
   openPopulated(path: string): Promise<Store>;
   close(store: Store): Promise<void>;
   readonly entryPoints: readonly BadInputEntryPoint<Store>[];
@@ -96,11 +103,11 @@ async function settle(result: unknown): Promise<void> {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Array.isArray(value)) return;
   if (Symbol.asyncIterator in value) {
     const iterator = (value as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    for (let i = 0; i < DRAINED_ITEMS_MAX; i++) if ((await iterator.next()).done) return;
+    for (let i = 0; i < BAD_INPUT_DRAINED_ITEMS_MAX; i++) if ((await iterator.next()).done) return;
     await iterator.return?.();
   } else if (Symbol.iterator in value) {
     const iterator = (value as Iterable<unknown>)[Symbol.iterator]();
-    for (let i = 0; i < DRAINED_ITEMS_MAX; i++) if (iterator.next().done) return;
+    for (let i = 0; i < BAD_INPUT_DRAINED_ITEMS_MAX; i++) if (iterator.next().done) return;
     iterator.return?.();
   }
 }

@@ -64,6 +64,7 @@ export { materialiseToDirectory } from './real-files/materialise.js';
 export { runSyncSyncCrashPoints, type SyncSyncSubject } from './sync-sync-crash.js';
 export { ROLL_CRASH_PAYLOAD_BYTES, runRollCrashPoints, type RollCrashSubject, type RollCrashSummary } from './roll-crash.js';
 export {
+  BAD_INPUT_DRAINED_ITEMS_MAX,
   BAD_INPUT_RUNS_PER_TARGET_DEFAULT,
   badInputTargets,
   describeTarget,

@@ -1,4 +1,4 @@
-import { methodEntryPoint, methodsWithoutArguments, runBadInput, type BadInputSubject } from '@keel/conformance';
+import { BAD_INPUT_DRAINED_ITEMS_MAX, methodEntryPoint, methodsWithoutArguments, runBadInput, type BadInputSubject } from '@keel/conformance';
 import { expect, it } from 'vitest';
 import { SegmentLog } from '../src/index.js';
 
@@ -21,7 +21,9 @@ const subject: BadInputSubject<SegmentLog> = {
   opens: [{ name: 'SegmentLog.open', open: (path, options) => SegmentLog.open(path as string, options as never) }],
   async openPopulated(path) {
     const log = await SegmentLog.open(path, { segmentBytes: 4096, durability: { mode: 'explicit' } });
-    log.appendBatch([{ value, key: value, timestamp: 5, headers: [['h', value]] }, { value, timestamp: 6 }]);
+    // A hostile `follow: true` is a valid stream: it must find every record its drain asks for.
+    const plain = Array.from({ length: BAD_INPUT_DRAINED_ITEMS_MAX }, () => ({ value, timestamp: 6 }));
+    log.appendBatch([{ value, key: value, timestamp: 5, headers: [['h', value]] }, ...plain]);
     await log.sync();
     return log;
   },
