@@ -2,8 +2,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBackend, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
+import { RawRollingLog } from '../peers/raw-rolling-log.js';
 import { quantile } from '../statistics.js';
 import type { BenchSystem, Scenario } from '../types.js';
+import { SYSTEM_RAW_FS } from './peer-systems.js';
+import { segmentLogRecordBytes } from './segment-log-bytes.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
@@ -16,43 +19,45 @@ type Kind = 'rolls' | 'follows a roll' | 'does not roll';
 /** What is timed: the `appendBatch` call alone, or from its start until the sync after it resolves. */
 type Span = 'append' | 'append and sync';
 
+/** A log under test as the timing loop drives it: one batch at a time, a sync after each. */
+interface RollingWriter {
+  append(): void;
+  sync(): Promise<unknown>;
+  /** Files (segments) so far: a batch rolled when this grew. */
+  files(): number;
+  close(): Promise<void>;
+}
+
 /**
- * Times batches of 1,000 100-byte records with a sync after each, into 1 MiB segments,
- * and reports the median of the batches of one kind: those that rolled to a new segment,
- * those right after one (the roll's rename, next prepared file and sealed index frames
- * are written while they are), or the others; the 99th percentile and the longest go
- * beside it. `append` times the
- * `appendBatch` call (the event loop is held for exactly that long); `append and sync`
- * times from its start until the sync after it resolves (how long the writer waits for
- * its batch to be durable).
+ * Times `batches` batches with a sync after each and reports the median of the batches of
+ * one kind: those that rolled to a new file, those right after one (the roll's background
+ * work runs while they do), or the others; the 99th percentile and the longest go beside
+ * it. `append` times the append call (the event loop is held for exactly that long);
+ * `append and sync` times from its start until the sync after it resolves (how long the
+ * writer waits for its batch to be durable).
  */
-function batchTimes(directory: string, kind: Kind, span: Span, batches: number): BenchSystem {
-  let round = 0;
+function batchTimes(name: string, kind: Kind, span: Span, batches: number, open: () => Promise<RollingWriter>): BenchSystem {
   let samples: number[] = [];
   return {
-    name: span === 'append' ? `keel segment-log, append that ${kind}` : `keel segment-log, append + sync of a batch that ${kind}`,
+    name,
     async run() {
-      const { SegmentLog } = await loadBackend('segment-log');
-      const dir = join(directory, `${kind.replaceAll(' ', '-')}-${span === 'append' ? 'append' : 'synced'}-${round++}`);
-      const log: SegmentLog = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
-      const records = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL).map((value) => ({ value }));
+      const writer = await open();
       const times: Record<Kind, number[]> = { rolls: [], 'follows a roll': [], 'does not roll': [] };
       let previous: Kind = 'does not roll';
       try {
         for (let batch = 0; batch < batches; batch++) {
-          const segments = log.stats().segments;
+          const files = writer.files();
           const started = process.hrtime.bigint();
-          log.appendBatch(records);
+          writer.append();
           const appended = process.hrtime.bigint();
-          await log.sync();
+          await writer.sync();
           const ended = span === 'append' ? appended : process.hrtime.bigint();
-          const current: Kind = log.stats().segments !== segments ? 'rolls' : previous === 'rolls' ? 'follows a roll' : 'does not roll';
+          const current: Kind = writer.files() !== files ? 'rolls' : previous === 'rolls' ? 'follows a roll' : 'does not roll';
           times[current].push(Number(ended - started) * MICROSECONDS_PER_NANOSECOND);
           previous = current;
         }
       } finally {
-        await log.close();
-        rmSync(dir, { recursive: true, force: true });
+        await writer.close();
       }
       samples = times[kind].sort((left, right) => left - right);
       return quantile(samples, 0.5);
@@ -61,24 +66,71 @@ function batchTimes(directory: string, kind: Kind, span: Span, batches: number):
   };
 }
 
+/** segment-log with 1 MiB segments, in a fresh directory each round. */
+function keelWriter(directory: string, records: Parameters<SegmentLog['appendBatch']>[0]): () => Promise<RollingWriter> {
+  let round = 0;
+  return async () => {
+    const { SegmentLog } = await loadBackend('segment-log');
+    const dir = join(directory, `keel-${round++}`);
+    const log: SegmentLog = await SegmentLog.open(dir, { durability: EXPLICIT, segmentBytes: SEGMENT_BYTES });
+    return {
+      append: () => void log.appendBatch(records),
+      sync: () => log.sync(),
+      files: () => log.stats().segments,
+      async close() {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  };
+}
+
+/** node:fs writing segment-log's bytes for the same batches into 1 MiB files, rolling as segment-log does (see `RawRollingLog`). */
+function rawWriter(directory: string, batchBytes: number): () => Promise<RollingWriter> {
+  const bytes = makePayloads(1, batchBytes, 2)[0] as Buffer;
+  let round = 0;
+  return async () => {
+    const dir = join(directory, `raw-${round++}`);
+    const log = new RawRollingLog(dir, SEGMENT_BYTES);
+    let pending: Promise<void> = Promise.resolve();
+    return {
+      append: () => void (pending = log.appendBatchDurably(bytes)),
+      sync: () => pending,
+      files: () => log.files,
+      async close() {
+        await log.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  };
+}
+
 export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
   name: 'segment-log-roll-append',
   backend: 'segment-log',
-  description: `batches of ${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments: the time an appendBatch call holds the event loop, and the time from its start until its sync resolves, for the batches that rolled to a new segment and those right after them against the others`,
+  description: `batches of ${BATCH_RECORDS} 100-byte records, a sync after each, 1 MiB segments: the time an appendBatch call holds the event loop, and the time from its start until its sync resolves, for the batches that rolled to a new segment and those right after them against the others; node:fs writing the same bytes into 1 MiB files with the least a crash-safe roll needs (a file made ahead, a rename after the roll, a directory fsync for each, in the background) is the floor`,
   unit: 'µs',
   measure: 'reported',
   lowerIsBetter: true,
   targets: [],
   sizing: (quick) => ({ workPerRound: quick ? 100 : 600, rounds: quick ? 2 : 5, warmupRounds: 1, scaleNote: `${quick ? 100 : 600} batches per round, about ${quick ? 10 : 60} of them rolling` }),
   async systems(context, sizing) {
-    const { directory } = context;
     const batches = sizing.workPerRound;
+    const records = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL).map((value) => ({ value }));
+    const keel = keelWriter(context.directory, records);
+    const raw = rawWriter(context.directory, BATCH_RECORDS * (await segmentLogRecordBytes(context, records)));
+    const keelTimes = (kind: Kind, span: Span): BenchSystem =>
+      batchTimes(span === 'append' ? `keel segment-log, append that ${kind}` : `keel segment-log, append + sync of a batch that ${kind}`, kind, span, batches, keel);
+    const rawTimes = (kind: Kind): BenchSystem => batchTimes(`${SYSTEM_RAW_FS}, write + fdatasync of a batch that ${kind}`, kind, 'append and sync', batches, raw);
     return [
-      batchTimes(directory, 'rolls', 'append', batches),
-      batchTimes(directory, 'does not roll', 'append', batches),
-      batchTimes(directory, 'rolls', 'append and sync', batches),
-      batchTimes(directory, 'follows a roll', 'append and sync', batches),
-      batchTimes(directory, 'does not roll', 'append and sync', batches),
+      keelTimes('rolls', 'append'),
+      keelTimes('does not roll', 'append'),
+      keelTimes('rolls', 'append and sync'),
+      keelTimes('follows a roll', 'append and sync'),
+      keelTimes('does not roll', 'append and sync'),
+      rawTimes('rolls'),
+      rawTimes('follows a roll'),
+      rawTimes('does not roll'),
     ];
   },
 };
