@@ -1,6 +1,7 @@
 import { removeIfPresentAsync, type Io } from '@keel/core';
 import { writeLogStart } from './log-start.js';
 import type { Segment } from './segment.js';
+import type { SealedIndexWrites } from './sealed-index-writes.js';
 
 /**
  * Deletes sealed segments from the oldest while `shouldDelete` says so, never the active
@@ -22,7 +23,7 @@ import type { Segment } from './segment.js';
  * wait out. One segment's three files at a time, so that a long deletion never queues
  * ahead of more than three of a flush's fdatasyncs in the shared pool.
  */
-export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], shouldDelete: (segment: Segment) => boolean, takeOwnNames: () => Promise<void>): Promise<number> {
+export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[], sealedWrites: SealedIndexWrites, shouldDelete: (segment: Segment) => boolean, takeOwnNames: () => Promise<void>): Promise<number> {
   if (segments.some((segment) => segment.preparedPath !== null)) await takeOwnNames();
   let count = 0;
   while (count < segments.length - 1) {
@@ -38,8 +39,10 @@ export async function deleteOldestWhile(io: Io, dir: string, segments: Segment[]
   const newStart = segments[count] as Segment;
   await writeLogStart(io, dir, newStart.baseOffset, newStart.storeId);
   const deleted = segments.splice(0, count);
+  // Out of the list, no flush starts a write of their sealed frames; those still queued
+  // are dropped, and one running now ends first.
+  sealedWrites.drop(deleted);
   for (const segment of deleted) {
-    // Out of the list, no flush starts a write of its sealed frames; one running now ends first.
     await segment.indexWriting;
     segment.closeFiles();
     const { log, offsetIndex, timeIndex } = segment.paths;

@@ -1,16 +1,34 @@
 import type { Segment } from './segment.js';
 
+/** A sealed segment's frames waiting for their turn. */
+interface QueuedWrite {
+  readonly segment: Segment;
+  readonly write: (segment: Segment) => Promise<void>;
+  readonly settled: { resolve(): void; reject(error: unknown): void };
+}
+
 /**
  * The sealed index frames a flush leaves to write after it resolves (see `flushLog`): each
- * write runs in the background, and none is forgotten. A write that fails poisons the log
- * at once (through `onFailure`, as a failed write through the guarded Io does) and is kept:
- * every later flush, close and `syncSync` throw it. Each segment holds its own write while it
- * runs (`segment.indexWriting`), for retention to wait on before it removes the files.
+ * write runs in the background, one at a time in the order the flushes sealed the
+ * segments, and none is forgotten. One at a time because a flush that seals many small
+ * segments would otherwise put two datasyncs per segment on the threadpool at once, ahead
+ * of every other file operation of the process, and because a write not started yet can
+ * still be dropped: retention drops those of the segments it deletes (`drop`), so a
+ * `deleteBefore` after a burst of rolls does not wait for frames of files it removes.
+ *
+ * A write that fails poisons the log at once (through `onFailure`, as a failed write
+ * through the guarded Io does) and is kept: every later flush, close and `syncSync` throw
+ * it; the writes queued behind it do not run. Each segment holds its own write from the
+ * moment it is queued until it ends (`segment.indexWriting`), for retention to wait on
+ * before it removes the files; a failed one stays there.
  */
 export class SealedIndexWrites {
-  readonly #running = new Set<Promise<void>>();
+  readonly #queue: QueuedWrite[] = [];
+  /** Every write queued or running, until it settles: what `settle` waits for. */
+  readonly #unsettled = new Set<Promise<void>>();
   readonly #onFailure: (error: unknown) => void;
   readonly #onWritten: () => void;
+  #running = false;
   #failure: { error: unknown } | null = null;
 
   /** `onWritten` runs after each write that made a segment's sealed frames durable. */
@@ -19,39 +37,84 @@ export class SealedIndexWrites {
     this.#onWritten = hooks.onWritten;
   }
 
-  /** Starts `write` for `segment` now; it runs until its datasyncs are done. */
+  /** Queues `write` for `segment`; it starts now when no other write is running. */
   start(segment: Segment, write: (segment: Segment) => Promise<void>): void {
-    const running = write(segment);
-    segment.indexWriting = running;
-    this.#running.add(running);
-    running.then(
-      () => {
-        this.#running.delete(running);
-        segment.indexWriting = null;
-        this.#onWritten();
-      },
-      (error: unknown) => {
-        // Kept on the segment too: retention must not remove files a failed write left behind.
-        this.#running.delete(running);
-        this.#failure ??= { error };
-        this.#onFailure(error);
-      },
-    );
+    let settled: QueuedWrite['settled'] | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      settled = { resolve, reject };
+    });
+    // Its failure is reported through `onFailure` and `throwIfFailed`; whoever awaits it hears too.
+    done.catch(() => undefined);
+    segment.indexWriting = done;
+    this.#unsettled.add(done);
+    void done.finally(() => this.#unsettled.delete(done)).catch(() => undefined);
+    this.#queue.push({ segment, write, settled: settled as QueuedWrite['settled'] });
+    this.#runNext();
   }
 
-  /** A write is running. */
+  /** A write is queued or running. */
   get busy(): boolean {
-    return this.#running.size > 0;
+    return this.#running || this.#queue.length > 0;
   }
 
-  /** Waits for the writes running now, then throws the first failure any write ever had. */
+  /**
+   * For retention, before it removes these segments' files: their writes not started yet
+   * are dropped (the files go, and with them any use of their frames). A write running
+   * now is not: retention waits for it through `segment.indexWriting`.
+   */
+  drop(segments: readonly Segment[]): void {
+    for (let index = this.#queue.length - 1; index >= 0; index--) {
+      const item = this.#queue[index] as QueuedWrite;
+      if (!segments.includes(item.segment)) continue;
+      this.#queue.splice(index, 1);
+      item.segment.indexWriting = null;
+      item.settled.resolve();
+    }
+  }
+
+  /**
+   * Waits until no write is queued or running, then throws the first failure any write ever
+   * had. Writes queued meanwhile (a flush that sealed more while this waited) are waited
+   * for too: a backup plans its copy right after, and every sealed segment it names must
+   * have its frames durable. They come at most one per segment a writer fills, each far
+   * smaller than the segment, so the queue drains.
+   */
   async settle(): Promise<void> {
-    if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    while (this.#unsettled.size > 0) await Promise.allSettled([...this.#unsettled]);
     this.throwIfFailed();
   }
 
   /** For a flush and `syncSync`, which do not wait: a write that already failed fails them too. */
   throwIfFailed(): void {
     if (this.#failure !== null) throw this.#failure.error;
+  }
+
+  #runNext(): void {
+    if (this.#running) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    if (this.#failure !== null) {
+      // The log is poisoned: nothing more is written, and nobody is left waiting.
+      for (const item of [next, ...this.#queue.splice(0)]) item.settled.reject(this.#failure.error);
+      return;
+    }
+    this.#running = true;
+    next.write(next.segment).then(
+      () => {
+        this.#running = false;
+        next.segment.indexWriting = null;
+        next.settled.resolve();
+        this.#runNext();
+        this.#onWritten();
+      },
+      (error: unknown) => {
+        // Kept on the segment too: retention must not remove files a failed write left behind.
+        this.#running = false;
+        this.#failure ??= { error };
+        next.settled.reject(error);
+        this.#onFailure(error);
+        this.#runNext();
+      },
+    );
   }
 }

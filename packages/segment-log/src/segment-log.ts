@@ -494,7 +494,7 @@ export class SegmentLog extends Store<SegmentLogStats> {
   }
 
   /** Hook for tiered retention: the local deletion, as retention.ts does it. */
-  readonly #deleteLocal = (shouldDelete: (segment: Segment) => boolean): Promise<number> => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, shouldDelete, () => takeOwnNames(this.#context));
+  readonly #deleteLocal = (shouldDelete: (segment: Segment) => boolean): Promise<number> => deleteOldestWhile(this.#options.io, this.#dir, this.#segments, this.#context.sealedWrites, shouldDelete, () => takeOwnNames(this.#context));
 
   /** Applies `retention` (bytes, then age), oldest sealed segment first; returns how many were deleted. */
   enforceRetention(): Promise<number> {

@@ -146,10 +146,10 @@ describe('a flush that sealed segments resolves before their index frames are du
       const acknowledged = await log.sync();
       expect(acknowledged).toBe(written);
       const sealedNow = log.segments().filter((segment) => segment.sealed).length;
-      // Every segment the batch sealed has its frames written, their datasyncs held.
+      // The first segment the batch sealed has its frames written, their datasyncs held; the others' wait their turn.
       expect(sealedNow).toBeGreaterThan(sealedBefore);
-      await io.heldAtLeast(2 * (sealedNow - sealedBefore));
-      expect(io.held.length).toBe(2 * (sealedNow - sealedBefore));
+      await io.heldAtLeast(2);
+      expect(io.held.length).toBe(2);
 
       const crashed = await open(fs.crash(plan).fs);
       try {
