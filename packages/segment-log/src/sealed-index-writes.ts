@@ -4,6 +4,8 @@ import type { Segment } from './segment.js';
 interface QueuedWrite {
   readonly segment: Segment;
   readonly write: (segment: Segment) => Promise<void>;
+  /** Settles when the write ends, is dropped, or is given up after another's failure. */
+  readonly done: Promise<void>;
   readonly settled: { resolve(): void; reject(error: unknown): void };
 }
 
@@ -24,11 +26,10 @@ interface QueuedWrite {
  */
 export class SealedIndexWrites {
   readonly #queue: QueuedWrite[] = [];
-  /** Every write queued or running, until it settles: what `settle` waits for. */
-  readonly #unsettled = new Set<Promise<void>>();
   readonly #onFailure: (error: unknown) => void;
   readonly #onWritten: () => void;
-  #running = false;
+  /** The write running now (what its segment's `indexWriting` holds); the next starts as it settles. */
+  #running: Promise<void> | null = null;
   #failure: { error: unknown } | null = null;
 
   /** `onWritten` runs after each write that made a segment's sealed frames durable. */
@@ -46,15 +47,13 @@ export class SealedIndexWrites {
     // Its failure is reported through `onFailure` and `throwIfFailed`; whoever awaits it hears too.
     done.catch(() => undefined);
     segment.indexWriting = done;
-    this.#unsettled.add(done);
-    void done.finally(() => this.#unsettled.delete(done)).catch(() => undefined);
-    this.#queue.push({ segment, write, settled: settled as QueuedWrite['settled'] });
+    this.#queue.push({ segment, write, done, settled: settled as QueuedWrite['settled'] });
     this.#runNext();
   }
 
   /** A write is queued or running. */
   get busy(): boolean {
-    return this.#running || this.#queue.length > 0;
+    return this.#running !== null || this.#queue.length > 0;
   }
 
   /**
@@ -63,9 +62,10 @@ export class SealedIndexWrites {
    * now is not: retention waits for it through `segment.indexWriting`.
    */
   drop(segments: readonly Segment[]): void {
+    const deleted = new Set(segments);
     for (let index = this.#queue.length - 1; index >= 0; index--) {
       const item = this.#queue[index] as QueuedWrite;
-      if (!segments.includes(item.segment)) continue;
+      if (!deleted.has(item.segment)) continue;
       this.#queue.splice(index, 1);
       item.segment.indexWriting = null;
       item.settled.resolve();
@@ -80,7 +80,9 @@ export class SealedIndexWrites {
    * smaller than the segment, so the queue drains.
    */
   async settle(): Promise<void> {
-    while (this.#unsettled.size > 0) await Promise.allSettled([...this.#unsettled]);
+    // A queued write starts as the one before it settles, so waiting on each running one
+    // in turn waits for them all; a failure rejects every queued one at once.
+    while (this.#running !== null) await this.#running.catch(() => undefined);
     this.throwIfFailed();
   }
 
@@ -90,7 +92,7 @@ export class SealedIndexWrites {
   }
 
   #runNext(): void {
-    if (this.#running) return;
+    if (this.#running !== null) return;
     const next = this.#queue.shift();
     if (next === undefined) return;
     if (this.#failure !== null) {
@@ -98,10 +100,10 @@ export class SealedIndexWrites {
       for (const item of [next, ...this.#queue.splice(0)]) item.settled.reject(this.#failure.error);
       return;
     }
-    this.#running = true;
+    this.#running = next.done;
     next.write(next.segment).then(
       () => {
-        this.#running = false;
+        this.#running = null;
         next.segment.indexWriting = null;
         next.settled.resolve();
         this.#runNext();
@@ -109,7 +111,7 @@ export class SealedIndexWrites {
       },
       (error: unknown) => {
         // Kept on the segment too: retention must not remove files a failed write left behind.
-        this.#running = false;
+        this.#running = null;
         this.#failure ??= { error };
         next.settled.reject(error);
         this.#onFailure(error);
