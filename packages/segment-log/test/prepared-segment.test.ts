@@ -52,11 +52,10 @@ class DirectorySyncGate extends InterceptedIo {
 }
 
 /**
- * Waits for what a roll leaves to background work (the rename, the next prepared file):
- * that work runs one task at a time, so a retention pass queued now (with no limit set,
- * it deletes nothing) ends after it.
+ * Waits for what a roll leaves to background work (the sealed frames, then the rename and
+ * the next prepared file); a retention pass queued after it (with no limit set, it deletes
+ * nothing) ends after it too.
  */
-/** The background work after the flushes so far has ended (retention then runs behind it, and deletes nothing). */
 async function backgroundWorkDone(log: SegmentLog): Promise<void> {
   await backgroundWorkSettled(log);
   expect(await log.enforceRetention()).toBe(0);
