@@ -4,6 +4,7 @@ import { loadBackend, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import { RawRollingLog } from '../peers/raw-rolling-log.js';
 import { quantile } from '../statistics.js';
+import { HelperThreadClock } from '../helper-threads.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { SYSTEM_RAW_FS } from './peer-systems.js';
 import { segmentLogRecordBytes } from './segment-log-bytes.js';
@@ -34,36 +35,65 @@ interface RollingWriter {
  * work runs while they do), or the others; the 99th percentile and the longest go beside
  * it. `append` times the append call (the event loop is held for exactly that long);
  * `append and sync` times from its start until the sync after it resolves (how long the
- * writer waits for its batch to be durable).
+ * writer waits for its batch to be durable). With `helpers`, the details also say how many
+ * of the batches at or above the 99th percentile, and how many of all, had the process's
+ * helper threads (V8's workers, libuv's threadpool: see `HelperThreadClock`) on a CPU for
+ * at least HELPER_BUSY_NANOSECONDS meanwhile: what a slow batch waited for, where it was
+ * not the disk. Not for node:fs, whose fdatasync runs on that threadpool.
  */
-function batchTimes(name: string, kind: Kind, span: Span, batches: number, open: () => Promise<RollingWriter>): BenchSystem {
+function batchTimes(name: string, kind: Kind, span: Span, batches: number, open: () => Promise<RollingWriter>, helpers = false): BenchSystem {
+  // Each batch's time and its helper threads' CPU time, side by side.
   let samples: number[] = [];
+  let helperTimes: number[] = [];
   return {
     name,
     async run() {
       const writer = await open();
       const times: Record<Kind, number[]> = { rolls: [], 'follows a roll': [], 'does not roll': [] };
+      const helperRuns: Record<Kind, number[]> = { rolls: [], 'follows a roll': [], 'does not roll': [] };
+      const clock = helpers ? HelperThreadClock.open() : null;
       let previous: Kind = 'does not roll';
       try {
         for (let batch = 0; batch < batches; batch++) {
           const files = writer.files();
+          const helpersBefore = clock?.nanoseconds() ?? 0;
           const started = process.hrtime.bigint();
           writer.append();
           const appended = process.hrtime.bigint();
           await writer.sync();
           const ended = span === 'append' ? appended : process.hrtime.bigint();
+          const helpersAfter = clock?.nanoseconds() ?? 0;
           const current: Kind = writer.files() !== files ? 'rolls' : previous === 'rolls' ? 'follows a roll' : 'does not roll';
           times[current].push(Number(ended - started) * MICROSECONDS_PER_NANOSECOND);
+          helperRuns[current].push(helpersAfter - helpersBefore);
           previous = current;
         }
       } finally {
+        clock?.close();
         await writer.close();
       }
-      samples = times[kind].sort((left, right) => left - right);
-      return quantile(samples, 0.5);
+      samples = times[kind];
+      helperTimes = clock === null ? [] : helperRuns[kind];
+      return quantile([...samples].sort((left, right) => left - right), 0.5);
     },
-    details: () => ({ p99: quantile(samples, 0.99), max: samples[samples.length - 1] ?? 0 }),
+    details: () => tailDetails(samples, helperTimes),
   };
+}
+
+/** Helper threads' CPU time during a batch that counts as busy: about what a whole durable batch takes here. */
+const HELPER_BUSY_NANOSECONDS = 500_000;
+
+/** p99 and max of `samples`; with helper times beside them, how many batches in the tail and overall had helpers busy (%). */
+function tailDetails(samples: readonly number[], helperTimes: readonly number[]): Record<string, number> {
+  const sorted = [...samples].sort((left, right) => left - right);
+  const p99 = quantile(sorted, 0.99);
+  const details: Record<string, number> = { p99, max: sorted[sorted.length - 1] ?? 0 };
+  if (helperTimes.length !== samples.length || samples.length === 0) return details;
+  const busy = (index: number): boolean => (helperTimes[index] as number) >= HELPER_BUSY_NANOSECONDS;
+  const tail = samples.flatMap((time, index) => (time >= p99 ? [index] : []));
+  details['p99 tail with helpers busy %'] = (100 * tail.filter(busy).length) / tail.length;
+  details['all with helpers busy %'] = (100 * samples.filter((_, index) => busy(index)).length) / samples.length;
+  return details;
 }
 
 /** segment-log with 1 MiB segments, in a fresh directory each round. */
@@ -120,7 +150,9 @@ export const SEGMENT_LOG_ROLL_SCENARIO: Scenario = {
     const keel = keelWriter(context.directory, records);
     const raw = rawWriter(context.directory, BATCH_RECORDS * (await segmentLogRecordBytes(context, records)));
     const keelTimes = (kind: Kind, span: Span): BenchSystem =>
-      batchTimes(span === 'append' ? `keel segment-log, append that ${kind}` : `keel segment-log, append + sync of a batch that ${kind}`, kind, span, batches, keel);
+      span === 'append'
+        ? batchTimes(`keel segment-log, append that ${kind}`, kind, span, batches, keel)
+        : batchTimes(`keel segment-log, append + sync of a batch that ${kind}`, kind, span, batches, keel, true);
     const rawTimes = (kind: Kind): BenchSystem => batchTimes(`${SYSTEM_RAW_FS}, write + fdatasync of a batch that ${kind}`, kind, 'append and sync', batches, raw);
     return [
       keelTimes('rolls', 'append'),
