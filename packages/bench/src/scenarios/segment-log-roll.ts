@@ -4,7 +4,7 @@ import { loadBackend, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import { RawRollingLog } from '../peers/raw-rolling-log.js';
 import { quantile } from '../statistics.js';
-import { HelperThreadClock } from '../helper-threads.js';
+import { HelperThreadClock } from '../cpu-clocks.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { SYSTEM_RAW_FS } from './peer-systems.js';
 import { segmentLogRecordBytes } from './segment-log-bytes.js';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { expect, test } from 'vitest';
-import { HelperThreadClock } from './helper-threads.js';
+import { HelperThreadClock } from './cpu-clocks.js';
 
 // A worker that, asked to, loops `iterations` times and answers with the CPU time its own
 // thread spent on it, as /proc reports it. Listening keeps it alive until terminated: a
