@@ -89,6 +89,6 @@ async function takeOwnName(context: WriterContext, segment: Segment): Promise<vo
   await renameDurably(context.io, segment.preparedPath as string, segment.paths.log);
   segment.preparedPath = null;
   context.prepared.released();
-  // A segment sealed (and its index frames written) while it still had the prepared name kept its thread for this.
-  if (segment.sealed && segment.indexDurable) releaseSyncThread(context, segment);
+  // A segment sealed while it still had the prepared name kept its handle and thread for this.
+  if (segment.sealed) releaseSyncThread(context, segment);
 }

@@ -271,6 +271,11 @@ export async function flushLog(context: WriterContext): Promise<void> {
     await syncRolled(context, plan, plan.logs.map(syncLog));
   }
   for (const segment of plan.sealed) {
+    // A sealed segment whose whole log is durable under its own name needs its write
+    // handle and sync thread no more (its frames go through files of their own): they go
+    // now rather than after its frames' turn in the queue, so that a run of rolls leaves no
+    // trail of parked threads behind it. Closing never waits for the thread.
+    releaseSyncThread(context, segment);
     if (sealedIndexDue(context, segment)) context.sealedWrites.start(segment, (sealed) => sealInBackground(context, sealed));
   }
   // Not a wait for the frames' writes still running from an earlier flush: nothing this
@@ -315,7 +320,7 @@ function syncOnOwnThread(segment: Segment): void {
 
 /**
  * A sealed segment's background work: its index frames, then its write handle and sync
- * thread go. It starts once the flush that made the frames due has resolved and its
+ * thread go, where the flush could not release them yet. It starts once the flush that made the frames due has resolved and its
  * waiters have run: packing and writing the frames (a few hundred microseconds for a
  * 1 MiB segment) is no part of any acknowledgement, and would otherwise sit between the
  * flush's last fdatasync and the batch it acknowledges. A tick rather than a later turn:
