@@ -1,8 +1,8 @@
-import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, sealFrameRun } from '@keel/core';
-import { BATCH_FRAME_BYTES_TARGET, BATCH_HEADER_BYTES, BATCH_MAGIC } from './format.js';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, badArgument, sealFrameRun } from '@keel/core';
+import { BATCH_FRAME_BYTES_TARGET, BATCH_HEADER_BYTES, BATCH_MAGIC, RECORD_BYTES_MAX } from './format.js';
 import type { FrameTable } from './frame-table.js';
-import type { PreparedBatch, PreparedHeaders } from './record.js';
-import { ZIGZAG_MAGNITUDE_MAX, varintBytes, writeVarint, zigzag } from './varint.js';
+import { recordBodyBytes, type PreparedBatch, type PreparedHeaders } from './record.js';
+import { VARINT_BYTES_MAX, ZIGZAG_MAGNITUDE_MAX, varintBytes, writeVarint, zigzag } from './varint.js';
 
 /**
  * Batch frame payload, little-endian (README "Format"):
@@ -43,12 +43,13 @@ export interface RunLimits {
  * BATCH_FRAME_BYTES_TARGET bytes and the record's timestamp is within a zigzag varint of
  * the frame's first (else the record starts a frame). Payloads are written in place
  * through one DataView, then the CRCs of the whole run are filled in by one native call.
- * Every record's size was fixed and bounded by `prepareBatch`; a record that comes out any
- * other size is an encoder bug and throws before anything is written.
+ * Every record was bounded by `prepareBatch`; its size is worked out again here from the
+ * same fields (`recordBodyBytes`), and a record that no longer fits the bound (a caller's
+ * getter resized a buffer it had already handed over) throws before its run is written.
  */
 export function encodeBatchRun(target: Uint8Array, view: DataView, batch: PreparedBatch, from: number, firstOffset: number, limits: RunLimits, frames: FrameTable): number {
   // Everything the loop reads, in locals: it runs once per record.
-  const { count, values, keys, timestamps, bodyBytes, headers } = batch;
+  const { count, values, keys, timestamps, now, headers } = batch;
   const { roomBytes, timestampMax } = limits;
   const bounded = !limits.segmentEmpty;
   const writeBytesMax = Math.min(limits.writeBytesMax, target.length);
@@ -64,16 +65,24 @@ export function encodeBatchRun(target: Uint8Array, view: DataView, batch: Prepar
   let position = 0;
   let index = from;
   for (; index < count; index++) {
-    const timestamp = timestamps[index] as number;
-    const body = bodyBytes[index] as number;
+    const timestamp = timestamps === null ? now : (timestamps[index] as number);
+    const value = values[index] as Uint8Array;
+    const key = keys === null ? null : (keys[index] as Uint8Array | null);
+    const recordHeaders = headers === null ? null : (headers[index] as PreparedHeaders | null);
+    const body = recordBodyBytes(value, key, recordHeaders);
+    if (body + VARINT_BYTES_MAX > RECORD_BYTES_MAX) throw badArgument(`records[${index}] changed size while it was being appended`);
     const delta = timestamp - frameTimestamp;
     let zigzagged = 0;
     let deltaBytes = 1;
     let joins = false;
-    if (frameStart >= 0 && delta <= ZIGZAG_MAGNITUDE_MAX && delta >= -ZIGZAG_MAGNITUDE_MAX) {
-      zigzagged = zigzag(delta);
-      deltaBytes = zigzagged < 0x80 ? 1 : varintBytes(zigzagged);
-      joins = position + deltaBytes + body <= frameLimit;
+    if (frameStart >= 0) {
+      // A delta of 0 is the common case (records that gave no timestamp share the append's).
+      if (delta === 0) joins = position + 1 + body <= frameLimit;
+      else if (delta <= ZIGZAG_MAGNITUDE_MAX && delta >= -ZIGZAG_MAGNITUDE_MAX) {
+        zigzagged = zigzag(delta);
+        deltaBytes = zigzagged < 0x80 ? 1 : varintBytes(zigzagged);
+        joins = position + deltaBytes + body <= frameLimit;
+      }
     }
     // A record that does not join the open frame starts one where that frame ends, with delta 0: one byte.
     if (!joins) {
@@ -99,7 +108,7 @@ export function encodeBatchRun(target: Uint8Array, view: DataView, batch: Prepar
       frameFirst = index;
       frameTimestamp = timestamp;
     }
-    position = writeRecord(target, recordStart, zigzagged, keys === null ? null : (keys[index] as Uint8Array | null), values[index] as Uint8Array, headers === null ? null : (headers[index] as PreparedHeaders | null));
+    position = writeRecord(target, recordStart, zigzagged, key, value, recordHeaders);
     if (position !== recordEnd) throw new Error('record encoding disagrees with its prepared size');
   }
   if (frameStart < 0) return 0;

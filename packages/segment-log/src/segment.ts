@@ -211,19 +211,28 @@ export class Segment {
 
   /**
    * `observe` for a run just written at the segment's end: records `from` to `to - 1` of
-   * the batch whose `timestamps` these are, in the frames `frames` names. The same
-   * entries, timestamps and sizes, with the segment's fields read and written once per
-   * run rather than once per record (the batch path's accounting). A property test holds
-   * it to `observe`, record by record.
+   * the batch whose `timestamps` these are (null: every one of them has `now`), in the
+   * frames `frames` names. The same entries, timestamps and sizes, with the segment's
+   * fields read and written once per run rather than once per record (the batch path's
+   * accounting), and without a visit per record when the records share one timestamp. A
+   * property test holds it to `observe`, record by record.
    */
-  observeRun(timestamps: Float64Array, from: number, to: number, frames: FrameTable, intervalBytes: number): void {
+  observeRun(timestamps: Float64Array | null, now: number, from: number, to: number, frames: FrameTable, intervalBytes: number): void {
     if (to <= from) return;
-    if (this.records === 0) this.firstTimestamp = timestamps[from] as number;
+    if (this.records === 0) this.firstTimestamp = timestamps === null ? now : (timestamps[from] as number);
     const runStart = this.size;
     let relative = this.records;
     let min = this.minTimestamp ?? Infinity;
     let max = this.maxTimestamp;
     let maxRelative = this.maxTimestampRelative;
+    if (timestamps === null) {
+      // Only the run's first record can move them, and it is visited before any entry is taken.
+      if (now < min) min = now;
+      if (now > max) {
+        max = now;
+        maxRelative = relative;
+      }
+    }
     // The first position that takes an offset entry; past the index's last slot, none does.
     let nextIndexed = this.#indexFull() ? Infinity : this.lastIndexedPosition + intervalBytes;
     let position = runStart;
@@ -231,7 +240,14 @@ export class Segment {
     for (let frame = 0; frame < frames.count; frame++) {
       const end = runStart + (frames.end[frame] as number);
       const last = frame + 1 < frames.count ? (frames.firstRecord[frame + 1] as number) : to;
-      for (let first = record; record < last; record++, relative++) {
+      if (timestamps === null) {
+        if (record < last && position >= nextIndexed) {
+          this.#addEntries(relative, position, end, max, maxRelative);
+          nextIndexed = this.#indexFull() ? Infinity : position + intervalBytes;
+        }
+        relative += last - record;
+        record = last;
+      } else for (let first = record; record < last; record++, relative++) {
         const timestamp = timestamps[record] as number;
         if (timestamp < min) min = timestamp;
         if (timestamp > max) {

@@ -1,7 +1,7 @@
 import type { Io } from '@keel/core';
 import type { SealedFileCache } from './file-cache.js';
 import type { NormalizedOptions } from './options.js';
-import { recordsBytesBound, type PreparedBatch } from './record.js';
+import { batchRecordBodyBytes, recordsBytesBound, timestampAt, type PreparedBatch } from './record.js';
 import { encodeBatchRun } from './batch-encoder.js';
 import { FrameTable } from './frame-table.js';
 import type { WriteBuffer } from './write-buffer.js';
@@ -89,12 +89,12 @@ function writeRun(context: WriterContext, segment: Segment, batch: PreparedBatch
   const whole = from === 0;
   if (whole && segment.records > 0 && batch.bytesMin > options.segmentBytes - segment.size) return 0;
   // Room for the rest of the batch within one write's worth, and always for its next record.
-  const target = buffer.reserve(Math.max(Math.min(batch.bytesBound, WRITE_CHUNK_BYTES_MAX), recordsBytesBound(batch.bodyBytes[from] as number, 1)), header === null ? segment.size : HEADER_BYTES);
+  const target = buffer.reserve(Math.max(Math.min(batch.bytesBound, WRITE_CHUNK_BYTES_MAX), recordsBytesBound(batchRecordBodyBytes(batch, from), 1)), header === null ? segment.size : HEADER_BYTES);
   let taken = 0;
   try {
     taken = encodeBatchRun(target, buffer.view, batch, from, segment.nextOffset, {
       roomBytes: options.segmentBytes - segment.size,
-      timestampMax: (segment.firstTimestamp ?? (batch.timestamps[from] as number)) + options.segmentMs,
+      timestampMax: (segment.firstTimestamp ?? timestampAt(batch, from)) + options.segmentMs,
       segmentEmpty: segment.records === 0,
       writeBytesMax: WRITE_CHUNK_BYTES_MAX,
       whole,
@@ -107,7 +107,7 @@ function writeRun(context: WriterContext, segment: Segment, batch: PreparedBatch
     buffer.release();
   }
   context.unsettled.add(segment);
-  segment.observeRun(batch.timestamps, from, from + taken, runFrames, options.indexIntervalBytes);
+  segment.observeRun(batch.timestamps, batch.now, from, from + taken, runFrames, options.indexIntervalBytes);
   return taken;
 }
 

@@ -112,8 +112,12 @@ it('accounts for runs of batch frames exactly as record by record: sizes, timest
       fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 300, max: 8192 }), fc.integer({ min: 1, max: 12 }).map((frames) => frames * BATCH_FRAME_BYTES_MIN)),
       // A full index stops taking offset entries: start some runs a few entries short of it.
       fc.option(fc.nat(4), { nil: null }),
-      (generated, cuts, intervalBytes, entriesLeft) => {
+      // Records that share one timestamp (as those of batches whose records give none do): the
+      // runs alternate between passing no timestamp column and a column of it.
+      fc.option(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(Number.MIN_SAFE_INTEGER), fc.constant(Number.MAX_SAFE_INTEGER)), { nil: null }),
+      (generated, cuts, intervalBytes, entriesLeft, shared) => {
         const frames = framesOf(generated);
+        if (shared !== null) frames.timestamps.fill(shared);
         const byRecord = segmentInMemory();
         const byRun = segmentInMemory();
         if (entriesLeft !== null) {
@@ -131,10 +135,11 @@ it('accounts for runs of batch frames exactly as record by record: sizes, timest
         for (let run = 0; run + 1 < bounds.length; run++) {
           const from = bounds[run] as number;
           const to = bounds[run + 1] as number;
-          byRun.observeRun(frames.timestamps, recordsBefore(frames, from), recordsBefore(frames, to), tableOf(frames, from, to), intervalBytes);
+          const column = shared !== null && run % 2 === 0 ? null : frames.timestamps;
+          byRun.observeRun(column, shared ?? 0, recordsBefore(frames, from), recordsBefore(frames, to), tableOf(frames, from, to), intervalBytes);
         }
         // An empty run changes nothing.
-        byRun.observeRun(frames.timestamps, frames.timestamps.length, frames.timestamps.length, new FrameTable(), intervalBytes);
+        byRun.observeRun(frames.timestamps, 0, frames.timestamps.length, frames.timestamps.length, new FrameTable(), intervalBytes);
         expect(accountingOf(byRun)).toEqual(accountingOf(byRecord));
       },
     ),
@@ -153,7 +158,7 @@ it('indexes a batch of small records at the first frame past every interval it c
     end += Math.min(39, count - first) * 104 + 32;
     table.push(first, end);
   }
-  segment.observeRun(timestamps, 0, count, table, 4096);
+  segment.observeRun(timestamps, 0, 0, count, table, 4096);
   expect(segment.records).toBe(count);
   expect(segment.size).toBe(HEADER_BYTES + end);
   expect(segment.firstTimestamp).toBe(1_000);
