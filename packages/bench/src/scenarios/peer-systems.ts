@@ -43,26 +43,45 @@ export function rawFsBatchAppender(directory: string, batches: readonly (readonl
   };
 }
 
+/** lmdb as a log: each batch put under the next sequence numbers in one durable transaction. */
+class LmdbLog {
+  #database: RootDatabase<Buffer, Key>;
+  #sequence = 0;
+
+  constructor(readonly path: string) {
+    this.#database = openLmdb(path);
+  }
+
+  append(batch: readonly Uint8Array[]): Promise<unknown> {
+    const keys = batch.map(() => this.#sequence++);
+    return lmdbPutBatch(this.#database, keys, batch);
+  }
+
+  async close(): Promise<void> {
+    await this.#database.close();
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
 export function lmdbBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
-  let database: RootDatabase<Buffer, Key> | undefined;
-  let sequence = 0;
-  const path = join(directory, 'lmdb');
+  let log: LmdbLog | undefined;
   return {
     name: SYSTEM_LMDB,
     async setup() {
-      database = openLmdb(path);
+      log = new LmdbLog(join(directory, 'lmdb'));
     },
     async run() {
-      for (const batch of batches) {
-        const keys = batch.map(() => sequence++);
-        await lmdbPutBatch(database as RootDatabase<Buffer, Key>, keys, batch);
-      }
+      for (const batch of batches) await log?.append(batch);
     },
     async teardown() {
-      await database?.close();
-      rmSync(path, { recursive: true, force: true });
+      await log?.close();
     },
   };
+}
+
+/** lmdb making one batch durable per call, for paired rounds. */
+export function lmdbPairedVariant(directory: string, batch: readonly Uint8Array[]): PairedVariant {
+  return batchLogVariant(SYSTEM_LMDB, () => new LmdbLog(join(directory, 'lmdb-paired')), batch);
 }
 
 export function levelBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
@@ -87,25 +106,62 @@ export function levelBatchAppender(directory: string, batches: readonly (readonl
   };
 }
 
+/** better-sqlite3 as a log: each batch inserted under the next sequence numbers in one transaction, durable at its commit (see `openSqlite`). */
+class SqliteLog {
+  #database: SqliteDatabase;
+  #insertBatch: (rows: readonly Uint8Array[], firstSequence: number) => void;
+  #sequence = 0;
+
+  constructor(path: string) {
+    this.#database = openSqlite(path);
+    this.#insertBatch = createLogTable(this.#database);
+  }
+
+  append(batch: readonly Uint8Array[]): void {
+    this.#insertBatch(batch, this.#sequence);
+    this.#sequence += batch.length;
+  }
+
+  close(): void {
+    this.#database.close();
+  }
+}
+
 export function sqliteBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[]): BenchSystem {
-  let database: SqliteDatabase | undefined;
-  let insertBatch: ((rows: readonly Uint8Array[], firstSequence: number) => void) | undefined;
-  let sequence = 0;
+  let log: SqliteLog | undefined;
   return {
     name: SYSTEM_SQLITE,
     async setup() {
-      database = openSqlite(join(directory, 'sqlite.db'));
-      insertBatch = createLogTable(database);
+      log = new SqliteLog(join(directory, 'sqlite.db'));
     },
     async run() {
-      for (const batch of batches) {
-        insertBatch?.(batch, sequence);
-        sequence += batch.length;
-      }
+      for (const batch of batches) log?.append(batch);
     },
     async teardown() {
-      database?.close();
+      log?.close();
     },
+  };
+}
+
+/** better-sqlite3 making one batch durable per call, for paired rounds. */
+export function sqlitePairedVariant(directory: string, batch: readonly Uint8Array[]): PairedVariant {
+  return batchLogVariant(SYSTEM_SQLITE, () => new SqliteLog(join(directory, 'sqlite-paired.db')), batch);
+}
+
+/** A peer used as a log (`LmdbLog`, `SqliteLog`). */
+interface BatchLog {
+  append(batch: readonly Uint8Array[]): Promise<unknown> | void;
+  close(): Promise<void> | void;
+}
+
+/** A paired variant appending `batch`, durably, to the log `open` makes at setup. */
+function batchLogVariant(name: string, open: () => BatchLog, batch: readonly Uint8Array[]): PairedVariant {
+  let log: BatchLog | undefined;
+  return {
+    name,
+    setup: async () => void (log = open()),
+    once: () => log?.append(batch),
+    teardown: async () => void (await log?.close()),
   };
 }
 

@@ -4,7 +4,7 @@ import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { Scenario } from '../types.js';
 import { pairedSystems, storeVariant, type PairedVariant } from './paired-rounds.js';
-import { rawFsPairedVariant, SYSTEM_RAW_FS } from './peer-systems.js';
+import { lmdbPairedVariant, rawFsPairedVariant, sqlitePairedVariant, SYSTEM_RAW_FS } from './peer-systems.js';
 import { segmentLogRecordBytes } from './segment-log-bytes.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
@@ -32,12 +32,15 @@ function journalVariant(name: string, path: string, payloads: readonly Uint8Arra
  * lasts about 25 ms, and the disk's pace changes from one such stretch to the next. µs per
  * durable batch of 1,000 100-byte records, the median of each round; beside them the
  * journal carrying segment-log's bytes per record (keel's leanest path with the same
- * write), and node:fs writing and fdatasyncing each batch as one buffer of those bytes.
+ * write), node:fs writing and fdatasyncing each batch as one buffer of those bytes, and
+ * lmdb and better-sqlite3 making the same payloads durable in one transaction each: the
+ * ratios segment-log-append-batch holds the peers to, measured here in turns, where its
+ * rounds of 40 batches put them 2.6×–3.0× apart over a few runs of one evening.
  */
 export const SEGMENT_LOG_APPEND_PAIRED_SCENARIO: Scenario = {
   name: 'segment-log-append-batch-paired',
   backend: 'segment-log',
-  description: `µs per durable batch of ${BATCH_RECORDS} 100-byte records, the systems taking turns batch by batch: segment-log appendBatch + sync, the journal on the same payloads and on segment-log's bytes per record, node:fs write + fdatasync of those bytes`,
+  description: `µs per durable batch of ${BATCH_RECORDS} 100-byte records, the systems taking turns batch by batch: segment-log appendBatch + sync, the journal on the same payloads and on segment-log's bytes per record, node:fs write + fdatasync of those bytes, lmdb and better-sqlite3 one transaction per batch`,
   unit: 'µs',
   measure: 'reported',
   lowerIsBetter: true,
@@ -55,6 +58,8 @@ export const SEGMENT_LOG_APPEND_PAIRED_SCENARIO: Scenario = {
         // The journal's payload is its frame less its own 12 bytes: a frame as long as segment-log's record.
         journalVariant("keel journal, segment-log's bytes", at('journal-framed.log'), makePayloads(BATCH_RECORDS, recordBytes - FRAME_OVERHEAD_BYTES)),
         rawFsPairedVariant(`${SYSTEM_RAW_FS}, segment-log's bytes`, context.directory, 'raw-framed.log', makePayloads(BATCH_RECORDS, recordBytes), 'sync'),
+        lmdbPairedVariant(context.directory, payloads),
+        sqlitePairedVariant(context.directory, payloads),
       ],
       sizing.workPerRound,
     );
