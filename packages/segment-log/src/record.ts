@@ -100,7 +100,11 @@ export class BatchColumns {
   /** How many values the last `reserve` was for: what `release` clears. */
   #lent = 0;
 
-  /** Columns of at least `count` records (at most `BATCH_COLUMNS_KEPT_RECORDS_MAX`); nothing in them is zeroed. */
+  /**
+   * Lends the columns to the preparing of `count` records (at most
+   * `BATCH_COLUMNS_KEPT_RECORDS_MAX`): `values` grows as it is written, and the timestamps
+   * only through `timestampColumn`, for a batch that gives any. Nothing in them is zeroed.
+   */
   reserve(count: number): this {
     this.#lent = count;
     return this;

@@ -320,10 +320,11 @@ function syncOnOwnThread(segment: Segment): void {
 
 /**
  * A sealed segment's background work: its index frames, then its write handle and sync
- * thread go, where the flush could not release them yet. It starts once the flush that made the frames due has resolved and its
- * waiters have run: packing and writing the frames (a few hundred microseconds for a
- * 1 MiB segment) is no part of any acknowledgement, and would otherwise sit between the
- * flush's last fdatasync and the batch it acknowledges. A tick rather than a later turn:
+ * thread go, where the flush could not release them yet. It starts once the flush that
+ * made the frames due has resolved and its waiters have run: packing and writing the
+ * frames (a few hundred microseconds for a 1 MiB segment) is no part of any
+ * acknowledgement, and would otherwise sit between the flush's last fdatasync and the
+ * batch it acknowledges. A tick rather than a later turn:
  * the ticks queued from a promise reaction run once the reactions queued so far (the
  * waiters' continuations) have, and still before any timer or I/O callback, so a failure
  * of these writes poisons the log before the caller's next turn can write.
