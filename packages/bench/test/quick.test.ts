@@ -27,7 +27,7 @@ test('a quick run of one scenario completes and writes valid JSON', async () => 
   expect(report.machine.fdatasyncMicrosecondsMedian).toBeGreaterThan(0);
   expect(report.skipped).toEqual([]);
   const systems = report.results.map((result: { system: string }) => result.system);
-  expect(systems).toEqual(['keel journal', 'node:fs', 'lmdb', 'classic-level', 'better-sqlite3']);
+  expect(systems).toEqual(['keel journal', 'node:fs', 'node:fs over pre-written space', 'lmdb', 'classic-level', 'better-sqlite3']);
   for (const result of report.results) {
     expect(result.scenario).toBe('journal-append-batch');
     expect(result.unit).toBe('records/s');

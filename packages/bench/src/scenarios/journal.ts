@@ -4,6 +4,7 @@ import { loadBackend, type Journal } from '../backends.js';
 import { makePayloads, RECORD_BYTES_PAGE, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioSizing } from '../types.js';
 import {
+  bytesPerRun,
   levelBatchAppender,
   levelConcurrentWriters,
   lmdbBatchAppender,
@@ -23,6 +24,7 @@ const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 /** The journal with its syncs on the libuv threadpool rather than its own sync thread. */
 const SYSTEM_JOURNAL_THREADPOOL = 'keel journal, syncs on the threadpool';
+const SYSTEM_RAW_FS_PREWRITTEN = 'node:fs over pre-written space';
 
 /** How a variant of the journal system differs: its name, and the Io and sync thread it opens with. */
 export interface JournalVariant {
@@ -78,6 +80,9 @@ function batchScenario(name: string, recordBytes: number, targeted: boolean): Sc
           for (const batch of batches) await journal.syncThrough(journal.appendBatch(batch));
         }),
         rawFsBatchAppender(context.directory, batches),
+        // The same writes over a file's own, already written and synced bytes: what appending
+        // (a new file size to commit with every fdatasync) costs the journal and node:fs above.
+        ...(targeted ? [rawFsBatchAppender(context.directory, batches, { name: SYSTEM_RAW_FS_PREWRITTEN, file: 'raw-prewritten.log', prewrittenBytes: bytesPerRun(sizing, batches) })] : []),
         lmdbBatchAppender(context.directory, batches),
         levelBatchAppender(context.directory, batches),
         sqliteBatchAppender(context.directory, batches),

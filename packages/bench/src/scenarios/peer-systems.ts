@@ -6,7 +6,7 @@ import { lmdbPutBatch, openLmdb } from '../peers/lmdb.js';
 import { RawFsLog } from '../peers/raw-fs.js';
 import { createLogTable, openSqlite, type SqliteDatabase } from '../peers/sqlite.js';
 import { sequenceKey } from '../records.js';
-import type { BenchSystem } from '../types.js';
+import type { BenchSystem, ScenarioSizing } from '../types.js';
 import type { PairedVariant } from './paired-rounds.js';
 
 /**
@@ -24,6 +24,14 @@ export const SYSTEM_SQLITE = 'better-sqlite3';
 export interface RawFsVariant {
   name: string;
   file: string;
+  /** Bytes of the file written and synced before the first batch, which the batches then overwrite (see RawFsLog). */
+  prewrittenBytes?: number;
+}
+
+/** What a node:fs system writes over a whole run of `batches` a round (warm-up included): the bytes for it to pre-write. */
+export function bytesPerRun(sizing: ScenarioSizing, batches: readonly (readonly Uint8Array[])[]): number {
+  const perRound = batches.reduce((sum, batch) => sum + batch.reduce((bytes, payload) => bytes + payload.length, 0), 0);
+  return (sizing.warmupRounds + sizing.rounds) * perRound;
 }
 
 export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[], variant?: RawFsVariant, mode: 'sync' | 'async' = 'sync'): BenchSystem {
@@ -31,7 +39,7 @@ export function rawFsBatchAppender(directory: string, batches: readonly (readonl
   return {
     name: variant?.name ?? (mode === 'sync' ? SYSTEM_RAW_FS : `${SYSTEM_RAW_FS} async fdatasync`),
     async setup() {
-      log = new RawFsLog(directory, variant?.file ?? (mode === 'sync' ? 'raw.log' : 'raw-async.log'));
+      log = new RawFsLog(directory, variant?.file ?? (mode === 'sync' ? 'raw.log' : 'raw-async.log'), variant?.prewrittenBytes);
     },
     async run() {
       if (mode === 'sync') for (const batch of batches) log?.appendBatchDurably(batch);

@@ -3,7 +3,7 @@ import { FRAME_OVERHEAD_BYTES, nativeIo, type Io } from '@keel/core';
 import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RandomSource, RECORD_BYTES_SMALL, TIMESTAMP_BASE_MS } from '../records.js';
 import type { BenchSystem, Scenario, ScenarioContext } from '../types.js';
-import { levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+import { bytesPerRun, levelBatchAppender, lmdbBatchAppender, rawFsBatchAppender, sqliteBatchAppender, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
 import { peerRangeReaders, sharedPeerLogs } from './peer-logs.js';
 import { buildOnce } from './shared-data.js';
 import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
@@ -20,6 +20,7 @@ const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fda
 /** Small enough that a round of 40 batches of about 105 KB rolls about four times: what a roll costs an append shows. */
 const SMALL_SEGMENT_BYTES = 1024 * 1024;
 const SYSTEM_RAW_FS_FRAMED = "node:fs, segment-log's bytes";
+const SYSTEM_RAW_FS_FRAMED_PREWRITTEN = "node:fs over pre-written space, segment-log's bytes";
 const SYSTEM_JOURNAL_FRAMED = "keel journal, segment-log's bytes";
 import { SEGMENT_LOG_SCAN_SCENARIO } from './segment-log-scan.js';
 import { logReaders } from './segment-log-readers.js';
@@ -97,6 +98,7 @@ const appendBatch: Scenario = {
     };
     // keel's own cost per durable batch (framing, the write, the group commit), the disk taken out.
     const noSyncIo = withoutSyncs(nativeIo);
+    const framedBatches = sized(recordBytes);
     return [
       keelLog(join(context.directory, 'segment-log'), appendLog),
       // The same payloads as whole records of the journal (journal-append-batch), in the same run.
@@ -110,7 +112,10 @@ const appendBatch: Scenario = {
       // The disk's part of the pace: node:fs writing as many bytes per record as segment-log's frames,
       // and the journal framing records of that size (its payload is the frame less its own 12
       // bytes): keel's leanest write path carrying segment-log's bytes, without its fields.
-      rawFsBatchAppender(context.directory, sized(recordBytes), { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
+      rawFsBatchAppender(context.directory, framedBatches, { name: SYSTEM_RAW_FS_FRAMED, file: 'raw-framed.log' }),
+      // The same bytes written over a file's own, already written and synced: what appending
+      // (a new file size to commit with every fdatasync) costs every log above, the disk the same.
+      rawFsBatchAppender(context.directory, sized(recordBytes), { name: SYSTEM_RAW_FS_FRAMED_PREWRITTEN, file: 'raw-framed-prewritten.log', prewrittenBytes: bytesPerRun(sizing, framedBatches) }),
       keelJournal(join(context.directory, 'journal-framed.log'), journalAppender(sized(recordBytes - FRAME_OVERHEAD_BYTES)), { name: SYSTEM_JOURNAL_FRAMED }),
       lmdbBatchAppender(context.directory, batches),
       levelBatchAppender(context.directory, batches),
