@@ -30,7 +30,7 @@ const BATCH_RECORDS = 1000;
 const BUILD_BATCH_RECORDS = 10_000;
 
 /** segment-log as a bench system; `variant` names it otherwise and opens it over another `io` or with smaller segments. */
-function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io?: Io; segmentBytes?: number }): BenchSystem {
+export function keelLog(directory: string, run: (log: SegmentLog) => Promise<number | void>, variant?: { name: string; io?: Io; segmentBytes?: number }): BenchSystem {
   let log: SegmentLog | undefined;
   return {
     name: variant?.name ?? 'keel segment-log',
