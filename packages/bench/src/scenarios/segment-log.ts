@@ -75,9 +75,9 @@ const appendBatch: Scenario = {
     { kind: 'ratio-at-least', system: SYSTEM_SQLITE, factor: 3 },
   ],
   countSyncs: true,
-  // 15 rounds: a round of keel's is about 15 ms, and with 5 one slow round moved segment-log's
-  // median to 0.67×–0.82× node:fs writing its bytes in four default runs, where 15 rounds
-  // put it at 0.89×–0.94× alone and after every journal scenario (about 25 s more a run).
+  // 15 rounds: a round of keel's lasts about 15 ms, so one slow round weighs a lot. With 5,
+  // segment-log's median ran 0.67×–0.82× node:fs writing its bytes in four default runs;
+  // with 15, 0.89×–0.94× in three runs of this scenario (about 25 s more a run).
   sizing: (quick) => ({ workPerRound: (quick ? 4 : 40) * BATCH_RECORDS, rounds: quick ? 2 : 15, warmupRounds: 1 }),
   async systems(context, sizing) {
     const payloads = makePayloads(BATCH_RECORDS, RECORD_BYTES_SMALL);
