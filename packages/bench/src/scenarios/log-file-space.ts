@@ -10,6 +10,7 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { nativeIo } from '@keel/core';
 import { RawFsLog } from '../peers/raw-fs.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
@@ -93,10 +94,21 @@ class ZeroAheadLog {
   }
 }
 
+/** Reserves `bytes` at the start of the file at `path` as keel's `preallocate` does (fallocate, KEEP_SIZE), and syncs it (each round starts after a `sync` besides). */
+function reserve(path: string, bytes: number): void {
+  const file = nativeIo.open(path, { write: true });
+  try {
+    if (!file.preallocateSync(0, bytes)) throw new Error(`${path}: the file system cannot reserve space, so there is nothing to measure`);
+    file.datasyncSync();
+  } finally {
+    file.closeSync();
+  }
+}
+
 const fileSpace: Scenario = {
   name: 'log-file-space',
   backend: 'segment-log',
-  description: `segment-log appending durable batches of ${BATCH_RECORDS} 100-byte records, beside node:fs writing its bytes for ${BATCH_RECORDS} 100-byte records per batch, an fdatasync (on the threadpool) per batch: appending; over bytes written and synced before the run; appending with the next MiB of zeros kept written ahead in the same file; and over pre-written bytes while another file is zero-filled on the threadpool as fast as the batches use space (a next segment prepared in the background)`,
+  description: `segment-log appending durable batches of ${BATCH_RECORDS} 100-byte records, beside node:fs writing its bytes for ${BATCH_RECORDS} 100-byte records per batch, an fdatasync (on the threadpool) per batch: appending; over bytes written and synced before the run; appending into space reserved with fallocate (KEEP_SIZE); appending with the next MiB of zeros kept written ahead in the same file; and over pre-written bytes while another file is zero-filled on the threadpool as fast as the batches use space (a next segment prepared in the background)`,
   unit: 'records/s',
   measure: 'throughput',
   targets: [],
@@ -108,14 +120,15 @@ const fileSpace: Scenario = {
     const framed = makePayloads(BATCH_RECORDS, recordBytes);
     const batches = Array.from({ length: sizing.workPerRound / BATCH_RECORDS }, () => framed);
     const prewrittenBytes = bytesPerRun(sizing, batches);
-    const rawFs = (name: string, file: string, prewritten: number, filler?: string): BenchSystem => {
+    const rawFs = (name: string, file: string, prewritten: number, space: { filler?: string; reserved?: boolean } = {}): BenchSystem => {
       let log: RawFsLog | undefined;
       let zeroFiller: ZeroFiller | undefined;
       return {
         name,
         async setup() {
           log = new RawFsLog(context.directory, file, prewritten);
-          if (filler !== undefined) zeroFiller = new ZeroFiller(join(context.directory, filler));
+          if (space.reserved === true) reserve(join(context.directory, file), prewrittenBytes);
+          if (space.filler !== undefined) zeroFiller = new ZeroFiller(join(context.directory, space.filler));
         },
         // Timed to the last zero written: space prepared at the pace it is used, not left for the next round.
         async run() {
@@ -142,6 +155,8 @@ const fileSpace: Scenario = {
       }),
       rawFs('node:fs appending', 'appended.log', 0),
       rawFs('node:fs over pre-written space', 'prewritten.log', prewrittenBytes),
+      // What the journal's `preallocate` does: blocks reserved past the end, unwritten, the size unchanged.
+      rawFs('node:fs appending into space reserved with fallocate (KEEP_SIZE)', 'reserved.log', 0, { reserved: true }),
       {
         name: 'node:fs appending, 1 MiB of zeros kept ahead in the same file',
         async setup() {
@@ -154,7 +169,7 @@ const fileSpace: Scenario = {
           zeroAhead?.close();
         },
       },
-      rawFs('node:fs over pre-written space, another file zero-filled meanwhile', 'prewritten-filling.log', prewrittenBytes, 'next-segment.zeros'),
+      rawFs('node:fs over pre-written space, another file zero-filled meanwhile', 'prewritten-filling.log', prewrittenBytes, { filler: 'next-segment.zeros' }),
     ];
   },
 };
