@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nativeIo, type Io } from '@keel/core';
 import { SegmentLog, type SegmentLogOptions } from '../src/index.js';
@@ -23,7 +23,12 @@ describe('retention', () => {
     expect(await log.deleteBefore(9)).toBe(2);
     expect(log.startOffset).toBe(8);
     expect(filesEndingWith(dir, '.log').length).toBe(3);
-    expect(filesEndingWith(dir, '.index').length).toBe(3);
+    // Every file of the two deleted segments is gone. The kept sealed segments' index files
+    // may still be on their way (their frames are written in the background after a flush),
+    // so they are not counted here.
+    const names = readdirSync(dir);
+    expect(names.filter((name) => /^0{20}\.|^0{19}4\./.test(name))).toEqual([]);
+    expect(names.filter((name) => name.startsWith('00000000000000000016.'))).toHaveLength(3);
     expect(await log.deleteBefore(1000)).toBe(2);
     expect(log.startOffset).toBe(16);
     expect(log.segments()).toEqual([expect.objectContaining({ baseOffset: 16, sealed: false, records: 2 })]);

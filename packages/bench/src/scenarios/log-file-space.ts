@@ -70,7 +70,7 @@ class ZeroFiller {
   }
 }
 
-/** Appends, keeping `chunk` bytes of zeros written past the end in the same file, synced by the batch's own fdatasync. */
+/** Appends, keeping a MiB of zeros written past the end of the same file, synced by the batches' own fdatasyncs. */
 class ZeroAheadLog {
   readonly #fd: number;
   readonly #zeros = Buffer.alloc(ZERO_CHUNK_BYTES);
