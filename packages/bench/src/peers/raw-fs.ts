@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 const fdatasyncAsync = promisify(fdatasync);
 
-const ZERO_CHUNK_BYTES = 1024 * 1024;
+/** Zeros are written a MiB at a time, here and by the scenarios that prepare space (log-file-space.ts). */
+export const ZERO_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The floor every durable log is measured against: plain `node:fs` appends to one file,

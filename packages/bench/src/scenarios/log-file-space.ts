@@ -11,7 +11,7 @@ import { closeSync, fdatasync, fdatasyncSync, openSync, write, writeSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nativeIo } from '@keel/core';
-import { RawFsLog } from '../peers/raw-fs.js';
+import { RawFsLog, ZERO_CHUNK_BYTES } from '../peers/raw-fs.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { BenchSystem, Scenario } from '../types.js';
 import { keelLog } from './segment-log.js';
@@ -22,7 +22,6 @@ const fdatasyncAsync = promisify(fdatasync);
 const writeAsync = promisify(write);
 const BATCH_RECORDS = 1000;
 const BATCHES_PER_ROUND = 100;
-const ZERO_CHUNK_BYTES = 1024 * 1024;
 /** How often the background filler syncs what it wrote: a prepared segment is synced before a roll takes it. */
 const FILLER_SYNC_BYTES = 8 * ZERO_CHUNK_BYTES;
 
