@@ -21,6 +21,8 @@ export interface SystemResult {
   syncsPerRound?: number;
   target?: string;
   met?: boolean;
+  /** For a ratio target with a ceiling: that system's ratio to this one, measured in the same rounds. */
+  ceiling?: { system: string; ratio: number };
   scaleNote?: string;
   /** Medians over the rounds of the figures the system reported beside its value. */
   details?: Record<string, number>;
@@ -122,13 +124,30 @@ function buildResults(scenario: Scenario, sizing: ScenarioSizing, summaries: Map
     };
     if (sizing.scaleNote !== undefined) result.scaleNote = sizing.scaleNote;
     applyTargets(result, scenario.targets, name === keelName, scenario.unit);
+    const ceiling = ceilingOf(result, scenario.targets, summaries, lowerBetter);
+    if (ceiling !== undefined) result.ceiling = ceiling;
     return result;
   });
 }
 
+type RatioTarget = Extract<Target, { kind: 'ratio-at-least' }>;
+
+function targetsSystem(target: Target, system: string): target is RatioTarget {
+  return target.kind === 'ratio-at-least' && (system === target.system || system.startsWith(`${target.system} `));
+}
+
+/** The ratio the target's ceiling system reached over this result's system, in the same rounds. */
+function ceilingOf(result: SystemResult, targets: readonly Target[], summaries: Map<string, Summary>, lowerBetter: boolean): SystemResult['ceiling'] {
+  const target = targets.find((candidate): candidate is RatioTarget => targetsSystem(candidate, result.system));
+  if (target?.ceiling === undefined) return undefined;
+  const ceiling = summaries.get(target.ceiling);
+  if (ceiling === undefined) throw new Error(`${result.scenario}: the ceiling ${JSON.stringify(target.ceiling)} is not one of its systems`);
+  return { system: target.ceiling, ratio: lowerBetter ? result.median / ceiling.median : ceiling.median / result.median };
+}
+
 function applyTargets(result: SystemResult, targets: readonly Target[], isKeel: boolean, unit: string): void {
   for (const target of targets) {
-    if (target.kind === 'ratio-at-least' && (result.system === target.system || result.system.startsWith(`${target.system} `))) {
+    if (targetsSystem(target, result.system)) {
       result.target = `keel ≥ ${target.factor}× ${target.system}`;
       result.met = result.ratio >= target.factor;
     } else if (target.kind === 'value-at-least' && isKeel) {

@@ -15,4 +15,9 @@ describe('formatMarkdown', () => {
     expect(lines[2]).toMatch(/\| p50 µs 210, loop delay max ms 3\.50 \|$/);
     expect(lines[3]).toMatch(/\|  \|$/);
   });
+
+  it('shows a target’s ceiling beside its verdict', () => {
+    const lines = formatMarkdown([{ ...row, system: 'sqlite', ratio: 2.5, target: 'keel ≥ 3× sqlite', met: false, ceiling: { system: 'node:fs', ratio: 3.25 } }]).split('\n');
+    expect(lines[2]).toMatch(/\| keel ≥ 3× sqlite: NOT met \(node:fs: 3\.25×\) \|$/);
+  });
 });

@@ -20,7 +20,8 @@ export function formatRatio(ratio: number): string {
 
 function targetCell(result: SystemResult): string {
   if (result.target === undefined) return '';
-  return `${result.target}: ${result.met ? 'met' : 'NOT met'}`;
+  const verdict = `${result.target}: ${result.met ? 'met' : 'NOT met'}`;
+  return result.ceiling === undefined ? verdict : `${verdict} (${result.ceiling.system}: ${formatRatio(result.ceiling.ratio)})`;
 }
 
 const HEADERS = ['scenario', 'system', 'unit', 'median', 'min–max', 'keel ×', 'syncs/round', 'target'];

@@ -19,7 +19,6 @@ export const SYSTEM_LMDB = 'lmdb';
 export const SYSTEM_CLASSIC_LEVEL = 'classic-level';
 export const SYSTEM_SQLITE = 'better-sqlite3';
 
-/** `sync`: writeSync + fdatasyncSync per batch; `async`: writeSync + `fs.fdatasync` on the threadpool. */
 /** Another name and file for a second node:fs system in one scenario. */
 export interface RawFsVariant {
   name: string;
@@ -34,6 +33,7 @@ export function bytesPerRun(sizing: ScenarioSizing, batches: readonly (readonly 
   return (sizing.warmupRounds + sizing.rounds) * perRound;
 }
 
+/** `sync`: writeSync + fdatasyncSync per batch; `async`: writeSync + `fs.fdatasync` on the threadpool. */
 export function rawFsBatchAppender(directory: string, batches: readonly (readonly Uint8Array[])[], variant?: RawFsVariant, mode: 'sync' | 'async' = 'sync'): BenchSystem {
   let log: RawFsLog | undefined;
   return {
