@@ -37,8 +37,9 @@ export type Target =
   /**
    * keel must be at least `factor` times better than `system`. `ceiling` names a system of
    * the same scenario that does the least the same work needs (node:fs writing the same
-   * bytes): its own ratio to `system`, shown beside the verdict, is the most any store
-   * could reach in that run, so a miss can be read against the limit measured with it.
+   * bytes): its own ratio to `system`, shown beside the verdict, is the most a store
+   * appending those bytes could reach in that run, so a miss reads against the limit
+   * measured with it.
    */
   | { readonly kind: 'ratio-at-least'; readonly system: string; readonly factor: number; readonly ceiling?: string }
   /** keel's own median must be at least `value` (in the scenario's unit). */
