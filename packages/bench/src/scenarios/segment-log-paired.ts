@@ -4,18 +4,17 @@ import { loadBackend, type Journal, type SegmentLog } from '../backends.js';
 import { makePayloads, RECORD_BYTES_SMALL } from '../records.js';
 import type { Scenario } from '../types.js';
 import { pairedSystems, storeVariant, type PairedVariant } from './paired-rounds.js';
-import { lmdbPairedVariant, rawFsPairedVariant, sqlitePairedVariant, SYSTEM_LMDB, SYSTEM_RAW_FS, SYSTEM_SQLITE } from './peer-systems.js';
-import { segmentLogRecordBytes } from './segment-log-bytes.js';
+import { lmdbPairedVariant, rawFsPairedVariant, sqlitePairedVariant, SYSTEM_LMDB, SYSTEM_SQLITE } from './peer-systems.js';
+import { segmentLogRecordBytes, SYSTEM_JOURNAL_FRAMED, SYSTEM_LOG_SYNC_SYNC, SYSTEM_RAW_FS_FRAMED, SYSTEM_RAW_FS_FRAMED_ASYNC } from './segment-log-bytes.js';
 
 const EXPLICIT = { mode: 'explicit' } as const;
 const BATCH_RECORDS = 1000;
 const SYSTEM_JOURNAL = 'keel journal';
-const SYSTEM_RAW_FS_FRAMED = `${SYSTEM_RAW_FS}, segment-log's bytes`;
 
 /** segment-log's batch made durable by `sync()` or, with `onCallingThread`, by `syncSync()`. */
 function logVariant(path: string, records: Parameters<SegmentLog['appendBatch']>[0], onCallingThread = false): PairedVariant {
   const open = async (): Promise<SegmentLog> => (await loadBackend('segment-log')).SegmentLog.open(path, { durability: EXPLICIT });
-  return storeVariant(onCallingThread ? 'keel segment-log, syncSync()' : 'keel segment-log', open, (log) => {
+  return storeVariant(onCallingThread ? SYSTEM_LOG_SYNC_SYNC : 'keel segment-log', open, (log) => {
     log.appendBatch(records);
     if (!onCallingThread) return log.sync();
     log.syncSync();
@@ -67,9 +66,9 @@ export const SEGMENT_LOG_APPEND_PAIRED_SCENARIO: Scenario = {
         logVariant(at('segment-log-syncsync'), records, true),
         journalVariant(SYSTEM_JOURNAL, at('journal.log'), payloads),
         // The journal's payload is its frame less its own 12 bytes: a frame as long as segment-log's record.
-        journalVariant("keel journal, segment-log's bytes", at('journal-framed.log'), makePayloads(BATCH_RECORDS, recordBytes - FRAME_OVERHEAD_BYTES)),
+        journalVariant(SYSTEM_JOURNAL_FRAMED, at('journal-framed.log'), makePayloads(BATCH_RECORDS, recordBytes - FRAME_OVERHEAD_BYTES)),
         rawFsPairedVariant(SYSTEM_RAW_FS_FRAMED, context.directory, 'raw-framed.log', framedPayloads, 'sync'),
-        rawFsPairedVariant(`${SYSTEM_RAW_FS} async fdatasync, segment-log's bytes`, context.directory, 'raw-framed-async.log', framedPayloads, 'async'),
+        rawFsPairedVariant(SYSTEM_RAW_FS_FRAMED_ASYNC, context.directory, 'raw-framed-async.log', framedPayloads, 'async'),
         lmdbPairedVariant(context.directory, payloads),
         sqlitePairedVariant(context.directory, payloads),
       ],

@@ -10,7 +10,7 @@ import { SEGMENT_LOG_DELETE_SCENARIO } from './segment-log-delete.js';
 import { SEGMENT_LOG_ROLL_SCENARIO } from './segment-log-roll.js';
 import { keelJournal } from './journal.js';
 import { withoutSyncs } from './without-syncs.js';
-import { segmentLogRecordBytes } from './segment-log-bytes.js';
+import { segmentLogRecordBytes, SYSTEM_JOURNAL_FRAMED, SYSTEM_LOG_SYNC_SYNC, SYSTEM_RAW_FS_FRAMED, SYSTEM_RAW_FS_FRAMED_ASYNC } from './segment-log-bytes.js';
 import { SEGMENT_LOG_APPEND_PAIRED_SCENARIO } from './segment-log-paired.js';
 
 const SYSTEM_LOG_NO_SYNC = 'keel segment-log, fdatasync a no-op';
@@ -19,11 +19,7 @@ const SYSTEM_LOG_SMALL_SEGMENTS = 'keel segment-log, 1 MiB segments';
 const SYSTEM_LOG_SMALL_SEGMENTS_NO_SYNC = 'keel segment-log, 1 MiB segments, fdatasync a no-op';
 /** Small enough that a round of 40 batches of about 105 KB rolls about four times: what a roll costs an append shows. */
 const SMALL_SEGMENT_BYTES = 1024 * 1024;
-const SYSTEM_RAW_FS_FRAMED = "node:fs, segment-log's bytes";
 const SYSTEM_RAW_FS_FRAMED_PREWRITTEN = "node:fs over pre-written space, segment-log's bytes";
-const SYSTEM_JOURNAL_FRAMED = "keel journal, segment-log's bytes";
-const SYSTEM_LOG_SYNC_SYNC = 'keel segment-log, syncSync()';
-const SYSTEM_RAW_FS_FRAMED_ASYNC = "node:fs async fdatasync, segment-log's bytes";
 import { SEGMENT_LOG_SCAN_SCENARIO } from './segment-log-scan.js';
 import { logReaders } from './segment-log-readers.js';
 
